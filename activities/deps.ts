@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Database } from '../src/db/database';
+import type { ArtifactStore } from '../src/registry/artifact-store';
+import type { CodeVersion } from '../src/runtime/code-version';
+
+/** What activities need from the outside world, injected so tests can give real local ones. */
+export interface ActivityDeps {
+  database: Database;
+  artifacts: ArtifactStore;
+  codeVersion: CodeVersion;
+  logger: Logger;
+  /** Called after `production` moves, so an in-process model server reloads at once. */
+  onDeployed?: (model: string) => Promise<void>;
+}

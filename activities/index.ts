@@ -1,0 +1,29 @@
+import { deployActivities } from './deploy';
+import type { ActivityDeps } from './deps';
+import { evaluateActivities } from './evaluate';
+import { exportActivities } from './export';
+import { ingestActivities } from './ingest';
+import { monitorActivities } from './monitor';
+import { registerActivities } from './register';
+import { splitActivities } from './split';
+import { trainActivities } from './train';
+import { validateActivities } from './validate';
+
+export type { ActivityDeps } from './deps';
+
+/** Every activity, built over injected dependencies (one file per stage). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...ingestActivities(deps),
+    ...validateActivities(deps),
+    ...splitActivities(deps),
+    ...trainActivities(deps),
+    ...exportActivities(deps),
+    ...evaluateActivities(deps),
+    ...registerActivities(deps),
+    ...deployActivities(deps),
+    ...monitorActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { readEnvironment } from '../runtime/environment';
+import { pipelineCommand } from './pipeline-command';
+import { schedulesCommand } from './schedules-command';
+import { connectClient } from './temporal-client';
+
+const env = readEnvironment();
+
+async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const { client, close } = await connectClient(env);
+  try {
+    return await work(client);
+  } finally {
+    await close();
+  }
+}
+
+const program = new Command('keel')
+  .description('durable ML pipelines on Temporal')
+  .addCommand(schedulesCommand(withClient))
+  .addCommand(pipelineCommand(withClient, env.configPath));
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`keel: ${(error as Error).message}\n`);
+  process.exit(1);
+});

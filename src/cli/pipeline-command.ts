@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { loadProjectConfig } from '../runtime/project-config';
+import { taskQueues, workflowIds } from '../shared/task-queues';
+import { printResult } from './output';
+
+type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
+
+/** `keel pipeline run`: starts trainingPipeline with the config file's input. */
+export function pipelineCommand(withClient: WithClient, defaultConfig: string): Command {
+  const command = new Command('pipeline').description('run the training pipeline');
+  command
+    .command('run')
+    .description('start trainingPipeline with the pipeline section of the config file')
+    .option('--config <path>', 'config file', defaultConfig)
+    .option('--run-key <key>', 'workflow id suffix (default: a timestamp)')
+    .option('--no-wait', 'return once started')
+    .option('--json', 'machine-readable output')
+    .action((opts: { config: string; runKey?: string; wait: boolean; json?: boolean }) =>
+      withClient(async (client) => {
+        const config = await loadProjectConfig(opts.config);
+        const workflowId = workflowIds.training(config.pipeline.model, opts.runKey ?? new Date().toISOString().replace(/[:.]/g, '-'));
+        const handle = await client.workflow.start('trainingPipeline', {
+          taskQueue: taskQueues.control,
+          workflowId,
+          args: [config.pipeline],
+        });
+        const result = opts.wait ? await handle.result() : undefined;
+        printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, result }, () =>
+          [`started ${workflowId}`, result ? JSON.stringify(result, null, 2) : ''].filter(Boolean).join('\n'),
+        );
+      }),
+    );
+  return command;
+}

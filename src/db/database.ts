@@ -1,0 +1,81 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { encodeCopyText } from './copy-text';
+import * as schema from './schema';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** A database handle: drizzle for queries, plus bulk loading, which drizzle does not do. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  /** Bulk-loads rows with COPY. Values: string, number, boolean, null, or objects (as JSON). */
+  copyRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/**
+ * PostgreSQL through `postgres` when a URL is given; otherwise an embedded PGlite database in
+ * `dataDir`. Both get the same checked-in migrations before first use.
+ */
+export async function openDatabase(options: { url?: string; dataDir: string }): Promise<Database> {
+  return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const sql = postgres(url, { max: 10, onnotice: () => {} });
+  const db = drizzlePostgres(sql, { schema });
+  await migratePostgres(db, { migrationsFolder });
+  return {
+    kind: 'postgres',
+    db: db as unknown as Db,
+    async copyRows(table, columns, rows) {
+      if (rows.length === 0) return;
+      const writable = await sql
+        .unsafe(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`)
+        .writable();
+      await new Promise<void>((resolve, reject) => {
+        writable.on('error', reject);
+        writable.on('finish', resolve);
+        for (const chunk of encodeCopyText(rows)) writable.write(chunk);
+        writable.end();
+      });
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(`${dataDir}/pglite`);
+  const db = drizzlePglite(client, { schema });
+  await migratePglite(db, { migrationsFolder });
+  return {
+    kind: 'pglite',
+    db: db as unknown as Db,
+    async copyRows(table, columns, rows) {
+      if (rows.length === 0) return;
+      // PGlite has no COPY FROM STDIN; it reads a Blob through the virtual file /dev/blob.
+      const blob = new Blob([...encodeCopyText(rows)]);
+      await client.query(
+        `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM '/dev/blob'`,
+        [],
+        { blob },
+      );
+    },
+    close: () => client.close(),
+  };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,6 @@
+/**
+ * A model input: which column of a row it reads and how it is encoded. The schema is part of the
+ * training pipeline's input, so its single definition lives in src/shared; the ML library
+ * re-exports it rather than keeping a second copy that could drift.
+ */
+export { featureSpecSchema, type FeatureSpec } from '../shared/pipeline-input';

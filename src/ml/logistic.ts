@@ -1,0 +1,108 @@
+import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './encoded-matrix';
+import { binaryLabels } from './labels';
+import { minimizeLbfgs } from './lbfgs';
+
+export interface LogisticParams {
+  /**
+   * L2 penalty strength λ: the objective is mean log-loss + λ/2·‖w‖² (the intercept is not
+   * penalised). Scaled to the mean loss, so a value means the same whatever the row count.
+   */
+  l2: number;
+  maxIterations: number;
+  /**
+   * Converged when every component of the objective's gradient is at most this (or when the
+   * loss stops changing at float64 precision, see lbfgs.ts).
+   */
+  tolerance: number;
+}
+
+export interface LogisticFit {
+  weights: number[];
+  intercept: number;
+  iterations: number;
+  converged: boolean;
+  /** The objective (penalised mean log-loss) after each iteration. */
+  lossHistory: number[];
+}
+
+/** Fits L2-regularised binary logistic regression with L-BFGS, deterministically. */
+export function trainLogistic(
+  matrix: EncodedMatrix,
+  y: ArrayLike<number>,
+  params: LogisticParams,
+  onIteration?: (iteration: number, loss: number) => void,
+): LogisticFit {
+  checkParams(params);
+  if (y.length !== matrix.rowCount) {
+    throw new Error(`got ${y.length} labels for ${matrix.rowCount} rows`);
+  }
+  const labels = binaryLabels(y, 'the labels');
+  const { width } = matrix;
+  // Parameters: the weights, then the intercept. Start from the base rate's log-odds, the
+  // optimum when every weight is zero, so early iterations are spent on the features.
+  const start = new Float64Array(width + 1);
+  const baseRate = labels.reduce((sum, label) => sum + label, 0) / labels.length;
+  start[width] = Math.log(baseRate / (1 - baseRate));
+
+  const result = minimizeLbfgs(logisticObjective(matrix, labels, params.l2), start, {
+    maxIterations: params.maxIterations,
+    gradientTolerance: params.tolerance,
+    onIteration,
+  });
+  return {
+    weights: Array.from(result.x.subarray(0, width)),
+    intercept: result.x[width],
+    iterations: result.iterations,
+    converged: result.converged,
+    lossHistory: result.valueHistory,
+  };
+}
+
+/** 1 / (1 + e^-z), without overflow for large |z|. */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+function checkParams({ l2, maxIterations, tolerance }: LogisticParams): void {
+  if (!(l2 >= 0) || !Number.isFinite(l2)) throw new Error(`l2 must be a finite number >= 0, got ${l2}`);
+  if (!Number.isInteger(maxIterations) || maxIterations < 1) {
+    throw new Error(`maxIterations must be a positive integer, got ${maxIterations}`);
+  }
+  if (!(tolerance > 0)) throw new Error(`tolerance must be > 0, got ${tolerance}`);
+}
+
+/** Mean log-loss + λ/2·‖w‖² and its gradient, over parameters [w..., intercept]. */
+function logisticObjective(matrix: EncodedMatrix, labels: Uint8Array, l2: number) {
+  const { rowCount, width } = matrix;
+  const scores = new Float64Array(rowCount);
+  const residuals = new Float64Array(rowCount);
+  return (parameters: Float64Array, gradient: Float64Array): number => {
+    const weights = parameters.subarray(0, width);
+    linearPredictor(matrix, weights, parameters[width], scores);
+    let lossSum = 0;
+    let residualSum = 0;
+    for (let i = 0; i < rowCount; i++) {
+      const z = scores[i];
+      const y = labels[i];
+      // One exponential serves both the loss and the probability (the hot loop of training).
+      const e = Math.exp(-Math.abs(z));
+      // log(1 + e^z) - y·z, the negative log-likelihood, in a form that cannot overflow.
+      lossSum += Math.max(z, 0) + Math.log1p(e) - y * z;
+      const probability = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const residual = (probability - y) / rowCount;
+      residuals[i] = residual;
+      residualSum += residual;
+    }
+    gradient.fill(0);
+    addTransposedProduct(matrix, residuals, gradient);
+    let squaredNorm = 0;
+    for (let j = 0; j < width; j++) {
+      squaredNorm += weights[j] * weights[j];
+      gradient[j] += l2 * weights[j];
+    }
+    gradient[width] = residualSum;
+    return lossSum / rowCount + (l2 / 2) * squaredNorm;
+  };
+}

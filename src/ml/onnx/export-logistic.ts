@@ -1,0 +1,105 @@
+import type { FittedCategoricalFeature, FittedNumericFeature } from '../features';
+import { modelContract, type LogisticModel } from '../model';
+import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
+import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
+
+/**
+ * Exports a logistic model, feature pipeline included, as one ONNX graph that takes raw feature
+ * values (so serving cannot drift from training):
+ *
+ *   numeric x (float32 [N,1]) ─ IsInf → Where(inf → NaN) → Imputer(NaN → mean) → Scaler((x - mean) / std)
+ *   categorical x (string [N,1]) ─ OneHotEncoder(vocabulary, unknown → zeros) → Flatten → [N,K]
+ *   Concat(axis 1) → MatMul(weights) → Add(intercept) → Sigmoid → probability (float32 [N,1])
+ *                                                   probability > 0.5 → Cast → label (int64 [N,1])
+ *
+ * Missing values: feed NaN for a numeric feature and '' for a categorical one. ±Infinity is
+ * treated as missing, like readNumber does in training (Imputer alone replaces only NaN). One
+ * difference remains: a finite float64 value beyond float32's range becomes ±Infinity when fed as
+ * float32 and is imputed here, while predictProba standardises it.
+ *
+ * The bytes depend on the model only (no timestamps, no producer version), so exporting the same
+ * model twice gives identical bytes.
+ */
+export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
+  const { pipeline } = model;
+  if (model.weights.length !== pipeline.width) {
+    throw new Error(`the model has ${model.weights.length} weights for ${pipeline.width} encoded columns`);
+  }
+  const contract = modelContract(model);
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [floatTensor('nan', [], [Number.NaN])];
+  const encoded = pipeline.features.map((feature) =>
+    feature.kind === 'numeric' ? numericFeatureNodes(feature, nodes) : categoricalFeatureNodes(feature, nodes),
+  );
+
+  initializers.push(
+    floatTensor('weights', [pipeline.width, 1], model.weights),
+    floatTensor('intercept', [1], [model.intercept]),
+    floatTensor('label_threshold', [], [0.5]),
+  );
+  nodes.push(
+    node('Concat', encoded, ['features'], [attribute.int('axis', 1)]),
+    node('MatMul', ['features', 'weights'], ['weighted_sum']),
+    node('Add', ['weighted_sum', 'intercept'], ['logit']),
+    node('Sigmoid', ['logit'], ['probability']),
+    node('Greater', ['probability', 'label_threshold'], ['is_positive']),
+    node('Cast', ['is_positive'], ['label'], [attribute.int('to', DataType.INT64)]),
+  );
+
+  return encodeModel({
+    ir_version: 8,
+    opset_import: [
+      { domain: '', version: 13 },
+      { domain: 'ai.onnx.ml', version: 3 },
+    ],
+    producer_name: 'keel',
+    doc_string: `logistic regression predicting ${model.target}`,
+    graph: {
+      name: 'keel_logistic_regression',
+      node: nodes,
+      initializer: initializers,
+      input: contract.inputs.map(({ name, type }) =>
+        tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.STRING, ['N', 1]),
+      ),
+      output: contract.outputs.map(({ name, type }) =>
+        tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.INT64, ['N', 1]),
+      ),
+    },
+    metadata_props: [
+      { key: 'keel.model_kind', value: model.kind },
+      { key: 'keel.target', value: model.target },
+      { key: 'keel.contract', value: JSON.stringify(contract) },
+    ],
+  });
+}
+
+/** Appends the nodes of a numeric feature's chain and returns its [N,1] output. */
+function numericFeatureNodes({ name, mean, std }: FittedNumericFeature, nodes: NodeProto[]): string {
+  const value = (step: string) => `${name}/${step}`;
+  nodes.push(
+    node('IsInf', [name], [value('is_infinite')]),
+    node('Where', [value('is_infinite'), 'nan', name], [value('finite_or_nan')]),
+    node(
+      'Imputer',
+      [value('finite_or_nan')],
+      [value('imputed')],
+      // replaced_value_float defaults to 0, not NaN: without it NaN would pass through.
+      [attribute.floats('imputed_value_floats', [mean]), attribute.float('replaced_value_float', Number.NaN)],
+      'ai.onnx.ml',
+    ),
+    node('Scaler', [value('imputed')], [value('scaled')], [attribute.floats('offset', [mean]), attribute.floats('scale', [1 / std])], 'ai.onnx.ml'),
+  );
+  return value('scaled');
+}
+
+/** Appends the nodes of a categorical feature's one-hot encoding and returns its [N,K] output. */
+function categoricalFeatureNodes({ name, categories }: FittedCategoricalFeature, nodes: NodeProto[]): string {
+  const value = (step: string) => `${name}/${step}`;
+  nodes.push(
+    // zeros = 1: a category outside the vocabulary encodes to all zeros instead of failing.
+    node('OneHotEncoder', [name], [value('one_hot')], [attribute.strings('cats_strings', categories), attribute.int('zeros', 1)], 'ai.onnx.ml'),
+    // OneHotEncoder appends the category axis: [N,1] → [N,1,K].
+    node('Flatten', [value('one_hot')], [value('encoded')], [attribute.int('axis', 1)]),
+  );
+  return value('encoded');
+}

@@ -1,0 +1,48 @@
+import { AttributeType, DataType, type AttributeProto, type DataTypeCode, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
+
+/** Small constructors for ONNX graph parts, so graph code reads as a list of operations. */
+
+const utf8 = new TextEncoder();
+
+/** A node named after its first output (output names are unique in a graph, so are node names). */
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: AttributeProto[] = [],
+  domain?: 'ai.onnx.ml',
+): NodeProto {
+  return { input: inputs, output: outputs, name: outputs[0], op_type: opType, attribute: attributes, ...(domain && { domain }) };
+}
+
+export const attribute = {
+  float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
+  int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
+  floats: (name: string, floats: number[]): AttributeProto => ({ name, type: AttributeType.FLOATS, floats }),
+  strings: (name: string, strings: string[]): AttributeProto => ({
+    name,
+    type: AttributeType.STRINGS,
+    strings: strings.map((s) => utf8.encode(s)),
+  }),
+};
+
+/** A float32 constant; `values` are rounded to float32. */
+export function floatTensor(name: string, dims: number[], values: number[]): TensorProto {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  return { name, dims, data_type: DataType.FLOAT, raw_data: bytes };
+}
+
+/** A tensor-typed graph input or output; a string dimension is symbolic (e.g. the batch size). */
+export function tensorValueInfo(name: string, elemType: DataTypeCode, dims: (number | string)[]): ValueInfoProto {
+  return {
+    name,
+    type: {
+      tensor_type: {
+        elem_type: elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+      },
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseOrThrow } from '../shared/validation';
+
+/** Settings that differ per machine come from the environment; the model's settings from the config file. */
+const environmentSchema = z.object({
+  KEEL_DATA_DIR: z.string().min(1).default('.keel'),
+  KEEL_CONFIG: z.string().min(1).default('keel.config.json'),
+  /** Interface the model server listens on (0.0.0.0 in a container). */
+  KEEL_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Override of the config file's server port. */
+  KEEL_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** Which task queues this worker polls, comma-separated (default: all). */
+  KEEL_TASK_QUEUES: z.string().optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Environment = ReturnType<typeof readEnvironment>;
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = parseOrThrow(environmentSchema, emptyAsMissing(env), 'environment', (message) => new Error(message));
+  return {
+    ...parsed,
+    dataDir: resolve(parsed.KEEL_DATA_DIR),
+    configPath: resolve(parsed.KEEL_CONFIG),
+    temporalTls: parsed.TEMPORAL_TLS === 'true',
+  };
+}
+
+/** `FOO=` in a shell means "not set", not "set to nothing". */
+function emptyAsMissing(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../../activities';
+import { type Database, openDatabase } from '../db/database';
+import { ArtifactStore } from '../registry/artifact-store';
+import { readCodeVersion } from './code-version';
+import type { Environment } from './environment';
+import { provideTemporal } from './temporal-dev-server';
+import { createWorkers, parseTaskQueues } from './workers';
+
+/** The pieces every keel process is built from; each returns what it must close. */
+
+export async function openStorage(env: Environment): Promise<{ database: Database; artifacts: ArtifactStore }> {
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
+  const artifacts = new ArtifactStore(join(env.dataDir, 'artifacts'));
+  return { database, artifacts };
+}
+
+export async function connectTemporal(env: Environment, logger: Logger) {
+  const temporal = await provideTemporal(
+    {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      tls: env.temporalTls,
+      apiKey: env.TEMPORAL_API_KEY,
+      dataDir: env.dataDir,
+    },
+    (message: string) => logger.info(message),
+  );
+  const clientConnection = await Connection.connect(temporal.connectionOptions);
+  const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+  return {
+    temporal,
+    client,
+    async close() {
+      await clientConnection.close();
+      await temporal.stop();
+    },
+  };
+}
+
+export async function startWorkers(options: {
+  env: Environment;
+  temporal: Awaited<ReturnType<typeof provideTemporal>>;
+  database: Database;
+  artifacts: ArtifactStore;
+  logger: Logger;
+  onDeployed?: (model: string) => Promise<void>;
+}) {
+  // The SDK logs every bundling step at INFO; keep its warnings unless keel itself is verbose.
+  const sdkLevel = ['trace', 'debug'].includes(options.env.LOG_LEVEL) ? 'DEBUG' : 'WARN';
+  Runtime.install({ logger: new DefaultLogger(sdkLevel) });
+  const connection = await NativeConnection.connect(options.temporal.connectionOptions);
+  const activities = createActivities({
+    database: options.database,
+    artifacts: options.artifacts,
+    codeVersion: readCodeVersion(),
+    logger: options.logger,
+    onDeployed: options.onDeployed,
+  });
+  const workers: Worker[] = await createWorkers({
+    connection,
+    namespace: options.temporal.namespace,
+    activities,
+    queues: parseTaskQueues(options.env.KEEL_TASK_QUEUES),
+  });
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  return {
+    running,
+    async close() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}

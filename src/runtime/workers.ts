@@ -1,0 +1,47 @@
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { taskQueues } from '../shared/task-queues';
+
+export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+export type TaskQueueName = keyof typeof taskQueues;
+
+/**
+ * One worker per task queue. The control queue runs the workflows and the light activities; the
+ * train queue only heavy activities, few at a time (training uses the cores by itself).
+ */
+export async function createWorkers(options: {
+  connection: NativeConnection;
+  namespace: string;
+  activities: Activities;
+  queues?: TaskQueueName[];
+  /** A prebuilt workflow bundle (tests build it once); otherwise workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker[]> {
+  const queues = options.queues ?? (Object.keys(taskQueues) as TaskQueueName[]);
+  const workflows = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
+  return Promise.all(
+    queues.map((queue) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: taskQueues[queue],
+        activities: options.activities,
+        ...(queue === 'control' ? workflows : {}),
+        maxConcurrentActivityTaskExecutions: queue === 'train' ? 2 : 20,
+      }),
+    ),
+  );
+}
+
+export function parseTaskQueues(list: string | undefined): TaskQueueName[] | undefined {
+  if (!list) return undefined;
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(name in taskQueues)) {
+      throw new Error(`KEEL_TASK_QUEUES: unknown task queue "${name}" (known: ${Object.keys(taskQueues).join(', ')})`);
+    }
+  }
+  return names as TaskQueueName[];
+}

@@ -1,0 +1,35 @@
+/**
+ * Domain error types. Their names are listed in activity retry policies as non-retryable, so a
+ * bad input or a failed data check ends the run at once instead of being retried forever.
+ */
+export const InvalidInputErrorType = 'InvalidInputError';
+export const DataValidationErrorType = 'DataValidationError';
+export const GateRejectedErrorType = 'GateRejectedError';
+export const ModelVerificationErrorType = 'ModelVerificationError';
+
+export const nonRetryableErrorTypes = [
+  InvalidInputErrorType,
+  DataValidationErrorType,
+  GateRejectedErrorType,
+  ModelVerificationErrorType,
+];
+
+export class InvalidInputError extends Error {
+  override readonly name = InvalidInputErrorType;
+}
+
+export class DataValidationError extends Error {
+  override readonly name = DataValidationErrorType;
+  constructor(
+    message: string,
+    readonly rule: string,
+    readonly observed: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The ONNX export disagrees with the in-process model: never register such an artifact. */
+export class ModelVerificationError extends Error {
+  override readonly name = ModelVerificationErrorType;
+}

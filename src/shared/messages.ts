@@ -1,0 +1,4 @@
+import { defineQuery } from '@temporalio/workflow';
+
+/** Queries shared by workflows and clients (defined once, imported by both). */
+export const pipelineStageQuery = defineQuery<string>('stage');

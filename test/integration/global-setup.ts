@@ -1,0 +1,71 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
+import { workflowsPath } from '../../src/runtime/workers';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+    /** A fresh PostgreSQL database for this run, or '' to use embedded PGlite. */
+    databaseUrl: string;
+  }
+}
+
+/**
+ * Once per test run: a real Temporal dev server, the workflow bundle (webpack is slow, so once),
+ * and, when DATABASE_URL is set, a fresh PostgreSQL database dropped afterwards.
+ */
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(join(tmpdir(), 'keel-it-'));
+  const [server, bundle, database] = await Promise.all([
+    startTemporalDevServer({ dataDir: dir, persistent: false }),
+    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+    createTestDatabase(process.env.DATABASE_URL),
+  ]);
+  const workflowBundlePath = join(dir, 'workflow-bundle.js');
+  await writeFile(workflowBundlePath, bundle.code);
+
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('databaseUrl', database.url);
+
+  return async () => {
+    await server.stop();
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
+
+async function createTestDatabase(baseUrl: string | undefined) {
+  if (!baseUrl) return { url: '', drop: async () => {} };
+  const name = `keel_test_${process.pid}_${Date.now()}`;
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn(message: string) {
+    console.warn(message);
+  },
+  error(message: string) {
+    console.error(message);
+  },
+};

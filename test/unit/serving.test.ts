@@ -1,0 +1,394 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inArray } from 'drizzle-orm';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/database';
+import { predictionLog } from '../../src/db/schema';
+import { ArtifactStore } from '../../src/registry/artifact-store';
+import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { type ModelServer, startModelServer } from '../../src/serving/http-server';
+import { ModelPool } from '../../src/serving/model-pool';
+import { predict, toFeeds } from '../../src/serving/predict';
+import { type PredictionLogEntry, PredictionLogWriter } from '../../src/serving/prediction-log';
+import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
+
+const MODEL = 'flights';
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Distinct weights per version, so every version has distinct bytes and distinct outputs. */
+function specFor(seed: number): TinyLogisticSpec {
+  return {
+    numeric: [{ name: 'distance', weight: 0.001 * seed, mean: 800 }],
+    categorical: [{ name: 'origin', weights: { SFO: 0.4 * seed, LAX: -0.6 } }],
+    bias: -1 + 0.1 * seed,
+  };
+}
+
+const CONTRACT = {
+  inputs: [
+    { name: 'distance', type: 'float32' },
+    { name: 'origin', type: 'string' },
+  ],
+  outputs: [
+    { name: 'probability', type: 'float32', shape: [-1, 1] },
+    { name: 'label', type: 'int64', shape: [-1, 1] },
+  ],
+};
+
+let dir: string;
+let database: Database;
+let artifacts: ArtifactStore;
+let server: ModelServer;
+const logLines: Record<string, unknown>[] = [];
+const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
+
+async function registerVersion(
+  seed: number,
+  { model = MODEL, contract = CONTRACT as unknown } = {},
+): Promise<{ version: number; sha: string }> {
+  const bytes = buildTinyLogisticOnnx(specFor(seed));
+  const sha = await artifacts.put(bytes);
+  const row = await registerModelVersion(database.db, {
+    modelName: model,
+    idempotencyKey: `test/${model}/${seed}`,
+    artifactSha256: sha,
+    artifactBytes: bytes.byteLength,
+    contract,
+    params: {},
+    metrics: {},
+    datasetVersionId: 'dataset',
+    datasetHash: 'hash',
+    trainingRunId: 'run',
+    workflowId: 'workflow',
+    runId: 'run',
+  });
+  return { version: row.version, sha };
+}
+
+/** Points production at a version, as a deployment does. */
+async function promote(version: number, model = MODEL): Promise<void> {
+  await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'test' });
+}
+
+async function call(path: string, init?: { method?: string; body?: string }) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: init?.method ?? (init?.body === undefined ? 'GET' : 'POST'),
+    headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
+    body: init?.body,
+  });
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+const predictPath = `/v1/models/${MODEL}:predict`;
+const predictBody = (instances: unknown) => JSON.stringify({ instances });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'keel-serving-'));
+  database = await openDatabase({ dataDir: join(dir, 'db') });
+  artifacts = new ArtifactStore(join(dir, 'artifacts'));
+  await promote((await registerVersion(1)).version);
+  // Background refresh off: these tests move the alias and refresh explicitly.
+  server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, maxBodyBytes: 100_000, logger });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await database?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('model server', () => {
+  it('reports health and the served models', async () => {
+    expect(await call('/healthz')).toEqual({ status: 200, body: { status: 'ok', models: 1 } });
+    const list = await call('/v1/models');
+    expect(list.body.models).toEqual([{ name: MODEL, version: 1, loadedAt: expect.any(String) }]);
+    const one = await call(`/v1/models/${MODEL}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ name: MODEL, version: 1, contract: CONTRACT, loaded: true });
+    expect(await call('/v1/models/nope')).toEqual({
+      status: 404,
+      body: { error: expect.stringContaining('"nope" is not served') },
+    });
+  });
+
+  it('predicts raw rows and logs every prediction under the same id', async () => {
+    const instances = [
+      { distance: 300, origin: 'SFO' },
+      { distance: null, origin: null }, // missing values: imputed by the graph
+      { distance: 2500, origin: 'XYZ' }, // an unseen category
+      { distance: 1200, origin: 7 }, // a categorical given a number: encoded as "7"
+    ];
+    const { status, body } = await call(predictPath, { body: predictBody(instances) });
+    expect(status).toBe(200);
+    expect(body.model).toBe(MODEL);
+    expect(body.version).toBe(1);
+    expect(body.predictions).toHaveLength(instances.length);
+    body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
+      const expected = tinyLogisticProbability(specFor(1), instances[i]);
+      expect(p.id).toMatch(UUID_V4);
+      expect(p.probability).toBeCloseTo(expected, 6);
+      expect(p.label).toBe(expected > 0.5 ? 1 : 0);
+    });
+
+    await server.logWriter.flush();
+    const ids = body.predictions.map((p: { id: string }) => p.id);
+    const rows = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ids));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
+      expect(byId.get(p.id)).toMatchObject({
+        modelName: MODEL,
+        version: 1,
+        inputs: instances[i],
+        outputs: { probability: p.probability, label: p.label },
+      });
+      expect(byId.get(p.id)!.latencyMs).toBeGreaterThanOrEqual(0);
+    });
+    expect(server.logWriter.stats()).toMatchObject({ queued: 0, dropped: 0, failedFlushes: 0 });
+  });
+
+  it('logs instances whose strings jsonb cannot store as such', async () => {
+    const { status } = await call(predictPath, { body: predictBody([{ distance: 1, origin: 'a\u0000b\ud800' }]) });
+    expect(status).toBe(200);
+    const before = server.logWriter.stats().written;
+    await server.logWriter.flush();
+    expect(server.logWriter.stats()).toMatchObject({ written: before + 1, failedFlushes: 0 });
+  });
+
+  it.each([
+    { case: 'invalid JSON', body: '{"instances": [', status: 400, message: /invalid JSON body/ },
+    { case: 'a body that is not an object', body: '[1, 2]', status: 400, message: /"instances"/ },
+    { case: 'an unknown top-level field', body: '{"instances": [], "instance": []}', status: 400, message: /"instances"/ },
+    { case: 'instances that are not an array', body: '{"instances": {"distance": 1}}', status: 400, message: /"instances" must be an array/ },
+    { case: 'an empty batch', body: predictBody([]), status: 400, message: /"instances" is empty/ },
+    { case: 'an instance that is not an object', body: predictBody([5]), status: 400, message: /instances\[0\] must be an object.*got 5/ },
+    { case: 'a missing feature', body: predictBody([{ origin: 'SFO' }]), status: 400, message: /instances\[0\]\.distance is missing/ },
+    {
+      case: 'an unknown feature',
+      body: predictBody([{ distance: 1, origin: 'SFO' }, { distance: 1, origin: 'SFO', colour: 'red' }]),
+      status: 400,
+      message: /instances\[1\]\.colour is not a feature of this model \(features: distance, origin\)/,
+    },
+    {
+      case: 'a number given as a string',
+      body: predictBody([{ distance: '12', origin: 'SFO' }]),
+      status: 400,
+      message: /instances\[0\]\.distance must be a number or null, got "12"/,
+    },
+    {
+      case: '"NaN" for a number',
+      body: predictBody([{ distance: 'NaN', origin: 'SFO' }]),
+      status: 400,
+      message: /instances\[0\]\.distance must be a number or null, got "NaN"/,
+    },
+    {
+      case: 'a number beyond float32',
+      body: predictBody([{ distance: 1e39, origin: 'SFO' }]),
+      status: 400,
+      message: /instances\[0\]\.distance is outside the float32 range/,
+    },
+    {
+      case: 'an object for a category',
+      body: predictBody([{ distance: 1, origin: { a: 1 } }]),
+      status: 400,
+      message: /instances\[0\]\.origin must be a string.*got \{"a":1\}/,
+    },
+    {
+      case: 'an array for a category',
+      body: predictBody([{ distance: 1, origin: ['SFO'] }]),
+      status: 400,
+      message: /instances\[0\]\.origin must be a string.*got \["SFO"\]/,
+    },
+    {
+      case: 'a body over the size limit',
+      body: predictBody(Array.from({ length: 5000 }, () => ({ distance: 1, origin: 'SFO' }))),
+      status: 413,
+      message: /exceeds the limit of 100000 bytes/,
+    },
+  ])('answers $case with $status naming the problem', async ({ body, status, message }) => {
+    const reply = await call(predictPath, { body });
+    expect(reply.status).toBe(status);
+    expect(reply.body.error).toMatch(message);
+  });
+
+  it('answers unknown models, routes and methods, and stays up after bad input', async () => {
+    expect((await call('/v1/models/nope:predict', { body: predictBody([{}]) })).status).toBe(404);
+    expect((await call('/v2/anything')).status).toBe(404);
+    const wrongMethod = await fetch(`${server.url}${predictPath}`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    // A body far over the limit, streamed without a Content-Length: cut off mid-stream.
+    const chunks = new ReadableStream({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode(' '.repeat(64 * 1024)));
+      },
+    });
+    const huge = await fetch(`${server.url}${predictPath}`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+    expect(huge.status).toBe(413);
+    expect((await call(predictPath, { body: predictBody([{ distance: 1, origin: 'SFO' }]) })).status).toBe(200);
+  });
+
+  it('refuses a version whose artifact is corrupt and keeps serving the previous one', async () => {
+    const { version, sha } = await registerVersion(2);
+    await writeFile(artifacts.pathOf(sha), 'not an onnx model');
+    await promote(version);
+
+    const { status, body } = await call('/v1/admin/refresh', { method: 'POST' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      loaded: [],
+      refused: [{ model: MODEL, version, servingVersion: 1, error: expect.stringContaining('corrupted') }],
+    });
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ level: 50, model: MODEL, version, msg: expect.stringContaining('refused to load') }),
+    );
+    const info = await call(`/v1/models/${MODEL}`);
+    expect(info.body).toMatchObject({ version: 1, refused: { version } });
+    expect((await call(predictPath, { body: predictBody([{ distance: 1, origin: 'SFO' }]) })).body.version).toBe(1);
+  });
+
+  it('hot-swaps to a new production version without a restart; in-flight requests keep their session', async () => {
+    const lease = server.pool.acquire(MODEL)!;
+    expect(lease.model.version).toBe(1);
+
+    const { version } = await registerVersion(3);
+    await promote(version);
+    const refreshed = await call('/v1/admin/refresh', { method: 'POST' });
+    expect(refreshed.body.loaded).toEqual([{ model: MODEL, version, previousVersion: 1 }]);
+
+    // The request that leased version 1 before the swap still runs on it...
+    const row = { distance: 640, origin: 'SFO' };
+    const [old] = await predict(lease.model, [row]);
+    expect(old.probability).toBeCloseTo(tinyLogisticProbability(specFor(1), row), 6);
+    // ...and new requests get the new version.
+    const { body } = await call(predictPath, { body: predictBody([row]) });
+    expect(body.version).toBe(version);
+    expect(body.predictions[0].probability).toBeCloseTo(tinyLogisticProbability(specFor(3), row), 6);
+
+    // The retired session is freed with its last lease.
+    lease.release();
+    await expect(lease.model.session.run(toFeeds(lease.model.contract, [row]))).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('model pool', () => {
+  it('follows the production alias on its periodic refresh', async () => {
+    const pool = await ModelPool.open({ database, artifacts, logger, models: [MODEL], refreshMs: 20 });
+    try {
+      const before = pool.get(MODEL)!.version;
+      const { version } = await registerVersion(4);
+      await promote(version);
+      await vi.waitFor(() => expect(pool.get(MODEL)?.version).toBe(version), { timeout: 5000 });
+      expect(version).not.toBe(before);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a version whose contract does not match its ONNX graph', async () => {
+    const contract = { ...CONTRACT, inputs: [{ name: 'distance', type: 'float32' }] };
+    await promote((await registerVersion(5, { model: 'mismatched', contract })).version, 'mismatched');
+    const pool = await ModelPool.open({ database, artifacts, logger, models: ['mismatched'], refreshMs: 0 });
+    try {
+      expect(pool.get('mismatched')).toBeUndefined();
+      expect(pool.refusal('mismatched')?.error).toMatch(/graph input "origin" is not in the contract/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('server shutdown', () => {
+  it('finishes an in-flight request and flushes its prediction log before closing', async () => {
+    const second = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, logger });
+    const body = predictBody([{ distance: 10, origin: 'LAX' }]);
+    const response = new Promise<{ status: number; connection?: string; text: string }>((resolve, reject) => {
+      const req = request(`${second.url}${predictPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text }));
+      });
+      // Send half the body, close the server while the request is in flight, then finish it.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        closed = second.close();
+        setTimeout(() => req.end(body.slice(10)), 50);
+      }, 100);
+    });
+    let closed: Promise<void> | undefined;
+
+    const reply = await response;
+    expect(reply.status).toBe(200);
+    expect(reply.connection).toBe('close');
+    await closed;
+    const [prediction] = JSON.parse(reply.text).predictions;
+    const rows = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, [prediction.id]));
+    expect(rows).toHaveLength(1);
+    await expect(fetch(`${second.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('prediction log writer', () => {
+  const entry = (i: number): PredictionLogEntry => ({
+    id: `id-${i}`,
+    model: MODEL,
+    version: 1,
+    inputs: { distance: i },
+    outputs: { probability: 0.5, label: 0 },
+    latencyMs: 1,
+    createdAt: new Date(),
+  });
+  const quiet = pino({ level: 'silent' });
+
+  it('counts rows dropped when the queue is full, and warns', async () => {
+    const warnings: unknown[] = [];
+    const watching = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const writer = new PredictionLogWriter({ copyRows: async () => {} }, { logger: watching, capacity: 3, flushMs: 10_000 });
+    writer.append([entry(1), entry(2)]);
+    writer.append([entry(3), entry(4), entry(5)]);
+    expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0 });
+    await writer.close();
+    expect(writer.stats()).toEqual({ queued: 0, written: 3, dropped: 2, failedFlushes: 0 });
+    expect(warnings).toContainEqual(expect.objectContaining({ dropped: 2, msg: expect.stringContaining('queue full') }));
+  });
+
+  it('retries a failed batch on the next flush, then drops it after maxAttempts', async () => {
+    let failures = 1;
+    const written: unknown[][] = [];
+    const copyRows = vi.fn(async (_table: string, _columns: string[], rows: unknown[][]) => {
+      if (failures-- > 0) throw new Error('database unavailable');
+      written.push(...rows);
+    });
+    const writer = new PredictionLogWriter({ copyRows }, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
+    writer.append([entry(1), entry(2)]);
+    await writer.flush();
+    expect(writer.stats()).toEqual({ queued: 2, written: 0, dropped: 0, failedFlushes: 1 });
+    await writer.flush();
+    expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 0, failedFlushes: 1 });
+    expect(written.map((row) => row[0])).toEqual(['id-1', 'id-2']);
+
+    failures = 2;
+    writer.append([entry(3)]);
+    await writer.flush();
+    await writer.flush();
+    expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 1, failedFlushes: 3 });
+    await writer.close();
+  });
+
+  it('flushes a full batch at once, without waiting for the timer', async () => {
+    const copyRows = vi.fn(async () => {});
+    const writer = new PredictionLogWriter({ copyRows }, { logger: quiet, batchSize: 2, flushMs: 10_000 });
+    writer.append([entry(1), entry(2), entry(3)]);
+    await vi.waitFor(() => expect(writer.stats().written).toBe(3));
+    expect(copyRows).toHaveBeenCalledTimes(2);
+    await writer.close();
+  });
+});

@@ -1,0 +1,2 @@
+export { monitor } from './monitor';
+export { trainingPipeline } from './training-pipeline';
