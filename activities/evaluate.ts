@@ -40,7 +40,7 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
         );
       }
       const labels = test.map((row) => Number(row[input.target]));
-      return { metrics: binaryClassificationMetrics(labels, onnxProba), testRows: test.length, maxOnnxDeviation: deviation };
+      return { metrics: binaryClassificationMetrics(labels, onnxProba, model.threshold), testRows: test.length, maxOnnxDeviation: deviation };
     },
   };
 }

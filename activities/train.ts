@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { readDatasetRows } from '../src/data/dataset-store';
 import { trainingRuns } from '../src/db/schema';
 import { partitionRows } from '../src/ml/split';
+import { withValidatedThreshold } from '../src/ml/threshold';
 import { trainInWorkerThread } from '../src/ml/train';
 import type { FeatureSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ActivityDeps } from './deps';
@@ -28,8 +29,9 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
   return {
     /**
      * Trainer: fits the feature pipeline and the model on the train split, off the main thread,
-     * heartbeating each iteration. The trained model (JSON) goes to the artifact store and the
-     * run, with its learning curve, to `training_runs`; a retry finds the run already recorded.
+     * heartbeating each iteration, then sets the decision threshold on the validation split.
+     * The trained model (JSON) goes to the artifact store and the run, with its learning curve,
+     * to `training_runs`; a retry finds the run already recorded.
      */
     async trainModel(input: TrainModelInput): Promise<TrainModelResult> {
       const { workflowId, runId } = currentRun();
@@ -41,9 +43,9 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       }
 
       const rows = await readDatasetRows(database.db, input.datasetVersionId);
-      const { train } = partitionRows(rows, input.split);
+      const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
-      const model = await trainInWorkerThread(
+      const trained = await trainInWorkerThread(
         {
           features: input.features,
           target: input.target,
@@ -57,6 +59,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         },
         (iteration, loss) => heartbeat({ iteration, loss }),
       );
+      const model = withValidatedThreshold(trained, validation);
       const trainSeconds = (performance.now() - started) / 1000;
       const modelArtifactSha256 = await artifacts.putJson(model);
       await database.db

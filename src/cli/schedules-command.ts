@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Client } from '@temporalio/client';
+import { type CalendarSpecDescription, type Client, ScheduleNotFoundError, type ScheduleSpecDescription } from '@temporalio/client';
 import { printResult } from './output';
 
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
@@ -48,6 +48,12 @@ export function schedulesCommand(withClient: WithClient): Command {
       .action((scheduleId: string, opts: { note?: string; json?: boolean }) =>
         withClient(async (client) => {
           const handle = client.schedule.getHandle(scheduleId);
+          await handle.describe().catch((error: unknown) => {
+            if (error instanceof ScheduleNotFoundError) {
+              throw new Error(`no schedule "${scheduleId}" (keel schedules list shows them)`);
+            }
+            throw error;
+          });
           if (name === 'pause') await handle.pause(opts.note ?? 'paused with keel schedules pause');
           else if (name === 'resume') await handle.unpause(opts.note ?? 'resumed with keel schedules resume');
           else await handle.trigger();
@@ -58,12 +64,34 @@ export function schedulesCommand(withClient: WithClient): Command {
   return command;
 }
 
-function describeSpec(spec: { intervals?: { every: unknown }[]; calendars?: unknown[]; cronExpressions?: string[] }): string {
+function describeSpec(spec: ScheduleSpecDescription): string {
   const parts: string[] = [];
   for (const interval of spec.intervals ?? []) parts.push(`every ${formatMs(interval.every)}`);
-  if (spec.calendars?.length) parts.push(`${spec.calendars.length} calendar spec(s)`);
-  for (const cron of spec.cronExpressions ?? []) parts.push(`cron "${cron}"`);
+  // Temporal turns cron expressions into calendar specs; show their non-trivial fields.
+  for (const calendar of spec.calendars ?? []) parts.push(`calendar ${describeCalendar(calendar)}`);
   return parts.join(', ') || '(no spec)';
+}
+
+/** Ranges that mean "any", which Temporal spells out. */
+const defaultRanges: Record<string, string> = {
+  second: '0',
+  dayOfMonth: '1-31',
+  month: 'JANUARY-DECEMBER',
+  dayOfWeek: 'SUNDAY-SATURDAY',
+  year: '*',
+};
+
+function describeCalendar(calendar: CalendarSpecDescription): string {
+  const fields = Object.entries(calendar).flatMap(([field, ranges]) => {
+    if (!Array.isArray(ranges) || ranges.length === 0) return [];
+    const text = ranges
+      .map((r: { start: unknown; end?: unknown; step?: number }) =>
+        r.end === undefined || r.end === r.start ? String(r.start) : `${r.start}-${r.end}${r.step && r.step > 1 ? `/${r.step}` : ''}`,
+      )
+      .join(',');
+    return text === '*' || defaultRanges[field] === text ? [] : [`${field}=${text}`];
+  });
+  return fields.join(' ') || '(every minute)';
 }
 
 function formatMs(every: unknown): string {

@@ -12,6 +12,8 @@ export interface LogisticModel {
   /** One per encoded column, in pipeline order. */
   weights: number[];
   intercept: number;
+  /** `label` is 1 when probability > threshold; chosen on the validation split (see threshold.ts). */
+  threshold: number;
   training: { iterations: number; converged: boolean; lossHistory: number[] };
 }
 
@@ -39,7 +41,7 @@ export function modelContract(model: LogisticModel): ModelContract {
     })),
     outputs: [
       { name: 'probability', type: 'float32', shape: [-1, 1] },
-      // 1 when probability > 0.5.
+      // 1 when probability > the model's threshold.
       { name: 'label', type: 'int64', shape: [-1, 1] },
     ],
   };

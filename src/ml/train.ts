@@ -65,6 +65,8 @@ export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgres
     pipeline,
     weights: fit.weights,
     intercept: fit.intercept,
+    // Until a validation split sets it (withValidatedThreshold), the usual rule.
+    threshold: 0.5,
     training: { iterations: fit.iterations, converged: fit.converged, lossHistory: fit.lossHistory },
   };
 }

@@ -76,7 +76,7 @@ async function main() {
     say('');
 
     if (options.once) {
-      await exerciseOnce({ client, database, serverUrl: server.url, production, say });
+      await exerciseOnce({ client, database, serverUrl: server.url, flushLog: () => server.logWriter.flush(), production, say });
     } else {
       say('keel is running; Ctrl-C stops it.');
       await new Promise<void>((resolve) => {
@@ -107,10 +107,11 @@ async function exerciseOnce(options: {
   client: Client;
   database: Awaited<ReturnType<typeof openStorage>>['database'];
   serverUrl: string;
+  flushLog: () => Promise<unknown>;
   production: ModelVersion;
   say: (line?: string) => void;
 }) {
-  const { client, database, serverUrl, production, say } = options;
+  const { client, database, serverUrl, flushLog, production, say } = options;
   const model = production.modelName;
   const response = await fetch(`${serverUrl}/v1/models/${model}:predict`, {
     method: 'POST',
@@ -125,6 +126,7 @@ async function exerciseOnce(options: {
   const traffic = await replayTraffic({ serverUrl, model, rows, features });
   say(`Traffic       ${traffic.predictions} January flights sent in ${traffic.requests} requests`);
 
+  await flushLog(); // the report must see every prediction just made
   const since = new Date();
   await client.schedule.getHandle(scheduleIds.monitor(model)).trigger();
   const report = await waitFor(async () => {
@@ -136,9 +138,9 @@ async function exerciseOnce(options: {
       .limit(1);
     return latest;
   }, 120_000);
-  const features_ = (report.features as { message: string; features: { feature: string; psi: number }[] });
-  say(`Drift report  #${report.id} ${report.status}: ${features_.message}; ${report.rowCount} logged predictions`);
-  for (const f of features_.features) say(`  PSI ${f.feature.padEnd(12)} ${f.psi.toFixed(4)}`);
+  const details = report.features as { message: string; features: { feature: string; psi: number }[] };
+  say(`Drift report  #${report.id} ${report.status}: ${details.message}; ${report.rowCount} logged predictions`);
+  for (const f of details.features) say(`  PSI ${f.feature.padEnd(12)} ${f.psi.toFixed(4)}`);
 }
 
 const exampleInstance = { hour: 17, weekday: 5, distance: 733, origin: 'ORD', destination: 'LGA' };

@@ -10,7 +10,7 @@ import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-
  *   numeric x (float32 [N,1]) ─ IsInf → Where(inf → NaN) → Imputer(NaN → mean) → Scaler((x - mean) / std)
  *   categorical x (string [N,1]) ─ OneHotEncoder(vocabulary, unknown → zeros) → Flatten → [N,K]
  *   Concat(axis 1) → MatMul(weights) → Add(intercept) → Sigmoid → probability (float32 [N,1])
- *                                                   probability > 0.5 → Cast → label (int64 [N,1])
+ *                                             probability > threshold → Cast → label (int64 [N,1])
  *
  * Missing values: feed NaN for a numeric feature and '' for a categorical one. ±Infinity is
  * treated as missing, like readNumber does in training (Imputer alone replaces only NaN). One
@@ -35,7 +35,7 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
   initializers.push(
     floatTensor('weights', [pipeline.width, 1], model.weights),
     floatTensor('intercept', [1], [model.intercept]),
-    floatTensor('label_threshold', [], [0.5]),
+    floatTensor('label_threshold', [], [model.threshold]),
   );
   nodes.push(
     node('Concat', encoded, ['features'], [attribute.int('axis', 1)]),
