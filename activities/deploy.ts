@@ -1,29 +1,31 @@
 import { currentRun } from './current-run';
-import { deployments } from '../src/db/schema';
-import { setAlias } from '../src/registry/model-registry';
+import { deployVersion } from '../src/registry/model-registry';
 import type { ActivityDeps } from './deps';
+import { nonRetryable } from './register';
 
-export function deployActivities({ database, onDeployed }: ActivityDeps) {
+export function deployActivities({ database, artifacts, onDeployed }: ActivityDeps) {
   return {
     /**
-     * Pusher: points `production` at the version (recorded in the alias history) and records the
-     * deployment. Model servers read routing from the database, so every replica follows.
+     * Pusher: verifies the version's artifact, points `production` at it (recorded in the alias
+     * history), records the deployment and ends the superseded one, in one transaction. Exactly
+     * once per workflow run (`<workflowId>/<runId>/deploy`): a retry does not move the alias
+     * again. Model servers read routing from the database, so every replica follows.
      */
     async deployModel(input: { model: string; version: number; reason: string }) {
       const { workflowId, runId } = currentRun();
-      const move = await setAlias(database.db, {
+      const outcome = await deployVersion(database.db, {
         model: input.model,
-        alias: 'production',
         version: input.version,
         actor: `workflow:${workflowId}`,
         reason: input.reason,
+        workflowId,
+        idempotencyKey: `${workflowId}/${runId}/deploy`,
+        artifacts,
+      }).catch((error: unknown) => {
+        throw nonRetryable(error);
       });
-      await database.db
-        .insert(deployments)
-        .values({ modelName: input.model, version: input.version, workflowId, idempotencyKey: `${workflowId}/${runId}/deploy` })
-        .onConflictDoNothing();
       await onDeployed?.(input.model);
-      return { previousVersion: move.fromVersion };
+      return { previousVersion: outcome.previousVersion };
     },
   };
 }

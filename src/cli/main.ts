@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { readEnvironment } from '../runtime/environment';
+import { dataCommand } from './data-command';
+import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
+import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
 import { connectClient } from './temporal-client';
 
@@ -19,7 +22,10 @@ async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
 const program = new Command('keel')
   .description('durable ML pipelines on Temporal')
   .addCommand(schedulesCommand(withClient))
-  .addCommand(pipelineCommand(withClient, env.configPath));
+  .addCommand(dataCommand(env))
+  .addCommand(pipelineCommand(withClient, env.configPath))
+  .addCommand(modelsCommand(env))
+  .addCommand(runsCommand(env));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`keel: ${(error as Error).message}\n`);

@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -18,25 +20,58 @@ import {
  * finds its earlier write instead of making a second one.
  */
 
-/** An immutable, content-addressed set of canonical rows. Written last, after its rows. */
+/**
+ * An immutable, content-hashed set of canonical rows. Written last, after its rows, in the same
+ * transaction that marks its ingest complete (see src/data/ingest.ts).
+ */
 export const datasetVersions = pgTable(
   'dataset_versions',
   {
-    /** sha256 of the dataset name and its canonical rows in source order. */
+    /**
+     * The id of the ingest that wrote the rows (random, 128 bits, hex): rows are streamed to the
+     * database under it before the content hash is known. Identity is (name, content_hash).
+     */
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    /** sha256 of the canonical rows alone (source order matters; see docs/architecture.md). */
+    /** sha256 of the column header and the canonical rows in row_index order (see docs/data.md). */
     contentHash: text('content_hash').notNull(),
     spec: jsonb('spec').notNull(),
     columns: jsonb('columns').notNull(),
+    /** Records read: row_count + quarantined_count + duplicate_count. */
     rowsRead: integer('rows_read').notNull(),
     rowCount: integer('row_count').notNull(),
     quarantinedCount: integer('quarantined_count').notNull(),
-    /** Per-column statistics, filled by the validate stage; the reference for drift. */
+    duplicateCount: integer('duplicate_count').notNull().default(0),
+    /** Per-source accounting and dedup details of the ingest that made the version. */
+    report: jsonb('report'),
+    /** Per-column statistics, computed while ingesting; the reference for drift. */
     profile: jsonb('profile'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('dataset_versions_name_hash').on(t.name, t.contentHash)],
+  (t) => [uniqueIndex('dataset_versions_name_hash').on(t.name, t.contentHash), index('dataset_versions_name_created').on(t.name, t.createdAt)],
+);
+
+/**
+ * One attempt to ingest a dataset. Its id is the version id its rows are written under; the
+ * version row exists only once the attempt is `complete`. A retry (same ingest_key) or a later
+ * ingest finds attempts that crashed or failed and deletes their rows.
+ */
+export const datasetIngests = pgTable(
+  'dataset_ingests',
+  {
+    id: text('id').primaryKey(),
+    /** Stable across retries of one request, e.g. `<workflowId>/<runId>/<activityId>`. */
+    ingestKey: text('ingest_key').notNull(),
+    name: text('name').notNull(),
+    /** running | complete | duplicate (identical content existed) | failed | abandoned | cleaned */
+    status: text('status').notNull(),
+    /** The version this attempt produced (complete) or found (duplicate). */
+    datasetVersionId: text('dataset_version_id'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('dataset_ingests_key').on(t.ingestKey), index('dataset_ingests_status').on(t.status, t.name)],
 );
 
 export const datasetRows = pgTable(
@@ -49,7 +84,7 @@ export const datasetRows = pgTable(
   (t) => [primaryKey({ columns: [t.datasetVersionId, t.rowIndex] })],
 );
 
-/** Rows that failed validation, kept with every reason. */
+/** Rows that failed validation (kind `invalid`, with every reason) or lost deduplication (`duplicate`). */
 export const quarantinedRows = pgTable(
   'quarantined_rows',
   {
@@ -59,13 +94,15 @@ export const quarantinedRows = pgTable(
     recordNumber: integer('record_number').notNull(),
     raw: jsonb('raw').notNull(),
     reasons: jsonb('reasons').notNull(),
+    kind: text('kind').notNull().default('invalid'),
   },
   (t) => [primaryKey({ columns: [t.datasetVersionId, t.source, t.recordNumber] })],
 );
 
 export const trainingRuns = pgTable('training_runs', {
-  /** `<workflowId>/<runId>`: one training run per pipeline run. */
+  /** `<workflowId>/<runId>/<trial>`: one row per trial of a pipeline run (`main` without tuning). */
   id: text('id').primaryKey(),
+  trial: text('trial').notNull().default('main'),
   modelName: text('model_name').notNull(),
   workflowId: text('workflow_id').notNull(),
   runId: text('run_id').notNull(),
@@ -76,6 +113,19 @@ export const trainingRuns = pgTable('training_runs', {
   /** Per-iteration training loss: the learning curve. */
   learningCurve: jsonb('learning_curve').notNull(),
   trainSeconds: doublePrecision('train_seconds').notNull(),
+  /** Metrics on the validation split: what tuning compares trials by. */
+  validationMetrics: jsonb('validation_metrics'),
+  /** Test-split metrics of this candidate and of the production version it was compared with. */
+  evaluation: jsonb('evaluation'),
+  /** The gate's decision: `{ passed, reasons }`. */
+  gate: jsonb('gate'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A model name, registered once; its versions are numbered 1, 2, ... */
+export const registeredModels = pgTable('registered_models', {
+  name: text('name').primaryKey(),
+  description: text('description').notNull().default(''),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -93,18 +143,34 @@ export const modelVersions = pgTable(
     contract: jsonb('contract').notNull(),
     params: jsonb('params').notNull(),
     metrics: jsonb('metrics').notNull(),
+    /** '' for an imported model made from data keel does not know. */
     datasetVersionId: text('dataset_version_id').notNull(),
     datasetHash: text('dataset_hash').notNull(),
+    /** '' when no keel training run produced it (an import). */
     trainingRunId: text('training_run_id').notNull(),
     gitCommit: text('git_commit'),
     gitDirty: boolean('git_dirty'),
+    /** The producing workflow run; '' for an import (made outside Temporal). */
     workflowId: text('workflow_id').notNull(),
     runId: text('run_id').notNull(),
+    /** Who registered it: `workflow:<id>` or `user:<name>`. */
+    creator: text('creator').notNull().default('unknown'),
+    description: text('description').notNull().default(''),
+    /** Free-form string labels. */
+    tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),
+    /** The fitted feature pipeline inside the graph (imputation, scaling, vocabularies). */
+    featurePipeline: jsonb('feature_pipeline'),
+    /** `pipeline` (trained by trainingPipeline) or `import` (an external ONNX file). */
+    source: text('source').notNull().default('pipeline'),
+    /** `active`, `archived` (kept, not promotable) or `deleted` (artifact collectable). */
+    status: text('status').notNull().default('active'),
+    statusChangedAt: timestamp('status_changed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('model_versions_name_version').on(t.modelName, t.version),
     uniqueIndex('model_versions_idempotency').on(t.idempotencyKey),
+    index('model_versions_artifact').on(t.artifactSha256),
   ],
 );
 
@@ -128,12 +194,31 @@ export const aliasHistory = pgTable(
     modelName: text('model_name').notNull(),
     alias: text('alias').notNull(),
     fromVersion: integer('from_version'),
-    toVersion: integer('to_version').notNull(),
+    /** null when the alias was removed. */
+    toVersion: integer('to_version'),
+    /** `set`, `rollback` or `remove`. */
+    action: text('action').notNull().default('set'),
     actor: text('actor').notNull(),
     reason: text('reason').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('alias_history_model_alias_at').on(t.modelName, t.alias, t.at)],
+);
+
+/** Lifecycle changes of versions (tags, description, archive, restore, delete, GC), appended. */
+export const modelVersionEvents = pgTable(
+  'model_version_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    action: text('action').notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    details: jsonb('details'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('model_version_events_model_version').on(t.modelName, t.version)],
 );
 
 export const deployments = pgTable(
@@ -145,6 +230,10 @@ export const deployments = pgTable(
     idempotencyKey: text('idempotency_key').notNull(),
     workflowId: text('workflow_id').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The version the alias pointed to before this deployment (null: none). */
+    previousVersion: integer('previous_version'),
+    /** null while the deployment runs; set when a later deployment or a rollback supersedes it. */
+    endedAt: timestamp('ended_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('deployments_idempotency').on(t.idempotencyKey)],
 );
@@ -156,11 +245,59 @@ export const predictionLog = pgTable(
     modelName: text('model_name').notNull(),
     version: integer('version').notNull(),
     inputs: jsonb('inputs').notNull(),
-    outputs: jsonb('outputs').notNull(),
+    /** null when inference failed (see `error`). */
+    outputs: jsonb('outputs'),
     latencyMs: doublePrecision('latency_ms').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    /** A shadow prediction: the candidate scored mirrored traffic; logged, never returned. */
+    shadow: boolean('shadow').notNull().default(false),
+    /** For a shadow prediction, the id of the prediction returned for the same row (feedback joins on it). */
+    primaryId: text('primary_id'),
+    /** Why inference failed for valid input (the model's fault, not the client's); null on success. */
+    error: text('error'),
   },
   (t) => [index('prediction_log_model_time').on(t.modelName, t.createdAt)],
+);
+
+/** Ground truth attached to a logged prediction (`POST /v1/feedback`); the latest answer wins. */
+export const feedback = pgTable(
+  'feedback',
+  {
+    predictionId: text('prediction_id').primaryKey(),
+    /** Observed class (0/1) for a classifier. */
+    label: integer('label'),
+    /** Observed value for a regressor. */
+    value: doublePrecision('value'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('feedback_label_xor_value', sql`(${t.label} is null) <> (${t.value} is null)`)],
+);
+
+/**
+ * Serving routes: per model, the candidate version that shares traffic with the baseline (the
+ * `production` alias). Read by every model-server replica, written by the canary rollout (see
+ * src/serving/routes.ts). A route whose baseline is no longer the production version is stale and
+ * ignored. No row: all traffic goes to production.
+ */
+export const routes = pgTable(
+  'routes',
+  {
+    modelName: text('model_name').primaryKey(),
+    baselineVersion: integer('baseline_version').notNull(),
+    candidateVersion: integer('candidate_version').notNull(),
+    /** Fraction of requests (0..1) the candidate answers, or mirrors when `shadow`. */
+    candidateWeight: doublePrecision('candidate_weight').notNull(),
+    shadow: boolean('shadow').notNull().default(false),
+    /** Incremented by every change, so replicas and the rollout can tell which state is served. */
+    revision: integer('revision').notNull().default(1),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('routes_weight_range', sql`${t.candidateWeight} >= 0 and ${t.candidateWeight} <= 1`),
+    check('routes_distinct_versions', sql`${t.baselineVersion} <> ${t.candidateVersion}`),
+  ],
 );
 
 export const driftReports = pgTable(
@@ -181,4 +318,36 @@ export const driftReports = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('drift_reports_run_key').on(t.runKey)],
+);
+
+/**
+ * Every alert keel raised (drift, performance, schema problems), deduplicated per incident: the
+ * incident key is unique, so a retried activity or a later monitor run inside the same incident
+ * finds the existing row instead of alerting twice (see src/notify). `deliveries` holds one entry
+ * per webhook target with its attempts and outcome; `delivery_status` summarises them.
+ */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** `<kind>:<model>:v<version>:<bucket>`: one alert per incident (see src/notify/alert.ts). */
+    incidentKey: text('incident_key').notNull(),
+    modelName: text('model_name').notNull(),
+    /** The model version concerned; null when the alert is about the model as a whole. */
+    version: integer('version'),
+    /** `data_drift`, `prediction_drift`, `schema`, `performance`, ... */
+    kind: text('kind').notNull(),
+    /** `info`, `warning` or `critical`. */
+    severity: text('severity').notNull(),
+    message: text('message').notNull(),
+    /** The whole alert as built (title, details, links): what the webhooks were sent. */
+    payload: jsonb('payload').notNull(),
+    /** `pending`, `delivered`, `partial`, `failed` or `none` (no webhook configured). */
+    deliveryStatus: text('delivery_status').notNull().default('pending'),
+    /** Per target: `{ target, status, attempts, httpStatus?, error?, at? }`. */
+    deliveries: jsonb('deliveries').notNull().default([]),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('alerts_incident_key').on(t.incidentKey), index('alerts_model_created').on(t.modelName, t.createdAt)],
 );

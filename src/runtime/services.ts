@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../../activities';
 import { type Database, openDatabase } from '../db/database';
-import { ArtifactStore } from '../registry/artifact-store';
+import { openArtifactStore } from '../registry/artifact-config';
+import type { ArtifactStore } from '../registry/artifact-store';
 import { readCodeVersion } from './code-version';
 import type { Environment } from './environment';
 import { provideTemporal } from './temporal-dev-server';
@@ -14,7 +14,8 @@ import { createWorkers, parseTaskQueues } from './workers';
 
 export async function openStorage(env: Environment): Promise<{ database: Database; artifacts: ArtifactStore }> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
-  const artifacts = new ArtifactStore(join(env.dataDir, 'artifacts'));
+  // <dataDir>/artifacts by default; KEEL_ARTIFACT_STORE selects another directory or s3://bucket/prefix.
+  const artifacts = openArtifactStore({ dataDir: env.dataDir });
   return { database, artifacts };
 }
 
