@@ -7,6 +7,7 @@ import { monitorActivities } from './monitor';
 import { registerActivities } from './register';
 import { splitActivities } from './split';
 import { trainActivities } from './train';
+import { trainExternalActivities } from './train-external';
 import { validateActivities } from './validate';
 
 export type { ActivityDeps } from './deps';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...validateActivities(deps),
     ...splitActivities(deps),
     ...trainActivities(deps),
+    ...trainExternalActivities(deps),
     ...exportActivities(deps),
     ...evaluateActivities(deps),
     ...registerActivities(deps),

@@ -1,11 +1,21 @@
-import { log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { nonRetryableErrorTypes } from '../src/shared/errors';
+import type { TrainModelInput, TrainModelResult } from '../activities/train';
+import { InvalidInputErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
+import { decideGate } from '../src/shared/gate';
 import { pipelineStageQuery } from '../src/shared/messages';
-import { trainingPipelineInputSchema } from '../src/shared/pipeline-input';
+import {
+  type CommandTrainerSpec,
+  logisticTrainerSchema,
+  type TrainerSpec,
+  trainingPipelineInputSchema,
+  tunableParams,
+  type TrainingPipelineInput,
+} from '../src/shared/pipeline-input';
 import type { TrainingPipelineResult } from '../src/shared/pipeline-result';
 import { taskQueues } from '../src/shared/task-queues';
-import { parseWorkflowInput } from '../src/shared/validation';
+import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
+import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
 
 const retry = {
   initialInterval: '1s',
@@ -30,13 +40,12 @@ const light = proxyActivities<Activities>({
 });
 
 /**
- * ingest → validate → split → train → export → evaluate → gate → register → deploy.
+ * ingest → validate → split → train (or tune) → export → evaluate → gate → register → deploy.
  * Each stage is an activity; the workflow carries ids and hashes, never rows or model bytes.
  */
 export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipelineResult> {
   let stage = 'validating input';
   setHandler(pipelineStageQuery, () => stage);
-
   const input = parseWorkflowInput(trainingPipelineInputSchema, rawInput, 'trainingPipeline');
 
   stage = 'ingest';
@@ -49,64 +58,160 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
   stage = 'split';
   await light.splitDataset({ datasetVersionId: ingested.datasetVersionId, split: input.split });
 
-  stage = 'train';
-  const trained = await heavy.trainModel({
+  const base = {
     model: input.model,
     datasetVersionId: ingested.datasetVersionId,
     features: input.features,
     target: input.target,
-    trainer: input.trainer,
     split: input.split,
-  });
-
-  stage = 'export';
-  const exported = await heavy.exportModel({ modelArtifactSha256: trained.modelArtifactSha256 });
+  };
+  const candidate =
+    input.trainer.kind === 'command'
+      ? await trainExternal({ ...base, trainer: input.trainer }, (progress) => (stage = progress))
+      : await trainInKeel(input, { ...base, trainer: input.trainer }, (progress) => (stage = progress));
 
   stage = 'evaluate';
   const evaluation = await heavy.evaluateModel({
+    model: input.model,
     datasetVersionId: ingested.datasetVersionId,
     split: input.split,
     target: input.target,
-    modelArtifactSha256: trained.modelArtifactSha256,
-    onnxSha256: exported.onnxSha256,
+    modelArtifactSha256: candidate.modelArtifactSha256,
+    onnxSha256: candidate.onnxSha256,
   });
 
   stage = 'gate';
-  if (!(evaluation.metrics.rocAuc >= input.gate.minRocAuc)) {
+  const gate = decideGate(input.gate, evaluation.metrics, evaluation.production);
+  await light.recordEvaluation({ trainingRunId: candidate.trainingRunId, evaluation, gate });
+  const outcome = {
+    model: input.model,
+    datasetVersionId: ingested.datasetVersionId,
+    trainingRunId: candidate.trainingRunId,
+    trials: candidate.trials,
+    metrics: evaluation.metrics,
+    production: evaluation.production,
+    gate,
+  };
+  if (!gate.passed) {
     stage = 'rejected';
-    return {
-      status: 'rejected',
-      model: input.model,
-      reason: `ROC AUC ${evaluation.metrics.rocAuc.toFixed(4)} is below the gate's ${input.gate.minRocAuc}`,
-      datasetVersionId: ingested.datasetVersionId,
-      metrics: evaluation.metrics,
-    };
+    return { ...outcome, status: 'rejected', reason: gate.reasons.join('; ') };
   }
 
   stage = 'register';
   const { version } = await light.registerModel({
     model: input.model,
     datasetVersionId: ingested.datasetVersionId,
-    trainingRunId: trained.trainingRunId,
-    onnxSha256: exported.onnxSha256,
-    bytes: exported.bytes,
-    contract: exported.contract,
-    params: { trainer: input.trainer, features: input.features, target: input.target, split: input.split },
+    trainingRunId: candidate.trainingRunId,
+    modelArtifactSha256: candidate.modelArtifactSha256,
+    onnxSha256: candidate.onnxSha256,
+    bytes: candidate.bytes,
+    contract: candidate.contract,
+    params: { trainer: candidate.trainer, features: input.features, target: input.target, split: input.split },
     metrics: evaluation.metrics,
   });
 
   if (input.deploy) {
     stage = 'deploy';
-    await light.deployModel({ model: input.model, version, reason: `passed the gate with ROC AUC ${evaluation.metrics.rocAuc.toFixed(4)}` });
+    await light.deployModel({ model: input.model, version, reason: `passed the gate: ${gate.reasons.join('; ')}` });
   }
   stage = 'done';
-  return {
-    status: 'registered',
-    model: input.model,
-    version,
-    deployed: input.deploy,
-    datasetVersionId: ingested.datasetVersionId,
-    artifactSha256: exported.onnxSha256,
-    metrics: evaluation.metrics,
+  return { ...outcome, status: 'registered', version, deployed: input.deploy, artifactSha256: candidate.onnxSha256 };
+}
+
+/** What training hands to evaluation, whoever trained: an ONNX artifact and where it came from. */
+interface Candidate {
+  trainingRunId: string;
+  trials: number;
+  trainer: TrainerSpec;
+  onnxSha256: string;
+  bytes: number;
+  contract: unknown;
+  /** keel's own trained model (JSON), which evaluation checks the ONNX against. */
+  modelArtifactSha256?: string;
+}
+
+/** keel's trainers: train (or tune), then export the winner with its feature pipeline to ONNX. */
+async function trainInKeel(
+  input: TrainingPipelineInput,
+  request: Omit<TrainModelInput, 'trial'>,
+  onStage: (stage: string) => void,
+): Promise<Candidate> {
+  onStage(input.tuning ? 'tune' : 'train');
+  const { best, trials } = input.tuning
+    ? await tune(input, request, onStage)
+    : { best: { ...(await heavy.trainModel({ ...request, trial: 'main' })), trainer: request.trainer }, trials: 1 };
+  onStage('export');
+  const exported = await heavy.exportModel({ modelArtifactSha256: best.modelArtifactSha256 });
+  return { trainingRunId: best.trainingRunId, trials, trainer: best.trainer, ...exported, modelArtifactSha256: best.modelArtifactSha256 };
+}
+
+/** A bring-your-own trainer writes the ONNX itself; keel verifies it in the activity. */
+async function trainExternal(
+  request: Omit<TrainModelInput, 'trial' | 'trainer'> & { trainer: CommandTrainerSpec },
+  onStage: (stage: string) => void,
+): Promise<Candidate> {
+  onStage('train (external program)');
+  const trained = await heavy.trainExternalModel({ ...request, trial: 'main' });
+  return { ...trained, trials: 1, trainer: request.trainer };
+}
+
+type TrialResult = TrainModelResult & { trainer: TrainModelInput['trainer'] };
+
+/**
+ * Hyperparameter search: trials are training activities on the training queue, at most
+ * `concurrency` at a time, so they spread over however many training workers there are. Every
+ * trial is recorded as a training run; the best on the validation split wins (ties: first).
+ */
+async function tune(
+  input: TrainingPipelineInput,
+  base: Omit<TrainModelInput, 'trial'>,
+  onStage: (stage: string) => void,
+): Promise<{ best: TrialResult; trials: number }> {
+  const tuning = input.tuning!;
+  const { budget } = tunableParams[base.trainer.kind];
+  const score = (r: TrialResult) => (tuning.metric === 'rocAuc' ? -r.validationMetrics.rocAuc : r.validationMetrics.logLoss);
+  const byScore = (a: { result: TrialResult }, b: { result: TrialResult }) => score(a.result) - score(b.result);
+  const train = (params: ParamSet, trial: string): Promise<TrialResult> => {
+    const trainer = trialTrainer(base.trainer, params, trial);
+    return heavy.trainModel({ ...base, trainer, trial }).then((result) => ({ ...result, trainer }));
   };
+
+  const configs =
+    tuning.strategy === 'grid'
+      ? gridConfigs(tuning.space as Record<string, number[]>)
+      : randomConfigs(tuning.space, tuning.trials, tuning.seed);
+  let trained = 0;
+
+  if (tuning.strategy !== 'successive-halving') {
+    onStage(`tune: ${configs.length} trials`);
+    const results = await mapWithConcurrency(configs, tuning.concurrency, (params, i) => train(params, `trial-${i}`));
+    const ranked = results.map((result) => ({ result })).sort(byScore);
+    return { best: ranked[0].result, trials: results.length };
+  }
+
+  const maxBudget = base.trainer[budget];
+  let survivors = configs.map((params, id) => ({ params, id }));
+  let ranked: { id: number; params: ParamSet; result: TrialResult }[] = [];
+  for (const [rung, { keep, budget: rungBudget }] of successiveHalvingRungs(configs.length, maxBudget, tuning.eta).entries()) {
+    survivors = survivors.slice(0, keep);
+    onStage(`tune: rung ${rung + 1}, ${survivors.length} trials with ${budget} ${rungBudget}`);
+    const results = await mapWithConcurrency(survivors, tuning.concurrency, (s) =>
+      train({ ...s.params, [budget]: rungBudget }, `rung-${rung}-trial-${s.id}`),
+    );
+    trained += results.length;
+    ranked = survivors.map((s, i) => ({ ...s, result: results[i] })).sort(byScore);
+    survivors = ranked;
+  }
+  return { best: ranked[0].result, trials: trained };
+}
+
+/** A trial's trainer: the base trainer with the sampled values, validated like any input. */
+function trialTrainer(base: TrainModelInput['trainer'], params: ParamSet, trial: string): TrainModelInput['trainer'] {
+  const candidate = { ...base, ...params };
+  const parsed = logisticTrainerSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const details = describeIssues(parsed.error.issues, candidate);
+    throw ApplicationFailure.nonRetryable(`tuning produced an invalid trainer for ${trial}: ${details.join('; ')}`, InvalidInputErrorType, ...details);
+  }
+  return parsed.data;
 }

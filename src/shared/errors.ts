@@ -6,12 +6,14 @@ export const InvalidInputErrorType = 'InvalidInputError';
 export const DataValidationErrorType = 'DataValidationError';
 export const GateRejectedErrorType = 'GateRejectedError';
 export const ModelVerificationErrorType = 'ModelVerificationError';
+export const ExternalTrainerErrorType = 'ExternalTrainerError';
 
 export const nonRetryableErrorTypes = [
   InvalidInputErrorType,
   DataValidationErrorType,
   GateRejectedErrorType,
   ModelVerificationErrorType,
+  ExternalTrainerErrorType,
 ];
 
 export class InvalidInputError extends Error {
@@ -32,4 +34,9 @@ export class DataValidationError extends Error {
 /** The ONNX export disagrees with the in-process model: never register such an artifact. */
 export class ModelVerificationError extends Error {
   override readonly name = ModelVerificationErrorType;
+}
+
+/** A bring-your-own trainer failed (exit code, timeout, missing or malformed output). */
+export class ExternalTrainerError extends Error {
+  override readonly name = ExternalTrainerErrorType;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { datasetRulesSchema, datasetSpecSchema } from './dataset-spec';
+import { tuningSpecSchema } from './tuning';
 
 /**
  * The shapes of workflow inputs. One source of truth: the workflows validate their input with
@@ -18,24 +20,8 @@ export const featureSpecSchema = z.object({
 });
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;
 
-export const datasetSpecSchema = z.object({
-  /** Dataset versions are grouped under this name. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, dots, dashes or underscores'),
-  source: z.object({
-    format: z.literal('parquet'),
-    /** A file path, or `vega-datasets:<file>` for a file shipped by the vega-datasets package. */
-    path: z.string().min(1),
-  }),
-  /** How a raw record becomes a canonical row. */
-  recipe: z.literal('flights'),
-  /** Keep records whose `date` lies in [from, to). */
-  period: z.object({ from: isoDate, to: isoDate }).refine((p) => p.from < p.to, {
-    message: 'from must be before to',
-  }),
-  /** Keep at most this many records (after the period filter), in source order. */
-  limit: z.number().int().positive().optional(),
-});
-export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
+// The dataset's sources, mapping, dedup and rules live in ./dataset-spec (one file per concern).
+export { datasetSpecSchema, type DatasetSpec } from './dataset-spec';
 
 export const splitSpecSchema = z
   .object({
@@ -58,32 +44,76 @@ export const logisticTrainerSchema = z.object({
 });
 export type LogisticTrainerSpec = z.infer<typeof logisticTrainerSchema>;
 
-export const datasetRulesSchema = z.object({
-  /** Fewer accepted rows than this fails the pipeline with a DataValidationError. */
-  minRows: z.number().int().min(1),
-  /** A feature or target column with a larger share of nulls fails the pipeline. */
-  maxNullFraction: z.number().min(0).max(1),
+/**
+ * Bring your own trainer: any program, in any language, run on the prepared splits. It reads
+ * train.csv, validation.csv and params.json from its working directory (also named by the
+ * KEEL_* environment variables) and writes model.onnx and metrics.json there. keel validates the
+ * model (it loads, its inputs match the feature contract, it scores validation rows) before it
+ * can go further. See examples/byo-trainer/.
+ */
+export const commandTrainerSchema = z.object({
+  kind: z.literal('command'),
+  /** Program and arguments, run without a shell. */
+  command: z.array(z.string().min(1)).min(1),
+  /** Passed to the program in params.json; keel does not interpret them. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(3600),
 });
-export type DatasetRules = z.infer<typeof datasetRulesSchema>;
+export type CommandTrainerSpec = z.infer<typeof commandTrainerSchema>;
+
+export const trainerSpecSchema = z.discriminatedUnion('kind', [logisticTrainerSchema, commandTrainerSchema]);
+export type TrainerSpec = z.infer<typeof trainerSpecSchema>;
+
+export { datasetRulesSchema, type DatasetRules } from './dataset-spec';
 
 export const gateSpecSchema = z.object({
   /** The candidate's ROC AUC on the test split must reach this. */
   minRocAuc: z.number().min(0).max(1),
+  /**
+   * The candidate may trail the current production version's ROC AUC, measured on the same test
+   * split, by at most this much (0: must be at least as good). No production version: no check.
+   */
+  maxDropVsProduction: z.number().min(0).max(1).default(0.005),
 });
+export type GateSpec = z.infer<typeof gateSpecSchema>;
 
-export const trainingPipelineInputSchema = z.object({
-  model: modelNameSchema,
-  dataset: datasetSpecSchema,
-  rules: datasetRulesSchema,
-  features: z.array(featureSpecSchema).min(1),
-  /** Binary label column of the canonical rows (0 or 1). */
-  target: z.string().min(1),
-  trainer: logisticTrainerSchema,
-  split: splitSpecSchema,
-  gate: gateSpecSchema,
-  /** Point `production` at the new version and load it in the model server. */
-  deploy: z.boolean(),
-});
+/** Trainer parameters a search may vary, and the one successive halving treats as the budget. */
+export const tunableParams = {
+  'logistic-regression': { params: ['l2', 'maxIterations', 'maxCategories'], budget: 'maxIterations' },
+  command: { params: [], budget: null },
+} as const satisfies Record<TrainerSpec['kind'], { params: readonly string[]; budget: string | null }>;
+
+export const trainingPipelineInputSchema = z
+  .object({
+    model: modelNameSchema,
+    dataset: datasetSpecSchema,
+    rules: datasetRulesSchema,
+    features: z.array(featureSpecSchema).min(1),
+    /** Binary label column of the canonical rows (0 or 1). */
+    target: z.string().min(1),
+    trainer: trainerSpecSchema,
+    split: splitSpecSchema,
+    gate: gateSpecSchema,
+    /** Optional hyperparameter search over the trainer's numeric parameters. */
+    tuning: tuningSpecSchema.optional(),
+    /** Point `production` at the new version and load it in the model server. */
+    deploy: z.boolean(),
+  })
+  .superRefine((input, ctx) => {
+    const { params: allowed, budget } = tunableParams[input.trainer.kind];
+    if (input.tuning?.strategy === 'successive-halving' && !budget) {
+      ctx.addIssue({ code: 'custom', path: ['tuning', 'strategy'], message: `successive halving needs a budget parameter, which ${input.trainer.kind} has not` });
+    }
+    for (const name of Object.keys(input.tuning?.space ?? {})) {
+      if (!(allowed as readonly string[]).includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tuning', 'space', name],
+          message: `"${name}" is not a tunable parameter of ${input.trainer.kind} (tunable: ${allowed.join(', ') || 'none'})`,
+        });
+      }
+    }
+  });
 export type TrainingPipelineInput = z.infer<typeof trainingPipelineInputSchema>;
 
 export const monitorInputSchema = z.object({

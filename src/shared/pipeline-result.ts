@@ -11,23 +11,22 @@ export interface BinaryMetrics {
   confusionMatrix: { tp: number; fp: number; tn: number; fn: number };
 }
 
+interface PipelineOutcome {
+  model: string;
+  datasetVersionId: string;
+  /** The training run whose model was evaluated (the best trial when tuning). */
+  trainingRunId: string;
+  /** Trials trained (1 without tuning). */
+  trials: number;
+  metrics: BinaryMetrics;
+  /** The production version scored on the same test split, when there was one. */
+  production?: { version: number; metrics: BinaryMetrics };
+  gate: { passed: boolean; reasons: string[] };
+}
+
 export type TrainingPipelineResult =
-  | {
-      status: 'registered';
-      model: string;
-      version: number;
-      deployed: boolean;
-      datasetVersionId: string;
-      artifactSha256: string;
-      metrics: BinaryMetrics;
-    }
-  | {
-      status: 'rejected';
-      model: string;
-      reason: string;
-      datasetVersionId: string;
-      metrics: BinaryMetrics;
-    };
+  | (PipelineOutcome & { status: 'registered'; version: number; deployed: boolean; artifactSha256: string })
+  | (PipelineOutcome & { status: 'rejected'; reason: string });
 
 export interface DriftReportSummary {
   reportId: number;

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aliasHistory, datasetVersions, driftReports, predictionLog, trainingRuns } from '../../src/db/schema';
+import { aliasHistory, datasetVersions, driftReports, modelVersions, predictionLog, trainingRuns } from '../../src/db/schema';
 import { resolveAlias } from '../../src/registry/model-registry';
 import { locateTemporalCli } from '../../src/runtime/temporal-cli';
 import { loadProjectConfig } from '../../src/runtime/project-config';
@@ -19,12 +20,13 @@ import { sampleDatasetRows } from '../../src/data/dataset-store';
 import { createHarness, type Harness } from './harness';
 import { inject } from 'vitest';
 
+let harness: Harness;
+
 /**
  * The whole lifecycle on real components: the real January 2001 flights (the first 60,000, to
  * keep the suite fast), a real Temporal dev server, PostgreSQL (or PGlite), the real model server.
  */
 describe('trainingPipeline end to end', () => {
-  let harness: Harness;
   let config: ProjectConfig;
   const model = `flights-it-${Date.now().toString(36)}`;
 
@@ -107,8 +109,96 @@ describe('trainingPipeline end to end', () => {
         for (const id of [scheduleIds.monitor(model), scheduleIds.retrain(model)]) await client.schedule.getHandle(id).delete();
       });
     } finally {
+      harness.setOnDeployed(async () => {});
       await server.close();
     }
+  });
+
+  it('tunes by random search with a concurrency cap, records every trial, and compares with production', async () => {
+    const tuned = {
+      ...config.pipeline,
+      tuning: { strategy: 'random', space: { l2: { min: 0.01, max: 100, scale: 'log' } }, trials: 3, concurrency: 2, seed: 1 },
+    };
+    const result = await runPipeline(`train/${model}/tuned`, tuned);
+    expect(result.trials).toBe(3);
+    expect(result.production?.version).toBe(1);
+    expect(result.gate.reasons.join()).toContain('production v1');
+    const runs = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `train/${model}/tuned`));
+    expect(runs.map((r) => r.trial).sort()).toEqual(['trial-0', 'trial-1', 'trial-2']);
+    const l2s = runs.map((r) => (r.trainer as { l2: number }).l2);
+    expect(new Set(l2s).size).toBe(3);
+    // The winner is the trial with the best validation ROC AUC, and only it carries the evaluation.
+    const best = runs.reduce((a, b) => ((b.validationMetrics as { rocAuc: number }).rocAuc > (a.validationMetrics as { rocAuc: number }).rocAuc ? b : a));
+    expect(result.trainingRunId).toBe(best.id);
+    expect(runs.filter((r) => r.gate !== null).map((r) => r.id)).toEqual([best.id]);
+  });
+
+  it('runs successive halving rungs with a growing budget', async () => {
+    const halving = {
+      ...config.pipeline,
+      deploy: false,
+      tuning: { strategy: 'successive-halving', space: { l2: [0.1, 1, 10] }, trials: 3, eta: 3, concurrency: 2, seed: 2 },
+    };
+    const result = await runPipeline(`train/${model}/halving`, halving);
+    expect(result.trials).toBe(4);
+    const runs = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `train/${model}/halving`));
+    const budgets = Object.fromEntries(runs.map((r) => [r.trial, (r.trainer as { maxIterations: number }).maxIterations]));
+    const full = (config.pipeline.trainer as { maxIterations: number }).maxIterations;
+    expect(Object.keys(budgets).filter((t) => t.startsWith('rung-0-'))).toHaveLength(3);
+    expect(Object.values(budgets).filter((b) => b === Math.round(full / 3))).toHaveLength(3);
+    expect(Object.entries(budgets).filter(([t]) => t.startsWith('rung-1-')).map(([, b]) => b)).toEqual([full]);
+  });
+
+  it('ends without a new version when the gate rejects, recording why', async () => {
+    const strict = { ...config.pipeline, gate: { minRocAuc: 0.99, maxDropVsProduction: 0 } };
+    const before = await harness.database.db.select().from(modelVersions).where(eq(modelVersions.modelName, model));
+    const result = await runPipeline(`train/${model}/strict`, strict);
+    expect(result.status).toBe('rejected');
+    if (result.status !== 'rejected') return;
+    expect(result.reason).toContain('is below the minimum 0.99');
+    const after = await harness.database.db.select().from(modelVersions).where(eq(modelVersions.modelName, model));
+    expect(after).toHaveLength(before.length);
+    const [run] = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
+    expect(run.gate).toEqual({ passed: false, reasons: expect.arrayContaining([expect.stringContaining('below the minimum 0.99')]) });
+  });
+
+  it('rejects a tuning space naming a parameter the trainer does not have', async () => {
+    const bad = { ...config.pipeline, tuning: { strategy: 'grid', space: { depth: [3, 4] } } };
+    const error = await runPipeline(`train/${model}/bad-space`, bad).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(((error as WorkflowFailedError).cause as ApplicationFailure).message).toContain('tuning.space.depth');
+  });
+
+  it('trains with a bring-your-own program, verifies its ONNX and registers it', async () => {
+    const byo = {
+      ...config.pipeline,
+      deploy: false,
+      trainer: { kind: 'command', command: ['node', resolve('examples/byo-trainer/train.mjs')], params: { smoothing: 50 } },
+      gate: { minRocAuc: 0.5, maxDropVsProduction: 1 },
+    };
+    const result = await runPipeline(`train/${model}/byo`, byo);
+    expect(result.status).toBe('registered');
+    expect(result.metrics.rocAuc).toBeGreaterThan(0.55);
+    const [run] = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
+    expect((run.trainer as { reportedMetrics: { train_rows: number } }).reportedMetrics.train_rows).toBeGreaterThan(30_000);
+  });
+
+  it('fails without retrying when the bring-your-own program fails, showing its output', async () => {
+    const failing = {
+      ...config.pipeline,
+      trainer: { kind: 'command', command: ['node', resolve('examples/byo-trainer/train.mjs')], params: { fail: 'out of memory' } },
+    };
+    const error = await runPipeline(`train/${model}/byo-fails`, failing).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const cause = (error as WorkflowFailedError).cause as ActivityFailure;
+    const failure = cause.cause as ApplicationFailure;
+    expect(failure.type).toBe('ExternalTrainerError');
+    expect(failure.message).toContain('failing on purpose: out of memory');
+    expect(cause.retryState).toBe('NON_RETRYABLE_FAILURE');
   });
 
   it('fails at once, without retrying, on a bad input field, naming the field and the value', async () => {
@@ -133,6 +223,13 @@ describe('trainingPipeline end to end', () => {
     expect(cause.message).toContain('-3');
   });
 });
+
+function runPipeline(workflowId: string, input: unknown): Promise<TrainingPipelineResult> {
+  return harness.withWorkers(async () => {
+    const handle = await harness.client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId, args: [input] });
+    return (await handle.result()) as TrainingPipelineResult;
+  });
+}
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -118,7 +118,7 @@ export const DataType = { FLOAT: 1, INT64: 7, STRING: 8 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values keel uses. */
-export const AttributeType = { FLOAT: 1, INT: 2, FLOATS: 6, STRINGS: 8 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 // Plain-object shapes of the messages, as protobufjs's fromObject takes them (snake_case names,
 // bytes as Uint8Array). Only the fields keel sets are declared.
@@ -129,6 +129,7 @@ export interface AttributeProto {
   f?: number;
   i?: number;
   floats?: number[];
+  ints?: number[];
   strings?: Uint8Array[];
 }
 
@@ -187,14 +188,20 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return modelProto.encode(message).finish();
 }
 
-/** The inputs a model's graph declares, with their TensorProto.DataType codes. */
-export function graphInputs(bytes: Uint8Array): { name: string; elemType: number }[] {
-  let model: { graph?: { input?: ValueInfoProto[] } };
+/** The inputs and outputs a model's graph declares, with their TensorProto.DataType codes. */
+export function graphSignature(bytes: Uint8Array): { inputs: { name: string; elemType: number }[]; outputs: { name: string; elemType: number }[] } {
+  let model: { graph?: { input?: ValueInfoProto[]; output?: ValueInfoProto[] } };
   try {
     model = modelProto.toObject(modelProto.decode(bytes), { longs: Number });
   } catch (error) {
     throw new Error(`not an ONNX model: ${(error as Error).message}`);
   }
   if (!model.graph) throw new Error('not an ONNX model: it has no graph');
-  return (model.graph.input ?? []).map((input) => ({ name: input.name, elemType: input.type.tensor_type.elem_type }));
+  const describe = (value: ValueInfoProto) => ({ name: value.name, elemType: value.type?.tensor_type?.elem_type });
+  return { inputs: (model.graph.input ?? []).map(describe), outputs: (model.graph.output ?? []).map(describe) };
+}
+
+/** The inputs a model's graph declares, with their TensorProto.DataType codes. */
+export function graphInputs(bytes: Uint8Array): { name: string; elemType: number }[] {
+  return graphSignature(bytes).inputs;
 }

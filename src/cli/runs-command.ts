@@ -1,0 +1,104 @@
+import { Command } from 'commander';
+import { desc, eq } from 'drizzle-orm';
+import { trainingRuns } from '../db/schema';
+import { openRegistry } from '../registry/open';
+import type { Environment } from '../runtime/environment';
+import { printResult } from './output';
+
+type TrainingRun = typeof trainingRuns.$inferSelect;
+
+/** `keel runs list|show`: training runs (one per tuning trial) and their learning curves. */
+export function runsCommand(env: Environment): Command {
+  const command = new Command('runs').description('training runs, tuning trials and learning curves');
+
+  async function withRuns<T>(work: (db: Awaited<ReturnType<typeof openRegistry>>['database']['db']) => Promise<T>): Promise<T> {
+    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
+    try {
+      return await work(registry.database.db);
+    } finally {
+      await registry.close();
+    }
+  }
+
+  command
+    .command('list <model>')
+    .description('training runs of a model, newest first, with their validation metrics and gate decisions')
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: { limit: string; json?: boolean }) =>
+      withRuns(async (db) => {
+        const runs = await db
+          .select()
+          .from(trainingRuns)
+          .where(eq(trainingRuns.modelName, model))
+          .orderBy(desc(trainingRuns.createdAt))
+          .limit(Number(opts.limit));
+        printResult(opts.json, runs.map(summary), () =>
+          runs.length
+            ? runs.map((r) => {
+                const s = summary(r);
+                return `${s.id}  ${s.trainer}  ${s.seconds.toFixed(1)} s  val AUC ${fmt(s.validationRocAuc)}  ${s.gate}`;
+              }).join('\n')
+            : `no training runs of "${model}"`,
+        );
+      }),
+    );
+
+  command
+    .command('show <runId>')
+    .description('one training run: trainer, validation metrics, gate decision and learning curve')
+    .option('--json', 'machine-readable output')
+    .action((runId: string, opts: { json?: boolean }) =>
+      withRuns(async (db) => {
+        const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, runId));
+        if (!run) throw new Error(`no training run "${runId}" (keel runs list <model> shows them)`);
+        const curve = run.learningCurve as number[];
+        printResult(opts.json, { ...summary(run), trainerSpec: run.trainer, validationMetrics: run.validationMetrics, evaluation: run.evaluation, learningCurve: curve }, () =>
+          [
+            `run        ${run.id}`,
+            `trainer    ${JSON.stringify(run.trainer)}`,
+            `dataset    ${run.datasetVersionId}`,
+            `time       ${run.trainSeconds.toFixed(2)} s`,
+            `validation ${JSON.stringify(run.validationMetrics)}`,
+            `gate       ${summary(run).gate}`,
+            ...learningCurveLines(curve),
+          ].join('\n'),
+        );
+      }),
+    );
+  return command;
+}
+
+function summary(run: TrainingRun) {
+  const gate = run.gate as { passed: boolean; reasons: string[] } | null;
+  return {
+    id: run.id,
+    trial: run.trial,
+    trainer: (run.trainer as { kind: string }).kind,
+    seconds: run.trainSeconds,
+    iterations: (run.learningCurve as unknown[]).length,
+    validationRocAuc: (run.validationMetrics as { rocAuc?: number } | null)?.rocAuc ?? null,
+    gate: gate ? `${gate.passed ? 'passed' : 'rejected'}: ${gate.reasons.join('; ')}` : 'not evaluated (a tuning trial that lost, or still running)',
+    createdAt: run.createdAt.toISOString(),
+  };
+}
+
+/** The curve as a sparkline plus about ten sampled points: enough to see convergence in a terminal. */
+export function learningCurveLines(curve: number[]): string[] {
+  if (curve.length === 0) return ['curve      (none recorded: an external trainer)'];
+  const low = Math.min(...curve);
+  const high = Math.max(...curve);
+  const bars = '▁▂▃▄▅▆▇█';
+  const width = Math.min(60, curve.length);
+  const spark = Array.from({ length: width }, (_, i) => {
+    const value = curve[Math.floor((i * (curve.length - 1)) / Math.max(1, width - 1))];
+    return bars[high === low ? 0 : Math.round(((value - low) / (high - low)) * (bars.length - 1))];
+  }).join('');
+  const step = Math.max(1, Math.ceil(curve.length / 10));
+  const points = curve.flatMap((value, i) => (i % step === 0 || i === curve.length - 1 ? [`  ${String(i + 1).padStart(5)}  ${value.toFixed(6)}`] : []));
+  return [`curve      training loss over ${curve.length} iterations  ${spark}`, '  iter   loss', ...points];
+}
+
+function fmt(value: number | null): string {
+  return value === null ? '-' : value.toFixed(4);
+}

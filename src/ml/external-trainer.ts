@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { ExternalTrainerError, ModelVerificationError } from '../shared/errors';
+import type { FeatureSpec } from '../shared/pipeline-input';
+import { scoreOnnxInWorkerThread } from './batch-score';
+import { DataType, graphSignature } from './onnx/onnx-proto';
+import type { Row } from './row';
+
+export interface ExternalTrainingRequest {
+  command: string[];
+  params: Record<string, unknown>;
+  features: FeatureSpec[];
+  target: string;
+  train: readonly Row[];
+  validation: readonly Row[];
+  timeoutMs: number;
+  /** Called every few seconds while the program runs (the activity heartbeats). */
+  onWaiting?: (elapsedSeconds: number) => void;
+}
+
+export interface ExternalTrainingResult {
+  onnx: Uint8Array;
+  /** metrics.json as the program wrote it; keel's own metrics are computed separately. */
+  reportedMetrics: Record<string, unknown>;
+  seconds: number;
+  /** The end of the program's output, for the record. */
+  logTail: string;
+}
+
+/**
+ * Runs a user's training program on the prepared splits (train.csv, validation.csv,
+ * params.json in its working directory) and collects model.onnx and metrics.json. Every failure
+ * — exit code, timeout, a missing or malformed output — is an ExternalTrainerError that says what
+ * happened and shows the end of the program's output.
+ */
+export async function runExternalTrainer(request: ExternalTrainingRequest): Promise<ExternalTrainingResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'keel-byo-'));
+  try {
+    const columns = [...request.features.map((f) => f.name), request.target];
+    await writeFile(join(dir, 'train.csv'), toCsv(request.train, columns));
+    await writeFile(join(dir, 'validation.csv'), toCsv(request.validation, columns));
+    await writeFile(
+      join(dir, 'params.json'),
+      JSON.stringify({ params: request.params, features: request.features, target: request.target }, null, 2),
+    );
+    const started = performance.now();
+    const logTail = await runProgram(request, dir);
+    const seconds = (performance.now() - started) / 1000;
+    const onnx = await readOutput(dir, 'model.onnx', logTail);
+    const metricsText = new TextDecoder().decode(await readOutput(dir, 'metrics.json', logTail));
+    let reportedMetrics: Record<string, unknown>;
+    try {
+      reportedMetrics = JSON.parse(metricsText) as Record<string, unknown>;
+    } catch (error) {
+      throw new ExternalTrainerError(`the trainer's metrics.json is not valid JSON: ${(error as Error).message}`);
+    }
+    if (reportedMetrics === null || typeof reportedMetrics !== 'object' || Array.isArray(reportedMetrics)) {
+      throw new ExternalTrainerError('the trainer\'s metrics.json must hold a JSON object');
+    }
+    return { onnx, reportedMetrics, seconds, logTail };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Checks an externally trained model against keel's serving contract before anything else sees
+ * it: it must take exactly the configured features ([N,1] float32 for numeric, string for
+ * categorical), output `probability` and `label`, load in onnxruntime and give a probability in
+ * [0, 1] for every validation row. Returns those scores.
+ */
+export async function verifyExternalModel(onnx: Uint8Array, features: FeatureSpec[], validation: readonly Row[]): Promise<Float64Array> {
+  let signature: ReturnType<typeof graphSignature>;
+  try {
+    signature = graphSignature(onnx);
+  } catch (error) {
+    throw new ModelVerificationError(`the trainer's model.onnx is not an ONNX model: ${(error as Error).message}`);
+  }
+  const expected = features.map((f) => `${f.name}:${f.kind === 'numeric' ? 'float32' : 'string'}`).sort();
+  const actual = signature.inputs.map((i) => `${i.name}:${i.elemType === DataType.FLOAT ? 'float32' : i.elemType === DataType.STRING ? 'string' : `type ${i.elemType}`}`).sort();
+  if (expected.join() !== actual.join()) {
+    throw new ModelVerificationError(`the trainer's model takes inputs [${actual.join(', ')}] but the features are [${expected.join(', ')}]`);
+  }
+  const outputs = signature.outputs.map((o) => `${o.name}:${o.elemType}`);
+  for (const required of [`probability:${DataType.FLOAT}`, `label:${DataType.INT64}`]) {
+    if (!outputs.includes(required)) {
+      throw new ModelVerificationError(`the trainer's model must output "probability" (float32 [N,1]) and "label" (int64 [N,1]); it outputs ${signature.outputs.map((o) => o.name).join(', ') || 'nothing'}`);
+    }
+  }
+  let scores: Float64Array;
+  try {
+    scores = await scoreOnnxInWorkerThread(onnx, validation);
+  } catch (error) {
+    throw new ModelVerificationError(`the trainer's model fails to score validation rows: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const bad = scores.findIndex((p) => !(p >= 0 && p <= 1));
+  if (bad >= 0) throw new ModelVerificationError(`the trainer's model gives probability ${scores[bad]} for validation row ${bad}; expected a value in [0, 1]`);
+  return scores;
+}
+
+function toCsv(rows: readonly Row[], columns: string[]): string {
+  return stringify(
+    rows.map((row) => columns.map((c) => row[c] ?? '')),
+    { header: true, columns },
+  );
+}
+
+async function readOutput(dir: string, file: string, logTail: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(join(dir, file)));
+  } catch {
+    throw new ExternalTrainerError(`the trainer exited 0 but wrote no ${file}${logTail ? `; its output ended with:\n${logTail}` : ''}`);
+  }
+}
+
+function runProgram(request: ExternalTrainingRequest, dir: string): Promise<string> {
+  const [program, ...args] = request.command;
+  return new Promise((resolve, reject) => {
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-4000);
+    };
+    const child = spawn(program, args, {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        KEEL_TRAIN_FILE: join(dir, 'train.csv'),
+        KEEL_VALIDATION_FILE: join(dir, 'validation.csv'),
+        KEEL_PARAMS_FILE: join(dir, 'params.json'),
+        KEEL_OUTPUT_DIR: dir,
+      },
+    });
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const started = Date.now();
+    const ticker = setInterval(() => request.onWaiting?.((Date.now() - started) / 1000), 5000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new ExternalTrainerError(`the trainer ${program} did not finish within ${request.timeoutMs / 1000} s and was killed${tail ? `; its output ended with:\n${tail}` : ''}`));
+    }, request.timeoutMs);
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      clearInterval(ticker);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(tail);
+    };
+    child.on('error', (error) => finish(new ExternalTrainerError(`cannot run the trainer ${program}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) finish();
+      else finish(new ExternalTrainerError(`the trainer ${program} ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `; its output ended with:\n${tail}` : ''}`));
+    });
+  });
+}

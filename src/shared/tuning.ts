@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * Hyperparameter search, planned inside the workflow: pure and seeded, so the same config always
+ * tries the same trials (and replays deterministically).
+ */
+
+const rangeSchema = z
+  .object({
+    min: z.number(),
+    max: z.number(),
+    scale: z.enum(['linear', 'log']).default('linear'),
+    integer: z.boolean().default(false),
+  })
+  .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
+  .refine((r) => r.scale === 'linear' || r.min > 0, { message: 'a log scale needs min > 0' });
+
+/** A parameter's candidates: an explicit list, or a range (random and successive halving only). */
+export const searchDimensionSchema = z.union([z.array(z.number()).min(1), rangeSchema]);
+export type SearchDimension = z.infer<typeof searchDimensionSchema>;
+
+export const tuningSpecSchema = z
+  .object({
+    strategy: z.enum(['grid', 'random', 'successive-halving']),
+    /** Trainer parameter name → candidates. */
+    space: z.record(z.string(), searchDimensionSchema).refine((s) => Object.keys(s).length > 0, { message: 'needs at least one parameter' }),
+    /** Configurations to sample (random, successive halving); grid tries every combination. */
+    trials: z.number().int().min(1).max(1000).default(8),
+    /** Trials running at once: the cap that spreads them over the training workers. */
+    concurrency: z.number().int().min(1).max(64).default(2),
+    seed: z.number().int().min(0).default(0),
+    /** Successive halving keeps the best 1/eta of the trials at each rung. */
+    eta: z.number().int().min(2).max(10).default(3),
+    /** Validation metric that ranks trials. */
+    metric: z.enum(['rocAuc', 'logLoss']).default('rocAuc'),
+  })
+  .refine((t) => t.strategy !== 'grid' || Object.values(t.space).every(Array.isArray), {
+    message: 'grid search needs an explicit list of values for every parameter',
+    path: ['space'],
+  });
+export type TuningSpec = z.infer<typeof tuningSpecSchema>;
+
+export type ParamSet = Record<string, number>;
+
+/** Every combination, in a fixed order (parameters sorted by name). */
+export function gridConfigs(space: Record<string, number[]>): ParamSet[] {
+  let configs: ParamSet[] = [{}];
+  for (const name of Object.keys(space).sort()) {
+    configs = configs.flatMap((config) => space[name].map((value) => ({ ...config, [name]: value })));
+  }
+  return configs;
+}
+
+/** `count` configurations drawn with a seeded generator (mulberry32), parameters in name order. */
+export function randomConfigs(space: Record<string, SearchDimension>, count: number, seed: number): ParamSet[] {
+  const next = mulberry32(seed);
+  return Array.from({ length: count }, () => {
+    const config: ParamSet = {};
+    for (const name of Object.keys(space).sort()) config[name] = sample(space[name], next);
+    return config;
+  });
+}
+
+function sample(dimension: SearchDimension, next: () => number): number {
+  if (Array.isArray(dimension)) return dimension[Math.floor(next() * dimension.length)];
+  const { min, max, scale, integer } = dimension;
+  const u = next();
+  const value = scale === 'log' ? Math.exp(Math.log(min) + u * (Math.log(max) - Math.log(min))) : min + u * (max - min);
+  return integer ? Math.round(value) : value;
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Successive halving's rungs: how many trials survive into each rung and the training budget
+ * (iterations or trees) each gets. The last rung trains the survivors with the full budget.
+ */
+export function successiveHalvingRungs(trials: number, maxBudget: number, eta: number): { keep: number; budget: number }[] {
+  const rungCount = Math.max(1, Math.floor(Math.log(trials) / Math.log(eta) + 1e-9) + 1);
+  const rungs: { keep: number; budget: number }[] = [];
+  for (let i = 0; i < rungCount; i++) {
+    const keep = Math.max(1, Math.floor(trials / eta ** i));
+    const budget = Math.max(1, Math.round(maxBudget / eta ** (rungCount - 1 - i)));
+    rungs.push({ keep, budget });
+  }
+  return rungs;
+}
+
+/** Runs `work` over `items` with at most `limit` at a time; results keep the items' order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let nextIndex = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (nextIndex < items.length) {
+      const index = nextIndex++;
+      results[index] = await work(items[index], index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
