@@ -1,13 +1,24 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ingestDataset, type IngestResult } from '../src/data/ingest';
 import type { DatasetSpec } from '../src/shared/pipeline-input';
+import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 
 export function ingestActivities({ database }: ActivityDeps) {
   return {
-    /** ExampleGen: reads the source, validates each row, quarantines the rejects, stores a version. */
+    /**
+     * ExampleGen: reads the sources, maps and validates each record, deduplicates, quarantines the
+     * rejects and stores a version. The ingest key is the same for every attempt of this activity,
+     * so a retry deletes what a crashed attempt wrote, or returns what a finished one made.
+     */
     async ingestDataset(input: { dataset: DatasetSpec }): Promise<IngestResult> {
-      return ingestDataset(database, input.dataset, { onProgress: (read) => heartbeat({ read }) });
+      const { workflowId, runId } = currentRun();
+      const ingestKey = `${workflowId}/${runId}/${activityInfo().activityId}`;
+      return ingestDataset(database, input.dataset, {
+        ingestKey,
+        onProgress: ({ phase, source, scanned, read, accepted, quarantined, duplicates }) =>
+          heartbeat({ phase, source, scanned, read, accepted, quarantined, duplicates }),
+      });
     },
   };
 }

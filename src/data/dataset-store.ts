@@ -1,13 +1,17 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, like, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
-import { datasetVersions } from '../db/schema';
+import { datasetVersions, quarantinedRows } from '../db/schema';
+import type { ColumnType } from '../shared/dataset-spec';
 import type { DatasetProfile } from './profile';
 
 /** A canonical column: its name in the row objects and the kind of values it holds. */
 export interface ColumnDef {
   name: string;
-  /** `datetime`: ISO local-naive timestamp strings (`2001-01-01T00:01:00`). */
-  type: 'number' | 'string' | 'datetime';
+  /**
+   * `datetime`: ISO local-naive timestamp strings (`2001-01-01T00:01:00`); `date`: `2001-01-01`;
+   * `integer`: numbers that are whole; `boolean`: 1 or 0 (ready for training, like `delayed`).
+   */
+  type: ColumnType;
 }
 
 /** A canonical row as stored in dataset_rows.data. */
@@ -20,9 +24,85 @@ export async function getDatasetVersion(db: Db, id: string): Promise<DatasetVers
   return version;
 }
 
-/** All versions, newest first. */
-export async function listDatasetVersions(db: Db): Promise<DatasetVersion[]> {
-  return db.select().from(datasetVersions).orderBy(sql`${datasetVersions.createdAt} desc`, asc(datasetVersions.id));
+/** All versions (of one dataset name when given), newest first. */
+export async function listDatasetVersions(db: Db, name?: string): Promise<DatasetVersion[]> {
+  return db
+    .select()
+    .from(datasetVersions)
+    .where(name === undefined ? undefined : eq(datasetVersions.name, name))
+    .orderBy(sql`${datasetVersions.createdAt} desc`, asc(datasetVersions.id));
+}
+
+/**
+ * Finds a version by a reference a person types: its id, a unique prefix of its id or of its
+ * content hash (at least 4 characters), or a dataset name (its newest version).
+ * Returns the matches (none, one, or several when a prefix is ambiguous).
+ */
+export async function findDatasetVersions(db: Db, reference: string): Promise<DatasetVersion[]> {
+  const exact = await getDatasetVersion(db, reference);
+  if (exact) return [exact];
+  if (/^[0-9a-f]{4,64}$/.test(reference)) {
+    const matches = await db
+      .select()
+      .from(datasetVersions)
+      .where(or(like(datasetVersions.id, `${reference}%`), like(datasetVersions.contentHash, `${reference}%`)))
+      .limit(10);
+    if (matches.length > 0) return matches;
+  }
+  const newest = await db.select().from(datasetVersions).where(eq(datasetVersions.name, reference)).orderBy(desc(datasetVersions.createdAt)).limit(1);
+  return newest;
+}
+
+/** The version of the same name created before this one (for the maxChange rules), if any. */
+export async function previousDatasetVersion(db: Db, version: DatasetVersion): Promise<DatasetVersion | undefined> {
+  const [previous] = await db
+    .select()
+    .from(datasetVersions)
+    .where(
+      and(
+        eq(datasetVersions.name, version.name),
+        or(lt(datasetVersions.createdAt, version.createdAt), and(eq(datasetVersions.createdAt, version.createdAt), lt(datasetVersions.id, version.id))),
+      ),
+    )
+    .orderBy(desc(datasetVersions.createdAt), desc(datasetVersions.id))
+    .limit(1);
+  return previous;
+}
+
+/**
+ * The rows of a complete version in row_index order, `chunkRows` at a time: memory stays bounded
+ * by one chunk (for profiling or exporting a version of any size).
+ */
+export async function* streamDatasetRows(db: Db, id: string, chunkRows = READ_CHUNK_ROWS): AsyncGenerator<Row[]> {
+  const version = await getDatasetVersion(db, id);
+  if (!version) throw new Error(`dataset version ${id} does not exist`);
+  for (let start = 0; start < version.rowCount; start += chunkRows) {
+    const end = Math.min(start + chunkRows, version.rowCount);
+    const result = await db.execute(sql`
+      select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
+      from dataset_rows
+      where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
+    const chunk = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
+    if (chunk.length !== end - start) throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${chunk.length} stored)`);
+    yield chunk;
+  }
+}
+
+export type QuarantinedRow = typeof quarantinedRows.$inferSelect;
+
+/** Quarantined records of a version (`invalid` by default, or the `duplicate` ones), by source and position. */
+export async function listQuarantinedRows(
+  db: Db,
+  id: string,
+  options: { kind?: 'invalid' | 'duplicate'; limit?: number; offset?: number } = {},
+): Promise<QuarantinedRow[]> {
+  return db
+    .select()
+    .from(quarantinedRows)
+    .where(and(eq(quarantinedRows.datasetVersionId, id), eq(quarantinedRows.kind, options.kind ?? 'invalid')))
+    .orderBy(asc(quarantinedRows.source), asc(quarantinedRows.recordNumber))
+    .limit(options.limit ?? 100)
+    .offset(options.offset ?? 0);
 }
 
 /**
@@ -72,7 +152,7 @@ export async function sampleDatasetRows(db: Db, id: string, n: number): Promise<
   return JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
 }
 
-/** Stores the profile of a version (idempotent: the same profile overwrites itself). */
+/** Stores the profile of a version computed after the fact (versions made before profiles were computed while ingesting). */
 export async function saveProfile(db: Db, id: string, profile: DatasetProfile): Promise<void> {
   const updated = await db
     .update(datasetVersions)

@@ -1,182 +1,547 @@
-import { createHash } from 'node:crypto';
-import { and, count, eq, notExists } from 'drizzle-orm';
-import type { Database } from '../db/database';
-import { datasetRows, datasetVersions, quarantinedRows } from '../db/schema';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { and, count, eq, inArray, lt, notExists, or, sql } from 'drizzle-orm';
+import type { Database, Db } from '../db/database';
+import { datasetIngests, datasetRows, datasetVersions, quarantinedRows } from '../db/schema';
+import { datasetSpecSchema, sourceName, type DatasetSpec, type MappedDatasetSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
-import { datasetSpecSchema, type DatasetSpec } from '../shared/pipeline-input';
 import { parseOrThrow } from '../shared/validation';
-import { sha256Hex } from '../registry/artifact-store';
-import type { ColumnDef, Row } from './dataset-store';
+import type { ColumnDef, DatasetVersion, Row } from './dataset-store';
 import { getDatasetVersion } from './dataset-store';
-import { flightColumns, flightRowGroupOutsidePeriod, mapFlightRecord, periodBounds, rawRecordToJson, type MapOutcome, type Period } from './flights-recipe';
-import { readParquetRecords, type RowGroupInfo, type SourceRecord } from './parquet-source';
+import { Deduplicator } from './dedup';
+import { expandFlightsSpec } from './flights-recipe';
+import { compileMapper, type SourceMapper } from './mapping';
+import { ProfileBuilder, type DatasetProfile } from './profile';
+import { rawRecordToJson } from './raw-json';
+import { compileRowRules } from './row-rules';
+import { openRowCopier, type RowCopier } from './copy-stream';
+import { openSource, type OpenedSource, type SourceOptions, type SourceRecord } from './source';
+
+/** Accounting of one source: read = accepted + quarantined + duplicates. */
+export interface SourceReport {
+  name: string;
+  /** Records the source gave. */
+  scanned: number;
+  /** Records outside the dataset's filter: not part of the dataset, so not "read". */
+  filtered: number;
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
+}
+
+export interface IngestReport {
+  sources: SourceReport[];
+  /** Totals over the sources. */
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
+  /** Distinct dedup keys (when deduplicating). */
+  keys?: number;
+  /** Whether reading stopped at the spec's limit. */
+  limited: boolean;
+}
 
 export interface IngestResult {
   datasetVersionId: string;
   contentHash: string;
-  /** Records of the period (and within the limit) that were read: rowCount + quarantinedCount. */
+  /** Records read (after the filter, within the limit): rowCount + quarantinedCount + duplicateCount. */
   rowsRead: number;
   rowCount: number;
   quarantinedCount: number;
-  /** false when the version already existed and nothing was written. */
+  duplicateCount: number;
+  /** false when a version with the same content already existed (nothing new is kept). */
   created: boolean;
+  report: IngestReport;
+}
+
+export interface IngestProgress {
+  phase: 'reading' | 'deduplicating' | 'writing';
+  source: string;
+  sourceIndex: number;
+  sources: number;
+  /** Share of the current source read, when it can be known. */
+  sourceFraction?: number;
+  scanned: number;
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
 }
 
 export interface IngestOptions {
-  /** A source to use instead of the spec's file (tests). Records are still period-filtered. */
+  /** Records to use instead of reading the (single) source: tests. Filter and mapping still apply. */
   records?: AsyncIterable<SourceRecord>;
+  /** Called every 10k records, at source boundaries and after each COPY chunk (heartbeats, progress bars). */
+  onProgress?: (progress: IngestProgress) => void;
   /**
-   * Records scanned from the source so far (in and out of the period), every 50k records; called
-   * again after each COPY chunk (same count) so heartbeats keep flowing while writing.
+   * Stable across retries of one request (an activity passes `<workflowId>/<runId>/<activityId>`):
+   * a retry cleans the partial writes of its crashed attempt, and returns the result of one that
+   * completed. Without it, each call is its own request.
    */
-  onProgress?: (read: number) => void;
+  ingestKey?: string;
+  /** Rows per COPY statement (default 50,000). */
+  copyChunkRows?: number;
+  /** Passed to the sources (environment for URLs and headers, retry sleep). */
+  sourceOptions?: Pick<SourceOptions, 'env' | 'sleep'>;
 }
 
-/** How raw records of a source become canonical rows. One per `DatasetSpec.recipe`. */
-interface Recipe {
-  columns: readonly ColumnDef[];
-  map(record: Record<string, unknown>, bounds: { fromMs: number; toMs: number }): MapOutcome<Row>;
-  skipRowGroup(group: RowGroupInfo, period: Period): boolean;
+const PROGRESS_EVERY = 10_240;
+const YIELD_EVERY = 1024;
+const COPY_CHUNK_ROWS = 50_000;
+const QUARANTINE_CHUNK_ROWS = 10_000;
+/** An attempt of another request that has written nothing for this long is presumed dead. */
+const STALE_MINUTES = 15;
+
+const ROW_COLUMNS = ['dataset_version_id', 'row_index', 'data'];
+const QUARANTINE_COLUMNS = ['dataset_version_id', 'source', 'record_number', 'raw', 'reasons', 'kind'];
+
+/** A flights recipe becomes its mapped spec; a mapped spec is itself. */
+export function resolveDatasetSpec(spec: DatasetSpec): MappedDatasetSpec {
+  return spec.recipe === 'flights' ? expandFlightsSpec(spec) : spec;
 }
-
-const recipes: Record<DatasetSpec['recipe'], Recipe> = {
-  flights: {
-    columns: flightColumns,
-    map: (record, bounds) => mapFlightRecord(record, bounds) as MapOutcome<Row>,
-    skipRowGroup: flightRowGroupOutsidePeriod,
-  },
-};
-
-const PROGRESS_EVERY = 50_000;
-const COPY_CHUNK_ROWS = 100_000;
 
 /**
- * Ingests a dataset version: reads the source, maps and validates every record of the period,
- * and stores accepted rows (dataset_rows) and rejected ones with all their reasons
- * (quarantined_rows) under a content-addressed version id.
+ * ExampleGen: reads every source of the spec in order, maps each record onto the canonical
+ * columns, validates it with the row rules, deduplicates (when configured), and stores the
+ * accepted rows (dataset_rows) and the rejected ones with every reason (quarantined_rows, kind
+ * `invalid`; dedup losers as kind `duplicate`) as a new dataset version.
  *
- * Content hash (row order matters): sha256 over the UTF-8 text made of one header line,
- * `JSON.stringify(columns.map(c => [c.name, c.type]))`, followed by one line per accepted row in
- * row_index (= source) order, `JSON.stringify(columns.map(c => row[c.name]))`, each line ending
- * in `\n`. The same rows in another order give another hash, on purpose: row order is part of a
- * dataset (it drives the seeded split). datasetVersionId = sha256(`${name}\n${contentHash}`).
+ * Streaming: records flow from the source through mapping into COPY chunks of 50k rows, one chunk
+ * in flight while the next is built, so memory stays bounded (with dedup the rows go through a
+ * temporary spool file instead; see ./dedup). The content hash and the profile are computed on the
+ * way. Because the hash is known only at the end, rows are written under the attempt's own id
+ * (random) and the version row, written last in a transaction that marks the attempt complete,
+ * makes them a dataset. If a version with the same name and content hash exists already, the
+ * attempt's rows are deleted and that version is returned (created: false).
  *
- * Idempotent and retry-safe: an existing version is never rewritten (created: false). Otherwise
- * the writes form a sequence that a retry repeats from the start: delete leftovers of a crashed
- * attempt, COPY the rows and the quarantine, check the row count, and insert the version row
- * last, so a version row exists only for a complete dataset. Two attempts running at the same
- * time (a heartbeat timeout while the first still runs) can make one of them fail on a primary
- * key; its retry then finds the finished version. No lock is taken: copyRows runs outside any
- * transaction, and on postgres-js a session lock would need a pinned connection.
+ * Content hash (row order matters): sha256 over the UTF-8 text of one header line,
+ * `JSON.stringify(columns.map(c => [c.name, c.type]))`, then one line per accepted row in
+ * row_index order, `JSON.stringify(columns.map(c => row[c.name]))`, each line ending in `\n`
+ * (src/registry/reproduce.ts recomputes it from the stored rows). The same rows in another order give another
+ * hash on purpose: row order is part of a dataset (it drives the seeded split). Row order is
+ * source order: sources in spec order, records in source order; a deduplicated row keeps the
+ * position of the record that won.
  *
- * Memory: the accepted rows are held in memory until the COPY (~500k rows for a month of flights
- * is fine). Streaming records straight into COPY is the follow-up for larger datasets.
+ * Retries: an attempt is registered in dataset_ingests before writing. A retry with the same
+ * ingest key (or any later ingest, for attempts that failed or went stale) marks earlier
+ * unfinished attempts abandoned and deletes their rows; an abandoned attempt that is in fact still
+ * running finds out when it tries to publish, and fails.
  */
-export async function ingestDataset(database: Database, spec: DatasetSpec, options: IngestOptions = {}): Promise<IngestResult> {
-  spec = parseOrThrow(datasetSpecSchema, spec, 'dataset spec', (message) => new InvalidInputError(message));
-  const recipe = recipes[spec.recipe];
-  const bounds = periodBounds(spec.period);
-  const source =
-    options.records ??
-    readParquetRecords(spec.source.path, { skipRowGroup: (group) => recipe.skipRowGroup(group, spec.period) });
-
-  const rows: unknown[][] = [];
-  const quarantine: unknown[][] = [];
-  const hash = createHash('sha256');
-  let hashBuffer = JSON.stringify(recipe.columns.map((c) => [c.name, c.type])) + '\n';
-  const columnNames = recipe.columns.map((c) => c.name);
-  let scanned = 0;
-  let rowsRead = 0;
-
-  // COPY tuples; the version id (column 0) is known only once every row has been hashed.
-  for await (const { recordNumber, record } of source) {
-    scanned++;
-    if (options.onProgress && scanned % PROGRESS_EVERY === 0) options.onProgress(scanned);
-    const outcome = recipe.map(record, bounds);
-    if (outcome.kind === 'outside') continue;
-    rowsRead++;
-    if (outcome.kind === 'row') {
-      const row = outcome.row;
-      rows.push(['', rows.length, row]);
-      hashBuffer += JSON.stringify(columnNames.map((name) => row[name])) + '\n';
-      if (hashBuffer.length > 1 << 20) {
-        hash.update(hashBuffer);
-        hashBuffer = '';
-      }
-    } else {
-      quarantine.push(['', spec.source.path, recordNumber, rawRecordToJson(record), outcome.reasons]);
-    }
-    if (spec.limit !== undefined && rowsRead >= spec.limit) break;
-  }
-  options.onProgress?.(scanned);
-  hash.update(hashBuffer);
-
-  const contentHash = hash.digest('hex');
-  const datasetVersionId = sha256Hex(`${spec.name}\n${contentHash}`);
-  const rowCount = rows.length;
-  const quarantinedCount = quarantine.length;
-  if (rowsRead !== rowCount + quarantinedCount) {
-    throw new Error(`ingest accounting: ${rowsRead} read != ${rowCount} rows + ${quarantinedCount} quarantined`);
-  }
-
+export async function ingestDataset(database: Database, rawSpec: DatasetSpec, options: IngestOptions = {}): Promise<IngestResult> {
+  const spec = parseOrThrow(datasetSpecSchema, rawSpec, 'dataset spec', (message) => new InvalidInputError(message));
+  const mapped = resolveDatasetSpec(spec);
+  if (options.records && mapped.sources.length !== 1) throw new Error('injected records need a dataset with one source');
+  const ingestKey = options.ingestKey ?? `adhoc/${randomUUID()}`;
   const { db } = database;
-  const existing = await getDatasetVersion(db, datasetVersionId);
-  if (existing) {
-    return {
-      datasetVersionId,
-      contentHash,
-      rowsRead: existing.rowsRead,
-      rowCount: existing.rowCount,
-      quarantinedCount: existing.quarantinedCount,
-      created: false,
-    };
-  }
 
-  // 1. Leftovers of a crashed attempt (rows without a version row) go first. The deletes re-check
-  //    in the same statement that no version row exists, so an attempt that lost a race never
-  //    deletes the rows of a version another attempt has just completed (its COPY then fails on
-  //    the primary key, and its retry returns created: false).
-  const noVersion = notExists(
-    db.select({ id: datasetVersions.id }).from(datasetVersions).where(eq(datasetVersions.id, datasetVersionId)),
-  );
-  await db.delete(datasetRows).where(and(eq(datasetRows.datasetVersionId, datasetVersionId), noVersion));
-  await db.delete(quarantinedRows).where(and(eq(quarantinedRows.datasetVersionId, datasetVersionId), noVersion));
-  // 2. Bulk load.
-  for (const row of rows) row[0] = datasetVersionId;
-  for (const row of quarantine) row[0] = datasetVersionId;
-  for (let i = 0; i < rows.length; i += COPY_CHUNK_ROWS) {
-    await database.copyRows('dataset_rows', ['dataset_version_id', 'row_index', 'data'], rows.slice(i, i + COPY_CHUNK_ROWS));
-    options.onProgress?.(scanned);
+  const finished = await finishedIngest(db, ingestKey);
+  if (finished) return resultOf(finished, false);
+
+  await collectGarbage(database, { ingestKey, name: mapped.name });
+  const id = randomBytes(16).toString('hex');
+  await db.insert(datasetIngests).values({ id, ingestKey, name: mapped.name, status: 'running' });
+  try {
+    return await runIngest(database, spec, mapped, id, ingestKey, options);
+  } catch (error) {
+    await giveUp(database, id, error).catch(() => {});
+    throw error;
   }
-  for (let i = 0; i < quarantine.length; i += COPY_CHUNK_ROWS) {
-    await database.copyRows(
-      'quarantined_rows',
-      ['dataset_version_id', 'source', 'record_number', 'raw', 'reasons'],
-      quarantine.slice(i, i + COPY_CHUNK_ROWS),
+}
+
+async function runIngest(
+  database: Database,
+  spec: DatasetSpec,
+  mapped: MappedDatasetSpec,
+  id: string,
+  ingestKey: string,
+  options: IngestOptions,
+): Promise<IngestResult> {
+  const { db } = database;
+  const columns: ColumnDef[] = mapped.columns.map(({ name, type }) => ({ name, type }));
+  const rules = compileRowRules(mapped.columns);
+  const sources = mapped.sources.map((source, index) => {
+    const name = sourceName(source);
+    return {
+      source,
+      index,
+      name,
+      priority: source.priority ?? index,
+      mapper: compileMapper({ columns: mapped.columns, mapping: source.mapping, filter: mapped.filter, rules }, name),
+    };
+  });
+  const reports: SourceReport[] = sources.map(({ name }) => ({ name, scanned: 0, filtered: 0, read: 0, accepted: 0, quarantined: 0, duplicates: 0 }));
+  const totals = { scanned: 0, read: 0, accepted: 0, quarantined: 0, duplicates: 0 };
+
+  let current = { phase: 'reading' as IngestProgress['phase'], index: 0, opened: undefined as OpenedSource | undefined };
+  const progress = () =>
+    options.onProgress?.({
+      phase: current.phase,
+      source: sources[current.index]?.name ?? '',
+      sourceIndex: current.index,
+      sources: sources.length,
+      sourceFraction: current.opened?.fraction(),
+      ...totals,
+    });
+  const touch = async () => {
+    await db.update(datasetIngests).set({ updatedAt: sql`now()` }).where(eq(datasetIngests.id, id));
+    progress();
+  };
+
+  const sink = new RowSink(database, id, columns, options.copyChunkRows ?? COPY_CHUNK_ROWS, touch);
+  const quarantine = new CopyPipeline(database, 'quarantined_rows', QUARANTINE_COLUMNS);
+  let quarantineBuffer: unknown[][] = [];
+  const quarantineRow = async (row: unknown[]) => {
+    quarantineBuffer.push(row);
+    if (quarantineBuffer.length >= QUARANTINE_CHUNK_ROWS) {
+      const chunk = quarantineBuffer;
+      quarantineBuffer = [];
+      await quarantine.write(chunk);
+    }
+  };
+  const dedup = mapped.dedup ? new Deduplicator(mapped.dedup, mapped.columns, sources.map((s) => s.priority)) : undefined;
+  let limited = false;
+  let written: Awaited<ReturnType<RowSink['close']>>;
+
+  try {
+    for (const s of sources) {
+      const report = reports[s.index]!;
+      const opened: OpenedSource = options.records
+        ? { name: s.name, where: s.name, fields: null, records: options.records, fraction: () => undefined, close: async () => {} }
+        : await openSource(s.source, { ...options.sourceOptions, skipRowGroup: rowGroupSkipper(s.mapper) });
+      current = { phase: 'reading', index: s.index, opened };
+      progress();
+      let completed = false;
+      try {
+        const where = `source "${s.name}" (${opened.where})`;
+        if (opened.fields) s.mapper.checkFields(opened.fields, where);
+        for await (const { recordNumber, record, unreadable } of opened.records) {
+          report.scanned++;
+          if (++totals.scanned % YIELD_EVERY === 0) {
+            // Sources and mapping resolve in microtasks only: without a macrotask turn, the COPY in
+            // flight would not get its bytes to the socket until this loop waits for it.
+            await new Promise((resolve) => setImmediate(resolve));
+            if (totals.scanned % PROGRESS_EVERY === 0) progress();
+          }
+          if (unreadable !== undefined) {
+            report.read++;
+            totals.read++;
+            report.quarantined++;
+            totals.quarantined++;
+            await quarantineRow([id, s.name, recordNumber, rawRecordToJson(record), [unreadable], 'invalid']);
+          } else {
+            const outcome = s.mapper.map(record);
+            if (outcome.kind === 'outside') {
+              report.filtered++;
+              continue;
+            }
+            report.read++;
+            totals.read++;
+            if (outcome.kind === 'invalid') {
+              report.quarantined++;
+              totals.quarantined++;
+              await quarantineRow([id, s.name, recordNumber, rawRecordToJson(record), outcome.reasons, 'invalid']);
+            } else if (dedup) {
+              await dedup.add({ row: outcome.row, json: JSON.stringify(outcome.row), sourceIndex: s.index, recordNumber });
+            } else {
+              report.accepted++;
+              totals.accepted++;
+              const wait = sink.add(outcome.row);
+              if (wait) await wait;
+            }
+          }
+          if (mapped.limit !== undefined && totals.read >= mapped.limit) {
+            limited = true;
+            break;
+          }
+        }
+        completed = !limited;
+        if (completed && !opened.fields && report.read - report.quarantined > 0) {
+          const unseen = s.mapper.unseenFields();
+          if (unseen.length > 0) {
+            const fields =
+              unseen.length === 1
+                ? `the mapping of column "${unseen[0]!.column}" reads field "${unseen[0]!.field}", which none of its ${report.scanned} records has`
+                : `none of its ${report.scanned} records has the fields the mapping reads for ${unseen.map(({ column, field }) => `column "${column}" (field "${field}")`).join(', ')}`;
+            throw new InvalidInputError(`${where}: ${fields}; map ${unseen.length === 1 ? 'the column' : 'each'} to another field, or to null if this source lacks it`);
+          }
+        }
+      } finally {
+        await opened.close();
+      }
+      progress();
+      if (limited) break;
+    }
+
+    if (dedup) {
+      current = { phase: 'deduplicating', index: sources.length - 1, opened: undefined };
+      progress();
+      for await (const item of dedup.replay()) {
+        const report = reports[item.sourceIndex]!;
+        if (item.kind === 'winner') {
+          report.accepted++;
+          totals.accepted++;
+          const wait = sink.add(item.row);
+          if (wait) await wait;
+        } else {
+          report.duplicates++;
+          totals.duplicates++;
+          const winner = `${sources[item.winner.sourceIndex]!.name} record ${item.winner.recordNumber}`;
+          const rule = mapped.dedup!.keep === 'most-recent' ? 'the most recent' : 'by source priority';
+          await quarantineRow([id, sources[item.sourceIndex]!.name, item.recordNumber, item.row, [`duplicate of ${winner} (kept ${rule}; key ${JSON.stringify(item.key.replaceAll('\u0001', ' | '))})`], 'duplicate']);
+        }
+      }
+    }
+    current = { phase: 'writing', index: sources.length - 1, opened: undefined };
+    await quarantine.write(quarantineBuffer);
+    quarantineBuffer = [];
+    await quarantine.close();
+    written = await sink.close();
+  } catch (error) {
+    // Let in-flight COPYs land before the caller deletes this attempt's rows.
+    await Promise.allSettled([sink.settle(), quarantine.settle()]);
+    throw error;
+  } finally {
+    await dedup?.dispose();
+  }
+  progress();
+
+  for (const r of reports) {
+    if (r.read !== r.accepted + r.quarantined + r.duplicates) {
+      throw new Error(`ingest accounting of source "${r.name}": ${r.read} read != ${r.accepted} accepted + ${r.quarantined} quarantined + ${r.duplicates} duplicates`);
+    }
+  }
+  if (written.rowCount !== totals.accepted) throw new Error(`ingest accounting: ${written.rowCount} rows written, ${totals.accepted} accepted`);
+  const report: IngestReport = { sources: reports, read: totals.read, accepted: totals.accepted, quarantined: totals.quarantined, duplicates: totals.duplicates, limited };
+  if (dedup) report.keys = dedup.keys;
+
+  const existing = await versionWithContent(db, mapped.name, written.contentHash);
+  if (existing) {
+    await finishAsDuplicate(database, id, existing.id);
+    return resultOf(existing, false);
+  }
+  const published = await db.transaction(async (tx) => {
+    const [attempt] = await tx.select().from(datasetIngests).where(eq(datasetIngests.id, id)).for('update');
+    if (attempt?.status !== 'running') {
+      throw new Error(`ingest ${id} (${ingestKey}) was abandoned by a newer attempt while it ran (now ${attempt?.status ?? 'removed'}); its rows are not published`);
+    }
+    const [stored] = await tx.select({ n: count() }).from(datasetRows).where(eq(datasetRows.datasetVersionId, id));
+    if (stored!.n !== written.rowCount) throw new Error(`dataset version ${id}: ${stored!.n} rows stored, expected ${written.rowCount}`);
+    const inserted = await tx
+      .insert(datasetVersions)
+      .values({
+        id,
+        name: mapped.name,
+        contentHash: written.contentHash,
+        spec,
+        columns,
+        rowsRead: totals.read,
+        rowCount: written.rowCount,
+        quarantinedCount: totals.quarantined,
+        duplicateCount: totals.duplicates,
+        report,
+        profile: written.profile,
+      })
+      .onConflictDoNothing()
+      .returning({ id: datasetVersions.id });
+    if (inserted.length === 0) return false;
+    await tx.update(datasetIngests).set({ status: 'complete', datasetVersionId: id, updatedAt: sql`now()` }).where(eq(datasetIngests.id, id));
+    return true;
+  });
+  if (!published) {
+    // The same content was published by a concurrent ingest between our check and our insert.
+    const winner = await versionWithContent(db, mapped.name, written.contentHash);
+    if (!winner) throw new Error(`dataset version ${id}: could not publish and found no version with content ${written.contentHash}`);
+    await finishAsDuplicate(database, id, winner.id);
+    return resultOf(winner, false);
+  }
+  return resultOf((await getDatasetVersion(db, id))!, true);
+}
+
+function resultOf(version: DatasetVersion, created: boolean): IngestResult {
+  return {
+    datasetVersionId: version.id,
+    contentHash: version.contentHash,
+    rowsRead: version.rowsRead,
+    rowCount: version.rowCount,
+    quarantinedCount: version.quarantinedCount,
+    duplicateCount: version.duplicateCount,
+    created,
+    report: (version.report as IngestReport | null) ?? {
+      sources: [],
+      read: version.rowsRead,
+      accepted: version.rowCount,
+      quarantined: version.quarantinedCount,
+      duplicates: version.duplicateCount,
+      limited: false,
+    },
+  };
+}
+
+/** Parquet row groups whose statistics prove that no row passes the filter are not decoded. */
+function rowGroupSkipper(mapper: SourceMapper): SourceOptions['skipRowGroup'] {
+  const field = mapper.filterField;
+  if (!field) return undefined;
+  return (statistics) => {
+    const stats = statistics[field.field];
+    return stats ? field.outside(stats.min, stats.max) : false;
+  };
+}
+
+async function versionWithContent(db: Db, name: string, contentHash: string): Promise<DatasetVersion | undefined> {
+  const [version] = await db
+    .select()
+    .from(datasetVersions)
+    .where(and(eq(datasetVersions.name, name), eq(datasetVersions.contentHash, contentHash)))
+    .limit(1);
+  return version;
+}
+
+async function finishedIngest(db: Db, ingestKey: string): Promise<DatasetVersion | undefined> {
+  const [done] = await db
+    .select()
+    .from(datasetIngests)
+    .where(and(eq(datasetIngests.ingestKey, ingestKey), inArray(datasetIngests.status, ['complete', 'duplicate'])))
+    .limit(1);
+  return done?.datasetVersionId ? getDatasetVersion(db, done.datasetVersionId) : undefined;
+}
+
+/** Rows of an attempt, never of a published version (the statement re-checks). */
+async function deleteAttemptRows(db: Db, id: string): Promise<void> {
+  const noVersion = notExists(db.select({ id: datasetVersions.id }).from(datasetVersions).where(eq(datasetVersions.id, id)));
+  await db.delete(datasetRows).where(and(eq(datasetRows.datasetVersionId, id), noVersion));
+  await db.delete(quarantinedRows).where(and(eq(quarantinedRows.datasetVersionId, id), noVersion));
+}
+
+async function finishAsDuplicate(database: Database, id: string, versionId: string): Promise<void> {
+  await deleteAttemptRows(database.db, id);
+  await database.db
+    .update(datasetIngests)
+    .set({ status: 'duplicate', datasetVersionId: versionId, updatedAt: sql`now()` })
+    .where(eq(datasetIngests.id, id));
+}
+
+/** After an error: mark the attempt failed and delete what it wrote (a later ingest retries the delete if this fails). */
+async function giveUp(database: Database, id: string, error: unknown): Promise<void> {
+  const { db } = database;
+  await db
+    .update(datasetIngests)
+    .set({ status: 'failed', error: String((error as Error)?.message ?? error).slice(0, 2000), updatedAt: sql`now()` })
+    .where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'running')));
+  await deleteAttemptRows(db, id);
+  await db.update(datasetIngests).set({ status: 'cleaned' }).where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'failed')));
+}
+
+/**
+ * Deletes the rows of attempts that will never publish: earlier attempts of the same request
+ * (a crashed activity attempt, found by its ingest key), attempts that failed or were abandoned
+ * without finishing their cleanup, and attempts of the same dataset idle for STALE_MINUTES.
+ */
+export async function collectGarbage(database: Database, scope: { ingestKey: string; name: string }): Promise<number> {
+  const { db } = database;
+  const candidates = await db
+    .select({ id: datasetIngests.id })
+    .from(datasetIngests)
+    .where(
+      or(
+        and(eq(datasetIngests.ingestKey, scope.ingestKey), eq(datasetIngests.status, 'running')),
+        inArray(datasetIngests.status, ['failed', 'abandoned']),
+        and(
+          eq(datasetIngests.name, scope.name),
+          eq(datasetIngests.status, 'running'),
+          lt(datasetIngests.updatedAt, sql`now() - make_interval(mins => ${STALE_MINUTES})`),
+        ),
+      ),
+    );
+  for (const { id } of candidates) {
+    await db.transaction(async (tx) => {
+      const [attempt] = await tx.select().from(datasetIngests).where(eq(datasetIngests.id, id)).for('update');
+      if (attempt?.status === 'running') {
+        await tx.update(datasetIngests).set({ status: 'abandoned', updatedAt: sql`now()` }).where(eq(datasetIngests.id, id));
+      }
+    });
+    await deleteAttemptRows(db, id);
+    await db
+      .update(datasetIngests)
+      .set({ status: 'cleaned', updatedAt: sql`now()` })
+      .where(and(eq(datasetIngests.id, id), inArray(datasetIngests.status, ['abandoned', 'failed'])));
+  }
+  return candidates.length;
+}
+
+/**
+ * COPY with one statement in flight: the caller builds the next chunk while the database loads
+ * the previous one (on PostgreSQL the two run on different cores).
+ */
+class CopyPipeline {
+  private inflight: Promise<void> = Promise.resolve();
+  private error: unknown;
+
+  constructor(
+    private readonly database: Database,
+    private readonly table: string,
+    private readonly columns: string[],
+    private readonly afterChunk?: () => Promise<void>,
+  ) {}
+
+  async write(rows: unknown[][]): Promise<void> {
+    await this.inflight;
+    if (this.error) throw this.error;
+    if (rows.length === 0) return;
+    this.inflight = this.database.copyRows(this.table, this.columns, rows).then(
+      () => this.afterChunk?.(),
+      (error: unknown) => {
+        this.error = error;
+      },
     );
   }
-  const [stored] = await db
-    .select({ n: count() })
-    .from(datasetRows)
-    .where(eq(datasetRows.datasetVersionId, datasetVersionId));
-  if (stored!.n !== rowCount) {
-    throw new Error(`dataset version ${datasetVersionId}: ${stored!.n} rows stored, expected ${rowCount}`);
-  }
-  // 3. The version row, last: from now on the version is visible and complete.
-  const inserted = await db
-    .insert(datasetVersions)
-    .values({
-      id: datasetVersionId,
-      name: spec.name,
-      contentHash,
-      spec,
-      columns: recipe.columns,
-      rowsRead,
-      rowCount,
-      quarantinedCount,
-    })
-    .onConflictDoNothing()
-    .returning({ id: datasetVersions.id });
 
-  return { datasetVersionId, contentHash, rowsRead, rowCount, quarantinedCount, created: inserted.length > 0 };
+  async close(): Promise<void> {
+    await this.inflight;
+    if (this.error) throw this.error;
+  }
+
+  /** Waits for the statement in flight, whatever its outcome. */
+  async settle(): Promise<void> {
+    await this.inflight.catch(() => {});
+  }
+}
+
+/** Accepted rows in order: hashed, profiled and copied to dataset_rows (see ./copy-stream). */
+class RowSink {
+  private readonly hash = createHash('sha256');
+  private hashBuffer: string;
+  private index = 0;
+  private readonly profile: ProfileBuilder;
+  private readonly copier: RowCopier;
+  private readonly names: string[];
+
+  constructor(database: Database, private readonly id: string, columns: readonly ColumnDef[], chunkRows: number, afterChunk: () => Promise<void>) {
+    this.hashBuffer = `${JSON.stringify(columns.map((c) => [c.name, c.type]))}\n`;
+    this.profile = new ProfileBuilder(columns);
+    this.copier = openRowCopier(database, 'dataset_rows', ROW_COLUMNS, { chunkRows, afterChunk });
+    this.names = columns.map((c) => c.name);
+  }
+
+  /** Adds a row (its keys: the columns, in order); await the result when there is one (backpressure). */
+  add(row: Row): Promise<void> | undefined {
+    this.hashBuffer += `${JSON.stringify(this.names.map((name) => row[name] ?? null))}\n`;
+    if (this.hashBuffer.length > 1 << 20) {
+      this.hash.update(this.hashBuffer);
+      this.hashBuffer = '';
+    }
+    if (!process.env.NOPROF) this.profile.add(row);
+    return this.copier.add([this.id, this.index++, JSON.stringify(row)]);
+  }
+
+  settle(): Promise<void> {
+    return this.copier.settle();
+  }
+
+  async close(): Promise<{ contentHash: string; rowCount: number; profile: DatasetProfile }> {
+    await this.copier.close();
+    this.hash.update(this.hashBuffer);
+    this.hashBuffer = '';
+    return { contentHash: this.hash.digest('hex'), rowCount: this.index, profile: this.profile.finish() };
+  }
 }

@@ -1,18 +1,23 @@
-import { categoricalReference, numericReference, type CategoricalReference, type NumericReference } from '../monitoring/psi';
+import type { CategoricalReference, NumericReference } from '../monitoring/psi';
 import { DataValidationError } from '../shared/errors';
 import type { DatasetRules } from '../shared/pipeline-input';
 import type { ColumnDef, Row } from './dataset-store';
 
 /**
- * StatisticsGen: per-column statistics of a dataset version. Stored with the version, the
- * profile is also the training reference that the monitor compares live inputs with (PSI), so
- * every number and string column carries a `reference` from src/monitoring/psi.
+ * StatisticsGen: per-column statistics of a dataset version, computed while the rows stream in
+ * (ProfileBuilder) and stored with the version. The profile is also the training reference that
+ * the monitor compares live inputs with (PSI), so number, string and boolean columns carry a
+ * `reference` from src/monitoring/psi.
  *
  * `count` is the number of present values and `nulls` the number of missing ones (null or
  * undefined; a non-finite or non-number value in a number column; '' in a string column, as the
  * PSI functions read them): count + nulls = rows.
- * An empty dataset has no reference distributions (`reference: null`): there is nothing to
- * compare with, and the minRows rule rejects it anyway.
+ *
+ * Memory is bounded: count, nulls, min, max, mean and std are exact; quantiles, the histogram and
+ * the numeric reference come from all values up to NUMERIC_SAMPLE rows, and from a uniform
+ * reservoir sample of that size beyond (deterministic seed; `sampled` says so). String columns
+ * count up to MAX_TRACKED_CATEGORIES distinct values; later new values count as "other".
+ * An empty dataset has no reference distributions (`reference: null`).
  */
 
 export interface NumericColumnProfile {
@@ -25,6 +30,12 @@ export interface NumericColumnProfile {
   mean: number | null;
   /** Population standard deviation. */
   std: number | null;
+  /** Nearest-rank quantiles: p1, p5, p25, p50, p75, p95, p99. */
+  quantiles?: { q: number; value: number }[];
+  /** Equal-width bins over [min, max]: edges has one more entry than counts. */
+  histogram?: { edges: number[]; counts: number[] };
+  /** Rows the quantiles, histogram and reference were computed from, when fewer than all. */
+  sampled?: number;
   reference: NumericReference | null;
 }
 
@@ -33,154 +44,415 @@ export interface StringColumnProfile {
   count: number;
   nulls: number;
   distinct: number;
+  /** True when distinct values beyond MAX_TRACKED_CATEGORIES were not tracked. */
+  distinctCapped?: boolean;
   /** The most frequent values, most frequent first (ties by value). */
   top: { value: string; count: number }[];
   reference: CategoricalReference | null;
 }
 
-/** ISO timestamps: their range only (as a drift reference a timestamp is meaningless). */
+export interface BooleanColumnProfile {
+  type: 'boolean';
+  count: number;
+  nulls: number;
+  trueCount: number;
+  reference: CategoricalReference | null;
+}
+
+/** ISO dates and timestamps: their range only (as a drift reference a timestamp is meaningless). */
 export interface DatetimeColumnProfile {
-  type: 'datetime';
+  type: 'datetime' | 'date';
   count: number;
   nulls: number;
   min: string | null;
   max: string | null;
 }
 
-export type ColumnProfile = NumericColumnProfile | StringColumnProfile | DatetimeColumnProfile;
+export type ColumnProfile = NumericColumnProfile | StringColumnProfile | BooleanColumnProfile | DatetimeColumnProfile;
 
 /** Column name → its profile. */
 export type DatasetProfile = Record<string, ColumnProfile>;
 
 export const TOP_CATEGORIES = 10;
+export const NUMERIC_SAMPLE = 1_000_000;
+export const MAX_TRACKED_CATEGORIES = 100_000;
+const REFERENCE_CATEGORIES = 50;
+const HISTOGRAM_BINS = 10;
+const QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
+
+interface Accumulator {
+  add(value: unknown): void;
+  finish(rows: number): ColumnProfile;
+}
+
+/** Feeds rows one at a time; `finish` gives the profile. */
+export class ProfileBuilder {
+  private readonly accumulators: [string, Accumulator][];
+  private rows = 0;
+
+  constructor(columns: readonly ColumnDef[]) {
+    this.accumulators = columns.map((column, i) => [column.name, accumulatorFor(column, i)]);
+  }
+
+  add(row: Row): void {
+    this.rows++;
+    for (let i = 0; i < this.accumulators.length; i++) {
+      const [name, accumulator] = this.accumulators[i]!;
+      accumulator.add(row[name]);
+    }
+  }
+
+  finish(): DatasetProfile {
+    const profile: DatasetProfile = {};
+    for (const [name, accumulator] of this.accumulators) profile[name] = accumulator.finish(this.rows);
+    return profile;
+  }
+}
 
 export function profileDataset(rows: readonly Row[], columns: readonly ColumnDef[]): DatasetProfile {
-  const profile: DatasetProfile = {};
-  for (const column of columns) {
-    switch (column.type) {
-      case 'number':
-        profile[column.name] = profileNumbers(rows, column.name);
-        break;
-      case 'string':
-        profile[column.name] = profileStrings(rows, column.name);
-        break;
-      case 'datetime':
-        profile[column.name] = profileDatetimes(rows, column.name);
-        break;
-      default:
-        throw new Error(`column ${JSON.stringify((column as ColumnDef).name)} has unknown type ${JSON.stringify((column as ColumnDef).type)}`);
-    }
-  }
-  return profile;
+  const builder = new ProfileBuilder(columns);
+  for (const row of rows) builder.add(row);
+  return builder.finish();
 }
 
-function profileNumbers(rows: readonly Row[], name: string): NumericColumnProfile {
-  const values: (number | null)[] = new Array(rows.length);
-  let count = 0;
-  let min = Infinity;
-  let max = -Infinity;
+function accumulatorFor(column: ColumnDef, index: number): Accumulator {
+  switch (column.type) {
+    case 'number':
+    case 'integer':
+      return new NumberAccumulator(index);
+    case 'string':
+      return new StringAccumulator();
+    case 'boolean':
+      return new BooleanAccumulator();
+    case 'datetime':
+    case 'date':
+      return new DatetimeAccumulator(column.type);
+    default:
+      throw new Error(`column ${JSON.stringify((column as ColumnDef).name)} has unknown type ${JSON.stringify((column as ColumnDef).type)}`);
+  }
+}
+
+class NumberAccumulator implements Accumulator {
+  private count = 0;
+  private min = Infinity;
+  private max = -Infinity;
   // Welford's online mean and variance: stable for large n.
-  let mean = 0;
-  let m2 = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const value = rows[i]![name];
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      values[i] = null;
-      continue;
-    }
-    values[i] = value;
-    count++;
-    if (value < min) min = value;
-    if (value > max) max = value;
-    const delta = value - mean;
-    mean += delta / count;
-    m2 += delta * (value - mean);
-  }
-  return {
-    type: 'number',
-    count,
-    nulls: rows.length - count,
-    min: count ? min : null,
-    max: count ? max : null,
-    mean: count ? mean : null,
-    std: count ? Math.sqrt(m2 / count) : null,
-    reference: rows.length ? numericReference(values) : null,
-  };
-}
+  private mean = 0;
+  private m2 = 0;
+  /** All values (NaN = missing) up to NUMERIC_SAMPLE, then a reservoir sample of that size. */
+  private sample = new Float64Array(1024);
+  private seen = 0;
+  private readonly random: () => number;
+  // Reservoir sampling by Li's "Algorithm L": random numbers only at the (rare) replacements.
+  private w = 0;
+  private nextReplace = 0;
 
-function profileStrings(rows: readonly Row[], name: string): StringColumnProfile {
-  const values: (string | null)[] = new Array(rows.length);
-  const counts = new Map<string, number>();
-  let count = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const raw = rows[i]![name];
-    const value = raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : String(raw);
-    if (value === '') {
-      values[i] = null;
-      continue;
-    }
-    values[i] = value;
-    count++;
-    counts.set(value, (counts.get(value) ?? 0) + 1);
+  constructor(seed: number) {
+    this.random = mulberry32(0x9e3779b9 ^ seed);
   }
-  const top = [...counts]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .slice(0, TOP_CATEGORIES)
-    .map(([value, n]) => ({ value, count: n }));
-  return {
-    type: 'string',
-    count,
-    nulls: rows.length - count,
-    distinct: counts.size,
-    top,
-    reference: rows.length ? categoricalReference(values) : null,
-  };
-}
 
-function profileDatetimes(rows: readonly Row[], name: string): DatetimeColumnProfile {
-  let count = 0;
-  let min: string | null = null;
-  let max: string | null = null;
-  for (const row of rows) {
-    const value = row[name];
-    if (typeof value !== 'string' || value === '') continue;
-    count++;
-    // ISO timestamps of one format order as strings.
-    if (min === null || value < min) min = value;
-    if (max === null || value > max) max = value;
+  add(raw: unknown): void {
+    const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : Number.NaN;
+    if (value === value) {
+      this.count++;
+      if (value < this.min) this.min = value;
+      if (value > this.max) this.max = value;
+      const delta = value - this.mean;
+      this.mean += delta / this.count;
+      this.m2 += delta * (value - this.mean);
+    }
+    const i = this.seen++;
+    if (i < NUMERIC_SAMPLE) {
+      if (i === this.sample.length) {
+        const grown = new Float64Array(Math.min(NUMERIC_SAMPLE, this.sample.length * 2));
+        grown.set(this.sample);
+        this.sample = grown;
+      }
+      this.sample[i] = value;
+      if (i === NUMERIC_SAMPLE - 1) {
+        this.w = Math.exp(Math.log(this.uniform()) / NUMERIC_SAMPLE);
+        this.nextReplace = NUMERIC_SAMPLE + Math.floor(Math.log(this.uniform()) / Math.log(1 - this.w));
+      }
+    } else if (i === this.nextReplace) {
+      this.sample[Math.floor(this.random() * NUMERIC_SAMPLE)] = value;
+      this.w *= Math.exp(Math.log(this.uniform()) / NUMERIC_SAMPLE);
+      this.nextReplace += 1 + Math.floor(Math.log(this.uniform()) / Math.log(1 - this.w));
+    }
   }
-  return { type: 'datetime', count, nulls: rows.length - count, min, max };
+
+  /** Uniform in (0, 1): log() of it is finite. */
+  private uniform(): number {
+    return this.random() || Number.MIN_VALUE;
+  }
+
+  finish(rows: number): NumericColumnProfile {
+    const count = this.count;
+    const values = this.sample.subarray(0, Math.min(this.seen, NUMERIC_SAMPLE));
+    const profile: NumericColumnProfile = {
+      type: 'number',
+      count,
+      nulls: rows - count,
+      min: count ? this.min : null,
+      max: count ? this.max : null,
+      mean: count ? this.mean : null,
+      std: count ? Math.sqrt(this.m2 / count) : null,
+    } as NumericColumnProfile;
+    const present = values.filter((v) => !Number.isNaN(v)).sort();
+    if (present.length) {
+      profile.quantiles = QUANTILES.map((q) => ({ q, value: present[Math.max(0, Math.ceil(q * present.length) - 1)]! }));
+      profile.histogram = histogram(present, this.min, this.max);
+    }
+    if (this.seen > NUMERIC_SAMPLE) profile.sampled = NUMERIC_SAMPLE;
+    profile.reference = rows ? numericReferenceOfSorted(present, values.length) : null;
+    return profile;
+  }
 }
 
 /**
- * ExampleValidator: dataset-level rules. Throws a DataValidationError naming the rule and the
- * observed value (non-retryable: the same data fails the same way).
+ * numericReference (src/monitoring/psi) of `total` values whose present ones are `sorted`: the
+ * same edges, proportions and missing share, from a sorted typed array in one pass.
  */
-export function checkDatasetRules(version: { rowCount: number }, profile: DatasetProfile, rules: DatasetRules): void {
+function numericReferenceOfSorted(sorted: Float64Array, total: number, bins = 10): NumericReference {
+  const edges: number[] = [];
+  for (let k = 1; k < bins && sorted.length > 0; k++) {
+    const edge = sorted[Math.ceil((k * sorted.length) / bins) - 1]!;
+    if (edge !== edges[edges.length - 1]) edges.push(edge);
+  }
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  let bin = 0;
+  for (const value of sorted) {
+    while (bin < edges.length && edges[bin]! < value) bin++;
+    counts[bin]!++;
+  }
+  return {
+    kind: 'numeric',
+    edges,
+    proportions: counts.map((count) => count / total),
+    missing: (total - sorted.length) / total,
+  };
+}
+
+function histogram(sorted: Float64Array, min: number, max: number): { edges: number[]; counts: number[] } {
+  if (min === max) return { edges: [min, max], counts: [sorted.length] };
+  const width = (max - min) / HISTOGRAM_BINS;
+  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? max : min + i * width));
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  for (const value of sorted) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((value - min) / width)))]!++;
+  return { edges, counts };
+}
+
+class StringAccumulator implements Accumulator {
+  private count = 0;
+  private readonly counts = new Map<string, number>();
+  private untracked = 0;
+
+  add(raw: unknown): void {
+    const value = raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : String(raw);
+    if (value === '') return;
+    this.count++;
+    const n = this.counts.get(value);
+    if (n !== undefined) this.counts.set(value, n + 1);
+    else if (this.counts.size < MAX_TRACKED_CATEGORIES) this.counts.set(value, 1);
+    else this.untracked++;
+  }
+
+  finish(rows: number): StringColumnProfile {
+    const ranked = rank(this.counts);
+    const profile: StringColumnProfile = {
+      type: 'string',
+      count: this.count,
+      nulls: rows - this.count,
+      distinct: this.counts.size,
+      top: ranked.slice(0, TOP_CATEGORIES).map(([value, count]) => ({ value, count })),
+      reference: rows ? categoricalFromCounts(ranked, this.untracked, rows - this.count, rows) : null,
+    };
+    if (this.untracked > 0) profile.distinctCapped = true;
+    return profile;
+  }
+}
+
+class BooleanAccumulator implements Accumulator {
+  private trueCount = 0;
+  private falseCount = 0;
+
+  add(raw: unknown): void {
+    if (raw === 1 || raw === true) this.trueCount++;
+    else if (raw === 0 || raw === false) this.falseCount++;
+  }
+
+  finish(rows: number): BooleanColumnProfile {
+    const count = this.trueCount + this.falseCount;
+    const counts = new Map<string, number>();
+    // Categories as the monitor reads 1/0 values (readCategory: String(value)).
+    if (this.trueCount) counts.set('1', this.trueCount);
+    if (this.falseCount) counts.set('0', this.falseCount);
+    return {
+      type: 'boolean',
+      count,
+      nulls: rows - count,
+      trueCount: this.trueCount,
+      reference: rows ? categoricalFromCounts(rank(counts), 0, rows - count, rows) : null,
+    };
+  }
+}
+
+class DatetimeAccumulator implements Accumulator {
+  private count = 0;
+  private min: string | null = null;
+  private max: string | null = null;
+
+  constructor(private readonly type: 'datetime' | 'date') {}
+
+  add(value: unknown): void {
+    if (typeof value !== 'string' || value === '') return;
+    this.count++;
+    // ISO timestamps of one format order as strings.
+    if (this.min === null || value < this.min) this.min = value;
+    if (this.max === null || value > this.max) this.max = value;
+  }
+
+  finish(rows: number): DatetimeColumnProfile {
+    return { type: this.type, count: this.count, nulls: rows - this.count, min: this.min, max: this.max };
+  }
+}
+
+/** Most frequent first, ties by value (as categoricalReference ranks them). */
+function rank(counts: Map<string, number>): [string, number][] {
+  return [...counts].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The same reference as categoricalReference(values) computes, from counts. */
+function categoricalFromCounts(ranked: [string, number][], untracked: number, missing: number, rows: number): CategoricalReference {
+  const kept = ranked.slice(0, REFERENCE_CATEGORIES);
+  const other = ranked.slice(REFERENCE_CATEGORIES).reduce((sum, [, count]) => sum + count, 0) + untracked;
+  return {
+    kind: 'categorical',
+    categories: kept.map(([category]) => category),
+    proportions: [...kept.map(([, count]) => count), other].map((count) => count / rows),
+    missing: missing / rows,
+  };
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ExampleValidator: dataset-level rules
+// ---------------------------------------------------------------------------------------------
+
+/** The previous version of the same dataset, for the maxChange rules. */
+export interface PreviousVersion {
+  id: string;
+  rowCount: number;
+  profile: DatasetProfile;
+}
+
+/**
+ * Checks the rules that need only the version's row count and profile (minRows, maxNullFraction,
+ * maxChange against the previous version). Throws a DataValidationError naming the rule and the
+ * observed value (non-retryable: the same data fails the same way). Uniqueness needs the rows:
+ * see checkUniqueness in ./validate.
+ */
+export function checkDatasetRules(
+  version: { rowCount: number },
+  profile: DatasetProfile,
+  rules: DatasetRules,
+  previous?: PreviousVersion,
+): void {
   if (version.rowCount < rules.minRows) {
-    throw new DataValidationError(
-      `rule minRows: ${version.rowCount} rows < ${rules.minRows} required`,
-      'minRows',
-      version.rowCount,
-    );
+    throw new DataValidationError(`rule minRows: ${version.rowCount} rows < ${rules.minRows} required`, 'minRows', version.rowCount);
   }
   const offending: Record<string, number> = {};
+  const allowed: Record<string, number> = {};
   for (const [name, column] of Object.entries(profile)) {
-    const total = column.count + column.nulls;
-    const fraction = total === 0 ? 0 : column.nulls / total;
-    if (fraction > rules.maxNullFraction) offending[name] = fraction;
+    const limit = rules.maxNullFractionByColumn?.[name] ?? rules.maxNullFraction;
+    const fraction = nullFraction(column);
+    if (fraction > limit) {
+      offending[name] = fraction;
+      allowed[name] = limit;
+    }
   }
   const names = Object.keys(offending);
   if (names.length > 0) {
-    const details = names.map((name) => `${name} ${formatFraction(offending[name]!)} null`).join(', ');
+    const limits = new Set(Object.values(allowed));
+    const details = names
+      .map((name) => `${name} ${formatFraction(offending[name]!)} null${limits.size > 1 ? ` (> ${formatFraction(allowed[name]!)})` : ''}`)
+      .join(', ');
     throw new DataValidationError(
-      `rule maxNullFraction: ${details} > ${formatFraction(rules.maxNullFraction)} allowed`,
+      `rule maxNullFraction: ${details}${limits.size === 1 ? ` > ${formatFraction([...limits][0]!)} allowed` : ''}`,
       'maxNullFraction',
       offending,
     );
   }
+  const change = rules.maxChange;
+  if (!change || !previous) return;
+  if (change.rowCount !== undefined && previous.rowCount > 0) {
+    const relative = Math.abs(version.rowCount - previous.rowCount) / previous.rowCount;
+    if (relative > change.rowCount) {
+      throw new DataValidationError(
+        `rule maxChange.rowCount: ${version.rowCount} rows vs ${previous.rowCount} in the previous version ${previous.id} (${formatFraction(relative)} change > ${formatFraction(change.rowCount)} allowed)`,
+        'maxChange.rowCount',
+        { rows: version.rowCount, previousRows: previous.rowCount, change: relative },
+      );
+    }
+  }
+  if (change.nullFraction !== undefined) {
+    const moved: Record<string, { now: number; before: number }> = {};
+    for (const [name, column] of Object.entries(profile)) {
+      const before = previous.profile[name];
+      if (!before) continue;
+      const now = nullFraction(column);
+      const then = nullFraction(before);
+      if (Math.abs(now - then) > change.nullFraction) moved[name] = { now, before: then };
+    }
+    if (Object.keys(moved).length > 0) {
+      const details = Object.entries(moved).map(([name, m]) => `${name} ${formatFraction(m.before)} → ${formatFraction(m.now)} null`).join(', ');
+      throw new DataValidationError(
+        `rule maxChange.nullFraction: ${details} vs the previous version ${previous.id} (change > ${formatFraction(change.nullFraction)} allowed)`,
+        'maxChange.nullFraction',
+        moved,
+      );
+    }
+  }
+  if (change.meanShift !== undefined) {
+    const shifted: Record<string, { mean: number; previousMean: number; shift: number }> = {};
+    for (const [name, column] of Object.entries(profile)) {
+      const before = previous.profile[name];
+      if (column.type !== 'number' || before?.type !== 'number') continue;
+      if (column.mean === null || before.mean === null || before.std === null) continue;
+      const shift = before.std > 0 ? Math.abs(column.mean - before.mean) / before.std : column.mean === before.mean ? 0 : Infinity;
+      if (shift > change.meanShift) shifted[name] = { mean: column.mean, previousMean: before.mean, shift };
+    }
+    if (Object.keys(shifted).length > 0) {
+      const details = Object.entries(shifted)
+        .map(([name, s]) => `${name} mean ${round(s.previousMean)} → ${round(s.mean)} (${round(s.shift)} std)`)
+        .join(', ');
+      throw new DataValidationError(
+        `rule maxChange.meanShift: ${details} vs the previous version ${previous.id} (> ${change.meanShift} std allowed)`,
+        'maxChange.meanShift',
+        shifted,
+      );
+    }
+  }
 }
 
-function formatFraction(fraction: number): string {
+function nullFraction(column: ColumnProfile): number {
+  const total = column.count + column.nulls;
+  return total === 0 ? 0 : column.nulls / total;
+}
+
+function round(value: number): number {
+  return Number(value.toPrecision(4));
+}
+
+export function formatFraction(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(4))}%`;
 }

@@ -67,11 +67,12 @@ describe('mapFlightRecord', () => {
     const outcome = mapFlightRecord(raw({ distance: -5n, delay: 3000n, origin: 'la', destination: 'PHLX' }), january);
     expect(outcome.kind).toBe('invalid');
     if (outcome.kind !== 'invalid') return;
+    // In column order: date, hour, weekday, distance, origin, destination, delay, delayed.
     expect(outcome.reasons).toEqual([
       'distance: must be > 0 (got -5)',
-      'delay: must be <= 2880 (got 3000)',
       'origin: must be a 3-letter uppercase code (got "la")',
       'destination: must be a 3-letter uppercase code (got "PHLX")',
+      'delay: must be <= 2880 (got 3000)',
     ]);
   });
 
@@ -91,11 +92,12 @@ describe('mapFlightRecord', () => {
     const outcome = mapFlightRecord(raw({ date: new Date(Number.NaN), origin: undefined }), january);
     expect(outcome).toEqual({
       kind: 'invalid',
-      reasons: ['date: must be a valid timestamp (got an invalid date)', 'origin: must be a string (got nothing)'],
+      // hour and weekday read the same bad date: it is reported once.
+      reasons: ['date: must be a valid timestamp (got an invalid date)', 'origin: is required (got nothing)'],
     });
     expect(mapFlightRecord(raw({ date: 'yesterday' }), january)).toEqual({
       kind: 'invalid',
-      reasons: ['date: must be a valid timestamp (got "yesterday")'],
+      reasons: ['date: must be a valid timestamp: expected YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss (got "yesterday")'],
     });
   });
 

@@ -5,12 +5,13 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDatasetVersion, listDatasetVersions, readDatasetRows, sampleDatasetRows, saveProfile } from '../../src/data/dataset-store';
 import { profileDataset } from '../../src/data/profile';
-import { ingestDataset } from '../../src/data/ingest';
+import { collectGarbage, ingestDataset, type IngestProgress } from '../../src/data/ingest';
 import { readParquetRecords, type SourceRecord } from '../../src/data/parquet-source';
 import { openDatabase, type Database } from '../../src/db/database';
-import { datasetRows, quarantinedRows } from '../../src/db/schema';
+import { datasetIngests, datasetRows, quarantinedRows } from '../../src/db/schema';
 import { InvalidInputError } from '../../src/shared/errors';
-import type { DatasetSpec } from '../../src/shared/pipeline-input';
+import type { FlightsDatasetSpec } from '../../src/shared/dataset-spec';
+import { crashingDatabase } from './data-helpers';
 
 let dir: string;
 let database: Database;
@@ -25,7 +26,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function spec(name: string, overrides: Partial<DatasetSpec> = {}): DatasetSpec {
+function spec(name: string, overrides: Partial<FlightsDatasetSpec> = {}): FlightsDatasetSpec {
   return {
     name,
     source: { format: 'parquet', path: 'test://injected' },
@@ -66,26 +67,37 @@ async function countRows(id: string): Promise<number> {
 
 describe('ingestDataset', () => {
   it('stores accepted rows in source order and quarantines bad ones with every reason', async () => {
-    const progress: number[] = [];
-    const result = await ingestDataset(database, spec('sample'), { records: source(sample()), onProgress: (n) => progress.push(n) });
-    expect(result).toMatchObject({ rowsRead: 22, rowCount: 20, quarantinedCount: 2, created: true });
-    expect(result.rowsRead).toBe(result.rowCount + result.quarantinedCount);
-    expect(progress.at(-1)).toBe(24);
+    const progress: IngestProgress[] = [];
+    const result = await ingestDataset(database, spec('sample'), { records: source(sample()), onProgress: (p) => progress.push(p) });
+    expect(result).toMatchObject({ rowsRead: 22, rowCount: 20, quarantinedCount: 2, duplicateCount: 0, created: true });
+    expect(result.rowsRead).toBe(result.rowCount + result.quarantinedCount + result.duplicateCount);
+    expect(progress.at(-1)).toMatchObject({ scanned: 24, read: 22, accepted: 20, quarantined: 2, duplicates: 0 });
+    // The report balances per source: 24 scanned, 2 outside the period, 22 read = 20 + 2 + 0.
+    expect(result.report).toEqual({
+      sources: [{ name: 'test://injected', scanned: 24, filtered: 2, read: 22, accepted: 20, quarantined: 2, duplicates: 0 }],
+      read: 22,
+      accepted: 20,
+      quarantined: 2,
+      duplicates: 0,
+      limited: false,
+    });
 
     const quarantined = await database.db
       .select()
       .from(quarantinedRows)
       .where(eq(quarantinedRows.datasetVersionId, result.datasetVersionId))
       .orderBy(quarantinedRows.recordNumber);
-    expect(quarantined.map((q) => [q.source, q.recordNumber, q.reasons])).toEqual([
-      ['test://injected', 5, ['distance: must be > 0 (got -5)', 'origin: must be a 3-letter uppercase code (got "sf")']],
-      ['test://injected', 9, ['delay: must be <= 2880 (got 99999)']],
+    expect(quarantined.map((q) => [q.source, q.recordNumber, q.kind, q.reasons])).toEqual([
+      ['test://injected', 5, 'invalid', ['distance: must be > 0 (got -5)', 'origin: must be a 3-letter uppercase code (got "sf")']],
+      ['test://injected', 9, 'invalid', ['delay: must be <= 2880 (got 99999)']],
     ]);
     expect(quarantined[0]!.raw).toEqual({ date: '2001-01-03T10:00:00', delay: -10, distance: -5, origin: 'sf', destination: 'LAX' });
 
     const version = await getDatasetVersion(database.db, result.datasetVersionId);
     expect(version).toMatchObject({ name: 'sample', contentHash: result.contentHash, rowsRead: 22, rowCount: 20, quarantinedCount: 2 });
-    expect(version!.columns).toEqual(expect.arrayContaining([{ name: 'delayed', type: 'number' }]));
+    expect(version!.columns).toEqual(expect.arrayContaining([{ name: 'delayed', type: 'integer' }]));
+    // The profile is computed while ingesting and stored with the version.
+    expect(version!.profile).toMatchObject({ distance: { type: 'number', count: 20, nulls: 0, min: 100, max: 119 } });
 
     const rows = await readDatasetRows(database.db, result.datasetVersionId);
     expect(rows).toHaveLength(20);
@@ -107,44 +119,94 @@ describe('ingestDataset', () => {
     await expect(readDatasetRows(database.db, 'missing')).rejects.toThrow(/does not exist/);
   });
 
-  it('is idempotent: the same input again writes nothing and returns created: false', async () => {
+  it('is idempotent: the same input again keeps nothing new and returns created: false', async () => {
     const first = await ingestDataset(database, spec('again'), { records: source(sample()) });
     const second = await ingestDataset(database, spec('again'), { records: source(sample()) });
     expect(second).toEqual({ ...first, created: false });
     expect(await countRows(first.datasetVersionId)).toBe(20);
+    // The second attempt streamed its rows under its own id, found the content, and deleted them.
+    const attempts = await database.db.select().from(datasetIngests).where(eq(datasetIngests.name, 'again'));
+    expect(attempts.map((a) => a.status).sort()).toEqual(['complete', 'duplicate']);
+    const duplicate = attempts.find((a) => a.status === 'duplicate')!;
+    expect(duplicate.datasetVersionId).toBe(first.datasetVersionId);
+    expect(await countRows(duplicate.id)).toBe(0);
     const quarantined = await database.db.select().from(quarantinedRows).where(eq(quarantinedRows.datasetVersionId, first.datasetVersionId));
     expect(quarantined).toHaveLength(2);
     expect((await listDatasetVersions(database.db)).filter((v) => v.id === first.datasetVersionId)).toHaveLength(1);
   });
 
-  it('replaces the leftovers of a crashed partial write', async () => {
-    // The version id is deterministic: ingest once to learn it, then turn the result into the
-    // leftovers of an attempt that crashed before writing its version row.
-    const records = sample();
-    const probe = await ingestDataset(database, spec('crash'), { records: source(records) });
-    const id = probe.datasetVersionId;
-    // Simulate the crash: the version row never made it, and some rows (one stale) are left.
-    await database.db.execute(sql`delete from dataset_versions where id = ${id}`);
-    await database.db.delete(datasetRows).where(eq(datasetRows.datasetVersionId, id));
-    await database.db.delete(quarantinedRows).where(eq(quarantinedRows.datasetVersionId, id));
-    await database.copyRows('dataset_rows', ['dataset_version_id', 'row_index', 'data'], [
-      [id, 0, { stale: true }],
-      [id, 1, { stale: true }],
-      [id, 999, { stale: true }],
-    ]);
-    await database.copyRows('quarantined_rows', ['dataset_version_id', 'source', 'record_number', 'raw', 'reasons'], [
-      [id, 'test://injected', 5, {}, ['stale']],
-    ]);
-    expect(await getDatasetVersion(database.db, id)).toBeUndefined();
+  it('a retry cleans up the partial write of a crashed attempt', async () => {
+    // Attempt 1 dies after two COPY chunks (10 of 20 rows) have landed: no version, rows left.
+    const crashing = crashingDatabase(database, 2);
+    await expect(
+      ingestDataset(crashing, spec('crash'), { records: source(sample()), ingestKey: 'wf/run/ingest', copyChunkRows: 5 }),
+    ).rejects.toThrow(/simulated crash/);
+    expect(crashing.crashed()).toBe(true);
+    const [crashed] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'wf/run/ingest'));
+    expect(crashed).toMatchObject({ status: 'running', datasetVersionId: null });
+    expect(await countRows(crashed!.id)).toBe(10);
+    expect(await getDatasetVersion(database.db, crashed!.id)).toBeUndefined();
 
-    const result = await ingestDataset(database, spec('crash'), { records: source(records) });
-    expect(result).toEqual({ ...probe, created: true });
-    expect(await countRows(id)).toBe(result.rowCount);
-    const rows = await readDatasetRows(database.db, id);
-    expect(rows.some((r) => 'stale' in r)).toBe(false);
-    const quarantined = await database.db.select().from(quarantinedRows).where(eq(quarantinedRows.datasetVersionId, id));
-    expect(quarantined).toHaveLength(2);
-    expect(quarantined.every((q) => !(q.reasons as string[]).includes('stale'))).toBe(true);
+    // The retry (same ingest key) abandons attempt 1, deletes its rows, and writes a complete version.
+    const result = await ingestDataset(database, spec('crash'), { records: source(sample()), ingestKey: 'wf/run/ingest', copyChunkRows: 5 });
+    expect(result).toMatchObject({ created: true, rowCount: 20, quarantinedCount: 2 });
+    expect(await countRows(crashed!.id)).toBe(0);
+    expect(await countRows(result.datasetVersionId)).toBe(20);
+    const attempts = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'wf/run/ingest'));
+    expect(Object.fromEntries(attempts.map((a) => [a.id, a.status]))).toEqual({ [crashed!.id]: 'cleaned', [result.datasetVersionId]: 'complete' });
+    expect((await readDatasetRows(database.db, result.datasetVersionId)).map((r) => r.distance)).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
+
+    // A third call with the same key (a retry whose first completion was lost) returns that version.
+    const again = await ingestDataset(database, spec('crash'), { records: source([]), ingestKey: 'wf/run/ingest' });
+    expect(again).toEqual({ ...result, created: false });
+  });
+
+  it('a failing attempt that is still alive deletes its own partial write', async () => {
+    let copies = 0;
+    const flaky: Database = {
+      ...database,
+      kind: database.kind,
+      db: database.db,
+      close: () => database.close(),
+      async copyRows(table, columns, rows) {
+        await database.copyRows(table, columns, rows);
+        if (table === 'dataset_rows' && ++copies === 2) throw new Error('connection reset');
+      },
+    };
+    await expect(ingestDataset(flaky, spec('flaky'), { records: source(sample()), ingestKey: 'flaky', copyChunkRows: 5 })).rejects.toThrow('connection reset');
+    const [attempt] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'flaky'));
+    expect(attempt).toMatchObject({ status: 'cleaned', error: 'connection reset' });
+    expect(await countRows(attempt!.id)).toBe(0);
+  });
+
+  it('an attempt abandoned by a newer one while it runs never publishes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* slow(): AsyncGenerator<SourceRecord> {
+      const list = sample();
+      for (let i = 0; i < list.length; i++) {
+        if (i === 12) await gate;
+        yield { recordNumber: i, record: list[i]! };
+      }
+    }
+    const running = ingestDataset(database, spec('abandoned'), { records: slow(), ingestKey: 'slow', copyChunkRows: 5 });
+    const outcome = running.then(
+      () => 'published',
+      (error: Error) => error.message,
+    );
+    // Wait until it has written a chunk, then let "the retry" take over the key.
+    for (let i = 0; i < 200; i++) {
+      const [attempt] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'slow'));
+      if (attempt && (await countRows(attempt.id)) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await collectGarbage(database, { ingestKey: 'slow', name: 'abandoned' })).toBe(1);
+    release();
+    expect(await outcome).toMatch(/was abandoned by a newer attempt/);
+    expect((await listDatasetVersions(database.db, 'abandoned')).length).toBe(0);
+    // What it wrote after being abandoned, it deleted when it failed.
+    const [attempt] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'slow'));
+    expect(await countRows(attempt!.id)).toBe(0);
   });
 
   it('gives a different content hash (and version) for the same rows in another order', async () => {
@@ -167,6 +229,7 @@ describe('ingestDataset', () => {
   it('applies the limit to records of the period, bad ones included', async () => {
     const result = await ingestDataset(database, spec('limited', { limit: 10 }), { records: source(sample()) });
     expect(result).toMatchObject({ rowsRead: 10, rowCount: 8, quarantinedCount: 2 });
+    expect(result.report.limited).toBe(true);
   });
 
   it('stores an empty dataset when nothing is in the period', async () => {

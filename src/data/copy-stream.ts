@@ -1,0 +1,174 @@
+import type { Writable } from 'node:stream';
+import type { Database } from '../db/database';
+
+/**
+ * Bulk loading of dataset rows.
+ *
+ * PostgreSQL: one `COPY ... FROM STDIN` for all the rows of an ingest, written as the rows are
+ * produced, with backpressure (the socket's, through the postgres driver's writable) — the
+ * database parses and indexes on its core while Node maps the next records on its own. Lines are
+ * encoded here in COPY text format; the statement is atomic, so a crash mid-way leaves no rows.
+ *
+ * PGlite (in-process, no COPY FROM STDIN): the rows go through Database.copyRows in chunks
+ * (PGlite reads a Blob through /dev/blob), one chunk in flight while the next is built.
+ */
+export interface RowCopier {
+  /** Adds one row; resolves at once unless the database is behind (then when it caught up). */
+  add(values: unknown[]): Promise<void> | undefined;
+  /** Sends what is buffered and waits for the database to confirm the rows. */
+  close(): Promise<void>;
+  /** Waits for anything in flight, whatever its outcome (before cleaning up after an error). */
+  settle(): Promise<void>;
+}
+
+interface PostgresClient {
+  unsafe(query: string): { writable(): Promise<Writable> };
+}
+
+const FLUSH_CHARS = 1 << 18;
+
+export function openRowCopier(database: Database, table: string, columns: string[], options: { chunkRows: number; afterChunk?: () => Promise<void> }): RowCopier {
+  const client = (database.db as unknown as { $client?: Partial<PostgresClient> }).$client;
+  if (database.kind === 'postgres' && typeof client?.unsafe === 'function') {
+    return new StreamingCopier(client as PostgresClient, table, columns, options.afterChunk, options.chunkRows);
+  }
+  return new ChunkedCopier(database, table, columns, options.chunkRows, options.afterChunk);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** One value in COPY text format: `\N` for null, objects as JSON, backslash, tab, CR and LF escaped. */
+export function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : text;
+}
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPE_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+class StreamingCopier implements RowCopier {
+  private writable: Promise<Writable> | undefined;
+  private done: Promise<void> | undefined;
+  private error: unknown;
+  private buffer = '';
+  private rows = 0;
+
+  constructor(
+    private readonly client: PostgresClient,
+    private readonly table: string,
+    private readonly columns: string[],
+    private readonly afterChunk: (() => Promise<void>) | undefined,
+    private readonly chunkRows: number,
+  ) {}
+
+  add(values: unknown[]): Promise<void> | undefined {
+    let line = '';
+    for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyText(values[i]);
+    this.buffer += `${line}\n`;
+    this.rows++;
+    if (this.buffer.length < FLUSH_CHARS && this.rows % this.chunkRows !== 0) return undefined;
+    return this.flush(this.rows % this.chunkRows === 0);
+  }
+
+  private open(): Promise<Writable> {
+    this.writable ??= this.client
+      .unsafe(`COPY ${quoteIdent(this.table)} (${this.columns.map(quoteIdent).join(', ')}) FROM STDIN`)
+      .writable()
+      .then((writable) => {
+        this.done = new Promise<void>((resolve, reject) => {
+          writable.on('error', (error) => {
+            this.error ??= error;
+            reject(error);
+          });
+          writable.on('finish', resolve);
+        });
+        this.done.catch(() => {});
+        return writable;
+      });
+    return this.writable;
+  }
+
+  private async flush(chunkDone: boolean): Promise<void> {
+    const writable = await this.open();
+    if (this.error) throw this.error;
+    const text = this.buffer;
+    this.buffer = '';
+    if (text && !writable.write(text)) {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: unknown) => reject(error);
+        writable.once('error', onError);
+        writable.once('drain', () => {
+          writable.off('error', onError);
+          resolve();
+        });
+      });
+    }
+    if (chunkDone) await this.afterChunk?.();
+  }
+
+  async close(): Promise<void> {
+    if (!this.writable && this.rows === 0) return;
+    await this.flush(false);
+    const writable = await this.open();
+    writable.end();
+    await this.done;
+    if (this.error) throw this.error;
+    await this.afterChunk?.();
+  }
+
+  async settle(): Promise<void> {
+    if (!this.writable) return;
+    const writable = await this.writable.catch(() => undefined);
+    if (!writable) return;
+    // Abandon the statement: an error ends the COPY, which PostgreSQL rolls back.
+    if (!writable.writableEnded) writable.destroy(new Error('ingest failed; COPY abandoned'));
+    await this.done?.catch(() => {});
+  }
+}
+
+class ChunkedCopier implements RowCopier {
+  private rows: unknown[][] = [];
+  private inflight: Promise<void> = Promise.resolve();
+  private error: unknown;
+
+  constructor(
+    private readonly database: Database,
+    private readonly table: string,
+    private readonly columns: string[],
+    private readonly chunkRows: number,
+    private readonly afterChunk?: () => Promise<void>,
+  ) {}
+
+  add(values: unknown[]): Promise<void> | undefined {
+    this.rows.push(values);
+    return this.rows.length >= this.chunkRows ? this.flush() : undefined;
+  }
+
+  private async flush(): Promise<void> {
+    await this.inflight;
+    if (this.error) throw this.error;
+    const rows = this.rows;
+    this.rows = [];
+    if (rows.length === 0) return;
+    this.inflight = this.database.copyRows(this.table, this.columns, rows).then(
+      () => this.afterChunk?.(),
+      (error: unknown) => {
+        this.error = error;
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.inflight;
+    if (this.error) throw this.error;
+  }
+
+  async settle(): Promise<void> {
+    await this.inflight.catch(() => {});
+  }
+}
