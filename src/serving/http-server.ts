@@ -1,14 +1,26 @@
 // node:http rather than a framework: the server has a handful of routes, node:http adds no
-// dependency and no per-request overhead, and body limits and shutdown are explicit below.
+// dependency and no per-request overhead (the benchmark compares keel with a bare node:http
+// server, so every microsecond on this path shows), and body limits and shutdown are explicit
+// below. See docs/serving.md.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import type { Database } from '../db/database';
 import type { ArtifactStore } from '../registry/artifact-store';
+import { type Access, type ApiKeys, apiKeysFromEnv, Authenticator } from './auth';
+import { parseFeedback, recordFeedback } from './feedback';
+import { predictionId } from './ids';
+import { InferencePool, OverloadedError } from './inference-pool';
+import type { InferenceOutputs } from './inference-protocol';
+import { ServingMetrics, type Protocol } from './metrics';
+import type { LoadedModel, ModelLease, RouteChoice } from './model-pool';
 import { ModelPool } from './model-pool';
-import { parseInstances, predict, RequestError } from './predict';
-import { PredictionLogWriter } from './prediction-log';
+import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse, modelMetadata, parseInferenceRequest } from './oip';
+import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
+import { databaseSink, type PredictionLogEntry, type PredictionLogOptions, PredictionLogWriter } from './prediction-log';
+import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
 
 export interface ModelServerOptions {
   database: Database;
@@ -18,10 +30,19 @@ export interface ModelServerOptions {
   host?: string;
   /** Period of the background routing refresh; 0 turns it off. Default 2000. */
   refreshMs?: number;
+  /** Larger request bodies are refused with 413. Default 1 MB. */
   maxBodyBytes?: number;
   /** Models to serve; by default every model with a production alias. */
   models?: string[];
   logger?: Logger;
+  /** Inference threads; 0 runs inference on the event loop. Default KEEL_INFERENCE_THREADS or 2. */
+  inferenceThreads?: number;
+  /** Micro-batching: most rows per session.run (default 256) and longest wait for companions (default 1 ms). */
+  maxBatchRows?: number;
+  maxBatchDelayMs?: number;
+  /** API keys; by default from KEEL_API_KEYS and KEEL_ADMIN_KEYS. */
+  apiKeys?: ApiKeys;
+  predictionLog?: Omit<PredictionLogOptions, 'logger'>;
 }
 
 export interface ModelServer {
@@ -29,6 +50,8 @@ export interface ModelServer {
   port: number;
   pool: ModelPool;
   logWriter: PredictionLogWriter;
+  inference: InferencePool;
+  metrics: ServingMetrics;
   /** Stops accepting connections, waits for in-flight requests, then flushes the prediction log. */
   close(): Promise<void>;
 }
@@ -37,128 +60,430 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A body that is already serialised (metrics). */
+  raw?: { contentType: string; text: string };
   /** Fields added to the request's log line. */
   log?: Record<string, unknown>;
 }
 
-const MODEL_PATH = /^\/v1\/models\/([^/]+?)(:predict)?$/;
+interface Context {
+  req: IncomingMessage;
+  path: string;
+  /** performance.now() when the request arrived. */
+  started: number;
+  /** Route template, for metrics and logs. */
+  route: string;
+}
+
+const V1_MODEL = /^\/v1\/models\/([^/]+?)(:predict)?$/;
+const V2_MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer))?$/;
+const ADMIN_ROUTE = /^\/v1\/admin\/routes\/([^/]+)$/;
+const ROUTE_KEY_HEADER = 'x-keel-route-key';
+const SERVER_VERSION = '0.1.0';
 
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const pool = await ModelPool.open({
-    database: options.database,
-    artifacts: options.artifacts,
-    logger,
-    models: options.models,
-    refreshMs: options.refreshMs,
-  });
-  const logWriter = new PredictionLogWriter(options.database, { logger });
+  const auth = new Authenticator(options.apiKeys ?? apiKeysFromEnv());
+  const db = options.database.db;
 
-  async function route(req: IncomingMessage, path: string): Promise<Reply> {
-    if (path === '/healthz') {
-      requireMethod(req, 'GET');
-      return { status: 200, body: { status: 'ok', models: pool.list().length } };
-    }
-    if (path === '/v1/models') {
-      requireMethod(req, 'GET');
-      const models = pool.list().map((m) => ({ name: m.name, version: m.version, loadedAt: m.loadedAt }));
-      return { status: 200, body: { models } };
-    }
-    if (path === '/v1/admin/refresh') {
-      requireMethod(req, 'POST');
-      const report = await pool.refresh().catch((error: unknown) => {
-        throw new RequestError(503, `refresh failed, serving unchanged: ${(error as Error).message}`);
-      });
-      return { status: 200, body: report };
-    }
-    const match = MODEL_PATH.exec(path);
-    if (!match) throw new RequestError(404, `no route for ${req.method} ${path}`);
-    const name = decodePathSegment(match[1]);
-    if (match[2]) {
-      requireMethod(req, 'POST');
-      return predictRoute(req, name);
-    }
-    requireMethod(req, 'GET');
-    const model = pool.get(name);
-    if (!model) throw notServed(name);
-    const refused = pool.refusal(name);
-    return {
-      status: 200,
-      body: {
-        name,
-        version: model.version,
-        contract: model.contract,
-        loaded: true,
-        loadedAt: model.loadedAt,
-        artifactSha256: model.artifactSha256,
-        ...(refused && { refused }),
-      },
-    };
+  let pool: ModelPool | undefined;
+  const logWriter = new PredictionLogWriter(databaseSink(options.database), { ...options.predictionLog, logger });
+  const inference = await InferencePool.create({
+    logger,
+    threads: options.inferenceThreads ?? envInt('KEEL_INFERENCE_THREADS') ?? 2,
+    maxBatchRows: options.maxBatchRows,
+    maxDelayMs: options.maxBatchDelayMs,
+    onBatch: (key, rows, requests) => {
+      const model = keyToModel(key);
+      metrics.batch(model.name, model.version, rows, requests);
+    },
+  });
+  const metrics = new ServingMetrics({ logStats: () => logWriter.stats(), inferenceStats: () => inference.stats(), pool: () => pool });
+  try {
+    pool = await ModelPool.open({
+      database: options.database,
+      artifacts: options.artifacts,
+      inference,
+      logger,
+      models: options.models,
+      refreshMs: options.refreshMs,
+    });
+  } catch (error) {
+    await inference.close();
+    await logWriter.close();
+    throw error;
+  }
+  const models = pool;
+  let closing = false;
+
+  function keyToModel(key: string): { name: string; version: number } {
+    const base = key.slice(0, key.lastIndexOf('#'));
+    const at = base.lastIndexOf('@');
+    return { name: base.slice(0, at), version: Number(base.slice(at + 1)) };
   }
 
-  async function predictRoute(req: IncomingMessage, name: string): Promise<Reply> {
-    // The lease pins the version: a hot swap during this request does not change its model.
-    // Taken before the body is read, so an unknown model is a 404 whatever was sent.
-    const lease = pool.acquire(name);
-    if (!lease) throw notServed(name);
-    try {
-      const body = await readJson(req, maxBodyBytes);
-      if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'instances')) {
-        throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  /** Records the route template, then checks the key and the method. */
+  function guard(ctx: Context, access: Access, method: string, template: string): void {
+    ctx.route = template;
+    auth.check(ctx.req, access);
+    const actual = ctx.req.method;
+    if (actual !== method && !(method === 'GET' && actual === 'HEAD')) throw new MethodNotAllowedError(method);
+  }
+
+  async function route(ctx: Context): Promise<Reply> {
+    const { req, path } = ctx;
+    // The hot path first: v1 predict and v2 infer without regular expressions.
+    if (path.startsWith('/v1/models/') && path.endsWith(':predict') && path.indexOf('/', 11) === -1) {
+      guard(ctx, 'predict', 'POST', '/v1/models/{name}:predict');
+      return inferRoute(ctx, decodePathSegment(path.slice(11, -8)), undefined, 'v1');
+    }
+    switch (path) {
+      case '/healthz':
+        guard(ctx, 'open', 'GET', path);
+        return { status: 200, body: { status: 'ok', models: models.list().length } };
+      case '/metrics': {
+        guard(ctx, 'open', 'GET', path);
+        const { contentType, body } = await metrics.render();
+        return { status: 200, body: undefined, raw: { contentType, text: body } };
       }
-      const { model } = lease;
-      const started = performance.now();
-      const instances = parseInstances(model.contract, (body as { instances?: unknown }).instances);
-      const predictions = await predict(model, instances);
-      const latencyMs = performance.now() - started;
-      const createdAt = new Date();
-      logWriter.append(
-        predictions.map((p, i) => ({
-          id: p.id,
-          model: name,
-          version: model.version,
-          inputs: instances[i],
-          outputs: { probability: p.probability, label: p.label },
-          latencyMs,
-          createdAt,
-        })),
-      );
+      case '/v2':
+        guard(ctx, 'open', 'GET', path);
+        return { status: 200, body: { name: 'keel', version: SERVER_VERSION, extensions: [] } };
+      case '/v2/health/live':
+        guard(ctx, 'open', 'GET', path);
+        return { status: 200, body: { live: true } };
+      case '/v2/health/ready': {
+        guard(ctx, 'open', 'GET', path);
+        const unavailable = models.unavailable();
+        const ready = !closing && unavailable.length === 0 && models.list().length > 0;
+        return ready
+          ? { status: 200, body: { ready: true } }
+          : {
+              status: 400,
+              body: {
+                ready: false,
+                error: closing ? 'shutting down' : unavailable.length > 0 ? `no loadable version of: ${unavailable.join(', ')}` : 'no model is served yet',
+              },
+            };
+      }
+      case '/v1/models':
+        guard(ctx, 'predict', 'GET', path);
+        return { status: 200, body: { models: models.list().map((m) => ({ name: m.name, version: m.version, loadedAt: m.loadedAt })) } };
+      case '/v1/feedback': {
+        guard(ctx, 'predict', 'POST', path);
+        const items = parseFeedback(await readJson(req, maxBodyBytes));
+        await recordFeedback(db, items);
+        metrics.feedback(items.length);
+        return { status: 200, body: { recorded: items.length } };
+      }
+      case '/v1/admin/refresh': {
+        guard(ctx, 'admin', 'POST', path);
+        const report = await models.refresh().catch((error: unknown) => {
+          throw new RequestError(503, `refresh failed, serving unchanged: ${(error as Error).message}`);
+        });
+        return { status: 200, body: report };
+      }
+      case '/v1/admin/routes': {
+        guard(ctx, 'admin', 'GET', path);
+        const rows = await listRoutes(db, options.models);
+        return { status: 200, body: { routes: rows.map((r) => ({ ...r, served: models.route(r.modelName) ?? null })) } };
+      }
+    }
+
+    let match = V2_MODEL.exec(path);
+    if (match) {
+      const name = decodePathSegment(match[1]);
+      const version = match[2] === undefined ? undefined : parseVersion(decodePathSegment(match[2]));
+      const versioned = version === undefined ? '' : '/versions/{version}';
+      if (match[3] === 'infer') {
+        guard(ctx, 'predict', 'POST', `/v2/models/{name}${versioned}/infer`);
+        return inferRoute(ctx, name, version, 'v2');
+      }
+      if (match[3] === 'ready') {
+        guard(ctx, 'open', 'GET', `/v2/models/{name}${versioned}/ready`);
+        const lease = version === undefined ? models.acquire(name) : models.acquireVersion(name, version);
+        if (lease) {
+          lease.release();
+          return { status: 200, body: { name, ...(version !== undefined && { version: String(version) }), ready: true } };
+        }
+        const reason = notServed(name, version);
+        if (reason.status === 404) throw reason;
+        return { status: 400, body: { name, ready: false, error: reason.message } };
+      }
+      guard(ctx, 'predict', 'GET', `/v2/models/{name}${versioned}`);
+      const lease = version === undefined ? models.acquire(name) : models.acquireVersion(name, version);
+      if (!lease) throw notServed(name, version);
+      lease.release();
+      return { status: 200, body: modelMetadata(name, models.versions(name).map((v) => v.model.version), lease.model.contract) };
+    }
+
+    match = V1_MODEL.exec(path);
+    if (match) {
+      const name = decodePathSegment(match[1]);
+      if (match[2]) {
+        guard(ctx, 'predict', 'POST', '/v1/models/{name}:predict');
+        return inferRoute(ctx, name, undefined, 'v1');
+      }
+      guard(ctx, 'predict', 'GET', '/v1/models/{name}');
+      const model = models.get(name);
+      if (!model) throw notServed(name);
+      const refused = models.refusal(name);
+      const staleRoute = models.staleRoute(name);
       return {
         status: 200,
-        body: { model: name, version: model.version, predictions },
-        log: { model: name, version: model.version, instances: instances.length },
+        body: {
+          name,
+          version: model.version,
+          contract: model.contract,
+          loaded: true,
+          loadedAt: model.loadedAt,
+          artifactSha256: model.artifactSha256,
+          versions: models.versions(name).map(({ model: m, role }) => ({ version: m.version, role, loadedAt: m.loadedAt, artifactSha256: m.artifactSha256 })),
+          route: models.route(name) ?? null,
+          ...(staleRoute && { staleRoute }),
+          ...(refused && { refused }),
+          ...(models.refusalsOf(name).length > 0 && { refusedVersions: models.refusalsOf(name) }),
+        },
       };
-    } finally {
-      lease.release();
     }
+
+    match = ADMIN_ROUTE.exec(path);
+    if (match) {
+      const name = decodePathSegment(match[1]);
+      ctx.route = '/v1/admin/routes/{name}';
+      auth.check(req, 'admin');
+      if (req.method === 'PUT') {
+        const body = await readJson(req, maxBodyBytes);
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw new RequestError(400, 'the body must be {"baseline", "candidate", "candidateWeight", "shadow"?, "actor"?, "reason"?}');
+        }
+        const result = await setRoute(db, { actor: 'http:admin', ...(body as object), model: name } as Parameters<typeof setRoute>[1]).catch(routeError);
+        return { status: 200, body: { ...result, refresh: await models.refresh() } };
+      }
+      if (req.method === 'DELETE') {
+        const result = await clearRoute(db, { model: name }).catch(routeError);
+        return { status: 200, body: { ...result, refresh: await models.refresh() } };
+      }
+      throw new MethodNotAllowedError('PUT, DELETE');
+    }
+    ctx.route = 'unmatched';
+    throw new RequestError(404, `no route for ${req.method} ${path}`);
+  }
+
+  /** v1 predict and v2 infer: route, read, validate, batch, log, answer (and mirror to a shadow). */
+  async function inferRoute(ctx: Context, name: string, version: number | undefined, protocol: Protocol): Promise<Reply> {
+    // The lease pins the version: a hot swap during this request does not change its model.
+    // Taken before the body is read, so an unknown model is a 404 whatever was sent.
+    const choice = chooseVersion(name, version, ctx.req);
+    const { primary } = choice;
+    const model = primary.model;
+    const instruments = metrics.predict(name, model.version, protocol);
+    inference.arrivalStarted();
+    let arriving = true;
+    let shadowTaken = false;
+    try {
+      const body = await readJson(ctx.req, maxBodyBytes);
+      const validationStarted = performance.now();
+      let v2: InferenceRequest | undefined;
+      let bound: BoundRequest;
+      if (protocol === 'v1') {
+        bound = bindInstances(model, parseV1Body(body));
+      } else {
+        v2 = parseInferenceRequest(body);
+        bound = bindInputs(v2, model.contract);
+      }
+      arriving = false;
+      inference.arrivalEnded();
+      let outputs: InferenceOutputs;
+      try {
+        outputs = await inference.submit(model.key, bound.feeds, bound.rows);
+      } catch (error) {
+        throw inferenceFailure(error, model, bound, validationStarted);
+      }
+      const latencyMs = performance.now() - validationStarted;
+      const createdAt = new Date();
+      const now = createdAt.getTime();
+      const ids = new Array<string>(bound.rows);
+      const entries = new Array<PredictionLogEntry>(bound.rows);
+      for (let i = 0; i < bound.rows; i++) {
+        const id = predictionId(now);
+        ids[i] = id;
+        entries[i] = {
+          id,
+          model: name,
+          version: model.version,
+          inputs: bound.instances[i],
+          outputs: { probability: outputs.probability[i], label: Number(outputs.label[i]) },
+          latencyMs,
+          createdAt,
+        };
+      }
+      logWriter.append(entries);
+      if (choice.shadow) {
+        shadowTaken = true;
+        mirror(choice.shadow, model, bound, v2, ids);
+      }
+      instruments.done((performance.now() - ctx.started) / 1000, bound.rows);
+      const replyLog = { model: name, version: model.version, role: choice.role, rows: bound.rows };
+      if (protocol === 'v1') return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, entries) }, log: replyLog };
+      return {
+        status: 200,
+        body: inferenceResponse({ model: name, version: model.version, id: v2!.id ?? randomUUID(), requested: v2!.outputs, outputs, predictionIds: ids }),
+        log: replyLog,
+      };
+    } catch (error) {
+      instruments.failed((performance.now() - ctx.started) / 1000, error instanceof RequestError ? error.status : 500);
+      throw error;
+    } finally {
+      if (arriving) inference.arrivalEnded();
+      primary.release();
+      if (!shadowTaken) choice.shadow?.release();
+    }
+  }
+
+  function chooseVersion(name: string, version: number | undefined, req: IncomingMessage): RouteChoice {
+    if (version === undefined) {
+      const key = req.headers[ROUTE_KEY_HEADER];
+      const choice = models.choose(name, typeof key === 'string' && key !== '' ? key : undefined);
+      if (!choice) throw notServed(name);
+      return choice;
+    }
+    const lease = models.acquireVersion(name, version);
+    if (!lease) throw notServed(name, version);
+    return { primary: lease, role: models.versions(name).find((v) => v.model === lease.model)?.role ?? 'baseline' };
+  }
+
+  /**
+   * An inference failure on valid input is the model's fault: its rows are logged once, with the
+   * error (so a rollout can compare error rates across replicas), and the client gets a 500.
+   * A full queue is not the model's fault: 503, nothing logged.
+   */
+  function inferenceFailure(error: unknown, model: LoadedModel, bound: BoundRequest, started: number): RequestError {
+    if (error instanceof OverloadedError) return new RequestError(503, error.message);
+    const message = error instanceof Error ? error.message : String(error);
+    const latencyMs = performance.now() - started;
+    const createdAt = new Date();
+    logWriter.append(
+      bound.instances.map((inputs) => ({ id: predictionId(), model: model.name, version: model.version, inputs, outputs: null, latencyMs, createdAt, error: message })),
+    );
+    logger.error({ model: model.name, version: model.version, rows: bound.rows, err: error }, 'inference failed');
+    return new RequestError(500, `inference failed for ${model.name} version ${model.version}: ${message}`);
+  }
+
+  /** Scores the request with the shadow version in the background; logs its answers, returns nothing. */
+  function mirror(lease: ModelLease, primaryModel: LoadedModel, bound: BoundRequest, v2: InferenceRequest | undefined, primaryIds: string[]): void {
+    const shadowModel = lease.model;
+    const outcome = (what: 'ok' | 'invalid' | 'failed' | 'dropped') => metrics.shadowOutcome(shadowModel.name, shadowModel.version, what);
+    let shadowBound: BoundRequest;
+    try {
+      if (sameInputs(shadowModel, primaryModel)) shadowBound = bound;
+      else if (v2) shadowBound = bindInputs(v2, shadowModel.contract);
+      else shadowBound = bindInstances(shadowModel, bound.instances);
+    } catch (error) {
+      outcome('invalid');
+      logger.debug({ model: shadowModel.name, version: shadowModel.version, err: error }, 'shadow version rejects the input');
+      lease.release();
+      return;
+    }
+    const started = performance.now();
+    inference
+      .submit(shadowModel.key, shadowBound.feeds, shadowBound.rows, { shadow: true })
+      .then(
+        (outputs) => {
+          const latencyMs = performance.now() - started;
+          const createdAt = new Date();
+          logWriter.append(
+            shadowBound.instances.map((inputs, i) => ({
+              id: predictionId(),
+              model: shadowModel.name,
+              version: shadowModel.version,
+              inputs,
+              outputs: { probability: outputs.probability[i], label: Number(outputs.label[i]) },
+              latencyMs,
+              createdAt,
+              shadow: true,
+              primaryId: primaryIds[i],
+            })),
+          );
+          outcome('ok');
+        },
+        (error: unknown) => {
+          if (error instanceof OverloadedError) {
+            outcome('dropped');
+            return;
+          }
+          outcome('failed');
+          const message = error instanceof Error ? error.message : String(error);
+          const latencyMs = performance.now() - started;
+          const createdAt = new Date();
+          logWriter.append(
+            shadowBound.instances.map((inputs, i) => ({
+              id: predictionId(),
+              model: shadowModel.name,
+              version: shadowModel.version,
+              inputs,
+              outputs: null,
+              latencyMs,
+              createdAt,
+              shadow: true,
+              primaryId: primaryIds[i],
+              error: message,
+            })),
+          );
+        },
+      )
+      .finally(() => lease.release());
+  }
+
+  function notServed(name: string, version?: number): RequestError {
+    if (version !== undefined) {
+      const refused = models.refusalsOf(name).find((r) => r.version === version);
+      if (refused) return new RequestError(503, `version ${version} of model "${name}" could not be loaded: ${refused.error}`);
+      const loaded = models.versions(name).map((v) => v.model.version);
+      return new RequestError(
+        404,
+        loaded.length > 0
+          ? `model "${name}" has no version ${version} loaded (loaded versions: ${loaded.join(', ')})`
+          : `model "${name}" is not served (it has no loaded production version)`,
+      );
+    }
+    if (models.isTarget(name)) {
+      const refused = models.refusal(name);
+      return new RequestError(503, `model "${name}" has no loadable version${refused ? `: version ${refused.version} was refused: ${refused.error}` : ''}`);
+    }
+    return new RequestError(404, `model "${name}" is not served (it has no loaded production version)`);
   }
 
   let inFlight = 0;
-  let closing = false;
   let drained: (() => void) | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const ctx: Context = { req, path: query === -1 ? url : url.slice(0, query), started, route: 'unmatched' };
     inFlight++;
     try {
       let reply: Reply;
       try {
-        reply = await route(req, path);
+        reply = await route(ctx);
       } catch (error) {
         reply = errorReply(error);
-        if (reply.status >= 500) logger.error({ err: error, method: req.method, path }, 'request failed');
+        if (reply.status >= 500) logger.error({ err: error, method: req.method, path: ctx.path }, 'request failed');
       }
       // Tell keep-alive clients to reconnect elsewhere while shutting down, and after a 413
       // whose unread rest of the body must not be parsed as a next request.
       if (closing || reply.status === 413) res.setHeader('Connection', 'close');
-      send(res, reply);
-      // Health checks arrive every few seconds: only failures are worth an info line.
-      const level = path === '/healthz' && reply.status === 200 ? 'debug' : 'info';
-      const ms = round(performance.now() - started);
-      logger[level]({ method: req.method, path, status: reply.status, ms, ...reply.log }, 'request');
+      send(res, reply, req.method === 'HEAD');
+      metrics.httpRequest(ctx.route, req.method ?? 'GET', reply.status);
+      // Successful predictions and probes are the bulk of the traffic: debug. Everything else: info.
+      const routine = reply.status < 400 && (reply.log !== undefined || req.method === 'GET');
+      if (logger.isLevelEnabled(routine ? 'debug' : 'info')) {
+        const ms = round(performance.now() - started);
+        logger[routine ? 'debug' : 'info']({ method: req.method, path: ctx.path, status: reply.status, ms, ...reply.log }, 'request');
+      }
     } finally {
       inFlight--;
       if (inFlight === 0) drained?.();
@@ -172,10 +497,18 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await models.close();
+    await inference.close();
+    await logWriter.close();
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, models: pool.list().map((m) => `${m.name}@${m.version}`) }, 'model server listening');
+  logger.info(
+    { url, models: models.list().map((m) => `${m.name}@${m.version}`), inferenceThreads: inference.stats().threads },
+    'model server listening',
+  );
 
   let closed: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -186,12 +519,54 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     // Every request has been answered; what is left are idle keep-alive connections.
     server.closeAllConnections();
     await stopped;
-    await pool.close();
+    await models.close();
+    // Shadow work still queued finishes (or fails) before the log is closed.
+    await inference.close();
     await logWriter.close();
     logger.info({ predictionLog: logWriter.stats() }, 'model server stopped');
   }
 
-  return { url, port, pool, logWriter, close: () => (closed ??= close()) };
+  return { url, port, pool: models, logWriter, inference, metrics, close: () => (closed ??= close()) };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The v1 answer, written directly: it is on every request's path, and JSON.stringify of objects costs more. */
+function v1Response(model: LoadedModel, entries: PredictionLogEntry[]): string {
+  let text = `{"model":${JSON.stringify(model.name)},"version":${model.version},"predictions":[`;
+  for (let i = 0; i < entries.length; i++) {
+    const { id, outputs } = entries[i];
+    text += `${i === 0 ? '' : ','}{"id":"${id}","probability":${jsonNumber(outputs!.probability)},"label":${outputs!.label}}`;
+  }
+  return `${text}]}`;
+}
+
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+function parseV1Body(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'instances')) {
+    throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  }
+  return (body as { instances?: unknown }).instances;
+}
+
+function bindInstances(model: LoadedModel, value: unknown): BoundRequest {
+  const instances: Instance[] = parseInstances(model.contract, value);
+  return { rows: instances.length, feeds: instancesToColumns(model.contract, instances), instances };
+}
+
+function sameInputs(a: LoadedModel, b: LoadedModel): boolean {
+  const x = a.contract.inputs;
+  const y = b.contract.inputs;
+  return x.length === y.length && x.every((input, i) => input.name === y[i].name && input.type === y[i].type);
+}
+
+function routeError(error: unknown): never {
+  if (error instanceof InvalidRouteError) throw new RequestError(400, error.message);
+  if (error instanceof RouteConflictError) throw new RequestError(409, error.message);
+  throw error;
 }
 
 class MethodNotAllowedError extends RequestError {
@@ -200,27 +575,36 @@ class MethodNotAllowedError extends RequestError {
   }
 }
 
-function requireMethod(req: IncomingMessage, method: string): void {
-  if (req.method !== method) throw new MethodNotAllowedError(method);
-}
-
-function notServed(name: string): RequestError {
-  return new RequestError(404, `model "${name}" is not served (it has no loaded production version)`);
-}
-
 function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new RequestError(400, `malformed model name in path: ${segment}`);
+    throw new RequestError(400, `malformed path segment: ${segment}`);
   }
+}
+
+function parseVersion(text: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new RequestError(400, `model version must be a positive integer, got "${text}"`);
+  return Number(text);
+}
+
+function envInt(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
 }
 
 /** Reads and parses a JSON body, answering 413 as soon as it exceeds the limit. */
 function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const tooLarge = () => new RequestError(413, `request body exceeds the limit of ${maxBytes} bytes`);
   const declared = Number(req.headers['content-length']);
-  if (declared > maxBytes) return Promise.reject(tooLarge());
+  if (declared > maxBytes) {
+    // Drain (and discard) what the client still sends, so it gets to read the 413.
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -238,8 +622,13 @@ function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
       reject(tooLarge());
     };
     const onEnd = () => {
+      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (text === '') {
+        reject(new RequestError(400, 'empty request body: send a JSON document'));
+        return;
+      }
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        resolve(JSON.parse(text));
       } catch (error) {
         reject(new RequestError(400, `invalid JSON body: ${(error as Error).message}`));
       }
@@ -254,18 +643,22 @@ function errorReply(error: unknown): Reply {
   if (error instanceof MethodNotAllowedError) {
     return { status: 405, body: { error: error.message }, headers: { allow: error.allow } };
   }
-  if (error instanceof RequestError) return { status: error.status, body: { error: error.message } };
+  if (error instanceof RequestError) {
+    const headers: Record<string, string> = {};
+    if (error.status === 401) headers['www-authenticate'] = 'Bearer';
+    if (error.status === 503) headers['retry-after'] = '1';
+    return { status: error.status, body: { error: error.message }, headers };
+  }
   return { status: 500, body: { error: 'internal error; see the server log' } };
 }
 
-function send(res: ServerResponse, reply: Reply): void {
-  const payload = JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    ...reply.headers,
-  });
-  res.end(payload);
+function send(res: ServerResponse, reply: Reply, head: boolean): void {
+  const contentType = reply.raw?.contentType ?? JSON_TYPE;
+  const payload = reply.raw?.text ?? JSON.stringify(reply.body);
+  const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) };
+  if (reply.headers) Object.assign(headers, reply.headers);
+  res.writeHead(reply.status, headers);
+  res.end(head ? undefined : payload);
 }
 
 function round(ms: number): number {

@@ -1,4 +1,3 @@
-import type { InferenceSession } from 'onnxruntime-node';
 import { z } from 'zod';
 
 /**
@@ -36,13 +35,22 @@ export function parseModelContract(value: unknown): ModelContract {
 }
 
 /**
+ * What a loaded ONNX graph declares, as plain data: a worker thread creates the session and sends
+ * this back, so the contract can be checked on the main thread.
+ */
+export interface GraphSignature {
+  inputs: { name: string; isTensor: boolean; type?: string }[];
+  outputNames: string[];
+}
+
+/**
  * Throws unless every contract input is a tensor input of the graph with the same element type,
  * the graph has no other inputs, and both outputs exist: a mismatch would otherwise surface as
  * a failed request per call instead of one refused version.
  */
-export function assertSessionMatchesContract(session: InferenceSession, contract: ModelContract): void {
+export function assertSignatureMatchesContract(graph: GraphSignature, contract: ModelContract): void {
   const problems: string[] = [];
-  const graphInputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
+  const graphInputs = new Map(graph.inputs.map((m) => [m.name, m]));
   for (const input of contract.inputs) {
     const meta = graphInputs.get(input.name);
     if (!meta) problems.push(`graph has no input "${input.name}"`);
@@ -53,7 +61,7 @@ export function assertSessionMatchesContract(session: InferenceSession, contract
   }
   for (const name of graphInputs.keys()) problems.push(`graph input "${name}" is not in the contract`);
   for (const output of contract.outputs) {
-    if (!session.outputNames.includes(output.name)) problems.push(`graph has no output "${output.name}"`);
+    if (!graph.outputNames.includes(output.name)) problems.push(`graph has no output "${output.name}"`);
   }
   if (problems.length > 0) throw new Error(`ONNX graph does not match its contract: ${problems.join('; ')}`);
 }

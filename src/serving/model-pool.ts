@@ -1,46 +1,68 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { InferenceSession } from 'onnxruntime-node';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
-import { modelAliases } from '../db/schema';
+import { modelAliases, routes } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { getModelVersion } from '../registry/model-registry';
-import { assertSessionMatchesContract, type ModelContract, parseModelContract } from './model-contract';
+import type { InferencePool } from './inference-pool';
+import { assertSignatureMatchesContract, type ModelContract, parseModelContract } from './model-contract';
+import { SERVING_ALIAS, type Route } from './routes';
+import { choosesCandidate } from './traffic';
 
-/** The alias the server routes to. Routing lives in the database, so every replica agrees. */
-export const SERVING_ALIAS = 'production';
+export { SERVING_ALIAS } from './routes';
 
 export interface LoadedModel {
   readonly name: string;
   readonly version: number;
   readonly contract: ModelContract;
   readonly artifactSha256: string;
-  readonly session: InferenceSession;
   readonly loadedAt: Date;
+  /** This load of the version in the inference pool (unique, so a reload never meets a stale unload). */
+  readonly key: string;
 }
 
-/** A version the alias points to but that could not be loaded; the previous one keeps serving. */
+/** A version the database routes to but that could not be loaded; what served before keeps serving. */
 export interface RefusedVersion {
   readonly version: number;
+  readonly role: ServingRole;
   readonly error: string;
   readonly at: Date;
 }
 
-/** A model held for one request; `release()` when done (a retired session is freed after its last lease). */
+export type ServingRole = 'baseline' | 'candidate';
+
+/** A model version held for one request; `release()` when done (a retired version is unloaded after its last lease). */
 export interface ModelLease {
   readonly model: LoadedModel;
   release(): void;
 }
 
+/** Where one request goes: the version that answers, and the version that scores a mirrored copy. */
+export interface RouteChoice {
+  primary: ModelLease;
+  role: ServingRole;
+  shadow?: ModelLease;
+}
+
+/** The traffic split a replica applies (the database route, once its candidate is loaded). */
+export interface ServedRoute {
+  baseline: number;
+  candidate: number;
+  candidateWeight: number;
+  shadow: boolean;
+  revision: number;
+}
+
 export interface RefreshReport {
-  loaded: { model: string; version: number; previousVersion: number | null }[];
-  refused: { model: string; version: number; servingVersion: number | null; error: string }[];
+  loaded: { model: string; version: number; role: ServingRole; previousVersion: number | null }[];
+  refused: { model: string; version: number; role: ServingRole; servingVersion: number | null; error: string }[];
   unloaded: string[];
 }
 
 export interface ModelPoolOptions {
   database: Database;
   artifacts: ArtifactStore;
+  inference: InferencePool;
   logger: Logger;
   /** Models to serve; by default every model that has a production alias. */
   models?: string[];
@@ -48,29 +70,49 @@ export interface ModelPoolOptions {
   refreshMs?: number;
 }
 
-interface Entry {
+interface VersionEntry {
   model: LoadedModel;
   leases: number;
   retired: boolean;
 }
 
+interface ModelState {
+  baseline: VersionEntry;
+  candidate?: VersionEntry;
+  route?: ServedRoute;
+}
+
+interface Target {
+  production: number;
+  route?: Route;
+  /** The route's baseline is no longer production: ignored until the rollout fixes or clears it. */
+  stale: boolean;
+}
+
 /**
- * The loaded production version of each served model. A refresh re-reads the aliases and
- * hot-swaps: the new session is fully created and checked before it replaces the old one, and
- * requests that leased the old one finish on it. A version that fails to load (corrupt artifact,
- * bad contract, graph mismatch) is refused and logged; the previous version keeps serving.
+ * The loaded versions of each served model and the traffic split between them, following the
+ * database: the `production` alias (the baseline) and the model's row in `routes` (a candidate
+ * with its weight, or shadow). A refresh loads what is new before routing to it — the artifact's
+ * sha256 verified, a session created in every inference thread, the graph checked against the
+ * stored contract — and retires what is no longer routed; requests that leased a retired version
+ * finish on it, and it is unloaded after the last one. A version that fails to load is refused
+ * and logged: the previous baseline keeps serving, a refused candidate gets no traffic.
  */
 export class ModelPool {
-  private readonly entries = new Map<string, Entry>();
-  private readonly refusals = new Map<string, RefusedVersion>();
+  private readonly states = new Map<string, ModelState>();
+  private readonly targets = new Map<string, Target>();
+  /** model → version → why it could not be loaded. */
+  private readonly refusals = new Map<string, Map<number, RefusedVersion>>();
+  private loads = 0;
   /** Refreshes run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly staleWarned = new Map<string, number>();
 
   private constructor(private readonly options: ModelPoolOptions) {}
 
-  /** Loads the current production versions, then keeps them up to date in the background. */
+  /** Loads the current versions, then keeps them up to date in the background. */
   static async open(options: ModelPoolOptions): Promise<ModelPool> {
     const pool = new ModelPool(options);
     await pool.refresh();
@@ -78,32 +120,80 @@ export class ModelPool {
     return pool;
   }
 
+  /** Leases the model's baseline (its production version). */
   acquire(name: string): ModelLease | undefined {
-    const entry = this.entries.get(name);
-    if (!entry) return undefined;
-    entry.leases++;
-    let released = false;
-    return {
-      model: entry.model,
-      release: () => {
-        if (released) return;
-        released = true;
-        entry.leases--;
-        if (entry.retired && entry.leases === 0) this.dispose(entry.model);
-      },
-    };
+    const state = this.states.get(name);
+    return state && lease(state.baseline, this);
   }
 
+  /** Leases a specific loaded version (baseline or candidate). */
+  acquireVersion(name: string, version: number): ModelLease | undefined {
+    const entry = this.entriesOf(name).find((e) => e.model.version === version);
+    return entry && lease(entry, this);
+  }
+
+  /** Picks the version that answers this request by the model's route, sticky when a key is given. */
+  choose(name: string, key?: string): RouteChoice | undefined {
+    const state = this.states.get(name);
+    if (!state) return undefined;
+    const { baseline, candidate, route } = state;
+    if (!candidate || !route) return { primary: lease(baseline, this), role: 'baseline' };
+    const toCandidate = choosesCandidate({ model: name, candidate: route.candidate, weight: route.candidateWeight }, key);
+    if (route.shadow) {
+      return { primary: lease(baseline, this), role: 'baseline', shadow: toCandidate ? lease(candidate, this) : undefined };
+    }
+    return toCandidate ? { primary: lease(candidate, this), role: 'candidate' } : { primary: lease(baseline, this), role: 'baseline' };
+  }
+
+  /** The baseline of a served model. */
   get(name: string): LoadedModel | undefined {
-    return this.entries.get(name)?.model;
+    return this.states.get(name)?.baseline.model;
   }
 
+  /** The baselines, by name. */
   list(): LoadedModel[] {
-    return [...this.entries.values()].map((e) => e.model).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.states.values()].map((s) => s.baseline.model).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The loaded versions of a model with their roles, baseline first. */
+  versions(name: string): { model: LoadedModel; role: ServingRole }[] {
+    const state = this.states.get(name);
+    if (!state) return [];
+    return [
+      { model: state.baseline.model, role: 'baseline' as const },
+      ...(state.candidate ? [{ model: state.candidate.model, role: 'candidate' as const }] : []),
+    ];
+  }
+
+  route(name: string): ServedRoute | undefined {
+    return this.states.get(name)?.route;
+  }
+
+  /** The database route of a model when this replica ignores it because it is stale. */
+  staleRoute(name: string): Route | undefined {
+    const target = this.targets.get(name);
+    return target?.stale ? target.route : undefined;
+  }
+
+  /** Why the model's production target is not served, if it was refused. */
   refusal(name: string): RefusedVersion | undefined {
-    return this.refusals.get(name);
+    const production = this.targets.get(name)?.production;
+    return production === undefined ? undefined : this.refusals.get(name)?.get(production);
+  }
+
+  /** Every refused version of the model that the database still routes to. */
+  refusalsOf(name: string): RefusedVersion[] {
+    return [...(this.refusals.get(name)?.values() ?? [])];
+  }
+
+  /** Models the database says to serve that have no loaded version (the server is not ready). */
+  unavailable(): string[] {
+    return [...this.targets.keys()].filter((name) => !this.states.has(name)).sort();
+  }
+
+  /** Whether the database routes the model here at all (loaded or not). */
+  isTarget(name: string): boolean {
+    return this.targets.has(name);
   }
 
   /** Re-reads routing now; retries refused versions (an operator may have repaired the artifact). */
@@ -115,7 +205,18 @@ export class ModelPool {
     this.closed = true;
     clearTimeout(this.timer);
     await this.queue.catch(() => {});
-    for (const name of [...this.entries.keys()]) this.retire(name);
+    for (const name of [...this.states.keys()]) this.retireModel(name);
+  }
+
+  /** @internal called by a lease's release */
+  released(entry: VersionEntry): void {
+    if (entry.retired && entry.leases === 0) this.dispose(entry.model);
+  }
+
+  private entriesOf(name: string): VersionEntry[] {
+    const state = this.states.get(name);
+    if (!state) return [];
+    return state.candidate ? [state.baseline, state.candidate] : [state.baseline];
   }
 
   private enqueue(retryRefused: boolean): Promise<RefreshReport> {
@@ -129,7 +230,7 @@ export class ModelPool {
     if (every <= 0 || this.closed) return;
     this.timer = setTimeout(() => {
       // The background refresh does not retry a refused version: that would log the same error
-      // every period. An explicit refresh, or a new alias target, tries again.
+      // every period. An explicit refresh, or a new target, tries again.
       this.enqueue(false)
         .catch((error: unknown) => this.options.logger.warn({ err: error }, 'model routing refresh failed; serving unchanged'))
         .finally(() => this.scheduleRefresh());
@@ -141,78 +242,190 @@ export class ModelPool {
   private async sync(retryRefused: boolean): Promise<RefreshReport> {
     if (this.closed) throw new Error('the model pool is closed');
     const report: RefreshReport = { loaded: [], refused: [], unloaded: [] };
-    const routing = await this.readRouting();
-    for (const [name, version] of routing) {
-      const serving = this.entries.get(name)?.model.version ?? null;
-      if (serving === version) {
-        this.refusals.delete(name);
-        continue;
+    const targets = await this.readTargets();
+    this.targets.clear();
+    for (const [name, target] of targets) this.targets.set(name, target);
+
+    for (const [name, target] of targets) {
+      const state = this.states.get(name);
+      const baseline = await this.ensure(name, target.production, 'baseline', state, retryRefused, report);
+      const route = target.route && !target.stale ? target.route : undefined;
+      const candidate = route && (await this.ensure(name, route.candidateVersion, 'candidate', state, retryRefused, report));
+      if (this.closed) {
+        for (const entry of [baseline, candidate]) if (entry && entry !== state?.baseline && entry !== state?.candidate) this.dispose(entry.model);
+        throw new Error('the model pool is closed');
       }
-      if (!retryRefused && this.refusals.get(name)?.version === version) continue;
-      try {
-        const model = await this.load(name, version);
-        this.retire(name);
-        this.entries.set(name, { model, leases: 0, retired: false });
-        this.refusals.delete(name);
-        report.loaded.push({ model: name, version, previousVersion: serving });
-        this.options.logger.info({ model: name, version, previousVersion: serving }, 'model version loaded');
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.refusals.set(name, { version, error: message, at: new Date() });
-        report.refused.push({ model: name, version, servingVersion: serving, error: message });
-        this.options.logger.error(
-          { model: name, version, servingVersion: serving, err: error },
-          'refused to load model version; the previous version keeps serving',
-        );
+      // A refused production version: the previous baseline keeps serving.
+      const nextBaseline = baseline ?? state?.baseline;
+      if (!nextBaseline) continue;
+      const nextCandidate = candidate && candidate !== nextBaseline ? candidate : undefined;
+      this.states.set(name, {
+        baseline: nextBaseline,
+        candidate: nextCandidate,
+        route:
+          nextCandidate && route
+            ? {
+                baseline: nextBaseline.model.version,
+                candidate: route.candidateVersion,
+                candidateWeight: route.candidateWeight,
+                shadow: route.shadow,
+                revision: route.revision,
+              }
+            : undefined,
+      });
+      for (const old of [state?.baseline, state?.candidate]) {
+        if (old && old !== nextBaseline && old !== nextCandidate) this.retire(old);
       }
+      this.warnIfStale(name, target);
+      this.forgetRefusals(name, target);
     }
-    for (const name of [...this.entries.keys()]) {
-      if (routing.has(name)) continue;
-      this.retire(name);
+    for (const name of [...this.states.keys()]) {
+      if (targets.has(name)) continue;
+      this.retireModel(name);
+      this.refusals.delete(name);
       report.unloaded.push(name);
       this.options.logger.info({ model: name }, 'model unloaded: it no longer has a production alias');
     }
     return report;
   }
 
-  /** model name → version of its production alias, for the served models. */
-  private async readRouting(): Promise<Map<string, number>> {
+  /** The loaded entry for a version, loading it when needed; undefined when it is (or stays) refused. */
+  private async ensure(
+    name: string,
+    version: number,
+    role: ServingRole,
+    state: ModelState | undefined,
+    retryRefused: boolean,
+    report: RefreshReport,
+  ): Promise<VersionEntry | undefined> {
+    const existing = [state?.baseline, state?.candidate].find((entry) => entry?.model.version === version);
+    if (existing) {
+      this.refusals.get(name)?.delete(version);
+      return existing;
+    }
+    if (!retryRefused && this.refusals.get(name)?.has(version)) return undefined;
+    const previous = role === 'baseline' ? state?.baseline : state?.candidate;
+    try {
+      const model = await this.load(name, version);
+      this.refusals.get(name)?.delete(version);
+      report.loaded.push({ model: name, version, role, previousVersion: previous?.model.version ?? null });
+      this.options.logger.info({ model: name, version, role, previousVersion: previous?.model.version ?? null }, 'model version loaded');
+      return { model, leases: 0, retired: false };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      let refused = this.refusals.get(name);
+      if (!refused) this.refusals.set(name, (refused = new Map()));
+      refused.set(version, { version, role, error: message, at: new Date() });
+      const servingVersion = state?.baseline.model.version ?? null;
+      report.refused.push({ model: name, version, role, servingVersion, error: message });
+      this.options.logger.error(
+        { model: name, version, role, servingVersion, err: error },
+        role === 'baseline'
+          ? 'refused to load model version; the previous version keeps serving'
+          : 'refused to load candidate version; the baseline keeps all traffic',
+      );
+      return undefined;
+    }
+  }
+
+  /** Production alias and route of every served model. */
+  private async readTargets(): Promise<Map<string, Target>> {
     const { models } = this.options;
+    const db = this.options.database.db;
     const isServing = eq(modelAliases.alias, SERVING_ALIAS);
-    const rows = await this.options.database.db
-      .select({ name: modelAliases.modelName, version: modelAliases.version })
-      .from(modelAliases)
-      .where(models ? and(isServing, inArray(modelAliases.modelName, models)) : isServing);
-    return new Map(rows.map((r) => [r.name, r.version]));
+    const [aliases, routeRows] = await Promise.all([
+      db
+        .select({ name: modelAliases.modelName, version: modelAliases.version })
+        .from(modelAliases)
+        .where(models ? and(isServing, inArray(modelAliases.modelName, models)) : isServing),
+      models ? db.select().from(routes).where(inArray(routes.modelName, models)) : db.select().from(routes),
+    ]);
+    const byModel = new Map(routeRows.map((r) => [r.modelName, r]));
+    return new Map(
+      aliases.map(({ name, version }) => {
+        const route = byModel.get(name);
+        return [name, { production: version, route, stale: route !== undefined && route.baselineVersion !== version }];
+      }),
+    );
   }
 
   private async load(name: string, version: number): Promise<LoadedModel> {
     const row = await getModelVersion(this.options.database.db, name, version);
-    if (!row) throw new Error(`the ${SERVING_ALIAS} alias points to version ${version}, which is not registered`);
+    if (!row) throw new Error(`version ${version} of "${name}" is routed to but not registered`);
     const contract = parseModelContract(row.contract);
+    // get() verifies the bytes against their sha256: a corrupted artifact never loads.
     const bytes = await this.options.artifacts.get(row.artifactSha256);
-    const session = await InferenceSession.create(bytes);
+    const key = `${name}@${version}#${++this.loads}`;
+    const signature = await this.options.inference.load(key, bytes, contract.inputs);
     try {
-      assertSessionMatchesContract(session, contract);
+      assertSignatureMatchesContract(signature, contract);
     } catch (error) {
-      await session.release();
+      this.options.inference.unload(key);
       throw error;
     }
-    return { name, version, contract, artifactSha256: row.artifactSha256, session, loadedAt: new Date() };
+    return { name, version, contract, artifactSha256: row.artifactSha256, loadedAt: new Date(), key };
   }
 
-  /** Stops routing to a model's current entry; its session is freed once no request holds it. */
-  private retire(name: string): void {
-    const entry = this.entries.get(name);
-    if (!entry) return;
-    this.entries.delete(name);
+  private warnIfStale(name: string, target: Target): void {
+    if (!target.stale || !target.route) {
+      this.staleWarned.delete(name);
+      return;
+    }
+    if (this.staleWarned.get(name) === target.route.revision) return;
+    this.staleWarned.set(name, target.route.revision);
+    this.options.logger.warn(
+      { model: name, production: target.production, route: target.route },
+      'ignoring a stale route: its baseline is no longer the production version; all traffic goes to production',
+    );
+  }
+
+  /** Refusals of versions the database no longer routes to are history, not state. */
+  private forgetRefusals(name: string, target: Target): void {
+    const refused = this.refusals.get(name);
+    if (!refused) return;
+    const wanted = new Set([target.production, ...(target.route && !target.stale ? [target.route.candidateVersion] : [])]);
+    for (const version of [...refused.keys()]) if (!wanted.has(version)) refused.delete(version);
+  }
+
+  private retireModel(name: string): void {
+    for (const entry of this.entriesOf(name)) this.retire(entry);
+    this.states.delete(name);
+  }
+
+  /** Stops routing to an entry; its sessions are freed once no request holds it. */
+  private retire(entry: VersionEntry): void {
+    if (entry.retired) return;
     entry.retired = true;
     if (entry.leases === 0) this.dispose(entry.model);
   }
 
   private dispose(model: LoadedModel): void {
-    model.session.release().catch((error: unknown) => {
-      this.options.logger.warn({ model: model.name, version: model.version, err: error }, 'releasing a session failed');
-    });
+    this.options.inference.unload(model.key);
+    this.options.logger.debug({ model: model.name, version: model.version }, 'model version unloaded');
+  }
+}
+
+function lease(entry: VersionEntry, pool: ModelPool): ModelLease {
+  entry.leases++;
+  return new Lease(entry, pool);
+}
+
+class Lease implements ModelLease {
+  private released = false;
+
+  constructor(
+    private readonly entry: VersionEntry,
+    private readonly pool: ModelPool,
+  ) {}
+
+  get model(): LoadedModel {
+    return this.entry.model;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.entry.leases--;
+    this.pool.released(this.entry);
   }
 }

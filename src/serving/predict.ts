@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Tensor } from 'onnxruntime-node';
+import { type FeedColumns, toTensors } from './inference-protocol';
 import type { ModelContract } from './model-contract';
 
 /** A client mistake, answered with `status` and a message that names what was wrong. */
@@ -24,7 +24,7 @@ export interface Prediction {
 }
 
 /** Show at most this many problems: enough to fix a batch, short for a huge bad one. */
-const MAX_PROBLEMS = 10;
+export const MAX_PROBLEMS = 10;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
@@ -38,36 +38,44 @@ export function parseInstances(contract: ModelContract, value: unknown): Instanc
     throw new RequestError(400, `"instances" must be an array of feature objects, got ${show(value)}`);
   }
   if (value.length === 0) throw new RequestError(400, '"instances" is empty: send at least one instance');
-  const features = new Set(contract.inputs.map((i) => i.name));
+  const inputs = contract.inputs;
   const problems: string[] = [];
-  value.forEach((instance: unknown, index) => {
+  // The valid path builds no strings: this runs for every row of every request.
+  for (let index = 0; index < value.length; index++) {
+    const instance: unknown = value[index];
     if (!isPlainObject(instance)) {
       problems.push(`instances[${index}] must be an object of feature values, got ${show(instance)}`);
-      return;
+      continue;
     }
-    for (const { name, type } of contract.inputs) {
-      const where = `instances[${index}].${name}`;
-      if (!Object.hasOwn(instance, name)) {
-        problems.push(`${where} is missing (send ${type === 'float32' ? 'a number' : 'a string'} or null)`);
+    let present = 0;
+    for (let f = 0; f < inputs.length; f++) {
+      const { name, type } = inputs[f];
+      const feature = instance[name];
+      if (feature === undefined && !Object.hasOwn(instance, name)) {
+        problems.push(`instances[${index}].${name} is missing (send ${type === 'float32' ? 'a number' : 'a string'} or null)`);
         continue;
       }
-      const problem = type === 'float32' ? checkNumeric(instance[name]) : checkCategorical(instance[name]);
-      if (problem) problems.push(`${where} ${problem}, got ${show(instance[name])}`);
+      present++;
+      const problem = type === 'float32' ? checkNumeric(feature) : checkCategorical(feature);
+      if (problem) problems.push(`instances[${index}].${name} ${problem}, got ${show(feature)}`);
     }
-    for (const key of Object.keys(instance)) {
-      if (!features.has(key)) {
-        problems.push(`instances[${index}].${key} is not a feature of this model (features: ${[...features].join(', ')})`);
+    const keys = Object.keys(instance);
+    if (keys.length !== present) {
+      const names = inputs.map((i) => i.name);
+      for (const key of keys) {
+        if (!names.includes(key)) problems.push(`instances[${index}].${key} is not a feature of this model (features: ${names.join(', ')})`);
       }
     }
-  });
+    if (problems.length > MAX_PROBLEMS * 10) break;
+  }
   if (problems.length > 0) {
-    const more = problems.length > MAX_PROBLEMS ? ` (${problems.length} problems in all)` : '';
+    const more = problems.length > MAX_PROBLEMS ? ` (${problems.length} problems${problems.length > MAX_PROBLEMS * 10 ? ' or more' : ''} in all)` : '';
     throw new RequestError(400, `invalid instances: ${problems.slice(0, MAX_PROBLEMS).join('; ')}${more}`);
   }
   return value as Instance[];
 }
 
-function checkNumeric(value: unknown): string | undefined {
+export function checkNumeric(value: unknown): string | undefined {
   if (value === null) return undefined;
   if (typeof value !== 'number') return 'must be a number or null';
   // JSON has no NaN or Infinity, but a finite double can still overflow float32 to Infinity.
@@ -80,43 +88,33 @@ function checkCategorical(value: unknown): string | undefined {
 }
 
 /**
- * One [N,1] tensor per contract input. Missing values become NaN (numeric) or '' (categorical):
- * the graph's own imputer and encoder handle them, exactly as in training.
+ * One column per contract input. Missing values become NaN (numeric) or '' (categorical): the
+ * graph's own imputer and encoder handle them, exactly as in training. Categorical values sent as
+ * numbers or booleans are encoded as their string form ("17"), as the training rows were.
  */
-export function toFeeds(contract: ModelContract, instances: Instance[]): Record<string, Tensor> {
+export function instancesToColumns(contract: Pick<ModelContract, 'inputs'>, instances: Instance[]): FeedColumns {
   const n = instances.length;
-  const feeds: Record<string, Tensor> = {};
+  const feeds: FeedColumns = {};
   for (const { name, type } of contract.inputs) {
     if (type === 'float32') {
       const data = new Float32Array(n);
       for (let i = 0; i < n; i++) data[i] = (instances[i][name] as number | null) ?? Number.NaN;
-      feeds[name] = new Tensor('float32', data, [n, 1]);
+      feeds[name] = data;
     } else {
-      const data = instances.map((instance) => {
-        const value = instance[name];
-        return value === null || value === undefined ? '' : String(value);
-      });
-      feeds[name] = new Tensor('string', data, [n, 1]);
+      const data = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const value = instances[i][name];
+        data[i] = value === null || value === undefined ? '' : String(value);
+      }
+      feeds[name] = data;
     }
   }
   return feeds;
 }
 
-/** Runs the model on validated instances (see parseInstances): one prediction per instance. */
-export async function predict(
-  model: { session: InferenceSession; contract: ModelContract },
-  instances: Instance[],
-): Promise<Prediction[]> {
-  const results = await model.session.run(toFeeds(model.contract, instances));
-  const probability = results.probability?.data;
-  const label = results.label?.data;
-  if (!(probability instanceof Float32Array) || !(label instanceof BigInt64Array)) {
-    throw new Error('model outputs are not probability float32 and label int64 tensors');
-  }
-  if (probability.length !== instances.length || label.length !== instances.length) {
-    throw new Error(`model returned ${probability.length} probabilities for ${instances.length} instances`);
-  }
-  return instances.map((_, i) => ({ id: randomUUID(), probability: probability[i], label: Number(label[i]) }));
+/** The same as ONNX tensors, for running a session directly (benchmarks, tests). */
+export function toFeeds(contract: Pick<ModelContract, 'inputs'>, instances: Instance[]): Record<string, Tensor> {
+  return toTensors(instancesToColumns(contract, instances), instances.length);
 }
 
 function isPlainObject(value: unknown): value is Instance {
@@ -124,7 +122,7 @@ function isPlainObject(value: unknown): value is Instance {
 }
 
 /** The value as JSON, shortened: messages echo what the client sent without echoing megabytes. */
-function show(value: unknown): string {
+export function show(value: unknown): string {
   const text = value === undefined ? 'nothing' : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

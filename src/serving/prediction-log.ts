@@ -7,10 +7,17 @@ export interface PredictionLogEntry {
   version: number;
   /** The raw instance as the client sent it. */
   inputs: Record<string, unknown>;
-  outputs: { probability: number; label: number };
+  /** null when inference failed (`error` says why). */
+  outputs: { probability: number; label: number } | null;
   /** Validation and inference time of the request's whole batch (the body upload excluded). */
   latencyMs: number;
   createdAt: Date;
+  /** A shadow prediction: scored on mirrored traffic, never returned. */
+  shadow?: boolean;
+  /** For a shadow prediction: the id of the prediction returned for the same row. */
+  primaryId?: string;
+  /** Why inference failed for this (valid) row. */
+  error?: string;
 }
 
 export interface PredictionLogStats {
@@ -32,22 +39,53 @@ export interface PredictionLogOptions {
   maxAttempts?: number;
 }
 
-const COLUMNS = ['id', 'model_name', 'version', 'inputs', 'outputs', 'latency_ms', 'created_at'];
+/** A prediction as a `prediction_log` row, in COLUMNS order, its JSON values already serialised. */
+export type LogRow = unknown[];
+
+export const COLUMNS = ['id', 'model_name', 'version', 'inputs', 'outputs', 'latency_ms', 'created_at', 'shadow', 'primary_id', 'error'];
+
+/**
+ * Writes one batch of rows. `attempt` is 0 for the first try and counts retries of the same batch,
+ * so a sink can recognise a batch whose earlier attempt did commit.
+ */
+export type PredictionLogSink = (rows: LogRow[], attempt: number) => Promise<void>;
+
+/**
+ * COPY into prediction_log. COPY is atomic and the ids are unique (UUIDv7, made by the server):
+ * when a retry hits a unique violation, the earlier attempt committed and only its answer was
+ * lost, so the batch counts as written — nothing is ever logged twice, nor dropped by mistake.
+ * (One INSERT … json_to_recordset per batch was tried: slightly less work here, twice the CPU in
+ * PostgreSQL, which shares the machine.)
+ */
+export function databaseSink(database: Pick<Database, 'copyRows'>): PredictionLogSink {
+  return async (rows, attempt) => {
+    try {
+      await database.copyRows('prediction_log', COLUMNS, rows);
+    } catch (error) {
+      if (attempt > 0 && (error as { code?: unknown }).code === '23505') return;
+      throw error;
+    }
+  };
+}
 
 /**
  * Writes predictions to `prediction_log` off the request path: requests append to a bounded
- * queue and never wait for the database; a timer (or a full batch) flushes with COPY. Memory is
- * bounded, so a slow or unreachable database costs log rows, never the server; every lost row
- * is counted in `stats()` and reported in a warning.
+ * queue and never wait for the database; a timer (or a full batch) flushes. Memory is bounded,
+ * so a slow or unreachable database costs log rows, never the server; every lost row is counted
+ * in `stats()` and reported in a warning.
  */
 export class PredictionLogWriter {
   private readonly capacity: number;
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly maxAttempts: number;
-  private queue: PredictionLogEntry[] = [];
+  /**
+   * Rows serialised as they arrive: flat strings surviving until the flush cost the garbage
+   * collector less than the entries' objects (and the request bodies they reference).
+   */
+  private queue: LogRow[] = [];
   /** The batch whose write failed: written first on the next flush. */
-  private retry: { entries: PredictionLogEntry[]; attempts: number } | undefined;
+  private retry: { entries: LogRow[]; attempts: number } | undefined;
   private writing = 0;
   private written = 0;
   private dropped = 0;
@@ -58,7 +96,7 @@ export class PredictionLogWriter {
   private closed = false;
 
   constructor(
-    private readonly database: Pick<Database, 'copyRows'>,
+    private readonly sink: PredictionLogSink,
     private readonly options: PredictionLogOptions,
   ) {
     this.capacity = options.capacity ?? 100_000;
@@ -80,7 +118,7 @@ export class PredictionLogWriter {
       this.dropped += entries.length - room;
       this.droppedSinceWarning += entries.length - room;
     }
-    for (let i = 0; i < Math.min(room, entries.length); i++) this.queue.push(entries[i]);
+    for (let i = 0; i < Math.min(room, entries.length); i++) this.queue.push(toLogRow(entries[i]));
     // A full batch goes out now rather than at the next tick, unless the database just failed.
     if (this.queue.length >= this.batchSize && !this.retry) void this.flush();
   }
@@ -113,12 +151,12 @@ export class PredictionLogWriter {
 
   private async drain(): Promise<void> {
     for (;;) {
-      const batch = this.retry ?? (this.queue.length > 0 ? { entries: this.queue.splice(0, this.batchSize), attempts: 0 } : undefined);
+      const batch = this.retry ?? (this.queue.length > 0 ? { entries: this.takeBatch(), attempts: 0 } : undefined);
       if (!batch) return;
       this.retry = undefined;
       this.writing = batch.entries.length;
       try {
-        await this.database.copyRows('prediction_log', COLUMNS, batch.entries.map(toRow));
+        await this.sink(batch.entries, batch.attempts);
         this.written += batch.entries.length;
       } catch (error) {
         this.failedFlushes++;
@@ -143,6 +181,16 @@ export class PredictionLogWriter {
     }
   }
 
+  /** The next batch; usually the whole queue, swapped out without copying. */
+  private takeBatch(): LogRow[] {
+    if (this.queue.length <= this.batchSize) {
+      const all = this.queue;
+      this.queue = [];
+      return all;
+    }
+    return this.queue.splice(0, this.batchSize);
+  }
+
   /** At most one warning per tick, however many requests lost rows in between. */
   private warnAboutDrops(): void {
     if (this.droppedSinceWarning === 0) return;
@@ -154,28 +202,58 @@ export class PredictionLogWriter {
   }
 }
 
-function toRow(entry: PredictionLogEntry): unknown[] {
+/** Rows of one request share a Date, and requests arrive many per millisecond: format each ms once. */
+let lastTime = Number.NaN;
+let lastIso = '';
+function iso(date: Date): string {
+  const time = date.getTime();
+  if (time !== lastTime) {
+    lastTime = time;
+    lastIso = date.toISOString();
+  }
+  return lastIso;
+}
+
+/** The entry as a row; inputs and outputs as JSON text (COPY writes strings as they are). */
+export function toLogRow(e: PredictionLogEntry): LogRow {
   return [
-    entry.id,
-    entry.model,
-    entry.version,
-    jsonbSafe(entry.inputs),
-    entry.outputs,
-    entry.latencyMs,
-    entry.createdAt,
+    e.id,
+    e.model,
+    e.version,
+    JSON.stringify(jsonbSafe(e.inputs)),
+    e.outputs ? `{"probability":${jsonNumber(e.outputs.probability)},"label":${jsonNumber(e.outputs.label)}}` : null,
+    e.latencyMs,
+    iso(e.createdAt),
+    e.shadow === true,
+    e.primaryId ?? null,
+    e.error === undefined ? null : jsonbSafeText(e.error),
   ];
 }
 
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
 /**
- * jsonb rejects the \u0000 escape and unpaired surrogates, and one such value would fail its whole
- * COPY batch. Client strings may contain them, so they are replaced with U+FFFD in the log.
+ * jsonb (and text) reject the \u0000 escape and unpaired surrogates, and one such value would fail
+ * its whole COPY batch. Client strings may contain them, so they are replaced with U+FFFD in the log.
  */
 function jsonbSafe(inputs: Record<string, unknown>): Record<string, unknown> {
-  const safe: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(inputs)) {
-    safe[key] = typeof value === 'string' ? value.replace(JSONB_UNSAFE, '\uFFFD') : value;
+  let safe: Record<string, unknown> | undefined;
+  for (const key in inputs) {
+    const value = inputs[key];
+    if (typeof value === 'string' && JSONB_UNSAFE_TEST.test(value)) {
+      safe ??= { ...inputs };
+      safe[key] = value.replace(JSONB_UNSAFE, '\uFFFD');
+    }
   }
-  return safe;
+  // Almost always: nothing to replace, no copy.
+  return safe ?? inputs;
 }
 
 const JSONB_UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const JSONB_UNSAFE_TEST = new RegExp(JSONB_UNSAFE.source);
+
+function jsonbSafeText(text: string): string {
+  return JSONB_UNSAFE_TEST.test(text) ? text.replace(JSONB_UNSAFE, '\uFFFD') : text;
+}

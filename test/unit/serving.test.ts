@@ -10,13 +10,14 @@ import { predictionLog } from '../../src/db/schema';
 import { ArtifactStore } from '../../src/registry/artifact-store';
 import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
+import { InferencePool } from '../../src/serving/inference-pool';
 import { ModelPool } from '../../src/serving/model-pool';
-import { predict, toFeeds } from '../../src/serving/predict';
-import { type PredictionLogEntry, PredictionLogWriter } from '../../src/serving/prediction-log';
+import { instancesToColumns } from '../../src/serving/predict';
+import { databaseSink, type PredictionLogEntry, PredictionLogWriter, toLogRow } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 
 const MODEL = 'flights';
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Distinct weights per version, so every version has distinct bytes and distinct outputs. */
 function specFor(seed: number): TinyLogisticSpec {
@@ -83,6 +84,26 @@ async function call(path: string, init?: { method?: string; body?: string }) {
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
+/** A POST that sends its headers and half its body now, and the rest on finish(). */
+function slowRequest(url: string, body: string) {
+  let finish!: () => void;
+  const promise = new Promise<{ status: number; connection?: string; text: string }>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text }));
+    });
+    req.write(body.slice(0, 10));
+    finish = () => req.end(body.slice(10));
+  });
+  return { promise, finish };
+}
+
 const predictPath = `/v1/models/${MODEL}:predict`;
 const predictBody = (instances: unknown) => JSON.stringify({ instances });
 
@@ -129,7 +150,7 @@ describe('model server', () => {
     expect(body.predictions).toHaveLength(instances.length);
     body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
       const expected = tinyLogisticProbability(specFor(1), instances[i]);
-      expect(p.id).toMatch(UUID_V4);
+      expect(p.id).toMatch(UUID_V7);
       expect(p.probability).toBeCloseTo(expected, 6);
       expect(p.label).toBe(expected > 0.5 ? 1 : 0);
     });
@@ -240,7 +261,7 @@ describe('model server', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({
       loaded: [],
-      refused: [{ model: MODEL, version, servingVersion: 1, error: expect.stringContaining('corrupted') }],
+      refused: [{ model: MODEL, version, role: 'baseline', servingVersion: 1, error: expect.stringContaining('corrupted') }],
     });
     expect(logLines).toContainEqual(
       expect.objectContaining({ level: 50, model: MODEL, version, msg: expect.stringContaining('refused to load') }),
@@ -257,26 +278,93 @@ describe('model server', () => {
     const { version } = await registerVersion(3);
     await promote(version);
     const refreshed = await call('/v1/admin/refresh', { method: 'POST' });
-    expect(refreshed.body.loaded).toEqual([{ model: MODEL, version, previousVersion: 1 }]);
+    expect(refreshed.body.loaded).toEqual([{ model: MODEL, version, role: 'baseline', previousVersion: 1 }]);
 
-    // The request that leased version 1 before the swap still runs on it...
+    // The request that leased version 1 before the swap still runs on it (in every thread)...
     const row = { distance: 640, origin: 'SFO' };
-    const [old] = await predict(lease.model, [row]);
-    expect(old.probability).toBeCloseTo(tinyLogisticProbability(specFor(1), row), 6);
+    const feeds = instancesToColumns(lease.model.contract, [row]);
+    const olds = await Promise.all([1, 2, 3, 4].map(() => server.inference.submit(lease.model.key, feeds, 1)));
+    for (const old of olds) expect(old.probability[0]).toBeCloseTo(tinyLogisticProbability(specFor(1), row), 6);
     // ...and new requests get the new version.
     const { body } = await call(predictPath, { body: predictBody([row]) });
     expect(body.version).toBe(version);
     expect(body.predictions[0].probability).toBeCloseTo(tinyLogisticProbability(specFor(3), row), 6);
 
-    // The retired session is freed with its last lease.
+    // The retired version is unloaded with its last lease.
     lease.release();
-    await expect(lease.model.session.run(toFeeds(lease.model.contract, [row]))).rejects.toThrow(/disposed/);
+    await expect(server.inference.submit(lease.model.key, feeds, 1)).rejects.toThrow(/not loaded/);
+  });
+
+  it('finishes a request that was in flight during a hot swap on the version it started with', async () => {
+    const before = server.pool.get(MODEL)!.version;
+    const row = { distance: 900, origin: 'LAX' };
+    const body = predictBody([row]);
+    expect(before).toBe(3);
+    const { promise, finish } = slowRequest(`${server.url}${predictPath}`, body);
+    // The server has the request (and its lease) once the headers and half the body arrived.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { version } = await registerVersion(6);
+    await promote(version);
+    expect((await call('/v1/admin/refresh', { method: 'POST' })).body.loaded).toEqual([
+      { model: MODEL, version, role: 'baseline', previousVersion: before },
+    ]);
+    finish();
+    const reply = await promise;
+    expect(reply.status).toBe(200);
+    const answered = JSON.parse(reply.text);
+    expect(answered.version).toBe(before);
+    expect(answered.predictions[0].probability).toBeCloseTo(tinyLogisticProbability(specFor(3), row), 6);
+    expect((await call(predictPath, { body })).body.version).toBe(version);
+  });
+
+  it('drops no request while versions swap back and forth under concurrent load', async () => {
+    const a = server.pool.get(MODEL)!.version;
+    const { version: b } = await registerVersion(7);
+    const statuses: number[] = [];
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        const response = await fetch(`${server.url}${predictPath}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: predictBody([{ distance: 10, origin: 'SFO' }]),
+        });
+        statuses.push(response.status);
+        await response.arrayBuffer();
+      }
+    };
+    const clients = Array.from({ length: 16 }, client);
+    for (let i = 0; i < 6; i++) {
+      await promote(i % 2 === 0 ? b : a);
+      await server.pool.refresh();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    stop = true;
+    await Promise.all(clients);
+    expect(statuses.length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(server.pool.get(MODEL)!.version).toBe(a);
+  });
+
+  it('replaces a crashed inference thread; the server keeps answering', async () => {
+    await server.inference.crashThreadForTest(0);
+    await vi.waitFor(() => expect(server.inference.stats()).toMatchObject({ restarts: 1 }), { timeout: 10_000 });
+    const replies = await Promise.all(Array.from({ length: 8 }, () => call(predictPath, { body: predictBody([{ distance: 5, origin: 'SFO' }]) })));
+    expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^keel_inference_thread_restarts_total 1$/m);
   });
 });
 
 describe('model pool', () => {
+  let inference: InferencePool;
+  beforeAll(async () => {
+    inference = await InferencePool.create({ logger, threads: 0 });
+  });
+  afterAll(() => inference?.close());
+
   it('follows the production alias on its periodic refresh', async () => {
-    const pool = await ModelPool.open({ database, artifacts, logger, models: [MODEL], refreshMs: 20 });
+    const pool = await ModelPool.open({ database, artifacts, inference, logger, models: [MODEL], refreshMs: 20 });
     try {
       const before = pool.get(MODEL)!.version;
       const { version } = await registerVersion(4);
@@ -291,7 +379,7 @@ describe('model pool', () => {
   it('refuses a version whose contract does not match its ONNX graph', async () => {
     const contract = { ...CONTRACT, inputs: [{ name: 'distance', type: 'float32' }] };
     await promote((await registerVersion(5, { model: 'mismatched', contract })).version, 'mismatched');
-    const pool = await ModelPool.open({ database, artifacts, logger, models: ['mismatched'], refreshMs: 0 });
+    const pool = await ModelPool.open({ database, artifacts, inference, logger, models: ['mismatched'], refreshMs: 0 });
     try {
       expect(pool.get('mismatched')).toBeUndefined();
       expect(pool.refusal('mismatched')?.error).toMatch(/graph input "origin" is not in the contract/);
@@ -351,7 +439,7 @@ describe('prediction log writer', () => {
   it('counts rows dropped when the queue is full, and warns', async () => {
     const warnings: unknown[] = [];
     const watching = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
-    const writer = new PredictionLogWriter({ copyRows: async () => {} }, { logger: watching, capacity: 3, flushMs: 10_000 });
+    const writer = new PredictionLogWriter(async () => {}, { logger: watching, capacity: 3, flushMs: 10_000 });
     writer.append([entry(1), entry(2)]);
     writer.append([entry(3), entry(4), entry(5)]);
     expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0 });
@@ -362,18 +450,18 @@ describe('prediction log writer', () => {
 
   it('retries a failed batch on the next flush, then drops it after maxAttempts', async () => {
     let failures = 1;
-    const written: unknown[][] = [];
-    const copyRows = vi.fn(async (_table: string, _columns: string[], rows: unknown[][]) => {
+    const written: PredictionLogEntry[] = [];
+    const sink = vi.fn(async (rows: unknown[][]) => {
       if (failures-- > 0) throw new Error('database unavailable');
-      written.push(...rows);
+      written.push(...rows.map((row) => ({ id: row[0] }) as PredictionLogEntry));
     });
-    const writer = new PredictionLogWriter({ copyRows }, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
+    const writer = new PredictionLogWriter(sink, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
     writer.append([entry(1), entry(2)]);
     await writer.flush();
     expect(writer.stats()).toEqual({ queued: 2, written: 0, dropped: 0, failedFlushes: 1 });
     await writer.flush();
     expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 0, failedFlushes: 1 });
-    expect(written.map((row) => row[0])).toEqual(['id-1', 'id-2']);
+    expect(written.map((e) => e.id)).toEqual(['id-1', 'id-2']);
 
     failures = 2;
     writer.append([entry(3)]);
@@ -383,12 +471,30 @@ describe('prediction log writer', () => {
     await writer.close();
   });
 
+  it('writes every field through the database sink, and a retried batch logs nothing twice', async () => {
+    const sink = databaseSink(database);
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    const rows: PredictionLogEntry[] = [
+      { id: 'sink-1', model: 'sink', version: 3, inputs: { a: 'x\u0000y', b: null, c: 2.5 }, outputs: { probability: 0.25, label: 0 }, latencyMs: 1.5, createdAt: at },
+      { id: 'sink-2', model: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \u0000' },
+    ];
+    await sink(rows.map(toLogRow), 0);
+    // A retry of a batch that did commit (its answer lost): recognised, nothing written twice.
+    await sink(rows.map(toLogRow), 1);
+    await expect(sink(rows.map(toLogRow), 0)).rejects.toThrow();
+    const stored = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ['sink-1', 'sink-2'])).orderBy(predictionLog.id);
+    expect(stored).toEqual([
+      { id: 'sink-1', modelName: 'sink', version: 3, inputs: { a: 'x\uFFFDy', b: null, c: 2.5 }, outputs: { probability: 0.25, label: 0 }, latencyMs: 1.5, createdAt: at, shadow: false, primaryId: null, error: null },
+      { id: 'sink-2', modelName: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \uFFFD' },
+    ]);
+  });
+
   it('flushes a full batch at once, without waiting for the timer', async () => {
-    const copyRows = vi.fn(async () => {});
-    const writer = new PredictionLogWriter({ copyRows }, { logger: quiet, batchSize: 2, flushMs: 10_000 });
+    const sink = vi.fn(async () => {});
+    const writer = new PredictionLogWriter(sink, { logger: quiet, batchSize: 2, flushMs: 10_000 });
     writer.append([entry(1), entry(2), entry(3)]);
     await vi.waitFor(() => expect(writer.stats().written).toBe(3));
-    expect(copyRows).toHaveBeenCalledTimes(2);
+    expect(sink).toHaveBeenCalledTimes(2);
     await writer.close();
   });
 });

@@ -1,0 +1,439 @@
+/**
+ * `npm run bench:serve` — keel's model server against its references, in one run (see
+ * shared/BENCHMARKS.md and docs/benchmarks.md):
+ *
+ *   (a) raw onnxruntime `session.run` in this process, batch 1 and 64 (one intra-op thread, as
+ *       each of keel's inference threads runs it);
+ *   (b) a plain node:http "hello" server (bench/serve/hello-server.mjs) under the same wrk load:
+ *       the transport ceiling;
+ *   (c) keel's server (`src/runtime/server-main.ts`, a separate process, PostgreSQL, prediction
+ *       log on) under wrk at concurrency 1, 16 and 64, one real held-out flight per request.
+ *
+ * The model is the best keel can train today: logistic regression with its feature pipeline in
+ * the ONNX graph, trained by src/ml on real January 2001 flights (src/data). Load comes from wrk
+ * (Debian package `wrk`). Needs PostgreSQL (DATABASE_URL, a role that may CREATE DATABASE); a
+ * scratch database is created and dropped. The c=64 comparison alternates hello and keel runs
+ * (BENCH_ROUNDS of each, default 3) and compares their medians, so a burst of load from someone
+ * else on the machine hits both. Env: BENCH_SECONDS (per load run, default 10), BENCH_ROWS
+ * (flights to read, default 200000), BENCH_KEEL_NODE_ARGS (e.g. `--cpu-prof`). The last line
+ * printed is the JSON result.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import postgres from 'postgres';
+import { flightRowGroupOutsidePeriod, mapFlightRecord, periodBounds } from '../../src/data/flights-recipe';
+import { readParquetRecords } from '../../src/data/parquet-source';
+import { openDatabase } from '../../src/db/database';
+import { binaryClassificationMetrics } from '../../src/ml/metrics';
+import { fitGbdt, gbdtContract, predictGbdt, toGbdtTable } from '../../src/ml/gbdt';
+import { modelContract, predictProba } from '../../src/ml/model';
+import { exportGbdtOnnx } from '../../src/ml/onnx/export-gbdt';
+import { exportLogisticOnnx } from '../../src/ml/onnx/export-logistic';
+import type { Row } from '../../src/ml/row';
+import { partitionRows } from '../../src/ml/split';
+import { trainLogisticModel } from '../../src/ml/train';
+import { LocalArtifactStore } from '../../src/registry/artifact-store';
+import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { sessionOptions } from '../../src/serving/inference-protocol';
+import { toFeeds } from '../../src/serving/predict';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Alternating hello/keel rounds at c=64; the medians are compared. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
+/** Extra node arguments for the keel server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const KEEL_NODE_ARGS = (process.env.BENCH_KEEL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const MODEL = 'flight-delays-bench';
+/** `gbdt` (default: 100 trees, the best model keel trains) or `logistic`. */
+const MODEL_KIND = (process.env.BENCH_MODEL ?? 'gbdt') as 'gbdt' | 'logistic';
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:5432/keel';
+const run = promisify(execFile);
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+interface WrkResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+}
+
+async function main() {
+  await run('wrk', ['--version']).catch((error: { code?: string; stdout?: string }) => {
+    // wrk --version exits 1 after printing its version; only a missing binary is fatal.
+    if (error.code === 'ENOENT') throw new Error('wrk is not installed: apt-get install -y wrk');
+  });
+  const startedAt = new Date();
+  const loadAtStart = round(loadavg()[0], 2);
+  say(`bench:serve on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const work = await mkdtemp(join(tmpdir(), 'keel-bench-serve-'));
+  const dbName = `keel_bench_serve_${process.pid}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${dbName}`);
+  const dbUrl = withDatabase(adminUrl, dbName);
+  const children: ChildProcess[] = [];
+  try {
+    // --- the model -------------------------------------------------------------------------------
+    const config = JSON.parse(await readFile('keel.config.json', 'utf8')) as {
+      pipeline: { features: { name: string; kind: 'numeric' | 'categorical' }[]; target: string; trainer: Record<string, number> };
+    };
+    const { features, target, trainer } = config.pipeline;
+    const rows = await readFlights(ROWS);
+    const { train, test: heldOut } = partitionRows(rows, { seed: 42, train: 0.8, validation: 0, test: 0.2 });
+    const t0 = performance.now();
+    const trained = await trainModel(MODEL_KIND, { features, target, trainer, train });
+    const metrics = binaryClassificationMetrics(
+      heldOut.map((r) => Number(r[target])),
+      trained.predict(heldOut),
+      0.5,
+    );
+    const { bytes, contract } = trained;
+    say(
+      `model: ${trained.description} on ${train.length} flights in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
+        `held-out ROC AUC ${metrics.rocAuc.toFixed(4)}; ONNX ${bytes.byteLength} bytes`,
+    );
+    const database = await openDatabase({ url: dbUrl, dataDir: work });
+    const artifacts = new LocalArtifactStore(join(work, 'artifacts'));
+    const sha = await artifacts.put(bytes);
+    const version = await registerModelVersion(database.db, {
+      modelName: MODEL,
+      idempotencyKey: `bench/${MODEL}`,
+      artifactSha256: sha,
+      artifactBytes: bytes.byteLength,
+      contract,
+      params: trained.params,
+      metrics,
+      datasetVersionId: '',
+      datasetHash: '',
+      trainingRunId: '',
+      workflowId: '',
+      runId: '',
+    });
+    await setAlias(database.db, { model: MODEL, alias: 'production', version: version.version, actor: 'bench', reason: 'bench:serve' });
+    await database.close();
+    const instances = heldOut.slice(0, 2000).map((row) => Object.fromEntries(features.map((f) => [f.name, row[f.name]])));
+
+    // --- (a) raw session.run ---------------------------------------------------------------------
+    const session = await InferenceSession.create(bytes, sessionOptions);
+    const rawB1 = await rawRowsPerSecond(session, contract, instances, 1);
+    const rawB64 = await rawRowsPerSecond(session, contract, instances, 64);
+    await session.release();
+    say(`(a) raw session.run: ${fmt(rawB1)} rows/s at batch 1, ${fmt(rawB64)} rows/s at batch 64`);
+
+    // --- load script: one real held-out flight per request ----------------------------------------
+    const script = join(work, 'post.lua');
+    await writeFile(script, luaScript(instances.map((i) => JSON.stringify({ instances: [i] }))));
+
+    // --- (b) hello and (c) keel, both up; the c=64 runs alternate between them ----------------------
+    const helloPort = await freePort();
+    const hello = spawn(process.execPath, ['bench/serve/hello-server.mjs', String(helloPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(hello);
+    const helloUrl = `http://127.0.0.1:${helloPort}/`;
+    const keelPort = await freePort();
+    const keel = spawn(process.execPath, [...KEEL_NODE_ARGS, '--import', 'tsx', 'src/runtime/server-main.ts'], {
+      env: { ...process.env, DATABASE_URL: dbUrl, KEEL_DATA_DIR: work, KEEL_PORT: String(keelPort), LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.push(keel);
+    const base = `http://127.0.0.1:${keelPort}`;
+    const predictUrl = `${base}/v1/models/${MODEL}:predict`;
+    await waitForHttp(helloUrl);
+    await waitForHttp(`${base}/v2/health/ready`, 60_000);
+    await wrk(helloUrl, 16, 2, script); // warm-up (JIT, connections)
+    let sent = (await wrk(predictUrl, 16, 2, script)).requests;
+
+    type Run = WrkResult & { cpu_us_per_request: number | null; batch_requests_mean?: number };
+    const measure = async (url: string, pid: number | undefined, connections: number): Promise<Run> => {
+      const cpu0 = processCpuMs(pid);
+      const before = url === predictUrl ? await scrape(base) : undefined;
+      const result = await wrk(url, connections, SECONDS, script);
+      const cpu1 = processCpuMs(pid);
+      const run: Run = { ...result, cpu_us_per_request: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / result.requests, 1) };
+      if (before) {
+        const after = await scrape(base);
+        sent += result.requests;
+        run.batch_requests_mean = round((after.batchRequestsSum - before.batchRequestsSum) / (after.batchCount - before.batchCount), 2);
+      }
+      return run;
+    };
+    const describe = (what: string, r: Run) =>
+      say(
+        `${what}: ${fmt(r.rps)} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.errors}` +
+          (r.cpu_us_per_request === null ? '' : `, ${r.cpu_us_per_request} µs CPU per request`) +
+          (r.batch_requests_mean === undefined ? '' : `, ${r.batch_requests_mean} requests per session.run`),
+      );
+    const keelRuns: Record<number, Run> = {};
+    for (const c of [1, 16]) describe(`(c) keel c=${c}`, (keelRuns[c] = await measure(predictUrl, keel.pid, c)));
+    const helloRounds: Run[] = [];
+    const keelRounds: Run[] = [];
+    for (let round_ = 1; round_ <= ROUNDS; round_++) {
+      const h = await measure(helloUrl, hello.pid, 64);
+      describe(`(b) hello c=64, round ${round_}`, h);
+      helloRounds.push(h);
+      const k = await measure(predictUrl, keel.pid, 64);
+      describe(`(c) keel  c=64, round ${round_}`, k);
+      keelRounds.push(k);
+    }
+    const helloRun = median(helloRounds);
+    keelRuns[64] = median(keelRounds);
+    const runs = keelRuns;
+    say(`c=64 medians of ${ROUNDS} alternating rounds: hello ${fmt(helloRun.rps)} req/s, keel ${fmt(keelRuns[64].rps)} req/s, ratio ${(keelRuns[64].rps / helloRun.rps).toFixed(3)}`);
+
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the last answers of the last run
+    const final = await scrape(base);
+    keel.kill('SIGTERM');
+    const exitCode = await new Promise<number | null>((resolve) => keel.once('exit', resolve));
+    const check = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    const [{ count }] = await check`select count(*)::int as count from prediction_log`;
+    await check.end();
+    say(`prediction log: ${count} rows written for ${final.rowsPredicted} predicted rows (wrk counted ${sent} answers); dropped ${final.logDropped}; server exit code ${exitCode}`);
+    const errors = runs[1].errors + runs[16].errors + keelRounds.reduce((n, r) => n + r.errors, 0);
+
+    const result = {
+      bench: 'serve',
+      date: startedAt.toISOString(),
+      model: trained.description,
+      model_roc_auc: round(metrics.rocAuc, 4),
+      train_rows: train.length,
+      cores: cpus().length,
+      load_average_at_start: loadAtStart,
+      seconds_per_run: SECONDS,
+      rounds_c64: ROUNDS,
+      raw_rows_per_s_b1: Math.round(rawB1),
+      raw_rows_per_s_b64: Math.round(rawB64),
+      hello_rps: Math.round(helloRun.rps),
+      keel_rps_c1: Math.round(runs[1].rps),
+      keel_rps_c16: Math.round(runs[16].rps),
+      keel_rps_c64: Math.round(runs[64].rps),
+      ratio_vs_hello: round(runs[64].rps / helloRun.rps, 3),
+      ratio_vs_hello_rounds: keelRounds.map((k, i) => round(k.rps / helloRounds[i].rps, 3)),
+      p50_ms_c1: runs[1].p50_ms,
+      p99_ms_c1: runs[1].p99_ms,
+      p50_ms_c16: runs[16].p50_ms,
+      p99_ms_c16: runs[16].p99_ms,
+      p50_ms_c64: runs[64].p50_ms,
+      p99_ms_c64: runs[64].p99_ms,
+      hello_cpu_us_per_request: helloRun.cpu_us_per_request,
+      keel_cpu_us_per_request_c64: runs[64].cpu_us_per_request,
+      requests_per_batch_c64: runs[64].batch_requests_mean,
+      errors,
+      log_drops: final.logDropped,
+      log_rows_written: count as number,
+      log_rows_predicted: final.rowsPredicted,
+      goals: {
+        p50_c1_le_1ms: runs[1].p50_ms <= 1,
+        c64_ge_half_hello: runs[64].rps >= 0.5 * helloRun.rps,
+        zero_errors: errors === 0,
+        no_log_drops: final.logDropped === 0 && count === final.rowsPredicted,
+      },
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
+    await admin.end();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+interface Trained {
+  description: string;
+  bytes: Uint8Array;
+  contract: { inputs: { name: string; type: 'float32' | 'string' }[] };
+  params: Record<string, unknown>;
+  predict(rows: readonly Row[]): ArrayLike<number>;
+}
+
+/** Trains the served model with keel's own trainers; the ONNX graph includes the feature pipeline. */
+async function trainModel(
+  kind: 'gbdt' | 'logistic',
+  { features, target, trainer, train }: { features: { name: string; kind: 'numeric' | 'categorical' }[]; target: string; trainer: Record<string, number>; train: Row[] },
+): Promise<Trained> {
+  if (kind === 'gbdt') {
+    const params = { objective: 'binary' as const, numTrees: 100, maxLeaves: 64, maxDepth: 6, learningRate: 0.1, maxCategories: 400 };
+    const model = fitGbdt(toGbdtTable({ features, target, params, train }));
+    return {
+      description: `GBDT (${model.trees.length} trees, depth <= 6, flights, ONNX with feature pipeline)`,
+      bytes: exportGbdtOnnx(model),
+      contract: gbdtContract(model),
+      params,
+      predict: (rows) => predictGbdt(model, rows),
+    };
+  }
+  const model = trainLogisticModel({
+    features,
+    target,
+    params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
+    train,
+  });
+  return {
+    description: `logistic regression (${model.pipeline.width} encoded columns, flights, ONNX with feature pipeline)`,
+    bytes: exportLogisticOnnx(model),
+    contract: modelContract(model),
+    params: trainer,
+    predict: (rows) => predictProba(model, rows),
+  };
+}
+
+/** The first `limit` valid flights of January 2001, in file order. */
+async function readFlights(limit: number): Promise<Row[]> {
+  const period = { from: '2001-01-01', to: '2001-02-01' };
+  const bounds = periodBounds(period);
+  const rows: Row[] = [];
+  for await (const { record } of readParquetRecords('vega-datasets:flights-3m.parquet', {
+    skipRowGroup: (group) => flightRowGroupOutsidePeriod(group, period),
+  })) {
+    const outcome = mapFlightRecord(record, bounds);
+    if (outcome.kind !== 'row') continue;
+    rows.push(outcome.row as unknown as Row);
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}
+
+async function rawRowsPerSecond(
+  session: InferenceSession,
+  contract: Trained['contract'],
+  instances: Record<string, unknown>[],
+  batch: number,
+): Promise<number> {
+  const feeds: Record<string, Tensor>[] = [];
+  for (let start = 0; start + batch <= instances.length && feeds.length < 200; start += batch) {
+    feeds.push(toFeeds(contract, instances.slice(start, start + batch)));
+  }
+  for (let i = 0; i < 200; i++) await session.run(feeds[i % feeds.length]); // warm-up
+  let runs = 0;
+  const started = performance.now();
+  while (performance.now() - started < 2000) {
+    for (let i = 0; i < 50; i++) await session.run(feeds[(runs + i) % feeds.length]);
+    runs += 50;
+  }
+  return (runs * batch) / ((performance.now() - started) / 1000);
+}
+
+function luaScript(bodies: string[]): string {
+  const list = bodies.map((b) => `[==[${b}]==]`).join(',\n');
+  return `
+local bodies = {
+${list}
+}
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,"p50_us":%d,"p99_us":%d}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+`;
+}
+
+async function wrk(url: string, connections: number, seconds: number, script: string): Promise<WrkResult> {
+  const threads = Math.min(2, connections);
+  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url], {
+    maxBuffer: 16 << 20,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '));
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
+  const r = JSON.parse(line.slice(8)) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number };
+  const secondsTaken = r.duration_us / 1e6;
+  return {
+    requests: r.requests,
+    seconds: secondsTaken,
+    rps: r.requests / secondsTaken,
+    p50_ms: round(r.p50_us / 1000, 3),
+    p99_ms: round(r.p99_us / 1000, 3),
+    errors: r.status_errors + r.socket_errors,
+  };
+}
+
+/** The median run by requests per second. */
+function median<T extends { rps: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+}
+
+/** CPU time (user + system, all threads) of a process so far, from /proc; null elsewhere. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100;
+
+async function scrape(base: string) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return {
+    batchRowsSum: sum('keel_inference_batch_rows_sum'),
+    batchRequestsSum: sum('keel_inference_batch_requests_sum'),
+    batchCount: sum('keel_inference_batch_rows_count'),
+    logDropped: sum('keel_prediction_log_dropped_total'),
+    rowsPredicted: sum('keel_predict_rows_total'),
+  };
+}
+
+async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:serve failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

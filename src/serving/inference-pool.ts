@@ -1,0 +1,489 @@
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { InferenceSession } from 'onnxruntime-node';
+import type { Logger } from 'pino';
+import {
+  type FeedColumns,
+  type InferenceOutputs,
+  type InputSpec,
+  packBatch,
+  type PackedBatch,
+  readOutputs,
+  sessionOptions,
+  signatureOf,
+  unpackToTensors,
+  type WorkerReply,
+  type WorkerRequest,
+} from './inference-protocol';
+import type { GraphSignature } from './model-contract';
+
+export interface InferencePoolOptions {
+  logger: Logger;
+  /** Inference threads, each with its own session per loaded model. 0 runs inference on the event loop. Default 2. */
+  threads?: number;
+  /** Rows per batch at most; a single larger request still runs whole. Default 256. */
+  maxBatchRows?: number;
+  /**
+   * Longest a queued request waits for companions while a thread is idle, and only while other
+   * requests are still arriving (their bodies being read). Default 1 ms. Requests never wait
+   * when nothing else is on its way, so a lone request pays no batching delay.
+   */
+  maxDelayMs?: number;
+  /** Rows waiting for a thread at most; beyond, submit rejects with OverloadedError (a 503). Default 50,000. */
+  maxQueuedRows?: number;
+  /** The same for shadow work, which is dropped first. Default 5,000. */
+  maxShadowQueuedRows?: number;
+  /** Called for every batch sent to a thread (metrics). */
+  onBatch?: (modelKey: string, rows: number, requests: number) => void;
+}
+
+export interface InferencePoolStats {
+  threads: number;
+  busyThreads: number;
+  queuedRows: number;
+  shadowQueuedRows: number;
+  /** Inference threads that died and were replaced. */
+  restarts: number;
+}
+
+/** The queue is full: the caller answers 503 and the client retries later. */
+export class OverloadedError extends Error {
+  override readonly name = 'OverloadedError';
+}
+
+interface Item {
+  feeds: FeedColumns;
+  rows: number;
+  enqueuedAt: number;
+  resolve: (outputs: InferenceOutputs) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Queue {
+  modelKey: string;
+  shadow: boolean;
+  items: Fifo<Item>;
+  rows: number;
+}
+
+/**
+ * Runs ONNX inference off the event loop, with dynamic micro-batching. Requests for the same
+ * model version that wait at the same time are concatenated into one session.run: under load,
+ * requests queue while every thread is busy and leave together as the next batch; a lone request
+ * goes out on the next turn of the event loop. Shadow work is queued apart and only runs when no
+ * primary request waits.
+ */
+export class InferencePool {
+  private readonly slots: Slot[];
+  /** Loaded models by key, kept to reload them into a replacement thread. */
+  private readonly models = new Map<string, LoadedGraph>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly maxBatchRows: number;
+  private readonly maxDelayMs: number;
+  private readonly maxQueuedRows: number;
+  private readonly maxShadowQueuedRows: number;
+  private queuedRows = 0;
+  private shadowQueuedRows = 0;
+  private arriving = 0;
+  private restarts = 0;
+  private pumpScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: InferencePoolOptions) {
+    this.maxBatchRows = options.maxBatchRows ?? 256;
+    this.maxDelayMs = options.maxDelayMs ?? 1;
+    this.maxQueuedRows = options.maxQueuedRows ?? 50_000;
+    this.maxShadowQueuedRows = options.maxShadowQueuedRows ?? 5_000;
+    const threads = options.threads ?? 2;
+    const host: SlotHost = {
+      models: () => this.models,
+      logger: options.logger,
+      onReady: () => this.pump(),
+      onRestart: () => void this.restarts++,
+    };
+    this.slots = threads === 0 ? [new InlineSlot(0)] : Array.from({ length: threads }, (_, i) => new WorkerSlot(i, host));
+  }
+
+  static async create(options: InferencePoolOptions): Promise<InferencePool> {
+    const pool = new InferencePool(options);
+    try {
+      await Promise.all(pool.slots.map((slot) => slot.start()));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Creates a session for the model in every thread; returns what the graph declares. `inputs`: the feed order. */
+  async load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature> {
+    if (this.closed) throw new Error('the inference pool is closed');
+    this.models.set(key, { bytes, inputs });
+    try {
+      // A thread being replaced picks the model up from `models` when it starts.
+      const running = this.slots.filter((slot) => slot.running);
+      if (running.length === 0) throw new Error('no inference thread is running');
+      const [signature] = await Promise.all(running.map((slot) => slot.load(key, bytes, inputs)));
+      return signature;
+    } catch (error) {
+      this.unload(key);
+      throw error;
+    }
+  }
+
+  /** Frees the model's sessions. The caller guarantees that no request for it is queued or running. */
+  unload(key: string): void {
+    this.models.delete(key);
+    for (const slot of this.slots) slot.unload(key);
+  }
+
+  /**
+   * A request whose body is still being read: while any is, a partial batch may wait up to
+   * maxDelayMs for it. Pair every call with arrivalEnded() once it was submitted or failed.
+   */
+  arrivalStarted(): void {
+    this.arriving++;
+  }
+
+  arrivalEnded(): void {
+    this.arriving--;
+  }
+
+  /** Queues `rows` rows for the model; resolves with their outputs (views into the batch's). */
+  submit(modelKey: string, feeds: FeedColumns, rows: number, { shadow = false } = {}): Promise<InferenceOutputs> {
+    if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
+    if (!this.models.has(modelKey)) return Promise.reject(new Error(`model ${modelKey} is not loaded`));
+    if (shadow ? this.shadowQueuedRows > 0 && this.shadowQueuedRows + rows > this.maxShadowQueuedRows : this.queuedRows > 0 && this.queuedRows + rows > this.maxQueuedRows) {
+      return Promise.reject(new OverloadedError(`inference queue full (${shadow ? this.shadowQueuedRows : this.queuedRows} rows waiting); retry later`));
+    }
+    return new Promise<InferenceOutputs>((resolve, reject) => {
+      const queueKey = shadow ? `${modelKey}\u0000shadow` : modelKey;
+      let queue = this.queues.get(queueKey);
+      if (!queue) {
+        queue = { modelKey, shadow, items: new Fifo(), rows: 0 };
+        this.queues.set(queueKey, queue);
+      }
+      queue.items.push({ feeds, rows, enqueuedAt: performance.now(), resolve, reject });
+      queue.rows += rows;
+      if (shadow) this.shadowQueuedRows += rows;
+      else this.queuedRows += rows;
+      // Requests parsed in this turn of the event loop join the same batch.
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  stats(): InferencePoolStats {
+    return {
+      threads: this.slots.length,
+      busyThreads: this.slots.filter((s) => s.busy).length,
+      queuedRows: this.queuedRows,
+      shadowQueuedRows: this.shadowQueuedRows,
+      restarts: this.restarts,
+    };
+  }
+
+  /** Stops an inference thread as a crash would (tests): its batch fails, a replacement starts. */
+  async crashThreadForTest(index: number): Promise<void> {
+    await this.slots[index]?.crash();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const queue of this.queues.values()) {
+      for (let item = queue.items.shift(); item; item = queue.items.shift()) item.reject(new Error('the model server is shutting down'));
+    }
+    this.queues.clear();
+    await Promise.all(this.slots.map((slot) => slot.close()));
+  }
+
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (!this.closed) {
+      const slot = this.slots.find((s) => s.ready && !s.busy);
+      if (!slot) return;
+      const queue = this.nextQueue();
+      if (!queue) return;
+      // A partial batch waits (at most maxDelayMs) only for requests whose bodies are still
+      // being read; with nothing on its way it leaves at once.
+      if (!queue.shadow && this.arriving > 0 && queue.rows < this.maxBatchRows) {
+        const waited = performance.now() - queue.items.peek()!.enqueuedAt;
+        if (waited < this.maxDelayMs) {
+          this.timer = setTimeout(() => this.pump(), this.maxDelayMs - waited);
+          return;
+        }
+      }
+      this.dispatch(slot, queue);
+    }
+  }
+
+  /** Primary work before shadow work; within each, the queue whose head has waited longest. */
+  private nextQueue(): Queue | undefined {
+    let best: Queue | undefined;
+    for (const queue of this.queues.values()) {
+      if (
+        !best ||
+        (best.shadow && !queue.shadow) ||
+        (best.shadow === queue.shadow && queue.items.peek()!.enqueuedAt < best.items.peek()!.enqueuedAt)
+      ) {
+        best = queue;
+      }
+    }
+    return best;
+  }
+
+  private dispatch(slot: Slot, queue: Queue): void {
+    const items: Item[] = [];
+    let rows = 0;
+    while (queue.items.length > 0 && (items.length === 0 || rows + queue.items.peek()!.rows <= this.maxBatchRows)) {
+      const item = queue.items.shift()!;
+      items.push(item);
+      rows += item.rows;
+    }
+    queue.rows -= rows;
+    if (queue.shadow) this.shadowQueuedRows -= rows;
+    else this.queuedRows -= rows;
+    if (queue.items.length === 0) this.queues.delete(queue.shadow ? `${queue.modelKey}\u0000shadow` : queue.modelKey);
+
+    slot.busy = true;
+    this.options.onBatch?.(queue.modelKey, rows, items.length);
+    let running: Promise<InferenceOutputs>;
+    try {
+      running = slot.run(queue.modelKey, packBatch(this.models.get(queue.modelKey)!.inputs, items, rows));
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running
+      .then(
+        (outputs) => {
+          let offset = 0;
+          for (const item of items) {
+            const end = offset + item.rows;
+            item.resolve({ probability: outputs.probability.subarray(offset, end), label: outputs.label.subarray(offset, end) });
+            offset = end;
+          }
+        },
+        (error: unknown) => {
+          for (const item of items) item.reject(error);
+        },
+      )
+      .finally(() => {
+        slot.busy = false;
+        // Requests that queued while this batch ran leave now, as the next batch.
+        this.pump();
+      });
+  }
+}
+
+interface LoadedGraph {
+  bytes: Uint8Array;
+  inputs: InputSpec;
+}
+
+interface SlotHost {
+  models(): ReadonlyMap<string, LoadedGraph>;
+  logger: Logger;
+  onReady(): void;
+  onRestart(): void;
+}
+
+interface Slot {
+  /** Running a batch; the scheduler sends one batch per slot at a time. */
+  busy: boolean;
+  /** Started, with every loaded model. */
+  ready: boolean;
+  /** Started or starting: accepts loads. */
+  readonly running: boolean;
+  start(): Promise<void>;
+  load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature>;
+  unload(key: string): void;
+  run(key: string, batch: PackedBatch): Promise<InferenceOutputs>;
+  crash(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Inference on the event loop itself (threads: 0): simpler to debug, but requests wait on it. */
+class InlineSlot implements Slot {
+  busy = false;
+  ready = false;
+  readonly running = true;
+  private readonly sessions = new Map<string, { session: InferenceSession; inputs: InputSpec }>();
+
+  constructor(readonly index: number) {}
+
+  async start(): Promise<void> {
+    this.ready = true;
+  }
+
+  async load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature> {
+    const session = await InferenceSession.create(bytes, sessionOptions);
+    this.sessions.set(key, { session, inputs });
+    return signatureOf(session);
+  }
+
+  unload(key: string): void {
+    this.sessions.get(key)?.session.release().catch(() => {});
+    this.sessions.delete(key);
+  }
+
+  async run(key: string, batch: PackedBatch): Promise<InferenceOutputs> {
+    const loaded = this.sessions.get(key);
+    if (!loaded) throw new Error(`model ${key} is not loaded`);
+    return readOutputs(await loaded.session.run(unpackToTensors(loaded.inputs, batch)), batch.rows);
+  }
+
+  async crash(): Promise<void> {
+    throw new Error('an inline inference slot cannot crash');
+  }
+
+  async close(): Promise<void> {
+    for (const key of [...this.sessions.keys()]) this.unload(key);
+    this.ready = false;
+  }
+}
+
+const threadEntry = new URL('./inference-thread.mjs', import.meta.url);
+const RESTART_BACKOFF_MS = 1000;
+
+/**
+ * One inference thread. If it dies (a native crash, out of memory), the batch it was running
+ * fails with a 500, and a replacement thread starts and reloads every loaded model.
+ */
+class WorkerSlot implements Slot {
+  busy = false;
+  ready = false;
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (reply: WorkerReply & { ok: true }) => void; reject: (error: Error) => void }>();
+  private closed = false;
+  private generation = 0;
+
+  constructor(
+    readonly index: number,
+    private readonly host: SlotHost,
+  ) {}
+
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  async start(): Promise<void> {
+    const generation = ++this.generation;
+    const worker = new Worker(threadEntry);
+    this.worker = worker;
+    worker.on('message', (reply: WorkerReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply);
+      else waiter.reject(new Error(reply.error));
+    });
+    worker.on('error', (error) => {
+      this.host.logger.error({ err: error, thread: this.index }, 'inference thread failed');
+    });
+    worker.on('exit', (code) => {
+      if (generation !== this.generation) return;
+      this.worker = undefined;
+      this.ready = false;
+      this.busy = false;
+      const pending = [...this.pending.values()];
+      this.pending.clear();
+      const error = new Error(`inference thread ${this.index} stopped (exit code ${code})`);
+      for (const waiter of pending) waiter.reject(error);
+      if (this.closed) return;
+      this.host.onRestart();
+      this.host.logger.error({ thread: this.index, code }, 'inference thread stopped; starting a replacement');
+      const restart = () => {
+        if (this.closed) return;
+        this.start().then(
+          () => this.host.onReady(),
+          (startError: unknown) => {
+            this.host.logger.error({ err: startError, thread: this.index }, 'restarting the inference thread failed; retrying');
+            setTimeout(restart, RESTART_BACKOFF_MS).unref();
+          },
+        );
+      };
+      restart();
+    });
+    await this.request({ type: 'ping' });
+    for (const [key, { bytes, inputs }] of this.host.models()) await this.request({ type: 'load', key, bytes, inputs });
+    if (generation === this.generation) this.ready = true;
+  }
+
+  async load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature> {
+    const reply = await this.request({ type: 'load', key, bytes, inputs });
+    if (!reply.signature) throw new Error('the inference thread did not describe the loaded graph');
+    return reply.signature;
+  }
+
+  unload(key: string): void {
+    this.worker?.postMessage({ type: 'unload', key } satisfies WorkerRequest);
+  }
+
+  async run(key: string, batch: PackedBatch): Promise<InferenceOutputs> {
+    // The typed arrays were made for this message: move them instead of copying.
+    const reply = await this.request({ type: 'run', key, batch }, [batch.floats.buffer as ArrayBuffer, batch.lengths.buffer as ArrayBuffer]);
+    if (!reply.probability || !reply.label) throw new Error('the inference thread returned no outputs');
+    return { probability: reply.probability, label: reply.label };
+  }
+
+  async crash(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.ready = false;
+    await this.worker?.terminate();
+  }
+
+  private request(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<WorkerReply & { ok: true }> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error(`inference thread ${this.index} is not running`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+    });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A queue with O(1) shift (Array#shift is O(n), and queues grow long under load). */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}

@@ -1,0 +1,49 @@
+// An inference thread of the model server (see inference-pool.ts). It holds its own
+// InferenceSession per loaded model version and runs one batch at a time, so the server's event
+// loop never blocks on session.run and both cores do inference.
+import { parentPort } from 'node:worker_threads';
+import { InferenceSession } from 'onnxruntime-node';
+import { type InputSpec, readOutputs, sessionOptions, signatureOf, unpackToTensors, type WorkerReply, type WorkerRequest } from './inference-protocol';
+
+const sessions = new Map<string, { session: InferenceSession; inputs: InputSpec }>();
+const port = parentPort;
+if (!port) throw new Error('inference-worker.ts must run in a worker thread');
+
+port.on('message', (message: WorkerRequest) => {
+  void handle(message).then(
+    (reply) => reply && port.postMessage(reply),
+    (error: unknown) => {
+      if ('id' in message) port.postMessage({ id: message.id, ok: false, error: errorMessage(error) } satisfies WorkerReply);
+    },
+  );
+});
+
+async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> {
+  switch (message.type) {
+    case 'ping':
+      return { id: message.id, ok: true };
+    case 'load': {
+      const session = await InferenceSession.create(message.bytes, sessionOptions);
+      sessions.get(message.key)?.session.release().catch(() => {});
+      sessions.set(message.key, { session, inputs: message.inputs });
+      return { id: message.id, ok: true, signature: signatureOf(session) };
+    }
+    case 'unload': {
+      const loaded = sessions.get(message.key);
+      sessions.delete(message.key);
+      await loaded?.session.release();
+      return undefined;
+    }
+    case 'run': {
+      const loaded = sessions.get(message.key);
+      if (!loaded) throw new Error(`model ${message.key} is not loaded in this inference thread`);
+      const { rows } = message.batch;
+      const { probability, label } = readOutputs(await loaded.session.run(unpackToTensors(loaded.inputs, message.batch)), rows);
+      return { id: message.id, ok: true, probability, label };
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

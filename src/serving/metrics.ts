@@ -1,0 +1,333 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { InferencePoolStats } from './inference-pool';
+import type { ModelPool } from './model-pool';
+import type { PredictionLogStats } from './prediction-log';
+
+/**
+ * The model server's Prometheus metrics (`GET /metrics`), in a registry of its own so two servers
+ * in one process do not share counters. Model and version labels only ever carry served
+ * versions — never a name taken from a request path — so a client cannot grow the label set.
+ *
+ * The per-request instruments are plain counters rendered in the exposition format at scrape
+ * time (FastCounter, FastHistogram below): prom-client re-hashes and re-validates the label set
+ * on every inc/observe, even through a child, which costs more than the rest of a request's
+ * bookkeeping. Everything sampled at scrape time (queue depths, log counters, process metrics)
+ * goes through prom-client.
+ */
+
+export type Protocol = 'v1' | 'v2';
+
+export interface PredictMetrics {
+  /** One request answered by this version; `seconds` from its arrival to the reply. */
+  done(seconds: number, rows: number): void;
+  /** One request failed after it was routed to this version (status 4xx/5xx). */
+  failed(seconds: number, status: number): void;
+}
+
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+export class ServingMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new FastCounter(
+    'keel_predict_requests_total',
+    'Prediction requests (v1 predict and v2 infer) routed to a model version, whatever their outcome.',
+  );
+  private readonly errors = new FastCounter(
+    'keel_predict_errors_total',
+    'Prediction requests routed to a model version that failed, by HTTP status (4xx: bad input, 5xx: inference failed, 503: overloaded).',
+  );
+  private readonly rows = new FastCounter('keel_predict_rows_total', 'Rows predicted (and logged) per model version.');
+  private readonly latency = new FastHistogram(
+    'keel_predict_duration_seconds',
+    'Time from the arrival of a prediction request to its reply, per model version.',
+    LATENCY_BUCKETS,
+  );
+  private readonly batchRows = new FastHistogram('keel_inference_batch_rows', 'Rows per session.run after micro-batching.', BATCH_BUCKETS);
+  private readonly batchRequests = new FastHistogram(
+    'keel_inference_batch_requests',
+    'Requests merged into one session.run by micro-batching.',
+    BATCH_BUCKETS,
+  );
+  private readonly http = new FastCounter('keel_http_requests_total', 'HTTP requests by route template, method and status code.');
+  private readonly shadow: Counter<'model' | 'version' | 'outcome'>;
+  private readonly feedbackItems: Counter;
+  private readonly children = new Map<string, Map<number, Partial<Record<Protocol, PredictMetrics>>>>();
+  private readonly batchChildren = new Map<string, { rows: HistogramChild; requests: HistogramChild }>();
+  private readonly httpChildren = new Map<string, CounterChild>();
+
+  constructor(sources: { logStats: () => PredictionLogStats; inferenceStats: () => InferencePoolStats; pool: () => ModelPool | undefined }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // Gauges that prom-client names with a counter's `_total` suffix; `promtool check metrics`
+    // rejects them, and they say little that process_* and nodejs_eventloop_* do not.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
+    this.shadow = new Counter({
+      name: 'keel_shadow_predictions_total',
+      help: 'Shadow requests (candidate scoring mirrored traffic, logged, never returned) by outcome: ok, invalid (the candidate rejects the input), failed, dropped (queue full).',
+      labelNames: ['model', 'version', 'outcome'],
+      registers,
+    });
+    this.feedbackItems = new Counter({ name: 'keel_feedback_total', help: 'Feedback items (ground truth) stored.', registers });
+
+    let logWritten = 0;
+    let logDropped = 0;
+    let logFailed = 0;
+    new Gauge({
+      name: 'keel_prediction_log_queue_depth',
+      help: 'Predictions accepted for the log and not yet written.',
+      registers,
+      collect() {
+        this.set(sources.logStats().queued);
+      },
+    });
+    new Counter({
+      name: 'keel_prediction_log_written_total',
+      help: 'Predictions written to the prediction_log table.',
+      registers,
+      collect() {
+        const { written } = sources.logStats();
+        this.inc(written - logWritten);
+        logWritten = written;
+      },
+    });
+    new Counter({
+      name: 'keel_prediction_log_dropped_total',
+      help: 'Predictions never written to the log (queue full, or a batch failed repeatedly). Should stay 0.',
+      registers,
+      collect() {
+        const { dropped } = sources.logStats();
+        this.inc(dropped - logDropped);
+        logDropped = dropped;
+      },
+    });
+    new Counter({
+      name: 'keel_prediction_log_failed_flushes_total',
+      help: 'Failed attempts to write a batch of the prediction log (retried).',
+      registers,
+      collect() {
+        const { failedFlushes } = sources.logStats();
+        this.inc(failedFlushes - logFailed);
+        logFailed = failedFlushes;
+      },
+    });
+    new Gauge({
+      name: 'keel_inference_queue_rows',
+      help: 'Rows waiting for an inference thread.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const stats = sources.inferenceStats();
+        this.set({ kind: 'primary' }, stats.queuedRows);
+        this.set({ kind: 'shadow' }, stats.shadowQueuedRows);
+      },
+    });
+    new Gauge({
+      name: 'keel_inference_threads',
+      help: 'Inference threads, and how many are running a batch now.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const stats = sources.inferenceStats();
+        this.set({ state: 'total' }, stats.threads);
+        this.set({ state: 'busy' }, stats.busyThreads);
+      },
+    });
+    let restarts = 0;
+    new Counter({
+      name: 'keel_inference_thread_restarts_total',
+      help: 'Inference threads that died and were replaced.',
+      registers,
+      collect() {
+        const now = sources.inferenceStats().restarts;
+        this.inc(now - restarts);
+        restarts = now;
+      },
+    });
+    new Gauge({
+      name: 'keel_model_version_info',
+      help: 'Loaded model versions and their role (baseline = production, candidate = routed by a canary).',
+      labelNames: ['model', 'version', 'role'],
+      registers,
+      collect() {
+        this.reset();
+        const pool = sources.pool();
+        for (const model of pool?.list() ?? []) {
+          for (const { model: loaded, role } of pool!.versions(model.name)) this.set({ model: loaded.name, version: String(loaded.version), role }, 1);
+        }
+      },
+    });
+    new Gauge({
+      name: 'keel_route_candidate_weight',
+      help: 'Fraction of traffic routed (or, in shadow mode, mirrored) to the candidate, as this replica applies it.',
+      labelNames: ['model', 'mode'],
+      registers,
+      collect() {
+        this.reset();
+        const pool = sources.pool();
+        for (const model of pool?.list() ?? []) {
+          const route = pool!.route(model.name);
+          if (route) this.set({ model: model.name, mode: route.shadow ? 'shadow' : 'split' }, route.candidateWeight);
+        }
+      },
+    });
+  }
+
+  /** Instruments for one (model, version, protocol), cached: the hot path does no label work. */
+  predict(model: string, version: number, protocol: Protocol): PredictMetrics {
+    let versions = this.children.get(model);
+    if (!versions) this.children.set(model, (versions = new Map()));
+    let pair = versions.get(version);
+    if (!pair) versions.set(version, (pair = {}));
+    let child = pair[protocol];
+    if (!child) {
+      const labels = { model, version: String(version), protocol };
+      const requests = this.requests.child(labels);
+      const latency = this.latency.child(labels);
+      const rows = this.rows.child({ model, version: String(version) });
+      const errors = new Map<number, CounterChild>();
+      child = {
+        done: (seconds, n) => {
+          requests.inc(1);
+          latency.observe(seconds);
+          rows.inc(n);
+        },
+        failed: (seconds, status) => {
+          requests.inc(1);
+          latency.observe(seconds);
+          let counter = errors.get(status);
+          if (!counter) errors.set(status, (counter = this.errors.child({ ...labels, code: String(status) })));
+          counter.inc(1);
+        },
+      };
+      pair[protocol] = child;
+    }
+    return child;
+  }
+
+  batch(model: string, version: number, rows: number, requests: number): void {
+    const key = `${model}\u0000${version}`;
+    let child = this.batchChildren.get(key);
+    if (!child) {
+      const labels = { model, version: String(version) };
+      child = { rows: this.batchRows.child(labels), requests: this.batchRequests.child(labels) };
+      this.batchChildren.set(key, child);
+    }
+    child.rows.observe(rows);
+    child.requests.observe(requests);
+  }
+
+  shadowOutcome(model: string, version: number, outcome: 'ok' | 'invalid' | 'failed' | 'dropped'): void {
+    this.shadow.inc({ model, version: String(version), outcome });
+  }
+
+  httpRequest(route: string, method: string, status: number): void {
+    const key = `${route}\u0000${method}\u0000${status}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      child = this.http.child({ route, method, code: String(status) });
+      this.httpChildren.set(key, child);
+    }
+    child.inc(1);
+  }
+
+  feedback(items: number): void {
+    this.feedbackItems.inc(items);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    const fast = [this.requests, this.errors, this.rows, this.latency, this.batchRows, this.batchRequests, this.http].map((m) => m.render()).join('');
+    return { contentType: this.registry.contentType, body: `${await this.registry.metrics()}${fast}` };
+  }
+}
+
+interface CounterChild {
+  inc(by: number): void;
+}
+
+interface HistogramChild {
+  observe(value: number): void;
+}
+
+type Labels = Record<string, string>;
+
+/** A counter family whose children are plain numbers. */
+class FastCounter {
+  private readonly series: { labels: Labels; value: number }[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly help: string,
+  ) {}
+
+  child(labels: Labels): CounterChild {
+    const series = { labels, value: 0 };
+    this.series.push(series);
+    return {
+      inc: (by) => {
+        series.value += by;
+      },
+    };
+  }
+
+  render(): string {
+    let text = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} counter\n`;
+    for (const { labels, value } of this.series) text += `${this.name}${formatLabels(labels)} ${value}\n`;
+    return text;
+  }
+}
+
+/** A histogram family whose children are plain bucket counts. */
+class FastHistogram {
+  private readonly series: { labels: Labels; counts: Float64Array; sum: number; count: number }[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly help: string,
+    private readonly bounds: number[],
+  ) {}
+
+  child(labels: Labels): HistogramChild {
+    const series = { labels, counts: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+    this.series.push(series);
+    const { bounds } = this;
+    return {
+      observe: (value) => {
+        series.sum += value;
+        series.count++;
+        for (let i = 0; i < bounds.length; i++) {
+          if (value <= bounds[i]) {
+            series.counts[i]++;
+            return;
+          }
+        }
+      },
+    };
+  }
+
+  render(): string {
+    let text = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} histogram\n`;
+    for (const { labels, counts, sum, count } of this.series) {
+      let cumulative = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        cumulative += counts[i];
+        text += `${this.name}_bucket${formatLabels({ ...labels, le: String(this.bounds[i]) })} ${cumulative}\n`;
+      }
+      text += `${this.name}_bucket${formatLabels({ ...labels, le: '+Inf' })} ${count}\n`;
+      text += `${this.name}_sum${formatLabels(labels)} ${sum}\n`;
+      text += `${this.name}_count${formatLabels(labels)} ${count}\n`;
+    }
+    return text;
+  }
+}
+
+function formatLabels(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
+  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
+}
+
+function escapeHelp(help: string): string {
+  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
