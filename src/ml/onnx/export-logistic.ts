@@ -1,5 +1,5 @@
-import type { FittedCategoricalFeature, FittedNumericFeature } from '../features';
 import { modelContract, type LogisticModel } from '../model';
+import { nanInitializer, oneHotCategoricalNodes, rawFeatureInputs, standardisedNumericNodes } from './feature-nodes';
 import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
 import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
 
@@ -27,9 +27,10 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
   }
   const contract = modelContract(model);
   const nodes: NodeProto[] = [];
-  const initializers: TensorProto[] = [floatTensor('nan', [], [Number.NaN])];
+  const initializers: TensorProto[] = [nanInitializer()];
+  // The feature pipeline's nodes are shared with the other model families (feature-nodes.ts).
   const encoded = pipeline.features.map((feature) =>
-    feature.kind === 'numeric' ? numericFeatureNodes(feature, nodes) : categoricalFeatureNodes(feature, nodes),
+    feature.kind === 'numeric' ? standardisedNumericNodes(feature, nodes) : oneHotCategoricalNodes(feature, nodes),
   );
 
   initializers.push(
@@ -58,9 +59,7 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
       name: 'keel_logistic_regression',
       node: nodes,
       initializer: initializers,
-      input: contract.inputs.map(({ name, type }) =>
-        tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.STRING, ['N', 1]),
-      ),
+      input: rawFeatureInputs(contract.inputs),
       output: contract.outputs.map(({ name, type }) =>
         tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.INT64, ['N', 1]),
       ),
@@ -71,35 +70,4 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
       { key: 'keel.contract', value: JSON.stringify(contract) },
     ],
   });
-}
-
-/** Appends the nodes of a numeric feature's chain and returns its [N,1] output. */
-function numericFeatureNodes({ name, mean, std }: FittedNumericFeature, nodes: NodeProto[]): string {
-  const value = (step: string) => `${name}/${step}`;
-  nodes.push(
-    node('IsInf', [name], [value('is_infinite')]),
-    node('Where', [value('is_infinite'), 'nan', name], [value('finite_or_nan')]),
-    node(
-      'Imputer',
-      [value('finite_or_nan')],
-      [value('imputed')],
-      // replaced_value_float defaults to 0, not NaN: without it NaN would pass through.
-      [attribute.floats('imputed_value_floats', [mean]), attribute.float('replaced_value_float', Number.NaN)],
-      'ai.onnx.ml',
-    ),
-    node('Scaler', [value('imputed')], [value('scaled')], [attribute.floats('offset', [mean]), attribute.floats('scale', [1 / std])], 'ai.onnx.ml'),
-  );
-  return value('scaled');
-}
-
-/** Appends the nodes of a categorical feature's one-hot encoding and returns its [N,K] output. */
-function categoricalFeatureNodes({ name, categories }: FittedCategoricalFeature, nodes: NodeProto[]): string {
-  const value = (step: string) => `${name}/${step}`;
-  nodes.push(
-    // zeros = 1: a category outside the vocabulary encodes to all zeros instead of failing.
-    node('OneHotEncoder', [name], [value('one_hot')], [attribute.strings('cats_strings', categories), attribute.int('zeros', 1)], 'ai.onnx.ml'),
-    // OneHotEncoder appends the category axis: [N,1] → [N,1,K].
-    node('Flatten', [value('one_hot')], [value('encoded')], [attribute.int('axis', 1)]),
-  );
-  return value('encoded');
 }

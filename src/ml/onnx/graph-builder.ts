@@ -19,6 +19,7 @@ export const attribute = {
   float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
   int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
   floats: (name: string, floats: number[]): AttributeProto => ({ name, type: AttributeType.FLOATS, floats }),
+  ints: (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints }),
   strings: (name: string, strings: string[]): AttributeProto => ({
     name,
     type: AttributeType.STRINGS,

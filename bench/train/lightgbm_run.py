@@ -1,0 +1,75 @@
+"""Reference side of `npm run bench:train` (run by bench/train/main.ts in the bench venv).
+
+  lightgbm_run.py train DIR PARAMS_JSON THREADS CATEGORICAL
+      Trains LightGBM on DIR/X_train.npy, y_train.npy with the given parameters and thread
+      count, scores DIR/X_test.npy, and prints one JSON line: seconds (Dataset construction,
+      binning included, plus training), test metrics, peak RSS, versions.
+  lightgbm_run.py metrics Y_TRUE.npy PROBA.npy
+      scikit-learn's metrics of given probabilities (to check keel's metric code on identical
+      predictions), one JSON line.
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def sklearn_metrics(y, p):
+    from sklearn import metrics
+
+    label = (p > 0.5).astype(np.int64)
+    return {
+        "roc_auc": float(metrics.roc_auc_score(y, p)),
+        "log_loss": float(metrics.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
+        "accuracy": float(metrics.accuracy_score(y, label)),
+        "precision": float(metrics.precision_score(y, label, zero_division=0)),
+        "recall": float(metrics.recall_score(y, label, zero_division=0)),
+        "f1": float(metrics.f1_score(y, label, zero_division=0)),
+    }
+
+
+def train(directory, params_json, threads, categorical):
+    import lightgbm as lgb
+    import sklearn
+
+    x_train = np.load(f"{directory}/X_train.npy")
+    y_train = np.load(f"{directory}/y_train.npy")
+    x_test = np.load(f"{directory}/X_test.npy")
+    y_test = np.load(f"{directory}/y_test.npy")
+    params = dict(json.loads(params_json))
+    num_trees = params.pop("num_iterations")
+    params.update({"num_threads": threads, "verbose": -1, "deterministic": True, "force_row_wise": True})
+    categorical_feature = [3, 4] if categorical else []
+    started = time.perf_counter()
+    dataset = lgb.Dataset(x_train, label=y_train, categorical_feature=categorical_feature, free_raw_data=False)
+    booster = lgb.train(params, dataset, num_boost_round=num_trees)
+    seconds = time.perf_counter() - started
+    proba = booster.predict(x_test, num_threads=threads)
+    result = {
+        "seconds": seconds,
+        "threads": threads,
+        "categorical": categorical,
+        "trees": booster.num_trees(),
+        "metrics": sklearn_metrics(y_test, proba),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "versions": {"lightgbm": lgb.__version__, "sklearn": sklearn.__version__, "numpy": np.__version__},
+    }
+    print(json.dumps(result))
+
+
+def main():
+    command = sys.argv[1]
+    if command == "train":
+        train(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1")
+    elif command == "metrics":
+        y = np.load(sys.argv[2])
+        p = np.load(sys.argv[3])
+        print(json.dumps(sklearn_metrics(y, p)))
+    else:
+        raise SystemExit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main()

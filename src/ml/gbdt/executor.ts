@@ -1,0 +1,200 @@
+import type { TreeKernels } from './grow';
+import {
+  accumulateHistogram,
+  binaryGradients,
+  BLOCK_ROWS,
+  maxAbsResidual,
+  mergeHistogramCopies,
+  MULTI_COPY_MAX_LENGTH,
+  MULTI_COPY_ROWS,
+  partitionRows,
+  softmaxGradients,
+  squaredErrorGradients,
+} from './kernels';
+import type { GbdtObjective } from './params';
+import { addTreeToScores, type PackedTree } from './tree';
+
+/**
+ * The arrays the hot loops work on. With helper threads they live on SharedArrayBuffers, so the
+ * trainer thread and the helpers see the same memory.
+ */
+export interface TrainingArrays {
+  rowCount: number;
+  featureCount: number;
+  /** Raw scores per row: 1, or K for multiclass. */
+  outputs: number;
+  /** Row-major bin codes, rowCount × featureCount (histograms, tree traversal). */
+  bins: Uint8Array;
+  /** Column-major bin codes, featureCount × rowCount (partitioning). */
+  columnBins: Uint8Array;
+  labels: Float64Array;
+  /** Row-major raw scores, rowCount × outputs. */
+  scores: Float64Array;
+  /** Quantised gradient/hessian pairs, class-major: outputs × rowCount × 2. */
+  gh: Int32Array;
+  /** Row indices: the iteration's bag, partitioned leaf by leaf while a tree grows. */
+  rows: Uint32Array;
+  /** Partition scratch, rowCount slots. */
+  scratch: Uint32Array;
+  histOffsets: Int32Array;
+  histLength: number;
+}
+
+/** Gradient scales: q = trunc(real · scale). */
+export interface GradientScales {
+  gradient: number;
+  hessian: number;
+}
+
+export const objectiveCodes: Record<GbdtObjective, number> = { regression: 0, binary: 1, multiclass: 2 };
+export const objectiveOfCode: GbdtObjective[] = ['regression', 'binary', 'multiclass'];
+
+/**
+ * Runs the per-row work of training. SerialExecutor does it all on this thread; ParallelExecutor
+ * (parallel.ts) splits rows across threads. Results are bit-identical: integer sums are exact,
+ * float reductions go by fixed blocks, and partitions are stable.
+ */
+export interface Executor extends TreeKernels {
+  /** Fills `gh` for every row and returns the summed loss at the current scores. */
+  gradients(objective: GbdtObjective, scales: GradientScales): number;
+  /** max |score - label| over every row (regression's gradient scale). */
+  maxAbsResidual(): number;
+  /** scores[rows[i]·outputs + output] += leafValue[j] for i in each leaf j's range of `rows`. */
+  addLeafValues(output: number, leafStart: readonly number[], leafEnd: readonly number[], leafValue: readonly number[]): void;
+  /** scores[r·outputs + output] += the tree's value for every training row r. */
+  addTree(tree: PackedTree, output: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The kernels over row ranges, with this thread's scratch memory. The trainer thread and each
+ * helper thread own one.
+ */
+export class KernelRunner {
+  private readonly exps: Float64Array;
+  private readonly copies: Float64Array;
+
+  constructor(readonly arrays: TrainingArrays) {
+    this.exps = new Float64Array(arrays.outputs);
+    this.copies = new Float64Array(3 * arrays.histLength);
+  }
+
+  /** Whether a histogram over this many rows is worth the extra copies (see accumulateHistogram). */
+  useCopies(rowCount: number): boolean {
+    return rowCount >= MULTI_COPY_ROWS && this.arrays.histLength <= MULTI_COPY_MAX_LENGTH;
+  }
+
+  /** rows[start..end) into `hist`, complete. */
+  histogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array): void {
+    const copies = this.useCopies(end - start);
+    this.beginHistogram(copies);
+    this.histogramChunk(ghBase, start, end, features, activeCount, hist, copies);
+    this.finishHistogram(features, activeCount, hist, copies);
+  }
+
+  /** A histogram built from several chunks: begin, chunk…, finish (with the same `copies`). */
+  beginHistogram(copies: boolean): void {
+    if (copies) this.copies.fill(0);
+  }
+
+  histogramChunk(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean): void {
+    const { bins, featureCount, histOffsets, gh, rows } = this.arrays;
+    accumulateHistogram(bins, featureCount, features, activeCount, histOffsets, gh, ghBase, rows, start, end, hist, copies ? this.copies : null);
+  }
+
+  finishHistogram(features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean): void {
+    if (copies) mergeHistogramCopies(this.arrays.featureCount, features, activeCount, this.arrays.histOffsets, hist, this.copies);
+  }
+
+  /** Partitions rows[start..end), right rows to scratch[start..]; returns the left count. */
+  partitionChunk(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number {
+    const { rows, scratch, columnBins, rowCount } = this.arrays;
+    const column = columnBins.subarray(feature * rowCount, (feature + 1) * rowCount);
+    return partitionRows(rows, start, end, column, thresholdBin, missingLeft, scratch, start);
+  }
+
+  /** The summed loss of each block in [firstBlock, endBlock), into blockLoss. */
+  gradientBlocks(objective: GbdtObjective, scales: GradientScales, firstBlock: number, endBlock: number, blockLoss: Float64Array): void {
+    const { scores, labels, gh, rowCount, outputs } = this.arrays;
+    for (let b = firstBlock; b < endBlock; b++) {
+      const start = b * BLOCK_ROWS;
+      const end = Math.min(rowCount, start + BLOCK_ROWS);
+      switch (objective) {
+        case 'binary':
+          blockLoss[b] = binaryGradients(scores, labels, gh, start, end, scales.gradient, scales.hessian);
+          break;
+        case 'regression':
+          blockLoss[b] = squaredErrorGradients(scores, labels, gh, start, end, scales.gradient);
+          break;
+        case 'multiclass':
+          blockLoss[b] = softmaxGradients(scores, labels, gh, rowCount, outputs, start, end, scales.gradient, scales.hessian, this.exps);
+          break;
+      }
+    }
+  }
+
+  maxAbsResidual(start: number, end: number): number {
+    return maxAbsResidual(this.arrays.scores, this.arrays.labels, start, end);
+  }
+
+  addLeafRange(output: number, start: number, end: number, value: number): void {
+    const { scores, rows, outputs } = this.arrays;
+    for (let i = start; i < end; i++) scores[rows[i] * outputs + output] += value;
+  }
+
+  addTree(tree: PackedTree, output: number, start: number, end: number): void {
+    const { bins, featureCount, scores, outputs } = this.arrays;
+    addTreeToScores(tree, bins, featureCount, scores, outputs, output, start, end);
+  }
+}
+
+export function blockCount(rowCount: number): number {
+  return Math.ceil(rowCount / BLOCK_ROWS);
+}
+
+/** Sum of per-block values, in block order (the fixed order that makes it thread-independent). */
+export function sumBlocks(values: Float64Array): number {
+  let sum = 0;
+  for (let b = 0; b < values.length; b++) sum += values[b];
+  return sum;
+}
+
+export class SerialExecutor implements Executor {
+  private readonly runner: KernelRunner;
+  private readonly blockLoss: Float64Array;
+
+  constructor(private readonly arrays: TrainingArrays) {
+    this.runner = new KernelRunner(arrays);
+    this.blockLoss = new Float64Array(blockCount(arrays.rowCount));
+  }
+
+  buildHistogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array): void {
+    this.runner.histogram(ghBase, start, end, features, activeCount, hist);
+  }
+
+  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number {
+    const left = this.runner.partitionChunk(start, end, feature, thresholdBin, missingLeft);
+    const { rows, scratch } = this.arrays;
+    rows.set(scratch.subarray(start, start + (end - start - left)), start + left);
+    return start + left;
+  }
+
+  gradients(objective: GbdtObjective, scales: GradientScales): number {
+    this.runner.gradientBlocks(objective, scales, 0, this.blockLoss.length, this.blockLoss);
+    return sumBlocks(this.blockLoss);
+  }
+
+  maxAbsResidual(): number {
+    return this.runner.maxAbsResidual(0, this.arrays.rowCount);
+  }
+
+  addLeafValues(output: number, leafStart: readonly number[], leafEnd: readonly number[], leafValue: readonly number[]): void {
+    for (let j = 0; j < leafValue.length; j++) this.runner.addLeafRange(output, leafStart[j], leafEnd[j], leafValue[j]);
+  }
+
+  addTree(tree: PackedTree, output: number): void {
+    this.runner.addTree(tree, output, 0, this.arrays.rowCount);
+  }
+
+  async close(): Promise<void> {}
+}

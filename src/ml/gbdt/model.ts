@@ -1,0 +1,143 @@
+import type { Row } from '../row';
+import type { GbdtMetric } from './objective';
+import type { GbdtObjective, GbdtParams } from './params';
+import { leafOfValues, type GbdtTree } from './tree';
+import { encodeTreeColumns, encodeTreeRows, type TreeFeaturePipeline } from './tree-pipeline';
+import type { FeatureColumn } from '../feature-columns';
+
+/** A trained gradient-boosted tree model as stored (plain JSON). */
+export interface GbdtModel {
+  kind: 'gbdt';
+  objective: GbdtObjective;
+  /** The label column it was trained to predict. */
+  target: string;
+  /** Raw scores per row: 1 (regression, binary) or K (multiclass, one per class). */
+  outputs: number;
+  pipeline: TreeFeaturePipeline;
+  /** Every hyperparameter, defaults filled in. */
+  params: GbdtParams;
+  /** Raw score before the first tree, per output. */
+  baseScores: number[];
+  /** In boosting order; tree i adds to output i % outputs. */
+  trees: GbdtTree[];
+  /** Binary only: `label` is 1 when probability > threshold (0.5 unless set from validation). */
+  threshold?: number;
+  training: GbdtTrainingSummary;
+}
+
+export interface GbdtTrainingSummary {
+  /** Boosting iterations run. */
+  iterations: number;
+  /** Iterations whose trees the model keeps: the best on validation with early stopping, else all. */
+  bestIteration: number;
+  stoppedEarly: boolean;
+  /** The learning-curve metric (lower is better). */
+  metric: GbdtMetric;
+  /** The metric on the training rows after each iteration (index i: after iteration i + 1). */
+  trainCurve: number[];
+  /** The same on the validation rows; null without a validation set. */
+  validationCurve: number[] | null;
+  rows: number;
+  validationRows: number;
+  /** Value bins per feature (each also has a bin for missing values). */
+  bins: number[];
+  /** sha256 of the binned training (and validation) data, labels and parameters. */
+  dataDigest: string;
+}
+
+/**
+ * Raw scores (row-major, `outputs` per row) for float32 feature columns: the sum of the base
+ * score and of the leaf values, in float64, trees in order.
+ */
+export function predictRawFromEncoded(model: GbdtModel, columns: readonly Float32Array[]): Float64Array {
+  const n = columns.length ? columns[0].length : 0;
+  const k = model.outputs;
+  const out = new Float64Array(n * k);
+  const values = new Float32Array(columns.length);
+  for (let r = 0; r < n; r++) {
+    for (let f = 0; f < columns.length; f++) values[f] = columns[f][r];
+    for (let j = 0; j < k; j++) out[r * k + j] = model.baseScores[j];
+    for (let t = 0; t < model.trees.length; t++) {
+      const tree = model.trees[t];
+      out[r * k + (t % k)] += tree.leafValue[leafOfValues(tree, values)];
+    }
+  }
+  return out;
+}
+
+/** What the model outputs for raw rows, in float64; read as serving reads them (see row.ts). */
+export function predictGbdt(model: GbdtModel, rows: readonly Row[]): Float64Array {
+  return transformRaw(model, predictRawFromEncoded(model, encodeTreeRows(model.pipeline, rows)));
+}
+
+export function predictGbdtColumns(model: GbdtModel, columns: readonly FeatureColumn[]): Float64Array {
+  return transformRaw(model, predictRawFromEncoded(model, encodeTreeColumns(model.pipeline, columns)));
+}
+
+/**
+ * regression: the prediction; binary: P(target = 1); multiclass: class probabilities, row-major
+ * (K per row). The same transforms as the ONNX graph (Sigmoid, Softmax).
+ */
+export function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array {
+  if (model.objective === 'regression') return raw;
+  if (model.objective === 'binary') return raw.map((z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))));
+  const k = model.outputs;
+  const out = new Float64Array(raw.length);
+  for (let base = 0; base < raw.length; base += k) {
+    let max = raw[base];
+    for (let j = 1; j < k; j++) max = Math.max(max, raw[base + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += out[base + j] = Math.exp(raw[base + j] - max);
+    for (let j = 0; j < k; j++) out[base + j] /= sum;
+  }
+  return out;
+}
+
+/**
+ * What the exported ONNX model takes and returns. Inputs: one [N, 1] tensor per feature, named
+ * as the feature (float32 for numeric features, NaN = missing; string for categorical ones,
+ * '' = missing). Outputs by objective:
+ * - binary: `probability` float32 [N,1] and `label` int64 [N,1] — the logistic model's contract;
+ * - regression: `prediction` float32 [N,1];
+ * - multiclass: `probabilities` float32 [N,K] and `label` int64 [N,1] (the most probable class).
+ */
+export interface GbdtContract {
+  inputs: { name: string; type: 'float32' | 'string' }[];
+  outputs: { name: 'probability' | 'label' | 'prediction' | 'probabilities'; type: 'float32' | 'int64'; shape: [-1, number] }[];
+}
+
+export function gbdtContract(model: GbdtModel): GbdtContract {
+  const inputs = model.pipeline.features.map(({ name, kind }) => ({ name, type: kind === 'numeric' ? ('float32' as const) : ('string' as const) }));
+  switch (model.objective) {
+    case 'binary':
+      return {
+        inputs,
+        outputs: [
+          { name: 'probability', type: 'float32', shape: [-1, 1] },
+          { name: 'label', type: 'int64', shape: [-1, 1] },
+        ],
+      };
+    case 'regression':
+      return { inputs, outputs: [{ name: 'prediction', type: 'float32', shape: [-1, 1] }] };
+    case 'multiclass':
+      return {
+        inputs,
+        outputs: [
+          { name: 'probabilities', type: 'float32', shape: [-1, model.outputs] },
+          { name: 'label', type: 'int64', shape: [-1, 1] },
+        ],
+      };
+  }
+}
+
+/** Total split gain per feature, in pipeline order (feature importance by gain). */
+export function featureImportance(model: GbdtModel): { name: string; gain: number; splits: number }[] {
+  const result = model.pipeline.features.map(({ name }) => ({ name, gain: 0, splits: 0 }));
+  for (const tree of model.trees) {
+    tree.feature.forEach((f, node) => {
+      result[f].gain += tree.gain[node];
+      result[f].splits++;
+    });
+  }
+  return result;
+}

@@ -1,0 +1,147 @@
+import { gbdtContract, type GbdtModel } from '../gbdt/model';
+import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
+import { finiteOrNanNodes, nanInitializer, ordinalCategoricalNodes, rawFeatureInputs } from './feature-nodes';
+import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
+
+/**
+ * Exports a gradient-boosted tree model, feature pipeline included, as one ONNX graph over raw
+ * feature values:
+ *
+ *   numeric x (float32 [N,1]) ─ IsInf → Where(±inf → NaN)                       ┐
+ *   categorical x (string [N,1]) ─ LabelEncoder(frequency code; '' → NaN; else unknown code) ┤
+ *   Concat(axis 1) → [N,F] → ai.onnx.ml TreeEnsembleRegressor (BRANCH_LEQ, SUM) → raw [N,K]
+ *   binary:     Sigmoid → probability [N,1];  probability > threshold → Cast → label int64 [N,1]
+ *   multiclass: Softmax(axis 1) → probabilities [N,K];  ArgMax(axis 1) → label int64 [N,1]
+ *   regression: the ensemble's output is `prediction` [N,1]
+ *
+ * TreeEnsembleRegressor (raw scores) followed by standard ops avoids TreeEnsembleClassifier's
+ * label and post-transform quirks. Each split sets nodes_missing_value_tracks_true from the
+ * learned default direction (1: NaN goes to the "x ≤ threshold" branch). Thresholds are the
+ * float32 bin bounds used in training, so every row reaches the same leaf as in predictGbdt; the
+ * ensemble sums float32 leaf values, so outputs agree with the float64 TypeScript prediction to
+ * float32 rounding (about 1e-7 relative).
+ *
+ * Opsets: ONNX 13, ai.onnx.ml 3 (LabelEncoder string → float needs ml ≥ 2). The bytes depend on
+ * the model only: exporting the same model twice gives identical bytes.
+ */
+export function exportGbdtOnnx(model: GbdtModel): Uint8Array {
+  const contract = gbdtContract(model);
+  const { pipeline, outputs } = model;
+  if (model.baseScores.length !== outputs) throw new Error(`the model has ${model.baseScores.length} base scores for ${outputs} outputs`);
+  if (model.trees.length % outputs !== 0) throw new Error(`the model has ${model.trees.length} trees, not a multiple of its ${outputs} outputs`);
+
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [nanInitializer()];
+  const encoded = pipeline.features.map((feature) =>
+    feature.kind === 'numeric' ? finiteOrNanNodes(feature.name, nodes) : ordinalCategoricalNodes(feature, nodes),
+  );
+  nodes.push(node('Concat', encoded, ['features'], [attribute.int('axis', 1)]));
+
+  const rawName = model.objective === 'regression' ? 'prediction' : 'raw_score';
+  nodes.push(node('TreeEnsembleRegressor', ['features'], [rawName], ensembleAttributes(model), 'ai.onnx.ml'));
+
+  if (model.objective === 'binary') {
+    initializers.push(floatTensor('label_threshold', [], [model.threshold ?? 0.5]));
+    nodes.push(
+      node('Sigmoid', [rawName], ['probability']),
+      node('Greater', ['probability', 'label_threshold'], ['is_positive']),
+      node('Cast', ['is_positive'], ['label'], [attribute.int('to', DataType.INT64)]),
+    );
+  } else if (model.objective === 'multiclass') {
+    nodes.push(
+      node('Softmax', [rawName], ['probabilities'], [attribute.int('axis', 1)]),
+      node('ArgMax', ['probabilities'], ['label'], [attribute.int('axis', 1), attribute.int('keepdims', 1)]),
+    );
+  }
+
+  return encodeModel({
+    ir_version: 8,
+    opset_import: [
+      { domain: '', version: 13 },
+      { domain: 'ai.onnx.ml', version: 3 },
+    ],
+    producer_name: 'keel',
+    doc_string: `gradient-boosted trees (${model.objective}) predicting ${model.target}`,
+    graph: {
+      name: 'keel_gbdt',
+      node: nodes,
+      initializer: initializers,
+      input: rawFeatureInputs(contract.inputs),
+      output: contract.outputs.map(({ name, type, shape }) =>
+        tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.INT64, ['N', shape[1]]),
+      ),
+    },
+    metadata_props: [
+      { key: 'keel.model_kind', value: model.kind },
+      { key: 'keel.objective', value: model.objective },
+      { key: 'keel.target', value: model.target },
+      { key: 'keel.contract', value: JSON.stringify(contract) },
+    ],
+  });
+}
+
+/**
+ * The TreeEnsembleRegressor attributes. Per tree, internal node i has ONNX node id i and leaf j
+ * has id splits + j; a tree without splits is one LEAF node.
+ */
+function ensembleAttributes(model: GbdtModel) {
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const featureIds: number[] = [];
+  const modes: string[] = [];
+  const values: number[] = [];
+  const trueIds: number[] = [];
+  const falseIds: number[] = [];
+  const missingTracksTrue: number[] = [];
+  const targetTreeIds: number[] = [];
+  const targetNodeIds: number[] = [];
+  const targetIds: number[] = [];
+  const targetWeights: number[] = [];
+
+  model.trees.forEach((tree, t) => {
+    const splits = tree.feature.length;
+    const id = (child: number) => (child >= 0 ? child : splits + ~child);
+    for (let i = 0; i < splits; i++) {
+      treeIds.push(t);
+      nodeIds.push(i);
+      featureIds.push(tree.feature[i]);
+      modes.push('BRANCH_LEQ');
+      values.push(tree.threshold[i]);
+      trueIds.push(id(tree.left[i]));
+      falseIds.push(id(tree.right[i]));
+      missingTracksTrue.push(tree.missingLeft[i] ? 1 : 0);
+    }
+    tree.leafValue.forEach((value, j) => {
+      treeIds.push(t);
+      nodeIds.push(splits + j);
+      featureIds.push(0);
+      modes.push('LEAF');
+      values.push(0);
+      trueIds.push(0);
+      falseIds.push(0);
+      missingTracksTrue.push(0);
+      targetTreeIds.push(t);
+      targetNodeIds.push(splits + j);
+      targetIds.push(t % model.outputs);
+      targetWeights.push(value);
+    });
+  });
+
+  return [
+    attribute.ints('nodes_treeids', treeIds),
+    attribute.ints('nodes_nodeids', nodeIds),
+    attribute.ints('nodes_featureids', featureIds),
+    attribute.strings('nodes_modes', modes),
+    attribute.floats('nodes_values', values),
+    attribute.ints('nodes_truenodeids', trueIds),
+    attribute.ints('nodes_falsenodeids', falseIds),
+    attribute.ints('nodes_missing_value_tracks_true', missingTracksTrue),
+    attribute.ints('target_treeids', targetTreeIds),
+    attribute.ints('target_nodeids', targetNodeIds),
+    attribute.ints('target_ids', targetIds),
+    attribute.floats('target_weights', targetWeights),
+    attribute.int('n_targets', model.outputs),
+    // aggregate_function (SUM) and post_transform (NONE) are left at their defaults.
+    attribute.floats('base_values', model.baseScores),
+  ];
+}
