@@ -1,4 +1,5 @@
 import { populationStabilityIndex, psiSeverity, type FeatureReference } from './psi';
+import { ReferenceSchemaError } from './reference';
 
 export interface FeatureDrift {
   feature: string;
@@ -18,7 +19,11 @@ export interface DriftReport {
 
 /**
  * Compares logged prediction inputs with the training reference, feature by feature, with the
- * Population Stability Index. Too few rows give an "insufficient data" report, never an alarm.
+ * Population Stability Index. Too few rows give an "insufficient data" report, never an alarm;
+ * features without a reference throw a ReferenceSchemaError naming all of them.
+ *
+ * The PSI-only report the foundation's monitor activity uses; evaluateDrift (./drift) is the full
+ * check (KS, chi², Jensen–Shannon, Wasserstein, PSI, chosen per column).
  */
 export function computeDriftReport(options: {
   references: Record<string, FeatureReference>;
@@ -28,6 +33,8 @@ export function computeDriftReport(options: {
   psiThreshold: number;
 }): DriftReport {
   const { references, features, inputs, minRows, psiThreshold } = options;
+  const unreferenced = features.filter((feature) => !references[feature]);
+  if (unreferenced.length) throw new ReferenceSchemaError(unreferenced, {});
   if (inputs.length < minRows) {
     return {
       status: 'insufficient_data',
@@ -38,7 +45,6 @@ export function computeDriftReport(options: {
   }
   const results = features.map((feature): FeatureDrift => {
     const reference = references[feature];
-    if (!reference) throw new Error(`the training profile has no reference for feature "${feature}"`);
     const values = inputs.map((row) => toReferenceValue(reference, row[feature]));
     const { psi, n } = populationStabilityIndex(reference, values);
     return { feature, psi, severity: psiSeverity(psi), drifted: psi >= psiThreshold, n };

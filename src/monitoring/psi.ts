@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { readCategory, readNumber } from '../ml/row';
+import { sortFloat64 } from './sort';
 
 /**
  * Reference distributions of features (computed on the training data, stored as JSON with the
@@ -10,7 +11,7 @@ import { readCategory, readNumber } from '../ml/row';
 
 const proportion = z.number().min(0).max(1);
 
-const numericReferenceSchema = z
+export const numericReferenceSchema = z
   .object({
     kind: z.literal('numeric'),
     /** Interior cut points, increasing; bin i holds edges[i-1] < x <= edges[i]. */
@@ -22,7 +23,7 @@ const numericReferenceSchema = z
   })
   .refine((r) => r.proportions.length === r.edges.length + 1, 'needs one proportion more than edges');
 
-const categoricalReferenceSchema = z
+export const categoricalReferenceSchema = z
   .object({
     kind: z.literal('categorical'),
     categories: z.array(z.string()),
@@ -53,21 +54,54 @@ const emptyBinShare = 1e-4;
 export function numericReference(values: ArrayLike<number | null | undefined>, bins = 10): NumericReference {
   if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins must be a positive integer, got ${bins}`);
   if (values.length === 0) throw new Error('a reference distribution needs at least one value');
-  const present = presentNumbers(values).sort((a, b) => a - b);
+  return numericReferenceFromSorted(sortFloat64(presentNumbers(values)), values.length, bins);
+}
+
+/**
+ * The same reference as numericReference, from the present values already sorted ascending and
+ * the number of all values (missing ones included): O(bins · log n), no copy.
+ */
+export function numericReferenceFromSorted(present: ArrayLike<number>, total: number, bins = 10): NumericReference {
+  if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins must be a positive integer, got ${bins}`);
+  if (total === 0 || total < present.length) throw new Error(`a reference distribution needs at least one value (got ${present.length} of ${total})`);
   // The value below which k/bins of the data lies, for k = 1 .. bins-1; heavy ties merge bins.
   const edges: number[] = [];
   for (let k = 1; k < bins && present.length > 0; k++) {
     const edge = present[Math.ceil((k * present.length) / bins) - 1];
     if (edge !== edges[edges.length - 1]) edges.push(edge);
   }
-  const counts = new Array<number>(edges.length + 1).fill(0);
-  for (const value of present) counts[numericBin(edges, value)]++;
-  return {
-    kind: 'numeric',
-    edges,
-    proportions: counts.map((count) => count / values.length),
-    missing: (values.length - present.length) / values.length,
-  };
+  const proportions: number[] = [];
+  let below = 0;
+  for (const edge of edges) {
+    const upTo = countAtMost(present, edge);
+    proportions.push((upTo - below) / total);
+    below = upTo;
+  }
+  proportions.push((present.length - below) / total);
+  return { kind: 'numeric', edges, proportions, missing: (total - present.length) / total };
+}
+
+/**
+ * PSI from bin counts of the current values, in the reference's bin order (numeric: the
+ * edges.length + 1 bins; categorical: the categories then "other"), `missing` counted apart.
+ * What populationStabilityIndex computes after binning; callers that bin faster use it.
+ */
+export function psiFromCounts(reference: FeatureReference, counts: ArrayLike<number>, missing: number): PsiResult {
+  const labels = binLabels(reference);
+  if (counts.length !== labels.length - 1) throw new Error(`psiFromCounts: ${counts.length} counts for ${labels.length - 1} bins`);
+  const all = [...Array.from(counts), missing];
+  return psiOfCounts(reference, labels, all);
+}
+
+function countAtMost(sorted: ArrayLike<number>, x: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] <= x) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Missing: null, undefined and ''; other values are compared as strings (see readCategory). */
@@ -106,14 +140,18 @@ export function populationStabilityIndex(
   current: ArrayLike<number | string | null | undefined>,
 ): PsiResult {
   const labels = binLabels(reference);
-  const expected = [...reference.proportions, reference.missing];
   const counts = new Array<number>(labels.length).fill(0);
   const missingBin = labels.length - 1;
   const binOf =
     reference.kind === 'numeric' ? numericBinner(reference.edges, missingBin) : categoricalBinner(reference.categories, missingBin);
   for (let i = 0; i < current.length; i++) counts[binOf(current[i])]++;
+  return psiOfCounts(reference, labels, counts);
+}
 
-  const n = current.length;
+function psiOfCounts(reference: FeatureReference, labels: string[], counts: number[]): PsiResult {
+  const expected = [...reference.proportions, reference.missing];
+  let n = 0;
+  for (const count of counts) n += count;
   const actual = counts.map((count) => (n > 0 ? count / n : 0));
   let psi = n > 0 ? 0 : Number.NaN;
   for (let bin = 0; bin < labels.length && n > 0; bin++) {
@@ -131,13 +169,14 @@ export function psiSeverity(psi: number): 'none' | 'moderate' | 'major' {
   return psi < 0.25 ? 'moderate' : 'major';
 }
 
-function presentNumbers(values: ArrayLike<number | null | undefined>): number[] {
-  const present: number[] = [];
+function presentNumbers(values: ArrayLike<number | null | undefined>): Float64Array {
+  const present = new Float64Array(values.length);
+  let count = 0;
   for (let i = 0; i < values.length; i++) {
     const value = readNumber(values[i]);
-    if (!Number.isNaN(value)) present.push(value);
+    if (!Number.isNaN(value)) present[count++] = value;
   }
-  return present;
+  return present.subarray(0, count);
 }
 
 /** The first bin whose upper edge is >= value (binary search), or the open top bin. */
