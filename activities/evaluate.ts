@@ -1,9 +1,9 @@
 import { readDatasetRows } from '../src/data/dataset-store';
 import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
 import { binaryClassificationMetrics } from '../src/ml/metrics';
-import { predictProba, type LogisticModel } from '../src/ml/model';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
+import { predictProbability, type TrainedModel } from '../src/ml/trained-model';
 import { resolveAlias } from '../src/registry/model-registry';
 import { ModelVerificationError } from '../src/shared/errors';
 import type { SplitSpec } from '../src/shared/pipeline-input';
@@ -38,7 +38,7 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
       onnxSha256: string;
     }): Promise<Evaluation> {
       const [model, onnx, rows, production] = await Promise.all([
-        input.modelArtifactSha256 ? artifacts.getJson<LogisticModel>(input.modelArtifactSha256) : undefined,
+        input.modelArtifactSha256 ? artifacts.getJson<TrainedModel>(input.modelArtifactSha256) : undefined,
         artifacts.get(input.onnxSha256),
         readDatasetRows(database.db, input.datasetVersionId),
         resolveAlias(database.db, input.model, 'production'),
@@ -48,7 +48,7 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
       const onnxProba = await scoreOnnxInWorkerThread(onnx, test);
       let deviation = 0;
       if (model) {
-        const inProcess = predictProba(model, test);
+        const inProcess = predictProbability(model, test);
         for (let i = 0; i < test.length; i++) deviation = Math.max(deviation, Math.abs(onnxProba[i] - inProcess[i]));
         if (!(deviation <= maxOnnxDeviation)) {
           throw new ModelVerificationError(

@@ -1,13 +1,16 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { readDatasetRows } from '../src/data/dataset-store';
 import { trainingRuns } from '../src/db/schema';
 import { binaryClassificationMetrics } from '../src/ml/metrics';
-import { predictProba } from '../src/ml/model';
+import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
+import { trainGbdtInWorkerThread } from '../src/ml/gbdt/train';
+import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
 import { withValidatedThreshold } from '../src/ml/threshold';
 import { trainInWorkerThread } from '../src/ml/train';
-import type { FeatureSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
+import { learningCurveOf, predictProbability, type TrainedModel } from '../src/ml/trained-model';
+import type { FeatureSpec, GbdtTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { BinaryMetrics } from '../src/shared/pipeline-result';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
@@ -17,7 +20,7 @@ export interface TrainModelInput {
   datasetVersionId: string;
   features: FeatureSpec[];
   target: string;
-  trainer: LogisticTrainerSpec;
+  trainer: LogisticTrainerSpec | GbdtTrainerSpec;
   split: SplitSpec;
   /** `main` for a plain run; a tuning trial's name otherwise. One training run per trial. */
   trial: string;
@@ -29,9 +32,68 @@ export interface TrainModelResult {
   iterations: number;
   trainSeconds: number;
   validationMetrics: BinaryMetrics;
+  /** Set when this attempt resumed from a checkpoint left by an earlier, interrupted attempt. */
+  resumedFromIteration?: number;
 }
 
 export function trainActivities({ database, artifacts }: ActivityDeps) {
+  function trainLogistic(input: TrainModelInput, trainer: LogisticTrainerSpec, train: Row[]): Promise<TrainedModel> {
+    return trainInWorkerThread(
+      {
+        features: input.features,
+        target: input.target,
+        params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
+        train,
+      },
+      (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }),
+    );
+  }
+
+  /**
+   * Gradient-boosted trees with checkpoints: every `checkpointEvery` trees the partial model goes
+   * to the artifact store and its hash into the heartbeat. When the worker dies, Temporal retries
+   * the activity with the last heartbeat's details, and training resumes from that checkpoint;
+   * the final model is byte-identical to an uninterrupted run.
+   */
+  async function trainGbdt(
+    input: TrainModelInput,
+    trainer: GbdtTrainerSpec,
+    train: Row[],
+    validation: Row[],
+    resumed: { iteration?: number },
+  ): Promise<TrainedModel> {
+    const previous = activityInfo().heartbeatDetails as { checkpointSha256?: string } | undefined;
+    const resumeFrom = previous?.checkpointSha256 ? await artifacts.getJson<GbdtCheckpoint>(previous.checkpointSha256) : undefined;
+    resumed.iteration = resumeFrom?.iteration;
+    // Re-announce the checkpoint at once: should this attempt die before its first progress
+    // heartbeat, the next one must still find where to resume.
+    if (previous?.checkpointSha256) heartbeat({ trial: input.trial, iteration: resumeFrom?.iteration, checkpointSha256: previous.checkpointSha256 });
+    let checkpointSha256 = previous?.checkpointSha256;
+    let saving = Promise.resolve();
+    const model = await trainGbdtInWorkerThread(
+      { features: input.features, target: input.target, params: trainer.params, train, validation },
+      {
+        threads: trainer.threads,
+        checkpointEvery: trainer.checkpointEvery,
+        resumeFrom,
+        onProgress: ({ iteration, totalIterations, trainMetric, validationMetric, checkpoint }) => {
+          const progress = { trial: input.trial, iteration, totalIterations, trainMetric, validationMetric, resumedFrom: resumeFrom?.iteration };
+          if (!checkpoint) {
+            heartbeat({ ...progress, checkpointSha256 });
+            return;
+          }
+          // Store in order; the heartbeat names a checkpoint only once its bytes are stored.
+          saving = saving.then(async () => {
+            checkpointSha256 = await artifacts.putJson(checkpoint);
+            heartbeat({ ...progress, checkpointSha256 });
+          });
+        },
+      },
+    );
+    await saving;
+    return model;
+  }
+
   return {
     /**
      * Trainer: fits the feature pipeline and the model on the train split, off the main thread,
@@ -47,7 +109,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         return {
           trainingRunId,
           modelArtifactSha256: done.modelArtifactSha256,
-          iterations: (done.learningCurve as unknown[]).length,
+          iterations: (done.learningCurve as { train: unknown[] }).train.length,
           trainSeconds: done.trainSeconds,
           validationMetrics: done.validationMetrics as BinaryMetrics,
         };
@@ -56,25 +118,14 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const rows = await readDatasetRows(database.db, input.datasetVersionId);
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
-      const trained = await trainInWorkerThread(
-        {
-          features: input.features,
-          target: input.target,
-          params: {
-            l2: input.trainer.l2,
-            maxIterations: input.trainer.maxIterations,
-            tolerance: input.trainer.tolerance,
-            maxCategories: input.trainer.maxCategories,
-          },
-          train,
-        },
-        (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }),
-      );
+      const resumed: { iteration?: number } = {};
+      const trained =
+        input.trainer.kind === 'gbdt' ? await trainGbdt(input, input.trainer, train, validation, resumed) : await trainLogistic(input, input.trainer, train);
       const model = withValidatedThreshold(trained, validation);
       const trainSeconds = (performance.now() - started) / 1000;
       const validationMetrics = binaryClassificationMetrics(
         validation.map((row) => Number(row[input.target])),
-        predictProba(model, validation),
+        predictProbability(model, validation),
         model.threshold,
       );
       const modelArtifactSha256 = await artifacts.putJson(model);
@@ -89,12 +140,12 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
           datasetVersionId: input.datasetVersionId,
           trainer: input.trainer,
           modelArtifactSha256,
-          learningCurve: model.training.lossHistory,
+          learningCurve: learningCurveOf(model),
           trainSeconds,
           validationMetrics,
         })
         .onConflictDoUpdate({ target: trainingRuns.id, set: { modelArtifactSha256, validationMetrics } });
-      return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics };
+      return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };
     },
 
     /** Records the test-split evaluation and the gate's decision with the training run. */

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { desc, eq } from 'drizzle-orm';
 import { trainingRuns } from '../db/schema';
+import { readLearningCurve, type LearningCurve } from '../ml/trained-model';
 import { openRegistry } from '../registry/open';
 import type { Environment } from '../runtime/environment';
 import { printResult } from './output';
@@ -52,7 +53,7 @@ export function runsCommand(env: Environment): Command {
       withRuns(async (db) => {
         const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, runId));
         if (!run) throw new Error(`no training run "${runId}" (keel runs list <model> shows them)`);
-        const curve = run.learningCurve as number[];
+        const curve = readLearningCurve(run.learningCurve);
         printResult(opts.json, { ...summary(run), trainerSpec: run.trainer, validationMetrics: run.validationMetrics, evaluation: run.evaluation, learningCurve: curve }, () =>
           [
             `run        ${run.id}`,
@@ -76,27 +77,41 @@ function summary(run: TrainingRun) {
     trial: run.trial,
     trainer: (run.trainer as { kind: string }).kind,
     seconds: run.trainSeconds,
-    iterations: (run.learningCurve as unknown[]).length,
+    iterations: readLearningCurve(run.learningCurve).train.length,
     validationRocAuc: (run.validationMetrics as { rocAuc?: number } | null)?.rocAuc ?? null,
     gate: gate ? `${gate.passed ? 'passed' : 'rejected'}: ${gate.reasons.join('; ')}` : 'not evaluated (a tuning trial that lost, or still running)',
     createdAt: run.createdAt.toISOString(),
   };
 }
 
-/** The curve as a sparkline plus about ten sampled points: enough to see convergence in a terminal. */
-export function learningCurveLines(curve: number[]): string[] {
-  if (curve.length === 0) return ['curve      (none recorded: an external trainer)'];
-  const low = Math.min(...curve);
-  const high = Math.max(...curve);
+/** The curves as sparklines plus about ten sampled points: enough to see convergence in a terminal. */
+export function learningCurveLines(curve: LearningCurve): string[] {
+  const { train, validation } = curve;
+  if (train.length === 0) return ['curve      (none recorded: an external trainer)'];
+  const step = Math.max(1, Math.ceil(train.length / 10));
+  const points = train.flatMap((value, i) =>
+    i % step === 0 || i === train.length - 1
+      ? [`  ${String(i + 1).padStart(5)}  ${value.toFixed(6)}${validation ? `  ${validation[i]?.toFixed(6) ?? '-'}` : ''}`]
+      : [],
+  );
+  return [
+    `curve      ${curve.metric} over ${train.length} iterations`,
+    `  train      ${sparkline(train)}`,
+    ...(validation ? [`  validation ${sparkline(validation)}`] : []),
+    `   iter  train${validation ? '     validation' : ''}`,
+    ...points,
+  ];
+}
+
+function sparkline(values: number[]): string {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
   const bars = '▁▂▃▄▅▆▇█';
-  const width = Math.min(60, curve.length);
-  const spark = Array.from({ length: width }, (_, i) => {
-    const value = curve[Math.floor((i * (curve.length - 1)) / Math.max(1, width - 1))];
+  const width = Math.min(60, values.length);
+  return Array.from({ length: width }, (_, i) => {
+    const value = values[Math.floor((i * (values.length - 1)) / Math.max(1, width - 1))];
     return bars[high === low ? 0 : Math.round(((value - low) / (high - low)) * (bars.length - 1))];
   }).join('');
-  const step = Math.max(1, Math.ceil(curve.length / 10));
-  const points = curve.flatMap((value, i) => (i % step === 0 || i === curve.length - 1 ? [`  ${String(i + 1).padStart(5)}  ${value.toFixed(6)}`] : []));
-  return [`curve      training loss over ${curve.length} iterations  ${spark}`, '  iter   loss', ...points];
 }
 
 function fmt(value: number | null): string {

@@ -1,5 +1,5 @@
-import { predictProba, type LogisticModel } from './model';
 import type { Row } from './row';
+import { predictProbability, type TrainedModel, withThreshold } from './trained-model';
 
 /**
  * The decision threshold that maximises F1 on held-out rows. With a minority positive class
@@ -37,8 +37,8 @@ export function f1OptimalThreshold(labels: ArrayLike<number>, proba: ArrayLike<n
 }
 
 /** Sets the model's decision threshold from validation rows (labels in `model.target`). */
-export function withValidatedThreshold(model: LogisticModel, validation: readonly Row[]): LogisticModel {
+export function withValidatedThreshold<T extends TrainedModel>(model: T, validation: readonly Row[]): T {
   if (validation.length === 0) return model;
   const labels = validation.map((row) => Number(row[model.target]));
-  return { ...model, threshold: f1OptimalThreshold(labels, predictProba(model, validation)) };
+  return withThreshold(model, f1OptimalThreshold(labels, predictProbability(model, validation)));
 }

@@ -4,6 +4,7 @@ import type { Db } from '../db/database';
 import { aliasHistory, trainingRuns } from '../db/schema';
 import type { ArtifactStore } from './artifact-store';
 import { type AliasMove, getAliases, type ModelVersion, versionEvents, type VersionEvent } from './model-registry';
+import { readLearningCurve } from '../ml/trained-model';
 
 /**
  * Lineage of a version in one object: what it is (contract, params, metrics, feature pipeline),
@@ -125,7 +126,7 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
       ? {
           id: run.id,
           trainSeconds: run.trainSeconds,
-          iterations: (run.learningCurve as unknown[]).length,
+          iterations: readLearningCurve(run.learningCurve).train.length,
           modelArtifactSha256: run.modelArtifactSha256,
           createdAt: run.createdAt,
         }

@@ -4,7 +4,7 @@ import { allocate } from './allocate';
 import { binColumns, fitBinMapper, transposeBins, type BinMapper } from './binning';
 import { SerialExecutor, type Executor, type GradientScales, type TrainingArrays } from './executor';
 import { growTree, type BinnedLayout, type GradientUnits, type TreeConstraints } from './grow';
-import { BIN_STRIDE, quantisationBits } from './kernels';
+import { BIN_STRIDE, histogramIndex, quantisationBits } from './kernels';
 import type { GbdtModel } from './model';
 import { baseScores, checkLabels, lossSum, metricFromLoss, metricOf, type GbdtMetric } from './objective';
 import { parseGbdtParams, type GbdtObjective, type GbdtParams, type GbdtParamsInput } from './params';
@@ -167,11 +167,15 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
     histOffsets[f] = offset * BIN_STRIDE;
     offset += mapper.valueBins + 1;
   });
+  const histLength = offset * BIN_STRIDE;
+  const histIndex = histLength <= 65_536 ? allocate(Uint16Array, bins.length, shared) : allocate(Uint32Array, bins.length, shared);
+  histogramIndex(bins, featureCount, histOffsets, histLength, histIndex);
   return {
     rowCount,
     featureCount,
     outputs: prepared.outputs,
     bins,
+    histIndex,
     columnBins,
     labels,
     scores: allocate(Float64Array, rowCount * prepared.outputs, shared),
@@ -179,7 +183,7 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
     rows: allocate(Uint32Array, rowCount, shared),
     scratch: allocate(Uint32Array, rowCount, shared),
     histOffsets: shared ? copyInt32Shared(histOffsets) : histOffsets,
-    histLength: offset * BIN_STRIDE,
+    histLength,
   };
 }
 

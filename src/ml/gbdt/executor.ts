@@ -23,8 +23,10 @@ export interface TrainingArrays {
   featureCount: number;
   /** Raw scores per row: 1, or K for multiclass. */
   outputs: number;
-  /** Row-major bin codes, rowCount × featureCount (histograms, tree traversal). */
+  /** Row-major bin codes, rowCount × featureCount (tree traversal). */
   bins: Uint8Array;
+  /** Row-major histogram offsets of the bins (histogram building; see histogramIndex). */
+  histIndex: Uint16Array | Uint32Array;
   /** Column-major bin codes, featureCount × rowCount (partitioning). */
   columnBins: Uint8Array;
   labels: Float64Array;
@@ -98,8 +100,8 @@ export class KernelRunner {
   }
 
   histogramChunk(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean): void {
-    const { bins, featureCount, histOffsets, gh, rows } = this.arrays;
-    accumulateHistogram(bins, featureCount, features, activeCount, histOffsets, gh, ghBase, rows, start, end, hist, copies ? this.copies : null);
+    const { histIndex, featureCount, gh, rows } = this.arrays;
+    accumulateHistogram(histIndex, featureCount, features, activeCount, gh, ghBase, rows, start, end, hist, copies ? this.copies : null);
   }
 
   finishHistogram(features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean): void {
