@@ -9,6 +9,6 @@ export interface ActivityDeps {
   artifacts: ArtifactStore;
   codeVersion: CodeVersion;
   logger: Logger;
-  /** Called after `production` moves, so an in-process model server reloads at once. */
+  /** Called after `production` or a model's route moves, so an in-process model server reloads at once. */
   onDeployed?: (model: string) => Promise<void>;
 }

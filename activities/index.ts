@@ -1,9 +1,11 @@
+import { canaryActivities } from './canary';
 import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { evaluateActivities } from './evaluate';
 import { exportActivities } from './export';
 import { ingestActivities } from './ingest';
 import { monitorActivities } from './monitor';
+import { notifyActivities } from './notify';
 import { registerActivities } from './register';
 import { splitActivities } from './split';
 import { trainActivities } from './train';
@@ -25,6 +27,8 @@ export function createActivities(deps: ActivityDeps) {
     ...registerActivities(deps),
     ...deployActivities(deps),
     ...monitorActivities(deps),
+    ...notifyActivities(deps),
+    ...canaryActivities(deps),
   };
 }
 

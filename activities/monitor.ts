@@ -1,78 +1,598 @@
-import { currentRun } from './current-run';
-import { and, eq, gte, lt } from 'drizzle-orm';
-import { getDatasetVersion } from '../src/data/dataset-store';
-import { driftReports, predictionLog } from '../src/db/schema';
-import { computeDriftReport } from '../src/monitoring/drift-report';
-import type { FeatureReference } from '../src/monitoring/psi';
-import { resolveAlias } from '../src/registry/model-registry';
-import type { MonitorInput } from '../src/shared/pipeline-input';
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import { getDatasetVersion, streamDatasetRows, type Row } from '../src/data/dataset-store';
+import type { Db } from '../src/db/database';
+import { driftReferences, driftReports, feedback, predictionLog } from '../src/db/schema';
+import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
+import { assignSplit } from '../src/ml/split';
+import { driftAlerts } from '../src/monitoring/alerts';
+import { evaluateDrift, type DriftEvaluation } from '../src/monitoring/drift';
+import { livePerformance, performanceAlerts, type LivePerformance, type LoggedPrediction, type PerformanceReference } from '../src/monitoring/live-performance';
+import {
+  DriftReferenceBuilder,
+  numericDriftReference,
+  ReferenceSchemaError,
+  type ColumnKind,
+  type DriftReference,
+  type DriftReferenceSet,
+} from '../src/monitoring/reference';
+import { incidentKey, type AlertInput } from '../src/notify/alert';
+import { recordAlert, type StoredAlert } from '../src/notify/alert-store';
+import { getModelVersion, resolveAlias, type ModelVersion } from '../src/registry/model-registry';
+import { getRoute } from '../src/serving/routes';
+import { DataValidationError, DataValidationErrorType, InvalidInputError } from '../src/shared/errors';
+import {
+  driftFindings,
+  periodOfWindow,
+  type Finding,
+  type MonitorActions,
+  type MonitorAlertSummary,
+  type MonitorInput,
+  type NotificationsConfig,
+  type Period,
+} from '../src/shared/monitoring';
 import type { DriftReportSummary } from '../src/shared/pipeline-result';
 import type { ActivityDeps } from './deps';
+
+/** The key of the model's output in drift references and in the evaluated rows. */
+export const PREDICTION_COLUMN = 'probability';
 
 interface Contract {
   inputs: { name: string }[];
 }
 
-export function monitorActivities({ database }: ActivityDeps) {
+interface ReferenceSummary {
+  /** Dataset rows the feature references were built from. */
+  rows: number;
+  /** Test-split rows scored for the prediction reference, and positive labels among them. */
+  testRows: number;
+  positives: number;
+  target: string;
+  /** The version's registered test-split metrics. */
+  metrics: PerformanceReference;
+}
+
+interface StoredReference {
+  datasetVersionId: string;
+  features: DriftReferenceSet;
+  prediction: DriftReference | null;
+  summary: ReferenceSummary;
+}
+
+export interface MonitorReportRequest {
+  input: MonitorInput;
+  window: { start: string; end: string };
+  /** The version prepareDriftReference chose. */
+  version: number;
+  /** One report per key: `<workflowId>/<runId>` (and `/<iteration>` in the long-running variant). */
+  runKey: string;
+}
+
+export interface MonitorReportOutcome {
+  report: DriftReportSummary;
+  /** Consecutive drifted reports of this version up to this one (since the last retraining), and their data period. */
+  streak: { consecutive: number; period: Period | null };
+  /** An active canary route and whether its candidate breached. */
+  canary: { candidate: number; baseline: number; breach: boolean; reasons: string[] } | null;
+}
+
+export function monitorActivities({ database, artifacts, logger }: ActivityDeps) {
+  const db = database.db;
+
   return {
     /**
-     * Compares the production version's logged inputs over the window with its training data
-     * profile and stores the report, once per monitor run however often the activity retries.
+     * Chooses the version to monitor — production, or, for a past window production did not
+     * serve, the version that served most of it — and makes sure its drift references exist:
+     * built once per version from its training data (features, exact up to a 2 000-value
+     * reservoir sample) and its test-split scores (the prediction reference), then stored in
+     * `drift_references`. Heavy the first time (reads the dataset version): runs on the training
+     * queue and heartbeats.
      */
-    async computeDriftReport(input: MonitorInput): Promise<DriftReportSummary> {
-      const { workflowId, runId } = currentRun();
-      const runKey = `${workflowId}/${runId}`;
-      const production = await resolveAlias(database.db, input.model, 'production');
-      if (!production) throw new Error(`model "${input.model}" has no production version to monitor`);
-      const dataset = await getDatasetVersion(database.db, production.datasetVersionId);
-      const profile = dataset?.profile as Record<string, { reference: FeatureReference }> | null | undefined;
-      if (!profile) throw new Error(`dataset version ${production.datasetVersionId} has no profile to compare with`);
-
-      const windowEnd = new Date();
-      const windowStart = new Date(windowEnd.getTime() - input.windowMinutes * 60_000);
-      const logged = await database.db
-        .select({ inputs: predictionLog.inputs })
+    async prepareDriftReference(request: { model: string; window: { start: string; end: string } }): Promise<{ version: number; built: boolean }> {
+      const production = await resolveAlias(db, request.model, 'production');
+      let version = production;
+      const served = await db
+        .select({ version: predictionLog.version, rows: sql<number>`count(*)::int` })
         .from(predictionLog)
         .where(
           and(
-            eq(predictionLog.modelName, input.model),
-            eq(predictionLog.version, production.version),
-            gte(predictionLog.createdAt, windowStart),
-            lt(predictionLog.createdAt, windowEnd),
+            eq(predictionLog.modelName, request.model),
+            gte(predictionLog.createdAt, new Date(request.window.start)),
+            lt(predictionLog.createdAt, new Date(request.window.end)),
+            eq(predictionLog.shadow, false),
           ),
-        );
-      const features = (production.contract as Contract).inputs.map((i) => i.name);
-      const references = Object.fromEntries(features.map((f) => [f, profile[f]?.reference])) as Record<string, FeatureReference>;
-      const report = computeDriftReport({
-        references,
-        features,
-        inputs: logged.map((l) => l.inputs as Record<string, unknown>),
-        minRows: input.minRows,
-        psiThreshold: input.psiThreshold,
-      });
-      await database.db
-        .insert(driftReports)
+        )
+        .groupBy(predictionLog.version);
+      if (served.length && !served.some((s) => s.version === production?.version)) {
+        const dominant = served.reduce((a, b) => (b.rows > a.rows ? b : a));
+        version = await getModelVersion(db, request.model, dominant.version);
+      }
+      if (!version) throw new InvalidInputError(`model "${request.model}" has no production version to monitor`);
+      const [existing] = await db
+        .select({ version: driftReferences.version })
+        .from(driftReferences)
+        .where(and(eq(driftReferences.modelName, request.model), eq(driftReferences.version, version.version)));
+      if (existing) return { version: version.version, built: false };
+
+      const started = performance.now();
+      const reference = await buildReference(version).catch(domainError);
+      await db
+        .insert(driftReferences)
         .values({
-          runKey,
-          modelName: input.model,
-          version: production.version,
-          referenceDatasetVersionId: production.datasetVersionId,
-          windowStart,
-          windowEnd,
-          rowCount: report.rowCount,
-          status: report.status,
-          features: { message: report.message, features: report.features },
+          modelName: request.model,
+          version: version.version,
+          datasetVersionId: reference.datasetVersionId,
+          references: { features: reference.features, prediction: reference.prediction },
+          summary: reference.summary,
         })
         .onConflictDoNothing();
-      const [stored] = await database.db.select().from(driftReports).where(eq(driftReports.runKey, runKey));
-      return {
+      logger.info(
+        { model: request.model, version: version.version, rows: reference.summary.rows, ms: Math.round(performance.now() - started) },
+        'drift reference built',
+      );
+      return { version: version.version, built: true };
+    },
+
+    /**
+     * One monitoring report: reads the window of the prediction log with the ground truth that
+     * arrived for it, compares the monitored version's inputs and predictions with its references
+     * (evaluateDrift), judges live performance per version, stores the report (once per run key,
+     * however often retried), stores its alerts (once per incident), and tells the workflow how
+     * long drift has lasted and whether an active canary's candidate breached.
+     */
+    async computeMonitorReport(request: MonitorReportRequest): Promise<MonitorReportOutcome> {
+      const { input, window, version, runKey } = request;
+      const model = input.model;
+      const versionRow = await getModelVersion(db, model, version);
+      if (!versionRow) throw new InvalidInputError(`model "${model}" has no version ${version}`);
+      const reference = await loadReference(model, version);
+      const features = (versionRow.contract as Contract).inputs.map((i) => i.name);
+
+      const [existing] = await db.select().from(driftReports).where(eq(driftReports.runKey, runKey));
+      if (!existing) {
+        const rows = await readWindow(model, window, input.maxRows, true);
+        const served = rows.filter((r) => r.version === version && !r.shadow);
+        const evaluation = checked(() => evaluateDrift({
+          reference: { ...reference.features, ...(reference.prediction ? { [PREDICTION_COLUMN]: reference.prediction } : {}) },
+          current: { rows: served.map((r) => ({ ...(r.inputs as Record<string, unknown>), [PREDICTION_COLUMN]: r.probability })) },
+          features,
+          prediction: reference.prediction ? PREDICTION_COLUMN : undefined,
+          config: { ...input.drift, minRows: input.minRows },
+        }));
+        const performance = input.performance.enabled ? await judgePerformance(input, window, rows) : null;
+        const findings = findingsOf(evaluation, performance, version);
+        const status: DriftReportSummary['status'] = findings.some((f) => driftFindings.includes(f))
+          ? 'drift'
+          : evaluation.status === 'insufficient_data' && !performanceJudged(performance, version)
+            ? 'insufficient_data'
+            : 'ok';
+        await db
+          .insert(driftReports)
+          .values({
+            runKey,
+            modelName: model,
+            version,
+            referenceDatasetVersionId: reference.datasetVersionId,
+            windowStart: new Date(window.start),
+            windowEnd: new Date(window.end),
+            rowCount: evaluation.rowCount,
+            status,
+            features: {
+              message: reportMessage(evaluation, performance, version),
+              features: evaluation.columns.map((c) => ({
+                feature: c.column,
+                status: c.status,
+                method: c.method,
+                score: c.score,
+                threshold: c.threshold,
+                drifted: c.drifted,
+                psi: c.statistics.psi ?? null,
+              })),
+              evaluation,
+            },
+            performance,
+            findings,
+            dataPeriod: input.dataPeriod ?? periodOfWindow(window),
+          })
+          .onConflictDoNothing();
+      }
+      const [stored] = await db.select().from(driftReports).where(eq(driftReports.runKey, runKey));
+      const details = stored.features as { message: string; evaluation: DriftEvaluation };
+      const evaluation = details.evaluation;
+      const performance = stored.performance as LivePerformance | null;
+
+      // Alerts: derived from the stored report, so a retry raises exactly the same ones.
+      const context = { model, windowEnd: stored.windowEnd.toISOString(), reportId: stored.id, dedupWindowMs: input.notifications.dedupWindowMs };
+      const raised: AlertInput[] = [
+        ...driftAlerts(evaluation, { ...context, version, windowStart: stored.windowStart.toISOString() }),
+        ...(performance ? performanceAlerts(performance, { ...context, versions: [version] }) : []),
+      ];
+      const alerts = await storeAlerts(raised, input.notifications);
+
+      const summary: DriftReportSummary = {
         reportId: stored.id,
-        model: input.model,
-        version: stored.version,
+        model,
+        version,
         status: stored.status as DriftReportSummary['status'],
         rowCount: stored.rowCount,
-        driftedFeatures: report.features.filter((f) => f.drifted).map((f) => f.feature),
+        driftedFeatures: evaluation.dataset.driftedColumns,
+        message: details.message,
+        window: { start: stored.windowStart.toISOString(), end: stored.windowEnd.toISOString() },
+        dataPeriod: stored.dataPeriod ?? null,
+        findings: stored.findings as Finding[],
+        performance: performanceSummary(performance, version),
+        alerts,
+        actions: {},
+      };
+      return {
+        report: summary,
+        streak: await driftStreak(db, { model, version, upTo: stored.windowEnd, on: input.policy.retrain.on, limit: input.policy.retrain.afterConsecutive }),
+        canary: await canaryVerdict(model, performance),
       };
     },
+
+    /**
+     * Records what the workflow did about a report (rollback signal, retraining started) on the
+     * report — the drift run restarts after a retraining — and stores an alert for each action.
+     */
+    async recordMonitorActions(request: {
+      reportId: number;
+      model: string;
+      version: number;
+      actions: MonitorActions;
+      notifications: NotificationsConfig;
+    }): Promise<MonitorAlertSummary[]> {
+      const { reportId, model, version, actions } = request;
+      await db
+        .update(driftReports)
+        .set({ actions: sql`${driftReports.actions} || ${JSON.stringify(actions)}::jsonb` })
+        .where(eq(driftReports.id, reportId));
+      const [report] = await db.select().from(driftReports).where(eq(driftReports.id, reportId));
+      const at = report.windowEnd.toISOString();
+      const raised: AlertInput[] = [];
+      if (actions.retrain?.started) {
+        const r = actions.retrain;
+        raised.push({
+          incidentKey: `retraining:${model}:${r.workflowId}`,
+          model,
+          version,
+          kind: 'retraining',
+          severity: 'info',
+          occurredAt: at,
+          title: `${model} v${version}: retraining started after ${r.consecutive} drifted reports`,
+          message:
+            `Drift lasted ${r.consecutive} consecutive reports; keel started trainingPipeline ${r.workflowId}` +
+            (r.period ? ` on the data of ${r.period.from} to ${r.period.to}` : '') +
+            '. A new version reaches production only through the gate (and the canary, when configured).',
+          lines: [`workflow ${r.workflowId}`, ...(r.period ? [`data ${r.period.from} … ${r.period.to}`] : [])],
+          details: { reportId, retrain: r },
+        });
+      }
+      if (actions.rollback) {
+        const r = actions.rollback;
+        raised.push({
+          incidentKey: `rollback:${model}:${r.workflowId}:v${r.candidate}`,
+          model,
+          version: r.candidate,
+          kind: 'rollback',
+          severity: 'critical',
+          occurredAt: at,
+          title: `${model} v${r.candidate}: ${r.signalled ? 'canary rolled back by the monitor' : 'canary rollback could not be signalled'}`,
+          message: r.signalled ? `The monitor signalled rollback to ${r.workflowId}: ${r.reason}` : `Signalling ${r.workflowId} failed (${r.error}); reason: ${r.reason}`,
+          lines: [r.reason],
+          details: { reportId, rollback: r },
+        });
+      }
+      return storeAlerts(raised, request.notifications);
+    },
+
+    /**
+     * The monitor cannot run as configured (e.g. its reference does not match the monitored
+     * columns): store a critical alert so someone hears of it, before the run fails.
+     */
+    async recordMonitorFailure(request: { model: string; error: string; at: string; notifications: NotificationsConfig }): Promise<MonitorAlertSummary[]> {
+      return storeAlerts(
+        [
+          {
+            incidentKey: incidentKey({ kind: 'monitor_error', model: request.model, version: null, at: request.at, dedupWindowMs: request.notifications.dedupWindowMs }),
+            model: request.model,
+            version: null,
+            kind: 'monitor_error',
+            severity: 'critical',
+            occurredAt: request.at,
+            title: `${request.model}: the monitor cannot run`,
+            message: request.error,
+            lines: [],
+            details: {},
+          },
+        ],
+        request.notifications,
+      );
+    },
   };
+
+  async function storeAlerts(raised: AlertInput[], notifications: NotificationsConfig): Promise<MonitorAlertSummary[]> {
+    const out: MonitorAlertSummary[] = [];
+    for (const alert of raised) {
+      const { alert: stored, created } = await recordAlert(db, alert, notifications.webhooks);
+      out.push(alertSummary(stored, created));
+    }
+    return out;
+  }
+
+  async function buildReference(version: ModelVersion): Promise<StoredReference> {
+    const name = `${version.modelName} v${version.version}`;
+    if (!version.datasetVersionId) {
+      throw new DataValidationError(`${name} was imported without training data: there is no drift reference to compare with`, 'referenceData', null);
+    }
+    const dataset = await getDatasetVersion(db, version.datasetVersionId);
+    if (!dataset) throw new DataValidationError(`${name}: its dataset version ${version.datasetVersionId} does not exist`, 'referenceData', null);
+    const features = (version.contract as Contract).inputs.map((i) => i.name);
+    const columns = new Map((dataset.columns as { name: string; type: string }[]).map((c) => [c.name, c.type]));
+    const missing = features.filter((f) => !columns.has(f));
+    const incompatible: Record<string, string> = {};
+    const kinds = features.flatMap((f): { name: string; kind: ColumnKind }[] => {
+      const type = columns.get(f);
+      if (type === undefined) return [];
+      if (type === 'date' || type === 'datetime') {
+        incompatible[f] = `is a ${type} column in the reference (no drift reference for dates)`;
+        return [];
+      }
+      return [{ name: f, kind: type === 'number' || type === 'integer' ? 'numeric' : 'categorical' }];
+    });
+    if (missing.length || Object.keys(incompatible).length) throw new ReferenceSchemaError(missing, incompatible);
+
+    const params = version.params as { split?: { seed: number; train: number; validation: number; test: number }; target?: string };
+    const split = params.split;
+    const target = params.target;
+    const builder = new DriftReferenceBuilder(kinds, { seed: 7 });
+    const test: Row[] = [];
+    let positives = 0;
+    let index = 0;
+    for await (const chunk of streamDatasetRows(db, dataset.id)) {
+      for (const row of chunk) {
+        builder.add(row);
+        if (split && assignSplit(String(index), split.seed, split) === 'test') {
+          test.push(row);
+          if (target && Number(row[target]) === 1) positives++;
+        }
+        index++;
+      }
+      heartbeat({ rows: index });
+    }
+    const featureReferences = builder.finish();
+    let prediction: DriftReference | null = null;
+    if (test.length) {
+      const onnx = await artifacts.get(version.artifactSha256);
+      prediction = numericDriftReference(await scoreOnnxInWorkerThread(onnx, test));
+    }
+    const m = version.metrics as Partial<PerformanceReference>;
+    return {
+      datasetVersionId: dataset.id,
+      features: featureReferences,
+      prediction,
+      summary: {
+        rows: index,
+        testRows: test.length,
+        positives,
+        target: target ?? '',
+        metrics: {
+          rocAuc: m.rocAuc ?? Number.NaN,
+          accuracy: m.accuracy ?? Number.NaN,
+          f1: m.f1 ?? Number.NaN,
+          n: m.n ?? test.length,
+          positives: m.positives ?? positives,
+        },
+      },
+    };
+  }
+
+  async function loadReference(model: string, version: number): Promise<StoredReference> {
+    const [row] = await db
+      .select()
+      .from(driftReferences)
+      .where(and(eq(driftReferences.modelName, model), eq(driftReferences.version, version)));
+    if (!row) throw new Error(`no drift reference for ${model} v${version} (prepareDriftReference builds it)`);
+    const stored = row.references as { features: DriftReferenceSet; prediction: DriftReference | null };
+    return { datasetVersionId: row.datasetVersionId, features: stored.features, prediction: stored.prediction, summary: row.summary as ReferenceSummary };
+  }
+
+  interface WindowRow {
+    version: number;
+    shadow: boolean;
+    at: number;
+    inputs: unknown;
+    probability: number;
+    predicted: number;
+    actual: number | null;
+  }
+
+  /**
+   * The window's answered predictions (inference errors excluded) with their ground truth, if
+   * any. More than `maxRows`: an even, deterministic subset (by a hash of the prediction id).
+   */
+  async function readWindow(model: string, window: { start: string; end: string }, maxRows: number, withInputs: boolean): Promise<WindowRow[]> {
+    const where = and(
+      eq(predictionLog.modelName, model),
+      gte(predictionLog.createdAt, new Date(window.start)),
+      lt(predictionLog.createdAt, new Date(window.end)),
+      sql`${predictionLog.error} is null`,
+    );
+    const [{ rows: total }] = await db.select({ rows: sql<number>`count(*)::int` }).from(predictionLog).where(where);
+    const step = Math.ceil(total / maxRows);
+    const rows = await db
+      .select({
+        version: predictionLog.version,
+        shadow: predictionLog.shadow,
+        createdAt: predictionLog.createdAt,
+        inputs: withInputs ? predictionLog.inputs : sql<null>`null`,
+        outputs: predictionLog.outputs,
+        label: feedback.label,
+      })
+      .from(predictionLog)
+      .leftJoin(feedback, eq(feedback.predictionId, sql`coalesce(${predictionLog.primaryId}, ${predictionLog.id})`))
+      .where(step > 1 ? and(where, sql`abs(hashtext(${predictionLog.id})) % ${step} = 0`) : where);
+    return rows.map((r) => {
+      const outputs = r.outputs as { probability: number; label: number } | null;
+      return {
+        version: r.version,
+        shadow: r.shadow,
+        at: r.createdAt.getTime(),
+        inputs: r.inputs,
+        probability: outputs?.probability ?? Number.NaN,
+        predicted: outputs?.label ?? 0,
+        actual: r.label ?? null,
+      };
+    });
+  }
+
+  async function judgePerformance(input: MonitorInput, window: { start: string; end: string }, windowRows: WindowRow[]): Promise<LivePerformance> {
+    const delay = input.performance.labelDelayMinutes * 60_000;
+    const labelWindow = delay
+      ? { start: new Date(Date.parse(window.start) - delay).toISOString(), end: new Date(Date.parse(window.end) - delay).toISOString() }
+      : window;
+    const rows = delay ? await readWindow(input.model, labelWindow, input.maxRows, false) : windowRows;
+    const predictions: LoggedPrediction[] = rows
+      .filter((r) => Number.isFinite(r.probability))
+      .map((r) => ({ version: r.version, at: r.at, probability: r.probability, predicted: r.predicted, actual: r.actual }));
+    const references = new Map<number, PerformanceReference>();
+    for (const version of new Set(predictions.map((p) => p.version))) {
+      const [row] = await db
+        .select({ summary: driftReferences.summary })
+        .from(driftReferences)
+        .where(and(eq(driftReferences.modelName, input.model), eq(driftReferences.version, version)));
+      const fromReference = (row?.summary as ReferenceSummary | undefined)?.metrics;
+      const registered = fromReference ?? ((await getModelVersion(db, input.model, version))?.metrics as PerformanceReference | undefined);
+      if (registered && Number.isFinite(registered.n)) references.set(version, registered);
+    }
+    return livePerformance(predictions, {
+      config: input.performance,
+      window: labelWindow,
+      references,
+      defaultMinValue: input.policy.retrain.pipeline?.gate.minRocAuc,
+    });
+  }
+
+  /** An active canary route for the model, and whether its candidate's live performance breached. */
+  async function canaryVerdict(model: string, performance: LivePerformance | null): Promise<MonitorReportOutcome['canary']> {
+    const route = await getRoute(db, model);
+    if (!route) return null;
+    const candidate = performance?.versions.find((v) => v.version === route.candidateVersion);
+    const reasons = candidate?.concept.status === 'drift' ? candidate.concept.reasons : [];
+    return { candidate: route.candidateVersion, baseline: route.baselineVersion, breach: reasons.length > 0, reasons };
+  }
+
+}
+
+/**
+ * Domain errors fail the activity without retries. Temporal names a thrown error's type after its
+ * class, so a subclass (ReferenceSchemaError) would not match `DataValidationError` in the retry
+ * policy: convert it explicitly.
+ */
+function domainError(error: unknown): never {
+  if (error instanceof DataValidationError) {
+    throw ApplicationFailure.nonRetryable(error.message, DataValidationErrorType, { rule: error.rule, observed: error.observed });
+  }
+  throw error;
+}
+
+function checked<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    return domainError(error);
+  }
+}
+
+function findingsOf(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): Finding[] {
+  const findings: Finding[] = [];
+  if (evaluation.status !== 'insufficient_data') {
+    if (evaluation.dataset.drifted) findings.push('data_drift');
+    else if (evaluation.dataset.driftedColumns.length) findings.push('feature_drift');
+    if (evaluation.prediction?.drifted) findings.push('prediction_drift');
+  }
+  const v = performance?.versions.find((p) => p.version === version);
+  if (v?.concept.status === 'drift') findings.push('concept_drift');
+  if (v?.labelShift.status === 'drift') findings.push('label_drift');
+  if (evaluation.problems.absent.length || evaluation.problems.empty.length) findings.push('schema');
+  return findings;
+}
+
+function performanceJudged(performance: LivePerformance | null, version: number): boolean {
+  const v = performance?.versions.find((p) => p.version === version);
+  return v !== undefined && v.concept.status !== 'insufficient_labels';
+}
+
+function reportMessage(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): string {
+  const parts = [evaluation.message];
+  const v = performance?.versions.find((p) => p.version === version);
+  if (v) {
+    if (v.concept.status === 'insufficient_labels') parts.push(`performance: ${v.labelled} labelled predictions, ${performance!.minLabelled} needed`);
+    else if (v.metric.value !== null) {
+      const label = v.labelShift.rate !== null ? `, positive share ${(v.labelShift.rate * 100).toFixed(2)}% (training ${((v.labelShift.referenceRate ?? Number.NaN) * 100).toFixed(2)}%)` : '';
+      parts.push(
+        `performance on ${v.labelled} labels: ${v.metric.name} ${v.metric.value.toFixed(4)} (test split ${v.metric.reference?.toFixed(4) ?? 'n/a'})${label}` +
+          (v.concept.status === 'drift' ? ' — concept drift' : '') +
+          (v.labelShift.status === 'drift' ? ' — label drift' : ''),
+      );
+    }
+  }
+  return parts.join('; ');
+}
+
+function performanceSummary(performance: LivePerformance | null, version: number): DriftReportSummary['performance'] {
+  const v = performance?.versions.find((p) => p.version === version);
+  if (!v) return null;
+  return {
+    version: v.version,
+    labelled: v.labelled,
+    metric: v.metric.name,
+    value: v.metric.value,
+    reference: v.metric.reference,
+    concept: v.concept.status,
+    positiveRate: v.labelShift.rate,
+    referencePositiveRate: v.labelShift.referenceRate,
+    labelShift: v.labelShift.status,
+  };
+}
+
+function alertSummary(alert: StoredAlert, created: boolean): MonitorAlertSummary {
+  return {
+    id: alert.id,
+    kind: alert.kind,
+    severity: alert.severity,
+    created,
+    pending: alert.deliveries.filter((d) => d.status === 'pending').map((d) => d.target),
+  };
+}
+
+/**
+ * Consecutive reports of the version, newest first up to `upTo`, with one of the `on` findings.
+ * Reports without enough data neither count nor break the run; a report on which a retraining was
+ * started ends it (that drift has been acted on).
+ */
+export async function driftStreak(
+  db: Db,
+  options: { model: string; version: number; upTo: Date; on: readonly Finding[]; limit: number },
+): Promise<{ consecutive: number; period: Period | null }> {
+  const recent = await db
+    .select({ status: driftReports.status, findings: driftReports.findings, actions: driftReports.actions, dataPeriod: driftReports.dataPeriod })
+    .from(driftReports)
+    .where(and(eq(driftReports.modelName, options.model), eq(driftReports.version, options.version), lte(driftReports.windowEnd, options.upTo)))
+    .orderBy(desc(driftReports.windowEnd), desc(driftReports.id))
+    .limit(1000);
+  let consecutive = 0;
+  const periods: Period[] = [];
+  for (const report of recent) {
+    if ((report.actions as MonitorActions).retrain?.started) break;
+    if (report.status === 'insufficient_data') continue;
+    if (!(report.findings as Finding[]).some((f) => options.on.includes(f))) break;
+    consecutive++;
+    if (report.dataPeriod && periods.length < options.limit) periods.push(report.dataPeriod);
+  }
+  const period = periods.length
+    ? { from: periods.map((p) => p.from).sort()[0], to: periods.map((p) => p.to).sort().at(-1)! }
+    : null;
+  return { consecutive, period };
 }

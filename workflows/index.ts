@@ -1,2 +1,3 @@
+export { canaryRollout } from './canary-rollout';
 export { monitor } from './monitor';
 export { trainingPipeline } from './training-pipeline';

@@ -1,18 +1,183 @@
-import { proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { nonRetryableErrorTypes } from '../src/shared/errors';
-import { monitorInputSchema } from '../src/shared/pipeline-input';
+import { canaryRollbackSignal } from '../src/shared/canary';
+import { DataValidationErrorType, InvalidInputErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
+import {
+  monitorInputSchema,
+  monitorWindow,
+  recentDataPipeline,
+  webhookRejectedErrorType,
+  type MonitorActions,
+  type MonitorAlertSummary,
+  type MonitorInput,
+} from '../src/shared/monitoring';
 import type { DriftReportSummary } from '../src/shared/pipeline-result';
-import { taskQueues } from '../src/shared/task-queues';
+import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { parseWorkflowInput } from '../src/shared/validation';
+import type { trainingPipeline } from './training-pipeline';
 
-const { computeDriftReport } = proxyActivities<Activities>({
-  taskQueue: taskQueues.control,
-  startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-});
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes };
 
-/** Started by a Temporal Schedule: one drift report for the production model per run. */
+/** Building a version's drift reference reads its training data: the training queue, heartbeating. */
+const heavy = proxyActivities<Activities>({ taskQueue: taskQueues.train, startToCloseTimeout: '30m', heartbeatTimeout: '2m', retry });
+const light = proxyActivities<Activities>({ taskQueue: taskQueues.control, startToCloseTimeout: '5m', retry });
+
+/** Set by Temporal on workflows a Schedule starts: the nominal time (also for backfills of the past). */
+const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * Watches a served model: per run (started by a Schedule, by hand with an explicit window, or in
+ * a loop that continues as new), one report over a window of the prediction log — data and
+ * prediction drift against the version's training data, live performance from ground truth —
+ * then acts by policy: signal `rollback` to an active canary whose candidate breached, start
+ * `trainingPipeline` on the recent data after sustained drift, and always notify (webhooks,
+ * retried with backoff, deduplicated per incident, every alert stored).
+ */
 export async function monitor(rawInput: unknown): Promise<DriftReportSummary> {
-  return computeDriftReport(parseWorkflowInput(monitorInputSchema, rawInput, 'monitor'));
+  const input = parseWorkflowInput(monitorInputSchema, rawInput, 'monitor');
+  if (!input.loop) return check(input, nominalTime());
+
+  const loop = input.loop;
+  let last: DriftReportSummary | undefined;
+  for (let i = 0; i < loop.iterationsPerRun; i++) {
+    const iteration = loop.completed + i;
+    last = await check(input, new Date(), iteration);
+    if (loop.maxIterations !== undefined && iteration + 1 >= loop.maxIterations) return last;
+    await sleep(loop.everySeconds * 1000);
+  }
+  // Bounded history: the next checks run in a fresh execution of the same workflow id.
+  return continueAsNew<typeof monitor>({ ...input, loop: { ...loop, completed: loop.completed + loop.iterationsPerRun } });
+}
+
+/** The end of the window: the schedule's nominal time, else the workflow's (deterministic) clock. */
+function nominalTime(): Date {
+  const scheduled = workflowInfo().typedSearchAttributes.get(scheduledStartTime);
+  return scheduled ? new Date(scheduled) : new Date();
+}
+
+async function check(input: MonitorInput, end: Date, iteration?: number): Promise<DriftReportSummary> {
+  const info = workflowInfo();
+  const window = monitorWindow(input, end);
+  const runKey = `${info.workflowId}/${info.runId}${iteration === undefined ? '' : `/${iteration}`}`;
+
+  let outcome: Awaited<ReturnType<Activities['computeMonitorReport']>>;
+  try {
+    const { version } = await heavy.prepareDriftReference({ model: input.model, window });
+    outcome = await light.computeMonitorReport({ input, window, version, runKey });
+  } catch (error) {
+    // A monitor that cannot run as configured (reference from another schema, no model) says so
+    // to the webhooks, then fails without retrying.
+    const failure = domainFailure(error);
+    if (!failure) throw error;
+    const alerts = await light.recordMonitorFailure({ model: input.model, error: failure.message, at: window.end, notifications: input.notifications });
+    await deliver(input, alerts);
+    throw ApplicationFailure.nonRetryable(`monitor ${input.model}: ${failure.message}`, failure.type);
+  }
+  const report = outcome.report;
+  const actions: MonitorActions = {};
+
+  // Rollback: the candidate of an active canary shows concept drift on its own predictions.
+  if (input.policy.rollback.enabled && outcome.canary?.breach) {
+    const workflowId = workflowIds.canary(input.model);
+    const reason = `monitor report ${report.reportId}: candidate v${outcome.canary.candidate} ${outcome.canary.reasons.join('; ')}`;
+    const rollback = { workflowId, candidate: outcome.canary.candidate, reason };
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(canaryRollbackSignal, { actor: `workflow:${info.workflowId}`, reason });
+      actions.rollback = { ...rollback, signalled: true };
+    } catch (error) {
+      actions.rollback = { ...rollback, signalled: false, error: (error as Error).message };
+    }
+  }
+
+  // Retraining: drift lasted `afterConsecutive` reports; train on the data of their period.
+  const retrain = input.policy.retrain;
+  if (retrain.enabled && retrain.pipeline && outcome.streak.consecutive >= retrain.afterConsecutive) {
+    const workflowId = workflowIds.training(input.model, `drift-${report.reportId}`);
+    const period = outcome.streak.period;
+    const pipeline = period ? recentDataPipeline(retrain.pipeline, period) : retrain.pipeline;
+    const started = { workflowId, period, consecutive: outcome.streak.consecutive };
+    try {
+      // Abandoned by this run: training (and its canary) outlive the monitor.
+      await startChild<typeof trainingPipeline>('trainingPipeline', {
+        workflowId,
+        taskQueue: taskQueues.control,
+        args: [pipeline],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      actions.retrain = { ...started, started: true };
+    } catch (error) {
+      const already = error instanceof WorkflowExecutionAlreadyStartedError;
+      actions.retrain = { ...started, started: already, ...(already ? {} : { error: (error as Error).message }) };
+    }
+  }
+
+  const alerts = [...report.alerts];
+  if (actions.rollback || actions.retrain) {
+    alerts.push(
+      ...(await light.recordMonitorActions({
+        reportId: report.reportId,
+        model: input.model,
+        version: report.version,
+        actions,
+        notifications: input.notifications,
+      })),
+    );
+  }
+  actions.deliveries = await deliver(input, alerts);
+  log.info('monitor report', { reportId: report.reportId, status: report.status, findings: report.findings, actions: Object.keys(actions) });
+  return { ...report, alerts, actions };
+}
+
+/**
+ * One activity per alert and pending target, in parallel, retried with exponential backoff. The
+ * last attempt records the failure on the alert; the workflow catches it and carries on, so a
+ * webhook that times out or answers 500 never fails the monitor.
+ */
+async function deliver(input: MonitorInput, alerts: MonitorAlertSummary[]): Promise<NonNullable<MonitorActions['deliveries']>> {
+  const { webhooks, retry: policy } = input.notifications;
+  if (!webhooks.length) return [];
+  const { deliverAlert } = proxyActivities<Activities>({
+    taskQueue: taskQueues.control,
+    startToCloseTimeout: Math.max(...webhooks.map((t) => t.timeoutMs)) + 30_000,
+    retry: {
+      initialInterval: policy.initialIntervalSeconds * 1000,
+      backoffCoefficient: policy.backoffCoefficient,
+      maximumInterval: policy.maximumIntervalSeconds * 1000,
+      maximumAttempts: policy.maximumAttempts,
+      nonRetryableErrorTypes: [webhookRejectedErrorType, ...nonRetryableErrorTypes],
+    },
+  });
+  const targets = new Map(webhooks.map((t) => [t.name, t]));
+  const jobs = alerts.flatMap((alert) => alert.pending.flatMap((name) => (targets.has(name) ? [{ alert, target: targets.get(name)! }] : [])));
+  return Promise.all(
+    jobs.map(async ({ alert, target }) => {
+      try {
+        const result = await deliverAlert({ alertId: alert.id, target });
+        return { alertId: alert.id, target: target.name, status: result.status === 'delivered' ? ('delivered' as const) : result.status === 'failed' ? ('failed' as const) : ('skipped' as const) };
+      } catch (error) {
+        const message = error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message;
+        log.warn('webhook delivery failed for good', { alertId: alert.id, target: target.name, error: message });
+        return { alertId: alert.id, target: target.name, status: 'failed' as const, error: message };
+      }
+    }),
+  );
+}
+
+function domainFailure(error: unknown): { message: string; type: string } | null {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return null;
+  const type = error.cause.type;
+  if (type !== DataValidationErrorType && type !== InvalidInputErrorType) return null;
+  return { message: error.cause.message, type };
 }

@@ -1,11 +1,21 @@
-import { ApplicationFailure, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TrainModelInput, TrainModelResult } from '../activities/train';
-import { InvalidInputErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
+import { InvalidInputErrorType, nonRetryableErrorTypes, RolloutInProgressErrorType } from '../src/shared/errors';
 import { decideGate } from '../src/shared/gate';
 import { pipelineStageQuery } from '../src/shared/messages';
 import {
   type CommandTrainerSpec,
+  gbdtTrainerSchema,
   logisticTrainerSchema,
   type TrainerSpec,
   trainingPipelineInputSchema,
@@ -13,9 +23,10 @@ import {
   type TrainingPipelineInput,
 } from '../src/shared/pipeline-input';
 import type { TrainingPipelineResult } from '../src/shared/pipeline-result';
-import { taskQueues } from '../src/shared/task-queues';
+import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
+import type { canaryRollout } from './canary-rollout';
 
 const retry = {
   initialInterval: '1s',
@@ -29,9 +40,17 @@ const retry = {
 const heavy = proxyActivities<Activities>({
   taskQueue: taskQueues.train,
   startToCloseTimeout: '20m',
-  heartbeatTimeout: '2m',
+  // Heavy activities heartbeat every few seconds; a dead worker is noticed within 30 s and the
+  // retry resumes from the last checkpoint named in the heartbeat.
+  heartbeatTimeout: '30s',
   retry,
 });
+
+/** Training activities notice a dead worker after the trainer's heartbeat timeout. */
+function trainingActivity(trainer: TrainModelInput['trainer']) {
+  const seconds = trainer.kind === 'gbdt' ? trainer.heartbeatTimeoutSeconds : 30;
+  return proxyActivities<Activities>({ taskQueue: taskQueues.train, startToCloseTimeout: '2h', heartbeatTimeout: `${seconds}s`, retry });
+}
 
 const light = proxyActivities<Activities>({
   taskQueue: taskQueues.control,
@@ -110,12 +129,48 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     metrics: evaluation.metrics,
   });
 
+  let deployed = false;
+  let rollout: Awaited<ReturnType<typeof startCanaryRollout>> | undefined;
   if (input.deploy) {
     stage = 'deploy';
-    await light.deployModel({ model: input.model, version, reason: `passed the gate: ${gate.reasons.join('; ')}` });
+    const reason = `passed the gate: ${gate.reasons.join('; ')}`;
+    // A canary needs a production version to compare with: a model's first version goes direct.
+    if (input.rollout.strategy === 'canary' && evaluation.production) {
+      rollout = await startCanaryRollout(input, version, reason);
+    } else {
+      await light.deployModel({ model: input.model, version, reason });
+      deployed = true;
+    }
   }
   stage = 'done';
-  return { ...outcome, status: 'registered', version, deployed: input.deploy, artifactSha256: candidate.onnxSha256 };
+  return { ...outcome, status: 'registered', version, deployed, artifactSha256: candidate.onnxSha256, ...(rollout ? { rollout } : {}) };
+}
+
+/**
+ * Starts `canary/<model>` as a child the pipeline abandons: the rollout outlives the pipeline run,
+ * which returns its id. One rollout per model at a time: if one is running, this fails clearly
+ * (the version stays registered, not deployed).
+ */
+async function startCanaryRollout(input: TrainingPipelineInput, version: number, reason: string) {
+  if (input.rollout.strategy !== 'canary') throw new TypeError('not a canary rollout');
+  const { strategy: _strategy, ...settings } = input.rollout;
+  const workflowId = workflowIds.canary(input.model);
+  try {
+    const child = await startChild<typeof canaryRollout>('canaryRollout', {
+      workflowId,
+      taskQueue: taskQueues.control,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ model: input.model, candidate: version, ...settings, initiator: `workflow:${workflowInfo().workflowId}`, reason }],
+    });
+    return { strategy: 'canary' as const, workflowId, runId: child.firstExecutionRunId };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    throw ApplicationFailure.nonRetryable(
+      `a canary rollout of "${input.model}" is already running (workflow ${workflowId}); version ${version} is registered but not deployed. ` +
+        `Let that rollout end (or: keel rollouts rollback ${input.model}), then: keel rollouts start ${input.model} ${version}`,
+      RolloutInProgressErrorType,
+    );
+  }
 }
 
 /** What training hands to evaluation, whoever trained: an ONNX artifact and where it came from. */
@@ -139,7 +194,7 @@ async function trainInKeel(
   onStage(input.tuning ? 'tune' : 'train');
   const { best, trials } = input.tuning
     ? await tune(input, request, onStage)
-    : { best: { ...(await heavy.trainModel({ ...request, trial: 'main' })), trainer: request.trainer }, trials: 1 };
+    : { best: { ...(await trainingActivity(request.trainer).trainModel({ ...request, trial: 'main' })), trainer: request.trainer }, trials: 1 };
   onStage('export');
   const exported = await heavy.exportModel({ modelArtifactSha256: best.modelArtifactSha256 });
   return { trainingRunId: best.trainingRunId, trials, trainer: best.trainer, ...exported, modelArtifactSha256: best.modelArtifactSha256 };
@@ -173,7 +228,7 @@ async function tune(
   const byScore = (a: { result: TrialResult }, b: { result: TrialResult }) => score(a.result) - score(b.result);
   const train = (params: ParamSet, trial: string): Promise<TrialResult> => {
     const trainer = trialTrainer(base.trainer, params, trial);
-    return heavy.trainModel({ ...base, trainer, trial }).then((result) => ({ ...result, trainer }));
+    return trainingActivity(trainer).trainModel({ ...base, trainer, trial }).then((result) => ({ ...result, trainer }));
   };
 
   const configs =
@@ -189,7 +244,7 @@ async function tune(
     return { best: ranked[0].result, trials: results.length };
   }
 
-  const maxBudget = base.trainer[budget];
+  const maxBudget = budgetOf(base.trainer);
   let survivors = configs.map((params, id) => ({ params, id }));
   let ranked: { id: number; params: ParamSet; result: TrialResult }[] = [];
   for (const [rung, { keep, budget: rungBudget }] of successiveHalvingRungs(configs.length, maxBudget, tuning.eta).entries()) {
@@ -207,11 +262,16 @@ async function tune(
 
 /** A trial's trainer: the base trainer with the sampled values, validated like any input. */
 function trialTrainer(base: TrainModelInput['trainer'], params: ParamSet, trial: string): TrainModelInput['trainer'] {
-  const candidate = { ...base, ...params };
-  const parsed = logisticTrainerSchema.safeParse(candidate);
+  const candidate = base.kind === 'gbdt' ? { ...base, params: { ...base.params, ...params } } : { ...base, ...params };
+  const parsed = (base.kind === 'gbdt' ? gbdtTrainerSchema : logisticTrainerSchema).safeParse(candidate);
   if (!parsed.success) {
     const details = describeIssues(parsed.error.issues, candidate);
     throw ApplicationFailure.nonRetryable(`tuning produced an invalid trainer for ${trial}: ${details.join('; ')}`, InvalidInputErrorType, ...details);
   }
   return parsed.data;
+}
+
+/** The trainer's value of the successive-halving budget (iterations or trees). */
+function budgetOf(trainer: TrainModelInput['trainer']): number {
+  return trainer.kind === 'gbdt' ? trainer.params.numTrees : trainer.maxIterations;
 }

@@ -4,6 +4,7 @@ import { readEnvironment } from '../runtime/environment';
 import { dataCommand } from './data-command';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
+import { rolloutsCommand } from './rollouts-command';
 import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
 import { connectClient } from './temporal-client';
@@ -25,7 +26,8 @@ const program = new Command('keel')
   .addCommand(dataCommand(env))
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
-  .addCommand(runsCommand(env));
+  .addCommand(runsCommand(env))
+  .addCommand(rolloutsCommand(withClient));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`keel: ${(error as Error).message}\n`);

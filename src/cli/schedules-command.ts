@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { type CalendarSpecDescription, type Client, ScheduleNotFoundError, type ScheduleSpecDescription } from '@temporalio/client';
+import { type CalendarSpecDescription, type Client, ScheduleNotFoundError, type ScheduleOverlapPolicy, type ScheduleSpecDescription } from '@temporalio/client';
 import { printResult } from './output';
 
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
 
-/** `keel schedules list|pause|resume|trigger`: the monitoring and retraining schedules. */
+/** `keel schedules list|pause|resume|trigger|backfill`: the monitoring and retraining schedules. */
 export function schedulesCommand(withClient: WithClient): Command {
-  const command = new Command('schedules').description('list, pause, resume or trigger keel schedules');
+  const command = new Command('schedules').description('list, pause, resume, trigger or backfill keel schedules');
 
   command
     .command('list')
@@ -61,7 +61,51 @@ export function schedulesCommand(withClient: WithClient): Command {
         }),
       );
   }
+  command
+    .command('backfill <scheduleId>')
+    .description('run the schedule for every time it would have fired in [--from, --to): replay monitoring of past windows, or past retraining')
+    .requiredOption('--from <time>', 'start of the range, ISO 8601 (e.g. 2026-11-01T00:00:00Z)')
+    .requiredOption('--to <time>', 'end of the range, ISO 8601')
+    .option('--overlap <policy>', `what to do when runs overlap: ${overlapPolicies.join(', ')}`, 'buffer_all')
+    .option('--json', 'machine-readable output')
+    .action((scheduleId: string, opts: { from: string; to: string; overlap: string; json?: boolean }) =>
+      withClient(async (client) => {
+        const start = parseTime('--from', opts.from);
+        const end = parseTime('--to', opts.to);
+        if (start >= end) throw new Error(`--from (${start.toISOString()}) must be before --to (${end.toISOString()})`);
+        const overlap = opts.overlap.toUpperCase();
+        if (!overlapPolicies.includes(opts.overlap.toLowerCase())) throw new Error(`--overlap: unknown policy "${opts.overlap}" (one of ${overlapPolicies.join(', ')})`);
+        const handle = client.schedule.getHandle(scheduleId);
+        const description = await handle.describe().catch((error: unknown) => {
+          if (error instanceof ScheduleNotFoundError) throw new Error(`no schedule "${scheduleId}" (keel schedules list shows them)`);
+          throw error;
+        });
+        await handle.backfill({ start, end, overlap: overlap as ScheduleOverlapPolicy });
+        const result = {
+          scheduleId,
+          action: 'backfill',
+          from: start.toISOString(),
+          to: end.toISOString(),
+          overlap: opts.overlap.toLowerCase(),
+          spec: describeSpec(description.spec),
+          ok: true,
+        };
+        printResult(opts.json, result, () => `${scheduleId}: backfill of [${result.from}, ${result.to}) requested (${result.spec}, overlap ${result.overlap})`);
+      }),
+    );
   return command;
+}
+
+const overlapPolicies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'];
+
+/** An ISO 8601 time, or an error naming the option and saying why. */
+function parseTime(option: string, text: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) {
+    throw new Error(`${option}: "${text}" is not an ISO 8601 time (e.g. 2026-11-01T00:00:00Z)`);
+  }
+  const time = new Date(text.trim());
+  if (Number.isNaN(time.getTime())) throw new Error(`${option}: "${text}" is not a valid time`);
+  return time;
 }
 
 function describeSpec(spec: ScheduleSpecDescription): string {
@@ -69,6 +113,7 @@ function describeSpec(spec: ScheduleSpecDescription): string {
   for (const interval of spec.intervals ?? []) parts.push(`every ${formatMs(interval.every)}`);
   // Temporal turns cron expressions into calendar specs; show their non-trivial fields.
   for (const calendar of spec.calendars ?? []) parts.push(`calendar ${describeCalendar(calendar)}`);
+  if (spec.jitter) parts.push(`jitter ${formatMs(spec.jitter)}`);
   return parts.join(', ') || '(no spec)';
 }
 

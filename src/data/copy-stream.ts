@@ -15,6 +15,10 @@ import type { Database } from '../db/database';
 export interface RowCopier {
   /** Adds one row; resolves at once unless the database is behind (then when it caught up). */
   add(values: unknown[]): Promise<void> | undefined;
+  /** Whether addLine works (PostgreSQL); otherwise rows go through add (PGlite). */
+  readonly takesLines: boolean;
+  /** Adds one row given as its COPY text line (fields encoded as copyText does, tab-separated, ending in a newline). */
+  addLine(line: string): Promise<void> | undefined;
   /** Sends what is buffered and waits for the database to confirm the rows. */
   close(): Promise<void>;
   /** Waits for anything in flight, whatever its outcome (before cleaning up after an error). */
@@ -51,10 +55,13 @@ const ESCAPE_ALL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 class StreamingCopier implements RowCopier {
+  readonly takesLines = true;
   private writable: Promise<Writable> | undefined;
   private done: Promise<void> | undefined;
   private error: unknown;
-  private buffer = '';
+  /** Lines not sent yet: joined once per flush (no long chains of concatenated strings). */
+  private lines: string[] = [];
+  private chars = 0;
   private rows = 0;
 
   constructor(
@@ -68,9 +75,14 @@ class StreamingCopier implements RowCopier {
   add(values: unknown[]): Promise<void> | undefined {
     let line = '';
     for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyText(values[i]);
-    this.buffer += `${line}\n`;
+    return this.addLine(`${line}\n`);
+  }
+
+  addLine(line: string): Promise<void> | undefined {
+    this.lines.push(line);
+    this.chars += line.length;
     this.rows++;
-    if (this.buffer.length < FLUSH_CHARS && this.rows % this.chunkRows !== 0) return undefined;
+    if (this.chars < FLUSH_CHARS && this.rows % this.chunkRows !== 0) return undefined;
     return this.flush(this.rows % this.chunkRows === 0);
   }
 
@@ -95,8 +107,9 @@ class StreamingCopier implements RowCopier {
   private async flush(chunkDone: boolean): Promise<void> {
     const writable = await this.open();
     if (this.error) throw this.error;
-    const text = this.buffer;
-    this.buffer = '';
+    const text = this.lines.join('');
+    this.lines = [];
+    this.chars = 0;
     if (text && !writable.write(text)) {
       await new Promise<void>((resolve, reject) => {
         const onError = (error: unknown) => reject(error);
@@ -131,6 +144,7 @@ class StreamingCopier implements RowCopier {
 }
 
 class ChunkedCopier implements RowCopier {
+  readonly takesLines = false;
   private rows: unknown[][] = [];
   private inflight: Promise<void> = Promise.resolve();
   private error: unknown;
@@ -146,6 +160,10 @@ class ChunkedCopier implements RowCopier {
   add(values: unknown[]): Promise<void> | undefined {
     this.rows.push(values);
     return this.rows.length >= this.chunkRows ? this.flush() : undefined;
+  }
+
+  addLine(): Promise<void> | undefined {
+    throw new Error('PGlite takes rows as values (add), not COPY text lines');
   }
 
   private async flush(): Promise<void> {

@@ -530,8 +530,13 @@ class RowSink {
       this.hash.update(this.hashBuffer);
       this.hashBuffer = '';
     }
-    if (!process.env.NOPROF) this.profile.add(row);
-    return this.copier.add([this.id, this.index++, JSON.stringify(row)]);
+    this.profile.add(row);
+    const index = this.index++;
+    const json = JSON.stringify(row);
+    if (!this.copier.takesLines) return this.copier.add([this.id, index, json]);
+    // JSON text holds no raw tab or newline (JSON.stringify escapes them): only backslashes need escaping.
+    const text = json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+    return this.copier.addLine(`${this.id}\t${index}\t${text}\n`);
   }
 
   settle(): Promise<void> {

@@ -521,6 +521,7 @@ function inRange(value: unknown, filter: FilterSpec): boolean {
 
 /** Numbers numerically; anything else as strings (ISO dates and datetimes order as strings). */
 function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   const x = String(a);
   const y = String(b);

@@ -300,6 +300,57 @@ export const routes = pgTable(
   ],
 );
 
+/**
+ * Canary rollouts (workflow `canaryRollout`): one row per workflow run, created when it starts and
+ * closed with its outcome. Every decision is a `rollout_events` row.
+ */
+export const rollouts = pgTable(
+  'rollouts',
+  {
+    /** `<workflowId>/<runId>`: a retried activity finds its row. */
+    id: text('id').primaryKey(),
+    modelName: text('model_name').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    baselineVersion: integer('baseline_version').notNull(),
+    candidateVersion: integer('candidate_version').notNull(),
+    /** The rollout's settings (steps, bake time, thresholds) as validated. */
+    settings: jsonb('settings').notNull(),
+    /** `running`, `promoted` or `rolled_back`. */
+    status: text('status').notNull().default('running'),
+    /** Who started it (`workflow:<id>`, `user:<name>`) and, once ended, who decided and why. */
+    initiator: text('initiator').notNull(),
+    decidedBy: text('decided_by'),
+    reason: text('reason'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [index('rollouts_model_started').on(t.modelName, t.startedAt)],
+);
+
+/**
+ * What a rollout did and why, appended: `started`, `step` (a route written), `step_passed`,
+ * `paused`, `resumed`, `promoted`, `rolled_back`. `seq` is assigned by the workflow, so a retried
+ * activity cannot record an event twice.
+ */
+export const rolloutEvents = pgTable(
+  'rollout_events',
+  {
+    rolloutId: text('rollout_id').notNull(),
+    seq: integer('seq').notNull(),
+    kind: text('kind').notNull(),
+    /** The step's candidate share in percent, and whether it mirrors (shadow). */
+    percent: doublePrecision('percent'),
+    shadow: boolean('shadow'),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull().default(''),
+    /** The health comparison behind the decision (see judgeHealth in src/shared/canary.ts). */
+    health: jsonb('health'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.seq] })],
+);
+
 export const driftReports = pgTable(
   'drift_reports',
   {
@@ -314,10 +365,38 @@ export const driftReports = pgTable(
     rowCount: integer('row_count').notNull(),
     /** `ok`, `drift` or `insufficient_data`. */
     status: text('status').notNull(),
+    /** `{ message, features: [{ feature, psi, method, score, ... }], evaluation }` (src/monitoring/drift.ts). */
     features: jsonb('features').notNull(),
+    /** Live performance per version from ground truth (src/monitoring/live-performance.ts); null when not computed. */
+    performance: jsonb('performance'),
+    /** What the report found: `data_drift`, `prediction_drift`, `concept_drift`, `label_drift`, `schema`. */
+    findings: jsonb('findings').$type<string[]>().notNull().default([]),
+    /** The period of source data the window's traffic stands for (`{ from, to }`, days): what a retrain reads. */
+    dataPeriod: jsonb('data_period').$type<{ from: string; to: string } | null>(),
+    /** What the monitor did about it: alerts, rollback signal, retraining started. */
+    actions: jsonb('actions').notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('drift_reports_run_key').on(t.runKey)],
+  (t) => [uniqueIndex('drift_reports_run_key').on(t.runKey), index('drift_reports_model_window').on(t.modelName, t.windowEnd)],
+);
+
+/**
+ * Drift references of a model version, built once from its training data (feature columns) and
+ * its test-split scores (the prediction column), then reused by every monitor run of the version.
+ */
+export const driftReferences = pgTable(
+  'drift_references',
+  {
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    datasetVersionId: text('dataset_version_id').notNull(),
+    /** Column name → DriftReference (src/monitoring/reference.ts), the prediction under `prediction`. */
+    references: jsonb('references').notNull(),
+    /** Rows the references were built from, and the test split's label share and metrics. */
+    summary: jsonb('summary').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.modelName, t.version] })],
 );
 
 /**

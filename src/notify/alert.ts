@@ -1,15 +1,14 @@
 import { z } from 'zod';
+import { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP_WINDOW_MS } from '../shared/monitoring';
 
 /**
  * An alert: what keel tells people when a check finds something (drift, a schema problem, a
  * performance drop, an automatic rollback). Built by pure functions (e.g. driftAlerts in
  * src/monitoring/alerts.ts), stored once per incident (./alert-store.ts) and sent to webhooks
- * (./payloads.ts, ./webhook.ts). This file imports only zod: it is workflow-safe.
+ * (./payloads.ts, ./webhook.ts). This file imports only zod and src/shared: it is workflow-safe.
  */
 
-export const alertSeverities = ['info', 'warning', 'critical'] as const;
-export const alertSeveritySchema = z.enum(alertSeverities);
-export type AlertSeverity = z.infer<typeof alertSeveritySchema>;
+export { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP_WINDOW_MS };
 
 export const alertSchema = z.object({
   /** Deduplication key: one stored alert (and one notification) per incident. See incidentKey. */
@@ -34,9 +33,6 @@ export const alertSchema = z.object({
 });
 export type Alert = z.output<typeof alertSchema>;
 export type AlertInput = z.input<typeof alertSchema>;
-
-/** Alerts of the same kind, model and version within one dedup window are one incident. */
-export const DEFAULT_DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `<kind>:<model>:v<version>:<window start>`: the same condition on the same model version is

@@ -1,4 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
+import { InvalidInputError } from '../shared/errors';
+import type { MonitorRequest } from '../shared/monitoring';
 import type { ProjectConfig } from '../shared/project-config';
 import { scheduleIds, taskQueues, workflowIds } from '../shared/task-queues';
 
@@ -6,6 +8,13 @@ import { scheduleIds, taskQueues, workflowIds } from '../shared/task-queues';
 export function schedulesFor(config: ProjectConfig): ScheduleOptions[] {
   const model = config.pipeline.model;
   const { every, ...monitor } = config.monitor;
+  const retrain = monitor.policy.retrain;
+  const monitorInput: MonitorRequest = {
+    model,
+    ...monitor,
+    // Drift-triggered retraining runs the configured pipeline (narrowed to the drifted period).
+    policy: { ...monitor.policy, retrain: { ...retrain, pipeline: retrain.enabled ? (retrain.pipeline ?? config.pipeline) : undefined } },
+  };
   return [
     {
       scheduleId: scheduleIds.monitor(model),
@@ -15,14 +24,14 @@ export function schedulesFor(config: ProjectConfig): ScheduleOptions[] {
         workflowType: 'monitor',
         workflowId: workflowIds.monitor(model),
         taskQueue: taskQueues.control,
-        args: [{ model, ...monitor }],
+        args: [monitorInput],
       },
       policies: { overlap: 'SKIP', catchupWindow: '1m' },
       memo: { purpose: `drift report for ${model}` },
     },
     {
       scheduleId: scheduleIds.retrain(model),
-      spec: { cronExpressions: [config.retrain.cron] },
+      spec: { cronExpressions: [config.retrain.cron], ...(config.retrain.jitter ? { jitter: config.retrain.jitter as `${number}m` } : {}) },
       action: {
         type: 'startWorkflow',
         workflowType: 'trainingPipeline',
@@ -30,7 +39,7 @@ export function schedulesFor(config: ProjectConfig): ScheduleOptions[] {
         taskQueue: taskQueues.control,
         args: [config.pipeline],
       },
-      policies: { overlap: 'SKIP', catchupWindow: '1h' },
+      policies: { overlap: 'SKIP', catchupWindow: config.retrain.catchupWindow as `${number}m` },
       memo: { purpose: `continuous training of ${model}` },
     },
   ];
@@ -41,18 +50,36 @@ export function schedulesFor(config: ProjectConfig): ScheduleOptions[] {
  * idempotent, and a user's pause survives a restart (only spec, action and policies are updated).
  */
 export async function ensureSchedules(client: Client, config: ProjectConfig): Promise<string[]> {
+  return ensureScheduleOptions(client, schedulesFor(config));
+}
+
+/**
+ * Creates or updates each schedule. A spec the server refuses fails with an InvalidInputError
+ * naming the schedule and the server's reason.
+ */
+export async function ensureScheduleOptions(client: Client, schedules: ScheduleOptions[]): Promise<string[]> {
   const ids: string[] = [];
-  for (const options of schedulesFor(config)) {
+  for (const options of schedules) {
     try {
-      await client.schedule.create(options);
+      try {
+        await client.schedule.create(options);
+      } catch (error) {
+        if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+        await client.schedule.getHandle(options.scheduleId).update((previous) => ({
+          ...previous,
+          spec: options.spec,
+          action: options.action,
+          policies: { ...previous.policies, ...options.policies },
+        }));
+      }
     } catch (error) {
-      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      await client.schedule.getHandle(options.scheduleId).update((previous) => ({
-        ...previous,
-        spec: options.spec,
-        action: options.action,
-        policies: { ...previous.policies, ...options.policies },
-      }));
+      // Temporal's reason (a spec its client cannot encode throws a TypeError, e.g. "Hour is not in
+      // range [0-23]"; the server answers INVALID_ARGUMENT), with the schedule it is about.
+      const reason = (error as { details?: string; message?: string }).details || (error as Error).message;
+      if (error instanceof TypeError || (error as { code?: number }).code === 3 /* INVALID_ARGUMENT */) {
+        throw new InvalidInputError(`schedule ${options.scheduleId} was rejected by Temporal: ${reason}`);
+      }
+      throw error;
     }
     ids.push(options.scheduleId);
   }

@@ -138,9 +138,15 @@ async function exerciseOnce(options: {
       .limit(1);
     return latest;
   }, 120_000);
-  const details = report.features as { message: string; features: { feature: string; psi: number }[] };
+  const details = report.features as {
+    message: string;
+    features: { feature: string; method: string; score: number | null; threshold: number; drifted: boolean; psi: number | null }[];
+  };
   say(`Drift report  #${report.id} ${report.status}: ${details.message}; ${report.rowCount} logged predictions`);
-  for (const f of details.features) say(`  PSI ${f.feature.padEnd(12)} ${f.psi.toFixed(4)}`);
+  const number = (x: number | null) => (x === null ? '-' : x.toFixed(4));
+  for (const f of details.features) {
+    say(`  ${f.feature.padEnd(12)} ${f.method.padEnd(13)} ${number(f.score)} (threshold ${f.threshold})${f.drifted ? ' DRIFT' : ''}  PSI ${number(f.psi)}`);
+  }
 }
 
 const exampleInstance = { hour: 17, weekday: 5, distance: 733, origin: 'ORD', destination: 'LGA' };

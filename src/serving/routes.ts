@@ -1,10 +1,10 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/database';
-import { modelAliases, routes } from '../db/schema';
+import { deployments, modelAliases, routes } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { getModelVersion, setAlias } from '../registry/model-registry';
-import { type RouteSpecInput, routeSpecSchema } from './route-spec';
+import { type RouteSpecInput, routeSpecSchema } from '../shared/route-spec';
 
 /**
  * The serving routes in the database: what every model-server replica routes by, and what the
@@ -107,7 +107,18 @@ export async function clearRoute(db: Db, request: { model: string; candidate?: n
  */
 export async function promoteCandidate(
   db: Db,
-  request: { model: string; candidate: number; actor: string; reason: string; artifacts?: ArtifactStore },
+  request: {
+    model: string;
+    candidate: number;
+    actor: string;
+    reason: string;
+    artifacts?: ArtifactStore;
+    /**
+     * Also record the promotion in `deployments` (ending the baseline's), in the same transaction:
+     * exactly once per idempotency key, like `deployVersion`.
+     */
+    deployment?: { workflowId: string; idempotencyKey: string };
+  },
 ): Promise<{ changed: boolean; fromVersion: number | null }> {
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
@@ -135,6 +146,22 @@ export async function promoteCandidate(
       artifacts: request.artifacts,
     });
     await t.delete(routes).where(eq(routes.modelName, request.model));
+    if (request.deployment) {
+      const [done] = await t.select({ id: deployments.id }).from(deployments).where(eq(deployments.idempotencyKey, request.deployment.idempotencyKey));
+      if (!done) {
+        await t
+          .update(deployments)
+          .set({ endedAt: sql`clock_timestamp()` })
+          .where(and(eq(deployments.modelName, request.model), isNull(deployments.endedAt)));
+        await t.insert(deployments).values({
+          modelName: request.model,
+          version: request.candidate,
+          workflowId: request.deployment.workflowId,
+          idempotencyKey: request.deployment.idempotencyKey,
+          previousVersion: production,
+        });
+      }
+    }
     return { changed: true, fromVersion: production };
   });
 }

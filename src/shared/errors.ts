@@ -7,6 +7,12 @@ export const DataValidationErrorType = 'DataValidationError';
 export const GateRejectedErrorType = 'GateRejectedError';
 export const ModelVerificationErrorType = 'ModelVerificationError';
 export const ExternalTrainerErrorType = 'ExternalTrainerError';
+/** A route or rollout request that is malformed (bad weight, unknown or archived version). See src/serving/routes.ts. */
+export const InvalidRouteErrorType = 'InvalidRouteError';
+/** The database does not match what a route change assumed (baseline no longer production, nothing to promote). */
+export const RouteConflictErrorType = 'RouteConflictError';
+/** A canary rollout of the model is already running: one rollout per model at a time. */
+export const RolloutInProgressErrorType = 'RolloutInProgressError';
 
 export const nonRetryableErrorTypes = [
   InvalidInputErrorType,
@@ -14,6 +20,9 @@ export const nonRetryableErrorTypes = [
   GateRejectedErrorType,
   ModelVerificationErrorType,
   ExternalTrainerErrorType,
+  InvalidRouteErrorType,
+  RouteConflictErrorType,
+  RolloutInProgressErrorType,
 ];
 
 export class InvalidInputError extends Error {

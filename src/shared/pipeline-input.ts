@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { rolloutSpecSchema } from './canary';
 import { datasetRulesSchema, datasetSpecSchema } from './dataset-spec';
+import { gbdtParamsSchema } from './gbdt-params';
 import { tuningSpecSchema } from './tuning';
 
 /**
@@ -61,7 +63,26 @@ export const commandTrainerSchema = z.object({
 });
 export type CommandTrainerSpec = z.infer<typeof commandTrainerSchema>;
 
-export const trainerSpecSchema = z.discriminatedUnion('kind', [logisticTrainerSchema, commandTrainerSchema]);
+/** keel's histogram gradient-boosted trees (binary objective in this pipeline). */
+export const gbdtTrainerSchema = z.object({
+  kind: z.literal('gbdt'),
+  params: gbdtParamsSchema.refine((p) => p.objective === 'binary', {
+    message: 'this pipeline trains a binary classifier: objective must be "binary"',
+    path: ['objective'],
+  }),
+  /** Threads per training activity (results are byte-identical whatever the count). */
+  threads: z.number().int().min(1).max(16).default(2),
+  /** A checkpoint goes to the artifact store every this many trees, so a retried activity resumes. */
+  checkpointEvery: z.number().int().min(1).max(100_000).default(10),
+  /**
+   * A worker that stops heartbeating for this long is taken for dead and the activity is retried
+   * (from the last checkpoint). Heartbeats reach the server at most every ~80 % of it.
+   */
+  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(30),
+});
+export type GbdtTrainerSpec = z.infer<typeof gbdtTrainerSchema>;
+
+export const trainerSpecSchema = z.discriminatedUnion('kind', [logisticTrainerSchema, gbdtTrainerSchema, commandTrainerSchema]);
 export type TrainerSpec = z.infer<typeof trainerSpecSchema>;
 
 export { datasetRulesSchema, type DatasetRules } from './dataset-spec';
@@ -80,6 +101,11 @@ export type GateSpec = z.infer<typeof gateSpecSchema>;
 /** Trainer parameters a search may vary, and the one successive halving treats as the budget. */
 export const tunableParams = {
   'logistic-regression': { params: ['l2', 'maxIterations', 'maxCategories'], budget: 'maxIterations' },
+  // gbdt: the names are those of trainer.params.
+  gbdt: {
+    params: ['numTrees', 'learningRate', 'maxLeaves', 'maxDepth', 'minSamplesLeaf', 'lambda', 'subsample', 'colsample', 'maxBins'],
+    budget: 'numTrees',
+  },
   command: { params: [], budget: null },
 } as const satisfies Record<TrainerSpec['kind'], { params: readonly string[]; budget: string | null }>;
 
@@ -96,8 +122,15 @@ export const trainingPipelineInputSchema = z
     gate: gateSpecSchema,
     /** Optional hyperparameter search over the trainer's numeric parameters. */
     tuning: tuningSpecSchema.optional(),
-    /** Point `production` at the new version and load it in the model server. */
+    /** Deploy the new version once it passed the gate (how: `rollout`); false: register only. */
     deploy: z.boolean(),
+    /**
+     * How to deploy: `direct` (default) points `production` at the new version at once; `canary`
+     * starts the `canaryRollout` workflow (`canary/<model>`) with these settings, which steps
+     * traffic to it and promotes or rolls back by itself. The first version of a model (no
+     * production yet) is always deployed directly. See docs/serving.md, "Canary rollout".
+     */
+    rollout: rolloutSpecSchema.prefault({ strategy: 'direct' }),
   })
   .superRefine((input, ctx) => {
     const { params: allowed, budget } = tunableParams[input.trainer.kind];
@@ -116,13 +149,4 @@ export const trainingPipelineInputSchema = z
   });
 export type TrainingPipelineInput = z.infer<typeof trainingPipelineInputSchema>;
 
-export const monitorInputSchema = z.object({
-  model: modelNameSchema,
-  /** Logged predictions of the last `windowMinutes` are compared with the training data. */
-  windowMinutes: z.number().int().min(1).max(60 * 24 * 366),
-  /** Fewer logged predictions than this give an "insufficient data" report, never an alarm. */
-  minRows: z.number().int().min(1),
-  /** PSI at or above this marks a feature as drifted. */
-  psiThreshold: z.number().positive(),
-});
-export type MonitorInput = z.infer<typeof monitorInputSchema>;
+// The monitor's input (monitorInputSchema) lives in ./monitoring, with the drift and notification settings it embeds.

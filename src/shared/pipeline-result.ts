@@ -1,3 +1,5 @@
+import type { Finding, MonitorActions, MonitorAlertSummary, Period } from './monitoring';
+
 /** What a finished training pipeline reports. Pure types, shared by workflow and clients. */
 export interface BinaryMetrics {
   n: number;
@@ -25,14 +27,46 @@ interface PipelineOutcome {
 }
 
 export type TrainingPipelineResult =
-  | (PipelineOutcome & { status: 'registered'; version: number; deployed: boolean; artifactSha256: string })
+  | (PipelineOutcome & {
+      status: 'registered';
+      version: number;
+      /** `production` now points at the version (a direct deploy). */
+      deployed: boolean;
+      artifactSha256: string;
+      /** With `rollout.strategy: canary`: the rollout the pipeline started (it runs on after the pipeline). */
+      rollout?: { strategy: 'canary'; workflowId: string; runId: string };
+    })
   | (PipelineOutcome & { status: 'rejected'; reason: string });
 
+/** What one monitoring report found and what the monitor did (the `monitor` workflow's result). */
 export interface DriftReportSummary {
   reportId: number;
   model: string;
+  /** The version monitored (production, or the version that served a past window). */
   version: number;
+  /** `drift`: a drift finding (data, prediction, concept, label); `insufficient_data`: too few rows and labels for any verdict. */
   status: 'ok' | 'drift' | 'insufficient_data';
+  /** Logged predictions of the monitored version in the window. */
   rowCount: number;
   driftedFeatures: string[];
+  message: string;
+  window: { start: string; end: string };
+  /** The source-data period the window stands for (what a retraining reads). */
+  dataPeriod: Period | null;
+  findings: Finding[];
+  /** The monitored version's live performance, when judged. */
+  performance: {
+    version: number;
+    labelled: number;
+    metric: string;
+    value: number | null;
+    reference: number | null;
+    concept: string;
+    positiveRate: number | null;
+    referencePositiveRate: number | null;
+    labelShift: string;
+  } | null;
+  /** Alerts stored for this report (and for the actions taken). */
+  alerts: MonitorAlertSummary[];
+  actions: MonitorActions;
 }

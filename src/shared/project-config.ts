@@ -1,22 +1,104 @@
 import { z } from 'zod';
-import { monitorInputSchema, trainingPipelineInputSchema } from './pipeline-input';
+import { monitorSettingsShape } from './monitoring';
+import { trainingPipelineInputSchema } from './pipeline-input';
 
 /** A Temporal interval: a whole number of seconds, minutes, hours or days, e.g. `5m`. */
 const intervalSchema = z.string().regex(/^\d+[smhd]$/, 'must be a number followed by s, m, h or d, e.g. "5m"');
 
+/** A duration as `intervalSchema` reads it, in milliseconds. */
+export function intervalMs(text: string): number {
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[text.slice(-1) as 's' | 'm' | 'h' | 'd'];
+  return Number(text.slice(0, -1)) * unit;
+}
+
+const cronFields = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'], offset: 1 },
+  { name: 'day-of-week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], offset: 0 },
+] as const;
+
+const cronMacros = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
 /**
- * A five-field cron spec (minute hour day-of-month month day-of-week) — checked here for shape so
- * a typo is reported with the config's field name before Temporal sees it.
+ * Why a five-field cron spec (minute hour day-of-month month day-of-week) does not parse, or null
+ * when it does. Each field is `*`, a value, a range `a-b`, any of those with a step `/n`, or a
+ * comma-separated list of them; months and weekdays also by name (JAN, MON). Checked here so a
+ * typo is reported with the config's field name and the reason before Temporal sees it.
  */
-const cronSchema = z
-  .string()
-  .regex(/^\s*(\S+\s+){4}\S+\s*$/, 'must be a cron spec with five fields, e.g. "0 3 * * 1"');
+export function cronSpecProblem(spec: string): string | null {
+  const text = spec.trim();
+  if (cronMacros.includes(text.toLowerCase())) return null;
+  const parts = text.split(/\s+/);
+  if (parts.length !== 5) return `needs five fields (minute hour day-of-month month day-of-week), got ${parts.length}: "${text}"`;
+  for (let i = 0; i < 5; i++) {
+    const field = cronFields[i];
+    for (const item of parts[i].split(',')) {
+      const problem = cronItemProblem(item, field);
+      if (problem) return `${field.name} field "${parts[i]}": ${problem}`;
+    }
+  }
+  return null;
+}
+
+function cronItemProblem(item: string, field: (typeof cronFields)[number]): string | null {
+  if (item === '') return 'empty list item';
+  const [range, step, ...extra] = item.split('/');
+  if (extra.length) return `"${item}" has more than one step`;
+  if (step !== undefined && !/^[1-9]\d*$/.test(step)) return `step "${step}" must be a positive whole number`;
+  if (range === '*') return null;
+  const bounds = range.split('-');
+  if (bounds.length > 2) return `"${range}" is not a value or a range a-b`;
+  const values: number[] = [];
+  for (const bound of bounds) {
+    const value = cronValue(bound, field);
+    if (value === null) {
+      const names = 'names' in field ? ` or ${field.names[0]}-${field.names[field.names.length - 1]}` : '';
+      return `"${bound}" is not a value in ${field.min}-${field.max}${names}`;
+    }
+    values.push(value);
+  }
+  if (values.length === 2 && values[0] > values[1]) return `range "${range}" runs backwards`;
+  return null;
+}
+
+function cronValue(text: string, field: (typeof cronFields)[number]): number | null {
+  if (/^\d+$/.test(text)) {
+    const value = Number(text);
+    return value >= field.min && value <= field.max ? value : null;
+  }
+  if ('names' in field) {
+    const index = (field.names as readonly string[]).indexOf(text.toUpperCase());
+    return index >= 0 ? index + field.offset : null;
+  }
+  return null;
+}
+
+const cronSchema = z.string().superRefine((spec, ctx) => {
+  const problem = cronSpecProblem(spec);
+  if (problem) ctx.addIssue({ code: 'custom', message: `not a valid cron spec: ${problem}` });
+});
 
 /** keel.config.json: the model's pipeline, its monitoring and its retraining schedule. */
 export const projectConfigSchema = z.object({
   pipeline: trainingPipelineInputSchema,
-  monitor: monitorInputSchema.omit({ model: true }).extend({ every: intervalSchema }),
-  retrain: z.object({ cron: cronSchema }),
+  /**
+   * The `monitor` workflow's settings (its input without `model`, which is the pipeline's) and how
+   * often it runs. With `policy.retrain.enabled`, sustained drift starts `pipeline` on the drifted
+   * period's data.
+   */
+  monitor: z.object({ every: intervalSchema, ...monitorSettingsShape }),
+  retrain: z
+    .object({
+      /** Continuous training: when `trainingPipeline` runs on the latest data (overlap policy skip). */
+      cron: cronSchema,
+      /** Each run starts up to this much later, at random (spreads many models' retraining). */
+      jitter: intervalSchema.optional(),
+      /** After the Temporal server was down, runs missed less than this long ago are still taken. */
+      catchupWindow: intervalSchema.default('1h'),
+    })
+    .strict(),
   server: z.object({ port: z.number().int().min(0).max(65535) }),
 });
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;

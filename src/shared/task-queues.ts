@@ -10,6 +10,8 @@ export const taskQueues = {
 export const workflowIds = {
   training: (model: string, runKey: string) => `train/${model}/${runKey}`,
   monitor: (model: string) => `monitor/${model}`,
+  /** One canary rollout per model at a time: a second start fails while one runs. */
+  canary: (model: string) => `canary/${model}`,
 } as const;
 
 export const scheduleIds = {

@@ -55,6 +55,27 @@ describe('data ingest on the run database', () => {
     expect(rows.filter((r) => r.address === '15 Star Thistle, Irvine, CA 92604')).toHaveLength(1);
   });
 
+  it('awkward text survives the bulk load unchanged (backslashes, quotes, tabs, newlines, unicode)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'keel-awkward-'));
+    const texts = ['C:\\temp\\new', 'say "hi"', 'tab\there', 'line\nbreak\r\n', 'naïve café ☕ 𝄞', '\\N', '', ' padded '];
+    const path = join(dir, 'awkward.jsonl');
+    writeFileSync(path, texts.map((text, i) => JSON.stringify({ i, text })).join('\n'));
+    const result = await ingestDataset(harness.database, {
+      name: 'awkward-text',
+      recipe: 'mapping',
+      columns: [
+        { name: 'i', type: 'integer' },
+        { name: 'text', type: 'string' },
+      ],
+      sources: [{ format: 'jsonl', name: 'awkward', path }],
+    });
+    const rows = await readDatasetRows(harness.database.db, result.datasetVersionId);
+    // Strings are trimmed, and an empty one is missing (null): that is the mapping, not the load.
+    expect(rows).toEqual(texts.map((text, i) => ({ i, text: text.trim() === '' ? null : text.trim() })));
+  });
+
   it('trainingPipeline: an ingest attempt that dies after writing its rows is retried and cleaned up', async () => {
     const base = await loadProjectConfig('keel.config.json');
     const model = `data-retry-${Date.now().toString(36)}`;

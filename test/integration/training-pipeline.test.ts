@@ -76,7 +76,7 @@ describe('trainingPipeline end to end', () => {
         expect((await artifacts.get(result.artifactSha256)).byteLength).toBe(production?.artifactBytes);
         const runs = await database.db.select().from(trainingRuns).where(eq(trainingRuns.modelName, model));
         expect(runs).toHaveLength(1);
-        expect((runs[0].learningCurve as number[]).length).toBeGreaterThan(1);
+        expect((runs[0].learningCurve as { train: number[] }).train.length).toBeGreaterThan(1);
         const moves = await database.db.select().from(aliasHistory).where(eq(aliasHistory.modelName, model));
         expect(moves.map((m) => [m.fromVersion, m.toVersion])).toEqual([[null, 1]]);
 
@@ -199,6 +199,23 @@ describe('trainingPipeline end to end', () => {
     expect(failure.type).toBe('ExternalTrainerError');
     expect(failure.message).toContain('failing on purpose: out of memory');
     expect(cause.retryState).toBe('NON_RETRYABLE_FAILURE');
+  });
+
+  it('trains gradient-boosted trees whose ONNX matches the in-process model, with both learning curves', async () => {
+    const gbdt = {
+      ...config.pipeline,
+      deploy: false,
+      trainer: { kind: 'gbdt', params: { objective: 'binary', numTrees: 40, maxLeaves: 31, learningRate: 0.1 }, threads: 2, checkpointEvery: 10 },
+      gate: { minRocAuc: 0.6, maxDropVsProduction: 1 },
+    };
+    const result = await runPipeline(`train/${model}/gbdt`, gbdt);
+    expect(result.status).toBe('registered');
+    expect(result.metrics.rocAuc).toBeGreaterThan(0.62);
+    const [run] = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
+    const curve = run.learningCurve as { metric: string; train: number[]; validation: number[] };
+    expect(curve.train).toHaveLength(40);
+    expect(curve.validation).toHaveLength(40);
+    expect(curve.train[39]).toBeLessThan(curve.train[0]);
   });
 
   it('fails at once, without retrying, on a bad input field, naming the field and the value', async () => {

@@ -1,0 +1,192 @@
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type CanaryRolloutRequest,
+  type CanaryStatus,
+  type HealthReport,
+  canaryPauseSignal,
+  canaryPromoteUpdate,
+  canaryResumeSignal,
+  canaryRollbackSignal,
+  canaryRolloutInputSchema,
+  canaryStatusQuery,
+} from '../shared/canary';
+import { taskQueues, workflowIds } from '../shared/task-queues';
+import { parseOrThrow } from '../shared/validation';
+import { printResult } from './output';
+
+type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
+
+const actor = () => `user:${userInfo().username}`;
+
+/**
+ * `keel rollouts start|status|pause|resume|rollback|promote <model>`: drives the model's canary
+ * rollout (workflow `canary/<model>`) through its signals, update and query. The same can be done
+ * with `temporal workflow signal|update|query` (docs/serving.md, "Canary rollout").
+ */
+export function rolloutsCommand(withClient: WithClient): Command {
+  const command = new Command('rollouts').description('start, watch and steer canary rollouts (workflow canary/<model>)');
+
+  command
+    .command('start <model> <candidate>')
+    .description('start a canary rollout of a registered version against the production version')
+    .option('--steps <percents>', 'candidate traffic per step, e.g. 10,25,50,100')
+    .option('--bake-seconds <n>', 'bake time of each step')
+    .option('--check-every <seconds>', 'health check interval while a step bakes')
+    .option('--min-requests <n>', 'candidate predictions a step needs to be judged')
+    .option('--shadow-first', 'start with a shadow step (mirrored traffic, never returned)')
+    .option('--on-insufficient-data <action>', 'rollback (default), proceed or pause')
+    .option('--reason <text>', 'why (recorded with the rollout)')
+    .option('--wait', 'wait until it promotes or rolls back')
+    .option('--json', 'machine-readable output')
+    .action(
+      (
+        model: string,
+        candidate: string,
+        opts: {
+          steps?: string;
+          bakeSeconds?: string;
+          checkEvery?: string;
+          minRequests?: string;
+          shadowFirst?: boolean;
+          onInsufficientData?: string;
+          reason?: string;
+          wait?: boolean;
+          json?: boolean;
+        },
+      ) =>
+        withClient(async (client) => {
+          const request: CanaryRolloutRequest = {
+            model,
+            candidate: number(candidate),
+            initiator: actor(),
+            ...(opts.reason ? { reason: opts.reason } : {}),
+            ...(opts.steps ? { steps: opts.steps.split(',').map(number) } : {}),
+            ...(opts.bakeSeconds ? { bakeSeconds: number(opts.bakeSeconds) } : {}),
+            ...(opts.checkEvery ? { checkEverySeconds: number(opts.checkEvery) } : {}),
+            ...(opts.minRequests ? { health: { minRequests: number(opts.minRequests) } } : {}),
+            ...(opts.shadowFirst ? { shadowFirst: {} } : {}),
+            ...(opts.onInsufficientData ? { insufficientData: { action: opts.onInsufficientData as 'rollback' } } : {}),
+          };
+          // The workflow's own schema: a bad flag is reported here, naming it, before anything starts.
+          const input = parseOrThrow(canaryRolloutInputSchema, request, 'rollout', (message) => new Error(message));
+          const workflowId = workflowIds.canary(model);
+          const handle = await client.workflow
+            .start('canaryRollout', { taskQueue: taskQueues.control, workflowId, args: [input] })
+            .catch((error: unknown) => {
+              if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+                throw new Error(`a canary rollout of "${model}" is already running (workflow ${workflowId}); see: keel rollouts status ${model}`);
+              }
+              throw error;
+            });
+          if (!opts.wait) {
+            printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId }, () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}`);
+            return;
+          }
+          await handle.result().catch(() => undefined);
+          const status = await handle.query(canaryStatusQuery);
+          printResult(opts.json, status, () => describeStatus(status));
+          if (status.state !== 'promoted') process.exitCode = 2;
+        }),
+    );
+
+  command
+    .command('status <model>')
+    .description('state, step, weights, the last health comparison and the history of steps')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const status = await rollout(client, model, (handle) => handle.query(canaryStatusQuery));
+        printResult(opts.json, status, () => describeStatus(status));
+      }),
+    );
+
+  for (const [name, description] of [
+    ['pause', 'hold the current weight: the bake clock stops, nothing is decided automatically'],
+    ['resume', 'continue a paused rollout'],
+    ['rollback', 'roll back now: all traffic to the baseline, the rollout ends'],
+  ] as const) {
+    command
+      .command(`${name} <model>`)
+      .description(description)
+      .option('--reason <text>', 'why (recorded with the decision)')
+      .option('--json', 'machine-readable output')
+      .action((model: string, opts: { reason?: string; json?: boolean }) =>
+        withClient(async (client) => {
+          const note = { actor: actor(), ...(opts.reason ? { reason: opts.reason } : {}) };
+          await rollout(client, model, async (handle) => {
+            const status = await handle.query(canaryStatusQuery);
+            if (status.state === 'promoted' || status.state === 'rolled_back') {
+              throw new Error(`the rollout of ${model}@${status.candidate} has already ended: ${status.state} (${status.decision?.reason ?? ''})`);
+            }
+            if (name === 'pause') await handle.signal(canaryPauseSignal, note);
+            else if (name === 'resume') await handle.signal(canaryResumeSignal, note);
+            else await handle.signal(canaryRollbackSignal, note);
+          });
+          printResult(opts.json, { model, signal: name, ok: true }, () => `${workflowIds.canary(model)}: ${name} sent`);
+        }),
+      );
+  }
+
+  command
+    .command('promote <model>')
+    .description('promote the candidate now, skipping the remaining steps (waits for the result)')
+    .option('--reason <text>', 'why (recorded in the alias history)')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: { reason?: string; json?: boolean }) =>
+      withClient(async (client) => {
+        const note = { actor: actor(), ...(opts.reason ? { reason: opts.reason } : {}) };
+        const status = await rollout(client, model, (handle) =>
+          handle.executeUpdate(canaryPromoteUpdate, { args: [note] }).catch((error: unknown) => {
+            if (error instanceof WorkflowUpdateFailedError) throw new Error(`promote refused: ${error.cause?.message ?? error.message}`);
+            throw error;
+          }),
+        );
+        printResult(opts.json, status, () => describeStatus(status));
+        if (status.state !== 'promoted') process.exitCode = 2;
+      }),
+    );
+  return command;
+}
+
+/** Runs `work` on the model's rollout, turning "no such workflow" into a sentence. */
+async function rollout<T>(client: Client, model: string, work: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+  const workflowId = workflowIds.canary(model);
+  try {
+    return await work(client.workflow.getHandle(workflowId));
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      throw new Error(`no canary rollout of "${model}" (workflow ${workflowId}) is running: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function number(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`not a number: "${text}"`);
+  return value;
+}
+
+export function describeStatus(status: CanaryStatus): string {
+  const plan = status.plan.map((p) => `${p.percent}%${p.shadow ? ' shadow' : ''}`).join(' → ');
+  const lines = [
+    `${workflowIds.canary(status.model)}: ${status.model}@${status.candidate} replacing v${status.baseline ?? '?'} — ${status.state}${status.paused ? ' (PAUSED)' : ''}`,
+    `  plan      ${plan}, bake ${status.plan[0]?.bakeSeconds ?? '?'} s per step`,
+    `  now       ${status.weight ? `step ${status.step + 1}/${status.plan.length}: ${status.weight.percent}% of traffic${status.weight.shadow ? ' mirrored (shadow)' : ''} to v${status.candidate}` : 'no route (all traffic to production)'}`,
+  ];
+  if (status.lastHealth) lines.push(`  health    ${describeHealth(status.lastHealth)}`);
+  for (const step of status.history) {
+    lines.push(
+      `  step ${step.step + 1}    ${step.percent}%${step.shadow ? ' shadow' : ''}: ${step.outcome ?? 'baking'} (${step.startedAt}${step.endedAt ? ` → ${step.endedAt}` : ''})`,
+    );
+  }
+  if (status.decision) lines.push(`  decision  ${status.decision.action} by ${status.decision.actor}: ${status.decision.reason}`);
+  return lines.join('\n');
+}
+
+function describeHealth(health: HealthReport): string {
+  const checks = health.checks.map((c) => `\n            ${c.name} ${c.status}: ${c.detail}`).join('');
+  return `${health.verdict} over ${health.window.from} → ${health.window.to}${checks}`;
+}

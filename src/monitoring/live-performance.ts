@@ -1,0 +1,331 @@
+import { binaryClassificationMetrics } from '../ml/metrics';
+import { incidentKey, type AlertInput } from '../notify/alert';
+import type { PerformanceConfig } from '../shared/monitoring';
+import { twoProportionZTest } from './distances';
+
+/**
+ * Live performance: logged predictions joined with the ground truth that arrived for them
+ * (`POST /v1/feedback`, possibly long after the prediction), metrics per model version over a
+ * window and in rolling buckets inside it, and two verdicts per version:
+ *
+ * - **concept drift**: the live metric (ROC AUC by default) fell below the floor (the gate's
+ *   minimum) or more than `maxDrop` below the version's own test-split metric — by more than
+ *   `confidenceZ` standard errors, so a few hundred labels of noise do not alarm;
+ * - **label drift**: the share of positive labels moved from the test split's by at least
+ *   `labelShift.maxChange`, with a two-proportion z-test p-value below `labelShift.maxPValue`.
+ *
+ * Predictions without a label yet are counted (`coverage`) but not judged. Pure: the monitor
+ * activity reads the rows and stores the result with the drift report.
+ */
+
+export interface LoggedPrediction {
+  version: number;
+  /** When it was made (epoch ms). */
+  at: number;
+  probability: number;
+  /** The model's own decision (its `label` output, threshold inside the graph). */
+  predicted: number;
+  /** Ground truth (0/1), or null when none arrived yet. */
+  actual: number | null;
+}
+
+/** What a version is compared with: its metrics on the held-out test split of its training data. */
+export interface PerformanceReference {
+  rocAuc: number;
+  accuracy: number;
+  f1: number;
+  /** Test rows and positive labels among them. */
+  n: number;
+  positives: number;
+}
+
+export interface LiveMetrics {
+  n: number;
+  positives: number;
+  positiveRate: number;
+  predictedPositiveRate: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** null when only one class was observed. */
+  rocAuc: number | null;
+  logLoss: number;
+}
+
+export type PerformanceMetricName = PerformanceConfig['metric'];
+
+export interface VersionPerformance {
+  version: number;
+  /** Predictions of the version in the window, labelled or not. */
+  predictions: number;
+  labelled: number;
+  /** labelled / predictions (0 without predictions). */
+  coverage: number;
+  /** Over the labelled predictions; null without any. */
+  metrics: LiveMetrics | null;
+  metric: { name: PerformanceMetricName; value: number | null; standardError: number | null; reference: number | null };
+  concept: {
+    status: 'ok' | 'drift' | 'insufficient_labels' | 'no_reference';
+    /** The binding floor: max(minValue, reference − maxDrop). */
+    floor: number | null;
+    reasons: string[];
+  };
+  labelShift: {
+    status: 'ok' | 'drift' | 'insufficient_labels' | 'no_reference' | 'off';
+    rate: number | null;
+    referenceRate: number | null;
+    change: number | null;
+    pValue: number | null;
+  };
+  /** The metric in consecutive buckets of the window (when configured). */
+  rolling: { start: string; end: string; predictions: number; labelled: number; value: number | null }[];
+}
+
+export interface LivePerformance {
+  metric: PerformanceMetricName;
+  /** The predictions judged: the monitor window shifted back by the label delay. */
+  window: { start: string; end: string };
+  minLabelled: number;
+  versions: VersionPerformance[];
+}
+
+export function livePerformance(
+  rows: readonly LoggedPrediction[],
+  options: {
+    config: PerformanceConfig;
+    window: { start: string; end: string };
+    references: ReadonlyMap<number, PerformanceReference>;
+    /** The floor when config.minValue is not set (the gate's minimum). */
+    defaultMinValue?: number;
+  },
+): LivePerformance {
+  const { config, window, references } = options;
+  const byVersion = new Map<number, LoggedPrediction[]>();
+  for (const row of rows) {
+    let list = byVersion.get(row.version);
+    if (!list) byVersion.set(row.version, (list = []));
+    list.push(row);
+  }
+  const minValue = config.minValue ?? (config.metric === 'rocAuc' ? options.defaultMinValue : undefined);
+  const versions = [...byVersion.keys()]
+    .sort((a, b) => a - b)
+    .map((version) => judgeVersion(version, byVersion.get(version)!, references.get(version) ?? null, config, minValue, window));
+  return { metric: config.metric, window, minLabelled: config.minLabelled, versions };
+}
+
+function judgeVersion(
+  version: number,
+  rows: LoggedPrediction[],
+  reference: PerformanceReference | null,
+  config: PerformanceConfig,
+  minValue: number | undefined,
+  window: { start: string; end: string },
+): VersionPerformance {
+  const labelled = rows.filter((r) => r.actual === 0 || r.actual === 1);
+  const metrics = labelled.length ? liveMetrics(labelled) : null;
+  const value = metrics ? metricValue(metrics, config.metric) : null;
+  const standardError = metrics && value !== null ? metricStandardError(metrics, config.metric, value) : null;
+  const referenceValue = reference ? reference[config.metric] : null;
+  const enough = labelled.length >= config.minLabelled;
+
+  // Concept drift.
+  const floors: { value: number; why: string }[] = [];
+  if (minValue !== undefined) floors.push({ value: minValue, why: `the minimum ${fmt(minValue)}` });
+  if (referenceValue !== null && Number.isFinite(referenceValue)) {
+    floors.push({ value: referenceValue - config.maxDrop, why: `its test-split ${config.metric} ${fmt(referenceValue)} − ${config.maxDrop}` });
+  }
+  const floor = floors.length ? Math.max(...floors.map((f) => f.value)) : null;
+  let conceptStatus: VersionPerformance['concept']['status'];
+  const reasons: string[] = [];
+  if (!enough || value === null) {
+    conceptStatus = 'insufficient_labels';
+    reasons.push(`${labelled.length} labelled predictions, ${config.minLabelled} needed`);
+  } else if (floor === null) {
+    conceptStatus = 'no_reference';
+    reasons.push('no floor: no minimum configured and no test-split metric for this version');
+  } else {
+    const margin = config.confidenceZ * (standardError ?? 0);
+    for (const f of floors) {
+      if (value + margin < f.value) {
+        reasons.push(
+          `live ${config.metric} ${fmt(value)} (± ${fmt(standardError ?? 0)}, ${labelled.length} labels) is below ${f.why} = ${fmt(f.value)}` +
+            (margin > 0 ? ` by more than ${config.confidenceZ} standard errors` : ''),
+        );
+      }
+    }
+    conceptStatus = reasons.length ? 'drift' : 'ok';
+  }
+
+  // Label drift.
+  const rate = metrics ? metrics.positiveRate : null;
+  const referenceRate = reference && reference.n > 0 ? reference.positives / reference.n : null;
+  let labelShift: VersionPerformance['labelShift'];
+  if (!config.labelShift.enabled) labelShift = { status: 'off', rate, referenceRate, change: null, pValue: null };
+  else if (!enough || rate === null) labelShift = { status: 'insufficient_labels', rate, referenceRate, change: null, pValue: null };
+  else if (referenceRate === null || !reference) labelShift = { status: 'no_reference', rate, referenceRate, change: null, pValue: null };
+  else {
+    const change = rate - referenceRate;
+    const { pValue } = twoProportionZTest(reference.positives, reference.n, metrics!.positives, labelled.length);
+    const drifted = Math.abs(change) >= config.labelShift.maxChange && pValue < config.labelShift.maxPValue;
+    labelShift = { status: drifted ? 'drift' : 'ok', rate, referenceRate, change, pValue };
+  }
+
+  return {
+    version,
+    predictions: rows.length,
+    labelled: labelled.length,
+    coverage: rows.length ? labelled.length / rows.length : 0,
+    metrics,
+    metric: { name: config.metric, value, standardError, reference: referenceValue },
+    concept: { status: conceptStatus, floor, reasons },
+    labelShift,
+    rolling: config.bucketMinutes ? rolling(rows, window, config.bucketMinutes * 60_000, config.metric) : [],
+  };
+}
+
+/** Metrics of labelled predictions: the confusion matrix from the model's own labels, ROC AUC and log loss from the probabilities. */
+export function liveMetrics(rows: readonly LoggedPrediction[]): LiveMetrics {
+  let tp = 0;
+  let fp = 0;
+  let tn = 0;
+  let fn = 0;
+  const actual = new Float64Array(rows.length);
+  const probability = new Float64Array(rows.length);
+  rows.forEach((row, i) => {
+    const y = row.actual!;
+    actual[i] = y;
+    probability[i] = Math.min(1, Math.max(0, row.probability));
+    const positive = row.predicted === 1;
+    if (y === 1) positive ? tp++ : fn++;
+    else positive ? fp++ : tn++;
+  });
+  const n = rows.length;
+  const scored = binaryClassificationMetrics(actual, probability);
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return {
+    n,
+    positives: tp + fn,
+    positiveRate: (tp + fn) / n,
+    predictedPositiveRate: (tp + fp) / n,
+    accuracy: (tp + tn) / n,
+    precision,
+    recall,
+    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+    rocAuc: Number.isFinite(scored.rocAuc) ? scored.rocAuc : null,
+    logLoss: scored.logLoss,
+  };
+}
+
+function metricValue(metrics: LiveMetrics, name: PerformanceMetricName): number | null {
+  return name === 'rocAuc' ? metrics.rocAuc : metrics[name];
+}
+
+/**
+ * Standard error of the metric: Hanley & McNeil (1982) for ROC AUC; the binomial sqrt(p(1−p)/n)
+ * for accuracy; for F1 the binomial error over the rows that decide it (tp + fp + fn), a rough
+ * approximation.
+ */
+export function metricStandardError(metrics: LiveMetrics, name: PerformanceMetricName, value: number): number | null {
+  if (name === 'rocAuc') {
+    const positives = metrics.positives;
+    const negatives = metrics.n - positives;
+    if (positives === 0 || negatives === 0) return null;
+    const a = value;
+    const q1 = a / (2 - a);
+    const q2 = (2 * a * a) / (1 + a);
+    const variance = (a * (1 - a) + (positives - 1) * (q1 - a * a) + (negatives - 1) * (q2 - a * a)) / (positives * negatives);
+    return Math.sqrt(Math.max(0, variance));
+  }
+  if (name === 'accuracy') return Math.sqrt((value * (1 - value)) / metrics.n);
+  const deciding = Math.max(1, Math.round(metrics.positives + metrics.predictedPositiveRate * metrics.n - metrics.recall * metrics.positives));
+  return Math.sqrt((value * (1 - value)) / deciding);
+}
+
+function rolling(rows: readonly LoggedPrediction[], window: { start: string; end: string }, bucketMs: number, name: PerformanceMetricName) {
+  const start = Date.parse(window.start);
+  const end = Date.parse(window.end);
+  const buckets: VersionPerformance['rolling'] = [];
+  for (let from = start; from < end; from += bucketMs) {
+    const to = Math.min(end, from + bucketMs);
+    const inside = rows.filter((r) => r.at >= from && r.at < to);
+    const labelled = inside.filter((r) => r.actual === 0 || r.actual === 1);
+    buckets.push({
+      start: new Date(from).toISOString(),
+      end: new Date(to).toISOString(),
+      predictions: inside.length,
+      labelled: labelled.length,
+      value: labelled.length ? metricValue(liveMetrics(labelled), name) : null,
+    });
+  }
+  return buckets;
+}
+
+export interface PerformanceAlertContext {
+  model: string;
+  /** End of the monitored window: the alert's time and dedup bucket. */
+  windowEnd: string;
+  reportId?: number;
+  dedupWindowMs?: number;
+  /** Only these versions raise alerts (e.g. production); default all. */
+  versions?: readonly number[];
+}
+
+/** Concept-drift and label-drift alerts for the versions that breached (pure). */
+export function performanceAlerts(performance: LivePerformance, context: PerformanceAlertContext): AlertInput[] {
+  const alerts: AlertInput[] = [];
+  for (const v of performance.versions) {
+    if (context.versions && !context.versions.includes(v.version)) continue;
+    const common = (kind: string) => ({
+      incidentKey: incidentKey({ kind, model: context.model, version: v.version, at: context.windowEnd, dedupWindowMs: context.dedupWindowMs }),
+      model: context.model,
+      version: v.version,
+      kind,
+      occurredAt: context.windowEnd,
+    });
+    const details = {
+      window: performance.window,
+      ...(context.reportId !== undefined ? { reportId: context.reportId } : {}),
+      labelled: v.labelled,
+      predictions: v.predictions,
+      metric: v.metric,
+      metrics: v.metrics,
+    };
+    if (v.concept.status === 'drift') {
+      alerts.push({
+        ...common('concept_drift'),
+        severity: 'critical',
+        title: `${context.model} v${v.version}: concept drift — live ${v.metric.name} ${fmt(v.metric.value)} (floor ${fmt(v.concept.floor)})`,
+        message:
+          `On ${v.labelled} predictions with ground truth, the model's ${v.metric.name} fell to ${fmt(v.metric.value)} ` +
+          `(test split: ${fmt(v.metric.reference)}). The relation between inputs and outcome moved; the model needs fresh data.`,
+        lines: v.concept.reasons,
+        details: { ...details, floor: v.concept.floor },
+      });
+    }
+    if (v.labelShift.status === 'drift') {
+      const s = v.labelShift;
+      alerts.push({
+        ...common('label_drift'),
+        severity: 'warning',
+        title: `${context.model} v${v.version}: label drift — positive share ${pct(s.rate)} vs ${pct(s.referenceRate)} in training`,
+        message:
+          `Ground truth of ${v.labelled} predictions: ${pct(s.rate)} positive, against ${pct(s.referenceRate)} in the version's test split ` +
+          `(change ${s.change! > 0 ? '+' : ''}${pct(s.change)}, p = ${fmt(s.pValue)}). The model's calibration and threshold were chosen for the old rate.`,
+        lines: [`positive share ${pct(s.referenceRate)} → ${pct(s.rate)}`, `two-proportion z-test p = ${fmt(s.pValue)}`],
+        details: { ...details, labelShift: s },
+      });
+    }
+  }
+  return alerts;
+}
+
+function fmt(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return String(x);
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
+}
+
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`;
+}

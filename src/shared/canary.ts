@@ -1,0 +1,353 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+
+/**
+ * The canary rollout: its input, its messages (signals, update, query — defined once, used by the
+ * workflow, the CLI and tests) and the pure health comparison its activity applies. Pure module:
+ * it is bundled into the workflow sandbox. See docs/serving.md, "Canary rollout".
+ */
+
+// --- input -----------------------------------------------------------------------------------------
+
+/**
+ * When a step is judged. Error rate and p99 latency come from `prediction_log` (the candidate's
+ * rows of the step's window against the baseline's); the online metric from `feedback`.
+ */
+export const canaryHealthSchema = z
+  .object({
+    /**
+     * The candidate's error rate may exceed the baseline's by at most this much (absolute:
+     * 0.01 = one percentage point). Errors are inference failures on valid input (500s).
+     */
+    maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+    /** The candidate's p99 latency may be at most this multiple of the baseline's ... */
+    maxP99LatencyRatio: z.number().min(1).max(1000).default(1.5),
+    /** ... unless it is within this many milliseconds of it (sub-millisecond p99s are noisy). */
+    p99LatencyToleranceMs: z.number().min(0).max(60_000).default(5),
+    /**
+     * Predictions each version needs in the window before p99 latencies are compared: the p99 of
+     * n rows is the ⌈n/100⌉-th largest, so below a few hundred rows one GC pause decides it.
+     */
+    p99MinRequests: z.number().int().min(1).max(10_000_000).default(500),
+    /**
+     * Candidate predictions a step needs before it can pass. Fewer at the end of the bake: the
+     * step keeps baking (see `insufficientData`). A breach is declared earlier only when it is
+     * already certain: more errors than the allowance at `minRequests` rows.
+     */
+    minRequests: z.number().int().min(1).max(10_000_000).default(100),
+    /**
+     * Optional: compare accuracy where ground truth arrived (`POST /v1/feedback`) for the window's
+     * predictions. Judged only when both versions have `minLabelled` labelled predictions.
+     */
+    onlineMetric: z
+      .object({
+        metric: z.literal('accuracy').default('accuracy'),
+        /** Largest allowed drop of the candidate's accuracy below the baseline's (absolute). */
+        maxDrop: z.number().min(0).max(1).default(0.02),
+        minLabelled: z.number().int().min(1).default(100),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type CanaryHealthThresholds = z.output<typeof canaryHealthSchema>;
+
+const percent = z.number().gt(0).max(100);
+
+/** Settings of a rollout, without what it rolls out: also the `rollout` of a trainingPipeline input. */
+const canarySettingsShape = {
+  /** Candidate traffic per step, in percent, strictly increasing. After the last step: promote. */
+  steps: z.array(percent).min(1).max(20).default([10, 25, 50, 100]),
+  /** How long each step bakes before it is judged. */
+  bakeSeconds: z.number().min(1).max(30 * 86_400).default(300),
+  /** Health is also checked this often while a step bakes; a certain breach rolls back early. */
+  checkEverySeconds: z.number().min(1).max(86_400).default(30),
+  health: canaryHealthSchema.prefault({}),
+  /**
+   * Too few candidate predictions at the end of a bake: keep baking (checking every
+   * `checkEverySeconds`) for up to `extendSeconds` more (default: one more bake), then `action`:
+   * `rollback` (default — never promote what could not be judged), `proceed` (count the step as
+   * passed: for models with little traffic) or `pause` (hold the weight until an operator
+   * resumes — which bakes the step again — promotes or rolls back).
+   */
+  insufficientData: z
+    .object({
+      extendSeconds: z.number().min(0).max(30 * 86_400).optional(),
+      action: z.enum(['rollback', 'proceed', 'pause']).default('rollback'),
+    })
+    .strict()
+    .prefault({}),
+  /**
+   * Start with a shadow step: the baseline answers everything, the candidate scores a mirrored
+   * `percent` of it (logged, never returned), judged on error rate and online metric (latency of
+   * the low-priority shadow queue is reported, not judged).
+   */
+  shadowFirst: z
+    .object({ percent: percent.default(100), bakeSeconds: z.number().min(1).max(30 * 86_400).optional() })
+    .strict()
+    .optional(),
+  /**
+   * When the baseline has fewer than `minRequests` predictions in a step's window (at 100 % it
+   * has none), it is measured from this long before the rollout started to the step's end.
+   */
+  baselineLookbackSeconds: z.number().min(0).max(30 * 86_400).default(3600),
+};
+
+function checkSteps(settings: { steps: number[] }, ctx: z.RefinementCtx): void {
+  for (let i = 1; i < settings.steps.length; i++) {
+    if (settings.steps[i] <= settings.steps[i - 1]) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i], message: `steps must increase strictly (${settings.steps[i - 1]} then ${settings.steps[i]})` });
+    }
+  }
+}
+
+/** `rollout` of a trainingPipeline input: `direct` moves production at once; `canary` starts `canaryRollout`. */
+export const rolloutSpecSchema = z.discriminatedUnion('strategy', [
+  z.object({ strategy: z.literal('direct') }).strict(),
+  z
+    .object({ strategy: z.literal('canary'), ...canarySettingsShape })
+    .strict()
+    .superRefine(checkSteps),
+]);
+export type RolloutSpec = z.output<typeof rolloutSpecSchema>;
+export type CanarySettings = Omit<Extract<RolloutSpec, { strategy: 'canary' }>, 'strategy'>;
+
+export const canaryRolloutInputSchema = z
+  .object({
+    model: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit'),
+    /** The registered version to roll out. */
+    candidate: z.number().int().positive(),
+    /** The production version it replaces; default: production when the rollout starts (checked then). */
+    baseline: z.number().int().positive().optional(),
+    ...canarySettingsShape,
+    /** Who asked for it (`workflow:<id>`, `user:<name>`), and why: recorded with the rollout. */
+    initiator: z.string().max(200).default('unknown'),
+    reason: z.string().max(2000).default(''),
+  })
+  .strict()
+  .superRefine(checkSteps);
+export type CanaryRolloutInput = z.output<typeof canaryRolloutInputSchema>;
+export type CanaryRolloutRequest = z.input<typeof canaryRolloutInputSchema>;
+
+/** One step of the plan: a weight (percent), shadow or live, and its bake time. */
+export interface CanaryPhase {
+  percent: number;
+  shadow: boolean;
+  bakeSeconds: number;
+}
+
+/** The steps a rollout walks through: the optional shadow step, then the live steps. */
+export function planCanary(input: CanarySettings): CanaryPhase[] {
+  const shadow = input.shadowFirst
+    ? [{ percent: input.shadowFirst.percent, shadow: true, bakeSeconds: input.shadowFirst.bakeSeconds ?? input.bakeSeconds }]
+    : [];
+  return [...shadow, ...input.steps.map((p) => ({ percent: p, shadow: false, bakeSeconds: input.bakeSeconds }))];
+}
+
+// --- messages --------------------------------------------------------------------------------------
+
+/** Who asks and why; both optional (the workflow records `unknown` and an empty reason). */
+export const operatorNoteSchema = z
+  .object({ actor: z.string().max(200).optional(), reason: z.string().max(2000).optional() })
+  .strict();
+export type OperatorNote = z.infer<typeof operatorNoteSchema>;
+
+/** `rollback` takes a reason, as a string or `{ reason, actor }`. */
+export const rollbackRequestSchema = z.union([z.string().max(2000), operatorNoteSchema]);
+export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
+
+export type CanaryState = 'starting' | 'shadow' | 'canary' | 'promoting' | 'rolling_back' | 'promoted' | 'rolled_back';
+export const finalCanaryStates: readonly CanaryState[] = ['promoted', 'rolled_back'];
+
+export interface CanaryDecision {
+  action: 'promote' | 'rollback';
+  reason: string;
+  actor: string;
+  at: string;
+}
+
+export interface CanaryStepRecord {
+  step: number;
+  percent: number;
+  shadow: boolean;
+  startedAt: string;
+  endedAt?: string;
+  /** `passed` (healthy), `proceeded` (too little data, policy `proceed`), `breach`, `insufficient_data`, `interrupted` (a signal or update decided). */
+  outcome?: 'passed' | 'proceeded' | 'breach' | 'insufficient_data' | 'interrupted';
+  /** The last comparison of the step. */
+  health?: HealthReport;
+}
+
+export interface CanaryStatus {
+  model: string;
+  candidate: number;
+  /** null until the rollout has resolved the production version. */
+  baseline: number | null;
+  state: CanaryState;
+  /** Paused: the weight holds, the bake clock stops, nothing is decided automatically. */
+  paused: boolean;
+  /** Index into `plan` of the current step, -1 before the first. */
+  step: number;
+  plan: CanaryPhase[];
+  /** The route currently applied: candidate share in percent (mirrored when shadow). */
+  weight: { percent: number; shadow: boolean } | null;
+  lastHealth: HealthReport | null;
+  history: CanaryStepRecord[];
+  decision: CanaryDecision | null;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+export type CanaryRolloutResult = Pick<CanaryStatus, 'model' | 'candidate' | 'history' | 'plan'> & {
+  baseline: number;
+  outcome: 'promoted' | 'rolled_back';
+  decision: CanaryDecision;
+};
+
+/** What the rollout is doing now: weights, step, the last health comparison, history. */
+export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
+/** Roll back now: all traffic to the baseline, the rollout ends. Ignored once promotion started. */
+export const canaryRollbackSignal = defineSignal<[RollbackRequest]>('rollback');
+/** Hold the current weight: the bake clock stops and nothing is decided automatically. */
+export const canaryPauseSignal = defineSignal<[OperatorNote?]>('pause');
+export const canaryResumeSignal = defineSignal<[OperatorNote?]>('resume');
+/**
+ * Promote now, skipping the remaining steps. Rejected (by a synchronous validator) once the
+ * rollout has ended or a rollback is under way; acknowledged with the resulting status.
+ */
+export const canaryPromoteUpdate = defineUpdate<CanaryStatus, [OperatorNote]>('promote');
+
+// --- health comparison -----------------------------------------------------------------------------
+
+/** One version's predictions in a window (from prediction_log and feedback). */
+export interface VersionHealth {
+  version: number;
+  rows: number;
+  /** Rows logged with an inference error. */
+  errors: number;
+  /** errors / rows; null without rows. */
+  errorRate: number | null;
+  p99LatencyMs: number | null;
+  /** Predictions with ground truth, and the accuracy over them (null without any). */
+  labelled: number;
+  accuracy: number | null;
+}
+
+export interface HealthSample {
+  candidate: VersionHealth;
+  baseline: VersionHealth;
+  /** The candidate's window (the step so far) and the baseline's (the same, or widened when it had too few rows). */
+  window: { from: string; to: string };
+  baselineWindow: { from: string; to: string };
+  /** The candidate's rows are shadow predictions. */
+  shadow: boolean;
+}
+
+export interface HealthCheck {
+  name: 'error_rate' | 'p99_latency' | 'online_accuracy';
+  status: 'pass' | 'fail' | 'skipped';
+  detail: string;
+}
+
+export interface HealthReport extends HealthSample {
+  verdict: 'healthy' | 'breach' | 'insufficient_data';
+  /** The failed checks (breach) or why the step cannot be judged yet. */
+  reasons: string[];
+  checks: HealthCheck[];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const ms = (x: number) => `${x.toFixed(2)} ms`;
+
+/**
+ * Compares a candidate with its baseline. Pure: the activity measures, this decides.
+ *
+ * - error rate: breach when the candidate's rate exceeds the baseline's by more than
+ *   `maxErrorRateIncrease`. Below `minRequests` candidate rows the rate is taken over
+ *   `minRequests` (errors / max(rows, minRequests)): a breach that more traffic cannot undo is
+ *   declared at once; otherwise the verdict waits. A baseline with fewer than `minRequests` rows
+ *   counts as error-free (the candidate must stay within the allowance on its own).
+ * - p99 latency: breach when candidate p99 > `maxP99LatencyRatio` × baseline p99 and more than
+ *   `p99LatencyToleranceMs` above it. Needs `p99MinRequests` rows on both sides in the same window
+ *   (latency follows the machine's load, so it is never compared across different times: at 100 %,
+ *   where the baseline answers nothing, it is reported, not judged); not judged in shadow.
+ * - online accuracy (optional): breach when the candidate trails the baseline by more than
+ *   `maxDrop`; judged only with `minLabelled` labelled predictions on both sides.
+ * - verdict: any failed check → `breach`; else fewer than `minRequests` candidate rows →
+ *   `insufficient_data`; else `healthy`.
+ */
+export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresholds): HealthReport {
+  const { candidate: c, baseline: b } = sample;
+  const min = thresholds.minRequests;
+  const checks: HealthCheck[] = [];
+  const baselineJudgeable = b.rows >= min;
+  const minLatency = Math.max(min, thresholds.p99MinRequests);
+
+  const baselineRate = baselineJudgeable ? b.errors / b.rows : 0;
+  const allowed = baselineRate + thresholds.maxErrorRateIncrease;
+  const rate = c.errors / Math.max(c.rows, min);
+  const baselineText = baselineJudgeable
+    ? `baseline v${b.version} ${pct(baselineRate)} of ${b.rows}`
+    : `baseline v${b.version} has ${b.rows} < ${min} requests, counted as 0%`;
+  if (rate > allowed + 1e-12) {
+    const over = c.rows >= min ? `${pct(rate)} (${c.errors}/${c.rows})` : `${c.errors} errors in ${c.rows} requests, over ${pct(rate)} even at ${min}`;
+    checks.push({
+      name: 'error_rate',
+      status: 'fail',
+      detail: `candidate v${c.version} error rate ${over} exceeds ${baselineText} + ${pct(thresholds.maxErrorRateIncrease)}`,
+    });
+  } else if (c.rows >= min) {
+    checks.push({ name: 'error_rate', status: 'pass', detail: `candidate ${pct(rate)} (${c.errors}/${c.rows}), ${baselineText}` });
+  } else {
+    checks.push({ name: 'error_rate', status: 'skipped', detail: `candidate has ${c.rows} < ${min} requests` });
+  }
+
+  const concurrent = sample.baselineWindow.from === sample.window.from && sample.baselineWindow.to === sample.window.to;
+  if (sample.shadow) {
+    checks.push({ name: 'p99_latency', status: 'skipped', detail: `shadow: the candidate runs on the low-priority queue (p99 ${fmt(c.p99LatencyMs)})` });
+  } else if (!concurrent) {
+    checks.push({
+      name: 'p99_latency',
+      status: 'skipped',
+      detail: `the baseline was measured over a wider window (too few requests in the step's): latency is compared only at the same time (candidate p99 ${fmt(c.p99LatencyMs)}, baseline ${fmt(b.p99LatencyMs)})`,
+    });
+  } else if (c.rows < minLatency || b.rows < minLatency || c.p99LatencyMs === null || b.p99LatencyMs === null) {
+    checks.push({
+      name: 'p99_latency',
+      status: 'skipped',
+      detail: `needs ${minLatency} requests of each version (candidate ${c.rows}, baseline ${b.rows}; p99 ${fmt(c.p99LatencyMs)} vs ${fmt(b.p99LatencyMs)})`,
+    });
+  } else {
+    const ratio = b.p99LatencyMs > 0 ? c.p99LatencyMs / b.p99LatencyMs : Number.POSITIVE_INFINITY;
+    const slower = c.p99LatencyMs > thresholds.maxP99LatencyRatio * b.p99LatencyMs && c.p99LatencyMs - b.p99LatencyMs > thresholds.p99LatencyToleranceMs;
+    const detail = `candidate p99 ${ms(c.p99LatencyMs)} vs baseline ${ms(b.p99LatencyMs)} (×${Number.isFinite(ratio) ? ratio.toFixed(2) : '∞'}; limit ×${thresholds.maxP99LatencyRatio} beyond ${thresholds.p99LatencyToleranceMs} ms)`;
+    checks.push({ name: 'p99_latency', status: slower ? 'fail' : 'pass', detail });
+  }
+
+  const online = thresholds.onlineMetric;
+  if (online) {
+    if (c.labelled < online.minLabelled || b.labelled < online.minLabelled || c.accuracy === null || b.accuracy === null) {
+      checks.push({
+        name: 'online_accuracy',
+        status: 'skipped',
+        detail: `needs ${online.minLabelled} labelled predictions of each version (candidate ${c.labelled}, baseline ${b.labelled})`,
+      });
+    } else {
+      const drop = b.accuracy - c.accuracy;
+      checks.push({
+        name: 'online_accuracy',
+        status: drop > online.maxDrop + 1e-12 ? 'fail' : 'pass',
+        detail: `candidate accuracy ${pct(c.accuracy)} (${c.labelled} labelled) vs baseline ${pct(b.accuracy)} (${b.labelled}); allowed drop ${pct(online.maxDrop)}`,
+      });
+    }
+  }
+
+  const failed = checks.filter((check) => check.status === 'fail');
+  if (failed.length > 0) return { ...sample, verdict: 'breach', reasons: failed.map((f) => f.detail), checks };
+  if (c.rows < min) return { ...sample, verdict: 'insufficient_data', reasons: [`candidate v${c.version} has ${c.rows} of the ${min} requests needed`], checks };
+  return { ...sample, verdict: 'healthy', reasons: [], checks };
+}
+
+function fmt(x: number | null): string {
+  return x === null ? 'n/a' : ms(x);
+}

@@ -1,0 +1,391 @@
+import { z } from 'zod';
+import { modelNameSchema, trainingPipelineInputSchema, type TrainingPipelineInput } from './pipeline-input';
+
+/**
+ * The monitor's input and everything it embeds: the drift check's configuration, live
+ * performance, notifications and the policy that decides what the monitor does about a finding.
+ * Pure zod (bundled into the workflow sandbox): the `monitor` workflow validates its input with
+ * these schemas, keel.config.json's `monitor` section is checked by them, and src/monitoring and
+ * src/notify re-export the drift and notification parts. docs/monitoring.md explains every field.
+ */
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
+const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2001-02-01T00:00:00Z' });
+
+// ---------------------------------------------------------------------------------------------
+// Drift check (moved here from src/monitoring/drift-config.ts, which re-exports it)
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * Defaults follow Evidently: a reference of at most 1 000 values is compared by a test (numeric:
+ * two-sample Kolmogorov–Smirnov; categorical: chi-squared, or a two-proportion z-test for two
+ * categories), drift when p < 0.05; a larger reference by a distance (numeric: Wasserstein
+ * normalised by the reference std; categorical, or numeric with at most 5 values:
+ * Jensen–Shannon), drift when it reaches 0.1. The dataset drifts when at least half of the
+ * compared columns do.
+ */
+
+export const driftMethods = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi'] as const;
+export const driftMethodSchema = z.enum(driftMethods);
+export type DriftMethod = z.infer<typeof driftMethodSchema>;
+
+/** Methods whose score is a p-value (drift when below the threshold); the others are distances (drift at or above). */
+export const pValueMethods: readonly DriftMethod[] = ['ks', 'chisquare', 'z'];
+
+export const defaultDriftThresholds: Record<DriftMethod, number> = {
+  ks: 0.05,
+  chisquare: 0.05,
+  z: 0.05,
+  wasserstein: 0.1,
+  jensenshannon: 0.1,
+  psi: 0.1,
+};
+
+export const columnDriftOverrideSchema = z
+  .object({
+    /** The statistic that decides drift for this column ('auto': by type and reference size). */
+    method: z.union([z.literal('auto'), driftMethodSchema]).optional(),
+    /** p-value (ks, chisquare, z) below which, or distance (others) from which, the column drifts. */
+    threshold: z.number().positive().optional(),
+    /** Compare as this kind: 'categorical' reads numbers as categories (by value). */
+    kind: z.enum(['numeric', 'categorical']).optional(),
+    /** Leave the column out (not compared, not counted in the dataset share). */
+    ignore: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((column, ctx) => {
+    if (column.threshold !== undefined && column.method && column.method !== 'auto' && pValueMethods.includes(column.method) && column.threshold >= 1) {
+      ctx.addIssue({ code: 'custom', path: ['threshold'], message: `a p-value threshold for ${column.method} must be below 1` });
+    }
+  });
+export type ColumnDriftOverride = z.infer<typeof columnDriftOverrideSchema>;
+
+export const driftConfigSchema = z
+  .object({
+    /** Fewer current rows than this give an "insufficient data" result, never an alarm. */
+    minRows: z.number().int().min(1).default(100),
+    /** References with at most this many present values are compared by tests, larger ones by distances. */
+    smallReferenceRows: z.number().int().min(1).default(1000),
+    /** Per-method thresholds (see defaultDriftThresholds). */
+    thresholds: z
+      .object(Object.fromEntries(driftMethods.map((m) => [m, z.number().positive().optional()])) as Record<DriftMethod, z.ZodOptional<z.ZodNumber>>)
+      .strict()
+      .default({} as Record<DriftMethod, number | undefined>),
+    /** Dataset-level drift when at least this share of the compared feature columns drift. */
+    datasetDriftShare: z.number().gt(0).max(1).default(0.5),
+    /** Also flag a column whose share of missing values rose by more than this (absolute), e.g. 0.1. */
+    maxMissingShareIncrease: z.number().min(0).max(1).optional(),
+    /** 'all' computes every applicable statistic per column for the report; 'selected' only the deciding one. */
+    statistics: z.enum(['all', 'selected']).default('all'),
+    /** Per-column overrides, by column name. */
+    columns: z.record(z.string(), columnDriftOverrideSchema).default({}),
+    /** Override for the prediction column. */
+    prediction: columnDriftOverrideSchema.optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const method of pValueMethods) {
+      const threshold = config.thresholds[method];
+      if (threshold !== undefined && threshold >= 1) {
+        ctx.addIssue({ code: 'custom', path: ['thresholds', method], message: `a p-value threshold must be below 1, got ${threshold}` });
+      }
+    }
+  });
+
+/** What callers write (defaults optional). */
+export type DriftConfigInput = z.input<typeof driftConfigSchema>;
+/** After parsing (defaults filled in). */
+export type DriftConfig = z.output<typeof driftConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Notifications (moved here from src/notify/config.ts and alert.ts, which re-export them)
+// ---------------------------------------------------------------------------------------------
+
+export const alertSeverities = ['info', 'warning', 'critical'] as const;
+export const alertSeveritySchema = z.enum(alertSeverities);
+export type AlertSeverity = z.infer<typeof alertSeveritySchema>;
+
+/** Alerts of the same kind, model and version within one dedup window are one incident. */
+export const DEFAULT_DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((url) => /^https?:\/\//i.test(url), 'must be an http(s) URL');
+
+/**
+ * A webhook target. A URL is a secret (a Slack incoming-webhook URL lets anyone post): prefer
+ * `urlEnv`, the name of an environment variable the worker reads, so the URL stays out of config
+ * files and out of workflow histories.
+ */
+export const webhookTargetSchema = z
+  .object({
+    /** Names the target in the stored delivery status. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)'),
+    url: httpUrl.optional(),
+    /** Environment variable holding the URL (read by the worker at delivery time). */
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+    /** 'slack': {text, blocks} for Slack incoming webhooks (and compatible: Mattermost, Discord's /slack); 'generic': the alert as JSON. */
+    format: z.enum(['slack', 'generic']).default('generic'),
+    /** Per request, response body included. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+    /** Alerts below this severity are not sent to this target (still stored). */
+    minSeverity: alertSeveritySchema.default('warning'),
+    /** Extra request headers (e.g. an Authorization for a generic receiver). */
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .refine((t) => (t.url === undefined) !== (t.urlEnv === undefined), { message: 'give exactly one of url and urlEnv', path: ['url'] });
+export type WebhookTarget = z.output<typeof webhookTargetSchema>;
+
+/**
+ * The error type a webhook delivery fails with when retrying cannot help (4xx, bad URL, unset
+ * urlEnv): listed as non-retryable for the delivery activity. Equals WebhookRejectedErrorType in
+ * src/notify/webhook.ts (a unit test checks it), written out here because workflows import only src/shared.
+ */
+export const webhookRejectedErrorType = 'WebhookRejectedError';
+
+/** How a failed delivery is retried (Temporal activity retries with exponential backoff). */
+export const deliveryRetrySchema = z
+  .object({
+    /** Attempts in all, the first included; after the last, the delivery is recorded as failed. */
+    maximumAttempts: z.number().int().min(1).max(100).default(5),
+    initialIntervalSeconds: z.number().min(0.1).max(3600).default(2),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+    maximumIntervalSeconds: z.number().min(0.1).max(86_400).default(120),
+  })
+  .strict();
+
+export const notificationsConfigSchema = z
+  .object({
+    webhooks: z.array(webhookTargetSchema).default([]),
+    /** One alert per kind, model version and window of this length (see incidentKey in src/notify/alert.ts). */
+    dedupWindowMs: z.number().int().min(1000).default(DEFAULT_DEDUP_WINDOW_MS),
+    retry: deliveryRetrySchema.prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.webhooks.forEach((target, i) => {
+      if (seen.has(target.name)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `duplicate webhook name "${target.name}"` });
+      seen.add(target.name);
+    });
+  });
+export type NotificationsConfig = z.output<typeof notificationsConfigSchema>;
+export type NotificationsConfigInput = z.input<typeof notificationsConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Live performance (src/monitoring/live-performance.ts)
+// ---------------------------------------------------------------------------------------------
+
+export const performanceMetrics = ['rocAuc', 'accuracy', 'f1'] as const;
+
+export const performanceConfigSchema = z
+  .object({
+    /** Join predictions with ground truth (`POST /v1/feedback`) and judge them; false skips it. */
+    enabled: z.boolean().default(true),
+    /** The metric judged (ROC AUC is threshold-free; accuracy and F1 use the model's own `label`). */
+    metric: z.enum(performanceMetrics).default('rocAuc'),
+    /** Labelled predictions a version needs before its metric is judged (fewer: `insufficient_labels`). */
+    minLabelled: z.number().int().min(1).default(200),
+    /**
+     * Concept drift when the live metric falls below this floor. Default: the gate's `minRocAuc`
+     * of the retraining pipeline (metric rocAuc), else no floor.
+     */
+    minValue: z.number().min(0).max(1).optional(),
+    /** Concept drift when the live metric falls this far (absolute) below the version's test-split metric. */
+    maxDrop: z.number().min(0).max(1).default(0.03),
+    /**
+     * Require the fall to be this many standard errors beyond the floor (Hanley–McNeil for ROC
+     * AUC, binomial otherwise), so sampling noise on a few hundred labels does not alarm. 0: plain comparison.
+     */
+    confidenceZ: z.number().min(0).max(5).default(1.645),
+    /**
+     * Labels arrive late: judge the predictions made in the window shifted back by this much
+     * ([start − delay, end − delay)), whose labels had time to arrive.
+     */
+    labelDelayMinutes: z.number().int().min(0).max(60 * 24 * 366).default(0),
+    /** Also report the metric in rolling buckets of this length inside the window. */
+    bucketMinutes: z.number().int().min(1).optional(),
+    /**
+     * Label drift: the share of positive labels moved from the version's test split by at least
+     * `maxChange` (absolute) with a two-proportion z-test p-value below `maxPValue`.
+     */
+    labelShift: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxChange: z.number().min(0).max(1).default(0.02),
+        maxPValue: z.number().gt(0).max(1).default(0.01),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type PerformanceConfig = z.output<typeof performanceConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Policy: what the monitor does about what it finds
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a report can find: dataset-level data drift, drift in some features (below the dataset
+ * share), prediction drift, concept drift (the live metric fell), label drift (the positive rate
+ * moved), schema problems (features absent from the logged inputs, or only missing values).
+ */
+export const findingKinds = ['data_drift', 'feature_drift', 'prediction_drift', 'concept_drift', 'label_drift', 'schema'] as const;
+export const findingSchema = z.enum(findingKinds);
+export type Finding = z.infer<typeof findingSchema>;
+
+/** Findings that make a report's status `drift`. */
+export const driftFindings: readonly Finding[] = ['data_drift', 'prediction_drift', 'concept_drift', 'label_drift'];
+
+export const monitorPolicySchema = z
+  .object({
+    /**
+     * During a canary rollout (`canaryRollout`, workflow id `canary/<model>`), signal `rollback`
+     * when the candidate's own live performance shows concept drift.
+     */
+    rollback: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    /**
+     * Sustained drift: after `afterConsecutive` consecutive reports of the production version with
+     * one of the `on` findings (reports without enough data neither count nor break the run),
+     * start `trainingPipeline` on the data of those reports' periods. The run of reports starts
+     * again after each retraining.
+     */
+    retrain: z
+      .object({
+        enabled: z.boolean().default(false),
+        afterConsecutive: z.number().int().min(1).max(1000).default(3),
+        on: z.array(findingSchema).min(1).default([...driftFindings]),
+        /** The pipeline to run, its dataset narrowed to the drifted period (`npm start` fills it from keel.config.json). */
+        pipeline: trainingPipelineInputSchema.optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type MonitorPolicy = z.output<typeof monitorPolicySchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The monitor's input
+// ---------------------------------------------------------------------------------------------
+
+export const periodSchema = z
+  .object({ from: isoDate, to: isoDate })
+  .strict()
+  .refine((p) => p.from < p.to, { message: 'from must be before to' });
+export type Period = z.infer<typeof periodSchema>;
+
+const windowSchema = z
+  .object({ start: isoDateTime, end: isoDateTime })
+  .strict()
+  .refine((w) => Date.parse(w.start) < Date.parse(w.end), { message: 'start must be before end' });
+
+/** The settings shared by the workflow input and keel.config.json's `monitor` section. */
+export const monitorSettingsShape = {
+  /** Logged predictions of the last `windowMinutes` are compared with the training data. */
+  windowMinutes: z.number().int().min(1).max(60 * 24 * 366),
+  /** Fewer logged predictions than this give an "insufficient data" report, never an alarm (overrides drift.minRows). */
+  minRows: z.number().int().min(1),
+  /** At most this many logged predictions are read per window (an even, deterministic subset beyond). */
+  maxRows: z.number().int().min(1).max(5_000_000).default(200_000),
+  drift: driftConfigSchema.prefault({}),
+  performance: performanceConfigSchema.prefault({}),
+  notifications: notificationsConfigSchema.prefault({}),
+  policy: monitorPolicySchema.prefault({}),
+};
+
+export const monitorInputSchema = z
+  .object({
+    model: modelNameSchema,
+    ...monitorSettingsShape,
+    /**
+     * An explicit window of the prediction log (replaying history, backfills, tests). Default:
+     * the `windowMinutes` before the schedule's nominal time (or the workflow's start).
+     */
+    window: windowSchema.optional(),
+    /**
+     * The period of source data the window's traffic stands for — what a retraining reads. Default:
+     * the calendar days (UTC) the window touches.
+     */
+    dataPeriod: periodSchema.optional(),
+    /**
+     * Long-running variant: check every `everySeconds` in one workflow, continuing as new after
+     * `iterationsPerRun` checks (bounded history); stop after `maxIterations` in all, if given.
+     */
+    loop: z
+      .object({
+        everySeconds: z.number().int().min(1).max(86_400 * 31),
+        iterationsPerRun: z.number().int().min(1).max(1000).default(100),
+        maxIterations: z.number().int().min(1).optional(),
+        /** Checks done by earlier runs of the chain (set by continue-as-new). */
+        completed: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.window && input.loop) ctx.addIssue({ code: 'custom', path: ['loop'], message: 'an explicit window cannot repeat: give window or loop, not both' });
+    const retrain = input.policy.retrain;
+    if (retrain.enabled && !retrain.pipeline) {
+      ctx.addIssue({ code: 'custom', path: ['policy', 'retrain', 'pipeline'], message: 'retraining is enabled but no pipeline is given to run' });
+    }
+    if (retrain.pipeline && retrain.pipeline.model !== input.model) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', 'retrain', 'pipeline', 'model'],
+        message: `the retraining pipeline trains "${retrain.pipeline.model}", the monitor watches "${input.model}"`,
+      });
+    }
+  });
+export type MonitorInput = z.output<typeof monitorInputSchema>;
+export type MonitorRequest = z.input<typeof monitorInputSchema>;
+
+/** The window a run monitors: explicit, or the `windowMinutes` before `end`. */
+export function monitorWindow(input: Pick<MonitorInput, 'window' | 'windowMinutes'>, end: Date): { start: string; end: string } {
+  if (input.window) return { start: new Date(input.window.start).toISOString(), end: new Date(input.window.end).toISOString() };
+  return { start: new Date(end.getTime() - input.windowMinutes * 60_000).toISOString(), end: end.toISOString() };
+}
+
+/** The calendar days (UTC) a window touches, as a half-open period. */
+export function periodOfWindow(window: { start: string; end: string }): Period {
+  const day = 86_400_000;
+  const start = Math.floor(Date.parse(window.start) / day) * day;
+  const end = Math.ceil(Date.parse(window.end) / day) * day;
+  return { from: new Date(start).toISOString().slice(0, 10), to: new Date(Math.max(end, start + day)).toISOString().slice(0, 10) };
+}
+
+/**
+ * The retraining pipeline for sustained drift: the configured pipeline with its dataset narrowed
+ * to `period` — the flights recipe's `period`, or a mapped dataset's `filter` range — under a
+ * dataset name that says which period it holds. A dataset without either is read as configured
+ * (its source's latest data).
+ */
+export function recentDataPipeline(pipeline: TrainingPipelineInput, period: Period): TrainingPipelineInput {
+  const dataset = pipeline.dataset;
+  const name = `${pipeline.model.slice(0, 40)}-${period.from}_${period.to}`;
+  if (dataset.recipe === 'flights') return { ...pipeline, dataset: { ...dataset, name, period: { from: period.from, to: period.to } } };
+  if (dataset.filter) return { ...pipeline, dataset: { ...dataset, name, filter: { ...dataset.filter, from: period.from, to: period.to } } };
+  return pipeline;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a monitor run reports
+// ---------------------------------------------------------------------------------------------
+
+export interface MonitorAlertSummary {
+  id: number;
+  kind: string;
+  severity: AlertSeverity;
+  /** False when the incident was already stored (deduplicated: not notified again). */
+  created: boolean;
+  /** Webhook targets still to deliver to. */
+  pending: string[];
+}
+
+export interface MonitorActions {
+  rollback?: { workflowId: string; candidate: number; signalled: boolean; reason: string; error?: string };
+  retrain?: { workflowId: string; period: Period | null; consecutive: number; started: boolean; error?: string };
+  alerts?: { id: number; kind: string; created: boolean }[];
+  deliveries?: { alertId: number; target: string; status: 'delivered' | 'failed' | 'skipped'; error?: string }[];
+}
