@@ -202,10 +202,13 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       const evaluation = details.evaluation;
       const performance = stored.performance as LivePerformance | null;
 
-      // Alerts: derived from the stored report, so a retry raises exactly the same ones.
-      const context = { model, windowEnd: stored.windowEnd.toISOString(), reportId: stored.id, dedupWindowMs: input.notifications.dedupWindowMs };
+      // Alerts: derived from the stored report, so a retry raises exactly the same ones. The incident's
+      // time is the window's end — or, when the run says which period of data the window stands for
+      // (a replay of history), the end of that period: replayed months are months apart as incidents.
+      const incidentAt = input.dataPeriod ? new Date(`${input.dataPeriod.to}T00:00:00Z`).toISOString() : stored.windowEnd.toISOString();
+      const context = { model, windowEnd: incidentAt, reportId: stored.id, dedupWindowMs: input.notifications.dedupWindowMs };
       const raised: AlertInput[] = [
-        ...driftAlerts(evaluation, { ...context, version, windowStart: stored.windowStart.toISOString() }),
+        ...driftAlerts(evaluation, { ...context, version, windowStart: input.dataPeriod ? `${input.dataPeriod.from}T00:00:00.000Z` : stored.windowStart.toISOString() }),
         ...(performance ? performanceAlerts(performance, { ...context, versions: [version] }) : []),
       ];
       const alerts = await storeAlerts(raised, input.notifications);

@@ -1,7 +1,5 @@
 import { heartbeat } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
 import { readDatasetRows } from '../src/data/dataset-store';
-import { trainingRuns } from '../src/db/schema';
 import { runExternalTrainer, verifyExternalModel } from '../src/ml/external-trainer';
 import { binaryClassificationMetrics } from '../src/ml/metrics';
 import { partitionRows } from '../src/ml/split';
@@ -9,6 +7,7 @@ import type { CommandTrainerSpec, FeatureSpec, SplitSpec } from '../src/shared/p
 import type { BinaryMetrics } from '../src/shared/pipeline-result';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
+import { findTrainingRun, recordTrainingRun } from './training-run';
 
 export interface ExternalTrainingOutcome {
   trainingRunId: string;
@@ -44,7 +43,7 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
           { name: 'label', type: 'int64', shape: [-1, 1] },
         ],
       };
-      const [done] = await database.db.select().from(trainingRuns).where(eq(trainingRuns.id, trainingRunId));
+      const done = await findTrainingRun(database.db, trainingRunId);
       if (done?.validationMetrics) {
         const onnx = await artifacts.get(done.modelArtifactSha256);
         return {
@@ -73,22 +72,19 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
       // The program's decision threshold is inside its graph; keel's metrics use 0.5 (documented).
       const validationMetrics = binaryClassificationMetrics(validation.map((row) => Number(row[input.target])), scores);
       const onnxSha256 = await artifacts.put(result.onnx);
-      await database.db
-        .insert(trainingRuns)
-        .values({
-          id: trainingRunId,
-          trial: input.trial,
-          modelName: input.model,
-          workflowId,
-          runId,
-          datasetVersionId: input.datasetVersionId,
-          trainer: { ...input.trainer, reportedMetrics: result.reportedMetrics, logTail: result.logTail },
-          modelArtifactSha256: onnxSha256,
-          learningCurve: [],
-          trainSeconds: result.seconds,
-          validationMetrics,
-        })
-        .onConflictDoUpdate({ target: trainingRuns.id, set: { modelArtifactSha256: onnxSha256, validationMetrics } });
+      await recordTrainingRun(database.db, {
+        id: trainingRunId,
+        trial: input.trial,
+        modelName: input.model,
+        workflowId,
+        runId,
+        datasetVersionId: input.datasetVersionId,
+        trainer: { ...input.trainer, reportedMetrics: result.reportedMetrics, logTail: result.logTail },
+        modelArtifactSha256: onnxSha256,
+        learningCurve: [],
+        trainSeconds: result.seconds,
+        validationMetrics,
+      });
       return { trainingRunId, onnxSha256, bytes: result.onnx.byteLength, contract, validationMetrics, trainSeconds: result.seconds };
     },
   };

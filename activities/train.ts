@@ -1,7 +1,5 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
 import { readDatasetRows } from '../src/data/dataset-store';
-import { trainingRuns } from '../src/db/schema';
 import { binaryClassificationMetrics } from '../src/ml/metrics';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
 import { trainGbdtInWorkerThread } from '../src/ml/gbdt/train';
@@ -14,6 +12,7 @@ import type { FeatureSpec, GbdtTrainerSpec, LogisticTrainerSpec, SplitSpec } fro
 import type { BinaryMetrics } from '../src/shared/pipeline-result';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
+import { findTrainingRun, recordTrainingRun, saveEvaluation } from './training-run';
 
 export interface TrainModelInput {
   model: string;
@@ -104,7 +103,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     async trainModel(input: TrainModelInput): Promise<TrainModelResult> {
       const { workflowId, runId } = currentRun();
       const trainingRunId = `${workflowId}/${runId}/${input.trial}`;
-      const [done] = await database.db.select().from(trainingRuns).where(eq(trainingRuns.id, trainingRunId));
+      const done = await findTrainingRun(database.db, trainingRunId);
       if (done?.validationMetrics) {
         return {
           trainingRunId,
@@ -129,31 +128,25 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         model.threshold,
       );
       const modelArtifactSha256 = await artifacts.putJson(model);
-      await database.db
-        .insert(trainingRuns)
-        .values({
-          id: trainingRunId,
-          trial: input.trial,
-          modelName: input.model,
-          workflowId,
-          runId,
-          datasetVersionId: input.datasetVersionId,
-          trainer: input.trainer,
-          modelArtifactSha256,
-          learningCurve: learningCurveOf(model),
-          trainSeconds,
-          validationMetrics,
-        })
-        .onConflictDoUpdate({ target: trainingRuns.id, set: { modelArtifactSha256, validationMetrics } });
+      await recordTrainingRun(database.db, {
+        id: trainingRunId,
+        trial: input.trial,
+        modelName: input.model,
+        workflowId,
+        runId,
+        datasetVersionId: input.datasetVersionId,
+        trainer: input.trainer,
+        modelArtifactSha256,
+        learningCurve: learningCurveOf(model),
+        trainSeconds,
+        validationMetrics,
+      });
       return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };
     },
 
     /** Records the test-split evaluation and the gate's decision with the training run. */
     async recordEvaluation(input: { trainingRunId: string; evaluation: unknown; gate: { passed: boolean; reasons: string[] } }) {
-      await database.db
-        .update(trainingRuns)
-        .set({ evaluation: input.evaluation, gate: input.gate })
-        .where(eq(trainingRuns.id, input.trainingRunId));
+      await saveEvaluation(database.db, input.trainingRunId, { evaluation: input.evaluation, gate: input.gate });
     },
   };
 }

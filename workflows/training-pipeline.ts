@@ -136,7 +136,7 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     const reason = `passed the gate: ${gate.reasons.join('; ')}`;
     // A canary needs a production version to compare with: a model's first version goes direct.
     if (input.rollout.strategy === 'canary' && evaluation.production) {
-      rollout = await startCanaryRollout(input, version, reason);
+      rollout = await startCanaryRollout(input.model, input.rollout, version, reason);
     } else {
       await light.deployModel({ model: input.model, version, reason });
       deployed = true;
@@ -151,23 +151,27 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
  * which returns its id. One rollout per model at a time: if one is running, this fails clearly
  * (the version stays registered, not deployed).
  */
-async function startCanaryRollout(input: TrainingPipelineInput, version: number, reason: string) {
-  if (input.rollout.strategy !== 'canary') throw new TypeError('not a canary rollout');
-  const { strategy: _strategy, ...settings } = input.rollout;
-  const workflowId = workflowIds.canary(input.model);
+async function startCanaryRollout(
+  model: string,
+  rollout: Extract<TrainingPipelineInput['rollout'], { strategy: 'canary' }>,
+  version: number,
+  reason: string,
+) {
+  const { strategy: _strategy, ...settings } = rollout;
+  const workflowId = workflowIds.canary(model);
   try {
     const child = await startChild<typeof canaryRollout>('canaryRollout', {
       workflowId,
       taskQueue: taskQueues.control,
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ model: input.model, candidate: version, ...settings, initiator: `workflow:${workflowInfo().workflowId}`, reason }],
+      args: [{ model, candidate: version, ...settings, initiator: `workflow:${workflowInfo().workflowId}`, reason }],
     });
     return { strategy: 'canary' as const, workflowId, runId: child.firstExecutionRunId };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     throw ApplicationFailure.nonRetryable(
-      `a canary rollout of "${input.model}" is already running (workflow ${workflowId}); version ${version} is registered but not deployed. ` +
-        `Let that rollout end (or: keel rollouts rollback ${input.model}), then: keel rollouts start ${input.model} ${version}`,
+      `a canary rollout of "${model}" is already running (workflow ${workflowId}); version ${version} is registered but not deployed. ` +
+        `Let that rollout end (or: keel rollouts rollback ${model}), then: keel rollouts start ${model} ${version}`,
       RolloutInProgressErrorType,
     );
   }

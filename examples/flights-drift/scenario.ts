@@ -3,6 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { flightRowGroupOutsidePeriod, mapFlightRecord, type FlightRow } from '../../src/data/flights-recipe';
 import { readParquetRecords } from '../../src/data/parquet-source';
 import type { Database } from '../../src/db/database';
+import type { DriftEvaluation } from '../../src/monitoring/drift';
 import { aliasHistory, alerts, driftReports } from '../../src/db/schema';
 import type { CanaryRolloutResult } from '../../src/shared/canary';
 import type { MonitorRequest, Period } from '../../src/shared/monitoring';
@@ -71,7 +72,16 @@ export interface ScenarioResult {
   months: MonthOutcome[];
   aliasHistory: { from: number | null; to: number | null; actor: string; reason: string; at: string }[];
   alerts: { kind: string; severity: string; version: number | null; title: string; delivery: string }[];
-  reports: { id: number; version: number; status: string; findings: string[]; window: string; period: unknown }[];
+  reports: {
+    id: number;
+    version: number;
+    status: string;
+    findings: string[];
+    window: string;
+    period: unknown;
+    /** Per column (the prediction as `probability`): the deciding statistic and its score. */
+    scores: Record<string, string>;
+  }[];
   seconds: { initial: number; samples: number; months: number; total: number };
 }
 
@@ -158,6 +168,7 @@ export async function runFlightsDriftScenario(deps: ScenarioDeps, options: Scena
       findings: r.findings,
       window: `${r.windowStart.toISOString()} … ${r.windowEnd.toISOString()}`,
       period: r.dataPeriod,
+      scores: scoresOf(r.features as { evaluation?: DriftEvaluation }),
     })),
     seconds: {
       initial: round((trainedAt - started) / 1000),
@@ -166,6 +177,15 @@ export async function runFlightsDriftScenario(deps: ScenarioDeps, options: Scena
       total: round((monthsAt - started) / 1000),
     },
   };
+}
+
+function scoresOf(features: { evaluation?: DriftEvaluation }): Record<string, string> {
+  const evaluation = features.evaluation;
+  if (!evaluation) return {};
+  const columns = [...evaluation.columns, ...(evaluation.prediction ? [evaluation.prediction] : [])];
+  return Object.fromEntries(
+    columns.map((c) => [c.column, c.score === null ? c.status : `${c.method} ${c.score.toPrecision(3)}${c.drifted ? ' (drift)' : ''}`]),
+  );
 }
 
 async function runPipeline(client: Client, workflowId: string, input: TrainingPipelineInput): Promise<TrainingPipelineResult> {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   type CanaryRolloutRequest,
+  type CanaryRolloutResult,
   type CanaryStatus,
   type HealthReport,
   canaryPauseSignal,
@@ -116,10 +117,6 @@ export function rolloutsCommand(withClient: WithClient): Command {
         withClient(async (client) => {
           const note = { actor: actor(), ...(opts.reason ? { reason: opts.reason } : {}) };
           await rollout(client, model, async (handle) => {
-            const status = await handle.query(canaryStatusQuery);
-            if (status.state === 'promoted' || status.state === 'rolled_back') {
-              throw new Error(`the rollout of ${model}@${status.candidate} has already ended: ${status.state} (${status.decision?.reason ?? ''})`);
-            }
             if (name === 'pause') await handle.signal(canaryPauseSignal, note);
             else if (name === 'resume') await handle.signal(canaryResumeSignal, note);
             else await handle.signal(canaryRollbackSignal, note);
@@ -153,13 +150,18 @@ export function rolloutsCommand(withClient: WithClient): Command {
 /** Runs `work` on the model's rollout, turning "no such workflow" into a sentence. */
 async function rollout<T>(client: Client, model: string, work: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
   const workflowId = workflowIds.canary(model);
+  const handle = client.workflow.getHandle(workflowId);
   try {
-    return await work(client.workflow.getHandle(workflowId));
+    return await work(handle);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
-      throw new Error(`no canary rollout of "${model}" (workflow ${workflowId}) is running: ${error.message}`);
-    }
-    throw error;
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    // Signals and updates reach running rollouts only: say how the last one ended, if there was one
+    // (from its recorded result: no worker needed).
+    const description = await handle.describe().catch(() => undefined);
+    if (!description) throw new Error(`no canary rollout of "${model}" (workflow ${workflowId}) was found`);
+    const result = (await handle.result().catch(() => undefined)) as CanaryRolloutResult | undefined;
+    const how = result ? `${result.outcome === 'promoted' ? 'promoted' : 'rolled back'} v${result.candidate} (${result.decision.reason})` : description.status.name.toLowerCase();
+    throw new Error(`the last rollout of "${model}" (workflow ${workflowId}) has already ended: ${how}`);
   }
 }
 

@@ -290,7 +290,7 @@ export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresh
     ? `baseline v${b.version} ${pct(baselineRate)} of ${b.rows}`
     : `baseline v${b.version} has ${b.rows} < ${min} requests, counted as 0%`;
   if (rate > allowed + 1e-12) {
-    const over = c.rows >= min ? `${pct(rate)} (${c.errors}/${c.rows})` : `${c.errors} errors in ${c.rows} requests, over ${pct(rate)} even at ${min}`;
+    const over = c.rows >= min ? `${pct(rate)} (${c.errors}/${c.rows})` : `at least ${pct(rate)} (${c.errors} errors in ${c.rows} of the ${min} requests needed)`;
     checks.push({
       name: 'error_rate',
       status: 'fail',

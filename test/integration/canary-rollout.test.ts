@@ -11,6 +11,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
+import { rolloutsCommand } from '../../src/cli/rollouts-command';
 import { aliasHistory, deployments, rolloutEvents, rollouts, routes } from '../../src/db/schema';
 import { resolveAlias } from '../../src/registry/model-registry';
 import { readCodeVersion } from '../../src/runtime/code-version';
@@ -239,7 +240,7 @@ describe('canaryRollout', () => {
     expect([...after.answeredBy.keys()]).toEqual([baseline]);
   });
 
-  it('rolls back a candidate that answers but is wrong, by the accuracy measured from feedback', async () => {
+  it('rolls back in its shadow step a candidate that answers but is wrong, by the accuracy measured from feedback', async () => {
     const model = models.wrong;
     const baseline = await registerTiny(harness, model, BASELINE, { production: true });
     const candidate = await registerTiny(harness, model, WRONG);
@@ -252,6 +253,7 @@ describe('canaryRollout', () => {
           candidate,
           ...quick,
           steps: [25, 100],
+          shadowFirst: { percent: 50 },
           health: { ...quick.health, onlineMetric: { maxDrop: 0.1, minLabelled: 30 } },
         });
         return (await handle.result()) as CanaryRolloutResult;
@@ -259,15 +261,23 @@ describe('canaryRollout', () => {
       .finally(() => traffic.stop());
 
     expect(result.outcome).toBe('rolled_back');
-    expect(result.history.map((h) => [h.percent, h.outcome])).toEqual([[25, 'breach']]);
+    expect(result.plan.map((p) => [p.percent, p.shadow])).toEqual([
+      [50, true],
+      [25, false],
+      [100, false],
+    ]);
+    expect(result.history.map((h) => [h.percent, h.shadow, h.outcome])).toEqual([[50, true, 'breach']]);
     const health = result.history[0].health!;
-    expect(health.candidate.errors).toBe(0); // every request was answered...
-    expect(health.candidate.accuracy).toBeLessThan(0.1); // ...wrongly
+    expect(health.shadow).toBe(true);
+    expect(health.candidate.errors).toBe(0); // every mirrored request was scored...
+    expect(health.candidate.accuracy).toBeLessThan(0.1); // ...wrongly (feedback joined through primary_id)
     expect(health.baseline.accuracy).toBe(1);
     expect(health.checks.find((c) => c.name === 'online_accuracy')?.status).toBe('fail');
-    expect(result.decision.reason).toMatch(/candidate accuracy \d+\.\d+% \(\d+ labelled\) vs baseline 100\.00%/);
+    expect(result.decision.reason).toMatch(/step 1\/3 \(50% shadow\): candidate accuracy \d+\.\d+% \(\d+ labelled\) vs baseline 100\.00%/);
     expect((await resolveAlias(harness.database.db, model, 'production'))?.version).toBe(baseline);
+    // In shadow, no user ever got the candidate's answer.
     expect([...traffic.statuses.keys()]).toEqual([200]);
+    expect([...traffic.answeredBy.keys()]).toEqual([baseline]);
   });
 
   it('obeys pause, resume, rollback and promote, and reports its status', async () => {
@@ -360,21 +370,37 @@ describe('canaryRollout', () => {
     const model = models.cli;
     const baseline = await registerTiny(harness, model, BASELINE, { production: true });
     const candidate = await registerTiny(harness, model, HEALTHY);
-    const keel = (...args: string[]) =>
+    // `start` as a user runs it (a process, TEMPORAL_ADDRESS); the rest in-process, the same code
+    // without a second's start-up per command.
+    const keelProcess = (...args: string[]) =>
       promisify(execFile)('npx', ['tsx', 'src/cli/main.ts', 'rollouts', ...args], {
         env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') },
       });
+    const keel = async (...args: string[]) => {
+      const output: string[] = [];
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string | Uint8Array) => output.push(String(chunk)) > 0) as typeof process.stdout.write;
+      try {
+        await rolloutsCommand((work) => work(harness.client))
+          .exitOverride()
+          .parseAsync(args, { from: 'user' });
+      } finally {
+        process.stdout.write = write;
+      }
+      return output.join('');
+    };
     const outputs = await harness.withWorkers(async () => {
-      const started = JSON.parse((await keel('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout);
+      const started = JSON.parse((await keelProcess('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout);
       const handle = harness.client.workflow.getHandle(started.workflowId);
       await waitFor(async () => (await handle.query(canaryStatusQuery)).history.length === 1, 'the first step');
       await keel('pause', model, '--reason', 'checking the dashboards');
-      const paused = (await keel('status', model)).stdout;
+      await waitFor(async () => (await handle.query(canaryStatusQuery)).paused, 'the pause');
+      const paused = await keel('status', model);
       await keel('resume', model);
-      const promoted = JSON.parse((await keel('promote', model, '--reason', 'ship it', '--json')).stdout);
+      const promoted = JSON.parse(await keel('promote', model, '--reason', 'ship it', '--json'));
       const late = await keel('promote', model).then(
         () => undefined,
-        (error: { code: number; stderr: string }) => error,
+        (error: unknown) => error as Error,
       );
       return { started, paused, promoted, late };
     });
@@ -382,8 +408,7 @@ describe('canaryRollout', () => {
     expect(outputs.paused).toContain(`canary/${model}: ${model}@${candidate} replacing v${baseline} — canary (PAUSED)`);
     expect(outputs.paused).toContain('step 1/2: 10% of traffic to v2');
     expect(outputs.promoted).toMatchObject({ state: 'promoted', decision: { action: 'promote', reason: 'ship it', actor: expect.stringMatching(/^user:/) } });
-    expect(outputs.late?.code).toBe(1);
-    expect(outputs.late?.stderr).toMatch(/keel: .*(completed|ended)/);
+    expect(outputs.late?.message).toBe(`the last rollout of "${model}" (workflow canary/${model}) has already ended: promoted v${candidate} (ship it)`);
     expect((await resolveAlias(harness.database.db, model, 'production'))?.version).toBe(candidate);
   });
 

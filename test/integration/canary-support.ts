@@ -100,7 +100,9 @@ export function startTraffic(
     for (let i = 0; !stopped; i++) {
       const user = loop + loops * Math.floor(Math.random() * (users / loops));
       const key = `user-${user}`;
-      const instance = { distance: Math.round(100 + Math.random() * 2900), origin: origins[i % origins.length] };
+      // Half-miles keep every flight off the models' decision boundaries (integer distances), so
+      // float32 inference and the float64 ground truth below always agree.
+      const instance = { distance: Math.round(100 + Math.random() * 2900) + 0.5, origin: origins[i % origins.length] };
       try {
         const response = await fetch(`${serverUrl}/v1/models/${model}:predict`, {
           method: 'POST',

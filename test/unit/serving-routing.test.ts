@@ -5,7 +5,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
-import { aliasHistory, feedback, predictionLog } from '../../src/db/schema';
+import { aliasHistory, deployments, feedback, predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { registerModelVersion, resolveAlias, setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
@@ -123,14 +123,18 @@ describe('routing state in the database', () => {
   it('promotes the candidate: production moves (with history) and the route goes, in one step', async () => {
     await setRoute(database.db, { model, baseline: v1, candidate: v2, candidateWeight: 0.5 });
     await expect(promoteCandidate(database.db, { model, candidate: v1, actor: 'test', reason: 'wrong' })).rejects.toThrow(RouteConflictError);
-    const promoted = await promoteCandidate(database.db, { model, candidate: v2, actor: 'workflow:canary/x', reason: 'healthy' });
+    const deployment = { workflowId: 'canary/x', idempotencyKey: 'canary/x/run-1/promote' };
+    const promoted = await promoteCandidate(database.db, { model, candidate: v2, actor: 'workflow:canary/x', reason: 'healthy', deployment });
     expect(promoted).toEqual({ changed: true, fromVersion: v1 });
+    const recorded = await database.db.select().from(deployments).where(eq(deployments.modelName, model));
+    expect(recorded.map((d) => [d.version, d.previousVersion, d.workflowId, d.endedAt])).toEqual([[v2, v1, 'canary/x', null]]);
     expect((await resolveAlias(database.db, model, 'production'))?.version).toBe(v2);
     expect(await getRoute(database.db, model)).toBeUndefined();
     const moves = await database.db.select().from(aliasHistory).where(eq(aliasHistory.modelName, model));
     expect(moves.at(-1)).toMatchObject({ fromVersion: v1, toVersion: v2, actor: 'workflow:canary/x', reason: 'healthy' });
     // A retried promotion finds it done.
-    expect(await promoteCandidate(database.db, { model, candidate: v2, actor: 'test', reason: 'retry' })).toEqual({ changed: false, fromVersion: v2 });
+    expect(await promoteCandidate(database.db, { model, candidate: v2, actor: 'test', reason: 'retry', deployment })).toEqual({ changed: false, fromVersion: v2 });
+    expect(await database.db.select().from(deployments).where(eq(deployments.modelName, model))).toHaveLength(1);
   });
 
   it('reports a route as stale once production moved under it', async () => {
