@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { desc, eq, gt, and } from 'drizzle-orm';
+import { and, count, desc, eq, gt } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { sampleDatasetRows } from '../data/dataset-store';
-import { driftReports } from '../db/schema';
+import { driftReports, predictionLog } from '../db/schema';
 import { resolveAlias, type ModelVersion } from '../registry/model-registry';
 import { startModelServer } from '../serving/http-server';
 import type { TrainingPipelineResult } from '../shared/pipeline-result';
@@ -113,6 +113,7 @@ async function exerciseOnce(options: {
 }) {
   const { client, database, serverUrl, flushLog, production, say } = options;
   const model = production.modelName;
+  const started = new Date(Date.now() - 1000);
   const response = await fetch(`${serverUrl}/v1/models/${model}:predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -126,7 +127,17 @@ async function exerciseOnce(options: {
   const traffic = await replayTraffic({ serverUrl, model, rows, features });
   say(`Traffic       ${traffic.predictions} January flights sent in ${traffic.requests} requests`);
 
-  await flushLog(); // the report must see every prediction just made
+  // The server logs after answering: wait until every prediction just made is stored, so the
+  // report sees them all.
+  const expected = traffic.predictions + 1;
+  await waitFor(async () => {
+    await flushLog();
+    const [{ logged }] = await database.db
+      .select({ logged: count() })
+      .from(predictionLog)
+      .where(and(eq(predictionLog.modelName, model), gt(predictionLog.createdAt, started)));
+    return logged >= expected ? logged : undefined;
+  }, 60_000);
   const since = new Date();
   await client.schedule.getHandle(scheduleIds.monitor(model)).trigger();
   const report = await waitFor(async () => {
