@@ -61,11 +61,21 @@ export async function monitor(rawInput: unknown): Promise<DriftReportSummary> {
   return continueAsNew<typeof monitor>({ ...input, loop: { ...loop, completed: loop.completed + loop.iterationsPerRun } });
 }
 
-/** The end of the window: the schedule's nominal time, else the workflow's (deterministic) clock. */
+/**
+ * The end of the window, fixed for the run (so retries see the same rows and incident keys): when
+ * a Schedule started the run late — a backfill, or a catch-up after an outage — its nominal time,
+ * so the run monitors the window it stands for; otherwise the run's start (a live scheduled or
+ * triggered run starts within moments of its nominal time, which Temporal truncates to the second).
+ */
 function nominalTime(): Date {
+  const started = workflowInfo().runStartTime;
   const scheduled = workflowInfo().typedSearchAttributes.get(scheduledStartTime);
-  return scheduled ? new Date(scheduled) : new Date();
+  if (scheduled && started.getTime() - new Date(scheduled).getTime() > LATE_START_MS) return new Date(scheduled);
+  return started;
 }
+
+/** A scheduled run that starts this long after its nominal time is a backfill or a catch-up. */
+const LATE_START_MS = 60_000;
 
 async function check(input: MonitorInput, end: Date, iteration?: number): Promise<DriftReportSummary> {
   const info = workflowInfo();
