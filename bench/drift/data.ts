@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../../src/shared/prng';
 
 /**
  * The benchmark's data: a seeded synthetic reference and window of `rows` rows each over 50
@@ -25,17 +26,6 @@ const CATEGORICAL = 20;
 /** Drifted in the window: one or two of each numeric shape, and the 12-category columns. */
 const DRIFTED_NUMERIC = new Set([0, 7, 10, 13, 20, 21]);
 const DRIFTED_CATEGORICAL = new Set([2, 7, 12, 17]);
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function numericColumn(index: number, rows: number, seed: number, drift: number): Float64Array {
   const random = mulberry32(seed);

@@ -10,6 +10,7 @@ import type { MonitorRequest, Period } from '../../src/shared/monitoring';
 import type { TrainingPipelineInput } from '../../src/shared/pipeline-input';
 import type { DriftReportSummary, TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
+import { mulberry32 } from '../../src/shared/prng';
 
 /**
  * The flights drift scenario: train on January 2001, then replay February to June 2001 through
@@ -278,17 +279,6 @@ async function whileRunning<T>(work: Promise<T>, server: ScenarioDeps['server'],
     await loop.catch(() => {});
   }
   return { value, flights: sent };
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hash(text: string): number {

@@ -3,6 +3,7 @@ import { readCategory, readNumber } from '../ml/row';
 import { DataValidationError } from '../shared/errors';
 import { categoricalReferenceSchema, numericReferenceFromSorted, numericReferenceSchema } from './psi';
 import { sortFloat64 } from './sort';
+import { mulberry32 } from '../shared/prng';
 
 /**
  * Drift references: what the drift statistics compare a window of live values with, per column.
@@ -558,13 +559,3 @@ function clip01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mulberry32 } from './prng';
 
 /**
  * Hyperparameter search, planned inside the workflow: pure and seeded, so the same config always
@@ -67,17 +68,6 @@ function sample(dimension: SearchDimension, next: () => number): number {
   const u = next();
   const value = scale === 'log' ? Math.exp(Math.log(min) + u * (Math.log(max) - Math.log(min))) : min + u * (max - min);
   return integer ? Math.round(value) : value;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
