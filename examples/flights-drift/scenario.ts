@@ -8,7 +8,7 @@ import { aliasHistory, alerts, driftReports } from '../../src/db/schema';
 import type { CanaryRolloutResult } from '../../src/shared/canary';
 import type { MonitorRequest, Period } from '../../src/shared/monitoring';
 import type { TrainingPipelineInput } from '../../src/shared/pipeline-input';
-import type { DriftReportSummary, TrainingPipelineResult } from '../../src/shared/pipeline-result';
+import { binaryMetricsOf, type DriftReportSummary, type TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
 import { mulberry32 } from '../../src/shared/prng';
 
@@ -98,7 +98,7 @@ export async function runFlightsDriftScenario(deps: ScenarioDeps, options: Scena
   if (initial.status !== 'registered') throw new Error(`the first model was rejected by the gate: ${initial.reason}`);
   await server.refresh();
   const trainedAt = performance.now();
-  log(`v${initial.version}: ROC AUC ${initial.metrics.rocAuc.toFixed(4)} on ${initial.metrics.n} test flights`);
+  log(`v${initial.version}: ROC AUC ${binaryMetricsOf(initial.metrics).rocAuc.toFixed(4)} on ${initial.metrics.n} test flights`);
 
   log(`sampling ${options.perMonth} flights per month of ${options.months.map((m) => m.label).join(', ')} ...`);
   const samples = await sampleMonths(options.months, options.perMonth, options.seed ?? 2001);

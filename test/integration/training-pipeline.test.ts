@@ -14,7 +14,7 @@ import { replayTraffic } from '../../src/runtime/replay-traffic';
 import { ensureSchedules, schedulesFor } from '../../src/runtime/schedules';
 import { startModelServer } from '../../src/serving/http-server';
 import type { ProjectConfig } from '../../src/shared/project-config';
-import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
+import { binaryMetricsOf, type TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { scheduleIds, taskQueues } from '../../src/shared/task-queues';
 import { sampleDatasetRows } from '../../src/data/dataset-store';
 import { createHarness, type Harness } from './harness';
@@ -62,7 +62,7 @@ describe('trainingPipeline end to end', () => {
         if (result.status !== 'registered') return;
         expect(result.version).toBe(1);
         expect(result.metrics.n).toBeGreaterThan(5_000);
-        expect(result.metrics.rocAuc).toBeGreaterThan(0.6);
+        expect(binaryMetricsOf(result.metrics).rocAuc).toBeGreaterThan(0.6);
 
         // Lineage: dataset, training run and artifact are all recorded and consistent.
         const [dataset] = await database.db.select().from(datasetVersions).where(eq(datasetVersions.id, result.datasetVersionId));
@@ -190,7 +190,7 @@ describe('trainingPipeline end to end', () => {
     };
     const result = await runPipeline(`train/${model}/byo`, byo);
     expect(result.status).toBe('registered');
-    expect(result.metrics.rocAuc).toBeGreaterThan(0.55);
+    expect(binaryMetricsOf(result.metrics).rocAuc).toBeGreaterThan(0.55);
     const [run] = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
     expect((run.trainer as { reportedMetrics: { train_rows: number } }).reportedMetrics.train_rows).toBeGreaterThan(30_000);
   });
@@ -220,7 +220,7 @@ describe('trainingPipeline end to end', () => {
     };
     const result = await runPipeline(`train/${model}/gbdt`, gbdt);
     expect(result.status).toBe('registered');
-    expect(result.metrics.rocAuc).toBeGreaterThan(0.62);
+    expect(binaryMetricsOf(result.metrics).rocAuc).toBeGreaterThan(0.62);
     const [run] = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
     const curve = run.learningCurve as { metric: string; train: number[]; validation: number[] };
     expect(curve.train).toHaveLength(40);

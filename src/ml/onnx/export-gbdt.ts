@@ -1,6 +1,6 @@
 import { gbdtContract, type GbdtModel } from '../gbdt/model';
 import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
-import { finiteOrNanNodes, nanInitializer, ordinalCategoricalNodes, rawFeatureInputs } from './feature-nodes';
+import { rawFeatureInputs, treeFeatureNodes } from './feature-nodes';
 import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
 
 /**
@@ -31,14 +31,11 @@ export function exportGbdtOnnx(model: GbdtModel): Uint8Array {
   if (model.trees.length % outputs !== 0) throw new Error(`the model has ${model.trees.length} trees, not a multiple of its ${outputs} outputs`);
 
   const nodes: NodeProto[] = [];
-  const initializers: TensorProto[] = [nanInitializer()];
-  const encoded = pipeline.features.map((feature) =>
-    feature.kind === 'numeric' ? finiteOrNanNodes(feature.name, nodes) : ordinalCategoricalNodes(feature, nodes),
-  );
-  nodes.push(node('Concat', encoded, ['features'], [attribute.int('axis', 1)]));
+  const initializers: TensorProto[] = [];
+  const features = treeFeatureNodes(pipeline, nodes, initializers);
 
   const rawName = model.objective === 'regression' ? 'prediction' : 'raw_score';
-  nodes.push(node('TreeEnsembleRegressor', ['features'], [rawName], ensembleAttributes(model), 'ai.onnx.ml'));
+  nodes.push(node('TreeEnsembleRegressor', [features], [rawName], ensembleAttributes(model), 'ai.onnx.ml'));
 
   if (model.objective === 'binary') {
     initializers.push(floatTensor('label_threshold', [], [model.threshold ?? 0.5]));

@@ -1,5 +1,5 @@
 import { modelContract, type LogisticModel } from '../model';
-import { nanInitializer, oneHotCategoricalNodes, rawFeatureInputs, standardisedNumericNodes } from './feature-nodes';
+import { linearFeatureNodes, rawFeatureInputs } from './feature-nodes';
 import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
 import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
 
@@ -27,11 +27,9 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
   }
   const contract = modelContract(model);
   const nodes: NodeProto[] = [];
-  const initializers: TensorProto[] = [nanInitializer()];
+  const initializers: TensorProto[] = [];
   // The feature pipeline's nodes are shared with the other model families (feature-nodes.ts).
-  const encoded = pipeline.features.map((feature) =>
-    feature.kind === 'numeric' ? standardisedNumericNodes(feature, nodes) : oneHotCategoricalNodes(feature, nodes),
-  );
+  const features = linearFeatureNodes(pipeline, nodes, initializers);
 
   initializers.push(
     floatTensor('weights', [pipeline.width, 1], model.weights),
@@ -39,8 +37,7 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
     floatTensor('label_threshold', [], [model.threshold]),
   );
   nodes.push(
-    node('Concat', encoded, ['features'], [attribute.int('axis', 1)]),
-    node('MatMul', ['features', 'weights'], ['weighted_sum']),
+    node('MatMul', [features, 'weights'], ['weighted_sum']),
     node('Add', ['weighted_sum', 'intercept'], ['logit']),
     node('Sigmoid', ['logit'], ['probability']),
     node('Greater', ['probability', 'label_threshold'], ['is_positive']),

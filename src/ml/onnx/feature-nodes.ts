@@ -1,5 +1,5 @@
-import type { FittedCategoricalFeature, FittedNumericFeature } from '../features';
-import type { TreeCategoricalFeature } from '../gbdt/tree-pipeline';
+import type { FittedCategoricalFeature, FittedFeaturePipeline, FittedNumericFeature } from '../features';
+import type { TreeCategoricalFeature, TreeFeaturePipeline } from '../gbdt/tree-pipeline';
 import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
 import { DataType, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
 
@@ -11,6 +11,33 @@ import { DataType, type NodeProto, type TensorProto, type ValueInfoProto } from 
  * Each function appends its nodes to `nodes` and returns the name of its output. Node and value
  * names are `<feature>/<step>`: unique per graph, and stable (the exported bytes depend on them).
  */
+
+/**
+ * The whole linear-model feature pipeline: appends its nodes and initializers and returns the
+ * name of the encoded float32 [N, pipeline.width] matrix, columns in pipeline order (what the
+ * model's weights multiply). Every linear model family (logistic, multinomial, ridge) uses it.
+ */
+export function linearFeatureNodes(pipeline: FittedFeaturePipeline, nodes: NodeProto[], initializers: TensorProto[]): string {
+  initializers.push(nanInitializer());
+  const encoded = pipeline.features.map((feature) =>
+    feature.kind === 'numeric' ? standardisedNumericNodes(feature, nodes) : oneHotCategoricalNodes(feature, nodes),
+  );
+  nodes.push(node('Concat', encoded, ['features'], [attribute.int('axis', 1)]));
+  return 'features';
+}
+
+/**
+ * The tree-model feature pipeline: one float32 column per feature (NaN = missing), as
+ * encodeTreeColumns computes them. Returns the name of the [N, features] matrix.
+ */
+export function treeFeatureNodes(pipeline: TreeFeaturePipeline, nodes: NodeProto[], initializers: TensorProto[]): string {
+  initializers.push(nanInitializer());
+  const encoded = pipeline.features.map((feature) =>
+    feature.kind === 'numeric' ? finiteOrNanNodes(feature.name, nodes) : ordinalCategoricalNodes(feature, nodes),
+  );
+  nodes.push(node('Concat', encoded, ['features'], [attribute.int('axis', 1)]));
+  return 'features';
+}
 
 /** The scalar NaN constant `finiteOrNanNodes` refers to; add it once per graph. */
 export function nanInitializer(): TensorProto {
