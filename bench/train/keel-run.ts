@@ -1,12 +1,13 @@
 /**
  * keel side of `npm run bench:train`, in a process of its own (so its peak RSS is its own):
  *
- *   node --import tsx bench/train/keel-run.ts DIR PARAMS_JSON THREADS OUT_DIR
+ *   node --import tsx bench/train/keel-run.ts DIR PARAMS_JSON THREADS OUT_DIR TARGET
  *
- * Trains keel's GBDT on the prepared training split (timed: tree pipeline fit, binning and
- * boosting, helper thread start included), scores the test split with predictGbdt and with the
- * exported ONNX model (onnxruntime), writes the probabilities to OUT_DIR/keel_proba_<threads>t.npy and
- * prints one JSON line.
+ * Trains keel's GBDT (objective from PARAMS_JSON) on the prepared training split with TARGET
+ * (`delayed` or `delay`) as label (timed: tree pipeline fit, binning and boosting, helper thread
+ * start included), scores the test split with predictGbdt and with the exported ONNX model
+ * (onnxruntime), writes the predictions (probabilities, or minutes) to
+ * OUT_DIR/keel_<TARGET>_<threads>t.npy and prints one JSON line with keel's own test metrics.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,29 +17,31 @@ import type { FeatureColumn } from '../../src/ml/feature-columns';
 import { predictGbdtColumns } from '../../src/ml/gbdt/model';
 import type { GbdtParamsInput } from '../../src/ml/gbdt/params';
 import { trainGbdt } from '../../src/ml/gbdt/train';
-import { binaryClassificationMetrics } from '../../src/ml/metrics';
+import * as keelMetrics from '../../src/ml/metrics';
 import { exportGbdtOnnx } from '../../src/ml/onnx/export-gbdt';
 import { writeNpy } from './npy';
-import { loadRawSplits, type PreparedMeta } from './prepare';
+import { loadRawSplits, TARGETS, type PreparedMeta, type Target } from './prepare';
 
-const [dir, paramsJson, threadsText, outDir] = process.argv.slice(2);
+const [dir, paramsJson, threadsText, outDir, target] = process.argv.slice(2) as [string, string, string, string, Target];
+if (!TARGETS.includes(target)) throw new Error(`TARGET must be one of ${TARGETS.join(', ')}, got ${JSON.stringify(target)}`);
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as PreparedMeta;
 const { train, test } = loadRawSplits(dir, meta);
 const params = JSON.parse(paramsJson) as GbdtParamsInput;
 const threads = Number(threadsText);
 
 const started = performance.now();
-const model = await trainGbdt({ target: 'delayed', params, columns: train.columns, labels: train.labels }, { threads });
+const model = await trainGbdt({ target, params, columns: train.columns, labels: train.targets[target] }, { threads });
 const seconds = (performance.now() - started) / 1000;
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
-const proba = predictGbdtColumns(model, test.columns);
+const regression = model.objective === 'regression';
+const predictions = predictGbdtColumns(model, test.columns);
 const onnx = exportGbdtOnnx(model);
-const onnxProba = await scoreOnnx(onnx, test.columns);
+const onnxPredictions = await scoreOnnx(onnx, test.columns, predictions.length, regression ? 'prediction' : 'probability');
 let onnxMaxAbsDiff = 0;
-for (let i = 0; i < proba.length; i++) onnxMaxAbsDiff = Math.max(onnxMaxAbsDiff, Math.abs(onnxProba[i] - proba[i]));
-writeNpy(join(outDir, `keel_proba_${threads}t.npy`), proba);
-const metrics = binaryClassificationMetrics(test.labels, proba);
+for (let i = 0; i < predictions.length; i++) onnxMaxAbsDiff = Math.max(onnxMaxAbsDiff, Math.abs(onnxPredictions[i] - predictions[i]));
+writeNpy(join(outDir, `keel_${target}_${threads}t.npy`), predictions);
+const metrics = regression ? regressionSnakeCase(test.targets[target], predictions) : binarySnakeCase(test.targets[target], predictions);
 
 console.log(
   JSON.stringify({
@@ -50,22 +53,33 @@ console.log(
     onnx_bytes: onnx.length,
     onnx_max_abs_diff: onnxMaxAbsDiff,
     pipeline_categories: Object.fromEntries(model.pipeline.features.flatMap((f) => (f.kind === 'categorical' ? [[f.name, f.categories.length]] : []))),
-    metrics: {
-      roc_auc: metrics.rocAuc,
-      log_loss: metrics.logLoss,
-      accuracy: metrics.accuracy,
-      precision: metrics.precision,
-      recall: metrics.recall,
-      f1: metrics.f1,
-    },
+    metrics,
     train_curve_last: model.training.trainCurve.at(-1),
   }),
 );
 
-/** The ONNX model's probabilities for the test rows, fed as serving feeds them. */
-async function scoreOnnx(bytes: Uint8Array, columns: FeatureColumn[]): Promise<Float32Array> {
+/** keel's metric code, named as scikit-learn's functions (bench/train/lightgbm_run.py). */
+function binarySnakeCase(labels: Float64Array, proba: Float64Array): Record<string, number> {
+  const m = keelMetrics.binaryClassificationMetrics(labels, proba);
+  return { roc_auc: m.rocAuc, log_loss: m.logLoss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1 };
+}
+// TEMPORARY bridge until src/ml/metrics.ts exports regressionMetrics (being written): without it
+// keel's RMSE is computed here and the scikit-learn cross-check covers RMSE only.
+type RegressionMetricsFn = (y: Float64Array, p: Float64Array) => { rmse: number; mae: number; r2: number };
+function regressionSnakeCase(labels: Float64Array, predictions: Float64Array): Record<string, number> {
+  const regressionMetrics = (keelMetrics as Record<string, unknown>).regressionMetrics as RegressionMetricsFn | undefined;
+  if (regressionMetrics) {
+    const m = regressionMetrics(labels, predictions);
+    return { rmse: m.rmse, mae: m.mae, r2: m.r2 };
+  }
+  let sum = 0;
+  for (let i = 0; i < labels.length; i++) sum += (labels[i] - predictions[i]) ** 2;
+  return { rmse: Math.sqrt(sum / labels.length) };
+}
+
+/** The ONNX model's `output` for the test rows, fed as serving feeds them. */
+async function scoreOnnx(bytes: Uint8Array, columns: FeatureColumn[], n: number, output: 'probability' | 'prediction'): Promise<Float32Array> {
   const session = await InferenceSession.create(bytes);
-  const n = columns[0].kind === 'numeric' ? columns[0].values.length : columns[0].codes.length;
   const out = new Float32Array(n);
   const chunk = 65_536;
   for (let start = 0; start < n; start += chunk) {
@@ -73,13 +87,13 @@ async function scoreOnnx(bytes: Uint8Array, columns: FeatureColumn[]): Promise<F
     const feeds = Object.fromEntries(
       columns.map((column) => [
         column.name,
-        column.kind === 'numeric'
-          ? new Tensor('float32', Float32Array.from(column.values.subarray(start, end)), [end - start, 1])
-          : new Tensor('string', Array.from(column.codes.subarray(start, end), (code) => (code >= 0 ? column.dictionary[code] : '')), [end - start, 1]),
+        column.kind === 'categorical'
+          ? new Tensor('string', Array.from(column.codes.subarray(start, end), (code) => (code >= 0 ? column.dictionary[code] : '')), [end - start, 1])
+          : new Tensor('float32', Float32Array.from(column.values.subarray(start, end)), [end - start, 1]),
       ]),
     );
-    const { probability } = await session.run(feeds, ['probability']);
-    out.set(probability.data as Float32Array, start);
+    const result = await session.run(feeds, [output]);
+    out.set(result[output].data as Float32Array, start);
   }
   await session.release();
   return out;

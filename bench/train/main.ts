@@ -1,20 +1,24 @@
 /**
- * `npm run bench:train [-- --rows 1000000 --trees 100 --leaves 63 | --depth 6 --bins 255 --threads 2 --repeat 3]`
+ * `npm run bench:train [-- --task binary|regression|both --rows 1000000 --trees 100 --leaves 63 | --depth 6 --bins 255 --threads 2 --repeat 3]`
  *
  * keel's GBDT against LightGBM (Python, 1 and 2 threads) on the same data with the same
  * parameters, measured in the same run (shared, noisy machines: the ratios are what holds):
  *
  * 1. the first --rows valid rows of flights-3m.parquet (keel's parquet source + flights recipe),
  *    split 80/20 by keel's split hash, written once as .npy files (bench/train/prepare.ts);
- * 2. features hour, weekday, distance (numeric) and origin, destination (categorical), target
- *    delayed. LightGBM gets keel's tree encoding of the same rows as plain numeric features (the
- *    airports as frequency-rank codes), so both learn from identical inputs; a LightGBM run with
- *    the codes declared categorical is reported as extra information (lightgbm_categorical_metric);
+ * 2. features hour, weekday, distance (numeric) and origin, destination (categorical); two tasks
+ *    on the same rows: `binary` (target delayed, ROC AUC) and `regression` (target delay, the
+ *    arrival delay in minutes, RMSE); both by default. LightGBM gets keel's tree encoding of the
+ *    same rows as plain numeric features (the airports as frequency-rank codes), so both learn
+ *    from identical inputs; a LightGBM run with the codes declared categorical is reported as
+ *    extra information (lightgbm_categorical_metric);
  * 3. each round runs keel (--threads and 1 thread, each in its own process), LightGBM 1 thread
  *    and 2 threads; with --repeat > 1 the fastest time of each is kept;
  * 4. keel's metric code is checked against scikit-learn's on keel's own test predictions.
  *
- * Last line: one JSON object (docs/benchmarks.md lists the keys).
+ * Last line: one JSON object (docs/benchmarks.md lists the keys): the binary task's figures at the
+ * top level (the keys of /work/shared/BENCHMARKS.md), the regression task's under `regression`
+ * (at the top level when it is the only task).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,13 +26,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { prepareFlights } from './prepare';
+import { prepareFlights, type Target } from './prepare';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (message: string) => console.error(`[bench:train] ${message}`);
 
 const { values: args } = parseArgs({
   options: {
+    task: { type: 'string', default: 'both' },
     rows: { type: 'string', default: '1000000' },
     trees: { type: 'string', default: '100' },
     leaves: { type: 'string', default: '63' },
@@ -39,6 +44,10 @@ const { values: args } = parseArgs({
     'no-categorical': { type: 'boolean', default: false },
   },
 });
+type Objective = 'binary' | 'regression';
+const taskChoices: Record<string, Objective[]> = { both: ['binary', 'regression'], binary: ['binary'], regression: ['regression'] };
+const objectives = taskChoices[args.task!];
+if (!objectives) throw new Error(`--task must be binary, regression or both, got ${JSON.stringify(args.task)}`);
 const rows = Number(args.rows);
 const trees = Number(args.trees);
 const leaves = Number(args.leaves);
@@ -48,8 +57,14 @@ const threads = Number(args.threads);
 const repeat = Number(args.repeat);
 const maxCategories = 1000;
 
-const keelParams = {
-  objective: 'binary',
+/** Per task: the target column, the metric compared with LightGBM, and whether higher is better. */
+const tasks: Record<Objective, { target: Target; metric: string; higherIsBetter: boolean }> = {
+  binary: { target: 'delayed', metric: 'roc_auc', higherIsBetter: true },
+  regression: { target: 'delay', metric: 'rmse', higherIsBetter: false },
+};
+
+const keelParams = (objective: Objective) => ({
+  objective,
   numTrees: trees,
   learningRate: 0.1,
   maxLeaves: depth === undefined ? leaves : 2 ** depth,
@@ -59,9 +74,9 @@ const keelParams = {
   minHessianLeaf: 1e-3,
   lambda: 0,
   maxCategories,
-};
-const lightgbmParams = {
-  objective: 'binary',
+});
+const lightgbmParams = (objective: Objective) => ({
+  objective,
   num_iterations: trees,
   learning_rate: 0.1,
   num_leaves: depth === undefined ? leaves : 2 ** depth,
@@ -70,16 +85,10 @@ const lightgbmParams = {
   min_data_in_leaf: 20,
   min_sum_hessian_in_leaf: 1e-3,
   lambda_l2: 0,
-};
+});
 
-interface Metrics {
-  roc_auc: number;
-  log_loss: number;
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-}
+/** Test metrics named as scikit-learn's functions: roc_auc, log_loss, … or rmse, mae, r2. */
+type Metrics = Record<string, number>;
 interface KeelResult {
   seconds: number;
   threads: number;
@@ -97,95 +106,126 @@ interface LightgbmResult {
   versions: Record<string, string>;
 }
 
+const started = performance.now();
 const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
 const { dir, meta } = await prepareFlights(rows, maxCategories, log);
 const out = mkdtempSync(join(tmpdir(), 'keel-bench-train-'));
-log(`${meta.trainRows} train rows, ${meta.testRows} test rows, ${meta.features.length} features; python ${python}`);
+log(`${meta.trainRows} train rows, ${meta.testRows} test rows, ${meta.features.length} features; tasks ${objectives.join(', ')}; python ${python}`);
 
 function lastJsonLine<T>(command: string, argv: string[]): T {
   const result = spawnSync(command, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`${command} ${argv.slice(0, 2).join(' ')} … exited with ${result.status ?? result.signal}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as T;
 }
-const runKeel = (t: number) => lastJsonLine<KeelResult>(process.execPath, ['--import', 'tsx', join(here, 'keel-run.ts'), dir, JSON.stringify(keelParams), String(t), out]);
-const runLightgbm = (t: number, categorical: boolean) =>
-  lastJsonLine<LightgbmResult>(python, [join(here, 'lightgbm_run.py'), 'train', dir, JSON.stringify(lightgbmParams), String(t), categorical ? '1' : '0']);
-
 const best = <T extends { seconds: number }>(results: T[]) => results.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-const keelRuns: KeelResult[] = [];
-const keel1Runs: KeelResult[] = [];
-const lgb1Runs: LightgbmResult[] = [];
-const lgb2Runs: LightgbmResult[] = [];
-for (let round = 1; round <= repeat; round++) {
-  keelRuns.push(runKeel(threads));
-  log(`round ${round}: keel ${threads} threads ${keelRuns.at(-1)!.seconds.toFixed(2)} s`);
-  lgb1Runs.push(runLightgbm(1, false));
-  log(`round ${round}: LightGBM 1 thread ${lgb1Runs.at(-1)!.seconds.toFixed(2)} s`);
-  if (threads !== 1) {
-    keel1Runs.push(runKeel(1));
-    log(`round ${round}: keel 1 thread ${keel1Runs.at(-1)!.seconds.toFixed(2)} s`);
+let versions: Record<string, string> = {};
+
+/** One task: the rounds, then the checks; returns its figures. */
+function benchTask(objective: Objective) {
+  const { target, metric, higherIsBetter } = tasks[objective];
+  const runKeel = (t: number) =>
+    lastJsonLine<KeelResult>(process.execPath, ['--import', 'tsx', join(here, 'keel-run.ts'), dir, JSON.stringify(keelParams(objective)), String(t), out, target]);
+  const runLightgbm = (t: number, categorical: boolean) =>
+    lastJsonLine<LightgbmResult>(python, [join(here, 'lightgbm_run.py'), 'train', dir, target, JSON.stringify(lightgbmParams(objective)), String(t), categorical ? '1' : '0']);
+  const say = (round: number, who: string, result: { seconds: number }) => log(`${objective} round ${round}: ${who} ${result.seconds.toFixed(2)} s`);
+
+  const keelRuns: KeelResult[] = [];
+  const keel1Runs: KeelResult[] = [];
+  const lgb1Runs: LightgbmResult[] = [];
+  const lgb2Runs: LightgbmResult[] = [];
+  for (let round = 1; round <= repeat; round++) {
+    keelRuns.push(runKeel(threads));
+    say(round, `keel ${threads} threads`, keelRuns.at(-1)!);
+    lgb1Runs.push(runLightgbm(1, false));
+    say(round, 'LightGBM 1 thread', lgb1Runs.at(-1)!);
+    if (threads !== 1) {
+      keel1Runs.push(runKeel(1));
+      say(round, 'keel 1 thread', keel1Runs.at(-1)!);
+    }
+    lgb2Runs.push(runLightgbm(2, false));
+    say(round, 'LightGBM 2 threads', lgb2Runs.at(-1)!);
   }
-  lgb2Runs.push(runLightgbm(2, false));
-  log(`round ${round}: LightGBM 2 threads ${lgb2Runs.at(-1)!.seconds.toFixed(2)} s`);
+  const lgbCategorical = args['no-categorical'] ? null : runLightgbm(1, true);
+  const keel = best(keelRuns);
+  const keel1 = keel1Runs.length ? best(keel1Runs) : keel;
+  const lgb1 = best(lgb1Runs);
+  const lgb2 = best(lgb2Runs);
+  versions = lgb1.versions;
+
+  // keel's metric code against scikit-learn's, on keel's own test predictions.
+  const sklearn = lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', objective, join(dir, `y_${target}_test.npy`), join(out, `keel_${target}_${threads}t.npy`)]);
+  const compared = Object.keys(sklearn).filter((name) => name in keel.metrics);
+  const sklearnDiffs = Object.fromEntries(compared.map((name) => [name, Math.abs(keel.metrics[name] - sklearn[name])]));
+  const sklearnMaxDiff = Math.max(...Object.values(sklearnDiffs));
+
+  const keelMetric = keel.metrics[metric];
+  const lightgbmMetric = lgb1.metrics[metric];
+  return {
+    task: objective,
+    target,
+    keel_s: round3(keel.seconds),
+    keel_1t_s: round3(keel1.seconds),
+    lightgbm_1t_s: round3(lgb1.seconds),
+    lightgbm_2t_s: round3(lgb2.seconds),
+    ratio_vs_lightgbm_1t: round3(keel.seconds / lgb1.seconds),
+    ratio_1t_vs_lightgbm_1t: round3(keel1.seconds / lgb1.seconds),
+    ratio_vs_lightgbm_2t: round3(keel.seconds / lgb2.seconds),
+    metric,
+    keel_metric: keelMetric,
+    lightgbm_metric: lightgbmMetric,
+    rel_metric_diff: (higherIsBetter ? keelMetric - lightgbmMetric : lightgbmMetric - keelMetric) / lightgbmMetric,
+    keel_metrics: keel.metrics,
+    lightgbm_metrics: lgb1.metrics,
+    lightgbm_2t_metric: lgb2.metrics[metric],
+    lightgbm_categorical_metric: lgbCategorical?.metrics[metric] ?? null,
+    peak_rss_mb: Math.round(keel.peak_rss_mb),
+    keel_1t_peak_rss_mb: Math.round(keel1.peak_rss_mb),
+    lightgbm_peak_rss_mb: Math.round(lgb1.peak_rss_mb),
+    lightgbm_2t_peak_rss_mb: Math.round(lgb2.peak_rss_mb),
+    sklearn_metric_max_abs_diff: sklearnMaxDiff,
+    sklearn_metric_diffs: sklearnDiffs,
+    sklearn_agrees_1e9: sklearnMaxDiff <= 1e-9,
+    onnx_max_abs_diff: keel.onnx_max_abs_diff,
+    threads_identical_onnx: keel1.onnx_sha256 === keel.onnx_sha256,
+  };
 }
-const lgbCategorical = args['no-categorical'] ? null : runLightgbm(1, true);
 
-const keel = best(keelRuns);
-const keel1 = keel1Runs.length ? best(keel1Runs) : keel;
-const lgb1 = best(lgb1Runs);
-const lgb2 = best(lgb2Runs);
-
-// keel's metric code against scikit-learn's, on keel's own test predictions.
-const sklearn = lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', join(dir, 'y_test.npy'), join(out, `keel_proba_${threads}t.npy`)]);
-const metricNames = Object.keys(sklearn) as (keyof Metrics)[];
-const sklearnDiffs = Object.fromEntries(metricNames.map((name) => [name, Math.abs(keel.metrics[name] - sklearn[name])]));
-const sklearnMaxDiff = Math.max(...Object.values(sklearnDiffs));
+const results = objectives.map(benchTask);
 rmSync(out, { recursive: true, force: true });
 
-const keelMetric = keel.metrics.roc_auc;
-const lightgbmMetric = lgb1.metrics.roc_auc;
+const [primary, ...others] = results;
 const summary = {
   rows,
   train_rows: meta.trainRows,
   test_rows: meta.testRows,
   features: meta.features.length,
   trees,
-  leaves: keelParams.maxLeaves,
+  leaves: keelParams('binary').maxLeaves,
   ...(depth !== undefined && { depth }),
   bins,
   keel_threads: threads,
-  keel_s: round3(keel.seconds),
-  keel_1t_s: round3(keel1.seconds),
-  lightgbm_1t_s: round3(lgb1.seconds),
-  lightgbm_2t_s: round3(lgb2.seconds),
-  ratio_vs_lightgbm_1t: round3(keel.seconds / lgb1.seconds),
-  ratio_1t_vs_lightgbm_1t: round3(keel1.seconds / lgb1.seconds),
-  metric: 'roc_auc',
-  keel_metric: keelMetric,
-  lightgbm_metric: lightgbmMetric,
-  rel_metric_diff: (keelMetric - lightgbmMetric) / lightgbmMetric,
-  keel_log_loss: keel.metrics.log_loss,
-  lightgbm_log_loss: lgb1.metrics.log_loss,
-  lightgbm_categorical_metric: lgbCategorical?.metrics.roc_auc ?? null,
-  peak_rss_mb: Math.round(keel.peak_rss_mb),
-  lightgbm_peak_rss_mb: Math.round(lgb1.peak_rss_mb),
-  sklearn_metric_max_abs_diff: sklearnMaxDiff,
-  onnx_max_abs_diff: keel.onnx_max_abs_diff,
-  threads_identical_onnx: keel1.onnx_sha256 === keel.onnx_sha256,
+  ...primary,
+  ...Object.fromEntries(others.map((result) => [result.task, result])),
   repeat,
+  bench_s: round3((performance.now() - started) / 1000),
   load_avg_1m: round3(loadavg()[0]),
-  versions: { node: process.version, ...lgb1.versions },
+  versions: { node: process.version, ...versions },
 };
 
 console.log('');
-console.log(`keel GBDT (${threads} threads)   ${summary.keel_s.toFixed(2)} s   AUC ${keelMetric.toFixed(5)}   peak RSS ${summary.peak_rss_mb} MB`);
-console.log(`keel GBDT (1 thread)    ${summary.keel_1t_s.toFixed(2)} s`);
-console.log(`LightGBM (1 thread)     ${summary.lightgbm_1t_s.toFixed(2)} s   AUC ${lightgbmMetric.toFixed(5)}   peak RSS ${summary.lightgbm_peak_rss_mb} MB`);
-console.log(`LightGBM (2 threads)    ${summary.lightgbm_2t_s.toFixed(2)} s`);
-if (lgbCategorical) console.log(`LightGBM, airports as categorical (1 thread): AUC ${lgbCategorical.metrics.roc_auc.toFixed(5)}`);
-console.log(`time ratio keel/LightGBM-1t ${summary.ratio_vs_lightgbm_1t}   AUC rel diff ${(summary.rel_metric_diff * 100).toFixed(3)} %`);
-console.log(`keel vs scikit-learn metrics on identical predictions: max |diff| ${sklearnMaxDiff.toExponential(2)} (${JSON.stringify(sklearnDiffs)})`);
-console.log(`ONNX vs predictGbdt max |diff| ${keel.onnx_max_abs_diff.toExponential(2)}; 1-thread and ${threads}-thread ONNX identical: ${summary.threads_identical_onnx}`);
+for (const r of results) {
+  const name = r.metric === 'roc_auc' ? 'AUC' : 'RMSE';
+  const digits = r.metric === 'roc_auc' ? 5 : 3;
+  console.log(`${r.task} (target ${r.target})`);
+  console.log(`  keel GBDT (${threads} threads)   ${r.keel_s.toFixed(2)} s   ${name} ${r.keel_metric.toFixed(digits)}   peak RSS ${r.peak_rss_mb} MB`);
+  console.log(`  keel GBDT (1 thread)    ${r.keel_1t_s.toFixed(2)} s                      peak RSS ${r.keel_1t_peak_rss_mb} MB`);
+  console.log(`  LightGBM (1 thread)     ${r.lightgbm_1t_s.toFixed(2)} s   ${name} ${r.lightgbm_metric.toFixed(digits)}   peak RSS ${r.lightgbm_peak_rss_mb} MB`);
+  console.log(`  LightGBM (2 threads)    ${r.lightgbm_2t_s.toFixed(2)} s                      peak RSS ${r.lightgbm_2t_peak_rss_mb} MB`);
+  if (r.lightgbm_categorical_metric !== null) console.log(`  LightGBM, airports as categorical (1 thread): ${name} ${r.lightgbm_categorical_metric.toFixed(digits)}`);
+  console.log(`  time ratio keel/LightGBM-1t ${r.ratio_vs_lightgbm_1t} (1t: ${r.ratio_1t_vs_lightgbm_1t})   ${name} rel diff ${(r.rel_metric_diff * 100).toFixed(3)} % (negative: keel worse)`);
+  console.log(`  keel vs scikit-learn metrics on identical predictions: max |diff| ${r.sklearn_metric_max_abs_diff.toExponential(2)} ${JSON.stringify(r.sklearn_metric_diffs)}`);
+  console.log(`  ONNX vs predictGbdt max |diff| ${r.onnx_max_abs_diff.toExponential(2)}; 1-thread and ${threads}-thread ONNX identical: ${r.threads_identical_onnx}`);
+}
 console.log(JSON.stringify(summary));
 
 function round3(x: number): number {

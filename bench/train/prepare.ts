@@ -15,15 +15,17 @@ import { readNpy, writeNpy } from './npy';
  * file's size and mtime), so keel and LightGBM read identical arrays:
  *
  * - raw columns for keel (hour, weekday, distance as float64; origin and destination as codes
- *   into a dictionary), the label `delayed`, and the test mask;
+ *   into a dictionary), the two targets — `delayed` (binary) and `delay` (arrival delay in
+ *   minutes, for regression) — and the test mask;
  * - X_train / X_test (float32, rows × 5): the same rows after keel's tree feature pipeline
- *   (numeric as is; airports as frequency-rank codes fitted on the training rows), for LightGBM.
+ *   (numeric as is; airports as frequency-rank codes fitted on the training rows), and the
+ *   targets y_<target>_train / y_<target>_test, for LightGBM.
  */
 
 export const SOURCE = 'vega-datasets:flights-3m.parquet';
 export const FEATURES = ['hour', 'weekday', 'distance', 'origin', 'destination'] as const;
 export const CATEGORICAL = new Set(['origin', 'destination']);
-const VERSION = 1;
+const VERSION = 2;
 const SPLIT = { seed: 42, train: 0.8, validation: 0, test: 0.2 };
 
 export interface PreparedMeta {
@@ -38,9 +40,13 @@ export interface PreparedMeta {
   maxCategories: number;
 }
 
+/** The benchmark's targets: `delayed` (0/1, binary) and `delay` (minutes, regression). */
+export const TARGETS = ['delayed', 'delay'] as const;
+export type Target = (typeof TARGETS)[number];
+
 export interface RawSplit {
   columns: FeatureColumn[];
-  labels: Float64Array;
+  targets: Record<Target, Float64Array>;
 }
 
 export function cacheDir(rows: number): string {
@@ -64,6 +70,7 @@ export async function prepareFlights(rows: number, maxCategories: number, log: (
   const origin = new Int32Array(rows);
   const destination = new Int32Array(rows);
   const delayed = new Float64Array(rows);
+  const delay = new Float64Array(rows);
   const dictionaries: Record<string, Map<string, number>> = { origin: new Map(), destination: new Map() };
   const code = (feature: 'origin' | 'destination', value: string) => {
     const dictionary = dictionaries[feature];
@@ -83,6 +90,7 @@ export async function prepareFlights(rows: number, maxCategories: number, log: (
     origin[n] = code('origin', String(row.origin));
     destination[n] = code('destination', String(row.destination));
     delayed[n] = Number(row.delayed);
+    delay[n] = Number(row.delay);
     if (++n === rows) break;
   }
   if (n < rows) throw new Error(`${SOURCE} has only ${n} valid rows, ${rows} requested`);
@@ -92,7 +100,7 @@ export async function prepareFlights(rows: number, maxCategories: number, log: (
 
   const tmp = `${dir}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
-  const raw = { hour, weekday, distance, origin, destination, delayed };
+  const raw = { hour, weekday, distance, origin, destination, delayed, delay };
   for (const [name, array] of Object.entries(raw)) writeNpy(join(tmp, `${name}.npy`), array);
   writeNpy(join(tmp, 'test.npy'), test);
   const dictionaryLists = Object.fromEntries(Object.entries(dictionaries).map(([name, map]) => [name, [...map.keys()]]));
@@ -102,19 +110,19 @@ export async function prepareFlights(rows: number, maxCategories: number, log: (
   const pipeline = fitTreePipeline(split.train.columns, maxCategories);
   for (const part of ['train', 'test'] as const) {
     const encoded = encodeTreeColumns(pipeline, split[part].columns);
-    const m = split[part].labels.length;
+    const m = split[part].targets.delayed.length;
     const x = new Float32Array(m * encoded.length);
     for (let r = 0; r < m; r++) for (let f = 0; f < encoded.length; f++) x[r * encoded.length + f] = encoded[f][r];
     writeNpy(join(tmp, `X_${part}.npy`), x, [m, encoded.length]);
-    writeNpy(join(tmp, `y_${part}.npy`), split[part].labels);
+    for (const target of TARGETS) writeNpy(join(tmp, `y_${target}_${part}.npy`), split[part].targets[target]);
   }
   const meta: PreparedMeta = {
     version: VERSION,
     source: SOURCE,
     sourceKey,
     rows,
-    trainRows: split.train.labels.length,
-    testRows: split.test.labels.length,
+    trainRows: split.train.targets.delayed.length,
+    testRows: split.test.targets.delayed.length,
     features: [...FEATURES],
     dictionaries: dictionaryLists,
     maxCategories,
@@ -137,12 +145,13 @@ export function loadRawSplits(dir: string, meta: PreparedMeta): { train: RawSpli
     origin: read('origin') as Int32Array,
     destination: read('destination') as Int32Array,
     delayed: read('delayed') as Float64Array,
+    delay: read('delay') as Float64Array,
   };
   return loadRawFrom(raw, read('test') as Uint8Array, meta.dictionaries);
 }
 
 function loadRawFrom(
-  raw: { hour: Float64Array; weekday: Float64Array; distance: Float64Array; origin: Int32Array; destination: Int32Array; delayed: Float64Array },
+  raw: { hour: Float64Array; weekday: Float64Array; distance: Float64Array; origin: Int32Array; destination: Int32Array } & Record<Target, Float64Array>,
   test: Uint8Array,
   dictionaries: Record<string, string[]>,
 ): { train: RawSplit; test: RawSplit } {
@@ -159,7 +168,7 @@ function loadRawFrom(
         ? { name, kind: 'categorical', dictionary: dictionaries[name], codes: subset(raw[name as 'origin' | 'destination']) }
         : { name, kind: 'numeric', values: subset(raw[name as 'hour' | 'weekday' | 'distance']) },
     );
-    return { columns, labels: subset(raw.delayed) };
+    return { columns, targets: { delayed: subset(raw.delayed), delay: subset(raw.delay) } };
   };
   return { train: pick(0), test: pick(1) };
 }
