@@ -1,17 +1,19 @@
 /**
  * The encoded design matrix in the compact form this data allows. Every row has exactly one value
- * per numeric feature and at most one active one-hot column per categorical feature, so instead
- * of a dense rows × width matrix (400k × ~500) the encoding keeps one dense column per numeric
- * feature and, per categorical feature, the index of the column holding the row's 1. The two
- * products a linear model needs, X·w and Xᵀ·r, then cost O(rows × features).
+ * per single-column encoding (a numeric or boolean feature, an ordinal or frequency code, a
+ * numeric date part) and at most one active column per one-hot group (a categorical feature, a
+ * one-hot date part), so instead of a dense rows × width matrix (400k × ~500) the encoding keeps
+ * one dense column per single-column encoding and, per one-hot group, the index of the column
+ * holding the row's 1. The two products a linear model needs, X·w and Xᵀ·r, then cost
+ * O(rows × features).
  */
 export interface EncodedMatrix {
   rowCount: number;
   /** Number of columns of the equivalent dense matrix. */
   width: number;
-  /** One entry per numeric feature: its column and its (standardised) value per row. */
+  /** One entry per single-column encoding: its column and its (encoded) value per row. */
   dense: { column: number; values: Float64Array }[];
-  /** One array per categorical feature: per row, the column of its one-hot 1, or -1 (unknown). */
+  /** One array per one-hot group: per row, the column of its 1, or -1 (unknown or missing). */
   oneHot: Int32Array[];
 }
 

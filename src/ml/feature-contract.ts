@@ -15,6 +15,12 @@ function inputTypeOf(kind: string): ContractInputType {
       return 'float32';
     case 'categorical':
       return 'string';
+    // Booleans arrive as text ("true", "1", "yes"…, see readBoolean), which also carries "missing" ('').
+    case 'boolean':
+      return 'string';
+    // Milliseconds since 1970 need float64: float32 would round them to about 4 minutes today.
+    case 'datetime':
+      return 'float64';
     default:
       throw new Error(`no model input type for feature kind "${kind}"`);
   }

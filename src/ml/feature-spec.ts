@@ -3,4 +3,15 @@
  * training pipeline's input, so its single definition lives in src/shared; the ML library
  * re-exports it rather than keeping a second copy that could drift.
  */
-export { featureSpecSchema, type FeatureSpec } from '../shared/pipeline-input';
+export {
+  datePartNames,
+  defaultDateParts,
+  featureSpecSchema,
+  type BooleanFeatureSpec,
+  type CategoricalFeatureSpec,
+  type DatePartName,
+  type DatetimeFeatureSpec,
+  type FeatureKind,
+  type FeatureSpec,
+  type NumericFeatureSpec,
+} from '../shared/feature-spec';

@@ -1,4 +1,6 @@
+import type { ContractInputType } from '../shared/model-contract';
 import { linearPredictor } from './encoded-matrix';
+import { contractInputs } from './feature-contract';
 import { encodeRows, type FittedFeaturePipeline } from './features';
 import { sigmoid } from './logistic';
 import type { Row } from './row';
@@ -23,7 +25,7 @@ export interface LogisticModel {
  * missing), and two [N, 1] outputs.
  */
 export interface ModelContract {
-  inputs: { name: string; type: 'float32' | 'string' }[];
+  inputs: { name: string; type: ContractInputType }[];
   outputs: { name: 'probability' | 'label'; type: 'float32' | 'int64'; shape: [-1, 1] }[];
 }
 
@@ -35,10 +37,7 @@ export function predictProba(model: LogisticModel, rows: readonly Row[]): Float6
 
 export function modelContract(model: LogisticModel): ModelContract {
   return {
-    inputs: model.pipeline.features.map(({ name, kind }) => ({
-      name,
-      type: kind === 'numeric' ? 'float32' : 'string',
-    })),
+    inputs: contractInputs(model.pipeline.features),
     outputs: [
       { name: 'probability', type: 'float32', shape: [-1, 1] },
       // 1 when probability > the model's threshold.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { rolloutSpecSchema } from './canary';
 import { datasetRulesSchema, datasetSpecSchema } from './dataset-spec';
+import { featureSpecSchema } from './feature-spec';
 import { gbdtParamsSchema } from './gbdt-params';
 import { tuningSpecSchema } from './tuning';
 
@@ -16,11 +17,8 @@ export const modelNameSchema = z
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 
-export const featureSpecSchema = z.object({
-  name: z.string().min(1),
-  kind: z.enum(['numeric', 'categorical']),
-});
-export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+// A feature's kind and encoding options live in ./feature-spec (one file per concern).
+export { featureSpecSchema, type FeatureSpec } from './feature-spec';
 
 // The dataset's sources, mapping, dedup and rules live in ./dataset-spec (one file per concern).
 export { datasetSpecSchema, type DatasetSpec } from './dataset-spec';

@@ -10,6 +10,7 @@ import { baseScores, checkLabels, lossSum, metricFromLoss, metricOf, type GbdtMe
 import { parseGbdtParams, type GbdtObjective, type GbdtParams, type GbdtParamsInput } from './params';
 import { Prng } from './prng';
 import { addTreeToScores, packTree, type GbdtTree } from './tree';
+import { columnLength } from '../feature-columns';
 import { encodeTreeColumns, fitTreePipeline, type TreeFeaturePipeline } from './tree-pipeline';
 
 /**
@@ -101,7 +102,7 @@ export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boo
   const { labels, classes } = checkLabels(params.objective, table.labels, what);
   const rowCount = labels.length;
   for (const column of table.columns) {
-    const length = column.kind === 'numeric' ? column.values.length : column.codes.length;
+    const length = columnLength(column);
     if (length !== rowCount) throw new Error(`feature "${column.name}" has ${length} rows, the target ${rowCount}`);
   }
   if (params.earlyStoppingRounds !== undefined && !table.validation) {

@@ -1,8 +1,10 @@
+import type { ContractInputType } from '../../shared/model-contract';
 import type { Row } from '../row';
 import type { GbdtMetric } from './objective';
 import type { GbdtObjective, GbdtParams } from './params';
 import { leafOfValues, type GbdtTree } from './tree';
-import { encodeTreeColumns, encodeTreeRows, type TreeFeaturePipeline } from './tree-pipeline';
+import { encodeTreeColumns, encodeTreeRows, treeColumnNames, type TreeFeaturePipeline } from './tree-pipeline';
+import { contractInputs } from '../feature-contract';
 import type { FeatureColumn } from '../feature-columns';
 
 /** A trained gradient-boosted tree model as stored (plain JSON). */
@@ -102,12 +104,12 @@ export function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array 
  * - multiclass: `probabilities` float32 [N,K] and `label` int64 [N,1] (the most probable class).
  */
 export interface GbdtContract {
-  inputs: { name: string; type: 'float32' | 'string' }[];
+  inputs: { name: string; type: ContractInputType }[];
   outputs: { name: 'probability' | 'label' | 'prediction' | 'probabilities'; type: 'float32' | 'int64'; shape: [-1, number] }[];
 }
 
 export function gbdtContract(model: GbdtModel): GbdtContract {
-  const inputs = model.pipeline.features.map(({ name, kind }) => ({ name, type: kind === 'numeric' ? ('float32' as const) : ('string' as const) }));
+  const inputs = contractInputs(model.pipeline.features);
   switch (model.objective) {
     case 'binary':
       return {
@@ -132,7 +134,7 @@ export function gbdtContract(model: GbdtModel): GbdtContract {
 
 /** Total split gain per feature, in pipeline order (feature importance by gain). */
 export function featureImportance(model: GbdtModel): { name: string; gain: number; splits: number }[] {
-  const result = model.pipeline.features.map(({ name }) => ({ name, gain: 0, splits: 0 }));
+  const result = treeColumnNames(model.pipeline).map((name) => ({ name, gain: 0, splits: 0 }));
   for (const tree of model.trees) {
     tree.feature.forEach((f, node) => {
       result[f].gain += tree.gain[node];

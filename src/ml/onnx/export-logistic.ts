@@ -13,9 +13,9 @@ import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-
  *                                             probability > threshold → Cast → label (int64 [N,1])
  *
  * Missing values: feed NaN for a numeric feature and '' for a categorical one. ±Infinity is
- * treated as missing, like readNumber does in training (Imputer alone replaces only NaN). One
- * difference remains: a finite float64 value beyond float32's range becomes ±Infinity when fed as
- * float32 and is imputed here, while predictProba standardises it.
+ * treated as missing, like readNumber does in training (Imputer alone replaces only NaN), and so
+ * is a value beyond float32's range on both sides. The chains of every feature kind and option
+ * (booleans, date parts, clipping, other encodings) are in feature-nodes.ts and docs/features.md.
  *
  * The bytes depend on the model only (no timestamps, no producer version), so exporting the same
  * model twice gives identical bytes.

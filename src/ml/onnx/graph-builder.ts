@@ -35,6 +35,14 @@ export function floatTensor(name: string, dims: number[], values: number[]): Ten
   return { name, dims, data_type: DataType.FLOAT, raw_data: bytes };
 }
 
+/** A float64 constant (exact: date arithmetic needs whole milliseconds beyond float32's 2^24). */
+export function doubleTensor(name: string, dims: number[], values: number[]): TensorProto {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, i) => view.setFloat64(i * 8, value, true));
+  return { name, dims, data_type: DataType.DOUBLE, raw_data: bytes };
+}
+
 /** A tensor-typed graph input or output; a string dimension is symbolic (e.g. the batch size). */
 export function tensorValueInfo(name: string, elemType: DataTypeCode, dims: (number | string)[]): ValueInfoProto {
   return {

@@ -114,7 +114,7 @@ message OperatorSetIdProto {
 `;
 
 /** TensorProto.DataType values keel uses. */
-export const DataType = { FLOAT: 1, INT64: 7, STRING: 8 } as const;
+export const DataType = { FLOAT: 1, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values keel uses. */

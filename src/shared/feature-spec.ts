@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * A model input as configured: which column of a row it reads, its kind, and how it is encoded.
+ * Every option is optional and no default is filled in here, so an old config (`{name, kind}`)
+ * parses to exactly itself and trains exactly the model it trained before; the defaults, which
+ * differ by model family, are applied when the pipeline is fitted (src/ml/features.ts for linear
+ * models, src/ml/gbdt/tree-pipeline.ts for trees). Reference: docs/features.md.
+ *
+ * Pure module: it is bundled into the workflow sandbox (through pipeline-input.ts).
+ */
+
+/** The largest finite float32: model inputs and graph constants are float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+export const featureKinds = ['numeric', 'categorical', 'boolean', 'datetime'] as const;
+export type FeatureKind = (typeof featureKinds)[number];
+
+/** UTC calendar parts of a timestamp; weekday 0 = Sunday … 6 = Saturday, as the data module's. */
+export const datePartNames = ['hour', 'weekday', 'month', 'dayOfMonth', 'year'] as const;
+export type DatePartName = (typeof datePartNames)[number];
+
+const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value));
+
+/** An enum whose error names the accepted values and the value found. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: (issue) => `must be one of ${values.map((v) => `"${v}"`).join(', ')}, got ${show(issue.input)}` });
+}
+
+/** A finite number a float32 can hold (graph constants are float32). */
+const float32Number = z
+  .number({ error: (issue) => `must be a finite number, got ${show(issue.input)}` })
+  .refine((value) => Math.abs(value) <= FLOAT32_MAX, { error: (issue) => `must lie within float32's range (±3.4e38), got ${show(issue.input)}` });
+
+/** An object that rejects keys it does not know, naming them and the options it does know. */
+function options<const K extends FeatureKind, S extends z.ZodRawShape>(kind: K, shape: S) {
+  const known = Object.keys(shape);
+  return z.strictObject(
+    { name: z.string().min(1, 'a feature needs a name'), kind: z.literal(kind), ...shape },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `${issue.keys.map((key) => `"${key}"`).join(', ')} is not an option of a ${kind} feature (its options: ${known.join(', ') || 'none'})`
+          : undefined,
+    },
+  );
+}
+
+export const numericFeatureSchema = options('numeric', {
+  /** What a missing value becomes (linear models: default 'mean'; trees: kept missing unless set). */
+  impute: z
+    .union([oneOf(['mean', 'median']), z.strictObject({ constant: float32Number })], {
+      error: (issue) => `must be "mean", "median" or {"constant": <number>}, got ${show(issue.input)}`,
+    })
+    .optional(),
+  /** Linear models only (a monotone rescaling changes no tree): default 'standard'. */
+  scale: oneOf(['standard', 'minmax', 'none']).optional(),
+  /** Raw values are clamped into [min, max] before imputation. */
+  clip: z
+    .strictObject(
+      { min: float32Number.optional(), max: float32Number.optional() },
+      { error: (issue) => (issue.code === 'unrecognized_keys' ? `${issue.keys.map((key) => `"${key}"`).join(', ')} is not a clip bound (bounds: min, max)` : undefined) },
+    )
+    .refine((clip) => clip.min !== undefined || clip.max !== undefined, 'needs "min", "max" or both')
+    .refine((clip) => clip.min === undefined || clip.max === undefined || clip.min <= clip.max, {
+      error: (issue) => {
+        const clip = issue.input as { min: number; max: number };
+        return `min must not exceed max, got min ${clip.min} > max ${clip.max}`;
+      },
+    })
+    .optional(),
+});
+
+const categoryLimit = (max: number) =>
+  z
+    .number({ error: (issue) => `must be an integer from 1 to ${max}, got ${show(issue.input)}` })
+    .int({ error: (issue) => `must be an integer from 1 to ${max}, got ${show(issue.input)}` })
+    .min(1, { error: (issue) => `must be at least 1, got ${show(issue.input)}` })
+    .max(max, { error: (issue) => `must be at most ${max}, got ${show(issue.input)}` });
+
+export const categoricalFeatureSchema = options('categorical', {
+  /** Linear models: default 'one-hot'. Trees: an ordinal code unless 'frequency'. */
+  encoding: oneOf(['one-hot', 'ordinal', 'frequency']).optional(),
+  /** Overrides the trainer's maxCategories for this feature. */
+  maxCategories: categoryLimit(10_000).optional(),
+  /** Categories seen fewer times than this in training are unknown (default 1: keep all). */
+  minCount: categoryLimit(1_000_000_000).optional(),
+});
+
+export const booleanFeatureSchema = options('boolean', {});
+
+export const datetimeFeatureSchema = options('datetime', {
+  /** Default hour, weekday, month. */
+  parts: z
+    .array(oneOf(datePartNames))
+    .min(1, 'needs at least one part')
+    .refine((parts) => new Set(parts).size === parts.length, { error: (issue) => `lists a part twice: ${show(issue.input)}` })
+    .optional(),
+  /** Linear models: each part one-hot over its training values (default), or standardised as a number. */
+  encoding: oneOf(['one-hot', 'numeric']).optional(),
+});
+
+export const featureSpecSchema = z.discriminatedUnion('kind', [numericFeatureSchema, categoricalFeatureSchema, booleanFeatureSchema, datetimeFeatureSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? `kind must be one of ${featureKinds.map((kind) => `"${kind}"`).join(', ')}, got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`
+      : undefined,
+});
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+export type NumericFeatureSpec = z.infer<typeof numericFeatureSchema>;
+export type CategoricalFeatureSpec = z.infer<typeof categoricalFeatureSchema>;
+export type BooleanFeatureSpec = z.infer<typeof booleanFeatureSchema>;
+export type DatetimeFeatureSpec = z.infer<typeof datetimeFeatureSchema>;
+
+/** Parts a datetime feature without `parts` gets. */
+export const defaultDateParts: readonly DatePartName[] = ['hour', 'weekday', 'month'];
