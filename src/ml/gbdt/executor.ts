@@ -3,6 +3,7 @@ import {
   accumulateHistogram,
   binaryGradients,
   BLOCK_ROWS,
+  countsToHessians,
   maxAbsResidual,
   mergeHistogramCopies,
   MULTI_COPY_MAX_LENGTH,
@@ -86,12 +87,12 @@ export class KernelRunner {
     return rowCount >= MULTI_COPY_ROWS && this.arrays.histLength <= MULTI_COPY_MAX_LENGTH;
   }
 
-  /** rows[start..end) into `hist`, complete. */
-  histogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array): void {
+  /** rows[start..end) into `hist`, complete. `unitHessian`: every row's hessian is 1 (see accumulateHistogram). */
+  histogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, unitHessian: boolean): void {
     const copies = this.useCopies(end - start);
     this.beginHistogram(copies);
-    this.histogramChunk(ghBase, start, end, features, activeCount, hist, copies);
-    this.finishHistogram(features, activeCount, hist, copies);
+    this.histogramChunk(ghBase, start, end, features, activeCount, hist, copies, unitHessian);
+    this.finishHistogram(features, activeCount, hist, copies, unitHessian);
   }
 
   /** A histogram built from several chunks: begin, chunk…, finish (with the same `copies`). */
@@ -99,13 +100,15 @@ export class KernelRunner {
     if (copies) this.copies.fill(0);
   }
 
-  histogramChunk(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean): void {
+  histogramChunk(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean, unitHessian: boolean): void {
     const { histIndex, featureCount, gh, rows } = this.arrays;
-    accumulateHistogram(histIndex, featureCount, features, activeCount, gh, ghBase, rows, start, end, hist, copies ? this.copies : null);
+    accumulateHistogram(histIndex, featureCount, features, activeCount, gh, ghBase, rows, start, end, hist, copies ? this.copies : null, unitHessian);
   }
 
-  finishHistogram(features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean): void {
-    if (copies) mergeHistogramCopies(this.arrays.featureCount, features, activeCount, this.arrays.histOffsets, hist, this.copies);
+  finishHistogram(features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean, unitHessian: boolean): void {
+    const { featureCount, histOffsets } = this.arrays;
+    if (copies) mergeHistogramCopies(featureCount, features, activeCount, histOffsets, hist, this.copies);
+    if (unitHessian) countsToHessians(featureCount, features, activeCount, histOffsets, hist);
   }
 
   /** Partitions rows[start..end), right rows to scratch[start..]; returns the left count. */
@@ -161,9 +164,16 @@ export function sumBlocks(values: Float64Array): number {
   return sum;
 }
 
+/** Whether an objective's quantised hessian is 1 on every row (histograms may then skip it). */
+export function hasUnitHessian(objective: GbdtObjective): boolean {
+  return objective === 'regression';
+}
+
 export class SerialExecutor implements Executor {
   private readonly runner: KernelRunner;
   private readonly blockLoss: Float64Array;
+  /** Whether the gradients last computed have unit hessians. */
+  private unitHessian = false;
 
   constructor(private readonly arrays: TrainingArrays) {
     this.runner = new KernelRunner(arrays);
@@ -171,7 +181,7 @@ export class SerialExecutor implements Executor {
   }
 
   buildHistogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array): void {
-    this.runner.histogram(ghBase, start, end, features, activeCount, hist);
+    this.runner.histogram(ghBase, start, end, features, activeCount, hist, this.unitHessian);
   }
 
   partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number {
@@ -182,6 +192,7 @@ export class SerialExecutor implements Executor {
   }
 
   gradients(objective: GbdtObjective, scales: GradientScales): number {
+    this.unitHessian = hasUnitHessian(objective);
     this.runner.gradientBlocks(objective, scales, 0, this.blockLoss.length, this.blockLoss);
     return sumBlocks(this.blockLoss);
   }

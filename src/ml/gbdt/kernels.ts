@@ -32,6 +32,11 @@ export const MULTI_COPY_MAX_LENGTH = 16_384;
  * `hist` and the three copies, so consecutive rows that hit the same bin do not wait on each
  * other's store; mergeHistogramCopies then adds the copies into `hist` (exact sums: any order
  * and grouping give the same bits). Without, every row goes into `hist`.
+ *
+ * `unitHessian` says every row's quantised hessian is 1 (squared error): the hessian sum of a
+ * bin is then its row count, so the copies loop may skip the hessian adds (a third of the
+ * stores); countsToHessians fills them in afterwards. The other loops add them as usual, which
+ * gives the same values.
  */
 export function accumulateHistogram(
   histIndex: Uint16Array | Uint32Array,
@@ -45,9 +50,42 @@ export function accumulateHistogram(
   end: number,
   hist: Float64Array,
   copies: Float64Array | null,
+  unitHessian: boolean,
 ): void {
   let i = start;
-  if (copies && activeCount === featureCount) {
+  if (copies && activeCount === featureCount && unitHessian) {
+    // Every feature, hessians left to countsToHessians.
+    const L = hist.length;
+    const L2 = 2 * L;
+    for (; i + 3 < end; i += 4) {
+      const r0 = rows[i];
+      const r1 = rows[i + 1];
+      const r2 = rows[i + 2];
+      const r3 = rows[i + 3];
+      const g0 = gh[ghBase + 2 * r0];
+      const g1 = gh[ghBase + 2 * r1];
+      const g2 = gh[ghBase + 2 * r2];
+      const g3 = gh[ghBase + 2 * r3];
+      let p0 = r0 * featureCount;
+      let p1 = r1 * featureCount;
+      let p2 = r2 * featureCount;
+      let p3 = r3 * featureCount;
+      for (let f = 0; f < featureCount; f++) {
+        const o0 = histIndex[p0++];
+        hist[o0] += g0;
+        hist[o0 + 2] += 1;
+        const o1 = histIndex[p1++];
+        copies[o1] += g1;
+        copies[o1 + 2] += 1;
+        const o2 = L + histIndex[p2++];
+        copies[o2] += g2;
+        copies[o2 + 2] += 1;
+        const o3 = L2 + histIndex[p3++];
+        copies[o3] += g3;
+        copies[o3 + 2] += 1;
+      }
+    }
+  } else if (copies && activeCount === featureCount) {
     // Every feature: offsets read in row order, no indirection through `features`.
     const L = hist.length;
     const L2 = 2 * L;
@@ -170,6 +208,16 @@ export function mergeHistogramCopies(
     const f = features[k];
     const to = f + 1 < featureCount ? histOffsets[f + 1] : L;
     for (let j = histOffsets[f]; j < to; j++) hist[j] += copies[j] + copies[L + j] + copies[L2 + j];
+  }
+}
+
+/** Each bin's hessian sum := its row count, over the active features (unit hessians; see accumulateHistogram). */
+export function countsToHessians(featureCount: number, features: Int32Array, activeCount: number, histOffsets: Int32Array, hist: Float64Array): void {
+  const L = hist.length;
+  for (let k = 0; k < activeCount; k++) {
+    const f = features[k];
+    const to = f + 1 < featureCount ? histOffsets[f + 1] : L;
+    for (let j = histOffsets[f]; j < to; j += BIN_STRIDE) hist[j + 1] = hist[j + 2];
   }
 }
 

@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { runWorkerTask } from '../worker-thread';
 import { allocate } from './allocate';
-import { KernelRunner, objectiveCodes, objectiveOfCode, sumBlocks, type Executor, type GradientScales, type TrainingArrays } from './executor';
+import { hasUnitHessian, KernelRunner, objectiveCodes, objectiveOfCode, sumBlocks, type Executor, type GradientScales, type TrainingArrays } from './executor';
 import { addHistogram, BLOCK_ROWS } from './kernels';
 import type { GbdtObjective } from './params';
 import type { PackedTree } from './tree';
@@ -129,6 +129,8 @@ export class ParallelExecutor implements Executor {
   private serialUntil = 0;
   /** One bit per recent parallel command: 1 when this thread waited long for a helper. */
   private slowHistory = 0;
+  /** Whether the gradients last computed have unit hessians (see accumulateHistogram). */
+  private unitHessian = false;
 
   private constructor(
     private readonly arrays: TrainingArrays,
@@ -296,20 +298,21 @@ export class ParallelExecutor implements Executor {
 
   buildHistogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array): void {
     if (!this.parallelFor(end - start, this.chunks.histogram)) {
-      this.runner.histogram(ghBase, start, end, features, activeCount, hist);
+      this.runner.histogram(ghBase, start, end, features, activeCount, hist, this.unitHessian);
       return;
     }
     this.shared.features.set(features.subarray(0, activeCount));
     const size = chunkSize(end - start, this.chunks.histogram);
     const chunks = Math.ceil((end - start) / size);
     const copies = this.runner.useCopies(size);
-    this.run(Command.Histogram, chunks, [ghBase, start, end, activeCount, size, copies ? 1 : 0], {
+    const unitHessian = this.unitHessian;
+    this.run(Command.Histogram, chunks, [ghBase, start, end, activeCount, size, copies ? 1 : 0, unitHessian ? 1 : 0], {
       begin: () => this.runner.beginHistogram(copies),
       chunk: (c) => {
         const [s, e] = chunkRange(start, end, size, c);
-        this.runner.histogramChunk(ghBase, s, e, features, activeCount, hist, copies);
+        this.runner.histogramChunk(ghBase, s, e, features, activeCount, hist, copies, unitHessian);
       },
-      finish: () => this.runner.finishHistogram(features, activeCount, hist, copies),
+      finish: () => this.runner.finishHistogram(features, activeCount, hist, copies, unitHessian),
     });
     const { control, partials } = this.shared;
     const { featureCount, histOffsets } = this.arrays;
@@ -353,6 +356,7 @@ export class ParallelExecutor implements Executor {
   }
 
   gradients(objective: GbdtObjective, scales: GradientScales): number {
+    this.unitHessian = hasUnitHessian(objective);
     const { floats, blockLoss } = this.shared;
     const blocks = blockLoss.length;
     if (!this.parallelFor(this.arrays.rowCount, this.chunks.rows)) {
@@ -508,7 +512,7 @@ function helperWork(
   const a = (i: number) => control[ARGS + i];
   switch (command as Command) {
     case Command.Histogram: {
-      const [ghBase, start, end, activeCount, size, copies] = [a(0), a(1), a(2), a(3), a(4), a(5) === 1];
+      const [ghBase, start, end, activeCount, size, copies, unitHessian] = [a(0), a(1), a(2), a(3), a(4), a(5) === 1, a(6) === 1];
       return {
         begin: () => {
           partial.fill(0);
@@ -516,10 +520,10 @@ function helperWork(
         },
         chunk: (c) => {
           const [s, e] = chunkRange(start, end, size, c);
-          runner.histogramChunk(ghBase, s, e, shared.features, activeCount, partial, copies);
+          runner.histogramChunk(ghBase, s, e, shared.features, activeCount, partial, copies, unitHessian);
         },
         finish: () => {
-          runner.finishHistogram(shared.features, activeCount, partial, copies);
+          runner.finishHistogram(shared.features, activeCount, partial, copies, unitHessian);
           control[PARTIAL_GEN + index] = generation;
         },
       };
