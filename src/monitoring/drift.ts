@@ -47,6 +47,11 @@ export interface ColumnSpec {
   name: string;
   /** The kind the model declares (informative; config `kind` overrides how it is compared). */
   kind?: ColumnKind;
+  /**
+   * Why the column cannot be compared in this window (e.g. a date part whose cycle the window's
+   * timestamps do not cover): reported as `ignored` with this reason, never an alarm.
+   */
+  skip?: string;
 }
 
 /** The window: row objects (logged prediction inputs) or columns of equal length. */
@@ -215,6 +220,7 @@ interface ColumnPlan {
   reference: DriftReference;
   kind: ColumnKind;
   override: ColumnDriftOverride;
+  skip?: string;
 }
 
 function planColumns(
@@ -244,7 +250,7 @@ function planColumns(
       const allowed = methodsFor(kind);
       if (!allowed.includes(override.method)) incompatible[spec.name] = `cannot use ${override.method} as a ${kind} column (allowed: ${allowed.join(', ')})`;
     }
-    return { name: spec.name, role, reference, kind, override };
+    return { name: spec.name, role, reference, kind, override, ...(spec.skip ? { skip: spec.skip } : {}) };
   };
   const featurePlans = features.map((f) => plan(f, 'feature'));
   const predictionPlan = prediction ? plan(prediction, 'prediction') : null;
@@ -286,7 +292,7 @@ function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, row
       ...base,
       status: missingDrift ? 'drift' : status,
       method,
-      choice: status === 'ignored' ? 'config: ignored' : `not compared (${status})`,
+      choice: plan.skip ? `not compared: ${plan.skip}` : status === 'ignored' ? 'config: ignored' : `not compared (${status})`,
       score: null,
       threshold: override.threshold ?? config.thresholds[method] ?? defaultDriftThresholds[method],
       drifted: missingDrift,
@@ -296,7 +302,7 @@ function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, row
       current,
     };
   };
-  if (override.ignore) return skipped('ignored', { rows: rowCount, present: 0, missingShare: 0 });
+  if (override.ignore || plan.skip) return skipped('ignored', { rows: rowCount, present: 0, missingShare: 0 });
   if (values === null) return skipped('absent', { rows: rowCount, present: 0, missingShare: 1 });
 
   const side = kind === 'numeric' || (reference.kind === 'numeric' && !reference.values) ? numericSide(values) : categoricalSide(values);
