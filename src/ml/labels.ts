@@ -1,14 +1,16 @@
 /**
- * Checks binary labels and returns them as a compact array. `what` names the labels in errors
- * (e.g. `target "delayed"`), so a failed training run says which column is wrong.
+ * Target checks shared by every trainer. `what` names the column in errors (e.g.
+ * `target "delayed"`), so a failed training run says which column, which row and which value.
  */
+
+/** Checks binary labels (0 or 1) and returns them as a compact array. */
 export function binaryLabels(values: ArrayLike<unknown>, what: string): Uint8Array {
   const labels = new Uint8Array(values.length);
   let positives = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (value !== 0 && value !== 1) {
-      throw new Error(`${what} must be 0 or 1, but row ${i} has ${JSON.stringify(value) ?? String(value)}`);
+      throw new Error(`${what} must be 0 or 1, but row ${i} has ${describe(value)}`);
     }
     labels[i] = value;
     positives += value;
@@ -18,4 +20,96 @@ export function binaryLabels(values: ArrayLike<unknown>, what: string): Uint8Arr
     throw new Error(`${what} is constant (every row is ${labels[0]}): a classifier needs examples of both classes`);
   }
   return labels;
+}
+
+/**
+ * Checks a regression target: every value a finite number, or a numeric string (some drivers
+ * return numeric columns as text), and not all equal. A missing value is an error rather than a
+ * dropped row: which rows a model learns from is the dataset rules' decision, not the trainer's.
+ */
+export function regressionTargets(values: ArrayLike<unknown>, what: string): Float64Array {
+  if (values.length === 0) throw new Error(`${what} has no rows to train on`);
+  const targets = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    if (!Number.isFinite(number)) throw new Error(`${what} must be a finite number, but row ${i} has ${describe(value)}`);
+    targets[i] = number;
+  }
+  if (targets.every((target) => target === targets[0])) {
+    throw new Error(`${what} is constant (every row is ${targets[0]}): there is nothing to learn`);
+  }
+  return targets;
+}
+
+export interface ClassLabels {
+  /** The distinct labels as strings; code i stands for classes[i]. */
+  classes: string[];
+  /** Per row, the index of its class in `classes`. */
+  codes: Int32Array;
+}
+
+/**
+ * Checks a multiclass target and codes it. Classes are the distinct values as strings (3 and "3"
+ * are one class, as serving compares them), in a fixed order that does not depend on the row
+ * order: numerically when every class reads as a number (so "2" comes before "10"), else by
+ * UTF-16 code units (JavaScript's default sort). Null, undefined and '' are missing: an error.
+ */
+export function classLabels(values: ArrayLike<unknown>, what: string): ClassLabels {
+  if (values.length === 0) throw new Error(`${what} has no rows to train on`);
+  const names = new Array<string>(values.length);
+  const distinct = new Set<string>();
+  for (let i = 0; i < values.length; i++) {
+    const name = className(values[i]);
+    if (name === null) throw new Error(`${what} is missing in row ${i} (${describe(values[i])}): every training row needs a class`);
+    names[i] = name;
+    distinct.add(name);
+  }
+  const classes = sortClasses([...distinct]);
+  if (classes.length < 2) {
+    throw new Error(`${what} is constant (every row is ${JSON.stringify(classes[0])}): a classifier needs at least two classes`);
+  }
+  return { classes, codes: codesOf(names, classes, what) };
+}
+
+/**
+ * Codes labels with an existing class list (a validation split against the training classes). A
+ * class outside the list is an error naming the row: the model has no output for it.
+ */
+export function codeWithClasses(values: ArrayLike<unknown>, classes: readonly string[], what: string): Int32Array {
+  const names = Array.from({ length: values.length }, (_, i) => {
+    const name = className(values[i]);
+    if (name === null) throw new Error(`${what} is missing in row ${i} (${describe(values[i])})`);
+    return name;
+  });
+  return codesOf(names, classes, what);
+}
+
+function codesOf(names: readonly string[], classes: readonly string[], what: string): Int32Array {
+  const index = new Map(classes.map((name, code) => [name, code]));
+  return Int32Array.from(names, (name, row) => {
+    const code = index.get(name);
+    if (code === undefined) throw new Error(`${what} has class ${JSON.stringify(name)} in row ${row}, which is not among the training classes`);
+    return code;
+  });
+}
+
+/** A label as its class name, or null when missing (the rule of readCategory in row.ts). */
+function className(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const name = String(value);
+  return name === '' ? null : name;
+}
+
+function sortClasses(classes: string[]): string[] {
+  const numeric = classes.every((name) => name.trim() !== '' && Number.isFinite(Number(name)));
+  const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  // "1" and "1.0" are distinct classes with one value: code units break the tie, so the order stays total.
+  return numeric ? classes.sort((a, b) => Number(a) - Number(b) || byCodeUnits(a, b)) : classes.sort(byCodeUnits);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value) ?? String(value);
 }

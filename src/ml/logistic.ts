@@ -2,9 +2,10 @@ import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './enc
 import { binaryLabels } from './labels';
 import { minimizeLbfgs } from './lbfgs';
 
-export interface LogisticParams {
+/** The parameters of every linear trainer (binary and multinomial logistic, linear regression). */
+export interface LinearParams {
   /**
-   * L2 penalty strength λ: the objective is mean log-loss + λ/2·‖w‖² (the intercept is not
+   * L2 penalty strength λ: the objective is the mean loss + λ/2·‖w‖² (intercepts are not
    * penalised). Scaled to the mean loss, so a value means the same whatever the row count.
    */
   l2: number;
@@ -16,14 +17,17 @@ export interface LogisticParams {
   tolerance: number;
 }
 
-export interface LogisticFit {
+export type LogisticParams = LinearParams;
+
+export interface LinearFit {
   weights: number[];
   intercept: number;
   iterations: number;
   converged: boolean;
-  /** The objective (penalised mean log-loss) after each iteration. */
+  /** The objective (penalised mean loss) after each iteration. */
   lossHistory: number[];
 }
+export type LogisticFit = LinearFit;
 
 /** Fits L2-regularised binary logistic regression with L-BFGS, deterministically. */
 export function trainLogistic(
@@ -32,7 +36,7 @@ export function trainLogistic(
   params: LogisticParams,
   onIteration?: (iteration: number, loss: number) => void,
 ): LogisticFit {
-  checkParams(params);
+  checkLinearParams(params);
   if (y.length !== matrix.rowCount) {
     throw new Error(`got ${y.length} labels for ${matrix.rowCount} rows`);
   }
@@ -65,7 +69,7 @@ export function sigmoid(z: number): number {
   return e / (1 + e);
 }
 
-function checkParams({ l2, maxIterations, tolerance }: LogisticParams): void {
+export function checkLinearParams({ l2, maxIterations, tolerance }: LinearParams): void {
   if (!(l2 >= 0) || !Number.isFinite(l2)) throw new Error(`l2 must be a finite number >= 0, got ${l2}`);
   if (!Number.isInteger(maxIterations) || maxIterations < 1) {
     throw new Error(`maxIterations must be a positive integer, got ${maxIterations}`);

@@ -1,22 +1,17 @@
-/** Evaluation metrics of a binary classifier's probabilities. */
-export interface BinaryClassificationMetrics {
-  n: number;
-  positives: number;
-  accuracy: number;
-  /** tp / (tp + fp); 0 when nothing is predicted positive (sklearn's zero_division=0). */
-  precision: number;
-  /** tp / (tp + fn); 0 when there are no positives. */
-  recall: number;
-  /** Harmonic mean of precision and recall; 0 when both are 0. */
-  f1: number;
-  /** Area under the ROC curve, ties counted as half; NaN when only one class is present. */
-  rocAuc: number;
-  /** Mean negative log-likelihood, probabilities clipped to [1e-15, 1 - 1e-15]. */
-  logLoss: number;
-  confusionMatrix: { tp: number; fp: number; tn: number; fn: number };
-}
+import type { BinaryMetrics } from '../shared/pipeline-result';
+import { probabilityClip, rocAuc } from './metrics-common';
 
-const probabilityClip = 1e-15;
+export { regressionMetrics } from './metrics-regression';
+export { multiclassMetrics } from './metrics-multiclass';
+
+/**
+ * Evaluation metrics of a binary classifier's probabilities (sklearn's definitions):
+ * - precision tp / (tp + fp), 0 when nothing is predicted positive (zero_division=0);
+ * - recall tp / (tp + fn), 0 when there are no positives; F1 their harmonic mean, 0 when both are 0;
+ * - ROC AUC with ties counted as half, NaN when only one class is present;
+ * - log loss: mean negative log-likelihood, probabilities clipped to [1e-15, 1 - 1e-15].
+ */
+export type BinaryClassificationMetrics = BinaryMetrics & { task: 'binary' };
 
 /** A row is predicted positive when its probability is > threshold, as the ONNX `label` output. */
 export function binaryClassificationMetrics(
@@ -46,6 +41,7 @@ export function binaryClassificationMetrics(
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
   return {
+    task: 'binary',
     n,
     positives: tp + fn,
     accuracy: (tp + tn) / n,
@@ -56,29 +52,4 @@ export function binaryClassificationMetrics(
     logLoss: logLossSum / n,
     confusionMatrix: { tp, fp, tn, fn },
   };
-}
-
-/**
- * The Mann-Whitney form of ROC AUC: the probability that a random positive scores above a random
- * negative, with tied scores counting one half (the trapezoid over distinct thresholds).
- */
-function rocAuc(yTrue: ArrayLike<number>, proba: ArrayLike<number>): number {
-  const order = Array.from({ length: yTrue.length }, (_, i) => i).sort((a, b) => proba[a] - proba[b]);
-  let positives = 0;
-  let positiveRankSum = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    let groupPositives = 0;
-    while (end < order.length && proba[order[end]] === proba[order[start]]) {
-      groupPositives += yTrue[order[end]];
-      end++;
-    }
-    // Ranks start + 1 ... end share their average.
-    positiveRankSum += groupPositives * ((start + 1 + end) / 2);
-    positives += groupPositives;
-    start = end;
-  }
-  const negatives = order.length - positives;
-  if (positives === 0 || negatives === 0) return Number.NaN;
-  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }

@@ -1,11 +1,24 @@
-import type { ContractInputType } from '../shared/model-contract';
+import { contractOutputs, type ContractInputType, type ModelContract as TaskContract } from '../shared/model-contract';
 import { linearPredictor } from './encoded-matrix';
-import { contractInputs } from './feature-contract';
 import { encodeRows, type FittedFeaturePipeline } from './features';
+import { contractInputs } from './feature-contract';
 import { sigmoid } from './logistic';
+import { softmaxRows } from './multinomial-logistic';
 import type { Row } from './row';
 
-/** A trained model as stored (JSON): the fitted feature pipeline and the coefficients. */
+/**
+ * keel's linear models as stored (JSON): the fitted feature pipeline (features.ts) and the
+ * coefficients over its encoded columns. One family, three tasks.
+ */
+
+/** What the optimiser did: iterations run, whether it converged, the objective after each. */
+export interface LinearTrainingSummary {
+  iterations: number;
+  converged: boolean;
+  lossHistory: number[];
+}
+
+/** Binary logistic regression. */
 export interface LogisticModel {
   kind: 'logistic-regression';
   /** The label column it was trained to predict (1 = positive class). */
@@ -16,13 +29,38 @@ export interface LogisticModel {
   intercept: number;
   /** `label` is 1 when probability > threshold; chosen on the validation split (see threshold.ts). */
   threshold: number;
-  training: { iterations: number; converged: boolean; lossHistory: number[] };
+  training: LinearTrainingSummary;
 }
 
+/** Multinomial (softmax) logistic regression: one weight row and one intercept per class. */
+export interface MultinomialLogisticModel {
+  kind: 'multinomial-logistic';
+  target: string;
+  /** Class names; output column k is the probability of classes[k] (see labels.ts classLabels). */
+  classes: string[];
+  pipeline: FittedFeaturePipeline;
+  /** K rows of pipeline.width weights. */
+  weights: number[][];
+  intercepts: number[];
+  training: LinearTrainingSummary;
+}
+
+/** Least-squares (l2 = 0) or ridge regression. */
+export interface LinearRegressionModel {
+  kind: 'linear-regression';
+  target: string;
+  pipeline: FittedFeaturePipeline;
+  weights: number[];
+  intercept: number;
+  training: LinearTrainingSummary;
+}
+
+export type LinearModel = LogisticModel | MultinomialLogisticModel | LinearRegressionModel;
+
 /**
- * What the exported ONNX model takes and returns: one [N, 1] input per feature, named as the
- * feature (float32 for numeric features, NaN = missing; string for categorical ones, '' =
- * missing), and two [N, 1] outputs.
+ * The binary contract as keel has always written it into ONNX metadata (no `task`: binary is
+ * the default), kept byte for byte so re-exporting an old model reproduces its bytes.
+ * contractOf (trained-model.ts) adds the task.
  */
 export interface ModelContract {
   inputs: { name: string; type: ContractInputType }[];
@@ -35,6 +73,22 @@ export function predictProba(model: LogisticModel, rows: readonly Row[]): Float6
   return scores.map(sigmoid);
 }
 
+/** The predicted target per row, in float64, applying the same pipeline as the ONNX graph. */
+export function predictLinearRegression(model: LinearRegressionModel, rows: readonly Row[]): Float64Array {
+  return linearPredictor(encodeRows(model.pipeline, rows), model.weights, model.intercept);
+}
+
+/** Class probabilities, row-major (K per row, in `classes` order), as the ONNX graph computes them. */
+export function predictClassProbabilities(model: MultinomialLogisticModel, rows: readonly Row[]): Float64Array {
+  const matrix = encodeRows(model.pipeline, rows);
+  const k = model.classes.length;
+  const scores = new Float64Array(k * matrix.rowCount);
+  model.weights.forEach((weights, c) => {
+    linearPredictor(matrix, weights, model.intercepts[c], scores.subarray(c * matrix.rowCount, (c + 1) * matrix.rowCount));
+  });
+  return softmaxRows(scores, matrix.rowCount, k, new Float64Array(k * matrix.rowCount));
+}
+
 export function modelContract(model: LogisticModel): ModelContract {
   return {
     inputs: contractInputs(model.pipeline.features),
@@ -43,5 +97,20 @@ export function modelContract(model: LogisticModel): ModelContract {
       // 1 when probability > the model's threshold.
       { name: 'label', type: 'int64', shape: [-1, 1] },
     ],
+  };
+}
+
+/** The contract of a linear regression model: raw feature inputs, `prediction` float32 [N,1]. */
+export function linearRegressionContract(model: LinearRegressionModel): TaskContract {
+  return { task: 'regression', inputs: contractInputs(model.pipeline.features), outputs: contractOutputs('regression') };
+}
+
+/** The contract of a multinomial model: `probabilities` float32 [N,K] in `classes` order, `label` int64 [N,1]. */
+export function multinomialContract(model: MultinomialLogisticModel): TaskContract {
+  return {
+    task: 'multiclass',
+    inputs: contractInputs(model.pipeline.features),
+    classes: [...model.classes],
+    outputs: contractOutputs('multiclass', model.classes.length),
   };
 }

@@ -1,12 +1,24 @@
-import { gbdtContract, predictGbdt } from './gbdt/model';
-import type { GbdtModel } from './gbdt/model';
-import { modelContract, predictProba, type LogisticModel, type ModelContract } from './model';
+import type { ModelContract, ModelTask } from '../shared/model-contract';
+import { gbdtClasses, gbdtContract, predictGbdt, type GbdtModel } from './gbdt/model';
+import {
+  linearRegressionContract,
+  modelContract,
+  multinomialContract,
+  predictClassProbabilities,
+  predictLinearRegression,
+  predictProba,
+  type LinearRegressionModel,
+  type LogisticModel,
+  type MultinomialLogisticModel,
+} from './model';
 import { exportGbdtOnnx } from './onnx/export-gbdt';
+import { exportLinearRegressionOnnx } from './onnx/export-linear-regression';
 import { exportLogisticOnnx } from './onnx/export-logistic';
+import { exportMultinomialOnnx } from './onnx/export-multinomial';
 import type { Row } from './row';
 
 /** Every model keel trains itself, as stored (JSON) in the artifact store. */
-export type TrainedModel = LogisticModel | GbdtModel;
+export type TrainedModel = LogisticModel | MultinomialLogisticModel | LinearRegressionModel | GbdtModel;
 
 /** The learning curve as stored with a training run: per-iteration metric on train (and validation). */
 export interface LearningCurve {
@@ -15,34 +27,104 @@ export interface LearningCurve {
   validation: number[] | null;
 }
 
-/** P(positive) per row, computed in process exactly as the exported ONNX graph computes it. */
+/** What the model predicts. */
+export function taskOf(model: TrainedModel): ModelTask {
+  switch (model.kind) {
+    case 'logistic-regression':
+      return 'binary';
+    case 'multinomial-logistic':
+      return 'multiclass';
+    case 'linear-regression':
+      return 'regression';
+    case 'gbdt':
+      return model.objective === 'regression' ? 'regression' : model.objective;
+  }
+}
+
+/** multiclass: the class names, in output order; otherwise undefined. */
+export function classesOf(model: TrainedModel): string[] | undefined {
+  if (model.kind === 'multinomial-logistic') return [...model.classes];
+  if (model.kind === 'gbdt' && model.objective === 'multiclass') return gbdtClasses(model);
+  return undefined;
+}
+
+/**
+ * The model's outputs for raw rows, in float64, computed in process exactly as the exported ONNX
+ * graph computes them: binary, P(target = 1) per row; regression, the prediction per row;
+ * multiclass, K probabilities per row, row-major, in `classes` order.
+ */
+export function predictOutputs(model: TrainedModel, rows: readonly Row[]): Float64Array {
+  switch (model.kind) {
+    case 'logistic-regression':
+      return predictProba(model, rows);
+    case 'multinomial-logistic':
+      return predictClassProbabilities(model, rows);
+    case 'linear-regression':
+      return predictLinearRegression(model, rows);
+    case 'gbdt':
+      return predictGbdt(model, rows);
+  }
+}
+
+/** P(positive) per row of a binary model (predictOutputs for the binary task). */
 export function predictProbability(model: TrainedModel, rows: readonly Row[]): Float64Array {
-  return model.kind === 'gbdt' ? predictGbdt(model, rows) : predictProba(model, rows);
+  const task = taskOf(model);
+  if (task !== 'binary') throw new Error(`predictProbability needs a binary model, got a ${task} ${model.kind} model`);
+  return predictOutputs(model, rows);
 }
 
 export function exportOnnx(model: TrainedModel): Uint8Array {
-  return model.kind === 'gbdt' ? exportGbdtOnnx(model) : exportLogisticOnnx(model);
+  switch (model.kind) {
+    case 'logistic-regression':
+      return exportLogisticOnnx(model);
+    case 'multinomial-logistic':
+      return exportMultinomialOnnx(model);
+    case 'linear-regression':
+      return exportLinearRegressionOnnx(model);
+    case 'gbdt':
+      return exportGbdtOnnx(model);
+  }
 }
 
+/** The contract a registered version stores (src/shared/model-contract.ts), task included. */
 export function contractOf(model: TrainedModel): ModelContract {
-  return model.kind === 'gbdt' ? (gbdtContract(model) as ModelContract) : modelContract(model);
+  switch (model.kind) {
+    case 'logistic-regression':
+      return { task: 'binary', ...modelContract(model) };
+    case 'multinomial-logistic':
+      return multinomialContract(model);
+    case 'linear-regression':
+      return linearRegressionContract(model);
+    case 'gbdt': {
+      const { task: _written, ...contract } = gbdtContract(model);
+      return { task: taskOf(model), ...contract };
+    }
+  }
 }
+
+const linearObjective: Record<ModelTask, string> = {
+  binary: 'objective (mean log loss + L2)',
+  multiclass: 'objective (mean cross-entropy + L2)',
+  regression: 'objective (mean squared error + L2)',
+};
 
 export function learningCurveOf(model: TrainedModel): LearningCurve {
   if (model.kind === 'gbdt') {
     return { metric: model.training.metric, train: model.training.trainCurve, validation: model.training.validationCurve };
   }
-  return { metric: 'objective (mean log loss + L2)', train: model.training.lossHistory, validation: null };
+  return { metric: linearObjective[taskOf(model)], train: model.training.lossHistory, validation: null };
 }
 
 /** Sets the decision threshold of a binary model (the ONNX `label` output uses it). */
 export function withThreshold<T extends TrainedModel>(model: T, threshold: number): T {
+  const task = taskOf(model);
+  if (task !== 'binary') throw new Error(`only a binary model has a decision threshold, got a ${task} model`);
   return { ...model, threshold };
 }
 
 /** Reads a stored learning curve, including the bare loss arrays recorded by keel's first version. */
 export function readLearningCurve(stored: unknown): LearningCurve {
-  if (Array.isArray(stored)) return { metric: 'objective (mean log loss + L2)', train: stored as number[], validation: null };
+  if (Array.isArray(stored)) return { metric: linearObjective.binary, train: stored as number[], validation: null };
   const curve = stored as Partial<LearningCurve> | null;
   return { metric: curve?.metric ?? 'unknown', train: curve?.train ?? [], validation: curve?.validation ?? null };
 }

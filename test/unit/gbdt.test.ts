@@ -234,12 +234,18 @@ describe('bad input', () => {
     expect(() => fitGbdt({ ...table, labels: [] })).toThrow(/has no rows/);
   });
 
-  it('rejects malformed multiclass labels', () => {
+  it('names multiclass classes by their values and rejects missing or single-class labels', () => {
     const x = numeric('x', [1, 2, 3, 4]);
-    const params = { objective: 'multiclass' } as const;
-    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, 1, 1.5, 0] })).toThrow(/class index .* row 2 has 1.5/);
-    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, 2, 2, 0] })).toThrow('class 1 has no training rows');
-    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, 0, 0, 0] })).toThrow(/constant/);
+    const params = { objective: 'multiclass', numTrees: 2 } as const;
+    // Any values are classes, as strings, sorted numerically when all are numbers.
+    expect(fitGbdt({ target: 'c', params, columns: [x], labels: [10, 2, 2, 10] }).classes).toEqual(['2', '10']);
+    expect(fitGbdt({ target: 'c', params, columns: [x], labels: ['low', 'high', 'mid', 'low'] }).classes).toEqual(['high', 'low', 'mid']);
+    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, null, 1, 0] })).toThrow('target "c" is missing in row 1');
+    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, 0, 0, 0] })).toThrow('target "c" is constant (every row is "0")');
+    const validation = { columns: [numeric('x', [1, 2])], labels: ['low', 'other'] };
+    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: ['low', 'high', 'mid', 'low'], validation })).toThrow(
+      'target "c" (validation) has class "other" in row 1, which is not among the training classes',
+    );
   });
 
   it('rejects an all-null feature, a target among the features, early stopping without validation', () => {

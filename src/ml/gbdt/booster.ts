@@ -72,6 +72,8 @@ export interface PreparedGbdt {
   objective: GbdtObjective;
   /** 2 for binary, K for multiclass, 1 for regression. */
   classes: number;
+  /** multiclass: the class names (the model's `classes`). */
+  classNames?: string[];
   outputs: number;
   pipeline: TreeFeaturePipeline;
   mappers: BinMapper[];
@@ -99,7 +101,7 @@ export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boo
     throw new Error(`the target "${table.target}" is also listed as a feature`);
   }
   const what = `target "${table.target}"`;
-  const { labels, classes } = checkLabels(params.objective, table.labels, what);
+  const { labels, classes, classNames } = checkLabels(params.objective, table.labels, what);
   const rowCount = labels.length;
   for (const column of table.columns) {
     const length = columnLength(column);
@@ -115,15 +117,13 @@ export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boo
 
   let validation: BinnedRows | null = null;
   if (table.validation) {
-    const checked = checkLabels(params.objective, table.validation.labels, `${what} (validation)`);
-    if (params.objective === 'multiclass' && checked.classes > classes) {
-      throw new Error(`${what} (validation) has class ${checked.classes - 1}, unseen in training`);
-    }
+    const checked = checkLabels(params.objective, table.validation.labels, `${what} (validation)`, classNames);
     validation = binned(encodeTreeColumns(pipeline, table.validation.columns), mappers, checked.labels, false);
   }
 
   const digest = createHash('sha256');
-  digest.update(JSON.stringify({ target: table.target, params, pipeline, mappers }));
+  // Class names only for multiclass: binary and regression digests stay what they were.
+  digest.update(JSON.stringify({ target: table.target, params, pipeline, mappers, ...(classNames && { classes: classNames }) }));
   for (const part of [train, validation]) {
     if (!part) continue;
     digest.update(part.bins);
@@ -134,6 +134,7 @@ export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boo
     params,
     objective: params.objective,
     classes,
+    ...(classNames && { classNames }),
     outputs: params.objective === 'multiclass' ? classes : 1,
     pipeline,
     mappers,
@@ -339,6 +340,7 @@ export function boost(prepared: PreparedGbdt, arrays: TrainingArrays, executor: 
     objective,
     target: prepared.target,
     outputs,
+    ...(prepared.classNames && { classes: prepared.classNames }),
     pipeline: prepared.pipeline,
     params,
     baseScores: base,

@@ -1,4 +1,4 @@
-import type { ContractInputType } from '../../shared/model-contract';
+import { contractOutputs, type ContractInputType, type ContractOutput } from '../../shared/model-contract';
 import type { Row } from '../row';
 import type { GbdtMetric } from './objective';
 import type { GbdtObjective, GbdtParams } from './params';
@@ -15,6 +15,11 @@ export interface GbdtModel {
   target: string;
   /** Raw scores per row: 1 (regression, binary) or K (multiclass, one per class). */
   outputs: number;
+  /**
+   * multiclass: the class names; output k is classes[k] (see labels.ts classLabels). Absent in
+   * multiclass models trained before class names existed, whose classes were 0..K-1.
+   */
+  classes?: string[];
   pipeline: TreeFeaturePipeline;
   /** Every hyperparameter, defaults filled in. */
   params: GbdtParams;
@@ -98,38 +103,36 @@ export function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array 
 /**
  * What the exported ONNX model takes and returns. Inputs: one [N, 1] tensor per feature, named
  * as the feature (float32 for numeric features, NaN = missing; string for categorical ones,
- * '' = missing). Outputs by objective:
+ * '' = missing). Outputs by objective (contractOutputs in src/shared/model-contract.ts):
  * - binary: `probability` float32 [N,1] and `label` int64 [N,1] — the logistic model's contract;
  * - regression: `prediction` float32 [N,1];
  * - multiclass: `probabilities` float32 [N,K] and `label` int64 [N,1] (the most probable class).
+ *
+ * `task` and `classes` are written for regression and multiclass; a binary contract keeps the
+ * shape it had before tasks existed (binary is the default), so its ONNX bytes do not change.
  */
 export interface GbdtContract {
+  task?: 'regression' | 'multiclass';
   inputs: { name: string; type: ContractInputType }[];
-  outputs: { name: 'probability' | 'label' | 'prediction' | 'probabilities'; type: 'float32' | 'int64'; shape: [-1, number] }[];
+  classes?: string[];
+  outputs: ContractOutput[];
 }
 
 export function gbdtContract(model: GbdtModel): GbdtContract {
   const inputs = contractInputs(model.pipeline.features);
   switch (model.objective) {
     case 'binary':
-      return {
-        inputs,
-        outputs: [
-          { name: 'probability', type: 'float32', shape: [-1, 1] },
-          { name: 'label', type: 'int64', shape: [-1, 1] },
-        ],
-      };
+      return { inputs, outputs: contractOutputs('binary') };
     case 'regression':
-      return { inputs, outputs: [{ name: 'prediction', type: 'float32', shape: [-1, 1] }] };
+      return { task: 'regression', inputs, outputs: contractOutputs('regression') };
     case 'multiclass':
-      return {
-        inputs,
-        outputs: [
-          { name: 'probabilities', type: 'float32', shape: [-1, model.outputs] },
-          { name: 'label', type: 'int64', shape: [-1, 1] },
-        ],
-      };
+      return { task: 'multiclass', inputs, classes: gbdtClasses(model), outputs: contractOutputs('multiclass', model.outputs) };
   }
+}
+
+/** A multiclass model's class names (0..K-1 for models stored before names existed). */
+export function gbdtClasses(model: GbdtModel): string[] {
+  return model.classes ? [...model.classes] : Array.from({ length: model.outputs }, (_, k) => String(k));
 }
 
 /** Total split gain per feature, in pipeline order (feature importance by gain). */

@@ -1,4 +1,4 @@
-import { binaryLabels } from '../labels';
+import { binaryLabels, classLabels, codeWithClasses, regressionTargets } from '../labels';
 import type { GbdtObjective } from './params';
 
 /** The metric of the learning curves and of early stopping (lower is better for all three). */
@@ -10,39 +10,36 @@ export const metricOf: Record<GbdtObjective, GbdtMetric> = {
   multiclass: 'multi_logloss',
 };
 
+/** Checked target values: float64 labels (class codes for multiclass) and the class count. */
+export interface CheckedLabels {
+  labels: Float64Array;
+  /** 2 for binary, K for multiclass, 1 for regression. */
+  classes: number;
+  /** multiclass: the class names, code i = classNames[i] (see labels.ts classLabels). */
+  classNames?: string[];
+}
+
 /**
- * Checks the target values for an objective and returns them as float64 (class indices for
+ * Checks the target values for an objective and returns them as float64 (class codes for
  * multiclass). `what` names the column in errors. Throws on a missing value, a value of the wrong
- * kind, no rows, or a constant target (there is nothing to learn).
+ * kind, no rows, or a constant target (there is nothing to learn). A validation split passes the
+ * training classes: its labels are coded with them, and a class unseen in training is an error.
  */
-export function checkLabels(objective: GbdtObjective, values: ArrayLike<unknown>, what: string): { labels: Float64Array; classes: number } {
+export function checkLabels(objective: GbdtObjective, values: ArrayLike<unknown>, what: string, trainingClasses?: readonly string[]): CheckedLabels {
   if (values.length === 0) throw new Error(`${what} has no rows to train on`);
-  if (objective === 'binary') return { labels: Float64Array.from(binaryLabels(values, what)), classes: 2 };
-  const labels = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new Error(`${what} must be a finite number, but row ${i} has ${describe(value)}`);
+  switch (objective) {
+    case 'binary':
+      return { labels: Float64Array.from(binaryLabels(values, what)), classes: 2 };
+    case 'regression':
+      return { labels: regressionTargets(values, what), classes: 1 };
+    case 'multiclass': {
+      if (trainingClasses) {
+        return { labels: Float64Array.from(codeWithClasses(values, trainingClasses, what)), classes: trainingClasses.length, classNames: [...trainingClasses] };
+      }
+      const { classes, codes } = classLabels(values, what);
+      return { labels: Float64Array.from(codes), classes: classes.length, classNames: classes };
     }
-    if (objective === 'multiclass' && !(Number.isInteger(value) && value >= 0 && value < 100_000)) {
-      throw new Error(`${what} must be a class index 0, 1, …, K-1 for multiclass, but row ${i} has ${describe(value)}`);
-    }
-    labels[i] = value;
   }
-  if (objective === 'regression') {
-    if (labels.every((value) => value === labels[0])) {
-      throw new Error(`${what} is constant (every row is ${labels[0]}): there is nothing to learn`);
-    }
-    return { labels, classes: 1 };
-  }
-  let classes = 0;
-  for (const value of labels) classes = Math.max(classes, value + 1);
-  const counts = new Float64Array(classes);
-  for (const value of labels) counts[value]++;
-  const absent = counts.findIndex((count) => count === 0);
-  if (absent >= 0) throw new Error(`${what}: class ${absent} has no training rows (classes must be 0..K-1, each present)`);
-  if (classes < 2) throw new Error(`${what} is constant (every row is class 0): a classifier needs at least two classes`);
-  return { labels, classes };
 }
 
 /** Raw scores before the first tree: the optimum of a constant model. */
@@ -89,10 +86,4 @@ export function lossSum(objective: GbdtObjective, scores: Float64Array, labels: 
     }
   }
   return loss;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number') return String(value);
-  return JSON.stringify(value) ?? String(value);
 }

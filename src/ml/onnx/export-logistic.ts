@@ -1,7 +1,8 @@
 import { modelContract, type LogisticModel } from '../model';
-import { linearFeatureNodes, rawFeatureInputs } from './feature-nodes';
-import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
-import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
+import { linearFeatureNodes } from './feature-nodes';
+import { attribute, floatTensor, node } from './graph-builder';
+import { encodeLinearGraph } from './linear-graph';
+import { DataType, type NodeProto, type TensorProto } from './onnx-proto';
 
 /**
  * Exports a logistic model, feature pipeline included, as one ONNX graph that takes raw feature
@@ -44,27 +45,13 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
     node('Cast', ['is_positive'], ['label'], [attribute.int('to', DataType.INT64)]),
   );
 
-  return encodeModel({
-    ir_version: 8,
-    opset_import: [
-      { domain: '', version: 13 },
-      { domain: 'ai.onnx.ml', version: 3 },
-    ],
-    producer_name: 'keel',
-    doc_string: `logistic regression predicting ${model.target}`,
-    graph: {
-      name: 'keel_logistic_regression',
-      node: nodes,
-      initializer: initializers,
-      input: rawFeatureInputs(contract.inputs),
-      output: contract.outputs.map(({ name, type }) =>
-        tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.INT64, ['N', 1]),
-      ),
-    },
-    metadata_props: [
-      { key: 'keel.model_kind', value: model.kind },
-      { key: 'keel.target', value: model.target },
-      { key: 'keel.contract', value: JSON.stringify(contract) },
-    ],
+  return encodeLinearGraph({
+    graphName: 'keel_logistic_regression',
+    docString: `logistic regression predicting ${model.target}`,
+    kind: model.kind,
+    target: model.target,
+    contract,
+    nodes,
+    initializers,
   });
 }
