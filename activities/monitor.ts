@@ -4,16 +4,17 @@ import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import { getDatasetVersion, streamDatasetRows, type Row } from '../src/data/dataset-store';
 import type { Db } from '../src/db/database';
 import { driftReferences, driftReports, feedback, predictionLog } from '../src/db/schema';
-import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
+import { type BatchScores, scoreOnnxInWorkerThread } from '../src/ml/batch-score';
 import { assignSplit } from '../src/ml/split';
 import { driftAlerts } from '../src/monitoring/alerts';
 import { evaluateDrift, type DriftEvaluation } from '../src/monitoring/drift';
 import { livePerformance, performanceAlerts, type LivePerformance, type LoggedPrediction, type PerformanceReference } from '../src/monitoring/live-performance';
+import { multiclassPerformance, type LoggedClassification, type MulticlassReference } from '../src/monitoring/multiclass-performance';
+import { regressionPerformance, type LoggedRegression, type RegressionReference } from '../src/monitoring/regression-performance';
+import { columnSpecsForWindow, featureSpecsOf, legacyColumns, monitoredColumns, monitoredRows, type MonitoredColumn } from '../src/monitoring/monitored-columns';
 import {
   DriftReferenceBuilder,
   numericDriftReference,
-  ReferenceSchemaError,
-  type ColumnKind,
   type DriftReference,
   type DriftReferenceSet,
 } from '../src/monitoring/reference';
@@ -22,9 +23,13 @@ import { recordAlert, type StoredAlert } from '../src/notify/alert-store';
 import { getModelVersion, resolveAlias, type ModelVersion } from '../src/registry/model-registry';
 import { getRoute } from '../src/serving/routes';
 import { DataValidationError, DataValidationErrorType, InvalidInputError } from '../src/shared/errors';
+import { modelContractSchema, type ModelTask } from '../src/shared/model-contract';
 import {
   driftFindings,
+  livePerformanceMetric,
   periodOfWindow,
+  type PerformanceConfig,
+  type PerformanceMetricName,
   type Finding,
   type MonitorActions,
   type MonitorAlertSummary,
@@ -32,14 +37,14 @@ import {
   type NotificationsConfig,
   type Period,
 } from '../src/shared/monitoring';
-import type { DriftReportSummary } from '../src/shared/pipeline-result';
+import type { DriftReportSummary, MulticlassMetrics, RegressionMetrics } from '../src/shared/pipeline-result';
 import type { ActivityDeps } from './deps';
 
 /** The key of the model's output in drift references and in the evaluated rows. */
 export const PREDICTION_COLUMN = 'probability';
 
 interface Contract {
-  inputs: { name: string }[];
+  inputs: { name: string; type: string }[];
 }
 
 interface ReferenceSummary {
@@ -55,6 +60,8 @@ interface ReferenceSummary {
 
 interface StoredReference {
   datasetVersionId: string;
+  /** How the compared columns read raw values (absent in references stored before datetime and boolean features). */
+  columns: MonitoredColumn[];
   features: DriftReferenceSet;
   prediction: DriftReference | null;
   summary: ReferenceSummary;
@@ -123,7 +130,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           modelName: request.model,
           version: version.version,
           datasetVersionId: reference.datasetVersionId,
-          references: { features: reference.features, prediction: reference.prediction },
+          references: { columns: reference.columns, features: reference.features, prediction: reference.prediction },
           summary: reference.summary,
         })
         .onConflictDoNothing();
@@ -147,20 +154,23 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       const versionRow = await getModelVersion(db, model, version);
       if (!versionRow) throw new InvalidInputError(`model "${model}" has no version ${version}`);
       const reference = await loadReference(model, version);
-      const features = (versionRow.contract as Contract).inputs.map((i) => i.name);
+      // The live metric must be one of the version's task: checked before anything is stored.
+      const performanceTask = input.performance.enabled ? performanceTaskOf(versionRow, input.performance) : null;
 
       const [existing] = await db.select().from(driftReports).where(eq(driftReports.runKey, runKey));
       if (!existing) {
         const rows = await readWindow(model, window, input.maxRows, true);
         const served = rows.filter((r) => r.version === version && !r.shadow);
+        const inputs = served.map((r) => (r.inputs ?? {}) as Record<string, unknown>);
+        const monitored = monitoredRows(reference.columns, inputs);
         const evaluation = checked(() => evaluateDrift({
           reference: { ...reference.features, ...(reference.prediction ? { [PREDICTION_COLUMN]: reference.prediction } : {}) },
-          current: { rows: served.map((r) => ({ ...(r.inputs as Record<string, unknown>), [PREDICTION_COLUMN]: r.probability })) },
-          features,
+          current: { rows: monitored.map((row, i) => ({ ...row, [PREDICTION_COLUMN]: served[i].probability })) },
+          features: columnSpecsForWindow(reference.columns, inputs),
           prediction: reference.prediction ? PREDICTION_COLUMN : undefined,
           config: { ...input.drift, minRows: input.minRows },
         }));
-        const performance = input.performance.enabled ? await judgePerformance(input, window, rows) : null;
+        const performance = performanceTask ? await judgePerformance(input, window, rows, performanceTask) : null;
         const findings = findingsOf(evaluation, performance, version);
         const status: DriftReportSummary['status'] = findings.some((f) => driftFindings.includes(f))
           ? 'drift'
@@ -331,31 +341,24 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     }
     const dataset = await getDatasetVersion(db, version.datasetVersionId);
     if (!dataset) throw new DataValidationError(`${name}: its dataset version ${version.datasetVersionId} does not exist`, 'referenceData', null);
-    const features = (version.contract as Contract).inputs.map((i) => i.name);
-    const columns = new Map((dataset.columns as { name: string; type: string }[]).map((c) => [c.name, c.type]));
-    const missing = features.filter((f) => !columns.has(f));
-    const incompatible: Record<string, string> = {};
-    const kinds = features.flatMap((f): { name: string; kind: ColumnKind }[] => {
-      const type = columns.get(f);
-      if (type === undefined) return [];
-      if (type === 'date' || type === 'datetime') {
-        incompatible[f] = `is a ${type} column in the reference (no drift reference for dates)`;
-        return [];
-      }
-      return [{ name: f, kind: type === 'number' || type === 'integer' ? 'numeric' : 'categorical' }];
-    });
-    if (missing.length || Object.keys(incompatible).length) throw new ReferenceSchemaError(missing, incompatible);
+    const contract = version.contract as Contract;
+    const columnTypes = new Map((dataset.columns as { name: string; type: string }[]).map((c) => [c.name, c.type]));
+    // The columns compared and how each reads a raw value; stored with the reference, so every
+    // window is read the same way.
+    const columns = monitoredColumns(featureSpecsOf(version.params, contract.inputs), columnTypes);
 
     const params = version.params as { split?: { seed: number; train: number; validation: number; test: number }; target?: string };
     const split = params.split;
     const target = params.target;
-    const builder = new DriftReferenceBuilder(kinds, { seed: 7 });
+    const builder = new DriftReferenceBuilder(columns, { seed: 7 });
     const test: Row[] = [];
     let positives = 0;
     let index = 0;
     for await (const chunk of streamDatasetRows(db, dataset.id)) {
-      for (const row of chunk) {
-        builder.add(row);
+      const monitored = monitoredRows(columns, chunk);
+      for (let i = 0; i < chunk.length; i++) {
+        const row = chunk[i];
+        builder.add(monitored[i]);
         if (split && assignSplit(String(index), split.seed, split) === 'test') {
           test.push(row);
           if (target && Number(row[target]) === 1) positives++;
@@ -368,11 +371,12 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     let prediction: DriftReference | null = null;
     if (test.length) {
       const onnx = await artifacts.get(version.artifactSha256);
-      prediction = numericDriftReference(await scoreOnnxInWorkerThread(onnx, test));
+      prediction = numericDriftReference(driftScores(await scoreOnnxInWorkerThread(onnx, test)));
     }
     const m = version.metrics as Partial<PerformanceReference>;
     return {
       datasetVersionId: dataset.id,
+      columns,
       features: featureReferences,
       prediction,
       summary: {
@@ -397,8 +401,14 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       .from(driftReferences)
       .where(and(eq(driftReferences.modelName, model), eq(driftReferences.version, version)));
     if (!row) throw new Error(`no drift reference for ${model} v${version} (prepareDriftReference builds it)`);
-    const stored = row.references as { features: DriftReferenceSet; prediction: DriftReference | null };
-    return { datasetVersionId: row.datasetVersionId, features: stored.features, prediction: stored.prediction, summary: row.summary as ReferenceSummary };
+    const stored = row.references as { columns?: MonitoredColumn[]; features: DriftReferenceSet; prediction: DriftReference | null };
+    return {
+      datasetVersionId: row.datasetVersionId,
+      columns: stored.columns ?? legacyColumns(stored.features, Object.keys(stored.features)),
+      features: stored.features,
+      prediction: stored.prediction,
+      summary: row.summary as ReferenceSummary,
+    };
   }
 
   interface WindowRow {
@@ -406,9 +416,12 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     shadow: boolean;
     at: number;
     inputs: unknown;
+    /** The prediction-drift score (see loggedDriftScore): P(1) for a binary model. */
     probability: number;
-    predicted: number;
-    actual: number | null;
+    /** What the model answered, as logged per task. */
+    outputs: LoggedOutputs | null;
+    /** Ground truth: a class (0/1, or a multiclass model's class index) or an observed value. */
+    feedback: { label: number | null; value: number | null } | null;
   }
 
   /**
@@ -432,33 +445,88 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
         inputs: withInputs ? predictionLog.inputs : sql<null>`null`,
         outputs: predictionLog.outputs,
         label: feedback.label,
+        value: feedback.value,
+        answered: feedback.predictionId,
       })
       .from(predictionLog)
       .leftJoin(feedback, eq(feedback.predictionId, sql`coalesce(${predictionLog.primaryId}, ${predictionLog.id})`))
       .where(step > 1 ? and(where, sql`abs(hashtext(${predictionLog.id})) % ${step} = 0`) : where);
     return rows.map((r) => {
-      const outputs = r.outputs as { probability: number; label: number } | null;
+      const outputs = r.outputs as LoggedOutputs | null;
       return {
         version: r.version,
         shadow: r.shadow,
         at: r.createdAt.getTime(),
         inputs: r.inputs,
-        probability: outputs?.probability ?? Number.NaN,
-        predicted: outputs?.label ?? 0,
-        actual: r.label ?? null,
+        probability: outputs ? loggedDriftScore(outputs) : Number.NaN,
+        outputs,
+        feedback: r.answered === null ? null : { label: r.label, value: r.value },
       };
     });
   }
 
-  async function judgePerformance(input: MonitorInput, window: { start: string; end: string }, windowRows: WindowRow[]): Promise<LivePerformance> {
+  /**
+   * Live performance of the predictions whose labels had time to arrive, judged by the monitored
+   * version's task (its contract): binary from the probability and 0/1 label, regression from the
+   * prediction and the observed value, multiclass from the class name and the observed class.
+   * Rows logged in another task's shape (a version of another task) are left out.
+   */
+  async function judgePerformance(
+    input: MonitorInput,
+    window: { start: string; end: string },
+    windowRows: WindowRow[],
+    task: { task: ModelTask; classes: string[]; metric: PerformanceMetricName },
+  ): Promise<LivePerformance> {
     const delay = input.performance.labelDelayMinutes * 60_000;
     const labelWindow = delay
       ? { start: new Date(Date.parse(window.start) - delay).toISOString(), end: new Date(Date.parse(window.end) - delay).toISOString() }
       : window;
     const rows = delay ? await readWindow(input.model, labelWindow, input.maxRows, false) : windowRows;
+    const config = { ...input.performance, metric: task.metric };
+    if (task.task === 'regression') {
+      const predictions: LoggedRegression[] = rows.flatMap((r) =>
+        typeof r.outputs?.prediction === 'number' ? [{ version: r.version, at: r.at, prediction: r.outputs.prediction, actual: r.feedback?.value ?? null }] : [],
+      );
+      const references = new Map<number, RegressionReference>();
+      for (const version of new Set(predictions.map((p) => p.version))) {
+        const m = (await getModelVersion(db, input.model, version))?.metrics as Partial<RegressionMetrics> | undefined;
+        if (m?.task === 'regression') references.set(version, { rmse: m.rmse ?? Number.NaN, mae: m.mae ?? Number.NaN, n: m.n ?? 0 });
+      }
+      return regressionPerformance(predictions, { config, metric: task.metric as 'rmse' | 'mae', window: labelWindow, references });
+    }
+    if (task.task === 'multiclass') {
+      const classes = task.classes;
+      // Feedback for a multiclass model carries the class as its index in the contract's classes.
+      const classOf = (label: number | null | undefined) => (typeof label === 'number' && Number.isInteger(label) && label >= 0 && label < classes.length ? classes[label] : null);
+      const predictions: LoggedClassification[] = rows.flatMap((r) =>
+        Array.isArray(r.outputs?.probabilities) && typeof r.outputs.label === 'string'
+          ? [{ version: r.version, at: r.at, predicted: r.outputs.label, actual: classOf(r.feedback?.label) }]
+          : [],
+      );
+      const references = new Map<number, MulticlassReference>();
+      for (const version of new Set(predictions.map((p) => p.version))) {
+        const m = (await getModelVersion(db, input.model, version))?.metrics as Partial<MulticlassMetrics> | undefined;
+        if (m?.task === 'multiclass') {
+          references.set(version, {
+            accuracy: m.accuracy ?? Number.NaN,
+            f1Macro: m.f1Macro ?? Number.NaN,
+            n: m.n ?? 0,
+            support: Object.fromEntries((m.perClass ?? []).map((c) => [c.class, c.support])),
+          });
+        }
+      }
+      return multiclassPerformance(predictions, { config, metric: task.metric as 'f1Macro' | 'accuracy', classes, window: labelWindow, references });
+    }
+    // Binary: the logged outputs carry a probability and a 0/1 label.
     const predictions: LoggedPrediction[] = rows
-      .filter((r) => Number.isFinite(r.probability))
-      .map((r) => ({ version: r.version, at: r.at, probability: r.probability, predicted: r.predicted, actual: r.actual }));
+      .filter((r) => typeof r.outputs?.probability === 'number' && Number.isFinite(r.probability))
+      .map((r) => ({
+        version: r.version,
+        at: r.at,
+        probability: r.probability,
+        predicted: typeof r.outputs?.label === 'number' ? r.outputs.label : 0,
+        actual: r.feedback?.label ?? null,
+      }));
     const references = new Map<number, PerformanceReference>();
     for (const version of new Set(predictions.map((p) => p.version))) {
       const [row] = await db
@@ -470,7 +538,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       if (registered && Number.isFinite(registered.n)) references.set(version, registered);
     }
     return livePerformance(predictions, {
-      config: input.performance,
+      config,
       window: labelWindow,
       references,
       defaultMinValue: input.policy.retrain.pipeline?.gate.minRocAuc,
@@ -508,6 +576,14 @@ function checked<T>(work: () => T): T {
   }
 }
 
+/** The monitored version's task and classes, and the live metric judged for it (InvalidInputError when the config names another task's). */
+function performanceTaskOf(version: ModelVersion, config: PerformanceConfig): { task: ModelTask; classes: string[]; metric: PerformanceMetricName } {
+  const parsed = modelContractSchema.safeParse(version.contract);
+  const task = parsed.success ? parsed.data.task : 'binary';
+  const classes = parsed.success ? (parsed.data.classes ?? []) : [];
+  return { task, classes, metric: livePerformanceMetric(config, task) };
+}
+
 function findingsOf(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): Finding[] {
   const findings: Finding[] = [];
   if (evaluation.status !== 'insufficient_data') {
@@ -533,7 +609,8 @@ function reportMessage(evaluation: DriftEvaluation, performance: LivePerformance
   if (v) {
     if (v.concept.status === 'insufficient_labels') parts.push(`performance: ${v.labelled} labelled predictions, ${performance!.minLabelled} needed`);
     else if (v.metric.value !== null) {
-      const label = v.labelShift.rate !== null ? `, positive share ${(v.labelShift.rate * 100).toFixed(2)}% (training ${((v.labelShift.referenceRate ?? Number.NaN) * 100).toFixed(2)}%)` : '';
+      const share = v.labelShift.className !== undefined ? `share of class ${v.labelShift.className}` : 'positive share';
+      const label = v.labelShift.rate !== null ? `, ${share} ${(v.labelShift.rate * 100).toFixed(2)}% (training ${((v.labelShift.referenceRate ?? Number.NaN) * 100).toFixed(2)}%)` : '';
       parts.push(
         `performance on ${v.labelled} labels: ${v.metric.name} ${v.metric.value.toFixed(4)} (test split ${v.metric.reference?.toFixed(4) ?? 'n/a'})${label}` +
           (v.concept.status === 'drift' ? ' — concept drift' : '') +
@@ -598,4 +675,27 @@ export async function driftStreak(
     ? { from: periods.map((p) => p.from).sort()[0], to: periods.map((p) => p.to).sort().at(-1)! }
     : null;
   return { consecutive, period };
+}
+
+/** A logged prediction's outputs, by task (src/serving/prediction-log.ts writes them). */
+type LoggedOutputs = { probability?: number; label?: number | string; prediction?: number; probabilities?: number[] };
+
+/**
+ * The one number per prediction whose distribution the prediction-drift check follows: the
+ * probability of a binary model, the prediction of a regression, the top class probability (the
+ * model's confidence) of a multiclass model. Computed the same way for the reference (test split
+ * scores) and for logged predictions.
+ */
+function loggedDriftScore(outputs: LoggedOutputs): number {
+  if (typeof outputs.probability === 'number') return outputs.probability;
+  if (typeof outputs.prediction === 'number') return outputs.prediction;
+  if (Array.isArray(outputs.probabilities) && outputs.probabilities.length) return Math.max(...outputs.probabilities);
+  return Number.NaN;
+}
+
+function driftScores({ width, values }: BatchScores): Float64Array {
+  if (width === 1) return values;
+  const top = new Float64Array(values.length / width);
+  for (let row = 0; row < top.length; row++) top[row] = Math.max(...values.subarray(row * width, row * width + width));
+  return top;
 }

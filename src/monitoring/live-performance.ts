@@ -1,6 +1,7 @@
 import { binaryClassificationMetrics } from '../ml/metrics';
 import { incidentKey, type AlertInput } from '../notify/alert';
-import type { PerformanceConfig } from '../shared/monitoring';
+import type { ModelTask } from '../shared/model-contract';
+import { livePerformanceMetric, type PerformanceConfig, type PerformanceMetricName } from '../shared/monitoring';
 import { twoProportionZTest } from './distances';
 
 /**
@@ -53,7 +54,28 @@ export interface LiveMetrics {
   logLoss: number;
 }
 
-export type PerformanceMetricName = PerformanceConfig['metric'];
+export type { PerformanceMetricName };
+type BinaryMetricName = 'rocAuc' | 'accuracy' | 'f1';
+
+/** Metrics of a regression model's labelled predictions (errors = prediction − observed value). */
+export interface RegressionLiveMetrics {
+  n: number;
+  rmse: number;
+  mae: number;
+  /** Mean of the observed values and of the predictions (a bias shows as their difference). */
+  meanActual: number;
+  meanPrediction: number;
+}
+
+/** Metrics of a multiclass model's labelled predictions. */
+export interface MulticlassLiveMetrics {
+  n: number;
+  accuracy: number;
+  /** Macro F1 over the classes present among the labels or the predictions (sklearn's default labels). */
+  f1Macro: number;
+  /** Share of each class among the labels, in the model's class order. */
+  classShares: Record<string, number>;
+}
 
 export interface VersionPerformance {
   version: number;
@@ -63,16 +85,20 @@ export interface VersionPerformance {
   /** labelled / predictions (0 without predictions). */
   coverage: number;
   /** Over the labelled predictions; null without any. */
-  metrics: LiveMetrics | null;
+  metrics: LiveMetrics | RegressionLiveMetrics | MulticlassLiveMetrics | null;
   metric: { name: PerformanceMetricName; value: number | null; standardError: number | null; reference: number | null };
   concept: {
     status: 'ok' | 'drift' | 'insufficient_labels' | 'no_reference';
-    /** The binding floor: max(minValue, reference − maxDrop). */
+    /** Classification: the binding floor, max(minValue, reference − maxDrop). */
     floor: number | null;
+    /** Regression: the binding ceiling, min(maxValue, reference × (1 + maxIncrease)). */
+    ceiling?: number | null;
     reasons: string[];
   };
   labelShift: {
     status: 'ok' | 'drift' | 'insufficient_labels' | 'no_reference' | 'off';
+    /** Multiclass: the class whose share moved most (rate and referenceRate are its shares). */
+    className?: string;
     rate: number | null;
     referenceRate: number | null;
     change: number | null;
@@ -83,6 +109,8 @@ export interface VersionPerformance {
 }
 
 export interface LivePerformance {
+  /** Absent in reports stored before tasks existed: binary. */
+  task?: ModelTask;
   metric: PerformanceMetricName;
   /** The predictions judged: the monitor window shifted back by the label delay. */
   window: { start: string; end: string };
@@ -100,25 +128,27 @@ export function livePerformance(
     defaultMinValue?: number;
   },
 ): LivePerformance {
-  const { config, window, references } = options;
+  const { window, references } = options;
+  const metric = livePerformanceMetric(options.config, 'binary') as BinaryMetricName;
+  const config = { ...options.config, metric };
   const byVersion = new Map<number, LoggedPrediction[]>();
   for (const row of rows) {
     let list = byVersion.get(row.version);
     if (!list) byVersion.set(row.version, (list = []));
     list.push(row);
   }
-  const minValue = config.minValue ?? (config.metric === 'rocAuc' ? options.defaultMinValue : undefined);
+  const minValue = config.minValue ?? (metric === 'rocAuc' ? options.defaultMinValue : undefined);
   const versions = [...byVersion.keys()]
     .sort((a, b) => a - b)
     .map((version) => judgeVersion(version, byVersion.get(version)!, references.get(version) ?? null, config, minValue, window));
-  return { metric: config.metric, window, minLabelled: config.minLabelled, versions };
+  return { metric, window, minLabelled: config.minLabelled, versions };
 }
 
 function judgeVersion(
   version: number,
   rows: LoggedPrediction[],
   reference: PerformanceReference | null,
-  config: PerformanceConfig,
+  config: PerformanceConfig & { metric: BinaryMetricName },
   minValue: number | undefined,
   window: { start: string; end: string },
 ): VersionPerformance {
@@ -218,7 +248,7 @@ export function liveMetrics(rows: readonly LoggedPrediction[]): LiveMetrics {
   };
 }
 
-function metricValue(metrics: LiveMetrics, name: PerformanceMetricName): number | null {
+function metricValue(metrics: LiveMetrics, name: BinaryMetricName): number | null {
   return name === 'rocAuc' ? metrics.rocAuc : metrics[name];
 }
 
@@ -227,7 +257,7 @@ function metricValue(metrics: LiveMetrics, name: PerformanceMetricName): number 
  * for accuracy; for F1 the binomial error over the rows that decide it (tp + fp + fn), a rough
  * approximation.
  */
-export function metricStandardError(metrics: LiveMetrics, name: PerformanceMetricName, value: number): number | null {
+export function metricStandardError(metrics: LiveMetrics, name: BinaryMetricName, value: number): number | null {
   if (name === 'rocAuc') {
     const positives = metrics.positives;
     const negatives = metrics.n - positives;
@@ -243,7 +273,7 @@ export function metricStandardError(metrics: LiveMetrics, name: PerformanceMetri
   return Math.sqrt((value * (1 - value)) / deciding);
 }
 
-function rolling(rows: readonly LoggedPrediction[], window: { start: string; end: string }, bucketMs: number, name: PerformanceMetricName) {
+function rolling(rows: readonly LoggedPrediction[], window: { start: string; end: string }, bucketMs: number, name: BinaryMetricName) {
   const start = Date.parse(window.start);
   const end = Date.parse(window.end);
   const buckets: VersionPerformance['rolling'] = [];
@@ -293,15 +323,17 @@ export function performanceAlerts(performance: LivePerformance, context: Perform
       metrics: v.metrics,
     };
     if (v.concept.status === 'drift') {
+      const rose = v.concept.ceiling !== undefined && v.concept.ceiling !== null;
+      const bound = rose ? `ceiling ${fmt(v.concept.ceiling)}` : `floor ${fmt(v.concept.floor)}`;
       alerts.push({
         ...common('concept_drift'),
         severity: 'critical',
-        title: `${context.model} v${v.version}: concept drift — live ${v.metric.name} ${fmt(v.metric.value)} (floor ${fmt(v.concept.floor)})`,
+        title: `${context.model} v${v.version}: concept drift — live ${v.metric.name} ${fmt(v.metric.value)} (${bound})`,
         message:
-          `On ${v.labelled} predictions with ground truth, the model's ${v.metric.name} fell to ${fmt(v.metric.value)} ` +
+          `On ${v.labelled} predictions with ground truth, the model's ${v.metric.name} ${rose ? 'rose' : 'fell'} to ${fmt(v.metric.value)} ` +
           `(test split: ${fmt(v.metric.reference)}). The relation between inputs and outcome moved; the model needs fresh data.`,
         lines: v.concept.reasons,
-        details: { ...details, floor: v.concept.floor },
+        details: { ...details, floor: v.concept.floor, ...(rose ? { ceiling: v.concept.ceiling } : {}) },
       });
     }
     if (v.labelShift.status === 'drift') {
@@ -309,11 +341,14 @@ export function performanceAlerts(performance: LivePerformance, context: Perform
       alerts.push({
         ...common('label_drift'),
         severity: 'warning',
-        title: `${context.model} v${v.version}: label drift — positive share ${pct(s.rate)} vs ${pct(s.referenceRate)} in training`,
+        title: `${context.model} v${v.version}: label drift — ${s.className ? `share of class ${s.className}` : 'positive share'} ${pct(s.rate)} vs ${pct(s.referenceRate)} in training`,
         message:
-          `Ground truth of ${v.labelled} predictions: ${pct(s.rate)} positive, against ${pct(s.referenceRate)} in the version's test split ` +
+          `Ground truth of ${v.labelled} predictions: ${pct(s.rate)} ${s.className ? `of class ${s.className}` : 'positive'}, against ${pct(s.referenceRate)} in the version's test split ` +
           `(change ${s.change! > 0 ? '+' : ''}${pct(s.change)}, p = ${fmt(s.pValue)}). The model's calibration and threshold were chosen for the old rate.`,
-        lines: [`positive share ${pct(s.referenceRate)} → ${pct(s.rate)}`, `two-proportion z-test p = ${fmt(s.pValue)}`],
+        lines: [
+          `${s.className ? `share of class ${s.className}` : 'positive share'} ${pct(s.referenceRate)} → ${pct(s.rate)}`,
+          s.className ? `chi-squared test of the class shares p = ${fmt(s.pValue)}` : `two-proportion z-test p = ${fmt(s.pValue)}`,
+        ],
         details: { ...details, labelShift: s },
       });
     }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { InvalidInputError } from './errors';
+import type { ModelTask } from './model-contract';
 import { modelNameSchema, trainingPipelineInputSchema, type TrainingPipelineInput } from './pipeline-input';
 
 /**
@@ -178,26 +180,50 @@ export type NotificationsConfigInput = z.input<typeof notificationsConfigSchema>
 // Live performance (src/monitoring/live-performance.ts)
 // ---------------------------------------------------------------------------------------------
 
-export const performanceMetrics = ['rocAuc', 'accuracy', 'f1'] as const;
+/**
+ * The live metrics the monitor can judge, per model task. ROC AUC is threshold-free; accuracy and
+ * F1 use the model's own `label`; macro F1 averages the classes present in the window's labels and
+ * predictions (sklearn's default); RMSE and MAE compare the logged `prediction` with the observed value.
+ */
+export const livePerformanceMetrics = {
+  binary: ['rocAuc', 'accuracy', 'f1'],
+  multiclass: ['f1Macro', 'accuracy'],
+  regression: ['rmse', 'mae'],
+} as const satisfies Record<ModelTask, readonly string[]>;
+export const performanceMetrics = ['rocAuc', 'accuracy', 'f1', 'f1Macro', 'rmse', 'mae'] as const;
+export type PerformanceMetricName = (typeof performanceMetrics)[number];
 
 export const performanceConfigSchema = z
   .object({
     /** Join predictions with ground truth (`POST /v1/feedback`) and judge them; false skips it. */
     enabled: z.boolean().default(true),
-    /** The metric judged (ROC AUC is threshold-free; accuracy and F1 use the model's own `label`). */
-    metric: z.enum(performanceMetrics).default('rocAuc'),
+    /**
+     * The metric judged; it must be one of the monitored version's task (checked when a report
+     * runs, see livePerformanceMetric). Default: the first of the task's (rocAuc, f1Macro, rmse).
+     */
+    metric: z.enum(performanceMetrics).optional(),
     /** Labelled predictions a version needs before its metric is judged (fewer: `insufficient_labels`). */
     minLabelled: z.number().int().min(1).default(200),
     /**
-     * Concept drift when the live metric falls below this floor. Default: the gate's `minRocAuc`
-     * of the retraining pipeline (metric rocAuc), else no floor.
+     * Classification: concept drift when the live metric falls below this floor. Default: the
+     * gate's `minRocAuc` of the retraining pipeline (metric rocAuc), else no floor.
      */
     minValue: z.number().min(0).max(1).optional(),
-    /** Concept drift when the live metric falls this far (absolute) below the version's test-split metric. */
+    /** Concept drift when the live metric falls this far (absolute) below the version's test-split metric (classification). */
     maxDrop: z.number().min(0).max(1).default(0.03),
     /**
-     * Require the fall to be this many standard errors beyond the floor (Hanley–McNeil for ROC
-     * AUC, binomial otherwise), so sampling noise on a few hundred labels does not alarm. 0: plain comparison.
+     * Regression: concept drift when the live RMSE (or MAE) rises above the version's test-split
+     * value by more than this fraction (0.1: 10 % worse). Relative, because errors are in the
+     * target's units.
+     */
+    maxIncrease: z.number().min(0).max(100).default(0.1),
+    /** Regression: concept drift when the live RMSE (or MAE) exceeds this ceiling, in the target's units. */
+    maxValue: z.number().positive().optional(),
+    /**
+     * Require the fall (or rise) to be this many standard errors beyond the bound (Hanley–McNeil
+     * for ROC AUC, binomial for accuracy and F1, a seeded bootstrap for macro F1, the delta method
+     * on the mean squared error for RMSE, the standard error of the mean for MAE), so sampling
+     * noise on a few hundred labels does not alarm. 0: plain comparison.
      */
     confidenceZ: z.number().min(0).max(5).default(1.645),
     /**
@@ -222,6 +248,25 @@ export const performanceConfigSchema = z
   })
   .strict();
 export type PerformanceConfig = z.output<typeof performanceConfigSchema>;
+
+/**
+ * The metric a report judges for a version of `task`: the configured one, which must belong to
+ * the task, or the task's default. Also refuses bounds of the other kind of task (a floor for a
+ * regression, a ceiling for a classifier). Throws an InvalidInputError naming the field and value.
+ */
+export function livePerformanceMetric(config: PerformanceConfig, task: ModelTask): PerformanceMetricName {
+  const allowed: readonly PerformanceMetricName[] = livePerformanceMetrics[task];
+  if (config.metric !== undefined && !allowed.includes(config.metric)) {
+    throw new InvalidInputError(`performance.metric "${config.metric}" is not a live metric of a ${task} model (its metrics: ${allowed.join(', ')})`);
+  }
+  if (task === 'regression' && config.minValue !== undefined) {
+    throw new InvalidInputError(`performance.minValue ${config.minValue} is a floor for classifiers; a regression model takes performance.maxValue (a ceiling on ${allowed.join('/')})`);
+  }
+  if (task !== 'regression' && config.maxValue !== undefined) {
+    throw new InvalidInputError(`performance.maxValue ${config.maxValue} is a ceiling for regression models; a ${task} model takes performance.minValue (a floor)`);
+  }
+  return config.metric ?? allowed[0];
+}
 
 // ---------------------------------------------------------------------------------------------
 // Policy: what the monitor does about what it finds

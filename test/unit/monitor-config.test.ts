@@ -27,7 +27,9 @@ describe('monitor input', () => {
     const input = monitorInputSchema.parse(base);
     expect(input.maxRows).toBe(200_000);
     expect(input.drift).toMatchObject({ datasetDriftShare: 0.5, statistics: 'all', columns: {} });
-    expect(input.performance).toMatchObject({ enabled: true, metric: 'rocAuc', minLabelled: 200, maxDrop: 0.03, labelShift: { enabled: true, maxChange: 0.02 } });
+    expect(input.performance).toMatchObject({ enabled: true, minLabelled: 200, maxDrop: 0.03, maxIncrease: 0.1, labelShift: { enabled: true, maxChange: 0.02 } });
+    // No metric: each report takes the monitored version's task default (rocAuc for binary).
+    expect(input.performance.metric).toBeUndefined();
     expect(input.notifications).toMatchObject({ webhooks: [], dedupWindowMs: 86_400_000, retry: { maximumAttempts: 5, initialIntervalSeconds: 2 } });
     expect(input.policy).toMatchObject({ rollback: { enabled: true }, retrain: { enabled: false, afterConsecutive: 3 } });
     // The parsed input parses again to itself (continue-as-new passes it on).
