@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Database } from '../db/database';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { type Access, type ApiKeys, apiKeysFromEnv, Authenticator } from './auth';
-import { parseFeedback, recordFeedback } from './feedback';
+import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback } from './feedback';
 import { predictionId } from './ids';
 import { InferencePool, OverloadedError } from './inference-pool';
 import type { InferenceOutputs } from './inference-protocol';
@@ -20,6 +20,7 @@ import { ModelPool } from './model-pool';
 import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse, modelMetadata, parseInferenceRequest } from './oip';
 import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
 import { databaseSink, type PredictionLogEntry, type PredictionLogOptions, PredictionLogWriter } from './prediction-log';
+import { taskFormat } from './task-outputs';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
 
 export interface ModelServerOptions {
@@ -174,7 +175,15 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       case '/v1/feedback': {
         guard(ctx, 'predict', 'POST', path);
         const items = parseFeedback(await readJson(req, maxBodyBytes));
-        await recordFeedback(db, items);
+        const ids = items.map((item) => item.predictionId);
+        let targets = await predictionTargets(db, ids);
+        if (targets.size < ids.length && logWriter.stats().queued > 0) {
+          // Feedback right after the answer: the prediction may still be in this server's log queue.
+          await logWriter.flush();
+          targets = await predictionTargets(db, ids);
+        }
+        const rows = resolveFeedback(items, targets);
+        await recordFeedback(db, rows);
         metrics.feedback(items.length);
         return { status: 200, body: { recorded: items.length } };
       }
@@ -305,6 +314,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       const latencyMs = performance.now() - validationStarted;
       const createdAt = new Date();
       const now = createdAt.getTime();
+      const format = taskFormat(model.contract);
       const ids = new Array<string>(bound.rows);
       const entries = new Array<PredictionLogEntry>(bound.rows);
       for (let i = 0; i < bound.rows; i++) {
@@ -315,7 +325,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
           model: name,
           version: model.version,
           inputs: bound.instances[i],
-          outputs: { probability: outputs.probability[i], label: Number(outputs.label[i]) },
+          outputs: format.log(outputs, i),
           latencyMs,
           createdAt,
         };
@@ -327,10 +337,18 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       }
       instruments.done((performance.now() - ctx.started) / 1000, bound.rows);
       const replyLog = { model: name, version: model.version, role: choice.role, rows: bound.rows };
-      if (protocol === 'v1') return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, entries) }, log: replyLog };
+      if (protocol === 'v1') return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, ids, outputs) }, log: replyLog };
       return {
         status: 200,
-        body: inferenceResponse({ model: name, version: model.version, id: v2!.id ?? randomUUID(), requested: v2!.outputs, outputs, predictionIds: ids }),
+        body: inferenceResponse({
+          model: name,
+          version: model.version,
+          id: v2!.id ?? randomUUID(),
+          contract: model.contract,
+          requested: bound.outputs!,
+          outputs,
+          predictionIds: ids,
+        }),
         log: replyLog,
       };
     } catch (error) {
@@ -394,13 +412,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         (outputs) => {
           const latencyMs = performance.now() - started;
           const createdAt = new Date();
+          const format = taskFormat(shadowModel.contract);
           logWriter.append(
             shadowBound.instances.map((inputs, i) => ({
               id: predictionId(),
               model: shadowModel.name,
               version: shadowModel.version,
               inputs,
-              outputs: { probability: outputs.probability[i], label: Number(outputs.label[i]) },
+              outputs: format.log(outputs, i),
               latencyMs,
               createdAt,
               shadow: true,
@@ -532,17 +551,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The v1 answer, written directly: it is on every request's path, and JSON.stringify of objects costs more. */
-function v1Response(model: LoadedModel, entries: PredictionLogEntry[]): string {
+function v1Response(model: LoadedModel, ids: string[], outputs: InferenceOutputs): string {
+  const format = taskFormat(model.contract);
   let text = `{"model":${JSON.stringify(model.name)},"version":${model.version},"predictions":[`;
-  for (let i = 0; i < entries.length; i++) {
-    const { id, outputs } = entries[i];
-    text += `${i === 0 ? '' : ','}{"id":"${id}","probability":${jsonNumber(outputs!.probability)},"label":${outputs!.label}}`;
-  }
+  for (let i = 0; i < ids.length; i++) text += `${i === 0 ? '' : ','}{"id":"${ids[i]}",${format.v1(outputs, i)}}`;
   return `${text}]}`;
-}
-
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 function parseV1Body(body: unknown): unknown {

@@ -5,13 +5,13 @@ import type { Logger } from 'pino';
 import {
   type FeedColumns,
   type InferenceOutputs,
-  type InputSpec,
+  type ModelSpec,
   packBatch,
   type PackedBatch,
-  readOutputs,
+  runSession,
   sessionOptions,
   signatureOf,
-  unpackToTensors,
+  sliceOutputs,
   type WorkerReply,
   type WorkerRequest,
 } from './inference-protocol';
@@ -116,15 +116,15 @@ export class InferencePool {
     return pool;
   }
 
-  /** Creates a session for the model in every thread; returns what the graph declares. `inputs`: the feed order. */
-  async load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature> {
+  /** Creates a session for the model in every thread; returns what the graph declares. `spec`: feed order and outputs read. */
+  async load(key: string, bytes: Uint8Array, spec: ModelSpec): Promise<GraphSignature> {
     if (this.closed) throw new Error('the inference pool is closed');
-    this.models.set(key, { bytes, inputs });
+    this.models.set(key, { bytes, spec });
     try {
       // A thread being replaced picks the model up from `models` when it starts.
       const running = this.slots.filter((slot) => slot.running);
       if (running.length === 0) throw new Error('no inference thread is running');
-      const [signature] = await Promise.all(running.map((slot) => slot.load(key, bytes, inputs)));
+      const [signature] = await Promise.all(running.map((slot) => slot.load(key, bytes, spec)));
       return signature;
     } catch (error) {
       this.unload(key);
@@ -256,9 +256,10 @@ export class InferencePool {
 
     slot.busy = true;
     this.options.onBatch?.(queue.modelKey, rows, items.length);
+    const { spec } = this.models.get(queue.modelKey)!;
     let running: Promise<InferenceOutputs>;
     try {
-      running = slot.run(queue.modelKey, packBatch(this.models.get(queue.modelKey)!.inputs, items, rows));
+      running = slot.run(queue.modelKey, packBatch(spec.inputs, items, rows));
     } catch (error) {
       running = Promise.reject(error);
     }
@@ -268,7 +269,7 @@ export class InferencePool {
           let offset = 0;
           for (const item of items) {
             const end = offset + item.rows;
-            item.resolve({ probability: outputs.probability.subarray(offset, end), label: outputs.label.subarray(offset, end) });
+            item.resolve(items.length === 1 ? outputs : sliceOutputs(outputs, spec.outputs, offset, end));
             offset = end;
           }
         },
@@ -286,7 +287,7 @@ export class InferencePool {
 
 interface LoadedGraph {
   bytes: Uint8Array;
-  inputs: InputSpec;
+  spec: ModelSpec;
 }
 
 interface SlotHost {
@@ -304,7 +305,7 @@ interface Slot {
   /** Started or starting: accepts loads. */
   readonly running: boolean;
   start(): Promise<void>;
-  load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature>;
+  load(key: string, bytes: Uint8Array, spec: ModelSpec): Promise<GraphSignature>;
   unload(key: string): void;
   run(key: string, batch: PackedBatch): Promise<InferenceOutputs>;
   crash(): Promise<void>;
@@ -316,7 +317,7 @@ class InlineSlot implements Slot {
   busy = false;
   ready = false;
   readonly running = true;
-  private readonly sessions = new Map<string, { session: InferenceSession; inputs: InputSpec }>();
+  private readonly sessions = new Map<string, { session: InferenceSession; spec: ModelSpec }>();
 
   constructor(readonly index: number) {}
 
@@ -324,9 +325,9 @@ class InlineSlot implements Slot {
     this.ready = true;
   }
 
-  async load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature> {
+  async load(key: string, bytes: Uint8Array, spec: ModelSpec): Promise<GraphSignature> {
     const session = await InferenceSession.create(bytes, sessionOptions);
-    this.sessions.set(key, { session, inputs });
+    this.sessions.set(key, { session, spec });
     return signatureOf(session);
   }
 
@@ -338,7 +339,7 @@ class InlineSlot implements Slot {
   async run(key: string, batch: PackedBatch): Promise<InferenceOutputs> {
     const loaded = this.sessions.get(key);
     if (!loaded) throw new Error(`model ${key} is not loaded`);
-    return readOutputs(await loaded.session.run(unpackToTensors(loaded.inputs, batch)), batch.rows);
+    return runSession(loaded.session, loaded.spec, batch);
   }
 
   async crash(): Promise<void> {
@@ -415,12 +416,12 @@ class WorkerSlot implements Slot {
       restart();
     });
     await this.request({ type: 'ping' });
-    for (const [key, { bytes, inputs }] of this.host.models()) await this.request({ type: 'load', key, bytes, inputs });
+    for (const [key, { bytes, spec }] of this.host.models()) await this.request({ type: 'load', key, bytes, spec });
     if (generation === this.generation) this.ready = true;
   }
 
-  async load(key: string, bytes: Uint8Array, inputs: InputSpec): Promise<GraphSignature> {
-    const reply = await this.request({ type: 'load', key, bytes, inputs });
+  async load(key: string, bytes: Uint8Array, spec: ModelSpec): Promise<GraphSignature> {
+    const reply = await this.request({ type: 'load', key, bytes, spec });
     if (!reply.signature) throw new Error('the inference thread did not describe the loaded graph');
     return reply.signature;
   }
@@ -431,9 +432,10 @@ class WorkerSlot implements Slot {
 
   async run(key: string, batch: PackedBatch): Promise<InferenceOutputs> {
     // The typed arrays were made for this message: move them instead of copying.
-    const reply = await this.request({ type: 'run', key, batch }, [batch.floats.buffer as ArrayBuffer, batch.lengths.buffer as ArrayBuffer]);
-    if (!reply.probability || !reply.label) throw new Error('the inference thread returned no outputs');
-    return { probability: reply.probability, label: reply.label };
+    const transfer = [batch.floats.buffer as ArrayBuffer, batch.doubles.buffer as ArrayBuffer, batch.lengths.buffer as ArrayBuffer];
+    const reply = await this.request({ type: 'run', key, batch }, transfer);
+    if (!reply.outputs) throw new Error('the inference thread returned no outputs');
+    return reply.outputs;
   }
 
   async crash(): Promise<void> {

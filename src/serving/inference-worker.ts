@@ -3,9 +3,9 @@
 // loop never blocks on session.run and both cores do inference.
 import { parentPort } from 'node:worker_threads';
 import { InferenceSession } from 'onnxruntime-node';
-import { type InputSpec, readOutputs, sessionOptions, signatureOf, unpackToTensors, type WorkerReply, type WorkerRequest } from './inference-protocol';
+import { type ModelSpec, runSession, sessionOptions, signatureOf, type WorkerReply, type WorkerRequest } from './inference-protocol';
 
-const sessions = new Map<string, { session: InferenceSession; inputs: InputSpec }>();
+const sessions = new Map<string, { session: InferenceSession; spec: ModelSpec }>();
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts must run in a worker thread');
 
@@ -25,7 +25,7 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> 
     case 'load': {
       const session = await InferenceSession.create(message.bytes, sessionOptions);
       sessions.get(message.key)?.session.release().catch(() => {});
-      sessions.set(message.key, { session, inputs: message.inputs });
+      sessions.set(message.key, { session, spec: message.spec });
       return { id: message.id, ok: true, signature: signatureOf(session) };
     }
     case 'unload': {
@@ -37,9 +37,7 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> 
     case 'run': {
       const loaded = sessions.get(message.key);
       if (!loaded) throw new Error(`model ${message.key} is not loaded in this inference thread`);
-      const { rows } = message.batch;
-      const { probability, label } = readOutputs(await loaded.session.run(unpackToTensors(loaded.inputs, message.batch)), rows);
-      return { id: message.id, ok: true, probability, label };
+      return { id: message.id, ok: true, outputs: await runSession(loaded.session, loaded.spec, message.batch) };
     }
   }
 }

@@ -1,32 +1,8 @@
 import { z } from 'zod';
+import { type ContractOutput, contractOutputs, type ModelContract, modelContractSchema } from '../shared/model-contract';
 
-/**
- * The contract a registered model version stores in `model_versions.contract`: one [N,1] input
- * per raw feature (float32 numeric, string categorical) and the `probability`/`label` outputs.
- * The server trusts neither the database row nor the artifact blindly: the contract is parsed
- * here, and checked against the ONNX graph, before a version is allowed to serve.
- */
-export const modelContractSchema = z
-  .object({
-    inputs: z
-      .array(z.object({ name: z.string().min(1), type: z.enum(['float32', 'string']) }))
-      .min(1)
-      .refine((inputs) => new Set(inputs.map((i) => i.name)).size === inputs.length, 'input names must be unique'),
-    outputs: z.array(
-      z.object({
-        name: z.enum(['probability', 'label']),
-        type: z.enum(['float32', 'int64']),
-        shape: z.tuple([z.literal(-1), z.literal(1)]),
-      }),
-    ),
-  })
-  .refine(
-    (c) =>
-      c.outputs.some((o) => o.name === 'probability' && o.type === 'float32') &&
-      c.outputs.some((o) => o.name === 'label' && o.type === 'int64'),
-    'outputs must include probability (float32) and label (int64)',
-  );
-export type ModelContract = z.infer<typeof modelContractSchema>;
+// One definition of the contract, shared with the trainers and the registry (src/shared).
+export { contractOutputs, type ContractInputType, type ContractOutput, type ModelContract, modelContractSchema, type ModelTask } from '../shared/model-contract';
 
 export function parseModelContract(value: unknown): ModelContract {
   const result = modelContractSchema.safeParse(value);
@@ -34,19 +10,40 @@ export function parseModelContract(value: unknown): ModelContract {
   throw new Error(`invalid model contract: ${z.prettifyError(result.error)}`);
 }
 
+/** One input or output of a loaded graph, as onnxruntime describes it. */
+export interface GraphValue {
+  name: string;
+  isTensor: boolean;
+  /** onnxruntime's element type (`float32`, `float64`, `string`, `int64`…) for a tensor. */
+  type?: string;
+  /** Declared dimensions; symbolic ones are strings, unknown ones absent. */
+  shape?: readonly (number | string)[];
+}
+
 /**
  * What a loaded ONNX graph declares, as plain data: a worker thread creates the session and sends
  * this back, so the contract can be checked on the main thread.
  */
 export interface GraphSignature {
-  inputs: { name: string; isTensor: boolean; type?: string }[];
-  outputNames: string[];
+  inputs: GraphValue[];
+  outputs: GraphValue[];
 }
 
 /**
- * Throws unless every contract input is a tensor input of the graph with the same element type,
- * the graph has no other inputs, and both outputs exist: a mismatch would otherwise surface as
- * a failed request per call instead of one refused version.
+ * The outputs the server reads from a session and answers with: exactly those the model's task
+ * defines (the schema guarantees the contract lists them), with their widths (K for multiclass
+ * probabilities, else 1). Other outputs a contract may list are not fetched.
+ */
+export function servedOutputs(contract: ModelContract): ContractOutput[] {
+  return contractOutputs(contract.task, contract.classes?.length);
+}
+
+/**
+ * Throws unless every contract input is a tensor input of the graph with the same element type
+ * (float32, string, or float64 for timestamps), the graph has no other inputs, and every
+ * contract output is a tensor output of the graph with the contract's element type and, where
+ * the graph declares it, the contract's width: a mismatch would otherwise surface as a failed
+ * request per call instead of one refused version.
  */
 export function assertSignatureMatchesContract(graph: GraphSignature, contract: ModelContract): void {
   const problems: string[] = [];
@@ -55,13 +52,28 @@ export function assertSignatureMatchesContract(graph: GraphSignature, contract: 
     const meta = graphInputs.get(input.name);
     if (!meta) problems.push(`graph has no input "${input.name}"`);
     else if (!meta.isTensor || meta.type !== input.type) {
-      problems.push(`graph input "${input.name}" is not a ${input.type} tensor`);
+      problems.push(`graph input "${input.name}" is not a ${input.type} tensor${meta.type ? ` (it is ${meta.type})` : ''}`);
     }
     graphInputs.delete(input.name);
   }
   for (const name of graphInputs.keys()) problems.push(`graph input "${name}" is not in the contract`);
-  for (const output of contract.outputs) {
-    if (!graph.outputNames.includes(output.name)) problems.push(`graph has no output "${output.name}"`);
+  const graphOutputs = new Map(graph.outputs.map((m) => [m.name, m]));
+  for (const output of servedOutputs(contract)) {
+    const meta = graphOutputs.get(output.name);
+    if (!meta) {
+      problems.push(`graph has no output "${output.name}"`);
+      continue;
+    }
+    if (!meta.isTensor || meta.type !== output.type) {
+      problems.push(`graph output "${output.name}" is not a ${output.type} tensor${meta.type ? ` (it is ${meta.type})` : ''}`);
+      continue;
+    }
+    const width = meta.shape?.[1];
+    if (meta.shape && meta.shape.length !== 2 && meta.shape.length !== 0) {
+      problems.push(`graph output "${output.name}" has ${meta.shape.length} dimensions, the contract says [N, ${output.shape[1]}]`);
+    } else if (typeof width === 'number' && width !== output.shape[1]) {
+      problems.push(`graph output "${output.name}" has width ${width}, the contract says ${output.shape[1]}`);
+    }
   }
   if (problems.length > 0) throw new Error(`ONNX graph does not match its contract: ${problems.join('; ')}`);
 }

@@ -5,7 +5,7 @@ import { modelAliases, routes } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { getModelVersion } from '../registry/model-registry';
 import type { InferencePool } from './inference-pool';
-import { assertSignatureMatchesContract, type ModelContract, parseModelContract } from './model-contract';
+import { assertSignatureMatchesContract, type ModelContract, parseModelContract, servedOutputs } from './model-contract';
 import { SERVING_ALIAS, type Route } from './routes';
 import { choosesCandidate } from './traffic';
 
@@ -356,7 +356,8 @@ export class ModelPool {
     // get() verifies the bytes against their sha256: a corrupted artifact never loads.
     const bytes = await this.options.artifacts.get(row.artifactSha256);
     const key = `${name}@${version}#${++this.loads}`;
-    const signature = await this.options.inference.load(key, bytes, contract.inputs);
+    const outputs = servedOutputs(contract).map(({ name, type, shape }) => ({ name, type, width: shape[1] }));
+    const signature = await this.options.inference.load(key, bytes, { inputs: contract.inputs, outputs });
     try {
       assertSignatureMatchesContract(signature, contract);
     } catch (error) {

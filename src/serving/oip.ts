@@ -1,26 +1,28 @@
 import type { FeedColumns, InferenceOutputs } from './inference-protocol';
-import type { ModelContract } from './model-contract';
+import { type ModelContract, servedOutputs } from './model-contract';
 import { checkNumeric, type Instance, MAX_PROBLEMS, RequestError, show } from './predict';
 
 /**
  * The Open Inference Protocol (KServe "v2", Triton) REST mapping onto keel's models: each ONNX
  * input is a named tensor of shape [N, 1] (or [N]); numeric inputs are FP32, categorical inputs
- * BYTES. Outputs: `probability` FP32 [N, 1], `label` INT64 [N, 1], and `prediction_id` BYTES
- * [N, 1] — the ids under which the rows were logged, for `POST /v1/feedback`.
+ * BYTES, timestamps FP64 (milliseconds since 1970). Outputs are the model's, by task (binary:
+ * `probability` FP32 [N, 1] and `label` INT64 [N, 1]; multiclass: `probabilities` FP32 [N, K] in
+ * the contract's class order and `label` INT64 [N, 1], the class index; regression: `prediction`
+ * FP32 [N, 1]), plus `prediction_id` BYTES [N, 1] — the ids under which the rows were logged,
+ * for `POST /v1/feedback`.
  *
  * Accepted beyond the exact metadata datatypes, because they convert without loss: FP64 and the
  * integer types for FP32 inputs; integer types for BYTES inputs (a category code 17 is "17", as
- * in training). `null` marks a missing value (the graph imputes it) — a keel extension, JSON has
- * no NaN. Not supported: the binary tensor data extension (answered with a 400).
+ * in training) and for FP64 timestamps. `null` marks a missing value (the graph imputes it) — a
+ * keel extension, JSON has no NaN. Not supported: the binary tensor data extension (answered
+ * with a 400).
  */
 
 export const PLATFORM = 'onnx_onnxv1';
-export const OUTPUTS = [
-  { name: 'probability', datatype: 'FP32' },
-  { name: 'label', datatype: 'INT64' },
-  { name: 'prediction_id', datatype: 'BYTES' },
-] as const;
-export type OutputName = (typeof OUTPUTS)[number]['name'];
+const PREDICTION_ID = 'prediction_id';
+const OIP_DATATYPES = { float32: 'FP32', float64: 'FP64', string: 'BYTES', int64: 'INT64' } as const;
+/** ±8.64e15 ms: the range of a JavaScript Date (src/ml/row.ts readTimestamp). */
+const MAX_TIMESTAMP_MS = 8.64e15;
 
 export interface TensorMetadata {
   name: string;
@@ -33,10 +35,11 @@ export function modelMetadata(name: string, versions: number[], contract: ModelC
     name,
     versions: versions.map(String),
     platform: PLATFORM,
-    inputs: contract.inputs.map(
-      (input): TensorMetadata => ({ name: input.name, datatype: input.type === 'float32' ? 'FP32' : 'BYTES', shape: [-1, 1] }),
-    ),
-    outputs: OUTPUTS.map((output): TensorMetadata => ({ name: output.name, datatype: output.datatype, shape: [-1, 1] })),
+    inputs: contract.inputs.map((input): TensorMetadata => ({ name: input.name, datatype: OIP_DATATYPES[input.type], shape: [-1, 1] })),
+    outputs: [
+      ...servedOutputs(contract).map((output): TensorMetadata => ({ name: output.name, datatype: OIP_DATATYPES[output.type], shape: [-1, output.shape[1]] })),
+      { name: PREDICTION_ID, datatype: 'BYTES', shape: [-1, 1] },
+    ],
   };
 }
 
@@ -64,8 +67,8 @@ export interface RequestTensor {
 export interface InferenceRequest {
   id: string | undefined;
   inputs: RequestTensor[];
-  /** Requested outputs in request order; undefined: all. */
-  outputs: OutputName[] | undefined;
+  /** Requested output names in request order (checked against the model by bindInputs); undefined: all. */
+  outputs: string[] | undefined;
 }
 
 /** A request bound to one model's inputs: what the batcher runs and the prediction log stores. */
@@ -74,6 +77,8 @@ export interface BoundRequest {
   feeds: FeedColumns;
   /** Row-wise inputs as sent (category codes stay numbers), for the prediction log. */
   instances: Instance[];
+  /** v2: the outputs to answer with, in order (all of them when the request names none). */
+  outputs?: string[];
 }
 
 const REQUEST_KEYS = new Set(['id', 'parameters', 'inputs', 'outputs']);
@@ -120,10 +125,9 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
     if (!Array.isArray(data)) throw new RequestError(400, `${label}: "data" must be an array, got ${show(data)}`);
     return { name, datatype, shape: shape as number[], data: data.some(Array.isArray) ? (data.flat(Infinity) as unknown[]) : data };
   });
-  let requested: OutputName[] | undefined;
+  let requested: string[] | undefined;
   if (outputs !== undefined) {
     if (!Array.isArray(outputs)) throw new RequestError(400, `"outputs" must be an array of {"name": ...}, got ${show(outputs)}`);
-    const names = OUTPUTS.map((o) => o.name as string);
     requested = outputs.map((output: unknown, index) => {
       if (!isObject(output) || typeof output.name !== 'string') {
         throw new RequestError(400, `outputs[${index}] must be {"name": <output name>}, got ${show(output)}`);
@@ -135,10 +139,7 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
       if (isObject(output.parameters) && output.parameters.binary_data === true) {
         throw new RequestError(400, `output "${output.name}": the binary tensor data extension is not supported`);
       }
-      if (!names.includes(output.name)) {
-        throw new RequestError(400, `unknown output "${output.name}" (outputs: ${names.join(', ')})`);
-      }
-      return output.name as OutputName;
+      return output.name;
     });
   }
   return { id, inputs: tensors, outputs: requested };
@@ -149,6 +150,7 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
  * [N, 1] or [N] with one N, datatypes compatible, every element of the right type.
  */
 export function bindInputs(request: InferenceRequest, contract: ModelContract): BoundRequest {
+  const outputs = outputNames(request, contract);
   const byName = new Map(request.inputs.map((t) => [t.name, t]));
   const expected = contract.inputs.map((i) => i.name);
   for (const tensor of request.inputs) {
@@ -181,7 +183,23 @@ export function bindInputs(request: InferenceRequest, contract: ModelContract): 
   for (const { name, type } of contract.inputs) {
     const { datatype, data } = byName.get(name)!;
     const integer = INTEGER_RANGES[datatype];
-    if (type === 'float32') {
+    if (type === 'float64') {
+      if (datatype !== 'FP64' && !integer) {
+        throw new RequestError(400, `input "${name}" is a timestamp: its datatype is FP64, milliseconds since 1970 (integer types are accepted), got ${datatype}`);
+      }
+      const column = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const value = data[i];
+        const problem = integer ? checkInteger(value, datatype, integer) : value === null || typeof value === 'number' ? undefined : 'must be a number (FP64) or null';
+        if (problem || (value !== null && Math.abs(value as number) > MAX_TIMESTAMP_MS)) {
+          problems.push(`input "${name}" data[${i}] ${problem ?? 'is outside the timestamp range (±8.64e15 ms since 1970)'}, got ${show(value)}`);
+          continue;
+        }
+        column[i] = value === null ? Number.NaN : Math.floor(value as number);
+        instances[i][name] = value;
+      }
+      feeds[name] = column;
+    } else if (type === 'float32') {
       if (datatype !== 'FP32' && datatype !== 'FP64' && !integer) {
         throw new RequestError(400, `input "${name}" is numeric: its datatype is FP32 (FP64 and integer types are accepted), got ${datatype}`);
       }
@@ -217,35 +235,48 @@ export function bindInputs(request: InferenceRequest, contract: ModelContract): 
     if (problems.length >= MAX_PROBLEMS) break;
   }
   if (problems.length > 0) throw new RequestError(400, `invalid input data: ${problems.slice(0, MAX_PROBLEMS).join('; ')}`);
-  return { rows: n, feeds, instances };
+  return { rows: n, feeds, instances, outputs };
 }
 
-/** The inference response object, with the requested outputs. */
+/** The outputs a request asks for, checked against the model's; all of them when it names none. */
+function outputNames(request: InferenceRequest, contract: ModelContract): string[] {
+  const names = [...servedOutputs(contract).map((o) => o.name), PREDICTION_ID];
+  if (request.outputs === undefined) return names;
+  for (const name of request.outputs) {
+    if (!names.includes(name)) throw new RequestError(400, `unknown output "${name}" (outputs of this model: ${names.join(', ')})`);
+  }
+  return request.outputs;
+}
+
+/** The inference response object, with the requested outputs (row-major data, [N, width] shapes). */
 export function inferenceResponse(options: {
   model: string;
   version: number;
   id: string;
-  requested: OutputName[] | undefined;
+  contract: ModelContract;
+  requested: string[];
   outputs: InferenceOutputs;
   predictionIds: string[];
 }) {
   const { outputs, predictionIds } = options;
   const n = predictionIds.length;
-  const data: Record<OutputName, () => unknown[]> = {
-    probability: () => Array.from(outputs.probability),
-    label: () => Array.from(outputs.label, Number),
-    prediction_id: () => predictionIds,
-  };
+  const served = servedOutputs(options.contract);
   return {
     model_name: options.model,
     model_version: String(options.version),
     id: options.id,
-    outputs: (options.requested ?? OUTPUTS.map((o) => o.name)).map((name) => ({
-      name,
-      datatype: OUTPUTS.find((o) => o.name === name)!.datatype,
-      shape: [n, 1],
-      data: data[name](),
-    })),
+    outputs: options.requested.map((name) => {
+      if (name === PREDICTION_ID) return { name, datatype: 'BYTES', shape: [n, 1], data: predictionIds };
+      const { type, shape } = served.find((o) => o.name === name)!;
+      const values = outputs[name];
+      return {
+        name,
+        datatype: OIP_DATATYPES[type],
+        shape: [n, shape[1]],
+        // JSON has no NaN: a non-finite float is null, as in requests.
+        data: values instanceof BigInt64Array ? Array.from(values, Number) : Array.from(values, (v) => (Number.isFinite(v) ? v : null)),
+      };
+    }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Tensor } from 'onnxruntime-node';
+import { readTimestamp } from '../ml/row';
 import { type FeedColumns, toTensors } from './inference-protocol';
 import type { ModelContract } from './model-contract';
 
@@ -16,13 +17,6 @@ export class RequestError extends Error {
 /** One raw feature row, exactly as the client sent it (also what the prediction log stores). */
 export type Instance = Record<string, unknown>;
 
-export interface Prediction {
-  /** Identifies the prediction in the prediction log, so feedback can be joined to it later. */
-  id: string;
-  probability: number;
-  label: number;
-}
-
 /** Show at most this many problems: enough to fix a batch, short for a huge bad one. */
 export const MAX_PROBLEMS = 10;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -30,8 +24,9 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /**
  * Checks `value` against the contract: a non-empty array of objects with exactly the contract's
  * features; numeric features take a number or null, categorical ones a string, number, boolean
- * or null. Strings are never coerced to numbers ("NaN", "12"): a client sending them has a bug
- * that silent coercion would hide. Throws a 400 RequestError listing the first problems.
+ * or null, timestamps an ISO 8601 string, a number of milliseconds since 1970 or null. Strings
+ * are never coerced to numbers ("NaN", "12"): a client sending them has a bug that silent
+ * coercion would hide. Throws a 400 RequestError listing the first problems.
  */
 export function parseInstances(contract: ModelContract, value: unknown): Instance[] {
   if (!Array.isArray(value)) {
@@ -52,11 +47,11 @@ export function parseInstances(contract: ModelContract, value: unknown): Instanc
       const { name, type } = inputs[f];
       const feature = instance[name];
       if (feature === undefined && !Object.hasOwn(instance, name)) {
-        problems.push(`instances[${index}].${name} is missing (send ${type === 'float32' ? 'a number' : 'a string'} or null)`);
+        problems.push(`instances[${index}].${name} is missing (send ${EXPECTED[type]} or null)`);
         continue;
       }
       present++;
-      const problem = type === 'float32' ? checkNumeric(feature) : checkCategorical(feature);
+      const problem = type === 'float32' ? checkNumeric(feature) : type === 'string' ? checkCategorical(feature) : checkTimestamp(feature);
       if (problem) problems.push(`instances[${index}].${name} ${problem}, got ${show(feature)}`);
     }
     const keys = Object.keys(instance);
@@ -83,14 +78,26 @@ export function checkNumeric(value: unknown): string | undefined {
   return undefined;
 }
 
+const EXPECTED = { float32: 'a number', string: 'a string', float64: 'a timestamp (ISO 8601 string or milliseconds since 1970)' } as const;
+
+/** A timestamp: null, or what readTimestamp reads (ISO 8601 text, ms since 1970) within a Date's range. */
+export function checkTimestamp(value: unknown): string | undefined {
+  if (value === null) return undefined;
+  if ((typeof value === 'number' || typeof value === 'string') && !Number.isNaN(readTimestamp(value))) return undefined;
+  return typeof value === 'number'
+    ? 'is outside the timestamp range (±8.64e15 ms since 1970)'
+    : 'must be a timestamp: an ISO 8601 string (2024-05-01T12:30:00Z) or milliseconds since 1970, or null';
+}
+
 function checkCategorical(value: unknown): string | undefined {
   return value !== null && typeof value === 'object' ? 'must be a string, number, boolean or null' : undefined;
 }
 
 /**
- * One column per contract input. Missing values become NaN (numeric) or '' (categorical): the
- * graph's own imputer and encoder handle them, exactly as in training. Categorical values sent as
- * numbers or booleans are encoded as their string form ("17"), as the training rows were.
+ * One column per contract input. Missing values become NaN (numeric, timestamp) or ''
+ * (categorical): the graph's own imputer and encoder handle them, exactly as in training.
+ * Categorical values sent as numbers or booleans are encoded as their string form ("17"), as the
+ * training rows were; timestamps become milliseconds since 1970 (readTimestamp, as training reads them).
  */
 export function instancesToColumns(contract: Pick<ModelContract, 'inputs'>, instances: Instance[]): FeedColumns {
   const n = instances.length;
@@ -99,6 +106,10 @@ export function instancesToColumns(contract: Pick<ModelContract, 'inputs'>, inst
     if (type === 'float32') {
       const data = new Float32Array(n);
       for (let i = 0; i < n; i++) data[i] = (instances[i][name] as number | null) ?? Number.NaN;
+      feeds[name] = data;
+    } else if (type === 'float64') {
+      const data = new Float64Array(n);
+      for (let i = 0; i < n; i++) data[i] = readTimestamp(instances[i][name]);
       feeds[name] = data;
     } else {
       const data = new Array<string>(n);

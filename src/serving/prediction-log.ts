@@ -7,8 +7,12 @@ export interface PredictionLogEntry {
   version: number;
   /** The raw instance as the client sent it. */
   inputs: Record<string, unknown>;
-  /** null when inference failed (`error` says why). */
-  outputs: { probability: number; label: number } | null;
+  /**
+   * The row's outputs as JSON text, by task (src/serving/task-outputs.ts): binary
+   * `{"probability","label"}`, regression `{"prediction"}`, multiclass `{"label": "<class>",
+   * "probabilities": [...]}`; null when inference failed (`error` says why).
+   */
+  outputs: string | null;
   /** Validation and inference time of the request's whole batch (the body upload excluded). */
   latencyMs: number;
   createdAt: Date;
@@ -221,17 +225,13 @@ export function toLogRow(e: PredictionLogEntry): LogRow {
     e.model,
     e.version,
     JSON.stringify(jsonbSafe(e.inputs)),
-    e.outputs ? `{"probability":${jsonNumber(e.outputs.probability)},"label":${jsonNumber(e.outputs.label)}}` : null,
+    e.outputs,
     e.latencyMs,
     iso(e.createdAt),
     e.shadow === true,
     e.primaryId ?? null,
     e.error === undefined ? null : jsonbSafeText(e.error),
   ];
-}
-
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 /**
@@ -254,6 +254,6 @@ function jsonbSafe(inputs: Record<string, unknown>): Record<string, unknown> {
 const JSONB_UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const JSONB_UNSAFE_TEST = new RegExp(JSONB_UNSAFE.source);
 
-function jsonbSafeText(text: string): string {
+export function jsonbSafeText(text: string): string {
   return JSONB_UNSAFE_TEST.test(text) ? text.replace(JSONB_UNSAFE, '\uFFFD') : text;
 }

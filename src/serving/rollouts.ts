@@ -173,10 +173,14 @@ export async function versionHealth(
     .from(predictionLog)
     .where(inWindow);
   // A shadow prediction's ground truth is the feedback on the prediction returned for the same row.
+  // The logged label is 0/1 for a binary model and the class name for a multiclass one, whose
+  // feedback stores the class index: compared as text, through the contract's classes.
+  const registered = await getModelVersion(db, model, version);
+  const classes = JSON.stringify((registered?.contract as { classes?: string[] } | undefined)?.classes ?? []);
   const [online] = await db
     .select({
       labelled: sql<number>`count(*)::int`.mapWith(Number),
-      accuracy: sql<number | null>`avg(((${predictionLog.outputs}->>'label')::int = ${feedback.label})::int)::float8`,
+      accuracy: sql<number | null>`avg(((${predictionLog.outputs}->>'label') = coalesce(${classes}::jsonb->>${feedback.label}, ${feedback.label}::text))::int)::float8`,
     })
     .from(predictionLog)
     .innerJoin(feedback, eq(feedback.predictionId, sql`coalesce(${predictionLog.primaryId}, ${predictionLog.id})`))

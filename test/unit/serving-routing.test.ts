@@ -170,12 +170,19 @@ describe('traffic assignment', () => {
 
 describe('micro-batching', () => {
   const contract = { inputs: [{ name: 'distance', type: 'float32' as const }, { name: 'origin', type: 'string' as const }] };
+  const spec = {
+    inputs: contract.inputs,
+    outputs: [
+      { name: 'probability', type: 'float32' as const, width: 1 },
+      { name: 'label', type: 'int64' as const, width: 1 },
+    ],
+  };
 
   it('merges requests that wait at the same time into one session.run, in order, split at maxBatchRows', async () => {
     const batches: { rows: number; requests: number }[] = [];
     const pool = await InferencePool.create({ logger, threads: 1, maxBatchRows: 8, onBatch: (_key, rows, requests) => batches.push({ rows, requests }) });
     try {
-      await pool.load('m', buildTinyLogisticOnnx(specFor(1)), contract.inputs);
+      await pool.load('m', buildTinyLogisticOnnx(specFor(1)), spec);
       const rows = Array.from({ length: 20 }, (_, i) => ({ distance: 100 * i, origin: i % 2 ? 'SFO' : 'LAX' }));
       const outputs = await Promise.all(rows.map((row) => pool.submit('m', instancesToColumns(contract, [row]), 1)));
       outputs.forEach((out, i) => expect(out.probability[0]).toBeCloseTo(tinyLogisticProbability(specFor(1), rows[i]), 6));
@@ -197,7 +204,7 @@ describe('micro-batching', () => {
   it('answers a full queue with OverloadedError instead of growing without bound', async () => {
     const pool = await InferencePool.create({ logger, threads: 1, maxQueuedRows: 10 });
     try {
-      await pool.load('m', buildTinyLogisticOnnx(specFor(1)), contract.inputs);
+      await pool.load('m', buildTinyLogisticOnnx(specFor(1)), spec);
       const one = () => pool.submit('m', instancesToColumns(contract, [{ distance: 1, origin: 'SFO' }]), 1);
       const results = await Promise.allSettled(Array.from({ length: 25 }, one));
       const rejected = results.filter((r) => r.status === 'rejected');
@@ -373,17 +380,24 @@ describe('feedback', () => {
     server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, models: ['none'], logger, inferenceThreads: 0, apiKeys: { predict: [], admin: [] } });
   });
   afterAll(() => server?.close());
+  const id = (n: number) => `0190a5b8-0000-7000-8000-${String(n).padStart(12, '0')}`;
+  beforeAll(async () => {
+    // Feedback refers to logged predictions: three of a binary model.
+    const { version } = await registerVersion('feedback-binary');
+    await database.db.insert(predictionLog).values(
+      [1, 2, 3].map((n) => ({ id: id(n), modelName: 'feedback-binary', version, inputs: {}, outputs: { probability: 0.5, label: 0 }, latencyMs: 1, createdAt: new Date() })),
+    );
+  });
   const send = (body: unknown) =>
     fetch(`${server.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const id = (n: number) => `0190a5b8-0000-7000-8000-${String(n).padStart(12, '0')}`;
 
   it('stores ground truth per prediction id; the latest answer wins', async () => {
     expect((await (await send({ prediction_id: id(1), label: 1 })).json()) as any).toEqual({ recorded: 1 });
-    expect((await send([{ prediction_id: id(2), value: 12.5 }, { prediction_id: id(1), label: 0 }])).status).toBe(200);
+    expect((await send([{ prediction_id: id(2), label: true }, { prediction_id: id(1), label: 0 }])).status).toBe(200);
     const rows = await database.db.select().from(feedback).where(inArray(feedback.predictionId, [id(1), id(2)]));
     expect(rows.map((r) => [r.predictionId, r.label, r.value]).sort()).toEqual([
       [id(1), 0, null],
-      [id(2), null, 12.5],
+      [id(2), 1, null],
     ]);
     expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(/^keel_feedback_total 3$/m);
   });
@@ -393,7 +407,9 @@ describe('feedback', () => {
     { case: 'an id that is not a prediction id', body: { prediction_id: '42', label: 1 }, message: /a UUID/ },
     { case: 'both label and value', body: { prediction_id: id(3), label: 1, value: 2 }, message: /exactly one/ },
     { case: 'neither', body: { prediction_id: id(3) }, message: /exactly one/ },
-    { case: 'a label that is not a class', body: { prediction_id: id(3), label: 2 }, message: /0 or 1/ },
+    { case: 'a label that is not a class', body: { prediction_id: id(3), label: 2 }, message: /a binary model: "label" must be 0 or 1, got 2/ },
+    { case: 'a value for a binary model', body: { prediction_id: id(3), value: 2 }, message: /a binary model: send its observed "label"/ },
+    { case: 'an object as a label', body: { prediction_id: id(3), label: { a: 1 } }, message: /"label" must be 0 or 1 \(binary\) or a class name/ },
     { case: '"NaN" as a value', body: { prediction_id: id(3), value: 'NaN' }, message: /finite number/ },
     { case: 'an unknown field', body: { prediction_id: id(3), label: 1, model: 'x' }, message: /unknown field "model"/ },
     { case: 'an empty array', body: [], message: /empty feedback/ },
@@ -404,6 +420,13 @@ describe('feedback', () => {
     expect(((await response.json()) as any).error).toMatch(message);
     const rows = await database.db.select().from(feedback).where(and(eq(feedback.predictionId, id(3))));
     expect(rows).toEqual([]);
+  });
+
+  it('answers 404 for an id no logged prediction has, and stores nothing of the request', async () => {
+    const response = await send([{ prediction_id: id(3), label: 1 }, { prediction_id: id(99), label: 1 }]);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as any).error).toMatch(new RegExp(`\\[1\\]: no logged prediction has the id ${id(99)}`));
+    expect(await database.db.select().from(feedback).where(eq(feedback.predictionId, id(3)))).toEqual([]);
   });
 });
 

@@ -430,7 +430,7 @@ describe('prediction log writer', () => {
     model: MODEL,
     version: 1,
     inputs: { distance: i },
-    outputs: { probability: 0.5, label: 0 },
+    outputs: '{"probability":0.5,"label":0}',
     latencyMs: 1,
     createdAt: new Date(),
   });
@@ -475,7 +475,7 @@ describe('prediction log writer', () => {
     const sink = databaseSink(database);
     const at = new Date('2026-01-02T03:04:05.678Z');
     const rows: PredictionLogEntry[] = [
-      { id: 'sink-1', model: 'sink', version: 3, inputs: { a: 'x\u0000y', b: null, c: 2.5 }, outputs: { probability: 0.25, label: 0 }, latencyMs: 1.5, createdAt: at },
+      { id: 'sink-1', model: 'sink', version: 3, inputs: { a: 'x\u0000y', b: null, c: 2.5 }, outputs: '{"probability":0.25,"label":0}', latencyMs: 1.5, createdAt: at },
       { id: 'sink-2', model: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \u0000' },
     ];
     await sink(rows.map(toLogRow), 0);
