@@ -1,0 +1,33 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Answers requests (see test/unit/support/sklearn_reference.py), in one Python process, with a Python that has scikit-learn and NumPy:
+ * $KEEL_PYTHON, else the benchmarks' virtualenv (~/.cache/keel/bench-venv, made by
+ * bench/train/setup-python.sh), else python3. Missing scikit-learn fails the test with what to
+ * do: these tests are the proof that keel's metrics mean what scikit-learn's mean.
+ */
+export function sklearnReference<T>(requests: readonly object[]): T[] {
+  const python = findPython();
+  const script = join(import.meta.dirname, 'sklearn_reference.py');
+  const output = execFileSync(python, [script], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return JSON.parse(output) as T[];
+}
+
+let found: string | undefined;
+
+function findPython(): string {
+  if (found) return found;
+  const candidates = [process.env.KEEL_PYTHON, join(homedir(), '.cache/keel/bench-venv/bin/python'), 'python3'].filter(
+    (candidate): candidate is string => !!candidate && (!candidate.includes('/') || existsSync(candidate)),
+  );
+  for (const candidate of candidates) {
+    if (spawnSync(candidate, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' }).status === 0) return (found = candidate);
+  }
+  throw new Error(
+    `no Python with scikit-learn and NumPy (tried ${candidates.join(', ')}): run \`bash bench/train/setup-python.sh\` ` +
+      '(creates ~/.cache/keel/bench-venv) or set KEEL_PYTHON to a python that has them',
+  );
+}
