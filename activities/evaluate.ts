@@ -1,32 +1,37 @@
 import { readDatasetRows } from '../src/data/dataset-store';
 import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
-import { binaryClassificationMetrics } from '../src/ml/metrics';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
-import { predictProbability, type TrainedModel } from '../src/ml/trained-model';
+import { metricsOfScores, type ScoreMeaning } from '../src/ml/task-evaluation';
+import { contractOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import { resolveAlias } from '../src/registry/model-registry';
 import { ModelVerificationError } from '../src/shared/errors';
+import { modelContractSchema, type ModelContract } from '../src/shared/model-contract';
 import type { SplitSpec } from '../src/shared/pipeline-input';
-import type { BinaryMetrics } from '../src/shared/pipeline-result';
+import type { ModelMetrics } from '../src/shared/pipeline-result';
 import type { ActivityDeps } from './deps';
 
-/** ONNX runs in float32, the TypeScript model in float64; more than this is a real disagreement. */
+/**
+ * ONNX runs in float32, the TypeScript model in float64; more than this (relative to the value's
+ * magnitude, at least 1: probabilities absolutely, a regression's prices relatively) is a real
+ * disagreement.
+ */
 const maxOnnxDeviation = 1e-5;
 
 export interface Evaluation {
-  metrics: BinaryMetrics;
+  metrics: ModelMetrics;
   testRows: number;
   maxOnnxDeviation: number;
   /** The production version scored on the same test rows, when there is one. */
-  production?: { version: number; metrics: BinaryMetrics };
+  production?: { version: number; metrics: ModelMetrics };
 }
 
 export function evaluateActivities({ database, artifacts }: ActivityDeps) {
   return {
     /**
      * Evaluator: scores the held-out test split with the exported ONNX model (what serving will
-     * run), checks it reproduces the in-process predictions, computes the metrics, and scores the
-     * current production version on the same rows so the gate compares like with like.
+     * run), checks it reproduces the in-process predictions, computes the task's metrics, and
+     * scores the current production version on the same rows so the gate compares like with like.
      */
     async evaluateModel(input: {
       model: string;
@@ -36,6 +41,8 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
       /** The trained model (JSON) to check the ONNX against; absent for a bring-your-own model. */
       modelArtifactSha256?: string;
       onnxSha256: string;
+      /** The candidate's contract (task, classes). */
+      contract: ModelContract;
     }): Promise<Evaluation> {
       const [model, onnx, rows, production] = await Promise.all([
         input.modelArtifactSha256 ? artifacts.getJson<TrainedModel>(input.modelArtifactSha256) : undefined,
@@ -43,22 +50,29 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
         readDatasetRows(database.db, input.datasetVersionId),
         resolveAlias(database.db, input.model, 'production'),
       ]);
+      const contract = modelContractSchema.parse(model ? contractOf(model) : input.contract);
       const { test } = partitionRows(rows, input.split);
-      const labels = test.map((row) => Number(row[input.target]));
-      const onnxProba = await scoreOnnxInWorkerThread(onnx, test);
+      const labels = test.map((row) => row[input.target]);
+      const scores = await scoreOnnxInWorkerThread(onnx, test);
       let deviation = 0;
       if (model) {
-        const inProcess = predictProbability(model, test);
-        for (let i = 0; i < test.length; i++) deviation = Math.max(deviation, Math.abs(onnxProba[i] - inProcess[i]));
+        const inProcess = predictOutputs(model, test);
+        if (inProcess.length !== scores.values.length) {
+          throw new ModelVerificationError(`the ONNX model gives ${scores.values.length} values for the test split, the trained model ${inProcess.length}`);
+        }
+        for (let i = 0; i < inProcess.length; i++) {
+          deviation = Math.max(deviation, Math.abs(scores.values[i] - inProcess[i]) / Math.max(1, Math.abs(inProcess[i])));
+        }
         if (!(deviation <= maxOnnxDeviation)) {
           throw new ModelVerificationError(
             `the ONNX model deviates from the trained model by ${deviation} (> ${maxOnnxDeviation}) on the test split`,
           );
         }
       }
+      // A bring-your-own binary model's threshold is inside its graph; keel's metrics then use 0.5.
+      const meaning: ScoreMeaning = { task: contract.task, classes: contract.classes, threshold: model && 'threshold' in model ? model.threshold : undefined };
       return {
-        // A bring-your-own model's threshold is inside its graph; keel's metrics then use 0.5.
-        metrics: binaryClassificationMetrics(labels, onnxProba, model?.threshold ?? 0.5),
+        metrics: metricsOfScores(meaning, labels, scores.values),
         testRows: test.length,
         maxOnnxDeviation: deviation,
         production: production && (await scoreProduction(production, test, labels)),
@@ -66,14 +80,25 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
     },
   };
 
+  /**
+   * The production version on the same rows, judged as its own task: a production model of
+   * another task (the pipeline changed task) gets its own metrics, which the gate does not compare.
+   */
   async function scoreProduction(
     production: NonNullable<Awaited<ReturnType<typeof resolveAlias>>>,
     test: Row[],
-    labels: number[],
+    labels: unknown[],
   ): Promise<Evaluation['production']> {
     const onnx = await artifacts.get(production.artifactSha256);
-    const proba = await scoreOnnxInWorkerThread(onnx, test);
-    // Its own decision threshold lives inside its graph; the gate compares threshold-free ROC AUC.
-    return { version: production.version, metrics: binaryClassificationMetrics(labels, proba) };
+    const scores = await scoreOnnxInWorkerThread(onnx, test);
+    const contract = modelContractSchema.safeParse(production.contract);
+    const classes = contract.success ? contract.data.classes : undefined;
+    try {
+      // Its own decision threshold lives inside its graph; binary gates compare threshold-free ROC AUC.
+      return { version: production.version, metrics: metricsOfScores({ task: scores.task, classes }, labels, scores.values) };
+    } catch {
+      // The labels do not fit its task (e.g. prices for a binary model): nothing to compare.
+      return undefined;
+    }
   }
 }

@@ -4,7 +4,7 @@ import { getDatasetVersion } from '../src/data/dataset-store';
 import { ArtifactIntegrityError, ArtifactMissingError } from '../src/registry/artifact-store';
 import { findVersionByIdempotencyKey, registerModelVersion } from '../src/registry/model-registry';
 import { RegistryError } from '../src/registry/names';
-import type { BinaryMetrics } from '../src/shared/pipeline-result';
+import type { ModelMetrics } from '../src/shared/pipeline-result';
 import type { ActivityDeps } from './deps';
 
 export interface RegisterModelInput {
@@ -17,7 +17,7 @@ export interface RegisterModelInput {
   bytes: number;
   contract: unknown;
   params: unknown;
-  metrics: BinaryMetrics;
+  metrics: ModelMetrics;
 }
 
 export function registerActivities({ database, artifacts, codeVersion, logger }: ActivityDeps) {

@@ -1,10 +1,12 @@
 import { heartbeat } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
-import { runExternalTrainer, verifyExternalModel } from '../src/ml/external-trainer';
-import { binaryClassificationMetrics } from '../src/ml/metrics';
+import { externalContract, runExternalTrainer, verifyExternalModel } from '../src/ml/external-trainer';
+import { classLabels } from '../src/ml/labels';
 import { partitionRows } from '../src/ml/split';
+import { metricsOfScores } from '../src/ml/task-evaluation';
+import type { ModelContract, ModelTask } from '../src/shared/model-contract';
 import type { CommandTrainerSpec, FeatureSpec, SplitSpec } from '../src/shared/pipeline-input';
-import type { BinaryMetrics } from '../src/shared/pipeline-result';
+import type { ModelMetrics } from '../src/shared/pipeline-result';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 import { findTrainingRun, recordTrainingRun } from './training-run';
@@ -13,8 +15,8 @@ export interface ExternalTrainingOutcome {
   trainingRunId: string;
   onnxSha256: string;
   bytes: number;
-  contract: { inputs: { name: string; type: 'float32' | 'string' }[]; outputs: { name: string; type: string; shape: number[] }[] };
-  validationMetrics: BinaryMetrics;
+  contract: ModelContract;
+  validationMetrics: ModelMetrics;
   trainSeconds: number;
 }
 
@@ -30,47 +32,48 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
       datasetVersionId: string;
       features: FeatureSpec[];
       target: string;
+      task: ModelTask;
       trainer: CommandTrainerSpec;
       split: SplitSpec;
       trial: string;
     }): Promise<ExternalTrainingOutcome> {
       const { workflowId, runId } = currentRun();
       const trainingRunId = `${workflowId}/${runId}/${input.trial}`;
-      const contract: ExternalTrainingOutcome['contract'] = {
-        inputs: input.features.map((f) => ({ name: f.name, type: f.kind === 'numeric' ? 'float32' : 'string' })),
-        outputs: [
-          { name: 'probability', type: 'float32', shape: [-1, 1] },
-          { name: 'label', type: 'int64', shape: [-1, 1] },
-        ],
-      };
       const done = await findTrainingRun(database.db, trainingRunId);
       if (done?.validationMetrics) {
+        const { contract } = done.trainer as { contract: ModelContract };
         const onnx = await artifacts.get(done.modelArtifactSha256);
         return {
           trainingRunId,
           onnxSha256: done.modelArtifactSha256,
           bytes: onnx.byteLength,
           contract,
-          validationMetrics: done.validationMetrics as BinaryMetrics,
+          validationMetrics: done.validationMetrics as ModelMetrics,
           trainSeconds: done.trainSeconds,
         };
       }
 
       const rows = await readDatasetRows(database.db, input.datasetVersionId);
       const { train, validation } = partitionRows(rows, input.split);
+      // Classes come from the training rows, sorted as keel's own trainers sort them; the program
+      // gets them in params.json and its `probabilities` columns must follow that order.
+      const classes = input.task === 'multiclass' ? classLabels(train.map((row) => row[input.target]), `target "${input.target}"`).classes : undefined;
+      const contract = externalContract(input.features, input.task, classes);
       const result = await runExternalTrainer({
         command: input.trainer.command,
         params: input.trainer.params,
         features: input.features,
         target: input.target,
+        task: input.task,
+        classes,
         train,
         validation,
         timeoutMs: input.trainer.timeoutSeconds * 1000,
         onWaiting: (elapsedSeconds) => heartbeat({ trial: input.trial, elapsedSeconds }),
       });
-      const scores = await verifyExternalModel(result.onnx, input.features, validation);
-      // The program's decision threshold is inside its graph; keel's metrics use 0.5 (documented).
-      const validationMetrics = binaryClassificationMetrics(validation.map((row) => Number(row[input.target])), scores);
+      const scores = await verifyExternalModel(result.onnx, contract, validation);
+      // A binary program's decision threshold is inside its graph; keel's metrics use 0.5 (documented).
+      const validationMetrics = metricsOfScores({ task: input.task, classes }, validation.map((row) => row[input.target]), scores);
       const onnxSha256 = await artifacts.put(result.onnx);
       await recordTrainingRun(database.db, {
         id: trainingRunId,
@@ -79,7 +82,7 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
         workflowId,
         runId,
         datasetVersionId: input.datasetVersionId,
-        trainer: { ...input.trainer, reportedMetrics: result.reportedMetrics, logTail: result.logTail },
+        trainer: { ...input.trainer, contract, reportedMetrics: result.reportedMetrics, logTail: result.logTail },
         modelArtifactSha256: onnxSha256,
         learningCurve: [],
         trainSeconds: result.seconds,

@@ -1,15 +1,14 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
-import { binaryClassificationMetrics } from '../src/ml/metrics';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
-import { trainGbdtInWorkerThread } from '../src/ml/gbdt/train';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
-import { withValidatedThreshold } from '../src/ml/threshold';
-import { trainInWorkerThread } from '../src/ml/train';
-import { learningCurveOf, predictProbability, type TrainedModel } from '../src/ml/trained-model';
-import type { FeatureSpec, GbdtTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
-import type { BinaryMetrics } from '../src/shared/pipeline-result';
+import { metricsOfScores } from '../src/ml/task-evaluation';
+import { trainForTask } from '../src/ml/train-for-task';
+import { contractOf, learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import type { ModelTask } from '../src/shared/model-contract';
+import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
+import type { ModelMetrics } from '../src/shared/pipeline-result';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 import { findTrainingRun, recordTrainingRun, saveEvaluation } from './training-run';
@@ -19,7 +18,9 @@ export interface TrainModelInput {
   datasetVersionId: string;
   features: FeatureSpec[];
   target: string;
-  trainer: LogisticTrainerSpec | GbdtTrainerSpec;
+  /** Absent in histories recorded before tasks existed: binary. */
+  task?: ModelTask;
+  trainer: LogisticTrainerSpec | LinearRegressionTrainerSpec | GbdtTrainerSpec;
   split: SplitSpec;
   /** `main` for a plain run; a tuning trial's name otherwise. One training run per trial. */
   trial: string;
@@ -30,37 +31,24 @@ export interface TrainModelResult {
   modelArtifactSha256: string;
   iterations: number;
   trainSeconds: number;
-  validationMetrics: BinaryMetrics;
+  validationMetrics: ModelMetrics;
   /** Set when this attempt resumed from a checkpoint left by an earlier, interrupted attempt. */
   resumedFromIteration?: number;
 }
 
 export function trainActivities({ database, artifacts }: ActivityDeps) {
-  function trainLogistic(input: TrainModelInput, trainer: LogisticTrainerSpec, train: Row[]): Promise<TrainedModel> {
-    return trainInWorkerThread(
-      {
-        features: input.features,
-        target: input.target,
-        params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
-        train,
-      },
-      (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }),
-    );
-  }
-
   /**
-   * Gradient-boosted trees with checkpoints: every `checkpointEvery` trees the partial model goes
-   * to the artifact store and its hash into the heartbeat. When the worker dies, Temporal retries
-   * the activity with the last heartbeat's details, and training resumes from that checkpoint;
-   * the final model is byte-identical to an uninterrupted run.
+   * GBDT checkpoints: every `checkpointEvery` trees the partial model goes to the artifact store
+   * and its hash into the heartbeat. When the worker dies, Temporal retries the activity with the
+   * last heartbeat's details, and training resumes from that checkpoint; the final model is
+   * byte-identical to an uninterrupted run. Linear models heartbeat each iteration.
    */
-  async function trainGbdt(
-    input: TrainModelInput,
-    trainer: GbdtTrainerSpec,
-    train: Row[],
-    validation: Row[],
-    resumed: { iteration?: number },
-  ): Promise<TrainedModel> {
+  async function fit(input: TrainModelInput, train: Row[], validation: Row[], resumed: { iteration?: number }): Promise<TrainedModel> {
+    const task = input.task ?? 'binary';
+    const request = { task, features: input.features, target: input.target, trainer: input.trainer, train, validation };
+    if (input.trainer.kind !== 'gbdt') {
+      return trainForTask({ ...request, onIteration: (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }) });
+    }
     const previous = activityInfo().heartbeatDetails as { checkpointSha256?: string } | undefined;
     const resumeFrom = previous?.checkpointSha256 ? await artifacts.getJson<GbdtCheckpoint>(previous.checkpointSha256) : undefined;
     resumed.iteration = resumeFrom?.iteration;
@@ -69,26 +57,22 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     if (previous?.checkpointSha256) heartbeat({ trial: input.trial, iteration: resumeFrom?.iteration, checkpointSha256: previous.checkpointSha256 });
     let checkpointSha256 = previous?.checkpointSha256;
     let saving = Promise.resolve();
-    const model = await trainGbdtInWorkerThread(
-      { features: input.features, target: input.target, params: trainer.params, train, validation },
-      {
-        threads: trainer.threads,
-        checkpointEvery: trainer.checkpointEvery,
-        resumeFrom,
-        onProgress: ({ iteration, totalIterations, trainMetric, validationMetric, checkpoint }) => {
-          const progress = { trial: input.trial, iteration, totalIterations, trainMetric, validationMetric, resumedFrom: resumeFrom?.iteration };
-          if (!checkpoint) {
-            heartbeat({ ...progress, checkpointSha256 });
-            return;
-          }
-          // Store in order; the heartbeat names a checkpoint only once its bytes are stored.
-          saving = saving.then(async () => {
-            checkpointSha256 = await artifacts.putJson(checkpoint);
-            heartbeat({ ...progress, checkpointSha256 });
-          });
-        },
+    const model = await trainForTask({
+      ...request,
+      resumeFrom,
+      onGbdtProgress: ({ iteration, totalIterations, trainMetric, validationMetric, checkpoint }) => {
+        const progress = { trial: input.trial, iteration, totalIterations, trainMetric, validationMetric, resumedFrom: resumeFrom?.iteration };
+        if (!checkpoint) {
+          heartbeat({ ...progress, checkpointSha256 });
+          return;
+        }
+        // Store in order; the heartbeat names a checkpoint only once its bytes are stored.
+        saving = saving.then(async () => {
+          checkpointSha256 = await artifacts.putJson(checkpoint);
+          heartbeat({ ...progress, checkpointSha256 });
+        });
       },
-    );
+    });
     await saving;
     return model;
   }
@@ -96,8 +80,8 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
   return {
     /**
      * Trainer: fits the feature pipeline and the model on the train split, off the main thread,
-     * heartbeating each iteration, then sets the decision threshold on the validation split and
-     * scores it (what tuning ranks trials by). The trained model (JSON) goes to the artifact
+     * heartbeating each iteration, then (binary) sets the decision threshold on the validation
+     * split and scores it (what tuning ranks trials by). The trained model (JSON) goes to the artifact
      * store and the run, with its learning curve, to `training_runs`; a retry finds it recorded.
      */
     async trainModel(input: TrainModelInput): Promise<TrainModelResult> {
@@ -110,7 +94,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
           modelArtifactSha256: done.modelArtifactSha256,
           iterations: (done.learningCurve as { train: unknown[] }).train.length,
           trainSeconds: done.trainSeconds,
-          validationMetrics: done.validationMetrics as BinaryMetrics,
+          validationMetrics: done.validationMetrics as ModelMetrics,
         };
       }
 
@@ -118,14 +102,13 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
-      const trained =
-        input.trainer.kind === 'gbdt' ? await trainGbdt(input, input.trainer, train, validation, resumed) : await trainLogistic(input, input.trainer, train);
-      const model = withValidatedThreshold(trained, validation);
+      const model = await fit(input, train, validation, resumed);
       const trainSeconds = (performance.now() - started) / 1000;
-      const validationMetrics = binaryClassificationMetrics(
-        validation.map((row) => Number(row[input.target])),
-        predictProbability(model, validation),
-        model.threshold,
+      const contract = contractOf(model);
+      const validationMetrics = metricsOfScores(
+        { task: contract.task, classes: contract.classes, threshold: 'threshold' in model ? model.threshold : undefined },
+        validation.map((row) => row[input.target]),
+        predictOutputs(model, validation),
       );
       const modelArtifactSha256 = await artifacts.putJson(model);
       await recordTrainingRun(database.db, {

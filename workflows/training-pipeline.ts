@@ -13,15 +13,19 @@ import type { TrainModelInput, TrainModelResult } from '../activities/train';
 import { InvalidInputErrorType, nonRetryableErrorTypes, RolloutInProgressErrorType } from '../src/shared/errors';
 import { decideGate } from '../src/shared/gate';
 import { pipelineStageQuery } from '../src/shared/messages';
+import type { ModelContract } from '../src/shared/model-contract';
 import {
   type CommandTrainerSpec,
   gbdtTrainerSchema,
+  linearRegressionTrainerSchema,
   logisticTrainerSchema,
   type TrainerSpec,
   trainingPipelineInputSchema,
   tunableParams,
+  tuningMetric,
   type TrainingPipelineInput,
 } from '../src/shared/pipeline-input';
+import { metricValue } from '../src/shared/task-metrics';
 import type { TrainingPipelineResult } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
@@ -82,6 +86,7 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     datasetVersionId: ingested.datasetVersionId,
     features: input.features,
     target: input.target,
+    task: input.task,
     split: input.split,
   };
   const candidate =
@@ -97,10 +102,11 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     target: input.target,
     modelArtifactSha256: candidate.modelArtifactSha256,
     onnxSha256: candidate.onnxSha256,
+    contract: candidate.contract,
   });
 
   stage = 'gate';
-  const gate = decideGate(input.gate, evaluation.metrics, evaluation.production);
+  const gate = decideGate(input.gate, input.task, evaluation.metrics, evaluation.production);
   await light.recordEvaluation({ trainingRunId: candidate.trainingRunId, evaluation, gate });
   const outcome = {
     model: input.model,
@@ -125,7 +131,7 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     onnxSha256: candidate.onnxSha256,
     bytes: candidate.bytes,
     contract: candidate.contract,
-    params: { trainer: candidate.trainer, features: input.features, target: input.target, split: input.split },
+    params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split },
     metrics: evaluation.metrics,
   });
 
@@ -184,7 +190,7 @@ interface Candidate {
   trainer: TrainerSpec;
   onnxSha256: string;
   bytes: number;
-  contract: unknown;
+  contract: ModelContract;
   /** keel's own trained model (JSON), which evaluation checks the ONNX against. */
   modelArtifactSha256?: string;
 }
@@ -210,7 +216,7 @@ async function trainExternal(
   onStage: (stage: string) => void,
 ): Promise<Candidate> {
   onStage('train (external program)');
-  const trained = await heavy.trainExternalModel({ ...request, trial: 'main' });
+  const trained = await heavy.trainExternalModel({ ...request, task: request.task ?? 'binary', trial: 'main' });
   return { ...trained, trials: 1, trainer: request.trainer };
 }
 
@@ -228,8 +234,13 @@ async function tune(
 ): Promise<{ best: TrialResult; trials: number }> {
   const tuning = input.tuning!;
   const { budget } = tunableParams[base.trainer.kind];
-  const score = (r: TrialResult) => (tuning.metric === 'rocAuc' ? -r.validationMetrics.rocAuc : r.validationMetrics.logLoss);
-  const byScore = (a: { result: TrialResult }, b: { result: TrialResult }) => score(a.result) - score(b.result);
+  const metric = tuningMetric(input);
+  // Lower is better; a trial without the metric (NaN) ranks last.
+  const score = (r: TrialResult) => {
+    const value = metricValue(r.validationMetrics, metric.name);
+    return Number.isNaN(value) ? Number.POSITIVE_INFINITY : metric.higherIsBetter ? -value : value;
+  };
+  const byScore = (a: { result: TrialResult }, b: { result: TrialResult }) => score(a.result) - score(b.result) || 0;
   const train = (params: ParamSet, trial: string): Promise<TrialResult> => {
     const trainer = trialTrainer(base.trainer, params, trial);
     return trainingActivity(trainer).trainModel({ ...base, trainer, trial }).then((result) => ({ ...result, trainer }));
@@ -267,7 +278,8 @@ async function tune(
 /** A trial's trainer: the base trainer with the sampled values, validated like any input. */
 function trialTrainer(base: TrainModelInput['trainer'], params: ParamSet, trial: string): TrainModelInput['trainer'] {
   const candidate = base.kind === 'gbdt' ? { ...base, params: { ...base.params, ...params } } : { ...base, ...params };
-  const parsed = (base.kind === 'gbdt' ? gbdtTrainerSchema : logisticTrainerSchema).safeParse(candidate);
+  const schema = { gbdt: gbdtTrainerSchema, 'logistic-regression': logisticTrainerSchema, 'linear-regression': linearRegressionTrainerSchema }[base.kind];
+  const parsed = schema.safeParse(candidate);
   if (!parsed.success) {
     const details = describeIssues(parsed.error.issues, candidate);
     throw ApplicationFailure.nonRetryable(`tuning produced an invalid trainer for ${trial}: ${details.join('; ')}`, InvalidInputErrorType, ...details);

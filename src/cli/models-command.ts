@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import type { ModelMetrics } from '../shared/pipeline-result';
+import { headlineMetric } from '../shared/task-metrics';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import type { ArtifactStore } from '../registry/artifact-store';
-import { importOnnxModel, parseFeatureList } from '../registry/import-onnx';
-import { describeVersion, diffVersions, type VersionLineage } from '../registry/lineage';
+import { importOnnxModel, parseClassList, parseFeatureList, parseTask, type ImportResult } from '../registry/import-onnx';
+import { describeVersion, diffVersions, type FeaturePipelineSummary, type VersionLineage } from '../registry/lineage';
 import {
   aliasAt,
   aliasHistoryOf,
@@ -94,7 +96,7 @@ export function modelsCommand(env: Environment): Command {
           createdAt: v.createdAt,
           creator: v.creator,
           source: v.source,
-          rocAuc: (v.metrics as { rocAuc?: number }).rocAuc ?? null,
+          metric: headlineMetric(v.metrics as ModelMetrics),
           datasetVersionId: v.datasetVersionId || null,
           artifactSha256: v.artifactSha256,
           tags: v.tags,
@@ -102,13 +104,13 @@ export function modelsCommand(env: Environment): Command {
         printResult(opts.json, { model: name, versions: rows }, () =>
           rows.length
             ? table([
-                ['VERSION', 'STATUS', 'ALIASES', 'CREATED', 'ROC AUC', 'DATASET', 'CREATOR'],
+                ['VERSION', 'STATUS', 'ALIASES', 'CREATED', 'TEST METRIC', 'DATASET', 'CREATOR'],
                 ...rows.map((r) => [
                   `v${r.version}`,
                   r.status,
                   r.aliases.join(',') || '-',
                   r.createdAt.toISOString(),
-                  r.rocAuc === null ? '-' : r.rocAuc.toFixed(4),
+                  r.metric ?? '-',
                   r.datasetVersionId?.slice(0, 12) ?? '-',
                   r.creator,
                 ]),
@@ -321,7 +323,9 @@ export function modelsCommand(env: Environment): Command {
   command
     .command('import <name> <file>')
     .description('register an external ONNX model with a declared feature contract (validated by loading it and scoring a sample batch)')
-    .requiredOption('--features <list>', 'the contract: name:float32 (numeric) or name:string (categorical), comma-separated')
+    .requiredOption('--features <list>', 'the contract: name:float32 (numeric), name:string (categorical or boolean), name:float64 (datetime, epoch ms), comma-separated')
+    .option('--task <task>', 'what the model predicts: binary (probability, label), multiclass (probabilities, label) or regression (prediction)', 'binary')
+    .option('--classes <list>', 'multiclass: the class names, comma-separated, in the order of the probabilities columns')
     .option('--dataset <id>', 'keel dataset version it was trained on (lineage; the sample batch comes from it)')
     .option('--description <text>', 'description', '')
     .option('--tag <pair...>', 'tags key=value')
@@ -331,13 +335,15 @@ export function modelsCommand(env: Environment): Command {
       (
         name: string,
         file: string,
-        opts: { features: string; dataset?: string; description: string; tag?: string[]; metric?: string[]; json?: boolean },
+        opts: { features: string; task: string; classes?: string; dataset?: string; description: string; tag?: string[]; metric?: string[]; json?: boolean },
       ) =>
         withRegistry(
           opts.json,
           async ({ database, artifacts }) => {
             validateModelName(name);
             const features = parseFeatureList(opts.features);
+            const task = parseTask(opts.task);
+            const classes = opts.classes === undefined ? undefined : parseClassList(opts.classes);
             const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
               throw new RegistryError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
             });
@@ -353,6 +359,8 @@ export function modelsCommand(env: Environment): Command {
               bytes: new Uint8Array(bytes),
               fileName: basename(file),
               features,
+              task,
+              classes,
               creator: actor(),
               description: opts.description,
               tags: parsePairs(opts.tag ?? []),
@@ -371,11 +379,9 @@ export function modelsCommand(env: Environment): Command {
             printResult(opts.json, out, () =>
               [
                 `${result.created ? 'imported' : 'already imported'} ${basename(file)} as ${name}@${out.version} (sha256 ${out.artifactSha256.slice(0, 16)}, ${out.bytes} B)`,
-                `  contract  ${features.map((f) => `${f.name}:${f.type}`).join(', ')} -> probability, label`,
-                `  sample    ${result.sample.rows} ${result.sample.source} rows scored; probabilities ${result.sample.probabilities
-                  .slice(0, 5)
-                  .map((p) => p.toFixed(3))
-                  .join(', ')}${result.sample.rows > 5 ? ', ...' : ''}`,
+                `  contract  ${task}: ${features.map((f) => `${f.name}:${f.type}`).join(', ')} -> ${(result.version.contract as { outputs: { name: string }[] }).outputs.map((o) => o.name).join(', ')}`,
+                ...(classes ? [`  classes   ${classes.join(', ')}`] : []),
+                `  sample    ${result.sample.rows} ${result.sample.source} rows scored; ${sampleSummary(result.sample)}${result.sample.rows > 5 ? ', ...' : ''}`,
               ].join('\n'),
             );
           },
@@ -438,6 +444,18 @@ export function modelsCommand(env: Environment): Command {
 
 // --- formatting ----------------------------------------------------------------------------------
 
+/** The first sample outputs of an import, per task. */
+function sampleSummary(sample: ImportResult['sample']): string {
+  switch (sample.task) {
+    case 'binary':
+      return `probabilities ${sample.probabilities.slice(0, 5).map((p) => p.toFixed(3)).join(', ')}`;
+    case 'multiclass':
+      return `labels ${sample.labels.slice(0, 5).join(', ')}`;
+    case 'regression':
+      return `predictions ${sample.predictions.slice(0, 5).map((p) => fmt(p)).join(', ')}`;
+  }
+}
+
 export function formatLineage(view: VersionLineage): string {
   const metrics = view.metrics as Record<string, unknown>;
   const params = view.params as Record<string, unknown>;
@@ -452,16 +470,14 @@ export function formatLineage(view: VersionLineage): string {
   for (const [k, x] of Object.entries(metrics)) lines.push(`  ${k.padEnd(16)} ${typeof x === 'number' ? fmt(x) : JSON.stringify(x)}`);
   lines.push('', 'Params');
   for (const [k, x] of Object.entries(params)) lines.push(`  ${k.padEnd(16)} ${JSON.stringify(x)}`);
-  const contract = view.contract as { inputs?: { name: string; type: string }[] };
-  lines.push('', `Contract      ${(contract.inputs ?? []).map((i) => `${i.name}:${i.type}`).join(', ')} -> probability, label`);
+  const contract = view.contract as { task?: string; inputs?: { name: string; type: string }[]; outputs?: { name: string }[]; classes?: string[] };
+  const outputs = (contract.outputs ?? []).map((o) => o.name).join(', ');
+  lines.push('', `Contract      ${contract.task ?? 'binary'}: ${(contract.inputs ?? []).map((i) => `${i.name}:${i.type}`).join(', ')} -> ${outputs}`);
+  if (contract.classes) lines.push(`  classes     ${contract.classes.join(', ')}`);
   if (view.featurePipeline) {
     lines.push('Feature pipeline (inside the ONNX graph)');
     for (const f of view.featurePipeline.features) {
-      lines.push(
-        f.kind === 'numeric'
-          ? `  ${f.name.padEnd(14)} numeric: impute mean ${fmt(f.mean)}, scale by std ${fmt(f.std)}`
-          : `  ${f.name.padEnd(14)} categorical: one-hot over ${f.categories} categories (${f.top.join(', ')}${f.categories > f.top.length ? ', ...' : ''})`,
-      );
+      lines.push(`  ${f.name.padEnd(14)} ${describeFeature(f)}`);
     }
   }
   lines.push('', 'Dataset');
@@ -503,6 +519,20 @@ export function formatLineage(view: VersionLineage): string {
     for (const e of view.events) lines.push(`  ${e.at.toISOString()}  ${e.action} by ${e.actor}${e.reason ? `: ${e.reason}` : ''}`);
   }
   return lines.join('\n');
+}
+
+/** One fitted feature as the graph applies it (see FeaturePipelineSummary). */
+function describeFeature(f: FeaturePipelineSummary['features'][number]): string {
+  switch (f.kind) {
+    case 'numeric':
+      return f.mean === undefined ? 'numeric: passed to the trees as is (missing stays missing)' : `numeric: impute mean ${fmt(f.mean)}, scale by std ${fmt(f.std)}`;
+    case 'categorical':
+      return `categorical: ${f.encoding ?? 'one-hot'} over ${f.categories} categories (${f.top.join(', ')}${f.categories > f.top.length ? ', ...' : ''})`;
+    case 'boolean':
+      return `boolean: 1 true / 0 false${f.share === undefined ? ', missing stays missing' : `, missing = ${fmt(f.share)} (training share of true)`}`;
+    case 'datetime':
+      return `datetime (UTC): ${f.parts.map((p) => (p.values ? `${p.part} one-hot over ${p.values} values` : p.encoding ? `${p.part} ${p.encoding}` : p.part)).join(', ')}`;
+  }
 }
 
 function formatDiff(diff: ReturnType<typeof diffVersions>): string {

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { loadProjectConfig } from '../runtime/project-config';
 import { taskQueues, workflowIds } from '../shared/task-queues';
 import { printResult } from './output';
+import { loadPipelineInputFile } from './pipeline-input-file';
 
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
 
@@ -11,19 +12,20 @@ export function pipelineCommand(withClient: WithClient, defaultConfig: string): 
   const command = new Command('pipeline').description('run the training pipeline');
   command
     .command('run')
-    .description('start trainingPipeline with the pipeline section of the config file')
+    .description('start trainingPipeline with the pipeline section of the config file, or with an input file')
     .option('--config <path>', 'config file', defaultConfig)
+    .option('--input <path>', 'a trainingPipeline input file instead (its "dataset" may name a data config file)')
     .option('--run-key <key>', 'workflow id suffix (default: a timestamp)')
     .option('--no-wait', 'return once started')
     .option('--json', 'machine-readable output')
-    .action((opts: { config: string; runKey?: string; wait: boolean; json?: boolean }) =>
+    .action((opts: { config: string; input?: string; runKey?: string; wait: boolean; json?: boolean }) =>
       withClient(async (client) => {
-        const config = await loadProjectConfig(opts.config);
-        const workflowId = workflowIds.training(config.pipeline.model, opts.runKey ?? new Date().toISOString().replace(/[:.]/g, '-'));
+        const pipeline = opts.input ? await loadPipelineInputFile(opts.input) : (await loadProjectConfig(opts.config)).pipeline;
+        const workflowId = workflowIds.training(pipeline.model, opts.runKey ?? new Date().toISOString().replace(/[:.]/g, '-'));
         const handle = await client.workflow.start('trainingPipeline', {
           taskQueue: taskQueues.control,
           workflowId,
-          args: [config.pipeline],
+          args: [pipeline],
         });
         const result = opts.wait ? await handle.result() : undefined;
         printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, result }, () =>

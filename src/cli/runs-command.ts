@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import type { ModelMetrics } from '../shared/pipeline-result';
+import { headlineMetric } from '../shared/task-metrics';
 import { desc, eq } from 'drizzle-orm';
 import { trainingRuns } from '../db/schema';
 import { readLearningCurve, type LearningCurve } from '../ml/trained-model';
@@ -38,7 +40,7 @@ export function runsCommand(env: Environment): Command {
           runs.length
             ? runs.map((r) => {
                 const s = summary(r);
-                return `${s.id}  ${s.trainer}  ${s.seconds.toFixed(1)} s  val AUC ${fmt(s.validationRocAuc)}  ${s.gate}`;
+                return `${s.id}  ${s.trainer}  ${s.seconds.toFixed(1)} s  validation ${s.validation ?? "-"}  ${s.gate}`;
               }).join('\n')
             : `no training runs of "${model}"`,
         );
@@ -78,7 +80,7 @@ function summary(run: TrainingRun) {
     trainer: (run.trainer as { kind: string }).kind,
     seconds: run.trainSeconds,
     iterations: readLearningCurve(run.learningCurve).train.length,
-    validationRocAuc: (run.validationMetrics as { rocAuc?: number } | null)?.rocAuc ?? null,
+    validation: headlineMetric(run.validationMetrics as ModelMetrics | null),
     gate: gate ? `${gate.passed ? 'passed' : 'rejected'}: ${gate.reasons.join('; ')}` : 'not evaluated (a tuning trial that lost, or still running)',
     createdAt: run.createdAt.toISOString(),
   };
@@ -114,6 +116,3 @@ function sparkline(values: number[]): string {
   }).join('');
 }
 
-function fmt(value: number | null): string {
-  return value === null ? '-' : value.toFixed(4);
-}

@@ -6,23 +6,25 @@ import { serveWorkerTask } from './worker-thread';
 /** Rows per session.run: large enough to amortise the call, small enough to bound memory. */
 const chunkRows = 16_384;
 
-await serveWorkerTask<BatchScoringInput, Float64Array>(async ({ model, rowCount, inputs, columns }) => {
+await serveWorkerTask<BatchScoringInput, Float64Array>(async ({ model, rowCount, inputs, columns, output }) => {
   const session = await InferenceSession.create(model);
   try {
-    const probabilities = new Float64Array(rowCount);
+    let scores = new Float64Array(0);
     for (let start = 0; start < rowCount; start += chunkRows) {
       const end = Math.min(start + chunkRows, rowCount);
       const feeds = Object.fromEntries(
         inputs.map(({ name, type }) => {
           const column = columns[name];
-          const values = column instanceof Float32Array ? column.subarray(start, end) : column.slice(start, end);
-          return [name, new Tensor(type, values, [end - start, 1])];
+          const values = Array.isArray(column) ? column.slice(start, end) : column.subarray(start, end);
+          return [name, new Tensor(type === 'float64' ? 'float64' : type, values, [end - start, 1])];
         }),
       );
-      const { probability } = await session.run(feeds, ['probability']);
-      probabilities.set(probability.data as Float32Array, start);
+      const data = (await session.run(feeds, [output]))[output].data as Float32Array;
+      // The width (1, or K classes) is known from the first chunk.
+      if (start === 0) scores = new Float64Array(rowCount * (data.length / (end - start)));
+      scores.set(data, (start * data.length) / (end - start));
     }
-    return probabilities;
+    return scores;
   } finally {
     await session.release();
   }

@@ -1,6 +1,6 @@
-import type { ModelContract } from './model';
+import type { ContractInputType, ModelTask } from '../shared/model-contract';
 import { onnxFeedColumns, type FeedColumn } from './onnx/feed-columns';
-import { DataType, graphInputs } from './onnx/onnx-proto';
+import { DataType, graphSignature } from './onnx/onnx-proto';
 import type { Row } from './row';
 import { runWorkerTask } from './worker-thread';
 
@@ -8,24 +8,52 @@ import { runWorkerTask } from './worker-thread';
 export interface BatchScoringInput {
   model: Uint8Array;
   rowCount: number;
-  inputs: ModelContract['inputs'];
+  inputs: { name: string; type: ContractInputType }[];
   columns: Record<string, FeedColumn>;
+  /** The output to read: probability (binary), probabilities (multiclass) or prediction (regression). */
+  output: string;
 }
 
+/** A model's main output for every row: what its metrics are computed from. */
+export interface BatchScores {
+  task: ModelTask;
+  /** Values per row: 1, or K class probabilities (multiclass). */
+  width: number;
+  /** Row-major: P(1) (binary), K probabilities (multiclass), the prediction (regression). */
+  values: Float64Array;
+}
+
+const taskOfOutput: Record<string, ModelTask> = { probability: 'binary', probabilities: 'multiclass', prediction: 'regression' };
+const inputTypes: Record<number, ContractInputType> = { [DataType.FLOAT]: 'float32', [DataType.STRING]: 'string', [DataType.DOUBLE]: 'float64' };
+
 /**
- * The `probability` output of an exported model for every row, computed by onnxruntime in a
- * worker thread: session.run is synchronous native work that would otherwise block the event
- * loop for the whole batch. Rows are read as serving reads them (see onnxFeedColumns).
+ * Scores rows with an exported model, computed by onnxruntime in a worker thread: session.run is
+ * synchronous native work that would otherwise block the event loop for the whole batch. Rows are
+ * read as serving reads them (see onnxFeedColumns). The task follows from the graph's outputs.
  */
-export async function scoreOnnxInWorkerThread(model: Uint8Array, rows: readonly Row[]): Promise<Float64Array> {
-  const inputs = graphInputs(model).map(({ name, elemType }): ModelContract['inputs'][number] => {
-    if (elemType === DataType.FLOAT) return { name, type: 'float32' };
-    if (elemType === DataType.STRING) return { name, type: 'string' };
-    throw new Error(`model input "${name}" has element type ${elemType}; only float32 and string inputs are supported`);
+export async function scoreOnnxInWorkerThread(model: Uint8Array, rows: readonly Row[]): Promise<BatchScores> {
+  const signature = graphSignature(model);
+  const inputs = signature.inputs.map(({ name, elemType }) => {
+    const type = inputTypes[elemType];
+    if (!type) throw new Error(`model input "${name}" has element type ${elemType}; only float32, float64 and string inputs are supported`);
+    return { name, type };
   });
+  const output = signature.outputs.find((o) => taskOfOutput[o.name])?.name;
+  if (!output) {
+    throw new Error(`the model has none of the outputs probability, probabilities or prediction (it has ${signature.outputs.map((o) => o.name).join(', ')})`);
+  }
   const columns = onnxFeedColumns(inputs, rows);
-  const input: BatchScoringInput = { model, rowCount: rows.length, inputs, columns };
-  return runWorkerTask<Float64Array>(new URL('./batch-score-worker.ts', import.meta.url), input, {
-    transferList: Object.values(columns).flatMap((column) => (column instanceof Float32Array ? [column.buffer as ArrayBuffer] : [])),
+  const input: BatchScoringInput = { model, rowCount: rows.length, inputs, columns, output };
+  const values = await runWorkerTask<Float64Array>(new URL('./batch-score-worker.ts', import.meta.url), input, {
+    transferList: Object.values(columns).flatMap((column) => (Array.isArray(column) ? [] : [column.buffer as ArrayBuffer])),
   });
+  const width = rows.length > 0 ? values.length / rows.length : 1;
+  return { task: taskOfOutput[output], width, values };
+}
+
+/** Binary models: P(target = 1) per row. Throws for a model of another task. */
+export async function scoreProbabilities(model: Uint8Array, rows: readonly Row[]): Promise<Float64Array> {
+  const scores = await scoreOnnxInWorkerThread(model, rows);
+  if (scores.task !== 'binary') throw new Error(`expected a binary model (output "probability"), got a ${scores.task} model`);
+  return scores.values;
 }

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { ExternalTrainerError, ModelVerificationError } from '../shared/errors';
+import { contractOutputs, type ModelContract, type ModelTask } from '../shared/model-contract';
 import type { FeatureSpec } from '../shared/pipeline-input';
 import { scoreOnnxInWorkerThread } from './batch-score';
+import { contractInputs } from './feature-contract';
 import { DataType, graphSignature } from './onnx/onnx-proto';
 import type { Row } from './row';
 
@@ -14,6 +16,9 @@ export interface ExternalTrainingRequest {
   params: Record<string, unknown>;
   features: FeatureSpec[];
   target: string;
+  task: ModelTask;
+  /** multiclass: the classes, in the order the model's `probabilities` columns must follow. */
+  classes?: string[];
   train: readonly Row[];
   validation: readonly Row[];
   timeoutMs: number;
@@ -44,7 +49,11 @@ export async function runExternalTrainer(request: ExternalTrainingRequest): Prom
     await writeFile(join(dir, 'validation.csv'), toCsv(request.validation, columns));
     await writeFile(
       join(dir, 'params.json'),
-      JSON.stringify({ params: request.params, features: request.features, target: request.target }, null, 2),
+      JSON.stringify(
+        { params: request.params, features: request.features, target: request.target, task: request.task, ...(request.classes ? { classes: request.classes } : {}) },
+        null,
+        2,
+      ),
     );
     const started = performance.now();
     const logTail = await runProgram(request, dir);
@@ -66,39 +75,57 @@ export async function runExternalTrainer(request: ExternalTrainingRequest): Prom
   }
 }
 
+/** The contract an external model must meet: the features' inputs, the task's outputs. */
+export function externalContract(features: FeatureSpec[], task: ModelTask, classes?: string[]): ModelContract {
+  return { task, inputs: contractInputs(features), outputs: contractOutputs(task, classes?.length), ...(task === 'multiclass' ? { classes } : {}) };
+}
+
+const elementTypes: Record<string, number> = { float32: DataType.FLOAT, string: DataType.STRING, float64: DataType.DOUBLE, int64: DataType.INT64 };
+
 /**
  * Checks an externally trained model against keel's serving contract before anything else sees
- * it: it must take exactly the configured features ([N,1] float32 for numeric, string for
- * categorical), output `probability` and `label`, load in onnxruntime and give a probability in
- * [0, 1] for every validation row. Returns those scores.
+ * it: it must take exactly the configured features' inputs, have the task's outputs (probability
+ * and label; probabilities and label; prediction), load in onnxruntime and give sane scores for
+ * every validation row (probabilities in [0, 1], finite predictions). Returns those scores.
  */
-export async function verifyExternalModel(onnx: Uint8Array, features: FeatureSpec[], validation: readonly Row[]): Promise<Float64Array> {
+export async function verifyExternalModel(onnx: Uint8Array, contract: ModelContract, validation: readonly Row[]): Promise<Float64Array> {
   let signature: ReturnType<typeof graphSignature>;
   try {
     signature = graphSignature(onnx);
   } catch (error) {
     throw new ModelVerificationError(`the trainer's model.onnx is not an ONNX model: ${(error as Error).message}`);
   }
-  const expected = features.map((f) => `${f.name}:${f.kind === 'numeric' ? 'float32' : 'string'}`).sort();
-  const actual = signature.inputs.map((i) => `${i.name}:${i.elemType === DataType.FLOAT ? 'float32' : i.elemType === DataType.STRING ? 'string' : `type ${i.elemType}`}`).sort();
+  const typeName = (code: number) => Object.keys(elementTypes).find((name) => elementTypes[name] === code) ?? `type ${code}`;
+  const expected = contract.inputs.map((i) => `${i.name}:${i.type}`).sort();
+  const actual = signature.inputs.map((i) => `${i.name}:${typeName(i.elemType)}`).sort();
   if (expected.join() !== actual.join()) {
     throw new ModelVerificationError(`the trainer's model takes inputs [${actual.join(', ')}] but the features are [${expected.join(', ')}]`);
   }
   const outputs = signature.outputs.map((o) => `${o.name}:${o.elemType}`);
-  for (const required of [`probability:${DataType.FLOAT}`, `label:${DataType.INT64}`]) {
-    if (!outputs.includes(required)) {
-      throw new ModelVerificationError(`the trainer's model must output "probability" (float32 [N,1]) and "label" (int64 [N,1]); it outputs ${signature.outputs.map((o) => o.name).join(', ') || 'nothing'}`);
-    }
+  const required = contract.outputs.map((o) => `${o.name}:${elementTypes[o.type]}`);
+  if (!required.every((output) => outputs.includes(output))) {
+    const wanted = contract.outputs.map((o) => `"${o.name}" (${o.type} [N,${o.shape[1]}])`).join(' and ');
+    throw new ModelVerificationError(`the trainer's ${contract.task} model must output ${wanted}; it outputs ${signature.outputs.map((o) => o.name).join(', ') || 'nothing'}`);
   }
-  let scores: Float64Array;
+  let scores: Awaited<ReturnType<typeof scoreOnnxInWorkerThread>>;
   try {
     scores = await scoreOnnxInWorkerThread(onnx, validation);
   } catch (error) {
     throw new ModelVerificationError(`the trainer's model fails to score validation rows: ${(error as Error).message.split('\n')[0]}`);
   }
-  const bad = scores.findIndex((p) => !(p >= 0 && p <= 1));
-  if (bad >= 0) throw new ModelVerificationError(`the trainer's model gives probability ${scores[bad]} for validation row ${bad}; expected a value in [0, 1]`);
-  return scores;
+  const width = contract.outputs[0].shape[1];
+  if (scores.values.length !== validation.length * width) {
+    throw new ModelVerificationError(`the trainer's model gives ${scores.values.length} values for ${validation.length} validation rows; expected ${width} per row`);
+  }
+  const isProbability = contract.task !== 'regression';
+  const bad = scores.values.findIndex((p) => (isProbability ? !(p >= 0 && p <= 1) : !Number.isFinite(p)));
+  if (bad >= 0) {
+    const row = Math.floor(bad / width);
+    throw new ModelVerificationError(
+      `the trainer's model gives ${isProbability ? 'probability' : 'prediction'} ${scores.values[bad]} for validation row ${row}; expected ${isProbability ? 'a value in [0, 1]' : 'a finite number'}`,
+    );
+  }
+  return scores.values;
 }
 
 function toCsv(rows: readonly Row[], columns: string[]): string {

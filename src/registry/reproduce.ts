@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { type ColumnDef, getDatasetVersion, readDatasetRows, type Row } from '../data/dataset-store';
 import type { Db } from '../db/database';
 import { trainingRuns } from '../db/schema';
-import { exportLogisticOnnx } from '../ml/onnx/export-logistic';
 import { partitionRows } from '../ml/split';
-import { withValidatedThreshold } from '../ml/threshold';
-import { trainInWorkerThread } from '../ml/train';
+import { trainForTask } from '../ml/train-for-task';
+import { exportOnnx } from '../ml/trained-model';
 import type { CodeVersion } from '../runtime/code-version';
-import { featureSpecSchema, logisticTrainerSchema, splitSpecSchema } from '../shared/pipeline-input';
+import { modelTaskSchema } from '../shared/model-contract';
+import { featureSpecSchema, gbdtTrainerSchema, linearRegressionTrainerSchema, logisticTrainerSchema, splitSpecSchema } from '../shared/pipeline-input';
 import { sha256Hex } from './artifact-store';
 import type { ModelVersion } from './model-registry';
 import { RegistryError } from './names';
@@ -20,8 +20,13 @@ const recordedParamsSchema = z.object({
   trainer: z.looseObject({ kind: z.string() }),
   features: z.array(featureSpecSchema).min(1),
   target: z.string().min(1),
+  /** Absent in versions registered before tasks existed: binary. */
+  task: modelTaskSchema.default('binary'),
   split: splitSpecSchema,
 });
+
+/** The trainers keel runs itself; a `command` trainer's program is not keel's to re-run. */
+const keelTrainerSchema = z.discriminatedUnion('kind', [logisticTrainerSchema, linearRegressionTrainerSchema, gbdtTrainerSchema]);
 
 export interface ReproduceReport {
   model: string;
@@ -45,9 +50,8 @@ export interface ReproduceReport {
 
 /**
  * Re-trains a version from what the registry recorded — dataset version, features, target, split
- * (with its seed) and trainer parameters — running the same library code the pipeline's train and
- * export activities run (read rows → split → fit in a worker thread → threshold on the validation
- * split → ONNX), and compares the sha256 of the new ONNX bytes with the registered artifact's.
+ * (with its seed), task and trainer parameters — running the same library code the pipeline's
+ * train and export activities run (read rows → split → trainForTask in a worker thread → ONNX), and compares the sha256 of the new ONNX bytes with the registered artifact's.
  * Nothing is written. With unchanged code the bytes must be identical: training and export are
  * deterministic.
  */
@@ -65,10 +69,15 @@ export async function reproduceVersion(
     throw new RegistryError(`${ref} does not record the training parameters needed to reproduce it: ${z.prettifyError(parsed.error)}`);
   }
   const params = parsed.data;
-  if (params.trainer.kind !== 'logistic-regression') {
-    throw new RegistryError(`${ref} was trained by "${params.trainer.kind}"; reproduce supports logistic-regression`);
+  const recordedTrainer = keelTrainerSchema.safeParse(params.trainer);
+  if (!recordedTrainer.success) {
+    throw new RegistryError(
+      params.trainer.kind === 'command'
+        ? `${ref} was trained by an external program ("command" trainer); keel cannot re-run it`
+        : `${ref} records a trainer keel cannot read: ${z.prettifyError(recordedTrainer.error)}`,
+    );
   }
-  const trainer = logisticTrainerSchema.parse(params.trainer);
+  const trainer = recordedTrainer.data;
   const dataset = await getDatasetVersion(db, row.datasetVersionId);
   if (!dataset) throw new RegistryError(`${ref} was trained on dataset version ${row.datasetVersionId}, which is no longer in the database`);
 
@@ -77,15 +86,9 @@ export async function reproduceVersion(
   const datasetHash = datasetContentHash(dataset.columns as ColumnDef[], rows);
   const { train, validation } = partitionRows(rows, params.split);
   say(`training ${trainer.kind} on ${train.length} rows (seed ${params.split.seed})`);
-  const trained = await trainInWorkerThread({
-    features: params.features,
-    target: params.target,
-    params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
-    train,
-  });
-  const model = withValidatedThreshold(trained, validation);
+  const model = await trainForTask({ task: params.task, features: params.features, target: params.target, trainer, train, validation });
   const modelJsonSha256 = sha256Hex(JSON.stringify(model));
-  const onnx = exportLogisticOnnx(model);
+  const onnx = exportOnnx(model);
   const onnxSha256 = sha256Hex(onnx);
 
   const [run] = row.trainingRunId ? await db.select().from(trainingRuns).where(eq(trainingRuns.id, row.trainingRunId)) : [];

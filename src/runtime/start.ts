@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { binaryMetricsOf, type ModelMetrics } from '../shared/pipeline-result';
 import { and, count, desc, eq, gt } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { sampleDatasetRows } from '../data/dataset-store';
@@ -167,7 +168,7 @@ function curlFor(serverUrl: string, model: string): string {
 }
 
 function describeVersion(version: ModelVersion): string {
-  const m = version.metrics as { rocAuc: number; accuracy: number; f1: number; n: number };
+  const m = binaryMetricsOf(version.metrics as ModelMetrics);
   return `${version.modelName} v${version.version} (production): ROC AUC ${m.rocAuc.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}, F1 ${m.f1.toFixed(4)} on ${m.n} test flights`;
 }
 

@@ -32,8 +32,8 @@ export const tuningSpecSchema = z
     seed: z.number().int().min(0).default(0),
     /** Successive halving keeps the best 1/eta of the trials at each rung. */
     eta: z.number().int().min(2).max(10).default(3),
-    /** Validation metric that ranks trials. */
-    metric: z.enum(['rocAuc', 'logLoss']).default('rocAuc'),
+    /** Validation metric that ranks trials (a metric of the task; default: the task's primary metric, see task-metrics.ts). */
+    metric: z.string().optional(),
   })
   .refine((t) => t.strategy !== 'grid' || Object.values(t.space).every(Array.isArray), {
     message: 'grid search needs an explicit list of values for every parameter',

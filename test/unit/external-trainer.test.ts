@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runExternalTrainer, verifyExternalModel } from '../../src/ml/external-trainer';
+import { externalContract, runExternalTrainer, verifyExternalModel } from '../../src/ml/external-trainer';
 import type { FeatureSpec } from '../../src/shared/pipeline-input';
 
 const features: FeatureSpec[] = [
@@ -20,6 +20,7 @@ const request = (command: string[], params: Record<string, unknown> = {}, timeou
   params,
   features,
   target: 'delayed',
+  task: 'binary' as const,
   train: rows.slice(0, 400),
   validation: rows.slice(400),
   timeoutMs,
@@ -30,7 +31,7 @@ describe('bring-your-own trainer', () => {
     const result = await runExternalTrainer(request(['node', example], { smoothing: 5 }));
     expect(result.reportedMetrics).toMatchObject({ train_rows: 400 });
     expect(result.logTail).toContain('trained on 400 rows');
-    const scores = await verifyExternalModel(result.onnx, features, rows.slice(400));
+    const scores = await verifyExternalModel(result.onnx, externalContract(features, 'binary'), rows.slice(400));
     expect(scores).toHaveLength(200);
     // Late hours (17-23) were always late in training: the model must score them higher.
     const late = scores.filter((_, i) => rows[400 + i].hour > 16);
@@ -60,10 +61,20 @@ describe('bring-your-own trainer', () => {
   });
 
   it('refuses a model whose bytes are not ONNX or whose inputs differ from the features', async () => {
-    await expect(verifyExternalModel(new TextEncoder().encode('hello'), features, rows)).rejects.toThrow(/not an ONNX model|takes inputs/);
+    await expect(verifyExternalModel(new TextEncoder().encode('hello'), externalContract(features, 'binary'), rows)).rejects.toThrow(/not an ONNX model|takes inputs/);
     const result = await runExternalTrainer(request(['node', example]));
-    await expect(verifyExternalModel(result.onnx, features.slice(0, 2), rows)).rejects.toThrow(
+    await expect(verifyExternalModel(result.onnx, externalContract(features.slice(0, 2), 'binary'), rows)).rejects.toThrow(
       /takes inputs \[distance:float32, hour:string, origin:string\] but the features are \[distance:float32, hour:string\]/,
+    );
+  });
+
+  it('refuses a model without the outputs of the pipeline’s task', async () => {
+    const result = await runExternalTrainer(request(['node', example]));
+    await expect(verifyExternalModel(result.onnx, externalContract(features, 'regression'), rows)).rejects.toThrow(
+      'the trainer\'s regression model must output "prediction" (float32 [N,1]); it outputs probability, label',
+    );
+    await expect(verifyExternalModel(result.onnx, externalContract(features, 'multiclass', ['a', 'b', 'c']), rows)).rejects.toThrow(
+      /must output "probabilities" \(float32 \[N,3\]\) and "label" \(int64 \[N,1\]\)/,
     );
   });
 });

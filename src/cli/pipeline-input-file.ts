@@ -1,0 +1,28 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InvalidInputError } from '../shared/errors';
+import { trainingPipelineInputSchema, type TrainingPipelineInput } from '../shared/pipeline-input';
+import { parseOrThrow } from '../shared/validation';
+import { loadDataConfig } from './data-command';
+
+/**
+ * Reads a trainingPipeline input from a JSON file. `dataset` may name a data config file instead
+ * of holding the dataset (`"dataset": "dataset.json"`, relative to this file): its `dataset` and,
+ * unless this file has its own, its `rules` are used, so several models can share one dataset
+ * definition with `keel data ingest`. Relative source paths are resolved from the file that holds
+ * them, so the workers get absolute paths whatever their working directory.
+ */
+export async function loadPipelineInputFile(path: string): Promise<TrainingPipelineInput> {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InvalidInputError(`cannot read pipeline input ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InvalidInputError(`pipeline input ${path} must hold a JSON object`);
+  const here = dirname(resolve(path));
+  const data = typeof json.dataset === 'string' ? await loadDataConfig(resolve(here, json.dataset)) : undefined;
+  const input = data ? { ...json, dataset: data.dataset, rules: json.rules ?? data.rules } : json;
+  return parseOrThrow(trainingPipelineInputSchema, input, `pipeline input ${path}`, (message) => new InvalidInputError(message));
+}

@@ -1,0 +1,53 @@
+import type { ModelTask } from '../shared/model-contract';
+import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec } from '../shared/pipeline-input';
+import type { GbdtCheckpoint, GbdtProgress } from './gbdt/booster';
+import { trainGbdtInWorkerThread } from './gbdt/train';
+import type { Row } from './row';
+import { withValidatedThreshold } from './threshold';
+import { trainInWorkerThread } from './train';
+import type { TrainedModel } from './trained-model';
+
+/** A trainer keel runs itself (the `command` trainer runs a user's program instead). */
+export type KeelTrainerSpec = LogisticTrainerSpec | LinearRegressionTrainerSpec | GbdtTrainerSpec;
+
+export interface TaskTrainingRequest {
+  task: ModelTask;
+  features: FeatureSpec[];
+  target: string;
+  trainer: KeelTrainerSpec;
+  train: readonly Row[];
+  /** Early stopping (GBDT) and a binary model's decision threshold use it. */
+  validation: readonly Row[];
+  /** Linear models: after each optimiser iteration. */
+  onIteration?: (iteration: number, loss: number) => void;
+  /** GBDT: after each boosting iteration; every `checkpointEvery` iterations it carries a checkpoint. */
+  onGbdtProgress?: (progress: GbdtProgress) => void;
+  /** GBDT: resume from this checkpoint (a retried activity). */
+  resumeFrom?: GbdtCheckpoint;
+}
+
+/**
+ * Trains the pipeline's model for a task, off the main thread, exactly as the training activity
+ * does — `keel models reproduce` calls the same function, so a reproduction runs the same code
+ * path. A binary model's decision threshold is then chosen on the validation split.
+ */
+export async function trainForTask(request: TaskTrainingRequest): Promise<TrainedModel> {
+  const { task, features, target, trainer, train, validation } = request;
+  const trained: TrainedModel =
+    trainer.kind === 'gbdt'
+      ? await trainGbdtInWorkerThread(
+          { features, target, params: trainer.params, train, validation },
+          { threads: trainer.threads, checkpointEvery: trainer.checkpointEvery, resumeFrom: request.resumeFrom, onProgress: request.onGbdtProgress },
+        )
+      : await trainInWorkerThread(
+          {
+            task,
+            features,
+            target,
+            params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
+            train,
+          },
+          request.onIteration,
+        );
+  return task === 'binary' ? withValidatedThreshold(trained, validation) : trained;
+}
