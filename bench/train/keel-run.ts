@@ -17,7 +17,7 @@ import type { FeatureColumn } from '../../src/ml/feature-columns';
 import { predictGbdtColumns } from '../../src/ml/gbdt/model';
 import type { GbdtParamsInput } from '../../src/ml/gbdt/params';
 import { trainGbdt } from '../../src/ml/gbdt/train';
-import * as keelMetrics from '../../src/ml/metrics';
+import { binaryClassificationMetrics, regressionMetrics } from '../../src/ml/metrics';
 import { exportGbdtOnnx } from '../../src/ml/onnx/export-gbdt';
 import { writeNpy } from './npy';
 import { loadRawSplits, TARGETS, type PreparedMeta, type Target } from './prepare';
@@ -60,21 +60,12 @@ console.log(
 
 /** keel's metric code, named as scikit-learn's functions (bench/train/lightgbm_run.py). */
 function binarySnakeCase(labels: Float64Array, proba: Float64Array): Record<string, number> {
-  const m = keelMetrics.binaryClassificationMetrics(labels, proba);
+  const m = binaryClassificationMetrics(labels, proba);
   return { roc_auc: m.rocAuc, log_loss: m.logLoss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1 };
 }
-// TEMPORARY bridge until src/ml/metrics.ts exports regressionMetrics (being written): without it
-// keel's RMSE is computed here and the scikit-learn cross-check covers RMSE only.
-type RegressionMetricsFn = (y: Float64Array, p: Float64Array) => { rmse: number; mae: number; r2: number };
 function regressionSnakeCase(labels: Float64Array, predictions: Float64Array): Record<string, number> {
-  const regressionMetrics = (keelMetrics as Record<string, unknown>).regressionMetrics as RegressionMetricsFn | undefined;
-  if (regressionMetrics) {
-    const m = regressionMetrics(labels, predictions);
-    return { rmse: m.rmse, mae: m.mae, r2: m.r2 };
-  }
-  let sum = 0;
-  for (let i = 0; i < labels.length; i++) sum += (labels[i] - predictions[i]) ** 2;
-  return { rmse: Math.sqrt(sum / labels.length) };
+  const m = regressionMetrics(labels, predictions);
+  return { rmse: m.rmse, mae: m.mae, r2: m.r2 };
 }
 
 /** The ONNX model's `output` for the test rows, fed as serving feeds them. */
