@@ -50,7 +50,12 @@ export interface DatasetSummary {
 
 export interface FeaturePipelineSummary {
   modelArtifactSha256?: string;
-  features: ({ name: string; kind: 'numeric'; mean: number; std: number } | { name: string; kind: 'categorical'; categories: number; top: string[] })[];
+  features: (
+    | { name: string; kind: 'numeric'; mean?: number; std?: number }
+    | { name: string; kind: 'categorical'; categories: number; top: string[]; encoding?: string }
+    | { name: string; kind: 'boolean'; share?: number }
+    | { name: string; kind: 'datetime'; parts: { part: string; encoding?: string; values?: number }[] }
+  )[];
 }
 
 export interface LineageOptions {
@@ -160,16 +165,39 @@ function summarizeFeaturePipeline(value: unknown): FeaturePipelineSummary | null
   const pipeline = value as { modelArtifactSha256?: string; features?: Record<string, unknown>[] };
   return {
     modelArtifactSha256: pipeline.modelArtifactSha256,
-    features: (pipeline.features ?? []).map((f) =>
-      f.kind === 'numeric'
-        ? { name: String(f.name), kind: 'numeric' as const, mean: Number(f.mean), std: Number(f.std) }
-        : {
-            name: String(f.name),
-            kind: 'categorical' as const,
+    features: (pipeline.features ?? []).map((f): FeaturePipelineSummary['features'][number] => {
+      const name = String(f.name);
+      switch (f.kind) {
+        case 'numeric':
+          // A tree pipeline's numeric feature has no mean: the trees take the raw value.
+          return typeof f.mean === 'number' ? { name, kind: 'numeric', mean: f.mean, std: Number(f.std) } : { name, kind: 'numeric' };
+        case 'boolean':
+          return typeof f.share === 'number' ? { name, kind: 'boolean', share: f.share } : { name, kind: 'boolean' };
+        case 'datetime':
+          // Linear pipelines fit each part ({part, encoding, values}); tree pipelines list part names.
+          return {
+            name,
+            kind: 'datetime',
+            parts: (Array.isArray(f.parts) ? f.parts : []).map((p: unknown) =>
+              typeof p === 'string'
+                ? { part: p }
+                : {
+                    part: String((p as { part: unknown }).part),
+                    encoding: String((p as { encoding: unknown }).encoding),
+                    ...(Array.isArray((p as { values?: unknown }).values) ? { values: ((p as { values: unknown[] }).values).length } : {}),
+                  },
+            ),
+          };
+        default:
+          return {
+            name,
+            kind: 'categorical',
             categories: Array.isArray(f.categories) ? f.categories.length : 0,
             top: Array.isArray(f.categories) ? (f.categories as string[]).slice(0, 5) : [],
-          },
-    ),
+            ...(typeof f.encoding === 'string' ? { encoding: f.encoding } : {}),
+          };
+      }
+    }),
   };
 }
 
@@ -218,11 +246,15 @@ export function diffVersions(a: VersionLineage, b: VersionLineage): VersionDiff 
     },
     artifact: { same: a.artifact.sha256 === b.artifact.sha256, a: a.artifact.sha256, b: b.artifact.sha256 },
     contract: changes(a.contract, b.contract),
-    featurePipeline: changes(
-      a.featurePipeline?.features.map(({ name, kind, ...rest }) => ({ name, kind, ...('mean' in rest ? rest : { categories: rest.categories }) })),
-      b.featurePipeline?.features.map(({ name, kind, ...rest }) => ({ name, kind, ...('mean' in rest ? rest : { categories: rest.categories }) })),
-    ),
+    featurePipeline: changes(a.featurePipeline?.features.map(comparable), b.featurePipeline?.features.map(comparable)),
   };
+}
+
+/** A fitted feature as diffed: a categorical feature by its category count, not its top categories. */
+function comparable(feature: FeaturePipelineSummary['features'][number]): unknown {
+  if (feature.kind !== 'categorical') return feature;
+  const { top: _top, ...rest } = feature;
+  return rest;
 }
 
 /** Leaf paths whose values differ. Arrays of objects with a `name` are keyed by name. */

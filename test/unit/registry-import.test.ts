@@ -40,6 +40,7 @@ describe('importing an external ONNX model', () => {
     expect(Buffer.from(await registry.artifacts.get(result.version.artifactSha256)).equals(Buffer.from(bytes))).toBe(true);
     // The sample batch really ran through the model.
     expect(result.sample.source).toBe('synthetic');
+    if (result.sample.task !== 'binary') throw new Error(`expected a binary sample, got ${result.sample.task}`);
     expect(result.sample.probabilities[0]).toBeCloseTo(tinyLogisticProbability(tinySpec(3), { distance: 0, origin: 'a' }), 5);
 
     const again = await importBytes(bytes);
