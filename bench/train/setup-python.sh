@@ -7,6 +7,10 @@ VENV="${KEEL_BENCH_VENV:-$HOME/.cache/keel/bench-venv}"
 PYTHON="${PYTHON:-python3}"
 # Bounded to major versions; the bench prints the versions it ran with.
 PACKAGES=("lightgbm>=4.6,<5" "scikit-learn>=1.5,<2" "numpy>=2,<3")
+# Test files may ask at the same time: one creates the venv, the others wait for it.
+mkdir -p "$(dirname "$VENV")"
+exec 9>"$VENV.lock"
+flock 9
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import lightgbm, sklearn, numpy' 2>/dev/null; then
   echo "creating $VENV (${PACKAGES[*]})" >&2
   "$PYTHON" -m venv "$VENV"
