@@ -153,7 +153,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       const model = input.model;
       const versionRow = await getModelVersion(db, model, version);
       if (!versionRow) throw new InvalidInputError(`model "${model}" has no version ${version}`);
-      const reference = await loadReference(model, version);
+      const reference = await loadReference(model, version, (versionRow.contract as Contract).inputs);
       // The live metric must be one of the version's task: checked before anything is stored.
       const performanceTask = input.performance.enabled ? performanceTaskOf(versionRow, input.performance) : null;
 
@@ -395,7 +395,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     };
   }
 
-  async function loadReference(model: string, version: number): Promise<StoredReference> {
+  async function loadReference(model: string, version: number, inputs: Contract['inputs']): Promise<StoredReference> {
     const [row] = await db
       .select()
       .from(driftReferences)
@@ -404,7 +404,9 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     const stored = row.references as { columns?: MonitoredColumn[]; features: DriftReferenceSet; prediction: DriftReference | null };
     return {
       datasetVersionId: row.datasetVersionId,
-      columns: stored.columns ?? legacyColumns(stored.features, Object.keys(stored.features)),
+      // Stored before plans existed: the version's inputs, one raw column each (a reference that
+      // lacks one fails the report with a ReferenceSchemaError naming it, as before).
+      columns: stored.columns ?? legacyColumns(stored.features, inputs.map((i) => i.name)),
       features: stored.features,
       prediction: stored.prediction,
       summary: row.summary as ReferenceSummary,
