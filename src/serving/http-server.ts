@@ -316,16 +316,19 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       const now = createdAt.getTime();
       const format = taskFormat(model.contract);
       const ids = new Array<string>(bound.rows);
+      // v1: each row's answer fields, formatted once for the response and the log.
+      const fields = protocol === 'v1' ? new Array<string>(bound.rows) : undefined;
       const entries = new Array<PredictionLogEntry>(bound.rows);
       for (let i = 0; i < bound.rows; i++) {
         const id = predictionId(now);
         ids[i] = id;
+        const v1 = fields ? (fields[i] = format.v1(outputs, i)) : undefined;
         entries[i] = {
           id,
           model: name,
           version: model.version,
           inputs: bound.instances[i],
-          outputs: format.log(outputs, i),
+          outputs: format.log(outputs, i, v1),
           latencyMs,
           createdAt,
         };
@@ -337,7 +340,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       }
       instruments.done((performance.now() - ctx.started) / 1000, bound.rows);
       const replyLog = { model: name, version: model.version, role: choice.role, rows: bound.rows };
-      if (protocol === 'v1') return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, ids, outputs) }, log: replyLog };
+      if (protocol === 'v1') return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, ids, fields!) }, log: replyLog };
       return {
         status: 200,
         body: inferenceResponse({
@@ -551,10 +554,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The v1 answer, written directly: it is on every request's path, and JSON.stringify of objects costs more. */
-function v1Response(model: LoadedModel, ids: string[], outputs: InferenceOutputs): string {
-  const format = taskFormat(model.contract);
+function v1Response(model: LoadedModel, ids: string[], fields: string[]): string {
   let text = `{"model":${JSON.stringify(model.name)},"version":${model.version},"predictions":[`;
-  for (let i = 0; i < ids.length; i++) text += `${i === 0 ? '' : ','}{"id":"${ids[i]}",${format.v1(outputs, i)}}`;
+  for (let i = 0; i < ids.length; i++) text += `${i === 0 ? '' : ','}{"id":"${ids[i]}",${fields[i]}}`;
   return `${text}]}`;
 }
 
@@ -611,45 +613,68 @@ function envInt(name: string): number | undefined {
 
 /** Reads and parses a JSON body, answering 413 as soon as it exceeds the limit. */
 function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const tooLarge = () => new RequestError(413, `request body exceeds the limit of ${maxBytes} bytes`);
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) {
     // Drain (and discard) what the client still sends, so it gets to read the 413.
     req.resume();
-    return Promise.reject(tooLarge());
+    return Promise.reject(bodyTooLarge(maxBytes));
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      // Stop buffering but keep reading (and discarding), so the client gets to read the 413;
-      // destroying the socket would show it a reset instead.
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.resume();
-      reject(tooLarge());
-    };
-    const onEnd = () => {
-      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      if (text === '') {
-        reject(new RequestError(400, 'empty request body: send a JSON document'));
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (error) {
-        reject(new RequestError(400, `invalid JSON body: ${(error as Error).message}`));
-      }
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
+  return new Promise((resolve, reject) => new BodyReader(req, maxBytes, resolve, reject));
+}
+
+function bodyTooLarge(maxBytes: number): RequestError {
+  return new RequestError(413, `request body exceeds the limit of ${maxBytes} bytes`);
+}
+
+/**
+ * Collects one request body. A class with bound methods rather than closures: this runs for
+ * every request, and the TypeScript loader names every closure it creates (a defineProperty per
+ * closure, per request).
+ */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly onData = this.data.bind(this);
+  private readonly onEnd = this.end.bind(this);
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly maxBytes: number,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
     req.on('error', reject);
-  });
+  }
+
+  private data(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size <= this.maxBytes) {
+      this.chunks.push(chunk);
+      return;
+    }
+    // Stop buffering but keep reading (and discarding), so the client gets to read the 413;
+    // destroying the socket would show it a reset instead.
+    this.req.off('data', this.onData);
+    this.req.off('end', this.onEnd);
+    this.req.resume();
+    this.reject(bodyTooLarge(this.maxBytes));
+  }
+
+  private end(): void {
+    const { chunks } = this;
+    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    if (text === '') {
+      this.reject(new RequestError(400, 'empty request body: send a JSON document'));
+      return;
+    }
+    try {
+      this.resolve(JSON.parse(text));
+    } catch (error) {
+      this.reject(new RequestError(400, `invalid JSON body: ${(error as Error).message}`));
+    }
+  }
 }
 
 function errorReply(error: unknown): Reply {

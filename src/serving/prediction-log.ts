@@ -224,7 +224,7 @@ export function toLogRow(e: PredictionLogEntry): LogRow {
     e.id,
     e.model,
     e.version,
-    JSON.stringify(jsonbSafe(e.inputs)),
+    inputsJson(e.inputs),
     e.outputs,
     e.latencyMs,
     iso(e.createdAt),
@@ -232,6 +232,15 @@ export function toLogRow(e: PredictionLogEntry): LogRow {
     e.primaryId ?? null,
     e.error === undefined ? null : jsonbSafeText(e.error),
   ];
+}
+
+/**
+ * The inputs as JSON text. JSON.stringify writes \u0000 and unpaired surrogates as escapes (a
+ * backslash), so text without a backslash — nearly every row — needs no further look.
+ */
+function inputsJson(inputs: Record<string, unknown>): string {
+  const json = JSON.stringify(inputs);
+  return json.includes('\\') ? JSON.stringify(jsonbSafe(inputs)) : json;
 }
 
 /**

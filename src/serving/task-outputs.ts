@@ -17,8 +17,12 @@ import { jsonbSafeText } from './prediction-log';
 export interface TaskFormat {
   /** The fields of row i's v1 prediction after its `"id"`, comma-separated, without braces. */
   v1(outputs: InferenceOutputs, i: number): string;
-  /** The prediction log's JSON text for row i. */
-  log(outputs: InferenceOutputs, i: number): string;
+  /**
+   * The prediction log's JSON text for row i; `v1` is what v1() returned for the row, if known:
+   * for binary and regression models the log holds the same fields, so the numbers are not
+   * formatted twice.
+   */
+  log(outputs: InferenceOutputs, i: number, v1?: string): string;
 }
 
 const formats = new WeakMap<ModelContract, TaskFormat>();
@@ -35,12 +39,12 @@ function makeFormat(contract: ModelContract): TaskFormat {
     case 'binary':
       return {
         v1: (o, i) => `"probability":${jsonNumber(o.probability[i] as number)},"label":${o.label[i]}`,
-        log: (o, i) => `{"probability":${jsonNumber(o.probability[i] as number)},"label":${o.label[i]}}`,
+        log: (o, i, v1) => `{${v1 ?? `"probability":${jsonNumber(o.probability[i] as number)},"label":${o.label[i]}`}}`,
       };
     case 'regression':
       return {
         v1: (o, i) => `"prediction":${jsonNumber(o.prediction[i] as number)}`,
-        log: (o, i) => `{"prediction":${jsonNumber(o.prediction[i] as number)}}`,
+        log: (o, i, v1) => `{${v1 ?? `"prediction":${jsonNumber(o.prediction[i] as number)}`}}`,
       };
     case 'multiclass': {
       const classes = contract.classes!;
