@@ -5,19 +5,27 @@
 
 /** Checks binary labels (0 or 1) and returns them as a compact array. */
 export function binaryLabels(values: ArrayLike<unknown>, what: string): Uint8Array {
+  const labels = binaryValues(values, what);
+  if (labels.length === 0) throw new Error(`${what} has no rows to train on`);
+  const positives = labels.reduce((sum, label) => sum + label, 0);
+  if (positives === 0 || positives === labels.length) {
+    throw new Error(`${what} is constant (every row is ${labels[0]}): a classifier needs examples of both classes`);
+  }
+  return labels;
+}
+
+/**
+ * Each value 0 or 1, as binaryLabels checks them, but all may be equal: for rows a model is
+ * only measured on (a validation split), where a metric needs no spread.
+ */
+export function binaryValues(values: ArrayLike<unknown>, what: string): Uint8Array {
   const labels = new Uint8Array(values.length);
-  let positives = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (value !== 0 && value !== 1) {
       throw new Error(`${what} must be 0 or 1, but row ${i} has ${describe(value)}`);
     }
     labels[i] = value;
-    positives += value;
-  }
-  if (labels.length === 0) throw new Error(`${what} has no rows to train on`);
-  if (positives === 0 || positives === labels.length) {
-    throw new Error(`${what} is constant (every row is ${labels[0]}): a classifier needs examples of both classes`);
   }
   return labels;
 }
@@ -29,15 +37,21 @@ export function binaryLabels(values: ArrayLike<unknown>, what: string): Uint8Arr
  */
 export function regressionTargets(values: ArrayLike<unknown>, what: string): Float64Array {
   if (values.length === 0) throw new Error(`${what} has no rows to train on`);
+  const targets = numericValues(values, what);
+  if (targets.every((target) => target === targets[0])) {
+    throw new Error(`${what} is constant (every row is ${targets[0]}): there is nothing to learn`);
+  }
+  return targets;
+}
+
+/** Each value read as regressionTargets reads it, but all may be equal (see binaryValues). */
+export function numericValues(values: ArrayLike<unknown>, what: string): Float64Array {
   const targets = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
     if (!Number.isFinite(number)) throw new Error(`${what} must be a finite number, but row ${i} has ${describe(value)}`);
     targets[i] = number;
-  }
-  if (targets.every((target) => target === targets[0])) {
-    throw new Error(`${what} is constant (every row is ${targets[0]}): there is nothing to learn`);
   }
   return targets;
 }

@@ -15,7 +15,13 @@ export interface LbfgsOptions {
    * iteration lowers the objective by less than float64 can resolve (see `stallDecrease`).
    */
   gradientTolerance: number;
-  onIteration?: (iteration: number, value: number) => void;
+  /**
+   * Called after each iteration with the accepted point `x` and its objective value. It comes
+   * right after the objective's evaluation at `x` (no other evaluation in between), so an
+   * objective may keep by-products of its last evaluation for it to read. `x` is the optimiser's
+   * own buffer: read it, never modify or keep it.
+   */
+  onIteration?: (iteration: number, value: number, x: Float64Array) => void;
 }
 
 export interface LbfgsResult {
@@ -87,7 +93,7 @@ export function minimizeLbfgs(objective: Objective, start: Float64Array, options
     const scale = Math.max(Math.abs(value), Math.abs(candidateValue), 1);
     value = candidateValue;
     valueHistory.push(value);
-    onIteration?.(valueHistory.length, value);
+    onIteration?.(valueHistory.length, value, x);
     converged = maxAbs(gradient) <= gradientTolerance || decrease <= stallDecrease * scale;
   }
   return { x, iterations: valueHistory.length, converged, valueHistory };

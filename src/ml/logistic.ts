@@ -1,6 +1,7 @@
 import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './encoded-matrix';
 import { binaryLabels } from './labels';
 import { minimizeLbfgs } from './lbfgs';
+import { checkValidation, curveRecorder, type LinearCurves, type LinearFitOptions } from './linear-curves';
 
 /** The parameters of every linear trainer (binary and multinomial logistic, linear regression). */
 export interface LinearParams {
@@ -19,7 +20,7 @@ export interface LinearParams {
 
 export type LogisticParams = LinearParams;
 
-export interface LinearFit {
+export interface LinearFit extends LinearCurves {
   weights: number[];
   intercept: number;
   iterations: number;
@@ -29,12 +30,15 @@ export interface LinearFit {
 }
 export type LogisticFit = LinearFit;
 
-/** Fits L2-regularised binary logistic regression with L-BFGS, deterministically. */
+/**
+ * Fits L2-regularised binary logistic regression with L-BFGS, deterministically. With
+ * `validation` (labels 0/1), the validation curve records the mean log loss on those rows.
+ */
 export function trainLogistic(
   matrix: EncodedMatrix,
   y: ArrayLike<number>,
   params: LogisticParams,
-  onIteration?: (iteration: number, loss: number) => void,
+  { onIteration, validation }: LinearFitOptions<ArrayLike<number>> = {},
 ): LogisticFit {
   checkLinearParams(params);
   if (y.length !== matrix.rowCount) {
@@ -42,16 +46,27 @@ export function trainLogistic(
   }
   const labels = binaryLabels(y, 'the labels');
   const { width } = matrix;
+  checkValidation(validation, width);
   // Parameters: the weights, then the intercept. Start from the base rate's log-odds, the
   // optimum when every weight is zero, so early iterations are spent on the features.
   const start = new Float64Array(width + 1);
   const baseRate = labels.reduce((sum, label) => sum + label, 0) / labels.length;
   start[width] = Math.log(baseRate / (1 - baseRate));
 
-  const result = minimizeLbfgs(logisticObjective(matrix, labels, params.l2), start, {
+  const objective = logisticObjective(matrix, labels, params.l2);
+  const validationScores = validation && new Float64Array(validation.matrix.rowCount);
+  const recorder = curveRecorder(
+    'logloss',
+    objective.meanLoss,
+    validation
+      ? (parameters) => meanLogLoss(validation.matrix, validation.targets, parameters.subarray(0, width), parameters[width], validationScores!)
+      : null,
+    onIteration,
+  );
+  const result = minimizeLbfgs(objective.evaluate, start, {
     maxIterations: params.maxIterations,
     gradientTolerance: params.tolerance,
-    onIteration,
+    onIteration: recorder.onIteration,
   });
   return {
     weights: Array.from(result.x.subarray(0, width)),
@@ -59,7 +74,16 @@ export function trainLogistic(
     iterations: result.iterations,
     converged: result.converged,
     lossHistory: result.valueHistory,
+    ...recorder.curves,
   };
+}
+
+/** Mean log loss of a logistic model over labelled rows (the same expression the objective sums). */
+export function meanLogLoss(matrix: EncodedMatrix, labels: ArrayLike<number>, weights: ArrayLike<number>, intercept: number, scores?: Float64Array): number {
+  const z = linearPredictor(matrix, weights, intercept, scores);
+  let lossSum = 0;
+  for (let i = 0; i < matrix.rowCount; i++) lossSum += Math.max(z[i], 0) + Math.log1p(Math.exp(-Math.abs(z[i]))) - labels[i] * z[i];
+  return lossSum / matrix.rowCount;
 }
 
 /** 1 / (1 + e^-z), without overflow for large |z|. */
@@ -77,12 +101,16 @@ export function checkLinearParams({ l2, maxIterations, tolerance }: LinearParams
   if (!(tolerance > 0)) throw new Error(`tolerance must be > 0, got ${tolerance}`);
 }
 
-/** Mean log-loss + λ/2·‖w‖² and its gradient, over parameters [w..., intercept]. */
+/**
+ * Mean log-loss + λ/2·‖w‖² and its gradient, over parameters [w..., intercept]; `meanLoss` is the
+ * unpenalised mean log loss of the latest evaluation.
+ */
 function logisticObjective(matrix: EncodedMatrix, labels: Uint8Array, l2: number) {
   const { rowCount, width } = matrix;
   const scores = new Float64Array(rowCount);
   const residuals = new Float64Array(rowCount);
-  return (parameters: Float64Array, gradient: Float64Array): number => {
+  let meanLoss = Number.NaN;
+  const evaluate = (parameters: Float64Array, gradient: Float64Array): number => {
     const weights = parameters.subarray(0, width);
     linearPredictor(matrix, weights, parameters[width], scores);
     let lossSum = 0;
@@ -107,6 +135,8 @@ function logisticObjective(matrix: EncodedMatrix, labels: Uint8Array, l2: number
       gradient[j] += l2 * weights[j];
     }
     gradient[width] = residualSum;
-    return lossSum / rowCount + (l2 / 2) * squaredNorm;
+    meanLoss = lossSum / rowCount;
+    return meanLoss + (l2 / 2) * squaredNorm;
   };
+  return { evaluate, meanLoss: () => meanLoss };
 }

@@ -2,6 +2,7 @@ import { contractOutputs, type ContractInputType, type ModelContract as TaskCont
 import { linearPredictor } from './encoded-matrix';
 import { encodeRows, type FittedFeaturePipeline } from './features';
 import { contractInputs } from './feature-contract';
+import type { LinearCurves } from './linear-curves';
 import { sigmoid } from './logistic';
 import { softmaxRows } from './multinomial-logistic';
 import type { Row } from './row';
@@ -11,8 +12,12 @@ import type { Row } from './row';
  * coefficients over its encoded columns. One family, three tasks.
  */
 
-/** What the optimiser did: iterations run, whether it converged, the objective after each. */
-export interface LinearTrainingSummary {
+/**
+ * What the optimiser did: iterations run, whether it converged, the objective it minimised
+ * (mean loss + L2 penalty) after each iteration, and the learning curves (linear-curves.ts): the
+ * metric, without penalty, on the training and the validation rows after each iteration.
+ */
+export interface LinearTrainingSummary extends LinearCurves {
   iterations: number;
   converged: boolean;
   lossHistory: number[];

@@ -1,8 +1,9 @@
 import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './encoded-matrix';
 import { minimizeLbfgs } from './lbfgs';
+import { checkValidation, curveRecorder, type LinearCurves, type LinearFitOptions } from './linear-curves';
 import { checkLinearParams, type LinearParams } from './logistic';
 
-export interface MultinomialFit {
+export interface MultinomialFit extends LinearCurves {
   /** K rows of `width` weights, row k for class k. */
   weights: number[][];
   /** One per class, centred to sum 0 (softmax is unchanged by a common shift). */
@@ -21,14 +22,16 @@ export interface MultinomialFit {
  *
  * scikit-learn's LogisticRegression (multinomial, lbfgs) minimises C·Σᵢ -log P + ½‖W‖², the same
  * minimiser for C = 1/(n·l2). Like it, every class has its own weight vector (no reference
- * class), so the penalty treats the classes alike.
+ * class), so the penalty treats the classes alike. The curves are the mean cross-entropy
+ * (`multi_logloss`) on the training rows and (with `validation`, coded with the training classes)
+ * on the validation rows.
  */
 export function trainMultinomialLogistic(
   matrix: EncodedMatrix,
   codes: Int32Array,
   classCount: number,
   params: LinearParams,
-  onIteration?: (iteration: number, loss: number) => void,
+  { onIteration, validation }: LinearFitOptions<Int32Array> = {},
 ): MultinomialFit {
   checkLinearParams(params);
   const { rowCount, width } = matrix;
@@ -40,16 +43,28 @@ export function trainMultinomialLogistic(
     if (!(code >= 0 && code < classCount)) throw new Error(`label ${i} must be a class index in 0..${classCount - 1}, got ${code}`);
     counts[code]++;
   }
+  checkValidation(validation, width);
+  validation?.targets.forEach((code, i) => {
+    if (!(code >= 0 && code < classCount)) throw new Error(`validation label ${i} must be a class index in 0..${classCount - 1}, got ${code}`);
+  });
   // Parameters: per class, its weights then its intercept. Start from the log class frequencies,
   // the optimum when every weight is zero (an absent class starts very unlikely, not at -∞).
   const stride = width + 1;
   const start = new Float64Array(classCount * stride);
   for (let k = 0; k < classCount; k++) start[k * stride + width] = Math.log(Math.max(counts[k], 0.5) / rowCount);
 
-  const result = minimizeLbfgs(softmaxObjective(matrix, codes, classCount, params.l2), start, {
+  const objective = softmaxObjective(matrix, codes, classCount, params.l2);
+  const validationScores = validation && new Float64Array(classCount * validation.matrix.rowCount);
+  const recorder = curveRecorder(
+    'multi_logloss',
+    objective.meanLoss,
+    validation ? (parameters) => meanCrossEntropy(validation.matrix, validation.targets, classCount, parameters, validationScores!) : null,
+    onIteration,
+  );
+  const result = minimizeLbfgs(objective.evaluate, start, {
     maxIterations: params.maxIterations,
     gradientTolerance: params.tolerance,
-    onIteration,
+    onIteration: recorder.onIteration,
   });
   const rawIntercepts = Array.from({ length: classCount }, (_, k) => result.x[k * stride + width]);
   const meanIntercept = rawIntercepts.reduce((sum, b) => sum + b, 0) / classCount;
@@ -59,7 +74,30 @@ export function trainMultinomialLogistic(
     iterations: result.iterations,
     converged: result.converged,
     lossHistory: result.valueHistory,
+    ...recorder.curves,
   };
+}
+
+/**
+ * Mean cross-entropy -log P(yᵢ | xᵢ) over rows, for parameters laid out as the trainer's
+ * ([w₀..., b₀, w₁..., b₁, …]); `scores` is class-major scratch space (K × rows).
+ */
+function meanCrossEntropy(matrix: EncodedMatrix, codes: Int32Array, classCount: number, parameters: Float64Array, scores: Float64Array): number {
+  const { rowCount, width } = matrix;
+  const stride = width + 1;
+  for (let k = 0; k < classCount; k++) {
+    const block = parameters.subarray(k * stride, (k + 1) * stride);
+    linearPredictor(matrix, block, block[width], scores.subarray(k * rowCount, (k + 1) * rowCount));
+  }
+  let lossSum = 0;
+  for (let i = 0; i < rowCount; i++) {
+    let max = -Infinity;
+    for (let k = 0; k < classCount; k++) max = Math.max(max, scores[k * rowCount + i]);
+    let sum = 0;
+    for (let k = 0; k < classCount; k++) sum += Math.exp(scores[k * rowCount + i] - max);
+    lossSum += Math.log(sum) - (scores[codes[i] * rowCount + i] - max);
+  }
+  return lossSum / rowCount;
 }
 
 /**
@@ -77,14 +115,18 @@ export function softmaxRows(scores: Float64Array, rowCount: number, classCount: 
   return out;
 }
 
-/** Mean cross-entropy + λ/2·Σ‖wₖ‖² and its gradient, over parameters [w₀..., b₀, w₁..., b₁, …]. */
+/**
+ * Mean cross-entropy + λ/2·Σ‖wₖ‖² and its gradient, over parameters [w₀..., b₀, w₁..., b₁, …];
+ * `meanLoss` is the unpenalised mean cross-entropy of the latest evaluation.
+ */
 function softmaxObjective(matrix: EncodedMatrix, codes: Int32Array, classCount: number, l2: number) {
   const { rowCount, width } = matrix;
   const stride = width + 1;
   // Class-major: one contiguous block of rowCount scores per class (what linearPredictor fills).
   const scores = new Float64Array(classCount * rowCount);
   const residuals = new Float64Array(classCount * rowCount);
-  return (parameters: Float64Array, gradient: Float64Array): number => {
+  let meanLoss = Number.NaN;
+  const evaluate = (parameters: Float64Array, gradient: Float64Array): number => {
     for (let k = 0; k < classCount; k++) {
       const block = parameters.subarray(k * stride, (k + 1) * stride);
       linearPredictor(matrix, block, block[width], scores.subarray(k * rowCount, (k + 1) * rowCount));
@@ -122,6 +164,8 @@ function softmaxObjective(matrix: EncodedMatrix, codes: Int32Array, classCount: 
         classGradient[j] += l2 * w;
       }
     }
-    return lossSum / rowCount + (l2 / 2) * squaredNorm;
+    meanLoss = lossSum / rowCount;
+    return meanLoss + (l2 / 2) * squaredNorm;
   };
+  return { evaluate, meanLoss: () => meanLoss };
 }

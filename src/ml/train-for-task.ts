@@ -16,9 +16,12 @@ export interface TaskTrainingRequest {
   target: string;
   trainer: KeelTrainerSpec;
   train: readonly Row[];
-  /** Early stopping (GBDT) and a binary model's decision threshold use it. */
+  /**
+   * Early stopping (GBDT), a binary model's decision threshold and the validation learning curve
+   * use it. A linear model's weights do not depend on it (it is only measured on).
+   */
   validation: readonly Row[];
-  /** Linear models: after each optimiser iteration. */
+  /** Linear models: after each optimiser iteration, with the objective's value. */
   onIteration?: (iteration: number, loss: number) => void;
   /** GBDT: after each boosting iteration; every `checkpointEvery` iterations it carries a checkpoint. */
   onGbdtProgress?: (progress: GbdtProgress) => void;
@@ -46,6 +49,7 @@ export async function trainForTask(request: TaskTrainingRequest): Promise<Traine
             target,
             params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
             train,
+            validation,
           },
           request.onIteration,
         );

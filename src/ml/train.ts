@@ -1,12 +1,14 @@
 import type { ModelTask } from '../shared/model-contract';
 import { columnBuffers, toFeatureColumns, type FeatureColumn } from './feature-columns';
 import type { FeatureSpec } from './feature-spec';
+import type { EncodedMatrix } from './encoded-matrix';
 import { encodeColumns, fitFeaturePipelineOnColumns } from './features';
-import { binaryLabels, classLabels, regressionTargets } from './labels';
+import { binaryLabels, binaryValues, classLabels, codeWithClasses, numericValues, regressionTargets } from './labels';
 import { trainLinearRegression } from './linear-regression';
-import { trainLogistic, type LinearParams } from './logistic';
-import type { LinearModel, LinearRegressionModel, LogisticModel, MultinomialLogisticModel } from './model';
-import { trainMultinomialLogistic } from './multinomial-logistic';
+import type { LinearValidation } from './linear-curves';
+import { trainLogistic, type LinearFit, type LinearParams } from './logistic';
+import type { LinearModel, LinearRegressionModel, LinearTrainingSummary, LogisticModel, MultinomialLogisticModel } from './model';
+import { trainMultinomialLogistic, type MultinomialFit } from './multinomial-logistic';
 import type { Row } from './row';
 import { runWorkerTask } from './worker-thread';
 
@@ -22,6 +24,11 @@ export interface LinearTrainingRequest {
   target: string;
   params: LinearTrainingParams;
   train: readonly Row[];
+  /**
+   * Rows the validation learning curve is measured on, after each iteration. Observed only: the
+   * weights are the same with or without them. Absent or empty: no validation curve.
+   */
+  validation?: readonly Row[];
 }
 
 /** A binary request (the only kind before tasks existed). */
@@ -50,6 +57,8 @@ export interface TrainingTable {
   params: LinearTrainingParams;
   columns: FeatureColumn[];
   targets: TrainingTargets;
+  /** Encoded in the worker with the pipeline fitted on `columns`; targets coded as the training targets. */
+  validation?: { columns: FeatureColumn[]; targets: TrainingTargets };
 }
 
 const knownParams: readonly string[] = ['l2', 'maxIterations', 'tolerance', 'maxCategories'] satisfies (keyof LinearTrainingParams)[];
@@ -92,8 +101,13 @@ export async function trainInWorkerThread(
   options: { signal?: AbortSignal } = {},
 ): Promise<LinearModel> {
   const table = toTrainingTable(request);
+  const { validation } = table;
   return runWorkerTask<LinearModel, IterationProgress>(new URL('./train-worker.ts', import.meta.url), table, {
-    transferList: [...columnBuffers(table.columns), targetBuffer(table.targets)],
+    transferList: [
+      ...columnBuffers(table.columns),
+      targetBuffer(table.targets),
+      ...(validation ? [...columnBuffers(validation.columns), targetBuffer(validation.targets)] : []),
+    ],
     onProgress: onProgress && (({ iteration, loss }) => onProgress(iteration, loss)),
     signal: options.signal,
   });
@@ -103,9 +117,10 @@ export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgres
   const { target, params, targets } = table;
   const pipeline = fitFeaturePipelineOnColumns(table.columns, { maxCategories: params.maxCategories });
   const matrix = encodeColumns(pipeline, table.columns);
+  const validation = table.validation && { matrix: encodeColumns(pipeline, table.validation.columns), targets: table.validation.targets };
   switch (targets.task) {
     case 'binary': {
-      const fit = trainLogistic(matrix, targets.labels, params, onIteration);
+      const fit = trainLogistic(matrix, targets.labels, params, { onIteration, validation: validationOf(validation, 'binary') });
       return {
         kind: 'logistic-regression',
         target,
@@ -114,11 +129,11 @@ export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgres
         intercept: fit.intercept,
         // Until a validation split sets it (withValidatedThreshold), the usual rule.
         threshold: 0.5,
-        training: { iterations: fit.iterations, converged: fit.converged, lossHistory: fit.lossHistory },
+        training: summaryOf(fit),
       };
     }
     case 'multiclass': {
-      const fit = trainMultinomialLogistic(matrix, targets.codes, targets.classes.length, params, onIteration);
+      const fit = trainMultinomialLogistic(matrix, targets.codes, targets.classes.length, params, { onIteration, validation: validationOf(validation, 'multiclass') });
       return {
         kind: 'multinomial-logistic',
         target,
@@ -126,31 +141,60 @@ export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgres
         pipeline,
         weights: fit.weights,
         intercepts: fit.intercepts,
-        training: { iterations: fit.iterations, converged: fit.converged, lossHistory: fit.lossHistory },
+        training: summaryOf(fit),
       };
     }
     case 'regression': {
-      const fit = trainLinearRegression(matrix, targets.values, params, onIteration);
+      const fit = trainLinearRegression(matrix, targets.values, params, { onIteration, validation: validationOf(validation, 'regression') });
       return {
         kind: 'linear-regression',
         target,
         pipeline,
         weights: fit.weights,
         intercept: fit.intercept,
-        training: { iterations: fit.iterations, converged: fit.converged, lossHistory: fit.lossHistory },
+        training: summaryOf(fit),
       };
     }
   }
 }
 
-function toTrainingTable({ task = 'binary', features, target, params, train }: LinearTrainingRequest): TrainingTable {
+/** The validation rows with the target array the task's trainer takes. */
+function validationOf<Task extends TrainingTargets['task']>(
+  validation: { matrix: EncodedMatrix; targets: TrainingTargets } | undefined,
+  task: Task,
+): LinearValidation<TargetArray<Task>> | undefined {
+  if (!validation) return undefined;
+  if (validation.targets.task !== task) throw new Error(`validation targets of a ${validation.targets.task} task for a ${task} model`);
+  return { matrix: validation.matrix, targets: targetArray(validation.targets) as TargetArray<Task> };
+}
+
+type TargetArray<Task extends TrainingTargets['task']> = Task extends 'binary' ? Uint8Array : Task extends 'multiclass' ? Int32Array : Float64Array;
+
+function summaryOf(fit: LinearFit | MultinomialFit): LinearTrainingSummary {
+  const { iterations, converged, lossHistory, metric, trainCurve, validationCurve } = fit;
+  return { iterations, converged, lossHistory, metric, trainCurve, validationCurve };
+}
+
+function toTrainingTable({ task = 'binary', features, target, params, train, validation }: LinearTrainingRequest): TrainingTable {
   if (features.some((feature) => feature.name === target)) {
     throw new Error(`the target "${target}" is also listed as a feature`);
   }
   for (const name of Object.keys(params)) {
     if (!knownParams.includes(name)) throw new Error(`unknown parameter "${name}" of a linear model (known: ${knownParams.join(', ')})`);
   }
-  return { target, params, columns: toFeatureColumns(train, features), targets: checkTargets(task, train.map((row) => row[target]), `target "${target}"`) };
+  const targets = checkTargets(task, train.map((row) => row[target]), `target "${target}"`);
+  return {
+    target,
+    params,
+    columns: toFeatureColumns(train, features),
+    targets,
+    ...(validation?.length && {
+      validation: {
+        columns: toFeatureColumns(validation, features),
+        targets: validationTargets(targets, validation.map((row) => row[target]), `target "${target}" (validation)`),
+      },
+    }),
+  };
 }
 
 function checkTargets(task: ModelTask, values: unknown[], what: string): TrainingTargets {
@@ -164,7 +208,26 @@ function checkTargets(task: ModelTask, values: unknown[], what: string): Trainin
   }
 }
 
+/**
+ * Validation targets, coded as the training targets (multiclass: with the training classes, an
+ * unseen class is an error naming its row, as for GBDT). Unlike training targets they may all be
+ * equal: a metric needs no spread.
+ */
+function validationTargets(training: TrainingTargets, values: unknown[], what: string): TrainingTargets {
+  switch (training.task) {
+    case 'binary':
+      return { task: 'binary', labels: binaryValues(values, what) };
+    case 'multiclass':
+      return { task: 'multiclass', classes: training.classes, codes: codeWithClasses(values, training.classes, what) };
+    case 'regression':
+      return { task: 'regression', values: numericValues(values, what) };
+  }
+}
+
+function targetArray(targets: TrainingTargets): Uint8Array | Int32Array | Float64Array {
+  return targets.task === 'binary' ? targets.labels : targets.task === 'multiclass' ? targets.codes : targets.values;
+}
+
 function targetBuffer(targets: TrainingTargets): ArrayBuffer {
-  const array = targets.task === 'binary' ? targets.labels : targets.task === 'multiclass' ? targets.codes : targets.values;
-  return array.buffer as ArrayBuffer;
+  return targetArray(targets).buffer as ArrayBuffer;
 }

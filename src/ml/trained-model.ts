@@ -20,7 +20,10 @@ import type { Row } from './row';
 /** Every model keel trains itself, as stored (JSON) in the artifact store. */
 export type TrainedModel = LogisticModel | MultinomialLogisticModel | LinearRegressionModel | GbdtModel;
 
-/** The learning curve as stored with a training run: per-iteration metric on train (and validation). */
+/**
+ * The learning curve as stored with a training run: per-iteration metric on train (and
+ * validation). GBDT and linear models record the same metrics (rmse, logloss, multi_logloss).
+ */
 export interface LearningCurve {
   metric: string;
   train: number[];
@@ -102,17 +105,8 @@ export function contractOf(model: TrainedModel): ModelContract {
   }
 }
 
-const linearObjective: Record<ModelTask, string> = {
-  binary: 'objective (mean log loss + L2)',
-  multiclass: 'objective (mean cross-entropy + L2)',
-  regression: 'objective (mean squared error + L2)',
-};
-
 export function learningCurveOf(model: TrainedModel): LearningCurve {
-  if (model.kind === 'gbdt') {
-    return { metric: model.training.metric, train: model.training.trainCurve, validation: model.training.validationCurve };
-  }
-  return { metric: linearObjective[taskOf(model)], train: model.training.lossHistory, validation: null };
+  return { metric: model.training.metric, train: model.training.trainCurve, validation: model.training.validationCurve };
 }
 
 /** Sets the decision threshold of a binary model (the ONNX `label` output uses it). */
@@ -122,9 +116,13 @@ export function withThreshold<T extends TrainedModel>(model: T, threshold: numbe
   return { ...model, threshold };
 }
 
-/** Reads a stored learning curve, including the bare loss arrays recorded by keel's first version. */
+/**
+ * Reads a stored learning curve, including the bare loss arrays recorded by keel's first version
+ * (a binary logistic model's objective). Runs of linear models recorded before they had curves
+ * stored their objective under a metric named "objective (…)", and read back as stored.
+ */
 export function readLearningCurve(stored: unknown): LearningCurve {
-  if (Array.isArray(stored)) return { metric: linearObjective.binary, train: stored as number[], validation: null };
+  if (Array.isArray(stored)) return { metric: 'objective (mean log loss + L2)', train: stored as number[], validation: null };
   const curve = stored as Partial<LearningCurve> | null;
   return { metric: curve?.metric ?? 'unknown', train: curve?.train ?? [], validation: curve?.validation ?? null };
 }

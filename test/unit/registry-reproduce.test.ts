@@ -6,6 +6,7 @@ import { modelContract } from '../../src/ml/model';
 import { partitionRows } from '../../src/ml/split';
 import { withValidatedThreshold } from '../../src/ml/threshold';
 import { trainInWorkerThread } from '../../src/ml/train';
+import { learningCurveOf } from '../../src/ml/trained-model';
 import { type ModelVersion, registerModelVersion } from '../../src/registry/model-registry';
 import { datasetContentHash, reproduceVersion } from '../../src/registry/reproduce';
 import type { Row } from '../../src/data/dataset-store';
@@ -59,6 +60,8 @@ describe('reproducing a version', () => {
       target: 'delayed',
       params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
       train,
+      // As the pipeline (trainForTask): the validation curve is part of the model JSON.
+      validation,
     });
     const model = withValidatedThreshold(trained, validation);
     const modelJson = await registry.artifacts.putJson(model);
@@ -72,7 +75,7 @@ describe('reproducing a version', () => {
       datasetVersionId: 'ds-repro',
       trainer,
       modelArtifactSha256: modelJson,
-      learningCurve: model.training.lossHistory,
+      learningCurve: learningCurveOf(model),
       trainSeconds: 1,
     });
     version = await registerModelVersion(registry.database.db, {

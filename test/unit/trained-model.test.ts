@@ -61,7 +61,9 @@ describe('trained models of every kind and task', () => {
     expect(() => predictProbability(models.linear, rows)).toThrow('predictProbability needs a binary model, got a regression linear-regression model');
     expect(withThreshold(models.gbdtBinary, 0.3)).toMatchObject({ threshold: 0.3 });
     expect(() => withThreshold(models.multinomial, 0.3)).toThrow('only a binary model has a decision threshold, got a multiclass model');
-    expect(learningCurveOf(models.linear).metric).toBe('objective (mean squared error + L2)');
-    expect(learningCurveOf(models.multinomial).train).toEqual((models.multinomial as { training: { lossHistory: number[] } }).training.lossHistory);
+    // Trained without validation rows: a train curve only, in GBDT's metrics.
+    expect(learningCurveOf(models.linear)).toMatchObject({ metric: 'rmse', validation: null });
+    expect(learningCurveOf(models.logistic).metric).toBe('logloss');
+    expect(learningCurveOf(models.multinomial)).toMatchObject({ metric: 'multi_logloss', train: (models.multinomial as { training: { trainCurve: number[] } }).training.trainCurve });
   });
 });
