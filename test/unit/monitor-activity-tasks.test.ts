@@ -125,8 +125,10 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
 
   async function report(window: { start: string; end: string }, performance: Record<string, unknown> = {}) {
     const input = monitorInputSchema.parse({ model, windowMinutes: 60, minRows: 100, window, performance });
-    const { version } = await env().run(activities.prepareDriftReference, { model, window });
-    return env().run(activities.computeMonitorReport, { input, window, version, runKey: randomUUID() });
+    const { version } = (await env().run(activities.prepareDriftReference, { model, window })) as Awaited<ReturnType<typeof activities.prepareDriftReference>>;
+    return (await env().run(activities.computeMonitorReport, { input, window, version, runKey: randomUUID() })) as Awaited<
+      ReturnType<typeof activities.computeMonitorReport>
+    >;
   }
 
   it('the same traffic is ok in every column, and the live RMSE matches the test split', async () => {
