@@ -1,7 +1,7 @@
 import { currentRun } from './current-run';
-import { beginRollout, endRollout, measureRolloutHealth, recordRolloutEvent } from '../src/serving/rollouts';
+import { beginRollout, endRollout, measureRolloutHealth, recordRolloutEvent, versionHealth } from '../src/serving/rollouts';
 import { clearRoute, promoteCandidate, setRoute } from '../src/serving/routes';
-import { type CanaryHealthThresholds, type CanaryRolloutInput, type HealthReport, judgeHealth } from '../src/shared/canary';
+import { type CanaryHealthThresholds, type CanaryRolloutInput, type HealthReport, type LatencySample, judgeHealth } from '../src/shared/canary';
 import type { ActivityDeps } from './deps';
 
 export interface RolloutEventInput {
@@ -80,7 +80,12 @@ export function canaryActivities({ database, artifacts, onDeployed }: ActivityDe
       return { revision: route.revision, changed };
     },
 
-    /** Measures both versions over the step's window and judges the candidate (read-only). */
+    /**
+     * Measures both versions over the step's window, and their latency over the latency window
+     * `[latencyFrom, to)` (the step after its warm-up and after the last too-slow check; not in
+     * shadow), then judges the candidate, continuing a streak of `latencyBreaches` too-slow checks.
+     * Read-only.
+     */
     async compareRolloutHealth(input: {
       model: string;
       baseline: number;
@@ -89,19 +94,36 @@ export function canaryActivities({ database, artifacts, onDeployed }: ActivityDe
       from: string;
       to: string;
       baselineFrom: string;
+      latencyFrom: string;
+      latencyBreaches: number;
       health: CanaryHealthThresholds;
     }): Promise<HealthReport> {
+      const to = new Date(input.to);
       const sample = await measureRolloutHealth(db, {
         model: input.model,
         baseline: input.baseline,
         candidate: input.candidate,
         shadow: input.shadow,
         from: new Date(input.from),
-        to: new Date(input.to),
+        to,
         baselineFrom: new Date(input.baselineFrom),
         minRequests: input.health.minRequests,
       });
-      return judgeHealth(sample, input.health);
+      let latency: LatencySample | null = null;
+      const latencyFrom = new Date(input.latencyFrom);
+      if (!input.shadow && latencyFrom < to) {
+        const window = { from: latencyFrom, to };
+        const [candidate, baseline] = await Promise.all([
+          versionHealth(db, input.model, input.candidate, false, window),
+          versionHealth(db, input.model, input.baseline, false, window),
+        ]);
+        latency = {
+          window: { from: input.latencyFrom, to: input.to },
+          candidate: { rows: candidate.rows, p99LatencyMs: candidate.p99LatencyMs },
+          baseline: { rows: baseline.rows, p99LatencyMs: baseline.p99LatencyMs },
+        };
+      }
+      return judgeHealth(sample, input.health, { sample: latency, breaches: input.latencyBreaches });
     },
 
     async recordRolloutEvent(input: RolloutEventInput): Promise<void> {
@@ -124,7 +146,8 @@ export function canaryActivities({ database, artifacts, onDeployed }: ActivityDe
       reason: string;
       health?: HealthReport;
     }): Promise<{ changed: boolean }> {
-      const { workflowId, runId } = currentRun();
+      // The rollout's id, not this run's: a rollout that continued as new is still one deployment.
+      const { workflowId } = currentRun();
       let changed: boolean;
       if (input.action === 'promote') {
         ({ changed } = await promoteCandidate(db, {
@@ -133,7 +156,7 @@ export function canaryActivities({ database, artifacts, onDeployed }: ActivityDe
           actor: input.actor,
           reason: input.reason,
           artifacts,
-          deployment: { workflowId, idempotencyKey: `${workflowId}/${runId}/promote` },
+          deployment: { workflowId, idempotencyKey: `${input.rolloutId}/promote` },
         }));
       } else {
         changed = (await clearRoute(db, { model: input.model, candidate: input.candidate })).cleared !== undefined;

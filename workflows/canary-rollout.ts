@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   log,
   proxyActivities,
   setHandler,
@@ -10,12 +11,16 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  type BakeState,
+  type CanaryContinuation,
   type CanaryDecision,
   type CanaryPhase,
   type CanaryRolloutResult,
   type CanaryStatus,
   type CanaryStepRecord,
   type HealthReport,
+  advanceLatencyWatch,
+  canaryContinuationSchema,
   canaryPauseSignal,
   canaryPromoteUpdate,
   canaryResumeSignal,
@@ -26,6 +31,7 @@ import {
   operatorNoteSchema,
   planCanary,
   rollbackRequestSchema,
+  startLatencyWatch,
 } from '../src/shared/canary';
 import { InvalidRouteErrorType, RouteConflictErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
 import { taskQueues } from '../src/shared/task-queues';
@@ -53,19 +59,29 @@ interface Outcome {
  * back on a breach — by itself. Operators steer it with the `rollback`, `pause` and `resume`
  * signals and the `promote` update, and watch it with the `status` query. Every decision is
  * recorded in `rollout_events`; promotion moves `production` (alias history).
+ *
+ * A long rollout continues as new (`continueAsNewAfterEvents`, or when the server suggests it) at
+ * a step boundary or between two health checks, passing its whole state as `continuation`: the
+ * next run resumes exactly there, and answers `status` the same.
  */
-export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutResult> {
+export async function canaryRollout(rawInput: unknown, rawContinuation?: unknown): Promise<CanaryRolloutResult> {
   const self = `workflow:${workflowInfo().workflowId}`;
   const iso = () => new Date().toISOString();
-  const startedMs = Date.now();
-  const status: CanaryStatus = {
-    model: '',
-    candidate: 0,
+  const input = parseWorkflowInput(canaryRolloutInputSchema, rawInput, 'canaryRollout');
+  const plan = planCanary(input);
+  const continuation =
+    rawContinuation === undefined ? undefined : parseWorkflowInput(canaryContinuationSchema, rawContinuation, 'canaryRollout continuation');
+  // A continued run takes the state over as it was. This happens before the handlers are set, so
+  // messages buffered for this run see the state they are meant for.
+  const startedMs = continuation?.startedMs ?? Date.now();
+  const status: CanaryStatus = continuation?.status ?? {
+    model: input.model,
+    candidate: input.candidate,
     baseline: null,
     state: 'starting',
     paused: false,
     step: -1,
-    plan: [],
+    plan,
     weight: null,
     lastHealth: null,
     history: [],
@@ -73,13 +89,18 @@ export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutRes
     startedAt: iso(),
     endedAt: null,
   };
-  let rolloutId: string | undefined;
-  let seq = 0;
+  let rolloutId: string | undefined = continuation?.rolloutId;
+  let baseline: number = continuation?.baseline ?? 0;
+  let seq = continuation?.seq ?? 0;
   const nextSeq = () => ++seq;
-  let rollbackRequest: CanaryDecision | undefined;
-  let promoteRequest: CanaryDecision | undefined;
+  let rollbackRequest: CanaryDecision | undefined = continuation?.rollbackRequest ?? undefined;
+  let promoteRequest: CanaryDecision | undefined = continuation?.promoteRequest ?? undefined;
+  /** When the current pause began: the bake clock stops from there. */
+  let pausedSinceMs: number | null = continuation?.pausedSinceMs ?? null;
   /** Paused by the `insufficientData: pause` policy: a resume bakes the step again. */
-  let heldForData = false;
+  let heldForData = continuation?.heldForData ?? false;
+  /** This run has moved the rollout on (a route, a health check): only then may it continue as new. */
+  let progressed = false;
 
   const ended = () => finalCanaryStates.includes(status.state);
   const deciding = () => status.state === 'promoting' || status.state === 'rolling_back';
@@ -108,6 +129,7 @@ export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutRes
   setHandler(canaryPauseSignal, async (raw) => {
     if (ended() || deciding() || status.paused) return;
     status.paused = true;
+    pausedSinceMs = Date.now();
     const note = operatorNoteSchema.safeParse(raw ?? {});
     await recordEvent('paused', (note.success && note.data.actor) || 'unknown', (note.success && note.data.reason) || '');
   });
@@ -136,36 +158,63 @@ export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutRes
     },
   );
 
-  const input = parseWorkflowInput(canaryRolloutInputSchema, rawInput, 'canaryRollout');
-  const plan = planCanary(input);
-  Object.assign(status, { model: input.model, candidate: input.candidate, plan });
-
-  let started: { rolloutId: string; baseline: number };
-  try {
-    started = await rollout.startRollout(input);
-  } catch (error) {
-    const route = routeError(error);
-    if (!route) throw error;
-    throw ApplicationFailure.nonRetryable(`cannot start the canary rollout of ${input.model}@${input.candidate}: ${route.message}`, route.type);
+  if (!continuation) {
+    let started: { rolloutId: string; baseline: number };
+    try {
+      started = await rollout.startRollout(input);
+    } catch (error) {
+      const route = routeError(error);
+      if (!route) throw error;
+      throw ApplicationFailure.nonRetryable(`cannot start the canary rollout of ${input.model}@${input.candidate}: ${route.message}`, route.type);
+    }
+    rolloutId = started.rolloutId;
+    baseline = started.baseline;
+    status.baseline = baseline;
+    progressed = true;
   }
-  rolloutId = started.rolloutId;
-  const baseline = started.baseline;
-  status.baseline = baseline;
   const baselineFrom = new Date(startedMs - input.baselineLookbackSeconds * 1000).toISOString();
   const label = (phase: CanaryPhase) => `${phase.percent}%${phase.shadow ? ' shadow' : ''}`;
+
+  const continueAsNewDue = () => {
+    const info = workflowInfo();
+    return progressed && (info.continueAsNewSuggested || info.historyLength >= input.continueAsNewAfterEvents);
+  };
+
+  /**
+   * Continues as new when the history has grown enough, unless a decision is pending (the rollout
+   * ends instead). Handlers still running (a pause recording its event) finish first; messages
+   * that arrive while the run closes are delivered to this run before it decides (the server
+   * refuses to close a run with unhandled messages), so they travel in the continuation.
+   */
+  async function continueAsNewIfDue(bake: BakeState | null): Promise<void> {
+    if (!continueAsNewDue() || interruption()) return;
+    await condition(() => allHandlersFinished() || interruption() !== undefined);
+    if (interruption()) return;
+    const next: CanaryContinuation = {
+      rolloutId: rolloutId!,
+      baseline,
+      startedMs,
+      seq,
+      status,
+      rollbackRequest: rollbackRequest ?? null,
+      promoteRequest: promoteRequest ?? null,
+      pausedSinceMs,
+      heldForData,
+      bake,
+    };
+    log.info('canary rollout continues as new', { historyLength: workflowInfo().historyLength, step: status.step, baking: bake !== null });
+    await continueAsNew<typeof canaryRollout>(rawInput, next);
+  }
 
   /**
    * Bakes one step: waits (timers that signals interrupt), checks health every
    * `checkEverySeconds`, and returns an outcome that ends the rollout, or undefined when the step
    * passed. While paused the clock stops and nothing is decided automatically.
    */
-  async function bake(index: number, phase: CanaryPhase, record: CanaryStepRecord): Promise<Outcome | undefined> {
-    const from = Date.now();
+  async function bake(index: number, phase: CanaryPhase, record: CanaryStepRecord, clock: BakeState): Promise<Outcome | undefined> {
     const bakeMs = phase.bakeSeconds * 1000;
     const extendMs = (input.insufficientData.extendSeconds ?? phase.bakeSeconds) * 1000;
     const checkMs = input.checkEverySeconds * 1000;
-    let due = from + bakeMs;
-    let limit = due + extendMs;
     const step = `step ${index + 1}/${plan.length} (${label(phase)})`;
     for (;;) {
       const interrupted = interruption();
@@ -173,24 +222,28 @@ export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutRes
         record.outcome = 'interrupted';
         return interrupted;
       }
+      await continueAsNewIfDue(clock);
+      if (interruption()) continue;
       if (status.paused) {
-        const pausedAt = Date.now();
-        await condition(() => !status.paused || interruption() !== undefined);
-        const pausedFor = Date.now() - pausedAt;
-        due += pausedFor;
-        limit += pausedFor;
-        if (heldForData && !status.paused) {
+        await condition(() => !status.paused || interruption() !== undefined || continueAsNewDue());
+        if (status.paused) continue;
+        const now = Date.now();
+        const pausedFor = now - Math.max(pausedSinceMs ?? now, clock.fromMs);
+        pausedSinceMs = null;
+        clock.dueMs += pausedFor;
+        clock.limitMs += pausedFor;
+        if (heldForData) {
           heldForData = false;
-          due = Date.now() + bakeMs;
-          limit = due + extendMs;
+          clock.dueMs = now + bakeMs;
+          clock.limitMs = clock.dueMs + extendMs;
         }
         continue;
       }
       const now = Date.now();
-      const wakeAt = Math.min(now < due ? due : limit, now + checkMs);
+      const wakeAt = Math.min(now < clock.dueMs ? clock.dueMs : clock.limitMs, now + checkMs);
       if (wakeAt > now) {
-        await condition(() => status.paused || interruption() !== undefined, wakeAt - now);
-        if (status.paused || interruption()) continue;
+        await condition(() => status.paused || interruption() !== undefined || continueAsNewDue(), wakeAt - now);
+        if (status.paused || interruption() || continueAsNewDue()) continue;
       }
       const to = Date.now();
       const health = await rollout.compareRolloutHealth({
@@ -198,11 +251,15 @@ export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutRes
         baseline,
         candidate: input.candidate,
         shadow: phase.shadow,
-        from: new Date(from).toISOString(),
+        from: new Date(clock.fromMs).toISOString(),
         to: new Date(to).toISOString(),
         baselineFrom,
+        latencyFrom: new Date(clock.latency.fromMs).toISOString(),
+        latencyBreaches: clock.latency.breaches,
         health: input.health,
       });
+      progressed = true;
+      clock.latency = advanceLatencyWatch(clock.latency, health, to);
       status.lastHealth = health;
       record.health = health;
       if (status.paused || interruption()) continue;
@@ -210,61 +267,87 @@ export async function canaryRollout(rawInput: unknown): Promise<CanaryRolloutRes
         record.outcome = 'breach';
         return { decision: decide('rollback', self, `${step}: ${health.reasons.join('; ')}`), health };
       }
-      if (to < due) continue;
+      if (to < clock.dueMs) continue;
       if (health.verdict === 'healthy') {
         record.outcome = 'passed';
         await recordEvent('step_passed', self, `${step}: healthy`, { health });
         return undefined;
       }
-      if (to < limit) continue;
-      const why = `${step}: ${health.reasons.join('; ')} after ${Math.round((to - from) / 1000)} s`;
+      // Too little traffic, or a latency breach not yet confirmed: keep checking until the limit.
+      if (to < clock.limitMs) continue;
+      const why = `${step}: ${health.reasons.join('; ')} after ${Math.round((to - clock.fromMs) / 1000)} s`;
       if (input.insufficientData.action === 'rollback') {
         record.outcome = 'insufficient_data';
-        return { decision: decide('rollback', self, `too little traffic to judge ${why}`), health };
+        const what = health.verdict === 'unconfirmed' ? 'could not confirm or clear a latency breach in time' : 'too little traffic to judge';
+        return { decision: decide('rollback', self, `${what} ${why}`), health };
       }
       if (input.insufficientData.action === 'proceed') {
         record.outcome = 'proceeded';
-        await recordEvent('step_passed', self, `proceeding without enough data (policy): ${why}`, { health });
+        await recordEvent('step_passed', self, `proceeding without a verdict (policy): ${why}`, { health });
         return undefined;
       }
       status.paused = true;
+      pausedSinceMs = to;
       heldForData = true;
       await recordEvent('paused', self, `waiting for an operator (policy): ${why}`, { health });
     }
   }
 
   let outcome: Outcome | undefined;
-  for (let i = 0; i < plan.length && !outcome; i++) {
+  let resumedBake = continuation?.bake ?? null;
+  for (let i = resumedBake ? status.step : status.step + 1; i < plan.length && !outcome; i++) {
     const phase = plan[i];
-    if (i > 0 && status.paused) await condition(() => !status.paused || interruption() !== undefined);
-    if (i > 0 && (outcome = interruption())) break;
-    status.step = i;
-    status.state = phase.shadow ? 'shadow' : 'canary';
-    try {
-      await rollout.setRolloutRoute({
-        rolloutId,
-        seq: nextSeq(),
-        model: input.model,
-        baseline,
-        candidate: input.candidate,
-        percent: phase.percent,
-        shadow: phase.shadow,
-        actor: self,
-        reason: `canary step ${i + 1}/${plan.length}: ${label(phase)}`,
-      });
-    } catch (error) {
-      const route = routeError(error);
-      if (!route) throw error;
-      outcome = { decision: decide('rollback', self, `step ${i + 1}/${plan.length} (${label(phase)}) could not be routed: ${route.message}`) };
-      break;
+    let record: CanaryStepRecord;
+    let clock: BakeState;
+    if (resumedBake) {
+      record = status.history.at(-1)!;
+      clock = resumedBake;
+      resumedBake = null;
+    } else {
+      // Between two steps: hold while paused; this is where a long rollout usually continues as new.
+      for (;;) {
+        await continueAsNewIfDue(null);
+        if (!(i > 0 && status.paused) || interruption()) break;
+        await condition(() => !status.paused || interruption() !== undefined || continueAsNewDue());
+      }
+      if (i > 0 && (outcome = interruption())) break;
+      status.step = i;
+      status.state = phase.shadow ? 'shadow' : 'canary';
+      try {
+        await rollout.setRolloutRoute({
+          rolloutId: rolloutId!,
+          seq: nextSeq(),
+          model: input.model,
+          baseline,
+          candidate: input.candidate,
+          percent: phase.percent,
+          shadow: phase.shadow,
+          actor: self,
+          reason: `canary step ${i + 1}/${plan.length}: ${label(phase)}`,
+        });
+      } catch (error) {
+        const route = routeError(error);
+        if (!route) throw error;
+        outcome = { decision: decide('rollback', self, `step ${i + 1}/${plan.length} (${label(phase)}) could not be routed: ${route.message}`) };
+        break;
+      }
+      progressed = true;
+      status.weight = { percent: phase.percent, shadow: phase.shadow };
+      record = { step: i, percent: phase.percent, shadow: phase.shadow, startedAt: iso() };
+      status.history.push(record);
+      const fromMs = Date.now();
+      const dueMs = fromMs + phase.bakeSeconds * 1000;
+      clock = {
+        fromMs,
+        dueMs,
+        limitMs: dueMs + (input.insufficientData.extendSeconds ?? phase.bakeSeconds) * 1000,
+        latency: startLatencyWatch(fromMs, input.health),
+      };
     }
-    status.weight = { percent: phase.percent, shadow: phase.shadow };
-    const record: CanaryStepRecord = { step: i, percent: phase.percent, shadow: phase.shadow, startedAt: iso() };
-    status.history.push(record);
-    outcome = await bake(i, phase, record);
+    outcome = await bake(i, phase, record, clock);
     record.endedAt = iso();
   }
-  outcome ??= { decision: decide('promote', self, `healthy at every step (${plan.map(label).join(', ')})`) };
+  outcome ??= interruption() ?? { decision: decide('promote', self, `healthy at every step (${plan.map(label).join(', ')})`) };
 
   let { decision } = outcome;
   const finish = (d: CanaryDecision, health?: HealthReport) => {

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError, type WorkflowHandle, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   type CanaryRolloutRequest,
   type CanaryRolloutResult,
@@ -60,13 +61,13 @@ export function rolloutsCommand(withClient: WithClient): Command {
         withClient(async (client) => {
           const request: CanaryRolloutRequest = {
             model,
-            candidate: number(candidate),
+            candidate: number(candidate, '<candidate>'),
             initiator: actor(),
             ...(opts.reason ? { reason: opts.reason } : {}),
-            ...(opts.steps ? { steps: opts.steps.split(',').map(number) } : {}),
-            ...(opts.bakeSeconds ? { bakeSeconds: number(opts.bakeSeconds) } : {}),
-            ...(opts.checkEvery ? { checkEverySeconds: number(opts.checkEvery) } : {}),
-            ...(opts.minRequests ? { health: { minRequests: number(opts.minRequests) } } : {}),
+            ...(opts.steps ? { steps: opts.steps.split(',').map((step) => number(step, '--steps')) } : {}),
+            ...(opts.bakeSeconds ? { bakeSeconds: number(opts.bakeSeconds, '--bake-seconds') } : {}),
+            ...(opts.checkEvery ? { checkEverySeconds: number(opts.checkEvery, '--check-every') } : {}),
+            ...(opts.minRequests ? { health: { minRequests: number(opts.minRequests, '--min-requests') } } : {}),
             ...(opts.shadowFirst ? { shadowFirst: {} } : {}),
             ...(opts.onInsufficientData ? { insufficientData: { action: opts.onInsufficientData as 'rollback' } } : {}),
           };
@@ -81,11 +82,17 @@ export function rolloutsCommand(withClient: WithClient): Command {
               }
               throw error;
             });
+          // The rollout checks the model and its versions in its first activity: wait for that, so
+          // an unknown model or version is reported here rather than in a failed workflow.
+          const accepted = await startChecked(handle, `${model}@${input.candidate}`);
           if (!opts.wait) {
-            printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId }, () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}`);
+            const note = accepted ? '' : ' — not yet picked up by a worker (is one running on queue keel-control?)';
+            printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, accepted }, () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}${note}`);
             return;
           }
-          await handle.result().catch(() => undefined);
+          await handle.result().catch((error: unknown) => {
+            throw error instanceof WorkflowFailedError ? new Error(`the rollout of ${model}@${input.candidate} failed: ${error.cause?.message ?? error.message}`) : error;
+          });
           const status = await handle.query(canaryStatusQuery);
           printResult(opts.json, status, () => describeStatus(status));
           if (status.state !== 'promoted') process.exitCode = 2;
@@ -165,9 +172,44 @@ async function rollout<T>(client: Client, model: string, work: (handle: ReturnTy
   }
 }
 
-function number(text: string): number {
+/**
+ * Waits (up to `timeoutMs`) until the rollout's first activity — the check of the model, the
+ * candidate and the production version — has completed: true. Throws the refusal when the rollout
+ * failed there; false when no worker took it up in time. Reads the history: no worker needed.
+ */
+async function startChecked(handle: WorkflowHandle, what: string, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    if (events.some((e) => e.activityTaskCompletedEventAttributes)) return true;
+    const closed = events.some(
+      (e) =>
+        e.workflowExecutionFailedEventAttributes ||
+        e.workflowExecutionTerminatedEventAttributes ||
+        e.workflowExecutionCanceledEventAttributes ||
+        e.workflowExecutionTimedOutEventAttributes ||
+        e.workflowExecutionCompletedEventAttributes ||
+        e.workflowExecutionContinuedAsNewEventAttributes,
+    );
+    if (closed) {
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // The workflow's own message names the model and version: `cannot start the canary rollout of …`.
+      if (error instanceof WorkflowFailedError) throw new Error(error.cause?.message ?? `the rollout of ${what} failed: ${error.message}`);
+      if (error) throw error;
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+}
+
+/** A number from the command line; a bad one names the argument it came from. */
+function number(text: string, argument: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`not a number: "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`${argument}: not a number: "${text}"`);
   return value;
 }
 

@@ -20,15 +20,29 @@ export const canaryHealthSchema = z
      * 0.01 = one percentage point). Errors are inference failures on valid input (500s).
      */
     maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-    /** The candidate's p99 latency may be at most this multiple of the baseline's ... */
+    /**
+     * The candidate's p99 latency is too slow when it is above this multiple of the baseline's
+     * AND more than `p99LatencyToleranceMs` above it: relative alone would fail 0.4 ms against
+     * 0.2 ms, absolute alone 105 ms against 100 ms.
+     */
     maxP99LatencyRatio: z.number().min(1).max(1000).default(1.5),
-    /** ... unless it is within this many milliseconds of it (sub-millisecond p99s are noisy). */
     p99LatencyToleranceMs: z.number().min(0).max(60_000).default(5),
     /**
-     * Predictions each version needs in the window before p99 latencies are compared: the p99 of
+     * Predictions each version needs in the latency window before p99s are compared: the p99 of
      * n rows is the ⌈n/100⌉-th largest, so below a few hundred rows one GC pause decides it.
      */
     p99MinRequests: z.number().int().min(1).max(10_000_000).default(500),
+    /**
+     * Latency of a step's first seconds is not judged: the candidate has just been loaded (a fresh
+     * ONNX session's first batches are slow) or the route has just changed, which replicas follow
+     * within their refresh period. Error rate and accuracy count those rows.
+     */
+    p99WarmupSeconds: z.number().min(0).max(86_400).default(10),
+    /**
+     * A latency breach rolls back only when this many consecutive health checks find it, each over
+     * traffic that came after the previous one (one slow burst on a busy machine is not a trend).
+     */
+    p99ConsecutiveBreaches: z.number().int().min(1).max(100).default(2),
     /**
      * Candidate predictions a step needs before it can pass. Fewer at the end of the bake: the
      * step keeps baking (see `insufficientData`). A breach is declared earlier only when it is
@@ -123,6 +137,13 @@ export const canaryRolloutInputSchema = z
     /** Who asked for it (`workflow:<id>`, `user:<name>`), and why: recorded with the rollout. */
     initiator: z.string().max(200).default('unknown'),
     reason: z.string().max(2000).default(''),
+    /**
+     * The rollout continues as new (a fresh run of the same workflow id, carrying its whole state)
+     * when its history reaches this many events, or earlier when the server suggests it. Long bakes
+     * with frequent health checks would otherwise grow one run's history without bound (Temporal
+     * warns at 10 Ki events and ends a run at 50 Ki). Small values are for tests.
+     */
+    continueAsNewAfterEvents: z.number().int().min(10).max(40_000).default(10_000),
   })
   .strict()
   .superRefine(checkSteps);
@@ -204,6 +225,66 @@ export type CanaryRolloutResult = Pick<CanaryStatus, 'model' | 'candidate' | 'hi
   decision: CanaryDecision;
 };
 
+/**
+ * Where a rollout stands when it continues as new: the second argument of the next run, which
+ * resumes exactly there. Never written by hand; validated all the same, as any workflow argument.
+ */
+export interface CanaryContinuation {
+  /** The `rollouts` row (`<workflowId>/<first runId>`): events and the decision stay on it. */
+  rolloutId: string;
+  baseline: number;
+  /** When the first run started (epoch ms): the baseline's lookback is counted from it. */
+  startedMs: number;
+  /** The last `rollout_events` number used. */
+  seq: number;
+  /** The status query's answer, as it was. */
+  status: CanaryStatus;
+  rollbackRequest: CanaryDecision | null;
+  promoteRequest: CanaryDecision | null;
+  /** When the current pause began (epoch ms): the bake clock stops from there. */
+  pausedSinceMs: number | null;
+  /** Paused by the `insufficientData: pause` policy (a resume bakes the step again). */
+  heldForData: boolean;
+  /** The step `status.step` is baking (its route is written); null: the next step starts. */
+  bake: BakeState | null;
+}
+
+/** A step's bake clock (epoch ms) and its latency watch. */
+export interface BakeState {
+  fromMs: number;
+  dueMs: number;
+  limitMs: number;
+  latency: LatencyWatch;
+}
+
+const decisionSchema = z.object({ action: z.enum(['promote', 'rollback']), reason: z.string(), actor: z.string(), at: z.string() }).strict();
+const epochMs = z.number().nonnegative();
+export const canaryContinuationSchema = z
+  .object({
+    rolloutId: z.string().min(1),
+    baseline: z.number().int().positive(),
+    startedMs: epochMs,
+    seq: z.number().int().nonnegative(),
+    status: z.custom<CanaryStatus>(
+      (value) => typeof value === 'object' && value !== null && Array.isArray((value as CanaryStatus).history) && Array.isArray((value as CanaryStatus).plan),
+      'must be a canary status (with history and plan)',
+    ),
+    rollbackRequest: decisionSchema.nullable(),
+    promoteRequest: decisionSchema.nullable(),
+    pausedSinceMs: epochMs.nullable(),
+    heldForData: z.boolean(),
+    bake: z
+      .object({
+        fromMs: epochMs,
+        dueMs: epochMs,
+        limitMs: epochMs,
+        latency: z.object({ fromMs: epochMs, breaches: z.number().int().nonnegative() }).strict(),
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict() satisfies z.ZodType<CanaryContinuation>;
+
 /** What the rollout is doing now: weights, step, the last health comparison, history. */
 export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
 /** Roll back now: all traffic to the baseline, the rollout ends. Ignored once promotion started. */
@@ -245,15 +326,56 @@ export interface HealthSample {
 
 export interface HealthCheck {
   name: 'error_rate' | 'p99_latency' | 'online_accuracy';
-  status: 'pass' | 'fail' | 'skipped';
+  /** `unconfirmed`: p99 latency too slow, but in fewer consecutive checks than `p99ConsecutiveBreaches`. */
+  status: 'pass' | 'fail' | 'unconfirmed' | 'skipped';
   detail: string;
 }
 
+/**
+ * Both versions' p99 latency over one window, the same for both: the step's rows after its
+ * warm-up and after the last check that found the candidate too slow (see `LatencyWatch`).
+ */
+export interface LatencySample {
+  window: { from: string; to: string };
+  candidate: { rows: number; p99LatencyMs: number | null };
+  baseline: { rows: number; p99LatencyMs: number | null };
+}
+
+/** What a check knows about latency: the sample (null while the step warms up, and in shadow) and the streak so far. */
+export interface LatencyEvidence {
+  sample: LatencySample | null;
+  /** Consecutive earlier checks of this step that found the candidate too slow. */
+  breaches: number;
+}
+
 export interface HealthReport extends HealthSample {
-  verdict: 'healthy' | 'breach' | 'insufficient_data';
+  /** `unconfirmed`: nothing failed, but a latency breach awaits confirmation by the next check(s). */
+  verdict: 'healthy' | 'breach' | 'insufficient_data' | 'unconfirmed';
   /** The failed checks (breach) or why the step cannot be judged yet. */
   reasons: string[];
   checks: HealthCheck[];
+  /** The latency window judged (null: none), whether this check found the candidate too slow, and the streak of such checks. */
+  latency: { window: { from: string; to: string } | null; slow: boolean; breaches: number };
+}
+
+/** Where a step's latency window starts (epoch ms), and how many consecutive checks found the candidate too slow. */
+export interface LatencyWatch {
+  fromMs: number;
+  breaches: number;
+}
+
+/** A step's latency watch: the window opens after the warm-up. */
+export function startLatencyWatch(stepStartMs: number, thresholds: CanaryHealthThresholds): LatencyWatch {
+  return { fromMs: stepStartMs + thresholds.p99WarmupSeconds * 1000, breaches: 0 };
+}
+
+/**
+ * After a check whose window ended at `checkedAtMs`: when it found the candidate too slow, the
+ * next window starts there, so a confirmation is judged on fresh traffic only; otherwise the
+ * window keeps growing (more rows, a steadier p99).
+ */
+export function advanceLatencyWatch(watch: LatencyWatch, report: HealthReport, checkedAtMs: number): LatencyWatch {
+  return { fromMs: report.latency.slow ? checkedAtMs : watch.fromMs, breaches: report.latency.breaches };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -267,21 +389,24 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
  *   `minRequests` (errors / max(rows, minRequests)): a breach that more traffic cannot undo is
  *   declared at once; otherwise the verdict waits. A baseline with fewer than `minRequests` rows
  *   counts as error-free (the candidate must stay within the allowance on its own).
- * - p99 latency: breach when candidate p99 > `maxP99LatencyRatio` × baseline p99 and more than
- *   `p99LatencyToleranceMs` above it. Needs `p99MinRequests` rows on both sides in the same window
- *   (latency follows the machine's load, so it is never compared across different times: at 100 %,
- *   where the baseline answers nothing, it is reported, not judged); not judged in shadow.
+ * - p99 latency, over `latency.sample` (both versions in the same window, after the step's
+ *   warm-up; latency follows the machine's load, so it is never compared across different times:
+ *   at 100 %, where the baseline answers nothing, it is not judged; nor in shadow): too slow when
+ *   candidate p99 > `maxP99LatencyRatio` × baseline p99 AND candidate p99 − baseline p99 >
+ *   `p99LatencyToleranceMs`, with at least `p99MinRequests` rows of each. A breach needs
+ *   `p99ConsecutiveBreaches` consecutive too-slow checks (each over traffic newer than the last
+ *   one's); until then the check is `unconfirmed`. A check that is fine resets the streak; one
+ *   without enough rows keeps it.
  * - online accuracy (optional): breach when the candidate trails the baseline by more than
  *   `maxDrop`; judged only with `minLabelled` labelled predictions on both sides.
  * - verdict: any failed check → `breach`; else fewer than `minRequests` candidate rows →
- *   `insufficient_data`; else `healthy`.
+ *   `insufficient_data`; else a latency streak short of a breach → `unconfirmed`; else `healthy`.
  */
-export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresholds): HealthReport {
+export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresholds, latency: LatencyEvidence): HealthReport {
   const { candidate: c, baseline: b } = sample;
   const min = thresholds.minRequests;
   const checks: HealthCheck[] = [];
   const baselineJudgeable = b.rows >= min;
-  const minLatency = Math.max(min, thresholds.p99MinRequests);
 
   const baselineRate = baselineJudgeable ? b.errors / b.rows : 0;
   const allowed = baselineRate + thresholds.maxErrorRateIncrease;
@@ -302,27 +427,8 @@ export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresh
     checks.push({ name: 'error_rate', status: 'skipped', detail: `candidate has ${c.rows} < ${min} requests` });
   }
 
-  const concurrent = sample.baselineWindow.from === sample.window.from && sample.baselineWindow.to === sample.window.to;
-  if (sample.shadow) {
-    checks.push({ name: 'p99_latency', status: 'skipped', detail: `shadow: the candidate runs on the low-priority queue (p99 ${fmt(c.p99LatencyMs)})` });
-  } else if (!concurrent) {
-    checks.push({
-      name: 'p99_latency',
-      status: 'skipped',
-      detail: `the baseline was measured over a wider window (too few requests in the step's): latency is compared only at the same time (candidate p99 ${fmt(c.p99LatencyMs)}, baseline ${fmt(b.p99LatencyMs)})`,
-    });
-  } else if (c.rows < minLatency || b.rows < minLatency || c.p99LatencyMs === null || b.p99LatencyMs === null) {
-    checks.push({
-      name: 'p99_latency',
-      status: 'skipped',
-      detail: `needs ${minLatency} requests of each version (candidate ${c.rows}, baseline ${b.rows}; p99 ${fmt(c.p99LatencyMs)} vs ${fmt(b.p99LatencyMs)})`,
-    });
-  } else {
-    const ratio = b.p99LatencyMs > 0 ? c.p99LatencyMs / b.p99LatencyMs : Number.POSITIVE_INFINITY;
-    const slower = c.p99LatencyMs > thresholds.maxP99LatencyRatio * b.p99LatencyMs && c.p99LatencyMs - b.p99LatencyMs > thresholds.p99LatencyToleranceMs;
-    const detail = `candidate p99 ${ms(c.p99LatencyMs)} vs baseline ${ms(b.p99LatencyMs)} (×${Number.isFinite(ratio) ? ratio.toFixed(2) : '∞'}; limit ×${thresholds.maxP99LatencyRatio} beyond ${thresholds.p99LatencyToleranceMs} ms)`;
-    checks.push({ name: 'p99_latency', status: slower ? 'fail' : 'pass', detail });
-  }
+  const p99 = judgeLatency(sample.shadow, c.p99LatencyMs, thresholds, latency);
+  checks.push(p99.check);
 
   const online = thresholds.onlineMetric;
   if (online) {
@@ -342,10 +448,49 @@ export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresh
     }
   }
 
+  const report = { ...sample, checks, latency: p99.latency };
   const failed = checks.filter((check) => check.status === 'fail');
-  if (failed.length > 0) return { ...sample, verdict: 'breach', reasons: failed.map((f) => f.detail), checks };
-  if (c.rows < min) return { ...sample, verdict: 'insufficient_data', reasons: [`candidate v${c.version} has ${c.rows} of the ${min} requests needed`], checks };
-  return { ...sample, verdict: 'healthy', reasons: [], checks };
+  if (failed.length > 0) return { ...report, verdict: 'breach', reasons: failed.map((f) => f.detail) };
+  if (c.rows < min) return { ...report, verdict: 'insufficient_data', reasons: [`candidate v${c.version} has ${c.rows} of the ${min} requests needed`] };
+  if (p99.latency.breaches > 0) {
+    return {
+      ...report,
+      verdict: 'unconfirmed',
+      reasons: [`p99 latency too slow in ${p99.latency.breaches} consecutive check(s) of the ${thresholds.p99ConsecutiveBreaches} that make a breach: ${p99.check.detail}`],
+    };
+  }
+  return { ...report, verdict: 'healthy', reasons: [] };
+}
+
+/** The p99 latency check of `judgeHealth`, with the streak it leaves. */
+function judgeLatency(
+  shadow: boolean,
+  candidateStepP99: number | null,
+  thresholds: CanaryHealthThresholds,
+  { sample, breaches }: LatencyEvidence,
+): { check: HealthCheck; latency: HealthReport['latency'] } {
+  const skipped = (detail: string, streak = breaches) => ({
+    check: { name: 'p99_latency' as const, status: 'skipped' as const, detail },
+    latency: { window: sample?.window ?? null, slow: false, breaches: streak },
+  });
+  if (shadow) return skipped(`shadow: the candidate runs on the low-priority queue (p99 ${fmt(candidateStepP99)})`, 0);
+  if (!sample) return skipped(`warming up: latency is judged from ${thresholds.p99WarmupSeconds} s into the step (p99 so far ${fmt(candidateStepP99)})`);
+  const need = Math.max(thresholds.minRequests, thresholds.p99MinRequests);
+  const { candidate: c, baseline: b } = sample;
+  const pending = breaches > 0 ? `; ${breaches} too-slow check(s) await confirmation` : '';
+  if (c.rows < need || b.rows < need || c.p99LatencyMs === null || b.p99LatencyMs === null) {
+    return skipped(`needs ${need} requests of each version since ${sample.window.from} (candidate ${c.rows}, baseline ${b.rows}; p99 ${fmt(c.p99LatencyMs)} vs ${fmt(b.p99LatencyMs)})${pending}`);
+  }
+  const ratio = b.p99LatencyMs > 0 ? c.p99LatencyMs / b.p99LatencyMs : Number.POSITIVE_INFINITY;
+  const slow = c.p99LatencyMs > thresholds.maxP99LatencyRatio * b.p99LatencyMs && c.p99LatencyMs - b.p99LatencyMs > thresholds.p99LatencyToleranceMs;
+  const streak = slow ? breaches + 1 : 0;
+  const required = thresholds.p99ConsecutiveBreaches;
+  const detail =
+    `candidate p99 ${ms(c.p99LatencyMs)} vs baseline ${ms(b.p99LatencyMs)} (×${Number.isFinite(ratio) ? ratio.toFixed(2) : '∞'}; ` +
+    `limit ×${thresholds.maxP99LatencyRatio} and +${thresholds.p99LatencyToleranceMs} ms) over ${c.rows} and ${b.rows} requests since ${sample.window.from}` +
+    (slow ? `, too slow in ${streak} of ${required} consecutive checks` : '');
+  const status = !slow ? 'pass' : streak >= required ? 'fail' : 'unconfirmed';
+  return { check: { name: 'p99_latency', status, detail }, latency: { window: sample.window, slow, breaches: streak } };
 }
 
 function fmt(x: number | null): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { pino } from 'pino';
@@ -20,6 +20,7 @@ import { freePort, startTemporalDevServer } from '../../src/runtime/temporal-dev
 import { createWorkers } from '../../src/runtime/workers';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import {
+  type CanaryContinuation,
   type CanaryRolloutRequest,
   type CanaryRolloutResult,
   canaryPauseSignal,
@@ -48,6 +49,7 @@ const models = {
   signals: `canary-sig-${suffix}`,
   restart: `canary-restart-${suffix}`,
   cli: `canary-cli-${suffix}`,
+  long: `canary-long-${suffix}`,
 };
 const quick = { bakeSeconds: 2, checkEverySeconds: 1, health: { minRequests: 50 }, insufficientData: { extendSeconds: 10 } } satisfies Partial<CanaryRolloutRequest>;
 
@@ -393,6 +395,7 @@ describe('canaryRollout', () => {
       const started = JSON.parse((await keelProcess('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout);
       const handle = harness.client.workflow.getHandle(started.workflowId);
       await waitFor(async () => (await handle.query(canaryStatusQuery)).history.length === 1, 'the first step');
+      const running = await keel('start', model, String(candidate)).catch((error: unknown) => error as Error);
       await keel('pause', model, '--reason', 'checking the dashboards');
       await waitFor(async () => (await handle.query(canaryStatusQuery)).paused, 'the pause');
       const paused = await keel('status', model);
@@ -402,14 +405,123 @@ describe('canaryRollout', () => {
         () => undefined,
         (error: unknown) => error as Error,
       );
-      return { started, paused, promoted, late };
+      // Refused before anything is routed: a model without production, a version that does not exist.
+      const unknownModel = await keel('start', `${model}-nothing`, '2').catch((error: unknown) => error as Error);
+      const unknownVersion = await keel('start', model, '99').catch((error: unknown) => error as Error);
+      return { started, paused, promoted, late, running, unknownModel, unknownVersion };
     });
-    expect(outputs.started).toEqual({ workflowId: `canary/${model}`, runId: expect.any(String) });
+    expect((outputs.running as Error).message).toBe(
+      `a canary rollout of "${model}" is already running (workflow canary/${model}); see: keel rollouts status ${model}`,
+    );
+    expect((outputs.unknownModel as Error).message).toBe(
+      `cannot start the canary rollout of ${model}-nothing@2: model "${model}-nothing" has no production version; a canary needs one as its baseline (deploy the first version directly)`,
+    );
+    expect((outputs.unknownVersion as Error).message).toBe(`cannot start the canary rollout of ${model}@99: model "${model}" has no version 99`);
+    // Bad flags are reported before anything starts, naming the argument or field and the value.
+    const refused = async (...args: string[]) => ((await keel(...args).catch((error: unknown) => error)) as Error).message;
+    expect(await refused('start', model, 'two')).toBe('<candidate>: not a number: "two"');
+    expect(await refused('start', model, '2', '--steps', '10,x')).toBe('--steps: not a number: "x"');
+    expect(await refused('start', model, '2', '--steps', '50,25')).toBe('invalid rollout: steps.1: steps must increase strictly (50 then 25) (got 25)');
+    expect(await refused('start', model, '2', '--on-insufficient-data', 'maybe')).toMatch(/^invalid rollout: insufficientData\.action: .* \(got "maybe"\)$/);
+    expect(await refused('start', 'Bad_Name', '2')).toMatch(/^invalid rollout: model: must be 1-63 lowercase letters/);
+    expect(await refused('status', `${model}-never`)).toBe(`no canary rollout of "${model}-never" (workflow canary/${model}-never) was found`);
+    expect(await refused('pause', `${model}-never`)).toBe(`no canary rollout of "${model}-never" (workflow canary/${model}-never) was found`);
+    expect(outputs.started).toEqual({ workflowId: `canary/${model}`, runId: expect.any(String), accepted: true });
     expect(outputs.paused).toContain(`canary/${model}: ${model}@${candidate} replacing v${baseline} — canary (PAUSED)`);
     expect(outputs.paused).toContain('step 1/2: 10% of traffic to v2');
     expect(outputs.promoted).toMatchObject({ state: 'promoted', decision: { action: 'promote', reason: 'ship it', actor: expect.stringMatching(/^user:/) } });
     expect(outputs.late?.message).toBe(`the last rollout of "${model}" (workflow canary/${model}) has already ended: promoted v${candidate} (ship it)`);
     expect((await resolveAlias(harness.database.db, model, 'production'))?.version).toBe(candidate);
+  });
+
+  it('continues as new when its history grows, resuming exactly where it was, signals included', async () => {
+    const model = models.long;
+    const baseline = await registerTiny(harness, model, BASELINE, { production: true });
+    const candidate = await registerTiny(harness, model, HEALTHY);
+    await server.pool.refresh();
+    const traffic = startTraffic(server.url, model, { loops: 1 });
+    const operator = { actor: 'user:carol' };
+    try {
+      const { handle, result, runIds } = await harness.withWorkers(async () => {
+        // 30 events: a run makes one to three health checks, then hands over to the next.
+        const h = await startRollout(harness.client, { model, candidate, ...quick, bakeSeconds: 3, steps: [20, 50, 100], continueAsNewAfterEvents: 30 });
+        await waitFor(async () => (await h.query(canaryStatusQuery)).step === 1, 'the second step');
+        await h.signal(canaryPauseSignal, { ...operator, reason: 'across runs' });
+        await waitFor(async () => (await h.query(canaryStatusQuery)).paused, 'the pause');
+        await sleep(4000); // longer than the bake: the weight holds, whatever run is current
+        const held = await h.query(canaryStatusQuery);
+        expect(held).toMatchObject({ paused: true, step: 1, weight: { percent: 50 } });
+        expect(held.history).toHaveLength(2);
+        await h.signal(canaryResumeSignal, operator);
+        const outcome = (await h.result()) as CanaryRolloutResult;
+
+        // The chain of runs, from the first: each ends by continuing as new into the next.
+        const runs = [h.firstExecutionRunId];
+        for (;;) {
+          const events = (await harness.client.workflow.getHandle(h.workflowId, runs.at(-1)).fetchHistory()).events ?? [];
+          const next = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+          if (!next) break;
+          runs.push(next);
+        }
+        return { handle: h, result: outcome, runIds: runs };
+      });
+
+      expect(result.outcome).toBe('promoted');
+      expect(result.decision).toMatchObject({ action: 'promote', actor: `workflow:canary/${model}` });
+      expect(result.history.map((h) => [h.percent, h.outcome])).toEqual([
+        [20, 'passed'],
+        [50, 'passed'],
+        [100, 'passed'],
+      ]);
+      expect(runIds.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(runIds).size).toBe(runIds.length);
+
+      // Each run started from the state the previous one ended with: its status query's answer
+      // (asked of the closed run, which the worker replays) is the next run's continuation.
+      const continuations: CanaryContinuation[] = [];
+      await harness.withWorkers(async () => {
+        for (let k = 1; k < runIds.length; k++) {
+          const run = harness.client.workflow.getHandle(handle.workflowId, runIds[k]);
+          const events = (await run.fetchHistory()).events ?? [];
+          const started = events[0].workflowExecutionStartedEventAttributes!;
+          const [input, continuation] = (started.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
+          expect(input).toMatchObject({ model, candidate, continueAsNewAfterEvents: 30 });
+          expect(started.workflowType?.name).toBe('canaryRollout');
+          const before = await harness.client.workflow.getHandle(handle.workflowId, runIds[k - 1]).query(canaryStatusQuery);
+          expect((continuation as CanaryContinuation).status).toEqual(before);
+          continuations.push(continuation as CanaryContinuation);
+        }
+      });
+      // Mid-bake hand-overs carry the step's clock and latency watch; the rollout record is the first run's.
+      expect(continuations.some((c) => c.bake !== null)).toBe(true);
+      expect(new Set(continuations.map((c) => c.rolloutId))).toEqual(new Set([`canary/${model}/${runIds[0]}`]));
+
+      // One rollout, every event once and in order, across all the runs.
+      const db = harness.database.db;
+      expect((await resolveAlias(db, model, 'production'))?.version).toBe(candidate);
+      const all = await db.select().from(rollouts).where(eq(rollouts.modelName, model));
+      expect(all).toHaveLength(1);
+      expect(all[0]).toMatchObject({ status: 'promoted', runId: runIds[0], baselineVersion: baseline });
+      const events = await db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, all[0].id)).orderBy(asc(rolloutEvents.seq));
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+      expect(events.map((e) => (e.kind === 'step' ? `step ${e.percent}` : e.kind))).toEqual([
+        'started',
+        'step 20',
+        'step_passed',
+        'step 50',
+        'paused',
+        'resumed',
+        'step_passed',
+        'step 100',
+        'step_passed',
+        'promoted',
+      ]);
+      const moves = await db.select().from(deployments).where(eq(deployments.modelName, model));
+      expect(moves.filter((d) => d.version === candidate).map((d) => d.idempotencyKey)).toEqual([`${all[0].id}/promote`]);
+      console.info(`continue-as-new: ${runIds.length} runs`);
+    } finally {
+      await traffic.stop();
+    }
   });
 
   it('survives a restart of the worker and of the Temporal server mid-rollout', async () => {
