@@ -1,7 +1,8 @@
-import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './encoded-matrix';
+import { linearPredictor, type EncodedMatrix } from './encoded-matrix';
 import { minimizeLbfgs } from './lbfgs';
 import { checkValidation, curveRecorder, type LinearFitOptions } from './linear-curves';
 import { checkLinearParams, type LinearFit, type LinearParams } from './logistic';
+import { addPenalisedGradient } from './penalised-gradient';
 
 /**
  * Fits linear regression (l2 = 0: ordinary least squares; l2 > 0: ridge) by L-BFGS. The
@@ -107,13 +108,7 @@ function squaredErrorObjective(matrix: EncodedMatrix, targets: Float64Array, l2:
       residualSum += residual;
     }
     gradient.fill(0);
-    addTransposedProduct(matrix, residuals, gradient);
-    let squaredNorm = 0;
-    for (let j = 0; j < width; j++) {
-      squaredNorm += weights[j] * weights[j];
-      gradient[j] += l2 * weights[j];
-    }
-    gradient[width] = residualSum;
+    const squaredNorm = addPenalisedGradient(matrix, residuals, residualSum, weights, l2, gradient);
     meanSquaredError = squaredErrorSum / rowCount;
     return meanSquaredError + (l2 / 2) * squaredNorm;
   };

@@ -1,7 +1,8 @@
-import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './encoded-matrix';
+import { linearPredictor, type EncodedMatrix } from './encoded-matrix';
 import { binaryLabels } from './labels';
 import { minimizeLbfgs } from './lbfgs';
 import { checkValidation, curveRecorder, type LinearCurves, type LinearFitOptions } from './linear-curves';
+import { addPenalisedGradient } from './penalised-gradient';
 
 /** The parameters of every linear trainer (binary and multinomial logistic, linear regression). */
 export interface LinearParams {
@@ -128,13 +129,7 @@ function logisticObjective(matrix: EncodedMatrix, labels: Uint8Array, l2: number
       residualSum += residual;
     }
     gradient.fill(0);
-    addTransposedProduct(matrix, residuals, gradient);
-    let squaredNorm = 0;
-    for (let j = 0; j < width; j++) {
-      squaredNorm += weights[j] * weights[j];
-      gradient[j] += l2 * weights[j];
-    }
-    gradient[width] = residualSum;
+    const squaredNorm = addPenalisedGradient(matrix, residuals, residualSum, weights, l2, gradient);
     meanLoss = lossSum / rowCount;
     return meanLoss + (l2 / 2) * squaredNorm;
   };

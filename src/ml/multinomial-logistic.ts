@@ -1,7 +1,8 @@
-import { addTransposedProduct, linearPredictor, type EncodedMatrix } from './encoded-matrix';
+import { linearPredictor, type EncodedMatrix } from './encoded-matrix';
 import { minimizeLbfgs } from './lbfgs';
 import { checkValidation, curveRecorder, type LinearCurves, type LinearFitOptions } from './linear-curves';
 import { checkLinearParams, type LinearParams } from './logistic';
+import { addPenalisedGradient } from './penalised-gradient';
 
 export interface MultinomialFit extends LinearCurves {
   /** K rows of `width` weights, row k for class k. */
@@ -153,16 +154,10 @@ function softmaxObjective(matrix: EncodedMatrix, codes: Int32Array, classCount: 
     let squaredNorm = 0;
     for (let k = 0; k < classCount; k++) {
       const classResiduals = residuals.subarray(k * rowCount, (k + 1) * rowCount);
-      const classGradient = gradient.subarray(k * stride, (k + 1) * stride);
-      addTransposedProduct(matrix, classResiduals, classGradient);
       let residualSum = 0;
       for (let i = 0; i < rowCount; i++) residualSum += classResiduals[i];
-      classGradient[width] = residualSum;
-      for (let j = 0; j < width; j++) {
-        const w = parameters[k * stride + j];
-        squaredNorm += w * w;
-        classGradient[j] += l2 * w;
-      }
+      const classGradient = gradient.subarray(k * stride, (k + 1) * stride);
+      squaredNorm = addPenalisedGradient(matrix, classResiduals, residualSum, parameters.subarray(k * stride, k * stride + width), l2, classGradient, squaredNorm);
     }
     meanLoss = lossSum / rowCount;
     return meanLoss + (l2 / 2) * squaredNorm;
