@@ -84,16 +84,11 @@ export function trainMultinomialLogistic(
  * ([w₀..., b₀, w₁..., b₁, …]); `scores` is class-major scratch space (K × rows).
  */
 function meanCrossEntropy(matrix: EncodedMatrix, codes: Int32Array, classCount: number, parameters: Float64Array, scores: Float64Array): number {
-  const { rowCount, width } = matrix;
-  const stride = width + 1;
-  for (let k = 0; k < classCount; k++) {
-    const block = parameters.subarray(k * stride, (k + 1) * stride);
-    linearPredictor(matrix, block, block[width], scores.subarray(k * rowCount, (k + 1) * rowCount));
-  }
+  const { rowCount } = matrix;
+  classScores(matrix, classCount, parameters, scores);
   let lossSum = 0;
   for (let i = 0; i < rowCount; i++) {
-    let max = -Infinity;
-    for (let k = 0; k < classCount; k++) max = Math.max(max, scores[k * rowCount + i]);
+    const max = rowMaximum(scores, rowCount, classCount, i);
     let sum = 0;
     for (let k = 0; k < classCount; k++) sum += Math.exp(scores[k * rowCount + i] - max);
     lossSum += Math.log(sum) - (scores[codes[i] * rowCount + i] - max);
@@ -102,13 +97,33 @@ function meanCrossEntropy(matrix: EncodedMatrix, codes: Int32Array, classCount: 
 }
 
 /**
+ * Every class's scores zₖ = X·wₖ + bₖ, for parameters laid out [w₀..., b₀, w₁..., b₁, …], into
+ * class-major `scores` (scores[k·n + i] = zₖ of row i: one contiguous block per class, what
+ * linearPredictor fills).
+ */
+function classScores(matrix: EncodedMatrix, classCount: number, parameters: Float64Array, scores: Float64Array): void {
+  const { rowCount, width } = matrix;
+  const stride = width + 1;
+  for (let k = 0; k < classCount; k++) {
+    const block = parameters.subarray(k * stride, (k + 1) * stride);
+    linearPredictor(matrix, block, block[width], scores.subarray(k * rowCount, (k + 1) * rowCount));
+  }
+}
+
+/** The largest class score of row i in class-major scores: subtracted before exponentiating, so none overflows. */
+function rowMaximum(scores: Float64Array, rowCount: number, classCount: number, i: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < classCount; k++) max = Math.max(max, scores[k * rowCount + i]);
+  return max;
+}
+
+/**
  * Class probabilities from class-major scores (scores[k·n + i] = zₖ of row i), written row-major
  * (K per row) into `out`: softmax with the maximum subtracted, so no exponential overflows.
  */
 export function softmaxRows(scores: Float64Array, rowCount: number, classCount: number, out: Float64Array): Float64Array {
   for (let i = 0; i < rowCount; i++) {
-    let max = -Infinity;
-    for (let k = 0; k < classCount; k++) max = Math.max(max, scores[k * rowCount + i]);
+    const max = rowMaximum(scores, rowCount, classCount, i);
     let sum = 0;
     for (let k = 0; k < classCount; k++) sum += out[i * classCount + k] = Math.exp(scores[k * rowCount + i] - max);
     for (let k = 0; k < classCount; k++) out[i * classCount + k] /= sum;
@@ -128,14 +143,10 @@ function softmaxObjective(matrix: EncodedMatrix, codes: Int32Array, classCount: 
   const residuals = new Float64Array(classCount * rowCount);
   let meanLoss = Number.NaN;
   const evaluate = (parameters: Float64Array, gradient: Float64Array): number => {
-    for (let k = 0; k < classCount; k++) {
-      const block = parameters.subarray(k * stride, (k + 1) * stride);
-      linearPredictor(matrix, block, block[width], scores.subarray(k * rowCount, (k + 1) * rowCount));
-    }
+    classScores(matrix, classCount, parameters, scores);
     let lossSum = 0;
     for (let i = 0; i < rowCount; i++) {
-      let max = -Infinity;
-      for (let k = 0; k < classCount; k++) max = Math.max(max, scores[k * rowCount + i]);
+      const max = rowMaximum(scores, rowCount, classCount, i);
       let sum = 0;
       for (let k = 0; k < classCount; k++) {
         const e = Math.exp(scores[k * rowCount + i] - max);
