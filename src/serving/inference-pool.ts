@@ -51,13 +51,31 @@ export class OverloadedError extends Error {
   override readonly name = 'OverloadedError';
 }
 
-interface Item {
-  feeds: FeedColumns;
-  rows: number;
-  enqueuedAt: number;
-  resolve: (outputs: InferenceOutputs) => void;
-  reject: (error: unknown) => void;
+/** A request's rows within its batch's outputs: rows [start, start + rows) of `outputs`. */
+export interface BatchRows {
+  readonly outputs: InferenceOutputs;
+  readonly start: number;
+  readonly rows: number;
 }
+
+/**
+ * A queued request. Once its batch has run, it is itself the answer (BatchRows): the request
+ * reads its rows at `start` in the batch's outputs, so no per-request views are made.
+ */
+class Item implements BatchRows {
+  outputs: InferenceOutputs = NO_OUTPUTS;
+  start = 0;
+
+  constructor(
+    readonly feeds: FeedColumns,
+    readonly rows: number,
+    readonly enqueuedAt: number,
+    readonly resolve: (rows: BatchRows) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+const NO_OUTPUTS: InferenceOutputs = {};
 
 interface Queue {
   modelKey: string;
@@ -151,33 +169,45 @@ export class InferencePool {
   }
 
   /** Queues `rows` rows for the model; resolves with their outputs (views into the batch's). */
-  submit(modelKey: string, feeds: FeedColumns, rows: number, { shadow = false } = {}): Promise<InferenceOutputs> {
+  async submit(modelKey: string, feeds: FeedColumns, rows: number, options: { shadow?: boolean } = {}): Promise<InferenceOutputs> {
+    const spec = this.models.get(modelKey)?.spec;
+    const answer = await this.submitRows(modelKey, feeds, rows, options);
+    return sliceOutputs(answer.outputs, spec!.outputs, answer.start, answer.start + answer.rows);
+  }
+
+  /**
+   * Queues `rows` rows for the model; resolves with where they are in their batch's outputs.
+   * The request path reads its rows in place (submit makes views, for callers that want them).
+   */
+  submitRows(modelKey: string, feeds: FeedColumns, rows: number, { shadow = false } = {}): Promise<BatchRows> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
     if (!this.models.has(modelKey)) return Promise.reject(new Error(`model ${modelKey} is not loaded`));
     if (shadow ? this.shadowQueuedRows > 0 && this.shadowQueuedRows + rows > this.maxShadowQueuedRows : this.queuedRows > 0 && this.queuedRows + rows > this.maxQueuedRows) {
       return Promise.reject(new OverloadedError(`inference queue full (${shadow ? this.shadowQueuedRows : this.queuedRows} rows waiting); retry later`));
     }
-    return new Promise<InferenceOutputs>((resolve, reject) => {
+    return new Promise<BatchRows>((resolve, reject) => {
       const queueKey = shadow ? `${modelKey}\u0000shadow` : modelKey;
       let queue = this.queues.get(queueKey);
       if (!queue) {
         queue = { modelKey, shadow, items: new Fifo(), rows: 0 };
         this.queues.set(queueKey, queue);
       }
-      queue.items.push({ feeds, rows, enqueuedAt: performance.now(), resolve, reject });
+      queue.items.push(new Item(feeds, rows, performance.now(), resolve, reject));
       queue.rows += rows;
       if (shadow) this.shadowQueuedRows += rows;
       else this.queuedRows += rows;
       // Requests parsed in this turn of the event loop join the same batch.
       if (!this.pumpScheduled) {
         this.pumpScheduled = true;
-        setImmediate(() => {
-          this.pumpScheduled = false;
-          this.pump();
-        });
+        setImmediate(this.scheduledPump);
       }
     });
   }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
 
   stats(): InferencePoolStats {
     return {
@@ -268,9 +298,10 @@ export class InferencePool {
         (outputs) => {
           let offset = 0;
           for (const item of items) {
-            const end = offset + item.rows;
-            item.resolve(items.length === 1 ? outputs : sliceOutputs(outputs, spec.outputs, offset, end));
-            offset = end;
+            item.outputs = outputs;
+            item.start = offset;
+            offset += item.rows;
+            item.resolve(item);
           }
         },
         (error: unknown) => {

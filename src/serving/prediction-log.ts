@@ -218,15 +218,38 @@ function iso(date: Date): string {
   return lastIso;
 }
 
-/** The entry as a row; inputs and outputs as JSON text (COPY writes strings as they are). */
+/**
+ * The rows of one request share a version and a latency: each number is formatted once for all
+ * of them (the COPY encoder would format it per row, and a latency has up to 17 digits).
+ */
+let lastVersion = Number.NaN;
+let lastVersionText = '';
+let lastLatency = Number.NaN;
+let lastLatencyText = '';
+function versionText(version: number): string {
+  if (version !== lastVersion) {
+    lastVersion = version;
+    lastVersionText = String(version);
+  }
+  return lastVersionText;
+}
+function latencyText(ms: number): string {
+  if (ms !== lastLatency) {
+    lastLatency = ms;
+    lastLatencyText = String(ms);
+  }
+  return lastLatencyText;
+}
+
+/** The entry as a row; inputs and outputs as JSON text, numbers as their text (COPY writes strings as they are). */
 export function toLogRow(e: PredictionLogEntry): LogRow {
   return [
     e.id,
     e.model,
-    e.version,
+    versionText(e.version),
     inputsJson(e.inputs),
     e.outputs,
-    e.latencyMs,
+    latencyText(e.latencyMs),
     iso(e.createdAt),
     e.shadow === true,
     e.primaryId ?? null,
