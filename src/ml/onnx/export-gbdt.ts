@@ -1,7 +1,8 @@
 import { gbdtContract, type GbdtModel } from '../gbdt/model';
-import { attribute, floatTensor, node, tensorValueInfo } from './graph-builder';
-import { rawFeatureInputs, treeFeatureNodes } from './feature-nodes';
-import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
+import { attribute, floatTensor, node } from './graph-builder';
+import { treeFeatureNodes } from './feature-nodes';
+import { encodeKeelModel } from './model-graph';
+import { DataType, type NodeProto, type TensorProto } from './onnx-proto';
 
 /**
  * Exports a gradient-boosted tree model, feature pipeline included, as one ONNX graph over raw
@@ -51,29 +52,15 @@ export function exportGbdtOnnx(model: GbdtModel): Uint8Array {
     );
   }
 
-  return encodeModel({
-    ir_version: 8,
-    opset_import: [
-      { domain: '', version: 13 },
-      { domain: 'ai.onnx.ml', version: 3 },
-    ],
-    producer_name: 'keel',
-    doc_string: `gradient-boosted trees (${model.objective}) predicting ${model.target}`,
-    graph: {
-      name: 'keel_gbdt',
-      node: nodes,
-      initializer: initializers,
-      input: rawFeatureInputs(contract.inputs),
-      output: contract.outputs.map(({ name, type, shape }) =>
-        tensorValueInfo(name, type === 'float32' ? DataType.FLOAT : DataType.INT64, ['N', shape[1]]),
-      ),
-    },
-    metadata_props: [
-      { key: 'keel.model_kind', value: model.kind },
-      { key: 'keel.objective', value: model.objective },
-      { key: 'keel.target', value: model.target },
-      { key: 'keel.contract', value: JSON.stringify(contract) },
-    ],
+  return encodeKeelModel({
+    graphName: 'keel_gbdt',
+    docString: `gradient-boosted trees (${model.objective}) predicting ${model.target}`,
+    kind: model.kind,
+    objective: model.objective,
+    target: model.target,
+    contract,
+    nodes,
+    initializers,
   });
 }
 

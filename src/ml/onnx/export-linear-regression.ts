@@ -1,7 +1,7 @@
 import { linearRegressionContract, type LinearRegressionModel } from '../model';
 import { linearFeatureNodes } from './feature-nodes';
 import { floatTensor, node } from './graph-builder';
-import { encodeLinearGraph } from './linear-graph';
+import { encodeKeelModel } from './model-graph';
 import type { NodeProto, TensorProto } from './onnx-proto';
 
 /**
@@ -24,7 +24,7 @@ export function exportLinearRegressionOnnx(model: LinearRegressionModel): Uint8A
   const features = linearFeatureNodes(pipeline, nodes, initializers);
   initializers.push(floatTensor('weights', [pipeline.width, 1], model.weights), floatTensor('intercept', [1], [model.intercept]));
   nodes.push(node('MatMul', [features, 'weights'], ['weighted_sum']), node('Add', ['weighted_sum', 'intercept'], ['prediction']));
-  return encodeLinearGraph({
+  return encodeKeelModel({
     graphName: 'keel_linear_regression',
     docString: `linear regression predicting ${model.target}`,
     kind: model.kind,

@@ -1,7 +1,7 @@
 import { modelContract, type LogisticModel } from '../model';
 import { linearFeatureNodes } from './feature-nodes';
 import { attribute, floatTensor, node } from './graph-builder';
-import { encodeLinearGraph } from './linear-graph';
+import { encodeKeelModel } from './model-graph';
 import { DataType, type NodeProto, type TensorProto } from './onnx-proto';
 
 /**
@@ -45,7 +45,7 @@ export function exportLogisticOnnx(model: LogisticModel): Uint8Array {
     node('Cast', ['is_positive'], ['label'], [attribute.int('to', DataType.INT64)]),
   );
 
-  return encodeLinearGraph({
+  return encodeKeelModel({
     graphName: 'keel_logistic_regression',
     docString: `logistic regression predicting ${model.target}`,
     kind: model.kind,

@@ -1,7 +1,7 @@
 import { multinomialContract, type MultinomialLogisticModel } from '../model';
 import { linearFeatureNodes } from './feature-nodes';
 import { attribute, floatTensor, node } from './graph-builder';
-import { encodeLinearGraph } from './linear-graph';
+import { encodeKeelModel } from './model-graph';
 import type { NodeProto, TensorProto } from './onnx-proto';
 
 /**
@@ -36,7 +36,7 @@ export function exportMultinomialOnnx(model: MultinomialLogisticModel): Uint8Arr
     node('Softmax', ['scores'], ['probabilities'], [attribute.int('axis', 1)]),
     node('ArgMax', ['probabilities'], ['label'], [attribute.int('axis', 1), attribute.int('keepdims', 1)]),
   );
-  return encodeLinearGraph({
+  return encodeKeelModel({
     graphName: 'keel_multinomial_logistic',
     docString: `multinomial logistic regression predicting ${model.target} (${k} classes)`,
     kind: model.kind,

@@ -4,14 +4,17 @@ import { tensorValueInfo } from './graph-builder';
 import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-proto';
 
 /**
- * Encodes a linear model's graph (feature nodes from linearFeatureNodes plus the model's own
- * nodes) with the inputs, outputs and metadata of its contract. Opsets ONNX 13 and ai.onnx.ml 3,
- * as every keel export. No timestamps or producer versions: the bytes depend on the model only.
+ * Encodes a keel model's graph (its feature nodes plus the model's own nodes) with the inputs,
+ * outputs and metadata of its contract: every exporter (linear models and GBDT) writes the same
+ * envelope. Opsets ONNX 13 and ai.onnx.ml 3. No timestamps or producer versions: the bytes depend
+ * on the model only.
  */
-export function encodeLinearGraph(args: {
+export function encodeKeelModel(args: {
   graphName: string;
   docString: string;
   kind: string;
+  /** GBDT's objective, written as `keel.objective` (linear models have none: their kind says it). */
+  objective?: string;
   target: string;
   /** Written as is into the metadata (a binary contract has no `task`, see model.ts). */
   contract: Pick<ModelContract, 'inputs'> & { outputs: readonly { name: string; type: 'float32' | 'int64'; shape: readonly [number, number] }[] };
@@ -38,6 +41,7 @@ export function encodeLinearGraph(args: {
     },
     metadata_props: [
       { key: 'keel.model_kind', value: args.kind },
+      ...(args.objective === undefined ? [] : [{ key: 'keel.objective', value: args.objective }]),
       { key: 'keel.target', value: args.target },
       { key: 'keel.contract', value: JSON.stringify(contract) },
     ],
