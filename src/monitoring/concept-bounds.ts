@@ -13,6 +13,11 @@ export interface Bound {
   why: string;
 }
 
+/** A bound's figure in its `why` ("its test-split rmse 41.2 × 1.1"): four significant digits. */
+export function boundFigure(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
 export function judgeConcept(options: {
   metric: string;
   direction: 'higher' | 'lower';

@@ -2,7 +2,9 @@ import { binaryClassificationMetrics } from '../ml/metrics';
 import { incidentKey, type AlertInput } from '../notify/alert';
 import type { ModelTask } from '../shared/model-contract';
 import { livePerformanceMetric, type PerformanceConfig, type PerformanceMetricName } from '../shared/monitoring';
+import { fmt } from './concept-bounds';
 import { twoProportionZTest } from './distances';
+import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**
  * Live performance: logged predictions joined with the ground truth that arrived for them
@@ -131,18 +133,14 @@ export function livePerformance(
   const { window, references } = options;
   const metric = livePerformanceMetric(options.config, 'binary') as BinaryMetricName;
   const config = { ...options.config, metric };
-  const byVersion = new Map<number, LoggedPrediction[]>();
-  for (const row of rows) {
-    let list = byVersion.get(row.version);
-    if (!list) byVersion.set(row.version, (list = []));
-    list.push(row);
-  }
   const minValue = config.minValue ?? (metric === 'rocAuc' ? options.defaultMinValue : undefined);
-  const versions = [...byVersion.keys()]
-    .sort((a, b) => a - b)
-    .map((version) => judgeVersion(version, byVersion.get(version)!, references.get(version) ?? null, config, minValue, window));
+  const versions = rowsByVersion(rows).map(([version, versionRows]) =>
+    judgeVersion(version, versionRows, references.get(version) ?? null, config, minValue, window),
+  );
   return { metric, window, minLabelled: config.minLabelled, versions };
 }
+
+const hasBinaryLabel = (row: LoggedPrediction) => row.actual === 0 || row.actual === 1;
 
 function judgeVersion(
   version: number,
@@ -152,7 +150,7 @@ function judgeVersion(
   minValue: number | undefined,
   window: { start: string; end: string },
 ): VersionPerformance {
-  const labelled = rows.filter((r) => r.actual === 0 || r.actual === 1);
+  const labelled = rows.filter(hasBinaryLabel);
   const metrics = labelled.length ? liveMetrics(labelled) : null;
   const value = metrics ? metricValue(metrics, config.metric) : null;
   const standardError = metrics && value !== null ? metricStandardError(metrics, config.metric, value) : null;
@@ -202,15 +200,14 @@ function judgeVersion(
   }
 
   return {
-    version,
-    predictions: rows.length,
-    labelled: labelled.length,
-    coverage: rows.length ? labelled.length / rows.length : 0,
+    ...labelCoverage(version, rows.length, labelled.length),
     metrics,
     metric: { name: config.metric, value, standardError, reference: referenceValue },
     concept: { status: conceptStatus, floor, reasons },
     labelShift,
-    rolling: config.bucketMinutes ? rolling(rows, window, config.bucketMinutes * 60_000, config.metric) : [],
+    rolling: config.bucketMinutes
+      ? rollingBuckets(rows, window, config.bucketMinutes * 60_000, hasBinaryLabel, (bucket) => metricValue(liveMetrics(bucket), config.metric))
+      : [],
   };
 }
 
@@ -271,25 +268,6 @@ export function metricStandardError(metrics: LiveMetrics, name: BinaryMetricName
   if (name === 'accuracy') return Math.sqrt((value * (1 - value)) / metrics.n);
   const deciding = Math.max(1, Math.round(metrics.positives + metrics.predictedPositiveRate * metrics.n - metrics.recall * metrics.positives));
   return Math.sqrt((value * (1 - value)) / deciding);
-}
-
-function rolling(rows: readonly LoggedPrediction[], window: { start: string; end: string }, bucketMs: number, name: BinaryMetricName) {
-  const start = Date.parse(window.start);
-  const end = Date.parse(window.end);
-  const buckets: VersionPerformance['rolling'] = [];
-  for (let from = start; from < end; from += bucketMs) {
-    const to = Math.min(end, from + bucketMs);
-    const inside = rows.filter((r) => r.at >= from && r.at < to);
-    const labelled = inside.filter((r) => r.actual === 0 || r.actual === 1);
-    buckets.push({
-      start: new Date(from).toISOString(),
-      end: new Date(to).toISOString(),
-      predictions: inside.length,
-      labelled: labelled.length,
-      value: labelled.length ? metricValue(liveMetrics(labelled), name) : null,
-    });
-  }
-  return buckets;
 }
 
 export interface PerformanceAlertContext {
@@ -354,11 +332,6 @@ export function performanceAlerts(performance: LivePerformance, context: Perform
     }
   }
   return alerts;
-}
-
-function fmt(x: number | null | undefined): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return String(x);
-  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
 }
 
 function pct(x: number | null | undefined): string {

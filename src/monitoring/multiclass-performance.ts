@@ -1,9 +1,9 @@
 import { mulberry32 } from '../shared/prng';
 import type { PerformanceConfig } from '../shared/monitoring';
-import { judgeConcept, type Bound } from './concept-bounds';
+import { boundFigure, judgeConcept, type Bound } from './concept-bounds';
 import { chiSquareTest } from './distances';
 import type { LivePerformance, MulticlassLiveMetrics, VersionPerformance } from './live-performance';
-import { groupBy } from './regression-performance';
+import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**
  * Live performance of a multiclass model: its logged `label` (a class name) against the class
@@ -40,6 +40,8 @@ export interface MulticlassReference {
 
 const BOOTSTRAP_RESAMPLES = 200;
 
+const hasLabel = (row: LoggedClassification) => row.actual !== null;
+
 export function multiclassPerformance(
   rows: readonly LoggedClassification[],
   options: {
@@ -51,42 +53,37 @@ export function multiclassPerformance(
   },
 ): LivePerformance {
   const { config, metric, classes, window, references } = options;
-  const byVersion = groupBy(rows, (r) => r.version);
-  const versions = [...byVersion.keys()]
-    .sort((a, b) => a - b)
-    .map((version): VersionPerformance => {
-      const all = byVersion.get(version)!;
-      const labelled = all.filter((r) => r.actual !== null);
-      const metrics = labelled.length ? multiclassMetrics(labelled, classes) : null;
-      const value = metrics ? metrics[metric] : null;
-      const standardError = metrics && value !== null ? standardErrorOf(labelled, classes, metric, value) : null;
-      const reference = references.get(version);
-      const referenceValue = reference && Number.isFinite(reference[metric]) ? reference[metric] : null;
-      const bounds: Bound[] = [];
-      if (config.minValue !== undefined) bounds.push({ value: config.minValue, why: `the minimum ${config.minValue}` });
-      if (referenceValue !== null) bounds.push({ value: referenceValue - config.maxDrop, why: `its test-split ${metric} ${fmt(referenceValue)} − ${config.maxDrop}` });
-      const enough = labelled.length >= config.minLabelled;
-      return {
-        version,
-        predictions: all.length,
+  const versions = rowsByVersion(rows).map(([version, all]): VersionPerformance => {
+    const labelled = all.filter(hasLabel);
+    const metrics = labelled.length ? multiclassMetrics(labelled, classes) : null;
+    const value = metrics ? metrics[metric] : null;
+    const standardError = metrics && value !== null ? standardErrorOf(labelled, classes, metric, value) : null;
+    const reference = references.get(version);
+    const referenceValue = reference && Number.isFinite(reference[metric]) ? reference[metric] : null;
+    const bounds: Bound[] = [];
+    if (config.minValue !== undefined) bounds.push({ value: config.minValue, why: `the minimum ${config.minValue}` });
+    if (referenceValue !== null) bounds.push({ value: referenceValue - config.maxDrop, why: `its test-split ${metric} ${boundFigure(referenceValue)} − ${config.maxDrop}` });
+    const enough = labelled.length >= config.minLabelled;
+    return {
+      ...labelCoverage(version, all.length, labelled.length),
+      metrics,
+      metric: { name: metric, value, standardError, reference: referenceValue },
+      concept: judgeConcept({
+        metric,
+        direction: 'higher',
+        value,
+        standardError,
         labelled: labelled.length,
-        coverage: all.length ? labelled.length / all.length : 0,
-        metrics,
-        metric: { name: metric, value, standardError, reference: referenceValue },
-        concept: judgeConcept({
-          metric,
-          direction: 'higher',
-          value,
-          standardError,
-          labelled: labelled.length,
-          minLabelled: config.minLabelled,
-          bounds,
-          z: config.confidenceZ,
-        }),
-        labelShift: classShift(metrics, reference ?? null, labelled.length, enough, config),
-        rolling: config.bucketMinutes ? rolling(all, classes, window, config.bucketMinutes * 60_000, metric) : [],
-      };
-    });
+        minLabelled: config.minLabelled,
+        bounds,
+        z: config.confidenceZ,
+      }),
+      labelShift: classShift(metrics, reference ?? null, labelled.length, enough, config),
+      rolling: config.bucketMinutes
+        ? rollingBuckets(all, window, config.bucketMinutes * 60_000, hasLabel, (labelled) => multiclassMetrics(labelled, classes)[metric])
+        : [],
+    };
+  });
   return { task: 'multiclass', metric, window, minLabelled: config.minLabelled, versions };
 }
 
@@ -176,33 +173,4 @@ function classShift(
     change,
     pValue,
   };
-}
-
-function rolling(
-  rows: readonly LoggedClassification[],
-  classes: readonly string[],
-  window: { start: string; end: string },
-  bucketMs: number,
-  metric: 'f1Macro' | 'accuracy',
-) {
-  const start = Date.parse(window.start);
-  const end = Date.parse(window.end);
-  const buckets: VersionPerformance['rolling'] = [];
-  for (let from = start; from < end; from += bucketMs) {
-    const to = Math.min(end, from + bucketMs);
-    const inside = rows.filter((r) => r.at >= from && r.at < to);
-    const labelled = inside.filter((r) => r.actual !== null);
-    buckets.push({
-      start: new Date(from).toISOString(),
-      end: new Date(to).toISOString(),
-      predictions: inside.length,
-      labelled: labelled.length,
-      value: labelled.length ? multiclassMetrics(labelled, classes)[metric] : null,
-    });
-  }
-  return buckets;
-}
-
-function fmt(x: number): string {
-  return String(Number(x.toPrecision(4)));
 }

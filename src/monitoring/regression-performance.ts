@@ -1,6 +1,7 @@
 import type { PerformanceConfig } from '../shared/monitoring';
-import { judgeConcept, type Bound } from './concept-bounds';
+import { boundFigure, judgeConcept, type Bound } from './concept-bounds';
 import type { LivePerformance, RegressionLiveMetrics, VersionPerformance } from './live-performance';
+import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**
  * Live performance of a regression model: its logged `prediction` against the observed value
@@ -43,43 +44,38 @@ export function regressionPerformance(
   },
 ): LivePerformance {
   const { config, metric, window, references } = options;
-  const byVersion = groupBy(rows, (r) => r.version);
-  const versions = [...byVersion.keys()]
-    .sort((a, b) => a - b)
-    .map((version): VersionPerformance => {
-      const all = byVersion.get(version)!;
-      const labelled = all.filter((r) => r.actual !== null && Number.isFinite(r.actual) && Number.isFinite(r.prediction));
-      const measured = labelled.length ? regressionMetrics(labelled) : null;
-      const value = measured ? measured.metrics[metric] : null;
-      const standardError = measured ? measured.standardErrors[metric] : null;
-      const reference = references.get(version);
-      const referenceValue = reference && Number.isFinite(reference[metric]) ? reference[metric] : null;
-      const bounds: Bound[] = [];
-      if (config.maxValue !== undefined) bounds.push({ value: config.maxValue, why: `the maximum ${config.maxValue}` });
-      if (referenceValue !== null) {
-        bounds.push({ value: referenceValue * (1 + config.maxIncrease), why: `its test-split ${metric} ${fmt(referenceValue)} × ${1 + config.maxIncrease}` });
-      }
-      return {
-        version,
-        predictions: all.length,
+  const versions = rowsByVersion(rows).map(([version, all]): VersionPerformance => {
+    const labelled = all.filter((r) => r.actual !== null && Number.isFinite(r.actual) && Number.isFinite(r.prediction));
+    const measured = labelled.length ? regressionMetrics(labelled) : null;
+    const value = measured ? measured.metrics[metric] : null;
+    const standardError = measured ? measured.standardErrors[metric] : null;
+    const reference = references.get(version);
+    const referenceValue = reference && Number.isFinite(reference[metric]) ? reference[metric] : null;
+    const bounds: Bound[] = [];
+    if (config.maxValue !== undefined) bounds.push({ value: config.maxValue, why: `the maximum ${config.maxValue}` });
+    if (referenceValue !== null) {
+      bounds.push({ value: referenceValue * (1 + config.maxIncrease), why: `its test-split ${metric} ${boundFigure(referenceValue)} × ${1 + config.maxIncrease}` });
+    }
+    return {
+      ...labelCoverage(version, all.length, labelled.length),
+      metrics: measured?.metrics ?? null,
+      metric: { name: metric, value, standardError, reference: referenceValue },
+      concept: judgeConcept({
+        metric,
+        direction: 'lower',
+        value,
+        standardError,
         labelled: labelled.length,
-        coverage: all.length ? labelled.length / all.length : 0,
-        metrics: measured?.metrics ?? null,
-        metric: { name: metric, value, standardError, reference: referenceValue },
-        concept: judgeConcept({
-          metric,
-          direction: 'lower',
-          value,
-          standardError,
-          labelled: labelled.length,
-          minLabelled: config.minLabelled,
-          bounds,
-          z: config.confidenceZ,
-        }),
-        labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null },
-        rolling: config.bucketMinutes ? rolling(all, window, config.bucketMinutes * 60_000, metric) : [],
-      };
-    });
+        minLabelled: config.minLabelled,
+        bounds,
+        z: config.confidenceZ,
+      }),
+      labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null },
+      rolling: config.bucketMinutes
+        ? rollingBuckets(all, window, config.bucketMinutes * 60_000, (r) => r.actual !== null && Number.isFinite(r.actual), (labelled) => regressionMetrics(labelled).metrics[metric])
+        : [],
+    };
+  });
   return { task: 'regression', metric, window, minLabelled: config.minLabelled, versions };
 }
 
@@ -114,38 +110,4 @@ export function regressionMetrics(rows: readonly LoggedRegression[]): { metrics:
     metrics: { n, rmse, mae, meanActual: actual / n, meanPrediction: predicted / n },
     standardErrors: { rmse: rmse > 0 ? seMse / (2 * rmse) : 0, mae: Math.sqrt(absoluteSpread / denominator / n) },
   };
-}
-
-function rolling(rows: readonly LoggedRegression[], window: { start: string; end: string }, bucketMs: number, metric: 'rmse' | 'mae') {
-  const start = Date.parse(window.start);
-  const end = Date.parse(window.end);
-  const buckets: VersionPerformance['rolling'] = [];
-  for (let from = start; from < end; from += bucketMs) {
-    const to = Math.min(end, from + bucketMs);
-    const inside = rows.filter((r) => r.at >= from && r.at < to);
-    const labelled = inside.filter((r) => r.actual !== null && Number.isFinite(r.actual));
-    buckets.push({
-      start: new Date(from).toISOString(),
-      end: new Date(to).toISOString(),
-      predictions: inside.length,
-      labelled: labelled.length,
-      value: labelled.length ? regressionMetrics(labelled).metrics[metric] : null,
-    });
-  }
-  return buckets;
-}
-
-export function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    let list = groups.get(k);
-    if (!list) groups.set(k, (list = []));
-    list.push(row);
-  }
-  return groups;
-}
-
-function fmt(x: number): string {
-  return String(Number(x.toPrecision(4)));
 }
