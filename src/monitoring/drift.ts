@@ -6,6 +6,7 @@ import {
   jensenShannonDistance,
   lowerBound,
   sturgesEdges,
+  sumOf,
   twoProportionZTest,
   upperBound,
 } from './distances';
@@ -18,7 +19,7 @@ import {
   type DriftConfigInput,
   type DriftMethod,
 } from './drift-config';
-import { ksPValue, sumOf } from './kolmogorov';
+import { ksPValue } from './kolmogorov';
 import { psiFromCounts } from './psi';
 import { sortFloat64 } from './sort';
 import {

@@ -1,3 +1,5 @@
+import { walkEcdfs } from './distances';
+
 /**
  * The two-sample Kolmogorov–Smirnov test as scipy.stats.ks_2samp computes it (two-sided,
  * method 'auto'): the exact distribution of the statistic when both samples have at most 10 000
@@ -20,52 +22,18 @@ export interface KsResult {
 export const KS_MAX_EXACT_N = 10_000;
 
 /**
- * The statistic by a merge of two sorted arrays: O(n1 + n2), ties handled as searchsorted 'right'.
- * `aWeights` gives each value of `a` a count (a reference known as distinct values with counts):
- * the ECDF, hence the statistic, is then that of `a` with each value repeated that many times.
+ * The statistic by the merge walk of two sorted arrays (walkEcdfs in distances.ts, shared with the
+ * Wasserstein distance): O(n1 + n2), ties handled as searchsorted 'right'. `aWeights` gives each
+ * value of `a` a count (a reference known as distinct values with counts): the ECDF, hence the
+ * statistic, is then that of `a` with each value repeated that many times.
  */
 export function ksStatistic(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
   aWeights?: ArrayLike<number>,
 ): { statistic: number; location: number; sign: 1 | -1 } {
-  const n1 = aWeights ? sumOf(aWeights) : a.length;
-  const n2 = b.length;
-  if (a.length === 0 || n2 === 0 || !(n1 > 0)) throw new Error('the Kolmogorov–Smirnov test needs two non-empty samples');
-  let i = 0;
-  let ca = 0;
-  let j = 0;
-  let max = -Infinity;
-  let maxAt = Number.NaN;
-  let min = Infinity;
-  let minAt = Number.NaN;
-  while (i < a.length || j < n2) {
-    const value = i < a.length ? (j < n2 && b[j] < a[i] ? b[j] : a[i]) : b[j];
-    if (aWeights) {
-      while (i < a.length && a[i] <= value) ca += aWeights[i++];
-    } else {
-      while (i < a.length && a[i] <= value) i++;
-      ca = i;
-    }
-    while (j < n2 && b[j] <= value) j++;
-    const diff = ca / n1 - j / n2;
-    if (diff > max) {
-      max = diff;
-      maxAt = value;
-    }
-    if (diff < min) {
-      min = diff;
-      minAt = value;
-    }
-  }
-  const minS = Math.min(1, Math.max(0, -min));
-  return minS > max ? { statistic: minS, location: minAt, sign: -1 } : { statistic: max, location: maxAt, sign: 1 };
-}
-
-export function sumOf(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  return sum;
+  const { statistic, location, sign } = walkEcdfs(a, b, aWeights, 'the Kolmogorov–Smirnov test needs two non-empty samples');
+  return { statistic, location, sign };
 }
 
 /**

@@ -250,12 +250,17 @@ describe('building blocks', () => {
     }
   });
 
-  it('the fused KS/Wasserstein walk equals the two separate ones', () => {
+  it('the KS/Wasserstein walk over a reference of distinct values with counts equals the walk over the repeated values', () => {
     const a = sortFloat64(Float64Array.from(numbers({ dist: 'rounded', n: 3000, seed: 5 })));
     const b = sortFloat64(Float64Array.from(numbers({ dist: 'rounded', n: 2000, seed: 6, loc: 0.1 })));
-    const fused = ksAndWasserstein(a, b);
-    expect(fused.statistic).toBe(ksStatistic(a, b).statistic);
-    expect(fused.wasserstein).toBe(wassersteinDistance(a, b));
+    const distinct = Float64Array.from(new Set(a));
+    const counts = Float64Array.from(distinct, (value) => a.filter((x) => x === value).length);
+    expect(distinct.length).toBeLessThan(a.length / 2);
+    const weighted = ksAndWasserstein(distinct, b, counts);
+    const repeated = ksAndWasserstein(a, b);
+    expect(weighted).toMatchObject({ statistic: repeated.statistic, location: repeated.location, sign: repeated.sign });
+    expect(weighted.statistic).toBe(ksStatistic(a, b).statistic);
+    expect(weighted.wasserstein).toBeCloseTo(repeated.wasserstein, 14);
   });
 
   it('references survive JSON (as stored) and give the same results', () => {
