@@ -233,10 +233,11 @@ function versionText(version: number): string {
   }
   return lastVersionText;
 }
+/** Whole microseconds: enough for a latency, and short digits are much cheaper to format than a double's 17. */
 function latencyText(ms: number): string {
   if (ms !== lastLatency) {
     lastLatency = ms;
-    lastLatencyText = String(ms);
+    lastLatencyText = String(Math.round(ms * 1000) / 1000);
   }
   return lastLatencyText;
 }
