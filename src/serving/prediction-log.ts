@@ -132,10 +132,16 @@ export class PredictionLogWriter {
     return { queued: pending, written: this.written, dropped: this.dropped, failedFlushes: this.failedFlushes };
   }
 
-  /** Writes what is queued, batch by batch, stopping at the first failure. One flush at a time. */
+  /**
+   * Writes what is queued now, batch by batch, stopping at the first failure. One flush at a time.
+   * Rows appended while it runs wait for the next flush: under steady traffic a flush that chased
+   * the queue until it was empty would never return (feedback waits on it).
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
+    this.flushing ??= this.drain(this.queue.length).finally(() => {
       this.flushing = undefined;
+      // A full batch that arrived during the write goes out now rather than at the next tick.
+      if (this.queue.length >= this.batchSize && !this.retry && !this.closed) void this.flush();
     });
     return this.flushing;
   }
@@ -153,10 +159,13 @@ export class PredictionLogWriter {
     this.warnAboutDrops();
   }
 
-  private async drain(): Promise<void> {
+  /** Writes a failed batch first, then at most `rows` queued rows (those queued when the flush began). */
+  private async drain(rows: number): Promise<void> {
+    let left = rows;
     for (;;) {
-      const batch = this.retry ?? (this.queue.length > 0 ? { entries: this.takeBatch(), attempts: 0 } : undefined);
+      const batch = this.retry ?? (left > 0 && this.queue.length > 0 ? { entries: this.takeBatch(left), attempts: 0 } : undefined);
       if (!batch) return;
+      if (batch !== this.retry) left -= batch.entries.length;
       this.retry = undefined;
       this.writing = batch.entries.length;
       try {
@@ -185,14 +194,15 @@ export class PredictionLogWriter {
     }
   }
 
-  /** The next batch; usually the whole queue, swapped out without copying. */
-  private takeBatch(): LogRow[] {
-    if (this.queue.length <= this.batchSize) {
+  /** The next batch of at most `limit` rows; usually the whole queue, swapped out without copying. */
+  private takeBatch(limit: number): LogRow[] {
+    const size = Math.min(limit, this.batchSize);
+    if (this.queue.length <= size) {
       const all = this.queue;
       this.queue = [];
       return all;
     }
-    return this.queue.splice(0, this.batchSize);
+    return this.queue.splice(0, size);
   }
 
   /** At most one warning per tick, however many requests lost rows in between. */

@@ -497,4 +497,22 @@ describe('prediction log writer', () => {
     expect(sink).toHaveBeenCalledTimes(2);
     await writer.close();
   });
+
+  it('a flush returns once the rows queued before it are written, however much traffic keeps arriving', async () => {
+    // Every write lets two more rows arrive, as steady traffic does: a flush that chased the
+    // queue until it was empty would never return (feedback waits on one).
+    let next = 100;
+    const writer: PredictionLogWriter = new PredictionLogWriter(
+      async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        writer.append([entry(next++), entry(next++)]);
+      },
+      { logger: quiet, batchSize: 2, flushMs: 10_000, capacity: 1_000_000 },
+    );
+    writer.append([entry(1), entry(2), entry(3), entry(4), entry(5)]);
+    await writer.flush();
+    expect(writer.stats().written).toBeGreaterThanOrEqual(5);
+    expect(writer.stats().written).toBeLessThan(40);
+    await writer.close();
+  });
 });
