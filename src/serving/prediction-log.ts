@@ -96,6 +96,7 @@ export class PredictionLogWriter {
   private failedFlushes = 0;
   private droppedSinceWarning = 0;
   private flushing: Promise<void> | undefined;
+  private followUp: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -138,7 +139,21 @@ export class PredictionLogWriter {
    * the queue until it was empty would never return (feedback waits on it).
    */
   flush(): Promise<void> {
-    this.flushing ??= this.drain(this.queue.length).finally(() => {
+    if (this.flushing) {
+      // The running flush covers only rows queued before it began; rows queued since (the
+      // prediction a feedback request is about) need one more, started when it ends.
+      // A flush that began after the running one ended (e.g. for a full batch) covers them too.
+      this.followUp ??= this.flushing.then(() => {
+        this.followUp = undefined;
+        return this.flushing ?? this.startFlush();
+      });
+      return this.followUp;
+    }
+    return this.startFlush();
+  }
+
+  private startFlush(): Promise<void> {
+    this.flushing = this.drain(this.queue.length).finally(() => {
       this.flushing = undefined;
       // A full batch that arrived during the write goes out now rather than at the next tick.
       if (this.queue.length >= this.batchSize && !this.retry && !this.closed) void this.flush();

@@ -515,4 +515,27 @@ describe('prediction log writer', () => {
     expect(writer.stats().written).toBeLessThan(40);
     await writer.close();
   });
+
+  it('a flush asked for while one runs also writes the rows queued since (feedback right after an answer)', async () => {
+    const written: string[] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const writer = new PredictionLogWriter(
+      async (rows) => {
+        if (calls++ === 0) await first;
+        written.push(...rows.map((row) => String(row[0])));
+      },
+      { logger: quiet, flushMs: 10_000 },
+    );
+    writer.append([entry(1)]);
+    const running = writer.flush();
+    writer.append([entry(2)]);
+    const mine = writer.flush();
+    release();
+    await running;
+    await mine;
+    expect(written).toEqual(['id-1', 'id-2']);
+    await writer.close();
+  });
 });
