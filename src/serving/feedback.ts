@@ -88,6 +88,7 @@ export interface PredictionTarget {
  * contract). Ids not found are absent from the map.
  */
 export async function predictionTargets(db: Db, ids: string[]): Promise<Map<string, PredictionTarget>> {
+  if (ids.length === 0) return new Map();
   const rows = await db
     .select({ id: predictionLog.id, model: predictionLog.modelName, version: predictionLog.version, contract: modelVersions.contract })
     .from(predictionLog)
@@ -99,6 +100,25 @@ export async function predictionTargets(db: Db, ids: string[]): Promise<Map<stri
       return [r.id, { model: r.model, version: r.version, task: contract.task ?? 'binary', classes: contract.classes }];
     }),
   );
+}
+
+/** The targets of predictions known by model and version (still in a server's log queue). */
+export async function versionTargets(db: Db, predictions: ReadonlyMap<string, { model: string; version: number }>): Promise<Map<string, PredictionTarget>> {
+  const targets = new Map<string, PredictionTarget>();
+  const contracts = new Map<string, { task?: ModelTask; classes?: string[] } | undefined>();
+  for (const [id, { model, version }] of predictions) {
+    const key = `${model}@${version}`;
+    if (!contracts.has(key)) {
+      const [row] = await db
+        .select({ contract: modelVersions.contract })
+        .from(modelVersions)
+        .where(and(eq(modelVersions.modelName, model), eq(modelVersions.version, version)));
+      contracts.set(key, row?.contract as { task?: ModelTask; classes?: string[] } | undefined);
+    }
+    const contract = contracts.get(key);
+    if (contract) targets.set(id, { model, version, task: contract.task ?? 'binary', classes: contract.classes });
+  }
+  return targets;
 }
 
 /**

@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Database } from '../db/database';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { type Access, type ApiKeys, apiKeysFromEnv, Authenticator } from './auth';
-import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback } from './feedback';
+import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback, versionTargets } from './feedback';
 import { predictionId } from './ids';
 import { type BatchRows, InferencePool, OverloadedError } from './inference-pool';
 import { ServingMetrics, type Protocol } from './metrics';
@@ -181,11 +181,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         guard(ctx, 'predict', 'POST', path);
         const items = parseFeedback(await readJson(req, maxBodyBytes));
         const ids = items.map((item) => item.predictionId);
-        let targets = await predictionTargets(db, ids);
-        if (targets.size < ids.length && logWriter.stats().queued > 0) {
-          // Feedback right after the answer: the prediction may still be in this server's log queue.
-          await logWriter.flush();
-          targets = await predictionTargets(db, ids);
+        // Feedback right after the answer: the prediction may still be in this server's log
+        // queue (or in a write committing now); those ids are resolved from the queue, and only
+        // what neither knows is looked up once more.
+        const pending = logWriter.pending(ids);
+        const targets = await predictionTargets(db, ids.filter((id) => !pending.has(id)));
+        for (const [id, target] of await versionTargets(db, pending)) targets.set(id, target);
+        if (targets.size < new Set(ids).size) {
+          for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
         }
         const rows = resolveFeedback(items, targets);
         await recordFeedback(db, rows);

@@ -91,6 +91,8 @@ export class PredictionLogWriter {
   /** The batch whose write failed: written first on the next flush. */
   private retry: { entries: LogRow[]; attempts: number } | undefined;
   private writing = 0;
+  /** The batch being written, until its write settles (feedback may ask about its rows). */
+  private writingRows: LogRow[] = [];
   private written = 0;
   private dropped = 0;
   private failedFlushes = 0;
@@ -161,6 +163,22 @@ export class PredictionLogWriter {
     return this.flushing;
   }
 
+  /**
+   * The model and version of those `ids` whose predictions this writer holds but the database may
+   * not have yet (queued, being written, or waiting for a retry). Feedback sent right after an
+   * answer is resolved from here instead of waiting for a flush.
+   */
+  pending(ids: readonly string[]): Map<string, { model: string; version: number }> {
+    const wanted = new Set(ids);
+    const found = new Map<string, { model: string; version: number }>();
+    for (const rows of [this.queue, this.writingRows, this.retry?.entries ?? []]) {
+      for (const row of rows) {
+        if (wanted.has(row[0] as string)) found.set(row[0] as string, { model: row[1] as string, version: Number(row[2]) });
+      }
+    }
+    return found;
+  }
+
   /** Stops accepting entries and writes what is left, retrying a failing batch up to maxAttempts. */
   async close(): Promise<void> {
     this.closed = true;
@@ -183,6 +201,7 @@ export class PredictionLogWriter {
       if (batch !== this.retry) left -= batch.entries.length;
       this.retry = undefined;
       this.writing = batch.entries.length;
+      this.writingRows = batch.entries;
       try {
         await this.sink(batch.entries, batch.attempts);
         this.written += batch.entries.length;
@@ -205,6 +224,7 @@ export class PredictionLogWriter {
         return;
       } finally {
         this.writing = 0;
+        this.writingRows = [];
       }
     }
   }
