@@ -1,21 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../../src/db/database';
 import type { ArtifactStore } from '../../src/registry/artifact-store';
-import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/model-registry';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
+import { registerOnnxVersion } from '../fixtures/register-onnx';
 
 /** Helpers of the canary rollout tests: tiny registered models and real HTTP traffic with sticky keys. */
-
-export const CONTRACT = {
-  inputs: [
-    { name: 'distance', type: 'float32' },
-    { name: 'origin', type: 'string' },
-  ],
-  outputs: [
-    { name: 'probability', type: 'float32', shape: [-1, 1] },
-    { name: 'label', type: 'int64', shape: [-1, 1] },
-  ],
-};
 
 export const BASELINE: TinyLogisticSpec = {
   numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
@@ -42,22 +33,7 @@ export async function registerTiny(
   spec: TinyLogisticSpec,
   options: { production?: boolean } = {},
 ): Promise<number> {
-  const bytes = buildTinyLogisticOnnx(spec);
-  const sha = await deps.artifacts.put(bytes);
-  const row = await registerModelVersion(deps.database.db, {
-    modelName: model,
-    idempotencyKey: `${model}/${sha}/${Math.random()}`,
-    artifactSha256: sha,
-    artifactBytes: bytes.byteLength,
-    contract: CONTRACT,
-    params: {},
-    metrics: {},
-    datasetVersionId: 'd',
-    datasetHash: 'h',
-    trainingRunId: 'r',
-    workflowId: 'w',
-    runId: 'r',
-  });
+  const row = await registerOnnxVersion(deps, model, buildTinyLogisticOnnx(spec), { key: `${model}/${randomUUID()}` });
   if (options.production) {
     await setAlias(deps.database.db, { model, alias: 'production', version: row.version, actor: 'test', reason: 'baseline' });
   }

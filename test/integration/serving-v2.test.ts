@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
+import { registerOnnxVersion } from '../fixtures/register-onnx';
 
 /**
  * The Open Inference Protocol v2 REST API against the real server, PostgreSQL (when
@@ -27,16 +28,6 @@ const SPEC: TinyLogisticSpec = {
   categorical: [{ name: 'origin', weights: { ORD: 0.7, JFK: -0.3 } }],
   bias: -1.2,
 };
-const CONTRACT = {
-  inputs: [
-    { name: 'distance', type: 'float32' },
-    { name: 'origin', type: 'string' },
-  ],
-  outputs: [
-    { name: 'probability', type: 'float32', shape: [-1, 1] },
-    { name: 'label', type: 'int64', shape: [-1, 1] },
-  ],
-};
 
 const model = `oip-${Date.now().toString(36)}`;
 const broken = `${model}-broken`;
@@ -48,24 +39,9 @@ let server: ModelServer;
 let answeredRows = 0;
 
 async function register(name: string, spec: TinyLogisticSpec, key: string) {
-  const bytes = buildTinyLogisticOnnx(spec);
-  const sha = await artifacts.put(bytes);
-  const row = await registerModelVersion(database.db, {
-    modelName: name,
-    idempotencyKey: key,
-    artifactSha256: sha,
-    artifactBytes: bytes.byteLength,
-    contract: CONTRACT,
-    params: {},
-    metrics: {},
-    datasetVersionId: 'd',
-    datasetHash: 'h',
-    trainingRunId: 'r',
-    workflowId: 'w',
-    runId: 'r',
-  });
+  const row = await registerOnnxVersion({ database, artifacts }, name, buildTinyLogisticOnnx(spec), { key });
   await setAlias(database.db, { model: name, alias: 'production', version: row.version, actor: 'test', reason: 'test' });
-  return { version: row.version, sha };
+  return { version: row.version, sha: row.artifactSha256 };
 }
 
 async function http(method: string, path: string, body?: string, headers: Record<string, string> = {}) {

@@ -8,6 +8,7 @@ import { datasetVersions } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { type ModelVersion, registerModelVersion } from '../../src/registry/model-registry';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec } from '../fixtures/tiny-logistic-onnx';
+import { TINY_CONTRACT } from '../fixtures/register-onnx';
 
 /**
  * Shared setup of the registry tests: every suite runs on embedded PGlite and, when DATABASE_URL
@@ -53,16 +54,7 @@ export async function openTestRegistry(driver: 'pglite' | 'postgres'): Promise<T
   };
 }
 
-export const CONTRACT = {
-  inputs: [
-    { name: 'distance', type: 'float32' },
-    { name: 'origin', type: 'string' },
-  ],
-  outputs: [
-    { name: 'probability', type: 'float32', shape: [-1, 1] },
-    { name: 'label', type: 'int64', shape: [-1, 1] },
-  ],
-};
+export const CONTRACT = TINY_CONTRACT;
 
 /** Distinct weights per seed: distinct bytes, distinct predictions. */
 export function tinySpec(seed: number): TinyLogisticSpec {

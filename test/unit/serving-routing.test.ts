@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { aliasHistory, deployments, feedback, predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { registerModelVersion, resolveAlias, setAlias } from '../../src/registry/model-registry';
+import { resolveAlias, setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { InferencePool, OverloadedError } from '../../src/serving/inference-pool';
 import { instancesToColumns } from '../../src/serving/predict';
@@ -22,17 +22,9 @@ import {
 } from '../../src/serving/routes';
 import { choosesCandidate, stickyPoint } from '../../src/serving/traffic';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
+import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
 
-const CONTRACT = {
-  inputs: [
-    { name: 'distance', type: 'float32' },
-    { name: 'origin', type: 'string' },
-  ],
-  outputs: [
-    { name: 'probability', type: 'float32', shape: [-1, 1] },
-    { name: 'label', type: 'int64', shape: [-1, 1] },
-  ],
-};
+const CONTRACT = TINY_CONTRACT;
 
 function specFor(seed: number): TinyLogisticSpec {
   return {
@@ -51,23 +43,8 @@ let seeds = 0;
 /** Registers a version of `model` with its own weights; returns its number and seed. */
 async function registerVersion(model: string): Promise<{ version: number; seed: number; sha: string }> {
   const seed = ++seeds;
-  const bytes = buildTinyLogisticOnnx(specFor(seed));
-  const sha = await artifacts.put(bytes);
-  const row = await registerModelVersion(database.db, {
-    modelName: model,
-    idempotencyKey: `test/${model}/${seed}`,
-    artifactSha256: sha,
-    artifactBytes: bytes.byteLength,
-    contract: CONTRACT,
-    params: {},
-    metrics: {},
-    datasetVersionId: 'dataset',
-    datasetHash: 'hash',
-    trainingRunId: 'run',
-    workflowId: 'workflow',
-    runId: 'run',
-  });
-  return { version: row.version, seed, sha };
+  const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), { key: `test/${model}/${seed}` });
+  return { version: row.version, seed, sha: row.artifactSha256 };
 }
 
 const promote = (model: string, version: number) =>

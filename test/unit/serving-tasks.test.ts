@@ -12,12 +12,13 @@ import { fitGbdt, gbdtContract, type GbdtModel, predictGbdt, toGbdtTable } from 
 import { exportGbdtOnnx } from '../../src/ml/onnx/export-gbdt';
 import type { Row } from '../../src/ml/row';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { ModelPool } from '../../src/serving/model-pool';
 import { versionHealth } from '../../src/serving/rollouts';
 import { InferencePool } from '../../src/serving/inference-pool';
 import { instancesToColumns } from '../../src/serving/predict';
+import { registerOnnxVersion } from '../fixtures/register-onnx';
 
 const REGRESSION = 'delay-minutes';
 const MULTICLASS = 'delay-class';
@@ -54,21 +55,7 @@ let multiclass: GbdtModel;
 const logger = pino({ level: 'silent' });
 
 async function register(name: string, bytes: Uint8Array, contract: unknown, seed: number): Promise<number> {
-  const sha = await artifacts.put(bytes);
-  const row = await registerModelVersion(database.db, {
-    modelName: name,
-    idempotencyKey: `test/${name}/${seed}`,
-    artifactSha256: sha,
-    artifactBytes: bytes.byteLength,
-    contract,
-    params: {},
-    metrics: {},
-    datasetVersionId: 'dataset',
-    datasetHash: 'hash',
-    trainingRunId: 'run',
-    workflowId: 'workflow',
-    runId: 'run',
-  });
+  const row = await registerOnnxVersion({ database, artifacts }, name, bytes, { key: `test/${name}/${seed}`, contract });
   return row.version;
 }
 

@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { ArtifactStore } from '../../src/registry/artifact-store';
-import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { InferencePool } from '../../src/serving/inference-pool';
 import { ModelPool } from '../../src/serving/model-pool';
 import { instancesToColumns } from '../../src/serving/predict';
 import { databaseSink, type PredictionLogEntry, PredictionLogWriter, toLogRow } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
+import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
 
 const MODEL = 'flights';
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -28,16 +29,7 @@ function specFor(seed: number): TinyLogisticSpec {
   };
 }
 
-const CONTRACT = {
-  inputs: [
-    { name: 'distance', type: 'float32' },
-    { name: 'origin', type: 'string' },
-  ],
-  outputs: [
-    { name: 'probability', type: 'float32', shape: [-1, 1] },
-    { name: 'label', type: 'int64', shape: [-1, 1] },
-  ],
-};
+const CONTRACT = TINY_CONTRACT;
 
 let dir: string;
 let database: Database;
@@ -50,23 +42,8 @@ async function registerVersion(
   seed: number,
   { model = MODEL, contract = CONTRACT as unknown } = {},
 ): Promise<{ version: number; sha: string }> {
-  const bytes = buildTinyLogisticOnnx(specFor(seed));
-  const sha = await artifacts.put(bytes);
-  const row = await registerModelVersion(database.db, {
-    modelName: model,
-    idempotencyKey: `test/${model}/${seed}`,
-    artifactSha256: sha,
-    artifactBytes: bytes.byteLength,
-    contract,
-    params: {},
-    metrics: {},
-    datasetVersionId: 'dataset',
-    datasetHash: 'hash',
-    trainingRunId: 'run',
-    workflowId: 'workflow',
-    runId: 'run',
-  });
-  return { version: row.version, sha };
+  const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), { key: `test/${model}/${seed}`, contract });
+  return { version: row.version, sha: row.artifactSha256 };
 }
 
 /** Points production at a version, as a deployment does. */
