@@ -2,8 +2,8 @@ import { readDatasetRows } from '../src/data/dataset-store';
 import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
-import { metricsOfScores, type ScoreMeaning } from '../src/ml/task-evaluation';
-import { contractOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import { metricsOfScores, scoreMeaningOf, type ScoreMeaning } from '../src/ml/task-evaluation';
+import { predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import { resolveAlias } from '../src/registry/model-registry';
 import { ModelVerificationError } from '../src/shared/errors';
 import { modelContractSchema, type ModelContract } from '../src/shared/model-contract';
@@ -50,7 +50,6 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
         readDatasetRows(database.db, input.datasetVersionId),
         resolveAlias(database.db, input.model, 'production'),
       ]);
-      const contract = modelContractSchema.parse(model ? contractOf(model) : input.contract);
       const { test } = partitionRows(rows, input.split);
       const labels = test.map((row) => row[input.target]);
       const scores = await scoreOnnxInWorkerThread(onnx, test);
@@ -70,7 +69,7 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
         }
       }
       // A bring-your-own binary model's threshold is inside its graph; keel's metrics then use 0.5.
-      const meaning: ScoreMeaning = { task: contract.task, classes: contract.classes, threshold: model && 'threshold' in model ? model.threshold : undefined };
+      const meaning: ScoreMeaning = model ? scoreMeaningOf(model) : { task: input.contract.task, classes: input.contract.classes };
       return {
         metrics: metricsOfScores(meaning, labels, scores.values),
         testRows: test.length,

@@ -3,9 +3,9 @@ import { readDatasetRows } from '../src/data/dataset-store';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
-import { metricsOfScores } from '../src/ml/task-evaluation';
+import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
 import { trainForTask } from '../src/ml/train-for-task';
-import { contractOf, learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import type { ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/pipeline-result';
@@ -104,12 +104,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const resumed: { iteration?: number } = {};
       const model = await fit(input, train, validation, resumed);
       const trainSeconds = (performance.now() - started) / 1000;
-      const contract = contractOf(model);
-      const validationMetrics = metricsOfScores(
-        { task: contract.task, classes: contract.classes, threshold: 'threshold' in model ? model.threshold : undefined },
-        validation.map((row) => row[input.target]),
-        predictOutputs(model, validation),
-      );
+      const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));
       const modelArtifactSha256 = await artifacts.putJson(model);
       await recordTrainingRun(database.db, {
         id: trainingRunId,

@@ -2,6 +2,7 @@ import type { CategoricalReference, NumericReference } from '../monitoring/psi';
 import { DataValidationError } from '../shared/errors';
 import type { DatasetRules } from '../shared/pipeline-input';
 import type { ColumnDef, Row } from './dataset-store';
+import { mulberry32 } from '../shared/prng';
 
 /**
  * StatisticsGen: per-column statistics of a dataset version, computed while the rows stream in
@@ -393,16 +394,6 @@ function categoricalFromCounts(ranked: [string, number][], untracked: number, mi
   };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // ExampleValidator: dataset-level rules

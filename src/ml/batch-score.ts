@@ -51,9 +51,3 @@ export async function scoreOnnxInWorkerThread(model: Uint8Array, rows: readonly 
   return { task: taskOfOutput[output], width, values };
 }
 
-/** Binary models: P(target = 1) per row. Throws for a model of another task. */
-export async function scoreProbabilities(model: Uint8Array, rows: readonly Row[]): Promise<Float64Array> {
-  const scores = await scoreOnnxInWorkerThread(model, rows);
-  if (scores.task !== 'binary') throw new Error(`expected a binary model (output "probability"), got a ${scores.task} model`);
-  return scores.values;
-}

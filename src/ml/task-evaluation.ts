@@ -2,6 +2,7 @@ import type { ModelTask } from '../shared/model-contract';
 import type { ModelMetrics } from '../shared/pipeline-result';
 import { binaryClassificationMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { readCategory, readNumber } from './row';
+import { contractOf, type TrainedModel } from './trained-model';
 
 /** What a model's scores mean, beyond its task: a binary model's threshold, a multiclass model's classes. */
 export interface ScoreMeaning {
@@ -10,6 +11,12 @@ export interface ScoreMeaning {
   threshold?: number;
   /** multiclass: score column i is the probability of classes[i]. */
   classes?: readonly string[];
+}
+
+/** What a keel-trained model's scores mean, from its contract (and its threshold when binary). */
+export function scoreMeaningOf(model: TrainedModel): ScoreMeaning {
+  const { task, classes } = contractOf(model);
+  return { task, classes, threshold: 'threshold' in model ? model.threshold : undefined };
 }
 
 /**

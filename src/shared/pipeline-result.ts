@@ -53,13 +53,9 @@ export interface MulticlassMetrics {
 /** Evaluation metrics of any task; `task` absent means binary (stored before tasks existed). */
 export type ModelMetrics = BinaryMetrics | RegressionMetrics | MulticlassMetrics;
 
-export function isBinaryMetrics(metrics: ModelMetrics): metrics is BinaryMetrics {
-  return metrics.task === undefined || metrics.task === 'binary';
-}
-
 /** The metrics of a binary model; throws for another task (a caller that assumed binary). */
 export function binaryMetricsOf(metrics: ModelMetrics): BinaryMetrics {
-  if (isBinaryMetrics(metrics)) return metrics;
+  if (metrics.task === undefined || metrics.task === 'binary') return metrics;
   throw new Error(`expected the metrics of a binary model, got ${metrics.task}`);
 }
 

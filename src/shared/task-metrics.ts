@@ -51,12 +51,6 @@ export function metricValue(metrics: ModelMetrics, name: string): number {
   return typeof value === 'number' ? value : Number.NaN;
 }
 
-/** A loss to minimise for `name`: the value itself, or its negation when higher is better. */
-export function lossOf(task: ModelTask, metrics: ModelMetrics, name: string): number {
-  const value = metricValue(metrics, name);
-  return higherIsBetter(task, name) ? -value : value;
-}
-
 /** The metric a one-line summary shows: the task's primary metric, e.g. `rocAuc 0.6536` or `rmse 41250`. */
 export function headlineMetric(metrics: ModelMetrics | null | undefined): string | null {
   if (!metrics || typeof metrics !== 'object') return null;
