@@ -18,7 +18,11 @@ export function* encodeCopyText(rows: unknown[][]): Generator<string> {
 function encodeValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (value instanceof Date) return value.toISOString();
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return copyField(typeof value === 'object' ? JSON.stringify(value) : String(value));
+}
+
+/** One text value as a COPY text field (not null): backslash, tab, newline and carriage return escaped. */
+export function copyField(text: string): string {
   // Most values need no escaping; testing first is much cheaper than always replacing.
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : text;
 }

@@ -18,6 +18,8 @@ export interface Database {
   readonly db: Db;
   /** Bulk-loads rows with COPY. Values: string, number, boolean, null, or objects (as JSON). */
   copyRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
+  /** COPY of rows already encoded as COPY text (src/db/copy-text.ts), one line per row. */
+  copyText(table: string, columns: string[], text: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,20 +40,24 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     kind: 'postgres',
     db: db as unknown as Db,
-    async copyRows(table, columns, rows) {
-      if (rows.length === 0) return;
-      const writable = await sql
-        .unsafe(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`)
-        .writable();
-      await new Promise<void>((resolve, reject) => {
-        writable.on('error', reject);
-        writable.on('finish', resolve);
-        for (const chunk of encodeCopyText(rows)) writable.write(chunk);
-        writable.end();
-      });
+    copyRows(table, columns, rows) {
+      return rows.length === 0 ? Promise.resolve() : copyChunks(table, columns, encodeCopyText(rows));
+    },
+    copyText(table, columns, text) {
+      return text === '' ? Promise.resolve() : copyChunks(table, columns, [text]);
     },
     close: () => sql.end({ timeout: 5 }),
   };
+
+  async function copyChunks(table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
+    const writable = await sql.unsafe(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`).writable();
+    await new Promise<void>((resolve, reject) => {
+      writable.on('error', reject);
+      writable.on('finish', resolve);
+      for (const chunk of chunks) writable.write(chunk);
+      writable.end();
+    });
+  }
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -62,18 +68,19 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     db: db as unknown as Db,
-    async copyRows(table, columns, rows) {
-      if (rows.length === 0) return;
-      // PGlite has no COPY FROM STDIN; it reads a Blob through the virtual file /dev/blob.
-      const blob = new Blob([...encodeCopyText(rows)]);
-      await client.query(
-        `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM '/dev/blob'`,
-        [],
-        { blob },
-      );
+    copyRows(table, columns, rows) {
+      return rows.length === 0 ? Promise.resolve() : copyBlob(table, columns, [...encodeCopyText(rows)]);
+    },
+    copyText(table, columns, text) {
+      return text === '' ? Promise.resolve() : copyBlob(table, columns, [text]);
     },
     close: () => client.close(),
   };
+
+  async function copyBlob(table: string, columns: string[], chunks: string[]): Promise<void> {
+    // PGlite has no COPY FROM STDIN; it reads a Blob through the virtual file /dev/blob.
+    await client.query(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob(chunks) });
+  }
 }
 
 function quoteIdent(name: string): string {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { copyField } from '../db/copy-text';
 import type { Database } from '../db/database';
 
 export interface PredictionLogEntry {
@@ -43,16 +44,21 @@ export interface PredictionLogOptions {
   maxAttempts?: number;
 }
 
-/** A prediction as a `prediction_log` row, in COLUMNS order, its JSON values already serialised. */
-export type LogRow = unknown[];
+/**
+ * A prediction as one line of a `prediction_log` COPY (COLUMNS order, tab-separated, newline at
+ * the end), made when it is queued: a flat string is what the flush sends, and it costs the
+ * garbage collector less than the entry's objects (and the request body they reference) would
+ * while it waits.
+ */
+export type LogLine = string;
 
 export const COLUMNS = ['id', 'model_name', 'version', 'inputs', 'outputs', 'latency_ms', 'created_at', 'shadow', 'primary_id', 'error'];
 
 /**
- * Writes one batch of rows. `attempt` is 0 for the first try and counts retries of the same batch,
+ * Writes one batch of lines. `attempt` is 0 for the first try and counts retries of the same batch,
  * so a sink can recognise a batch whose earlier attempt did commit.
  */
-export type PredictionLogSink = (rows: LogRow[], attempt: number) => Promise<void>;
+export type PredictionLogSink = (lines: LogLine[], attempt: number) => Promise<void>;
 
 /**
  * COPY into prediction_log. COPY is atomic and the ids are unique (UUIDv7, made by the server):
@@ -61,10 +67,10 @@ export type PredictionLogSink = (rows: LogRow[], attempt: number) => Promise<voi
  * (One INSERT … json_to_recordset per batch was tried: slightly less work here, twice the CPU in
  * PostgreSQL, which shares the machine.)
  */
-export function databaseSink(database: Pick<Database, 'copyRows'>): PredictionLogSink {
-  return async (rows, attempt) => {
+export function databaseSink(database: Pick<Database, 'copyText'>): PredictionLogSink {
+  return async (lines, attempt) => {
     try {
-      await database.copyRows('prediction_log', COLUMNS, rows);
+      await database.copyText('prediction_log', COLUMNS, lines.join(''));
     } catch (error) {
       if (attempt > 0 && (error as { code?: unknown }).code === '23505') return;
       throw error;
@@ -83,16 +89,12 @@ export class PredictionLogWriter {
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly maxAttempts: number;
-  /**
-   * Rows serialised as they arrive: flat strings surviving until the flush cost the garbage
-   * collector less than the entries' objects (and the request bodies they reference).
-   */
-  private queue: LogRow[] = [];
+  private queue: LogLine[] = [];
   /** The batch whose write failed: written first on the next flush. */
-  private retry: { entries: LogRow[]; attempts: number } | undefined;
+  private retry: { entries: LogLine[]; attempts: number } | undefined;
   private writing = 0;
   /** The batch being written, until its write settles (feedback may ask about its rows). */
-  private writingRows: LogRow[] = [];
+  private writingRows: LogLine[] = [];
   private written = 0;
   private dropped = 0;
   private failedFlushes = 0;
@@ -125,7 +127,7 @@ export class PredictionLogWriter {
       this.dropped += entries.length - room;
       this.droppedSinceWarning += entries.length - room;
     }
-    for (let i = 0; i < Math.min(room, entries.length); i++) this.queue.push(toLogRow(entries[i]));
+    for (let i = 0; i < Math.min(room, entries.length); i++) this.queue.push(logLine(entries[i]));
     // A full batch goes out now rather than at the next tick, unless the database just failed.
     if (this.queue.length >= this.batchSize && !this.retry) void this.flush();
   }
@@ -171,9 +173,15 @@ export class PredictionLogWriter {
   pending(ids: readonly string[]): Map<string, { model: string; version: number }> {
     const wanted = new Set(ids);
     const found = new Map<string, { model: string; version: number }>();
-    for (const rows of [this.queue, this.writingRows, this.retry?.entries ?? []]) {
-      for (const row of rows) {
-        if (wanted.has(row[0] as string)) found.set(row[0] as string, { model: row[1] as string, version: Number(row[2]) });
+    for (const lines of [this.queue, this.writingRows, this.retry?.entries ?? []]) {
+      for (const line of lines) {
+        // The first three fields: the id (a UUID), the model name (lowercase letters, digits and
+        // dashes: nothing COPY escapes) and the version.
+        const idEnd = line.indexOf('\t');
+        const id = line.slice(0, idEnd);
+        if (!wanted.has(id)) continue;
+        const modelEnd = line.indexOf('\t', idEnd + 1);
+        found.set(id, { model: line.slice(idEnd + 1, modelEnd), version: Number(line.slice(modelEnd + 1, line.indexOf('\t', modelEnd + 1))) });
       }
     }
     return found;
@@ -230,7 +238,7 @@ export class PredictionLogWriter {
   }
 
   /** The next batch of at most `limit` rows; usually the whole queue, swapped out without copying. */
-  private takeBatch(limit: number): LogRow[] {
+  private takeBatch(limit: number): LogLine[] {
     const size = Math.min(limit, this.batchSize);
     if (this.queue.length <= size) {
       const all = this.queue;
@@ -287,29 +295,30 @@ function latencyText(ms: number): string {
   return lastLatencyText;
 }
 
-/** The entry as a row; inputs and outputs as JSON text, numbers as their text (COPY writes strings as they are). */
-export function toLogRow(e: PredictionLogEntry): LogRow {
-  return [
-    e.id,
-    e.model,
-    versionText(e.version),
-    inputsJson(e.inputs),
-    e.outputs,
-    latencyText(e.latencyMs),
-    iso(e.createdAt),
-    e.shadow === true,
-    e.primaryId ?? null,
-    e.error === undefined ? null : jsonbSafeText(e.error),
-  ];
+/** The entry as a COPY line: inputs and outputs as JSON text, numbers as text formatted once per request. */
+export function logLine(e: PredictionLogEntry): LogLine {
+  return `${copyField(e.id)}\t${e.model}\t${versionText(e.version)}\t${inputsField(e.inputs)}\t${e.outputs === null ? NULL : jsonField(e.outputs)}\t${latencyText(e.latencyMs)}\t${iso(e.createdAt)}\t${e.shadow === true ? 't' : 'f'}\t${e.primaryId === undefined ? NULL : copyField(e.primaryId)}\t${e.error === undefined ? NULL : copyField(jsonbSafeText(e.error))}\n`;
 }
 
+const NULL = '\\N';
+
 /**
- * The inputs as JSON text. JSON.stringify writes \u0000 and unpaired surrogates as escapes (a
- * backslash), so text without a backslash — nearly every row — needs no further look.
+ * The inputs as JSON text in a COPY field. JSON.stringify escapes control characters (tab and
+ * newline among them) with a backslash, and writes \u0000 and unpaired surrogates as escapes
+ * too; so text without a backslash — nearly every row — is ready as it is.
  */
-function inputsJson(inputs: Record<string, unknown>): string {
+function inputsField(inputs: Record<string, unknown>): string {
   const json = JSON.stringify(inputs);
-  return json.includes('\\') ? JSON.stringify(jsonbSafe(inputs)) : json;
+  return json.includes('\\') ? doubleBackslashes(JSON.stringify(jsonbSafe(inputs))) : json;
+}
+
+/** JSON text as a COPY field: it has no raw control characters, only backslashes to double. */
+function jsonField(json: string): string {
+  return json.includes('\\') ? doubleBackslashes(json) : json;
+}
+
+function doubleBackslashes(text: string): string {
+  return text.replaceAll('\\', '\\\\');
 }
 
 /**

@@ -152,6 +152,7 @@ function crashOnceAtPublish(database: Database): Database & { crashes(): number 
       if (down()) return Promise.reject(new Error('simulated crash: the worker died'));
       return database.copyRows(table, columns, rows);
     },
+    copyText: (table, columns, text) => (down() ? Promise.reject(new Error('simulated crash: the worker died')) : database.copyText(table, columns, text)),
     close: () => database.close(),
     crashes: () => crashes,
   };

@@ -50,6 +50,7 @@ export function crashingDatabase(database: Database, copies: number): Database &
         throw crash();
       }
     },
+    copyText: (table, columns, text) => (crashed ? Promise.reject(crash()) : database.copyText(table, columns, text)),
     close: () => database.close(),
     crashed: () => crashed,
   };

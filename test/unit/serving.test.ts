@@ -13,7 +13,7 @@ import { type ModelServer, startModelServer } from '../../src/serving/http-serve
 import { InferencePool } from '../../src/serving/inference-pool';
 import { ModelPool } from '../../src/serving/model-pool';
 import { instancesToColumns } from '../../src/serving/predict';
-import { databaseSink, type PredictionLogEntry, PredictionLogWriter, toLogRow } from '../../src/serving/prediction-log';
+import { databaseSink, logLine, type PredictionLogEntry, PredictionLogWriter } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
 
@@ -428,9 +428,9 @@ describe('prediction log writer', () => {
   it('retries a failed batch on the next flush, then drops it after maxAttempts', async () => {
     let failures = 1;
     const written: PredictionLogEntry[] = [];
-    const sink = vi.fn(async (rows: unknown[][]) => {
+    const sink = vi.fn(async (lines: string[]) => {
       if (failures-- > 0) throw new Error('database unavailable');
-      written.push(...rows.map((row) => ({ id: row[0] }) as PredictionLogEntry));
+      written.push(...lines.map((line) => ({ id: line.split('\t')[0] }) as PredictionLogEntry));
     });
     const writer = new PredictionLogWriter(sink, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
     writer.append([entry(1), entry(2)]);
@@ -453,17 +453,32 @@ describe('prediction log writer', () => {
     const at = new Date('2026-01-02T03:04:05.678Z');
     const rows: PredictionLogEntry[] = [
       { id: 'sink-1', model: 'sink', version: 3, inputs: { a: 'x\u0000y', b: null, c: 2.5 }, outputs: '{"probability":0.25,"label":0}', latencyMs: 1.5, createdAt: at },
-      { id: 'sink-2', model: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \u0000' },
+      { id: 'sink-2', model: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \u0000\tat\nline \\2' },
+      { id: 'sink-3', model: 'sink', version: 4, inputs: { 'back\\slash': 'C:\\temp\r\n' }, outputs: '{"label":"a\\\\b\\"c","probabilities":[1]}', latencyMs: 0.0004, createdAt: at },
     ];
-    await sink(rows.map(toLogRow), 0);
+    await sink(rows.map(logLine), 0);
     // A retry of a batch that did commit (its answer lost): recognised, nothing written twice.
-    await sink(rows.map(toLogRow), 1);
-    await expect(sink(rows.map(toLogRow), 0)).rejects.toThrow();
-    const stored = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ['sink-1', 'sink-2'])).orderBy(predictionLog.id);
+    await sink(rows.map(logLine), 1);
+    await expect(sink(rows.map(logLine), 0)).rejects.toThrow();
+    const stored = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ['sink-1', 'sink-2', 'sink-3'])).orderBy(predictionLog.id);
     expect(stored).toEqual([
       { id: 'sink-1', modelName: 'sink', version: 3, inputs: { a: 'x\uFFFDy', b: null, c: 2.5 }, outputs: { probability: 0.25, label: 0 }, latencyMs: 1.5, createdAt: at, shadow: false, primaryId: null, error: null },
-      { id: 'sink-2', modelName: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \uFFFD' },
+      { id: 'sink-2', modelName: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \uFFFD\tat\nline \\2' },
+      { id: 'sink-3', modelName: 'sink', version: 4, inputs: { 'back\\slash': 'C:\\temp\r\n' }, outputs: { label: 'a\\b"c', probabilities: [1] }, latencyMs: 0, createdAt: at, shadow: false, primaryId: null, error: null },
     ]);
+  });
+
+  it('knows the model and version of the predictions it still holds (feedback right after an answer)', async () => {
+    const writer = new PredictionLogWriter(async () => {}, { logger: quiet, flushMs: 10_000 });
+    writer.append([entry(1), { ...entry(2), model: 'other-model', version: 12 }]);
+    expect(writer.pending(['id-2', 'id-1', 'id-9'])).toEqual(
+      new Map([
+        ['id-1', { model: MODEL, version: 1 }],
+        ['id-2', { model: 'other-model', version: 12 }],
+      ]),
+    );
+    await writer.close();
+    expect(writer.pending(['id-1']).size).toBe(0);
   });
 
   it('flushes a full batch at once, without waiting for the timer', async () => {
@@ -501,7 +516,7 @@ describe('prediction log writer', () => {
     const writer = new PredictionLogWriter(
       async (rows) => {
         if (calls++ === 0) await first;
-        written.push(...rows.map((row) => String(row[0])));
+        written.push(...rows.map((line) => line.split('\t')[0]));
       },
       { logger: quiet, flushMs: 10_000 },
     );
