@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { encodeCopyText } from './copy-text';
+import { copyChunks, quoteIdent } from './postgres-copy';
 import * as schema from './schema';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -20,6 +21,8 @@ export interface Database {
   copyRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
   /** COPY of rows already encoded as COPY text (src/db/copy-text.ts), one line per row. */
   copyText(table: string, columns: string[], text: string): Promise<void>;
+  /** The connection URL of a PostgreSQL database (for clients in other threads); none for PGlite. */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -40,24 +43,16 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     kind: 'postgres',
     db: db as unknown as Db,
+    url,
     copyRows(table, columns, rows) {
-      return rows.length === 0 ? Promise.resolve() : copyChunks(table, columns, encodeCopyText(rows));
+      return rows.length === 0 ? Promise.resolve() : copyChunks(sql, table, columns, encodeCopyText(rows));
     },
     copyText(table, columns, text) {
-      return text === '' ? Promise.resolve() : copyChunks(table, columns, [text]);
+      return text === '' ? Promise.resolve() : copyChunks(sql, table, columns, [text]);
     },
     close: () => sql.end({ timeout: 5 }),
   };
 
-  async function copyChunks(table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
-    const writable = await sql.unsafe(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`).writable();
-    await new Promise<void>((resolve, reject) => {
-      writable.on('error', reject);
-      writable.on('finish', resolve);
-      for (const chunk of chunks) writable.write(chunk);
-      writable.end();
-    });
-  }
 }
 
 async function openPglite(dataDir: string): Promise<Database> {
@@ -83,6 +78,3 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}

@@ -8,7 +8,8 @@ import { parentPort, Worker, workerData, type Transferable } from 'node:worker_t
 
 type WorkerMessage<Result, Progress> = { type: 'progress'; progress: Progress } | { type: 'result'; result: Result };
 
-const bootstrap = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
+/** Entry point of a worker thread running a TypeScript module: `workerData.module` (its URL). */
+export const tsWorkerBootstrap = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
 
 export interface WorkerTaskOptions<Progress> {
   /** Buffers of `input` to move to the worker instead of copying (unusable here afterwards). */
@@ -25,7 +26,7 @@ export function runWorkerTask<Result, Progress = never>(
 ): Promise<Result> {
   return new Promise<Result>((resolve, reject) => {
     signal?.throwIfAborted();
-    const worker = new Worker(bootstrap, {
+    const worker = new Worker(tsWorkerBootstrap, {
       workerData: { module: workerModule.href, input },
       transferList: [...transferList],
     });

@@ -20,6 +20,7 @@ import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse
 import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
 import { databaseSink, type PredictionLogEntry, type PredictionLogOptions, PredictionLogWriter } from './prediction-log';
 import { taskFormat } from './task-outputs';
+import { CopyThread } from './copy-thread';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
 
 export interface ModelServerOptions {
@@ -89,7 +90,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const db = options.database.db;
 
   let pool: ModelPool | undefined;
-  const logWriter = new PredictionLogWriter(databaseSink(options.database), { ...options.predictionLog, logger });
+  // On PostgreSQL the log's COPYs go out from a thread of their own (see copy-thread.ts); PGlite
+  // lives in this thread, so its COPYs run here.
+  const copyThread = options.database.url ? new CopyThread(options.database.url) : undefined;
+  const logWriter = new PredictionLogWriter(databaseSink(copyThread ?? options.database), { ...options.predictionLog, logger });
+  const closeLog = async () => {
+    await logWriter.close();
+    await copyThread?.close();
+  };
   const inference = await InferencePool.create({
     logger,
     threads: options.inferenceThreads ?? envInt('KEEL_INFERENCE_THREADS') ?? 2,
@@ -112,7 +120,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     });
   } catch (error) {
     await inference.close();
-    await logWriter.close();
+    await closeLog();
     throw error;
   }
   const models = pool;
@@ -536,7 +544,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   }).catch(async (error: unknown) => {
     await models.close();
     await inference.close();
-    await logWriter.close();
+    await closeLog();
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
@@ -558,7 +566,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     await models.close();
     // Shadow work still queued finishes (or fails) before the log is closed.
     await inference.close();
-    await logWriter.close();
+    await closeLog();
     logger.info({ predictionLog: logWriter.stats() }, 'model server stopped');
   }
 

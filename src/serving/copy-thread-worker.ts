@@ -1,0 +1,51 @@
+// The thread behind CopyThread (copy-thread.ts): one PostgreSQL connection, one COPY at a time
+// in the order asked.
+import { connect, type Socket } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import postgres from 'postgres';
+import { copyChunks } from '../db/postgres-copy';
+
+export type CopyRequest = { type: 'copy'; id: number; table: string; columns: string[]; text: string } | { type: 'close' };
+export interface CopyReply {
+  id: number;
+  /** The failure, with PostgreSQL's SQLSTATE code when it has one (23505: a unique violation). */
+  error?: { message: string; code?: string };
+}
+
+const port = parentPort;
+if (!port) throw new Error('copy-thread-worker.ts must run in a worker thread');
+const { url } = (workerData as { input: { url: string } }).input;
+const sql = postgres(url, { max: 1, onnotice: () => {}, socket: connectWithoutDelay } as postgres.Options<{}>);
+
+/**
+ * A connected socket with Nagle's algorithm off. A COPY ends with a 5-byte CopyDone written after
+ * the data; with Nagle on, it waits for the ACK of the data, which PostgreSQL's kernel delays by
+ * up to 40 ms — one COPY per 40 ms, far slower than the log fills (postgres.js leaves its sockets
+ * as Node makes them, Nagle on). postgres.js still negotiates TLS on this socket when asked to.
+ * The first host of the URL, or its unix socket.
+ */
+function connectWithoutDelay(options: { host: string[]; port: number[]; path?: string }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = options.path ? connect(options.path) : connect(options.port[0], options.host[0]);
+    socket.setNoDelay(true);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+port.on('message', (request: CopyRequest) => {
+  if (request.type === 'close') {
+    void sql.end({ timeout: 5 }).finally(() => port.close());
+    return;
+  }
+  copyChunks(sql, request.table, request.columns, [request.text]).then(
+    () => port.postMessage({ id: request.id } satisfies CopyReply),
+    (error: unknown) => {
+      const { message, code } = error as { message?: string; code?: unknown };
+      port.postMessage({ id: request.id, error: { message: message ?? String(error), code: typeof code === 'string' ? code : undefined } } satisfies CopyReply);
+    },
+  );
+});
