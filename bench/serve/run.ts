@@ -19,7 +19,7 @@
  * printed is the JSON result.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -51,6 +51,8 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 /** Extra node arguments for the keel server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const KEEL_NODE_ARGS = (process.env.BENCH_KEEL_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const MODEL = 'flight-delays-bench';
+/** Model server processes (KEEL_SERVER_PROCESSES) for (c); 1 measures a single process. */
+const PROCESSES = Number(process.env.BENCH_KEEL_PROCESSES ?? 2);
 /** `gbdt` (default: 100 trees, the best model keel trains) or `logistic`. */
 const MODEL_KIND = (process.env.BENCH_MODEL ?? 'gbdt') as 'gbdt' | 'logistic';
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:5432/keel';
@@ -139,7 +141,16 @@ async function main() {
     const helloUrl = `http://127.0.0.1:${helloPort}/`;
     const keelPort = await freePort();
     const keel = spawn(process.execPath, [...KEEL_NODE_ARGS, '--import', 'tsx', 'src/runtime/server-main.ts'], {
-      env: { ...process.env, DATABASE_URL: dbUrl, KEEL_DATA_DIR: work, KEEL_PORT: String(keelPort), LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        KEEL_DATA_DIR: work,
+        KEEL_PORT: String(keelPort),
+        KEEL_SERVER_PROCESSES: String(PROCESSES),
+        LOG_LEVEL: 'warn',
+        KEEL_API_KEYS: '',
+        KEEL_ADMIN_KEYS: '',
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.push(keel);
@@ -204,6 +215,7 @@ async function main() {
       model_roc_auc: round(metrics.rocAuc, 4),
       train_rows: train.length,
       cores: cpus().length,
+      keel_processes: PROCESSES,
       load_average_at_start: loadAtStart,
       seconds_per_run: SECONDS,
       rounds_c64: ROUNDS,
@@ -366,13 +378,23 @@ function median<T extends { rps: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
 }
 
-/** CPU time (user + system, all threads) of a process so far, from /proc; null elsewhere. */
+/** CPU time (user + system, all threads) of a process and its child processes so far, from /proc; null elsewhere. */
 function processCpuMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) ".
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    let total = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let fields: string[];
+      try {
+        fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      } catch {
+        continue; // gone meanwhile
+      }
+      // ppid is field 4 of stat, utime and stime 14 and 15 (2, 12 and 13 after "pid (comm) ").
+      if (Number(entry) === pid || Number(fields[1]) === pid) total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    }
+    return total;
   } catch {
     return null;
   }

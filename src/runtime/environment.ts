@@ -10,6 +10,11 @@ const environmentSchema = z.object({
   KEEL_HOST: z.string().min(1).default('127.0.0.1'),
   /** Override of the config file's server port. */
   KEEL_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * Model server processes sharing the port (`npm run server`): with more than one, the HTTP work
+   * of a busy server uses more than one core (see docs/serving.md). Default 1.
+   */
+  KEEL_SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */

@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import { openDatabase } from '../db/database';
 import { openArtifactStore } from '../registry/artifact-config';
 import { startModelServer } from '../serving/http-server';
 import { readEnvironment } from './environment';
+import { answerMetricsRequests, clusterMetrics, runServerPrimary } from './server-cluster';
 import { createLogger } from './logger';
 import { loadProjectConfig } from './project-config';
 
@@ -9,16 +11,37 @@ import { loadProjectConfig } from './project-config';
  * `npm run server`: the model server alone; it follows the `production` aliases and the serving
  * routes in the database. It imports only storage and serving (not the workers and activities),
  * so it starts fast and a replica carries no training code. Serving settings from the
- * environment: KEEL_INFERENCE_THREADS (default 2), KEEL_API_KEYS, KEEL_ADMIN_KEYS (see
- * docs/serving.md).
+ * environment: KEEL_SERVER_PROCESSES (default 1), KEEL_INFERENCE_THREADS (default 2, or 1 per
+ * process with several processes), KEEL_API_KEYS, KEEL_ADMIN_KEYS (see docs/serving.md).
  */
 async function main() {
   const env = readEnvironment();
   const logger = createLogger(env.LOG_LEVEL);
+  const processes = env.KEEL_SERVER_PROCESSES;
+  if (processes > 1 && cluster.isPrimary) {
+    if (!env.DATABASE_URL) {
+      throw new Error(`KEEL_SERVER_PROCESSES=${processes} needs PostgreSQL (DATABASE_URL): the embedded PGlite database belongs to one process`);
+    }
+    // Migrations once, here, rather than racing in every process.
+    await (await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir })).close();
+    await runServerPrimary({ processes, logger });
+    return;
+  }
   const config = await loadProjectConfig(env.configPath);
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
   const artifacts = openArtifactStore({ dataDir: env.dataDir });
-  const server = await startModelServer({ database, artifacts, port: env.KEEL_PORT ?? config.server.port, host: env.KEEL_HOST, logger });
+  const one = processes === 1;
+  const server = await startModelServer({
+    database,
+    artifacts,
+    port: env.KEEL_PORT ?? config.server.port,
+    host: env.KEEL_HOST,
+    logger,
+    // Several processes share the cores: one inference thread each unless told otherwise.
+    inferenceThreads: one || process.env.KEEL_INFERENCE_THREADS ? undefined : 1,
+    metricsText: one ? undefined : clusterMetrics(),
+  });
+  if (!one) answerMetricsRequests(async () => (await server.metrics.render()).body);
   logger.info({ url: server.url }, 'model server running; Ctrl-C stops it');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -26,6 +49,8 @@ async function main() {
   });
   await server.close();
   await database.close();
+  // A cluster process's IPC channel would keep it alive.
+  if (cluster.isWorker) process.disconnect();
 }
 
 main().catch((error: unknown) => {

@@ -44,6 +44,8 @@ export interface ModelServerOptions {
   /** API keys; by default from KEEL_API_KEYS and KEEL_ADMIN_KEYS. */
   apiKeys?: ApiKeys;
   predictionLog?: Omit<PredictionLogOptions, 'logger'>;
+  /** What `GET /metrics` answers, when this server is one of several processes (src/runtime/server-cluster.ts); by default its own metrics. */
+  metricsText?: () => Promise<string>;
 }
 
 export interface ModelServer {
@@ -160,7 +162,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       case '/metrics': {
         guard(ctx, 'open', 'GET', path);
         const { contentType, body } = await metrics.render();
-        return { status: 200, body: undefined, raw: { contentType, text: body } };
+        const text = options.metricsText ? await options.metricsText() : body;
+        return { status: 200, body: undefined, raw: { contentType, text } };
       }
       case '/v2':
         guard(ctx, 'open', 'GET', path);

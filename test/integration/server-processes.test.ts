@@ -1,0 +1,131 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/database';
+import { predictionLog } from '../../src/db/schema';
+import { LocalArtifactStore } from '../../src/registry/artifact-store';
+import { setAlias } from '../../src/registry/model-registry';
+import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
+import { registerOnnxVersion } from '../fixtures/register-onnx';
+
+const url = inject('databaseUrl');
+const model = `procs-${Date.now().toString(36)}`;
+
+/**
+ * `npm run server` with KEEL_SERVER_PROCESSES=2, as a user starts it: two processes on one port
+ * behind node:cluster, PostgreSQL (the embedded PGlite database belongs to one process).
+ */
+describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCESSES)', () => {
+  let dir: string;
+  let database: Database;
+  let server: ChildProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keel-procs-'));
+    database = await openDatabase({ url, dataDir: dir });
+    const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
+    const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
+    const version = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
+    await setAlias(database.db, { model, alias: 'production', version: version.version, actor: 'test', reason: 'test' });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/server-main.ts'], {
+      env: { ...process.env, DATABASE_URL: url, KEEL_DATA_DIR: dir, KEEL_PORT: String(port), KEEL_SERVER_PROCESSES: '2', LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await waitUntil(async () => (await fetch(`${base}/v2/health/ready`)).ok, 60_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    await database.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const predict = async (i: number) => {
+    const response = await fetch(`${base}/v1/models/${model}:predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ instances: [{ distance: 100 + i, origin: 'ORD' }] }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { predictions: { id: string }[] }).predictions[0].id;
+  };
+
+  it('answers from both processes, and /metrics counts them all in one document promtool accepts', async () => {
+    // A connection per request: node:cluster hands connections to the processes in turn.
+    const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => predict(i)));
+    expect(new Set(ids).size).toBe(40);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const file = join(dir, 'metrics.txt');
+    await writeFile(file, text);
+    await promisify(execFile)('sh', ['-c', `promtool check metrics < "${file}"`]).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`promtool check metrics failed:\n${error.stdout}${error.stderr}`);
+    });
+    const requests = text.split('\n').filter((line) => line.startsWith(`keel_predict_requests_total{`) && line.includes(`model="${model}"`));
+    expect(requests.map((line) => /process="(\d+)"/.exec(line)?.[1]).sort()).toEqual(['1', '2']);
+    expect(requests.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)).toBe(40);
+  });
+
+  it('replaces a process that dies, and keeps answering', async () => {
+    const before = childrenOf(server.pid!);
+    expect(before).toHaveLength(2);
+    process.kill(before[0], 'SIGKILL');
+    await waitUntil(async () => childrenOf(server.pid!).filter((pid) => !before.includes(pid)).length === 1, 60_000);
+    await waitUntil(async () => (await fetch(`${base}/v2/health/ready`, { headers: { connection: 'close' } })).ok, 60_000);
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => predict(i)));
+    expect(ids).toHaveLength(10);
+  }, 90_000);
+
+  it('stops every process on SIGTERM, after writing each answered prediction to the log', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => predict(i)));
+    server.kill('SIGTERM');
+    const [code] = (await once(server, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const rows = await database.db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids));
+    expect(rows).toHaveLength(20);
+  }, 60_000);
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Live child processes of `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
