@@ -18,7 +18,7 @@ import type { LoadedModel, ModelLease, RouteChoice } from './model-pool';
 import { ModelPool } from './model-pool';
 import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse, modelMetadata, parseInferenceRequest } from './oip';
 import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
-import { databaseSink, type PredictionLogEntry, type PredictionLogOptions, PredictionLogWriter } from './prediction-log';
+import { DEFAULT_FLUSH_MS, databaseSink, type PredictionLogEntry, type PredictionLogOptions, PredictionLogWriter } from './prediction-log';
 import { taskFormat } from './task-outputs';
 import { CopyThread } from './copy-thread';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
@@ -96,6 +96,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   // lives in this thread, so its COPYs run here.
   const copyThread = options.database.url ? new CopyThread(options.database.url) : undefined;
   const logWriter = new PredictionLogWriter(databaseSink(copyThread ?? options.database), { ...options.predictionLog, logger });
+  const logFlushMs = options.predictionLog?.flushMs ?? DEFAULT_FLUSH_MS;
   const closeLog = async () => {
     await logWriter.close();
     await copyThread?.close();
@@ -199,6 +200,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         const targets = await predictionTargets(db, ids.filter((id) => !pending.has(id)));
         for (const [id, target] of await versionTargets(db, pending)) targets.set(id, target);
         if (targets.size < new Set(ids).size) {
+          for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
+        }
+        if (targets.size < new Set(ids).size) {
+          // Answered by another process or replica a moment ago: in the log within its flush period.
+          await new Promise((resolve) => setTimeout(resolve, logFlushMs + 100));
           for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
         }
         const rows = resolveFeedback(items, targets);

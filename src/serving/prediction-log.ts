@@ -78,6 +78,9 @@ export function databaseSink(database: Pick<Database, 'copyText'>): PredictionLo
   };
 }
 
+/** How often the queued rows are written (ms), unless a full batch goes first. */
+export const DEFAULT_FLUSH_MS = 200;
+
 /**
  * Writes predictions to `prediction_log` off the request path: requests append to a bounded
  * queue and never wait for the database; a timer (or a full batch) flushes. Memory is bounded,
@@ -110,7 +113,7 @@ export class PredictionLogWriter {
   ) {
     this.capacity = options.capacity ?? 100_000;
     this.batchSize = options.batchSize ?? 1000;
-    this.flushMs = options.flushMs ?? 200;
+    this.flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.timer = setInterval(() => {
       this.warnAboutDrops();

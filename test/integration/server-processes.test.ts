@@ -75,6 +75,21 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     expect(requests.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)).toBe(40);
   });
 
+  it('takes feedback right after an answer, whichever process the feedback reaches', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const id = await predict(i);
+        const response = await fetch(`${base}/v1/feedback`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ prediction_id: id, label: i % 2 }),
+        });
+        return response.status;
+      }),
+    );
+    expect(statuses).toEqual(Array(12).fill(200));
+  });
+
   it('replaces a process that dies, and keeps answering', async () => {
     const before = childrenOf(server.pid!);
     expect(before).toHaveLength(2);
@@ -115,14 +130,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Live child processes of `pid` (from /proc). */
+/** The live server processes forked by the primary `pid` (from /proc; tsx's esbuild service is a child too). */
 function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(entry));
+      if (Number(fields[1]) !== pid || fields[0] === 'Z') continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('server-main')) children.push(Number(entry));
     } catch {
       // gone meanwhile
     }
