@@ -6,8 +6,10 @@
  *       each of keel's inference threads runs it);
  *   (b) a plain node:http "hello" server (bench/serve/hello-server.mjs) under the same wrk load:
  *       the transport ceiling;
- *   (c) keel's server (`src/runtime/server-main.ts`, a separate process, PostgreSQL, prediction
- *       log on) under wrk at concurrency 1, 16 and 64, one real held-out flight per request.
+ *   (c) keel's server (`src/runtime/server-main.ts`, PostgreSQL, prediction log on) as
+ *       BENCH_KEEL_PROCESSES processes on one port (KEEL_SERVER_PROCESSES, default 2: one per
+ *       core of the bench machine) under wrk at concurrency 1, 16 and 64, one real held-out
+ *       flight per request. The hello server stays one process, as the issue defines the ceiling.
  *
  * The model is the best keel can train today: logistic regression with its feature pipeline in
  * the ONNX graph, trained by src/ml on real January 2001 flights (src/data). Load comes from wrk
@@ -15,8 +17,8 @@
  * scratch database is created and dropped. The c=64 comparison alternates hello and keel runs
  * (BENCH_ROUNDS of each, default 3) and compares their medians, so a burst of load from someone
  * else on the machine hits both. Env: BENCH_SECONDS (per load run, default 10), BENCH_ROWS
- * (flights to read, default 200000), BENCH_KEEL_NODE_ARGS (e.g. `--cpu-prof`). The last line
- * printed is the JSON result.
+ * (flights to read, default 200000), BENCH_KEEL_PROCESSES (default 2), BENCH_KEEL_NODE_ARGS (e.g.
+ * `--cpu-prof`). The last line printed is the JSON result.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
