@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { InferenceSession } from 'onnxruntime-node';
@@ -385,6 +386,7 @@ class InlineSlot implements Slot {
 
 const threadEntry = new URL('./inference-thread.mjs', import.meta.url);
 const RESTART_BACKOFF_MS = 1000;
+const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * One inference thread. If it dies (a native crash, out of memory), the batch it was running
@@ -473,10 +475,21 @@ class WorkerSlot implements Slot {
     await this.worker?.terminate();
   }
 
+  /**
+   * Asks the thread to release its sessions and end by itself; terminates it if it has not within
+   * CLOSE_TIMEOUT_MS. Terminating a thread that holds onnxruntime sessions tears its environment
+   * down under them, and onnxruntime-node then sometimes aborts the whole process.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.ready = false;
-    await this.worker?.terminate();
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = once(worker, 'exit');
+    worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   private request(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<WorkerReply & { ok: true }> {

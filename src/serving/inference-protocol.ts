@@ -47,7 +47,9 @@ export type WorkerRequest =
   | { type: 'ping'; id: number }
   | { type: 'load'; id: number; key: string; bytes: Uint8Array; spec: ModelSpec }
   | { type: 'unload'; key: string }
-  | { type: 'run'; id: number; key: string; batch: PackedBatch };
+  | { type: 'run'; id: number; key: string; batch: PackedBatch }
+  /** Release every session and end the thread (see WorkerSlot.close). */
+  | { type: 'close' };
 
 export type WorkerReply =
   | { id: number; ok: false; error: string }

@@ -6,16 +6,23 @@ import { InferenceSession } from 'onnxruntime-node';
 import { type ModelSpec, runSession, sessionOptions, signatureOf, type WorkerReply, type WorkerRequest } from './inference-protocol';
 
 const sessions = new Map<string, { session: InferenceSession; spec: ModelSpec }>();
+const inFlight = new Set<Promise<unknown>>();
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts must run in a worker thread');
 
 port.on('message', (message: WorkerRequest) => {
-  void handle(message).then(
+  if (message.type === 'close') {
+    void close();
+    return;
+  }
+  const handled: Promise<unknown> = handle(message).then(
     (reply) => reply && port.postMessage(reply),
     (error: unknown) => {
       if ('id' in message) port.postMessage({ id: message.id, ok: false, error: errorMessage(error) } satisfies WorkerReply);
     },
   );
+  inFlight.add(handled);
+  void handled.finally(() => inFlight.delete(handled));
 });
 
 async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> {
@@ -34,12 +41,23 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> 
       await loaded?.session.release();
       return undefined;
     }
+    case 'close':
+      return undefined;
     case 'run': {
       const loaded = sessions.get(message.key);
       if (!loaded) throw new Error(`model ${message.key} is not loaded in this inference thread`);
       return { id: message.id, ok: true, outputs: await runSession(loaded.session, loaded.spec, message.batch) };
     }
   }
+}
+
+/** Releases the sessions, then lets the thread end by itself: no native session outlives it. */
+async function close(): Promise<void> {
+  await Promise.allSettled(inFlight);
+  const loaded = [...sessions.values()];
+  sessions.clear();
+  await Promise.allSettled(loaded.map(({ session }) => session.release()));
+  port?.close();
 }
 
 function errorMessage(error: unknown): string {
