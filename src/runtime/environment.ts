@@ -15,6 +15,20 @@ const environmentSchema = z.object({
    * of a busy server uses more than one core (see docs/serving.md). Default 1.
    */
   KEEL_SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * The models this model server serves, comma-separated (`npm run server`); by default every
+   * model with a production alias. Replicas can split models between them this way.
+   */
+  KEEL_SERVE_MODELS: z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/, 'must be model names separated by commas, without spaces')
+    .transform((list) => list.split(','))
+    .optional(),
+  /**
+   * How often the model server reloads the routing state (aliases, routes) from the database, in
+   * ms; 0 only on explicit refreshes. Replicas follow each other's changes within this. Default 2000.
+   */
+  KEEL_ROUTING_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */

@@ -15,10 +15,16 @@ import { mergeExpositions } from '../serving/metrics-merge';
 const RESTART_DELAY_MS = 1000;
 const METRICS_TIMEOUT_MS = 2000;
 
-type PrimaryMessage = { type: 'keel:metrics-request'; request: number } | { type: 'keel:metrics-result'; request: number; text: string };
-type ProcessMessage = { type: 'keel:metrics'; request: number } | { type: 'keel:metrics-reply'; request: number; text: string };
+type PrimaryMessage =
+  | { type: 'keel:metrics-request'; request: number }
+  | { type: 'keel:metrics-result'; request: number; text: string }
+  | { type: 'keel:refresh-request' };
+type ProcessMessage = { type: 'keel:metrics'; request: number } | { type: 'keel:metrics-reply'; request: number; text: string } | { type: 'keel:refreshed' };
 
-/** Runs the primary: forks `processes` servers, replaces those that die, stops them on SIGINT/SIGTERM. */
+/**
+ * Runs the primary: forks `processes` servers, replaces those that die, stops them on
+ * SIGINT/SIGTERM. The exit code is 1 when a process did not stop cleanly.
+ */
 export async function runServerPrimary({ processes, logger }: { processes: number; logger: Logger }): Promise<void> {
   let stopping = false;
   let nextRequest = 1;
@@ -34,10 +40,14 @@ export async function runServerPrimary({ processes, logger }: { processes: numbe
     if (scrape.asker.isConnected()) send(scrape.asker, { type: 'keel:metrics-result', request: scrape.askerRequest, text: mergeExpositions(scrape.parts) });
   };
 
+  const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+
   const onMessage = (worker: Worker, message: ProcessMessage) => {
-    if (message?.type === 'keel:metrics') {
+    if (message?.type === 'keel:refreshed') {
+      for (const w of liveWorkers()) if (w !== worker) send(w, { type: 'keel:refresh-request' });
+    } else if (message?.type === 'keel:metrics') {
       const request = nextRequest++;
-      const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+      const live = liveWorkers();
       const scrape = { asker: worker, askerRequest: message.request, waiting: new Set(live.map((w) => w.id)), parts: [], timer: setTimeout(() => finish(request), METRICS_TIMEOUT_MS) };
       scrapes.set(request, scrape);
       for (const w of live) send(w, { type: 'keel:metrics-request', request });
@@ -59,6 +69,11 @@ export async function runServerPrimary({ processes, logger }: { processes: numbe
   await new Promise<void>((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) {
+        // A process that did not stop cleanly may have lost answered predictions not yet logged.
+        if (code !== 0) {
+          logger.error({ process: worker.id, code, signal }, 'a model server process did not stop cleanly');
+          process.exitCode = 1;
+        }
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve();
         return;
       }
@@ -86,6 +101,19 @@ export function answerMetricsRequests(render: () => Promise<string>): void {
       () => process.send?.({ type: 'keel:metrics-reply', request: message.request, text: '' } satisfies ProcessMessage),
     );
   });
+}
+
+/**
+ * In a server process: refreshes when another process was asked to (admin refresh, route change),
+ * and returns what tells the others after this one was asked. Without it they would follow within
+ * their refresh period, and a client reading right after a route change could meet the old route.
+ */
+export function shareExplicitRefreshes(refresh: () => Promise<unknown>, logger: Logger): () => void {
+  process.on('message', (message: PrimaryMessage) => {
+    if (message?.type !== 'keel:refresh-request') return;
+    refresh().catch((error: unknown) => logger.warn({ err: error }, 'refresh asked by another server process failed; serving unchanged'));
+  });
+  return () => process.send?.({ type: 'keel:refreshed' } satisfies ProcessMessage);
 }
 
 /** In a server process: every process's metrics, merged (through the primary). */

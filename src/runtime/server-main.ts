@@ -3,7 +3,7 @@ import { openDatabase } from '../db/database';
 import { openArtifactStore } from '../registry/artifact-config';
 import { startModelServer } from '../serving/http-server';
 import { readEnvironment } from './environment';
-import { answerMetricsRequests, clusterMetrics, runServerPrimary } from './server-cluster';
+import { answerMetricsRequests, clusterMetrics, runServerPrimary, shareExplicitRefreshes } from './server-cluster';
 import { createLogger } from './logger';
 import { loadProjectConfig } from './project-config';
 
@@ -11,7 +11,7 @@ import { loadProjectConfig } from './project-config';
  * `npm run server`: the model server alone; it follows the `production` aliases and the serving
  * routes in the database. It imports only storage and serving (not the workers and activities),
  * so it starts fast and a replica carries no training code. Serving settings from the
- * environment: KEEL_SERVER_PROCESSES (default 1), KEEL_INFERENCE_THREADS (default 2, or 1 per
+ * environment: KEEL_SERVER_PROCESSES (default 1), KEEL_SERVE_MODELS, KEEL_ROUTING_REFRESH_MS, KEEL_INFERENCE_THREADS (default 2, or 1 per
  * process with several processes), KEEL_API_KEYS, KEEL_ADMIN_KEYS (see docs/serving.md).
  */
 async function main() {
@@ -27,26 +27,36 @@ async function main() {
     await runServerPrimary({ processes, logger });
     return;
   }
+  // Listening from the start: a stop asked for while the server starts waits for it to be up
+  // (then closes it properly) instead of killing it halfway.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const config = await loadProjectConfig(env.configPath);
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
   const artifacts = openArtifactStore({ dataDir: env.dataDir });
   const one = processes === 1;
+  let onExplicitRefresh: (() => void) | undefined;
   const server = await startModelServer({
     database,
     artifacts,
     port: env.KEEL_PORT ?? config.server.port,
     host: env.KEEL_HOST,
     logger,
+    refreshMs: env.KEEL_ROUTING_REFRESH_MS,
+    models: env.KEEL_SERVE_MODELS,
     // Several processes share the cores: one inference thread each unless told otherwise.
     inferenceThreads: one || process.env.KEEL_INFERENCE_THREADS ? undefined : 1,
     metricsText: one ? undefined : clusterMetrics(),
+    onExplicitRefresh: () => onExplicitRefresh?.(),
   });
-  if (!one) answerMetricsRequests(async () => (await server.metrics.render()).body);
+  if (!one) {
+    answerMetricsRequests(async () => (await server.metrics.render()).body);
+    onExplicitRefresh = shareExplicitRefreshes(() => server.pool.refresh(), logger);
+  }
   logger.info({ url: server.url }, 'model server running; Ctrl-C stops it');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopRequested;
   await server.close();
   await database.close();
   // A cluster process's IPC channel would keep it alive.

@@ -123,8 +123,8 @@ export async function versionTargets(db: Db, predictions: ReadonlyMap<string, { 
 
 /**
  * Checks each item against the task of the version that made its prediction and returns the rows
- * to store. An id that no logged prediction has is a 404 (predictions reach the log within a
- * second of their answer; the caller flushes its own log before asking).
+ * to store. An id that no logged prediction has is a 404 (the caller resolves ids still in
+ * its own log queue, and waits a while for those another server may be writing).
  */
 export function resolveFeedback(items: FeedbackItem[], targets: ReadonlyMap<string, PredictionTarget>): Feedback[] {
   return items.map(({ where, predictionId, label, value }) => {

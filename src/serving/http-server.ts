@@ -44,8 +44,18 @@ export interface ModelServerOptions {
   /** API keys; by default from KEEL_API_KEYS and KEEL_ADMIN_KEYS. */
   apiKeys?: ApiKeys;
   predictionLog?: Omit<PredictionLogOptions, 'logger'>;
+  /**
+   * How long feedback for a prediction id not (yet) in the database keeps looking for it before
+   * a 404: another process or replica may have answered it a moment ago. Default 3000 ms.
+   */
+  feedbackWaitMs?: number;
   /** What `GET /metrics` answers, when this server is one of several processes (src/runtime/server-cluster.ts); by default its own metrics. */
   metricsText?: () => Promise<string>;
+  /**
+   * Called after each explicit refresh (`POST /v1/admin/refresh`, a route set or cleared here), so
+   * the other processes of the same server refresh at once instead of at their next period.
+   */
+  onExplicitRefresh?: () => void;
 }
 
 export interface ModelServer {
@@ -97,6 +107,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const copyThread = options.database.url ? new CopyThread(options.database.url) : undefined;
   const logWriter = new PredictionLogWriter(databaseSink(copyThread ?? options.database), { ...options.predictionLog, logger });
   const logFlushMs = options.predictionLog?.flushMs ?? DEFAULT_FLUSH_MS;
+  const feedbackWaitMs = options.feedbackWaitMs ?? 3000;
   const closeLog = async () => {
     await logWriter.close();
     await copyThread?.close();
@@ -128,6 +139,15 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   }
   const models = pool;
   let closing = false;
+
+  /** A refresh asked for here; the server's other processes are told even when this one fails. */
+  async function explicitRefresh() {
+    try {
+      return await models.refresh();
+    } finally {
+      options.onExplicitRefresh?.();
+    }
+  }
 
   function keyToModel(key: string): { name: string; version: number } {
     const base = key.slice(0, key.lastIndexOf('#'));
@@ -202,9 +222,12 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         if (targets.size < new Set(ids).size) {
           for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
         }
-        if (targets.size < new Set(ids).size) {
-          // Answered by another process or replica a moment ago: in the log within its flush period.
-          await new Promise((resolve) => setTimeout(resolve, logFlushMs + 100));
+        // Answered by another process or replica a moment ago: its row reaches the database
+        // within that server's flush period, later on a busy machine. Look again every period
+        // until the wait is over; only then is an id unknown.
+        const deadline = Date.now() + feedbackWaitMs;
+        while (targets.size < new Set(ids).size && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(logFlushMs, Math.max(1, deadline - Date.now()))));
           for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
         }
         const rows = resolveFeedback(items, targets);
@@ -214,7 +237,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       }
       case '/v1/admin/refresh': {
         guard(ctx, 'admin', 'POST', path);
-        const report = await models.refresh().catch((error: unknown) => {
+        const report = await explicitRefresh().catch((error: unknown) => {
           throw new RequestError(503, `refresh failed, serving unchanged: ${(error as Error).message}`);
         });
         return { status: 200, body: report };
@@ -294,11 +317,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
           throw new RequestError(400, 'the body must be {"baseline", "candidate", "candidateWeight", "shadow"?, "actor"?, "reason"?}');
         }
         const result = await setRoute(db, { actor: 'http:admin', ...(body as object), model: name } as Parameters<typeof setRoute>[1]).catch(routeError);
-        return { status: 200, body: { ...result, refresh: await models.refresh() } };
+        return { status: 200, body: { ...result, refresh: await explicitRefresh() } };
       }
       if (req.method === 'DELETE') {
         const result = await clearRoute(db, { model: name }).catch(routeError);
-        return { status: 200, body: { ...result, refresh: await models.refresh() } };
+        return { status: 200, body: { ...result, refresh: await explicitRefresh() } };
       }
       throw new MethodNotAllowedError('PUT, DELETE');
     }

@@ -27,21 +27,30 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
   let database: Database;
   let server: ChildProcess;
   let base: string;
+  let register: (weight: number, version: number) => Promise<number>;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'keel-procs-'));
     database = await openDatabase({ url, dataDir: dir });
     const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
-    const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
-    const version = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
-    await setAlias(database.db, { model, alias: 'production', version: version.version, actor: 'test', reason: 'test' });
+    register = async (weight, key) => {
+      const spec = { numeric: [{ name: 'distance', weight, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
+      return (await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/${key}` })).version;
+    };
+    const version = await register(0.002, 1);
+    await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'test' });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/server-main.ts'], {
-      env: { ...process.env, DATABASE_URL: url, KEEL_DATA_DIR: dir, KEEL_PORT: String(port), KEEL_SERVER_PROCESSES: '2', LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+      env: { ...process.env, DATABASE_URL: url, KEEL_DATA_DIR: dir, KEEL_PORT: String(port), KEEL_SERVER_PROCESSES: '2',
+        // Earlier test files leave their models in the shared database, with artifacts elsewhere.
+        KEEL_SERVE_MODELS: model,
+        // No periodic refresh: only an explicit one (and what it tells the other process) can change routing.
+        KEEL_ROUTING_REFRESH_MS: '0',
+        LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    await waitUntil(async () => (await fetch(`${base}/v2/health/ready`)).ok, 60_000);
+    await waitUntil(async () => (await listening()) === 2, 60_000);
   }, 90_000);
 
   afterAll(async () => {
@@ -49,6 +58,12 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     await database.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** Processes that listen: each answers the primary's metrics scrape only from then on. */
+  const listening = async () => {
+    const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
+    return new Set(text.match(/process="\d+"/g)).size;
+  };
 
   const predict = async (i: number) => {
     const response = await fetch(`${base}/v1/models/${model}:predict`, {
@@ -90,12 +105,29 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     expect(statuses).toEqual(Array(12).fill(200));
   });
 
+  it('routes a change made through one process in every process, without waiting for a refresh period', async () => {
+    const baseline = (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } }).then((r) => r.json())) as { version: number };
+    const candidate = await register(0.003, 2);
+    const put = await fetch(`${base}/v1/admin/routes/${model}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ baseline: baseline.version, candidate, candidateWeight: 0.5, reason: 'test' }),
+    });
+    expect(put.status).toBe(200);
+    // Connections alternate between the two processes: four answers in a row cover both.
+    const routedCandidate = async () => {
+      const info = (await (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } })).json()) as { route: { candidate?: number } | null };
+      return info.route?.candidate === candidate;
+    };
+    await waitUntil(async () => (await Promise.all([1, 2, 3, 4].map(routedCandidate))).every(Boolean), 10_000);
+  });
+
   it('replaces a process that dies, and keeps answering', async () => {
     const before = childrenOf(server.pid!);
     expect(before).toHaveLength(2);
     process.kill(before[0], 'SIGKILL');
     await waitUntil(async () => childrenOf(server.pid!).filter((pid) => !before.includes(pid)).length === 1, 60_000);
-    await waitUntil(async () => (await fetch(`${base}/v2/health/ready`, { headers: { connection: 'close' } })).ok, 60_000);
+    await waitUntil(async () => (await listening()) === 2, 60_000);
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => predict(i)));
     expect(ids).toHaveLength(10);
   }, 90_000);

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { readEnvironment } from '../../src/runtime/environment';
+
+describe('readEnvironment', () => {
+  it('reads the model server settings', () => {
+    const env = readEnvironment({ KEEL_SERVE_MODELS: 'fraud,churn', KEEL_ROUTING_REFRESH_MS: '0', KEEL_SERVER_PROCESSES: '2' });
+    expect(env.KEEL_SERVE_MODELS).toEqual(['fraud', 'churn']);
+    expect(env.KEEL_ROUTING_REFRESH_MS).toBe(0);
+    expect(env.KEEL_SERVER_PROCESSES).toBe(2);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const env = readEnvironment({ KEEL_SERVE_MODELS: '', KEEL_ROUTING_REFRESH_MS: '', KEEL_SERVER_PROCESSES: '' });
+    expect(env.KEEL_SERVE_MODELS).toBeUndefined();
+    expect(env.KEEL_ROUTING_REFRESH_MS).toBeUndefined();
+    expect(env.KEEL_SERVER_PROCESSES).toBe(1);
+  });
+
+  it.each([
+    ['KEEL_SERVE_MODELS', 'fraud, churn'],
+    ['KEEL_SERVE_MODELS', 'fraud,,churn'],
+    ['KEEL_ROUTING_REFRESH_MS', '-5'],
+    ['KEEL_ROUTING_REFRESH_MS', 'soon'],
+    ['KEEL_SERVER_PROCESSES', '0'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => readEnvironment({ [name]: value })).toThrow(name);
+  });
+});
