@@ -23,7 +23,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +42,7 @@ import { partitionRows } from '../../src/ml/split';
 import { trainLogisticModel } from '../../src/ml/train';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { freePort } from '../../src/runtime/ports';
 import { sessionOptions } from '../../src/serving/inference-protocol';
 import { toFeeds } from '../../src/serving/predict';
 
@@ -430,17 +430,6 @@ async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function withDatabase(url: string, name: string): string {

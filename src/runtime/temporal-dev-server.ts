@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { freePort, isPortFree } from './ports';
 import { locateTemporalCli, temporalCacheDir, type Log } from './temporal-cli';
 
 /**
@@ -58,30 +58,6 @@ const HOST = '127.0.0.1';
 const DEFAULT_PORT = 7233;
 const DEFAULT_UI_PORT = 8233;
 const STOP_GRACE_MS = 10_000;
-
-/** True if `port` can be bound on 127.0.0.1 right now. */
-export function isPortFree(port: number, host = HOST): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** A port the OS considers free (bind port 0, read it, release it). */
-export function freePort(host = HOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host, exclusive: true }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not determine a free port'))));
-    });
-  });
-}
 
 async function pickPort(preferred: number | undefined, avoid: Set<number>): Promise<number> {
   if (preferred !== undefined && !avoid.has(preferred) && (await isPortFree(preferred))) return preferred;

@@ -16,7 +16,8 @@ import { aliasHistory, deployments, rolloutEvents, rollouts, routes } from '../.
 import { resolveAlias } from '../../src/registry/model-registry';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { loadProjectConfig } from '../../src/runtime/project-config';
-import { freePort, startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
+import { freePort } from '../../src/runtime/ports';
+import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
 import { createWorkers } from '../../src/runtime/workers';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import {

@@ -2,7 +2,6 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +11,7 @@ import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { setAlias } from '../../src/registry/model-registry';
+import { freePort } from '../../src/runtime/ports';
 import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
 
@@ -149,17 +149,6 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** The live server processes forked by the primary `pid` (from /proc; tsx's esbuild service is a child too). */

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactIntegrityError, ArtifactMissingError, sha256Hex } from '../../src/registry/artifact-store';
 import { openArtifactStore } from '../../src/registry/artifact-config';
 import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
 import { collectGarbage } from '../../src/registry/retention';
 import { S3ArtifactStore, signV4 } from '../../src/registry/s3-artifact-store';
+import { freePort } from '../../src/runtime/ports';
 import { CONTRACT, openTestRegistry, type TestRegistry } from './registry-fixtures';
 
 /**
@@ -142,17 +142,6 @@ describe.skipIf(!moto)('S3 artifact store against moto_server', () => {
     expect(await store.has(keepSha)).toBe(true);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
