@@ -15,15 +15,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import { createScratchDatabase } from '../../src/db/scratch-database';
 
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:5432/keel';
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
-const name = `keel_bench_ingest_${process.pid}`;
-const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`CREATE DATABASE ${name}`);
-const url = new URL(baseUrl);
-url.pathname = `/${name}`;
+const scratchDatabase = await createScratchDatabase(baseUrl, 'keel_bench_ingest');
+const url = new URL(scratchDatabase.url);
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ingest-'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const psql = (command: string) => execFileSync('psql', [url.toString(), '-v', 'ON_ERROR_STOP=1', '-q', '-t', '-A', '-c', command], { encoding: 'utf8' }).trim();
@@ -105,24 +102,8 @@ try {
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  await dropDatabase();
-  await admin.end();
-}
-
-/** DROP DATABASE waits out autovacuum (which a non-superuser's FORCE may not terminate); retried briefly. */
-async function dropDatabase(): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
-      return;
-    } catch (error) {
-      if (attempt === 10) {
-        log(`could not drop the bench database ${name}: ${(error as Error).message} (drop it by hand)`);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
+  const notDropped = await scratchDatabase.drop();
+  if (notDropped) log(`could not drop the bench database ${scratchDatabase.name} (drop it by hand): ${notDropped}`);
 }
 
 function median(values: number[]): number {

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { createScratchDatabase } from '../../src/db/scratch-database';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
 import { workflowsPath } from '../../src/runtime/workers';
 
@@ -43,23 +43,13 @@ export default async function setup(project: TestProject) {
 
 async function createTestDatabase(baseUrl: string | undefined) {
   if (!baseUrl) return { url: '', drop: async () => {} };
-  const name = `keel_test_${process.pid}_${Date.now()}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
+  const database = await createScratchDatabase(baseUrl, 'keel_test');
   return {
-    url: url.toString(),
+    url: database.url,
     async drop() {
-      try {
-        await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } catch (error) {
-        // A session of another role still attached (e.g. someone's psql): the tests' verdict stands;
-        // the leftover database is named so it can be dropped by hand.
-        console.warn(`could not drop the test database ${name}: ${(error as Error).message}`);
-      } finally {
-        await admin.end();
-      }
+      // Still there (e.g. someone's psql attached): the tests' verdict stands; the name is printed.
+      const notDropped = await database.drop();
+      if (notDropped) console.warn(`could not drop the test database ${database.name}: ${notDropped}`);
     },
   };
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { type Database, openDatabase } from '../../src/db/database';
+import { createScratchDatabase } from '../../src/db/scratch-database';
 import { datasetVersions } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { type ModelVersion, registerModelVersion } from '../../src/registry/model-registry';
@@ -28,16 +28,11 @@ export async function openTestRegistry(driver: 'pglite' | 'postgres'): Promise<T
   let drop = async () => {};
   let url: string | undefined;
   if (driver === 'postgres') {
-    const base = process.env.DATABASE_URL!;
-    const name = `keel_unit_${process.pid}_${randomUUID().slice(0, 8)}`;
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    url = u.toString();
+    const scratch = await createScratchDatabase(process.env.DATABASE_URL!, 'keel_unit');
+    url = scratch.url;
     drop = async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      const notDropped = await scratch.drop();
+      if (notDropped) console.warn(`could not drop the test database ${scratch.name}: ${notDropped}`);
     };
   }
   const database = await openDatabase({ url, dataDir: join(dir, 'db') });
