@@ -32,6 +32,7 @@ import postgres from 'postgres';
 import { flightRowGroupOutsidePeriod, mapFlightRecord, periodBounds } from '../../src/data/flights-recipe';
 import { readParquetRecords } from '../../src/data/parquet-source';
 import { openDatabase } from '../../src/db/database';
+import { createScratchDatabase } from '../../src/db/scratch-database';
 import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import { fitGbdt, gbdtContract, predictGbdt, toGbdtTable } from '../../src/ml/gbdt';
 import { modelContract, predictProba } from '../../src/ml/model';
@@ -79,10 +80,8 @@ async function main() {
   const loadAtStart = round(loadavg()[0], 2);
   say(`bench:serve on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const work = await mkdtemp(join(tmpdir(), 'keel-bench-serve-'));
-  const dbName = `keel_bench_serve_${process.pid}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${dbName}`);
-  const dbUrl = withDatabase(adminUrl, dbName);
+  const scratchDatabase = await createScratchDatabase(adminUrl, 'keel_bench_serve');
+  const dbUrl = scratchDatabase.url;
   const children: ChildProcess[] = [];
   try {
     // --- the model -------------------------------------------------------------------------------
@@ -208,6 +207,7 @@ async function main() {
     const [{ count }] = await check`select count(*)::int as count from prediction_log`;
     await check.end();
     say(`prediction log: ${count} rows written for ${final.rowsPredicted} predicted rows (wrk counted ${sent} answers); dropped ${final.logDropped}; server exit code ${exitCode}`);
+    say(`prediction log writes: ${final.logWrites} COPYs, the largest ≤ ${final.logWriteRowsMax} rows, ${final.logWritesOver1s} took over 1 s`);
     const errors = runs[1].errors + runs[16].errors + keelRounds.reduce((n, r) => n + r.errors, 0);
 
     const result = {
@@ -242,6 +242,8 @@ async function main() {
       log_drops: final.logDropped,
       log_rows_written: count as number,
       log_rows_predicted: final.rowsPredicted,
+      log_writes: final.logWrites,
+      log_writes_over_1s: final.logWritesOver1s,
       goals: {
         p50_c1_le_1ms: runs[1].p50_ms <= 1,
         c64_ge_half_hello: runs[64].rps >= 0.5 * helloRun.rps,
@@ -252,8 +254,8 @@ async function main() {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-    await admin.end();
+    const notDropped = await scratchDatabase.drop();
+    if (notDropped) say(`could not drop the bench database ${scratchDatabase.name} (drop it by hand): ${notDropped}`);
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -405,18 +407,35 @@ const CLOCK_TICKS = 100;
 
 async function scrape(base: string) {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const sum = (name: string) =>
+  const sum = (name: string, label = '') =>
     text
       .split('\n')
-      .filter((l) => l.startsWith(name))
+      .filter((l) => l.startsWith(name) && l.includes(label))
       .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const logWrites = sum('keel_prediction_log_write_seconds_count');
   return {
+    logWrites,
+    logWriteRowsMax: maxBucket(text, 'keel_prediction_log_write_rows_bucket'),
+    logWritesOver1s: logWrites - sum('keel_prediction_log_write_seconds_bucket', 'le="1"'),
     batchRowsSum: sum('keel_inference_batch_rows_sum'),
     batchRequestsSum: sum('keel_inference_batch_requests_sum'),
     batchCount: sum('keel_inference_batch_rows_count'),
     logDropped: sum('keel_prediction_log_dropped_total'),
     rowsPredicted: sum('keel_predict_rows_total'),
   };
+}
+
+/** The smallest bucket bound holding every observation of a histogram (over all processes). */
+function maxBucket(text: string, bucketName: string): number {
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(bucketName)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le) counts.set(le, (counts.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  const total = counts.get('+Inf') ?? 0;
+  const bounds = [...counts.keys()].filter((le) => le !== '+Inf').map(Number).sort((a, b) => a - b);
+  return bounds.find((le) => counts.get(String(le)) === total) ?? Number.POSITIVE_INFINITY;
 }
 
 async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
@@ -430,12 +449,6 @@ async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
 }
 
 function round(value: number, digits: number): number {

@@ -29,6 +29,11 @@ const environmentSchema = z.object({
    * ms; 0 only on explicit refreshes. Replicas follow each other's changes within this. Default 2000.
    */
   KEEL_ROUTING_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+  /**
+   * Predictions each model-server process holds for the log while the database is slow, before it
+   * drops (and counts) new ones. About 300 bytes each with small inputs. Default 200,000.
+   */
+  KEEL_PREDICTION_LOG_CAPACITY: z.coerce.number().int().min(1000).max(100_000_000).optional(),
   /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */

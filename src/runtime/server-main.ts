@@ -46,6 +46,7 @@ async function main() {
     logger,
     refreshMs: env.KEEL_ROUTING_REFRESH_MS,
     models: env.KEEL_SERVE_MODELS,
+    predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY },
     // Several processes share the cores: one inference thread each unless told otherwise.
     inferenceThreads: one || process.env.KEEL_INFERENCE_THREADS ? undefined : 1,
     metricsText: one ? undefined : clusterMetrics(),

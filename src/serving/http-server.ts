@@ -43,7 +43,7 @@ export interface ModelServerOptions {
   maxBatchDelayMs?: number;
   /** API keys; by default from KEEL_API_KEYS and KEEL_ADMIN_KEYS. */
   apiKeys?: ApiKeys;
-  predictionLog?: Omit<PredictionLogOptions, 'logger'>;
+  predictionLog?: Omit<PredictionLogOptions, 'logger' | 'onWrite'>;
   /**
    * How long feedback for a prediction id not (yet) in the database keeps looking for it before
    * a 404: another process or replica may have answered it a moment ago. Default 3000 ms.
@@ -105,7 +105,12 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   // On PostgreSQL the log's COPYs go out from a thread of their own (see copy-thread.ts); PGlite
   // lives in this thread, so its COPYs run here.
   const copyThread = options.database.url ? new CopyThread(options.database.url) : undefined;
-  const logWriter = new PredictionLogWriter(databaseSink(copyThread ?? options.database), { ...options.predictionLog, logger });
+  const logWriter = new PredictionLogWriter(databaseSink(copyThread ?? options.database), {
+    ...options.predictionLog,
+    logger,
+    // Writes start with the first prediction, after `metrics` exists.
+    onWrite: (rows, seconds) => metrics.logWrite(rows, seconds),
+  });
   const logFlushMs = options.predictionLog?.flushMs ?? DEFAULT_FLUSH_MS;
   const feedbackWaitMs = options.feedbackWaitMs ?? 3000;
   const closeLog = async () => {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { InferencePoolStats } from './inference-pool';
 import type { ModelPool } from './model-pool';
 import type { PredictionLogStats } from './prediction-log';
@@ -26,6 +26,8 @@ export interface PredictMetrics {
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const LOG_WRITE_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const LOG_WRITE_ROWS_BUCKETS = [1, 10, 100, 1000, 2500, 5000, 10_000, 20_000];
 
 export class ServingMetrics {
   readonly registry = new Registry();
@@ -52,6 +54,8 @@ export class ServingMetrics {
   private readonly http = new FastCounter('keel_http_requests_total', 'HTTP requests by route template, method and status code.');
   private readonly shadow: Counter<'model' | 'version' | 'outcome'>;
   private readonly feedbackItems: Counter;
+  private readonly logWriteSeconds: Histogram;
+  private readonly logWriteRows: Histogram;
   private readonly children = new Map<string, Map<number, Partial<Record<Protocol, PredictMetrics>>>>();
   private readonly batchChildren = new Map<string, { rows: HistogramChild; requests: HistogramChild }>();
   private readonly httpChildren = new Map<string, CounterChild>();
@@ -102,6 +106,19 @@ export class ServingMetrics {
         this.inc(dropped - logDropped);
         logDropped = dropped;
       },
+    });
+    // A few writes per second: prom-client's own histograms cost nothing here.
+    this.logWriteSeconds = new Histogram({
+      name: 'keel_prediction_log_write_seconds',
+      help: "Time to write one batch of the prediction log (one COPY, its commit and WAL flush included). Seconds here mean the database is slow: the queue grows.",
+      buckets: LOG_WRITE_SECONDS_BUCKETS,
+      registers,
+    });
+    this.logWriteRows = new Histogram({
+      name: 'keel_prediction_log_write_rows',
+      help: 'Rows per write of the prediction log; batches grow with the backlog.',
+      buckets: LOG_WRITE_ROWS_BUCKETS,
+      registers,
     });
     new Counter({
       name: 'keel_prediction_log_failed_flushes_total',
@@ -235,6 +252,12 @@ export class ServingMetrics {
 
   feedback(items: number): void {
     this.feedbackItems.inc(items);
+  }
+
+  /** One batch of the prediction log written. */
+  logWrite(rows: number, seconds: number): void {
+    this.logWriteRows.observe(rows);
+    this.logWriteSeconds.observe(seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -490,6 +490,31 @@ describe('prediction log writer', () => {
     await writer.close();
   });
 
+  it('writes a backlog in few large COPYs (20,000 rows by default), and reports each write', async () => {
+    // A slow commit (the database's WAL flush) must not cap the log at one small batch per commit:
+    // what piled up during the slow write goes out together in the next one.
+    const batches: number[] = [];
+    const reported: [number, number][] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const writer = new PredictionLogWriter(
+      async (rows) => {
+        if (batches.push(rows.length) === 1) await slow;
+      },
+      { logger: quiet, flushMs: 10_000, capacity: 1_000_000, onWrite: (rows, seconds) => reported.push([rows, seconds]) },
+    );
+    writer.append([entry(0)]);
+    const first = writer.flush();
+    writer.append(Array.from({ length: 45_000 }, (_, i) => entry(i + 1)));
+    release();
+    await first;
+    await writer.flush();
+    expect(batches).toEqual([1, 20_000, 20_000, 5_000]);
+    expect(reported.map(([rows]) => rows)).toEqual(batches);
+    expect(reported.every(([, seconds]) => seconds >= 0 && seconds < 10)).toBe(true);
+    await writer.close();
+  });
+
   it('a flush returns once the rows queued before it are written, however much traffic keeps arriving', async () => {
     // Every write lets two more rows arrive, as steady traffic does: a flush that chased the
     // queue until it was empty would never return (feedback waits on one).
