@@ -207,6 +207,7 @@ async function main() {
     const [{ count }] = await check`select count(*)::int as count from prediction_log`;
     await check.end();
     say(`prediction log: ${count} rows written for ${final.rowsPredicted} predicted rows (wrk counted ${sent} answers); dropped ${final.logDropped}; server exit code ${exitCode}`);
+    say(`inference: ${final.inlineBatches} batches on the event loop (cheap enough), ${final.threadBatches} on threads`);
     say(`prediction log writes: ${final.logWrites} COPYs, the largest ≤ ${final.logWriteRowsMax} rows, ${final.logWritesOver1s} took over 1 s`);
     const errors = runs[1].errors + runs[16].errors + keelRounds.reduce((n, r) => n + r.errors, 0);
 
@@ -242,6 +243,8 @@ async function main() {
       log_drops: final.logDropped,
       log_rows_written: count as number,
       log_rows_predicted: final.rowsPredicted,
+      inline_batches: final.inlineBatches,
+      thread_batches: final.threadBatches,
       log_writes: final.logWrites,
       log_writes_over_1s: final.logWritesOver1s,
       goals: {
@@ -415,6 +418,8 @@ async function scrape(base: string) {
   const logWrites = sum('keel_prediction_log_write_seconds_count');
   return {
     logWrites,
+    inlineBatches: sum('keel_inference_batches_total', 'where="inline"'),
+    threadBatches: sum('keel_inference_batches_total', 'where="thread"'),
     logWriteRowsMax: maxBucket(text, 'keel_prediction_log_write_rows_bucket'),
     logWritesOver1s: logWrites - sum('keel_prediction_log_write_seconds_bucket', 'le="1"'),
     batchRowsSum: sum('keel_inference_batch_rows_sum'),

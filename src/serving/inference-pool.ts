@@ -34,7 +34,12 @@ export interface InferencePoolOptions {
   maxQueuedRows?: number;
   /** The same for shadow work, which is dropped first. Default 5,000. */
   maxShadowQueuedRows?: number;
-  /** Called for every batch sent to a thread (metrics). */
+  /**
+   * A primary batch whose expected `session.run` takes at most this (ms) runs on the event loop
+   * instead of a thread (see InferencePool). 0 sends every batch to a thread. Default 0.25.
+   */
+  inlineBudgetMs?: number;
+  /** Called for every batch run (metrics). */
   onBatch?: (modelKey: string, rows: number, requests: number) => void;
 }
 
@@ -45,6 +50,9 @@ export interface InferencePoolStats {
   shadowQueuedRows: number;
   /** Inference threads that died and were replaced. */
   restarts: number;
+  /** Batches run on the event loop because they were cheap, and batches run by a thread. */
+  inlineBatches: number;
+  threadBatches: number;
 }
 
 /** The queue is full: the caller answers 503 and the client retries later. */
@@ -86,14 +94,33 @@ interface Queue {
 }
 
 /**
- * Runs ONNX inference off the event loop, with dynamic micro-batching. Requests for the same
- * model version that wait at the same time are concatenated into one session.run: under load,
- * requests queue while every thread is busy and leave together as the next batch; a lone request
- * goes out on the next turn of the event loop. Shadow work is queued apart and only runs when no
- * primary request waits.
+ * Runs ONNX inference with dynamic micro-batching. Requests for the same model version that wait
+ * at the same time are concatenated into one session.run: under load, requests queue while the
+ * slot they need is busy and leave together as the next batch; a lone request goes out on the
+ * next turn of the event loop. Shadow work is queued apart and only runs when no primary request
+ * waits.
+ *
+ * Where a batch runs depends on what it costs. Handing a batch to a thread and its answer back
+ * costs about 8 µs of CPU per request at 16 requests per batch (thread wake-ups, messages,
+ * copies; measured with bench:serve, 47 against 39 µs per request), more than a cheap model's
+ * whole `session.run` of those rows. So a primary batch expected to run within `inlineBudgetMs`
+ * (0.25 ms: as long as reading a largish body) runs on the event loop, and anything dearer runs
+ * on a thread, where it cannot hold up other requests. The expectation is per model version:
+ * the median ms per row of its latest batches on threads (a median, because a session's first
+ * runs and a preempted thread are many times slower than usual); a new version runs on the
+ * threads until MIN_COST_SAMPLES batches are measured. Per row from small batches overestimates
+ * large ones (a run has a fixed cost), which errs towards the threads. Models over
+ * INLINE_MAX_MODEL_BYTES are never loaded on the event loop's thread.
  */
 export class InferencePool {
   private readonly slots: Slot[];
+  /** Runs cheap batches on the event loop, beside the threads; undefined when threads is 0 (the only slot is inline then) or inlineBudgetMs is 0. */
+  private readonly inline: InlineSlot | undefined;
+  private readonly inlineBudgetMs: number;
+  /** Per model key: ms per row of its latest `session.run`s on a thread, and their median. */
+  private readonly costs = new Map<string, { recent: number[]; msPerRow: number }>();
+  private inlineBatches = 0;
+  private threadBatches = 0;
   /** Loaded models by key, kept to reload them into a replacement thread. */
   private readonly models = new Map<string, LoadedGraph>();
   private readonly queues = new Map<string, Queue>();
@@ -122,12 +149,14 @@ export class InferencePool {
       onRestart: () => void this.restarts++,
     };
     this.slots = threads === 0 ? [new InlineSlot(0)] : Array.from({ length: threads }, (_, i) => new WorkerSlot(i, host));
+    this.inlineBudgetMs = options.inlineBudgetMs ?? DEFAULT_INLINE_BUDGET_MS;
+    this.inline = threads > 0 && this.inlineBudgetMs > 0 ? new InlineSlot(-1) : undefined;
   }
 
   static async create(options: InferencePoolOptions): Promise<InferencePool> {
     const pool = new InferencePool(options);
     try {
-      await Promise.all(pool.slots.map((slot) => slot.start()));
+      await Promise.all([...pool.slots, ...(pool.inline ? [pool.inline] : [])].map((slot) => slot.start()));
     } catch (error) {
       await pool.close();
       throw error;
@@ -143,6 +172,7 @@ export class InferencePool {
       // A thread being replaced picks the model up from `models` when it starts.
       const running = this.slots.filter((slot) => slot.running);
       if (running.length === 0) throw new Error('no inference thread is running');
+      if (this.inline && bytes.byteLength <= INLINE_MAX_MODEL_BYTES) running.push(this.inline);
       const [signature] = await Promise.all(running.map((slot) => slot.load(key, bytes, spec)));
       return signature;
     } catch (error) {
@@ -154,7 +184,9 @@ export class InferencePool {
   /** Frees the model's sessions. The caller guarantees that no request for it is queued or running. */
   unload(key: string): void {
     this.models.delete(key);
+    this.costs.delete(key);
     for (const slot of this.slots) slot.unload(key);
+    this.inline?.unload(key);
   }
 
   /**
@@ -217,6 +249,8 @@ export class InferencePool {
       queuedRows: this.queuedRows,
       shadowQueuedRows: this.shadowQueuedRows,
       restarts: this.restarts,
+      inlineBatches: this.inlineBatches,
+      threadBatches: this.threadBatches,
     };
   }
 
@@ -233,17 +267,19 @@ export class InferencePool {
       for (let item = queue.items.shift(); item; item = queue.items.shift()) item.reject(new Error('the model server is shutting down'));
     }
     this.queues.clear();
-    await Promise.all(this.slots.map((slot) => slot.close()));
+    await Promise.all([...this.slots, ...(this.inline ? [this.inline] : [])].map((slot) => slot.close()));
   }
 
   private pump(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (!this.closed) {
-      const slot = this.slots.find((s) => s.ready && !s.busy);
-      if (!slot) return;
       const queue = this.nextQueue();
       if (!queue) return;
+      // The queue that has waited longest goes first, where its cost says; it waits for that slot
+      // (an inline run ends within the budget).
+      const slot = this.runsInline(queue) ? this.inline! : this.slots.find((s) => s.ready && !s.busy);
+      if (!slot || !slot.ready || slot.busy) return;
       // A partial batch waits (at most maxDelayMs) only for requests whose bodies are still
       // being read; with nothing on its way it leaves at once.
       if (!queue.shadow && this.arriving > 0 && queue.rows < this.maxBatchRows) {
@@ -255,6 +291,25 @@ export class InferencePool {
       }
       this.dispatch(slot, queue);
     }
+  }
+
+  /** A primary batch of this queue is expected to run within the inline budget. Shadow work always goes to a thread. */
+  private runsInline(queue: Queue): boolean {
+    if (!this.inline || queue.shadow || !this.inline.has(queue.modelKey)) return false;
+    const cost = this.costs.get(queue.modelKey);
+    if (!cost || cost.recent.length < MIN_COST_SAMPLES) return false;
+    // The rows dispatch would take: up to maxBatchRows, but a larger request goes whole.
+    const rows = Math.max(queue.items.peek()!.rows, Math.min(queue.rows, this.maxBatchRows));
+    return rows * cost.msPerRow <= this.inlineBudgetMs;
+  }
+
+  private observeCost(modelKey: string, rows: number, runMs: number): void {
+    let cost = this.costs.get(modelKey);
+    if (!cost) this.costs.set(modelKey, (cost = { recent: [], msPerRow: Number.POSITIVE_INFINITY }));
+    cost.recent.push(runMs / rows);
+    if (cost.recent.length > COST_SAMPLES_KEPT) cost.recent.shift();
+    const sorted = [...cost.recent].sort((a, b) => a - b);
+    cost.msPerRow = sorted[sorted.length >> 1]!;
   }
 
   /** Primary work before shadow work; within each, the queue whose head has waited longest. */
@@ -286,9 +341,11 @@ export class InferencePool {
     if (queue.items.length === 0) this.queues.delete(queue.shadow ? `${queue.modelKey}\u0000shadow` : queue.modelKey);
 
     slot.busy = true;
+    if (slot === this.inline) this.inlineBatches++;
+    else this.threadBatches++;
     this.options.onBatch?.(queue.modelKey, rows, items.length);
     const { spec } = this.models.get(queue.modelKey)!;
-    let running: Promise<InferenceOutputs>;
+    let running: Promise<SlotRun>;
     try {
       running = slot.run(queue.modelKey, packBatch(spec.inputs, items, rows));
     } catch (error) {
@@ -296,7 +353,8 @@ export class InferencePool {
     }
     running
       .then(
-        (outputs) => {
+        ({ outputs, runMs }) => {
+          if (runMs !== undefined && this.models.has(queue.modelKey)) this.observeCost(queue.modelKey, rows, runMs);
           let offset = 0;
           for (const item of items) {
             item.outputs = outputs;
@@ -317,9 +375,22 @@ export class InferencePool {
   }
 }
 
+const DEFAULT_INLINE_BUDGET_MS = 0.25;
+/** Batches of a model version measured on threads before its cost decides where it runs. */
+const MIN_COST_SAMPLES = 5;
+const COST_SAMPLES_KEPT = 15;
+/** Larger models are not loaded a second time on the event loop's thread (memory). */
+const INLINE_MAX_MODEL_BYTES = 64 * 1024 * 1024;
+
 interface LoadedGraph {
   bytes: Uint8Array;
   spec: ModelSpec;
+}
+
+/** A batch's outputs and, from a thread, how long its `session.run` took there (ms). */
+interface SlotRun {
+  outputs: InferenceOutputs;
+  runMs?: number;
 }
 
 interface SlotHost {
@@ -339,12 +410,12 @@ interface Slot {
   start(): Promise<void>;
   load(key: string, bytes: Uint8Array, spec: ModelSpec): Promise<GraphSignature>;
   unload(key: string): void;
-  run(key: string, batch: PackedBatch): Promise<InferenceOutputs>;
+  run(key: string, batch: PackedBatch): Promise<SlotRun>;
   crash(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Inference on the event loop itself (threads: 0): simpler to debug, but requests wait on it. */
+/** Inference on the event loop itself: every batch with threads 0, otherwise the cheap ones. */
 class InlineSlot implements Slot {
   busy = false;
   ready = false;
@@ -363,15 +434,19 @@ class InlineSlot implements Slot {
     return signatureOf(session);
   }
 
+  has(key: string): boolean {
+    return this.sessions.has(key);
+  }
+
   unload(key: string): void {
     this.sessions.get(key)?.session.release().catch(() => {});
     this.sessions.delete(key);
   }
 
-  async run(key: string, batch: PackedBatch): Promise<InferenceOutputs> {
+  async run(key: string, batch: PackedBatch): Promise<SlotRun> {
     const loaded = this.sessions.get(key);
     if (!loaded) throw new Error(`model ${key} is not loaded`);
-    return runSession(loaded.session, loaded.spec, batch);
+    return { outputs: await runSession(loaded.session, loaded.spec, batch) };
   }
 
   async crash(): Promise<void> {
@@ -463,12 +538,12 @@ class WorkerSlot implements Slot {
     this.worker?.postMessage({ type: 'unload', key } satisfies WorkerRequest);
   }
 
-  async run(key: string, batch: PackedBatch): Promise<InferenceOutputs> {
+  async run(key: string, batch: PackedBatch): Promise<SlotRun> {
     // The typed arrays were made for this message: move them instead of copying.
     const transfer = [batch.floats.buffer as ArrayBuffer, batch.doubles.buffer as ArrayBuffer, batch.lengths.buffer as ArrayBuffer];
     const reply = await this.request({ type: 'run', key, batch }, transfer);
     if (!reply.outputs) throw new Error('the inference thread returned no outputs');
-    return reply.outputs;
+    return { outputs: reply.outputs, runMs: reply.runMs };
   }
 
   async crash(): Promise<void> {

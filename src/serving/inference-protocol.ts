@@ -53,7 +53,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: number; ok: false; error: string }
-  | { id: number; ok: true; signature?: GraphSignature; outputs?: InferenceOutputs };
+  | { id: number; ok: true; signature?: GraphSignature; outputs?: InferenceOutputs; /** How long `session.run` took in the thread (ms). */ runMs?: number };
 
 /**
  * One intra-op thread per session: the pool already runs one session per thread, and ORT's

@@ -1,6 +1,7 @@
 // An inference thread of the model server (see inference-pool.ts). It holds its own
-// InferenceSession per loaded model version and runs one batch at a time, so the server's event
-// loop never blocks on session.run and both cores do inference.
+// InferenceSession per loaded model version and runs one batch at a time, so batches too dear for
+// the event loop never block it, and both cores do inference. It reports each run's duration:
+// the pool learns from it which batches are cheap enough to run inline.
 import { parentPort } from 'node:worker_threads';
 import { InferenceSession } from 'onnxruntime-node';
 import { type ModelSpec, runSession, sessionOptions, signatureOf, type WorkerReply, type WorkerRequest } from './inference-protocol';
@@ -46,7 +47,9 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> 
     case 'run': {
       const loaded = sessions.get(message.key);
       if (!loaded) throw new Error(`model ${message.key} is not loaded in this inference thread`);
-      return { id: message.id, ok: true, outputs: await runSession(loaded.session, loaded.spec, message.batch) };
+      const started = performance.now();
+      const outputs = await runSession(loaded.session, loaded.spec, message.batch);
+      return { id: message.id, ok: true, outputs, runMs: performance.now() - started };
     }
   }
 }

@@ -152,6 +152,20 @@ export class ServingMetrics {
         this.set({ state: 'busy' }, stats.busyThreads);
       },
     });
+    const batchesSeen = { inline: 0, thread: 0 };
+    new Counter({
+      name: 'keel_inference_batches_total',
+      help: 'Batches run, by where: inline (on the event loop, cheap enough) or thread.',
+      labelNames: ['where'],
+      registers,
+      collect() {
+        const stats = sources.inferenceStats();
+        this.inc({ where: 'inline' }, stats.inlineBatches - batchesSeen.inline);
+        this.inc({ where: 'thread' }, stats.threadBatches - batchesSeen.thread);
+        batchesSeen.inline = stats.inlineBatches;
+        batchesSeen.thread = stats.threadBatches;
+      },
+    });
     let restarts = 0;
     new Counter({
       name: 'keel_inference_thread_restarts_total',

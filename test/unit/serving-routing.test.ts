@@ -178,6 +178,46 @@ describe('micro-batching', () => {
     }
   });
 
+  it('runs cheap batches on the event loop once their cost is measured, dear and shadow ones on a thread', async () => {
+    const pool = await InferencePool.create({ logger, threads: 1 });
+    try {
+      await pool.load('m', buildTinyLogisticOnnx(specFor(1)), spec);
+      const row = { distance: 700, origin: 'SFO' };
+      const one = () => pool.submit('m', instancesToColumns(contract, [row]), 1);
+      // A new model version runs on the thread until five of its batches are measured there; then
+      // a single row of this tiny model (tens of µs) runs inline. On a busy machine a thread's
+      // runs can measure slower for a while, hence a few more tries.
+      for (let i = 0; i < 5; i++) await one();
+      expect(pool.stats()).toMatchObject({ threadBatches: 5, inlineBatches: 0 });
+      let inline = await one();
+      for (let tries = 0; pool.stats().inlineBatches === 0 && tries < 40; tries++) inline = await one();
+      expect(inline.probability[0]).toBeCloseTo(tinyLogisticProbability(specFor(1), row), 6);
+      const { threadBatches } = pool.stats();
+      expect(pool.stats().inlineBatches).toBe(1);
+      // 5000 rows at the measured per-row cost of single rows (session.run's fixed cost alone is
+      // microseconds) would hold the event loop far beyond 0.25 ms: a thread runs them.
+      const big = await pool.submit('m', instancesToColumns(contract, Array.from({ length: 5000 }, () => row)), 5000);
+      expect(big.probability[4999]).toBeCloseTo(tinyLogisticProbability(specFor(1), row), 6);
+      expect(pool.stats()).toMatchObject({ threadBatches: threadBatches + 1, inlineBatches: 1 });
+      // Shadow work never takes the event loop from primary traffic.
+      await pool.submit('m', instancesToColumns(contract, [row]), 1, { shadow: true });
+      expect(pool.stats()).toMatchObject({ threadBatches: threadBatches + 2, inlineBatches: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('with inlineBudgetMs 0, every batch runs on a thread', async () => {
+    const pool = await InferencePool.create({ logger, threads: 1, inlineBudgetMs: 0 });
+    try {
+      await pool.load('m', buildTinyLogisticOnnx(specFor(1)), spec);
+      for (let i = 0; i < 8; i++) await pool.submit('m', instancesToColumns(contract, [{ distance: i, origin: 'LAX' }]), 1);
+      expect(pool.stats()).toMatchObject({ threadBatches: 8, inlineBatches: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers a full queue with OverloadedError instead of growing without bound', async () => {
     const pool = await InferencePool.create({ logger, threads: 1, maxQueuedRows: 10 });
     try {
