@@ -34,6 +34,11 @@ const environmentSchema = z.object({
    * drops (and counts) new ones. About 300 bytes each with small inputs. Default 200,000.
    */
   KEEL_PREDICTION_LOG_CAPACITY: z.coerce.number().int().min(1000).max(100_000_000).optional(),
+  /**
+   * A model-server batch expected to run within this many ms runs on the event loop instead of an
+   * inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.
+   */
+  KEEL_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(1000).optional(),
   /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */

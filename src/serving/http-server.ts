@@ -40,7 +40,7 @@ export interface ModelServerOptions {
   inferenceThreads?: number;
   /**
    * Batches expected to run within this many ms run on the event loop rather than a thread (see
-   * InferencePool); 0: always a thread. Default KEEL_INFERENCE_INLINE_MS or 0.25.
+   * InferencePool); 0: always a thread. Default 0.25 (`npm run server` and `npm start` pass KEEL_INFERENCE_INLINE_MS).
    */
   inlineInferenceMs?: number;
   /** Micro-batching: most rows per session.run (default 256) and longest wait for companions (default 1 ms). */
@@ -125,7 +125,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const inference = await InferencePool.create({
     logger,
     threads: options.inferenceThreads ?? envInt('KEEL_INFERENCE_THREADS') ?? 2,
-    inlineBudgetMs: options.inlineInferenceMs ?? envMilliseconds('KEEL_INFERENCE_INLINE_MS'),
+    inlineBudgetMs: options.inlineInferenceMs,
     maxBatchRows: options.maxBatchRows,
     maxDelayMs: options.maxBatchDelayMs,
     onBatch: (key, rows, requests) => {
@@ -673,14 +673,6 @@ function envInt(name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
-}
-
-function envMilliseconds(name: string): number | undefined {
-  const value = process.env[name];
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1000) throw new Error(`${name} must be a number of milliseconds from 0 to 1000, got "${value}"`);
   return n;
 }
 

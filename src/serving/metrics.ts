@@ -76,9 +76,6 @@ export class ServingMetrics {
     });
     this.feedbackItems = new Counter({ name: 'keel_feedback_total', help: 'Feedback items (ground truth) stored.', registers });
 
-    let logWritten = 0;
-    let logDropped = 0;
-    let logFailed = 0;
     new Gauge({
       name: 'keel_prediction_log_queue_depth',
       help: 'Predictions accepted for the log and not yet written.',
@@ -87,26 +84,13 @@ export class ServingMetrics {
         this.set(sources.logStats().queued);
       },
     });
-    new Counter({
-      name: 'keel_prediction_log_written_total',
-      help: 'Predictions written to the prediction_log table.',
+    mirrorTotal(registers, 'keel_prediction_log_written_total', 'Predictions written to the prediction_log table.', () => sources.logStats().written);
+    mirrorTotal(
       registers,
-      collect() {
-        const { written } = sources.logStats();
-        this.inc(written - logWritten);
-        logWritten = written;
-      },
-    });
-    new Counter({
-      name: 'keel_prediction_log_dropped_total',
-      help: 'Predictions never written to the log (queue full, or a batch failed repeatedly). Should stay 0.',
-      registers,
-      collect() {
-        const { dropped } = sources.logStats();
-        this.inc(dropped - logDropped);
-        logDropped = dropped;
-      },
-    });
+      'keel_prediction_log_dropped_total',
+      'Predictions never written to the log (queue full, or a batch failed repeatedly). Should stay 0.',
+      () => sources.logStats().dropped,
+    );
     // A few writes per second: prom-client's own histograms cost nothing here.
     this.logWriteSeconds = new Histogram({
       name: 'keel_prediction_log_write_seconds',
@@ -120,16 +104,12 @@ export class ServingMetrics {
       buckets: LOG_WRITE_ROWS_BUCKETS,
       registers,
     });
-    new Counter({
-      name: 'keel_prediction_log_failed_flushes_total',
-      help: 'Failed attempts to write a batch of the prediction log (retried).',
+    mirrorTotal(
       registers,
-      collect() {
-        const { failedFlushes } = sources.logStats();
-        this.inc(failedFlushes - logFailed);
-        logFailed = failedFlushes;
-      },
-    });
+      'keel_prediction_log_failed_flushes_total',
+      'Failed attempts to write a batch of the prediction log (retried).',
+      () => sources.logStats().failedFlushes,
+    );
     new Gauge({
       name: 'keel_inference_queue_rows',
       help: 'Rows waiting for an inference thread.',
@@ -152,31 +132,11 @@ export class ServingMetrics {
         this.set({ state: 'busy' }, stats.busyThreads);
       },
     });
-    const batchesSeen = { inline: 0, thread: 0 };
-    new Counter({
-      name: 'keel_inference_batches_total',
-      help: 'Batches run, by where: inline (on the event loop, cheap enough) or thread.',
-      labelNames: ['where'],
-      registers,
-      collect() {
-        const stats = sources.inferenceStats();
-        this.inc({ where: 'inline' }, stats.inlineBatches - batchesSeen.inline);
-        this.inc({ where: 'thread' }, stats.threadBatches - batchesSeen.thread);
-        batchesSeen.inline = stats.inlineBatches;
-        batchesSeen.thread = stats.threadBatches;
-      },
+    mirrorTotals(registers, 'keel_inference_batches_total', 'Batches run, by where: inline (on the event loop, cheap enough) or thread.', 'where', () => {
+      const stats = sources.inferenceStats();
+      return { inline: stats.inlineBatches, thread: stats.threadBatches };
     });
-    let restarts = 0;
-    new Counter({
-      name: 'keel_inference_thread_restarts_total',
-      help: 'Inference threads that died and were replaced.',
-      registers,
-      collect() {
-        const now = sources.inferenceStats().restarts;
-        this.inc(now - restarts);
-        restarts = now;
-      },
-    });
+    mirrorTotal(registers, 'keel_inference_thread_restarts_total', 'Inference threads that died and were replaced.', () => sources.inferenceStats().restarts);
     new Gauge({
       name: 'keel_model_version_info',
       help: 'Loaded model versions and their role (baseline = production, candidate = routed by a canary).',
@@ -291,6 +251,41 @@ interface HistogramChild {
 type Labels = Record<string, string>;
 
 /** A counter family whose children are plain numbers. */
+/**
+ * A counter that mirrors running totals kept by another component (the log writer, the inference
+ * pool), read at scrape time: each scrape adds what each total grew by since the last one.
+ */
+function mirrorTotals(registers: Registry[], name: string, help: string, label: string, totals: () => Record<string, number>): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers,
+    collect() {
+      for (const [value, total] of Object.entries(totals())) {
+        this.inc({ [label]: value }, total - (seen.get(value) ?? 0));
+        seen.set(value, total);
+      }
+    },
+  });
+}
+
+/** mirrorTotals for one unlabelled total. */
+function mirrorTotal(registers: Registry[], name: string, help: string, total: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = total();
+      this.inc(now - seen);
+      seen = now;
+    },
+  });
+}
+
 class FastCounter {
   private readonly series: { labels: Labels; value: number }[] = [];
 

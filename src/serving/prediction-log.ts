@@ -91,7 +91,7 @@ export function databaseSink(database: Pick<Database, 'copyText'>): PredictionLo
 
 /** How often the queued rows are written (ms), unless a full batch goes first. */
 export const DEFAULT_FLUSH_MS = 200;
-export const DEFAULT_CAPACITY = 200_000;
+const DEFAULT_CAPACITY = 200_000;
 const DEFAULT_BATCH_SIZE = 20_000;
 
 /**

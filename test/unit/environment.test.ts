@@ -3,11 +3,12 @@ import { readEnvironment } from '../../src/runtime/environment';
 
 describe('readEnvironment', () => {
   it('reads the model server settings', () => {
-    const env = readEnvironment({ KEEL_SERVE_MODELS: 'fraud,churn', KEEL_ROUTING_REFRESH_MS: '0', KEEL_SERVER_PROCESSES: '2', KEEL_PREDICTION_LOG_CAPACITY: '500000' });
+    const env = readEnvironment({ KEEL_SERVE_MODELS: 'fraud,churn', KEEL_ROUTING_REFRESH_MS: '0', KEEL_SERVER_PROCESSES: '2', KEEL_PREDICTION_LOG_CAPACITY: '500000', KEEL_INFERENCE_INLINE_MS: '0.5' });
     expect(env.KEEL_SERVE_MODELS).toEqual(['fraud', 'churn']);
     expect(env.KEEL_ROUTING_REFRESH_MS).toBe(0);
     expect(env.KEEL_SERVER_PROCESSES).toBe(2);
     expect(env.KEEL_PREDICTION_LOG_CAPACITY).toBe(500_000);
+    expect(env.KEEL_INFERENCE_INLINE_MS).toBe(0.5);
   });
 
   it('treats an empty variable as unset', () => {
@@ -25,6 +26,8 @@ describe('readEnvironment', () => {
     ['KEEL_SERVER_PROCESSES', '0'],
     ['KEEL_PREDICTION_LOG_CAPACITY', '10'],
     ['KEEL_PREDICTION_LOG_CAPACITY', '1e5x'],
+    ['KEEL_INFERENCE_INLINE_MS', '-1'],
+    ['KEEL_INFERENCE_INLINE_MS', 'fast'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => readEnvironment({ [name]: value })).toThrow(name);
   });

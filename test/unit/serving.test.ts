@@ -330,6 +330,11 @@ describe('model server', () => {
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^keel_inference_thread_restarts_total 1$/m);
+    // Every batch so far ran somewhere: the two counts add up to the batches the pool ran.
+    const { inlineBatches, threadBatches } = server.inference.stats();
+    expect(threadBatches).toBeGreaterThan(0);
+    expect(metrics).toMatch(new RegExp(`^keel_inference_batches_total\\{where="inline"\\} ${inlineBatches}$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^keel_inference_batches_total\\{where="thread"\\} ${threadBatches}$`, 'm'));
   });
 });
 
