@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const readJson = (file: string) => JSON.parse(readFileSync(join(root, file), 'utf8'));
+
+describe('package-lock.json', () => {
+  it('records exactly the dependencies package.json declares', () => {
+    const pkg = readJson('package.json');
+    const locked = readJson('package-lock.json').packages[''];
+    expect(locked.dependencies).toEqual(pkg.dependencies);
+    expect(locked.devDependencies).toEqual(pkg.devDependencies);
+    expect(locked.version).toBe(pkg.version);
+  });
+});
+
+describe('.ci/lockfile-drift.mjs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-lock-'));
+  const base = {
+    '': { dependencies: { a: '^1.0.0' } },
+    'node_modules/a': { version: '1.2.0', optionalDependencies: { 'a-linux': '1.2.0', 'a-darwin': '1.2.0' } },
+    'node_modules/a-linux': { version: '1.2.0', optional: true, os: ['linux'] },
+  };
+  const write = (name: string, packages: object) => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify({ lockfileVersion: 3, packages }));
+    return file;
+  };
+  const drift = (committed: object, resolved: object) => {
+    try {
+      return { code: 0, out: execFileSync('node', [join(root, '.ci/lockfile-drift.mjs'), write('c.json', committed), write('r.json', resolved)], { encoding: 'utf8' }) };
+    } catch (error) {
+      const e = error as { status: number; stdout: string };
+      return { code: e.status, out: e.stdout };
+    }
+  };
+
+  it('accepts a resolution that only adds optional platform packages', () => {
+    const result = drift(base, { ...base, 'node_modules/a-darwin': { version: '1.2.0', optional: true, os: ['darwin'] } });
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('node_modules/a-darwin@1.2.0');
+  });
+
+  it('refuses a changed version, a removed package and an added required one', () => {
+    expect(drift(base, { ...base, 'node_modules/a': { ...base['node_modules/a'], version: '1.3.0' } })).toMatchObject({ code: 1, out: expect.stringContaining('changed: node_modules/a (1.2.0 -> 1.3.0)') });
+    const { 'node_modules/a-linux': _gone, ...withoutLinux } = base;
+    expect(drift(base, withoutLinux)).toMatchObject({ code: 1, out: expect.stringContaining('removed: node_modules/a-linux@1.2.0') });
+    expect(drift(base, { ...base, 'node_modules/b': { version: '2.0.0' } })).toMatchObject({ code: 1, out: expect.stringContaining('added, not optional: node_modules/b@2.0.0') });
+  });
+});
