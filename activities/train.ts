@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
 import type { Row } from '../src/ml/row';
@@ -11,7 +11,7 @@ import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, Logisti
 import type { ModelMetrics } from '../src/shared/pipeline-result';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-import { findTrainingRun, recordTrainingRun, saveEvaluation } from './training-run';
+import { clearTrainingCheckpoint, findTrainingCheckpoint, findTrainingRun, recordTrainingCheckpoint, recordTrainingRun, saveEvaluation } from './training-run';
 
 export interface TrainModelInput {
   model: string;
@@ -39,42 +39,55 @@ export interface TrainModelResult {
 export function trainActivities({ database, artifacts }: ActivityDeps) {
   /**
    * GBDT checkpoints: every `checkpointEvery` trees the partial model goes to the artifact store
-   * and its hash into the heartbeat. When the worker dies, Temporal retries the activity with the
-   * last heartbeat's details, and training resumes from that checkpoint; the final model is
-   * byte-identical to an uninterrupted run. Linear models heartbeat each iteration.
+   * and its reference to `training_checkpoints`, keyed by the training run id. A retried attempt
+   * resumes from the newest one recorded there, whether or not its heartbeat reached Temporal
+   * (a worker killed mid-send, or the Temporal server down), and the final model is byte-identical
+   * to an uninterrupted run's. Heartbeats carry progress only. Linear models heartbeat each
+   * iteration.
    */
-  async function fit(input: TrainModelInput, train: Row[], validation: Row[], resumed: { iteration?: number }): Promise<TrainedModel> {
+  async function fit(input: TrainModelInput, trainingRunId: string, train: Row[], validation: Row[], resumed: { iteration?: number }): Promise<TrainedModel> {
     const task = input.task ?? 'binary';
     const request = { task, features: input.features, target: input.target, trainer: input.trainer, train, validation };
     if (input.trainer.kind !== 'gbdt') {
       return trainForTask({ ...request, onIteration: (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }) });
     }
-    const previous = activityInfo().heartbeatDetails as { checkpointSha256?: string } | undefined;
-    const resumeFrom = previous?.checkpointSha256 ? await artifacts.getJson<GbdtCheckpoint>(previous.checkpointSha256) : undefined;
+    const stored = await findTrainingCheckpoint(database.db, trainingRunId);
+    const resumeFrom = stored ? await artifacts.getJson<GbdtCheckpoint>(stored.artifactSha256) : undefined;
     resumed.iteration = resumeFrom?.iteration;
-    // Re-announce the checkpoint at once: should this attempt die before its first progress
-    // heartbeat, the next one must still find where to resume.
-    if (previous?.checkpointSha256) heartbeat({ trial: input.trial, iteration: resumeFrom?.iteration, checkpointSha256: previous.checkpointSha256 });
-    let checkpointSha256 = previous?.checkpointSha256;
+    let checkpointIteration = resumeFrom?.iteration;
     let saving = Promise.resolve();
     const model = await trainForTask({
       ...request,
       resumeFrom,
       onGbdtProgress: ({ iteration, totalIterations, trainMetric, validationMetric, checkpoint }) => {
-        const progress = { trial: input.trial, iteration, totalIterations, trainMetric, validationMetric, resumedFrom: resumeFrom?.iteration };
-        if (!checkpoint) {
-          heartbeat({ ...progress, checkpointSha256 });
-          return;
-        }
-        // Store in order; the heartbeat names a checkpoint only once its bytes are stored.
+        heartbeat({ trial: input.trial, iteration, totalIterations, trainMetric, validationMetric, resumedFrom: resumeFrom?.iteration, checkpointIteration });
+        if (!checkpoint) return;
+        // In order, and never fatal: a checkpoint that cannot be stored (the database briefly
+        // away) only means a retry would resume from an earlier one.
         saving = saving.then(async () => {
-          checkpointSha256 = await artifacts.putJson(checkpoint);
-          heartbeat({ ...progress, checkpointSha256 });
+          try {
+            const artifactSha256 = await artifacts.putJson(checkpoint);
+            await recordTrainingCheckpoint(database.db, trainingRunId, { iteration: checkpoint.iteration, artifactSha256 });
+            checkpointIteration = checkpoint.iteration;
+          } catch (error) {
+            log.warn('checkpoint not stored; training goes on', { trainingRunId, iteration: checkpoint.iteration, error: String(error) });
+          }
         });
       },
     });
     await saving;
     return model;
+  }
+
+  /** Heartbeats while the rows load, so a slow read on a busy machine is not a heartbeat timeout. */
+  async function whileLoading<T>(trial: string, work: Promise<T>): Promise<T> {
+    const timer = setInterval(() => heartbeat({ trial, phase: 'loading rows' }), 1000);
+    try {
+      heartbeat({ trial, phase: 'loading rows' });
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   return {
@@ -89,6 +102,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const trainingRunId = `${workflowId}/${runId}/${input.trial}`;
       const done = await findTrainingRun(database.db, trainingRunId);
       if (done?.validationMetrics) {
+        await clearTrainingCheckpoint(database.db, trainingRunId);
         return {
           trainingRunId,
           modelArtifactSha256: done.modelArtifactSha256,
@@ -98,11 +112,11 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         };
       }
 
-      const rows = await readDatasetRows(database.db, input.datasetVersionId);
+      const rows = await whileLoading(input.trial, readDatasetRows(database.db, input.datasetVersionId));
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
-      const model = await fit(input, train, validation, resumed);
+      const model = await fit(input, trainingRunId, train, validation, resumed);
       const trainSeconds = (performance.now() - started) / 1000;
       const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));
       const modelArtifactSha256 = await artifacts.putJson(model);
@@ -119,6 +133,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         trainSeconds,
         validationMetrics,
       });
+      await clearTrainingCheckpoint(database.db, trainingRunId);
       return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };
     },
 

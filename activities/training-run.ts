@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../src/db/database';
-import { trainingRuns } from '../src/db/schema';
+import { trainingCheckpoints, trainingRuns } from '../src/db/schema';
 
 export type TrainingRunRow = typeof trainingRuns.$inferInsert;
 
@@ -21,4 +21,35 @@ export async function recordTrainingRun(db: Db, row: TrainingRunRow): Promise<vo
 /** Attaches the test-split evaluation and the gate's decision to the run that was evaluated. */
 export async function saveEvaluation(db: Db, id: string, result: { evaluation: unknown; gate: unknown }): Promise<void> {
   await db.update(trainingRuns).set(result).where(eq(trainingRuns.id, id));
+}
+
+export interface TrainingCheckpointRef {
+  iteration: number;
+  artifactSha256: string;
+}
+
+/** The newest checkpoint a previous attempt of this training run stored, if any. */
+export async function findTrainingCheckpoint(db: Db, trainingRunId: string): Promise<TrainingCheckpointRef | undefined> {
+  const [row] = await db.select().from(trainingCheckpoints).where(eq(trainingCheckpoints.trainingRunId, trainingRunId));
+  return row && { iteration: row.iteration, artifactSha256: row.artifactSha256 };
+}
+
+/**
+ * Records a stored checkpoint. Only a later iteration replaces the row, so an attempt that lags
+ * behind (a zombie whose heartbeat timed out but which is still writing) never moves it back.
+ */
+export async function recordTrainingCheckpoint(db: Db, trainingRunId: string, checkpoint: TrainingCheckpointRef): Promise<void> {
+  await db
+    .insert(trainingCheckpoints)
+    .values({ trainingRunId, ...checkpoint })
+    .onConflictDoUpdate({
+      target: trainingCheckpoints.trainingRunId,
+      set: { iteration: checkpoint.iteration, artifactSha256: checkpoint.artifactSha256, updatedAt: sql`now()` },
+      setWhere: sql`${trainingCheckpoints.iteration} < excluded.iteration`,
+    });
+}
+
+/** Once the run is recorded its checkpoints are of no further use. */
+export async function clearTrainingCheckpoint(db: Db, trainingRunId: string): Promise<void> {
+  await db.delete(trainingCheckpoints).where(eq(trainingCheckpoints.trainingRunId, trainingRunId));
 }

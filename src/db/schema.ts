@@ -123,6 +123,19 @@ export const trainingRuns = pgTable('training_runs', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * The newest stored checkpoint of a training activity, keyed by its training run id (the
+ * activity's idempotency key). Heartbeats only report progress: a checkpoint recorded here is
+ * found by the next attempt even when its heartbeat never reached Temporal (a server outage).
+ */
+export const trainingCheckpoints = pgTable('training_checkpoints', {
+  trainingRunId: text('training_run_id').primaryKey(),
+  iteration: integer('iteration').notNull(),
+  /** sha256 of the checkpoint (JSON) in the artifact store. */
+  artifactSha256: text('artifact_sha256').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** A model name, registered once; its versions are numbered 1, 2, ... */
 export const registeredModels = pgTable('registered_models', {
   name: text('name').primaryKey(),

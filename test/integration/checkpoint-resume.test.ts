@@ -11,8 +11,8 @@ import { taskQueues } from '../../src/shared/task-queues';
 /**
  * Checkpoint-resume for real: the training activity runs in a separate worker process, which is
  * killed with SIGKILL mid-training. A new worker process picks the retried activity up, resumes
- * from the last checkpoint named in the heartbeat, and the final ONNX is byte-identical to an
- * uninterrupted run's. The worker processes own the database (PGlite cannot be shared), so the
+ * from the newest checkpoint recorded in the database (at least the one the last heartbeat
+ * reported as stored), and the final ONNX is byte-identical to an uninterrupted run's. The worker processes own the database (PGlite cannot be shared), so the
  * test itself only talks to Temporal.
  */
 describe('training survives a killed worker', () => {
@@ -63,15 +63,15 @@ describe('training survives a killed worker', () => {
     const first = await startWorker();
     const interrupted = await client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${model}/interrupted`, args: [pipeline] });
 
-    // Wait until training has heartbeated a stored checkpoint, then kill the worker outright.
+    // Wait until training reports a stored checkpoint, then kill the worker outright.
     let checkpointIteration = 0;
     for (const deadline = Date.now() + 120_000; Date.now() < deadline && checkpointIteration === 0; ) {
       const { raw } = await interrupted.describe();
       const training = raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel');
       const payload = training?.heartbeatDetails?.payloads?.[0]?.data;
       if (payload) {
-        const details = JSON.parse(Buffer.from(payload).toString()) as { iteration: number; checkpointSha256?: string };
-        if (details.checkpointSha256) checkpointIteration = details.iteration;
+        const details = JSON.parse(Buffer.from(payload).toString()) as { checkpointIteration?: number };
+        checkpointIteration = details.checkpointIteration ?? 0;
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -87,7 +87,9 @@ describe('training survives a killed worker', () => {
     const resumed = (await interrupted.result()) as TrainingPipelineResult;
     expect(resumed.status).toBe('registered');
 
-    // The retried attempt really resumed (it did not start over).
+    // A later attempt really resumed, from the checkpoint stored before the kill or a newer one
+    // (it did not start over). On a loaded machine an attempt may time out before it finishes,
+    // so the one that completes can be the third or later; each resumes from the table.
     const history = await interrupted.fetchHistory();
     const trainCompleted = history.events!.find(
       (e) => e.activityTaskCompletedEventAttributes && history.events!.find((s) => s.eventId?.toString() === e.activityTaskCompletedEventAttributes!.scheduledEventId?.toString())?.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel',
@@ -97,7 +99,9 @@ describe('training survives a killed worker', () => {
     const attempts = history.events!
       .filter((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === trainScheduled)
       .map((e) => e.activityTaskStartedEventAttributes!.attempt);
-    expect({ attempts, resumedFrom: trainResult.resumedFromIteration ?? null, checkpointIteration }).toEqual({ attempts: expect.arrayContaining([2]), resumedFrom: expect.any(Number), checkpointIteration });
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toBeGreaterThanOrEqual(2);
+    expect(trainResult.resumedFromIteration ?? null, `attempt ${attempts[0]} started over; the checkpoint of iteration ${checkpointIteration} was stored before the kill`).toBeGreaterThanOrEqual(checkpointIteration);
 
     const straight = (await client.workflow.execute('trainingPipeline', {
       taskQueue: taskQueues.control,
