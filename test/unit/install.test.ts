@@ -17,6 +17,16 @@ describe('package-lock.json', () => {
   });
 });
 
+describe('patches/', () => {
+  // postgres.js never settles a COPY the server rejects without this fix (porsager/postgres#1173);
+  // every install path (npm ci, npm install, the Docker image) must apply it.
+  it('is applied to the installed postgres.js, in both its builds', () => {
+    for (const build of ['src', 'cjs/src']) {
+      expect(readFileSync(join(root, 'node_modules/postgres', build, 'connection.js'), 'utf8')).toContain('final && (final(err), final = null)');
+    }
+  });
+});
+
 describe('.ci/lockfile-drift.mjs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'keel-lock-'));
   const base = {
