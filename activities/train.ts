@@ -79,12 +79,16 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     return model;
   }
 
-  /** Heartbeats while the rows load, so a slow read on a busy machine is not a heartbeat timeout. */
-  async function whileLoading<T>(trial: string, work: Promise<T>): Promise<T> {
-    const timer = setInterval(() => heartbeat({ trial, phase: 'loading rows' }), 1000);
+  /**
+   * Heartbeats through a phase that reports no progress of its own (loading rows; scoring the
+   * validation split and storing the model), so a slow phase on a busy machine is not taken for a
+   * dead worker: a heartbeat timeout there would start a second attempt beside a live one.
+   */
+  async function heartbeatingThrough<T>(trial: string, phase: string, work: () => Promise<T>): Promise<T> {
+    heartbeat({ trial, phase });
+    const timer = setInterval(() => heartbeat({ trial, phase }), 1000);
     try {
-      heartbeat({ trial, phase: 'loading rows' });
-      return await work;
+      return await work();
     } finally {
       clearInterval(timer);
     }
@@ -109,29 +113,34 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
           iterations: (done.learningCurve as { train: unknown[] }).train.length,
           trainSeconds: done.trainSeconds,
           validationMetrics: done.validationMetrics as ModelMetrics,
+          resumedFromIteration: done.resumedFromIteration ?? undefined,
         };
       }
 
-      const rows = await whileLoading(input.trial, readDatasetRows(database.db, input.datasetVersionId));
+      const rows = await heartbeatingThrough(input.trial, 'loading rows', () => readDatasetRows(database.db, input.datasetVersionId));
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
       const model = await fit(input, trainingRunId, train, validation, resumed);
       const trainSeconds = (performance.now() - started) / 1000;
-      const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));
-      const modelArtifactSha256 = await artifacts.putJson(model);
-      await recordTrainingRun(database.db, {
-        id: trainingRunId,
-        trial: input.trial,
-        modelName: input.model,
-        workflowId,
-        runId,
-        datasetVersionId: input.datasetVersionId,
-        trainer: input.trainer,
-        modelArtifactSha256,
-        learningCurve: learningCurveOf(model),
-        trainSeconds,
-        validationMetrics,
+      const { validationMetrics, modelArtifactSha256 } = await heartbeatingThrough(input.trial, 'scoring and storing', async () => {
+        const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));
+        const modelArtifactSha256 = await artifacts.putJson(model);
+        await recordTrainingRun(database.db, {
+          id: trainingRunId,
+          trial: input.trial,
+          modelName: input.model,
+          workflowId,
+          runId,
+          datasetVersionId: input.datasetVersionId,
+          trainer: input.trainer,
+          modelArtifactSha256,
+          learningCurve: learningCurveOf(model),
+          trainSeconds,
+          resumedFromIteration: resumed.iteration,
+          validationMetrics,
+        });
+        return { validationMetrics, modelArtifactSha256 };
       });
       await clearTrainingCheckpoint(database.db, trainingRunId);
       return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };

@@ -114,6 +114,8 @@ export const trainingRuns = pgTable('training_runs', {
   /** Per-iteration training loss: the learning curve. */
   learningCurve: jsonb('learning_curve').notNull(),
   trainSeconds: doublePrecision('train_seconds').notNull(),
+  /** Set when the attempt that trained resumed from a checkpoint an interrupted attempt stored. */
+  resumedFromIteration: integer('resumed_from_iteration'),
   /** Metrics on the validation split: what tuning compares trials by. */
   validationMetrics: jsonb('validation_metrics'),
   /** Test-split metrics of this candidate and of the production version it was compared with. */

@@ -4,3 +4,5 @@ CREATE TABLE "training_checkpoints" (
 	"artifact_sha256" text NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
+--> statement-breakpoint
+ALTER TABLE "training_runs" ADD COLUMN "resumed_from_iteration" integer;
