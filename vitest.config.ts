@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests run in parallel; integration and replay tests share one Temporal dev server and one
-// database, started once by the global setup, so they run one file at a time.
+// database, started once by the global setup, so they run one file at a time; workflow tests run
+// the workflows alone, on a time-skipping test server.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -18,6 +19,18 @@ export default defineConfig({
           // One process, one file at a time: they share one dev server, and Runtime.install runs once.
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Workflow logic with mocked activities on a time-skipping test server: bakes and
+          // schedules of hours take moments. Its own server per file, so one file at a time.
+          name: 'workflow',
+          include: ['test/workflow/**/*.test.ts'],
+          globalSetup: ['test/workflow/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
         },
       },
     ],

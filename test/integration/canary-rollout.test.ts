@@ -32,6 +32,7 @@ import {
 } from '../../src/shared/canary';
 import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
+import { captureHistory, historyCapturePath } from './capture-history';
 import { BASELINE, FAULTY, HEALTHY, registerTiny, startTraffic, truthOfBaseline, waitFor, WRONG } from './canary-support';
 import { createHarness, type Harness } from './harness';
 
@@ -476,6 +477,11 @@ describe('canaryRollout', () => {
       ]);
       expect(runIds.length).toBeGreaterThanOrEqual(3);
       expect(new Set(runIds).size).toBe(runIds.length);
+      // Replay fixtures (test/replay/canary-rollout.replay.test.ts): a run that continued as new, and the next.
+      for (const [k, name] of ['canary-rollout-run-1.json', 'canary-rollout-run-2.json'].entries()) {
+        const path = historyCapturePath(name);
+        if (path) await captureHistory(handle.workflowId, path, runIds[k]);
+      }
 
       // Each run started from the state the previous one ended with: its status query's answer
       // (asked of the closed run, which the worker replays) is the next run's continuation.

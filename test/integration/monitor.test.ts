@@ -15,6 +15,7 @@ import type { MonitorRequest } from '../../src/shared/monitoring';
 import type { DriftReportSummary, TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import type { ProjectConfig } from '../../src/shared/project-config';
 import { taskQueues } from '../../src/shared/task-queues';
+import { captureHistory, historyCapturePath } from './capture-history';
 import { createHarness, type Harness } from './harness';
 import { logPredictions, predict, sendFeedback, startWebhookReceiver, type WebhookReceiver } from './monitor-support';
 
@@ -308,19 +309,30 @@ describe('monitor', () => {
   });
 
   it('the long-running variant checks in a loop and continues as new', async () => {
-    const { workflowId, result } = await harness.withWorkers(async () => {
+    const { workflowId, firstRunId, result } = await harness.withWorkers(async () => {
       const id = `monitor/${model}/loop`;
       const handle = await harness.client.workflow.start('monitor', {
         taskQueue: taskQueues.control,
         workflowId: id,
         args: [{ ...request({ window: { start: '', end: '' } }), window: undefined, loop: { everySeconds: 1, iterationsPerRun: 2, maxIterations: 3 } }],
       });
-      return { workflowId: id, result: (await handle.result()) as DriftReportSummary };
+      return { workflowId: id, firstRunId: handle.firstExecutionRunId, result: (await handle.result()) as DriftReportSummary };
     });
     expect(result.window.end > result.window.start).toBe(true);
     const executions = [];
     for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) executions.push(execution.status.name);
     expect(executions.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+    // Replay fixtures (test/replay/monitor.replay.test.ts): the run that continued as new, and the next.
+    const first = harness.client.workflow.getHandle(workflowId, firstRunId);
+    const next = (await first.fetchHistory()).events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    expect(next).toBeTruthy();
+    for (const [runId, name] of [
+      [firstRunId, 'monitor-loop-run-1.json'],
+      [next!, 'monitor-loop-run-2.json'],
+    ]) {
+      const path = historyCapturePath(name);
+      if (path) await captureHistory(workflowId, path, runId);
+    }
     const keys = await harness.database.db.select({ runKey: driftReports.runKey }).from(driftReports).where(eq(driftReports.modelName, model));
     expect(keys.filter((k) => k.runKey.startsWith(`${workflowId}/`)).map((k) => k.runKey.split('/').at(-1)).sort()).toEqual(['0', '1', '2']);
   });

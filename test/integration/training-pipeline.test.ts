@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliasHistory, datasetVersions, driftReports, modelVersions, predictionLog, trainingRuns } from '../../src/db/schema';
 import { resolveAlias } from '../../src/registry/model-registry';
-import { locateTemporalCli } from '../../src/runtime/temporal-cli';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import { replayTraffic } from '../../src/runtime/replay-traffic';
 import { ensureSchedules, schedulesFor } from '../../src/runtime/schedules';
@@ -17,8 +13,8 @@ import type { ProjectConfig } from '../../src/shared/project-config';
 import { binaryMetricsOf, type TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { scheduleIds, taskQueues } from '../../src/shared/task-queues';
 import { sampleDatasetRows } from '../../src/data/dataset-store';
+import { captureHistory } from './capture-history';
 import { createHarness, type Harness } from './harness';
-import { inject } from 'vitest';
 
 let harness: Harness;
 
@@ -266,16 +262,4 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_00
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-}
-
-/** The CLI writes history in the JSON form `Worker.runReplayHistory` reads (as the UI exports it). */
-async function captureHistory(workflowId: string, path: string): Promise<void> {
-  const cli = await locateTemporalCli({ allowBuild: false });
-  if (!cli) throw new Error('capturing a history needs the temporal CLI');
-  const { stdout } = await promisify(execFile)(
-    cli,
-    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', inject('temporalAddress')],
-    { maxBuffer: 64 << 20 },
-  );
-  await writeFile(path, stdout);
 }
