@@ -2,7 +2,7 @@ import { close, fdatasync, ftruncate, mkdir, open, readFileSync, rmdir, unlink, 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { LogLine } from './prediction-log';
+import type { LogLine } from './log-line';
 
 /**
  * The prediction log's local append-only spool: a request's log lines are written here (one

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logLine, type PredictionLogEntry, PredictionLogWriter } from '../../src/serving/prediction-log';
+import { logLine, type PredictionLogEntry } from '../../src/serving/log-line';
+import { PredictionLogWriter } from '../../src/serving/prediction-log';
 import { PredictionSpool, processStat, type SpoolSegment } from '../../src/serving/prediction-spool';
 import { claimDeadSegments, isDeadOwner, lineId, readSegment, SpoolReplay } from '../../src/serving/spool-replay';
 

@@ -13,7 +13,8 @@ import { type ModelServer, startModelServer } from '../../src/serving/http-serve
 import { InferencePool } from '../../src/serving/inference-pool';
 import { ModelPool } from '../../src/serving/model-pool';
 import { instancesToColumns } from '../../src/serving/predict';
-import { databaseSink, logLine, type PredictionLogEntry, PredictionLogWriter } from '../../src/serving/prediction-log';
+import { logLine, type PredictionLogEntry } from '../../src/serving/log-line';
+import { databaseSink, PredictionLogWriter } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
 
