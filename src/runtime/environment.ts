@@ -30,8 +30,9 @@ const environmentSchema = z.object({
    */
   KEEL_ROUTING_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /**
-   * Predictions each model-server process holds for the log while the database is slow, before it
-   * drops (and counts) new ones. About 300 bytes each with small inputs. Default 200,000.
+   * Predictions each model-server process holds in memory for the log while the database is slow;
+   * beyond it new ones stay in the spool for its replay (KEEL_PREDICTION_SPOOL=off: dropped and
+   * counted). About 300 bytes each with small inputs. Default 200,000.
    */
   KEEL_PREDICTION_LOG_CAPACITY: z.coerce.number().int().min(1000).max(100_000_000).optional(),
   /**

@@ -1,7 +1,7 @@
 import { readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { LogLine } from './prediction-log';
+import type { LogLine } from './log-line';
 import { processStat } from './prediction-spool';
 
 /**
@@ -31,6 +31,8 @@ export class SpoolReplay {
   private readonly queue: string[] = [];
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Ends the wait before a retry (stop). */
+  private wake: (() => void) | undefined;
   private readonly batchSize: number;
   private readonly retryMs: number;
 
@@ -54,6 +56,7 @@ export class SpoolReplay {
   /** Stops between batches; segments not yet replayed stay on disk for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     await this.idle();
   }
 
@@ -90,7 +93,14 @@ export class SpoolReplay {
         return await this.writeMissing(lines);
       } catch (error) {
         this.options.logger.warn({ err: error, rows: lines.length, retryInMs: wait }, 'replaying the prediction spool failed; will retry');
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
         wait = Math.min(wait * 2, 30_000);
       }
     }
