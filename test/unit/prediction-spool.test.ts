@@ -42,9 +42,9 @@ const until = async (check: () => boolean | Promise<boolean>) => {
 };
 
 describe('prediction spool', () => {
-  it('writes the appends of one turn of the event loop as one group, before saying they are durable', async () => {
+  it.each([false, true])('writes the appends of one turn of the event loop as one group, before saying they are durable (fsync: %s)', async (fsync) => {
     const groups: { lines: string[]; segment: SpoolSegment }[] = [];
-    const spool = new PredictionSpool({ dir, onDurable: (l, segment) => groups.push({ lines: l, segment }), onReplayNeeded: () => {}, onError: () => {} });
+    const spool = new PredictionSpool({ dir, fsync, onDurable: (l, segment) => groups.push({ lines: l, segment }), onReplayNeeded: () => {}, onError: () => {} });
     await spool.open();
     const first = spool.append(lines(0, 2));
     const second = spool.append(lines(2, 3));
