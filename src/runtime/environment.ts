@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../shared/validation';
 
@@ -30,10 +30,22 @@ const environmentSchema = z.object({
    */
   KEEL_ROUTING_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   /**
-   * Predictions each model-server process holds for the log while the database is slow, before it
-   * drops (and counts) new ones. About 300 bytes each with small inputs. Default 200,000.
+   * Predictions each model-server process holds in memory for the log while the database is slow;
+   * beyond it new ones stay in the spool for its replay (KEEL_PREDICTION_SPOOL=off: dropped and
+   * counted). About 300 bytes each with small inputs. Default 200,000.
    */
   KEEL_PREDICTION_LOG_CAPACITY: z.coerce.number().int().min(1000).max(100_000_000).optional(),
+  /**
+   * Where each model-server process spools its prediction log lines before answering, so an
+   * answered prediction survives the process (see docs/serving.md). Default <KEEL_DATA_DIR>/prediction-spool.
+   */
+  KEEL_PREDICTION_SPOOL_DIR: z.string().min(1).optional(),
+  /**
+   * `on` (default): every answer waits for its log lines to be written to the spool (survives a
+   * crash of the process); `fsync`: and synced to the disk (survives a crash of the machine);
+   * `off`: no spool, predictions wait for the database in memory only (lost with the process).
+   */
+  KEEL_PREDICTION_SPOOL: z.enum(['on', 'fsync', 'off']).default('on'),
   /**
    * A model-server batch expected to run within this many ms runs on the event loop instead of an
    * inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.
@@ -58,6 +70,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
   return {
     ...parsed,
     dataDir: resolve(parsed.KEEL_DATA_DIR),
+    /** The prediction log's spool (none when KEEL_PREDICTION_SPOOL=off). */
+    predictionSpool:
+      parsed.KEEL_PREDICTION_SPOOL === 'off'
+        ? undefined
+        : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
     configPath: resolve(parsed.KEEL_CONFIG),
     temporalTls: parsed.TEMPORAL_TLS === 'true',
   };

@@ -11,7 +11,7 @@ import { loadProjectConfig } from './project-config';
  * `npm run server`: the model server alone; it follows the `production` aliases and the serving
  * routes in the database. It imports only storage and serving (not the workers and activities),
  * so it starts fast and a replica carries no training code. Serving settings from the
- * environment: KEEL_SERVER_PROCESSES (default 1), KEEL_SERVE_MODELS, KEEL_ROUTING_REFRESH_MS, KEEL_PREDICTION_LOG_CAPACITY, KEEL_INFERENCE_INLINE_MS, KEEL_INFERENCE_THREADS (default 2, or 1 per
+ * environment: KEEL_SERVER_PROCESSES (default 1), KEEL_SERVE_MODELS, KEEL_ROUTING_REFRESH_MS, KEEL_PREDICTION_LOG_CAPACITY, KEEL_PREDICTION_SPOOL, KEEL_PREDICTION_SPOOL_DIR, KEEL_INFERENCE_INLINE_MS, KEEL_INFERENCE_THREADS (default 2, or 1 per
  * process with several processes), KEEL_API_KEYS, KEEL_ADMIN_KEYS (see docs/serving.md).
  */
 async function main() {
@@ -46,7 +46,7 @@ async function main() {
     logger,
     refreshMs: env.KEEL_ROUTING_REFRESH_MS,
     models: env.KEEL_SERVE_MODELS,
-    predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY },
+    predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool },
     inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
     // Several processes share the cores: one inference thread each unless told otherwise.
     inferenceThreads: one || process.env.KEEL_INFERENCE_THREADS ? undefined : 1,

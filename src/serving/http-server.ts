@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
+import { inArray } from 'drizzle-orm';
 import type { Database } from '../db/database';
+import { predictionLog } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { type Access, type ApiKeys, apiKeysFromEnv, Authenticator } from './auth';
 import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback, versionTargets } from './feedback';
@@ -18,7 +20,9 @@ import type { LoadedModel, ModelLease, RouteChoice } from './model-pool';
 import { ModelPool } from './model-pool';
 import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse, modelMetadata, parseInferenceRequest } from './oip';
 import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
-import { DEFAULT_FLUSH_MS, databaseSink, type PredictionLogEntry, type PredictionLogOptions, PredictionLogWriter } from './prediction-log';
+import { COLUMNS, type PredictionLogEntry } from './log-line';
+import { DEFAULT_FLUSH_MS, databaseSink, type PredictionLogOptions, type PredictionLogSpoolOptions, PredictionLogWriter } from './prediction-log';
+import { claimDeadSegments, SpoolReplay } from './spool-replay';
 import { taskFormat } from './task-outputs';
 import { CopyThread } from './copy-thread';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
@@ -48,7 +52,11 @@ export interface ModelServerOptions {
   maxBatchDelayMs?: number;
   /** API keys; by default from KEEL_API_KEYS and KEEL_ADMIN_KEYS. */
   apiKeys?: ApiKeys;
-  predictionLog?: Omit<PredictionLogOptions, 'logger' | 'onWrite'>;
+  /**
+   * The prediction log; with `spool`, every answered prediction is in a local spool first and
+   * survives the process (see docs/serving.md). `npm run server` and `npm start` spool by default.
+   */
+  predictionLog?: Omit<PredictionLogOptions, 'logger' | 'onWrite' | 'spool'> & { spool?: Omit<PredictionLogSpoolOptions, 'onReplayNeeded'> };
   /**
    * How long feedback for a prediction id not (yet) in the database keeps looking for it before
    * a 404: another process or replica may have answered it a moment ago. Default 3000 ms.
@@ -68,6 +76,8 @@ export interface ModelServer {
   port: number;
   pool: ModelPool;
   logWriter: PredictionLogWriter;
+  /** The spool's replay (with a spool): tests wait for it. */
+  replay: SpoolReplay | undefined;
   inference: InferencePool;
   metrics: ServingMetrics;
   /** Stops accepting connections, waits for in-flight requests, then flushes the prediction log. */
@@ -110,15 +120,36 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   // On PostgreSQL the log's COPYs go out from a thread of their own (see copy-thread.ts); PGlite
   // lives in this thread, so its COPYs run here.
   const copyThread = options.database.url ? new CopyThread(options.database.url) : undefined;
-  const logWriter = new PredictionLogWriter(databaseSink(copyThread ?? options.database), {
+  const copyTarget = copyThread ?? options.database;
+  const spool = options.predictionLog?.spool;
+  const replay = spool
+    ? new SpoolReplay({
+        copy: (lines) => copyTarget.copyText('prediction_log', COLUMNS, lines.join('')),
+        existingIds: async (ids) => new Set((await db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id)),
+        logger,
+        onReplayed: (rows) => logWriter.countReplayed(rows),
+        onDropped: (rows) => logWriter.countDropped(rows),
+      })
+    : undefined;
+  const logWriter = new PredictionLogWriter(databaseSink(copyTarget), {
     ...options.predictionLog,
     logger,
     // Writes start with the first prediction, after `metrics` exists.
     onWrite: (rows, seconds) => metrics.logWrite(rows, seconds),
+    spool: spool && { ...spool, onReplayNeeded: (path) => replay!.add(path) },
   });
+  await logWriter.open();
+  if (spool && replay) {
+    // What dead processes (an earlier run, a sibling that died) answered but did not write.
+    const claimed = await claimDeadSegments(spool.dir, logWriter.spoolDir!);
+    if (claimed.length > 0) logger.info({ segments: claimed.length }, 'replaying the prediction spool of dead server processes');
+    for (const path of claimed) replay.add(path);
+  }
   const logFlushMs = options.predictionLog?.flushMs ?? DEFAULT_FLUSH_MS;
   const feedbackWaitMs = options.feedbackWaitMs ?? 3000;
   const closeLog = async () => {
+    // Segments not replayed yet stay for the next start.
+    await replay?.stop();
     await logWriter.close();
     await copyThread?.close();
   };
@@ -398,7 +429,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
           createdAt,
         };
       }
-      logWriter.append(entries);
+      const spooled = logWriter.append(entries);
+      // An answer goes out only once its predictions are in the spool (with one): then they survive this process.
+      if (spooled && !(await spooled)) throw new RequestError(503, 'the prediction could not be logged (writing the prediction spool failed); try again');
       if (choice.shadow) {
         shadowTaken = true;
         mirror(choice.shadow, model, bound, v2, ids);
@@ -613,7 +646,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     logger.info({ predictionLog: logWriter.stats() }, 'model server stopped');
   }
 
-  return { url, port, pool: models, logWriter, inference, metrics, close: () => (closed ??= close()) };
+  return { url, port, pool: models, logWriter, replay, inference, metrics, close: () => (closed ??= close()) };
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

@@ -88,8 +88,20 @@ export class ServingMetrics {
     mirrorTotal(
       registers,
       'keel_prediction_log_dropped_total',
-      'Predictions never written to the log (queue full, or a batch failed repeatedly). Should stay 0.',
+      'Predictions never written to the log. With the spool (KEEL_PREDICTION_SPOOL on or fsync, the default): only lines the database rejects for their data. With KEEL_PREDICTION_SPOOL=off: also a full queue or a batch failing 5 times; and every answered prediction still queued (up to KEEL_PREDICTION_LOG_CAPACITY per process) is lost uncounted when the process dies. Should stay 0.',
       () => sources.logStats().dropped,
+    );
+    mirrorTotal(
+      registers,
+      'keel_prediction_log_spooled_total',
+      'Predictions left to the spool\'s replay instead of the memory queue (queue full, or a batch failed repeatedly); written later, not lost.',
+      () => sources.logStats().leftInSpool,
+    );
+    mirrorTotal(
+      registers,
+      'keel_prediction_log_replayed_total',
+      'Predictions written to the log by the spool\'s replay (segments of dead processes, or left by this one).',
+      () => sources.logStats().replayed,
     );
     // A few writes per second: prom-client's own histograms cost nothing here.
     this.logWriteSeconds = new Histogram({

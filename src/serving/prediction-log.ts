@@ -1,37 +1,31 @@
 import type { Logger } from 'pino';
-import { copyField } from '../db/copy-text';
 import type { Database } from '../db/database';
-
-export interface PredictionLogEntry {
-  id: string;
-  model: string;
-  version: number;
-  /** The raw instance as the client sent it. */
-  inputs: Record<string, unknown>;
-  /**
-   * The row's outputs as JSON text, by task (src/serving/task-outputs.ts): binary
-   * `{"probability","label"}`, regression `{"prediction"}`, multiclass `{"label": "<class>",
-   * "probabilities": [...]}`; null when inference failed (`error` says why).
-   */
-  outputs: string | null;
-  /** Validation and inference time of the request's whole batch (the body upload excluded). */
-  latencyMs: number;
-  createdAt: Date;
-  /** A shadow prediction: scored on mirrored traffic, never returned. */
-  shadow?: boolean;
-  /** For a shadow prediction: the id of the prediction returned for the same row. */
-  primaryId?: string;
-  /** Why inference failed for this (valid) row. */
-  error?: string;
-}
+import { COLUMNS, logLine, type LogLine, type PredictionLogEntry } from './log-line';
+import { PredictionSpool, type SpoolSegment } from './prediction-spool';
 
 export interface PredictionLogStats {
   /** Accepted and not yet written (including a batch being written or awaiting retry). */
   queued: number;
   written: number;
-  /** Never written: the queue was full, a batch failed `maxAttempts` times, or close gave up. */
+  /**
+   * Never written: the queue was full, a batch failed `maxAttempts` times, or close gave up
+   * (without a spool), or the database rejected a spooled line's data (with one).
+   */
   dropped: number;
   failedFlushes: number;
+  /** With a spool: predictions left to the spool's replay (the queue was full, or a batch failed `maxAttempts` times). */
+  leftInSpool: number;
+  /** With a spool: predictions written to the database by the replay. */
+  replayed: number;
+}
+
+export interface PredictionLogSpoolOptions {
+  /** The spool directory (see prediction-spool.ts). */
+  dir: string;
+  fsync?: boolean;
+  segmentBytes?: number;
+  /** A segment of this process whose lines are settled, some of them left to the replay. */
+  onReplayNeeded: (path: string) => void;
 }
 
 export interface PredictionLogOptions {
@@ -53,17 +47,26 @@ export interface PredictionLogOptions {
   maxAttempts?: number;
   /** Told of every successful write: rows and seconds (the server's metrics). */
   onWrite?: (rows: number, seconds: number) => void;
+  /**
+   * Spool every line before its request is answered (see prediction-spool.ts): `append` then
+   * returns a promise the answer must wait for, and a full queue or a failing batch leaves lines
+   * to the spool's replay instead of dropping them. Without it, an answered prediction is lost
+   * when the process dies before its line is written.
+   */
+  spool?: PredictionLogSpoolOptions;
 }
 
-/**
- * A prediction as one line of a `prediction_log` COPY (COLUMNS order, tab-separated, newline at
- * the end), made when it is queued: a flat string is what the flush sends, and it costs the
- * garbage collector less than the entry's objects (and the request body they reference) would
- * while it waits.
- */
-export type LogLine = string;
+/** Queued lines of one spool segment, in queue order (no segment: not spooled). */
+interface Run {
+  segment: SpoolSegment | undefined;
+  count: number;
+}
 
-export const COLUMNS = ['id', 'model_name', 'version', 'inputs', 'outputs', 'latency_ms', 'created_at', 'shadow', 'primary_id', 'error'];
+interface Batch {
+  entries: LogLine[];
+  attempts: number;
+  runs: Run[];
+}
 
 /**
  * Writes one batch of lines. `attempt` is 0 for the first try and counts retries of the same batch,
@@ -106,8 +109,13 @@ export class PredictionLogWriter {
   private readonly flushMs: number;
   private readonly maxAttempts: number;
   private queue: LogLine[] = [];
+  /** The spool segments of the queued lines, in order. */
+  private runs: Run[] = [];
   /** The batch whose write failed: written first on the next flush. */
-  private retry: { entries: LogLine[]; attempts: number } | undefined;
+  private retry: Batch | undefined;
+  private readonly spool: PredictionSpool | undefined;
+  private leftInSpool = 0;
+  private replayed = 0;
   private writing = 0;
   /** The batch being written, until its write settles (feedback may ask about its rows). */
   private writingRows: LogLine[] = [];
@@ -128,29 +136,86 @@ export class PredictionLogWriter {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
     this.maxAttempts = options.maxAttempts ?? 5;
+    const spool = options.spool;
+    this.spool = spool
+      ? new PredictionSpool({
+          ...spool,
+          onDurable: (lines, segment) => this.enqueue(lines, segment),
+          onReplayNeeded: spool.onReplayNeeded,
+          onError: (error) => options.logger.error({ err: error }, 'writing the prediction spool failed'),
+        })
+      : undefined;
     this.timer = setInterval(() => {
       this.warnAboutDrops();
+      this.spool?.rotateIfSettled();
       void this.flush();
     }, this.flushMs);
     // Buffered rows alone must not keep the process alive; close() is what flushes them.
     this.timer.unref();
   }
 
-  /** Queues entries; never blocks and never throws. Entries beyond the capacity are dropped. */
-  append(entries: PredictionLogEntry[]): void {
-    const room = this.closed ? 0 : Math.max(0, this.capacity - this.stats().queued);
-    if (entries.length > room) {
-      this.dropped += entries.length - room;
-      this.droppedSinceWarning += entries.length - room;
-    }
-    for (let i = 0; i < Math.min(room, entries.length); i++) this.queue.push(logLine(entries[i]));
-    // A full batch goes out now rather than at the next tick, unless the database just failed.
-    if (this.queue.length >= this.batchSize && !this.retry) void this.flush();
+  /** The directory this process's spool segments go to (none without a spool). */
+  get spoolDir(): string | undefined {
+    return this.spool?.ownDir;
+  }
+
+  /** Creates the spool's directory; call before the first append. */
+  async open(): Promise<void> {
+    await this.spool?.open();
+  }
+
+  /**
+   * Logs entries; never blocks and never throws. Without a spool, they are queued (beyond the
+   * capacity, dropped and counted) and the result is undefined. With a spool, the result says
+   * once they are in the spool (true) or could not be written there (false: they are not logged,
+   * and the request must not be answered as if they were).
+   */
+  append(entries: PredictionLogEntry[]): Promise<boolean> | undefined {
+    const lines = new Array<LogLine>(entries.length);
+    for (let i = 0; i < entries.length; i++) lines[i] = logLine(entries[i]);
+    if (this.spool && !this.closed) return this.spool.append(lines);
+    this.enqueue(lines, undefined);
+    return undefined;
+  }
+
+  /** Replayed rows from the spool (counted with the log's statistics). */
+  countReplayed(rows: number): void {
+    this.replayed += rows;
+  }
+
+  /** Rows the replay gave up on (the database rejects their data). */
+  countDropped(rows: number): void {
+    this.dropped += rows;
   }
 
   stats(): PredictionLogStats {
     const pending = this.queue.length + this.writing + (this.retry?.entries.length ?? 0);
-    return { queued: pending, written: this.written, dropped: this.dropped, failedFlushes: this.failedFlushes };
+    return { queued: pending, written: this.written, dropped: this.dropped, failedFlushes: this.failedFlushes, leftInSpool: this.leftInSpool, replayed: this.replayed };
+  }
+
+  /** Queues lines (of `segment`, when spooled). Beyond the capacity, spooled lines are left to the replay, others dropped. */
+  private enqueue(lines: LogLine[], segment: SpoolSegment | undefined): void {
+    const room = this.closed && !segment ? 0 : Math.max(0, this.capacity - this.stats().queued);
+    const taken = Math.min(room, lines.length);
+    if (taken < lines.length) this.giveUp(segment, lines.length - taken);
+    if (taken === 0) return;
+    for (let i = 0; i < taken; i++) this.queue.push(lines[i]);
+    const last = this.runs.length > 0 ? this.runs[this.runs.length - 1] : undefined;
+    if (last && last.segment === segment) last.count += taken;
+    else this.runs.push({ segment, count: taken });
+    // A full batch goes out now rather than at the next tick, unless the database just failed.
+    if (this.queue.length >= this.batchSize && !this.retry) void this.flush();
+  }
+
+  /** Lines that will not be written from memory: left to the spool's replay, or dropped (and counted). */
+  private giveUp(segment: SpoolSegment | undefined, count: number): void {
+    if (segment) {
+      this.spool!.leave(segment, count);
+      this.leftInSpool += count;
+    } else {
+      this.dropped += count;
+      this.droppedSinceWarning += count;
+    }
   }
 
   /**
@@ -207,12 +272,15 @@ export class PredictionLogWriter {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    // Lines being spooled join the queue first.
+    await this.spool?.idle;
     while (this.stats().queued > 0) {
       const before = this.retry;
       await this.flush();
       // No progress: wait a period before the next attempt, as the timer would have.
       if (this.retry && this.retry === before) await new Promise((r) => setTimeout(r, this.flushMs));
     }
+    await this.spool?.close();
     this.warnAboutDrops();
   }
 
@@ -220,7 +288,7 @@ export class PredictionLogWriter {
   private async drain(rows: number): Promise<void> {
     let left = rows;
     for (;;) {
-      const batch = this.retry ?? (left > 0 && this.queue.length > 0 ? { entries: this.takeBatch(left), attempts: 0 } : undefined);
+      const batch = this.retry ?? (left > 0 && this.queue.length > 0 ? this.takeBatch(left) : undefined);
       if (!batch) return;
       if (batch !== this.retry) left -= batch.entries.length;
       this.retry = undefined;
@@ -230,6 +298,7 @@ export class PredictionLogWriter {
         const started = performance.now();
         await this.sink(batch.entries, batch.attempts);
         this.written += batch.entries.length;
+        for (const run of batch.runs) if (run.segment) this.spool!.settle(run.segment, run.count);
         this.options.onWrite?.(batch.entries.length, (performance.now() - started) / 1000);
       } catch (error) {
         this.failedFlushes++;
@@ -241,10 +310,10 @@ export class PredictionLogWriter {
             'writing the prediction log failed; will retry',
           );
         } else {
-          this.dropped += batch.entries.length;
+          for (const run of batch.runs) this.giveUp(run.segment, run.count);
           this.options.logger.error(
-            { err: error, rows: batch.entries.length, attempts: batch.attempts },
-            'writing the prediction log failed repeatedly; dropped the batch',
+            { err: error, rows: batch.entries.length, attempts: batch.attempts, spooled: batch.runs.every((run) => run.segment) },
+            this.spool ? 'writing the prediction log failed repeatedly; left the batch to the spool\'s replay' : 'writing the prediction log failed repeatedly; dropped the batch',
           );
         }
         return;
@@ -256,14 +325,27 @@ export class PredictionLogWriter {
   }
 
   /** The next batch of at most `limit` rows; usually the whole queue, swapped out without copying. */
-  private takeBatch(limit: number): LogLine[] {
+  private takeBatch(limit: number): Batch {
     const size = Math.min(limit, this.batchSize);
     if (this.queue.length <= size) {
-      const all = this.queue;
+      const batch = { entries: this.queue, attempts: 0, runs: this.runs };
       this.queue = [];
-      return all;
+      this.runs = [];
+      return batch;
     }
-    return this.queue.splice(0, size);
+    const runs: Run[] = [];
+    for (let left = size; left > 0; ) {
+      const run = this.runs[0];
+      if (run.count <= left) {
+        runs.push(this.runs.shift()!);
+        left -= run.count;
+      } else {
+        runs.push({ segment: run.segment, count: left });
+        run.count -= left;
+        left = 0;
+      }
+    }
+    return { entries: this.queue.splice(0, size), attempts: 0, runs };
   }
 
   /** At most one warning per tick, however many requests lost rows in between. */
@@ -275,90 +357,4 @@ export class PredictionLogWriter {
     );
     this.droppedSinceWarning = 0;
   }
-}
-
-/** Rows of one request share a Date, and requests arrive many per millisecond: format each ms once. */
-let lastTime = Number.NaN;
-let lastIso = '';
-function iso(date: Date): string {
-  const time = date.getTime();
-  if (time !== lastTime) {
-    lastTime = time;
-    lastIso = date.toISOString();
-  }
-  return lastIso;
-}
-
-/**
- * The rows of one request share a version and a latency: each number is formatted once for all
- * of them (the COPY encoder would format it per row, and a latency has up to 17 digits).
- */
-let lastVersion = Number.NaN;
-let lastVersionText = '';
-let lastLatency = Number.NaN;
-let lastLatencyText = '';
-function versionText(version: number): string {
-  if (version !== lastVersion) {
-    lastVersion = version;
-    lastVersionText = String(version);
-  }
-  return lastVersionText;
-}
-/** Whole microseconds: enough for a latency, and short digits are much cheaper to format than a double's 17. */
-function latencyText(ms: number): string {
-  if (ms !== lastLatency) {
-    lastLatency = ms;
-    lastLatencyText = String(Math.round(ms * 1000) / 1000);
-  }
-  return lastLatencyText;
-}
-
-/** The entry as a COPY line: inputs and outputs as JSON text, numbers as text formatted once per request. */
-export function logLine(e: PredictionLogEntry): LogLine {
-  return `${copyField(e.id)}\t${e.model}\t${versionText(e.version)}\t${inputsField(e.inputs)}\t${e.outputs === null ? NULL : jsonField(e.outputs)}\t${latencyText(e.latencyMs)}\t${iso(e.createdAt)}\t${e.shadow === true ? 't' : 'f'}\t${e.primaryId === undefined ? NULL : copyField(e.primaryId)}\t${e.error === undefined ? NULL : copyField(jsonbSafeText(e.error))}\n`;
-}
-
-const NULL = '\\N';
-
-/**
- * The inputs as JSON text in a COPY field. JSON.stringify escapes control characters (tab and
- * newline among them) with a backslash, and writes \u0000 and unpaired surrogates as escapes
- * too; so text without a backslash — nearly every row — is ready as it is.
- */
-function inputsField(inputs: Record<string, unknown>): string {
-  const json = JSON.stringify(inputs);
-  return json.includes('\\') ? doubleBackslashes(JSON.stringify(jsonbSafe(inputs))) : json;
-}
-
-/** JSON text as a COPY field: it has no raw control characters, only backslashes to double. */
-function jsonField(json: string): string {
-  return json.includes('\\') ? doubleBackslashes(json) : json;
-}
-
-function doubleBackslashes(text: string): string {
-  return text.replaceAll('\\', '\\\\');
-}
-
-/**
- * jsonb (and text) reject the \u0000 escape and unpaired surrogates, and one such value would fail
- * its whole COPY batch. Client strings may contain them, so they are replaced with U+FFFD in the log.
- */
-function jsonbSafe(inputs: Record<string, unknown>): Record<string, unknown> {
-  let safe: Record<string, unknown> | undefined;
-  for (const key in inputs) {
-    const value = inputs[key];
-    if (typeof value === 'string' && JSONB_UNSAFE_TEST.test(value)) {
-      safe ??= { ...inputs };
-      safe[key] = value.replace(JSONB_UNSAFE, '\uFFFD');
-    }
-  }
-  // Almost always: nothing to replace, no copy.
-  return safe ?? inputs;
-}
-
-const JSONB_UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const JSONB_UNSAFE_TEST = new RegExp(JSONB_UNSAFE.source);
-
-export function jsonbSafeText(text: string): string {
-  return JSONB_UNSAFE_TEST.test(text) ? text.replace(JSONB_UNSAFE, '\uFFFD') : text;
 }

@@ -1,6 +1,6 @@
 import type { InferenceOutputs } from './inference-protocol';
 import type { ModelContract } from './model-contract';
-import { jsonbSafeText } from './prediction-log';
+import { jsonbSafeText } from './log-line';
 
 /**
  * How a model's outputs read per row, by task — the v1 answer and the prediction log's `outputs`:

@@ -4,7 +4,8 @@ import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { CopyThread } from '../../src/serving/copy-thread';
 import { predictionId } from '../../src/serving/ids';
-import { COLUMNS, databaseSink, logLine } from '../../src/serving/prediction-log';
+import { COLUMNS, logLine } from '../../src/serving/log-line';
+import { databaseSink } from '../../src/serving/prediction-log';
 
 const url = inject('databaseUrl');
 

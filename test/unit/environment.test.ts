@@ -11,6 +11,12 @@ describe('readEnvironment', () => {
     expect(env.KEEL_INFERENCE_INLINE_MS).toBe(0.5);
   });
 
+  it('spools the prediction log under the data directory unless told otherwise', () => {
+    expect(readEnvironment({ KEEL_DATA_DIR: '/srv/keel' }).predictionSpool).toEqual({ dir: '/srv/keel/prediction-spool', fsync: false });
+    expect(readEnvironment({ KEEL_PREDICTION_SPOOL_DIR: '/fast/spool', KEEL_PREDICTION_SPOOL: 'fsync' }).predictionSpool).toEqual({ dir: '/fast/spool', fsync: true });
+    expect(readEnvironment({ KEEL_PREDICTION_SPOOL: 'off' }).predictionSpool).toBeUndefined();
+  });
+
   it('treats an empty variable as unset', () => {
     const env = readEnvironment({ KEEL_SERVE_MODELS: '', KEEL_ROUTING_REFRESH_MS: '', KEEL_SERVER_PROCESSES: '' });
     expect(env.KEEL_SERVE_MODELS).toBeUndefined();
@@ -28,6 +34,7 @@ describe('readEnvironment', () => {
     ['KEEL_PREDICTION_LOG_CAPACITY', '1e5x'],
     ['KEEL_INFERENCE_INLINE_MS', '-1'],
     ['KEEL_INFERENCE_INLINE_MS', 'fast'],
+    ['KEEL_PREDICTION_SPOOL', 'yes'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => readEnvironment({ [name]: value })).toThrow(name);
   });

@@ -13,7 +13,8 @@ import { type ModelServer, startModelServer } from '../../src/serving/http-serve
 import { InferencePool } from '../../src/serving/inference-pool';
 import { ModelPool } from '../../src/serving/model-pool';
 import { instancesToColumns } from '../../src/serving/predict';
-import { databaseSink, logLine, type PredictionLogEntry, PredictionLogWriter } from '../../src/serving/prediction-log';
+import { logLine, type PredictionLogEntry } from '../../src/serving/log-line';
+import { databaseSink, PredictionLogWriter } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
 
@@ -145,7 +146,7 @@ describe('model server', () => {
       });
       expect(byId.get(p.id)!.latencyMs).toBeGreaterThanOrEqual(0);
     });
-    expect(server.logWriter.stats()).toMatchObject({ queued: 0, dropped: 0, failedFlushes: 0 });
+    expect(server.logWriter.stats()).toMatchObject({ queued: 0, dropped: 0, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
   });
 
   it('logs instances whose strings jsonb cannot store as such', async () => {
@@ -153,7 +154,7 @@ describe('model server', () => {
     expect(status).toBe(200);
     const before = server.logWriter.stats().written;
     await server.logWriter.flush();
-    expect(server.logWriter.stats()).toMatchObject({ written: before + 1, failedFlushes: 0 });
+    expect(server.logWriter.stats()).toMatchObject({ written: before + 1, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
   });
 
   it.each([
@@ -424,9 +425,9 @@ describe('prediction log writer', () => {
     const writer = new PredictionLogWriter(async () => {}, { logger: watching, capacity: 3, flushMs: 10_000 });
     writer.append([entry(1), entry(2)]);
     writer.append([entry(3), entry(4), entry(5)]);
-    expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0 });
+    expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
     await writer.close();
-    expect(writer.stats()).toEqual({ queued: 0, written: 3, dropped: 2, failedFlushes: 0 });
+    expect(writer.stats()).toEqual({ queued: 0, written: 3, dropped: 2, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
     expect(warnings).toContainEqual(expect.objectContaining({ dropped: 2, msg: expect.stringContaining('queue full') }));
   });
 
@@ -440,16 +441,16 @@ describe('prediction log writer', () => {
     const writer = new PredictionLogWriter(sink, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
     writer.append([entry(1), entry(2)]);
     await writer.flush();
-    expect(writer.stats()).toEqual({ queued: 2, written: 0, dropped: 0, failedFlushes: 1 });
+    expect(writer.stats()).toEqual({ queued: 2, written: 0, dropped: 0, failedFlushes: 1, leftInSpool: 0, replayed: 0 });
     await writer.flush();
-    expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 0, failedFlushes: 1 });
+    expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 0, failedFlushes: 1, leftInSpool: 0, replayed: 0 });
     expect(written.map((e) => e.id)).toEqual(['id-1', 'id-2']);
 
     failures = 2;
     writer.append([entry(3)]);
     await writer.flush();
     await writer.flush();
-    expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 1, failedFlushes: 3 });
+    expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 1, failedFlushes: 3, leftInSpool: 0, replayed: 0 });
     await writer.close();
   });
 
