@@ -60,7 +60,7 @@ const mkdirAsync = promisify(mkdir);
 const rmdirAsync = promisify(rmdir);
 
 export class PredictionSpool {
-  /** This process's subdirectory: `<pid>-<start time>-<random>` (see spool-owners.ts). */
+  /** This process's subdirectory: `<pid>-<start time>-<random>` (see isDeadOwner in spool-replay.ts). */
   readonly ownDir: string;
   private readonly segmentBytes: number;
   private current: SpoolSegment | undefined;
@@ -207,7 +207,7 @@ export class PredictionSpool {
 
 /**
  * `<pid>-<start time>-<random>`: the pid and its start time (Linux: field 22 of /proc/<pid>/stat)
- * tell whether the owner still runs (spool-owners.ts); the random part keeps names unique.
+ * tell whether the owner still runs (spool-replay.ts); the random part keeps names unique.
  */
 function ownerName(): string {
   return `${process.pid}-${processStat(process.pid)?.startTime ?? 0}-${randomBytes(4).toString('hex')}`;
