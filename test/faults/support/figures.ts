@@ -13,11 +13,13 @@ export interface FaultFigures {
 
 /**
  * Runs one fault scenario and appends its figures to `path` (one JSON line each), survived or not:
- * a fault whose assertions fail still counts as tried. The figures the body set before it failed
- * are kept.
+ * a fault whose assertions fail still counts as tried, and so does one that never ends (a test
+ * timeout): a first line says it began, the last line about a fault counts. The figures the body
+ * set before it failed are kept.
  */
 export async function recordFault(path: string, fault: string, body: (figures: FaultFigures) => Promise<void>): Promise<void> {
   const figures: FaultFigures = { fault, survived: false };
+  await appendFile(path, `${JSON.stringify(figures)}\n`);
   try {
     await body(figures);
     figures.survived = true;
@@ -37,7 +39,12 @@ export interface FaultSummary {
 
 export async function summarise(path: string): Promise<FaultSummary> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  const all = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as FaultFigures);
+  const last = new Map<string, FaultFigures>();
+  for (const line of text.split('\n').filter(Boolean)) {
+    const figures = JSON.parse(line) as FaultFigures;
+    last.set(figures.fault, figures);
+  }
+  const all = [...last.values()];
   const sum = (pick: (f: FaultFigures) => number | undefined) => all.reduce((total, f) => total + (pick(f) ?? 0), 0);
   const p99s = all.map((f) => f.outageP99Ms).filter((v): v is number => v !== undefined);
   return {
