@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrainModelResult } from '../../activities/train';
 import { recordFault } from './support/figures';
-import { ProcessSet } from './support/processes';
+import { type KeelProcess, ProcessSet } from './support/processes';
 import { activityAttempts, activityResult, CLEAN, GBDT, leftovers, registered, retriesOf, smallPipeline, startPipeline, waitFor } from './support/pipeline';
 import { type RestartableTemporal, startRestartableTemporal } from './support/temporal';
 
@@ -32,6 +32,7 @@ describe('the Temporal server killed mid-training', () => {
   let connection: Connection;
   let client: Client;
   let sql: postgres.Sql;
+  let worker: KeelProcess;
 
   beforeAll(async () => {
     const dir = join(inject('faultsWorkDir'), `temporal-restart-${tag}`);
@@ -40,7 +41,7 @@ describe('the Temporal server killed mid-training', () => {
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
     sql = postgres(inject('faultsDatabaseUrl'), { max: 2, onnotice: () => {} });
-    await processes.start('worker', { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: inject('faultsDatabaseUrl'), KEEL_DATA_DIR: join(dir, 'keel') });
+    worker = await processes.start('worker', { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: inject('faultsDatabaseUrl'), KEEL_DATA_DIR: join(dir, 'keel') });
   });
   afterAll(async () => {
     await processes.stopAll();
@@ -87,7 +88,13 @@ describe('the Temporal server killed mid-training', () => {
           await sleep(250);
         }
       })();
-      const result = await registered(handle);
+      // The worker outlives the outage (its polls fail, then reconnect); if it did not, say why.
+      let finished = false;
+      const workerDied = (async () => {
+        while (!finished && !worker.exited()) await sleep(1_000);
+        if (!finished) throw new Error(`the worker process ended during the Temporal outage:\n${worker.log().slice(-3000)}`);
+      })();
+      const result = await Promise.race([registered(handle), workerDied.then(() => registered(handle))]).finally(() => (finished = true));
       await watching;
       const trainAttempts = (await activityAttempts(handle)).get('trainModel')!;
       const trained = await activityResult<TrainModelResult>(handle, 'trainModel');

@@ -10,8 +10,10 @@ export interface KeelProcess {
   kill(): Promise<void>;
   /** SIGTERM (a clean stop), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
-  /** The last part of what it wrote to stderr (its log). */
+  /** The last part of what it wrote to stdout and stderr (its log). */
   log(): string;
+  /** Whether the process has ended (by itself or killed). */
+  exited(): boolean;
 }
 
 const READY: Record<'worker' | 'server', { script: string; line: string }> = {
@@ -62,6 +64,7 @@ export async function startKeelProcess(kind: 'worker' | 'server', env: Record<st
       clearTimeout(timer);
     },
     log: () => log,
+    exited: gone,
   };
 }
 
