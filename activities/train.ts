@@ -1,4 +1,4 @@
-import { heartbeat, log } from '@temporalio/activity';
+import { cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
 import type { Row } from '../src/ml/row';
@@ -47,7 +47,10 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
    */
   async function fit(input: TrainModelInput, trainingRunId: string, train: Row[], validation: Row[], resumed: { iteration?: number }): Promise<TrainedModel> {
     const task = input.task ?? 'binary';
-    const request = { task, features: input.features, target: input.target, trainer: input.trainer, train, validation };
+    // A cancelled attempt stops training. The server gives an attempt up when its heartbeats stop
+    // arriving (a Temporal outage): its next heartbeat learns so, and it must not keep a core busy
+    // next to the retry, which resumes from the checkpoint it stored.
+    const request = { task, features: input.features, target: input.target, trainer: input.trainer, train, validation, signal: cancellationSignal() };
     if (input.trainer.kind !== 'gbdt') {
       return trainForTask({ ...request, onIteration: (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }) });
     }

@@ -36,17 +36,18 @@ export async function findTrainingCheckpoint(db: Db, trainingRunId: string): Pro
 
 /**
  * Records a stored checkpoint. Only a later iteration replaces the row, so an attempt that lags
- * behind (a zombie whose heartbeat timed out but which is still writing) never moves it back.
+ * behind (a zombie whose heartbeat timed out but which is still writing) never moves it back; and
+ * once the run is recorded no checkpoint is added, so such a zombie cannot leave a row behind
+ * after the attempt that finished has cleared it.
  */
 export async function recordTrainingCheckpoint(db: Db, trainingRunId: string, checkpoint: TrainingCheckpointRef): Promise<void> {
-  await db
-    .insert(trainingCheckpoints)
-    .values({ trainingRunId, ...checkpoint })
-    .onConflictDoUpdate({
-      target: trainingCheckpoints.trainingRunId,
-      set: { iteration: checkpoint.iteration, artifactSha256: checkpoint.artifactSha256, updatedAt: sql`now()` },
-      setWhere: sql`${trainingCheckpoints.iteration} < excluded.iteration`,
-    });
+  await db.execute(sql`
+    INSERT INTO ${trainingCheckpoints} (training_run_id, iteration, artifact_sha256)
+    SELECT ${trainingRunId}, ${checkpoint.iteration}, ${checkpoint.artifactSha256}
+    WHERE NOT EXISTS (SELECT 1 FROM ${trainingRuns} WHERE id = ${trainingRunId})
+    ON CONFLICT (training_run_id) DO UPDATE
+      SET iteration = excluded.iteration, artifact_sha256 = excluded.artifact_sha256, updated_at = now()
+      WHERE ${trainingCheckpoints}.iteration < excluded.iteration`);
 }
 
 /** Once the run is recorded its checkpoints are of no further use. */

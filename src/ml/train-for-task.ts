@@ -27,6 +27,8 @@ export interface TaskTrainingRequest {
   onGbdtProgress?: (progress: GbdtProgress) => void;
   /** GBDT: resume from this checkpoint (a retried activity). */
   resumeFrom?: GbdtCheckpoint;
+  /** Aborting stops the training thread (a cancelled or timed-out activity) and rejects. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function trainForTask(request: TaskTrainingRequest): Promise<Traine
     trainer.kind === 'gbdt'
       ? await trainGbdtInWorkerThread(
           { features, target, params: trainer.params, train, validation },
-          { threads: trainer.threads, checkpointEvery: trainer.checkpointEvery, resumeFrom: request.resumeFrom, onProgress: request.onGbdtProgress },
+          { threads: trainer.threads, checkpointEvery: trainer.checkpointEvery, resumeFrom: request.resumeFrom, onProgress: request.onGbdtProgress, signal: request.signal },
         )
       : await trainInWorkerThread(
           {
@@ -52,6 +54,7 @@ export async function trainForTask(request: TaskTrainingRequest): Promise<Traine
             validation,
           },
           request.onIteration,
+          { signal: request.signal },
         );
   return task === 'binary' ? withValidatedThreshold(trained, validation) : trained;
 }

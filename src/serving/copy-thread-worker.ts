@@ -18,22 +18,22 @@ const { url } = (workerData as { input: { url: string } }).input;
 const sql = postgres(url, { max: 1, onnotice: () => {}, socket: connectWithoutDelay } as postgres.Options<{}>);
 
 /**
- * A connected socket with Nagle's algorithm off. A COPY ends with a 5-byte CopyDone written after
- * the data; with Nagle on, it waits for the ACK of the data, which PostgreSQL's kernel delays by
- * up to 40 ms — one COPY per 40 ms, far slower than the log fills (postgres.js leaves its sockets
- * as Node makes them, Nagle on). postgres.js still negotiates TLS on this socket when asked to.
+ * A socket with Nagle's algorithm off. A COPY ends with a 5-byte CopyDone written after the data;
+ * with Nagle on, it waits for the ACK of the data, which PostgreSQL's kernel delays by up to
+ * 40 ms — one COPY per 40 ms, far slower than the log fills (postgres.js leaves its sockets as
+ * Node makes them, Nagle on). postgres.js still negotiates TLS on this socket when asked to.
  * The first host of the URL, or its unix socket.
+ *
+ * Returned while still connecting, never as a promise that rejects: postgres.js queues its
+ * startup message until the socket connects, and a refused connection reaches it as the socket's
+ * `error` and `close`, after which it connects anew for the next query. A rejected promise instead
+ * left its connection stuck in "connecting" for good: after one COPY failed while PostgreSQL was
+ * down, every later COPY hung, and the prediction log stopped being written until a restart.
  */
-function connectWithoutDelay(options: { host: string[]; port: number[]; path?: string }): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = options.path ? connect(options.path) : connect(options.port[0], options.host[0]);
-    socket.setNoDelay(true);
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
+function connectWithoutDelay(options: { host: string[]; port: number[]; path?: string }): Socket {
+  const socket = options.path ? connect(options.path) : connect(options.port[0], options.host[0]);
+  socket.setNoDelay(true);
+  return socket;
 }
 
 port.on('message', (request: CopyRequest) => {
