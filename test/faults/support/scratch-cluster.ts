@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,15 @@ import { promisify } from 'node:util';
 import { freePort } from '../../../src/runtime/ports';
 
 const run = promisify(execFile);
-const BIN = process.env.KEEL_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const BIN = process.env.KEEL_PG_BIN ?? newestServerBin();
+
+/** The newest Debian-installed PostgreSQL server's bin directory (whichever major version the machine has). */
+function newestServerBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
+  if (versions.length === 0) throw new Error(`no PostgreSQL server under ${root} (Debian package postgresql); or set KEEL_PG_BIN`);
+  return join(root, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
+}
 
 /**
  * A throwaway PostgreSQL cluster of the test's own (initdb into a temp directory, listening on
