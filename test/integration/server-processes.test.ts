@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { setAlias } from '../../src/registry/model-registry';
 import { freePort } from '../../src/runtime/ports';
 import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { childrenOf, waitUntil } from './server-process-support';
 
 const url = inject('databaseUrl');
 const model = `procs-${Date.now().toString(36)}`;
@@ -141,28 +141,3 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     expect(rows).toHaveLength(20);
   }, 60_000);
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** The live server processes forked by the primary `pid` (from /proc; tsx's esbuild service is a child too). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (Number(fields[1]) !== pid || fields[0] === 'Z') continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('server-main')) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
