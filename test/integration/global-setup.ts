@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { createScratchDatabase } from '../../src/db/scratch-database';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
 import { workflowsPath } from '../../src/runtime/workers';
+import { quietBundleLogger } from '../fixtures/quiet-bundle-logger';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +25,7 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'keel-it-'));
   const [server, bundle, database] = await Promise.all([
     startTemporalDevServer({ dataDir: dir, persistent: false }),
-    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+    bundleWorkflowCode({ workflowsPath, logger: quietBundleLogger }),
     createTestDatabase(process.env.DATABASE_URL),
   ]);
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
@@ -53,16 +54,3 @@ async function createTestDatabase(baseUrl: string | undefined) {
     },
   };
 }
-
-const quietLogger = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn(message: string) {
-    console.warn(message);
-  },
-  error(message: string) {
-    console.error(message);
-  },
-};
