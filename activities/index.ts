@@ -3,6 +3,7 @@ import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { evaluateActivities } from './evaluate';
 import { exportActivities } from './export';
+import { withActivityFailures } from './failures';
 import { ingestActivities } from './ingest';
 import { monitorActivities } from './monitor';
 import { notifyActivities } from './notify';
@@ -15,9 +16,12 @@ import { validateActivities } from './validate';
 
 export type { ActivityDeps } from './deps';
 
-/** Every activity, built over injected dependencies (one file per stage). */
+/**
+ * Every activity, built over injected dependencies (one file per stage). Their errors become
+ * Temporal failures in one place (./failures): typed domain errors are non-retryable.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withActivityFailures({
     ...ingestActivities(deps),
     ...validateActivities(deps),
     ...splitActivities(deps),
@@ -31,7 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...notifyActivities(deps),
     ...canaryActivities(deps),
     ...pipelineRunActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

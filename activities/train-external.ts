@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
 import { externalContract, runExternalTrainer, verifyExternalModel } from '../src/ml/external-trainer';
-import { classLabels } from '../src/ml/labels';
+import { checkTargetValues, classLabels } from '../src/ml/labels';
 import { partitionRows } from '../src/ml/split';
 import { metricsOfScores } from '../src/ml/task-evaluation';
 import type { ModelContract, ModelTask } from '../src/shared/model-contract';
@@ -54,6 +54,8 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
       }
 
       const rows = await readDatasetRows(database.db, input.datasetVersionId);
+      // On the whole version first, so a bad value is named by its dataset row, not its split row.
+      checkTargetValues(rows.map((row) => row[input.target]), input.task, `target "${input.target}"`);
       const { train, validation } = partitionRows(rows, input.split);
       // Classes come from the training rows, sorted as keel's own trainers sort them; the program
       // gets them in params.json and its `probabilities` columns must follow that order.

@@ -1,6 +1,7 @@
 import { cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
+import { checkTargetValues } from '../src/ml/labels';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
@@ -121,6 +122,8 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       }
 
       const rows = await heartbeatingThrough(input.trial, 'loading rows', () => readDatasetRows(database.db, input.datasetVersionId));
+      // On the whole version first, so a bad value is named by its dataset row, not its split row.
+      checkTargetValues(rows.map((row) => row[input.target]), input.task ?? 'binary', `target "${input.target}"`);
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};

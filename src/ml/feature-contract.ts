@@ -1,3 +1,4 @@
+import { FeatureContractError } from '../shared/errors';
 import type { ContractInputType } from '../shared/model-contract';
 
 /**
@@ -22,6 +23,6 @@ function inputTypeOf(kind: string): ContractInputType {
     case 'datetime':
       return 'float64';
     default:
-      throw new Error(`no model input type for feature kind "${kind}"`);
+      throw new FeatureContractError(`no model input type for feature kind "${kind}"`);
   }
 }

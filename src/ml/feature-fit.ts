@@ -1,3 +1,4 @@
+import { FeatureContractError } from '../shared/errors';
 import { specOf, type BooleanColumn, type CategoricalColumn } from './feature-columns';
 import type { NumericFeatureSpec } from './feature-spec';
 
@@ -10,10 +11,10 @@ import type { NumericFeatureSpec } from './feature-spec';
 export type Clip = NonNullable<NumericFeatureSpec['clip']>;
 
 export function checkFeatureNames(specs: readonly { name: string }[]): void {
-  if (specs.length === 0) throw new Error('a feature pipeline needs at least one feature');
+  if (specs.length === 0) throw new FeatureContractError('a feature pipeline needs at least one feature');
   const seen = new Set<string>();
   for (const { name } of specs) {
-    if (seen.has(name)) throw new Error(`feature "${name}" is listed twice`);
+    if (seen.has(name)) throw new FeatureContractError(`feature "${name}" is listed twice`);
     seen.add(name);
   }
 }
@@ -36,7 +37,7 @@ export function meanAndStd(values: Float64Array, what: string): { mean: number; 
     count++;
     sum += value;
   }
-  if (count === 0) throw new Error(`${what} has no values in the training rows`);
+  if (count === 0) throw new FeatureContractError(`${what} has no values in the training rows`);
   const mean = sum / count;
   // Second pass over deviations: sum(x²) - n·mean² loses precision for large, tightly spread values.
   let squares = 0;
@@ -96,7 +97,7 @@ export function fitVocabulary(column: CategoricalColumn, counts: Float64Array, m
   const max = (spec.kind === 'categorical' && spec.maxCategories) || maxCategories;
   const minCount = (spec.kind === 'categorical' && spec.minCount) || minCategoryCount;
   if (column.dictionary.length === 0) {
-    throw new Error(`categorical feature "${column.name}" has no category in the training rows: every value is missing (null or '')`);
+    throw new FeatureContractError(`categorical feature "${column.name}" has no category in the training rows: every value is missing (null or '')`);
   }
   const kept = column.dictionary
     .map((category, code) => ({ category, count: counts[code] }))
@@ -105,7 +106,7 @@ export function fitVocabulary(column: CategoricalColumn, counts: Float64Array, m
     .sort((a, b) => b.count - a.count || compareStrings(a.category, b.category))
     .slice(0, max);
   if (kept.length === 0) {
-    throw new Error(`categorical feature "${column.name}" has no category seen ${minCount}+ times in the training rows`);
+    throw new FeatureContractError(`categorical feature "${column.name}" has no category seen ${minCount}+ times in the training rows`);
   }
   return kept.map(({ category }) => category);
 }
@@ -119,7 +120,7 @@ export function fitBooleanShare(column: BooleanColumn): number {
     present++;
     trues += value;
   }
-  if (present === 0) throw new Error(`boolean feature "${column.name}" has no values in the training rows (true/false, 1/0, yes/no)`);
+  if (present === 0) throw new FeatureContractError(`boolean feature "${column.name}" has no values in the training rows (true/false, 1/0, yes/no)`);
   return trues / present;
 }
 

@@ -3,6 +3,7 @@ import type { ModelMetrics } from '../shared/pipeline-result';
 import { binaryClassificationMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { readCategory, readNumber } from './row';
 import { contractOf, type TrainedModel } from './trained-model';
+import { TargetError } from '../shared/errors';
 
 /** What a model's scores mean, beyond its task: a binary model's threshold, a multiclass model's classes. */
 export interface ScoreMeaning {
@@ -35,7 +36,7 @@ export function metricsOfScores(meaning: ScoreMeaning, labels: readonly unknown[
     case 'regression': {
       const truth = Float64Array.from(labels, (value, row) => {
         const number = readNumber(value);
-        if (Number.isNaN(number)) throw new Error(`the target must be a finite number, but row ${row} has ${JSON.stringify(value) ?? String(value)}`);
+        if (Number.isNaN(number)) throw new TargetError(`the target must be a finite number, but split row ${row + 1} has ${JSON.stringify(value) ?? String(value)}`);
         return number;
       });
       return regressionMetrics(truth, scores);
@@ -53,7 +54,7 @@ function multiclassOfScores(modelClasses: readonly string[], labels: readonly un
   const index = new Map(classes.map((name, i) => [name, i]));
   const codes = Int32Array.from(labels, (value, row) => {
     const name = readCategory(value);
-    if (name === null) throw new Error(`the target is missing in row ${row}`);
+    if (name === null) throw new TargetError(`the target is missing in split row ${row + 1}`);
     let code = index.get(name);
     if (code === undefined) {
       code = classes.length;

@@ -7,6 +7,10 @@ export const DataValidationErrorType = 'DataValidationError';
 export const GateRejectedErrorType = 'GateRejectedError';
 export const ModelVerificationErrorType = 'ModelVerificationError';
 export const ExternalTrainerErrorType = 'ExternalTrainerError';
+/** The target column cannot be trained on: missing or non-numeric values, constant, an unknown class. */
+export const TargetErrorType = 'TargetError';
+/** The features do not fit the data: a feature listed twice, with no values, of an unknown kind. */
+export const FeatureContractErrorType = 'FeatureContractError';
 /** A route or rollout request that is malformed (bad weight, unknown or archived version). See src/serving/routes.ts. */
 export const InvalidRouteErrorType = 'InvalidRouteError';
 /** The database does not match what a route change assumed (baseline no longer production, nothing to promote). */
@@ -20,6 +24,8 @@ export const nonRetryableErrorTypes = [
   GateRejectedErrorType,
   ModelVerificationErrorType,
   ExternalTrainerErrorType,
+  TargetErrorType,
+  FeatureContractErrorType,
   InvalidRouteErrorType,
   RouteConflictErrorType,
   RolloutInProgressErrorType,
@@ -48,4 +54,14 @@ export class ModelVerificationError extends Error {
 /** A bring-your-own trainer failed (exit code, timeout, missing or malformed output). */
 export class ExternalTrainerError extends Error {
   override readonly name = ExternalTrainerErrorType;
+}
+
+/** See TargetErrorType. Row numbers in its message say what they count (dataset row, source record). */
+export class TargetError extends Error {
+  override readonly name = TargetErrorType;
+}
+
+/** See FeatureContractErrorType. */
+export class FeatureContractError extends Error {
+  override readonly name = FeatureContractErrorType;
 }

@@ -223,14 +223,14 @@ describe('fitGbdt', () => {
 describe('bad input', () => {
   it('rejects a missing, non-numeric or constant target, naming the column', () => {
     const withNull = flights.map((row, i) => (i === 3 ? { ...row, delayed: null } : row));
-    expect(() => fitGbdt(flightTable({ objective: 'binary' }, withNull))).toThrow('target "delayed" must be 0 or 1, but row 3 has null');
+    expect(() => fitGbdt(flightTable({ objective: 'binary' }, withNull))).toThrow('target "delayed" must be 0 or 1, but split row 4 has null');
     const constant = flights.map((row) => ({ ...row, delayed: 1 }));
     expect(() => fitGbdt(flightTable({ objective: 'binary' }, constant))).toThrow('target "delayed" is constant');
     const table = regressionTable(100, 9);
     expect(() => fitGbdt({ ...table, labels: new Float64Array(100).fill(2) })).toThrow('target "y" is constant (every row is 2)');
     const missing = Float64Array.from(table.labels as Float64Array);
     missing[5] = Number.NaN;
-    expect(() => fitGbdt({ ...table, labels: missing })).toThrow('target "y" must be a finite number, but row 5 has NaN');
+    expect(() => fitGbdt({ ...table, labels: missing })).toThrow('target "y" must be a finite number, but split row 6 has NaN');
     expect(() => fitGbdt({ ...table, labels: [] })).toThrow(/has no rows/);
   });
 
@@ -240,11 +240,11 @@ describe('bad input', () => {
     // Any values are classes, as strings, sorted numerically when all are numbers.
     expect(fitGbdt({ target: 'c', params, columns: [x], labels: [10, 2, 2, 10] }).classes).toEqual(['2', '10']);
     expect(fitGbdt({ target: 'c', params, columns: [x], labels: ['low', 'high', 'mid', 'low'] }).classes).toEqual(['high', 'low', 'mid']);
-    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, null, 1, 0] })).toThrow('target "c" is missing in row 1');
+    expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, null, 1, 0] })).toThrow('target "c" is missing in split row 2');
     expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: [0, 0, 0, 0] })).toThrow('target "c" is constant (every row is "0")');
     const validation = { columns: [numeric('x', [1, 2])], labels: ['low', 'other'] };
     expect(() => fitGbdt({ target: 'c', params, columns: [x], labels: ['low', 'high', 'mid', 'low'], validation })).toThrow(
-      'target "c" (validation) has class "other" in row 1, which is not among the training classes',
+      'target "c" (validation) has class "other" in split row 2, which is not among the training classes',
     );
   });
 

@@ -1,5 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { classLabels, codeWithClasses, regressionTargets } from '../../src/ml/labels';
+import { checkTargetValues, classLabels, codeWithClasses, regressionTargets } from '../../src/ml/labels';
+import { TargetError } from '../../src/shared/errors';
+
+describe('checkTargetValues', () => {
+  it('names the 1-based dataset row of the first bad value, as a TargetError', () => {
+    const check = (values: unknown[], task: 'binary' | 'regression' | 'multiclass') => () => checkTargetValues(values, task, 'target "delay"');
+    expect(check([1, 2.5, null, 4], 'regression')).toThrow(new TargetError('target "delay" must be a finite number, but dataset row 3 has null'));
+    expect(check([0, 1, 1, 2], 'binary')).toThrow('target "delay" must be 0 or 1, but dataset row 4 has 2');
+    expect(check(['a', 'b', ''], 'multiclass')).toThrow('target "delay" is missing in dataset row 3 ("")');
+    // Constant targets are the trainer's concern, not the values'.
+    expect(check([3, 3, 3], 'regression')).not.toThrow();
+    let thrown: unknown;
+    try {
+      check([null], 'binary')();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TargetError);
+    expect((thrown as Error).name).toBe('TargetError');
+  });
+});
 
 describe('regressionTargets', () => {
   it('reads finite numbers and numeric strings', () => {
@@ -7,12 +27,12 @@ describe('regressionTargets', () => {
   });
 
   it('names the column, the row and the value of a missing or non-numeric target', () => {
-    expect(() => regressionTargets([1, null, 3], 'target "price"')).toThrow('target "price" must be a finite number, but row 1 has null');
-    expect(() => regressionTargets([1, 2, undefined], 'target "price"')).toThrow('target "price" must be a finite number, but row 2 has nothing');
-    expect(() => regressionTargets([1, 'n/a'], 'target "price"')).toThrow('target "price" must be a finite number, but row 1 has "n/a"');
-    expect(() => regressionTargets([Number.NaN, 1], 'target "price"')).toThrow('target "price" must be a finite number, but row 0 has NaN');
-    expect(() => regressionTargets([1, Infinity], 'target "price"')).toThrow('row 1 has Infinity');
-    expect(() => regressionTargets([1, ''], 'target "price"')).toThrow('row 1 has ""');
+    expect(() => regressionTargets([1, null, 3], 'target "price"')).toThrow('target "price" must be a finite number, but split row 2 has null');
+    expect(() => regressionTargets([1, 2, undefined], 'target "price"')).toThrow('target "price" must be a finite number, but split row 3 has nothing');
+    expect(() => regressionTargets([1, 'n/a'], 'target "price"')).toThrow('target "price" must be a finite number, but split row 2 has "n/a"');
+    expect(() => regressionTargets([Number.NaN, 1], 'target "price"')).toThrow('target "price" must be a finite number, but split row 1 has NaN');
+    expect(() => regressionTargets([1, Infinity], 'target "price"')).toThrow('split row 2 has Infinity');
+    expect(() => regressionTargets([1, ''], 'target "price"')).toThrow('split row 2 has ""');
   });
 
   it('rejects a constant target and an empty one', () => {
@@ -38,8 +58,8 @@ describe('classLabels', () => {
   });
 
   it('rejects a missing label naming its row, and a single class', () => {
-    expect(() => classLabels(['a', 'b', null], 'target "species"')).toThrow('target "species" is missing in row 2');
-    expect(() => classLabels(['a', '', 'b'], 'target "species"')).toThrow('target "species" is missing in row 1');
+    expect(() => classLabels(['a', 'b', null], 'target "species"')).toThrow('target "species" is missing in split row 3');
+    expect(() => classLabels(['a', '', 'b'], 'target "species"')).toThrow('target "species" is missing in split row 2');
     expect(() => classLabels(['a', 'a'], 'target "species"')).toThrow('target "species" is constant (every row is "a"): a classifier needs at least two classes');
     expect(() => classLabels([], 'target "species"')).toThrow('has no rows to train on');
   });
@@ -47,7 +67,7 @@ describe('classLabels', () => {
   it('codes validation labels with the training classes', () => {
     expect(Array.from(codeWithClasses(['b', 'a'], ['a', 'b'], 'v'))).toEqual([1, 0]);
     expect(() => codeWithClasses(['a', 'z'], ['a', 'b'], 'target "c" (validation)')).toThrow(
-      'target "c" (validation) has class "z" in row 1, which is not among the training classes',
+      'target "c" (validation) has class "z" in split row 2, which is not among the training classes',
     );
   });
 });

@@ -113,16 +113,16 @@ describe('validation targets', () => {
   it('name the column, the row and the value when one is unusable', async () => {
     const withNull = validation.map((row, i) => (i === 3 ? { ...row, delayed: null } : row));
     expect(() => trainLinearModel({ ...requestOf('binary', 'delayed'), validation: withNull })).toThrow(
-      'target "delayed" (validation) must be 0 or 1, but row 3 has null',
+      'target "delayed" (validation) must be 0 or 1, but split row 4 has null',
     );
     const text = validation.map((row, i) => (i === 5 ? { ...row, minutes: 'soon' } : row));
     await expect(trainInWorkerThread({ ...requestOf('regression', 'minutes'), validation: text })).rejects.toThrow(
-      'target "minutes" (validation) must be a finite number, but row 5 has "soon"',
+      'target "minutes" (validation) must be a finite number, but split row 6 has "soon"',
     );
     // As for GBDT: the model has no output for a class it never saw, so its log loss is undefined.
     const unseen = validation.map((row, i) => (i === 7 ? { ...row, bucket: 'cancelled' } : row));
     expect(() => trainLinearModel({ ...requestOf('multiclass', 'bucket'), validation: unseen })).toThrow(
-      'target "bucket" (validation) has class "cancelled" in row 7, which is not among the training classes',
+      'target "bucket" (validation) has class "cancelled" in split row 8, which is not among the training classes',
     );
   });
 

@@ -103,9 +103,9 @@ describe('linear regression', () => {
     const constant = train.map((row) => ({ ...row, price: 5 }));
     expect(() => trainLinearModel({ ...request, train: constant })).toThrow('target "price" is constant (every row is 5): there is nothing to learn');
     const missing = train.map((row, i) => (i === 7 ? { ...row, price: null } : row));
-    await expect(trainInWorkerThread({ ...request, train: missing })).rejects.toThrow('target "price" must be a finite number, but row 7 has null');
+    await expect(trainInWorkerThread({ ...request, train: missing })).rejects.toThrow('target "price" must be a finite number, but split row 8 has null');
     const text = train.map((row, i) => (i === 2 ? { ...row, price: 'call us' } : row));
-    expect(() => trainLinearModel({ ...request, train: text })).toThrow('target "price" must be a finite number, but row 2 has "call us"');
+    expect(() => trainLinearModel({ ...request, train: text })).toThrow('target "price" must be a finite number, but split row 3 has "call us"');
     const params = { ...request.params, learningRate: 0.1 } as LinearTrainingRequest['params'];
     expect(() => trainLinearModel({ ...request, params })).toThrow('unknown parameter "learningRate" of a linear model (known: l2, maxIterations, tolerance, maxCategories)');
     expect(() => trainLinearModel({ ...request, params: { ...request.params, l2: -1 } })).toThrow('l2 must be a finite number >= 0, got -1');

@@ -103,7 +103,7 @@ describe('trainLogistic', () => {
       /the labels is constant \(every row is 1\)/,
     );
     const notBinary = Array.from(labels, (y, i) => (i === 7 ? 2 : y));
-    expect(() => trainLogistic(matrix, notBinary, exact)).toThrow(/must be 0 or 1, but row 7 has 2/);
+    expect(() => trainLogistic(matrix, notBinary, exact)).toThrow(/must be 0 or 1, but split row 8 has 2/);
     expect(() => trainLogistic(matrix, labels.subarray(1), exact)).toThrow(/39999 labels for 40000 rows/);
     expect(() => trainLogistic(matrix, labels, { ...exact, l2: -1 })).toThrow(/l2 must be/);
     expect(() => trainLogistic(matrix, labels, { ...exact, maxIterations: 0 })).toThrow(/maxIterations/);

@@ -110,7 +110,7 @@ describe('multinomial logistic regression', () => {
       'target "animal" is constant (every row is "owl"): a classifier needs at least two classes',
     );
     await expect(trainInWorkerThread({ ...request, train: rows.map((row, i) => (i === 11 ? { ...row, animal: null } : row)) })).rejects.toThrow(
-      'target "animal" is missing in row 11',
+      'target "animal" is missing in split row 12',
     );
     const params = { ...request.params, C: 1 } as LinearTrainingRequest['params'];
     expect(() => trainLinearModel({ ...request, params })).toThrow('unknown parameter "C" of a linear model');

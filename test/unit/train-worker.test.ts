@@ -29,7 +29,7 @@ describe('trainLogisticModel', () => {
       'target "delayed" is constant (every row is 1)',
     );
     const withNull = request.train.map((row, i) => (i === 3 ? { ...row, delayed: null } : row));
-    expect(() => trainLogisticModel({ ...request, train: withNull })).toThrow('target "delayed" must be 0 or 1, but row 3 has null');
+    expect(() => trainLogisticModel({ ...request, train: withNull })).toThrow('target "delayed" must be 0 or 1, but split row 4 has null');
     expect(() => trainLogisticModel({ ...request, features: [...request.features, { name: 'delayed', kind: 'numeric' }] })).toThrow(
       'the target "delayed" is also listed as a feature',
     );
