@@ -1,5 +1,6 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ingestDataset, type IngestResult } from '../src/data/ingest';
+import type { TargetRule } from '../src/data/missing-target';
 import type { DatasetSpec } from '../src/shared/pipeline-input';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
@@ -8,14 +9,17 @@ export function ingestActivities({ database }: ActivityDeps) {
   return {
     /**
      * ExampleGen: reads the sources, maps and validates each record, deduplicates, quarantines the
-     * rejects and stores a version. The ingest key is the same for every attempt of this activity,
-     * so a retry deletes what a crashed attempt wrote, or returns what a finished one made.
+     * rejects and stores a version. With a pipeline's target, records without one are
+     * quarantined or fail the ingest (its `missingTarget`). The ingest key is the same for every
+     * attempt of this activity, so a retry deletes what a crashed attempt wrote, or returns what a
+     * finished one made.
      */
-    async ingestDataset(input: { dataset: DatasetSpec }): Promise<IngestResult> {
+    async ingestDataset(input: { dataset: DatasetSpec; target?: TargetRule }): Promise<IngestResult> {
       const { workflowId, runId } = currentRun();
       const ingestKey = `${workflowId}/${runId}/${activityInfo().activityId}`;
       return ingestDataset(database, input.dataset, {
         ingestKey,
+        target: input.target,
         onProgress: ({ phase, source, scanned, read, accepted, quarantined, duplicates }) =>
           heartbeat({ phase, source, scanned, read, accepted, quarantined, duplicates }),
       });

@@ -102,7 +102,7 @@ async function runPipeline(
   const input = parseWorkflowInput(trainingPipelineInputSchema, rawInput, 'trainingPipeline');
 
   await enter('ingest');
-  const ingested = await heavy.ingestDataset({ dataset: input.dataset });
+  const ingested = await heavy.ingestDataset({ dataset: input.dataset, target: { column: input.target, missing: input.missingTarget } });
   log.info('ingested', { ...ingested });
   record.produced({ datasetVersionId: ingested.datasetVersionId });
 

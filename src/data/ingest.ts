@@ -11,6 +11,7 @@ import { Deduplicator } from './dedup';
 import { expandFlightsSpec } from './flights-recipe';
 import { compileMapper, type SourceMapper } from './mapping';
 import { ProfileBuilder, type DatasetProfile } from './profile';
+import { checkTargetColumn, missingTargetReason, type TargetRule } from './missing-target';
 import { rawRecordToJson } from './raw-json';
 import { compileRowRules } from './row-rules';
 import { openRowCopier, type RowCopier } from './copy-stream';
@@ -84,6 +85,8 @@ export interface IngestOptions {
   copyChunkRows?: number;
   /** Passed to the sources (environment for URLs and headers, retry sleep). */
   sourceOptions?: Pick<SourceOptions, 'env' | 'sleep'>;
+  /** A pipeline's target: records without one are quarantined, or fail the ingest (./missing-target). */
+  target?: TargetRule;
 }
 
 const PROGRESS_EVERY = 10_240;
@@ -160,6 +163,7 @@ async function runIngest(
   const { db } = database;
   const columns: ColumnDef[] = mapped.columns.map(({ name, type }) => ({ name, type }));
   const rules = compileRowRules(mapped.columns);
+  if (options.target) checkTargetColumn(options.target, mapped.columns, mapped.name);
   const sources = mapped.sources.map((source, index) => {
     const name = sourceName(source);
     return {
@@ -237,10 +241,12 @@ async function runIngest(
             }
             report.read++;
             totals.read++;
-            if (outcome.kind === 'invalid') {
+            const missingTarget = outcome.kind === 'row' && options.target ? missingTargetReason(options.target, outcome.row, s.name, recordNumber) : undefined;
+            if (outcome.kind === 'invalid' || missingTarget !== undefined) {
               report.quarantined++;
               totals.quarantined++;
-              await quarantineRow([id, s.name, recordNumber, rawRecordToJson(record), outcome.reasons, 'invalid']);
+              const reasons = outcome.kind === 'invalid' ? outcome.reasons : [missingTarget];
+              await quarantineRow([id, s.name, recordNumber, rawRecordToJson(record), reasons, 'invalid']);
             } else if (dedup) {
               await dedup.add({ row: outcome.row, json: JSON.stringify(outcome.row), sourceIndex: s.index, recordNumber });
             } else {

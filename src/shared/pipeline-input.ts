@@ -152,6 +152,13 @@ export const trainingPipelineInputSchema = z
     task: modelTaskSchema.default('binary'),
     /** The label column of the canonical rows. */
     target: z.string().min(1),
+    /**
+     * Rows whose target is missing (null, '' or not a finite number) teach a model nothing.
+     * `quarantine` (the default) sets them aside at ingest, with the reason `missing target
+     * "<target>"`, and trains on the labelled rows; `fail` ends the run with a non-retryable
+     * DataValidationError naming the first such source record.
+     */
+    missingTarget: z.enum(['quarantine', 'fail']).default('quarantine'),
     trainer: trainerSpecSchema,
     split: splitSpecSchema,
     gate: gateSpecSchema,
