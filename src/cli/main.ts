@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { readEnvironment } from '../runtime/environment';
 import { dataCommand } from './data-command';
+import { reportFailure } from './failure';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
 import { rolloutsCommand } from './rollouts-command';
@@ -30,6 +31,7 @@ const program = new Command('keel')
   .addCommand(rolloutsCommand(withClient));
 
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`keel: ${(error as Error).message}\n`);
-  process.exit(1);
+  reportFailure(error, process.argv.includes('--json'));
+  // Exit once both streams have flushed: a piped --json document must arrive whole.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(1)));
 });

@@ -30,6 +30,7 @@ import { collectGarbage } from '../registry/retention';
 import { readCodeVersion } from '../runtime/code-version';
 import type { Environment } from '../runtime/environment';
 import type { Db } from '../db/database';
+import { reportFailure } from './failure';
 import { printResult } from './output';
 
 /**
@@ -43,7 +44,7 @@ export function modelsCommand(env: Environment): Command {
   const actor = () => process.env.KEEL_ACTOR || `user:${safeUser()}`;
 
   /**
-   * Runs a command against the registry. With --json a failure is also JSON (`{"error": ...}` on
+   * Runs a command against the registry. With --json a failure is also JSON (`{"error", "type", "cause"}` on
    * stdout, exit code 1), so scripts parse one format; without it the error goes to stderr.
    */
   async function withRegistry(json: boolean | undefined, work: (r: RegistryHandle) => Promise<void>, options: { create?: boolean } = {}): Promise<void> {
@@ -56,9 +57,7 @@ export function modelsCommand(env: Environment): Command {
       }
     } catch (error) {
       if (!json) throw error;
-      const e = error as Error;
-      process.stdout.write(`${JSON.stringify({ error: e.message, type: e.name }, null, 2)}\n`);
-      process.exitCode = 1;
+      reportFailure(error, true);
     }
   }
 

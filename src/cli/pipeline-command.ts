@@ -27,6 +27,8 @@ export function pipelineCommand(withClient: WithClient, defaultConfig: string): 
           workflowId,
           args: [pipeline],
         });
+        // Said before waiting, so a run that fails can still be found: keel runs show <workflow id>.
+        if (opts.wait && !opts.json) process.stderr.write(`started ${workflowId}; waiting for it (keel runs show ${workflowId})\n`);
         const result = opts.wait ? await handle.result() : undefined;
         printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, result }, () =>
           [`started ${workflowId}`, result ? JSON.stringify(result, null, 2) : ''].filter(Boolean).join('\n'),

@@ -91,7 +91,7 @@ export function rolloutsCommand(withClient: WithClient): Command {
             return;
           }
           await handle.result().catch((error: unknown) => {
-            throw error instanceof WorkflowFailedError ? new Error(`the rollout of ${model}@${input.candidate} failed: ${error.cause?.message ?? error.message}`) : error;
+            throw error instanceof WorkflowFailedError ? new Error(`the rollout of ${model}@${input.candidate} failed`, { cause: error }) : error;
           });
           const status = await handle.query(canaryStatusQuery);
           printResult(opts.json, status, () => describeStatus(status));
@@ -143,7 +143,7 @@ export function rolloutsCommand(withClient: WithClient): Command {
         const note = { actor: actor(), ...(opts.reason ? { reason: opts.reason } : {}) };
         const status = await rollout(client, model, (handle) =>
           handle.executeUpdate(canaryPromoteUpdate, { args: [note] }).catch((error: unknown) => {
-            if (error instanceof WorkflowUpdateFailedError) throw new Error(`promote refused: ${error.cause?.message ?? error.message}`);
+            if (error instanceof WorkflowUpdateFailedError) throw new Error('promote refused', { cause: error });
             throw error;
           }),
         );
@@ -197,7 +197,7 @@ async function startChecked(handle: WorkflowHandle, what: string, timeoutMs = 30
         (e: unknown) => e,
       );
       // The workflow's own message names the model and version: `cannot start the canary rollout of …`.
-      if (error instanceof WorkflowFailedError) throw new Error(error.cause?.message ?? `the rollout of ${what} failed: ${error.message}`);
+      if (error instanceof WorkflowFailedError) throw new Error(`the rollout of ${what} failed`, { cause: error });
       if (error) throw error;
       return true;
     }

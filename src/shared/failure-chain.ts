@@ -61,17 +61,22 @@ export function summarizeFailure(error: unknown): FailureSummary {
   };
 }
 
-/** Readable lines: the root cause first, then the chain, one indented line per link. */
+/**
+ * Readable lines: the root cause with its type first, then the chain, one line per link, e.g.
+ *   TargetError: target "delay" must be a finite number, but dataset row 7 has null
+ *     WorkflowFailedError: Workflow execution failed
+ *     ← ActivityFailure (trainModel): Activity task failed
+ *     ← ApplicationFailure [TargetError, non-retryable, attempt 1]: target "delay" must be …
+ */
 export function failureLines(summary: FailureSummary): string[] {
-  return [
-    `${summary.type ? `${summary.type}: ` : ''}${summary.error}`,
-    ...summary.cause.map((link, depth) => {
-      const what = [link.kind, link.activityType && `(${link.activityType})`, link.type && link.type !== link.kind && `[${link.type}]`, link.nonRetryable && 'non-retryable']
-        .filter(Boolean)
-        .join(' ');
-      return `${'  '.repeat(depth + 1)}${depth === 0 ? '' : '← '}${what}: ${link.message}`;
-    }),
-  ];
+  const head = summary.type && summary.type !== 'Error' ? `${summary.type}: ${summary.error}` : summary.error;
+  if (summary.cause.length <= 1) return [head];
+  return [head, ...summary.cause.map((link, depth) => `  ${depth === 0 ? '' : '← '}${describeLink(link)}`)];
+}
+
+function describeLink(link: FailureLink): string {
+  const notes = [link.type !== undefined && link.type !== link.kind && link.type, link.nonRetryable && 'non-retryable', link.attempt !== undefined && `attempt ${link.attempt}`].filter(Boolean);
+  return `${link.kind}${link.activityType ? ` (${link.activityType})` : ''}${notes.length ? ` [${notes.join(', ')}]` : ''}: ${link.message}`;
 }
 
 function linkOf(error: unknown): FailureLink {

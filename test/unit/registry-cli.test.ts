@@ -86,7 +86,7 @@ describe('keel models (CLI)', () => {
 
     const notOnnx = await keel('import', 'ext', files.text, ...features, '--json');
     expect(notOnnx.code).toBe(1);
-    expect(notOnnx.json).toEqual({ error: '"notes.onnx" is not an ONNX model: it is plain text', type: 'RegistryError' });
+    expect(notOnnx.json).toMatchObject({ error: '"notes.onnx" is not an ONNX model: it is plain text', type: 'RegistryError', cause: [{ kind: 'RegistryError' }] });
     const traversal = await keel('import', '../ext', files.v1, ...features);
     expect(traversal.code).toBe(1);
     expect(traversal.stderr).toMatch(/invalid model name "\.\.\/ext": it must not contain path separators/);
