@@ -2,19 +2,25 @@ import { Command } from 'commander';
 import type { ModelMetrics } from '../shared/pipeline-result';
 import { headlineMetric } from '../shared/task-metrics';
 import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../db/database';
 import { trainingRuns } from '../db/schema';
 import { readLearningCurve, type LearningCurve } from '../ml/trained-model';
 import { openRegistry } from '../registry/open';
+import { getPipelineRun, listPipelineRuns, pipelineRunTrials } from '../registry/pipeline-runs';
 import type { Environment } from '../runtime/environment';
 import { printResult } from './output';
+import { pipelineRunDetail, pipelineRunJson, pipelineRunLines } from './pipeline-run-lines';
 
 type TrainingRun = typeof trainingRuns.$inferSelect;
 
-/** `keel runs list|show`: training runs (one per tuning trial) and their learning curves. */
+/**
+ * `keel runs list|show|trials`: pipeline runs (failed ones too, with their root cause), their
+ * stage timelines and their trials: the training runs, one per tuning trial, with learning curves.
+ */
 export function runsCommand(env: Environment): Command {
-  const command = new Command('runs').description('training runs, tuning trials and learning curves');
+  const command = new Command('runs').description('pipeline runs with their stages and failures; their training runs (trials) and learning curves');
 
-  async function withRuns<T>(work: (db: Awaited<ReturnType<typeof openRegistry>>['database']['db']) => Promise<T>): Promise<T> {
+  async function withRuns<T>(work: (db: Db) => Promise<T>): Promise<T> {
     const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
     try {
       return await work(registry.database.db);
@@ -25,36 +31,34 @@ export function runsCommand(env: Environment): Command {
 
   command
     .command('list <model>')
-    .description('training runs of a model, newest first, with their validation metrics and gate decisions')
+    .description('pipeline runs of a model, newest first: status, stages, what they produced, and why a failed one failed')
     .option('--limit <n>', 'at most this many', '20')
     .option('--json', 'machine-readable output')
     .action((model: string, opts: { limit: string; json?: boolean }) =>
       withRuns(async (db) => {
-        const runs = await db
-          .select()
-          .from(trainingRuns)
-          .where(eq(trainingRuns.modelName, model))
-          .orderBy(desc(trainingRuns.createdAt))
-          .limit(Number(opts.limit));
-        printResult(opts.json, runs.map(summary), () =>
-          runs.length
-            ? runs.map((r) => {
-                const s = summary(r);
-                return `${s.id}  ${s.trainer}  ${s.seconds.toFixed(1)} s  validation ${s.validation ?? "-"}  ${s.gate}`;
-              }).join('\n')
-            : `no training runs of "${model}"`,
+        const runs = await listPipelineRuns(db, model, Number(opts.limit));
+        printResult(opts.json, runs.map(pipelineRunJson), () =>
+          runs.length ? runs.map((run) => pipelineRunLines(run).join('\n')).join('\n') : `no pipeline runs of "${model}"`,
         );
       }),
     );
 
   command
-    .command('show <runId>')
-    .description('one training run: trainer, validation metrics, gate decision and learning curve')
+    .command('show <id>')
+    .description('a pipeline run (workflow id, or <workflowId>/<runId>) with its stage timeline, failure and trials; or one training run (<workflowId>/<runId>/<trial>) with its learning curve')
     .option('--json', 'machine-readable output')
-    .action((runId: string, opts: { json?: boolean }) =>
+    .action((id: string, opts: { json?: boolean }) =>
       withRuns(async (db) => {
-        const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, runId));
-        if (!run) throw new Error(`no training run "${runId}" (keel runs list <model> shows them)`);
+        const pipelineRun = await getPipelineRun(db, id);
+        if (pipelineRun) {
+          const trials = await pipelineRunTrials(db, pipelineRun);
+          printResult(opts.json, { ...pipelineRunJson(pipelineRun), trials: trials.map(summary) }, () =>
+            [...pipelineRunDetail(pipelineRun), ...trialLines(trials)].join('\n'),
+          );
+          return;
+        }
+        const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, id));
+        if (!run) throw new Error(`no pipeline run or training run "${id}" (keel runs list <model> shows them)`);
         const curve = readLearningCurve(run.learningCurve);
         printResult(opts.json, { ...summary(run), trainerSpec: run.trainer, validationMetrics: run.validationMetrics, evaluation: run.evaluation, learningCurve: curve }, () =>
           [
@@ -69,7 +73,34 @@ export function runsCommand(env: Environment): Command {
         );
       }),
     );
+
+  command
+    .command('trials <model>')
+    .description('training runs of a model (one per tuning trial), newest first, with their validation metrics and gate decisions')
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: { limit: string; json?: boolean }) =>
+      withRuns(async (db) => {
+        const runs = await db
+          .select()
+          .from(trainingRuns)
+          .where(eq(trainingRuns.modelName, model))
+          .orderBy(desc(trainingRuns.createdAt))
+          .limit(Number(opts.limit));
+        printResult(opts.json, runs.map(summary), () => (runs.length ? trialLines(runs).slice(1).join('\n') : `no training runs of "${model}"`));
+      }),
+    );
   return command;
+}
+
+function trialLines(runs: TrainingRun[]): string[] {
+  return [
+    `trials     ${runs.length}`,
+    ...runs.map((r) => {
+      const s = summary(r);
+      return `  ${s.id}  ${s.trainer}  ${s.seconds.toFixed(1)} s  validation ${s.validation ?? '-'}  ${s.gate}`;
+    }),
+  ];
 }
 
 function summary(run: TrainingRun) {
