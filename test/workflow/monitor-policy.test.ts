@@ -62,7 +62,7 @@ describe('monitor policy', () => {
     const own = await createTimeSkippingEnvironment();
     const { result, childInput } = await withWorkers(
       own,
-      { ...activities, ingestDataset: noTraining },
+      { ...activities, recordPipelineRun: async () => {}, ingestDataset: noTraining },
       async () => {
         const handle = await own.client.workflow.start('monitor', {
           taskQueue: taskQueues.control,
