@@ -26,26 +26,23 @@ export class PipelineRunRecorder {
     Object.assign(this.outputs, outputs);
   }
 
+  /**
+   * A record that cannot be written (after its retries) is logged and the run goes on: the record
+   * is for people, and must neither fail a run that deployed nor hide the real cause of a failure.
+   */
   async stage(name: string): Promise<void> {
     if (!this.enabled) return;
-    await recordPipelineRun({ model: this.model, event: { kind: 'stage', name, at: new Date().toISOString(), ...this.outputs } });
+    await bestEffort(() => recordPipelineRun({ model: this.model, event: { kind: 'stage', name, at: new Date().toISOString(), ...this.outputs } }));
   }
 
   async finished(status: 'succeeded' | 'rejected'): Promise<void> {
-    await this.end(status);
+    await bestEffort(() => this.end(status));
   }
 
-  /**
-   * Records the failure (or the cancellation) and returns; the caller rethrows, so the run still
-   * fails. A record that cannot be written is logged, never allowed to hide the real failure.
-   */
+  /** Records the failure (or the cancellation) and returns; the caller rethrows, so the run still fails. */
   async failed(error: unknown): Promise<void> {
     const status = isCancellation(error) ? 'cancelled' : 'failed';
-    try {
-      await CancellationScope.nonCancellable(() => this.end(status, error));
-    } catch (recordError) {
-      log.warn('the pipeline run record was not written', { error: String(recordError) });
-    }
+    await bestEffort(() => CancellationScope.nonCancellable(() => this.end(status, error)));
   }
 
   private async end(status: Exclude<PipelineRunStatus, 'running'>, error?: unknown): Promise<void> {
@@ -60,5 +57,15 @@ export class PipelineRunRecorder {
         ...(error !== undefined && { failure: summarizeFailure(error) }),
       },
     });
+  }
+}
+
+async function bestEffort(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    // A cancelled run stops here like anywhere else; only the record's own failure is swallowed.
+    if (isCancellation(error)) throw error;
+    log.warn('the pipeline run record was not written', { error: String(error) });
   }
 }

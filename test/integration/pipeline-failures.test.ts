@@ -89,14 +89,12 @@ describe('pipeline failures that tell their cause', () => {
 
   it('fails at once on a null target with missingTarget "fail", and every view names the cause', async () => {
     const workflowId = `train/${model}/fail`;
-    const started = Date.now();
     const error = await run(workflowId, pipeline({ missingTarget: 'fail' })).then(
       () => undefined,
       (e: unknown) => e,
     );
-    // One attempt, not five with backoff (~17 s before).
-    expect(Date.now() - started).toBeLessThan(15_000);
     expect(error).toBeInstanceOf(WorkflowFailedError);
+    // One attempt, not five with backoff (~17 s before).
     expect((await activityAttempts(workflowId)).ingestDataset).toEqual([1]);
 
     const cause = 'target "delay" is missing (null) in source record 10 of source "flights"';
