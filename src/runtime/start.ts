@@ -15,6 +15,8 @@ import { loadProjectConfig } from './project-config';
 import { replayTraffic } from './replay-traffic';
 import { ensureSchedules } from './schedules';
 import { connectTemporal, openStorage, startWorkers } from './services';
+import { failureText } from '../cli/failure';
+import { summarizeFailure } from '../shared/failure-chain';
 
 /**
  * `npm start`: everything in one process on embedded defaults — a Temporal dev server (with its
@@ -185,7 +187,9 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`keel: ${(error as Error).stack ?? String(error)}\n`);
+    // A failed workflow: its root cause and chain, as the CLI prints it; anything else: the stack.
+    const summary = summarizeFailure(error);
+    process.stderr.write(`${summary.cause.length > 1 ? failureText(summary) : `keel: ${(error as Error).stack ?? String(error)}`}\n`);
     process.exit(1);
   },
 );
