@@ -1,3 +1,4 @@
+import { approvalActivities } from './approval';
 import { canaryActivities } from './canary';
 import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...monitorActivities(deps),
     ...notifyActivities(deps),
     ...canaryActivities(deps),
+    ...approvalActivities(deps),
   };
 }
 
