@@ -176,6 +176,9 @@ export const trainingPipelineInputSchema = z
   })
   .superRefine((input, ctx) => {
     const { task, trainer, gate, tuning } = input;
+    if (input.approval.required && !input.deploy) {
+      ctx.addIssue({ code: 'custom', path: ['approval', 'required'], message: 'approval gates the deploy: it needs "deploy": true' });
+    }
     if (!trainerTasks[trainer.kind].includes(task)) {
       ctx.addIssue({
         code: 'custom',
