@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { readEnvironment } from '../runtime/environment';
+import { approvalsCommand } from './approvals-command';
 import { dataCommand } from './data-command';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
@@ -27,7 +28,8 @@ const program = new Command('keel')
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
-  .addCommand(rolloutsCommand(withClient));
+  .addCommand(rolloutsCommand(withClient))
+  .addCommand(approvalsCommand(env, withClient));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`keel: ${(error as Error).message}\n`);
