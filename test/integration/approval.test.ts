@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listApprovals, listPendingApprovals } from '../../src/registry/approvals';
@@ -15,21 +17,41 @@ const run = promisify(execFile);
  * Human approval on real components: a pipeline with `approval.required` trains on real flights
  * (a few thousand, to stay fast), registers the version and waits; `keel approvals list` shows it
  * with its evaluation; an approval for the wrong version is refused by the workflow's validator;
- * the right one, through the function the CLI and the dashboard use, moves it to deploy.
+ * the right one, through the function the CLI and the dashboard use, moves it to deploy. A webhook
+ * (a local HTTP receiver) announces the pending approval.
  */
 describe('approval before deploy', () => {
   let harness: Harness;
+  let receiver: Server;
+  const received: unknown[] = [];
   const model = `approval-it-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
     harness = await createHarness();
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   });
-  afterAll(() => harness?.close());
+  afterAll(async () => {
+    await new Promise((resolve) => receiver?.close(resolve));
+    await harness?.close();
+  });
 
   it('waits, is listed, refuses the wrong version and deploys once approved', async () => {
     const { client, database } = harness;
     const base = (await loadProjectConfig('keel.config.json')).pipeline;
-    const pipeline = { ...base, model, dataset: { ...base.dataset, name: `${model}-flights`, limit: 5_000 }, approval: { required: true, timeout: '1h' } };
+    const pipeline = { ...base, model, dataset: { ...base.dataset, name: `${model}-flights`, limit: 5_000 }, approval: {
+        required: true,
+        timeout: '1h',
+        notifications: { webhooks: [{ name: 'ops', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` }] },
+      },
+    };
 
     await harness.withWorkers(async () => {
       const handle = await client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: workflowIds.training(model, 'it'), args: [pipeline] });
@@ -37,6 +59,11 @@ describe('approval before deploy', () => {
       const [pending] = await listPendingApprovals(database.db, { model });
       expect(pending).toMatchObject({ workflowId: handle.workflowId, version: 1, status: 'pending', onTimeout: 'reject' });
       expect(pending.deadline.getTime() - pending.requestedAt.getTime()).toBe(3600_000);
+      await expect.poll(() => received.length, { timeout: 30_000 }).toBe(1);
+      expect(received[0]).toMatchObject({
+        type: 'keel.alert',
+        alert: { kind: 'approval_pending', model, version: 1, title: `${model} v1 awaits approval before deploy`, lines: expect.arrayContaining([`approve: keel approvals approve ${model} 1 --reason "…"`]) },
+      });
       // Waiting: nothing deployed yet.
       expect(await resolveAlias(database.db, model, 'production')).toBeUndefined();
 
