@@ -74,6 +74,14 @@ describe('approval before deploy', () => {
         expect(listed.stdout).toMatch(new RegExp(`${model} version 1 {2}pending until .* \\(then reject\\)`));
         expect(listed.stdout).toMatch(/rocAuc 0\.\d{4} \(no production version to compare with\)/);
         expect(listed.stdout).toContain(`keel approvals approve ${model} 1`);
+        const refused = await run('npx', ['tsx', 'src/cli/main.ts', 'approvals', 'approve', model, '2', '--reason', 'wrong one'], {
+          env: { ...process.env, DATABASE_URL: url, TEMPORAL_ADDRESS: inject('temporalAddress') },
+        }).then(
+          () => undefined,
+          (error: { code: number; stderr: string }) => error,
+        );
+        expect(refused?.code).toBe(1);
+        expect(refused?.stderr).toMatch(/^keel: approve refused: version 2 is not the one awaiting approval: this pipeline waits for .* version 1$/m);
       }
 
       const request = { model, decision: 'approve', approver: 'alice', reason: 'checked the evaluation', channel: 'cli' } as const;
