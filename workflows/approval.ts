@@ -15,7 +15,9 @@ import {
 } from '../src/shared/approval';
 import { ApprovalRefusedErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
 import { intervalMs } from '../src/shared/interval';
-import type { ApprovalOutcome } from '../src/shared/pipeline-result';
+import { gateCompareMetric, type TrainingPipelineInput } from '../src/shared/pipeline-input';
+import type { ApprovalOutcome, ModelMetrics } from '../src/shared/pipeline-result';
+import { metricValue } from '../src/shared/task-metrics';
 import { taskQueues } from '../src/shared/task-queues';
 import { describeIssues } from '../src/shared/validation';
 import { deliverAlerts } from './deliver-alerts';
@@ -126,6 +128,25 @@ export function installApprovalHandlers(spec: ApprovalSpec, currentStage: () => 
       await light.recordApprovalDecision(decision);
       await delivered;
       return { decision, ignoredSignals: state.ignoredSignals };
+    },
+  };
+}
+
+/** What an approver looks at: both versions' metrics on the test split, the gate's reasons, and the compared metric's two values. */
+export function approvalEvaluation(
+  input: Pick<TrainingPipelineInput, 'task' | 'gate'>,
+  evaluation: { metrics: ModelMetrics; production?: { version: number; metrics: ModelMetrics } },
+  gate: { passed: boolean; reasons: string[] },
+): ApprovalEvaluation {
+  const metric = gateCompareMetric(input);
+  return {
+    metrics: evaluation.metrics,
+    ...(evaluation.production ? { production: evaluation.production } : {}),
+    gate,
+    compare: {
+      metric,
+      candidate: metricValue(evaluation.metrics, metric),
+      production: evaluation.production ? metricValue(evaluation.production.metrics, metric) : null,
     },
   };
 }

@@ -16,7 +16,6 @@ import { pipelineStageQuery } from '../src/shared/messages';
 import type { ModelContract } from '../src/shared/model-contract';
 import {
   type CommandTrainerSpec,
-  gateCompareMetric,
   gbdtTrainerSchema,
   linearRegressionTrainerSchema,
   logisticTrainerSchema,
@@ -31,7 +30,7 @@ import type { ApprovalOutcome, TrainingPipelineResult } from '../src/shared/pipe
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
-import { installApprovalHandlers } from './approval';
+import { approvalEvaluation, installApprovalHandlers } from './approval';
 import type { canaryRollout } from './canary-rollout';
 
 const retry = {
@@ -144,21 +143,7 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
   let approval: ApprovalOutcome | undefined;
   if (input.deploy && input.approval.required) {
     stage = 'awaiting approval';
-    const compare = gateCompareMetric(input);
-    approval = await approvals.awaitApproval({
-      model: input.model,
-      version,
-      evaluation: {
-        metrics: evaluation.metrics,
-        ...(evaluation.production ? { production: evaluation.production } : {}),
-        gate,
-        compare: {
-          metric: compare,
-          candidate: metricValue(evaluation.metrics, compare),
-          production: evaluation.production ? metricValue(evaluation.production.metrics, compare) : null,
-        },
-      },
-    });
+    approval = await approvals.awaitApproval({ model: input.model, version, evaluation: approvalEvaluation(input, evaluation, gate) });
     const { decision } = approval;
     const by = `${decision.approver} (${decision.channel})${decision.reason ? `: ${decision.reason}` : ''}`;
     if (decision.decision === 'reject') {
