@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { readEnvironment } from '../runtime/environment';
+import { approvalsCommand } from './approvals-command';
 import { dataCommand } from './data-command';
 import { reportFailure } from './failure';
 import { modelsCommand } from './models-command';
@@ -28,7 +29,8 @@ const program = new Command('keel')
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
-  .addCommand(rolloutsCommand(withClient));
+  .addCommand(rolloutsCommand(withClient))
+  .addCommand(approvalsCommand(env, withClient));
 
 program.parseAsync().catch((error: unknown) => {
   reportFailure(error, process.argv.includes('--json'));

@@ -58,6 +58,13 @@ const environmentSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /**
+   * Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md),
+   * and the worker accepts an approval only with a proof of one (docs/approval.md).
+   */
+  KEEL_ADMIN_KEYS: z.string().optional(),
+  /** The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS. */
+  KEEL_ADMIN_KEY: z.string().min(1).optional(),
   /** Which task queues this worker polls, comma-separated (default: all). */
   KEEL_TASK_QUEUES: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -77,6 +84,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
     configPath: resolve(parsed.KEEL_CONFIG),
     temporalTls: parsed.TEMPORAL_TLS === 'true',
+    adminKeys: (parsed.KEEL_ADMIN_KEYS ?? '')
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean),
   };
 }
 

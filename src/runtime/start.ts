@@ -62,6 +62,7 @@ async function main() {
       say(`keel: no production version of "${model}" yet; running trainingPipeline (about a minute)...`);
       const result = await runInitialPipeline(client, config);
       if (result.status === 'rejected') throw new Error(`the first model was rejected by the gate: ${result.reason}`);
+      if (result.status === 'rejected-by-approver') throw new Error(`the first model was not deployed: ${result.reason}`);
       production = await resolveAlias(database.db, model, 'production');
       if (!production) throw new Error(`trainingPipeline finished but "${model}" has no production version`);
     }
