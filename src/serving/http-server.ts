@@ -128,7 +128,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         existingIds: async (ids) => new Set((await db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id)),
         logger,
         onReplayed: (rows) => logWriter.countReplayed(rows),
-        onDropped: (rows) => logWriter.countDropped(rows),
+        onDropped: (lines) => logWriter.countDropped(lines),
       })
     : undefined;
   const logWriter = new PredictionLogWriter(databaseSink(copyTarget), {
