@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { driftReports } from '../../src/db/schema';
 import { recordAlert } from '../../src/notify/alert-store';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { setAlias } from '../../src/registry/model-registry';
+import { freePort } from '../../src/runtime/ports';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { setRoute } from '../../src/serving/routes';
 import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
@@ -25,7 +28,8 @@ const DASHBOARD = join(repo, 'deploy/grafana/dashboards/keel.json');
  * The Grafana dashboard (deploy/grafana) against the real thing: every metric its PromQL reads,
  * with the labels it matches on, exists in a real scrape of a real model server that served a
  * canary, a shadow step, bad input and a drift report; Prometheus's own tools accept the queries
- * and the scrape config; docker-compose.yml wires Prometheus and Grafana to the files.
+ * and the scrape config, and a real Prometheus scraping the server answers each query with data;
+ * docker-compose.yml wires Prometheus and Grafana to the files.
  */
 describe('the Grafana dashboard', () => {
   const model = 'grafana-metrics';
@@ -167,6 +171,64 @@ describe('the Grafana dashboard', () => {
     });
     expect(checked.stdout).toContain(`SUCCESS: ${rules.groups[0]!.rules.length} rules found`);
   });
+
+  it('answers every dashboard query with data in a real Prometheus scraping the server', async () => {
+    const port = await freePort();
+    const config = join(dir, 'prometheus.yml');
+    const target = new URL(server.url).host;
+    await writeFile(config, JSON.stringify({ global: { scrape_interval: '1s' }, scrape_configs: [{ job_name: 'keel', static_configs: [{ targets: [target] }] }] }));
+    const log = createWriteStream(join(dir, 'prometheus.log'));
+    const prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    prometheus.stdout.pipe(log);
+    prometheus.stderr.pipe(log);
+    const api = `http://127.0.0.1:${port}`;
+    const query = async (promql: string) => {
+      const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      return (await response.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    };
+    // Traffic to both versions while Prometheus scrapes, so rates and quantiles have something to say.
+    let sending = true;
+    const traffic = (async () => {
+      for (let i = 0; sending; i++) {
+        await fetch(`${server.url}/v1/models/${model}:predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-keel-route-key': `live-${i % 20}` },
+          body: JSON.stringify({ instances: [{ distance: 900 + i, origin: 'LAX' }] }),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    try {
+      await expect
+        .poll(async () => (await fetch(`${api}/-/ready`).catch(() => undefined))?.status, { timeout: 30_000, interval: 250 })
+        .toBe(200);
+      await expect
+        .poll(async () => Number((await query('count_over_time(up{job="keel"}[1m])')).data.result[0]?.value[1] ?? 0), { timeout: 30_000, interval: 250 })
+        .toBeGreaterThanOrEqual(4);
+      expect((await query('up{job="keel"}')).data.result[0]?.value[1]).toBe('1');
+      const empty: string[] = [];
+      for (const { where, promql } of dashboardQueries(dashboard)) {
+        const answer = await query(promql);
+        if (answer.status !== 'success') empty.push(`${where}: ${answer.error}`);
+        else if (!answer.data.result.some((r) => Number.isFinite(Number(r.value[1])))) empty.push(`${where}: no finite value (${answer.data.result.length} series): ${promql}`);
+      }
+      expect(empty).toEqual([]);
+      // Spot checks of what the panels draw: both versions share the traffic, and the canary weight.
+      const share = await query(dashboardQueries(dashboard).find((q) => q.where.startsWith('panel "Traffic share per version'))!.promql);
+      expect(share.data.result.map((r) => r.metric.version).sort()).toEqual(['1', '2']);
+      expect(share.data.result.reduce((sum, r) => sum + Number(r.value[1]), 0)).toBeCloseTo(1, 6);
+      const p99 = await query(dashboardQueries(dashboard).find((q) => q.where === 'panel "Latency quantiles" C')!.promql);
+      for (const r of p99.data.result) expect(Number(r.value[1])).toBeGreaterThan(0);
+    } finally {
+      sending = false;
+      await traffic;
+      prometheus.kill('SIGTERM');
+      if (prometheus.exitCode === null) await once(prometheus, 'exit');
+      log.end();
+    }
+  }, 120_000);
 
   it('is wired into docker-compose.yml: Prometheus scrapes the server, Grafana loads the datasource and the dashboard', async () => {
     const compose = parseYaml(await readFile(join(repo, 'docker-compose.yml'), 'utf8')) as {
