@@ -19,7 +19,7 @@ const DEFAULT_LIMIT = 100;
  */
 export function dataRowsCommand(withDatabase: WithDatabase): Command {
   return new Command('rows')
-    .argument('<dataset>', 'dataset name, optionally @version (an id or content-hash prefix); default: its newest version')
+    .argument('<dataset[@version]>', 'a dataset name, and optionally @ one of its versions (an id or content-hash prefix); default: its newest version')
     .description('the accepted rows of a dataset version, in dataset row order')
     .option('--limit <n>', 'at most this many rows', String(DEFAULT_LIMIT))
     .option('--where <column=value>', 'only rows whose column equals the value (numbers as numbers; null for missing); repeatable', collect, [])
