@@ -230,6 +230,20 @@ describe('the Grafana dashboard', () => {
     }
   }, 120_000);
 
+  it('lays its panels out on the 24-column grid without overlaps, each with its own id', () => {
+    type Laid = { id: number; title: string; type: string; gridPos: { x: number; y: number; w: number; h: number }; panels?: Laid[] };
+    const panels = (dashboard.panels as unknown as Laid[]).flatMap((p) => [p, ...(p.panels ?? [])]);
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    for (const [i, a] of panels.entries()) {
+      expect(a.gridPos.x + a.gridPos.w, a.title).toBeLessThanOrEqual(24);
+      for (const b of panels.slice(i + 1)) {
+        const apart = a.gridPos.x + a.gridPos.w <= b.gridPos.x || b.gridPos.x + b.gridPos.w <= a.gridPos.x || a.gridPos.y + a.gridPos.h <= b.gridPos.y || b.gridPos.y + b.gridPos.h <= a.gridPos.y;
+        expect(apart, `"${a.title}" and "${b.title}" overlap`).toBe(true);
+      }
+      if (a.type !== 'row') expect((a as unknown as { description?: string }).description, `${a.title} describes itself`).toBeTruthy();
+    }
+  });
+
   it('is wired into docker-compose.yml: Prometheus scrapes the server, Grafana loads the datasource and the dashboard', async () => {
     const compose = parseYaml(await readFile(join(repo, 'docker-compose.yml'), 'utf8')) as {
       services: Record<string, { ports?: string[]; volumes?: string[]; depends_on?: unknown }>;
