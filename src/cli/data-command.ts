@@ -13,15 +13,17 @@ import type { Environment } from '../runtime/environment';
 import { datasetRulesSchema, datasetSpecSchema, type DatasetRules, type DatasetSpec } from '../shared/dataset-spec';
 import { DataValidationError, InvalidInputError } from '../shared/errors';
 import { parseOrThrow } from '../shared/validation';
+import { dataRowsCommand } from './data-rows-command';
 import { printResult } from './output';
+import { clip, table } from './text-table';
 
 /**
- * `keel data ingest|versions|show|quarantine`: datasets without Temporal — the same ingest code
+ * `keel data ingest|versions|show|quarantine|rows`: datasets without Temporal — the same ingest code
  * as the pipeline's ingest activity, straight against the database (DATABASE_URL, or the
  * embedded PGlite of KEEL_DATA_DIR, which only one process can open at a time).
  */
 export function dataCommand(env: Environment): Command {
-  const command = new Command('data').description('ingest datasets, list versions, show profiles and quarantined rows');
+  const command = new Command('data').description('ingest datasets, list versions, show profiles, quarantined rows and accepted rows');
   const withDatabase = async <T>(work: (database: Database) => Promise<T>): Promise<T> => {
     const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
     try {
@@ -135,6 +137,8 @@ export function dataCommand(env: Environment): Command {
         );
       }),
     );
+
+  command.addCommand(dataRowsCommand(withDatabase));
 
   return command;
 }
@@ -282,20 +286,6 @@ function sparkline(counts: number[]): string {
   const bars = '▁▂▃▄▅▆▇█';
   const max = Math.max(...counts);
   return counts.map((c) => (max === 0 ? bars[0] : bars[Math.min(7, Math.floor((c / max) * 7.999))])).join('');
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 || isNaN(Number(cell)) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
 /** A progress bar on stderr: overall share of the sources, and the running accounting. */

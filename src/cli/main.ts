@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
+import { type Db, openDatabase } from '../db/database';
 import { readEnvironment } from '../runtime/environment';
 import { approvalsCommand } from './approvals-command';
 import { dataCommand } from './data-command';
@@ -22,6 +23,15 @@ async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
+async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
+  try {
+    return await work(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
 const program = new Command('keel')
   .description('durable ML pipelines on Temporal')
   .addCommand(schedulesCommand(withClient))
@@ -29,7 +39,7 @@ const program = new Command('keel')
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
-  .addCommand(rolloutsCommand(withClient))
+  .addCommand(rolloutsCommand(withClient, withDb))
   .addCommand(approvalsCommand(env, withClient));
 
 program.parseAsync().catch((error: unknown) => {

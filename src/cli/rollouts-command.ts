@@ -14,11 +14,14 @@ import {
   canaryRolloutInputSchema,
   canaryStatusQuery,
 } from '../shared/canary';
+import type { Db } from '../db/database';
+import { defaultRolloutCandidate } from '../registry/rollout-candidate';
 import { taskQueues, workflowIds } from '../shared/task-queues';
 import { parseOrThrow } from '../shared/validation';
 import { printResult } from './output';
 
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
+type WithDb = <T>(work: (db: Db) => Promise<T>) => Promise<T>;
 
 const actor = () => `user:${userInfo().username}`;
 
@@ -27,12 +30,14 @@ const actor = () => `user:${userInfo().username}`;
  * rollout (workflow `canary/<model>`) through its signals, update and query. The same can be done
  * with `temporal workflow signal|update|query` (docs/serving.md, "Canary rollout").
  */
-export function rolloutsCommand(withClient: WithClient): Command {
+export function rolloutsCommand(withClient: WithClient, withDb: WithDb): Command {
   const command = new Command('rollouts').description('start, watch and steer canary rollouts (workflow canary/<model>)');
 
   command
-    .command('start <model> <candidate>')
-    .description('start a canary rollout of a registered version against the production version')
+    .command('start <model> [candidate]')
+    .description(
+      'start a canary rollout of a registered version against the production version; without [candidate], the newest active version newer than production',
+    )
     .option('--steps <percents>', 'candidate traffic per step, e.g. 10,25,50,100')
     .option('--bake-seconds <n>', 'bake time of each step')
     .option('--check-every <seconds>', 'health check interval while a step bakes')
@@ -45,7 +50,7 @@ export function rolloutsCommand(withClient: WithClient): Command {
     .action(
       (
         model: string,
-        candidate: string,
+        candidate: string | undefined,
         opts: {
           steps?: string;
           bakeSeconds?: string;
@@ -59,9 +64,12 @@ export function rolloutsCommand(withClient: WithClient): Command {
         },
       ) =>
         withClient(async (client) => {
+          // Chosen before anything starts, and said, so the person sees which version will take traffic.
+          const chosen = candidate === undefined ? await withDb((db) => defaultRolloutCandidate(db, model)) : undefined;
+          if (chosen && !opts.json) process.stdout.write(`candidate: version ${chosen.version} (newest not in production)\n`);
           const request: CanaryRolloutRequest = {
             model,
-            candidate: number(candidate, '<candidate>'),
+            candidate: chosen ? chosen.version : number(candidate ?? '', '<candidate>'),
             initiator: actor(),
             ...(opts.reason ? { reason: opts.reason } : {}),
             ...(opts.steps ? { steps: opts.steps.split(',').map((step) => number(step, '--steps')) } : {}),
@@ -87,7 +95,8 @@ export function rolloutsCommand(withClient: WithClient): Command {
           const accepted = await startChecked(handle, `${model}@${input.candidate}`);
           if (!opts.wait) {
             const note = accepted ? '' : ' — not yet picked up by a worker (is one running on queue keel-control?)';
-            printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, accepted }, () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}${note}`);
+            const chosenNote = chosen ? { candidate: chosen.version, candidateChosen: 'newest not in production' } : {};
+            printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, accepted, ...chosenNote }, () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}${note}`);
             return;
           }
           await handle.result().catch((error: unknown) => {

@@ -2,7 +2,9 @@ import { and, asc, desc, eq, like, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { datasetVersions, quarantinedRows } from '../db/schema';
 import type { ColumnType } from '../shared/dataset-spec';
+import { InvalidInputError } from '../shared/errors';
 import type { DatasetProfile } from './profile';
+import type { RowFilter } from './row-filter';
 
 /** A canonical column: its name in the row objects and the kind of values it holds. */
 export interface ColumnDef {
@@ -85,6 +87,61 @@ export async function* streamDatasetRows(db: Db, id: string, chunkRows = READ_CH
     const chunk = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
     if (chunk.length !== end - start) throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${chunk.length} stored)`);
     yield chunk;
+  }
+}
+
+/**
+ * The version a person names as `<dataset>[@version]`: the newest version of the dataset, or the
+ * one of its versions whose id or content hash starts with `version`. Errors name what is unknown.
+ */
+export async function resolveDatasetVersion(db: Db, dataset: string, version?: string): Promise<DatasetVersion> {
+  const versions = await listDatasetVersions(db, dataset);
+  if (versions.length === 0) throw new InvalidInputError(`no dataset named "${dataset}" (keel data versions lists them)`);
+  if (version === undefined) return versions[0]!;
+  const matches = versions.filter((v) => v.id.startsWith(version) || v.contentHash.startsWith(version));
+  if (matches.length === 1) return matches[0]!;
+  const ids = versions.slice(0, 5).map((v) => v.id.slice(0, 12));
+  if (matches.length === 0) {
+    throw new InvalidInputError(`dataset "${dataset}" has no version "${version}" (its newest: ${ids.join(', ')}${versions.length > 5 ? ', ...' : ''})`);
+  }
+  throw new InvalidInputError(`"${version}" matches ${matches.length} versions of "${dataset}" (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`);
+}
+
+/** An accepted row with its position in the version (`row_index`, from 0). */
+export interface IndexedRow {
+  index: number;
+  data: Row;
+}
+
+/**
+ * The accepted rows of a version that meet every filter, in row order, up to `limit`, a page of
+ * `pageRows` at a time: the primary key (version, row_index) drives the scan, so a page costs
+ * what it returns plus the rows the filters skip.
+ */
+export async function* selectDatasetRows(
+  db: Db,
+  id: string,
+  options: { where?: RowFilter[]; limit: number; pageRows?: number },
+): AsyncGenerator<IndexedRow[]> {
+  const conditions = (options.where ?? []).map(
+    (f) => sql`coalesce(data -> ${f.column}, 'null'::jsonb) = ${JSON.stringify(f.value)}::jsonb`,
+  );
+  const pageRows = options.pageRows ?? 10_000;
+  let after = -1;
+  for (let left = options.limit; left > 0; ) {
+    const result = await db.execute(sql`
+      select coalesce(json_agg(json_build_object('index', row_index, 'data', data) order by row_index)::text, '[]') as page
+      from (
+        select row_index, data from dataset_rows
+        where dataset_version_id = ${id} and row_index > ${after} ${sql.join(conditions.map((c) => sql` and ${c}`))}
+        order by row_index limit ${Math.min(left, pageRows)}
+      ) matching`);
+    const page = JSON.parse(resultRows<{ page: string }>(result)[0]!.page) as IndexedRow[];
+    if (page.length === 0) return;
+    yield page;
+    left -= page.length;
+    after = page[page.length - 1]!.index;
+    if (page.length < Math.min(left + page.length, pageRows)) return;
   }
 }
 

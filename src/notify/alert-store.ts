@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts } from '../db/schema';
 import { alertSchema, severityRank, type Alert, type AlertInput, type AlertSeverity } from './alert';
@@ -101,6 +101,16 @@ export async function listAlerts(db: Db, options: { model?: string; kind?: strin
     .orderBy(desc(alerts.createdAt), desc(alerts.id))
     .limit(options.limit ?? 100);
   return rows.map(toStored);
+}
+
+/** Alerts raised so far for each of `models`, by kind and severity (the model server's `keel_alerts_total`). */
+export async function countAlerts(db: Db, models: string[]): Promise<{ model: string; kind: string; severity: string; count: number }[]> {
+  if (models.length === 0) return [];
+  return db
+    .select({ model: alerts.modelName, kind: alerts.kind, severity: alerts.severity, count: sql<number>`count(*)::int` })
+    .from(alerts)
+    .where(inArray(alerts.modelName, models))
+    .groupBy(alerts.modelName, alerts.kind, alerts.severity);
 }
 
 export type AttemptOutcome =

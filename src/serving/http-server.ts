@@ -16,6 +16,7 @@ import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback, vers
 import { predictionId } from './ids';
 import { type BatchRows, InferencePool, OverloadedError } from './inference-pool';
 import { ServingMetrics, type Protocol } from './metrics';
+import { registerMonitorMetrics } from './monitor-metrics';
 import type { LoadedModel, ModelLease, RouteChoice } from './model-pool';
 import { ModelPool } from './model-pool';
 import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse, modelMetadata, parseInferenceRequest } from './oip';
@@ -128,7 +129,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         existingIds: async (ids) => new Set((await db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id)),
         logger,
         onReplayed: (rows) => logWriter.countReplayed(rows),
-        onDropped: (rows) => logWriter.countDropped(rows),
+        onDropped: (lines) => logWriter.countDropped(lines),
       })
     : undefined;
   const logWriter = new PredictionLogWriter(databaseSink(copyTarget), {
@@ -164,7 +165,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       metrics.batch(model.name, model.version, rows, requests);
     },
   });
-  const metrics = new ServingMetrics({ logStats: () => logWriter.stats(), inferenceStats: () => inference.stats(), pool: () => pool });
+  const metrics = new ServingMetrics({
+    logStats: () => logWriter.stats(),
+    logByVersion: () => logWriter.byVersion(),
+    inferenceStats: () => inference.stats(),
+    pool: () => pool,
+  });
+  registerMonitorMetrics({ db, models: () => pool?.list().map((m) => m.name) ?? [], logger, registers: [metrics.registry] });
   try {
     pool = await ModelPool.open({
       database: options.database,

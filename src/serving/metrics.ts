@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { InferencePoolStats } from './inference-pool';
 import type { ModelPool } from './model-pool';
-import type { PredictionLogStats } from './prediction-log';
+import type { PredictionLogStats, VersionLogStats } from './prediction-log';
 
 /**
  * The model server's Prometheus metrics (`GET /metrics`), in a registry of its own so two servers
@@ -60,7 +60,12 @@ export class ServingMetrics {
   private readonly batchChildren = new Map<string, { rows: HistogramChild; requests: HistogramChild }>();
   private readonly httpChildren = new Map<string, CounterChild>();
 
-  constructor(sources: { logStats: () => PredictionLogStats; inferenceStats: () => InferencePoolStats; pool: () => ModelPool | undefined }) {
+  constructor(sources: {
+    logStats: () => PredictionLogStats;
+    logByVersion: () => VersionLogStats[];
+    inferenceStats: () => InferencePoolStats;
+    pool: () => ModelPool | undefined;
+  }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // Gauges that prom-client names with a counter's `_total` suffix; `promtool check metrics`
@@ -82,6 +87,43 @@ export class ServingMetrics {
       registers,
       collect() {
         this.set(sources.logStats().queued);
+      },
+    });
+    /** The log's figures per version, with a zero for every loaded version: its series exist before anything is queued or lost. */
+    const logByServedVersion = (): VersionLogStats[] => {
+      const byKey = new Map<string, VersionLogStats>();
+      const pool = sources.pool();
+      for (const model of pool?.list() ?? []) {
+        for (const { model: loaded } of pool!.versions(model.name)) {
+          const version = String(loaded.version);
+          byKey.set(`${loaded.name}\u0000${version}`, { model: loaded.name, version, queued: 0, dropped: 0 });
+        }
+      }
+      for (const v of sources.logByVersion()) byKey.set(`${v.model}\u0000${v.version}`, v);
+      return [...byKey.values()];
+    };
+    new Gauge({
+      name: 'keel_prediction_log_queued_rows',
+      help: 'keel_prediction_log_queue_depth by model and version: predictions accepted for the log and not yet written.',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of logByServedVersion()) this.set({ model: v.model, version: v.version }, v.queued);
+      },
+    });
+    const droppedSeen = new Map<string, number>();
+    new Counter({
+      name: 'keel_prediction_log_dropped_rows_total',
+      help: 'keel_prediction_log_dropped_total by model and version: predictions never written to the log. Should stay 0.',
+      labelNames: ['model', 'version'],
+      registers,
+      collect() {
+        for (const v of logByServedVersion()) {
+          const key = `${v.model}\u0000${v.version}`;
+          this.inc({ model: v.model, version: v.version }, v.dropped - (droppedSeen.get(key) ?? 0));
+          droppedSeen.set(key, v.dropped);
+        }
       },
     });
     mirrorTotal(registers, 'keel_prediction_log_written_total', 'Predictions written to the prediction_log table.', () => sources.logStats().written);

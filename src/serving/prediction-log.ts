@@ -19,6 +19,14 @@ export interface PredictionLogStats {
   replayed: number;
 }
 
+/** A model version's share of the log's queue and drops (`PredictionLogWriter.byVersion`). */
+export interface VersionLogStats {
+  model: string;
+  version: string;
+  queued: number;
+  dropped: number;
+}
+
 export interface PredictionLogSpoolOptions {
   /** The spool directory (see prediction-spool.ts). */
   dir: string;
@@ -121,6 +129,8 @@ export class PredictionLogWriter {
   private writingRows: LogLine[] = [];
   private written = 0;
   private dropped = 0;
+  /** Drops per `model\tversion` (the second and third fields of a line). */
+  private readonly droppedByVersion = new Map<string, number>();
   private failedFlushes = 0;
   private droppedSinceWarning = 0;
   private flushing: Promise<void> | undefined;
@@ -183,9 +193,36 @@ export class PredictionLogWriter {
     this.replayed += rows;
   }
 
-  /** Rows the replay gave up on (the database rejects their data). */
-  countDropped(rows: number): void {
-    this.dropped += rows;
+  /** Lines the replay gave up on (the database rejects their data). */
+  countDropped(lines: LogLine[]): void {
+    this.dropped += lines.length;
+    this.countDropsByVersion(lines, 0, lines.length);
+  }
+
+  /**
+   * The queue and the drops per model version. The queue is counted from its lines when asked (at a
+   * scrape, not per request): finding two tabs per line costs little next to the line itself.
+   */
+  byVersion(): VersionLogStats[] {
+    const queued = new Map<string, number>();
+    for (const lines of [this.queue, this.writingRows, this.retry?.entries ?? []]) {
+      for (const line of lines) {
+        const key = versionKey(line);
+        queued.set(key, (queued.get(key) ?? 0) + 1);
+      }
+    }
+    const keys = new Set([...queued.keys(), ...this.droppedByVersion.keys()]);
+    return [...keys].sort().map((key) => {
+      const [model, version] = key.split('\t') as [string, string];
+      return { model, version, queued: queued.get(key) ?? 0, dropped: this.droppedByVersion.get(key) ?? 0 };
+    });
+  }
+
+  private countDropsByVersion(lines: LogLine[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const key = versionKey(lines[i]);
+      this.droppedByVersion.set(key, (this.droppedByVersion.get(key) ?? 0) + 1);
+    }
   }
 
   stats(): PredictionLogStats {
@@ -197,7 +234,7 @@ export class PredictionLogWriter {
   private enqueue(lines: LogLine[], segment: SpoolSegment | undefined): void {
     const room = this.closed && !segment ? 0 : Math.max(0, this.capacity - this.stats().queued);
     const taken = Math.min(room, lines.length);
-    if (taken < lines.length) this.giveUp(segment, lines.length - taken);
+    if (taken < lines.length) this.giveUp(segment, lines, taken, lines.length);
     if (taken === 0) return;
     for (let i = 0; i < taken; i++) this.queue.push(lines[i]);
     const last = this.runs.length > 0 ? this.runs[this.runs.length - 1] : undefined;
@@ -207,14 +244,16 @@ export class PredictionLogWriter {
     if (this.queue.length >= this.batchSize && !this.retry) void this.flush();
   }
 
-  /** Lines that will not be written from memory: left to the spool's replay, or dropped (and counted). */
-  private giveUp(segment: SpoolSegment | undefined, count: number): void {
+  /** Lines `from`..`to` will not be written from memory: left to the spool's replay, or dropped (and counted). */
+  private giveUp(segment: SpoolSegment | undefined, lines: LogLine[], from: number, to: number): void {
+    const count = to - from;
     if (segment) {
       this.spool!.leave(segment, count);
       this.leftInSpool += count;
     } else {
       this.dropped += count;
       this.droppedSinceWarning += count;
+      this.countDropsByVersion(lines, from, to);
     }
   }
 
@@ -310,7 +349,11 @@ export class PredictionLogWriter {
             'writing the prediction log failed; will retry',
           );
         } else {
-          for (const run of batch.runs) this.giveUp(run.segment, run.count);
+          let at = 0;
+          for (const run of batch.runs) {
+            this.giveUp(run.segment, batch.entries, at, at + run.count);
+            at += run.count;
+          }
           this.options.logger.error(
             { err: error, rows: batch.entries.length, attempts: batch.attempts, spooled: batch.runs.every((run) => run.segment) },
             this.spool ? 'writing the prediction log failed repeatedly; left the batch to the spool\'s replay' : 'writing the prediction log failed repeatedly; dropped the batch',
@@ -357,4 +400,10 @@ export class PredictionLogWriter {
     );
     this.droppedSinceWarning = 0;
   }
+}
+
+/** `model\tversion` of a COPY line (id, model_name, version, ...): names and numbers hold no tab. */
+function versionKey(line: LogLine): string {
+  const start = line.indexOf('\t') + 1;
+  return line.slice(start, line.indexOf('\t', line.indexOf('\t', start) + 1));
 }

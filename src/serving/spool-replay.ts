@@ -24,7 +24,7 @@ export interface SpoolReplayOptions {
   /** First wait after a failure (doubling up to 30 s). Default 1000 ms. */
   retryMs?: number;
   onReplayed?: (rows: number) => void;
-  onDropped?: (rows: number) => void;
+  onDropped?: (lines: LogLine[]) => void;
 }
 
 export class SpoolReplay {
@@ -118,7 +118,7 @@ export class SpoolReplay {
       if (!isDataError(error)) throw error;
       if (missing.length === 1) {
         this.options.logger.error({ err: error, id: lineId(missing[0]) }, 'the database rejects a spooled prediction; dropped it');
-        this.options.onDropped?.(1);
+        this.options.onDropped?.(missing);
         return 0;
       }
       const half = Math.ceil(missing.length / 2);

@@ -385,7 +385,10 @@ describe('canaryRollout', () => {
       const write = process.stdout.write;
       process.stdout.write = ((chunk: string | Uint8Array) => output.push(String(chunk)) > 0) as typeof process.stdout.write;
       try {
-        await rolloutsCommand((work) => work(harness.client))
+        await rolloutsCommand(
+          (work) => work(harness.client),
+          (work) => work(harness.database.db),
+        )
           .exitOverride()
           .parseAsync(args, { from: 'user' });
       } finally {
@@ -410,7 +413,14 @@ describe('canaryRollout', () => {
       // Refused before anything is routed: a model without production, a version that does not exist.
       const unknownModel = await keel('start', `${model}-nothing`, '2').catch((error: unknown) => error as Error);
       const unknownVersion = await keel('start', model, '99').catch((error: unknown) => error as Error);
-      return { started, paused, promoted, late, running, unknownModel, unknownVersion };
+      // Without a version: the newest one newer than production, said before it starts.
+      const newest = await registerTiny(harness, model, HEALTHY);
+      const defaulted = await keel('start', model, '--steps', '10,100', '--bake-seconds', '600');
+      const defaultedStatus = await handle.query(canaryStatusQuery);
+      await keel('rollback', model, '--reason', 'only checking the default');
+      await handle.result();
+      const noneNewer = await keel('start', `${model}-nothing`).catch((error: unknown) => error as Error);
+      return { started, paused, promoted, late, running, unknownModel, unknownVersion, newest, defaulted, defaultedStatus, noneNewer };
     });
     expect((outputs.running as Error).message).toBe(
       `a canary rollout of "${model}" is already running (workflow canary/${model}); see: keel rollouts status ${model}`,
@@ -419,6 +429,9 @@ describe('canaryRollout', () => {
       `cannot start the canary rollout of ${model}-nothing@2: model "${model}-nothing" has no production version; a canary needs one as its baseline (deploy the first version directly)`,
     );
     expect((outputs.unknownVersion as Error).message).toBe(`cannot start the canary rollout of ${model}@99: model "${model}" has no version 99`);
+    expect(outputs.defaulted).toMatch(new RegExp(`^candidate: version ${outputs.newest} \\(newest not in production\\)\nstarted canary/${model} \\(run [^)]+\\): ${model}@${outputs.newest}\n$`));
+    expect(outputs.defaultedStatus).toMatchObject({ candidate: outputs.newest, baseline: candidate });
+    expect((outputs.noneNewer as Error).message).toBe(`model "${model}-nothing" has no registered versions (keel models list shows the models)`);
     // Bad flags are reported before anything starts, naming the argument or field and the value.
     const refused = async (...args: string[]) => ((await keel(...args).catch((error: unknown) => error)) as Error).message;
     expect(await refused('start', model, 'two')).toBe('<candidate>: not a number: "two"');

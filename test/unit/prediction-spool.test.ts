@@ -185,7 +185,7 @@ describe('spool replay', () => {
       },
       existingIds: async () => new Set(),
       logger: quiet,
-      onDropped: (rows) => (dropped += rows),
+      onDropped: (lines) => (dropped += lines.length),
     });
     replay.add(path);
     await replay.idle();

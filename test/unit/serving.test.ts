@@ -424,9 +424,18 @@ describe('prediction log writer', () => {
     const watching = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
     const writer = new PredictionLogWriter(async () => {}, { logger: watching, capacity: 3, flushMs: 10_000 });
     writer.append([entry(1), entry(2)]);
-    writer.append([entry(3), entry(4), entry(5)]);
+    writer.append([entry(3), { ...entry(4), version: 2 }, entry(5)]);
     expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
+    // Per model version, for the dashboards: the queue counted from its lines, the drops as they happen.
+    expect(writer.byVersion()).toEqual([
+      { model: MODEL, version: '1', queued: 3, dropped: 1 },
+      { model: MODEL, version: '2', queued: 0, dropped: 1 },
+    ]);
     await writer.close();
+    expect(writer.byVersion()).toEqual([
+      { model: MODEL, version: '1', queued: 0, dropped: 1 },
+      { model: MODEL, version: '2', queued: 0, dropped: 1 },
+    ]);
     expect(writer.stats()).toEqual({ queued: 0, written: 3, dropped: 2, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
     expect(warnings).toContainEqual(expect.objectContaining({ dropped: 2, msg: expect.stringContaining('queue full') }));
   });
@@ -447,10 +456,12 @@ describe('prediction log writer', () => {
     expect(written.map((e) => e.id)).toEqual(['id-1', 'id-2']);
 
     failures = 2;
-    writer.append([entry(3)]);
+    writer.append([{ ...entry(3), model: 'other', version: 7 }]);
     await writer.flush();
+    expect(writer.byVersion()).toEqual([{ model: 'other', version: '7', queued: 1, dropped: 0 }]);
     await writer.flush();
     expect(writer.stats()).toEqual({ queued: 0, written: 2, dropped: 1, failedFlushes: 3, leftInSpool: 0, replayed: 0 });
+    expect(writer.byVersion()).toEqual([{ model: 'other', version: '7', queued: 0, dropped: 1 }]);
     await writer.close();
   });
 
