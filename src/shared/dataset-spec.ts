@@ -350,7 +350,7 @@ export type FlightsDatasetSpec = z.infer<typeof flightsDatasetSpecSchema>;
 export const mappedDatasetSpecSchema = z
   .object({
     name: datasetNameSchema,
-    recipe: z.literal('mapping'),
+    recipe: z.literal('mapping').default('mapping'),
     sources: z.array(sourceSpecSchema).min(1),
     columns: z.array(columnSpecSchema).min(1),
     dedup: dedupSpecSchema.optional(),
@@ -391,15 +391,8 @@ export const mappedDatasetSpecSchema = z
   });
 export type MappedDatasetSpec = z.infer<typeof mappedDatasetSpecSchema>;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A dataset: the flights recipe, or mapped sources. A spec without `recipe` is a mapping. */
-export const datasetSpecSchema = z.preprocess(
-  (value) => (isPlainObject(value) && value.recipe === undefined ? { ...value, recipe: 'mapping' } : value),
-  z.discriminatedUnion('recipe', [flightsDatasetSpecSchema, mappedDatasetSpecSchema]),
-);
+export const datasetSpecSchema = z.discriminatedUnion('recipe', [flightsDatasetSpecSchema, mappedDatasetSpecSchema]);
 export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -411,9 +404,9 @@ const fraction = z.number().min(0).max(1);
 export const datasetRulesSchema = z
   .object({
     /** Fewer accepted rows than this fails the pipeline with a DataValidationError. */
-    minRows: z.number().int().min(1),
-    /** A column with a larger share of nulls fails the pipeline. */
-    maxNullFraction: fraction,
+    minRows: z.number().int().min(1).default(1),
+    /** A column with a larger share of nulls fails the pipeline (default 1: no limit; features impute). */
+    maxNullFraction: fraction.default(1),
     /** Per-column overrides of maxNullFraction. */
     maxNullFractionByColumn: z.record(z.string(), fraction).optional(),
     /** Column sets whose values must be unique over the rows: ["id"], [["city", "street"]]. */

@@ -329,9 +329,9 @@ const windowSchema = z
 /** The settings shared by the workflow input and keel.config.json's `monitor` section. */
 export const monitorSettingsShape = {
   /** Logged predictions of the last `windowMinutes` are compared with the training data. */
-  windowMinutes: z.number().int().min(1).max(60 * 24 * 366),
+  windowMinutes: z.number().int().min(1).max(60 * 24 * 366).default(60),
   /** Fewer logged predictions than this give an "insufficient data" report, never an alarm (overrides drift.minRows). */
-  minRows: z.number().int().min(1),
+  minRows: z.number().int().min(1).default(100),
   /** At most this many logged predictions are read per window (an even, deterministic subset beyond). */
   maxRows: z.number().int().min(1).max(5_000_000).default(200_000),
   drift: driftConfigSchema.prefault({}),

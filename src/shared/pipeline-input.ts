@@ -27,10 +27,10 @@ export { datasetSpecSchema, type DatasetSpec } from './dataset-spec';
 
 export const splitSpecSchema = z
   .object({
-    seed: z.number().int().min(0),
-    train: z.number().gt(0).lt(1),
-    validation: z.number().gt(0).lt(1),
-    test: z.number().gt(0).lt(1),
+    seed: z.number().int().min(0).default(0),
+    train: z.number().gt(0).lt(1).default(0.7),
+    validation: z.number().gt(0).lt(1).default(0.15),
+    test: z.number().gt(0).lt(1).default(0.15),
   })
   .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-9, {
     message: 'train + validation + test must equal 1',
@@ -40,10 +40,12 @@ export type SplitSpec = z.infer<typeof splitSpecSchema>;
 /** Logistic regression with L2: binary, or multinomial (softmax) when the task is multiclass. */
 export const logisticTrainerSchema = z.object({
   kind: z.literal('logistic-regression'),
-  l2: z.number().min(0).max(1e6),
-  maxIterations: z.number().int().min(1).max(10_000),
-  tolerance: z.number().positive().max(1),
-  maxCategories: z.number().int().min(1).max(10_000),
+  // Unlike least squares, unpenalised logistic regression has no finite optimum on separable
+  // data (a category seen with one label only): a small penalty by default, as scikit-learn has.
+  l2: z.number().min(0).max(1e6).default(1e-4),
+  maxIterations: z.number().int().min(1).max(10_000).default(500),
+  tolerance: z.number().positive().max(1).default(1e-9),
+  maxCategories: z.number().int().min(1).max(10_000).default(500),
 });
 export type LogisticTrainerSpec = z.infer<typeof logisticTrainerSchema>;
 
@@ -142,7 +144,7 @@ export const trainingPipelineInputSchema = z
   .object({
     model: modelNameSchema,
     dataset: datasetSpecSchema,
-    rules: datasetRulesSchema,
+    rules: datasetRulesSchema.prefault({}),
     features: z.array(featureSpecSchema).min(1),
     /**
      * What the model predicts from `target`: `binary` (a 0/1 column; the default), `multiclass`
@@ -153,12 +155,12 @@ export const trainingPipelineInputSchema = z
     /** The label column of the canonical rows. */
     target: z.string().min(1),
     trainer: trainerSpecSchema,
-    split: splitSpecSchema,
-    gate: gateSpecSchema,
+    split: splitSpecSchema.prefault({}),
+    gate: gateSpecSchema.prefault({}),
     /** Optional hyperparameter search over the trainer's numeric parameters. */
     tuning: tuningSpecSchema.optional(),
     /** Deploy the new version once it passed the gate (how: `rollout`); false: register only. */
-    deploy: z.boolean(),
+    deploy: z.boolean().default(true),
     /**
      * How to deploy: `direct` (default) points `production` at the new version at once; `canary`
      * starts the `canaryRollout` workflow (`canary/<model>`) with these settings, which steps

@@ -88,7 +88,7 @@ export const projectConfigSchema = z.object({
    * often it runs. With `policy.retrain.enabled`, sustained drift starts `pipeline` on the drifted
    * period's data.
    */
-  monitor: z.object({ every: intervalSchema, ...monitorSettingsShape }),
+  monitor: z.object({ every: intervalSchema.default('1h'), ...monitorSettingsShape }).prefault({}),
   retrain: z
     .object({
       /** Continuous training: when `trainingPipeline` runs on the latest data (overlap policy skip). */
@@ -99,6 +99,6 @@ export const projectConfigSchema = z.object({
       catchupWindow: intervalSchema.default('1h'),
     })
     .strict(),
-  server: z.object({ port: z.number().int().min(0).max(65535) }),
+  server: z.object({ port: z.number().int().min(0).max(65535).default(8080) }).prefault({}),
 });
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
