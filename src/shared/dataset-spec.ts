@@ -143,7 +143,7 @@ export const fieldMappingObjectSchema = z
  * A canonical column's value in one source: a field path (string), null (this source does not
  * provide the column), or a mapping object with transforms.
  */
-export const fieldMappingSchema = z.union([z.string().min(1), z.null(), fieldMappingObjectSchema]);
+export const fieldMappingSchema = z.union([z.string().min(1), z.null(), fieldMappingObjectSchema]).meta({ id: 'FieldMapping' });
 export type FieldMapping = z.infer<typeof fieldMappingSchema>;
 export type FieldMappingObject = z.infer<typeof fieldMappingObjectSchema>;
 

@@ -215,7 +215,9 @@ export const trainingPipelineInputSchema = z
         });
       }
     }
-  });
+  })
+  // One definition in JSON Schemas that embed it twice (keel.config's pipeline and the monitor's retraining pipeline).
+  .meta({ id: 'TrainingPipelineInput' });
 
 /** The metric the gate compares with production: the configured one or the task's primary metric. */
 export function gateCompareMetric(input: Pick<TrainingPipelineInput, 'task' | 'gate'>): string {

@@ -80,8 +80,12 @@ const cronSchema = z.string().superRefine((spec, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `not a valid cron spec: ${problem}` });
 });
 
+/** `"$schema"`: the JSON Schema an editor checks a config file against (files under schema/). */
+export const jsonSchemaReference = z.string().min(1).optional().describe('the JSON Schema editors check this file against, e.g. "./schema/keel.config.schema.json"; keel ignores it');
+
 /** keel.config.json: the model's pipeline, its monitoring and its retraining schedule. */
 export const projectConfigSchema = z.object({
+  $schema: jsonSchemaReference,
   pipeline: trainingPipelineInputSchema,
   /**
    * The `monitor` workflow's settings (its input without `model`, which is the pipeline's) and how
