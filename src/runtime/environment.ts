@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../shared/validation';
 
 /** Settings that differ per machine come from the environment; the model's settings from the config file. */
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
   KEEL_DATA_DIR: z.string().min(1).default('.keel'),
   KEEL_CONFIG: z.string().min(1).default('keel.config.json'),
   /** Interface the model server listens on (0.0.0.0 in a container). */
