@@ -1,11 +1,13 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { generatedFiles } from '../../src/reference/configuration-reference';
 import { fieldRows, markdownTable } from '../../src/reference/field-table';
 import { fillGeneratedBlocks } from '../../src/reference/generated-blocks';
-import { toInputJsonSchema } from '../../src/reference/json-schemas';
+import { jsonSchemaFileText, shippedSchemas, toInputJsonSchema } from '../../src/reference/json-schemas';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -19,6 +21,48 @@ describe('the configuration reference and the JSON Schemas', () => {
     expect(stale, `out of date with the zod schemas: ${stale.join(', ')}. Run \`npm run docs:generate\` and commit the result.`).toEqual([]);
   });
 });
+
+describe('the shipped JSON Schemas', () => {
+  // Formats (uri, date-time) are zod's to check; the schemas' structure is what editors rely on.
+  const ajv = new Ajv2020({ allErrors: true, validateFormats: false });
+  const validators = new Map(shippedSchemas.map((shipped) => [resolve(root, shipped.path), ajv.compile(JSON.parse(jsonSchemaFileText(shipped)))]));
+
+  /** Every JSON file of the repository that names a shipped schema in "$schema". */
+  function filesNamingASchema(): { file: string; schema: string }[] {
+    const candidates = ['keel.config.json', ...readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).map((f) => join('examples', f))];
+    return candidates
+      .filter((file) => file.endsWith('.json'))
+      .flatMap((file) => {
+        const text = readJson(join(root, file));
+        const ref = (text as { $schema?: unknown }).$schema;
+        return typeof ref === 'string' ? [{ file, schema: resolve(dirname(join(root, file)), ref) }] : [];
+      });
+  }
+
+  it('accept the config files of this repository, which name them', () => {
+    const files = filesNamingASchema();
+    expect(files.map((f) => f.file).sort()).toEqual(['examples/home-prices/dataset.json', 'examples/home-prices/pipeline.json', 'keel.config.json']);
+    for (const { file, schema } of files) {
+      const validate = validators.get(schema);
+      expect(validate, `${file} names ${schema}, which is not a shipped schema`).toBeDefined();
+      expect(validate!(readJson(join(root, file))) ? [] : validate!.errors, file).toEqual([]);
+    }
+  });
+
+  it('refuse a wrong type and a missing required field, naming where', () => {
+    const config = readJson(join(root, 'keel.config.json')) as { pipeline: Record<string, unknown> };
+    const validate = validators.get(resolve(root, 'schema/keel.config.schema.json'))!;
+    const { target: _target, ...noTarget } = config.pipeline;
+    expect(validate({ ...config, pipeline: { ...noTarget, split: { train: 'most' } } })).toBe(false);
+    const problems = validate.errors!.map((e) => `${e.instancePath} ${e.message}`);
+    expect(problems).toContain('/pipeline must have required property \'target\'');
+    expect(problems).toContain('/pipeline/split/train must be number');
+  });
+});
+
+function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
 
 describe('field tables', () => {
   const schema = z.object({
