@@ -61,7 +61,7 @@ function field(walk: Walk, node: JsonSchema, path: string, required: boolean, va
   const resolved = name ? { ...walk.defs[name], ...withoutRef(node) } : node;
   const row: FieldRow = {
     path,
-    type: typeText(resolved),
+    type: typeText(resolved, walk.defs),
     presence: presenceText(resolved, required),
     meaning: oneLine(String(resolved.description ?? '')),
     variants,
@@ -188,16 +188,17 @@ function presenceText(node: JsonSchema, required: boolean): string {
 }
 
 /** A short type: `integer ≥ 1`, `number 0–1`, `"a" | "b"`, `string[]`, `map of number`. */
-export function typeText(node: JsonSchema): string {
+export function typeText(node: JsonSchema, defs: Record<string, JsonSchema> = {}): string {
   if ('const' in node) return JSON.stringify(node.const);
   if (Array.isArray(node.enum)) return node.enum.map((value) => JSON.stringify(value)).join(' | ');
   const members = unionMembers(node);
   if (members) {
     const discriminator = discriminatorOf(node);
     if (discriminator) return 'object';
-    return [...new Set(members.map(typeText))].join(' | ');
+    return [...new Set(members.map((member) => typeText(member, defs)))].join(' | ');
   }
-  if (typeof node.$ref === 'string') return 'object';
+  const name = refName(node);
+  if (name) return defs[name] ? typeText(defs[name], defs) : 'object';
   if (Array.isArray(node.type)) return node.type.join(' | ');
   switch (node.type) {
     case 'integer':
@@ -207,12 +208,12 @@ export function typeText(node: JsonSchema): string {
       return stringText(node);
     case 'array': {
       const items = node.items as JsonSchema | undefined;
-      const inner = items ? typeText(items) : 'any';
+      const inner = items ? typeText(items, defs) : 'any';
       return /[ |]/.test(inner) ? `(${inner})[]` : `${inner}[]`;
     }
     case 'object': {
       const values = node.additionalProperties;
-      if (!node.properties && values && typeof values === 'object' && Object.keys(values).length > 0) return `map of ${typeText(values as JsonSchema)}`;
+      if (!node.properties && values && typeof values === 'object' && Object.keys(values).length > 0) return `map of ${typeText(values as JsonSchema, defs)}`;
       return 'object';
     }
     case undefined:
