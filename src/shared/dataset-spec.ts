@@ -85,7 +85,13 @@ export const dateParts = ['year', 'month', 'day', 'hour', 'minute', 'weekday'] a
 const fieldPathSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const flagSchema = z
-  .object({ gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number(), eq: z.union([z.number(), z.string()]) })
+  .object({
+    gt: z.number().describe('1 when the value is greater than this.'),
+    gte: z.number().describe('1 when the value is at least this.'),
+    lt: z.number().describe('1 when the value is less than this.'),
+    lte: z.number().describe('1 when the value is at most this.'),
+    eq: z.union([z.number(), z.string()]).describe('1 when the value equals this.'),
+  })
   .partial()
   .refine((f) => Object.keys(f).length === 1, 'needs exactly one of gt, gte, lt, lte, eq');
 
@@ -102,11 +108,21 @@ export const fieldMappingObjectSchema = z
       .optional()
       .describe('Keep the first capture group of this regular expression: the city of "15 Star Thistle, Irvine, CA 92604" is `^[^,]+,\\\\s*([^,]+),`.'),
     number: z
-      .object({ thousands: z.enum([',', '.', ' ', "'", '_']).optional(), decimal: z.enum(['.', ',']).optional() })
+      .object({
+        thousands: z.enum([',', '.', ' ', "'", '_']).optional().describe('The thousands separator, dropped.'),
+        decimal: z.enum(['.', ',']).optional().describe('The decimal separator (default ".").'),
+      })
       .optional()
       .describe('Read formatted numbers: "$130,000" with thousands ",", "1.200,5" with thousands "." and decimal ",".'),
-    unit: z.object({ to: z.enum(unitIds), default: z.enum(unitIds).optional() }).optional().describe('A quantity with a unit ("130 m2", "1,200 sqft"), converted to `to`; `default` for bare numbers.'),
-    date: z.object({ formats: z.array(z.string().min(1)).min(1) }).optional().describe('Dates in any of these formats (`YYYY-MM`, `YYYY MMM`, `MM/DD/YYYY`, `YYYY-MM-DDTHH:mm:ss`...).'),
+    unit: z
+      .object({
+        to: z.enum(unitIds).describe('The unit values are converted to.'),
+        default: z.enum(unitIds).optional().describe('The unit of a number written without one.'),
+      })
+      .optional().describe('A quantity with a unit ("130 m2", "1,200 sqft"), converted to `to`; `default` for bare numbers.'),
+    date: z
+      .object({ formats: z.array(z.string().min(1)).min(1).describe('The formats tried, in order.') })
+      .optional().describe('Dates in any of these formats (`YYYY-MM`, `YYYY MMM`, `MM/DD/YYYY`, `YYYY-MM-DDTHH:mm:ss`...).'),
     part: z.enum(dateParts).optional().describe('Take one part of a date or datetime value (weekday: 0 = Sunday).'),
     values: z.record(z.string(), z.string()).optional().describe('Spellings of enum values: source spelling → canonical value (matched ignoring case, spaces, - and _).'),
     scale: z.number().optional().describe('Multiply a number by this.'),
@@ -233,7 +249,14 @@ export const httpSourceSchema = z
   .object({
     format: z.literal('http'),
     url: z.url({ protocol: /^https?$/ }).describe('The http(s) URL of the first page.'),
-    headers: z.record(z.string(), z.union([z.string(), z.object({ env: z.string().min(1) }).strict()])).optional().describe('Request headers; a value `{ "env": "NAME" }` is read from the environment (tokens stay out of configs).'),
+    headers: z
+      .record(
+        z.string(),
+        z
+          .union([z.string(), z.object({ env: z.string().min(1).describe('The environment variable holding the value.') }).strict()])
+          .describe('The header value, or where to read it from.'),
+      )
+      .optional().describe('Request headers; a value `{ "env": "NAME" }` is read from the environment (tokens stay out of configs).'),
     recordsPath: z.string().min(1).optional().describe("Where a page's array of records is (`data`); default: the body is the array."),
     pagination: paginationSchema.optional(),
     timeoutMs: z.number().int().min(1).max(600_000).optional().describe('Per request, default 10000.'),
@@ -328,7 +351,10 @@ export const flightsDatasetSpecSchema = z
       format: z.literal('parquet').describe('The source format.'),
       path: z.string().min(1).describe('A file path, or `vega-datasets:<file>` for a file shipped by the vega-datasets package.'),
     }).describe("The flights file (vega-datasets' flights-3m.parquet or one of its shape)."),
-    period: z.object({ from: isoDate, to: isoDate }).refine((p) => p.from < p.to, { message: 'from must be before to' }).describe('Keep records whose `date` lies in [from, to).'),
+    period: z
+      .object({ from: isoDate.describe('The first day kept, YYYY-MM-DD.'), to: isoDate.describe('The first day left out, YYYY-MM-DD.') })
+      .refine((p) => p.from < p.to, { message: 'from must be before to' })
+      .describe('Keep records whose `date` lies in [from, to).'),
     limit: z.number().int().positive().optional().describe('Keep at most this many records (after the period filter), in source order.'),
   })
   .describe("the built-in flights recipe (vega-datasets' flights-3m.parquet), kept for its short config");

@@ -48,7 +48,7 @@ function options<const K extends FeatureKind, S extends z.ZodRawShape>(kind: K, 
 
 export const numericFeatureSchema = options('numeric', {
   impute: z
-    .union([oneOf(['mean', 'median']), z.strictObject({ constant: float32Number })], {
+    .union([oneOf(['mean', 'median']), z.strictObject({ constant: float32Number.describe('The value a missing one becomes.') })], {
       error: (issue) => `must be "mean", "median" or {"constant": <number>}, got ${show(issue.input)}`,
     })
     .optional()
@@ -56,7 +56,7 @@ export const numericFeatureSchema = options('numeric', {
   scale: oneOf(['standard', 'minmax', 'none']).optional().describe("Linear models only (a monotone rescaling changes no tree): default 'standard'."),
   clip: z
     .strictObject(
-      { min: float32Number.optional(), max: float32Number.optional() },
+      { min: float32Number.optional().describe('Values below become this.'), max: float32Number.optional().describe('Values above become this.') },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? `${issue.keys.map((key) => `"${key}"`).join(', ')} is not a clip bound (bounds: min, max)` : undefined) },
     )
     .refine((clip) => clip.min !== undefined || clip.max !== undefined, 'needs "min", "max" or both')

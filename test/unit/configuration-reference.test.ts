@@ -8,6 +8,7 @@ import { generatedFiles } from '../../src/reference/configuration-reference';
 import { fieldRows, markdownTable } from '../../src/reference/field-table';
 import { fillGeneratedBlocks } from '../../src/reference/generated-blocks';
 import { jsonSchemaFileText, shippedSchemas, toInputJsonSchema } from '../../src/reference/json-schemas';
+import { environmentSchema } from '../../src/runtime/environment';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -19,6 +20,17 @@ describe('the configuration reference and the JSON Schemas', () => {
       if (committed !== file.content) stale.push(file.path);
     }
     expect(stale, `out of date with the zod schemas: ${stale.join(', ')}. Run \`npm run docs:generate\` and commit the result.`).toEqual([]);
+  });
+});
+
+describe('the configuration reference', () => {
+  it('describes every field of the config files and the environment', () => {
+    const undocumented = [...shippedSchemas.map((shipped) => shipped.schema), environmentSchema].flatMap((schema) =>
+      fieldRows(toInputJsonSchema(schema))
+        .filter((row) => !row.meaning)
+        .map((row) => row.path),
+    );
+    expect(undocumented, 'give these fields a .describe() in their zod schema, then run `npm run docs:generate`').toEqual([]);
   });
 });
 
