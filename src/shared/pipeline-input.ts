@@ -148,7 +148,7 @@ export const gateSpecSchema = z
       .default(0.005)
       .describe("How much worse than production the candidate may be on `compareMetric`: an absolute difference for metrics where higher is better (AUC, accuracy, F1, R²), a fraction of production's value for error metrics (RMSE, MAE, log loss). A production version of another task is not compared."),
   })
-  .describe('The Evaluator\'s blessing: a candidate that fails it is registered but not deployed. With no thresholds, it only must not trail production.');
+  .describe('The Evaluator\'s blessing on the test split: a candidate that fails it is neither registered nor deployed (the run ends `rejected`, with the reasons). With no thresholds, it only must not trail production.');
 export type GateSpec = z.infer<typeof gateSpecSchema>;
 
 /** Trainer parameters a search may vary, and the one successive halving treats as the budget. */
