@@ -12,6 +12,7 @@ import { openDatabase, type Database } from '../db/database';
 import type { Environment } from '../runtime/environment';
 import { datasetRulesSchema, datasetSpecSchema, type DatasetRules, type DatasetSpec } from '../shared/dataset-spec';
 import { DataValidationError, InvalidInputError } from '../shared/errors';
+import { jsonSchemaReference } from '../shared/project-config';
 import { parseOrThrow } from '../shared/validation';
 import { dataRowsCommand } from './data-rows-command';
 import { printResult } from './output';
@@ -145,7 +146,7 @@ export function dataCommand(env: Environment): Command {
 
 // ---------------------------------------------------------------------------------------------
 
-const dataConfigSchema = z.object({ dataset: datasetSpecSchema, rules: datasetRulesSchema.optional() });
+export const dataConfigSchema = z.object({ $schema: jsonSchemaReference, dataset: datasetSpecSchema, rules: datasetRulesSchema.optional() });
 
 /**
  * Reads a data config: `{ "dataset": ..., "rules": ... }`, a project config (its pipeline's dataset

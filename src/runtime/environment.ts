@@ -3,71 +3,52 @@ import { z } from 'zod';
 import { parseOrThrow } from '../shared/validation';
 
 /** Settings that differ per machine come from the environment; the model's settings from the config file. */
-const environmentSchema = z.object({
-  KEEL_DATA_DIR: z.string().min(1).default('.keel'),
-  KEEL_CONFIG: z.string().min(1).default('keel.config.json'),
-  /** Interface the model server listens on (0.0.0.0 in a container). */
-  KEEL_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Override of the config file's server port. */
-  KEEL_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /**
-   * Model server processes sharing the port (`npm run server`): with more than one, the HTTP work
-   * of a busy server uses more than one core (see docs/serving.md). Default 1.
-   */
-  KEEL_SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
-  /**
-   * The models this model server serves, comma-separated (`npm run server`); by default every
-   * model with a production alias. Replicas can split models between them this way.
-   */
+export const environmentSchema = z.object({
+  KEEL_DATA_DIR: z.string().min(1).default('.keel').describe("The PGlite database, the artifacts and the dev server's SQLite file."),
+  KEEL_CONFIG: z.string().min(1).default('keel.config.json').describe('The project file.'),
+  KEEL_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the model server listens on (0.0.0.0 in a container).'),
+  KEEL_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("Model server port; default: the config file's `server.port`."),
+  KEEL_SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1).describe('Model server processes sharing the port (`npm run server`): with more than one, the HTTP work of a busy server uses more than one core (see docs/serving.md). Default 1.'),
   KEEL_SERVE_MODELS: z
     .string()
     .regex(/^[^,\s]+(,[^,\s]+)*$/, 'must be model names separated by commas, without spaces')
     .transform((list) => list.split(','))
-    .optional(),
-  /**
-   * How often the model server reloads the routing state (aliases, routes) from the database, in
-   * ms; 0 only on explicit refreshes. Replicas follow each other's changes within this. Default 2000.
-   */
-  KEEL_ROUTING_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
-  /**
-   * Predictions each model-server process holds in memory for the log while the database is slow;
-   * beyond it new ones stay in the spool for its replay (KEEL_PREDICTION_SPOOL=off: dropped and
-   * counted). About 300 bytes each with small inputs. Default 200,000.
-   */
-  KEEL_PREDICTION_LOG_CAPACITY: z.coerce.number().int().min(1000).max(100_000_000).optional(),
-  /**
-   * Where each model-server process spools its prediction log lines before answering, so an
-   * answered prediction survives the process (see docs/serving.md). Default <KEEL_DATA_DIR>/prediction-spool.
-   */
-  KEEL_PREDICTION_SPOOL_DIR: z.string().min(1).optional(),
-  /**
-   * `on` (default): every answer waits for its log lines to be written to the spool (survives a
-   * crash of the process); `fsync`: and synced to the disk (survives a crash of the machine);
-   * `off`: no spool, predictions wait for the database in memory only (lost with the process).
-   */
-  KEEL_PREDICTION_SPOOL: z.enum(['on', 'fsync', 'off']).default('on'),
-  /**
-   * A model-server batch expected to run within this many ms runs on the event loop instead of an
-   * inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.
-   */
-  KEEL_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(1000).optional(),
-  /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  /**
-   * Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md),
-   * and the worker accepts an approval only with a proof of one (docs/approval.md).
-   */
-  KEEL_ADMIN_KEYS: z.string().optional(),
-  /** The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS. */
-  KEEL_ADMIN_KEY: z.string().min(1).optional(),
-  /** Which task queues this worker polls, comma-separated (default: all). */
-  KEEL_TASK_QUEUES: z.string().optional(),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    .optional()
+    .describe('The models this model server serves, comma-separated (`npm run server`); by default every model with a production alias. Replicas can split models between them this way.'),
+  KEEL_ROUTING_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).optional().describe("How often the model server reloads the routing state (aliases, routes) from the database, in ms; 0 only on explicit refreshes. Replicas follow each other's changes within this. Default 2000."),
+  KEEL_PREDICTION_LOG_CAPACITY: z.coerce.number().int().min(1000).max(100_000_000).optional().describe('Predictions each model-server process holds in memory for the log while the database is slow; beyond it new ones stay in the spool for its replay (KEEL_PREDICTION_SPOOL=off: dropped and counted). About 300 bytes each with small inputs. Default 200,000.'),
+  KEEL_PREDICTION_SPOOL_DIR: z.string().min(1).optional().describe('Where each model-server process spools its prediction log lines before answering, so an answered prediction survives the process (see docs/serving.md). Default <KEEL_DATA_DIR>/prediction-spool.'),
+  KEEL_PREDICTION_SPOOL: z.enum(['on', 'fsync', 'off']).default('on').describe('`on` (default): every answer waits for its log lines to be written to the spool (survives a crash of the process); `fsync`: and synced to the disk (survives a crash of the machine); `off`: no spool, predictions wait for the database in memory only (lost with the process).'),
+  // Read where the model server starts its inference pool (src/serving/http-server.ts); listed here so it is checked and documented.
+  KEEL_INFERENCE_THREADS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(256)
+    .optional()
+    .describe('Inference threads of each model server process; 0: inference on the event loop. Default 2 (1 per process with several processes).'),
+  KEEL_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(1000).optional().describe('A model-server batch expected to run within this many ms runs on the event loop instead of an inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional()
+    .describe('PostgreSQL, `postgres://user:pass@host:port/db`; without it keel uses an embedded PGlite database in the data directory.'),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional().describe('An existing Temporal server (or Temporal Cloud); without it keel starts a dev server.'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('The Temporal namespace.'),
+  TEMPORAL_TLS: z.enum(['true', 'false']).default('false').describe('TLS to the Temporal server (implied by an API key).'),
+  TEMPORAL_API_KEY: z.string().min(1).optional().describe('Temporal Cloud API key (never logged).'),
+  // Read by src/runtime/temporal-cli.ts, which also runs before the environment is read; listed here so it is documented.
+  KEEL_TEMPORAL_CLI: z.string().min(1).optional().describe('Path of the `temporal` binary that runs the dev server (else `temporal` on PATH, a cached build, `go install`).'),
+  KEEL_ADMIN_KEYS: z
+    .string()
+    .optional()
+    .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md)."),
+  KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
+  KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info')
+    .describe("The pino log level; `debug` also shows the Temporal SDK's own logs."),
 });
 
 export type Environment = ReturnType<typeof readEnvironment>;

@@ -14,14 +14,18 @@ import type { ModelMetrics } from './pipeline-result';
 
 export const approvalSpecSchema = z
   .object({
-    /** Wait for a person's decision after the version is registered, before it deploys or a rollout starts. */
-    required: z.boolean().default(false),
-    /** How long the pipeline waits, e.g. `24h` (a number followed by s, m, h or d). */
-    timeout: intervalSchema.default('24h'),
-    /** What a wait that timed out decides: `reject` (default: never deploy what nobody looked at) or `approve`. */
-    onTimeout: z.enum(['reject', 'approve']).default('reject'),
-    /** Webhooks that announce a pending approval (the same shape as `monitor.notifications`). */
-    notifications: notificationsConfigSchema.optional(),
+    required: z
+      .boolean()
+      .default(false)
+      .describe("Wait for a person's decision after the version is registered, before it deploys or a rollout starts (needs `deploy`)."),
+    timeout: intervalSchema.default('24h').describe('How long the pipeline waits, e.g. `24h` (a number followed by s, m, h or d).'),
+    onTimeout: z
+      .enum(['reject', 'approve'])
+      .default('reject')
+      .describe('What a wait that timed out decides: `reject` (default: never deploy what nobody looked at) or `approve`.'),
+    notifications: notificationsConfigSchema
+      .optional()
+      .describe('Webhooks that announce a pending approval (the same shape as `monitor.notifications`).'),
   })
   .strict();
 export type ApprovalSpec = z.output<typeof approvalSpecSchema>;

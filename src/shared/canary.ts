@@ -15,53 +15,22 @@ import { z } from 'zod';
  */
 export const canaryHealthSchema = z
   .object({
-    /**
-     * The candidate's error rate may exceed the baseline's by at most this much (absolute:
-     * 0.01 = one percentage point). Errors are inference failures on valid input (500s).
-     */
-    maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-    /**
-     * The candidate's p99 latency is too slow when it is above this multiple of the baseline's
-     * AND more than `p99LatencyToleranceMs` above it: relative alone would fail 0.4 ms against
-     * 0.2 ms, absolute alone 105 ms against 100 ms.
-     */
-    maxP99LatencyRatio: z.number().min(1).max(1000).default(1.5),
-    p99LatencyToleranceMs: z.number().min(0).max(60_000).default(5),
-    /**
-     * Predictions each version needs in the latency window before p99s are compared: the p99 of
-     * n rows is the ⌈n/100⌉-th largest, so below a few hundred rows one GC pause decides it.
-     */
-    p99MinRequests: z.number().int().min(1).max(10_000_000).default(500),
-    /**
-     * Latency of a step's first seconds is not judged: the candidate has just been loaded (a fresh
-     * ONNX session's first batches are slow) or the route has just changed, which replicas follow
-     * within their refresh period. Error rate and accuracy count those rows.
-     */
-    p99WarmupSeconds: z.number().min(0).max(86_400).default(10),
-    /**
-     * A latency breach rolls back only when this many consecutive health checks find it, each over
-     * traffic that came after the previous one (one slow burst on a busy machine is not a trend).
-     */
-    p99ConsecutiveBreaches: z.number().int().min(1).max(100).default(2),
-    /**
-     * Candidate predictions a step needs before it can pass. Fewer at the end of the bake: the
-     * step keeps baking (see `insufficientData`). A breach is declared earlier only when it is
-     * already certain: more errors than the allowance at `minRequests` rows.
-     */
-    minRequests: z.number().int().min(1).max(10_000_000).default(100),
-    /**
-     * Optional: compare accuracy where ground truth arrived (`POST /v1/feedback`) for the window's
-     * predictions. Judged only when both versions have `minLabelled` labelled predictions.
-     */
+    maxErrorRateIncrease: z.number().min(0).max(1).default(0.01).describe("The candidate's error rate may exceed the baseline's by at most this much (absolute: 0.01 = one percentage point). Errors are inference failures on valid input (500s)."),
+    maxP99LatencyRatio: z.number().min(1).max(1000).default(1.5).describe("The candidate's p99 latency is too slow when it is above this multiple of the baseline's AND more than `p99LatencyToleranceMs` above it: relative alone would fail 0.4 ms against 0.2 ms, absolute alone 105 ms against 100 ms."),
+    p99LatencyToleranceMs: z.number().min(0).max(60_000).default(5).describe("The candidate's p99 latency is too slow only when it is also more than this many ms above the baseline's (see `maxP99LatencyRatio`)."),
+    p99MinRequests: z.number().int().min(1).max(10_000_000).default(500).describe('Predictions each version needs in the latency window before p99s are compared: the p99 of n rows is the ⌈n/100⌉-th largest, so below a few hundred rows one GC pause decides it.'),
+    p99WarmupSeconds: z.number().min(0).max(86_400).default(10).describe("Latency of a step's first seconds is not judged: the candidate has just been loaded (a fresh ONNX session's first batches are slow) or the route has just changed, which replicas follow within their refresh period. Error rate and accuracy count those rows."),
+    p99ConsecutiveBreaches: z.number().int().min(1).max(100).default(2).describe('A latency breach rolls back only when this many consecutive health checks find it, each over traffic that came after the previous one (one slow burst on a busy machine is not a trend).'),
+    minRequests: z.number().int().min(1).max(10_000_000).default(100).describe('Candidate predictions a step needs before it can pass. Fewer at the end of the bake: the step keeps baking (see `insufficientData`). A breach is declared earlier only when it is already certain: more errors than the allowance at `minRequests` rows.'),
     onlineMetric: z
       .object({
-        metric: z.literal('accuracy').default('accuracy'),
-        /** Largest allowed drop of the candidate's accuracy below the baseline's (absolute). */
-        maxDrop: z.number().min(0).max(1).default(0.02),
-        minLabelled: z.number().int().min(1).default(100),
+        metric: z.literal('accuracy').default('accuracy').describe('The online metric compared.'),
+        maxDrop: z.number().min(0).max(1).default(0.02).describe("Largest allowed drop of the candidate's accuracy below the baseline's (absolute)."),
+        minLabelled: z.number().int().min(1).default(100).describe('Labelled predictions each version needs before accuracy is judged.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("Optional: compare accuracy where ground truth arrived (`POST /v1/feedback`) for the window's predictions. Judged only when both versions have `minLabelled` labelled predictions."),
   })
   .strict();
 export type CanaryHealthThresholds = z.output<typeof canaryHealthSchema>;
@@ -70,41 +39,27 @@ const percent = z.number().gt(0).max(100);
 
 /** Settings of a rollout, without what it rolls out: also the `rollout` of a trainingPipeline input. */
 const canarySettingsShape = {
-  /** Candidate traffic per step, in percent, strictly increasing. After the last step: promote. */
-  steps: z.array(percent).min(1).max(20).default([10, 25, 50, 100]),
-  /** How long each step bakes before it is judged. */
-  bakeSeconds: z.number().min(1).max(30 * 86_400).default(300),
-  /** Health is also checked this often while a step bakes; a certain breach rolls back early. */
-  checkEverySeconds: z.number().min(1).max(86_400).default(30),
-  health: canaryHealthSchema.prefault({}),
-  /**
-   * Too few candidate predictions at the end of a bake: keep baking (checking every
-   * `checkEverySeconds`) for up to `extendSeconds` more (default: one more bake), then `action`:
-   * `rollback` (default — never promote what could not be judged), `proceed` (count the step as
-   * passed: for models with little traffic) or `pause` (hold the weight until an operator
-   * resumes — which bakes the step again — promotes or rolls back).
-   */
+  steps: z.array(percent).min(1).max(20).default([10, 25, 50, 100]).describe('Candidate traffic per step, in percent, strictly increasing. After the last step: promote.'),
+  bakeSeconds: z.number().min(1).max(30 * 86_400).default(300).describe('How long each step bakes before it is judged.'),
+  checkEverySeconds: z.number().min(1).max(86_400).default(30).describe('Health is also checked this often while a step bakes; a certain breach rolls back early.'),
+  health: canaryHealthSchema.prefault({}).describe("When a step is judged healthy: error rate and p99 latency from the prediction log (the candidate's rows of the step's window against the baseline's), accuracy from feedback."),
   insufficientData: z
     .object({
-      extendSeconds: z.number().min(0).max(30 * 86_400).optional(),
-      action: z.enum(['rollback', 'proceed', 'pause']).default('rollback'),
+      extendSeconds: z.number().min(0).max(30 * 86_400).optional().describe('How much longer a step keeps baking for data (default: one more bake).'),
+      action: z.enum(['rollback', 'proceed', 'pause']).default('rollback').describe('What follows when there is still too little data.'),
     })
     .strict()
-    .prefault({}),
-  /**
-   * Start with a shadow step: the baseline answers everything, the candidate scores a mirrored
-   * `percent` of it (logged, never returned), judged on error rate and online metric (latency of
-   * the low-priority shadow queue is reported, not judged).
-   */
+    .prefault({})
+    .describe('Too few candidate predictions at the end of a bake: keep baking (checking every `checkEverySeconds`) for up to `extendSeconds` more (default: one more bake), then `action`: `rollback` (default — never promote what could not be judged), `proceed` (count the step as passed: for models with little traffic) or `pause` (hold the weight until an operator resumes — which bakes the step again — promotes or rolls back).'),
   shadowFirst: z
-    .object({ percent: percent.default(100), bakeSeconds: z.number().min(1).max(30 * 86_400).optional() })
+    .object({
+      percent: percent.default(100).describe('Share of the traffic mirrored to the candidate, in percent.'),
+      bakeSeconds: z.number().min(1).max(30 * 86_400).optional().describe('How long the shadow step bakes (default `bakeSeconds`).'),
+    })
     .strict()
-    .optional(),
-  /**
-   * When the baseline has fewer than `minRequests` predictions in a step's window (at 100 % it
-   * has none), it is measured from this long before the rollout started to the step's end.
-   */
-  baselineLookbackSeconds: z.number().min(0).max(30 * 86_400).default(3600),
+    .optional()
+    .describe('Start with a shadow step: the baseline answers everything, the candidate scores a mirrored `percent` of it (logged, never returned), judged on error rate and online metric (latency of the low-priority shadow queue is reported, not judged).'),
+  baselineLookbackSeconds: z.number().min(0).max(30 * 86_400).default(3600).describe("When the baseline has fewer than `minRequests` predictions in a step's window (at 100 % it has none), it is measured from this long before the rollout started to the step's end."),
 };
 
 function checkSteps(settings: { steps: number[] }, ctx: z.RefinementCtx): void {
@@ -117,11 +72,12 @@ function checkSteps(settings: { steps: number[] }, ctx: z.RefinementCtx): void {
 
 /** `rollout` of a trainingPipeline input: `direct` moves production at once; `canary` starts `canaryRollout`. */
 export const rolloutSpecSchema = z.discriminatedUnion('strategy', [
-  z.object({ strategy: z.literal('direct') }).strict(),
+  z.object({ strategy: z.literal('direct') }).strict().describe('`production` points at the new version at once'),
   z
     .object({ strategy: z.literal('canary'), ...canarySettingsShape })
     .strict()
-    .superRefine(checkSteps),
+    .superRefine(checkSteps)
+    .describe('the `canaryRollout` workflow steps traffic to the new version and promotes or rolls back by itself'),
 ]);
 export type RolloutSpec = z.output<typeof rolloutSpecSchema>;
 export type CanarySettings = Omit<Extract<RolloutSpec, { strategy: 'canary' }>, 'strategy'>;
@@ -129,21 +85,12 @@ export type CanarySettings = Omit<Extract<RolloutSpec, { strategy: 'canary' }>, 
 export const canaryRolloutInputSchema = z
   .object({
     model: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit'),
-    /** The registered version to roll out. */
-    candidate: z.number().int().positive(),
-    /** The production version it replaces; default: production when the rollout starts (checked then). */
-    baseline: z.number().int().positive().optional(),
+    candidate: z.number().int().positive().describe('The registered version to roll out.'),
+    baseline: z.number().int().positive().optional().describe('The production version it replaces; default: production when the rollout starts (checked then).'),
     ...canarySettingsShape,
-    /** Who asked for it (`workflow:<id>`, `user:<name>`), and why: recorded with the rollout. */
-    initiator: z.string().max(200).default('unknown'),
-    reason: z.string().max(2000).default(''),
-    /**
-     * The rollout continues as new (a fresh run of the same workflow id, carrying its whole state)
-     * when its history reaches this many events, or earlier when the server suggests it. Long bakes
-     * with frequent health checks would otherwise grow one run's history without bound (Temporal
-     * warns at 10 Ki events and ends a run at 50 Ki). Small values are for tests.
-     */
-    continueAsNewAfterEvents: z.number().int().min(10).max(40_000).default(10_000),
+    initiator: z.string().max(200).default('unknown').describe('Who asked for it (`workflow:<id>`, `user:<name>`), and why: recorded with the rollout.'),
+    reason: z.string().max(2000).default('').describe('Why the rollout was started, recorded with it.'),
+    continueAsNewAfterEvents: z.number().int().min(10).max(40_000).default(10_000).describe("The rollout continues as new (a fresh run of the same workflow id, carrying its whole state) when its history reaches this many events, or earlier when the server suggests it. Long bakes with frequent health checks would otherwise grow one run's history without bound (Temporal warns at 10 Ki events and ends a run at 50 Ki). Small values are for tests."),
   })
   .strict()
   .superRefine(checkSteps);

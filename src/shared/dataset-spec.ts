@@ -11,7 +11,8 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-
 
 export const datasetNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, dots, dashes or underscores');
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, dots, dashes or underscores')
+  .describe('Dataset versions are grouped under this name: lowercase letters, digits, dots, dashes or underscores.');
 
 const columnNameSchema = z
   .string()
@@ -43,23 +44,17 @@ function validRegex(pattern: string): boolean {
  */
 export const columnSpecSchema = z
   .object({
-    name: columnNameSchema,
-    type: z.enum(columnTypes),
-    /** A missing value (null) quarantines the row. Default false. */
-    required: z.boolean().optional(),
-    /** Inclusive bounds (number and integer columns). */
-    min: z.number().optional(),
-    max: z.number().optional(),
-    /** Exclusive bounds (number and integer columns). */
-    gt: z.number().optional(),
-    lt: z.number().optional(),
-    /** The allowed values of a string column (after the mapping's `values` translation). */
-    enum: z.array(z.string().min(1)).min(1).optional(),
-    /** A regular expression a string value must match (whole value: anchor it yourself). */
-    pattern: z.string().refine(validRegex, 'must be a valid regular expression').optional(),
-    /** How a pattern failure reads: "must be <patternDescription>". */
-    patternDescription: z.string().min(1).optional(),
-    description: z.string().optional(),
+    name: columnNameSchema.describe('The canonical column name: a letter or _, then letters, digits or _ (at most 63).'),
+    type: z.enum(columnTypes).describe('Values are coerced to this type, or the row is quarantined with the reason.'),
+    required: z.boolean().optional().describe('A missing value (null) quarantines the row. Default false.'),
+    min: z.number().optional().describe('Inclusive lower bound (number and integer columns).'),
+    max: z.number().optional().describe('Inclusive upper bound (number and integer columns).'),
+    gt: z.number().optional().describe('Exclusive lower bound (number and integer columns).'),
+    lt: z.number().optional().describe('Exclusive upper bound (number and integer columns).'),
+    enum: z.array(z.string().min(1)).min(1).optional().describe("The allowed values of a string column (after the mapping's `values` translation)."),
+    pattern: z.string().refine(validRegex, 'must be a valid regular expression').optional().describe('A regular expression a string value must match (whole value: anchor it yourself).'),
+    patternDescription: z.string().min(1).optional().describe('How a pattern failure reads: "must be <patternDescription>".'),
+    description: z.string().optional().describe('What the column holds, for people.'),
   })
   .superRefine((column, ctx) => {
     const numeric = column.type === 'number' || column.type === 'integer';
@@ -90,44 +85,49 @@ export const dateParts = ['year', 'month', 'day', 'hour', 'minute', 'weekday'] a
 const fieldPathSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const flagSchema = z
-  .object({ gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number(), eq: z.union([z.number(), z.string()]) })
+  .object({
+    gt: z.number().describe('1 when the value is greater than this.'),
+    gte: z.number().describe('1 when the value is at least this.'),
+    lt: z.number().describe('1 when the value is less than this.'),
+    lte: z.number().describe('1 when the value is at most this.'),
+    eq: z.union([z.number(), z.string()]).describe('1 when the value equals this.'),
+  })
   .partial()
   .refine((f) => Object.keys(f).length === 1, 'needs exactly one of gt, gte, lt, lte, eq');
 
 export const fieldMappingObjectSchema = z
   .object({
-    /** The source field (`address.city`; a key that is itself dotted: `["a.b"]`). */
-    from: fieldPathSchema.optional(),
-    /** Several fields in one string: `"{address.street}, {address.city}"`. */
-    template: z.string().min(1).optional(),
-    /** A constant value for every record of this source. */
-    const: z.union([z.string(), z.number(), z.boolean()]).optional(),
-    /** Source values meaning "missing" (compared after trimming strings), e.g. ["", "N/A"]. */
-    nullIf: z.array(z.union([z.string(), z.number()])).optional(),
-    /** Keep the first capture group of this regular expression: the city of "15 Star Thistle, Irvine, CA 92604" is `^[^,]+,\\s*([^,]+),`. */
+    from: fieldPathSchema.optional().describe('The source field (`address.city`; a key that is itself dotted: `["a.b"]`).'),
+    template: z.string().min(1).optional().describe('Several fields in one string: `"{address.street}, {address.city}"`.'),
+    const: z.union([z.string(), z.number(), z.boolean()]).optional().describe('A constant value for every record of this source.'),
+    nullIf: z.array(z.union([z.string(), z.number()])).optional().describe('Source values meaning "missing" (compared after trimming strings), e.g. ["", "N/A"].'),
     extract: z
       .string()
       .refine(validRegex, 'must be a valid regular expression')
       .refine((p) => validRegex(p) && new RegExp(`${p}|`).exec('')!.length > 1, 'needs a capture group ( )')
-      .optional(),
-    /** Read formatted numbers: "$130,000" with thousands ",", "1.200,5" with thousands "." and decimal ",". */
+      .optional()
+      .describe('Keep the first capture group of this regular expression: the city of "15 Star Thistle, Irvine, CA 92604" is `^[^,]+,\\\\s*([^,]+),`.'),
     number: z
-      .object({ thousands: z.enum([',', '.', ' ', "'", '_']).optional(), decimal: z.enum(['.', ',']).optional() })
-      .optional(),
-    /** A quantity with a unit ("130 m2", "1,200 sqft"), converted to `to`; `default` for bare numbers. */
-    unit: z.object({ to: z.enum(unitIds), default: z.enum(unitIds).optional() }).optional(),
-    /** Dates in any of these formats (`YYYY-MM`, `YYYY MMM`, `MM/DD/YYYY`, `YYYY-MM-DDTHH:mm:ss`...). */
-    date: z.object({ formats: z.array(z.string().min(1)).min(1) }).optional(),
-    /** Take one part of a date or datetime value (weekday: 0 = Sunday). */
-    part: z.enum(dateParts).optional(),
-    /** Spellings of enum values: source spelling → canonical value (matched ignoring case, spaces, - and _). */
-    values: z.record(z.string(), z.string()).optional(),
-    /** Multiply a number by this. */
-    scale: z.number().optional(),
-    /** Round a number to this many decimals. */
-    round: z.number().int().min(0).max(12).optional(),
-    /** 1 when the number compares true, else 0 (e.g. delayed = delay > 15). */
-    flag: flagSchema.optional(),
+      .object({
+        thousands: z.enum([',', '.', ' ', "'", '_']).optional().describe('The thousands separator, dropped.'),
+        decimal: z.enum(['.', ',']).optional().describe('The decimal separator (default ".").'),
+      })
+      .optional()
+      .describe('Read formatted numbers: "$130,000" with thousands ",", "1.200,5" with thousands "." and decimal ",".'),
+    unit: z
+      .object({
+        to: z.enum(unitIds).describe('The unit values are converted to.'),
+        default: z.enum(unitIds).optional().describe('The unit of a number written without one.'),
+      })
+      .optional().describe('A quantity with a unit ("130 m2", "1,200 sqft"), converted to `to`; `default` for bare numbers.'),
+    date: z
+      .object({ formats: z.array(z.string().min(1)).min(1).describe('The formats tried, in order.') })
+      .optional().describe('Dates in any of these formats (`YYYY-MM`, `YYYY MMM`, `MM/DD/YYYY`, `YYYY-MM-DDTHH:mm:ss`...).'),
+    part: z.enum(dateParts).optional().describe('Take one part of a date or datetime value (weekday: 0 = Sunday).'),
+    values: z.record(z.string(), z.string()).optional().describe('Spellings of enum values: source spelling → canonical value (matched ignoring case, spaces, - and _).'),
+    scale: z.number().optional().describe('Multiply a number by this.'),
+    round: z.number().int().min(0).max(12).optional().describe('Round a number to this many decimals.'),
+    flag: flagSchema.optional().describe('1 when the number compares true, else 0 (e.g. delayed = delay > 15).'),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -143,7 +143,10 @@ export const fieldMappingObjectSchema = z
  * A canonical column's value in one source: a field path (string), null (this source does not
  * provide the column), or a mapping object with transforms.
  */
-export const fieldMappingSchema = z.union([z.string().min(1), z.null(), fieldMappingObjectSchema]);
+export const fieldMappingSchema = z.union([z.string().min(1), z.null(), fieldMappingObjectSchema]).meta({
+  id: 'FieldMapping',
+  description: "The column's value in this source: a field path (`address.city`), null (this source does not have it), or an object that reads one field (or a template or constant) and transforms it.",
+});
 export type FieldMapping = z.infer<typeof fieldMappingSchema>;
 export type FieldMappingObject = z.infer<typeof fieldMappingObjectSchema>;
 
@@ -155,120 +158,126 @@ export type FieldMappingObject = z.infer<typeof fieldMappingObjectSchema>;
 export const textEncodings = ['utf-8', 'utf-16le', 'utf-16be', 'latin1', 'windows-1252'] as const;
 
 const sourceCommon = {
-  /** Names the source in quarantine rows, reports and errors (default: the path or URL). */
-  name: sourceNameSchema.optional(),
-  /**
-   * Canonical column → field mapping. A column not listed maps from the field of the same name;
-   * map it to null when this source does not have it.
-   */
-  mapping: z.record(z.string(), fieldMappingSchema).optional(),
-  /** Lower wins deduplication conflicts under `keep: "source-priority"` (default: position in `sources`). */
-  priority: z.number().int().optional(),
+  name: sourceNameSchema.optional().describe('Names the source in quarantine rows, reports and errors (default: the path or URL).'),
+  mapping: z.record(z.string(), fieldMappingSchema).optional().describe('Canonical column → field mapping. A column not listed maps from the field of the same name; map it to null when this source does not have it.'),
+  priority: z.number().int().optional().describe('Lower wins deduplication conflicts under `keep: "source-priority"` (default: position in `sources`).'),
 };
 
-/** A file path, or `vega-datasets:<file>` for a file of the vega-datasets package. */
-const pathSchema = z.string().min(1);
+const pathSchema = z
+  .string()
+  .min(1)
+  .describe('A file path (relative to the config file), or `vega-datasets:<file>` for a file of the vega-datasets package.');
+const encodingSchema = z.enum(textEncodings).describe('Text encoding (default utf-8; UTF-16 files with a byte order mark are recognised by themselves).');
 
 export const csvSourceSchema = z
   .object({
     format: z.literal('csv'),
     path: pathSchema,
-    encoding: z.enum(textEncodings).optional(),
-    delimiter: z.string().length(1).optional(),
-    /** Whether the first line names the fields (default true); otherwise `columns` does. */
-    header: z.boolean().optional(),
-    columns: z.array(z.string().min(1)).min(1).optional(),
-    /** Field values read as missing (default [""]). */
-    nullValues: z.array(z.string()).optional(),
+    encoding: encodingSchema.optional(),
+    delimiter: z.string().length(1).optional().describe('Field separator (default ",").'),
+    header: z.boolean().optional().describe('Whether the first line names the fields (default true); otherwise `columns` does.'),
+    columns: z.array(z.string().min(1)).min(1).optional().describe('Field names, in order, for a file without a header line.'),
+    nullValues: z.array(z.string()).optional().describe('Field values read as missing (default [""]).'),
     ...sourceCommon,
   })
   .strict()
-  .refine((s) => s.header !== false || s.columns !== undefined, { message: 'a CSV source without a header needs columns', path: ['columns'] });
+  .refine((s) => s.header !== false || s.columns !== undefined, { message: 'a CSV source without a header needs columns', path: ['columns'] })
+  .describe('a CSV file');
 
 export const jsonSourceSchema = z
   .object({
     format: z.literal('json'),
     path: pathSchema,
-    encoding: z.enum(textEncodings).optional(),
-    /** Where the array of records is (`data.items`); default: the top level is the array. */
-    recordsPath: z.string().min(1).optional(),
+    encoding: encodingSchema.optional(),
+    recordsPath: z.string().min(1).optional().describe('Where the array of records is (`data.items`); default: the top level is the array.'),
     ...sourceCommon,
   })
-  .strict();
+  .strict()
+  .describe('a JSON file holding an array of records');
 
 export const jsonlSourceSchema = z
-  .object({ format: z.literal('jsonl'), path: pathSchema, encoding: z.enum(textEncodings).optional(), ...sourceCommon })
-  .strict();
+  .object({ format: z.literal('jsonl'), path: pathSchema, encoding: encodingSchema.optional(), ...sourceCommon })
+  .strict()
+  .describe('a file of one JSON record per line');
 
-export const parquetSourceSchema = z.object({ format: z.literal('parquet'), path: pathSchema, ...sourceCommon }).strict();
+export const parquetSourceSchema = z
+  .object({ format: z.literal('parquet'), path: pathSchema, ...sourceCommon })
+  .strict()
+  .describe('a Parquet file (snappy, gzip, zstd, brotli, lz4)');
 
 export const postgresSourceSchema = z
   .object({
     format: z.literal('postgres'),
-    /** One SELECT; `$1`.. placeholders take `params`. Rows stream through a cursor. */
-    query: z.string().min(1),
-    params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-    /** The environment variable holding the connection URL (default DATABASE_URL): no secret in configs. */
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
-    /** Rows per cursor fetch (default 5000). */
-    batchSize: z.number().int().min(1).max(1_000_000).optional(),
+    query: z.string().min(1).describe('One SELECT; `$1`.. placeholders take `params`. Rows stream through a cursor.'),
+    params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional().describe('Values of the `$1`.. placeholders.'),
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional().describe('The environment variable holding the connection URL (default DATABASE_URL): no secret in configs.'),
+    batchSize: z.number().int().min(1).max(1_000_000).optional().describe('Rows per cursor fetch (default 5000).'),
     ...sourceCommon,
   })
-  .strict();
+  .strict()
+  .describe('a PostgreSQL query');
 
-const paginationSchema = z.discriminatedUnion('type', [
-  /** One request. */
-  z.object({ type: z.literal('none') }).strict(),
-  /** `?page=1`, `?page=2`, ... until a page has no records (or fewer than `size`). */
-  z
-    .object({
-      type: z.literal('page'),
-      param: z.string().min(1).default('page'),
-      start: z.number().int().min(0).default(1),
-      sizeParam: z.string().min(1).optional(),
-      size: z.number().int().min(1).optional(),
-    })
-    .strict(),
-  /** The response names the next cursor at `nextPath`; sent back as `param`; stops when absent. */
-  z.object({ type: z.literal('cursor'), param: z.string().min(1), nextPath: z.string().min(1) }).strict(),
-  /** The response holds the next page's URL (absolute or relative) at `nextPath`. */
-  z.object({ type: z.literal('next-url'), nextPath: z.string().min(1) }).strict(),
-]);
+const paginationSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('none') }).strict().describe('one request'),
+    z
+      .object({
+        type: z.literal('page'),
+        param: z.string().min(1).default('page').describe('The query parameter carrying the page number.'),
+        start: z.number().int().min(0).default(1).describe('The first page number.'),
+        sizeParam: z.string().min(1).optional().describe('The query parameter carrying the page size, if the API takes one.'),
+        size: z.number().int().min(1).optional().describe('Records per page; a shorter page is the last.'),
+      })
+      .strict()
+      .describe('`?page=1`, `?page=2`, ... until a page has no records (or fewer than `size`)'),
+    z
+      .object({
+        type: z.literal('cursor'),
+        param: z.string().min(1).describe('The query parameter the cursor is sent back in.'),
+        nextPath: z.string().min(1).describe("Where the response holds the next cursor (or the next page's URL)."),
+      })
+      .strict()
+      .describe('the response names the next cursor at `nextPath`, sent back as `param`; stops when absent'),
+    z
+      .object({ type: z.literal('next-url'), nextPath: z.string().min(1).describe("Where the response holds the next cursor (or the next page's URL).") })
+      .strict()
+      .describe("the response holds the next page's URL (absolute or relative) at `nextPath`"),
+  ])
+  .describe('How to fetch further pages (default: one request).');
 
 export const httpSourceSchema = z
   .object({
     format: z.literal('http'),
-    url: z.url({ protocol: /^https?$/ }),
-    /** Request headers; a value `{ "env": "NAME" }` is read from the environment (tokens stay out of configs). */
-    headers: z.record(z.string(), z.union([z.string(), z.object({ env: z.string().min(1) }).strict()])).optional(),
-    /** Where a page's array of records is (`data`); default: the body is the array. */
-    recordsPath: z.string().min(1).optional(),
+    url: z.url({ protocol: /^https?$/ }).describe('The http(s) URL of the first page.'),
+    headers: z
+      .record(
+        z.string(),
+        z
+          .union([z.string(), z.object({ env: z.string().min(1).describe('The environment variable holding the value.') }).strict()])
+          .describe('The header value, or where to read it from.'),
+      )
+      .optional().describe('Request headers; a value `{ "env": "NAME" }` is read from the environment (tokens stay out of configs).'),
+    recordsPath: z.string().min(1).optional().describe("Where a page's array of records is (`data`); default: the body is the array."),
     pagination: paginationSchema.optional(),
-    /** Per request, default 10000. */
-    timeoutMs: z.number().int().min(1).max(600_000).optional(),
-    /** Timeouts, network errors, 408, 429 and 5xx are retried with exponential backoff. */
+    timeoutMs: z.number().int().min(1).max(600_000).optional().describe('Per request, default 10000.'),
     retries: z
       .object({
-        attempts: z.number().int().min(1).max(20).default(4),
-        initialDelayMs: z.number().int().min(0).default(500),
-        maxDelayMs: z.number().int().min(0).default(10_000),
+        attempts: z.number().int().min(1).max(20).default(4).describe('Requests in all, the first included.'),
+        initialDelayMs: z.number().int().min(0).default(500).describe('Wait before the first retry; it doubles with each retry.'),
+        maxDelayMs: z.number().int().min(0).default(10_000).describe('The longest wait between retries.'),
       })
       .strict()
-      .optional(),
-    /** Safety stop (default 100000 pages). */
-    maxPages: z.number().int().min(1).optional(),
+      .optional()
+      .describe('Timeouts, network errors, 408, 429 and 5xx are retried with exponential backoff.'),
+    maxPages: z.number().int().min(1).optional().describe('Safety stop (default 100000 pages).'),
     ...sourceCommon,
   })
-  .strict();
+  .strict()
+  .describe('an HTTP JSON API, paged');
 
-export const sourceSpecSchema = z.discriminatedUnion('format', [
-  csvSourceSchema,
-  jsonSourceSchema,
-  jsonlSourceSchema,
-  parquetSourceSchema,
-  postgresSourceSchema,
-  httpSourceSchema,
-]);
+export const sourceSpecSchema = z
+  .discriminatedUnion('format', [csvSourceSchema, jsonSourceSchema, jsonlSourceSchema, parquetSourceSchema, postgresSourceSchema, httpSourceSchema])
+  .describe('Where records come from and how their fields map onto the columns (docs/data.md).');
 export type SourceSpec = z.infer<typeof sourceSpecSchema>;
 export type CsvSourceSpec = z.infer<typeof csvSourceSchema>;
 export type JsonSourceSpec = z.infer<typeof jsonSourceSchema>;
@@ -298,31 +307,35 @@ export const keyNormalisations = ['exact', 'text', 'address'] as const;
 
 export const dedupSpecSchema = z
   .object({
-    /**
-     * The columns identifying one entity. `text` (default) compares lower-cased, with punctuation
-     * and repeated spaces removed; `address` also abbreviates street words (Street → st, ...).
-     */
     key: z
-      .array(z.union([columnNameSchema, z.object({ column: columnNameSchema, normalize: z.enum(keyNormalisations) }).strict()]))
-      .min(1),
-    /** Which record of a key survives: the best source priority, or the most recent `recency` value. */
-    keep: z.enum(['source-priority', 'most-recent']),
-    /** A date, datetime or number column; required by `most-recent`, a tie-breaker otherwise. */
-    recency: columnNameSchema.optional(),
+      .array(
+        z.union([
+          columnNameSchema,
+          z
+            .object({ column: columnNameSchema.describe('A key column.'), normalize: z.enum(keyNormalisations).describe('How its values are compared.') })
+            .strict(),
+        ]),
+      )
+      .min(1)
+      .describe('The columns identifying one entity. `text` (default) compares lower-cased, with punctuation and repeated spaces removed; `address` also abbreviates street words (Street → st, ...).'),
+    keep: z.enum(['source-priority', 'most-recent']).describe('Which record of a key survives: the best source priority, or the most recent `recency` value.'),
+    recency: columnNameSchema.optional().describe('A date, datetime or number column; required by `most-recent`, a tie-breaker otherwise.'),
   })
   .strict()
-  .refine((d) => d.keep !== 'most-recent' || d.recency !== undefined, { message: 'keep "most-recent" needs a recency column', path: ['recency'] });
+  .refine((d) => d.keep !== 'most-recent' || d.recency !== undefined, { message: 'keep "most-recent" needs a recency column', path: ['recency'] })
+  .describe('Deduplication: records with the same key are one entity, and one of them survives.');
 export type DedupSpec = z.infer<typeof dedupSpecSchema>;
 
 /** Keep rows whose column lies in [from, to); others are not part of the dataset (not counted as read). */
 export const filterSpecSchema = z
   .object({
-    column: columnNameSchema,
-    from: z.union([z.string(), z.number()]).optional(),
-    to: z.union([z.string(), z.number()]).optional(),
+    column: columnNameSchema.describe('The column compared.'),
+    from: z.union([z.string(), z.number()]).optional().describe('Lowest value kept (inclusive).'),
+    to: z.union([z.string(), z.number()]).optional().describe('Values from this one on are left out (exclusive).'),
   })
   .strict()
-  .refine((f) => f.from !== undefined || f.to !== undefined, 'needs from or to');
+  .refine((f) => f.from !== undefined || f.to !== undefined, 'needs from or to')
+  .describe('Keep rows whose column lies in [from, to); others are not part of the dataset (not counted as read).');
 export type FilterSpec = z.infer<typeof filterSpecSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -335,28 +348,31 @@ export const flightsDatasetSpecSchema = z
     name: datasetNameSchema,
     recipe: z.literal('flights'),
     source: z.object({
-      format: z.literal('parquet'),
-      /** A file path, or `vega-datasets:<file>` for a file shipped by the vega-datasets package. */
-      path: z.string().min(1),
-    }),
-    /** Keep records whose `date` lies in [from, to). */
-    period: z.object({ from: isoDate, to: isoDate }).refine((p) => p.from < p.to, { message: 'from must be before to' }),
-    /** Keep at most this many records (after the period filter), in source order. */
-    limit: z.number().int().positive().optional(),
-  });
+      format: z.literal('parquet').describe('The source format.'),
+      path: z.string().min(1).describe('A file path, or `vega-datasets:<file>` for a file shipped by the vega-datasets package.'),
+    }).describe("The flights file (vega-datasets' flights-3m.parquet or one of its shape)."),
+    period: z
+      .object({ from: isoDate.describe('The first day kept, YYYY-MM-DD.'), to: isoDate.describe('The first day left out, YYYY-MM-DD.') })
+      .refine((p) => p.from < p.to, { message: 'from must be before to' })
+      .describe('Keep records whose `date` lies in [from, to).'),
+    limit: z.number().int().positive().optional().describe('Keep at most this many records (after the period filter), in source order.'),
+  })
+  .describe("the built-in flights recipe (vega-datasets' flights-3m.parquet), kept for its short config");
 export type FlightsDatasetSpec = z.infer<typeof flightsDatasetSpecSchema>;
 
 /** Sources mapped onto declared columns (`"recipe": "mapping"` may be left out). */
 export const mappedDatasetSpecSchema = z
   .object({
     name: datasetNameSchema,
-    recipe: z.literal('mapping'),
-    sources: z.array(sourceSpecSchema).min(1),
-    columns: z.array(columnSpecSchema).min(1),
+    recipe: z.literal('mapping').default('mapping'),
+    sources: z.array(sourceSpecSchema).min(1).describe('The sources, read in order.'),
+    columns: z
+      .array(columnSpecSchema)
+      .min(1)
+      .describe('The canonical columns every source maps onto, with their types and row rules; a row that breaks one is quarantined with the reason.'),
     dedup: dedupSpecSchema.optional(),
     filter: filterSpecSchema.optional(),
-    /** Read at most this many records (after the filter), over all sources in order. */
-    limit: z.number().int().positive().optional(),
+    limit: z.number().int().positive().optional().describe('Read at most this many records (after the filter), over all sources in order.'),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -388,18 +404,14 @@ export const mappedDatasetSpecSchema = z
     spec.dedup?.key.forEach((key, i) => checkColumn(typeof key === 'string' ? key : key.column, ['dedup', 'key', i]));
     if (spec.dedup?.recency) checkColumn(spec.dedup.recency, ['dedup', 'recency'], ['date', 'datetime', 'number', 'integer']);
     if (spec.filter) checkColumn(spec.filter.column, ['filter', 'column']);
-  });
+   })
+  .describe('sources mapped onto declared columns (the default: `recipe` may be left out)');
 export type MappedDatasetSpec = z.infer<typeof mappedDatasetSpecSchema>;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A dataset: the flights recipe, or mapped sources. A spec without `recipe` is a mapping. */
-export const datasetSpecSchema = z.preprocess(
-  (value) => (isPlainObject(value) && value.recipe === undefined ? { ...value, recipe: 'mapping' } : value),
-  z.discriminatedUnion('recipe', [flightsDatasetSpecSchema, mappedDatasetSpecSchema]),
-);
+export const datasetSpecSchema = z
+  .discriminatedUnion('recipe', [flightsDatasetSpecSchema, mappedDatasetSpecSchema])
+  .describe('What the model learns from: sources mapped onto declared columns, or the flights recipe. Each ingest with new content is a new dataset version (docs/data.md).');
 export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -410,25 +422,19 @@ const fraction = z.number().min(0).max(1);
 
 export const datasetRulesSchema = z
   .object({
-    /** Fewer accepted rows than this fails the pipeline with a DataValidationError. */
-    minRows: z.number().int().min(1),
-    /** A column with a larger share of nulls fails the pipeline. */
-    maxNullFraction: fraction,
-    /** Per-column overrides of maxNullFraction. */
-    maxNullFractionByColumn: z.record(z.string(), fraction).optional(),
-    /** Column sets whose values must be unique over the rows: ["id"], [["city", "street"]]. */
-    unique: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
-    /** Against the previous version of the same dataset name (skipped for the first version). */
+    minRows: z.number().int().min(1).default(1).describe('Fewer accepted rows than this fails the pipeline (default 1: not empty).'),
+    maxNullFraction: fraction.default(1).describe('A column with a larger share of nulls fails the pipeline (default 1: no limit; features impute).'),
+    maxNullFractionByColumn: z.record(z.string(), fraction).optional().describe('Per-column overrides of maxNullFraction.'),
+    unique: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional().describe('Column sets whose values must be unique over the rows: ["id"], [["city", "street"]].'),
     maxChange: z
       .object({
-        /** |rows - previous rows| / previous rows. */
-        rowCount: z.number().min(0).optional(),
-        /** |mean - previous mean| / previous std, per number column. */
-        meanShift: z.number().min(0).optional(),
-        /** |null fraction - previous null fraction|, per column. */
-        nullFraction: fraction.optional(),
+        rowCount: z.number().min(0).optional().describe('Largest |rows − previous rows| / previous rows.'),
+        meanShift: z.number().min(0).optional().describe('Largest |mean − previous mean| / previous std, per number column.'),
+        nullFraction: fraction.optional().describe('Largest |null fraction − previous null fraction|, per column.'),
       })
       .strict()
-      .optional(),
-  });
+      .optional()
+      .describe('Against the previous version of the same dataset name (skipped for the first version).'),
+  })
+  .describe('Checks on the accepted rows of a dataset version (the ExampleValidator): a version that fails one fails the pipeline with a DataValidationError naming the rule and the value found.');
 export type DatasetRules = z.infer<typeof datasetRulesSchema>;

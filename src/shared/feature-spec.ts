@@ -36,7 +36,7 @@ const float32Number = z
 function options<const K extends FeatureKind, S extends z.ZodRawShape>(kind: K, shape: S) {
   const known = Object.keys(shape);
   return z.strictObject(
-    { name: z.string().min(1, 'a feature needs a name'), kind: z.literal(kind), ...shape },
+    { name: z.string().min(1, 'a feature needs a name').describe('The column of the canonical rows the feature reads.'), kind: z.literal(kind), ...shape },
     {
       error: (issue) =>
         issue.code === 'unrecognized_keys'
@@ -47,18 +47,16 @@ function options<const K extends FeatureKind, S extends z.ZodRawShape>(kind: K, 
 }
 
 export const numericFeatureSchema = options('numeric', {
-  /** What a missing value becomes (linear models: default 'mean'; trees: kept missing unless set). */
   impute: z
-    .union([oneOf(['mean', 'median']), z.strictObject({ constant: float32Number })], {
+    .union([oneOf(['mean', 'median']), z.strictObject({ constant: float32Number.describe('The value a missing one becomes.') })], {
       error: (issue) => `must be "mean", "median" or {"constant": <number>}, got ${show(issue.input)}`,
     })
-    .optional(),
-  /** Linear models only (a monotone rescaling changes no tree): default 'standard'. */
-  scale: oneOf(['standard', 'minmax', 'none']).optional(),
-  /** Raw values are clamped into [min, max] before imputation. */
+    .optional()
+    .describe("What a missing value becomes (linear models: default 'mean'; trees: kept missing unless set)."),
+  scale: oneOf(['standard', 'minmax', 'none']).optional().describe("Linear models only (a monotone rescaling changes no tree): default 'standard'."),
   clip: z
     .strictObject(
-      { min: float32Number.optional(), max: float32Number.optional() },
+      { min: float32Number.optional().describe('Values below become this.'), max: float32Number.optional().describe('Values above become this.') },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? `${issue.keys.map((key) => `"${key}"`).join(', ')} is not a clip bound (bounds: min, max)` : undefined) },
     )
     .refine((clip) => clip.min !== undefined || clip.max !== undefined, 'needs "min", "max" or both')
@@ -68,8 +66,9 @@ export const numericFeatureSchema = options('numeric', {
         return `min must not exceed max, got min ${clip.min} > max ${clip.max}`;
       },
     })
-    .optional(),
-});
+    .optional()
+    .describe('Raw values are clamped into [min, max] before imputation.'),
+}).describe('a number');
 
 const categoryLimit = (max: number) =>
   z
@@ -79,26 +78,22 @@ const categoryLimit = (max: number) =>
     .max(max, { error: (issue) => `must be at most ${max}, got ${show(issue.input)}` });
 
 export const categoricalFeatureSchema = options('categorical', {
-  /** Linear models: default 'one-hot'. Trees: an ordinal code unless 'frequency'. */
-  encoding: oneOf(['one-hot', 'ordinal', 'frequency']).optional(),
-  /** Overrides the trainer's maxCategories for this feature. */
-  maxCategories: categoryLimit(10_000).optional(),
-  /** Categories seen fewer times than this in training are unknown (default 1: keep all). */
-  minCount: categoryLimit(1_000_000_000).optional(),
-});
+  encoding: oneOf(['one-hot', 'ordinal', 'frequency']).optional().describe("Linear models: default 'one-hot'. Trees: an ordinal code unless 'frequency'."),
+  maxCategories: categoryLimit(10_000).optional().describe("Overrides the trainer's maxCategories for this feature."),
+  minCount: categoryLimit(1_000_000_000).optional().describe('Categories seen fewer times than this in training are unknown (default 1: keep all).'),
+}).describe('a category: a string, or a number read as a category');
 
-export const booleanFeatureSchema = options('boolean', {});
+export const booleanFeatureSchema = options('boolean', {}).describe('true/false (also 1/0, yes/no), encoded as 1/0; linear models read a missing value as the training share of true');
 
 export const datetimeFeatureSchema = options('datetime', {
-  /** Default hour, weekday, month. */
   parts: z
     .array(oneOf(datePartNames))
     .min(1, 'needs at least one part')
     .refine((parts) => new Set(parts).size === parts.length, { error: (issue) => `lists a part twice: ${show(issue.input)}` })
-    .optional(),
-  /** Linear models: each part one-hot over its training values (default), or standardised as a number. */
-  encoding: oneOf(['one-hot', 'numeric']).optional(),
-});
+    .optional()
+    .describe('Default hour, weekday, month.'),
+  encoding: oneOf(['one-hot', 'numeric']).optional().describe('Linear models: each part one-hot over its training values (default), or standardised as a number.'),
+}).describe('a timestamp (ISO 8601 string or milliseconds), encoded as UTC date parts');
 
 export const featureSpecSchema = z.discriminatedUnion('kind', [numericFeatureSchema, categoricalFeatureSchema, booleanFeatureSchema, datetimeFeatureSchema], {
   error: (issue) =>

@@ -46,44 +46,45 @@ export const defaultDriftThresholds: Record<DriftMethod, number> = {
 
 export const columnDriftOverrideSchema = z
   .object({
-    /** The statistic that decides drift for this column ('auto': by type and reference size). */
-    method: z.union([z.literal('auto'), driftMethodSchema]).optional(),
-    /** p-value (ks, chisquare, z) below which, or distance (others) from which, the column drifts. */
-    threshold: z.number().positive().optional(),
-    /** Compare as this kind: 'categorical' reads numbers as categories (by value). */
-    kind: z.enum(['numeric', 'categorical']).optional(),
-    /** Leave the column out (not compared, not counted in the dataset share). */
-    ignore: z.boolean().optional(),
+    method: z.union([z.literal('auto'), driftMethodSchema]).optional().describe("The statistic that decides drift for this column ('auto': by type and reference size)."),
+    threshold: z.number().positive().optional().describe('p-value (ks, chisquare, z) below which, or distance (others) from which, the column drifts.'),
+    kind: z.enum(['numeric', 'categorical']).optional().describe("Compare as this kind: 'categorical' reads numbers as categories (by value)."),
+    ignore: z.boolean().optional().describe('Leave the column out (not compared, not counted in the dataset share).'),
   })
   .strict()
   .superRefine((column, ctx) => {
     if (column.threshold !== undefined && column.method && column.method !== 'auto' && pValueMethods.includes(column.method) && column.threshold >= 1) {
       ctx.addIssue({ code: 'custom', path: ['threshold'], message: `a p-value threshold for ${column.method} must be below 1` });
     }
-  });
+   })
+  .describe('How one column is compared, overriding the defaults.');
 export type ColumnDriftOverride = z.infer<typeof columnDriftOverrideSchema>;
 
 export const driftConfigSchema = z
   .object({
-    /** Fewer current rows than this give an "insufficient data" result, never an alarm. */
-    minRows: z.number().int().min(1).default(100),
-    /** References with at most this many present values are compared by tests, larger ones by distances. */
-    smallReferenceRows: z.number().int().min(1).default(1000),
-    /** Per-method thresholds (see defaultDriftThresholds). */
+    minRows: z.number().int().min(1).default(100).describe('Fewer current rows than this give an "insufficient data" result, never an alarm.'),
+    smallReferenceRows: z.number().int().min(1).default(1000).describe('References with at most this many present values are compared by tests, larger ones by distances.'),
     thresholds: z
-      .object(Object.fromEntries(driftMethods.map((m) => [m, z.number().positive().optional()])) as Record<DriftMethod, z.ZodOptional<z.ZodNumber>>)
+      .object(
+        Object.fromEntries(
+          driftMethods.map((m) => [
+            m,
+            z
+              .number()
+              .positive()
+              .optional()
+              .describe(`${pValueMethods.includes(m) ? 'p-value below which' : 'distance from which'} a column drifts (default ${defaultDriftThresholds[m]}).`),
+          ]),
+        ) as Record<DriftMethod, z.ZodOptional<z.ZodNumber>>,
+      )
       .strict()
-      .default({} as Record<DriftMethod, number | undefined>),
-    /** Dataset-level drift when at least this share of the compared feature columns drift. */
-    datasetDriftShare: z.number().gt(0).max(1).default(0.5),
-    /** Also flag a column whose share of missing values rose by more than this (absolute), e.g. 0.1. */
-    maxMissingShareIncrease: z.number().min(0).max(1).optional(),
-    /** 'all' computes every applicable statistic per column for the report; 'selected' only the deciding one. */
-    statistics: z.enum(['all', 'selected']).default('all'),
-    /** Per-column overrides, by column name. */
-    columns: z.record(z.string(), columnDriftOverrideSchema).default({}),
-    /** Override for the prediction column. */
-    prediction: columnDriftOverrideSchema.optional(),
+      .default({} as Record<DriftMethod, number | undefined>)
+      .describe('Per-method thresholds, for columns without their own.'),
+    datasetDriftShare: z.number().gt(0).max(1).default(0.5).describe('Dataset-level drift when at least this share of the compared feature columns drift.'),
+    maxMissingShareIncrease: z.number().min(0).max(1).optional().describe('Also flag a column whose share of missing values rose by more than this (absolute), e.g. 0.1.'),
+    statistics: z.enum(['all', 'selected']).default('all').describe("'all' computes every applicable statistic per column for the report; 'selected' only the deciding one."),
+    columns: z.record(z.string(), columnDriftOverrideSchema).default({}).describe('Per-column overrides, by column name.'),
+    prediction: columnDriftOverrideSchema.optional().describe('Override for the prediction column.'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -137,56 +138,25 @@ export type PerformanceMetricName = (typeof performanceMetrics)[number];
 
 export const performanceConfigSchema = z
   .object({
-    /** Join predictions with ground truth (`POST /v1/feedback`) and judge them; false skips it. */
-    enabled: z.boolean().default(true),
-    /**
-     * The metric judged; it must be one of the monitored version's task (checked when a report
-     * runs, see livePerformanceMetric). Default: the first of the task's (rocAuc, f1Macro, rmse).
-     */
-    metric: z.enum(performanceMetrics).optional(),
-    /** Labelled predictions a version needs before its metric is judged (fewer: `insufficient_labels`). */
-    minLabelled: z.number().int().min(1).default(200),
-    /**
-     * Classification: concept drift when the live metric falls below this floor. Default: the
-     * gate's `minRocAuc` of the retraining pipeline (metric rocAuc), else no floor.
-     */
-    minValue: z.number().min(0).max(1).optional(),
-    /** Concept drift when the live metric falls this far (absolute) below the version's test-split metric (classification). */
-    maxDrop: z.number().min(0).max(1).default(0.03),
-    /**
-     * Regression: concept drift when the live RMSE (or MAE) rises above the version's test-split
-     * value by more than this fraction (0.1: 10 % worse). Relative, because errors are in the
-     * target's units.
-     */
-    maxIncrease: z.number().min(0).max(100).default(0.1),
-    /** Regression: concept drift when the live RMSE (or MAE) exceeds this ceiling, in the target's units. */
-    maxValue: z.number().positive().optional(),
-    /**
-     * Require the fall (or rise) to be this many standard errors beyond the bound (Hanley–McNeil
-     * for ROC AUC, binomial for accuracy and F1, a seeded bootstrap for macro F1, the delta method
-     * on the mean squared error for RMSE, the standard error of the mean for MAE), so sampling
-     * noise on a few hundred labels does not alarm. 0: plain comparison.
-     */
-    confidenceZ: z.number().min(0).max(5).default(1.645),
-    /**
-     * Labels arrive late: judge the predictions made in the window shifted back by this much
-     * ([start − delay, end − delay)), whose labels had time to arrive.
-     */
-    labelDelayMinutes: z.number().int().min(0).max(60 * 24 * 366).default(0),
-    /** Also report the metric in rolling buckets of this length inside the window. */
-    bucketMinutes: z.number().int().min(1).optional(),
-    /**
-     * Label drift: the share of positive labels moved from the version's test split by at least
-     * `maxChange` (absolute) with a two-proportion z-test p-value below `maxPValue`.
-     */
+    enabled: z.boolean().default(true).describe('Join predictions with ground truth (`POST /v1/feedback`) and judge them; false skips it.'),
+    metric: z.enum(performanceMetrics).optional().describe("The metric judged; it must be one of the monitored version's task (checked when a report runs, see livePerformanceMetric). Default: the first of the task's (rocAuc, f1Macro, rmse)."),
+    minLabelled: z.number().int().min(1).default(200).describe('Labelled predictions a version needs before its metric is judged (fewer: `insufficient_labels`).'),
+    minValue: z.number().min(0).max(1).optional().describe("Classification: concept drift when the live metric falls below this floor. Default: the gate's `minRocAuc` of the retraining pipeline (metric rocAuc), else no floor."),
+    maxDrop: z.number().min(0).max(1).default(0.03).describe("Concept drift when the live metric falls this far (absolute) below the version's test-split metric (classification)."),
+    maxIncrease: z.number().min(0).max(100).default(0.1).describe("Regression: concept drift when the live RMSE (or MAE) rises above the version's test-split value by more than this fraction (0.1: 10 % worse). Relative, because errors are in the target's units."),
+    maxValue: z.number().positive().optional().describe("Regression: concept drift when the live RMSE (or MAE) exceeds this ceiling, in the target's units."),
+    confidenceZ: z.number().min(0).max(5).default(1.645).describe('Require the fall (or rise) to be this many standard errors beyond the bound (Hanley–McNeil for ROC AUC, binomial for accuracy and F1, a seeded bootstrap for macro F1, the delta method on the mean squared error for RMSE, the standard error of the mean for MAE), so sampling noise on a few hundred labels does not alarm. 0: plain comparison.'),
+    labelDelayMinutes: z.number().int().min(0).max(60 * 24 * 366).default(0).describe('Labels arrive late: judge the predictions made in the window shifted back by this much ([start − delay, end − delay)), whose labels had time to arrive.'),
+    bucketMinutes: z.number().int().min(1).optional().describe('Also report the metric in rolling buckets of this length inside the window.'),
     labelShift: z
       .object({
-        enabled: z.boolean().default(true),
-        maxChange: z.number().min(0).max(1).default(0.02),
-        maxPValue: z.number().gt(0).max(1).default(0.01),
+        enabled: z.boolean().default(true).describe('Check for label drift.'),
+        maxChange: z.number().min(0).max(1).default(0.02).describe('Smallest move of the positive share that counts (absolute).'),
+        maxPValue: z.number().gt(0).max(1).default(0.01).describe('The move must also be significant: a p-value below this.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Label drift: the share of positive labels moved from the version's test split by at least `maxChange` (absolute) with a two-proportion z-test p-value below `maxPValue`."),
   })
   .strict();
 export type PerformanceConfig = z.output<typeof performanceConfigSchema>;
@@ -228,27 +198,22 @@ export const driftFindings: readonly Finding[] = ['data_drift', 'prediction_drif
 
 export const monitorPolicySchema = z
   .object({
-    /**
-     * During a canary rollout (`canaryRollout`, workflow id `canary/<model>`), signal `rollback`
-     * when the candidate's own live performance shows concept drift.
-     */
-    rollback: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
-    /**
-     * Sustained drift: after `afterConsecutive` consecutive reports of the production version with
-     * one of the `on` findings (reports without enough data neither count nor break the run),
-     * start `trainingPipeline` on the data of those reports' periods. The run of reports starts
-     * again after each retraining.
-     */
+    rollback: z
+      .object({ enabled: z.boolean().default(true).describe('Signal the rollback.') })
+      .strict()
+      .prefault({}).describe("During a canary rollout (`canaryRollout`, workflow id `canary/<model>`), signal `rollback` when the candidate's own live performance shows concept drift."),
     retrain: z
       .object({
-        enabled: z.boolean().default(false),
-        afterConsecutive: z.number().int().min(1).max(1000).default(3),
-        on: z.array(findingSchema).min(1).default([...driftFindings]),
-        /** The pipeline to run, its dataset narrowed to the drifted period (`npm start` fills it from keel.config.json). */
-        pipeline: trainingPipelineInputSchema.optional(),
+        enabled: z.boolean().default(false).describe('Start retraining on sustained drift.'),
+        afterConsecutive: z.number().int().min(1).max(1000).default(3).describe('Consecutive drifting reports that make drift sustained.'),
+        on: z.array(findingSchema).min(1).default([...driftFindings]).describe('The findings that count as drift here.'),
+        pipeline: trainingPipelineInputSchema
+          .optional()
+          .describe("The pipeline to run, its dataset narrowed to the drifted period (in keel.config.json: leave it out, `npm start` fills it from `pipeline`)."),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Sustained drift: after `afterConsecutive` consecutive reports of the production version with one of the `on` findings (reports without enough data neither count nor break the run), start `trainingPipeline` on the data of those reports' periods. The run of reports starts again after each retraining."),
   })
   .strict();
 export type MonitorPolicy = z.output<typeof monitorPolicySchema>;
@@ -270,36 +235,23 @@ const windowSchema = z
 
 /** The settings shared by the workflow input and keel.config.json's `monitor` section. */
 export const monitorSettingsShape = {
-  /** Logged predictions of the last `windowMinutes` are compared with the training data. */
-  windowMinutes: z.number().int().min(1).max(60 * 24 * 366),
-  /** Fewer logged predictions than this give an "insufficient data" report, never an alarm (overrides drift.minRows). */
-  minRows: z.number().int().min(1),
-  /** At most this many logged predictions are read per window (an even, deterministic subset beyond). */
-  maxRows: z.number().int().min(1).max(5_000_000).default(200_000),
-  drift: driftConfigSchema.prefault({}),
-  performance: performanceConfigSchema.prefault({}),
-  notifications: notificationsConfigSchema.prefault({}),
-  policy: monitorPolicySchema.prefault({}),
+  windowMinutes: z.number().int().min(1).max(60 * 24 * 366).default(60).describe('Logged predictions of the last `windowMinutes` are compared with the training data.'),
+  minRows: z.number().int().min(1).default(100).describe('Fewer logged predictions than this give an "insufficient data" report, never an alarm (overrides drift.minRows).'),
+  maxRows: z.number().int().min(1).max(5_000_000).default(200_000).describe('At most this many logged predictions are read per window (an even, deterministic subset beyond).'),
+  drift: driftConfigSchema
+    .prefault({})
+    .describe('Data and prediction drift: logged inputs against the training data, per column, by test or distance (defaults follow Evidently; docs/monitoring.md).'),
+  performance: performanceConfigSchema.prefault({}).describe('Live performance, from predictions joined with their ground truth (`POST /v1/feedback`).'),
+  notifications: notificationsConfigSchema.prefault({}).describe('Where alerts go, deduplicated per incident.'),
+  policy: monitorPolicySchema.prefault({}).describe('What the monitor does about what it finds: roll a canary back, retrain on sustained drift.'),
 };
 
 export const monitorInputSchema = z
   .object({
     model: modelNameSchema,
     ...monitorSettingsShape,
-    /**
-     * An explicit window of the prediction log (replaying history, backfills, tests). Default:
-     * the `windowMinutes` before the schedule's nominal time (or the workflow's start).
-     */
-    window: windowSchema.optional(),
-    /**
-     * The period of source data the window's traffic stands for — what a retraining reads. Default:
-     * the calendar days (UTC) the window touches.
-     */
-    dataPeriod: periodSchema.optional(),
-    /**
-     * Long-running variant: check every `everySeconds` in one workflow, continuing as new after
-     * `iterationsPerRun` checks (bounded history); stop after `maxIterations` in all, if given.
-     */
+    window: windowSchema.optional().describe("An explicit window of the prediction log (replaying history, backfills, tests). Default: the `windowMinutes` before the schedule's nominal time (or the workflow's start)."),
+    dataPeriod: periodSchema.optional().describe("The period of source data the window's traffic stands for — what a retraining reads. Default: the calendar days (UTC) the window touches."),
     loop: z
       .object({
         everySeconds: z.number().int().min(1).max(86_400 * 31),
@@ -309,7 +261,8 @@ export const monitorInputSchema = z
         completed: z.number().int().min(0).default(0),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Long-running variant: check every `everySeconds` in one workflow, continuing as new after `iterationsPerRun` checks (bounded history); stop after `maxIterations` in all, if given.'),
   })
   .superRefine((input, ctx) => {
     if (input.window && input.loop) ctx.addIssue({ code: 'custom', path: ['loop'], message: 'an explicit window cannot repeat: give window or loop, not both' });

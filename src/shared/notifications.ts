@@ -6,7 +6,6 @@ import { z } from 'zod';
  * pipeline's `approval.notifications`; src/notify re-exports it (via ./monitoring).
  */
 
-
 export const alertSeverities = ['info', 'warning', 'critical'] as const;
 export const alertSeveritySchema = z.enum(alertSeverities);
 export type AlertSeverity = z.infer<typeof alertSeveritySchema>;
@@ -26,19 +25,13 @@ const httpUrl = z
  */
 export const webhookTargetSchema = z
   .object({
-    /** Names the target in the stored delivery status. */
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)'),
-    url: httpUrl.optional(),
-    /** Environment variable holding the URL (read by the worker at delivery time). */
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
-    /** 'slack': {text, blocks} for Slack incoming webhooks (and compatible: Mattermost, Discord's /slack); 'generic': the alert as JSON. */
-    format: z.enum(['slack', 'generic']).default('generic'),
-    /** Per request, response body included. */
-    timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
-    /** Alerts below this severity are not sent to this target (still stored). */
-    minSeverity: alertSeveritySchema.default('warning'),
-    /** Extra request headers (e.g. an Authorization for a generic receiver). */
-    headers: z.record(z.string(), z.string()).default({}),
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').describe('Names the target in the stored delivery status.'),
+    url: httpUrl.optional().describe('The http(s) URL to POST alerts to. It is a secret (a Slack webhook URL lets anyone post): prefer `urlEnv`.'),
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional().describe('Environment variable holding the URL (read by the worker at delivery time).'),
+    format: z.enum(['slack', 'generic']).default('generic').describe("'slack': {text, blocks} for Slack incoming webhooks (and compatible: Mattermost, Discord's /slack); 'generic': the alert as JSON."),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe('Per request, response body included.'),
+    minSeverity: alertSeveritySchema.default('warning').describe('Alerts below this severity are not sent to this target (still stored).'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (e.g. an Authorization for a generic receiver).'),
   })
   .strict()
   .refine((t) => (t.url === undefined) !== (t.urlEnv === undefined), { message: 'give exactly one of url and urlEnv', path: ['url'] });
@@ -54,19 +47,18 @@ export const webhookRejectedErrorType = 'WebhookRejectedError';
 /** How a failed delivery is retried (Temporal activity retries with exponential backoff). */
 export const deliveryRetrySchema = z
   .object({
-    /** Attempts in all, the first included; after the last, the delivery is recorded as failed. */
-    maximumAttempts: z.number().int().min(1).max(100).default(5),
-    initialIntervalSeconds: z.number().min(0.1).max(3600).default(2),
-    backoffCoefficient: z.number().min(1).max(10).default(2),
-    maximumIntervalSeconds: z.number().min(0.1).max(86_400).default(120),
+    maximumAttempts: z.number().int().min(1).max(100).default(5).describe('Attempts in all, the first included; after the last, the delivery is recorded as failed.'),
+    initialIntervalSeconds: z.number().min(0.1).max(3600).default(2).describe('Wait before the first retry.'),
+    backoffCoefficient: z.number().min(1).max(10).default(2).describe('Each wait is this many times the previous one.'),
+    maximumIntervalSeconds: z.number().min(0.1).max(86_400).default(120).describe('The longest wait between attempts.'),
   })
-  .strict();
+  .strict()
+  .describe('How a failed delivery is retried (Temporal activity retries with exponential backoff).');
 
 export const notificationsConfigSchema = z
   .object({
-    webhooks: z.array(webhookTargetSchema).default([]),
-    /** One alert per kind, model version and window of this length (see incidentKey in src/notify/alert.ts). */
-    dedupWindowMs: z.number().int().min(1000).default(DEFAULT_DEDUP_WINDOW_MS),
+    webhooks: z.array(webhookTargetSchema).default([]).describe('Where alerts are sent (Slack-compatible or generic JSON webhooks).'),
+    dedupWindowMs: z.number().int().min(1000).default(DEFAULT_DEDUP_WINDOW_MS).describe('One alert per kind, model version and window of this length (see incidentKey in src/notify/alert.ts).'),
     retry: deliveryRetrySchema.prefault({}),
   })
   .strict()

@@ -16,7 +16,8 @@ import { tuningSpecSchema } from './tuning';
 
 export const modelNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit')
+  .describe('The model name, `[a-z0-9-]`, at most 63 characters: its versions, aliases and routes go by it, and it is part of workflow and schedule ids.');
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 
@@ -28,34 +29,55 @@ export { datasetSpecSchema, type DatasetSpec } from './dataset-spec';
 
 export const splitSpecSchema = z
   .object({
-    seed: z.number().int().min(0),
-    train: z.number().gt(0).lt(1),
-    validation: z.number().gt(0).lt(1),
-    test: z.number().gt(0).lt(1),
+    seed: z.number().int().min(0).default(0).describe('Seed of the hash that assigns each row to a split: the same seed, the same split.'),
+    train: z.number().gt(0).lt(1).default(0.7).describe('Share of the rows the model is fitted on.'),
+    validation: z.number().gt(0).lt(1).default(0.15).describe('Share that ranks tuning trials, stops GBDT early and draws the learning curves.'),
+    test: z.number().gt(0).lt(1).default(0.15).describe('Share the gate judges the candidate (and production) on.'),
   })
   .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-9, {
     message: 'train + validation + test must equal 1',
-  });
+  })
+  .describe('How the accepted rows are split, by a seeded hash of each row; the three shares sum to 1.');
 export type SplitSpec = z.infer<typeof splitSpecSchema>;
 
-/** Logistic regression with L2: binary, or multinomial (softmax) when the task is multiclass. */
-export const logisticTrainerSchema = z.object({
-  kind: z.literal('logistic-regression'),
-  l2: z.number().min(0).max(1e6),
-  maxIterations: z.number().int().min(1).max(10_000),
-  tolerance: z.number().positive().max(1),
-  maxCategories: z.number().int().min(1).max(10_000),
-});
+/** The parameters both linear families share, with the same meaning and defaults. */
+const linearParams = {
+  maxIterations: z.number().int().min(1).max(10_000).default(500).describe('L-BFGS iterations at most.'),
+  tolerance: z
+    .number()
+    .positive()
+    .max(1)
+    .default(1e-9)
+    .describe('Converged when no gradient component of the mean loss exceeds this (regression: on the standardised target), or when an iteration no longer lowers the loss.'),
+  maxCategories: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(500)
+    .describe("One-hot vocabulary size per categorical feature, most frequent first; rarer categories are unknown. A feature's own `maxCategories` overrides it."),
+};
+
+const l2Text = 'L2 penalty on the *mean* loss (the intercept is not penalised)';
+
+export const logisticTrainerSchema = z
+  .object({
+    kind: z.literal('logistic-regression'),
+    // Unlike least squares, unpenalised logistic regression has no finite optimum on separable
+    // data (a category seen with one label only): a small penalty by default, as scikit-learn has.
+    l2: z.number().min(0).max(1e6).default(1e-4).describe(`${l2Text}; 1e-4 suits the flights (validation ROC AUC 0.653 vs 0.608 at 1), and some penalty keeps the weights finite on separable data.`),
+    ...linearParams,
+  })
+  .describe('logistic regression with L2: binary, or multinomial (softmax) when the task is multiclass');
 export type LogisticTrainerSpec = z.infer<typeof logisticTrainerSchema>;
 
-/** Linear regression on squared error; l2 > 0 makes it ridge regression (the intercept is not penalised). */
-export const linearRegressionTrainerSchema = z.object({
-  kind: z.literal('linear-regression'),
-  l2: z.number().min(0).max(1e6).default(0),
-  maxIterations: z.number().int().min(1).max(10_000).default(500),
-  tolerance: z.number().positive().max(1).default(1e-9),
-  maxCategories: z.number().int().min(1).max(10_000).default(500),
-});
+export const linearRegressionTrainerSchema = z
+  .object({
+    kind: z.literal('linear-regression'),
+    l2: z.number().min(0).max(1e6).default(0).describe(`${l2Text}; 0 is ordinary least squares, > 0 ridge regression.`),
+    ...linearParams,
+  })
+  .describe('linear regression on squared error (regression tasks)');
 export type LinearRegressionTrainerSpec = z.infer<typeof linearRegressionTrainerSchema>;
 
 /**
@@ -65,38 +87,31 @@ export type LinearRegressionTrainerSpec = z.infer<typeof linearRegressionTrainer
  * model (it loads, its inputs match the feature contract, it scores validation rows) before it
  * can go further. See examples/byo-trainer/.
  */
-export const commandTrainerSchema = z.object({
-  kind: z.literal('command'),
-  /** Program and arguments, run without a shell. */
-  command: z.array(z.string().min(1)).min(1),
-  /** Passed to the program in params.json; keel does not interpret them. */
-  params: z.record(z.string(), z.unknown()).default({}),
-  timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(3600),
-});
+export const commandTrainerSchema = z
+  .object({
+    kind: z.literal('command'),
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('Program and arguments, run without a shell in a directory holding `train.csv`, `validation.csv` and `params.json` (with `task`, and for multiclass the `classes` its `probabilities` columns must follow); it must write `model.onnx` and `metrics.json` there (see `examples/byo-trainer/`).'),
+    params: z.record(z.string(), z.unknown()).default({}).describe('Passed to the program in params.json; keel does not interpret them.'),
+    timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(3600).describe('The program is killed after this many seconds.'),
+  })
+  .describe('your own program, in any language, trains on the prepared splits and writes an ONNX model, which keel checks against the feature contract');
 export type CommandTrainerSpec = z.infer<typeof commandTrainerSchema>;
 
-/** keel's histogram gradient-boosted trees; `params.objective` must be the pipeline's task. */
 export const gbdtTrainerSchema = z.object({
   kind: z.literal('gbdt'),
-  params: gbdtParamsSchema,
-  /** Threads per training activity (results are byte-identical whatever the count). */
-  threads: z.number().int().min(1).max(16).default(2),
-  /** A checkpoint goes to the artifact store every this many trees, so a retried activity resumes. */
-  checkpointEvery: z.number().int().min(1).max(100_000).default(10),
-  /**
-   * A worker that stops heartbeating for this long is taken for dead and the activity is retried
-   * (from the last checkpoint). Heartbeats reach the server at most every ~80 % of it.
-   */
-  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(30),
-});
+  params: gbdtParamsSchema.describe("Hyperparameters; `objective` must equal the pipeline's `task`. Defaults follow LightGBM's where the meaning is the same."),
+  threads: z.number().int().min(1).max(16).default(2).describe('Threads per training activity (results are byte-identical whatever the count).'),
+  checkpointEvery: z.number().int().min(1).max(100_000).default(10).describe('A checkpoint goes to the artifact store every this many trees, so a retried activity resumes.'),
+  heartbeatTimeoutSeconds: z.number().int().min(2).max(3600).default(30).describe('A worker that stops heartbeating for this long is taken for dead and the activity is retried (from the last checkpoint). Heartbeats reach the server at most every ~80 % of it.'),
+}).describe("keel's histogram gradient-boosted trees, for every task");
 export type GbdtTrainerSpec = z.infer<typeof gbdtTrainerSchema>;
 
-export const trainerSpecSchema = z.discriminatedUnion('kind', [
-  logisticTrainerSchema,
-  linearRegressionTrainerSchema,
-  gbdtTrainerSchema,
-  commandTrainerSchema,
-]);
+export const trainerSpecSchema = z
+  .discriminatedUnion('kind', [logisticTrainerSchema, linearRegressionTrainerSchema, gbdtTrainerSchema, commandTrainerSchema])
+  .describe('How the model is learnt; `kind` picks the trainer, which must learn the `task`.');
 export type TrainerSpec = z.infer<typeof trainerSpecSchema>;
 
 /** The tasks each trainer can learn. */
@@ -118,13 +133,23 @@ export { datasetRulesSchema, type DatasetRules } from './dataset-spec';
  * where higher is better (AUC, accuracy, F1, R², all on a fixed scale), a fraction of
  * production's value for error metrics (RMSE, MAE, log loss, whose scale is the target's).
  */
-export const gateSpecSchema = z.object({
-  minRocAuc: z.number().min(0).max(1).optional(),
-  min: z.record(z.string(), z.number()).default({}),
-  max: z.record(z.string(), z.number()).default({}),
-  compareMetric: z.string().optional(),
-  maxDropVsProduction: z.number().min(0).max(1).default(0.005),
-});
+export const gateSpecSchema = z
+  .object({
+    minRocAuc: z.number().min(0).max(1).optional().describe('Binary shorthand for `min.rocAuc`.'),
+    min: z
+      .record(z.string(), z.number())
+      .default({})
+      .describe('Absolute floors on the test split, by metric of the task (binary: `rocAuc`, `accuracy`, `precision`, `recall`, `f1`, `logLoss`; multiclass: `accuracy`, `f1Macro`, `f1Weighted`, `precisionMacro`, `recallMacro`, `precisionWeighted`, `recallWeighted`, `rocAucOvr`, `logLoss`; regression: `rmse`, `mae`, `r2`).'),
+    max: z.record(z.string(), z.number()).default({}).describe('Absolute ceilings on the test split, by metric of the task (as `min`).'),
+    compareMetric: z.string().optional().describe('The metric compared with the production version on the same test split; default `rocAuc`, `f1Macro` or `rmse` by task.'),
+    maxDropVsProduction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.005)
+      .describe("How much worse than production the candidate may be on `compareMetric`: an absolute difference for metrics where higher is better (AUC, accuracy, F1, R²), a fraction of production's value for error metrics (RMSE, MAE, log loss). A production version of another task is not compared."),
+  })
+  .describe('The Evaluator\'s blessing on the test split: a candidate that fails it is neither registered nor deployed (the run ends `rejected`, with the reasons). With no thresholds, it only must not trail production.');
 export type GateSpec = z.infer<typeof gateSpecSchema>;
 
 /** Trainer parameters a search may vary, and the one successive halving treats as the budget. */
@@ -143,43 +168,29 @@ export const trainingPipelineInputSchema = z
   .object({
     model: modelNameSchema,
     dataset: datasetSpecSchema,
-    rules: datasetRulesSchema,
-    features: z.array(featureSpecSchema).min(1),
-    /**
-     * What the model predicts from `target`: `binary` (a 0/1 column; the default), `multiclass`
-     * (a column of class names or numbers; classes are the distinct values of the training rows),
-     * `regression` (a numeric column).
-     */
-    task: modelTaskSchema.default('binary'),
-    /** The label column of the canonical rows. */
-    target: z.string().min(1),
-    /**
-     * Rows whose target is missing (null, '' or not a finite number) teach a model nothing.
-     * `quarantine` (the default) sets them aside at ingest, with the reason `missing target
-     * "<target>"`, and trains on the labelled rows; `fail` ends the run with a non-retryable
-     * DataValidationError naming the first such source record.
-     */
-    missingTarget: z.enum(['quarantine', 'fail']).default('quarantine'),
+    rules: datasetRulesSchema.prefault({}),
+    features: z
+      .array(featureSpecSchema)
+      .min(1)
+      .describe('The model inputs, columns of the canonical rows, and how each is encoded (imputation, scaling, clipping, one-hot/ordinal/frequency encoding, date parts); every option and its default per model family: docs/features.md.'),
+    task: modelTaskSchema.default('binary').describe('What the model predicts from `target`: `binary` (a 0/1 column; the default), `multiclass` (a column of class names or numbers; classes are the distinct values of the training rows), `regression` (a numeric column).'),
+    target: z
+      .string()
+      .min(1)
+      .describe('The label column of the canonical rows: 0/1 (binary), class names or numbers (multiclass: numbers sorted numerically, else in code-unit order), a number (regression). A target no trainer can read (not 0/1 for binary, constant) fails the run at once with a non-retryable TargetError naming the dataset row; missing targets: see `missingTarget`.'),
+    missingTarget: z
+      .enum(['quarantine', 'fail'])
+      .default('quarantine')
+      .describe('Rows whose target is missing (null, \'\' or not a finite number) teach a model nothing. `quarantine` (the default) sets them aside at ingest, with the reason `missing target "<target>"`, and trains on the labelled rows; `fail` ends the run with a non-retryable DataValidationError naming the first such source record.'),
     trainer: trainerSpecSchema,
-    split: splitSpecSchema,
-    gate: gateSpecSchema,
-    /** Optional hyperparameter search over the trainer's numeric parameters. */
-    tuning: tuningSpecSchema.optional(),
-    /** Deploy the new version once it passed the gate (how: `rollout`); false: register only. */
-    deploy: z.boolean(),
-    /**
-     * How to deploy: `direct` (default) points `production` at the new version at once; `canary`
-     * starts the `canaryRollout` workflow (`canary/<model>`) with these settings, which steps
-     * traffic to it and promotes or rolls back by itself. The first version of a model (no
-     * production yet) is always deployed directly. See docs/serving.md, "Canary rollout".
-     */
-    rollout: rolloutSpecSchema.prefault({ strategy: 'direct' }),
-    /**
-     * Human approval: with `required`, the pipeline waits (up to `timeout`, then `onTimeout`) for a
-     * person to approve or reject the registered version before it deploys or starts a rollout.
-     * See docs/approval.md.
-     */
-    approval: approvalSpecSchema.prefault({}),
+    split: splitSpecSchema.prefault({}),
+    gate: gateSpecSchema.prefault({}),
+    tuning: tuningSpecSchema.optional().describe("Optional hyperparameter search over the trainer's numeric parameters."),
+    deploy: z.boolean().default(true).describe('Deploy the new version once it passed the gate (how: `rollout`); false: register only.'),
+    rollout: rolloutSpecSchema.prefault({ strategy: 'direct' }).describe('How to deploy: `direct` (default) points `production` at the new version at once; `canary` starts the `canaryRollout` workflow (`canary/<model>`) with these settings, which steps traffic to it and promotes or rolls back by itself. The first version of a model (no production yet) is always deployed directly. See docs/serving.md, "Canary rollout".'),
+    approval: approvalSpecSchema
+      .prefault({})
+      .describe("Human approval: with `required`, the pipeline waits (up to `timeout`, then `onTimeout`) for a person to approve or reject the registered version before it deploys or starts a rollout. See docs/approval.md."),
   })
   .superRefine((input, ctx) => {
     const { task, trainer, gate, tuning } = input;
@@ -230,7 +241,9 @@ export const trainingPipelineInputSchema = z
         });
       }
     }
-  });
+  })
+  // One definition in JSON Schemas that embed it twice (keel.config's pipeline and the monitor's retraining pipeline).
+  .meta({ id: 'TrainingPipelineInput' });
 
 /** The metric the gate compares with production: the configured one or the task's primary metric. */
 export function gateCompareMetric(input: Pick<TrainingPipelineInput, 'task' | 'gate'>): string {
