@@ -35,6 +35,7 @@ import { taskQueues, workflowIds } from '../../src/shared/task-queues';
 import { captureHistory, historyCapturePath } from './capture-history';
 import { BASELINE, FAULTY, HEALTHY, registerTiny, startTraffic, truthOfBaseline, waitFor, WRONG } from './canary-support';
 import { createHarness, type Harness } from './harness';
+import { summarizeFailure } from '../../src/shared/failure-chain';
 
 /**
  * The canary rollout on real components: the run's Temporal dev server (and, for the restart
@@ -425,10 +426,11 @@ describe('canaryRollout', () => {
     expect((outputs.running as Error).message).toBe(
       `a canary rollout of "${model}" is already running (workflow canary/${model}); see: keel rollouts status ${model}`,
     );
-    expect((outputs.unknownModel as Error).message).toBe(
+    // What the user reads first: the root cause under "the rollout of … failed" (src/cli/failure.ts).
+    expect(summarizeFailure(outputs.unknownModel).error).toBe(
       `cannot start the canary rollout of ${model}-nothing@2: model "${model}-nothing" has no production version; a canary needs one as its baseline (deploy the first version directly)`,
     );
-    expect((outputs.unknownVersion as Error).message).toBe(`cannot start the canary rollout of ${model}@99: model "${model}" has no version 99`);
+    expect(summarizeFailure(outputs.unknownVersion).error).toBe(`cannot start the canary rollout of ${model}@99: model "${model}" has no version 99`);
     expect(outputs.defaulted).toMatch(new RegExp(`^candidate: version ${outputs.newest} \\(newest not in production\\)\nstarted canary/${model} \\(run [^)]+\\): ${model}@${outputs.newest}\n$`));
     expect(outputs.defaultedStatus).toMatchObject({ candidate: outputs.newest, baseline: candidate });
     expect((outputs.noneNewer as Error).message).toBe(`model "${model}-nothing" has no registered versions (keel models list shows the models)`);
