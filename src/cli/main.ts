@@ -8,6 +8,7 @@ import { rolloutsCommand } from './rollouts-command';
 import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
 import { connectClient } from './temporal-client';
+import { uiCommand } from './ui-command';
 
 const env = readEnvironment();
 
@@ -27,7 +28,8 @@ const program = new Command('keel')
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
-  .addCommand(rolloutsCommand(withClient));
+  .addCommand(rolloutsCommand(withClient))
+  .addCommand(uiCommand(env));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`keel: ${(error as Error).message}\n`);

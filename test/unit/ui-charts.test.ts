@@ -174,3 +174,16 @@ describe('monitoring, models and rollouts', () => {
     expect(health.data('canary_health')).toHaveLength(9);
   });
 });
+
+describe('pearsonMatrix', () => {
+  it('is 1 on the diagonal, ±1 for linear relations, null for a constant column', async () => {
+    const { pearsonMatrix } = await import('../../src/data/correlations');
+    const rows = [1, 2, 3, 4, 5].map((x) => ({ x, y: 10 - 2 * x, c: 3, z: x % 2 === 0 ? null : x * x }));
+    const r = pearsonMatrix(rows, ['x', 'y', 'c']);
+    expect(r[0][0]).toBeCloseTo(1, 12);
+    expect(r[0][1]).toBeCloseTo(-1, 12);
+    expect(r[0][2]).toBeNull();
+    // Pairwise complete: z is present for x = 1, 3, 5 only.
+    expect(pearsonMatrix(rows, ['x', 'z'])[0][1]).toBeGreaterThan(0.9);
+  });
+});
