@@ -34,7 +34,7 @@ figure.chart-box figcaption { color: var(--muted); font-size: 12px; max-width: 4
 .failure .cause { font-family: ui-monospace, monospace; font-size: 12.5px; white-space: pre-wrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; background: #fff; border: 1px solid var(--line); padding: 10px 14px; border-radius: 6px; }
 dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 form.inline { display: inline-flex; gap: 6px; align-items: center; margin: 4px 10px 4px 0; }
 form.filters { display: flex; gap: 10px; align-items: end; flex-wrap: wrap; margin: 8px 0; }
 button { padding: 4px 12px; border: 1px solid #9aa7b4; border-radius: 4px; background: #fff; cursor: pointer; }

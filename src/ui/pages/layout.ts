@@ -26,6 +26,7 @@ export function layout(page: PageOptions): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${page.title} · keel</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/keel-ui.css">
 <script src="/assets/vega.min.js" defer></script>
 <script src="/assets/vega-lite.min.js" defer></script>
