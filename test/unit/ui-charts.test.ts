@@ -78,6 +78,7 @@ describe('evaluation charts', () => {
     const calibration = await render(calibrationSpec(curves.calibration));
     expect(calibration.data('calibration')).toHaveLength(10);
     expect(markItems(calibration).symbol).toBe(10);
+    expect(markItems(calibration).line).toBe(2 + 10); // the diagonal's two points and the curve
   });
 
   it('learning curve: one line per split', async () => {
@@ -100,6 +101,23 @@ describe('evaluation charts', () => {
     expect(markItems(view).symbol).toBe(4);
     const perClass = await render(perClassSpec([{ class: 'a', support: 3, precision: 1, recall: 0.5, f1: 0.66 }, { class: 'b', support: 2, precision: 0.5, recall: 1, f1: 0.66 }]));
     expect(markItems(perClass).rect).toBe(6);
+  });
+});
+
+describe('stage timeline', () => {
+  it('a bar per stage, the running one drawn up to now', async () => {
+    const { stageTimelineSpec } = await import('../../src/ui/charts/stage-timeline');
+    const view = await render(
+      stageTimelineSpec(
+        [
+          { name: 'ingest', startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:05Z', outcome: 'succeeded' },
+          { name: 'train', startedAt: '2026-01-01T00:00:05Z', outcome: 'running' },
+        ],
+        new Date('2026-01-01T00:00:09Z'),
+      ),
+    );
+    expect(markItems(view).rect).toBe(2);
+    expect((view.data('stages') as { seconds: number }[]).map((s) => s.seconds)).toEqual([5, 4]);
   });
 });
 

@@ -20,7 +20,7 @@ export function stageTimelineSpec(stages: StageSpan[], now: Date): ChartSpec {
     mark: { type: 'bar', cornerRadius: 2 },
     encoding: {
       y: { field: 'stage', type: 'nominal', title: null, sort: { field: 'order', op: 'min' } },
-      x: { field: 'from', type: 'temporal', title: null },
+      x: { field: 'from', type: 'temporal', title: null, axis: { format: '%H:%M:%S' } },
       x2: { field: 'to' },
       color: {
         field: 'outcome',
