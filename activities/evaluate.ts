@@ -2,6 +2,7 @@ import { readDatasetRows } from '../src/data/dataset-store';
 import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
+import { evaluationCurves, type EvaluationCurves } from '../src/ml/evaluation-curves';
 import { metricsOfScores, scoreMeaningOf, type ScoreMeaning } from '../src/ml/task-evaluation';
 import { predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import { resolveAlias } from '../src/registry/model-registry';
@@ -22,6 +23,8 @@ export interface Evaluation {
   metrics: ModelMetrics;
   testRows: number;
   maxOnnxDeviation: number;
+  /** The points of the evaluation plots (ROC, PR, calibration; residuals), thinned; none for multiclass. */
+  curves?: EvaluationCurves;
   /** The production version scored on the same test rows, when there is one. */
   production?: { version: number; metrics: ModelMetrics };
 }
@@ -72,6 +75,7 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
       const meaning: ScoreMeaning = model ? scoreMeaningOf(model) : { task: input.contract.task, classes: input.contract.classes };
       return {
         metrics: metricsOfScores(meaning, labels, scores.values),
+        curves: evaluationCurves(meaning, labels, scores.values),
         testRows: test.length,
         maxOnnxDeviation: deviation,
         production: production && (await scoreProduction(production, test, labels)),

@@ -11,6 +11,7 @@ import { rolloutsCommand } from './rollouts-command';
 import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
 import { connectClient } from './temporal-client';
+import { uiCommand } from './ui-command';
 
 const env = readEnvironment();
 
@@ -40,7 +41,8 @@ const program = new Command('keel')
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
   .addCommand(rolloutsCommand(withClient, withDb))
-  .addCommand(approvalsCommand(env, withClient));
+  .addCommand(approvalsCommand(env, withClient))
+  .addCommand(uiCommand(env));
 
 program.parseAsync().catch((error: unknown) => {
   reportFailure(error, process.argv.includes('--json'));

@@ -28,6 +28,12 @@ export const environmentSchema = z.object({
     .optional()
     .describe('Inference threads of each model server process; 0: inference on the event loop. Default 2 (1 per process with several processes).'),
   KEEL_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(1000).optional().describe('A model-server batch expected to run within this many ms runs on the event loop instead of an inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.'),
+  KEEL_UI_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the dashboard (`keel ui`, `npm start`) listens on; loopback by default.'),
+  KEEL_UI_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("The dashboard's port; unset: 8081 when free, else any free port; 0: any free port."),
+  KEEL_TEMPORAL_UI: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('Base URL of the Temporal web UI that the dashboard and `keel models show` link to. Unset: the dev server\'s UI that `npm start` runs (http://127.0.0.1:8233 for a separate process).'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -42,7 +48,7 @@ export const environmentSchema = z.object({
   KEEL_ADMIN_KEYS: z
     .string()
     .optional()
-    .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md)."),
+    .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md), and every dashboard action needs one (docs/ui.md)."),
   KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
   KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
   LOG_LEVEL: z

@@ -38,13 +38,14 @@ export interface PipelineRecord {
   requests: { model: string; version: number; deadline: string; onTimeout: string }[];
   decisions: ApprovalRecord[];
   proofChecks: number;
+  /** Stages entered and how the run finished, as recorded in pipeline_runs. */
+  pipelineEvents: string[];
 }
 
 /** `hold.register` / `hold.deploy`: awaited before the activity answers, so a test can act while the pipeline is there. */
 export function mockPipelineActivities(options: { adminKeys?: string[]; hold?: { register?: Promise<void>; deploy?: Promise<void> } } = {}) {
-  const record: PipelineRecord = { deploys: [], rollouts: [], requests: [], decisions: [], proofChecks: 0 };
+  const record: PipelineRecord = { deploys: [], rollouts: [], requests: [], decisions: [], proofChecks: 0, pipelineEvents: [] };
   const activities = {
-    async recordPipelineRun() {},
     async ingestDataset() {
       return { datasetVersionId: 'dataset-1', rowsRead: 1000, rowCount: 1000, quarantinedCount: 0, duplicateCount: 0 };
     },
@@ -86,6 +87,10 @@ export function mockPipelineActivities(options: { adminKeys?: string[]; hold?: {
     },
     async recordApprovalDecision(decision: ApprovalRecord) {
       record.decisions.push(decision);
+    },
+    // The pipeline_runs record (errors branch): its events, stage by stage.
+    async recordPipelineRun(input: { event: { kind: string; name?: string } }) {
+      record.pipelineEvents.push(input.event.kind === 'stage' ? (input.event.name ?? '') : input.event.kind);
     },
   };
   return { activities, record };
