@@ -6,6 +6,7 @@ import { exportActivities } from './export';
 import { ingestActivities } from './ingest';
 import { monitorActivities } from './monitor';
 import { notifyActivities } from './notify';
+import { pipelineRunActivities } from './pipeline-run';
 import { registerActivities } from './register';
 import { splitActivities } from './split';
 import { trainActivities } from './train';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...monitorActivities(deps),
     ...notifyActivities(deps),
     ...canaryActivities(deps),
+    ...pipelineRunActivities(deps),
   };
 }
 

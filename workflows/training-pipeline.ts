@@ -31,6 +31,7 @@ import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
 import type { canaryRollout } from './canary-rollout';
+import { PipelineRunRecorder } from './pipeline-run-recorder';
 
 const retry = {
   initialInterval: '1s',
@@ -64,21 +65,51 @@ const light = proxyActivities<Activities>({
 
 /**
  * ingest → validate → split → train (or tune) → export → evaluate → gate → register → deploy.
- * Each stage is an activity; the workflow carries ids and hashes, never rows or model bytes.
+ * Each stage is an activity; the workflow carries ids and hashes, never rows or model bytes. The
+ * run is recorded in `pipeline_runs` (its stages, its outcome, a failure's cause chain); a failure
+ * is recorded, then rethrown, so the run still fails.
  */
 export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipelineResult> {
   let stage = 'validating input';
   setHandler(pipelineStageQuery, () => stage);
+  const record = new PipelineRunRecorder(modelNameOf(rawInput));
+  const enter = async (name: string) => {
+    stage = name;
+    await record.stage(name);
+  };
+  try {
+    const result = await runPipeline(rawInput, record, enter, (progress) => (stage = progress));
+    await record.finished(result.status === 'rejected' ? 'rejected' : 'succeeded');
+    return result;
+  } catch (error) {
+    await record.failed(error);
+    throw error;
+  }
+}
+
+/** The model a run is for, even when the rest of its input is invalid: the record still lists it. */
+function modelNameOf(rawInput: unknown): string {
+  const model = (rawInput as { model?: unknown } | null)?.model;
+  return typeof model === 'string' && model !== '' ? model : '(invalid input)';
+}
+
+async function runPipeline(
+  rawInput: unknown,
+  record: PipelineRunRecorder,
+  enter: (stage: string) => Promise<void>,
+  onProgress: (progress: string) => void,
+): Promise<TrainingPipelineResult> {
   const input = parseWorkflowInput(trainingPipelineInputSchema, rawInput, 'trainingPipeline');
 
-  stage = 'ingest';
+  await enter('ingest');
   const ingested = await heavy.ingestDataset({ dataset: input.dataset });
   log.info('ingested', { ...ingested });
+  record.produced({ datasetVersionId: ingested.datasetVersionId });
 
-  stage = 'validate';
+  await enter('validate');
   await heavy.validateDataset({ datasetVersionId: ingested.datasetVersionId, rules: input.rules });
 
-  stage = 'split';
+  await enter('split');
   await light.splitDataset({ datasetVersionId: ingested.datasetVersionId, split: input.split });
 
   const base = {
@@ -91,10 +122,11 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
   };
   const candidate =
     input.trainer.kind === 'command'
-      ? await trainExternal({ ...base, trainer: input.trainer }, (progress) => (stage = progress))
-      : await trainInKeel(input, { ...base, trainer: input.trainer }, (progress) => (stage = progress));
+      ? await trainExternal({ ...base, trainer: input.trainer }, enter)
+      : await trainInKeel(input, { ...base, trainer: input.trainer }, enter, onProgress);
+  record.produced({ trainingRunId: candidate.trainingRunId });
 
-  stage = 'evaluate';
+  await enter('evaluate');
   const evaluation = await heavy.evaluateModel({
     model: input.model,
     datasetVersionId: ingested.datasetVersionId,
@@ -105,7 +137,7 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     contract: candidate.contract,
   });
 
-  stage = 'gate';
+  await enter('gate');
   const gate = decideGate(input.gate, input.task, evaluation.metrics, evaluation.production);
   await light.recordEvaluation({ trainingRunId: candidate.trainingRunId, evaluation, gate });
   const outcome = {
@@ -118,11 +150,11 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     gate,
   };
   if (!gate.passed) {
-    stage = 'rejected';
+    onProgress('rejected');
     return { ...outcome, status: 'rejected', reason: gate.reasons.join('; ') };
   }
 
-  stage = 'register';
+  await enter('register');
   const { version } = await light.registerModel({
     model: input.model,
     datasetVersionId: ingested.datasetVersionId,
@@ -134,11 +166,12 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split },
     metrics: evaluation.metrics,
   });
+  record.produced({ modelVersion: version });
 
   let deployed = false;
   let rollout: Awaited<ReturnType<typeof startCanaryRollout>> | undefined;
   if (input.deploy) {
-    stage = 'deploy';
+    await enter('deploy');
     const reason = `passed the gate: ${gate.reasons.join('; ')}`;
     // A canary needs a production version to compare with: a model's first version goes direct.
     if (input.rollout.strategy === 'canary' && evaluation.production) {
@@ -148,7 +181,7 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
       deployed = true;
     }
   }
-  stage = 'done';
+  onProgress('done');
   return { ...outcome, status: 'registered', version, deployed, artifactSha256: candidate.onnxSha256, ...(rollout ? { rollout } : {}) };
 }
 
@@ -199,13 +232,14 @@ interface Candidate {
 async function trainInKeel(
   input: TrainingPipelineInput,
   request: Omit<TrainModelInput, 'trial'>,
-  onStage: (stage: string) => void,
+  enter: (stage: string) => Promise<void>,
+  onProgress: (progress: string) => void,
 ): Promise<Candidate> {
-  onStage(input.tuning ? 'tune' : 'train');
+  await enter(input.tuning ? 'tune' : 'train');
   const { best, trials } = input.tuning
-    ? await tune(input, request, onStage)
+    ? await tune(input, request, onProgress)
     : { best: { ...(await trainingActivity(request.trainer).trainModel({ ...request, trial: 'main' })), trainer: request.trainer }, trials: 1 };
-  onStage('export');
+  await enter('export');
   const exported = await heavy.exportModel({ modelArtifactSha256: best.modelArtifactSha256 });
   return { trainingRunId: best.trainingRunId, trials, trainer: best.trainer, ...exported, modelArtifactSha256: best.modelArtifactSha256 };
 }
@@ -213,9 +247,9 @@ async function trainInKeel(
 /** A bring-your-own trainer writes the ONNX itself; keel verifies it in the activity. */
 async function trainExternal(
   request: Omit<TrainModelInput, 'trial' | 'trainer'> & { trainer: CommandTrainerSpec },
-  onStage: (stage: string) => void,
+  enter: (stage: string) => Promise<void>,
 ): Promise<Candidate> {
-  onStage('train (external program)');
+  await enter('train (external program)');
   const trained = await heavy.trainExternalModel({ ...request, task: request.task ?? 'binary', trial: 'main' });
   return { ...trained, trials: 1, trainer: request.trainer };
 }

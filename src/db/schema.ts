@@ -126,6 +126,34 @@ export const trainingRuns = pgTable('training_runs', {
 });
 
 /**
+ * One run of the training pipeline, failed ones included: what the operator's views list. Its id is
+ * `<workflowId>/<runId>`, so a retried record finds its row. The stage timeline and the failure
+ * are JSON (src/registry/pipeline-runs.ts defines their shape); the tuning trials are the
+ * `training_runs` of the same workflow run.
+ */
+export const pipelineRuns = pgTable(
+  'pipeline_runs',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    modelName: text('model_name').notNull(),
+    /** running | succeeded | rejected (by the gate) | failed | cancelled */
+    status: text('status').notNull(),
+    /** `[{ name, startedAt, endedAt?, outcome, attempts? }]`, in the order the stages ran. */
+    stages: jsonb('stages').notNull().default(sql`'[]'::jsonb`),
+    /** `{ message, type, nonRetryable, cause: [{ kind, message, type?, nonRetryable? }] }` when it failed. */
+    failure: jsonb('failure'),
+    datasetVersionId: text('dataset_version_id'),
+    trainingRunId: text('training_run_id'),
+    modelVersion: integer('model_version'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [index('pipeline_runs_model_started').on(t.modelName, t.startedAt), uniqueIndex('pipeline_runs_workflow_run').on(t.workflowId, t.runId)],
+);
+
+/**
  * The newest stored checkpoint of a training activity, keyed by its training run id (the
  * activity's idempotency key). Heartbeats only report progress: a checkpoint recorded here is
  * found by the next attempt even when its heartbeat never reached Temporal (a server outage).

@@ -1,0 +1,102 @@
+/**
+ * A failure as its chain of causes, outermost first: `WorkflowFailedError` → `ActivityFailure` →
+ * `ApplicationFailure` (with its type, e.g. `DataValidationError`). Pure and duck-typed (it reads
+ * `name`, `message`, `type`, `nonRetryable` and `cause`), so the workflow can record it and every
+ * client can print it without importing a Temporal package. Messages are redacted here, once.
+ */
+
+export interface FailureLink {
+  /** The error class: WorkflowFailedError, ActivityFailure, ApplicationFailure, Error… */
+  kind: string;
+  message: string;
+  /** An ApplicationFailure's type (the domain error's name). */
+  type?: string;
+  nonRetryable?: boolean;
+  /** An ActivityFailure's activity type. */
+  activityType?: string;
+  /** The attempt that failed, which keel's activities put in their failures' details. */
+  attempt?: number;
+}
+
+/** What a failed run tells: the root cause's message and type, and the whole chain. */
+export interface FailureSummary {
+  error: string;
+  type?: string;
+  nonRetryable: boolean;
+  /** Attempts of the activity that failed, when it said. */
+  attempts?: number;
+  cause: FailureLink[];
+}
+
+/** Messages the SDK puts on wrapper failures, which say nothing of the cause. */
+const wrapperMessages = new Set(['Workflow execution failed', 'Activity task failed', 'Child Workflow execution failed']);
+
+/** The chain of `error` and its causes (at most 20 deep: a cycle must not hang a CLI). */
+export function failureChain(error: unknown): FailureLink[] {
+  const chain: FailureLink[] = [];
+  let current: unknown = error;
+  while (current !== undefined && current !== null && chain.length < 20) {
+    chain.push(linkOf(current));
+    current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined;
+  }
+  return chain;
+}
+
+/**
+ * The root cause as one sentence and the chain. The root is the innermost link whose message says
+ * something (the SDK's wrappers say only "Workflow execution failed").
+ */
+export function summarizeFailure(error: unknown): FailureSummary {
+  const cause = failureChain(error);
+  const telling = cause.filter((link) => !wrapperMessages.has(link.message) && link.message !== '');
+  const root = telling.at(-1) ?? cause.at(-1) ?? { kind: 'Error', message: String(error) };
+  const typed = [...cause].reverse().find((link) => link.type !== undefined);
+  const attempts = cause.find((link) => link.attempt !== undefined)?.attempt;
+  return {
+    error: root.message,
+    type: root.type ?? typed?.type ?? root.kind,
+    nonRetryable: cause.some((link) => link.nonRetryable === true),
+    ...(attempts !== undefined && { attempts }),
+    cause,
+  };
+}
+
+/** Readable lines: the root cause first, then the chain, one indented line per link. */
+export function failureLines(summary: FailureSummary): string[] {
+  return [
+    `${summary.type ? `${summary.type}: ` : ''}${summary.error}`,
+    ...summary.cause.map((link, depth) => {
+      const what = [link.kind, link.activityType && `(${link.activityType})`, link.type && link.type !== link.kind && `[${link.type}]`, link.nonRetryable && 'non-retryable']
+        .filter(Boolean)
+        .join(' ');
+      return `${'  '.repeat(depth + 1)}${depth === 0 ? '' : '← '}${what}: ${link.message}`;
+    }),
+  ];
+}
+
+function linkOf(error: unknown): FailureLink {
+  if (typeof error !== 'object') return { kind: typeof error, message: redactSecrets(String(error)) };
+  const e = error as { name?: unknown; message?: unknown; type?: unknown; nonRetryable?: unknown; activityType?: unknown; details?: unknown };
+  const link: FailureLink = {
+    kind: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
+    message: redactSecrets(typeof e.message === 'string' ? e.message : String(error)),
+  };
+  if (typeof e.type === 'string' && e.type !== '') link.type = e.type;
+  if (e.nonRetryable === true) link.nonRetryable = true;
+  if (typeof e.activityType === 'string') link.activityType = e.activityType;
+  const attempt = Array.isArray(e.details) ? (e.details[0] as { attempt?: unknown } | null | undefined)?.attempt : undefined;
+  if (typeof attempt === 'number') link.attempt = attempt;
+  return link;
+}
+
+/**
+ * Hides what looks like a secret in a message: the password of a URL (`postgres://u:***@h`), and
+ * the value of `password=`, `token=`, `secret=`, `key=` or a Bearer token. Domain errors are
+ * written not to contain secrets; this is the second line, where a driver's message is passed on.
+ */
+export function redactSecrets(message: string): string {
+  return message
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi, '$1***@')
+    .replace(/\b((?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi, '$1***')
+    .replace(/\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1***');
+}
