@@ -1,7 +1,9 @@
 import { html } from 'hono/html';
 import type { VersionPerformance } from '../monitoring/live-performance';
-import { distributionSpec, driftOverTimeSpec, featureDriftBarSpec, isPValue, livePerformanceSpec, type FeatureScore } from '../ui/charts/drift';
-import type { DriftReportView } from './drift-view';
+import { distributionSpec } from '../ui/charts/distribution';
+import { driftOverTimeSpec, driftReportSpec } from '../ui/charts/drift';
+import { livePerformanceSpec } from '../ui/charts/live-performance';
+import type { DriftReportView, FeatureScore } from './drift-view';
 import type { Html, ReportContent, ReportSection } from './html-document';
 import { facts, num, percent, table, verdict } from './html-parts';
 
@@ -27,7 +29,7 @@ function featuresSection(view: DriftReportView): ReportSection {
     title: 'Drift per feature',
     empty: `Nothing was compared: ${view.message || 'no features in this report'}.`,
     charts: rows.some((f) => f.score !== null)
-      ? [{ title: 'Statistic against threshold', spec: featureDriftBarSpec(rows), caption: 'The tick marks each feature’s threshold. p-values (ks, chisquare, z) drift below it, distances at or above it.' }]
+      ? [{ title: 'Statistic against threshold', spec: driftReportSpec(rows), caption: 'p-values (ks, chisquare, z) drift below their threshold, distances at or above it.' }]
       : [],
     body: html`<p>${view.message}</p>${table<FeatureScore>(
       [
@@ -65,29 +67,11 @@ function distributionSection(view: DriftReportView): ReportSection {
 
 function performanceSection(view: DriftReportView): ReportSection {
   const performance = view.performance;
-  const served = performance?.versions.find((v) => v.version === view.version) ?? performance?.versions[0];
-  if (!performance || !served) return { title: 'Live performance', empty: 'Not judged: live performance is off or no feedback arrived.', charts: [] };
-  const rolling = served.rolling.flatMap((b) => (b.value === null ? [] : [{ end: b.end, value: b.value }]));
-  const hasPoints = rolling.length > 0 || served.metric.value !== null;
+  if (!performance || performance.versions.length === 0) return { title: 'Live performance', empty: 'Not judged: live performance is off or no feedback arrived.', charts: [] };
   return {
     title: 'Live performance',
-    charts: hasPoints
-      ? [
-          {
-            title: `Live ${served.metric.name} of v${served.version}`,
-            spec: livePerformanceSpec({
-              metric: served.metric.name,
-              rolling,
-              overall:
-                served.metric.value === null
-                  ? null
-                  : { start: performance.window.start, end: performance.window.end, value: served.metric.value, standardError: served.metric.standardError },
-              reference: served.metric.reference,
-              bound: served.concept.floor ?? served.concept.ceiling ?? null,
-            }),
-            caption: 'Shaded: the window’s value ± 1.96 standard errors.',
-          },
-        ]
+    charts: view.performanceHistory.length
+      ? [{ title: `Live ${performance.metric}`, spec: livePerformanceSpec(performance.metric, view.performanceHistory), caption: 'This report and the model’s earlier ones, per version.' }]
       : [],
     empty: 'No labelled predictions in the window.',
     body: table<VersionPerformance>(
@@ -104,6 +88,11 @@ function performanceSection(view: DriftReportView): ReportSection {
       performance.versions,
     ),
   };
+}
+
+/** p-values decide drift below their threshold; distances at or above it. */
+function isPValue(method: string): boolean {
+  return method === 'ks' || method === 'chisquare' || method === 'z';
 }
 
 function actionsSection(view: DriftReportView): ReportSection {

@@ -6,7 +6,12 @@ import type { LivePerformance } from '../monitoring/live-performance';
 import { binLabels } from '../monitoring/psi';
 import { driftReferenceSchema } from '../monitoring/reference';
 import type { MonitorActions } from '../shared/monitoring';
-import type { DistributionBin, FeatureScore, FeatureScoreAt } from '../ui/charts/drift';
+import type { DistributionBin } from '../ui/charts/distribution';
+import type { DriftPoint } from '../ui/charts/drift';
+import type { PerformancePoint } from '../ui/charts/live-performance';
+
+/** One feature's statistic in this report. */
+export type FeatureScore = Omit<DriftPoint, 'at' | 'reportId'>;
 
 /** Reports drawn in the "over time" chart: this one and the model's earlier ones. */
 export const DRIFT_HISTORY_REPORTS = 50;
@@ -30,7 +35,9 @@ export interface DriftReportView {
   /** The model's output compared with its test-split scores, when the reference has one. */
   prediction: FeatureScore | null;
   /** The statistic per feature in this report and up to DRIFT_HISTORY_REPORTS − 1 earlier ones of the model. */
-  history: FeatureScoreAt[];
+  history: DriftPoint[];
+  /** The live metric per version in this report and the earlier ones (where judged). */
+  performanceHistory: PerformancePoint[];
   /** Reference shares per PSI bin of every monitored feature, from the version's drift reference. */
   distributions: DistributionBin[];
   performance: LivePerformance | null;
@@ -57,7 +64,7 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
 
   const [earlier, reference, raised] = await Promise.all([
     db
-      .select({ windowEnd: driftReports.windowEnd, features: driftReports.features })
+      .select({ id: driftReports.id, windowEnd: driftReports.windowEnd, features: driftReports.features, performance: driftReports.performance })
       .from(driftReports)
       .where(and(eq(driftReports.modelName, row.modelName), lte(driftReports.windowEnd, row.windowEnd)))
       .orderBy(desc(driftReports.windowEnd), desc(driftReports.id))
@@ -84,9 +91,10 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
     createdAt: row.createdAt.toISOString(),
     features,
     prediction: predictionScore(stored.evaluation),
-    history: earlier
+    history: [...earlier]
       .reverse()
-      .flatMap((r) => featureScores(r.features as StoredFeatures).map((f) => ({ ...f, at: r.windowEnd.toISOString() }))),
+      .flatMap((r) => featureScores(r.features as StoredFeatures).map((f) => ({ ...f, at: r.windowEnd.toISOString(), reportId: r.id }))),
+    performanceHistory: [...earlier].reverse().flatMap((r) => performancePoints(r.windowEnd.toISOString(), r.performance as LivePerformance | null)),
     distributions: referenceDistributions(reference[0]?.references, features.map((f) => f.feature)),
     performance: (row.performance as LivePerformance | null) ?? null,
     alerts: raised,
@@ -102,6 +110,14 @@ function featureScores(stored: StoredFeatures): FeatureScore[] {
     threshold: f.threshold ?? Number.NaN,
     drifted: f.drifted,
   }));
+}
+
+function performancePoints(at: string, performance: LivePerformance | null): PerformancePoint[] {
+  return (performance?.versions ?? []).flatMap((v) =>
+    v.metric.value === null
+      ? []
+      : [{ at, version: v.version, value: v.metric.value, standardError: v.metric.standardError, reference: v.metric.reference, limit: v.concept.floor ?? v.concept.ceiling ?? null }],
+  );
 }
 
 function predictionScore(evaluation: DriftEvaluation | undefined): FeatureScore | null {

@@ -44,7 +44,8 @@ export async function renderReportHtml(content: ReportContent): Promise<string> 
   let next = 0;
   const chartSlot = (chart: ReportChart) => {
     const id = `chart-${next++}`;
-    return html`<figure class="chart"><figcaption>${chart.title}</figcaption><div id="${id}" class="vega" data-chart="${chart.title}"></div>${
+    // The spec draws its own title; the figure names the chart for tests and screen readers.
+    return html`<figure class="chart" aria-label="${chart.title}"><div id="${id}" class="vega" data-chart="${chart.title}"></div>${
       chart.caption ? html`<p class="caption">${chart.caption}</p>` : ''
     }</figure>`;
   };
@@ -122,7 +123,7 @@ nav a { margin-right: 16px; color: #0969da; text-decoration: none; }
 main { padding: 16px 32px; }
 section { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 16px; margin-bottom: 16px; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-figure.chart { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
+figure.chart { margin: 0; max-width: 100%; overflow-x: auto; }
 .caption, .empty, footer { color: #59636e; }
 footer { padding: 0 32px 24px; font-size: 12px; }
 table { border-collapse: collapse; margin-top: 12px; font-variant-numeric: tabular-nums; }
