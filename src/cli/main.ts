@@ -4,6 +4,7 @@ import { readEnvironment } from '../runtime/environment';
 import { dataCommand } from './data-command';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
+import { reportCommand } from './report-command';
 import { rolloutsCommand } from './rollouts-command';
 import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
@@ -27,6 +28,7 @@ const program = new Command('keel')
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
+  .addCommand(reportCommand(env))
   .addCommand(rolloutsCommand(withClient));
 
 program.parseAsync().catch((error: unknown) => {
