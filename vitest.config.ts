@@ -24,6 +24,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The dashboard in Debian's chromium over a database real runs filled; its own dev server.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           // Workflow logic with mocked activities on a time-skipping test server: bakes and
           // schedules of hours take moments. Its own server per file, so one file at a time.
           name: 'workflow',

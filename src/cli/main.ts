@@ -9,6 +9,7 @@ import { rolloutsCommand } from './rollouts-command';
 import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
 import { connectClient } from './temporal-client';
+import { uiCommand } from './ui-command';
 
 const env = readEnvironment();
 
@@ -29,7 +30,8 @@ const program = new Command('keel')
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
   .addCommand(reportCommand(env))
-  .addCommand(rolloutsCommand(withClient));
+  .addCommand(rolloutsCommand(withClient))
+  .addCommand(uiCommand(env));
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`keel: ${(error as Error).message}\n`);

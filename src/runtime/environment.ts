@@ -51,6 +51,23 @@ const environmentSchema = z.object({
    * inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.
    */
   KEEL_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(1000).optional(),
+  /** Interface the dashboard (`keel ui`, `npm start`) listens on; loopback by default. */
+  KEEL_UI_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The dashboard's port; unset: 8081 when free, else any free port; 0: any free port. */
+  KEEL_UI_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * Base URL of the Temporal web UI that the dashboard and `keel models show` link to. Unset: the
+   * dev server's UI that `npm start` runs (http://127.0.0.1:8233 for a separate process).
+   */
+  KEEL_TEMPORAL_UI: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Admin keys, comma-separated: with any set, every dashboard action (rollout and approval
+   * decisions) and the model server's admin routes need one (see src/serving/auth.ts).
+   */
+  KEEL_ADMIN_KEYS: z
+    .string()
+    .transform((list) => list.split(',').map((key) => key.trim()).filter(Boolean))
+    .optional(),
   /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */
@@ -77,6 +94,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
     configPath: resolve(parsed.KEEL_CONFIG),
     temporalTls: parsed.TEMPORAL_TLS === 'true',
+    adminKeys: parsed.KEEL_ADMIN_KEYS ?? [],
   };
 }
 

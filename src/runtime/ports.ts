@@ -25,3 +25,8 @@ export function freePort(host = HOST): Promise<number> {
     });
   });
 }
+
+/** `preferred` when it is free on `host`, else a port the OS considers free. */
+export async function preferredOrFreePort(preferred: number, host = HOST): Promise<number> {
+  return (await isPortFree(preferred, host)) ? preferred : freePort(host);
+}

@@ -14,6 +14,7 @@ import { createLogger } from './logger';
 import { loadProjectConfig } from './project-config';
 import { replayTraffic } from './replay-traffic';
 import { ensureSchedules } from './schedules';
+import { startDashboard } from './dashboard';
 import { connectTemporal, openStorage, startWorkers } from './services';
 
 /**
@@ -55,6 +56,11 @@ async function main() {
 
     const schedules = await ensureSchedules(client, config);
 
+    // The dashboard shares this process's database: PGlite admits one process only.
+    const dashboard = await startDashboard({ env, database, temporalUi: temporal.uiUrl, temporal: async () => client, logger });
+    closers.push(() => dashboard.close());
+    say(`Dashboard     ${dashboard.url} (runs, data, models, rollouts, monitoring)`);
+
     let production = await resolveAlias(database.db, model, 'production');
     if (!production) {
       say(`keel: no production version of "${model}" yet; running trainingPipeline (about a minute)...`);
@@ -67,6 +73,7 @@ async function main() {
 
     const ui = temporal.uiUrl;
     say('');
+    say(`Dashboard     ${dashboard.url}`);
     say(`Temporal UI   ${ui ?? '(no web UI for this server)'}`);
     if (ui) say(`  the run     ${ui}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(production.workflowId)}`);
     say(`Model         ${describeVersion(production)}`);

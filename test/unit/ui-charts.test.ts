@@ -78,6 +78,7 @@ describe('evaluation charts', () => {
     const calibration = await render(calibrationSpec(curves.calibration));
     expect(calibration.data('calibration')).toHaveLength(10);
     expect(markItems(calibration).symbol).toBe(10);
+    expect(markItems(calibration).line).toBe(2 + 10); // the diagonal's two points and the curve
   });
 
   it('learning curve: one line per split', async () => {
@@ -100,6 +101,23 @@ describe('evaluation charts', () => {
     expect(markItems(view).symbol).toBe(4);
     const perClass = await render(perClassSpec([{ class: 'a', support: 3, precision: 1, recall: 0.5, f1: 0.66 }, { class: 'b', support: 2, precision: 0.5, recall: 1, f1: 0.66 }]));
     expect(markItems(perClass).rect).toBe(6);
+  });
+});
+
+describe('stage timeline', () => {
+  it('a bar per stage, the running one drawn up to now', async () => {
+    const { stageTimelineSpec } = await import('../../src/ui/charts/stage-timeline');
+    const view = await render(
+      stageTimelineSpec(
+        [
+          { name: 'ingest', startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:00:05Z', outcome: 'succeeded' },
+          { name: 'train', startedAt: '2026-01-01T00:00:05Z', outcome: 'running' },
+        ],
+        new Date('2026-01-01T00:00:09Z'),
+      ),
+    );
+    expect(markItems(view).rect).toBe(2);
+    expect((view.data('stages') as { seconds: number }[]).map((s) => s.seconds)).toEqual([5, 4]);
   });
 });
 
@@ -172,5 +190,18 @@ describe('monitoring, models and rollouts', () => {
       ]),
     );
     expect(health.data('canary_health')).toHaveLength(9);
+  });
+});
+
+describe('pearsonMatrix', () => {
+  it('is 1 on the diagonal, ±1 for linear relations, null for a constant column', async () => {
+    const { pearsonMatrix } = await import('../../src/data/correlations');
+    const rows = [1, 2, 3, 4, 5].map((x) => ({ x, y: 10 - 2 * x, c: 3, z: x % 2 === 0 ? null : x * x }));
+    const r = pearsonMatrix(rows, ['x', 'y', 'c']);
+    expect(r[0][0]).toBeCloseTo(1, 12);
+    expect(r[0][1]).toBeCloseTo(-1, 12);
+    expect(r[0][2]).toBeNull();
+    // Pairwise complete: z is present for x = 1, 3, 5 only.
+    expect(pearsonMatrix(rows, ['x', 'z'])[0][1]).toBeGreaterThan(0.9);
   });
 });

@@ -14,17 +14,24 @@ export function calibrationSpec(calibration: BinaryCurves['calibration']): Chart
       },
       {
         data: { name: 'calibration', values: calibration },
-        mark: { type: 'line', point: true },
         encoding: {
           x: { field: 'meanPredicted', type: 'quantitative', title: 'mean predicted probability', scale: unit },
           y: { field: 'observed', type: 'quantitative', title: 'observed positive share', scale: unit },
-          size: { field: 'count', type: 'quantitative', title: 'rows' },
-          tooltip: [
-            { field: 'meanPredicted', type: 'quantitative', format: '.3f' },
-            { field: 'observed', type: 'quantitative', format: '.3f' },
-            { field: 'count', type: 'quantitative' },
-          ],
         },
+        layer: [
+          { mark: { type: 'line' } },
+          {
+            mark: { type: 'point', filled: true },
+            encoding: {
+              size: { field: 'count', type: 'quantitative', title: 'rows', scale: { range: [20, 300] } },
+              tooltip: [
+                { field: 'meanPredicted', type: 'quantitative', format: '.3f' },
+                { field: 'observed', type: 'quantitative', format: '.3f' },
+                { field: 'count', type: 'quantitative' },
+              ],
+            },
+          },
+        ],
       },
     ],
   };

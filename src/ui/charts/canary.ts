@@ -15,7 +15,7 @@ export function canaryTrafficSpec(points: TrafficPoint[], now: Date): ChartSpec 
     data: { name: 'canary_traffic', values },
     mark: { type: 'line', interpolate: 'step-after', point: { filled: false } },
     encoding: {
-      x: { field: 'at', type: 'temporal', title: null },
+      x: { field: 'at', type: 'temporal', title: null, axis: { format: '%H:%M:%S' } },
       y: { field: 'percent', type: 'quantitative', title: '% of requests', scale: { domain: [0, 100] } },
       tooltip: [
         { field: 'at', type: 'temporal', format: '%H:%M:%S' },
@@ -43,19 +43,16 @@ export function canaryHealthSpec(points: HealthPoint[]): ChartSpec {
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Candidate against baseline, with the rollout rule limits (dashed)',
+    title: 'Candidate against baseline; red dashed: the limit the rollout rules allow the candidate',
     data: { name: 'canary_health', values },
     facet: { row: { field: 'metric', type: 'nominal', title: null } },
     resolve: { scale: { y: 'independent' } },
     spec: {
       width: 560,
       height: 130,
-      mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'at', type: 'temporal', title: null },
+        x: { field: 'at', type: 'temporal', title: null, axis: { format: '%H:%M:%S' } },
         y: { field: 'value', type: 'quantitative', title: null },
-        color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['candidate', 'baseline', 'limit'], range: ['#f58518', '#4c78a8', '#d62728'] } },
-        strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: ['candidate', 'baseline', 'limit'], range: [[1, 0], [1, 0], [5, 4]] } },
         tooltip: [
           { field: 'metric', type: 'nominal' },
           { field: 'series', type: 'nominal' },
@@ -63,6 +60,14 @@ export function canaryHealthSpec(points: HealthPoint[]): ChartSpec {
           { field: 'at', type: 'temporal', format: '%H:%M:%S' },
         ],
       },
+      layer: [
+        {
+          transform: [{ filter: "datum.series !== 'limit'" }],
+          mark: { type: 'line', point: true },
+          encoding: { color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['candidate', 'baseline'], range: ['#f58518', '#4c78a8'] } } },
+        },
+        { transform: [{ filter: "datum.series === 'limit'" }], mark: { type: 'line', point: true, strokeDash: [5, 4], color: '#d62728' } },
+      ],
     },
   };
 }

@@ -21,7 +21,7 @@ export interface DriftPoint {
 export function driftOverTimeSpec(points: DriftPoint[]): ChartSpec {
   const values = points.filter((p) => p.score !== null);
   const color = { field: 'feature', type: 'nominal' as const, title: 'feature' };
-  const x = { field: 'at', type: 'temporal' as const, title: 'window end' };
+  const x = { field: 'at', type: 'temporal' as const, title: 'window end', axis: { format: '%b %d %H:%M' } };
   return {
     ...base('Drift per feature: statistic (line) against threshold (dashed)', { width: 560, height: 260 }),
     data: { name: 'drift', values },

@@ -20,7 +20,7 @@ export function livePerformanceSpec(metric: string, points: PerformancePoint[]):
     low: p.standardError === null ? p.value : p.value - 1.96 * p.standardError,
     high: p.standardError === null ? p.value : p.value + 1.96 * p.standardError,
   }));
-  const x = { field: 'at', type: 'temporal' as const, title: 'window end' };
+  const x = { field: 'at', type: 'temporal' as const, title: 'window end', axis: { format: '%b %d %H:%M' } };
   const color = { field: 'version', type: 'nominal' as const, title: 'version' };
   return {
     ...base(`Live ${metric} (band: 95 % interval; dashed: limit; dotted: test-split reference)`, { width: 560, height: 240 }),

@@ -1,0 +1,61 @@
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/database';
+import { pipelineRuns, trainingRuns } from '../../db/schema';
+import { readLearningCurve } from '../../ml/trained-model';
+import { getPipelineRun, type PipelineRun, pipelineRunTrials } from '../../registry/pipeline-runs';
+import type { ModelMetrics } from '../../shared/pipeline-result';
+import type { RunEvaluationView, TrialView } from '../sections/run-evaluation';
+
+type TrainingRun = typeof trainingRuns.$inferSelect;
+
+/** Every model's pipeline runs, newest first. */
+export async function loadPipelineRuns(db: Db, limit = 200): Promise<PipelineRun[]> {
+  return (await db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.startedAt)).limit(limit)) as PipelineRun[];
+}
+
+export interface RunDetail {
+  run: PipelineRun;
+  evaluated: RunEvaluationView | undefined;
+  trials: TrialView[];
+}
+
+/** A pipeline run with its trials and the evaluation of the trial it evaluated. */
+export async function loadRunDetail(db: Db, id: string): Promise<RunDetail | undefined> {
+  const run = await getPipelineRun(db, id);
+  if (!run) return undefined;
+  const trials = await pipelineRunTrials(db, run);
+  const chosenId = run.trainingRunId ?? (trials.length === 1 ? trials[0].id : undefined);
+  const chosen = trials.find((t) => t.id === chosenId);
+  return {
+    run,
+    evaluated: chosen && runEvaluationView(chosen),
+    trials: trials.map((t) => ({
+      trainingRunId: t.id,
+      trial: t.trial,
+      trainer: t.trainer as Record<string, unknown>,
+      trainSeconds: t.trainSeconds,
+      validationMetrics: t.validationMetrics as ModelMetrics | null,
+      chosen: t.id === chosenId,
+    })),
+  };
+}
+
+/** A stored training run as the evaluation section reads it. */
+export function runEvaluationView(row: TrainingRun): RunEvaluationView {
+  return {
+    trainingRunId: row.id,
+    trial: row.trial,
+    trainer: row.trainer as Record<string, unknown>,
+    trainSeconds: row.trainSeconds,
+    learningCurve: readLearningCurve(row.learningCurve),
+    validationMetrics: row.validationMetrics as ModelMetrics | null,
+    evaluation: row.evaluation as RunEvaluationView['evaluation'],
+    gate: row.gate as RunEvaluationView['gate'],
+  };
+}
+
+/** A training run by id (the model page links a version to it). */
+export async function loadTrainingRun(db: Db, id: string): Promise<TrainingRun | undefined> {
+  const [row] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, id));
+  return row;
+}

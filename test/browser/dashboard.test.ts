@@ -1,0 +1,179 @@
+import { and, eq } from 'drizzle-orm';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rolloutEvents, rollouts } from '../../src/db/schema';
+import { resolveAlias } from '../../src/registry/model-registry';
+import { paths } from '../../src/ui/links';
+import { type RunningUi, startUi } from '../../src/ui/server';
+import { createHarness, type Harness } from '../integration/harness';
+import { chartData, chartMarks, launchChromium, openPage, screenshot } from './chromium';
+import { buildScenario, type Scenario } from './scenario';
+
+const adminKey = 'browser-test-admin-key';
+let harness: Harness;
+let scenario: Scenario;
+let ui: RunningUi;
+let browser: Browser;
+let stopWorkers: () => void;
+let workers: Promise<unknown>;
+
+/**
+ * The dashboard in Debian's chromium, over a database that real pipeline, monitor and canary runs
+ * filled (./scenario.ts): every page loads without console errors and its charts hold data marks;
+ * the rollout buttons reach the running canary workflow.
+ */
+describe('keel ui in a browser', () => {
+  beforeAll(async () => {
+    harness = await createHarness();
+    let built!: (s: Scenario) => void;
+    const ready = new Promise<Scenario>((resolve) => (built = resolve));
+    // Workers run for the whole file: the canary rollout must answer the dashboard's actions.
+    workers = harness.withWorkers(async () => {
+      built(await buildScenario(harness));
+      await new Promise<void>((resolve) => (stopWorkers = resolve));
+    });
+    workers.catch((error: unknown) => built(Promise.reject(error) as never));
+    [scenario, browser] = await Promise.all([ready, launchChromium()]);
+    ui = await startUi({
+      database: harness.database,
+      links: { ui: 'http://127.0.0.1:8233', namespace: 'default' },
+      adminKeys: [adminKey],
+      host: '127.0.0.1',
+      port: 0,
+      temporal: async () => harness.client,
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.close();
+    stopWorkers?.();
+    await workers?.catch(() => undefined);
+    await scenario?.server.close();
+    await harness?.close();
+  });
+
+  it('Runs: the list shows both runs, and a run shows its stages, learning curve and evaluation plots', async () => {
+    const list = await openPage(browser, `${ui.url}/runs`);
+    expect(list.loaded.errors).toEqual([]);
+    expect(await list.page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await list.page.locator('#temporal-link').getAttribute('href')).toContain('http://127.0.0.1:8233/namespaces/default/workflows');
+
+    const run = `train/${scenario.model}/first`;
+    const { page, loaded } = await openPage(browser, `${ui.url}/runs/${encodeURIComponent(run)}`);
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.charts).toBeGreaterThanOrEqual(6);
+    const roc = await chartData<{ fpr: number; tpr: number }>(page, 'roc', 'roc');
+    expect(roc.length).toBeGreaterThan(10);
+    expect(roc.at(-1)).toMatchObject({ fpr: 1, tpr: 1 });
+    expect((await chartMarks(page, 'roc')).items.symbol).toBe(1); // the operating point
+    expect((await chartMarks(page, 'learning-curve')).series.line).toBe(2); // train and validation
+    expect((await chartMarks(page, 'pr')).items.line).toBeGreaterThan(10);
+    expect((await chartMarks(page, 'calibration')).items.symbol).toBeGreaterThan(3);
+    expect((await chartMarks(page, 'confusion-matrix')).items.rect).toBe(4);
+    expect((await chartMarks(page, 'stages')).items.rect).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('#temporal-link').getAttribute('href')).toContain(encodeURIComponent(run));
+    await screenshot(page, 'ui-run');
+
+    const tuned = await openPage(browser, `${ui.url}/runs/${encodeURIComponent(`train/${scenario.model}/second`)}`);
+    expect(tuned.loaded.errors).toEqual([]);
+    const trials = tuned.page.locator('#trials tbody tr');
+    expect(await trials.count()).toBe(2);
+    // Sortable by metric: a click on the header orders the rows by it.
+    const column = await tuned.page.locator('#trials th').evaluateAll((ths) => ths.findIndex((th) => th.textContent?.trim() === 'rocAuc'));
+    expect(column).toBeGreaterThan(0);
+    const aucs = () => trials.evaluateAll((rows, c) => rows.map((r) => Number((r as unknown as { cells: { dataset: { value?: string } }[] }).cells[c].dataset.value)), column);
+    await tuned.page.locator('#trials th').nth(column).click();
+    const descending = await aucs();
+    await tuned.page.locator('#trials th').nth(column).click();
+    expect(await aucs()).toEqual([...descending].reverse());
+    expect(descending[0]).toBeGreaterThanOrEqual(descending[1]);
+  });
+
+  it('Data: source accounting, profile charts, the quarantine browser and accepted rows', async () => {
+    const list = await openPage(browser, `${ui.url}/data`);
+    expect(list.loaded.errors).toEqual([]);
+    const datasetId = scenario.first.datasetVersionId;
+    const { page, loaded } = await openPage(browser, `${ui.url}${paths.dataset(datasetId)}`);
+    expect(loaded.errors).toEqual([]);
+    const accounting = await chartData<{ outcome: string; records: number; read: number }>(page, 'source-accounting', 'source_accounting');
+    const accepted = accounting.find((a) => a.outcome === 'accepted')!;
+    expect(accepted.records).toBe(20_000 - accounting.filter((a) => a.outcome !== 'accepted').reduce((s, a) => s + a.records, 0));
+    expect(accounting.reduce((s, a) => s + a.records, 0)).toBe(accepted.read);
+    expect((await chartMarks(page, 'null-share')).items.rect).toBeGreaterThanOrEqual(5);
+    expect((await chartMarks(page, 'correlations')).items.rect).toBeGreaterThanOrEqual(4);
+    expect(loaded.charts).toBeGreaterThanOrEqual(8);
+    await screenshot(page, 'ui-data');
+
+    const quarantine = await openPage(browser, `${ui.url}${paths.quarantine(datasetId)}?column=delay`);
+    expect(quarantine.loaded.errors).toEqual([]);
+    expect(await quarantine.page.locator('#quarantine-total').textContent()).toMatch(/^\d[\d,]* records?$/);
+    const rows = await openPage(browser, `${ui.url}${paths.rows(datasetId)}`);
+    expect(rows.loaded.errors).toEqual([]);
+    expect(await rows.page.locator('#rows tbody tr').count()).toBe(50);
+  });
+
+  it('Models: versions, lineage, the alias timeline and a diff', async () => {
+    const { page, loaded } = await openPage(browser, `${ui.url}${paths.model(scenario.model)}`);
+    expect(loaded.errors).toEqual([]);
+    expect(await page.locator('#versions tbody tr').count()).toBe(2);
+    expect((await chartMarks(page, 'alias-timeline')).items.rect).toBeGreaterThanOrEqual(1);
+    const version = await openPage(browser, `${ui.url}${paths.version(scenario.model, 1)}`);
+    expect(version.loaded.errors).toEqual([]);
+    expect(await version.page.locator(`#lineage a[href="${paths.dataset(scenario.first.datasetVersionId)}"]`).count()).toBe(1);
+    const diff = await openPage(browser, `${ui.url}${paths.diff(scenario.model, 1, 2)}`);
+    expect(diff.loaded.errors).toEqual([]);
+    expect(await diff.page.locator('#diff-metrics tbody tr').count()).toBeGreaterThan(3);
+  });
+
+  it('Monitoring: drift per feature over time (one series per feature), live performance, a report', async () => {
+    const { page, loaded } = await openPage(browser, `${ui.url}${paths.monitoringModel(scenario.model)}`);
+    expect(loaded.errors).toEqual([]);
+    const marks = await chartMarks(page, 'drift-over-time', 'feature');
+    // A statistic line and a threshold line per feature.
+    expect(marks.series.line).toBe(2 * scenario.features.length);
+    expect(new Set(marks.lineValues)).toEqual(new Set(scenario.features));
+    const points = await chartData<{ reportId: number }>(page, 'drift-over-time', 'drift');
+    expect(new Set(points.map((p) => p.reportId))).toEqual(new Set(scenario.reports.map((r) => r.reportId)));
+    expect((await chartMarks(page, 'live-performance')).series.area).toBe(1);
+    await screenshot(page, 'ui-monitoring');
+    const report = await openPage(browser, `${ui.url}${paths.driftReport(scenario.reports[1].reportId)}`);
+    expect(report.loaded.errors).toEqual([]);
+    expect(await report.page.locator('#drift-features tbody tr').count()).toBe(scenario.features.length);
+  });
+
+  it('Rollouts: the live canary, and its buttons need the admin key and promote through the workflow', async () => {
+    const list = await openPage(browser, `${ui.url}/rollouts`);
+    expect(list.loaded.errors).toEqual([]);
+    const { page, loaded } = await openPage(browser, `${ui.url}${paths.rollout(scenario.rolloutId)}`);
+    expect(loaded.errors).toEqual([]);
+    const traffic = await chartData<{ percent: number }>(page, 'canary-traffic', 'canary_traffic');
+    expect(traffic.map((t) => t.percent)).toContain(25);
+    expect((await chartData(page, 'canary-health', 'canary_health')).length).toBeGreaterThan(0);
+    await screenshot(page, 'ui-rollout');
+
+    // Without the key: refused, and the rollout runs on.
+    await page.locator('#promote-button').click();
+    await page.locator('#action-result', { hasText: /refused: this route needs an API key/ }).waitFor({ timeout: 10_000 });
+    await page.locator('#admin-key').fill(adminKey);
+    await page.locator('#admin-key').dispatchEvent('change');
+    await page.locator('#action-reason').fill('looks good in the browser test');
+    await page.locator('#promote-button').click();
+    await page.locator('#action-result', { hasText: /promoted/ }).waitFor({ timeout: 30_000 });
+    const [rollout] = await harness.database.db.select().from(rollouts).where(eq(rollouts.id, scenario.rolloutId));
+    expect(rollout).toMatchObject({ status: 'promoted', decidedBy: 'user:dashboard' });
+    expect((await resolveAlias(harness.database.db, scenario.model, 'production'))?.version).toBe(scenario.second.version);
+    const promoted = await harness.database.db.select().from(rolloutEvents).where(and(eq(rolloutEvents.rolloutId, scenario.rolloutId), eq(rolloutEvents.kind, 'promoted')));
+    expect(promoted[0]?.reason).toContain('looks good in the browser test');
+  });
+
+  it('refuses an action from another origin or without the dashboard header', async () => {
+    const url = `${ui.url}/actions/rollouts/${scenario.model}/pause`;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` };
+    const noHeader = await fetch(url, { method: 'POST', headers, body: '{}' });
+    expect(noHeader.status).toBe(403);
+    const crossSite = await fetch(url, { method: 'POST', headers: { ...headers, 'x-keel-action': '1', origin: 'http://evil.example' }, body: '{}' });
+    expect(crossSite.status).toBe(403);
+    expect(((await crossSite.json()) as { message: string }).message).toContain('cross-origin');
+  });
+});

@@ -1,0 +1,103 @@
+import { and, eq } from 'drizzle-orm';
+import { pino } from 'pino';
+import { sampleDatasetRows } from '../../src/data/dataset-store';
+import { rolloutEvents, rollouts } from '../../src/db/schema';
+import { loadProjectConfig } from '../../src/runtime/project-config';
+import { startModelServer, type ModelServer } from '../../src/serving/http-server';
+import type { MonitorRequest } from '../../src/shared/monitoring';
+import type { DriftReportSummary, TrainingPipelineResult } from '../../src/shared/pipeline-result';
+import type { ProjectConfig } from '../../src/shared/project-config';
+import { taskQueues } from '../../src/shared/task-queues';
+import type { Harness } from '../integration/harness';
+import { predict, sendFeedback } from '../integration/monitor-support';
+
+/**
+ * What the browser tests look at, made by keel itself on real components: a pipeline run on
+ * 20,000 real January 2001 flights (v1, production), two monitor reports over real traffic with
+ * ground truth (the second shifted: drift), and a second, tuned pipeline run (v2) whose canary
+ * rollout passes its first step on live traffic, then waits for an operator.
+ */
+export interface Scenario {
+  model: string;
+  features: string[];
+  first: Extract<TrainingPipelineResult, { status: 'registered' }>;
+  second: Extract<TrainingPipelineResult, { status: 'registered' }>;
+  reports: DriftReportSummary[];
+  rolloutId: string;
+  server: ModelServer;
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runPipeline(harness: Harness, pipeline: ProjectConfig['pipeline'], id: string) {
+  const handle = await harness.client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${pipeline.model}/${id}`, args: [pipeline] });
+  const result = (await handle.result()) as TrainingPipelineResult;
+  if (result.status !== 'registered') throw new Error(`setup: pipeline ${id} did not register a model: ${result.reason}`);
+  return result;
+}
+
+/** Runs with the harness's workers running (the caller keeps them running for the rollout). */
+export async function buildScenario(harness: Harness): Promise<Scenario> {
+  const base = await loadProjectConfig('keel.config.json');
+  const model = `ui-it-${Date.now().toString(36)}`;
+  const pipeline = { ...base.pipeline, model, dataset: { ...base.pipeline.dataset, limit: 20_000 } };
+  const features = pipeline.features.map((f) => f.name);
+  const first = await runPipeline(harness, pipeline, 'first');
+
+  const server = await startModelServer({ database: harness.database, artifacts: harness.artifacts, port: 0, refreshMs: 250, logger: pino({ level: 'warn' }) });
+  harness.setOnDeployed(async () => void (await server.pool.refresh()));
+  await server.pool.refresh();
+  const january = await sampleDatasetRows(harness.database.db, first.datasetVersionId, 600);
+
+  const monitor = async (rows: Record<string, unknown>[], n: number) => {
+    const start = new Date();
+    const predictions = await predict(server.url, model, rows, features);
+    await sendFeedback(server.url, predictions.map((p, i) => ({ prediction_id: p.id, label: Number(rows[i].delayed) })));
+    await server.logWriter.flush();
+    await wait(5);
+    const input: MonitorRequest = {
+      model,
+      windowMinutes: 60,
+      minRows: 100,
+      drift: base.monitor.drift,
+      performance: { ...base.monitor.performance, minLabelled: 100 },
+      notifications: { webhooks: [], retry: { maximumAttempts: 1, initialIntervalSeconds: 0.2, backoffCoefficient: 2 } },
+      window: { start: start.toISOString(), end: new Date().toISOString() },
+    } as MonitorRequest;
+    const handle = await harness.client.workflow.start('monitor', { taskQueue: taskQueues.control, workflowId: `monitor/${model}/${n}`, args: [input] });
+    return (await handle.result()) as DriftReportSummary;
+  };
+  const shifted = january.map((row) => ({ ...row, hour: (Number(row.hour) + 9) % 24, distance: Number(row.distance) * 3 }));
+  const reports = [await monitor(january, 1), await monitor(shifted, 2)];
+
+  // Live traffic while the canary's first step bakes, so the step is judged on real predictions.
+  let flowing = true;
+  const traffic = (async () => {
+    while (flowing) await predict(server.url, model, january.slice(0, 50), features).catch(() => undefined);
+  })();
+  const second = await runPipeline(
+    harness,
+    {
+      ...pipeline,
+      trainer: { ...pipeline.trainer, kind: 'logistic-regression' },
+      tuning: { strategy: 'grid', space: { l2: [0.0001, 0.01] }, concurrency: 2 },
+      rollout: { strategy: 'canary', steps: [25, 100], bakeSeconds: 3, checkEverySeconds: 1, health: { minRequests: 20 }, insufficientData: { action: 'pause' } },
+    } as unknown as ProjectConfig['pipeline'],
+    'second',
+  );
+  const workflowId = second.rollout?.workflowId;
+  if (!workflowId) throw new Error('setup: the second pipeline started no rollout');
+  const rolloutId = `${workflowId}/${second.rollout!.runId}`;
+  // Once the first step has passed, traffic stops: the 100 % step lacks data and pauses for an operator.
+  for (let i = 0; ; i++) {
+    const passed = await harness.database.db.select().from(rolloutEvents).where(and(eq(rolloutEvents.rolloutId, rolloutId), eq(rolloutEvents.kind, 'step_passed')));
+    if (passed.length) break;
+    const [rollout] = await harness.database.db.select().from(rollouts).where(eq(rollouts.id, rolloutId));
+    if (rollout && rollout.status !== 'running') throw new Error(`setup: the rollout ended early: ${rollout.status} (${rollout.reason})`);
+    if (i > 300) throw new Error('setup: the canary step did not pass within 60 s');
+    await wait(200);
+  }
+  flowing = false;
+  await traffic;
+  return { model, features, first, second, reports, rolloutId, server };
+}
