@@ -1,10 +1,10 @@
 import type { Db } from '../db/database';
-import { datasetReportContent } from './dataset-report';
+import { datasetReportDocument } from './dataset-report';
 import { loadDatasetReportView, resolveDatasetVersionId } from './dataset-view';
-import { driftReportContent } from './drift-report';
+import { driftReportDocument } from './drift-report';
 import { loadDriftReportView } from './drift-view';
 import { renderReportHtml } from './html-document';
-import { runReportContent } from './run-report';
+import { runReportDocument } from './run-report';
 import { loadRunReportView, resolveTrainingRunId } from './run-view';
 
 /** A rendered report and the id of what it shows (for its default file name). */
@@ -17,17 +17,17 @@ export interface RenderedReport {
 /** A run report from a training run id, a pipeline workflow id or `<model>@<version|alias>`. */
 export async function renderRunReport(db: Db, reference: string): Promise<RenderedReport> {
   const id = await resolveTrainingRunId(db, reference);
-  return { kind: 'run', id, html: await renderReportHtml(runReportContent(await loadRunReportView(db, id))) };
+  return { kind: 'run', id, html: renderReportHtml(runReportDocument(await loadRunReportView(db, id))) };
 }
 
 /** A dataset report from `<name>`, `<name>@<version id prefix>` or a version id (prefix). */
 export async function renderDatasetReport(db: Db, reference: string): Promise<RenderedReport> {
   const id = await resolveDatasetVersionId(db, reference);
-  return { kind: 'dataset', id, html: await renderReportHtml(datasetReportContent(await loadDatasetReportView(db, id))) };
+  return { kind: 'dataset', id, html: renderReportHtml(datasetReportDocument(await loadDatasetReportView(db, id))) };
 }
 
 export async function renderDriftReport(db: Db, reportId: number): Promise<RenderedReport> {
-  return { kind: 'drift', id: String(reportId), html: await renderReportHtml(driftReportContent(await loadDriftReportView(db, reportId))) };
+  return { kind: 'drift', id: String(reportId), html: renderReportHtml(driftReportDocument(await loadDriftReportView(db, reportId))) };
 }
 
 /** `keel-report-<kind>-<id>.html`, the id made safe for a file name (a run id holds slashes). */

@@ -1,39 +1,25 @@
 import { and, asc, desc, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { datasetVersions, modelAliases, modelVersions, trainingRuns } from '../db/schema';
-import type { EvaluationCurves } from '../ml/evaluation-curves';
-import { readLearningCurve, type LearningCurve } from '../ml/trained-model';
+import { getPipelineRun, type PipelineRun } from '../registry/pipeline-runs';
 import { resolveRef } from '../registry/model-registry';
 import { parseModelRef } from '../registry/names';
 import type { ModelMetrics } from '../shared/pipeline-result';
-import { metricValue, primaryMetric, taskOfMetrics } from '../shared/task-metrics';
+import { runEvaluationView } from '../ui/loaders/runs';
+import type { RunEvaluationView, TrialView } from '../ui/sections/run-evaluation';
 import { ReportNotFoundError } from './drift-view';
 
 /** What a run report shows, read from the database (no Temporal): one pipeline run's evaluated training run. */
 export interface RunReportView {
-  run: {
-    id: string;
-    trial: string;
-    model: string;
-    workflowId: string;
-    runId: string;
-    trainer: Record<string, unknown>;
-    trainSeconds: number;
-    resumedFromIteration: number | null;
-    createdAt: string;
-  };
-  learningCurve: LearningCurve;
-  validationMetrics: ModelMetrics | null;
-  evaluation: {
-    metrics: ModelMetrics;
-    curves?: EvaluationCurves;
-    testRows?: number;
-    maxOnnxDeviation?: number;
-    production?: { version: number; metrics: ModelMetrics };
-  } | null;
-  gate: { passed: boolean; reasons: string[] } | null;
-  /** Every trial of the same pipeline run (one without tuning), by the validation metric. */
-  trials: { id: string; trial: string; params: Record<string, unknown>; metric: string | null; value: number | null; seconds: number; iterations: number; chosen: boolean }[];
+  model: string;
+  workflowId: string;
+  runId: string;
+  /** The dashboard's evaluation section: learning curve, metrics against production, gate, plots. */
+  evaluated: RunEvaluationView;
+  /** Every trial of the same pipeline run (one without tuning). */
+  trials: TrialView[];
+  /** The run's stages and outcome, for runs recorded in pipeline_runs. */
+  pipelineRun: PipelineRun | null;
   version: {
     version: number;
     status: string;
@@ -42,19 +28,22 @@ export interface RunReportView {
     artifactBytes: number;
     gitCommit: string | null;
     gitDirty: boolean | null;
-    createdAt: string;
+    createdAt: Date;
   } | null;
   dataset: { id: string; name: string; contentHash: string; rowCount: number; rowsRead: number; quarantinedCount: number; duplicateCount: number } | null;
 }
 
 /**
  * Finds the training run a person means: a training run id (`<workflowId>/<runId>/<trial>`), a
- * pipeline's workflow id (its evaluated run, the newest when the id was reused), or a model version
+ * pipeline run id (`<workflowId>/<runId>`), a pipeline's workflow id (its evaluated run, the newest when the id was reused), or a model version
  * (`<name>@<version>`, `<name>@production`).
  */
 export async function resolveTrainingRunId(db: Db, reference: string): Promise<string> {
   const [exact] = await db.select({ id: trainingRuns.id }).from(trainingRuns).where(eq(trainingRuns.id, reference));
   if (exact) return exact.id;
+  // A pipeline run id (`<workflowId>/<runId>`, as the dashboard names runs) or a workflow id.
+  const pipelineRun = await getPipelineRun(db, reference);
+  if (pipelineRun?.trainingRunId) return pipelineRun.trainingRunId;
   const [byWorkflow] = await db
     .select({ id: trainingRuns.id })
     .from(trainingRuns)
@@ -74,7 +63,7 @@ export async function resolveTrainingRunId(db: Db, reference: string): Promise<s
 export async function loadRunReportView(db: Db, trainingRunId: string): Promise<RunReportView> {
   const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, trainingRunId));
   if (!run) throw new ReportNotFoundError(`no training run "${trainingRunId}"`);
-  const [siblings, [version], [dataset]] = await Promise.all([
+  const [siblings, [version], [dataset], pipelineRun] = await Promise.all([
     db
       .select()
       .from(trainingRuns)
@@ -82,6 +71,7 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
       .orderBy(asc(trainingRuns.createdAt), asc(trainingRuns.id)),
     db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, run.id)).limit(1),
     db.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId)),
+    getPipelineRun(db, `${run.workflowId}/${run.runId}`),
   ]);
   const aliases = version
     ? await db
@@ -89,38 +79,20 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
         .from(modelAliases)
         .where(and(eq(modelAliases.modelName, version.modelName), eq(modelAliases.version, version.version)))
     : [];
-  const evaluation = run.evaluation as RunReportView['evaluation'];
   return {
-    run: {
-      id: run.id,
-      trial: run.trial,
-      model: run.modelName,
-      workflowId: run.workflowId,
-      runId: run.runId,
-      trainer: run.trainer as Record<string, unknown>,
-      trainSeconds: run.trainSeconds,
-      resumedFromIteration: run.resumedFromIteration,
-      createdAt: run.createdAt.toISOString(),
-    },
-    learningCurve: readLearningCurve(run.learningCurve),
-    validationMetrics: run.validationMetrics as ModelMetrics | null,
-    evaluation: evaluation ?? null,
-    gate: run.gate as RunReportView['gate'],
-    trials: siblings.map((trial) => {
-      const metrics = trial.validationMetrics as ModelMetrics | null;
-      const metric = metrics ? primaryMetric[taskOfMetrics(metrics)] : null;
-      const value = metrics && metric ? metricValue(metrics, metric) : Number.NaN;
-      return {
-        id: trial.id,
-        trial: trial.trial,
-        params: trainerParams(trial.trainer),
-        metric,
-        value: Number.isFinite(value) ? value : null,
-        seconds: trial.trainSeconds,
-        iterations: readLearningCurve(trial.learningCurve).train.length,
-        chosen: trial.id === run.id,
-      };
-    }),
+    model: run.modelName,
+    workflowId: run.workflowId,
+    runId: run.runId,
+    evaluated: runEvaluationView(run),
+    trials: siblings.map((trial) => ({
+      trainingRunId: trial.id,
+      trial: trial.trial,
+      trainer: trial.trainer as Record<string, unknown>,
+      trainSeconds: trial.trainSeconds,
+      validationMetrics: trial.validationMetrics as ModelMetrics | null,
+      chosen: trial.id === run.id,
+    })),
+    pipelineRun: pipelineRun ?? null,
     version: version
       ? {
           version: version.version,
@@ -130,7 +102,7 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
           artifactBytes: version.artifactBytes,
           gitCommit: version.gitCommit,
           gitDirty: version.gitDirty,
-          createdAt: version.createdAt.toISOString(),
+          createdAt: version.createdAt,
         }
       : null,
     dataset: dataset
@@ -145,13 +117,4 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
         }
       : null,
   };
-}
-
-/** The trainer's numeric and string settings, flattened one level (gbdt keeps them under `params`). */
-function trainerParams(trainer: unknown): Record<string, unknown> {
-  const spec = (trainer ?? {}) as Record<string, unknown>;
-  const nested = spec.params && typeof spec.params === 'object' ? (spec.params as Record<string, unknown>) : {};
-  return Object.fromEntries(
-    Object.entries({ ...spec, ...nested }).filter(([key, value]) => key !== 'params' && (typeof value === 'number' || typeof value === 'string')),
-  );
 }
