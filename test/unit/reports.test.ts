@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { profileDataset } from '../../src/data/profile';
@@ -115,7 +119,12 @@ describe('self-contained HTML reports', () => {
     await db.insert(driftReports).values([report(1, 0.05), report(2, 0.4)]);
     [{ id: reportId }] = await db.select({ id: driftReports.id }).from(driftReports).where(eq(driftReports.runKey, `monitor/${model}/2`));
   });
-  afterAll(() => registry?.close());
+  let closed = false;
+  afterAll(async () => {
+    if (!registry) return;
+    if (closed) await rm(registry.dir, { recursive: true, force: true });
+    else await registry.close();
+  });
 
   /** The specs of every chart in the document, by chart id. */
   function specsOf(html: string): Map<string, { data?: { values?: unknown[] }; layer?: { data?: { values?: unknown[] } }[] }> {
@@ -194,5 +203,26 @@ describe('self-contained HTML reports', () => {
     const gc = await collectGarbage(db, registry.artifacts, { graceMinutes: 0, dryRun: true });
     expect(gc.references[first.sha256]).toEqual([`${model}@1 run report: active version`]);
     await expect(storedRunReport(db, registry.artifacts, `${workflowId}/${runId}/trial-0`)).rejects.toThrow(/has no stored report/);
+  });
+
+  it('keel report writes each file and prints its path (the real entry point, on the embedded database)', async () => {
+    await storeRunReport(registry.database.db, registry.artifacts, trainingRunId);
+    // PGlite is single-process: the CLI opens the directory once this process has let go.
+    await registry.database.close();
+    closed = true;
+    const env = { ...process.env, KEEL_DATA_DIR: join(registry.dir, 'db'), KEEL_ARTIFACT_STORE: registry.artifacts.root, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+    const keel = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'report', ...args], { env, cwd: process.cwd() }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const out = join(registry.dir, 'run.html');
+    const [run, drift, bad] = await Promise.all([keel('run', `${model}@1`, '--stored', '--out', out), keel('drift', String(reportId), '--out', join(registry.dir, 'drift.html')), keel('drift', 'latest')]);
+    expect(run).toMatchObject({ code: 0, stdout: `${out}\n` });
+    expect(await readFile(out, 'utf8')).toContain('<body data-report="run">');
+    expect(drift.code).toBe(0);
+    expect(await readFile(drift.stdout.trim(), 'utf8')).toContain(`Drift report #${reportId}`);
+    expect(bad).toMatchObject({ code: 1 });
+    expect(bad.stderr).toContain('reportId: must be a positive whole number (got "latest")');
   });
 });
