@@ -9,6 +9,8 @@ export interface ActivityDeps {
   artifacts: ArtifactStore;
   codeVersion: CodeVersion;
   logger: Logger;
+  /** Admin keys (KEEL_ADMIN_KEYS): an approval must prove it holds one; none: approvals are open. */
+  adminKeys?: readonly string[];
   /** Called after `production` or a model's route moves, so an in-process model server reloads at once. */
   onDeployed?: (model: string) => Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { approvalActivities } from './approval';
 import { canaryActivities } from './canary';
 import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...notifyActivities(deps),
     ...canaryActivities(deps),
     ...pipelineRunActivities(deps),
+    ...approvalActivities(deps),
   };
 }
 

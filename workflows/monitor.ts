@@ -18,14 +18,13 @@ import {
   monitorInputSchema,
   monitorWindow,
   recentDataPipeline,
-  webhookRejectedErrorType,
   type MonitorActions,
-  type MonitorAlertSummary,
   type MonitorInput,
 } from '../src/shared/monitoring';
 import type { DriftReportSummary } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { parseWorkflowInput } from '../src/shared/validation';
+import { deliverAlerts } from './deliver-alerts';
 import type { trainingPipeline } from './training-pipeline';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes };
@@ -92,7 +91,7 @@ async function check(input: MonitorInput, end: Date, iteration?: number): Promis
     const failure = domainFailure(error);
     if (!failure) throw error;
     const alerts = await light.recordMonitorFailure({ model: input.model, error: failure.message, at: window.end, notifications: input.notifications });
-    await deliver(input, alerts);
+    await deliverAlerts(input.notifications, alerts);
     throw ApplicationFailure.nonRetryable(`monitor ${input.model}: ${failure.message}`, failure.type);
   }
   const report = outcome.report;
@@ -145,44 +144,9 @@ async function check(input: MonitorInput, end: Date, iteration?: number): Promis
       })),
     );
   }
-  actions.deliveries = await deliver(input, alerts);
+  actions.deliveries = await deliverAlerts(input.notifications, alerts);
   log.info('monitor report', { reportId: report.reportId, status: report.status, findings: report.findings, actions: Object.keys(actions) });
   return { ...report, alerts, actions };
-}
-
-/**
- * One activity per alert and pending target, in parallel, retried with exponential backoff. The
- * last attempt records the failure on the alert; the workflow catches it and carries on, so a
- * webhook that times out or answers 500 never fails the monitor.
- */
-async function deliver(input: MonitorInput, alerts: MonitorAlertSummary[]): Promise<NonNullable<MonitorActions['deliveries']>> {
-  const { webhooks, retry: policy } = input.notifications;
-  if (!webhooks.length) return [];
-  const { deliverAlert } = proxyActivities<Activities>({
-    taskQueue: taskQueues.control,
-    startToCloseTimeout: Math.max(...webhooks.map((t) => t.timeoutMs)) + 30_000,
-    retry: {
-      initialInterval: policy.initialIntervalSeconds * 1000,
-      backoffCoefficient: policy.backoffCoefficient,
-      maximumInterval: policy.maximumIntervalSeconds * 1000,
-      maximumAttempts: policy.maximumAttempts,
-      nonRetryableErrorTypes: [webhookRejectedErrorType, ...nonRetryableErrorTypes],
-    },
-  });
-  const targets = new Map(webhooks.map((t) => [t.name, t]));
-  const jobs = alerts.flatMap((alert) => alert.pending.flatMap((name) => (targets.has(name) ? [{ alert, target: targets.get(name)! }] : [])));
-  return Promise.all(
-    jobs.map(async ({ alert, target }) => {
-      try {
-        const result = await deliverAlert({ alertId: alert.id, target });
-        return { alertId: alert.id, target: target.name, status: result.status === 'delivered' ? ('delivered' as const) : result.status === 'failed' ? ('failed' as const) : ('skipped' as const) };
-      } catch (error) {
-        const message = error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message;
-        log.warn('webhook delivery failed for good', { alertId: alert.id, target: target.name, error: message });
-        return { alertId: alert.id, target: target.name, status: 'failed' as const, error: message };
-      }
-    }),
-  );
 }
 
 function domainFailure(error: unknown): { message: string; type: string } | null {

@@ -17,6 +17,7 @@ import { pipelineStageQuery } from '../src/shared/messages';
 import type { ModelContract } from '../src/shared/model-contract';
 import {
   type CommandTrainerSpec,
+  gateCompareMetric,
   gbdtTrainerSchema,
   linearRegressionTrainerSchema,
   logisticTrainerSchema,
@@ -27,10 +28,11 @@ import {
   type TrainingPipelineInput,
 } from '../src/shared/pipeline-input';
 import { metricValue } from '../src/shared/task-metrics';
-import type { TrainingPipelineResult } from '../src/shared/pipeline-result';
+import type { ApprovalOutcome, TrainingPipelineResult } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
+import { installApprovalHandlers } from './approval';
 import type { canaryRollout } from './canary-rollout';
 import { PipelineRunRecorder } from './pipeline-run-recorder';
 
@@ -65,7 +67,9 @@ const light = proxyActivities<Activities>({
 });
 
 /**
- * ingest → validate → split → train (or tune) → export → evaluate → gate → register → deploy.
+
+ * ingest → validate → split → train (or tune) → export → evaluate → gate → register →
+ * (with `approval.required`: wait for a person's decision, see ./approval.ts) → deploy.
  * Each stage is an activity; the workflow carries ids and hashes, never rows or model bytes. The
  * run is recorded in `pipeline_runs` (its stages, its outcome, a failure's cause chain); a failure
  * is recorded, then rethrown, so the run still fails.
@@ -79,9 +83,10 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     await record.stage(name);
   };
   try {
-    const result = await runPipeline(rawInput, record, enter, (progress) => (stage = progress));
+    const result = await runPipeline(rawInput, record, enter, (progress) => (stage = progress), () => stage);
     await storeRunReport(result.trainingRunId);
-    await record.finished(result.status === 'rejected' ? 'rejected' : 'succeeded');
+    // Rejected by the gate or by the approver: the run ended as designed, without a deploy.
+    await record.finished(result.status === 'registered' ? 'succeeded' : 'rejected');
     return result;
   } catch (error) {
     await record.failed(error);
@@ -115,8 +120,10 @@ async function runPipeline(
   record: PipelineRunRecorder,
   enter: (stage: string) => Promise<void>,
   onProgress: (progress: string) => void,
+  currentStage: () => string,
 ): Promise<TrainingPipelineResult> {
   const input = parseWorkflowInput(trainingPipelineInputSchema, rawInput, 'trainingPipeline');
+  const approvals = installApprovalHandlers(input.approval, currentStage);
 
   await enter('ingest');
   const ingested = await heavy.ingestDataset({ dataset: input.dataset });
@@ -185,11 +192,39 @@ async function runPipeline(
   });
   record.produced({ modelVersion: version });
 
+  const registered = { ...outcome, version, artifactSha256: candidate.onnxSha256 };
+  let reason = `passed the gate: ${gate.reasons.join('; ')}`;
+  let approval: ApprovalOutcome | undefined;
+  if (input.deploy && input.approval.required) {
+    await enter('awaiting approval');
+    const compare = gateCompareMetric(input);
+    approval = await approvals.awaitApproval({
+      model: input.model,
+      version,
+      evaluation: {
+        metrics: evaluation.metrics,
+        ...(evaluation.production ? { production: evaluation.production } : {}),
+        gate,
+        compare: {
+          metric: compare,
+          candidate: metricValue(evaluation.metrics, compare),
+          production: evaluation.production ? metricValue(evaluation.production.metrics, compare) : null,
+        },
+      },
+    });
+    const { decision } = approval;
+    const by = `${decision.approver} (${decision.channel})${decision.reason ? `: ${decision.reason}` : ''}`;
+    if (decision.decision === 'reject') {
+      onProgress('rejected by approver');
+      return { ...registered, status: 'rejected-by-approver', deployed: false, reason: `rejected by ${by}`, approval };
+    }
+    reason += `; approved by ${by}`;
+  }
+
   let deployed = false;
   let rollout: Awaited<ReturnType<typeof startCanaryRollout>> | undefined;
   if (input.deploy) {
     await enter('deploy');
-    const reason = `passed the gate: ${gate.reasons.join('; ')}`;
     // A canary needs a production version to compare with: a model's first version goes direct.
     if (input.rollout.strategy === 'canary' && evaluation.production) {
       rollout = await startCanaryRollout(input.model, input.rollout, version, reason);
@@ -199,7 +234,7 @@ async function runPipeline(
     }
   }
   onProgress('done');
-  return { ...outcome, status: 'registered', version, deployed, artifactSha256: candidate.onnxSha256, ...(rollout ? { rollout } : {}) };
+  return { ...registered, status: 'registered', deployed, ...(rollout ? { rollout } : {}), ...(approval ? { approval } : {}) };
 }
 
 /**

@@ -481,3 +481,40 @@ export const alerts = pgTable(
   },
   (t) => [uniqueIndex('alerts_incident_key').on(t.incidentKey), index('alerts_model_created').on(t.modelName, t.createdAt)],
 );
+
+/**
+ * Human approvals before deploy: one row per pipeline run that waited (`<workflowId>/<runId>`),
+ * written when the wait starts (pending, with what the approver looks at) and completed with the
+ * decision. `keel approvals list` and the dashboard read the pending ones; the CLI finds the
+ * waiting workflow here.
+ */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    /** The candidate against production on the test split, and the gate's reasons (ApprovalEvaluation). */
+    evaluation: jsonb('evaluation').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+    deadline: timestamp('deadline', { withTimezone: true }).notNull(),
+    /** `reject` or `approve`: what the deadline decides. */
+    onTimeout: text('on_timeout').notNull(),
+    /** `pending`, `approved` or `rejected`. */
+    status: text('status').notNull().default('pending'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    reason: text('reason'),
+    /** `cli`, `dashboard`, `api`, `signal` or `timeout`. */
+    channel: text('channel'),
+    /** The decider proved it holds an admin key (false when none are configured). */
+    authenticated: boolean('authenticated'),
+  },
+  (t) => [
+    index('approvals_status_model').on(t.status, t.modelName),
+    index('approvals_model_version').on(t.modelName, t.version),
+    check('approvals_status', sql`${t.status} in ('pending', 'approved', 'rejected')`),
+  ],
+);

@@ -60,14 +60,6 @@ const environmentSchema = z.object({
    * dev server's UI that `npm start` runs (http://127.0.0.1:8233 for a separate process).
    */
   KEEL_TEMPORAL_UI: z.url({ protocol: /^https?$/ }).optional(),
-  /**
-   * Admin keys, comma-separated: with any set, every dashboard action (rollout and approval
-   * decisions) and the model server's admin routes need one (see src/serving/auth.ts).
-   */
-  KEEL_ADMIN_KEYS: z
-    .string()
-    .transform((list) => list.split(',').map((key) => key.trim()).filter(Boolean))
-    .optional(),
   /** PostgreSQL; without it keel uses an embedded PGlite database in the data directory. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** An existing Temporal server (or Temporal Cloud); without it keel starts a dev server. */
@@ -75,6 +67,14 @@ const environmentSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false'),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /**
+   * Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md),
+   * the worker accepts an approval only with a proof of one (docs/approval.md), and every
+   * dashboard action needs one (docs/ui.md).
+   */
+  KEEL_ADMIN_KEYS: z.string().optional(),
+  /** The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS. */
+  KEEL_ADMIN_KEY: z.string().min(1).optional(),
   /** Which task queues this worker polls, comma-separated (default: all). */
   KEEL_TASK_QUEUES: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -94,7 +94,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
     configPath: resolve(parsed.KEEL_CONFIG),
     temporalTls: parsed.TEMPORAL_TLS === 'true',
-    adminKeys: parsed.KEEL_ADMIN_KEYS ?? [],
+    adminKeys: (parsed.KEEL_ADMIN_KEYS ?? '')
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean),
   };
 }
 

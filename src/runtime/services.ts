@@ -59,6 +59,7 @@ export async function startWorkers(options: {
     artifacts: options.artifacts,
     codeVersion: readCodeVersion(),
     logger: options.logger,
+    adminKeys: options.env.adminKeys,
     onDeployed: options.onDeployed,
   });
   const workers: Worker[] = await createWorkers({

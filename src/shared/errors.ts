@@ -13,6 +13,8 @@ export const InvalidRouteErrorType = 'InvalidRouteError';
 export const RouteConflictErrorType = 'RouteConflictError';
 /** A canary rollout of the model is already running: one rollout per model at a time. */
 export const RolloutInProgressErrorType = 'RolloutInProgressError';
+/** An approval that cannot apply: no valid proof of an admin key, or the decision came too late. */
+export const ApprovalRefusedErrorType = 'ApprovalRefusedError';
 
 export const nonRetryableErrorTypes = [
   InvalidInputErrorType,
@@ -23,6 +25,7 @@ export const nonRetryableErrorTypes = [
   InvalidRouteErrorType,
   RouteConflictErrorType,
   RolloutInProgressErrorType,
+  ApprovalRefusedErrorType,
 ];
 
 export class InvalidInputError extends Error {

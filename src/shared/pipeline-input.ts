@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalSpecSchema } from './approval';
 import { rolloutSpecSchema } from './canary';
 import { datasetRulesSchema, datasetSpecSchema } from './dataset-spec';
 import { featureSpecSchema } from './feature-spec';
@@ -166,9 +167,18 @@ export const trainingPipelineInputSchema = z
      * production yet) is always deployed directly. See docs/serving.md, "Canary rollout".
      */
     rollout: rolloutSpecSchema.prefault({ strategy: 'direct' }),
+    /**
+     * Human approval: with `required`, the pipeline waits (up to `timeout`, then `onTimeout`) for a
+     * person to approve or reject the registered version before it deploys or starts a rollout.
+     * See docs/approval.md.
+     */
+    approval: approvalSpecSchema.prefault({}),
   })
   .superRefine((input, ctx) => {
     const { task, trainer, gate, tuning } = input;
+    if (input.approval.required && !input.deploy) {
+      ctx.addIssue({ code: 'custom', path: ['approval', 'required'], message: 'approval gates the deploy: it needs "deploy": true' });
+    }
     if (!trainerTasks[trainer.kind].includes(task)) {
       ctx.addIssue({
         code: 'custom',

@@ -1,3 +1,4 @@
+import type { ApprovalRecord, IgnoredApprovalSignal } from './approval';
 import type { Finding, MonitorActions, MonitorAlertSummary, Period } from './monitoring';
 
 /** What a finished training pipeline reports. Pure types, shared by workflow and clients. */
@@ -81,8 +82,25 @@ export type TrainingPipelineResult =
       artifactSha256: string;
       /** With `rollout.strategy: canary`: the rollout the pipeline started (it runs on after the pipeline). */
       rollout?: { strategy: 'canary'; workflowId: string; runId: string };
+      /** With `approval.required`: who approved, when, why and how. */
+      approval?: ApprovalOutcome;
     })
-  | (PipelineOutcome & { status: 'rejected'; reason: string });
+  | (PipelineOutcome & { status: 'rejected'; reason: string })
+  | (PipelineOutcome & {
+      /** The gate passed and the version is registered, but the approver (or the timeout) rejected it: not deployed. */
+      status: 'rejected-by-approver';
+      version: number;
+      deployed: false;
+      artifactSha256: string;
+      reason: string;
+      approval: ApprovalOutcome;
+    });
+
+/** The decision on a pipeline's approval, and the signals that decided nothing. */
+export interface ApprovalOutcome {
+  decision: ApprovalRecord;
+  ignoredSignals: IgnoredApprovalSignal[];
+}
 
 /** What one monitoring report found and what the monitor did (the `monitor` workflow's result). */
 export interface DriftReportSummary {

@@ -1,15 +1,10 @@
 import { z } from 'zod';
+import { intervalSchema } from './interval';
 import { monitorSettingsShape } from './monitoring';
 import { trainingPipelineInputSchema } from './pipeline-input';
 
-/** A Temporal interval: a whole number of seconds, minutes, hours or days, e.g. `5m`. */
-const intervalSchema = z.string().regex(/^\d+[smhd]$/, 'must be a number followed by s, m, h or d, e.g. "5m"');
-
-/** A duration as `intervalSchema` reads it, in milliseconds. */
-export function intervalMs(text: string): number {
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[text.slice(-1) as 's' | 'm' | 'h' | 'd'];
-  return Number(text.slice(0, -1)) * unit;
-}
+// Durations (`5m`, `24h`) are parsed by ./interval, shared with the pipeline input.
+export { intervalMs } from './interval';
 
 const cronFields = [
   { name: 'minute', min: 0, max: 59 },

@@ -49,6 +49,13 @@ export function checkAction(c: Context, settings: ActionSettings, authenticator:
   authenticator.check({ headers: { authorization: c.req.header('authorization'), 'x-api-key': c.req.header('x-api-key') } } as never, 'admin');
 }
 
+/** The admin key the request presented (checked by checkAction), for an approval proof. */
+export function presentedKey(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  return c.req.header('x-api-key');
+}
+
 export function authenticatorFor(settings: ActionSettings): Authenticator {
   return new Authenticator({ predict: [], admin: settings.adminKeys });
 }

@@ -4,7 +4,8 @@ import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
 import { RequestError } from '../serving/predict';
-import { actionAccess, actionBodySchema, type ActionSettings, authenticatorFor, checkAction, rolloutActions, type RolloutAction, runRolloutAction } from './actions';
+import { actionAccess, actionBodySchema, type ActionSettings, authenticatorFor, checkAction, presentedKey, rolloutActions, type RolloutAction, runRolloutAction } from './actions';
+import { approvalBodySchema, decideApproval } from './approval-actions';
 import { loadAssets } from './assets';
 import type { TemporalLinks } from './links';
 import { loadDatasetProfile, loadDatasetVersions, loadQuarantine, loadRows } from './loaders/data';
@@ -61,10 +62,13 @@ export function createUiApp(options: UiOptions): Hono {
   });
   app.get('/healthz', (c) => c.json({ ok: true }));
 
-  app.get('/runs', async (c) => c.html(runsPage(await loadPipelineRuns(db), links, new Date())));
+  app.get('/runs', async (c) => {
+    const { runs, pending } = await loadPipelineRuns(db);
+    return c.html(runsPage(runs, pending, links, new Date()));
+  });
   app.get('/runs/:id', async (c) => {
     const detail = await loadRunDetail(db, c.req.param('id'));
-    return detail ? c.html(runPage(detail, links, new Date())) : notFound(c, `no pipeline run "${c.req.param('id')}"`);
+    return detail ? c.html(runPage(detail, actionAccess(options), links, new Date())) : notFound(c, `no pipeline run "${c.req.param('id')}"`);
   });
 
   app.get('/data', async (c) => c.html(dataPage(await loadDatasetVersions(db), links)));
@@ -149,6 +153,23 @@ export function createUiApp(options: UiOptions): Hono {
     const message = await runRolloutAction(client, c.req.param('model'), action, body.data.reason);
     options.logger?.info({ model: c.req.param('model'), action }, 'dashboard rollout action');
     return c.json({ ok: true, message });
+  });
+
+  app.post('/actions/approvals/:id/:decision', async (c) => {
+    const decision = c.req.param('decision');
+    if (decision !== 'approve' && decision !== 'reject') throw new RequestError(404, `unknown decision "${decision}" (approve or reject)`);
+    checkAction(c, options, authenticator);
+    const body = approvalBodySchema.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw new RequestError(400, `invalid approval: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    const record = await decideApproval(db, await options.temporal!(), {
+      id: c.req.param('id'),
+      decision,
+      approver: body.data.approver,
+      reason: body.data.reason,
+      adminKey: options.adminKeys.length ? presentedKey(c) : undefined,
+    });
+    options.logger?.info({ approval: c.req.param('id'), decision }, 'dashboard approval decision');
+    return c.json({ ok: true, message: `${record.decision === 'approve' ? 'approved' : 'rejected'} v${record.version} by ${record.approver}`, record });
   });
 
   app.onError((error, c) => {

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rolloutEvents, rollouts } from '../../src/db/schema';
+import { approvals, rolloutEvents, rollouts } from '../../src/db/schema';
 import { resolveAlias } from '../../src/registry/model-registry';
 import { paths } from '../../src/ui/links';
 import { type RunningUi, startUi } from '../../src/ui/server';
@@ -24,7 +24,8 @@ let workers: Promise<unknown>;
  */
 describe('keel ui in a browser', () => {
   beforeAll(async () => {
-    harness = await createHarness();
+    // The workers hold the admin key too: they check the approval's proof of it.
+    harness = await createHarness({ adminKeys: [adminKey] });
     let built!: (s: Scenario) => void;
     const ready = new Promise<Scenario>((resolve) => (built = resolve));
     // Workers run for the whole file: the canary rollout must answer the dashboard's actions.
@@ -56,7 +57,7 @@ describe('keel ui in a browser', () => {
   it('Runs: the list shows both runs, and a run shows its stages, learning curve and evaluation plots', async () => {
     const list = await openPage(browser, `${ui.url}/runs`);
     expect(list.loaded.errors).toEqual([]);
-    expect(await list.page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await list.page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(3);
     expect(await list.page.locator('#temporal-link').getAttribute('href')).toContain('http://127.0.0.1:8233/namespaces/default/workflows');
 
     const run = `train/${scenario.model}/first`;
@@ -116,7 +117,7 @@ describe('keel ui in a browser', () => {
   it('Models: versions, lineage, the alias timeline and a diff', async () => {
     const { page, loaded } = await openPage(browser, `${ui.url}${paths.model(scenario.model)}`);
     expect(loaded.errors).toEqual([]);
-    expect(await page.locator('#versions tbody tr').count()).toBe(2);
+    expect(await page.locator('#versions tbody tr').count()).toBe(3);
     expect((await chartMarks(page, 'alias-timeline')).items.rect).toBeGreaterThanOrEqual(1);
     const version = await openPage(browser, `${ui.url}${paths.version(scenario.model, 1)}`);
     expect(version.loaded.errors).toEqual([]);
@@ -165,6 +166,32 @@ describe('keel ui in a browser', () => {
     expect((await resolveAlias(harness.database.db, scenario.model, 'production'))?.version).toBe(scenario.second.version);
     const promoted = await harness.database.db.select().from(rolloutEvents).where(and(eq(rolloutEvents.rolloutId, scenario.rolloutId), eq(rolloutEvents.kind, 'promoted')));
     expect(promoted[0]?.reason).toContain('looks good in the browser test');
+  });
+
+  it('Approval: a pending run shows its evaluation against production; Approve needs the key and moves it to deploy', async () => {
+    const runs = await openPage(browser, `${ui.url}/runs`);
+    expect(runs.loaded.errors).toEqual([]);
+    const runId = `${scenario.awaiting.workflowId}/${scenario.awaiting.runId}`;
+    expect(await runs.page.locator(`#pending-approvals a[href="${paths.run(runId)}"]`).count()).toBe(1);
+
+    const { page, loaded } = await openPage(browser, `${ui.url}${paths.run(runId)}`);
+    expect(loaded.errors).toEqual([]);
+    expect(await page.locator('#approval').textContent()).toMatch(/rocAuc [\d.]+ vs production v\d+ [\d.]+/);
+    await screenshot(page, 'ui-approval');
+    await page.locator('#approve-button').click();
+    await page.locator('#action-result', { hasText: /refused: this route needs an API key/ }).waitFor({ timeout: 10_000 });
+    await page.locator('#admin-key').fill(adminKey);
+    await page.locator('#admin-key').dispatchEvent('change');
+    await page.locator('#approver').fill('user:browser-test');
+    await page.locator('#action-reason').fill('evaluation checked');
+    await page.locator('#approve-button').click();
+    await page.locator('#action-result', { hasText: /approved v\d+ by user:browser-test/ }).waitFor({ timeout: 30_000 });
+
+    const result = await scenario.awaiting.result;
+    expect(result).toMatchObject({ status: 'registered', deployed: true });
+    expect((await resolveAlias(harness.database.db, scenario.model, 'production'))?.version).toBe((result as { version: number }).version);
+    const [row] = await harness.database.db.select().from(approvals).where(eq(approvals.workflowId, scenario.awaiting.workflowId));
+    expect(row).toMatchObject({ status: 'approved', decidedBy: 'user:browser-test', channel: 'dashboard', authenticated: true, reason: 'evaluation checked' });
   });
 
   it('refuses an action from another origin or without the dashboard header', async () => {

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { sampleDatasetRows } from '../../src/data/dataset-store';
-import { rolloutEvents, rollouts } from '../../src/db/schema';
+import { approvals, rolloutEvents, rollouts } from '../../src/db/schema';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import { startModelServer, type ModelServer } from '../../src/serving/http-server';
 import type { MonitorRequest } from '../../src/shared/monitoring';
@@ -15,7 +15,8 @@ import { predict, sendFeedback } from '../integration/monitor-support';
  * What the browser tests look at, made by keel itself on real components: a pipeline run on
  * 20,000 real January 2001 flights (v1, production), two monitor reports over real traffic with
  * ground truth (the second shifted: drift), and a second, tuned pipeline run (v2) whose canary
- * rollout passes its first step on live traffic, then waits for an operator.
+ * rollout passes its first step on live traffic, then waits for an operator; and a third run
+ * that waits for approval before it deploys.
  */
 export interface Scenario {
   model: string;
@@ -24,6 +25,8 @@ export interface Scenario {
   second: Extract<TrainingPipelineResult, { status: 'registered' }>;
   reports: DriftReportSummary[];
   rolloutId: string;
+  /** A third run (v3) that waits for a person's approval before it deploys. */
+  awaiting: { workflowId: string; runId: string; result: Promise<TrainingPipelineResult> };
   server: ModelServer;
 }
 
@@ -99,5 +102,20 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
   }
   flowing = false;
   await traffic;
-  return { model, features, first, second, reports, rolloutId, server };
+
+  const approvalHandle = await harness.client.workflow.start('trainingPipeline', {
+    taskQueue: taskQueues.control,
+    workflowId: `train/${model}/approval`,
+    args: [{ ...pipeline, approval: { required: true, timeout: '1h' } }],
+  });
+  const result = approvalHandle.result() as Promise<TrainingPipelineResult>;
+  result.catch(() => undefined);
+  for (let i = 0; ; i++) {
+    const [pending] = await harness.database.db.select().from(approvals).where(eq(approvals.workflowId, approvalHandle.workflowId));
+    if (pending) break;
+    if (i > 300) throw new Error('setup: the third pipeline did not ask for approval within 60 s');
+    await wait(200);
+  }
+  const awaiting = { workflowId: approvalHandle.workflowId, runId: approvalHandle.firstExecutionRunId, result };
+  return { model, features, first, second, reports, rolloutId, awaiting, server };
 }

@@ -17,7 +17,7 @@ let runtimeInstalled = false;
  * Real components for an integration test: the run's Temporal dev server, PostgreSQL (or PGlite
  * when DATABASE_URL is unset), a local artifact store, and keel's real workers and activities.
  */
-export async function createHarness(options: { onDeployed?: (model: string) => Promise<void> } = {}) {
+export async function createHarness(options: { onDeployed?: (model: string) => Promise<void>; adminKeys?: string[] } = {}) {
   if (!runtimeInstalled) {
     // Worker logs would drown the test output; warnings still show.
     Runtime.install({ logger: new (await import('@temporalio/worker')).DefaultLogger('WARN') });
@@ -36,6 +36,7 @@ export async function createHarness(options: { onDeployed?: (model: string) => P
     artifacts,
     codeVersion: readCodeVersion(),
     logger: pino({ level: 'warn' }),
+    adminKeys: options.adminKeys,
     onDeployed: (model) => deployed.hook?.(model) ?? Promise.resolve(),
   });
   return {

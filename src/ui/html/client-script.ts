@@ -64,6 +64,8 @@ export const clientScript = String.raw`(() => {
       if (button && button.name) body[button.name] = button.value;
       const reason = document.getElementById('action-reason');
       if (reason && reason.value && !body.reason) body.reason = reason.value;
+      const approver = document.getElementById('approver');
+      if (approver && approver.value) body.approver = approver.value;
       if (button) button.disabled = true;
       try {
         const response = await fetch(form.action, {

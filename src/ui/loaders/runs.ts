@@ -1,20 +1,24 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/database';
-import { pipelineRuns, trainingRuns } from '../../db/schema';
+import { approvals, pipelineRuns, trainingRuns } from '../../db/schema';
 import { readLearningCurve } from '../../ml/trained-model';
+import { type ApprovalRow, listPendingApprovals } from '../../registry/approvals';
 import { getPipelineRun, type PipelineRun, pipelineRunTrials } from '../../registry/pipeline-runs';
 import type { ModelMetrics } from '../../shared/pipeline-result';
 import type { RunEvaluationView, TrialView } from '../sections/run-evaluation';
 
 type TrainingRun = typeof trainingRuns.$inferSelect;
 
-/** Every model's pipeline runs, newest first. */
-export async function loadPipelineRuns(db: Db, limit = 200): Promise<PipelineRun[]> {
-  return (await db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.startedAt)).limit(limit)) as PipelineRun[];
+/** Every model's pipeline runs, newest first, and the approvals pending. */
+export async function loadPipelineRuns(db: Db, limit = 200): Promise<{ runs: PipelineRun[]; pending: ApprovalRow[] }> {
+  const [runs, pending] = await Promise.all([db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.startedAt)).limit(limit), listPendingApprovals(db)]);
+  return { runs: runs as PipelineRun[], pending };
 }
 
 export interface RunDetail {
   run: PipelineRun;
+  /** The run's wait for a human decision, when its pipeline required one. */
+  approval: ApprovalRow | undefined;
   evaluated: RunEvaluationView | undefined;
   trials: TrialView[];
 }
@@ -23,11 +27,12 @@ export interface RunDetail {
 export async function loadRunDetail(db: Db, id: string): Promise<RunDetail | undefined> {
   const run = await getPipelineRun(db, id);
   if (!run) return undefined;
-  const trials = await pipelineRunTrials(db, run);
+  const [trials, [approval]] = await Promise.all([pipelineRunTrials(db, run), db.select().from(approvals).where(eq(approvals.id, run.id))]);
   const chosenId = run.trainingRunId ?? (trials.length === 1 ? trials[0].id : undefined);
   const chosen = trials.find((t) => t.id === chosenId);
   return {
     run,
+    approval,
     evaluated: chosen && runEvaluationView(chosen),
     trials: trials.map((t) => ({
       trainingRunId: t.id,

@@ -5,6 +5,8 @@ import { formatDate, formatSeconds, short } from '../html/format';
 import { h, type Html } from '../html/template';
 import { paths, type TemporalLinks, temporalWorkflowsUrl, temporalWorkflowUrl } from '../links';
 import type { RunDetail } from '../loaders/runs';
+import type { ApprovalRow } from '../../registry/approvals';
+import { type ApprovalAccess, approvalPanel, pendingApprovalsList } from '../sections/approval';
 import { runEvaluationSection, tuningTrialsSection } from '../sections/run-evaluation';
 import { badge, layout } from './layout';
 
@@ -26,8 +28,8 @@ function stagesText(run: PipelineRun): Html {
   return h`${run.stages.map((s, i) => h`${i ? ' → ' : ''}<span class="stage ${s.outcome}" title="${s.outcome}">${s.name}${s.outcome === 'failed' ? ' ✗' : s.outcome === 'running' ? ' …' : ''}</span>`)}`;
 }
 
-export function runsPage(runs: PipelineRun[], links: TemporalLinks, now: Date): Html {
-  const body = runs.length
+export function runsPage(runs: PipelineRun[], pending: ApprovalRow[], links: TemporalLinks, now: Date): Html {
+  const body = h`${pendingApprovalsList(pending)}${runs.length
     ? h`<table class="sortable" id="runs"><thead><tr><th>started</th><th>model</th><th>status</th><th>stages</th><th>duration</th><th>result or cause</th><th>Temporal</th></tr></thead><tbody>${runs.map(
         (run) => h`<tr>
   <td data-value="${run.startedAt.toISOString()}"><a href="${paths.run(run.id)}">${formatDate(run.startedAt)}</a></td>
@@ -39,11 +41,11 @@ export function runsPage(runs: PipelineRun[], links: TemporalLinks, now: Date): 
   <td><a href="${temporalWorkflowUrl(links, run.workflowId, run.runId) ?? '#'}" target="_blank" rel="noopener">${short(run.workflowId, 40)}</a></td>
 </tr>`,
       )}</tbody></table>`
-    : h`<p class="note">No pipeline runs recorded yet. Start one with <code>npm run keel -- pipeline run</code>.</p>`;
+    : h`<p class="note">No pipeline runs recorded yet. Start one with <code>npm run keel -- pipeline run</code>.</p>`}`;
   return layout({ title: 'Pipeline runs', section: 'runs', temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'trainingPipeline runs' }, body });
 }
 
-export function runPage(detail: RunDetail, links: TemporalLinks, now: Date): Html {
+export function runPage(detail: RunDetail, access: ApprovalAccess, links: TemporalLinks, now: Date): Html {
   const { run } = detail;
   const body = h`<dl class="facts">
   <dt>model</dt><dd><a href="${paths.model(run.modelName)}">${run.modelName}</a></dd>
@@ -55,6 +57,7 @@ export function runPage(detail: RunDetail, links: TemporalLinks, now: Date): Htm
   <dt>workflow</dt><dd><code>${run.workflowId}</code> run <code>${run.runId}</code></dd>
 </dl>
 ${failureSection(run)}
+${detail.approval ? approvalPanel(detail.approval, access) : ''}
 <div class="charts">${run.stages.length ? chart('stages', stageTimelineSpec(run.stages, now)) : ''}</div>
 ${detail.evaluated ? runEvaluationSection(detail.evaluated) : h`<p class="note">No training run recorded for this pipeline run (it stopped before training).</p>`}
 ${tuningTrialsSection(detail.trials)}`;
