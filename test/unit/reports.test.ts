@@ -217,7 +217,10 @@ describe('self-contained HTML reports', () => {
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
     const out = join(registry.dir, 'run.html');
-    const [run, drift, bad] = await Promise.all([keel('run', `${model}@1`, '--stored', '--out', out), keel('drift', String(reportId), '--out', join(registry.dir, 'drift.html')), keel('drift', 'latest')]);
+    // One at a time: a CLI refuses a PGlite directory another process holds.
+    const run = await keel('run', `${model}@1`, '--stored', '--out', out);
+    const drift = await keel('drift', String(reportId), '--out', join(registry.dir, 'drift.html'));
+    const bad = await keel('drift', 'latest');
     expect(run).toMatchObject({ code: 0, stdout: `${out}\n` });
     expect(await readFile(out, 'utf8')).toContain('<body data-report="run">');
     expect(drift.code).toBe(0);
