@@ -84,9 +84,10 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
   };
   try {
     const result = await runPipeline(rawInput, record, enter, (progress) => (stage = progress), () => stage);
-    await storeRunReport(result.trainingRunId);
     // Rejected by the gate or by the approver: the run ended as designed, without a deploy.
     await record.finished(result.status === 'registered' ? 'succeeded' : 'rejected');
+    // Once the outcome is recorded, so the stored report shows the run ended and how.
+    await storeRunReport(result.trainingRunId);
     return result;
   } catch (error) {
     await record.failed(error);

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../db/database';
-import { datasetVersions, modelAliases, modelVersions, trainingRuns } from '../db/schema';
+import { approvals, datasetVersions, modelAliases, modelVersions, trainingRuns } from '../db/schema';
 import { getPipelineRun, type PipelineRun } from '../registry/pipeline-runs';
 import { resolveRef } from '../registry/model-registry';
 import { parseModelRef } from '../registry/names';
@@ -20,6 +20,8 @@ export interface RunReportView {
   trials: TrialView[];
   /** The run's stages and outcome, for runs recorded in pipeline_runs. */
   pipelineRun: PipelineRun | null;
+  /** The human approval the run waited for (`pipeline.approval`), when it asked for one. */
+  approval: { status: string; decidedBy: string | null; decidedAt: Date | null; reason: string | null; channel: string | null; deadline: Date } | null;
   version: {
     version: number;
     status: string;
@@ -63,7 +65,7 @@ export async function resolveTrainingRunId(db: Db, reference: string): Promise<s
 export async function loadRunReportView(db: Db, trainingRunId: string): Promise<RunReportView> {
   const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, trainingRunId));
   if (!run) throw new ReportNotFoundError(`no training run "${trainingRunId}"`);
-  const [siblings, [version], [dataset], pipelineRun] = await Promise.all([
+  const [siblings, [version], [dataset], pipelineRun, [approval]] = await Promise.all([
     db
       .select()
       .from(trainingRuns)
@@ -72,6 +74,11 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
     db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, run.id)).limit(1),
     db.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId)),
     getPipelineRun(db, `${run.workflowId}/${run.runId}`),
+    db
+      .select({ status: approvals.status, decidedBy: approvals.decidedBy, decidedAt: approvals.decidedAt, reason: approvals.reason, channel: approvals.channel, deadline: approvals.deadline })
+      .from(approvals)
+      .where(and(eq(approvals.workflowId, run.workflowId), eq(approvals.runId, run.runId)))
+      .limit(1),
   ]);
   const aliases = version
     ? await db
@@ -93,6 +100,7 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
       chosen: trial.id === run.id,
     })),
     pipelineRun: pipelineRun ?? null,
+    approval: approval ?? null,
     version: version
       ? {
           version: version.version,

@@ -92,6 +92,8 @@ describe('self-contained HTML reports in a browser, offline', () => {
       expect(await page.locator('#trials tbody tr').count()).toBe(2);
       expect(await page.locator('.evaluation').textContent()).toContain('passed');
       expect(await page.locator('.lineage').textContent()).toContain(scenario.second.datasetVersionId);
+      // Stored once the outcome was recorded: the run shows as ended.
+      expect(await page.locator('dl.facts').first().textContent()).toContain('succeeded');
       if (report === stored) await screenshot(page, 'report-run');
       await page.close();
     }
