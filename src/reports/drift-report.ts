@@ -23,15 +23,21 @@ export function driftReportDocument(view: DriftReportView): ReportDocument {
     body: h`${driftReportSection(section)}
 <section class="drift-history"><h2>Drift over time (last ${new Set(view.history.map((p) => p.reportId)).size} reports)</h2>
 <div class="charts">${view.history.some((p) => p.score !== null) ? chart('drift-over-time', driftOverTimeSpec(view.history)) : h`<p class="note">No feature was compared in this or earlier reports.</p>`}</div></section>
-<section class="distributions"><h2>Reference distributions</h2>
+<section class="distributions"><h2>Distributions: reference and window</h2>
 ${
   view.distributions.length
-    ? h`<div class="charts">${chart('reference-distributions', distributionSpec(view.distributions), 'The bins the monitor compares each window with (PSI bins of the training data). The window’s own shares are not stored with the report; the statistics above compare them.')}</div>`
+    ? h`<div class="charts">${chart('distributions', distributionSpec(view.distributions), distributionCaption(view))}</div>`
     : h`<p class="note">No drift reference of v${section.version} is stored.</p>`
 }</section>
 ${performanceSection(view)}
 <section class="alerts"><h2>Alerts</h2>${alertsTable(view)}</section>`,
   };
+}
+
+function distributionCaption(view: DriftReportView): string {
+  return view.distributions.some((b) => b.set === 'current')
+    ? 'Share per PSI bin of the training reference and of this window, as the monitor counted them; the most frequent categories, the rest as (other).'
+    : 'Share per PSI bin of the training reference. This report was stored before reports kept the window’s shares; the statistics above compare them.';
 }
 
 function performanceSection(view: DriftReportView): Html {

@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, lte } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts, driftReferences, driftReports } from '../db/schema';
+import type { DriftEvaluation } from '../monitoring/drift';
 import type { LivePerformance } from '../monitoring/live-performance';
 import { binLabels } from '../monitoring/psi';
 import { driftReferenceSchema } from '../monitoring/reference';
@@ -36,6 +37,7 @@ export interface DriftReportView {
 interface StoredFeatures {
   message?: string;
   features?: ReportSummary['features'];
+  evaluation?: DriftEvaluation;
 }
 
 export class ReportNotFoundError extends Error {
@@ -48,8 +50,23 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
   const stored = row.features as StoredFeatures;
   const actions = (row.actions ?? {}) as MonitorActions;
   const [earlier, reference, raised] = await Promise.all([
+    // Without the full drift evaluations, which the over-time charts do not need.
     db
-      .select()
+      .select({
+        id: driftReports.id,
+        modelName: driftReports.modelName,
+        version: driftReports.version,
+        windowStart: driftReports.windowStart,
+        windowEnd: driftReports.windowEnd,
+        rowCount: driftReports.rowCount,
+        status: driftReports.status,
+        findings: driftReports.findings,
+        message: sql<string>`${driftReports.features}->>'message'`,
+        features: sql<ReportSummary['features'] | null>`${driftReports.features}->'features'`,
+        performance: driftReports.performance,
+        actions: driftReports.actions,
+        createdAt: driftReports.createdAt,
+      })
       .from(driftReports)
       .where(and(eq(driftReports.modelName, row.modelName), lte(driftReports.windowEnd, row.windowEnd)))
       .orderBy(desc(driftReports.windowEnd), desc(driftReports.id))
@@ -80,28 +97,51 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
     history: driftPoints(history),
     performance: performancePoints(history),
     livePerformance: (row.performance as LivePerformance | null) ?? null,
-    distributions: referenceDistributions(reference[0]?.references, features.map((f) => f.feature)),
+    distributions: storedDistributions(stored.evaluation) ?? referenceDistributions(reference[0]?.references, features.map((f) => f.feature)),
     alerts: raised,
   };
 }
 
-function summary(row: typeof driftReports.$inferSelect): ReportSummary {
-  const stored = row.features as StoredFeatures;
+function summary(row: Omit<ReportSummary, 'features' | 'performance' | 'actions' | 'message'> & { message: string | null; features: ReportSummary['features'] | null; performance: unknown; actions: unknown }): ReportSummary {
   return {
-    id: row.id,
-    modelName: row.modelName,
-    version: row.version,
-    windowStart: row.windowStart,
-    windowEnd: row.windowEnd,
-    rowCount: row.rowCount,
-    status: row.status,
-    findings: row.findings,
-    message: stored.message ?? '',
-    features: stored.features ?? [],
+    ...row,
+    message: row.message ?? '',
+    features: row.features ?? [],
     performance: row.performance as LivePerformance | null,
-    actions: row.actions as MonitorActions,
-    createdAt: row.createdAt,
+    actions: (row.actions ?? {}) as MonitorActions,
   };
+}
+
+/**
+ * Reference and window shares per PSI bin, as the monitor compared them (reports stored with
+ * their bins); undefined for reports stored before, which fall back to the reference alone.
+ */
+function storedDistributions(evaluation: DriftEvaluation | undefined): DistributionBin[] | undefined {
+  const columns = [...(evaluation?.columns ?? []), ...(evaluation?.prediction ? [evaluation.prediction] : [])].filter((c) => c.bins?.length);
+  if (columns.length === 0) return undefined;
+  return columns.flatMap((column) =>
+    foldCategories(column.bins!.map((b) => b.label), column.bins!.map((b) => [b.reference, b.current] as const)).flatMap(({ label, shares: [reference, current] }, order) =>
+      label === '(missing)' && reference === 0 && current === 0
+        ? []
+        : [
+            { feature: column.column, bin: label, order, share: reference, set: 'reference' as const },
+            { feature: column.column, bin: label, order, share: current, set: 'current' as const },
+          ],
+    ),
+  );
+}
+
+/**
+ * Keeps the first SHOWN_CATEGORIES bins of a categorical column (the most frequent in the
+ * reference) and adds the others to "(other)"; "(missing)" stays last. Numeric bins pass through.
+ */
+function foldCategories<T extends readonly number[]>(labels: string[], shares: T[]): { label: string; shares: T }[] {
+  const bins = labels.map((label, i) => ({ label, shares: shares[i]! }));
+  const other = labels.indexOf('(other)');
+  if (other === -1 || other <= SHOWN_CATEGORIES) return bins;
+  const add = (a: T, b: T) => a.map((x, i) => x + b[i]!) as unknown as T;
+  const folded = bins.slice(SHOWN_CATEGORIES, other + 1).reduce((sum, b) => add(sum, b.shares), bins[other]!.shares.map(() => 0) as unknown as T);
+  return [...bins.slice(0, SHOWN_CATEGORIES), { label: '(other)', shares: folded }, ...bins.slice(other + 1)];
 }
 
 /**
@@ -115,17 +155,10 @@ function referenceDistributions(stored: unknown, features: string[]): Distributi
     const parsed = driftReferenceSchema.safeParse(byName[feature]);
     if (!parsed.success) return [];
     const { bins } = parsed.data;
-    let labels = binLabels(bins);
-    let shares = [...bins.proportions, bins.missing];
-    if (bins.kind === 'categorical' && bins.categories.length > SHOWN_CATEGORIES) {
-      // The most frequent categories come first; the rest joins "(other)".
-      const folded = shares.slice(SHOWN_CATEGORIES, -1).reduce((sum, share) => sum + share, 0);
-      labels = [...labels.slice(0, SHOWN_CATEGORIES), '(other)', '(missing)'];
-      shares = [...shares.slice(0, SHOWN_CATEGORIES), folded, bins.missing];
-    }
-    return labels.flatMap((bin, order) =>
+    const shares = [...bins.proportions, bins.missing].map((share) => [share] as const);
+    return foldCategories(binLabels(bins), shares).flatMap(({ label, shares: [share] }, order) =>
       // A missing bin that never held a value would only add an empty bar.
-      bin === '(missing)' && shares[order] === 0 ? [] : [{ feature, bin, order, share: shares[order]!, set: 'reference' as const }],
+      label === '(missing)' && share === 0 ? [] : [{ feature, bin: label, order, share, set: 'reference' as const }],
     );
   });
 }

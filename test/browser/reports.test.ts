@@ -123,7 +123,9 @@ describe('self-contained HTML reports in a browser, offline', () => {
     expect(charts).toBeGreaterThanOrEqual(3);
     const overTime = await chartMarks(page, 'drift-over-time', 'feature');
     expect(new Set(overTime.lineValues)).toEqual(new Set(scenario.features));
-    expect((await pointsOf(page, 'reference-distributions')).rect).toBeGreaterThan(scenario.features.length);
+    // Reference and window bars for every feature and the prediction.
+    const bars = await chartMarks(page, 'distributions');
+    expect(bars.items.rect).toBeGreaterThan(2 * scenario.features.length);
     expect((await pointsOf(page, `drift-features-${drifted.reportId}`)).rect).toBeGreaterThanOrEqual(1);
     expect(await page.locator('.drift-report').textContent()).toContain('drift');
     await screenshot(page, 'report-drift');

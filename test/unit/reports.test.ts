@@ -97,6 +97,11 @@ describe('self-contained HTML reports', () => {
       },
       summary: {},
     });
+    const originBins = [
+      ...Array.from({ length: 15 }, (_, i) => ({ label: `A${i}`, reference: 0.06, current: i === 0 ? 0.2 : 0.05 })),
+      { label: '(other)', reference: 0.1, current: 0.1 },
+      { label: '(missing)', reference: 0, current: 0 },
+    ];
     const report = (hour: number, distance: number) => ({
       runKey: `monitor/${model}/${hour}`,
       modelName: model,
@@ -107,6 +112,8 @@ describe('self-contained HTML reports', () => {
       rowCount: 300,
       status: distance > 0.1 ? 'drift' : 'ok',
       features: {
+        // The second report was stored with its PSI bins (origin with 15 categories), the first before they were kept.
+        ...(hour === 2 ? { evaluation: { columns: [{ column: 'origin', bins: originBins }], prediction: null } } : {}),
         message: 'drift in distance',
         features: [
           { feature: 'distance', method: 'wasserstein', score: distance, threshold: 0.1, drifted: distance > 0.1, psi: 0.3 },
@@ -184,8 +191,15 @@ describe('self-contained HTML reports', () => {
     const overTime = specs.get('drift-over-time')!.data!.values as { feature: string; reportId: number }[];
     expect(new Set(overTime.map((p) => p.feature))).toEqual(new Set(['distance', 'origin']));
     expect(new Set(overTime.map((p) => p.reportId)).size).toBe(2);
-    const bins = specs.get('reference-distributions')!.data!.values as { feature: string }[];
-    expect(new Set(bins.map((b) => b.feature))).toEqual(new Set(['distance', 'origin', 'prediction']));
+    // Stored with the window's bins: both shares, 12 categories and the rest as (other), no empty (missing).
+    const bins = specs.get('distributions')!.data!.values as { feature: string; bin: string; set: string; share: number }[];
+    expect(bins.filter((b) => b.set === 'current').map((b) => b.bin)).toEqual([...Array.from({ length: 12 }, (_, i) => `A${i}`), '(other)']);
+    expect(bins.find((b) => b.set === 'current' && b.bin === '(other)')!.share).toBeCloseTo(0.25, 12);
+    // Stored without them (as before reports kept them): the reference alone, from the drift reference.
+    const older = specsOf((await renderDriftReport(registry.database.db, reportId - 1)).html);
+    const reference = older.get('distributions')!.data!.values as { feature: string; set: string }[];
+    expect(new Set(reference.map((b) => b.feature))).toEqual(new Set(['distance', 'origin', 'prediction']));
+    expect(new Set(reference.map((b) => b.set))).toEqual(new Set(['reference']));
     expect(html).toContain('Started retraining');
     await expect(renderDriftReport(registry.database.db, 999_999)).rejects.toThrow(/no drift report 999999/);
   });
