@@ -9,6 +9,7 @@ import { datasetRows, datasetVersions, driftReferences, driftReports, modelVersi
 import { binaryCurves } from '../../src/ml/evaluation-curves';
 import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import { categoricalDriftReference, numericDriftReference } from '../../src/monitoring/reference';
+import { formatLineage } from '../../src/cli/models-command';
 import { describeVersion } from '../../src/registry/lineage';
 import { collectGarbage } from '../../src/registry/retention';
 import { inlineScript } from '../../src/reports/html-document';
@@ -214,6 +215,7 @@ describe('self-contained HTML reports', () => {
     const [version] = await db.select().from(modelVersions).where(eq(modelVersions.modelName, model));
     const lineage = await describeVersion(db, version!, { temporalUi: 'http://127.0.0.1:8233', namespace: 'default', artifacts: registry.artifacts });
     expect(lineage.trainingRun?.report?.sha256).toBe(first.sha256);
+    expect(formatLineage(lineage)).toContain(`run report: ${registry.artifacts.pathOf(first.sha256)} (keel report run ${model}@1 --stored)`);
     const gc = await collectGarbage(db, registry.artifacts, { graceMinutes: 0, dryRun: true });
     expect(gc.references[first.sha256]).toEqual([`${model}@1 run report: active version`]);
     await expect(storedRunReport(db, registry.artifacts, `${workflowId}/${runId}/trial-0`)).rejects.toThrow(/has no stored report/);
