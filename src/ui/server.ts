@@ -43,7 +43,10 @@ export function createUiApp(options: UiOptions): Hono {
   const app = new Hono();
 
   app.use(async (c, next) => {
+    const started = performance.now();
     await next();
+    // Load and render time of this response, for browsers' devtools and bench:ui.
+    c.header('server-timing', `render;dur=${(performance.now() - started).toFixed(1)}`);
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'same-origin');
     // Everything from this server; Vega compiles its expressions with Function (unsafe-eval) and

@@ -54,7 +54,7 @@ describe('keel ui in a browser', () => {
     await harness?.close();
   });
 
-  it('Runs: the list shows both runs, and a run shows its stages, learning curve and evaluation plots', async () => {
+  it('Runs: the list shows every run, and a run shows its stages, learning curve and evaluation plots', async () => {
     const list = await openPage(browser, `${ui.url}/runs`);
     expect(list.loaded.errors).toEqual([]);
     expect(await list.page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(3);

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { sampleDatasetRows } from '../../src/data/dataset-store';
 import { approvals, rolloutEvents, rollouts } from '../../src/db/schema';
@@ -73,35 +73,39 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
   const shifted = january.map((row) => ({ ...row, hour: (Number(row.hour) + 9) % 24, distance: Number(row.distance) * 3 }));
   const reports = [await monitor(january, 1), await monitor(shifted, 2)];
 
-  // Live traffic while the canary's first step bakes, so the step is judged on real predictions.
-  let flowing = true;
-  const traffic = (async () => {
-    while (flowing) await predict(server.url, model, january.slice(0, 50), features).catch(() => undefined);
-  })();
-  const second = await runPipeline(
-    harness,
-    {
-      ...pipeline,
-      trainer: { ...pipeline.trainer, kind: 'logistic-regression' },
-      tuning: { strategy: 'grid', space: { l2: [0.0001, 0.01] }, concurrency: 2 },
-      rollout: { strategy: 'canary', steps: [25, 100], bakeSeconds: 3, checkEverySeconds: 1, health: { minRequests: 20 }, insufficientData: { action: 'pause' } },
-    } as unknown as ProjectConfig['pipeline'],
-    'second',
-  );
-  const workflowId = second.rollout?.workflowId;
-  if (!workflowId) throw new Error('setup: the second pipeline started no rollout');
-  const rolloutId = `${workflowId}/${second.rollout!.runId}`;
-  // Once the first step has passed, traffic stops: the 100 % step lacks data and pauses for an operator.
-  for (let i = 0; ; i++) {
-    const passed = await harness.database.db.select().from(rolloutEvents).where(and(eq(rolloutEvents.rolloutId, rolloutId), eq(rolloutEvents.kind, 'step_passed')));
-    if (passed.length) break;
-    const [rollout] = await harness.database.db.select().from(rollouts).where(eq(rollouts.id, rolloutId));
-    if (rollout && rollout.status !== 'running') throw new Error(`setup: the rollout ended early: ${rollout.status} (${rollout.reason})`);
-    if (i > 300) throw new Error('setup: the canary step did not pass within 60 s');
-    await wait(200);
-  }
-  flowing = false;
-  await traffic;
+  // The canary's first step is judged on a burst of live traffic sent once its route is applied;
+  // nothing follows, so the 100 % step lacks data and pauses for an operator.
+  const secondHandle = await harness.client.workflow.start('trainingPipeline', {
+    taskQueue: taskQueues.control,
+    workflowId: `train/${model}/second`,
+    args: [
+      {
+        ...pipeline,
+        tuning: { strategy: 'grid', space: { l2: [0.0001, 0.01] }, concurrency: 2 },
+        rollout: { strategy: 'canary', steps: [25, 100], bakeSeconds: 5, checkEverySeconds: 1, health: { minRequests: 20 }, insufficientData: { action: 'pause' } },
+      },
+    ],
+  });
+  const rolloutEvent = async (kind: string) => {
+    for (let i = 0; i < 600; i++) {
+      const [event] = await harness.database.db
+        .select({ rolloutId: rolloutEvents.rolloutId, kind: rolloutEvents.kind })
+        .from(rolloutEvents)
+        .innerJoin(rollouts, eq(rollouts.id, rolloutEvents.rolloutId))
+        .where(and(eq(rollouts.modelName, model), eq(rolloutEvents.kind, kind)));
+      if (event) return event.rolloutId;
+      const [ended] = await harness.database.db.select().from(rollouts).where(and(eq(rollouts.modelName, model), sql`${rollouts.status} <> 'running'`));
+      if (ended) throw new Error(`setup: the rollout ended early: ${ended.status} (${ended.reason})`);
+      await wait(100);
+    }
+    throw new Error(`setup: no rollout event "${kind}" within 60 s`);
+  };
+  await rolloutEvent('step');
+  await wait(500); // the model server follows the route within its refresh period (250 ms)
+  await predict(server.url, model, january.slice(0, 400), features);
+  const second = (await secondHandle.result()) as TrainingPipelineResult;
+  if (second.status !== 'registered' || !second.rollout) throw new Error('setup: the second pipeline started no rollout');
+  const rolloutId = await rolloutEvent('step_passed');
 
   const approvalHandle = await harness.client.workflow.start('trainingPipeline', {
     taskQueue: taskQueues.control,
@@ -117,5 +121,5 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
     await wait(200);
   }
   const awaiting = { workflowId: approvalHandle.workflowId, runId: approvalHandle.firstExecutionRunId, result };
-  return { model, features, first, second, reports, rolloutId, awaiting, server };
+  return { model, features, first, second: second as Scenario['second'], reports, rolloutId, awaiting, server };
 }

@@ -17,6 +17,15 @@ describe('readEnvironment', () => {
     expect(readEnvironment({ KEEL_PREDICTION_SPOOL: 'off' }).predictionSpool).toBeUndefined();
   });
 
+  it('reads the dashboard settings: loopback by default, a port, the Temporal UI to link to', () => {
+    const defaults = readEnvironment({});
+    expect(defaults.KEEL_UI_HOST).toBe('127.0.0.1');
+    expect(defaults.KEEL_UI_PORT).toBeUndefined();
+    expect(defaults.KEEL_TEMPORAL_UI).toBeUndefined();
+    const env = readEnvironment({ KEEL_UI_HOST: '0.0.0.0', KEEL_UI_PORT: '9000', KEEL_TEMPORAL_UI: 'https://temporal.example.com', KEEL_ADMIN_KEYS: 'a, b' });
+    expect(env).toMatchObject({ KEEL_UI_HOST: '0.0.0.0', KEEL_UI_PORT: 9000, KEEL_TEMPORAL_UI: 'https://temporal.example.com', adminKeys: ['a', 'b'] });
+  });
+
   it('treats an empty variable as unset', () => {
     const env = readEnvironment({ KEEL_SERVE_MODELS: '', KEEL_ROUTING_REFRESH_MS: '', KEEL_SERVER_PROCESSES: '' });
     expect(env.KEEL_SERVE_MODELS).toBeUndefined();
@@ -35,6 +44,9 @@ describe('readEnvironment', () => {
     ['KEEL_INFERENCE_INLINE_MS', '-1'],
     ['KEEL_INFERENCE_INLINE_MS', 'fast'],
     ['KEEL_PREDICTION_SPOOL', 'yes'],
+    ['KEEL_UI_PORT', '70000'],
+    ['KEEL_TEMPORAL_UI', 'temporal:8233'],
+    ['KEEL_TEMPORAL_UI', 'ftp://temporal.example.com'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => readEnvironment({ [name]: value })).toThrow(name);
   });

@@ -49,6 +49,16 @@ export const clientScript = String.raw`(() => {
     });
   }
 
+  // A live page reloads itself, but never under an operator who is typing or has typed.
+  const refresh = Number(document.body.dataset.refresh || 0);
+  if (refresh > 0) {
+    setInterval(() => {
+      const busy = Array.from(document.querySelectorAll('input')).some((input) => input.value !== '' && input.id !== 'admin-key' && input.id !== 'approver')
+        || (document.activeElement && document.activeElement.tagName === 'INPUT');
+      if (!busy) location.reload();
+    }, refresh * 1000);
+  }
+
   const keyInput = document.getElementById('admin-key');
   if (keyInput) {
     keyInput.value = sessionStorage.getItem('keel-admin-key') || '';

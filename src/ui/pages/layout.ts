@@ -8,6 +8,8 @@ export interface PageOptions {
   /** The matching page of the Temporal web UI. */
   temporal?: { href: string | undefined; label: string };
   body: Html;
+  /** Reload the page this often (a live view), unless the operator is typing into it. */
+  refreshSeconds?: number;
 }
 
 const sections: [Section, string, string][] = [
@@ -33,7 +35,7 @@ export function layout(page: PageOptions): Html {
 <script src="/assets/vega-embed.min.js" defer></script>
 <script src="/assets/keel-ui.js" defer></script>
 </head>
-<body>
+<body${page.refreshSeconds ? h` data-refresh="${page.refreshSeconds}"` : ''}>
 <header class="top">
   <a class="brand" href="/">keel</a>
   <nav>${sections.map(([key, href, label]) => h`<a href="${href}" class="${key === page.section ? 'active' : ''}">${label}</a>`)}</nav>

@@ -8,6 +8,9 @@ import type { AlertRow, loadModelMonitoring, loadMonitoredModels } from '../load
 import { type DriftReportView, driftReportSection, monitorActionsList } from '../sections/drift-report';
 import { badge, layout } from './layout';
 
+/** Reports listed in the table (the charts draw all that were loaded). */
+const REPORTS_LISTED = 100;
+
 function alertsTable(list: AlertRow[]): Html {
   if (!list.length) return h`<p class="muted">No alerts.</p>`;
   return h`<table id="alerts"><thead><tr><th>raised</th><th>model</th><th>kind</th><th>severity</th><th>message</th><th>delivery</th></tr></thead><tbody>${list.map(
@@ -47,8 +50,8 @@ ${
 }
 <h2>Alerts</h2>
 ${alertsTable(data.alerts)}
-<h2>Reports</h2>
-<table class="sortable" id="reports"><thead><tr><th>report</th><th>window end</th><th>version</th><th>rows</th><th>status</th><th>findings</th><th>message</th></tr></thead><tbody>${data.reports.map(
+<h2>Reports${data.reports.length > REPORTS_LISTED ? ` (the newest ${REPORTS_LISTED})` : ''}</h2>
+<table class="sortable" id="reports"><thead><tr><th>report</th><th>window end</th><th>version</th><th>rows</th><th>status</th><th>findings</th><th>message</th></tr></thead><tbody>${data.reports.slice(0, REPORTS_LISTED).map(
     (r) => h`<tr><td data-value="${r.id}"><a href="${paths.driftReport(r.id)}">#${r.id}</a></td><td data-value="${r.windowEnd.toISOString()}">${formatDate(r.windowEnd)}</td><td>v${r.version}</td><td class="num">${formatNumber(r.rowCount)}</td><td>${badge(r.status)}</td><td>${r.findings.join(', ')}</td><td>${r.message}</td></tr>`,
   )}</tbody></table>`;
   return layout({ title: `Monitoring of ${model}`, section: 'monitoring', temporal: { href: temporalWorkflowsUrl(links, 'monitor'), label: 'monitor runs' }, body });

@@ -36,8 +36,7 @@ export function rolloutPage(detail: RolloutDetail, access: ActionAccess, links: 
   const action = (name: string) => `/actions/rollouts/${encodeURIComponent(r.modelName)}/${name}`;
   const button = (name: string, label: string, style = '') =>
     h`<form class="inline" method="post" action="${action(name)}" data-action="${name}"><button type="submit" class="${style}" id="${name}-button">${label}</button></form>`;
-  const body = h`${running ? h`<meta http-equiv="refresh" content="15">` : ''}
-<dl class="facts">
+  const body = h`<dl class="facts">
   <dt>model</dt><dd><a href="${paths.model(r.modelName)}">${r.modelName}</a>: candidate <a href="${paths.version(r.modelName, r.candidateVersion)}">v${r.candidateVersion}</a> against baseline <a href="${paths.version(r.modelName, r.baselineVersion)}">v${r.baselineVersion}</a></dd>
   <dt>status</dt><dd>${badge(r.status)} ${r.decidedBy ? h`by ${r.decidedBy}: ${r.reason}` : ''}</dd>
   <dt>started</dt><dd>${formatDate(r.startedAt)} by ${r.initiator}</dd>
@@ -67,5 +66,6 @@ ${button('pause', 'Pause')}${button('resume', 'Resume')}${button('promote', 'Pro
     section: 'rollouts',
     temporal: { href: temporalWorkflowUrl(links, r.workflowId, r.runId), label: 'This rollout' },
     body,
+    refreshSeconds: running ? 15 : undefined,
   });
 }
