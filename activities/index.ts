@@ -10,6 +10,7 @@ import { monitorActivities } from './monitor';
 import { notifyActivities } from './notify';
 import { pipelineRunActivities } from './pipeline-run';
 import { registerActivities } from './register';
+import { reportActivities } from './report';
 import { splitActivities } from './split';
 import { trainActivities } from './train';
 import { trainExternalActivities } from './train-external';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...exportActivities(deps),
     ...evaluateActivities(deps),
     ...registerActivities(deps),
+    ...reportActivities(deps),
     ...deployActivities(deps),
     ...monitorActivities(deps),
     ...notifyActivities(deps),

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -83,10 +84,27 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     const result = await runPipeline(rawInput, record, enter, (progress) => (stage = progress), () => stage);
     // Rejected by the gate or by the approver: the run ended as designed, without a deploy.
     await record.finished(result.status === 'registered' ? 'succeeded' : 'rejected');
+    // Once the outcome is recorded, so the stored report shows the run ended and how.
+    await storeRunReport(result.trainingRunId);
     return result;
   } catch (error) {
     await record.failed(error);
     throw error;
+  }
+}
+
+/**
+ * The run's self-contained HTML report, rendered when the run has an outcome (registered or
+ * rejected) and stored as an artifact linked from its training run. A report is for people: when
+ * it cannot be stored the run still succeeds, with a warning. Runs started before this step
+ * existed replay without it (patched).
+ */
+async function storeRunReport(trainingRunId: string): Promise<void> {
+  if (!patched('store-run-report')) return;
+  try {
+    await light.storeRunReport({ trainingRunId });
+  } catch (error) {
+    log.warn('the run report could not be stored', { trainingRunId, error: (error as Error).message });
   }
 }
 

@@ -7,6 +7,7 @@ import { dataCommand } from './data-command';
 import { reportFailure } from './failure';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
+import { reportCommand } from './report-command';
 import { rolloutsCommand } from './rollouts-command';
 import { runsCommand } from './runs-command';
 import { schedulesCommand } from './schedules-command';
@@ -40,6 +41,7 @@ const program = new Command('keel')
   .addCommand(pipelineCommand(withClient, env.configPath))
   .addCommand(modelsCommand(env))
   .addCommand(runsCommand(env))
+  .addCommand(reportCommand(env))
   .addCommand(rolloutsCommand(withClient, withDb))
   .addCommand(approvalsCommand(env, withClient))
   .addCommand(uiCommand(env));

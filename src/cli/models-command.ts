@@ -508,6 +508,12 @@ export function formatLineage(view: VersionLineage): string {
   } else lines.push('  (imported; no workflow run)');
   if (view.trainingRun) {
     lines.push(`  training run: ${view.trainingRun.iterations} iterations in ${view.trainingRun.trainSeconds.toFixed(1)} s; model json ${view.trainingRun.modelArtifactSha256.slice(0, 16)}`);
+    const report = view.trainingRun.report;
+    lines.push(
+      report
+        ? `  run report: ${report.location} (keel report run ${view.model}@${view.version} --stored)`
+        : `  run report: none stored (keel report run ${view.model}@${view.version} renders one)`,
+    );
   }
   if (view.aliasMoves.length) {
     lines.push('', 'Alias history');

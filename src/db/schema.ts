@@ -122,6 +122,8 @@ export const trainingRuns = pgTable('training_runs', {
   evaluation: jsonb('evaluation'),
   /** The gate's decision: `{ passed, reasons }`. */
   gate: jsonb('gate'),
+  /** sha256 of the run's self-contained HTML report in the artifact store, stored when the pipeline ends (`keel report run --stored`). */
+  reportArtifactSha256: text('report_artifact_sha256'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -20,7 +20,7 @@ import {
   type DriftMethod,
 } from './drift-config';
 import { ksPValue } from './kolmogorov';
-import { psiFromCounts } from './psi';
+import { psiFromCounts, type PsiResult } from './psi';
 import { sortFloat64 } from './sort';
 import {
   ReferenceSchemaError,
@@ -114,6 +114,8 @@ export interface ColumnDrift {
   /** The missing share rose by more than config.maxMissingShareIncrease. */
   missingDrift?: boolean;
   statistics: ColumnStatistics;
+  /** When PSI was computed: each PSI bin's share of the reference and of the window (missing last), for drawing both. */
+  bins?: { label: string; reference: number; current: number }[];
   reference: { rows: number; present: number; missingShare: number };
   current: { rows: number; present: number; missingShare: number };
 }
@@ -324,9 +326,11 @@ function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, row
   const notes: Partial<Record<DriftMethod, string>> = {};
   const exactness: Partial<Record<DriftMethod, boolean>> = {};
   const bounds: Partial<Record<DriftMethod, number>> = {};
+  let bins: Computed['bins'];
   for (const m of wanted) {
     const result = computer.compute(m);
     Object.assign(statistics, result.statistics);
+    bins ??= result.bins;
     exactness[m] = result.exact;
     if (result.approximation) notes[m] = result.approximation;
     if (result.bound !== undefined) bounds[m] = result.bound;
@@ -348,6 +352,7 @@ function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, row
     ...(errorBound !== undefined ? { errorBound } : {}),
     ...(missingDrift ? { missingDrift } : {}),
     statistics,
+    ...(bins ? { bins: bins.map((b) => ({ label: b.label, reference: b.expected, current: b.actual })) } : {}),
     current,
   };
 }
@@ -389,6 +394,8 @@ function chooseMethod(plan: ColumnPlan, computer: Computer, referencePresent: nu
 
 interface Computed {
   statistics: ColumnStatistics;
+  /** PSI's bins with both shares (psi only). */
+  bins?: PsiResult['bins'];
   exact: boolean;
   approximation?: string;
   /** Bound on |score − exact score| (distances from a profile). */
@@ -591,7 +598,8 @@ class CategoricalComputer implements Computer {
       const index = new Map(bins.categories.map((c, i) => [c, i]));
       const counts = new Float64Array(bins.categories.length + 1);
       for (const [label, n] of this.side.counts) counts[index.get(label) ?? bins.categories.length] += n;
-      return { statistics: { psi: psiFromCounts(bins, counts, this.side.missing).psi }, exact: true };
+      const result = psiFromCounts(bins, counts, this.side.missing);
+      return { statistics: { psi: result.psi }, bins: result.bins, exact: true };
     }
     const aligned = this.counts;
     const result = countStatistics(method, aligned, referencePresent, this.side.present, (label) => label);
@@ -747,7 +755,8 @@ class NumericComputer implements Computer {
         else counts[upperBound(bins.edges, v)] += n;
       }
     }
-    return { statistics: { psi: psiFromCounts(bins, counts, missing).psi }, exact: true };
+    const result = psiFromCounts(bins, counts, missing);
+    return { statistics: { psi: result.psi }, bins: result.bins, exact: true };
   }
 
   /** chi², z and Jensen–Shannon: by value when the reference lists its values, else Sturges bins (JS) or the PSI bins. */

@@ -207,7 +207,8 @@ function categoricalBinner(categories: readonly string[], missingBin: number) {
   };
 }
 
-function binLabels(reference: FeatureReference): string[] {
+/** The PSI bins' labels in order, `(missing)` last (numbers: intervals; categories: the names, then `(other)`). */
+export function binLabels(reference: FeatureReference): string[] {
   if (reference.kind === 'categorical') return [...reference.categories, '(other)', '(missing)'];
   const { edges } = reference;
   if (edges.length === 0) return ['(-inf, +inf)', '(missing)'];

@@ -27,7 +27,15 @@ export interface VersionLineage {
   metrics: unknown;
   featurePipeline: FeaturePipelineSummary | null;
   dataset: DatasetSummary | null;
-  trainingRun: { id: string; trainSeconds: number; iterations: number; modelArtifactSha256: string; createdAt: Date } | null;
+  trainingRun: {
+    id: string;
+    trainSeconds: number;
+    iterations: number;
+    modelArtifactSha256: string;
+    createdAt: Date;
+    /** The run's HTML report the pipeline stored (`keel report run <model>@<version> --stored`); null for runs before reports were stored. */
+    report: { sha256: string; location: string } | null;
+  } | null;
   code: { gitCommit: string | null; gitDirty: boolean | null };
   run: { workflowId: string; runId: string; url: string } | null;
   aliasMoves: AliasMove[];
@@ -134,6 +142,9 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
           iterations: readLearningCurve(run.learningCurve).train.length,
           modelArtifactSha256: run.modelArtifactSha256,
           createdAt: run.createdAt,
+          report: run.reportArtifactSha256
+            ? { sha256: run.reportArtifactSha256, location: options.artifacts?.pathOf(run.reportArtifactSha256) ?? run.reportArtifactSha256 }
+            : null,
         }
       : null,
     code: { gitCommit: row.gitCommit, gitDirty: row.gitDirty },

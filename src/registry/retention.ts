@@ -66,7 +66,9 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
     db.select().from(modelAliases),
     db.select().from(aliasHistory).where(gte(aliasHistory.at, historyCutoff)),
     db.select().from(deployments).where(isNull(deployments.endedAt)),
-    db.select({ id: trainingRuns.id, sha: trainingRuns.modelArtifactSha256, createdAt: trainingRuns.createdAt }).from(trainingRuns),
+    db
+      .select({ id: trainingRuns.id, sha: trainingRuns.modelArtifactSha256, reportSha: trainingRuns.reportArtifactSha256, createdAt: trainingRuns.createdAt })
+      .from(trainingRuns),
     db.select().from(routes),
   ]);
 
@@ -94,6 +96,7 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
   const refer = (sha: string, why: string) => references.set(sha, [...(references.get(sha) ?? []), why]);
   const runsWithVersions = new Set<string>();
   const runSha = new Map(runs.map((r) => [r.id, r.sha]));
+  const runReportSha = new Map(runs.map((r) => [r.id, r.reportSha]));
   for (const v of versions) {
     if (v.trainingRunId) runsWithVersions.add(v.trainingRunId);
     const reasons = protectedVersions.get(key(v.model, v.version));
@@ -102,10 +105,15 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
       refer(v.sha, `${key(v.model, v.version)} onnx: ${why}`);
       const modelJson = runSha.get(v.trainingRunId);
       if (modelJson) refer(modelJson, `${key(v.model, v.version)} model json: ${why}`);
+      const report = runReportSha.get(v.trainingRunId);
+      if (report) refer(report, `${key(v.model, v.version)} run report: ${why}`);
     }
   }
   for (const run of runs) {
-    if (!runsWithVersions.has(run.id) && run.createdAt >= historyCutoff) refer(run.sha, `training run ${run.id} (no version, within retention)`);
+    if (!runsWithVersions.has(run.id) && run.createdAt >= historyCutoff) {
+      refer(run.sha, `training run ${run.id} (no version, within retention)`);
+      if (run.reportSha) refer(run.reportSha, `training run ${run.id} report (no version, within retention)`);
+    }
   }
 
   const shaToVersion = new Map(versions.map((v) => [v.sha, key(v.model, v.version)]));

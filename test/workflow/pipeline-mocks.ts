@@ -92,6 +92,10 @@ export function mockPipelineActivities(options: { adminKeys?: string[]; hold?: {
     async recordPipelineRun(input: { event: { kind: string; name?: string } }) {
       record.pipelineEvents.push(input.event.kind === 'stage' ? (input.event.name ?? '') : input.event.kind);
     },
+    // The run's HTML report (reports branch), stored when the run has its outcome.
+    async storeRunReport(_input: { trainingRunId: string }) {
+      return { sha256: '0'.repeat(64), bytes: 0 };
+    },
   };
   return { activities, record };
 }
