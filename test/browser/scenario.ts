@@ -101,7 +101,13 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
     throw new Error(`setup: no rollout event "${kind}" within 60 s`);
   };
   await rolloutEvent('step');
-  await wait(500); // the model server follows the route within its refresh period (250 ms)
+  // The burst must meet the route: a loaded machine can delay the background refresh past any
+  // fixed wait, and a burst before the route reaches the baseline alone (the step then pauses).
+  for (let i = 0; !server.pool.route(model); i++) {
+    if (i > 300) throw new Error('setup: the model server did not take up the canary route within 60 s');
+    await server.pool.refresh();
+    await wait(200);
+  }
   await predict(server.url, model, january.slice(0, 400), features);
   const second = (await secondHandle.result()) as TrainingPipelineResult;
   if (second.status !== 'registered' || !second.rollout) throw new Error('setup: the second pipeline started no rollout');
