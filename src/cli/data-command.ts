@@ -126,12 +126,12 @@ export function dataCommand(env: Environment): Command {
         const total = opts.duplicates ? version.duplicateCount : version.quarantinedCount;
         printResult(
           opts.json,
-          { version: version.id, name: version.name, kind, total, offset, rows: rows.map(({ source, recordNumber, reasons, raw }) => ({ source, recordNumber, reasons, raw })) },
+          { version: version.id, name: version.name, kind, total, offset, rows: rows.map(({ source, recordNumber, reasons, raw }) => ({ source, sourceRecord: recordNumber + 1, reasons, raw })) },
           () =>
             [
               `${total} ${opts.duplicates ? 'duplicate' : 'quarantined'} record${total === 1 ? '' : 's'} in version ${version.id} (${version.name})${rows.length < total ? `, showing ${offset + 1}-${offset + rows.length}` : ''}`,
               ...rows.flatMap((r) => [
-                `${r.source} #${r.recordNumber}: ${(r.reasons as string[]).join('; ')}`,
+                `${r.source} record ${r.recordNumber + 1}: ${(r.reasons as string[]).join('; ')}`,
                 `    ${clip(JSON.stringify(r.raw), 160)}`,
               ]),
             ].join('\n'),

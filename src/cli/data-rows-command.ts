@@ -49,7 +49,7 @@ export function dataRowsCommand(withDatabase: WithDatabase): Command {
         const body = rows.length
           ? table(
               ['ROW', ...names],
-              rows.map((r) => [String(r.index), ...names.map((name) => cell(r.data[name]))]),
+              rows.map((r) => [String(r.index + 1), ...names.map((name) => cell(r.data[name]))]),
             )
           : [];
         process.stdout.write(`${[heading, ...body].join('\n')}\n`);

@@ -292,7 +292,7 @@ async function runIngest(
         } else {
           report.duplicates++;
           totals.duplicates++;
-          const winner = `${sources[item.winner.sourceIndex]!.name} record ${item.winner.recordNumber}`;
+          const winner = `${sources[item.winner.sourceIndex]!.name} source record ${item.winner.recordNumber + 1}`;
           const rule = mapped.dedup!.keep === 'most-recent' ? 'the most recent' : 'by source priority';
           await quarantineRow([id, sources[item.sourceIndex]!.name, item.recordNumber, item.row, [`duplicate of ${winner} (kept ${rule}; key ${JSON.stringify(item.key.replaceAll('\u0001', ' | '))})`], 'duplicate']);
         }

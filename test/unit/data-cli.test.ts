@@ -62,23 +62,24 @@ describe('keel data', () => {
     expect(byName.id).toBe(id);
     expect(byName.profile.price).toMatchObject({ type: 'number', count: 325, nulls: 0 });
 
-    const quarantine = JSON.parse((await keel('quarantine', id, '--json')).stdout) as { total: number; rows: { source: string; recordNumber: number; reasons: string[] }[] };
+    const quarantine = JSON.parse((await keel('quarantine', id, '--json')).stdout) as { total: number; rows: { source: string; sourceRecord: number; reasons: string[] }[] };
     expect(quarantine.total).toBe(9);
-    expect(quarantine.rows.map((r) => `${r.source}#${r.recordNumber}`)).toEqual([
-      'agency#17',
-      'agency#42',
-      'agency#88',
-      'agency#131',
-      'listings-api#20',
-      'listings-api#55',
-      'listings-csv#23',
-      'listings-csv#62',
-      'listings-csv#99',
+    // Source records count from 1, as every message counts them.
+    expect(quarantine.rows.map((r) => `${r.source}#${r.sourceRecord}`)).toEqual([
+      'agency#18',
+      'agency#43',
+      'agency#89',
+      'agency#132',
+      'listings-api#21',
+      'listings-api#56',
+      'listings-csv#24',
+      'listings-csv#63',
+      'listings-csv#100',
     ]);
     expect(quarantine.rows[0]!.reasons).toEqual(['price: must be a number (got "call for price")']);
     const duplicates = await keel('quarantine', id, '--duplicates', '--limit', '1');
     expect(duplicates.stdout).toContain('79 duplicate records in version');
-    expect(duplicates.stdout).toContain('agency #0: duplicate of listings-api record 0 (kept the most recent; key "15 star thistle irvine ca 92604")');
+    expect(duplicates.stdout).toContain('agency record 1: duplicate of listings-api source record 1 (kept the most recent; key "15 star thistle irvine ca 92604")');
   }, 180_000);
 
   it('fails with the field and the value of a bad config, and with a rule that fails', async () => {

@@ -101,7 +101,7 @@ describe('the worked example of issue 3', () => {
         },
       ]);
       const [duplicate] = await listQuarantinedRows(database.db, result.datasetVersionId, { kind: 'duplicate' });
-      expect(duplicate).toMatchObject({ source: 'api', recordNumber: 0, reasons: ['duplicate of agency record 0 (kept by source priority; key "15 star thistle irvine ca 92604")'] });
+      expect(duplicate).toMatchObject({ source: 'api', recordNumber: 0, reasons: ['duplicate of agency source record 1 (kept by source priority; key "15 star thistle irvine ca 92604")'] });
     } finally {
       await dispose();
     }

@@ -63,8 +63,8 @@ export function quarantinePage(
   <button type="submit">filter</button>
 </form>
 <p id="quarantine-total">${formatNumber(page.total)} record${page.total === 1 ? '' : 's'}</p>
-<table id="quarantine"><thead><tr><th>source</th><th>record</th><th>reasons</th><th>raw record</th></tr></thead><tbody>${page.rows.map(
-    (r) => h`<tr><td>${r.source}</td><td class="num">${r.recordNumber}</td><td>${(r.reasons as string[]).map((reason) => h`<div>${reason}</div>`)}</td><td><code>${JSON.stringify(r.raw)}</code></td></tr>`,
+<table id="quarantine"><thead><tr><th>source</th><th>source record</th><th>reasons</th><th>raw record</th></tr></thead><tbody>${page.rows.map(
+    (r) => h`<tr><td>${r.source}</td><td class="num">${r.recordNumber + 1}</td><td>${(r.reasons as string[]).map((reason) => h`<div>${reason}</div>`)}</td><td><code>${JSON.stringify(r.raw)}</code></td></tr>`,
   )}</tbody></table>
 ${pager(base, { column: filter.column, source: filter.source, kind: filter.kind }, filter.offset, filter.limit, page.total)}`;
   return layout({ title: `Quarantine of ${view.name}`, section: 'data', temporal: temporal(links), body });
@@ -72,9 +72,9 @@ ${pager(base, { column: filter.column, source: filter.source, kind: filter.kind 
 
 export function rowsPage(view: DatasetProfileView, rows: { index: number; data: Row }[], offset: number, limit: number, links: TemporalLinks): Html {
   const names = view.columns.map((c) => c.name);
-  const body = h`<p><a href="${paths.dataset(view.id)}">← ${view.name}</a> · the accepted rows, in dataset row order (row numbers are the dataset's, from 0)</p>
+  const body = h`<p><a href="${paths.dataset(view.id)}">← ${view.name}</a> · the accepted rows, in dataset row order (dataset row numbers, from 1, as in every message)</p>
 <table id="rows"><thead><tr><th>row</th>${names.map((n) => h`<th>${n}</th>`)}</tr></thead><tbody>${rows.map(
-    (r) => h`<tr><td class="num">${r.index}</td>${names.map((n) => h`<td>${r.data[n] === null || r.data[n] === undefined ? h`<span class="muted">null</span>` : String(r.data[n])}</td>`)}</tr>`,
+    (r) => h`<tr><td class="num">${r.index + 1}</td>${names.map((n) => h`<td>${r.data[n] === null || r.data[n] === undefined ? h`<span class="muted">null</span>` : String(r.data[n])}</td>`)}</tr>`,
   )}</tbody></table>
 ${pager(paths.rows(view.id), {}, offset, limit, view.counts.accepted)}`;
   return layout({ title: `Rows of ${view.name}`, section: 'data', temporal: temporal(links), body });
