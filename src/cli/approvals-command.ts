@@ -1,9 +1,8 @@
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import type { Db } from '../db/database';
+import { databaseOpener } from './database';
 import { type ApprovalRow, describeEvaluation, listApprovals, listPendingApprovals } from '../registry/approvals';
-import { openRegistry } from '../registry/open';
 import { decideApproval, describeDecision } from '../runtime/approval-client';
 import type { Environment } from '../runtime/environment';
 import type { ApprovalDecision, ApprovalEvaluation } from '../shared/approval';
@@ -18,14 +17,7 @@ type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
 export function approvalsCommand(env: Environment, withClient: WithClient): Command {
   const command = new Command('approvals').description('versions waiting for approval before deploy; approve or reject them');
 
-  async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
-    try {
-      return await work(registry.database.db);
-    } finally {
-      await registry.close();
-    }
-  }
+  const withDb = databaseOpener(env);
 
   command
     .command('list')

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { type Db, openDatabase } from '../db/database';
+import { databaseOpener } from './database';
 import { readEnvironment } from '../runtime/environment';
 import { approvalsCommand } from './approvals-command';
 import { dataCommand } from './data-command';
@@ -25,14 +25,7 @@ async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
-  try {
-    return await work(database.db);
-  } finally {
-    await database.close();
-  }
-}
+const withDb = databaseOpener(env);
 
 const program = new Command('keel')
   .description('durable ML pipelines on Temporal')

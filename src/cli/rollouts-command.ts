@@ -14,14 +14,13 @@ import {
   canaryRolloutInputSchema,
   canaryStatusQuery,
 } from '../shared/canary';
-import type { Db } from '../db/database';
+import type { WithDb } from './database';
 import { defaultRolloutCandidate } from '../registry/rollout-candidate';
 import { taskQueues, workflowIds } from '../shared/task-queues';
 import { parseOrThrow } from '../shared/validation';
 import { printResult } from './output';
 
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
-type WithDb = <T>(work: (db: Db) => Promise<T>) => Promise<T>;
 
 const actor = () => `user:${userInfo().username}`;
 

@@ -2,10 +2,9 @@ import { Command } from 'commander';
 import type { ModelMetrics } from '../shared/pipeline-result';
 import { headlineMetric } from '../shared/task-metrics';
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/database';
+import { databaseOpener } from './database';
 import { trainingRuns } from '../db/schema';
 import { readLearningCurve, type LearningCurve } from '../ml/trained-model';
-import { openRegistry } from '../registry/open';
 import { getPipelineRun, listPipelineRuns, pipelineRunTrials } from '../registry/pipeline-runs';
 import type { Environment } from '../runtime/environment';
 import { printResult } from './output';
@@ -20,14 +19,7 @@ type TrainingRun = typeof trainingRuns.$inferSelect;
 export function runsCommand(env: Environment): Command {
   const command = new Command('runs').description('pipeline runs with their stages and failures; their training runs (trials) and learning curves');
 
-  async function withRuns<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
-    try {
-      return await work(registry.database.db);
-    } finally {
-      await registry.close();
-    }
-  }
+  const withRuns = databaseOpener(env);
 
   command
     .command('list <model>')

@@ -9,7 +9,7 @@ import type { MonitorActions } from '../shared/monitoring';
 import type { DistributionBin } from '../ui/charts/distribution';
 import type { DriftPoint } from '../ui/charts/drift';
 import type { PerformancePoint } from '../ui/charts/live-performance';
-import { driftPoints, performancePoints, type AlertRow, type ReportSummary } from '../ui/loaders/monitoring';
+import { driftPoints, performancePoints, reportSummaryColumns, type AlertRow, type ReportSummary } from '../ui/loaders/monitoring';
 import type { DriftReportView as DriftSectionView } from '../ui/sections/drift-report';
 
 /** Reports drawn in the "over time" charts: this one and the model's earlier ones. */
@@ -52,21 +52,7 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
   const [earlier, reference, raised] = await Promise.all([
     // Without the full drift evaluations, which the over-time charts do not need.
     db
-      .select({
-        id: driftReports.id,
-        modelName: driftReports.modelName,
-        version: driftReports.version,
-        windowStart: driftReports.windowStart,
-        windowEnd: driftReports.windowEnd,
-        rowCount: driftReports.rowCount,
-        status: driftReports.status,
-        findings: driftReports.findings,
-        message: sql<string>`${driftReports.features}->>'message'`,
-        features: sql<ReportSummary['features'] | null>`${driftReports.features}->'features'`,
-        performance: driftReports.performance,
-        actions: driftReports.actions,
-        createdAt: driftReports.createdAt,
-      })
+      .select(reportSummaryColumns)
       .from(driftReports)
       .where(and(eq(driftReports.modelName, row.modelName), lte(driftReports.windowEnd, row.windowEnd)))
       .orderBy(desc(driftReports.windowEnd), desc(driftReports.id))

@@ -52,31 +52,37 @@ export async function loadMonitoredModels(db: Db) {
  * The model's newest reports (without the full drift evaluation, which the over-time charts do
  * not need: it holds every feature's histograms), its alerts, and the chart points.
  */
+/**
+ * A drift report's columns for the over-time views, without the full drift evaluations they do
+ * not draw (the dashboard's monitoring page and the drift report's history).
+ */
+export const reportSummaryColumns = {
+  id: driftReports.id,
+  modelName: driftReports.modelName,
+  version: driftReports.version,
+  windowStart: driftReports.windowStart,
+  windowEnd: driftReports.windowEnd,
+  rowCount: driftReports.rowCount,
+  status: driftReports.status,
+  findings: driftReports.findings,
+  message: sql<string | null>`${driftReports.features}->>'message'`,
+  features: sql<FeatureResult[] | null>`${driftReports.features}->'features'`,
+  performance: driftReports.performance,
+  actions: driftReports.actions,
+  createdAt: driftReports.createdAt,
+};
+
 export async function loadModelMonitoring(db: Db, model: string) {
   const [reports, modelAlerts] = await Promise.all([
     db
-      .select({
-        id: driftReports.id,
-        modelName: driftReports.modelName,
-        version: driftReports.version,
-        windowStart: driftReports.windowStart,
-        windowEnd: driftReports.windowEnd,
-        rowCount: driftReports.rowCount,
-        status: driftReports.status,
-        findings: driftReports.findings,
-        message: sql<string>`${driftReports.features}->>'message'`,
-        features: sql<FeatureResult[]>`${driftReports.features}->'features'`,
-        performance: driftReports.performance,
-        actions: driftReports.actions,
-        createdAt: driftReports.createdAt,
-      })
+      .select(reportSummaryColumns)
       .from(driftReports)
       .where(eq(driftReports.modelName, model))
       .orderBy(desc(driftReports.windowEnd))
       .limit(REPORTS_SHOWN),
     db.select().from(alerts).where(eq(alerts.modelName, model)).orderBy(desc(alerts.createdAt)).limit(100),
   ]);
-  const summaries = reports.map((r) => ({ ...r, performance: r.performance as LivePerformance | null, actions: r.actions as MonitorActions, features: r.features ?? [] }));
+  const summaries = reports.map((r) => ({ ...r, message: r.message ?? '', performance: r.performance as LivePerformance | null, actions: r.actions as MonitorActions, features: r.features ?? [] }));
   return { reports: summaries, alerts: modelAlerts, drift: driftPoints(summaries), performance: performancePoints(summaries) };
 }
 
