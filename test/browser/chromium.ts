@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
@@ -83,4 +84,29 @@ export function chartMarks(page: Page, id: string, field?: string) {
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Writes a self-contained report into `dir`, opens it from file:// with every request outside
+ * file: and data: blocked (and listed in `attempted`), and waits until every chart is drawn.
+ */
+export async function openReportOffline(browser: Browser, dir: string, report: { kind: string; id: string; html: string }) {
+  const file = join(dir, `${report.kind}-${report.id.replace(/\W+/g, '_')}.html`);
+  await writeFile(file, report.html);
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  const attempted: string[] = [];
+  const errors: string[] = [];
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+    attempted.push(url);
+    return route.abort();
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  const charts = await page.evaluate(() => (globalThis as unknown as { keelChartsReady: Promise<number> }).keelChartsReady);
+  return { page, charts, attempted, errors };
 }

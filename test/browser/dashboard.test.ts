@@ -1,12 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvals, rolloutEvents, rollouts } from '../../src/db/schema';
+import { approvals, rolloutEvents, rollouts, trainingRuns } from '../../src/db/schema';
+import { renderDatasetReport, renderDriftReport, renderRunReport } from '../../src/reports/render';
+import { storedRunReport } from '../../src/reports/stored-run-report';
 import { resolveAlias } from '../../src/registry/model-registry';
 import { paths } from '../../src/ui/links';
 import { type RunningUi, startUi } from '../../src/ui/server';
 import { createHarness, type Harness } from '../integration/harness';
-import { chartData, chartMarks, launchChromium, openPage, screenshot } from './chromium';
+import { chartData, chartMarks, launchChromium, openPage, openReportOffline, screenshot } from './chromium';
 import { buildScenario, type Scenario } from './scenario';
 
 const adminKey = 'browser-test-admin-key';
@@ -16,16 +21,20 @@ let ui: RunningUi;
 let browser: Browser;
 let stopWorkers: () => void;
 let workers: Promise<unknown>;
+let dir: string;
 
 /**
  * The dashboard in Debian's chromium, over a database that real pipeline, monitor and canary runs
  * filled (./scenario.ts): every page loads without console errors and its charts hold data marks;
- * the rollout buttons reach the running canary workflow.
+ * the rollout buttons reach the running canary workflow. The `keel report` files, made from the
+ * same database, open from file:// with the network blocked and draw their data. One scenario
+ * serves both: building it is most of the time this file takes.
  */
-describe('keel ui in a browser', () => {
+describe('keel ui and keel report in a browser', () => {
   beforeAll(async () => {
     // The workers hold the admin key too: they check the approval's proof of it.
     harness = await createHarness({ adminKeys: [adminKey] });
+    dir = await mkdtemp(join(tmpdir(), 'keel-reports-'));
     let built!: (s: Scenario) => void;
     const ready = new Promise<Scenario>((resolve) => (built = resolve));
     // Workers run for the whole file: the canary rollout must answer the dashboard's actions.
@@ -52,6 +61,73 @@ describe('keel ui in a browser', () => {
     await workers?.catch(() => undefined);
     await scenario?.server.close();
     await harness?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  // First: they only read, and the dashboard's cases below promote and approve.
+  describe('self-contained HTML reports, opened offline (keel report run|dataset|drift)', () => {
+    const pointsOf = async (page: Page, id: string) => (await chartMarks(page, id)).items;
+
+    it('run: the stored report and a fresh one open offline with the evaluation plots and the trials', async () => {
+      const [run] = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, scenario.second.trainingRunId));
+      expect(run.reportArtifactSha256).toMatch(/^[0-9a-f]{64}$/);
+      const stored = await storedRunReport(harness.database.db, harness.artifacts, `${scenario.model}@${scenario.second.version}`);
+      expect(stored.id).toBe(scenario.second.trainingRunId);
+
+      for (const report of [stored, await renderRunReport(harness.database.db, `${scenario.model}@${scenario.second.version}`)]) {
+        const { page, charts, attempted, errors } = await openReportOffline(browser, dir, report);
+        expect(attempted).toEqual([]);
+        expect(errors).toEqual([]);
+        expect(charts).toBeGreaterThanOrEqual(6);
+        // ROC: a curve of more than 10 points, and the chosen threshold as a point of its own.
+        const roc = await pointsOf(page, 'roc');
+        expect(roc.line).toBeGreaterThan(10);
+        expect(roc.symbol ?? 0).toBeGreaterThanOrEqual(1);
+        expect((await pointsOf(page, 'pr')).line).toBeGreaterThan(10);
+        expect((await pointsOf(page, 'learning-curve')).line).toBeGreaterThan(10);
+        expect((await pointsOf(page, 'confusion-matrix')).rect).toBe(4);
+        expect(await page.locator('#trials tbody tr').count()).toBe(2);
+        expect(await page.locator('.evaluation').textContent()).toContain('passed');
+        expect(await page.locator('.lineage').textContent()).toContain(scenario.second.datasetVersionId);
+        // Stored once the outcome was recorded: the run shows as ended.
+        expect(await page.locator('dl.facts').first().textContent()).toContain('succeeded');
+        if (report === stored) await screenshot(page, 'report-run');
+        await page.close();
+      }
+    });
+
+    it('dataset: accounting, histograms, top categories and correlations draw offline', async () => {
+      const report = await renderDatasetReport(harness.database.db, scenario.first.datasetVersionId);
+      const { page, charts, attempted, errors } = await openReportOffline(browser, dir, report);
+      expect(attempted).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(charts).toBeGreaterThanOrEqual(5);
+      expect((await pointsOf(page, 'source-accounting')).rect).toBeGreaterThanOrEqual(1);
+      expect((await pointsOf(page, 'null-share')).rect).toBeGreaterThanOrEqual(5);
+      expect((await pointsOf(page, 'correlations')).rect).toBeGreaterThanOrEqual(4);
+      const histograms = await page.locator('[data-chart^="column-"]').count();
+      expect(histograms).toBeGreaterThanOrEqual(5);
+      await screenshot(page, 'report-dataset');
+      await page.close();
+    });
+
+    it('drift: one series per feature over time, the reference distributions and live performance', async () => {
+      const drifted = scenario.reports[1];
+      const report = await renderDriftReport(harness.database.db, drifted.reportId);
+      const { page, charts, attempted, errors } = await openReportOffline(browser, dir, report);
+      expect(attempted).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(charts).toBeGreaterThanOrEqual(3);
+      const overTime = await chartMarks(page, 'drift-over-time', 'feature');
+      expect(new Set(overTime.lineValues)).toEqual(new Set(scenario.features));
+      // Reference and window bars for every feature and the prediction.
+      const bars = await chartMarks(page, 'distributions');
+      expect(bars.items.rect).toBeGreaterThan(2 * scenario.features.length);
+      expect((await pointsOf(page, `drift-features-${drifted.reportId}`)).rect).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('.drift-report').textContent()).toContain('drift');
+      await screenshot(page, 'report-drift');
+      await page.close();
+    });
   });
 
   it('Runs: the list shows every run, and a run shows its stages, learning curve and evaluation plots', async () => {
