@@ -60,13 +60,17 @@ export function categoriesSpec(column: string, top: { value: string; count: numb
 /** The share of missing values per column (0 drawn too: a column without nulls is news as well). */
 export function nullShareSpec(profile: DatasetProfile): ChartSpec {
   const values = Object.entries(profile).map(([column, p]) => ({ column, nulls: p.nulls, share: p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0 }));
+  const none = values.every((v) => v.share === 0);
   return {
     ...base('Null share per column', { width: 360, height: Math.max(60, 18 * values.length) }),
     data: { name: 'null_share', values },
     mark: 'bar',
     encoding: {
       y: { field: 'column', type: 'nominal', title: null },
-      x: { field: 'share', type: 'quantitative', title: 'share of rows missing', axis: { format: '%' }, scale: { domainMin: 0 } },
+      // Without any null the domain would be [0, 0], drawn as one tick reading 0.000000 %.
+      x: none
+        ? { field: 'share', type: 'quantitative', title: 'share of rows missing (no column has a null)', axis: { format: '%' }, scale: { domain: [0, 0.01] } }
+        : { field: 'share', type: 'quantitative', title: 'share of rows missing', axis: { format: '%' }, scale: { domainMin: 0 } },
       tooltip: [
         { field: 'column', type: 'nominal' },
         { field: 'nulls', type: 'quantitative', format: ',' },
