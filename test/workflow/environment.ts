@@ -22,7 +22,17 @@ export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvir
     // Already installed by an earlier file of this process.
   }
   const path = inject('timeSkippingServer');
-  return TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  const options = path ? { server: { executable: { type: 'existing-path' as const, path } } } : {};
+  // The SDK gives the test server (a JVM) 5 s to accept connections, which a loaded CI machine can
+  // miss ("did not start within 5s"); a second start finds a warm JVM and disk cache.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping(options);
+    } catch (error) {
+      if (attempt >= 3 || !/did not start within/.test((error as Error).message)) throw error;
+      console.warn(`the time-skipping test server did not start in time (attempt ${attempt}); starting it again`);
+    }
+  }
 }
 
 type Queue = keyof typeof taskQueues;
