@@ -1,5 +1,5 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { ArtifactMissingError, type ArtifactStore, assertSha256, sha256Hex, type StoredArtifact, verified } from './artifact-store';
+import { ArtifactMissingError, assertSha256, BlobStore, sha256Hex, type StoredArtifact, verified } from './artifact-store';
 
 export interface S3ArtifactStoreOptions {
   bucket: string;
@@ -20,10 +20,11 @@ export interface S3ArtifactStoreOptions {
  * IAM roles, web identity and profiles. Every read is verified against its sha256. An object is
  * written whole by a single PUT, so no reader sees a partial blob.
  */
-export class S3ArtifactStore implements ArtifactStore {
+export class S3ArtifactStore extends BlobStore {
   private connected?: Promise<{ sdk: Sdk; client: S3Client }>;
 
   constructor(private readonly options: S3ArtifactStoreOptions) {
+    super();
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
       throw new Error(`invalid S3 bucket name "${options.bucket}" (3–63 lowercase letters, digits, dots and hyphens)`);
     }
@@ -81,14 +82,6 @@ export class S3ArtifactStore implements ArtifactStore {
       throw storeError(sdk, `reading artifact ${sha} from ${this.pathOf(sha)}`, error);
     }
     return verified(sha, bytes);
-  }
-
-  async putJson(value: unknown): Promise<string> {
-    return this.put(new TextEncoder().encode(JSON.stringify(value)));
-  }
-
-  async getJson<T>(sha: string): Promise<T> {
-    return JSON.parse(new TextDecoder().decode(await this.get(sha))) as T;
   }
 
   async has(sha: string): Promise<boolean> {
