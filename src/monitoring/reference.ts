@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readCategory, readNumber } from '../ml/row';
 import { DataValidationError } from '../shared/errors';
+import { coarsen, HistogramSketchBuilder, histogramSketchSchema, type HistogramSketch } from './histogram-sketch';
 import { categoricalReferenceSchema, numericReferenceFromSorted, numericReferenceSchema } from './psi';
 import { sortFloat64 } from './sort';
 import { mulberry32 } from '../shared/prng';
@@ -57,6 +58,9 @@ export const numericDriftReferenceSchema = z
     quantiles: z.array(z.object({ q: z.number().min(0).max(1), value: z.number() })).optional(),
     /** PSI bins (src/monitoring/psi). */
     bins: numericReferenceSchema,
+    sketch: histogramSketchSchema
+      .optional()
+      .describe('Every present value counted into fine bins, when there are more than the sample holds (src/monitoring/histogram-sketch.ts); absent in references stored before it'),
     /** Why the reference is approximate, when it is (e.g. "from a dataset profile"). */
     source: z.string().optional(),
   })
@@ -164,6 +168,7 @@ export function numericDriftReference(values: ArrayLike<unknown>, options: Refer
   const variance = (m2 - (compensation * compensation) / n) / n;
   let sample: Float64Array;
   let distinct: Map<number, number> | null = null;
+  let sketch: HistogramSketch | null = null;
   if (n <= sampleSize) {
     sample = sortFloat64(present);
   } else {
@@ -174,6 +179,9 @@ export function numericDriftReference(values: ArrayLike<unknown>, options: Refer
       if (j < sampleSize) sample[j] = present[i];
     }
     sortFloat64(sample);
+    const sketcher = new HistogramSketchBuilder();
+    for (let i = 0; i < n; i++) sketcher.add(present[i]);
+    sketch = sketcher.finish();
     distinct = new Map();
     for (let i = 0; i < n && distinct; i++) {
       const v = present[i];
@@ -208,8 +216,9 @@ export function numericDriftReference(values: ArrayLike<unknown>, options: Refer
     mean,
     std: Math.sqrt(Math.max(0, variance)),
     sample: { values: serialisable(sample), of: n },
-    bins: sampledBins(sample, n, rows, options.bins ?? 10),
+    bins: sketch ? sketchBins(sketch, options.bins ?? 10, n, rows) : sampledBins(sample, n, rows, options.bins ?? 10),
   };
+  if (sketch) reference.sketch = sketch;
   if (distinct) reference.values = [...distinct].sort(([a], [b]) => a - b).map(([value, count]) => ({ value, count }));
   return reference;
 }
@@ -294,6 +303,8 @@ class NumericReferenceBuilder {
   private readonly sampleSize: number;
   private readonly random: () => number;
   private readonly bins: number;
+  /** Every present value, binned: used when there are more than the sample holds. */
+  private readonly sketch: HistogramSketchBuilder;
 
   constructor(options: ReferenceOptions, index: number) {
     this.sampleSize = options.sampleSize ?? REFERENCE_SAMPLE_SIZE;
@@ -301,6 +312,7 @@ class NumericReferenceBuilder {
     this.sample = new Float64Array(Math.min(1024, this.sampleSize));
     this.random = reservoirRandom(options.seed, index);
     this.bins = options.bins ?? 10;
+    this.sketch = new HistogramSketchBuilder();
   }
 
   add(raw: unknown): void {
@@ -308,6 +320,7 @@ class NumericReferenceBuilder {
     const value = typeof raw === 'number' ? (Number.isFinite(raw) ? raw : Number.NaN) : readNumber(raw);
     if (Number.isNaN(value)) return;
     const i = this.present++;
+    this.sketch.add(value);
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     const delta = value - this.mean;
@@ -346,9 +359,31 @@ class NumericReferenceBuilder {
       sample: { values: serialisable(sorted), of: this.present },
       bins: sampledBins(sorted, this.present, this.rows, this.bins),
     };
+    if (this.present > this.sampleSize) {
+      const sketch = this.sketch.finish()!;
+      reference.sketch = sketch;
+      reference.bins = sketchBins(sketch, this.bins, this.present, this.rows);
+    }
     if (this.values) reference.values = [...this.values].sort(([a], [b]) => a - b).map(([value, n]) => ({ value, count: n }));
     return reference;
   }
+}
+
+/**
+ * PSI bins from a sketch: the cut point of decile k is the sketch edge that closes the bin holding
+ * the value numericReferenceFromSorted would cut at, so the proportions are exact sums of counts.
+ */
+function sketchBins(sketch: HistogramSketch, bins: number, present: number, rows: number) {
+  const edges: number[] = [];
+  let cumulative = 0;
+  let j = 0;
+  for (let k = 1; k < bins; k++) {
+    const rank = Math.ceil((k * present) / bins);
+    while (j < sketch.edges.length && cumulative + sketch.counts[j] < rank) cumulative += sketch.counts[j++];
+    if (j < sketch.edges.length && sketch.edges[j] !== edges[edges.length - 1]) edges.push(sketch.edges[j]);
+  }
+  const counts = coarsen(sketch.edges, sketch.counts, edges);
+  return { kind: 'numeric' as const, edges, proportions: Array.from(counts, (c) => c / rows), missing: (rows - present) / rows };
 }
 
 /** PSI bins from a sorted sample of the present values, scaled to the share of present values. */
