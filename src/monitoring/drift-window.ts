@@ -1,5 +1,5 @@
 import { readCategory, readNumber } from '../ml/row';
-import { binOf } from './histogram-sketch';
+import { BinIndex } from './histogram-sketch';
 import type { DriftReferenceSet } from './reference';
 
 /**
@@ -42,7 +42,7 @@ export type WindowSide = BinnedSide | CountedSide | { kind: 'values'; values: re
 
 interface BinnedState {
   mode: 'binned';
-  edges: Float64Array;
+  index: BinIndex;
   counts: Float64Array;
   min: number;
   max: number;
@@ -83,7 +83,7 @@ export class DriftWindow {
       if (r?.kind === 'categorical') state = { mode: 'categorical', slots: new Map(), tally: new Float64Array(64), present: 0, seen: false };
       else if (r?.kind === 'numeric' && r.sketch) {
         const edges = Float64Array.from(r.sketch.edges);
-        state = { mode: 'binned', edges, counts: new Float64Array(edges.length + 1), min: Infinity, max: -Infinity, present: 0, values: new Map(), seen: false };
+        state = { mode: 'binned', index: new BinIndex(edges), counts: new Float64Array(edges.length + 1), min: Infinity, max: -Infinity, present: 0, values: new Map(), seen: false };
       } else state = { mode: 'raw', values: [], seen: false };
       this.states.set(name, state);
     }
@@ -176,13 +176,13 @@ function add(state: ColumnState, column: ArrayLike<unknown>): void {
 }
 
 function addBinned(state: BinnedState, column: ArrayLike<unknown>): void {
-  const { edges, counts } = state;
+  const { index, counts } = state;
   for (let i = 0; i < column.length; i++) {
     const raw = column[i];
     const v = typeof raw === 'number' ? (raw - raw === 0 ? raw : Number.NaN) : readNumber(raw);
     if (v !== v) continue;
     state.present++;
-    counts[binOf(edges, v)]++;
+    counts[index.bin(v)]++;
     if (v < state.min) state.min = v;
     if (v > state.max) state.max = v;
     const values = state.values;

@@ -5,6 +5,7 @@ import { coarsen, HistogramSketchBuilder, histogramSketchSchema, type HistogramS
 import { categoricalReferenceSchema, numericReferenceFromSorted, numericReferenceSchema } from './psi';
 import { sortFloat64 } from './sort';
 import { mulberry32 } from '../shared/prng';
+import { ReservoirSkips } from './reservoir';
 
 /**
  * Drift references: what the drift statistics compare a window of live values with, per column.
@@ -172,11 +173,11 @@ export function numericDriftReference(values: ArrayLike<unknown>, options: Refer
   if (n <= sampleSize) {
     sample = sortFloat64(present);
   } else {
-    const random = reservoirRandom(options.seed, 0);
+    const skips = new ReservoirSkips(sampleSize, reservoirRandom(options.seed, 0));
     sample = present.slice(0, sampleSize);
-    for (let i = sampleSize; i < n; i++) {
-      const j = Math.floor(random() * (i + 1));
-      if (j < sampleSize) sample[j] = present[i];
+    while (skips.next < n) {
+      const i = skips.next;
+      sample[skips.replace()] = present[i];
     }
     sortFloat64(sample);
     const sketcher = new HistogramSketchBuilder();
@@ -281,6 +282,15 @@ export class DriftReferenceBuilder {
     }
   }
 
+  /** A chunk of `rowCount` rows as columns (no object per row); a column not given is missing in every row. */
+  addColumns(columns: Readonly<Record<string, ArrayLike<unknown>>>, rowCount: number): void {
+    for (const [name, builder] of this.builders) {
+      const column = Object.hasOwn(columns, name) ? columns[name] : null;
+      if (column && column.length !== rowCount) throw new Error(`column ${JSON.stringify(name)} has ${column.length} values, expected ${rowCount}`);
+      for (let i = 0; i < rowCount; i++) builder.add(column ? column[i] : undefined);
+    }
+  }
+
   /** Throws a ReferenceSchemaError naming the columns that had no present value at all. */
   finish(): DriftReferenceSet {
     const empty = this.builders.filter(([, builder]) => builder.present === 0).map(([name]) => name);
@@ -296,13 +306,15 @@ class NumericReferenceBuilder {
   present = 0;
   private min = Infinity;
   private max = -Infinity;
-  private mean = 0;
-  private m2 = 0;
   private values: Map<number, number> | null = new Map();
   private sample: Float64Array;
   private readonly sampleSize: number;
-  private readonly random: () => number;
+  private readonly skips: ReservoirSkips;
   private readonly bins: number;
+  /** Sum and sum of squares of (value − shift), shift the first value: the mean and std without a division per value. */
+  private shift = Number.NaN;
+  private sum = 0;
+  private sumSquares = 0;
   /** Every present value, binned: used when there are more than the sample holds. */
   private readonly sketch: HistogramSketchBuilder;
 
@@ -310,7 +322,7 @@ class NumericReferenceBuilder {
     this.sampleSize = options.sampleSize ?? REFERENCE_SAMPLE_SIZE;
     if (!(this.sampleSize >= 1)) throw new Error(`sampleSize must be at least 1, got ${this.sampleSize}`);
     this.sample = new Float64Array(Math.min(1024, this.sampleSize));
-    this.random = reservoirRandom(options.seed, index);
+    this.skips = new ReservoirSkips(this.sampleSize, reservoirRandom(options.seed, index));
     this.bins = options.bins ?? 10;
     this.sketch = new HistogramSketchBuilder();
   }
@@ -323,9 +335,10 @@ class NumericReferenceBuilder {
     this.sketch.add(value);
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    const delta = value - this.mean;
-    this.mean += delta / this.present;
-    this.m2 += delta * (value - this.mean);
+    if (i === 0) this.shift = value;
+    const shifted = value - this.shift;
+    this.sum += shifted;
+    this.sumSquares += shifted * shifted;
     if (this.values) {
       const seen = this.values.get(value);
       if (seen !== undefined) this.values.set(value, seen + 1);
@@ -339,9 +352,8 @@ class NumericReferenceBuilder {
         this.sample = grown;
       }
       this.sample[i] = value;
-    } else {
-      const j = Math.floor(this.random() * (i + 1));
-      if (j < this.sampleSize) this.sample[j] = value;
+    } else if (i === this.skips.next) {
+      this.sample[this.skips.replace()] = value;
     }
   }
 
@@ -354,8 +366,8 @@ class NumericReferenceBuilder {
       missing: this.rows - this.present,
       min: this.min,
       max: this.max,
-      mean: this.mean,
-      std: Math.sqrt(this.m2 / this.present),
+      mean: this.shift + this.sum / this.present,
+      std: Math.sqrt(Math.max(0, this.sumSquares / this.present - (this.sum / this.present) ** 2)),
       sample: { values: serialisable(sorted), of: this.present },
       bins: sampledBins(sorted, this.present, this.rows, this.bins),
     };

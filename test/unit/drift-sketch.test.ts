@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ksStatistic } from '../../src/monitoring/kolmogorov';
 import { evaluateDrift } from '../../src/monitoring/drift';
 import { DriftWindow } from '../../src/monitoring/drift-window';
-import { binnedKs, binnedWasserstein, HistogramSketchBuilder, SKETCH_PILOT } from '../../src/monitoring/histogram-sketch';
+import { BinIndex, binnedKs, binnedWasserstein, binOf, HistogramSketchBuilder, quantileEdges, SKETCH_PILOT } from '../../src/monitoring/histogram-sketch';
 import { wassersteinDistance } from '../../src/monitoring/distances';
 import { categoricalDriftReference, DriftReferenceBuilder, driftReferenceSchema, numericDriftReference, REFERENCE_SAMPLE_SIZE } from '../../src/monitoring/reference';
 import { numbers } from '../fixtures/drift/samples';
@@ -27,6 +27,17 @@ function countInto(edges: readonly number[], values: number[]) {
 }
 
 const sorted = (values: number[]) => Float64Array.from(values).sort();
+
+describe('BinIndex', () => {
+  it('puts every value in the bin binOf finds, the edges themselves included', () => {
+    const data = normal(20_000, 30).map((v, i) => (i % 7 === 0 ? v ** 3 : v));
+    const edges = quantileEdges(sorted(data), 1024);
+    const index = new BinIndex(edges);
+    for (const x of [...data, ...edges, ...normal(5_000, 31, 0, 20), -1e9, 1e9, edges[0], edges[edges.length - 1]]) {
+      expect(index.bin(x)).toBe(binOf(edges, x));
+    }
+  });
+});
 
 describe('histogram sketch statistics', () => {
   // A mixture with long tails, in random order, and a shifted, wider window.
