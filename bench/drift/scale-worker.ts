@@ -63,25 +63,19 @@ function exactSubsample(referenceRows: number, windowRows: number): string[] {
 
 parentPort!.on('message', (request: ScaleRequest) => {
   const started = performance.now();
-  const cpu = process.cpuUsage();
   if (request.phase === 'reference') {
     const builder = new DriftReferenceBuilder(columns.map((c) => ({ name: c.name, kind: c.kind })), { seed: 7 });
     const generateS = stream('reference', request.rows, request.chunk, (data, n) => builder.addColumns(data, n));
     stored = JSON.stringify(builder.finish());
-    parentPort!.postMessage({ references: stored, generate_s: generateS, seconds: (performance.now() - started) / 1000, cpu_s: cpuSeconds(cpu) });
+    parentPort!.postMessage({ references: stored, generate_s: generateS, seconds: (performance.now() - started) / 1000});
   } else if (request.phase === 'window') {
     // The stored references, as the monitor reads them.
     const references = JSON.parse(stored) as DriftReferenceSet;
     const window = new DriftWindow(references, columns.map((c) => c.name));
     const generateS = stream('window', request.rows, request.chunk, (data, n) => window.addColumns(data, n));
-    parentPort!.postMessage({ window: window.snapshot(), generate_s: generateS, seconds: (performance.now() - started) / 1000, cpu_s: cpuSeconds(cpu) });
+    parentPort!.postMessage({ window: window.snapshot(), generate_s: generateS, seconds: (performance.now() - started) / 1000});
   } else {
     const drifted = exactSubsample(request.referenceRows, request.windowRows);
-    parentPort!.postMessage({ drifted, seconds: (performance.now() - started) / 1000, cpu_s: cpuSeconds(cpu) });
+    parentPort!.postMessage({ drifted, seconds: (performance.now() - started) / 1000});
   }
 });
-
-function cpuSeconds(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1e6;
-}
