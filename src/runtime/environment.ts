@@ -60,6 +60,14 @@ export const environmentSchema = z.object({
     .optional()
     .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md), and every dashboard action needs one (docs/ui.md)."),
   KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
+  KEEL_WORKER_HEALTH_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe('Port of the worker\'s health endpoints (`npm run worker`): `GET /livez` answers while the event loop does, `GET /readyz` 200 only while every Temporal worker of the process is running. Unset: none.'),
+  KEEL_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1').describe('Interface of the worker\'s health endpoints (0.0.0.0 in a container, for the kubelet\'s probes).'),
   KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])

@@ -71,6 +71,8 @@ export async function startWorkers(options: {
   const running = Promise.all(workers.map((worker) => worker.run()));
   return {
     running,
+    /** Each Temporal worker's state (RUNNING while it polls). */
+    states: () => workers.map((worker) => worker.getState()),
     async close() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
