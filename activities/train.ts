@@ -10,9 +10,12 @@ import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/tr
 import type { ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/pipeline-result';
+import type { Observation } from '../src/shared/tpe';
+import { warmStartObservations } from '../src/shared/tpe-warm-start';
+import type { SearchDimension } from '../src/shared/tuning';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-import { clearTrainingCheckpoint, findTrainingCheckpoint, findTrainingRun, recordTrainingCheckpoint, recordTrainingRun, saveEvaluation } from './training-run';
+import { clearTrainingCheckpoint, earlierTrials, findTrainingCheckpoint, findTrainingRun, recordTrainingCheckpoint, recordTrainingRun, saveEvaluation } from './training-run';
 
 export interface TrainModelInput {
   model: string;
@@ -150,6 +153,20 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       });
       await clearTrainingCheckpoint(database.db, trainingRunId);
       return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };
+    },
+
+    /**
+     * A warm-started TPE study's prior knowledge: the trials earlier runs of the model recorded
+     * (the newest 500), as observations within today's search space. The workflow records the
+     * answer, so a replay plans from the same trials.
+     */
+    async earlierTuningTrials(input: {
+      model: string;
+      kind: string;
+      space: Record<string, SearchDimension>;
+      metric: { name: string; higherIsBetter: boolean };
+    }): Promise<Observation[]> {
+      return warmStartObservations(await earlierTrials(database.db, input.model, 500), input);
     },
 
     /** Records the test-split evaluation and the gate's decision with the training run. */
