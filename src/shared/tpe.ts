@@ -74,21 +74,13 @@ export function sampleUniform(dimension: SearchDimension, next: () => number): n
 }
 
 // ---------------------------------------------------------------------------------------------
-// Categorical: a list of values, each weighted by how often a group chose it, plus the prior
+// Categorical: a list of values. As Optuna does, each observation is a kernel that puts 1 on its
+// value plus priorWeight / kernels on every value; the prior kernel is uniform.
 // ---------------------------------------------------------------------------------------------
 
 function suggestCategorical(choices: number[], good: number[], bad: number[], next: () => number, candidates: number, priorWeight: number): number {
-  const weights = (values: number[]) => {
-    const w = choices.map(() => priorWeight / choices.length);
-    for (const value of values) {
-      const index = choices.indexOf(value);
-      if (index >= 0) w[index] += 1;
-    }
-    const total = w.reduce((a, b) => a + b, 0);
-    return w.map((x) => x / total);
-  };
-  const l = weights(good);
-  const g = weights(bad);
+  const l = categoricalMixture(choices, good, priorWeight);
+  const g = categoricalMixture(choices, bad, priorWeight);
   let best = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < candidates; c++) {
@@ -100,6 +92,20 @@ function suggestCategorical(choices: number[], good: number[], bad: number[], ne
     }
   }
   return choices[best];
+}
+
+/** The probability of each choice under the mixture of the observations' kernels and the prior. */
+function categoricalMixture(choices: number[], values: number[], priorWeight: number): number[] {
+  const k = choices.length;
+  const observed = values.map((v) => choices.indexOf(v)).filter((i) => i >= 0);
+  const kernels = observed.length + 1;
+  const smoothing = priorWeight / kernels;
+  const total = observed.length + priorWeight;
+  const p = choices.map(() => priorWeight / k / total);
+  for (const index of observed) {
+    for (let c = 0; c < k; c++) p[c] += (Number(c === index) + smoothing) / (1 + k * smoothing) / total;
+  }
+  return p;
 }
 
 function drawIndex(weights: number[], u: number): number {
@@ -157,18 +163,22 @@ function suggestNumeric(
 
 /**
  * The estimator over `points` in [low, high]: one Gaussian per point, its width the larger gap to
- * a neighbour (hyperopt's rule), clipped to [range / min(100, n + 1), range], and the prior: a
- * Gaussian at the middle as wide as the range.
+ * a neighbour (hyperopt's rule; the outermost use their inner neighbour only, Optuna's
+ * `consider_endpoints=False`), clipped to [range / min(100, kernels + 1), range], and the prior:
+ * a Gaussian at the middle as wide as the range.
  */
 function parzen(points: number[], low: number, high: number, priorWeight: number): Mixture {
   const range = high - low;
   const prior = (low + high) / 2;
   const all = [...points.map((mu) => ({ mu, prior: false })), { mu: prior, prior: true }].sort((a, b) => a.mu - b.mu || Number(a.prior) - Number(b.prior));
-  const minSigma = range / Math.min(100, points.length + 1);
+  const minSigma = range / Math.min(100, all.length + 1);
+  const edges = [low, ...all.map((p) => p.mu), high];
   const sigmas = all.map((p, i) => {
     if (p.prior) return range;
-    const left = p.mu - (i > 0 ? all[i - 1].mu : low);
-    const right = (i < all.length - 1 ? all[i + 1].mu : high) - p.mu;
+    let left = edges[i + 1] - edges[i];
+    let right = edges[i + 2] - edges[i + 1];
+    if (all.length >= 2 && i === 0) left = 0;
+    if (all.length >= 2 && i === all.length - 1) right = 0;
     return Math.min(range, Math.max(minSigma, left, right));
   });
   const raw = all.map((p) => (p.prior ? priorWeight : 1));
