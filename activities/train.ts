@@ -7,6 +7,7 @@ import { partitionRows } from '../src/ml/split';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
 import { trainForTask } from '../src/ml/train-for-task';
 import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/pipeline-result';
@@ -28,6 +29,8 @@ export interface TrainModelInput {
   split: SplitSpec;
   /** `main` for a plain run; a tuning trial's name otherwise. One training run per trial. */
   trial: string;
+  /** Stored with the model, so its ONNX graph canonicalises categorical text as ingest did. */
+  canonicalCategories?: CanonicalCategories;
 }
 
 export interface TrainModelResult {
@@ -130,7 +133,8 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
-      const model = await fit(input, trainingRunId, train, validation, resumed);
+      const fitted = await fit(input, trainingRunId, train, validation, resumed);
+      const model: TrainedModel = input.canonicalCategories ? { ...fitted, canonicalCategories: input.canonicalCategories } : fitted;
       const trainSeconds = (performance.now() - started) / 1000;
       const { validationMetrics, modelArtifactSha256 } = await heartbeatingThrough(input.trial, 'scoring and storing', async () => {
         const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));

@@ -11,6 +11,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TrainModelInput, TrainModelResult } from '../activities/train';
+import { canonicalCategoriesOf, type CanonicalCategories } from '../src/shared/category-spellings';
 import { InvalidInputErrorType, nonRetryableErrorTypes, RolloutInProgressErrorType } from '../src/shared/errors';
 import { decideGate } from '../src/shared/gate';
 import { pipelineStageQuery } from '../src/shared/messages';
@@ -143,6 +144,7 @@ async function runPipeline(
     target: input.target,
     task: input.task,
     split: input.split,
+    ...servingCanonicalisation(input),
   };
   const candidate =
     input.trainer.kind === 'command'
@@ -187,7 +189,7 @@ async function runPipeline(
     onnxSha256: candidate.onnxSha256,
     bytes: candidate.bytes,
     contract: candidate.contract,
-    params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split },
+    params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split, ...servingCanonicalisation(input) },
     metrics: evaluation.metrics,
   });
   record.produced({ modelVersion: version });
@@ -252,6 +254,17 @@ async function startCanaryRollout(
       RolloutInProgressErrorType,
     );
   }
+}
+
+/**
+ * The categorical features' spelling tables (trim, enum spellings), stored with the model so its
+ * graph canonicalises requests as ingest canonicalised rows, and recorded with the version so
+ * `keel models reproduce` exports the same bytes. Runs from before it replay without (patched).
+ */
+function servingCanonicalisation(input: TrainingPipelineInput): { canonicalCategories?: CanonicalCategories } {
+  const canonicalCategories = canonicalCategoriesOf(input.dataset, input.features);
+  if (Object.keys(canonicalCategories).length === 0 || !patched('canonical-categories')) return {};
+  return { canonicalCategories };
 }
 
 /** What training hands to evaluation, whoever trained: an ONNX artifact and where it came from. */
