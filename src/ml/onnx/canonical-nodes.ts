@@ -18,6 +18,9 @@ import { decodeModel, encodeModel, type NodeProto, type TensorProto } from './on
  * whitespace, JavaScript's also Unicode spaces: a value padded with, say, a no-break space is not
  * trimmed by the graph.
  */
+/** The metadata key holding the tables and unknown-category policies of a canonicalising graph. */
+export const CATEGORIES_METADATA = 'keel.categories';
+
 export function withCanonicalCategories(bytes: Uint8Array, table: CanonicalCategories): Uint8Array {
   const features = Object.keys(table).sort();
   if (features.length === 0) return bytes;
@@ -37,6 +40,9 @@ export function withCanonicalCategories(bytes: Uint8Array, table: CanonicalCateg
   graph.initializer = [...initializers, ...graph.initializer];
   model.opset_import = model.opset_import.map((o) => (o.domain === '' ? { ...o, version: Math.max(o.version, 20) } : o));
   model.ir_version = Math.max(model.ir_version, 9);
+  // The server reads the tables and policies back (src/serving/unknown-categories.ts).
+  const served = Object.fromEntries(features.filter((f) => rewired.has(f)).map((f) => [f, table[f]]));
+  model.metadata_props = [...model.metadata_props, { key: CATEGORIES_METADATA, value: JSON.stringify(served) }];
   return encodeModel(model);
 }
 
