@@ -8,7 +8,7 @@ import type { InferencePool } from './inference-pool';
 import { assertSignatureMatchesContract, type ModelContract, parseModelContract, servedOutputs } from './model-contract';
 import { SERVING_ALIAS, type Route } from './routes';
 import { choosesCandidate } from './traffic';
-import { categoryGuardOf, type CategoryGuard } from './unknown-categories';
+import { categoryGuardOf, type CategoryGuard } from '../ml/onnx/category-guard';
 
 export { SERVING_ALIAS } from './routes';
 
