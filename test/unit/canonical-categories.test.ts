@@ -92,6 +92,15 @@ describe('canonical categories at serving', () => {
     expect(canonicalCategory('NICE', table.city)).toBe('NICE');
   });
 
+  it('keeps a feature\'s unknown-category policy, also where nothing is canonicalised (the flights recipe)', () => {
+    const withPolicy: FeatureSpec[] = [{ name: 'sex', kind: 'categorical', unknown: 'reject' }, { name: 'city', kind: 'categorical', unknown: 'bucket' }];
+    expect(canonicalCategoriesOf(dataset, withPolicy)).toEqual({ sex: { tokens: table.sex.tokens, unknown: 'reject' }, city: { tokens: {} } });
+    const flights = datasetSpecSchema.parse({ name: 'f', recipe: 'flights', source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' }, period: { from: '2001-01-01', to: '2001-02-01' } });
+    expect(canonicalCategoriesOf(flights, [{ name: 'origin', kind: 'categorical', unknown: 'nearest' }, { name: 'destination', kind: 'categorical' }])).toEqual({
+      origin: { tokens: {}, unknown: 'nearest' },
+    });
+  });
+
   it('canonicalises as ingest does: every spelling a source accepts becomes what ingest stores', () => {
     if (!('columns' in dataset)) throw new Error('a mapped dataset');
     const mappers = dataset.sources.map((source) => compileMapper({ columns: dataset.columns, mapping: source.mapping }, source.name ?? 'source'));
