@@ -18,6 +18,7 @@ export function node(
 export const attribute = {
   float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
   int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
+  string: (name: string, s: string): AttributeProto => ({ name, type: AttributeType.STRING, s: utf8.encode(s) }),
   floats: (name: string, floats: number[]): AttributeProto => ({ name, type: AttributeType.FLOATS, floats }),
   ints: (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints }),
   strings: (name: string, strings: string[]): AttributeProto => ({
@@ -33,6 +34,19 @@ export function floatTensor(name: string, dims: number[], values: number[]): Ten
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => view.setFloat32(i * 4, value, true));
   return { name, dims, data_type: DataType.FLOAT, raw_data: bytes };
+}
+
+/** A string constant (UTF-8). */
+export function stringTensor(name: string, dims: number[], values: string[]): TensorProto {
+  return { name, dims, data_type: DataType.STRING, string_data: values.map((value) => utf8.encode(value)) };
+}
+
+/** An int64 constant. */
+export function int64Tensor(name: string, dims: number[], values: number[]): TensorProto {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, i) => view.setBigInt64(i * 8, BigInt(value), true));
+  return { name, dims, data_type: DataType.INT64, raw_data: bytes };
 }
 
 /** A float64 constant (exact: date arithmetic needs whole milliseconds beyond float32's 2^24). */
