@@ -1,6 +1,7 @@
 import { readEnvironment } from './environment';
 import { createLogger } from './logger';
 import { connectTemporal, openStorage, startWorkers } from './services';
+import { defaultWorkerIdentity } from './workers';
 
 /**
  * `npm run worker`: a worker process for the task queues in KEEL_TASK_QUEUES (default: all).
@@ -13,7 +14,7 @@ async function main() {
   const { database, artifacts } = await openStorage(env);
   const temporal = await connectTemporal(env, logger);
   const workers = await startWorkers({ env, temporal: temporal.temporal, database, artifacts, logger });
-  logger.info({ queues: env.KEEL_TASK_QUEUES ?? 'all' }, 'worker running; Ctrl-C stops it');
+  logger.info({ queues: env.KEEL_TASK_QUEUES ?? 'all', identity: env.KEEL_WORKER_IDENTITY ?? defaultWorkerIdentity() }, 'worker running; Ctrl-C stops it');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
