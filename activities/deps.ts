@@ -13,4 +13,6 @@ export interface ActivityDeps {
   adminKeys?: readonly string[];
   /** Called after `production` or a model's route moves, so an in-process model server reloads at once. */
   onDeployed?: (model: string) => Promise<void>;
+  /** Where batch scoring may write files (KEEL_BATCH_OUTPUT_DIR); none: file outputs are refused. */
+  batchOutputDir?: string;
 }

@@ -61,12 +61,15 @@ export async function startWorkers(options: {
     logger: options.logger,
     adminKeys: options.env.adminKeys,
     onDeployed: options.onDeployed,
+    batchOutputDir: options.env.batchOutputDir,
   });
   const workers: Worker[] = await createWorkers({
     connection,
     namespace: options.temporal.namespace,
     activities,
     queues: parseTaskQueues(options.env.KEEL_TASK_QUEUES),
+    identity: options.env.KEEL_WORKER_IDENTITY,
+    workflowBundle: options.env.KEEL_WORKFLOW_BUNDLE ? { codePath: options.env.KEEL_WORKFLOW_BUNDLE } : undefined,
   });
   const running = Promise.all(workers.map((worker) => worker.run()));
   return {
