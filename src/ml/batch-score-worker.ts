@@ -1,13 +1,14 @@
 /** Worker-thread side of scoreOnnxInWorkerThread (see batch-score.ts). */
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BatchScoringInput, OutputValues } from './batch-score';
+import { onnxSessionOptions } from './onnx/session-options';
 import { serveWorkerTask } from './worker-thread';
 
 /** Rows per session.run: large enough to amortise the call, small enough to bound memory. */
 const chunkRows = 16_384;
 
 await serveWorkerTask<BatchScoringInput, Record<string, OutputValues>>(async ({ model, rowCount, inputs, columns, outputs }) => {
-  const session = await InferenceSession.create(model);
+  const session = await InferenceSession.create(model, onnxSessionOptions);
   try {
     const parts: Record<string, OutputValues[]> = Object.fromEntries(outputs.map((name) => [name, []]));
     for (let start = 0; start < rowCount; start += chunkRows) {
