@@ -19,7 +19,7 @@ export interface BatchPlan {
 /** Heartbeats this often while a chunk is read, scored (in a worker thread) and written. */
 const heartbeatEveryMs = 1000;
 
-export function batchScoreActivities({ database, artifacts, batchOutputDir }: ActivityDeps) {
+export function batchScoreActivities({ database, artifacts, batchOutputDir, batchScorer }: ActivityDeps) {
   return {
     /** Resolves the model selector and the dataset once, so every chunk of the job uses the same ones. */
     async planBatchScore(input: { model: string; dataset: string; datasetVersion?: string }): Promise<BatchPlan> {
@@ -44,7 +44,7 @@ export function batchScoreActivities({ database, artifacts, batchOutputDir }: Ac
       const beat = setInterval(() => heartbeat({ chunk: request.chunk.index, phase }), heartbeatEveryMs);
       try {
         heartbeat({ chunk: request.chunk.index, phase });
-        return await scoreChunk({ database, artifacts, outputRoot: batchOutputDir ?? '' }, { ...request, attempt: activityInfo().attempt }, (p) => {
+        return await scoreChunk({ database, artifacts, outputRoot: batchOutputDir ?? '', scorer: batchScorer }, { ...request, attempt: activityInfo().attempt }, (p) => {
           phase = p;
         });
       } finally {

@@ -20,6 +20,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { pino } from 'pino';
 import { createActivities } from '../../activities';
+import { createPooledScorer } from '../../src/batch/batch-scorer';
 import { readDatasetRowRange } from '../../src/data/dataset-store';
 import { ingestDataset } from '../../src/data/ingest';
 import { openDatabase } from '../../src/db/database';
@@ -31,7 +32,7 @@ import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
-import { createWorkers } from '../../src/runtime/workers';
+import { createWorkers, trainActivitySlots } from '../../src/runtime/workers';
 import type { BatchScoreResult } from '../../src/shared/batch-score';
 import type { ContractInputType } from '../../src/shared/model-contract';
 import { taskQueues } from '../../src/shared/task-queues';
@@ -119,12 +120,14 @@ async function main() {
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
+    const batchScorer = createPooledScorer({ threads: trainActivitySlots, logger: pino({ level: 'warn' }) });
     const activities = createActivities({
       database,
       artifacts,
       codeVersion: readCodeVersion(),
       logger: pino({ level: 'warn' }),
       batchOutputDir: join(work, 'batch'),
+      batchScorer,
     });
     const workers = await createWorkers({ connection: nativeConnection, namespace: 'default', activities, identity: 'bench-worker' });
     const handle = await client.workflow.start('batchScore', {
@@ -139,6 +142,7 @@ async function main() {
     const keelSeconds = (performance.now() - t0) / 1000;
     const keelRowsPerS = result.rows / keelSeconds;
     say(`keel batchScore: ${result.rows} rows in ${result.chunks} chunks in ${keelSeconds.toFixed(2)} s, ${round(keelRowsPerS)} rows/s`);
+    await batchScorer.close();
     await connection.close();
     await nativeConnection.close();
 

@@ -4,6 +4,7 @@ import { scoreOnnxOutputsInWorkerThread } from '../ml/batch-score';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { type BatchChunk, type BatchOutput, chunkFileName } from '../shared/batch-score';
 import type { ModelContract } from '../shared/model-contract';
+import type { BatchScorer } from './batch-scorer';
 import { findScoredChunk, recordScoredChunk } from './chunk-ledger';
 import { encodeChunk, outputPath, writeChunkFile } from './file-output';
 import { answerOutputs, scoredChunk } from './scored-columns';
@@ -36,7 +37,7 @@ export interface ChunkOutcome {
  * place, then the ledger entry), so each chunk is scored and recorded once per job.
  */
 export async function scoreChunk(
-  deps: { database: Database; artifacts: ArtifactStore; outputRoot: string },
+  deps: { database: Database; artifacts: ArtifactStore; outputRoot: string; scorer?: BatchScorer },
   request: ChunkRequest,
   onPhase: (phase: string) => void = () => {},
 ): Promise<ChunkOutcome> {
@@ -50,7 +51,10 @@ export async function scoreChunk(
     readDatasetRowRange(deps.database.db, request.datasetVersionId, chunk.start, chunk.end),
   ]);
   onPhase('score');
-  const outputs = await scoreOnnxOutputsInWorkerThread(model, rows, answerOutputs(request.contract));
+  // The process's long-lived scoring threads when it has them; a thread for this chunk otherwise.
+  const outputs = deps.scorer
+    ? await deps.scorer.score(request.onnxSha256, model, request.contract, rows)
+    : await scoreOnnxOutputsInWorkerThread(model, rows, answerOutputs(request.contract));
   const scored = scoredChunk(request.contract, outputs, { jobId, start: chunk.start, count: rows.length });
   onPhase('write');
   const target = output.kind === 'table' ? qualifiedTable(output.table) : outputPath(deps.outputRoot, output.directory, chunkFileName(chunk.index, output.format));

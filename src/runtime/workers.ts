@@ -6,6 +6,9 @@ import { taskQueues } from '../shared/task-queues';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
+/** Heavy activities a training worker runs at once (training uses the cores by itself). */
+export const trainActivitySlots = 2;
+
 export type TaskQueueName = keyof typeof taskQueues;
 
 /**
@@ -35,7 +38,7 @@ export async function createWorkers(options: {
         // Activity task started events carry it: the history shows which worker ran each trial.
         identity: `${identity}@${taskQueues[queue]}`,
         ...(queue === 'control' ? workflows : {}),
-        maxConcurrentActivityTaskExecutions: queue === 'train' ? 2 : 20,
+        maxConcurrentActivityTaskExecutions: queue === 'train' ? trainActivitySlots : 20,
       }),
     ),
   );
