@@ -15,7 +15,13 @@ export interface ScoredChunk {
 
 /** The ONNX outputs a task's answer is made of. */
 export function answerOutputs(contract: ModelContract): string[] {
-  return contract.task === 'binary' ? ['probability', 'label'] : contract.task === 'regression' ? ['prediction'] : ['probabilities', 'label'];
+  const task = taskOf(contract);
+  return task === 'binary' ? ['probability', 'label'] : task === 'regression' ? ['prediction'] : ['probabilities', 'label'];
+}
+
+/** A contract without a task is binary (stored before tasks existed, and binary GBDT contracts). */
+function taskOf(contract: ModelContract) {
+  return contract.task ?? 'binary';
 }
 
 /**
@@ -35,7 +41,7 @@ export function scoredChunk(
     { name: 'row_index', type: 'integer', values: Array.from({ length: count }, (_, i) => rows.start + i) },
   ];
   const number = (value: number) => (Number.isFinite(value) ? value : null);
-  switch (contract.task) {
+  switch (taskOf(contract)) {
     case 'binary': {
       const probability = outputs.probability as Float32Array;
       const label = outputs.label as BigInt64Array;
