@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -192,6 +192,25 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
       const answers = ((await response.json()) as { predictions: { probability: number; label: number }[] }).predictions;
       expect(answers.map((a) => [a.probability, a.label])).toEqual(sample.map((s) => [s.probability, Number(s.label)]));
     }
+  });
+
+  it('scores any keel source (a dataset spec, ingested first) into CSV part files with the same scores', async () => {
+    const { dataset: source } = await smallPipeline(model, trainer);
+    const handle = await client.workflow.start('batchScore', {
+      taskQueue: taskQueues.control,
+      workflowId: `batch/${model}/csv`,
+      args: [{ model: `${model}@1`, input: { source }, output: { kind: 'files', format: 'csv', directory: `fleet/${tag}` }, chunkRows: 1500 }],
+    });
+    const result = (await handle.result()) as BatchScoreResult;
+    // The identical source is the same dataset version: nothing new was ingested.
+    expect(result.datasetVersionId).toBe(undisturbed.datasetVersionId);
+    const files = (await readdir(join(dir, 'batch', 'fleet', tag))).sort();
+    expect(files).toEqual(Array.from({ length: result.chunks }, (_, i) => `part-${String(i).padStart(5, '0')}.csv`));
+    const lines = (await Promise.all(files.map((f) => readFile(join(dir, 'batch', 'fleet', tag, f), 'utf8')))).flatMap((text) => text.trim().split('\n').slice(1));
+    expect(lines).toHaveLength(result.rows);
+    const tableScores = await sql<{ row_index: number; probability: number }[]>`
+      SELECT row_index, probability FROM ${sql('keel_batch')}.${sql(`fleet_${tag}`)} WHERE job_id LIKE ${`batch/${model}/kill/%`} ORDER BY row_index`;
+    expect(lines.map((line) => Number(line.split(',')[2]))).toEqual(tableScores.map((r) => r.probability));
   });
 
   it('has both model server replicas follow an alias move and a canary within KEEL_ROUTING_REFRESH_MS', async () => {
