@@ -26,8 +26,12 @@ export async function writeChunkToTable(db: Db, table: string, chunk: ScoredChun
     Array.from({ length: chunk.rowCount }, (_, i) => Object.fromEntries(chunk.columns.map((c) => [c.name, c.values[i]]))),
   );
   const names = chunk.columns.map((c) => `"${c.name}"`).join(', ');
-  await db.execute(sql.raw(`create schema if not exists "${batchSchema}"`));
-  await db.execute(sql.raw(`create table if not exists ${target} (${definitions.join(', ')}, primary key (job_id, row_index))`));
+  await db.transaction(async (tx) => {
+    // Concurrent chunks would race in `create ... if not exists` (a duplicate pg_type or namespace row): one at a time.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${batchSchema}))`);
+    await tx.execute(sql.raw(`create schema if not exists "${batchSchema}"`));
+    await tx.execute(sql.raw(`create table if not exists ${target} (${definitions.join(', ')}, primary key (job_id, row_index))`));
+  });
   await db.transaction(async (tx) => {
     await tx.execute(sql`
       insert into ${sql.raw(target)} (${sql.raw(names)})
