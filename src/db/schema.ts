@@ -518,3 +518,28 @@ export const approvals = pgTable(
     check('approvals_status', sql`${t.status} in ('pending', 'approved', 'rejected')`),
   ],
 );
+
+/**
+ * The chunk ledger of `batchScore` jobs: a chunk is recorded once its output is written (in the
+ * same transaction for a table output, after the rename for a file), so a retried or resumed job
+ * finds it here and does not score it again.
+ */
+export const batchScoreChunks = pgTable(
+  'batch_score_chunks',
+  {
+    /** The job: `<workflowId>/<runId>` of the batchScore run. */
+    jobId: text('job_id').notNull(),
+    chunk: integer('chunk').notNull(),
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    datasetVersionId: text('dataset_version_id').notNull(),
+    startRow: integer('start_row').notNull(),
+    endRow: integer('end_row').notNull(),
+    /** `keel_batch.<table>` or the part file's path. */
+    target: text('target').notNull(),
+    /** The activity attempt that scored it. */
+    attempt: integer('attempt').notNull(),
+    scoredAt: timestamp('scored_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.chunk] })],
+);

@@ -69,6 +69,21 @@ export const environmentSchema = z.object({
     .describe('Port of the worker\'s health endpoints (`npm run worker`): `GET /livez` answers while the event loop does, `GET /readyz` 200 only while every Temporal worker of the process is running. Unset: none.'),
   KEEL_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1').describe('Interface of the worker\'s health endpoints (0.0.0.0 in a container, for the kubelet\'s probes).'),
   KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
+  KEEL_BATCH_OUTPUT_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The directory batch scoring writes its files under (`keel batch score --to file:...`); a job names a directory inside it, never a path outside. Default <KEEL_DATA_DIR>/batch. Every training worker must see the same directory (a shared volume)."),
+  KEEL_WORKER_IDENTITY: z
+    .string()
+    .regex(/^[\w.:/-]{1,100}$/, 'must be 1-100 letters, digits or . : / - _')
+    .optional()
+    .describe('How this worker process names itself to Temporal (`npm run worker`); the history of every activity it runs shows it, with the task queue appended (`<identity>@keel-train`). Default `<hostname>/<pid>`, unique in a fleet; in Kubernetes the pod name.'),
+  KEEL_WORKFLOW_BUNDLE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("A workflow bundle built ahead (`bundleWorkflowCode`'s code written to a file) that the control-queue worker loads instead of bundling `workflows/` at start, which takes seconds of CPU; it must be built from the same code."),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
@@ -95,6 +110,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
       region: parsed.KEEL_S3_REGION ?? parsed.AWS_REGION ?? parsed.AWS_DEFAULT_REGION,
       pathStyle: parsed.KEEL_S3_PATH_STYLE,
     }),
+    batchOutputDir: resolve(parsed.KEEL_BATCH_OUTPUT_DIR ?? join(parsed.KEEL_DATA_DIR, 'batch')),
     temporalTls: parsed.TEMPORAL_TLS === 'true',
     adminKeys: (parsed.KEEL_ADMIN_KEYS ?? '')
       .split(',')
