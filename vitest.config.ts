@@ -24,6 +24,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Safe by default (issue #14): each attack of the 2026-12-06 review, now refused, against
+          // real servers, workers and PostgreSQL. The integration settings: one shared dev server.
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           // The dashboard in Debian's chromium over a database real runs filled; its own dev server.
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

@@ -1,5 +1,7 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { type ApiKeys, readKeysFile } from '../serving/auth';
+import { redactSecrets, secretsOf } from '../shared/redact';
 import { parseOrThrow } from '../shared/validation';
 
 /** Settings that differ per machine come from the environment; the model's settings from the config file. */
@@ -49,6 +51,15 @@ export const environmentSchema = z.object({
     .string()
     .optional()
     .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md), and every dashboard action needs one (docs/ui.md)."),
+  KEEL_API_KEYS: z
+    .string()
+    .optional()
+    .describe('Prediction keys, comma-separated: with any set, prediction, feedback and model metadata need one, and admin routes need an admin key (docs/security.md).'),
+  KEEL_KEYS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A JSON file of named keys with roles, `{"keys":[{"name":"alice","key":"…","role":"admin"}]}`: audited actions (route changes, rollbacks, approvals) record `key:<name>` (docs/security.md).'),
   KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
   KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
   LOG_LEVEL: z
@@ -60,7 +71,11 @@ export const environmentSchema = z.object({
 export type Environment = ReturnType<typeof readEnvironment>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = parseOrThrow(environmentSchema, emptyAsMissing(env), 'environment', (message) => new Error(message));
+  const present = emptyAsMissing(env);
+  // An invalid value may be a password or a key: the message shows it masked.
+  const parsed = parseOrThrow(environmentSchema, present, 'environment', (message) => new Error(redactSecrets(message, secretsOf(present))));
+  const configPath = resolve(parsed.KEEL_CONFIG);
+  const named = parsed.KEEL_KEYS_FILE ? readKeysFile(resolve(parsed.KEEL_KEYS_FILE)) : [];
   return {
     ...parsed,
     dataDir: resolve(parsed.KEEL_DATA_DIR),
@@ -69,13 +84,19 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
       parsed.KEEL_PREDICTION_SPOOL === 'off'
         ? undefined
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
-    configPath: resolve(parsed.KEEL_CONFIG),
+    configPath,
     temporalTls: parsed.TEMPORAL_TLS === 'true',
-    adminKeys: (parsed.KEEL_ADMIN_KEYS ?? '')
-      .split(',')
-      .map((key) => key.trim())
-      .filter(Boolean),
+    /** Every admin key, named ones included: approvals prove they hold one of these. */
+    adminKeys: [...list(parsed.KEEL_ADMIN_KEYS), ...named.filter((k) => k.role === 'admin').map((k) => k.key)],
+    apiKeys: { predict: list(parsed.KEEL_API_KEYS), admin: list(parsed.KEEL_ADMIN_KEYS), named } satisfies ApiKeys,
   };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
 }
 
 /** `FOO=` in a shell means "not set", not "set to nothing". */
