@@ -1,5 +1,7 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { defaultSourcePolicy, parseHttpSources, parsePostgresSources, parseSourceRoots, type SourcePolicy } from '../data/source-policy';
+import { parseTrainerUser } from '../ml/trainer-commands';
 import { type ApiKeys, readKeysFile } from '../serving/auth';
 import { redactSecrets, secretsOf } from '../shared/redact';
 import { parseOrThrow } from '../shared/validation';
@@ -60,6 +62,23 @@ export const environmentSchema = z.object({
     .min(1)
     .optional()
     .describe('A JSON file of named keys with roles, `{"keys":[{"name":"alice","key":"…","role":"admin"}]}`: audited actions (route changes, rollbacks, approvals) record `key:<name>` (docs/security.md).'),
+  KEEL_SOURCE_ROOTS: z
+    .string()
+    .optional()
+    .describe('Directories a pipeline input may read files from, comma-separated (relative ones from the working directory), and `vega-datasets:` for that package\'s files; symlinks are followed before the check. Default: the directory of KEEL_CONFIG, and vega-datasets: (docs/security.md).'),
+  KEEL_HTTP_SOURCES: z
+    .string()
+    .optional()
+    .describe('Origins an `http` source may fetch from, comma-separated; `origin=VAR+VAR` also lets headers carry those environment variables to that origin only: `https://api.example.com=API_TOKEN`. Default: none (docs/security.md).'),
+  KEEL_POSTGRES_SOURCES: z
+    .string()
+    .optional()
+    .describe('Databases a `postgres` source may query, as `alias=VARIABLE` pairs, comma-separated: the input names the alias (`connection`), the URL stays in VARIABLE. Queries run read-only with a statement timeout; use a read-only role (docs/security.md). Default: none.'),
+  KEEL_POSTGRES_SOURCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000).describe("statement_timeout of a postgres source's query (each cursor fetch), in ms. Default 300000."),
+  KEEL_TRAINER_USER: z
+    .string()
+    .optional()
+    .describe('Run `command` trainer programs as this user, `uid` or `uid:gid` (numbers); the worker must run as root to switch. Unset: as the worker, with a warning when that is root (docs/security.md).'),
   KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
   KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
   LOG_LEVEL: z
@@ -75,6 +94,19 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
   // An invalid value may be a password or a key: the message shows it masked.
   const parsed = parseOrThrow(environmentSchema, present, 'environment', (message) => new Error(redactSecrets(message, secretsOf(present))));
   const configPath = resolve(parsed.KEEL_CONFIG);
+  const invalid = (name: string, problem: string) => new Error(`invalid environment: ${name}: ${problem}`);
+  const http = parseHttpSources(parsed.KEEL_HTTP_SOURCES ?? '');
+  if (typeof http === 'string') throw invalid('KEEL_HTTP_SOURCES', http);
+  const postgres = parsePostgresSources(parsed.KEEL_POSTGRES_SOURCES ?? '');
+  if (typeof postgres === 'string') throw invalid('KEEL_POSTGRES_SOURCES', postgres);
+  const trainerUser = parsed.KEEL_TRAINER_USER === undefined ? undefined : parseTrainerUser(parsed.KEEL_TRAINER_USER);
+  if (typeof trainerUser === 'string') throw invalid('KEEL_TRAINER_USER', trainerUser);
+  const sources: SourcePolicy = {
+    roots: parsed.KEEL_SOURCE_ROOTS === undefined ? defaultSourcePolicy(dirname(configPath)).roots : parseSourceRoots(parsed.KEEL_SOURCE_ROOTS, process.cwd()),
+    http,
+    postgres,
+    statementTimeoutMs: parsed.KEEL_POSTGRES_SOURCE_TIMEOUT_MS,
+  };
   const named = parsed.KEEL_KEYS_FILE ? readKeysFile(resolve(parsed.KEEL_KEYS_FILE)) : [];
   return {
     ...parsed,
@@ -85,6 +117,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
         ? undefined
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
     configPath,
+    /** What pipeline inputs may read (src/data/source-policy.ts). */
+    sources,
+    trainerUser,
     temporalTls: parsed.TEMPORAL_TLS === 'true',
     /** Every admin key, named ones included: approvals prove they hold one of these. */
     adminKeys: [...list(parsed.KEEL_ADMIN_KEYS), ...named.filter((k) => k.role === 'admin').map((k) => k.key)],
