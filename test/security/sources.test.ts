@@ -96,7 +96,7 @@ describe('HTTP sources', () => {
     });
     for (const s of [api, other]) await once(s.listen(0, '127.0.0.1'), 'listening');
   });
-  afterAll(() => Promise.all([api, other].map((s) => new Promise((r) => s.close(r)))));
+  afterAll(() => Promise.all([api, other].map((s) => new Promise((r) => s.close(r).closeAllConnections()))));
 
   const ingest = (url: string, policy: SourcePolicy, headers: Record<string, unknown> = { authorization: { env: 'API_TOKEN' } }) =>
     ingestDataset(harness.database, { name: 'sec-http', columns, sources: [{ format: 'http', url, headers }] } as never, {
