@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { readEnvironment } from '../../src/runtime/environment';
-import type { ApiKeys } from '../../src/serving/auth';
+import { actorOf, type ApiKeys, Authenticator, noKeys } from '../../src/serving/auth';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { actionAccess } from '../../src/ui/actions';
 
@@ -110,5 +110,29 @@ describe('keys', () => {
     expect(actionAccess({ adminKeys: [], apiKeys: { predict: ['client-key-0123456789'], admin: [] }, host: '127.0.0.1', temporal })).toMatchObject({ enabled: false });
     expect(actionAccess({ adminKeys: [], host: '0.0.0.0', temporal })).toMatchObject({ enabled: false });
     expect(actionAccess({ adminKeys: ['admin-key-0123456789'], host: '0.0.0.0', temporal })).toMatchObject({ enabled: true, keyRequired: true });
+  });
+});
+
+describe('the keys file', () => {
+  it('names who acted, and a bad file is refused naming the field, never a key', async () => {
+    const file = join(dir, 'keys.json');
+    await writeFile(file, JSON.stringify({ keys: [{ name: 'alice', key: 'alice-key-0123456789', role: 'admin' }] }));
+    const env = readEnvironment({ KEEL_KEYS_FILE: file });
+    expect(env.apiKeys.named).toEqual([{ name: 'alice', key: 'alice-key-0123456789', role: 'admin' }]);
+    expect(env.adminKeys).toEqual(['alice-key-0123456789']);
+    const caller = new Authenticator(env.apiKeys).check({ authorization: 'Bearer alice-key-0123456789' }, 'admin');
+    expect(actorOf(caller, 'user:mallory', 'http:admin')).toBe('key:alice');
+    expect(actorOf(new Authenticator(noKeys).check({}, 'admin'), 'user:bob', 'http:admin')).toBe('user:bob');
+
+    await writeFile(file, JSON.stringify({ keys: [{ name: 'bob', key: 'short-s3cret', role: 'root' }] }));
+    const error = (() => {
+      try {
+        readEnvironment({ KEEL_KEYS_FILE: file });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(error).toMatch(/KEEL_KEYS_FILE .*keys\.json: keys\.0\.key: must be at least 16 characters; keys\.0\.role: /);
+    expect(error).not.toContain('short-s3cret');
   });
 });
