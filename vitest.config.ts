@@ -14,7 +14,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/replay/**/*.test.ts'],
+          // test/security: each attack of the 2026-12-06 review (issue #14), refused; in this project
+          // to share its dev server, workflow bundle and database rather than start its own.
+          include: ['test/integration/**/*.test.ts', 'test/replay/**/*.test.ts', 'test/security/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           // One process, one file at a time: they share one dev server, and Runtime.install runs once.
           poolOptions: { forks: { singleFork: true } },

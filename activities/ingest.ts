@@ -1,11 +1,12 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ingestDataset, type IngestResult } from '../src/data/ingest';
 import type { TargetRule } from '../src/data/missing-target';
+import { defaultSourcePolicy } from '../src/data/source-policy';
 import type { DatasetSpec } from '../src/shared/pipeline-input';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 
-export function ingestActivities({ database }: ActivityDeps) {
+export function ingestActivities({ database, sources = defaultSourcePolicy() }: ActivityDeps) {
   return {
     /**
      * ExampleGen: reads the sources, maps and validates each record, deduplicates, quarantines the
@@ -20,6 +21,7 @@ export function ingestActivities({ database }: ActivityDeps) {
       return ingestDataset(database, input.dataset, {
         ingestKey,
         target: input.target,
+        sourceOptions: { policy: sources },
         onProgress: ({ phase, source, scanned, read, accepted, quarantined, duplicates }) =>
           heartbeat({ phase, source, scanned, read, accepted, quarantined, duplicates }),
       });

@@ -3,6 +3,7 @@ import { readDatasetRows } from '../src/data/dataset-store';
 import { externalContract, runExternalTrainer, verifyExternalModel } from '../src/ml/external-trainer';
 import { checkTargetValues, classLabels } from '../src/ml/labels';
 import { partitionRows } from '../src/ml/split';
+import { registeredCommand } from '../src/ml/trainer-commands';
 import { metricsOfScores } from '../src/ml/task-evaluation';
 import type { ModelContract, ModelTask } from '../src/shared/model-contract';
 import type { CommandTrainerSpec, FeatureSpec, SplitSpec } from '../src/shared/pipeline-input';
@@ -20,7 +21,8 @@ export interface ExternalTrainingOutcome {
   trainSeconds: number;
 }
 
-export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
+export function trainExternalActivities({ database, artifacts, trainers = {}, trainerUser, logger }: ActivityDeps) {
+  let warnedRoot = false;
   return {
     /**
      * Bring-your-own Trainer: runs the configured program on the train and validation splits,
@@ -53,6 +55,12 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
         };
       }
 
+      // Refused before any work: only what the operator registered runs.
+      const command = registeredCommand('trainer.command', input.trainer.command, trainers);
+      if (!trainerUser && process.getuid?.() === 0 && !warnedRoot) {
+        warnedRoot = true;
+        logger.warn({ trainer: input.trainer.command }, 'the command trainer runs as root: set KEEL_TRAINER_USER=uid:gid to run trainer programs as an unprivileged user (docs/security.md)');
+      }
       const rows = await readDatasetRows(database.db, input.datasetVersionId);
       // On the whole version first, so a bad value is named by its dataset row, not its split row.
       checkTargetValues(rows.map((row) => row[input.target]), input.task, `target "${input.target}"`);
@@ -62,7 +70,9 @@ export function trainExternalActivities({ database, artifacts }: ActivityDeps) {
       const classes = input.task === 'multiclass' ? classLabels(train.map((row) => row[input.target]), `target "${input.target}"`).classes : undefined;
       const contract = externalContract(input.features, input.task, classes);
       const result = await runExternalTrainer({
-        command: input.trainer.command,
+        command: command.argv,
+        passEnv: command.passEnv,
+        user: trainerUser,
         params: input.trainer.params,
         features: input.features,
         target: input.target,

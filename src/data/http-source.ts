@@ -1,6 +1,8 @@
 import type { HttpSourceSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
+import { redactSecrets, redactUrl } from '../shared/redact';
 import type { OpenedSource, SourceOptions, SourceRecord } from './source';
+import { checkHeaderVariable, checkHttpUrl, originOf } from './source-policy';
 
 /**
  * A paged HTTP JSON endpoint. One page is in memory at a time. Each request has a timeout;
@@ -8,18 +10,54 @@ import type { OpenedSource, SourceOptions, SourceRecord } from './source';
  * Retry-After up to the maximum delay), then fail with every attempt's reason. Answers that can
  * never succeed fail at once: other 4xx, HTML or anything else that is not JSON, a page without
  * its records array.
+ *
+ * With a policy (./source-policy), every request — the first page, the next pages, each redirect
+ * — goes only to an allowed origin, and a header read from the environment only to an origin
+ * allowed for that variable. Redirects are followed here, not by fetch: a header read from the
+ * environment is never sent to another origin than the page's.
  */
 export async function openHttpSource(spec: HttpSourceSpec, name: string, options: SourceOptions = {}): Promise<OpenedSource> {
   const env = options.env ?? process.env;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const where = `http source "${name}"`;
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const field = options.field ?? 'source';
+  const policy = options.policy;
+  const plainHeaders: Record<string, string> = { accept: 'application/json' };
+  const envHeaders: { header: string; variable: string; value: string }[] = [];
   for (const [header, value] of Object.entries(spec.headers ?? {})) {
-    if (typeof value === 'string') headers[header] = value;
+    if (typeof value === 'string') plainHeaders[header] = value;
     else {
+      if (policy) checkHeaderVariable(`${field}.headers.${header}`, value.env, spec.url, policy);
       const fromEnv = env[value.env];
       if (fromEnv === undefined) throw new InvalidInputError(`${where}: header ${header} needs the environment variable ${value.env}, which is not set`);
-      headers[header] = fromEnv;
+      envHeaders.push({ header, variable: value.env, value: fromEnv });
+    }
+  }
+  const secrets = envHeaders.map((h) => h.value);
+
+  /** The headers for one request: those read from the environment only where allowed. */
+  function headersFor(url: string, firstOrigin: string): Record<string, string> {
+    const headers = { ...plainHeaders };
+    for (const { header, variable, value } of envHeaders) {
+      if (originOf(url) !== firstOrigin) continue;
+      if (policy) checkHeaderVariable(`${field}.headers.${header}`, variable, url, policy);
+      headers[header] = value;
+    }
+    return headers;
+  }
+
+  /** GET with redirects followed by hand (at most 5), each target checked against the policy. */
+  async function get(url: string): Promise<Response> {
+    let current = url;
+    const origin = originOf(url);
+    for (let hop = 0; ; hop++) {
+      if (policy) checkHttpUrl(`${field}.url`, current, policy);
+      const response = await fetch(current, { headers: headersFor(current, origin), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return response;
+      await response.body?.cancel();
+      if (hop >= 5) throw new InvalidInputError(`${where}: more than 5 redirects from GET ${redactUrl(url)}`);
+      current = new URL(location, current).toString();
     }
   }
   const timeoutMs = spec.timeoutMs ?? 10_000;
@@ -33,13 +71,13 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
     for (let attempt = 1; attempt <= retries.attempts; attempt++) {
       let wait = delay;
       try {
-        const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+        const response = await get(url);
         const type = response.headers.get('content-type') ?? '';
         const body = await response.text();
-        if (response.ok) return parseBody(body, type, `${where}: page ${page} (GET ${url})`);
+        if (response.ok) return parseBody(body, type, `${where}: page ${page} (GET ${redactUrl(url)})`);
         const status = `${response.status} ${response.statusText}`.trim();
         if (!RETRYABLE.has(response.status) && response.status < 500) {
-          throw new InvalidInputError(`${where}: page ${page} (GET ${url}) answered ${status}: ${clip(body.trim(), 200)}`);
+          throw new InvalidInputError(`${where}: page ${page} (GET ${redactUrl(url)}) answered ${status}: ${clip(redactSecrets(body.trim(), secrets), 200)}`);
         }
         failures.push(`attempt ${attempt}: ${status}`);
         const retryAfter = Number(response.headers.get('retry-after'));
@@ -55,7 +93,7 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
         delay = Math.min(delay * 2, retries.maxDelayMs);
       }
     }
-    throw new Error(`${where}: page ${page} (GET ${url}) failed after ${retries.attempts} attempts: ${failures.join('; ')}`);
+    throw new Error(`${where}: page ${page} (GET ${redactUrl(url)}) failed after ${retries.attempts} attempts: ${failures.join('; ')}`);
   }
 
   async function* records(): AsyncGenerator<SourceRecord> {
@@ -70,7 +108,7 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
       if (!Array.isArray(list)) {
         const found = list === undefined ? 'nothing' : Array.isArray(body) ? 'an array' : typeof list;
         throw new InvalidInputError(
-          `${where}: page ${pages} (GET ${url}) has no array of records at ${spec.recordsPath ?? 'the top level'} (found ${found}${isObject(body) ? `; keys: ${Object.keys(body).slice(0, 10).join(', ')}` : ''})`,
+          `${where}: page ${pages} (GET ${redactUrl(url)}) has no array of records at ${spec.recordsPath ?? 'the top level'} (found ${found}${isObject(body) ? `; keys: ${Object.keys(body).slice(0, 10).join(', ')}` : ''})`,
         );
       }
       for (const value of list) {
@@ -102,7 +140,7 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
     }
   }
 
-  return { name, where: `${where} (${spec.url})`, fields: null, records: records(), fraction: () => undefined, close: async () => {} };
+  return { name, where: `${where} (${redactUrl(spec.url)})`, fields: null, records: records(), fraction: () => undefined, close: async () => {} };
 }
 
 const RETRYABLE = new Set([408, 425, 429]);

@@ -83,8 +83,8 @@ export interface IngestOptions {
   ingestKey?: string;
   /** Rows per COPY statement (default 50,000). */
   copyChunkRows?: number;
-  /** Passed to the sources (environment for URLs and headers, retry sleep). */
-  sourceOptions?: Pick<SourceOptions, 'env' | 'sleep'>;
+  /** Passed to the sources (environment for URLs and headers, retry sleep, what the operator allows). */
+  sourceOptions?: Pick<SourceOptions, 'env' | 'sleep' | 'policy'>;
   /** A pipeline's target: records without one are quarantined, or fail the ingest (./missing-target). */
   target?: TargetRule;
 }
@@ -212,7 +212,7 @@ async function runIngest(
       const report = reports[s.index]!;
       const opened: OpenedSource = options.records
         ? { name: s.name, where: s.name, fields: null, records: options.records, fraction: () => undefined, close: async () => {} }
-        : await openSource(s.source, { ...options.sourceOptions, skipRowGroup: rowGroupSkipper(s.mapper) });
+        : await openSource(s.source, { ...options.sourceOptions, field: 'sources' in spec ? `dataset.sources.${s.index}` : 'dataset.source', skipRowGroup: rowGroupSkipper(s.mapper) });
       current = { phase: 'reading', index: s.index, opened };
       progress();
       let completed = false;

@@ -3,8 +3,9 @@ import { sourceName } from '../shared/dataset-spec';
 import { openCsvSource } from './csv-source';
 import { openHttpSource } from './http-source';
 import { openJsonlSource, openJsonSource } from './json-source';
-import { openParquetSource } from './parquet-source';
+import { openParquetSource, resolveSourcePath } from './parquet-source';
 import { openPostgresSource } from './postgres-source';
+import { allowedFilePath, checkHttpUrl, postgresConnectionVariable, type SourcePolicy } from './source-policy';
 
 /**
  * One record of a source, with its 0-based position in that source. A source may reuse the
@@ -31,6 +32,14 @@ export interface SourceOptions {
   env?: NodeJS.ProcessEnv;
   /** HTTP only: how to wait between retries (tests pass a fast one). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * What the operator allows this source to reach (./source-policy). Workers always pass one, as
+   * their input comes from whoever can start a workflow; without one (the CLI, tests, benches,
+   * run by the operator on their own config) every path and URL is allowed.
+   */
+  policy?: SourcePolicy;
+  /** Where the source is in the input, for refusals: `dataset.sources.0`. */
+  field?: string;
 }
 
 /** An opened source: records stream out of `records`, one at a time, in source order. */
@@ -52,6 +61,21 @@ export interface OpenedSource {
 /** Opens one source of a dataset spec. Errors name the source and the path, URL or query. */
 export async function openSource(spec: SourceSpec, options: SourceOptions = {}): Promise<OpenedSource> {
   const name = sourceName(spec);
+  const { policy, field = 'source' } = options;
+  let connectionVariable: string | undefined;
+  if (policy) {
+    switch (spec.format) {
+      case 'postgres':
+        connectionVariable = postgresConnectionVariable(field, spec, policy);
+        break;
+      case 'http':
+        checkHttpUrl(`${field}.url`, spec.url, policy);
+        break;
+      default:
+        // The file opened is the real path checked here, so a link swapped in later cannot lead out.
+        spec = { ...spec, path: await allowedFilePath(`${field}.path`, spec.path, policy, resolveSourcePath) };
+    }
+  }
   switch (spec.format) {
     case 'csv':
       return openCsvSource(spec, name);
@@ -62,7 +86,7 @@ export async function openSource(spec: SourceSpec, options: SourceOptions = {}):
     case 'parquet':
       return openParquetSource(spec, name, options);
     case 'postgres':
-      return openPostgresSource(spec, name, options);
+      return openPostgresSource(spec, name, { ...options, connectionVariable });
     case 'http':
       return openHttpSource(spec, name, options);
     default:

@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { connectionError } from './connection-error';
 import { encodeCopyText } from './copy-text';
 import { copyChunks, quoteIdent } from './postgres-copy';
 import * as schema from './schema';
@@ -37,9 +38,14 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
 }
 
 async function openPostgres(url: string): Promise<Database> {
-  const sql = postgres(url, { max: 10, onnotice: () => {} });
+  const sql = postgres(url, { max: 10, onnotice: () => {}, connect_timeout: 10 });
   const db = drizzlePostgres(sql, { schema });
-  await migrateAlone(sql, () => migratePostgres(db, { migrationsFolder }));
+  try {
+    await migrateAlone(sql, () => migratePostgres(db, { migrationsFolder }));
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw connectionError(error, url) ?? error;
+  }
   return {
     kind: 'postgres',
     db: db as unknown as Db,

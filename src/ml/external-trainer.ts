@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -10,9 +10,15 @@ import { scoreOnnxInWorkerThread } from './batch-score';
 import { contractInputs } from './feature-contract';
 import { DataType, graphSignature } from './onnx/onnx-proto';
 import type { Row } from './row';
+import { type TrainerUser, trainerEnvironment } from './trainer-commands';
 
 export interface ExternalTrainingRequest {
+  /** Program and arguments (a registered command's, ./trainer-commands). */
   command: string[];
+  /** Variables passed on beyond the minimal environment. */
+  passEnv?: readonly string[];
+  /** Run as this user (KEEL_TRAINER_USER); default: the worker's. */
+  user?: TrainerUser;
   params: Record<string, unknown>;
   features: FeatureSpec[];
   target: string;
@@ -37,7 +43,8 @@ export interface ExternalTrainingResult {
 
 /**
  * Runs a user's training program on the prepared splits (train.csv, validation.csv,
- * params.json in its working directory) and collects model.onnx and metrics.json. Every failure
+ * params.json in its working directory, a fresh temporary one) and collects model.onnx and
+ * metrics.json. The program gets a minimal environment and a time limit. Every failure
  * — exit code, timeout, a missing or malformed output — is an ExternalTrainerError that says what
  * happened and shows the end of the program's output.
  */
@@ -55,6 +62,9 @@ export async function runExternalTrainer(request: ExternalTrainingRequest): Prom
         2,
       ),
     );
+    if (request.user) {
+      for (const file of ['', 'train.csv', 'validation.csv', 'params.json']) await chown(join(dir, file), request.user.uid, request.user.gid);
+    }
     const started = performance.now();
     const logTail = await runProgram(request, dir);
     const seconds = (performance.now() - started) / 1000;
@@ -153,8 +163,10 @@ function runProgram(request: ExternalTrainingRequest, dir: string): Promise<stri
     const child = spawn(program, args, {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(request.user ? { uid: request.user.uid, gid: request.user.gid } : {}),
+      // A minimal environment: the program sees none of keel's settings (DATABASE_URL, keys).
       env: {
-        ...process.env,
+        ...trainerEnvironment(process.env, dir, request.passEnv ?? []),
         KEEL_TRAIN_FILE: join(dir, 'train.csv'),
         KEEL_VALIDATION_FILE: join(dir, 'validation.csv'),
         KEEL_PARAMS_FILE: join(dir, 'params.json'),

@@ -26,6 +26,7 @@ export async function startDashboard(options: {
     database: options.database,
     links: { ui: env.KEEL_TEMPORAL_UI ?? options.temporalUi, namespace: env.TEMPORAL_NAMESPACE },
     adminKeys: env.adminKeys,
+    apiKeys: env.apiKeys,
     host,
     port,
     temporal: options.temporal,

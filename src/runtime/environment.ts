@@ -1,6 +1,10 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { artifactStoreSetting } from '../registry/artifact-setting';
+import { defaultSourcePolicy, parseHttpSources, parsePostgresSources, parseSourceRoots, type SourcePolicy } from '../data/source-policy';
+import { parseTrainerUser } from '../ml/trainer-commands';
+import { type ApiKeys, readKeysFile } from '../serving/auth';
+import { redactSecrets, secretsOf } from '../shared/redact';
 import { parseOrThrow } from '../shared/validation';
 
 /** Settings that differ per machine come from the environment; the model's settings from the config file. */
@@ -59,6 +63,32 @@ export const environmentSchema = z.object({
     .string()
     .optional()
     .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md), and every dashboard action needs one (docs/ui.md)."),
+  KEEL_API_KEYS: z
+    .string()
+    .optional()
+    .describe('Prediction keys, comma-separated: with any set, prediction, feedback and model metadata need one, and admin routes need an admin key (docs/security.md).'),
+  KEEL_KEYS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A JSON file of named keys with roles, `{"keys":[{"name":"alice","key":"…","role":"admin"}]}`: audited actions (route changes, rollbacks, approvals) record `key:<name>` (docs/security.md).'),
+  KEEL_SOURCE_ROOTS: z
+    .string()
+    .optional()
+    .describe('Directories a pipeline input may read files from, comma-separated (relative ones from the working directory), and `vega-datasets:` for that package\'s files; symlinks are followed before the check. Default: the directory of KEEL_CONFIG, and vega-datasets: (docs/security.md).'),
+  KEEL_HTTP_SOURCES: z
+    .string()
+    .optional()
+    .describe('Origins an `http` source may fetch from, comma-separated; `origin=VAR+VAR` also lets headers carry those environment variables to that origin only: `https://api.example.com=API_TOKEN`. Default: none (docs/security.md).'),
+  KEEL_POSTGRES_SOURCES: z
+    .string()
+    .optional()
+    .describe('Databases a `postgres` source may query, as `alias=VARIABLE` pairs, comma-separated: the input names the alias (`connection`), the URL stays in VARIABLE. Queries run read-only with a statement timeout; use a read-only role (docs/security.md). Default: none.'),
+  KEEL_POSTGRES_SOURCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(86_400_000).default(300_000).describe("statement_timeout of a postgres source's query (each cursor fetch), in ms. Default 300000."),
+  KEEL_TRAINER_USER: z
+    .string()
+    .optional()
+    .describe('Run `command` trainer programs as this user, `uid` or `uid:gid` (numbers); the worker must run as root to switch. Unset: as the worker, with a warning when that is root (docs/security.md).'),
   KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
   KEEL_WORKER_HEALTH_PORT: z.coerce
     .number()
@@ -93,7 +123,24 @@ export const environmentSchema = z.object({
 export type Environment = ReturnType<typeof readEnvironment>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = parseOrThrow(environmentSchema, emptyAsMissing(env), 'environment', (message) => new Error(message));
+  const present = emptyAsMissing(env);
+  // An invalid value may be a password or a key: the message shows it masked.
+  const parsed = parseOrThrow(environmentSchema, present, 'environment', (message) => new Error(redactSecrets(message, secretsOf(present))));
+  const configPath = resolve(parsed.KEEL_CONFIG);
+  const invalid = (name: string, problem: string) => new Error(`invalid environment: ${name}: ${problem}`);
+  const http = parseHttpSources(parsed.KEEL_HTTP_SOURCES ?? '');
+  if (typeof http === 'string') throw invalid('KEEL_HTTP_SOURCES', http);
+  const postgres = parsePostgresSources(parsed.KEEL_POSTGRES_SOURCES ?? '');
+  if (typeof postgres === 'string') throw invalid('KEEL_POSTGRES_SOURCES', postgres);
+  const trainerUser = parsed.KEEL_TRAINER_USER === undefined ? undefined : parseTrainerUser(parsed.KEEL_TRAINER_USER);
+  if (typeof trainerUser === 'string') throw invalid('KEEL_TRAINER_USER', trainerUser);
+  const sources: SourcePolicy = {
+    roots: parsed.KEEL_SOURCE_ROOTS === undefined ? defaultSourcePolicy(dirname(configPath)).roots : parseSourceRoots(parsed.KEEL_SOURCE_ROOTS, process.cwd()),
+    http,
+    postgres,
+    statementTimeoutMs: parsed.KEEL_POSTGRES_SOURCE_TIMEOUT_MS,
+  };
+  const named = parsed.KEEL_KEYS_FILE ? readKeysFile(resolve(parsed.KEEL_KEYS_FILE)) : [];
   return {
     ...parsed,
     dataDir: resolve(parsed.KEEL_DATA_DIR),
@@ -102,7 +149,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
       parsed.KEEL_PREDICTION_SPOOL === 'off'
         ? undefined
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
-    configPath: resolve(parsed.KEEL_CONFIG),
+    configPath,
     artifactStore: artifactStoreSetting({
       dataDir: resolve(parsed.KEEL_DATA_DIR),
       store: parsed.KEEL_ARTIFACT_STORE,
@@ -111,12 +158,21 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
       pathStyle: parsed.KEEL_S3_PATH_STYLE,
     }),
     batchOutputDir: resolve(parsed.KEEL_BATCH_OUTPUT_DIR ?? join(parsed.KEEL_DATA_DIR, 'batch')),
+    /** What pipeline inputs may read (src/data/source-policy.ts). */
+    sources,
+    trainerUser,
     temporalTls: parsed.TEMPORAL_TLS === 'true',
-    adminKeys: (parsed.KEEL_ADMIN_KEYS ?? '')
-      .split(',')
-      .map((key) => key.trim())
-      .filter(Boolean),
+    /** Every admin key, named ones included: approvals prove they hold one of these. */
+    adminKeys: [...list(parsed.KEEL_ADMIN_KEYS), ...named.filter((k) => k.role === 'admin').map((k) => k.key)],
+    apiKeys: { predict: list(parsed.KEEL_API_KEYS), admin: list(parsed.KEEL_ADMIN_KEYS), named } satisfies ApiKeys,
   };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
 }
 
 /** `FOO=` in a shell means "not set", not "set to nothing". */

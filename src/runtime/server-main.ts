@@ -43,6 +43,7 @@ async function main() {
     artifacts,
     port: env.KEEL_PORT ?? config.server.port,
     host: env.KEEL_HOST,
+    apiKeys: env.apiKeys,
     logger,
     refreshMs: env.KEEL_ROUTING_REFRESH_MS,
     models: env.KEEL_SERVE_MODELS,

@@ -7,6 +7,7 @@ import { type Database, openDatabase } from '../db/database';
 import { openArtifactStore } from '../registry/artifact-config';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { readCodeVersion } from './code-version';
+import { loadTrainerCommands } from './project-config';
 import type { Environment } from './environment';
 import { provideTemporal } from './temporal-dev-server';
 import { createWorkers, parseTaskQueues, trainActivitySlots } from './workers';
@@ -51,6 +52,10 @@ export async function startWorkers(options: {
   logger: Logger;
   onDeployed?: (model: string) => Promise<void>;
 }) {
+  const trainers = await loadTrainerCommands(options.env.configPath);
+  if (Object.keys(trainers).length > 0 && !options.env.trainerUser && process.getuid?.() === 0) {
+    options.logger.warn({ trainers: Object.keys(trainers) }, 'trainer commands will run as root: set KEEL_TRAINER_USER=uid:gid (docs/security.md)');
+  }
   // The SDK logs every bundling step at INFO; keep its warnings unless keel itself is verbose.
   const sdkLevel = ['trace', 'debug'].includes(options.env.LOG_LEVEL) ? 'DEBUG' : 'WARN';
   Runtime.install({ logger: new DefaultLogger(sdkLevel) });
@@ -63,6 +68,9 @@ export async function startWorkers(options: {
     codeVersion: readCodeVersion(),
     logger: options.logger,
     adminKeys: options.env.adminKeys,
+    sources: options.env.sources,
+    trainers,
+    trainerUser: options.env.trainerUser,
     onDeployed: options.onDeployed,
     batchOutputDir: options.env.batchOutputDir,
     batchScorer,

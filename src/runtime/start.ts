@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { sampleDatasetRows } from '../data/dataset-store';
 import { driftReports, predictionLog } from '../db/schema';
 import { resolveAlias, type ModelVersion } from '../registry/model-registry';
+import { accessPolicy, describeAccess } from '../serving/auth';
 import { startModelServer } from '../serving/http-server';
 import type { TrainingPipelineResult } from '../shared/pipeline-result';
 import type { ProjectConfig } from '../shared/project-config';
@@ -50,7 +51,7 @@ async function main() {
     closers.push(closeTemporal);
     say(`keel: Temporal at ${temporal.connectionOptions.address}, namespace ${temporal.namespace}`);
 
-    const server = await startModelServer({ database, artifacts, port: env.KEEL_PORT ?? config.server.port, logger, refreshMs: env.KEEL_ROUTING_REFRESH_MS, predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool }, inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS });
+    const server = await startModelServer({ database, artifacts, port: env.KEEL_PORT ?? config.server.port, host: env.KEEL_HOST, apiKeys: env.apiKeys, logger, refreshMs: env.KEEL_ROUTING_REFRESH_MS, predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool }, inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS });
     closers.push(() => server.close());
 
     const workers = await startWorkers({ env, temporal, database, artifacts, logger, onDeployed: async () => void (await server.pool.refresh()) });
@@ -81,6 +82,8 @@ async function main() {
     if (ui) say(`  the run     ${ui}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(production.workflowId)}`);
     say(`Model         ${describeVersion(production)}`);
     say(`Server        ${server.url}`);
+    say(`Access        ${describeAccess(server.access, 'model server')}`);
+    say(`              ${describeAccess(accessPolicy(env.apiKeys, env.KEEL_UI_HOST), 'dashboard')}`);
     say(`Schedules     ${schedules.join(', ')} (keel schedules list)`);
     say('Predict:');
     say(`  ${curlFor(server.url, model)}`);

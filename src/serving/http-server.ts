@@ -11,7 +11,7 @@ import { inArray } from 'drizzle-orm';
 import type { Database } from '../db/database';
 import { predictionLog } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
-import { type Access, type ApiKeys, apiKeysFromEnv, Authenticator } from './auth';
+import { type Access, type AccessPolicy, type ApiKeys, Authenticator, actorOf, type Caller, describeAccess, noKeys } from './auth';
 import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback, versionTargets } from './feedback';
 import { predictionId } from './ids';
 import { type BatchRows, InferencePool, OverloadedError } from './inference-pool';
@@ -52,7 +52,7 @@ export interface ModelServerOptions {
   /** Micro-batching: most rows per session.run (default 256) and longest wait for companions (default 1 ms). */
   maxBatchRows?: number;
   maxBatchDelayMs?: number;
-  /** API keys; by default from KEEL_API_KEYS and KEEL_ADMIN_KEYS. */
+  /** API keys (the environment's `apiKeys`: KEEL_API_KEYS, KEEL_ADMIN_KEYS, KEEL_KEYS_FILE); default none. */
   apiKeys?: ApiKeys;
   /**
    * The prediction log; with `spool`, every answered prediction is in a local spool first and
@@ -75,6 +75,8 @@ export interface ModelServerOptions {
 
 export interface ModelServer {
   url: string;
+  /** Who may call what (src/serving/auth.ts). */
+  access: AccessPolicy;
   port: number;
   pool: ModelPool;
   logWriter: PredictionLogWriter;
@@ -115,7 +117,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const auth = new Authenticator(options.apiKeys ?? apiKeysFromEnv());
+  const auth = new Authenticator(options.apiKeys ?? noKeys, host);
   const db = options.database.db;
 
   let pool: ModelPool | undefined;
@@ -206,11 +208,12 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   }
 
   /** Records the route template, then checks the key and the method. */
-  function guard(ctx: Context, access: Access, method: string, template: string): void {
+  function guard(ctx: Context, access: Access, method: string, template: string): Caller {
     ctx.route = template;
-    auth.check(ctx.req, access);
+    const caller = auth.check(ctx.req.headers, access);
     const actual = ctx.req.method;
     if (actual !== method && !(method === 'GET' && actual === 'HEAD')) throw new MethodNotAllowedError(method);
+    return caller;
   }
 
   /** `/v1/models/{name}:predict`, recognised without a regular expression: the hot path. */
@@ -360,13 +363,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (match) {
       const name = decodePathSegment(match[1]);
       ctx.route = '/v1/admin/routes/{name}';
-      auth.check(req, 'admin');
+      const caller = auth.check(req.headers, 'admin');
       if (req.method === 'PUT') {
         const body = await readJson(req, maxBodyBytes);
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new RequestError(400, 'the body must be {"baseline", "candidate", "candidateWeight", "shadow"?, "actor"?, "reason"?}');
         }
-        const result = await setRoute(db, { actor: 'http:admin', ...(body as object), model: name } as Parameters<typeof setRoute>[1]).catch(routeError);
+        const result = await setRoute(db, { ...(body as object), actor: actorOf(caller, (body as { actor?: unknown }).actor, 'http:admin'), model: name } as Parameters<typeof setRoute>[1]).catch(routeError);
         return { status: 200, body: { ...result, refresh: await explicitRefresh() } };
       }
       if (req.method === 'DELETE') {
@@ -638,6 +641,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     { url, models: models.list().map((m) => `${m.name}@${m.version}`), inferenceThreads: inference.stats().threads },
     'model server listening',
   );
+  logger[auth.policy.admin === 'open' || auth.policy.predict === 'open' ? 'warn' : 'info']({ url, access: auth.policy }, describeAccess(auth.policy, 'model server'));
 
   let closed: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -655,7 +659,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     logger.info({ predictionLog: logWriter.stats() }, 'model server stopped');
   }
 
-  return { url, port, pool: models, logWriter, replay, inference, metrics, close: () => (closed ??= close()) };
+  return { url, access: auth.policy, port, pool: models, logWriter, replay, inference, metrics, close: () => (closed ??= close()) };
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

@@ -1,3 +1,4 @@
+import { redactUrl } from './redact';
 import { z } from 'zod';
 
 /**
@@ -210,7 +211,16 @@ export const postgresSourceSchema = z
     format: z.literal('postgres'),
     query: z.string().min(1).describe('One SELECT; `$1`.. placeholders take `params`. Rows stream through a cursor.'),
     params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional().describe('Values of the `$1`.. placeholders.'),
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional().describe('The environment variable holding the connection URL (default DATABASE_URL): no secret in configs.'),
+    connection: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/, 'must be a connection alias (lowercase letters, digits, _ and -)')
+      .optional()
+      .describe("The operator's name for the database (an alias of KEEL_POSTGRES_SOURCES on the worker, e.g. `warehouse`); the URL stays in the worker's environment (docs/security.md)."),
+    urlEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')
+      .optional()
+      .describe('Deprecated, use `connection`: the environment variable holding the connection URL; a worker accepts it only when a KEEL_POSTGRES_SOURCES alias names that variable.'),
     batchSize: z.number().int().min(1).max(1_000_000).optional().describe('Rows per cursor fetch (default 5000).'),
     ...sourceCommon,
   })
@@ -293,7 +303,8 @@ export function sourceName(source: SourceSpec): string {
     case 'postgres':
       return 'postgres';
     case 'http':
-      return source.url;
+      // The name lands in messages, reports and quarantine rows: no credentials of the URL.
+      return redactUrl(source.url);
     default:
       return source.path;
   }

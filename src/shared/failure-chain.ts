@@ -1,3 +1,5 @@
+import { redactSecrets } from './redact';
+
 /**
  * A failure as its chain of causes, outermost first: `WorkflowFailedError` → `ActivityFailure` →
  * `ApplicationFailure` (with its type, e.g. `DataValidationError`). Pure and duck-typed (it reads
@@ -94,14 +96,3 @@ function linkOf(error: unknown): FailureLink {
   return link;
 }
 
-/**
- * Hides what looks like a secret in a message: the password of a URL (`postgres://u:***@h`), and
- * the value of `password=`, `token=`, `secret=`, `key=` or a Bearer token. Domain errors are
- * written not to contain secrets; this is the second line, where a driver's message is passed on.
- */
-export function redactSecrets(message: string): string {
-  return message
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi, '$1***@')
-    .replace(/\b((?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi, '$1***')
-    .replace(/\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1***');
-}

@@ -98,9 +98,13 @@ export const commandTrainerSchema = z
   .object({
     kind: z.literal('command'),
     command: z
-      .array(z.string().min(1))
-      .min(1)
-      .describe('Program and arguments, run without a shell in a directory holding `train.csv`, `validation.csv` and `params.json` (with `task`, and for multiclass the `classes` its `probabilities` columns must follow); it must write `model.onnx` and `metrics.json` there (see `examples/byo-trainer/`).'),
+      .union([
+        z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a trainer name (lowercase letters, digits, . _ -)'),
+        z.array(z.string().min(1)).min(1),
+      ])
+      .describe(
+        "The name of a trainer command registered in keel.config.json `trainers` (its program and arguments, set by the operator). The program runs without a shell in a fresh temporary directory holding `train.csv`, `validation.csv` and `params.json` (with `task`, and for multiclass the `classes` its `probabilities` columns must follow), with a minimal environment; it must write `model.onnx` and `metrics.json` there (see `examples/byo-trainer/`). An argv array is refused by the worker (kept in the schema so old runs replay).",
+      ),
     params: z.record(z.string(), z.unknown()).default({}).describe('Passed to the program in params.json; keel does not interpret them.'),
     timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(3600).describe('The program is killed after this many seconds.'),
   })

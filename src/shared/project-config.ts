@@ -98,6 +98,22 @@ export const projectConfigSchema = z.object({
     })
     .strict()
     .describe('The continuous-training schedule.'),
+  trainers: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, . _ -'),
+      z
+        .strictObject({
+          command: z.array(z.string().min(1)).min(1).describe('Program and arguments (no shell); an argument with a `/` that is not absolute is relative to `dir`.'),
+          dir: z.string().min(1).optional().describe("Where the command's relative paths start (default: this file's directory). The program itself runs in a fresh temporary directory."),
+          env: z
+            .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'))
+            .default([])
+            .describe('Environment variables passed on to the program; it gets only PATH, LANG, HOME and TMPDIR (its directory) and the KEEL_* file paths otherwise.'),
+        })
+        .describe('One registered trainer command.'),
+    )
+    .default({})
+    .describe('The programs a `command` trainer may run, by name: a pipeline input names one (`trainer.command`) and cannot run anything else (docs/security.md).'),
   server: z
     .object({ port: z.number().int().min(0).max(65535).default(8080).describe('Model server port (0: any free port); `KEEL_PORT` overrides it.') })
     .prefault({})

@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
 import { RequestError } from '../serving/predict';
+import { actorOf } from '../serving/auth';
 import { actionAccess, actionBodySchema, type ActionSettings, authenticatorFor, checkAction, presentedKey, rolloutActions, type RolloutAction, runRolloutAction } from './actions';
 import { approvalBodySchema, decideApproval } from './approval-actions';
 import { loadAssets } from './assets';
@@ -149,11 +150,11 @@ export function createUiApp(options: UiOptions): Hono {
   app.post('/actions/rollouts/:model/:action', async (c) => {
     const action = c.req.param('action') as RolloutAction;
     if (!rolloutActions.includes(action)) throw new RequestError(404, `unknown rollout action "${action}" (one of ${rolloutActions.join(', ')})`);
-    checkAction(c, options, authenticator);
+    const caller = checkAction(c, options, authenticator);
     const body = actionBodySchema.safeParse(await c.req.json().catch(() => ({})));
     if (!body.success) throw new RequestError(400, `invalid action body: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
     const client = await options.temporal!();
-    const message = await runRolloutAction(client, c.req.param('model'), action, body.data.reason);
+    const message = await runRolloutAction(client, c.req.param('model'), action, body.data.reason, actorOf(caller, undefined, 'user:dashboard'));
     options.logger?.info({ model: c.req.param('model'), action }, 'dashboard rollout action');
     return c.json({ ok: true, message });
   });
@@ -161,13 +162,13 @@ export function createUiApp(options: UiOptions): Hono {
   app.post('/actions/approvals/:id/:decision', async (c) => {
     const decision = c.req.param('decision');
     if (decision !== 'approve' && decision !== 'reject') throw new RequestError(404, `unknown decision "${decision}" (approve or reject)`);
-    checkAction(c, options, authenticator);
+    const caller = checkAction(c, options, authenticator);
     const body = approvalBodySchema.safeParse(await c.req.json().catch(() => ({})));
     if (!body.success) throw new RequestError(400, `invalid approval: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
     const record = await decideApproval(db, await options.temporal!(), {
       id: c.req.param('id'),
       decision,
-      approver: body.data.approver,
+      approver: actorOf(caller, body.data.approver, 'user:dashboard'),
       reason: body.data.reason,
       adminKey: options.adminKeys.length ? presentedKey(c) : undefined,
     });

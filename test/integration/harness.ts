@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { inject } from 'vitest';
 import { createActivities } from '../../activities';
+import type { SourcePolicy } from '../../src/data/source-policy';
 import { type Database, openDatabase } from '../../src/db/database';
+import type { TrainerCommands } from '../../src/ml/trainer-commands';
 import { ArtifactStore } from '../../src/registry/artifact-store';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { createWorkers } from '../../src/runtime/workers';
@@ -17,7 +19,16 @@ let runtimeInstalled = false;
  * Real components for an integration test: the run's Temporal dev server, PostgreSQL (or PGlite
  * when DATABASE_URL is unset), a local artifact store, and keel's real workers and activities.
  */
-export async function createHarness(options: { onDeployed?: (model: string) => Promise<void>; adminKeys?: string[] } = {}) {
+export async function createHarness(
+  options: {
+    onDeployed?: (model: string) => Promise<void>;
+    adminKeys?: string[];
+    sources?: SourcePolicy;
+    trainers?: TrainerCommands;
+    /** The activities' logger (default: warnings to stdout). */
+    logger?: Logger;
+  } = {},
+) {
   if (!runtimeInstalled) {
     // Worker logs would drown the test output; warnings still show.
     Runtime.install({ logger: new (await import('@temporalio/worker')).DefaultLogger('WARN') });
@@ -35,8 +46,10 @@ export async function createHarness(options: { onDeployed?: (model: string) => P
     database,
     artifacts,
     codeVersion: readCodeVersion(),
-    logger: pino({ level: 'warn' }),
+    logger: options.logger ?? pino({ level: 'warn' }),
     adminKeys: options.adminKeys,
+    sources: options.sources,
+    trainers: options.trainers,
     onDeployed: (model) => deployed.hook?.(model) ?? Promise.resolve(),
   });
   return {

@@ -9,6 +9,7 @@ import { modelContractSchema } from '../../src/shared/model-contract';
 import type { TrainingPipelineInput } from '../../src/shared/pipeline-input';
 import type { MulticlassMetrics, RegressionMetrics, TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues } from '../../src/shared/task-queues';
+import { defaultSourcePolicy } from '../../src/data/source-policy';
 import { createHarness, type Harness } from './harness';
 
 /**
@@ -24,8 +25,9 @@ describe('home prices through trainingPipeline: regression and multiclass', () =
   const model = `home-prices-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    harness = await createHarness();
     listings = await startListingsServer();
+    // The worker's operator allows this test's API, as KEEL_HTTP_SOURCES would (docs/security.md).
+    harness = await createHarness({ sources: { ...defaultSourcePolicy(), http: [{ origin: new URL(listings.url).origin, env: [] }] } });
     const example = await loadPipelineInputFile('examples/home-prices/pipeline.json');
     if (example.dataset.recipe === 'flights') throw new Error('the home-price example must use the mapping recipe');
     // The API source at the port this test's server listens on.

@@ -12,6 +12,7 @@ import { getPipelineRun, listPipelineRuns } from '../../src/registry/pipeline-ru
 import { summarizeFailure } from '../../src/shared/failure-chain';
 import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues } from '../../src/shared/task-queues';
+import { defaultSourcePolicy } from '../../src/data/source-policy';
 import { createHarness, type Harness } from './harness';
 
 /**
@@ -63,7 +64,8 @@ describe('pipeline failures that tell their cause', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'keel-errors-'));
     await writeFile(join(dir, 'flights.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
-    harness = await createHarness();
+    // The input reads a file of this test's own directory: the worker's operator allows it.
+    harness = await createHarness({ sources: { ...defaultSourcePolicy(), roots: [dir] } });
   });
   afterAll(async () => {
     await harness?.close();

@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliasHistory, datasetVersions, driftReports, modelVersions, predictionLog, trainingRuns } from '../../src/db/schema';
 import { resolveAlias } from '../../src/registry/model-registry';
-import { loadProjectConfig } from '../../src/runtime/project-config';
+import { loadProjectConfig, trainerCommandsOf } from '../../src/runtime/project-config';
 import { replayTraffic } from '../../src/runtime/replay-traffic';
 import { ensureSchedules, schedulesFor } from '../../src/runtime/schedules';
 import { startModelServer } from '../../src/serving/http-server';
@@ -27,8 +27,9 @@ describe('trainingPipeline end to end', () => {
   const model = `flights-it-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    harness = await createHarness();
     const base = await loadProjectConfig('keel.config.json');
+    // The worker offers the trainer commands of keel.config.json, as `npm start` does.
+    harness = await createHarness({ trainers: trainerCommandsOf(base, resolve('keel.config.json')) });
     config = {
       ...base,
       pipeline: { ...base.pipeline, model, dataset: { ...base.pipeline.dataset, limit: 60_000 } },
@@ -181,7 +182,7 @@ describe('trainingPipeline end to end', () => {
     const byo = {
       ...config.pipeline,
       deploy: false,
-      trainer: { kind: 'command', command: ['node', resolve('examples/byo-trainer/train.mjs')], params: { smoothing: 50 } },
+      trainer: { kind: 'command', command: 'byo-example', params: { smoothing: 50 } },
       gate: { minRocAuc: 0.5, maxDropVsProduction: 1 },
     };
     const result = await runPipeline(`train/${model}/byo`, byo);
@@ -194,7 +195,7 @@ describe('trainingPipeline end to end', () => {
   it('fails without retrying when the bring-your-own program fails, showing its output', async () => {
     const failing = {
       ...config.pipeline,
-      trainer: { kind: 'command', command: ['node', resolve('examples/byo-trainer/train.mjs')], params: { fail: 'out of memory' } },
+      trainer: { kind: 'command', command: 'byo-example', params: { fail: 'out of memory' } },
     };
     const error = await runPipeline(`train/${model}/byo-fails`, failing).then(
       () => undefined,

@@ -2,7 +2,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { failureText, reportFailure } from '../../src/cli/failure';
-import { redactSecrets, summarizeFailure } from '../../src/shared/failure-chain';
+import { summarizeFailure } from '../../src/shared/failure-chain';
+import { redactSecrets } from '../../src/shared/redact';
 
 const message = 'target "delay" must be a finite number, but dataset row 7 has null';
 
