@@ -36,6 +36,7 @@ import {
 import { InvalidRouteErrorType, RouteConflictErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
 import { taskQueues } from '../src/shared/task-queues';
 import { parseWorkflowInput } from '../src/shared/validation';
+import { acceptsUnknownKeys } from './strict-inputs';
 
 /**
  * A rollout outlives database blips: its activities retry until they succeed (backing off to 30 s),
@@ -67,7 +68,7 @@ interface Outcome {
 export async function canaryRollout(rawInput: unknown, rawContinuation?: unknown): Promise<CanaryRolloutResult> {
   const self = `workflow:${workflowInfo().workflowId}`;
   const iso = () => new Date().toISOString();
-  const input = parseWorkflowInput(canaryRolloutInputSchema, rawInput, 'canaryRollout');
+  const input = parseWorkflowInput(canaryRolloutInputSchema, rawInput, 'canaryRollout', acceptsUnknownKeys);
   const plan = planCanary(input);
   const continuation =
     rawContinuation === undefined ? undefined : parseWorkflowInput(canaryContinuationSchema, rawContinuation, 'canaryRollout continuation');

@@ -1,18 +1,18 @@
 import { z } from 'zod';
 import { mulberry32 } from './prng';
+import { strictObject } from './strict';
 
 /**
  * Hyperparameter search, planned inside the workflow: pure and seeded, so the same config always
  * tries the same trials (and replays deterministically).
  */
 
-const rangeSchema = z
-  .object({
-    min: z.number().describe('Lowest value drawn.'),
-    max: z.number().describe('Highest value drawn.'),
-    scale: z.enum(['linear', 'log']).default('linear').describe('Drawn uniformly (`linear`) or log-uniformly (`log`, min > 0).'),
-    integer: z.boolean().default(false).describe('Rounded to a whole number.'),
-  })
+const rangeSchema = strictObject({
+  min: z.number().describe('Lowest value drawn.'),
+  max: z.number().describe('Highest value drawn.'),
+  scale: z.enum(['linear', 'log']).default('linear').describe('Drawn uniformly (`linear`) or log-uniformly (`log`, min > 0).'),
+  integer: z.boolean().default(false).describe('Rounded to a whole number.'),
+})
   .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
   .refine((r) => r.scale === 'linear' || r.min > 0, { message: 'a log scale needs min > 0' });
 
@@ -22,27 +22,26 @@ export const searchDimensionSchema = z
   .describe("A parameter's candidates: a list of values, or a range `{ min, max, scale, integer }` (random and successive halving only).");
 export type SearchDimension = z.infer<typeof searchDimensionSchema>;
 
-export const tuningSpecSchema = z
-  .object({
-    strategy: z
-      .enum(['grid', 'random', 'successive-halving'])
-      .describe('`grid`: every combination of the listed values; `random`: `trials` seeded draws; `successive-halving`: random draws, the best 1/`eta` kept at each rung with a larger budget.'),
-    space: z
-      .record(z.string(), searchDimensionSchema)
-      .refine((s) => Object.keys(s).length > 0, { message: 'needs at least one parameter' })
-      .describe('Trainer parameter name → candidates. Tunable: `l2`, `maxIterations`, `maxCategories` (linear models); `numTrees`, `learningRate`, `maxLeaves`, `maxDepth`, `minSamplesLeaf`, `lambda`, `subsample`, `colsample`, `maxBins` (gbdt).'),
-    trials: z.number().int().min(1).max(1000).default(8).describe('Configurations to sample (random, successive halving); grid tries every combination.'),
-    concurrency: z.number().int().min(1).max(64).default(2).describe('Trials running at once: the cap that spreads them over the training workers.'),
-    seed: z.number().int().min(0).default(0).describe('Sampling seed: the same seed, the same trials.'),
-    eta: z
-      .number()
-      .int()
-      .min(2)
-      .max(10)
-      .default(3)
-      .describe('Successive halving keeps the best 1/eta of the trials at each rung; the budget is `maxIterations` (linear models) or `numTrees` (gbdt).'),
-    metric: z.string().optional().describe("Validation metric that ranks trials (a metric of the task; default: the task's primary metric, see task-metrics.ts)."),
-  })
+export const tuningSpecSchema = strictObject({
+  strategy: z
+    .enum(['grid', 'random', 'successive-halving'])
+    .describe('`grid`: every combination of the listed values; `random`: `trials` seeded draws; `successive-halving`: random draws, the best 1/`eta` kept at each rung with a larger budget.'),
+  space: z
+    .record(z.string(), searchDimensionSchema)
+    .refine((s) => Object.keys(s).length > 0, { message: 'needs at least one parameter' })
+    .describe('Trainer parameter name → candidates. Tunable: `l2`, `maxIterations`, `maxCategories` (linear models); `numTrees`, `learningRate`, `maxLeaves`, `maxDepth`, `minSamplesLeaf`, `lambda`, `subsample`, `colsample`, `maxBins` (gbdt).'),
+  trials: z.number().int().min(1).max(1000).default(8).describe('Configurations to sample (random, successive halving); grid tries every combination.'),
+  concurrency: z.number().int().min(1).max(64).default(2).describe('Trials running at once: the cap that spreads them over the training workers.'),
+  seed: z.number().int().min(0).default(0).describe('Sampling seed: the same seed, the same trials.'),
+  eta: z
+    .number()
+    .int()
+    .min(2)
+    .max(10)
+    .default(3)
+    .describe('Successive halving keeps the best 1/eta of the trials at each rung; the budget is `maxIterations` (linear models) or `numTrees` (gbdt).'),
+  metric: z.string().optional().describe("Validation metric that ranks trials (a metric of the task; default: the task's primary metric, see task-metrics.ts)."),
+})
   .refine((t) => t.strategy !== 'grid' || Object.values(t.space).every(Array.isArray), {
     message: 'grid search needs an explicit list of values for every parameter',
     path: ['space'],
