@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { modelNameSchema } from './names';
 import { strictObject } from './strict';
 
 /**
@@ -74,7 +75,7 @@ export type RolloutSpec = z.output<typeof rolloutSpecSchema>;
 export type CanarySettings = Omit<Extract<RolloutSpec, { strategy: 'canary' }>, 'strategy'>;
 
 export const canaryRolloutInputSchema = strictObject({
-  model: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit'),
+  model: modelNameSchema,
   candidate: z.number().int().positive().describe('The registered version to roll out.'),
   baseline: z.number().int().positive().optional().describe('The production version it replaces; default: production when the rollout starts (checked then).'),
   ...canarySettingsShape,

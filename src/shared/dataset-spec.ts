@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedName } from './names';
 import { strictObject } from './strict';
 
 /**
@@ -10,18 +11,13 @@ import { strictObject } from './strict';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 
-export const datasetNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, dots, dashes or underscores')
-  .describe('Dataset versions are grouped under this name: lowercase letters, digits, dots, dashes or underscores.');
+export const datasetNameSchema = boundedName(63, /^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit').describe(
+  'Dataset versions are grouped under this name: lowercase letters, digits, dots, dashes or underscores, at most 63 characters.',
+);
 
-const columnNameSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a letter or _ followed by letters, digits or _ (at most 63)');
+const columnNameSchema = boundedName(63, /^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a letter or _ followed by letters, digits or _');
 
-const sourceNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be letters, digits, dots, dashes or underscores');
+const sourceNameSchema = boundedName(63, /^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, dots, dashes or underscores, starting with a letter or digit');
 
 // ---------------------------------------------------------------------------------------------
 // Canonical columns and their row rules

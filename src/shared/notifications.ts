@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedName } from './names';
 import { strictObject } from './strict';
 
 /**
@@ -25,7 +26,7 @@ const httpUrl = z
  * files and out of workflow histories.
  */
 export const webhookTargetSchema = strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').describe('Names the target in the stored delivery status.'),
+  name: boundedName(64, /^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . -').describe('Names the target in the stored delivery status.'),
   url: httpUrl.optional().describe('The http(s) URL to POST alerts to. It is a secret (a Slack webhook URL lets anyone post): prefer `urlEnv`.'),
   urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional().describe('Environment variable holding the URL (read by the worker at delivery time).'),
   format: z.enum(['slack', 'generic']).default('generic').describe("'slack': {text, blocks} for Slack incoming webhooks (and compatible: Mattermost, Discord's /slack); 'generic': the alert as JSON."),

@@ -5,6 +5,7 @@ import { datasetRulesSchema, datasetSpecSchema } from './dataset-spec';
 import { featureSpecSchema } from './feature-spec';
 import { gbdtParamsSchema } from './gbdt-params';
 import { modelTaskSchema, type ModelTask } from './model-contract';
+import { modelNameSchema } from './names';
 import { higherIsBetter, isMetricOf, metricNames, primaryMetric } from './task-metrics';
 import { tuningSpecSchema } from './tuning';
 import { strictObject } from './strict';
@@ -15,10 +16,7 @@ import { strictObject } from './strict';
  * Pure module: it is bundled into the workflow sandbox.
  */
 
-export const modelNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit')
-  .describe('The model name, `[a-z0-9-]`, at most 63 characters: its versions, aliases and routes go by it, and it is part of workflow and schedule ids.');
+export { modelNameSchema } from './names';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 
