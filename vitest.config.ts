@@ -14,7 +14,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/replay/**/*.test.ts'],
+          // test/security: the attacks of issue 14 on real components; same server, no second setup.
+          include: ['test/integration/**/*.test.ts', 'test/replay/**/*.test.ts', 'test/security/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           // One process, one file at a time: they share one dev server, and Runtime.install runs once.
           poolOptions: { forks: { singleFork: true } },
