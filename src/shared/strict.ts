@@ -45,14 +45,14 @@ export function unknownKeysMessage(keys: readonly string[], known: readonly stri
 
 /**
  * The known key a misspelt one most likely meant: the same letters in another case, else the
- * nearest by edit distance when it is close (at most a third of the key's length, at least 2:
+ * nearest by edit distance when it is close (at most a third of the key's length, at least 1:
  * `deplyo` → `deploy`), else none.
  */
 export function suggestKey(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
   const sameLetters = known.find((candidate) => candidate.toLowerCase() === lower);
   if (sameLetters) return sameLetters;
-  const limit = Math.max(2, Math.floor(key.length / 3));
+  const limit = Math.max(1, Math.floor(key.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
