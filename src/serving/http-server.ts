@@ -30,6 +30,7 @@ import { CopyThread } from './copy-thread';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
 import { ClientGoneError, clientGone, bodyRead, type ConnectionEvents, guardConnections, readingBody, timeoutCheckMs } from './connection-guard';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
+import { suggestKey } from '../shared/strict';
 
 export interface ModelServerOptions {
   database: Database;
@@ -677,8 +678,9 @@ function v1Response(model: LoadedModel, ids: string[], fields: string[]): string
 }
 
 function parseV1Body(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'instances')) {
-    throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  for (const key in body) {
+    if (key !== 'instances') throw new RequestError(400, `unknown field "${key}"${suggestKey(key, ['instances']) ? ' (did you mean instances?)' : ''}: the body must be {"instances": [{...feature values...}, ...]}`);
   }
   return (body as { instances?: unknown }).instances;
 }
