@@ -395,7 +395,7 @@ export const rolloutEvents = pgTable(
     shadow: boolean('shadow'),
     actor: text('actor').notNull(),
     reason: text('reason').notNull().default(''),
-    /** The health comparison behind the decision (see judgeHealth in src/shared/canary.ts). */
+    /** The health comparison behind the decision (see judgeHealth in src/serving/canary-health.ts). */
     health: jsonb('health'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -89,8 +89,16 @@ export function exportOnnx(model: TrainedModel): Uint8Array {
   }
 }
 
-/** The contract a registered version stores (src/shared/model-contract.ts), task included. */
+/**
+ * The contract a registered version stores (src/shared/model-contract.ts), task included, and a
+ * binary model's decision threshold when it has one.
+ */
 export function contractOf(model: TrainedModel): ModelContract {
+  const contract = contractWithoutThreshold(model);
+  return 'threshold' in model && model.threshold !== undefined ? { ...contract, threshold: model.threshold } : contract;
+}
+
+function contractWithoutThreshold(model: TrainedModel): ModelContract {
   switch (model.kind) {
     case 'logistic-regression':
       return { task: 'binary', ...modelContract(model) };

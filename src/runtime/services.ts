@@ -15,7 +15,7 @@ import { createWorkers, parseTaskQueues } from './workers';
 export async function openStorage(env: Environment): Promise<{ database: Database; artifacts: ArtifactStore }> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
   // <dataDir>/artifacts by default; KEEL_ARTIFACT_STORE selects another directory or s3://bucket/prefix.
-  const artifacts = openArtifactStore({ dataDir: env.dataDir });
+  const artifacts = openArtifactStore(env.artifactStore);
   return { database, artifacts };
 }
 
@@ -71,6 +71,8 @@ export async function startWorkers(options: {
   const running = Promise.all(workers.map((worker) => worker.run()));
   return {
     running,
+    /** Each Temporal worker's state (RUNNING while it polls). */
+    states: () => workers.map((worker) => worker.getState()),
     async close() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

@@ -17,7 +17,7 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2001-02-01T00:00:00Z' });
 
 // ---------------------------------------------------------------------------------------------
-// Drift check (moved here from src/monitoring/drift-config.ts, which re-exports it)
+// Drift check
 // ---------------------------------------------------------------------------------------------
 
 /*

@@ -12,28 +12,31 @@ import { join } from 'node:path';
  * scikit-learn's mean.
  */
 export function sklearnReference<T>(requests: readonly object[]): T[] {
-  const python = findPython();
+  const python = pythonWith('sklearn, numpy');
   const script = join(import.meta.dirname, 'sklearn_reference.py');
   const output = execFileSync(python, [script], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return JSON.parse(output) as T[];
 }
 
-let found: string | undefined;
+const found = new Map<string, string>();
 
-function findPython(): string {
-  if (found) return found;
+/** A Python that imports `modules` (e.g. 'sklearn, numpy'), made by bench/train/setup-python.sh if none does. */
+export function pythonWith(modules: string): string {
+  const known = found.get(modules);
+  if (known) return known;
   const candidates = [process.env.KEEL_PYTHON, join(homedir(), '.cache/keel/bench-venv/bin/python'), 'python3'].filter(
     (candidate): candidate is string => !!candidate && (!candidate.includes('/') || existsSync(candidate)),
   );
-  const usable = (python: string) => spawnSync(python, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' }).status === 0;
+  const usable = (python: string) => spawnSync(python, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
+  const remember = (python: string) => (found.set(modules, python), python);
   for (const candidate of candidates) {
-    if (usable(candidate)) return (found = candidate);
+    if (usable(candidate)) return remember(candidate);
   }
   const setup = spawnSync('bash', [join(import.meta.dirname, '../../../bench/train/setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const made = setup.stdout?.trim().split('\n').at(-1);
-  if (setup.status === 0 && made && usable(made)) return (found = made);
+  if (setup.status === 0 && made && usable(made)) return remember(made);
   throw new Error(
-    `no Python with scikit-learn and NumPy (tried ${candidates.join(', ')}; bench/train/setup-python.sh said: ${setup.stderr?.trim().split('\n').slice(-3).join(' / ') || setup.error?.message}): ` +
+    `no Python with ${modules} (tried ${candidates.join(', ')}; bench/train/setup-python.sh said: ${setup.stderr?.trim().split('\n').slice(-3).join(' / ') || setup.error?.message}): ` +
       'install python3 with venv (Debian: python3-venv), then run `bash bench/train/setup-python.sh` ' +
       '(creates ~/.cache/keel/bench-venv) or set KEEL_PYTHON to a python that has them',
   );
