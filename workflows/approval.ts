@@ -19,8 +19,9 @@ import { gateCompareMetric, type TrainingPipelineInput } from '../src/shared/pip
 import type { ApprovalOutcome, ModelMetrics } from '../src/shared/pipeline-result';
 import { metricValue } from '../src/shared/task-metrics';
 import { taskQueues } from '../src/shared/task-queues';
-import { describeIssues } from '../src/shared/validation';
+import { describeIssues, safeParseInput } from '../src/shared/validation';
 import { deliverAlerts } from './deliver-alerts';
+import { acceptsUnknownKeys } from './strict-inputs';
 
 const light = proxyActivities<Activities>({
   taskQueue: taskQueues.control,
@@ -84,7 +85,7 @@ export function installApprovalHandlers(spec: ApprovalSpec, currentStage: () => 
       state.ignoredSignals.push({ at: new Date().toISOString(), why, request: said });
       log.warn('approval signal ignored', { why, request: said });
     };
-    const parsed = approvalSignalSchema.safeParse(raw);
+    const parsed = safeParseInput(approvalSignalSchema, raw, acceptsUnknownKeys);
     if (!parsed.success) return ignore(`invalid approval: ${describeIssues(parsed.error.issues, raw).join('; ')}`);
     const refusal = approvalRefusal(state, parsed.data.version, currentStage());
     if (refusal) return ignore(refusal);

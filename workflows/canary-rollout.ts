@@ -1,6 +1,7 @@
 import { canaryContinuationSchema, canaryRolloutInputSchema, type CanaryRolloutResult } from '../src/shared/canary';
 import { parseWorkflowInput } from '../src/shared/validation';
 import { CanaryRolloutRun } from './canary-rollout-run';
+import { acceptsUnknownKeys } from './strict-inputs';
 
 /**
  * One model's canary rollout (workflow id `canary/<model>`): for each step, route the step's share
@@ -16,7 +17,7 @@ import { CanaryRolloutRun } from './canary-rollout-run';
  * are in `CanaryRolloutRun`.
  */
 export async function canaryRollout(rawInput: unknown, rawContinuation?: unknown): Promise<CanaryRolloutResult> {
-  const input = parseWorkflowInput(canaryRolloutInputSchema, rawInput, 'canaryRollout');
+  const input = parseWorkflowInput(canaryRolloutInputSchema, rawInput, 'canaryRollout', acceptsUnknownKeys);
   const continuation =
     rawContinuation === undefined ? undefined : parseWorkflowInput(canaryContinuationSchema, rawContinuation, 'canaryRollout continuation');
   // A continued run takes the state over as it was. This happens before the handlers are set, so

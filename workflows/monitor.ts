@@ -26,6 +26,7 @@ import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { parseWorkflowInput } from '../src/shared/validation';
 import { deliverAlerts } from './deliver-alerts';
 import type { trainingPipeline } from './training-pipeline';
+import { acceptsUnknownKeys } from './strict-inputs';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes };
 
@@ -45,7 +46,7 @@ const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime'
  * retried with backoff, deduplicated per incident, every alert stored).
  */
 export async function monitor(rawInput: unknown): Promise<DriftReportSummary> {
-  const input = parseWorkflowInput(monitorInputSchema, rawInput, 'monitor');
+  const input = parseWorkflowInput(monitorInputSchema, rawInput, 'monitor', acceptsUnknownKeys);
   if (!input.loop) return check(input, nominalTime());
 
   const loop = input.loop;

@@ -36,6 +36,7 @@ import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
 import { approvalEvaluation, installApprovalHandlers } from './approval';
 import type { canaryRollout } from './canary-rollout';
 import { PipelineRunRecorder } from './pipeline-run-recorder';
+import { acceptsUnknownKeys } from './strict-inputs';
 
 const retry = {
   initialInterval: '1s',
@@ -123,7 +124,7 @@ async function runPipeline(
   onProgress: (progress: string) => void,
   currentStage: () => string,
 ): Promise<TrainingPipelineResult> {
-  const input = parseWorkflowInput(trainingPipelineInputSchema, rawInput, 'trainingPipeline');
+  const input = parseWorkflowInput(trainingPipelineInputSchema, rawInput, 'trainingPipeline', acceptsUnknownKeys);
   const approvals = installApprovalHandlers(input.approval, currentStage);
 
   await enter('ingest');

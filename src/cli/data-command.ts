@@ -17,6 +17,7 @@ import { parseOrThrow } from '../shared/validation';
 import { dataRowsCommand } from './data-rows-command';
 import { printResult } from './output';
 import { clip, table } from './text-table';
+import { strictObject } from '../shared/strict';
 
 /**
  * `keel data ingest|versions|show|quarantine|rows`: datasets without Temporal — the same ingest code
@@ -146,7 +147,7 @@ export function dataCommand(env: Environment): Command {
 
 // ---------------------------------------------------------------------------------------------
 
-export const dataConfigSchema = z.object({ $schema: jsonSchemaReference, dataset: datasetSpecSchema, rules: datasetRulesSchema.optional() });
+export const dataConfigSchema = strictObject({ $schema: jsonSchemaReference, dataset: datasetSpecSchema, rules: datasetRulesSchema.optional() });
 
 /**
  * Reads a data config: `{ "dataset": ..., "rules": ... }`, a project config (its pipeline's dataset

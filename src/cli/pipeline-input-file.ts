@@ -7,6 +7,7 @@ import { trainingPipelineInputSchema, type TrainingPipelineInput } from '../shar
 import { jsonSchemaReference } from '../shared/project-config';
 import { parseOrThrow } from '../shared/validation';
 import { loadDataConfig } from './data-command';
+import { strictObject } from '../shared/strict';
 
 /**
  * Reads a trainingPipeline input from a JSON file. `dataset` may name a data config file instead
@@ -20,7 +21,7 @@ import { loadDataConfig } from './data-command';
  * whose `dataset` may also be the path of a data config file. Loading parses with the pipeline
  * input schema itself once the dataset is read.
  */
-export const pipelineInputFileSchema = z.object({
+export const pipelineInputFileSchema = strictObject({
   $schema: jsonSchemaReference,
   ...trainingPipelineInputSchema.shape,
   dataset: z

@@ -42,6 +42,14 @@ export const environmentSchema = z.object({
   AWS_REGION: z.string().min(1).optional().describe('The AWS region (standard AWS variable), the S3 region when KEEL_S3_REGION is unset.'),
   AWS_DEFAULT_REGION: z.string().min(1).optional().describe('The AWS region when AWS_REGION is unset (standard AWS variable).'),
   KEEL_S3_PATH_STYLE: z.enum(['true', 'false']).optional().describe('`true`: `endpoint/bucket/key` URLs; `false`: `bucket.endpoint/key`. Default: true with KEEL_S3_ENDPOINT, false for AWS.'),
+  KEEL_MAX_CATEGORY_LENGTH: z.coerce.number().int().min(1).max(1_000_000).default(1024).describe('Longest string (in UTF-16 code units) a categorical feature takes in a prediction request; a longer one is refused with a 400 naming the feature and the limit. Default 1024.'),
+  KEEL_MAX_CATEGORY_LENGTHS: z
+    .string()
+    .regex(/^[^=,\s]+=\d+(,[^=,\s]+=\d+)*$/, 'must be feature=length pairs, comma-separated, e.g. "origin=3,comment=4000"')
+    .optional()
+    .describe('Per-feature overrides of KEEL_MAX_CATEGORY_LENGTH, e.g. `origin=3,comment=4000`.'),
+  KEEL_HEADERS_TIMEOUT_S: z.coerce.number().min(0.1).max(3600).default(10).describe("A model-server request whose headers have not arrived within this many seconds is answered 408 and its connection closed (counted in `keel_http_request_timeouts_total`). Default 10."),
+  KEEL_REQUEST_TIMEOUT_S: z.coerce.number().min(0.1).max(3600).default(15).describe('A model-server request (headers and body) that has not arrived within this many seconds is answered 408 and its connection closed: a slow body (slowloris) holds no connection longer. Default 15.'),
   KEEL_UI_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the dashboard (`keel ui`, `npm start`) listens on; loopback by default.'),
   KEEL_UI_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("The dashboard's port; unset: 8081 when free, else any free port; 0: any free port."),
   KEEL_TEMPORAL_UI: z
@@ -162,6 +170,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
     sources,
     trainerUser,
     temporalTls: parsed.TEMPORAL_TLS === 'true',
+    /** The model server's request limits (src/serving/request-limits.ts). */
+    requestLimits: {
+      maxCategoryLength: parsed.KEEL_MAX_CATEGORY_LENGTH,
+      categoryLengths: Object.fromEntries((parsed.KEEL_MAX_CATEGORY_LENGTHS?.split(',') ?? []).map((pair) => [pair.split('=')[0], Number(pair.split('=')[1])])),
+      headersTimeoutMs: parsed.KEEL_HEADERS_TIMEOUT_S * 1000,
+      requestTimeoutMs: parsed.KEEL_REQUEST_TIMEOUT_S * 1000,
+    },
     /** Every admin key, named ones included: approvals prove they hold one of these. */
     adminKeys: [...list(parsed.KEEL_ADMIN_KEYS), ...named.filter((k) => k.role === 'admin').map((k) => k.key)],
     apiKeys: { predict: list(parsed.KEEL_API_KEYS), admin: list(parsed.KEEL_ADMIN_KEYS), named } satisfies ApiKeys,

@@ -12,7 +12,8 @@ import { loadProjectConfig } from './project-config';
  * routes in the database. It imports only storage and serving (not the workers and activities),
  * so it starts fast and a replica carries no training code. Serving settings from the
  * environment: KEEL_SERVER_PROCESSES (default 1), KEEL_SERVE_MODELS, KEEL_ROUTING_REFRESH_MS, KEEL_PREDICTION_LOG_CAPACITY, KEEL_PREDICTION_SPOOL, KEEL_PREDICTION_SPOOL_DIR, KEEL_INFERENCE_INLINE_MS, KEEL_INFERENCE_THREADS (default 2, or 1 per
- * process with several processes), KEEL_API_KEYS, KEEL_ADMIN_KEYS (see docs/serving.md).
+ * process with several processes), KEEL_API_KEYS, KEEL_ADMIN_KEYS, and the request limits
+ * KEEL_MAX_CATEGORY_LENGTH(S), KEEL_HEADERS_TIMEOUT_S, KEEL_REQUEST_TIMEOUT_S (see docs/serving.md).
  */
 async function main() {
   const env = readEnvironment();
@@ -49,6 +50,7 @@ async function main() {
     models: env.KEEL_SERVE_MODELS,
     predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool },
     inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
+    limits: env.requestLimits,
     // Several processes share the cores: one inference thread each unless told otherwise.
     inferenceThreads: one || process.env.KEEL_INFERENCE_THREADS ? undefined : 1,
     metricsText: one ? undefined : clusterMetrics(),

@@ -51,7 +51,7 @@ async function main() {
     closers.push(closeTemporal);
     say(`keel: Temporal at ${temporal.connectionOptions.address}, namespace ${temporal.namespace}`);
 
-    const server = await startModelServer({ database, artifacts, port: env.KEEL_PORT ?? config.server.port, host: env.KEEL_HOST, apiKeys: env.apiKeys, logger, refreshMs: env.KEEL_ROUTING_REFRESH_MS, predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool }, inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS });
+    const server = await startModelServer({ database, artifacts, port: env.KEEL_PORT ?? config.server.port, host: env.KEEL_HOST, apiKeys: env.apiKeys, logger, refreshMs: env.KEEL_ROUTING_REFRESH_MS, predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool }, inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS, limits: env.requestLimits });
     closers.push(() => server.close());
 
     const workers = await startWorkers({ env, temporal, database, artifacts, logger, onDeployed: async () => void (await server.pool.refresh()) });

@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { feedback, modelVersions, predictionLog } from '../db/schema';
 import type { ModelTask } from './model-contract';
+import { suggestKey } from '../shared/strict';
 import { RequestError, show } from './predict';
 
 /**
@@ -49,7 +50,9 @@ export function parseFeedback(body: unknown): FeedbackItem[] {
     }
     const record = item as Record<string, unknown>;
     for (const key of Object.keys(record)) {
-      if (!KEYS.has(key)) throw new RequestError(400, `${where}: unknown field "${key}" (fields: prediction_id, label, value)`);
+      if (KEYS.has(key)) continue;
+      const meant = suggestKey(key, [...KEYS]);
+      throw new RequestError(400, `${where}: unknown field "${key}" (${meant ? `did you mean ${meant}? ` : ''}fields: prediction_id, label, value)`);
     }
     const id = record.prediction_id;
     if (typeof id !== 'string' || !UUID.test(id)) {

@@ -3,6 +3,7 @@
 // server, so every microsecond on this path shows), and body limits and shutdown are explicit
 // below. See docs/serving.md.
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +29,9 @@ import { claimDeadSegments, SpoolReplay } from './spool-replay';
 import { taskFormat } from './task-outputs';
 import { CopyThread } from './copy-thread';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
+import { ClientGoneError, clientGone, bodyRead, type ConnectionEvents, guardConnections, readingBody, timeoutCheckMs } from './connection-guard';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
+import { suggestKey } from '../shared/strict';
 
 export interface ModelServerOptions {
   database: Database;
@@ -39,6 +43,8 @@ export interface ModelServerOptions {
   refreshMs?: number;
   /** Larger request bodies are refused with 413. Default 1 MB. */
   maxBodyBytes?: number;
+  /** Category string lengths and header/body deadlines (request-limits.ts); `npm run server` and `npm start` pass the environment's. */
+  limits?: Partial<RequestLimits>;
   /** Models to serve; by default every model with a production alias. */
   models?: string[];
   logger?: Logger;
@@ -116,6 +122,7 @@ const SERVER_VERSION = '0.1.0';
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const limits: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const auth = new Authenticator(options.apiKeys ?? noKeys, host);
   const db = options.database.db;
@@ -264,7 +271,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         return { status: 200, body: { models: models.list().map((m) => ({ name: m.name, version: m.version, loadedAt: m.loadedAt })) } };
       case '/v1/feedback': {
         guard(ctx, 'predict', 'POST', path);
-        const items = parseFeedback(await readJson(req, maxBodyBytes));
+        const items = parseFeedback(await readJson(req, maxBodyBytes, connections));
         const ids = items.map((item) => item.predictionId);
         // Feedback right after the answer: the prediction may still be in this server's log
         // queue (or in a write committing now); those ids are resolved from the queue, and only
@@ -365,7 +372,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       ctx.route = '/v1/admin/routes/{name}';
       const caller = auth.check(req.headers, 'admin');
       if (req.method === 'PUT') {
-        const body = await readJson(req, maxBodyBytes);
+        const body = await readJson(req, maxBodyBytes, connections);
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new RequestError(400, 'the body must be {"baseline", "candidate", "candidateWeight", "shadow"?, "actor"?, "reason"?}');
         }
@@ -394,15 +401,15 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     let arriving = true;
     let shadowTaken = false;
     try {
-      const body = await readJson(ctx.req, maxBodyBytes);
+      const body = await readJson(ctx.req, maxBodyBytes, connections);
       const validationStarted = performance.now();
       let v2: InferenceRequest | undefined;
       let bound: BoundRequest;
       if (protocol === 'v1') {
-        bound = bindInstances(model, parseV1Body(body));
+        bound = bindInstances(model, parseV1Body(body), limits);
       } else {
         v2 = parseInferenceRequest(body);
-        bound = bindInputs(v2, model.contract);
+        bound = bindInputs(v2, model.contract, limits);
       }
       if (model.categories) bound = screenBound(model, bound, metrics);
       arriving = false;
@@ -465,7 +472,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         log: replyLog,
       };
     } catch (error) {
-      instruments.failed((performance.now() - ctx.started) / 1000, error instanceof RequestError ? error.status : 500);
+      // A client gone is no failure of this version (a rollout compares their error rates).
+      if (!(error instanceof ClientGoneError)) instruments.failed((performance.now() - ctx.started) / 1000, error instanceof RequestError ? error.status : 500);
       throw error;
     } finally {
       if (arriving) inference.arrivalEnded();
@@ -510,8 +518,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     let shadowBound: BoundRequest;
     try {
       if (sameInputs(shadowModel, primaryModel)) shadowBound = bound;
-      else if (v2) shadowBound = bindInputs(v2, shadowModel.contract);
-      else shadowBound = bindInstances(shadowModel, bound.instances);
+      else if (v2) shadowBound = bindInputs(v2, shadowModel.contract, limits);
+      else shadowBound = bindInstances(shadowModel, bound.instances, limits);
     } catch (error) {
       outcome('invalid');
       logger.debug({ model: shadowModel.name, version: shadowModel.version, err: error }, 'shadow version rejects the input');
@@ -602,6 +610,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       try {
         reply = await (isV1Predict(ctx.path) ? v1Predict(ctx) : route(ctx));
       } catch (error) {
+        // Nobody to answer: counted (connection-guard.ts), not logged as a failure.
+        if (error instanceof ClientGoneError) return;
         reply = errorReply(error);
         if (reply.status >= 500) logger.error({ err: error, method: req.method, path: ctx.path }, 'request failed');
       }
@@ -622,7 +632,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  const connections: ConnectionEvents = { timedOut: (phase) => metrics.requestTimedOut(phase), aborted: () => metrics.requestAborted() };
+  const server = createServer({ connectionsCheckingInterval: timeoutCheckMs(limits) }, (req, res) => void handle(req, res));
+  guardConnections(server, limits, connections, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {
@@ -672,14 +684,15 @@ function v1Response(model: LoadedModel, ids: string[], fields: string[]): string
 }
 
 function parseV1Body(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((k) => k !== 'instances')) {
-    throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  for (const key in body) {
+    if (key !== 'instances') throw new RequestError(400, `unknown field "${key}"${suggestKey(key, ['instances']) ? ' (did you mean instances?)' : ''}: the body must be {"instances": [{...feature values...}, ...]}`);
   }
   return (body as { instances?: unknown }).instances;
 }
 
-function bindInstances(model: LoadedModel, value: unknown): BoundRequest {
-  const instances: Instance[] = parseInstances(model.contract, value);
+function bindInstances(model: LoadedModel, value: unknown, limits: RequestLimits): BoundRequest {
+  const instances: Instance[] = parseInstances(model.contract, value, limits);
   return { rows: instances.length, feeds: instancesToColumns(model.contract, instances), instances };
 }
 
@@ -731,14 +744,14 @@ function envInt(name: string): number | undefined {
 }
 
 /** Reads and parses a JSON body, answering 413 as soon as it exceeds the limit. */
-function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+function readJson(req: IncomingMessage, maxBytes: number, connections: ConnectionEvents): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) {
     // Drain (and discard) what the client still sends, so it gets to read the 413.
     req.resume();
     return Promise.reject(bodyTooLarge(maxBytes));
   }
-  return new Promise((resolve, reject) => new BodyReader(req, maxBytes, resolve, reject));
+  return new Promise((resolve, reject) => new BodyReader(req, maxBytes, connections, resolve, reject));
 }
 
 function bodyTooLarge(maxBytes: number): RequestError {
@@ -755,16 +768,24 @@ class BodyReader {
   private size = 0;
   private readonly onData = this.data.bind(this);
   private readonly onEnd = this.end.bind(this);
+  private readonly onGone = this.gone.bind(this);
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly maxBytes: number,
+    private readonly connections: ConnectionEvents,
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: unknown) => void,
   ) {
+    readingBody(req);
     req.on('data', this.onData);
     req.on('end', this.onEnd);
-    req.on('error', reject);
+    // An aborted request emits `error` ("aborted", ECONNRESET): the client is gone, not the server broken.
+    req.on('error', this.onGone);
+  }
+
+  private gone(): void {
+    this.reject(clientGone(this.req, this.connections));
   }
 
   private data(chunk: Buffer): void {
@@ -782,8 +803,15 @@ class BodyReader {
   }
 
   private end(): void {
+    bodyRead(this.req);
     const { chunks } = this;
-    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    // Invalid UTF-8 would decode to U+FFFD and be scored and logged as something never sent.
+    if (!isUtf8(bytes)) {
+      this.reject(new RequestError(400, 'the request body is not valid UTF-8 (JSON must be UTF-8)'));
+      return;
+    }
+    const text = bytes.toString('utf8');
     if (text === '') {
       this.reject(new RequestError(400, 'empty request body: send a JSON document'));
       return;

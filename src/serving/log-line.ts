@@ -99,7 +99,9 @@ function doubleBackslashes(text: string): string {
 
 /**
  * jsonb (and text) reject the \u0000 escape and unpaired surrogates, and one such value would fail
- * its whole COPY batch. Client strings may contain them, so they are replaced with U+FFFD in the log.
+ * its whole COPY batch. The server refuses requests whose strings hold them (a 400 naming the
+ * feature: request-limits.ts), so the log stores inputs as received; this is the last guard, for a
+ * writer that did not check, so that one row cannot cost a batch of others.
  */
 function jsonbSafe(inputs: Record<string, unknown>): Record<string, unknown> {
   let safe: Record<string, unknown> | undefined;

@@ -55,6 +55,8 @@ export class ServingMetrics {
   private readonly shadow: Counter<'model' | 'version' | 'outcome'>;
   private readonly feedbackItems: Counter;
   private readonly unknownCategoryValues: Counter<'model' | 'version' | 'feature'>;
+  private readonly timeouts: Counter<'phase'>;
+  private readonly aborts: Counter;
   private readonly logWriteSeconds: Histogram;
   private readonly logWriteRows: Histogram;
   private readonly children = new Map<string, Map<number, Partial<Record<Protocol, PredictMetrics>>>>();
@@ -87,6 +89,13 @@ export class ServingMetrics {
       labelNames: ['model', 'version', 'feature'],
       registers,
     });
+    this.timeouts = new Counter({
+      name: 'keel_http_request_timeouts_total',
+      help: 'Requests closed with a 408 because their headers (KEEL_HEADERS_TIMEOUT_S) or whole request (KEEL_REQUEST_TIMEOUT_S) arrived too slowly, by phase.',
+      labelNames: ['phase'],
+      registers,
+    });
+    this.aborts = new Counter({ name: 'keel_http_aborted_requests_total', help: 'Requests whose client went away before the request had arrived (nobody to answer).', registers });
 
     new Gauge({
       name: 'keel_prediction_log_queue_depth',
@@ -291,6 +300,16 @@ export class ServingMetrics {
 
   feedback(items: number): void {
     this.feedbackItems.inc(items);
+  }
+
+  /** A request closed because its headers or body arrived too slowly (connection-guard.ts). */
+  requestTimedOut(phase: 'headers' | 'body'): void {
+    this.timeouts.inc({ phase });
+  }
+
+  /** A client that went away before its request had arrived. */
+  requestAborted(): void {
+    this.aborts.inc();
   }
 
   /** One batch of the prediction log written. */

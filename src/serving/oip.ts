@@ -1,6 +1,8 @@
 import type { FeedColumns, InferenceOutputs } from './inference-protocol';
 import { type ModelContract, servedOutputs } from './model-contract';
 import { checkNumeric, type Instance, MAX_PROBLEMS, RequestError, show } from './predict';
+import { suggestKey } from '../shared/strict';
+import { categoryLengthLimit, categoryStringProblem, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 
 /**
  * The Open Inference Protocol (KServe "v2", Triton) REST mapping onto keel's models: each ONNX
@@ -86,10 +88,16 @@ const INPUT_KEYS = new Set(['name', 'shape', 'datatype', 'parameters', 'data']);
 const OUTPUT_KEYS = new Set(['name', 'parameters']);
 
 /** Checks the request against the protocol: field types, known datatypes, no binary extension. */
+/** A 400 naming the unknown field, the key most likely meant and the known ones. */
+function unknownField(key: string, where: string, known: ReadonlySet<string>): RequestError {
+  const meant = suggestKey(key, [...known]);
+  return new RequestError(400, `unknown field "${key}" in ${where} (${meant ? `did you mean ${meant}? ` : ''}fields: ${[...known].join(', ')})`);
+}
+
 export function parseInferenceRequest(body: unknown): InferenceRequest {
   if (!isObject(body)) throw new RequestError(400, `the body must be an inference request object {"inputs": [...]}, got ${show(body)}`);
   for (const key of Object.keys(body)) {
-    if (!REQUEST_KEYS.has(key)) throw new RequestError(400, `unknown field "${key}" in the inference request (fields: id, parameters, inputs, outputs)`);
+    if (!REQUEST_KEYS.has(key)) throw unknownField(key, 'the inference request', REQUEST_KEYS);
   }
   const { id, parameters, inputs, outputs } = body;
   if (id !== undefined && typeof id !== 'string') throw new RequestError(400, `"id" must be a string, got ${show(id)}`);
@@ -104,7 +112,7 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
     const where = `inputs[${index}]`;
     if (!isObject(input)) throw new RequestError(400, `${where} must be a tensor object {"name","shape","datatype","data"}, got ${show(input)}`);
     for (const key of Object.keys(input)) {
-      if (!INPUT_KEYS.has(key)) throw new RequestError(400, `unknown field "${key}" in ${where} (fields: name, shape, datatype, parameters, data)`);
+      if (!INPUT_KEYS.has(key)) throw unknownField(key, where, INPUT_KEYS);
     }
     const { name, shape, datatype, data } = input;
     if (typeof name !== 'string' || name === '') throw new RequestError(400, `${where}.name must be a non-empty string, got ${show(name)}`);
@@ -133,7 +141,7 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
         throw new RequestError(400, `outputs[${index}] must be {"name": <output name>}, got ${show(output)}`);
       }
       for (const key of Object.keys(output)) {
-        if (!OUTPUT_KEYS.has(key)) throw new RequestError(400, `unknown field "${key}" in outputs[${index}] (fields: name, parameters)`);
+        if (!OUTPUT_KEYS.has(key)) throw unknownField(key, `outputs[${index}]`, OUTPUT_KEYS);
       }
       checkParameters(output.parameters, `output "${output.name}" parameters`);
       if (isObject(output.parameters) && output.parameters.binary_data === true) {
@@ -149,13 +157,14 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
  * Maps the request's tensors onto the model's inputs: every input present, no other, shapes
  * [N, 1] or [N] with one N, datatypes compatible, every element of the right type.
  */
-export function bindInputs(request: InferenceRequest, contract: ModelContract): BoundRequest {
+export function bindInputs(request: InferenceRequest, contract: ModelContract, limits: Pick<RequestLimits, 'maxCategoryLength' | 'categoryLengths'> = DEFAULT_REQUEST_LIMITS): BoundRequest {
   const outputs = outputNames(request, contract);
   const byName = new Map(request.inputs.map((t) => [t.name, t]));
   const expected = contract.inputs.map((i) => i.name);
   for (const tensor of request.inputs) {
     if (!expected.includes(tensor.name)) {
-      throw new RequestError(400, `input "${tensor.name}" is not an input of this model (inputs: ${expected.join(', ')})`);
+      const meant = suggestKey(tensor.name, expected);
+      throw new RequestError(400, `input "${tensor.name}" is not an input of this model (${meant ? `did you mean ${meant}? ` : ''}inputs: ${expected.join(', ')})`);
     }
   }
   const missing = expected.filter((name) => !byName.has(name));
@@ -220,9 +229,16 @@ export function bindInputs(request: InferenceRequest, contract: ModelContract): 
         throw new RequestError(400, `input "${name}" is categorical: its datatype is BYTES (integer types are accepted), got ${datatype}`);
       }
       const column = new Array<string>(n);
+      const maxLength = categoryLengthLimit(limits, name);
       for (let i = 0; i < n; i++) {
         const value = data[i];
-        const problem = integer ? checkInteger(value, datatype, integer) : value === null || typeof value === 'string' ? undefined : 'must be a string (BYTES) or null';
+        const problem = integer
+          ? checkInteger(value, datatype, integer)
+          : value === null
+            ? undefined
+            : typeof value === 'string'
+              ? categoryStringProblem(value, maxLength)
+              : 'must be a string (BYTES) or null';
         if (problem) {
           problems.push(`input "${name}" data[${i}] ${problem}, got ${show(value)}`);
           continue;

@@ -2,6 +2,8 @@ import type { Tensor } from 'onnxruntime-node';
 import { readTimestamp } from '../ml/row';
 import { type FeedColumns, toTensors } from './inference-protocol';
 import type { ModelContract } from './model-contract';
+import { categoryLengthLimit, categoryStringProblem, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
+import { suggestKey } from '../shared/strict';
 
 /** A client mistake, answered with `status` and a message that names what was wrong. */
 export class RequestError extends Error {
@@ -23,12 +25,13 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Checks `value` against the contract: a non-empty array of objects with exactly the contract's
- * features; numeric features take a number or null, categorical ones a string, number, boolean
- * or null, timestamps an ISO 8601 string, a number of milliseconds since 1970 or null. Strings
- * are never coerced to numbers ("NaN", "12"): a client sending them has a bug that silent
- * coercion would hide. Throws a 400 RequestError listing the first problems.
+ * features; numeric features take a number or null, categorical ones a string (within the
+ * length limit, storable: see request-limits.ts), number, boolean or null, timestamps an ISO 8601
+ * string, a number of milliseconds since 1970 or null. Strings are never coerced to numbers
+ * ("NaN", "12"): a client sending them has a bug that silent coercion would hide. Throws a 400
+ * RequestError listing the first problems.
  */
-export function parseInstances(contract: ModelContract, value: unknown): Instance[] {
+export function parseInstances(contract: ModelContract, value: unknown, limits: Pick<RequestLimits, 'maxCategoryLength' | 'categoryLengths'> = DEFAULT_REQUEST_LIMITS): Instance[] {
   if (!Array.isArray(value)) {
     throw new RequestError(400, `"instances" must be an array of feature objects, got ${show(value)}`);
   }
@@ -51,14 +54,17 @@ export function parseInstances(contract: ModelContract, value: unknown): Instanc
         continue;
       }
       present++;
-      const problem = type === 'float32' ? checkNumeric(feature) : type === 'string' ? checkCategorical(feature) : checkTimestamp(feature);
+      const problem =
+        type === 'float32' ? checkNumeric(feature) : type === 'string' ? checkCategorical(feature, categoryLengthLimit(limits, name)) : checkTimestamp(feature);
       if (problem) problems.push(`instances[${index}].${name} ${problem}, got ${show(feature)}`);
     }
     const keys = Object.keys(instance);
     if (keys.length !== present) {
       const names = inputs.map((i) => i.name);
       for (const key of keys) {
-        if (!names.includes(key)) problems.push(`instances[${index}].${key} is not a feature of this model (features: ${names.join(', ')})`);
+        if (names.includes(key)) continue;
+        const meant = suggestKey(key, names);
+        problems.push(`instances[${index}].${key} is not a feature of this model (${meant ? `did you mean ${meant}? ` : ''}features: ${names.join(', ')})`);
       }
     }
     if (problems.length > MAX_PROBLEMS * 10) break;
@@ -89,7 +95,8 @@ export function checkTimestamp(value: unknown): string | undefined {
     : 'must be a timestamp: an ISO 8601 string (2024-05-01T12:30:00Z) or milliseconds since 1970, or null';
 }
 
-function checkCategorical(value: unknown): string | undefined {
+function checkCategorical(value: unknown, maxLength: number): string | undefined {
+  if (typeof value === 'string') return categoryStringProblem(value, maxLength);
   return value !== null && typeof value === 'object' ? 'must be a string, number, boolean or null' : undefined;
 }
 

@@ -1,10 +1,10 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { Db } from '../db/database';
 import { deployments, modelAliases, routes } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { getModelVersion, setAlias } from '../registry/model-registry';
 import { type RouteSpecInput, routeSpecSchema } from '../shared/route-spec';
+import { describeIssues } from '../shared/validation';
 
 /**
  * The serving routes in the database: what every model-server replica routes by, and what the
@@ -34,7 +34,7 @@ export class RouteConflictError extends Error {
  */
 export async function setRoute(db: Db, input: RouteSpecInput): Promise<{ route: Route; changed: boolean }> {
   const parsed = routeSpecSchema.safeParse(input);
-  if (!parsed.success) throw new InvalidRouteError(`invalid route: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new InvalidRouteError(`invalid route: ${describeIssues(parsed.error.issues, input).join('; ')}`);
   const spec = parsed.data;
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { intervalSchema } from './interval';
 import { notificationsConfigSchema } from './notifications';
 import type { ModelMetrics } from './pipeline-result';
+import { strictObject } from './strict';
 
 /**
  * Human approval before deploy: the pipeline input's `approval` section, the messages that decide
@@ -12,22 +13,20 @@ import type { ModelMetrics } from './pipeline-result';
 
 // --- input -----------------------------------------------------------------------------------------
 
-export const approvalSpecSchema = z
-  .object({
-    required: z
-      .boolean()
-      .default(false)
-      .describe("Wait for a person's decision after the version is registered, before it deploys or a rollout starts (needs `deploy`)."),
-    timeout: intervalSchema.default('24h').describe('How long the pipeline waits, e.g. `24h` (a number followed by s, m, h or d).'),
-    onTimeout: z
-      .enum(['reject', 'approve'])
-      .default('reject')
-      .describe('What a wait that timed out decides: `reject` (default: never deploy what nobody looked at) or `approve`.'),
-    notifications: notificationsConfigSchema
-      .optional()
-      .describe('Webhooks that announce a pending approval (the same shape as `monitor.notifications`).'),
-  })
-  .strict();
+export const approvalSpecSchema = strictObject({
+  required: z
+    .boolean()
+    .default(false)
+    .describe("Wait for a person's decision after the version is registered, before it deploys or a rollout starts (needs `deploy`)."),
+  timeout: intervalSchema.default('24h').describe('How long the pipeline waits, e.g. `24h` (a number followed by s, m, h or d).'),
+  onTimeout: z
+    .enum(['reject', 'approve'])
+    .default('reject')
+    .describe('What a wait that timed out decides: `reject` (default: never deploy what nobody looked at) or `approve`.'),
+  notifications: notificationsConfigSchema
+    .optional()
+    .describe('Webhooks that announce a pending approval (the same shape as `monitor.notifications`).'),
+});
 export type ApprovalSpec = z.output<typeof approvalSpecSchema>;
 
 // --- messages --------------------------------------------------------------------------------------
@@ -57,13 +56,11 @@ const decisionShape = {
 };
 
 /** The update's argument. */
-export const approvalRequestSchema = z
-  .object({ ...decisionShape, channel: z.enum(['cli', 'dashboard', 'api']).default('api') })
-  .strict();
+export const approvalRequestSchema = strictObject({ ...decisionShape, channel: z.enum(['cli', 'dashboard', 'api']).default('api') });
 export type ApprovalRequest = z.input<typeof approvalRequestSchema>;
 
 /** The signal's argument (its channel is always `signal`). */
-export const approvalSignalSchema = z.object(decisionShape).strict();
+export const approvalSignalSchema = strictObject(decisionShape);
 export type ApprovalSignalRequest = z.input<typeof approvalSignalSchema>;
 
 /** A decision as recorded (in the workflow's state and result, and in the `approvals` table). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict';
 
 /**
  * A model input as configured: which column of a row it reads, its kind, and how it is encoded.
@@ -32,33 +33,20 @@ const float32Number = z
   .number({ error: (issue) => `must be a finite number, got ${show(issue.input)}` })
   .refine((value) => Math.abs(value) <= FLOAT32_MAX, { error: (issue) => `must lie within float32's range (±3.4e38), got ${show(issue.input)}` });
 
-/** An object that rejects keys it does not know, naming them and the options it does know. */
+/** A feature of one kind: its name, its kind and its options (an unknown option is refused, see ./strict). */
 function options<const K extends FeatureKind, S extends z.ZodRawShape>(kind: K, shape: S) {
-  const known = Object.keys(shape);
-  return z.strictObject(
-    { name: z.string().min(1, 'a feature needs a name').describe('The column of the canonical rows the feature reads.'), kind: z.literal(kind), ...shape },
-    {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys'
-          ? `${issue.keys.map((key) => `"${key}"`).join(', ')} is not an option of a ${kind} feature (its options: ${known.join(', ') || 'none'})`
-          : undefined,
-    },
-  );
+  return strictObject({ name: z.string().min(1, 'a feature needs a name').describe('The column of the canonical rows the feature reads.'), kind: z.literal(kind), ...shape });
 }
 
 export const numericFeatureSchema = options('numeric', {
   impute: z
-    .union([oneOf(['mean', 'median']), z.strictObject({ constant: float32Number.describe('The value a missing one becomes.') })], {
+    .union([oneOf(['mean', 'median']), strictObject({ constant: float32Number.describe('The value a missing one becomes.') })], {
       error: (issue) => `must be "mean", "median" or {"constant": <number>}, got ${show(issue.input)}`,
     })
     .optional()
     .describe("What a missing value becomes (linear models: default 'mean'; trees: kept missing unless set)."),
   scale: oneOf(['standard', 'minmax', 'none']).optional().describe("Linear models only (a monotone rescaling changes no tree): default 'standard'."),
-  clip: z
-    .strictObject(
-      { min: float32Number.optional().describe('Values below become this.'), max: float32Number.optional().describe('Values above become this.') },
-      { error: (issue) => (issue.code === 'unrecognized_keys' ? `${issue.keys.map((key) => `"${key}"`).join(', ')} is not a clip bound (bounds: min, max)` : undefined) },
-    )
+  clip: strictObject({ min: float32Number.optional().describe('Values below become this.'), max: float32Number.optional().describe('Values above become this.') })
     .refine((clip) => clip.min !== undefined || clip.max !== undefined, 'needs "min", "max" or both')
     .refine((clip) => clip.min === undefined || clip.max === undefined || clip.min <= clip.max, {
       error: (issue) => {

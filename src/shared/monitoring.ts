@@ -3,6 +3,7 @@ import { InvalidInputError } from './errors';
 import { type AlertSeverity, notificationsConfigSchema } from './notifications';
 import type { ModelTask } from './model-contract';
 import { modelNameSchema, trainingPipelineInputSchema, type TrainingPipelineInput } from './pipeline-input';
+import { strictObject } from './strict';
 
 /**
  * The monitor's input and everything it embeds: the drift check's configuration, live
@@ -44,14 +45,12 @@ export const defaultDriftThresholds: Record<DriftMethod, number> = {
   psi: 0.1,
 };
 
-export const columnDriftOverrideSchema = z
-  .object({
-    method: z.union([z.literal('auto'), driftMethodSchema]).optional().describe("The statistic that decides drift for this column ('auto': by type and reference size)."),
-    threshold: z.number().positive().optional().describe('p-value (ks, chisquare, z) below which, or distance (others) from which, the column drifts.'),
-    kind: z.enum(['numeric', 'categorical']).optional().describe("Compare as this kind: 'categorical' reads numbers as categories (by value)."),
-    ignore: z.boolean().optional().describe('Leave the column out (not compared, not counted in the dataset share).'),
-  })
-  .strict()
+export const columnDriftOverrideSchema = strictObject({
+  method: z.union([z.literal('auto'), driftMethodSchema]).optional().describe("The statistic that decides drift for this column ('auto': by type and reference size)."),
+  threshold: z.number().positive().optional().describe('p-value (ks, chisquare, z) below which, or distance (others) from which, the column drifts.'),
+  kind: z.enum(['numeric', 'categorical']).optional().describe("Compare as this kind: 'categorical' reads numbers as categories (by value)."),
+  ignore: z.boolean().optional().describe('Leave the column out (not compared, not counted in the dataset share).'),
+})
   .superRefine((column, ctx) => {
     if (column.threshold !== undefined && column.method && column.method !== 'auto' && pValueMethods.includes(column.method) && column.threshold >= 1) {
       ctx.addIssue({ code: 'custom', path: ['threshold'], message: `a p-value threshold for ${column.method} must be below 1` });
@@ -60,8 +59,7 @@ export const columnDriftOverrideSchema = z
   .describe('How one column is compared, overriding the defaults.');
 export type ColumnDriftOverride = z.infer<typeof columnDriftOverrideSchema>;
 
-export const driftConfigSchema = z
-  .object({
+export const driftConfigSchema = strictObject({
     minRows: z.number().int().min(1).default(100).describe('Fewer current rows than this give an "insufficient data" result, never an alarm.'),
     unknownShare: z
       .number()
@@ -70,8 +68,7 @@ export const driftConfigSchema = z
       .default(0.05)
       .describe('A categorical input whose share of logged values outside the model\'s training categories (after canonicalisation) exceeds this is an `unknown_categories` finding.'),
     smallReferenceRows: z.number().int().min(1).default(1000).describe('References with at most this many present values are compared by tests, larger ones by distances.'),
-    thresholds: z
-      .object(
+    thresholds: strictObject(
         Object.fromEntries(
           driftMethods.map((m) => [
             m,
@@ -83,7 +80,6 @@ export const driftConfigSchema = z
           ]),
         ) as Record<DriftMethod, z.ZodOptional<z.ZodNumber>>,
       )
-      .strict()
       .default({} as Record<DriftMethod, number | undefined>)
       .describe('Per-method thresholds, for columns without their own.'),
     datasetDriftShare: z.number().gt(0).max(1).default(0.5).describe('Dataset-level drift when at least this share of the compared feature columns drift.'),
@@ -92,7 +88,6 @@ export const driftConfigSchema = z
     columns: z.record(z.string(), columnDriftOverrideSchema).default({}).describe('Per-column overrides, by column name.'),
     prediction: columnDriftOverrideSchema.optional().describe('Override for the prediction column.'),
   })
-  .strict()
   .superRefine((config, ctx) => {
     for (const method of pValueMethods) {
       const threshold = config.thresholds[method];
@@ -142,29 +137,25 @@ export const livePerformanceMetrics = {
 export const performanceMetrics = ['rocAuc', 'accuracy', 'f1', 'f1Macro', 'rmse', 'mae'] as const;
 export type PerformanceMetricName = (typeof performanceMetrics)[number];
 
-export const performanceConfigSchema = z
-  .object({
-    enabled: z.boolean().default(true).describe('Join predictions with ground truth (`POST /v1/feedback`) and judge them; false skips it.'),
-    metric: z.enum(performanceMetrics).optional().describe("The metric judged; it must be one of the monitored version's task (checked when a report runs, see livePerformanceMetric). Default: the first of the task's (rocAuc, f1Macro, rmse)."),
-    minLabelled: z.number().int().min(1).default(200).describe('Labelled predictions a version needs before its metric is judged (fewer: `insufficient_labels`).'),
-    minValue: z.number().min(0).max(1).optional().describe("Classification: concept drift when the live metric falls below this floor. Default: the gate's `minRocAuc` of the retraining pipeline (metric rocAuc), else no floor."),
-    maxDrop: z.number().min(0).max(1).default(0.03).describe("Concept drift when the live metric falls this far (absolute) below the version's test-split metric (classification)."),
-    maxIncrease: z.number().min(0).max(100).default(0.1).describe("Regression: concept drift when the live RMSE (or MAE) rises above the version's test-split value by more than this fraction (0.1: 10 % worse). Relative, because errors are in the target's units."),
-    maxValue: z.number().positive().optional().describe("Regression: concept drift when the live RMSE (or MAE) exceeds this ceiling, in the target's units."),
-    confidenceZ: z.number().min(0).max(5).default(1.645).describe('Require the fall (or rise) to be this many standard errors beyond the bound (Hanley–McNeil for ROC AUC, binomial for accuracy and F1, a seeded bootstrap for macro F1, the delta method on the mean squared error for RMSE, the standard error of the mean for MAE), so sampling noise on a few hundred labels does not alarm. 0: plain comparison.'),
-    labelDelayMinutes: z.number().int().min(0).max(60 * 24 * 366).default(0).describe('Labels arrive late: judge the predictions made in the window shifted back by this much ([start − delay, end − delay)), whose labels had time to arrive.'),
-    bucketMinutes: z.number().int().min(1).optional().describe('Also report the metric in rolling buckets of this length inside the window.'),
-    labelShift: z
-      .object({
-        enabled: z.boolean().default(true).describe('Check for label drift.'),
-        maxChange: z.number().min(0).max(1).default(0.02).describe('Smallest move of the positive share that counts (absolute).'),
-        maxPValue: z.number().gt(0).max(1).default(0.01).describe('The move must also be significant: a p-value below this.'),
-      })
-      .strict()
-      .prefault({})
-      .describe("Label drift: the share of positive labels moved from the version's test split by at least `maxChange` (absolute) with a two-proportion z-test p-value below `maxPValue`."),
-  })
-  .strict();
+export const performanceConfigSchema = strictObject({
+  enabled: z.boolean().default(true).describe('Join predictions with ground truth (`POST /v1/feedback`) and judge them; false skips it.'),
+  metric: z.enum(performanceMetrics).optional().describe("The metric judged; it must be one of the monitored version's task (checked when a report runs, see livePerformanceMetric). Default: the first of the task's (rocAuc, f1Macro, rmse)."),
+  minLabelled: z.number().int().min(1).default(200).describe('Labelled predictions a version needs before its metric is judged (fewer: `insufficient_labels`).'),
+  minValue: z.number().min(0).max(1).optional().describe("Classification: concept drift when the live metric falls below this floor. Default: the gate's `minRocAuc` of the retraining pipeline (metric rocAuc), else no floor."),
+  maxDrop: z.number().min(0).max(1).default(0.03).describe("Concept drift when the live metric falls this far (absolute) below the version's test-split metric (classification)."),
+  maxIncrease: z.number().min(0).max(100).default(0.1).describe("Regression: concept drift when the live RMSE (or MAE) rises above the version's test-split value by more than this fraction (0.1: 10 % worse). Relative, because errors are in the target's units."),
+  maxValue: z.number().positive().optional().describe("Regression: concept drift when the live RMSE (or MAE) exceeds this ceiling, in the target's units."),
+  confidenceZ: z.number().min(0).max(5).default(1.645).describe('Require the fall (or rise) to be this many standard errors beyond the bound (Hanley–McNeil for ROC AUC, binomial for accuracy and F1, a seeded bootstrap for macro F1, the delta method on the mean squared error for RMSE, the standard error of the mean for MAE), so sampling noise on a few hundred labels does not alarm. 0: plain comparison.'),
+  labelDelayMinutes: z.number().int().min(0).max(60 * 24 * 366).default(0).describe('Labels arrive late: judge the predictions made in the window shifted back by this much ([start − delay, end − delay)), whose labels had time to arrive.'),
+  bucketMinutes: z.number().int().min(1).optional().describe('Also report the metric in rolling buckets of this length inside the window.'),
+  labelShift: strictObject({
+      enabled: z.boolean().default(true).describe('Check for label drift.'),
+      maxChange: z.number().min(0).max(1).default(0.02).describe('Smallest move of the positive share that counts (absolute).'),
+      maxPValue: z.number().gt(0).max(1).default(0.01).describe('The move must also be significant: a p-value below this.'),
+    })
+    .prefault({})
+    .describe("Label drift: the share of positive labels moved from the version's test split by at least `maxChange` (absolute) with a two-proportion z-test p-value below `maxPValue`."),
+});
 export type PerformanceConfig = z.output<typeof performanceConfigSchema>;
 
 /**
@@ -204,41 +195,31 @@ export type Finding = z.infer<typeof findingSchema>;
 /** Findings that make a report's status `drift`. */
 export const driftFindings: readonly Finding[] = ['data_drift', 'prediction_drift', 'concept_drift', 'label_drift'];
 
-export const monitorPolicySchema = z
-  .object({
-    rollback: z
-      .object({ enabled: z.boolean().default(true).describe('Signal the rollback.') })
-      .strict()
-      .prefault({}).describe("During a canary rollout (`canaryRollout`, workflow id `canary/<model>`), signal `rollback` when the candidate's own live performance shows concept drift."),
-    retrain: z
-      .object({
-        enabled: z.boolean().default(false).describe('Start retraining on sustained drift.'),
-        afterConsecutive: z.number().int().min(1).max(1000).default(3).describe('Consecutive drifting reports that make drift sustained.'),
-        on: z.array(findingSchema).min(1).default([...driftFindings]).describe('The findings that count as drift here.'),
-        pipeline: trainingPipelineInputSchema
-          .optional()
-          .describe("The pipeline to run, its dataset narrowed to the drifted period (in keel.config.json: leave it out, `npm start` fills it from `pipeline`)."),
-      })
-      .strict()
-      .prefault({})
-      .describe("Sustained drift: after `afterConsecutive` consecutive reports of the production version with one of the `on` findings (reports without enough data neither count nor break the run), start `trainingPipeline` on the data of those reports' periods. The run of reports starts again after each retraining."),
-  })
-  .strict();
+export const monitorPolicySchema = strictObject({
+  rollback: strictObject({ enabled: z.boolean().default(true).describe('Signal the rollback.') })
+    .prefault({}).describe("During a canary rollout (`canaryRollout`, workflow id `canary/<model>`), signal `rollback` when the candidate's own live performance shows concept drift."),
+  retrain: strictObject({
+      enabled: z.boolean().default(false).describe('Start retraining on sustained drift.'),
+      afterConsecutive: z.number().int().min(1).max(1000).default(3).describe('Consecutive drifting reports that make drift sustained.'),
+      on: z.array(findingSchema).min(1).default([...driftFindings]).describe('The findings that count as drift here.'),
+      pipeline: trainingPipelineInputSchema
+        .optional()
+        .describe("The pipeline to run, its dataset narrowed to the drifted period (in keel.config.json: leave it out, `npm start` fills it from `pipeline`)."),
+    })
+    .prefault({})
+    .describe("Sustained drift: after `afterConsecutive` consecutive reports of the production version with one of the `on` findings (reports without enough data neither count nor break the run), start `trainingPipeline` on the data of those reports' periods. The run of reports starts again after each retraining."),
+});
 export type MonitorPolicy = z.output<typeof monitorPolicySchema>;
 
 // ---------------------------------------------------------------------------------------------
 // The monitor's input
 // ---------------------------------------------------------------------------------------------
 
-export const periodSchema = z
-  .object({ from: isoDate, to: isoDate })
-  .strict()
+export const periodSchema = strictObject({ from: isoDate, to: isoDate })
   .refine((p) => p.from < p.to, { message: 'from must be before to' });
 export type Period = z.infer<typeof periodSchema>;
 
-const windowSchema = z
-  .object({ start: isoDateTime, end: isoDateTime })
-  .strict()
+const windowSchema = strictObject({ start: isoDateTime, end: isoDateTime })
   .refine((w) => Date.parse(w.start) < Date.parse(w.end), { message: 'start must be before end' });
 
 /** The settings shared by the workflow input and keel.config.json's `monitor` section. */
@@ -254,24 +235,21 @@ export const monitorSettingsShape = {
   policy: monitorPolicySchema.prefault({}).describe('What the monitor does about what it finds: roll a canary back, retrain on sustained drift.'),
 };
 
-export const monitorInputSchema = z
-  .object({
-    model: modelNameSchema,
-    ...monitorSettingsShape,
-    window: windowSchema.optional().describe("An explicit window of the prediction log (replaying history, backfills, tests). Default: the `windowMinutes` before the schedule's nominal time (or the workflow's start)."),
-    dataPeriod: periodSchema.optional().describe("The period of source data the window's traffic stands for — what a retraining reads. Default: the calendar days (UTC) the window touches."),
-    loop: z
-      .object({
-        everySeconds: z.number().int().min(1).max(86_400 * 31),
-        iterationsPerRun: z.number().int().min(1).max(1000).default(100),
-        maxIterations: z.number().int().min(1).optional(),
-        /** Checks done by earlier runs of the chain (set by continue-as-new). */
-        completed: z.number().int().min(0).default(0),
-      })
-      .strict()
-      .optional()
-      .describe('Long-running variant: check every `everySeconds` in one workflow, continuing as new after `iterationsPerRun` checks (bounded history); stop after `maxIterations` in all, if given.'),
-  })
+export const monitorInputSchema = strictObject({
+  model: modelNameSchema,
+  ...monitorSettingsShape,
+  window: windowSchema.optional().describe("An explicit window of the prediction log (replaying history, backfills, tests). Default: the `windowMinutes` before the schedule's nominal time (or the workflow's start)."),
+  dataPeriod: periodSchema.optional().describe("The period of source data the window's traffic stands for — what a retraining reads. Default: the calendar days (UTC) the window touches."),
+  loop: strictObject({
+      everySeconds: z.number().int().min(1).max(86_400 * 31),
+      iterationsPerRun: z.number().int().min(1).max(1000).default(100),
+      maxIterations: z.number().int().min(1).optional(),
+      /** Checks done by earlier runs of the chain (set by continue-as-new). */
+      completed: z.number().int().min(0).default(0),
+    })
+    .optional()
+    .describe('Long-running variant: check every `everySeconds` in one workflow, continuing as new after `iterationsPerRun` checks (bounded history); stop after `maxIterations` in all, if given.'),
+})
   .superRefine((input, ctx) => {
     if (input.window && input.loop) ctx.addIssue({ code: 'custom', path: ['loop'], message: 'an explicit window cannot repeat: give window or loop, not both' });
     const retrain = input.policy.retrain;

@@ -5,8 +5,10 @@ import { datasetRulesSchema, datasetSpecSchema } from './dataset-spec';
 import { featureSpecSchema } from './feature-spec';
 import { gbdtParamsSchema } from './gbdt-params';
 import { modelTaskSchema, type ModelTask } from './model-contract';
+import { modelNameSchema } from './names';
 import { higherIsBetter, isMetricOf, metricNames, primaryMetric } from './task-metrics';
 import { tuningSpecSchema } from './tuning';
+import { strictObject } from './strict';
 
 /**
  * The shapes of workflow inputs. One source of truth: the workflows validate their input with
@@ -14,10 +16,7 @@ import { tuningSpecSchema } from './tuning';
  * Pure module: it is bundled into the workflow sandbox.
  */
 
-export const modelNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit')
-  .describe('The model name, `[a-z0-9-]`, at most 63 characters: its versions, aliases and routes go by it, and it is part of workflow and schedule ids.');
+export { modelNameSchema } from './names';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 
@@ -27,13 +26,12 @@ export { featureSpecSchema, type FeatureSpec } from './feature-spec';
 // The dataset's sources, mapping, dedup and rules live in ./dataset-spec (one file per concern).
 export { datasetSpecSchema, type DatasetSpec } from './dataset-spec';
 
-export const splitSpecSchema = z
-  .object({
-    seed: z.number().int().min(0).default(0).describe('Seed of the hash that assigns each row to a split: the same seed, the same split.'),
-    train: z.number().gt(0).lt(1).default(0.7).describe('Share of the rows the model is fitted on.'),
-    validation: z.number().gt(0).lt(1).default(0.15).describe('Share that ranks tuning trials, stops GBDT early and draws the learning curves.'),
-    test: z.number().gt(0).lt(1).default(0.15).describe('Share the gate judges the candidate (and production) on.'),
-  })
+export const splitSpecSchema = strictObject({
+  seed: z.number().int().min(0).default(0).describe('Seed of the hash that assigns each row to a split: the same seed, the same split.'),
+  train: z.number().gt(0).lt(1).default(0.7).describe('Share of the rows the model is fitted on.'),
+  validation: z.number().gt(0).lt(1).default(0.15).describe('Share that ranks tuning trials, stops GBDT early and draws the learning curves.'),
+  test: z.number().gt(0).lt(1).default(0.15).describe('Share the gate judges the candidate (and production) on.'),
+})
   .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-9, {
     message: 'train + validation + test must equal 1',
   })
@@ -60,30 +58,28 @@ const linearParams = {
 
 const l2Text = 'L2 penalty on the *mean* loss (the intercept is not penalised)';
 
-export const logisticTrainerSchema = z
-  .object({
-    kind: z.literal('logistic-regression'),
-    // Unlike least squares, unpenalised logistic regression has no finite optimum on separable
-    // data (a category seen with one label only): a small penalty by default, as scikit-learn has.
-    l2: z
-      .number()
-      .min(0)
-      .max(1e6)
-      .optional()
-      .describe(
-        `${l2Text}. Default: 1/(training rows), scikit-learn's C = 1, on small tables (it keeps small-data probabilities away from 0/1), and never below 1e-4, which suits the flights (validation ROC AUC 0.653 vs 0.608 at 1); some penalty keeps the weights finite on separable data.`,
-      ),
-    ...linearParams,
-  })
+export const logisticTrainerSchema = strictObject({
+  kind: z.literal('logistic-regression'),
+  // Unlike least squares, unpenalised logistic regression has no finite optimum on separable
+  // data (a category seen with one label only): a small penalty by default, as scikit-learn has.
+  l2: z
+    .number()
+    .min(0)
+    .max(1e6)
+    .optional()
+    .describe(
+      `${l2Text}. Default: 1/(training rows), scikit-learn's C = 1, on small tables (it keeps small-data probabilities away from 0/1), and never below 1e-4, which suits the flights (validation ROC AUC 0.653 vs 0.608 at 1); some penalty keeps the weights finite on separable data.`,
+    ),
+  ...linearParams,
+})
   .describe('logistic regression with L2: binary, or multinomial (softmax) when the task is multiclass');
 export type LogisticTrainerSpec = z.infer<typeof logisticTrainerSchema>;
 
-export const linearRegressionTrainerSchema = z
-  .object({
-    kind: z.literal('linear-regression'),
-    l2: z.number().min(0).max(1e6).default(0).describe(`${l2Text}; 0 is ordinary least squares, > 0 ridge regression.`),
-    ...linearParams,
-  })
+export const linearRegressionTrainerSchema = strictObject({
+  kind: z.literal('linear-regression'),
+  l2: z.number().min(0).max(1e6).default(0).describe(`${l2Text}; 0 is ordinary least squares, > 0 ridge regression.`),
+  ...linearParams,
+})
   .describe('linear regression on squared error (regression tasks)');
 export type LinearRegressionTrainerSpec = z.infer<typeof linearRegressionTrainerSchema>;
 
@@ -94,8 +90,7 @@ export type LinearRegressionTrainerSpec = z.infer<typeof linearRegressionTrainer
  * model (it loads, its inputs match the feature contract, it scores validation rows) before it
  * can go further. See examples/byo-trainer/.
  */
-export const commandTrainerSchema = z
-  .object({
+export const commandTrainerSchema = strictObject({
     kind: z.literal('command'),
     command: z
       .union([
@@ -111,7 +106,7 @@ export const commandTrainerSchema = z
   .describe('your own program, in any language, trains on the prepared splits and writes an ONNX model, which keel checks against the feature contract');
 export type CommandTrainerSpec = z.infer<typeof commandTrainerSchema>;
 
-export const gbdtTrainerSchema = z.object({
+export const gbdtTrainerSchema = strictObject({
   kind: z.literal('gbdt'),
   params: gbdtParamsSchema.describe("Hyperparameters; `objective` must equal the pipeline's `task`. Defaults follow LightGBM's where the meaning is the same."),
   threads: z.number().int().min(1).max(16).default(2).describe('Threads per training activity (results are byte-identical whatever the count).'),
@@ -144,22 +139,21 @@ export { datasetRulesSchema, type DatasetRules } from './dataset-spec';
  * where higher is better (AUC, accuracy, F1, R², all on a fixed scale), a fraction of
  * production's value for error metrics (RMSE, MAE, log loss, whose scale is the target's).
  */
-export const gateSpecSchema = z
-  .object({
-    minRocAuc: z.number().min(0).max(1).optional().describe('Binary shorthand for `min.rocAuc`.'),
-    min: z
-      .record(z.string(), z.number())
-      .default({})
-      .describe('Absolute floors on the test split, by metric of the task (binary: `rocAuc`, `accuracy`, `precision`, `recall`, `f1`, `logLoss`; multiclass: `accuracy`, `f1Macro`, `f1Weighted`, `precisionMacro`, `recallMacro`, `precisionWeighted`, `recallWeighted`, `rocAucOvr`, `logLoss`; regression: `rmse`, `mae`, `r2`).'),
-    max: z.record(z.string(), z.number()).default({}).describe('Absolute ceilings on the test split, by metric of the task (as `min`).'),
-    compareMetric: z.string().optional().describe('The metric compared with the production version on the same test split; default `rocAuc`, `f1Macro` or `rmse` by task.'),
-    maxDropVsProduction: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.005)
-      .describe("How much worse than production the candidate may be on `compareMetric`: an absolute difference for metrics where higher is better (AUC, accuracy, F1, R²), a fraction of production's value for error metrics (RMSE, MAE, log loss). A production version of another task is not compared."),
-  })
+export const gateSpecSchema = strictObject({
+  minRocAuc: z.number().min(0).max(1).optional().describe('Binary shorthand for `min.rocAuc`.'),
+  min: z
+    .record(z.string(), z.number())
+    .default({})
+    .describe('Absolute floors on the test split, by metric of the task (binary: `rocAuc`, `accuracy`, `precision`, `recall`, `f1`, `logLoss`; multiclass: `accuracy`, `f1Macro`, `f1Weighted`, `precisionMacro`, `recallMacro`, `precisionWeighted`, `recallWeighted`, `rocAucOvr`, `logLoss`; regression: `rmse`, `mae`, `r2`).'),
+  max: z.record(z.string(), z.number()).default({}).describe('Absolute ceilings on the test split, by metric of the task (as `min`).'),
+  compareMetric: z.string().optional().describe('The metric compared with the production version on the same test split; default `rocAuc`, `f1Macro` or `rmse` by task.'),
+  maxDropVsProduction: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.005)
+    .describe("How much worse than production the candidate may be on `compareMetric`: an absolute difference for metrics where higher is better (AUC, accuracy, F1, R²), a fraction of production's value for error metrics (RMSE, MAE, log loss). A production version of another task is not compared."),
+})
   .describe('The Evaluator\'s blessing on the test split: a candidate that fails it is neither registered nor deployed (the run ends `rejected`, with the reasons). With no thresholds, it only must not trail production.');
 export type GateSpec = z.infer<typeof gateSpecSchema>;
 
@@ -175,34 +169,33 @@ export const tunableParams = {
   command: { params: [], budget: null },
 } as const satisfies Record<TrainerSpec['kind'], { params: readonly string[]; budget: string | null }>;
 
-export const trainingPipelineInputSchema = z
-  .object({
-    model: modelNameSchema,
-    dataset: datasetSpecSchema,
-    rules: datasetRulesSchema.prefault({}),
-    features: z
-      .array(featureSpecSchema)
-      .min(1)
-      .describe('The model inputs, columns of the canonical rows, and how each is encoded (imputation, scaling, clipping, one-hot/ordinal/frequency encoding, date parts); every option and its default per model family: docs/features.md.'),
-    task: modelTaskSchema.default('binary').describe('What the model predicts from `target`: `binary` (a 0/1 column; the default), `multiclass` (a column of class names or numbers; classes are the distinct values of the training rows), `regression` (a numeric column).'),
-    target: z
-      .string()
-      .min(1)
-      .describe('The label column of the canonical rows: 0/1 (binary), class names or numbers (multiclass: numbers sorted numerically, else in code-unit order), a number (regression). A target no trainer can read (not 0/1 for binary, constant) fails the run at once with a non-retryable TargetError naming the dataset row; missing targets: see `missingTarget`.'),
-    missingTarget: z
-      .enum(['quarantine', 'fail'])
-      .default('quarantine')
-      .describe('Rows whose target is missing (null, \'\' or not a finite number) teach a model nothing. `quarantine` (the default) sets them aside at ingest, with the reason `missing target "<target>"`, and trains on the labelled rows; `fail` ends the run with a non-retryable DataValidationError naming the first such source record.'),
-    trainer: trainerSpecSchema,
-    split: splitSpecSchema.prefault({}),
-    gate: gateSpecSchema.prefault({}),
-    tuning: tuningSpecSchema.optional().describe("Optional hyperparameter search over the trainer's numeric parameters."),
-    deploy: z.boolean().default(true).describe('Deploy the new version once it passed the gate (how: `rollout`); false: register only.'),
-    rollout: rolloutSpecSchema.prefault({ strategy: 'direct' }).describe('How to deploy: `direct` (default) points `production` at the new version at once; `canary` starts the `canaryRollout` workflow (`canary/<model>`) with these settings, which steps traffic to it and promotes or rolls back by itself. The first version of a model (no production yet) is always deployed directly. See docs/serving.md, "Canary rollout".'),
-    approval: approvalSpecSchema
-      .prefault({})
-      .describe("Human approval: with `required`, the pipeline waits (up to `timeout`, then `onTimeout`) for a person to approve or reject the registered version before it deploys or starts a rollout. See docs/approval.md."),
-  })
+export const trainingPipelineInputSchema = strictObject({
+  model: modelNameSchema,
+  dataset: datasetSpecSchema,
+  rules: datasetRulesSchema.prefault({}),
+  features: z
+    .array(featureSpecSchema)
+    .min(1)
+    .describe('The model inputs, columns of the canonical rows, and how each is encoded (imputation, scaling, clipping, one-hot/ordinal/frequency encoding, date parts); every option and its default per model family: docs/features.md.'),
+  task: modelTaskSchema.default('binary').describe('What the model predicts from `target`: `binary` (a 0/1 column; the default), `multiclass` (a column of class names or numbers; classes are the distinct values of the training rows), `regression` (a numeric column).'),
+  target: z
+    .string()
+    .min(1)
+    .describe('The label column of the canonical rows: 0/1 (binary), class names or numbers (multiclass: numbers sorted numerically, else in code-unit order), a number (regression). A target no trainer can read (not 0/1 for binary, constant) fails the run at once with a non-retryable TargetError naming the dataset row; missing targets: see `missingTarget`.'),
+  missingTarget: z
+    .enum(['quarantine', 'fail'])
+    .default('quarantine')
+    .describe('Rows whose target is missing (null, \'\' or not a finite number) teach a model nothing. `quarantine` (the default) sets them aside at ingest, with the reason `missing target "<target>"`, and trains on the labelled rows; `fail` ends the run with a non-retryable DataValidationError naming the first such source record.'),
+  trainer: trainerSpecSchema,
+  split: splitSpecSchema.prefault({}),
+  gate: gateSpecSchema.prefault({}),
+  tuning: tuningSpecSchema.optional().describe("Optional hyperparameter search over the trainer's numeric parameters."),
+  deploy: z.boolean().default(true).describe('Deploy the new version once it passed the gate (how: `rollout`); false: register only.'),
+  rollout: rolloutSpecSchema.prefault({ strategy: 'direct' }).describe('How to deploy: `direct` (default) points `production` at the new version at once; `canary` starts the `canaryRollout` workflow (`canary/<model>`) with these settings, which steps traffic to it and promotes or rolls back by itself. The first version of a model (no production yet) is always deployed directly. See docs/serving.md, "Canary rollout".'),
+  approval: approvalSpecSchema
+    .prefault({})
+    .describe("Human approval: with `required`, the pipeline waits (up to `timeout`, then `onTimeout`) for a person to approve or reject the registered version before it deploys or starts a rollout. See docs/approval.md."),
+})
   .superRefine((input, ctx) => {
     const { task, trainer, gate, tuning } = input;
     if (input.approval.required && !input.deploy) {

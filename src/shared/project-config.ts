@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { intervalSchema } from './interval';
 import { monitorSettingsShape } from './monitoring';
 import { trainingPipelineInputSchema } from './pipeline-input';
+import { strictObject } from './strict';
 
 // Durations (`5m`, `24h`) are parsed by ./interval, shared with the pipeline input.
 export { intervalMs } from './interval';
@@ -79,43 +80,37 @@ const cronSchema = z.string().superRefine((spec, ctx) => {
 export const jsonSchemaReference = z.string().min(1).optional().describe('The JSON Schema editors check this file against, e.g. "./schema/keel.config.schema.json"; keel ignores it.');
 
 /** keel.config.json: the model's pipeline, its monitoring and its retraining schedule. */
-export const projectConfigSchema = z.object({
+export const projectConfigSchema = strictObject({
   $schema: jsonSchemaReference,
   pipeline: trainingPipelineInputSchema.describe(
     'The model and how it is made: the input of the `trainingPipeline` workflow (ingest, validate, profile, split, train, evaluate, gate, register, deploy), which `npm start` runs first and `retrain.cron` runs again.',
   ),
-  monitor: z
-    .object({ every: intervalSchema.default('1h').describe('How often the monitor runs (a Temporal Schedule): `<n>s`, `m`, `h` or `d`.'), ...monitorSettingsShape })
+  monitor: strictObject({ every: intervalSchema.default('1h').describe('How often the monitor runs (a Temporal Schedule): `<n>s`, `m`, `h` or `d`.'), ...monitorSettingsShape })
     .prefault({})
     .describe("The `monitor` workflow's settings (its input without `model`, which is the pipeline's) and how often it runs. With `policy.retrain.enabled`, sustained drift starts `pipeline` on the drifted period's data."),
-  retrain: z
-    .object({
-      cron: cronSchema.describe(
-        'Continuous training: when `trainingPipeline` runs on the latest data (overlap policy skip), as five-field cron (minute hour day-of-month month day-of-week, names allowed) or a macro (`@daily`); a spec that does not parse is refused with the field and reason.',
-      ),
-      jitter: intervalSchema.optional().describe("Each run starts up to this much later, at random (spreads many models' retraining)."),
-      catchupWindow: intervalSchema.default('1h').describe('After the Temporal server was down, runs missed less than this long ago are still taken.'),
-    })
-    .strict()
+  retrain: strictObject({
+    cron: cronSchema.describe(
+      'Continuous training: when `trainingPipeline` runs on the latest data (overlap policy skip), as five-field cron (minute hour day-of-month month day-of-week, names allowed) or a macro (`@daily`); a spec that does not parse is refused with the field and reason.',
+    ),
+    jitter: intervalSchema.optional().describe("Each run starts up to this much later, at random (spreads many models' retraining)."),
+    catchupWindow: intervalSchema.default('1h').describe('After the Temporal server was down, runs missed less than this long ago are still taken.'),
+  })
     .describe('The continuous-training schedule.'),
   trainers: z
     .record(
       z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, . _ -'),
-      z
-        .strictObject({
+      strictObject({
           command: z.array(z.string().min(1)).min(1).describe('Program and arguments (no shell); an argument with a `/` that is not absolute is relative to `dir`.'),
           dir: z.string().min(1).optional().describe("Where the command's relative paths start (default: this file's directory). The program itself runs in a fresh temporary directory."),
           env: z
             .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'))
             .default([])
             .describe('Environment variables passed on to the program; it gets only PATH, LANG, HOME and TMPDIR (its directory) and the KEEL_* file paths otherwise.'),
-        })
-        .describe('One registered trainer command.'),
+      }).describe('One registered trainer command.'),
     )
     .default({})
     .describe('The programs a `command` trainer may run, by name: a pipeline input names one (`trainer.command`) and cannot run anything else (docs/security.md).'),
-  server: z
-    .object({ port: z.number().int().min(0).max(65535).default(8080).describe('Model server port (0: any free port); `KEEL_PORT` overrides it.') })
+  server: strictObject({ port: z.number().int().min(0).max(65535).default(8080).describe('Model server port (0: any free port); `KEEL_PORT` overrides it.') })
     .prefault({})
     .describe('The model server `npm start` runs.'),
 });

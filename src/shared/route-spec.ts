@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict';
 
 /**
  * The input of `setRoute` (src/serving/routes.ts): pure zod, no I/O, so a workflow or an activity
@@ -14,18 +15,16 @@ import { z } from 'zod';
  * candidate when hash(model, candidate, key) < candidateWeight, so a key that reached the
  * candidate at 10 % stays there at 25, 50 and 100 %.
  */
-export const routeSpecSchema = z
-  .object({
-    model: z.string().min(1).max(200),
-    baseline: z.number().int().positive(),
-    candidate: z.number().int().positive(),
-    candidateWeight: z.number().min(0).max(1),
-    shadow: z.boolean().default(false),
-    /** Who changes it: `workflow:<id>` or `user:<name>`. */
-    actor: z.string().min(1).default('api'),
-    reason: z.string().default(''),
-  })
-  .strict()
+export const routeSpecSchema = strictObject({
+  model: z.string().min(1).max(200),
+  baseline: z.number().int().positive(),
+  candidate: z.number().int().positive(),
+  candidateWeight: z.number().min(0).max(1),
+  shadow: z.boolean().default(false),
+  /** Who changes it: `workflow:<id>` or `user:<name>`. */
+  actor: z.string().min(1).default('api'),
+  reason: z.string().default(''),
+})
   .refine((route) => route.baseline !== route.candidate, { message: 'candidate must differ from baseline', path: ['candidate'] });
 
 export type RouteSpec = z.output<typeof routeSpecSchema>;

@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import { mulberry32 } from './prng';
 import { sampleUniform } from './tpe';
+import { strictObject } from './strict';
 
 /**
  * Hyperparameter search, planned inside the workflow: pure and seeded, so the same config always
  * tries the same trials (and replays deterministically).
  */
 
-const rangeSchema = z
-  .object({
-    min: z.number().describe('Lowest value drawn.'),
-    max: z.number().describe('Highest value drawn.'),
-    scale: z.enum(['linear', 'log']).default('linear').describe('Drawn uniformly (`linear`) or log-uniformly (`log`, min > 0).'),
-    integer: z.boolean().default(false).describe('Rounded to a whole number.'),
-  })
+const rangeSchema = strictObject({
+  min: z.number().describe('Lowest value drawn.'),
+  max: z.number().describe('Highest value drawn.'),
+  scale: z.enum(['linear', 'log']).default('linear').describe('Drawn uniformly (`linear`) or log-uniformly (`log`, min > 0).'),
+  integer: z.boolean().default(false).describe('Rounded to a whole number.'),
+})
   .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
   .refine((r) => r.scale === 'linear' || r.min > 0, { message: 'a log scale needs min > 0' });
 
@@ -23,8 +23,7 @@ export const searchDimensionSchema = z
   .describe("A parameter's candidates: a list of values, or a range `{ min, max, scale, integer }` (random, successive halving and tpe).");
 export type SearchDimension = z.infer<typeof searchDimensionSchema>;
 
-export const tuningSpecSchema = z
-  .object({
+export const tuningSpecSchema = strictObject({
     strategy: z
       .enum(['grid', 'random', 'successive-halving', 'tpe'])
       .describe('`grid`: every combination of the listed values; `random`: `trials` seeded draws; `successive-halving`: random draws, the best 1/`eta` kept at each rung with a larger budget; `tpe`: Bayesian sampling (Tree-structured Parzen Estimator), each trial suggested from the trials before it, with optional `pruning`.'),

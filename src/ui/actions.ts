@@ -7,6 +7,7 @@ import { RequestError } from '../serving/predict';
 import { canaryPauseSignal, canaryPromoteUpdate, canaryResumeSignal, canaryRollbackSignal } from '../shared/canary';
 import { workflowIds } from '../shared/task-queues';
 import type { ActionAccess } from './pages/rollouts';
+import { strictObject } from '../shared/strict';
 
 /**
  * The dashboard's actions: POSTs sent by its script (./html/client-script.ts), never by a plain
@@ -19,7 +20,7 @@ import type { ActionAccess } from './pages/rollouts';
 export const rolloutActions = ['pause', 'resume', 'rollback', 'promote'] as const;
 export type RolloutAction = (typeof rolloutActions)[number];
 
-export const actionBodySchema = z.strictObject({ reason: z.string().max(500).optional() });
+export const actionBodySchema = strictObject({ reason: z.string().max(500).optional() });
 
 export interface ActionSettings {
   adminKeys: string[];

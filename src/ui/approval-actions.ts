@@ -7,8 +7,9 @@ import { approvals } from '../db/schema';
 import { approvalProof } from '../registry/approval-proof';
 import { RequestError } from '../serving/predict';
 import { type ApprovalDecision, type ApprovalRecord, approvalUpdate } from '../shared/approval';
+import { strictObject } from '../shared/strict';
 
-export const approvalBodySchema = z.strictObject({
+export const approvalBodySchema = strictObject({
   approver: z.string().trim().min(1, 'must name who decides').max(200).default('user:dashboard'),
   reason: z.string().max(2000).optional(),
 });

@@ -21,6 +21,7 @@ import { rolloutPage, rolloutsPage } from './pages/rollouts';
 import { runPage, runsPage } from './pages/runs';
 import { h } from './html/template';
 import { layout } from './pages/layout';
+import { describeIssues } from '../shared/validation';
 
 export interface UiOptions extends ActionSettings {
   database: Database;
@@ -151,8 +152,9 @@ export function createUiApp(options: UiOptions): Hono {
     const action = c.req.param('action') as RolloutAction;
     if (!rolloutActions.includes(action)) throw new RequestError(404, `unknown rollout action "${action}" (one of ${rolloutActions.join(', ')})`);
     const caller = checkAction(c, options, authenticator);
-    const body = actionBodySchema.safeParse(await c.req.json().catch(() => ({})));
-    if (!body.success) throw new RequestError(400, `invalid action body: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    const raw: unknown = await c.req.json().catch(() => ({}));
+    const body = actionBodySchema.safeParse(raw);
+    if (!body.success) throw new RequestError(400, `invalid action body: ${describeIssues(body.error.issues, raw).join('; ')}`);
     const client = await options.temporal!();
     const message = await runRolloutAction(client, c.req.param('model'), action, body.data.reason, actorOf(caller, undefined, 'user:dashboard'));
     options.logger?.info({ model: c.req.param('model'), action }, 'dashboard rollout action');
@@ -163,8 +165,9 @@ export function createUiApp(options: UiOptions): Hono {
     const decision = c.req.param('decision');
     if (decision !== 'approve' && decision !== 'reject') throw new RequestError(404, `unknown decision "${decision}" (approve or reject)`);
     const caller = checkAction(c, options, authenticator);
-    const body = approvalBodySchema.safeParse(await c.req.json().catch(() => ({})));
-    if (!body.success) throw new RequestError(400, `invalid approval: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    const raw: unknown = await c.req.json().catch(() => ({}));
+    const body = approvalBodySchema.safeParse(raw);
+    if (!body.success) throw new RequestError(400, `invalid approval: ${describeIssues(body.error.issues, raw).join('; ')}`);
     const record = await decideApproval(db, await options.temporal!(), {
       id: c.req.param('id'),
       decision,

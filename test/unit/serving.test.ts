@@ -149,18 +149,19 @@ describe('model server', () => {
     expect(server.logWriter.stats()).toMatchObject({ queued: 0, dropped: 0, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
   });
 
-  it('logs instances whose strings jsonb cannot store as such', async () => {
-    const { status } = await call(predictPath, { body: predictBody([{ distance: 1, origin: 'a\u0000b\ud800' }]) });
-    expect(status).toBe(200);
+  it('refuses instances whose strings the log cannot store as sent, naming the feature', async () => {
     const before = server.logWriter.stats().written;
+    const { status, body } = await call(predictPath, { body: predictBody([{ distance: 1, origin: 'a\u0000b\ud800' }]) });
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/instances\[0\]\.origin contains a NUL character/);
     await server.logWriter.flush();
-    expect(server.logWriter.stats()).toMatchObject({ written: before + 1, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
+    expect(server.logWriter.stats()).toMatchObject({ written: before, failedFlushes: 0 });
   });
 
   it.each([
     { case: 'invalid JSON', body: '{"instances": [', status: 400, message: /invalid JSON body/ },
     { case: 'a body that is not an object', body: '[1, 2]', status: 400, message: /"instances"/ },
-    { case: 'an unknown top-level field', body: '{"instances": [], "instance": []}', status: 400, message: /"instances"/ },
+    { case: 'an unknown top-level field', body: '{"instances": [], "instance": []}', status: 400, message: /unknown field "instance" \(did you mean instances\?\)/ },
     { case: 'instances that are not an array', body: '{"instances": {"distance": 1}}', status: 400, message: /"instances" must be an array/ },
     { case: 'an empty batch', body: predictBody([]), status: 400, message: /"instances" is empty/ },
     { case: 'an instance that is not an object', body: predictBody([5]), status: 400, message: /instances\[0\] must be an object.*got 5/ },
