@@ -53,6 +53,19 @@ export function contractOutputs(task: ModelTask, classCount = 2): ContractOutput
 }
 
 /**
+ * How a GBDT with native categorical splits is exported (absent for every other model): an
+ * ai.onnx.ml opset 5 `TreeEnsemble` whose categorical nodes test set membership (BRANCH_MEMBER).
+ */
+export const treeEnsembleExportSchema = z
+  .object({
+    op: z.literal('TreeEnsemble').describe('The ONNX operator of the ensemble.'),
+    mlOpset: z.literal(5).describe('The ai.onnx.ml opset the graph imports.'),
+    categoricalSplits: z.literal('BRANCH_MEMBER').describe('How a categorical split is written: one set-membership node per split.'),
+  })
+  .describe('How the tree ensemble with native categorical splits is exported.');
+export type TreeEnsembleExport = z.infer<typeof treeEnsembleExportSchema>;
+
+/**
  * The contract a registered model version stores in `model_versions.contract`: its raw inputs
  * and its outputs. Contracts stored before tasks existed have no `task`: they are binary.
  * The server trusts neither the database row nor the artifact blindly: the contract is parsed
@@ -68,6 +81,7 @@ export const modelContractSchema = z
     /** multiclass only: the class names; output index i is classes[i]. */
     classes: z.array(z.string()).min(2).optional(),
     outputs: z.array(outputSchema),
+    treeEnsemble: treeEnsembleExportSchema.optional(),
   })
   .superRefine((contract, ctx) => {
     if (contract.task === 'multiclass' && !contract.classes) {

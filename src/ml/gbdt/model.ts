@@ -1,4 +1,4 @@
-import { contractOutputs, type ContractInputType, type ContractOutput } from '../../shared/model-contract';
+import { contractOutputs, type ContractInputType, type ContractOutput, type TreeEnsembleExport } from '../../shared/model-contract';
 import type { Row } from '../row';
 import type { GbdtMetric } from './objective';
 import type { GbdtObjective, GbdtParams } from './params';
@@ -116,17 +116,21 @@ export interface GbdtContract {
   inputs: { name: string; type: ContractInputType }[];
   classes?: string[];
   outputs: ContractOutput[];
+  /** Only for models with native categorical splits: how the ensemble is exported. */
+  treeEnsemble?: TreeEnsembleExport;
 }
 
 export function gbdtContract(model: GbdtModel): GbdtContract {
   const inputs = contractInputs(model.pipeline.features);
+  const categorical = model.trees.some((tree) => tree.leftCategories?.some((codes) => codes !== null));
+  const treeEnsemble: Pick<GbdtContract, 'treeEnsemble'> = categorical ? { treeEnsemble: { op: 'TreeEnsemble', mlOpset: 5, categoricalSplits: 'BRANCH_MEMBER' } } : {};
   switch (model.objective) {
     case 'binary':
-      return { inputs, outputs: contractOutputs('binary') };
+      return { inputs, outputs: contractOutputs('binary'), ...treeEnsemble };
     case 'regression':
-      return { task: 'regression', inputs, outputs: contractOutputs('regression') };
+      return { task: 'regression', inputs, outputs: contractOutputs('regression'), ...treeEnsemble };
     case 'multiclass':
-      return { task: 'multiclass', inputs, classes: gbdtClasses(model), outputs: contractOutputs('multiclass', model.outputs) };
+      return { task: 'multiclass', inputs, classes: gbdtClasses(model), outputs: contractOutputs('multiclass', model.outputs), ...treeEnsemble };
   }
 }
 

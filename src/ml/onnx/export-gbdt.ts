@@ -1,5 +1,6 @@
 import { gbdtContract, type GbdtModel } from '../gbdt/model';
 import { attribute, floatTensor, node } from './graph-builder';
+import { hasCategoricalSplits, treeEnsembleV5Attributes } from './tree-ensemble-v5';
 import { treeFeatureNodes } from './feature-nodes';
 import { encodeKeelModel } from './model-graph';
 import { DataType, type NodeProto, type TensorProto } from './onnx-proto';
@@ -22,8 +23,11 @@ import { DataType, type NodeProto, type TensorProto } from './onnx-proto';
  * ensemble sums float32 leaf values, so outputs agree with the float64 TypeScript prediction to
  * float32 rounding (about 1e-7 relative).
  *
- * Opsets: ONNX 13, ai.onnx.ml 3 (LabelEncoder string → float needs ml ≥ 2). The bytes depend on
- * the model only: exporting the same model twice gives identical bytes.
+ * Opsets: ONNX 13, ai.onnx.ml 3 (LabelEncoder string → float needs ml ≥ 2). A model with native
+ * categorical splits uses ai.onnx.ml 5 instead: `TreeEnsemble` with BRANCH_MEMBER nodes over the
+ * LabelEncoder's category codes, then `Add` of the base scores (tree-ensemble-v5.ts); its
+ * contract says so (`treeEnsemble`). The bytes depend on the model only: exporting the same
+ * model twice gives identical bytes.
  */
 export function exportGbdtOnnx(model: GbdtModel): Uint8Array {
   const contract = gbdtContract(model);
@@ -36,7 +40,13 @@ export function exportGbdtOnnx(model: GbdtModel): Uint8Array {
   const features = treeFeatureNodes(pipeline, nodes, initializers);
 
   const rawName = model.objective === 'regression' ? 'prediction' : 'raw_score';
-  nodes.push(node('TreeEnsembleRegressor', [features], [rawName], ensembleAttributes(model), 'ai.onnx.ml'));
+  const categorical = hasCategoricalSplits(model);
+  if (categorical) {
+    initializers.push(floatTensor('base_scores', [1, outputs], model.baseScores));
+    nodes.push(node('TreeEnsemble', [features], ['tree_sum'], treeEnsembleV5Attributes(model), 'ai.onnx.ml'), node('Add', ['tree_sum', 'base_scores'], [rawName]));
+  } else {
+    nodes.push(node('TreeEnsembleRegressor', [features], [rawName], ensembleAttributes(model), 'ai.onnx.ml'));
+  }
 
   if (model.objective === 'binary') {
     initializers.push(floatTensor('label_threshold', [], [model.threshold ?? 0.5]));
@@ -61,6 +71,7 @@ export function exportGbdtOnnx(model: GbdtModel): Uint8Array {
     contract,
     nodes,
     initializers,
+    ...(categorical && { mlOpset: 5 }),
   });
 }
 

@@ -19,6 +19,7 @@ export const attribute = {
   float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
   int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
   floats: (name: string, floats: number[]): AttributeProto => ({ name, type: AttributeType.FLOATS, floats }),
+  tensor: (name: string, t: TensorProto): AttributeProto => ({ name, type: AttributeType.TENSOR, t }),
   ints: (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints }),
   strings: (name: string, strings: string[]): AttributeProto => ({
     name,
@@ -33,6 +34,11 @@ export function floatTensor(name: string, dims: number[], values: number[]): Ten
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => view.setFloat32(i * 4, value, true));
   return { name, dims, data_type: DataType.FLOAT, raw_data: bytes };
+}
+
+/** A uint8 constant. */
+export function uint8Tensor(name: string, dims: number[], values: number[]): TensorProto {
+  return { name, dims, data_type: DataType.UINT8, raw_data: Uint8Array.from(values) };
 }
 
 /** A float64 constant (exact: date arithmetic needs whole milliseconds beyond float32's 2^24). */
