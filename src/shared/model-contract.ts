@@ -54,13 +54,16 @@ export function contractOutputs(task: ModelTask, classCount = 2): ContractOutput
 
 /**
  * How a GBDT with native categorical splits is exported (absent for every other model): an
- * ai.onnx.ml opset 5 `TreeEnsemble` whose categorical nodes test set membership (BRANCH_MEMBER).
+ * ai.onnx.ml opset 5 `TreeEnsemble` whose categorical nodes test set membership (BRANCH_MEMBER),
+ * or, for runtimes without opset 5, `TreeEnsembleRegressor` at opset 3 with chains of BRANCH_EQ.
  */
 export const treeEnsembleExportSchema = z
   .object({
-    op: z.literal('TreeEnsemble').describe('The ONNX operator of the ensemble.'),
-    mlOpset: z.literal(5).describe('The ai.onnx.ml opset the graph imports.'),
-    categoricalSplits: z.literal('BRANCH_MEMBER').describe('How a categorical split is written: one set-membership node per split.'),
+    op: z.enum(['TreeEnsemble', 'TreeEnsembleRegressor']).describe('The ONNX operator of the ensemble.'),
+    mlOpset: z.union([z.literal(5), z.literal(3)]).describe('The ai.onnx.ml opset the graph imports.'),
+    categoricalSplits: z
+      .enum(['BRANCH_MEMBER', 'BRANCH_EQ chains'])
+      .describe('How a categorical split is written: one set-membership node, or a chain of equality tests sharing the left child.'),
   })
   .describe('How the tree ensemble with native categorical splits is exported.');
 export type TreeEnsembleExport = z.infer<typeof treeEnsembleExportSchema>;

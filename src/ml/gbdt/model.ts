@@ -110,6 +110,8 @@ export function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array 
  *
  * `task` and `classes` are written for regression and multiclass; a binary contract keeps the
  * shape it had before tasks existed (binary is the default), so its ONNX bytes do not change.
+ * `treeEnsemble` is written only for models with native categorical splits: how the export
+ * writes them (`categoricalNodes`, see exportGbdtOnnx).
  */
 export interface GbdtContract {
   task?: 'regression' | 'multiclass';
@@ -120,10 +122,14 @@ export interface GbdtContract {
   treeEnsemble?: TreeEnsembleExport;
 }
 
-export function gbdtContract(model: GbdtModel): GbdtContract {
+export function gbdtContract(model: GbdtModel, categoricalNodes: 'member' | 'equality-chains' = 'member'): GbdtContract {
   const inputs = contractInputs(model.pipeline.features);
   const categorical = model.trees.some((tree) => tree.leftCategories?.some((codes) => codes !== null));
-  const treeEnsemble: Pick<GbdtContract, 'treeEnsemble'> = categorical ? { treeEnsemble: { op: 'TreeEnsemble', mlOpset: 5, categoricalSplits: 'BRANCH_MEMBER' } } : {};
+  const treeEnsemble: Pick<GbdtContract, 'treeEnsemble'> = !categorical
+    ? {}
+    : categoricalNodes === 'member'
+      ? { treeEnsemble: { op: 'TreeEnsemble', mlOpset: 5, categoricalSplits: 'BRANCH_MEMBER' } }
+      : { treeEnsemble: { op: 'TreeEnsembleRegressor', mlOpset: 3, categoricalSplits: 'BRANCH_EQ chains' } };
   switch (model.objective) {
     case 'binary':
       return { inputs, outputs: contractOutputs('binary'), ...treeEnsemble };
