@@ -102,9 +102,10 @@ function oneVsRest(hist: Float64Array, offset: number, used: number[], search: C
 function manyVsMany(hist: Float64Array, offset: number, used: number[], search: CategoricalSearch, minGain: number): CategoricalCandidate | null {
   const { params, gradientUnit: su, hessianUnit: hu } = search;
   const ordered = used.filter((b) => hist[offset + b * BIN_STRIDE + 2] >= params.catSmooth);
-  const ratio = (b: number) => (hist[offset + b * BIN_STRIDE] * su) / (hist[offset + b * BIN_STRIDE + 1] * hu + params.catSmooth);
-  const ratios = new Map(ordered.map((b) => [b, ratio(b)]));
-  ordered.sort((a, b) => ratios.get(a)! - ratios.get(b)! || a - b);
+  // Indexed by bin (at most 256): no per-call map in this per-leaf, per-feature search.
+  const ratios = new Float64Array(256);
+  for (const b of ordered) ratios[b] = (hist[offset + b * BIN_STRIDE] * su) / (hist[offset + b * BIN_STRIDE + 1] * hu + params.catSmooth);
+  ordered.sort((a, b) => ratios[a] - ratios[b] || a - b);
   const maxLeft = Math.min(params.maxCatThreshold, Math.floor((ordered.length + 1) / 2));
   const l2 = search.lambda + params.catL2;
 
