@@ -29,7 +29,7 @@ export const gbdtParamsSchema = z
     maxCategories: z.number().int().min(1).max(1_000_000).default(1000).describe('Categories per categorical feature, most frequent first; the rest share the unknown code.'),
     categoricalSplits: z
       .enum(['native', 'ordinal'])
-      .default('ordinal')
+      .default('native')
       .describe(
         'How trees split categorical features. native: a split sends a set of categories left (LightGBM-style many-vs-many splits, exported as ONNX BRANCH_MEMBER nodes); ordinal: the frequency-rank code is split like a number.',
       ),
