@@ -171,6 +171,24 @@ describe('native categorical splits', () => {
     predictGbdt(model, rows).forEach((p, j) => expect(Math.abs(got[j] - p), `row ${j}`).toBeLessThan(1e-5));
   });
 
+  it('score validation rows with categories unseen in training as predictGbdt does', () => {
+    // Shops 0..19 only in training; validation also has 20..39 (the unknown code).
+    const seen = train.filter((row) => row.shop === null || Number(String(row.shop).slice(1)) < 20);
+    const validation = test.slice(0, 1_000);
+    const model = fitGbdt(
+      toGbdtTable({
+        features: [...features],
+        target: 'y',
+        params: { objective: 'binary', numTrees: 10, maxLeaves: 15, minSamplesLeaf: 10, minDataPerGroup: 20 },
+        train: seen,
+        validation,
+      }),
+    );
+    const p = predictGbdt(model, validation);
+    const loss = -validation.reduce((sum, row, i) => sum + (row.y === 1 ? Math.log(p[i]) : Math.log(1 - p[i])), 0) / validation.length;
+    expect(model.training.validationCurve!.at(-1)).toBeCloseTo(loss, 9);
+  });
+
   it('train byte-identical models on 1 and 3 threads and when retrained', async () => {
     const params = { numTrees: 20, subsample: 0.8, colsample: 0.7, seed: 3 };
     const big = toGbdtTable({

@@ -53,15 +53,18 @@ export interface CategoricalSearch {
 }
 
 /**
- * Bins for a column of category codes (integers ≥ 0, NaN = missing): one bin per code up to
- * `maxBins`, the rest sharing the last. `categoryBins` says how many bins hold exactly one code.
+ * Bins for a column of category codes (integers ≥ 0, NaN = missing): one bin per code seen in
+ * training, up to `maxBins` - 1, and a last bin shared by every other code — the rarest codes when
+ * there are too many, and codes training never saw (an unknown category in validation rows), so
+ * that binned rows take the same branch as predictGbdt. `categoryBins` (= valueBins - 1) counts
+ * the bins that hold exactly one code.
  */
 export function fitCategoryBinMapper(codes: Float32Array, maxBins: number): BinMapper {
   let maxCode = -1;
   for (let i = 0; i < codes.length; i++) if (codes[i] > maxCode) maxCode = codes[i];
-  const valueBins = Math.max(1, Math.min(maxCode + 1, maxBins));
+  const valueBins = Math.min(maxCode + 2, maxBins);
   const bounds = Array.from({ length: valueBins - 1 }, (_, i) => i + 0.5);
-  return { bounds, valueBins, categoryBins: maxCode + 1 > maxBins ? valueBins - 1 : valueBins };
+  return { bounds, valueBins, categoryBins: valueBins - 1 };
 }
 
 /** A 256-entry table: 1 for the bins that go left. */
