@@ -7,8 +7,9 @@
  * (`delayed` or `delay`) as label (timed: tree pipeline fit, binning and boosting, helper thread
  * start included), scores the test split with predictGbdt and with the exported ONNX model
  * (onnxruntime), writes the predictions (probabilities, or minutes) to
- * OUT_DIR/keel_<TARGET>_<threads>t.npy and prints one JSON line with keel's own test metrics,
- * the ai.onnx.ml opset of the export and its load time and latency (onnx-latency.ts).
+ * OUT_DIR/keel_<TARGET>_<threads>t_<categoricalSplits>.npy and prints one JSON line with keel's
+ * own test metrics, the ai.onnx.ml opset of the export and its load time and latency
+ * (onnx-latency.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -44,7 +45,7 @@ const onnxPredictions = await scoreOnnx(onnx, test.columns, predictions.length, 
 const latency = await measureOnnxLatency(onnx, test.columns, output);
 let onnxMaxAbsDiff = 0;
 for (let i = 0; i < predictions.length; i++) onnxMaxAbsDiff = Math.max(onnxMaxAbsDiff, Math.abs(onnxPredictions[i] - predictions[i]));
-writeNpy(join(outDir, `keel_${target}_${threads}t.npy`), predictions);
+writeNpy(join(outDir, `keel_${target}_${threads}t_${params.categoricalSplits ?? 'native'}.npy`), predictions);
 const metrics = regression ? regressionSnakeCase(test.targets[target], predictions) : binarySnakeCase(test.targets[target], predictions);
 
 console.log(

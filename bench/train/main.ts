@@ -167,9 +167,13 @@ function benchTask(objective: Objective) {
   versions = lgb1.versions;
 
   // keel's metric code against scikit-learn's, on keel's own test predictions.
-  const sklearn = lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', objective, join(dir, `y_${target}_test.npy`), join(out, `keel_${target}_${threads}t.npy`)]);
+  const sklearnMetrics = (mode: 'ordinal' | 'native') =>
+    lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', objective, join(dir, `y_${target}_test.npy`), join(out, `keel_${target}_${threads}t_${mode}.npy`)]);
+  const sklearn = sklearnMetrics('ordinal');
   const sklearnDiffs = Object.fromEntries(Object.keys(sklearn).map((name) => [name, Math.abs(keel.metrics[name] - sklearn[name])]));
   const sklearnMaxDiff = Math.max(...Object.values(sklearnDiffs));
+  const sklearnNative = keelNative && sklearnMetrics('native');
+  const nativeSklearnMaxDiff = sklearnNative && Math.max(...Object.keys(sklearnNative).map((name) => Math.abs(keelNative!.metrics[name] - sklearnNative[name])));
 
   const keelMetric = keel.metrics[metric];
   const lightgbmMetric = lgb1.metrics[metric];
@@ -202,6 +206,7 @@ function benchTask(objective: Objective) {
     ratio_native_1t_vs_lightgbm_categorical_1t: keelNative1 && lgbCategorical && round3(keelNative1.seconds / lgbCategorical.seconds),
     native_threads_identical_onnx: keelNative && keelNative1 ? keelNative.onnx_sha256 === keelNative1.onnx_sha256 : null,
     native_onnx_max_abs_diff: keelNative?.onnx_max_abs_diff ?? null,
+    native_sklearn_metric_max_abs_diff: nativeSklearnMaxDiff,
     onnx_opset: keelNative?.onnx_opset ?? keel.onnx_opset,
     ordinal_onnx_opset: keel.onnx_opset,
     onnx_latency_native: keelNative?.onnx_latency ?? null,
