@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // The fault-injection suite (`npm run test:faults`), apart from `npm test`: it kills processes and
-// servers, so its files run one at a time in one fork, with long timeouts.
+// servers, so the files of one lane run one at a time in one fork, with long timeouts; test/faults/
+// run.ts runs two lanes side by side.
 export default defineConfig({
   test: {
     name: 'faults',

@@ -1,7 +1,8 @@
 import { currentRun } from './current-run';
 import { beginRollout, endRollout, measureRolloutHealth, recordRolloutEvent, versionHealth } from '../src/serving/rollouts';
 import { clearRoute, promoteCandidate, setRoute } from '../src/serving/routes';
-import { type CanaryHealthThresholds, type CanaryRolloutInput, type HealthReport, type LatencySample, judgeHealth } from '../src/shared/canary';
+import { type CanaryHealthThresholds, type CanaryRolloutInput, type HealthReport, type LatencySample } from '../src/shared/canary';
+import { judgeHealth } from '../src/serving/canary-health';
 import type { ActivityDeps } from './deps';
 
 export interface RolloutEventInput {

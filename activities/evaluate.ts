@@ -84,8 +84,9 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
   };
 
   /**
-   * The production version on the same rows, judged as its own task: a production model of
-   * another task (the pipeline changed task) gets its own metrics, which the gate does not compare.
+   * The production version on the same rows, judged as its own task with its own decision
+   * threshold (so an identical retrain gets identical metrics): a production model of another
+   * task (the pipeline changed task) gets its own metrics, which the gate does not compare.
    */
   async function scoreProduction(
     production: NonNullable<Awaited<ReturnType<typeof resolveAlias>>>,
@@ -96,12 +97,24 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
     const scores = await scoreOnnxInWorkerThread(onnx, test);
     const contract = modelContractSchema.safeParse(production.contract);
     const classes = contract.success ? contract.data.classes : undefined;
+    const threshold = scores.task === 'binary' ? ((contract.success ? contract.data.threshold : undefined) ?? (await recordedThreshold(production))) : undefined;
     try {
-      // Its own decision threshold lives inside its graph; binary gates compare threshold-free ROC AUC.
-      return { version: production.version, metrics: metricsOfScores({ task: scores.task, classes }, labels, scores.values) };
+      return { version: production.version, metrics: metricsOfScores({ task: scores.task, classes, threshold }, labels, scores.values) };
     } catch {
       // The labels do not fit its task (e.g. prices for a binary model): nothing to compare.
       return undefined;
     }
+  }
+
+  /**
+   * The threshold of a version registered before contracts carried it, from its trained model
+   * (whose hash its recorded feature pipeline names); undefined (0.5) for an imported model or
+   * one whose trained model is gone.
+   */
+  async function recordedThreshold(version: { featurePipeline: unknown }): Promise<number | undefined> {
+    const sha256 = (version.featurePipeline as { modelArtifactSha256?: unknown } | null)?.modelArtifactSha256;
+    if (typeof sha256 !== 'string') return undefined;
+    const model = await artifacts.getJson<{ threshold?: unknown }>(sha256).catch(() => undefined);
+    return typeof model?.threshold === 'number' ? model.threshold : undefined;
   }
 }

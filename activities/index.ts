@@ -1,4 +1,5 @@
 import { approvalActivities } from './approval';
+import { batchScoreActivities } from './batch-score';
 import { canaryActivities } from './canary';
 import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...canaryActivities(deps),
     ...pipelineRunActivities(deps),
     ...approvalActivities(deps),
+    ...batchScoreActivities(deps),
   });
 }
 

@@ -7,7 +7,9 @@ import { driftReferences, driftReports, feedback, predictionLog } from '../src/d
 import { type BatchScores, scoreOnnxInWorkerThread } from '../src/ml/batch-score';
 import { assignSplit } from '../src/ml/split';
 import { driftAlerts } from '../src/monitoring/alerts';
+import { categoryGuardOf, type CategoryGuard } from '../src/ml/onnx/category-guard';
 import { evaluateDrift, type DriftEvaluation } from '../src/monitoring/drift';
+import { unknownCategoryShares, unknownShareBreaches, type UnknownShare } from '../src/monitoring/unknown-share';
 import { livePerformance, performanceAlerts, type LivePerformance, type LoggedPrediction, type PerformanceReference } from '../src/monitoring/live-performance';
 import { multiclassPerformance, type LoggedClassification, type MulticlassReference } from '../src/monitoring/multiclass-performance';
 import { regressionPerformance, type LoggedRegression, type RegressionReference } from '../src/monitoring/regression-performance';
@@ -20,6 +22,7 @@ import {
 } from '../src/monitoring/reference';
 import { incidentKey, type AlertInput } from '../src/notify/alert';
 import { recordAlert, type StoredAlert } from '../src/notify/alert-store';
+import { ArtifactMissingError } from '../src/registry/artifact-store';
 import { getModelVersion, resolveAlias, type ModelVersion } from '../src/registry/model-registry';
 import { getRoute } from '../src/serving/routes';
 import { DataValidationError, DataValidationErrorType, InvalidInputError } from '../src/shared/errors';
@@ -171,7 +174,10 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           config: { ...input.drift, minRows: input.minRows },
         }));
         const performance = performanceTask ? await judgePerformance(input, window, rows, performanceTask) : null;
-        const findings = findingsOf(evaluation, performance, version);
+        const guard = await categoryGuard(versionRow.artifactSha256);
+        const unknownCategories = guard ? unknownCategoryShares(guard, inputs) : {};
+        const unknownBreaches = unknownShareBreaches(unknownCategories, input.drift.unknownShare, input.minRows);
+        const findings: Finding[] = [...findingsOf(evaluation, performance, version), ...(unknownBreaches.length ? (['unknown_categories'] as const) : [])];
         const status: DriftReportSummary['status'] = findings.some((f) => driftFindings.includes(f))
           ? 'drift'
           : evaluation.status === 'insufficient_data' && !performanceJudged(performance, version)
@@ -189,7 +195,8 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
             rowCount: evaluation.rowCount,
             status,
             features: {
-              message: reportMessage(evaluation, performance, version),
+              message: reportMessage(evaluation, performance, version) + unknownMessage(unknownCategories, unknownBreaches),
+              unknownCategories,
               features: evaluation.columns.map((c) => ({
                 feature: c.column,
                 status: c.status,
@@ -324,6 +331,17 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       );
     },
   };
+
+  /** The served graph's categorical inputs; none when its artifact is gone (the report goes on without the signal). */
+  async function categoryGuard(artifactSha256: string): Promise<CategoryGuard | undefined> {
+    try {
+      return categoryGuardOf(await artifacts.get(artifactSha256));
+    } catch (error) {
+      if (!(error instanceof ArtifactMissingError)) throw error;
+      logger.warn({ artifactSha256, error: String(error) }, 'model artifact missing: no unknown-category signal in this report');
+      return undefined;
+    }
+  }
 
   async function storeAlerts(raised: AlertInput[], notifications: NotificationsConfig): Promise<MonitorAlertSummary[]> {
     const out: MonitorAlertSummary[] = [];
@@ -598,6 +616,11 @@ function findingsOf(evaluation: DriftEvaluation, performance: LivePerformance | 
   if (v?.labelShift.status === 'drift') findings.push('label_drift');
   if (evaluation.problems.absent.length || evaluation.problems.empty.length) findings.push('schema');
   return findings;
+}
+
+function unknownMessage(shares: Record<string, UnknownShare>, breaches: string[]): string {
+  if (!breaches.length) return '';
+  return `; unknown categories: ${breaches.map((f) => `${f} ${(shares[f].share * 100).toFixed(1)} % of ${shares[f].present}`).join(', ')}`;
 }
 
 function performanceJudged(performance: LivePerformance | null, version: number): boolean {

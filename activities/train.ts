@@ -7,12 +7,16 @@ import { partitionRows } from '../src/ml/split';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
 import { trainForTask } from '../src/ml/train-for-task';
 import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/pipeline-result';
+import type { Observation } from '../src/shared/tpe';
+import { warmStartObservations } from '../src/shared/tpe-warm-start';
+import type { SearchDimension } from '../src/shared/tuning';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-import { clearTrainingCheckpoint, findTrainingCheckpoint, findTrainingRun, recordTrainingCheckpoint, recordTrainingRun, saveEvaluation } from './training-run';
+import { clearTrainingCheckpoint, earlierTrials, findTrainingCheckpoint, findTrainingRun, recordTrainingCheckpoint, recordTrainingRun, saveEvaluation } from './training-run';
 
 export interface TrainModelInput {
   model: string;
@@ -25,6 +29,8 @@ export interface TrainModelInput {
   split: SplitSpec;
   /** `main` for a plain run; a tuning trial's name otherwise. One training run per trial. */
   trial: string;
+  /** Stored with the model, so its ONNX graph canonicalises categorical text as ingest did. */
+  canonicalCategories?: CanonicalCategories;
 }
 
 export interface TrainModelResult {
@@ -127,7 +133,8 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
-      const model = await fit(input, trainingRunId, train, validation, resumed);
+      const fitted = await fit(input, trainingRunId, train, validation, resumed);
+      const model: TrainedModel = input.canonicalCategories ? { ...fitted, canonicalCategories: input.canonicalCategories } : fitted;
       const trainSeconds = (performance.now() - started) / 1000;
       const { validationMetrics, modelArtifactSha256 } = await heartbeatingThrough(input.trial, 'scoring and storing', async () => {
         const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));
@@ -150,6 +157,20 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       });
       await clearTrainingCheckpoint(database.db, trainingRunId);
       return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };
+    },
+
+    /**
+     * A warm-started TPE study's prior knowledge: the trials earlier runs of the model recorded
+     * (the newest 500), as observations within today's search space. The workflow records the
+     * answer, so a replay plans from the same trials.
+     */
+    async earlierTuningTrials(input: {
+      model: string;
+      kind: string;
+      space: Record<string, SearchDimension>;
+      metric: { name: string; higherIsBetter: boolean };
+    }): Promise<Observation[]> {
+      return warmStartObservations(await earlierTrials(database.db, input.model, 500), input);
     },
 
     /** Records the test-split evaluation and the gate's decision with the training run. */

@@ -54,3 +54,16 @@ export async function recordTrainingCheckpoint(db: Db, trainingRunId: string, ch
 export async function clearTrainingCheckpoint(db: Db, trainingRunId: string): Promise<void> {
   await db.delete(trainingCheckpoints).where(eq(trainingCheckpoints.trainingRunId, trainingRunId));
 }
+
+/**
+ * Tuning trials that earlier runs of a model recorded (newest first, at most `limit`): the
+ * trainer each tried and its validation metrics, what a warm-started study learns from.
+ */
+export async function earlierTrials(db: Db, modelName: string, limit: number): Promise<{ trainer: unknown; validationMetrics: unknown }[]> {
+  return db
+    .select({ trainer: trainingRuns.trainer, validationMetrics: trainingRuns.validationMetrics })
+    .from(trainingRuns)
+    .where(sql`${trainingRuns.modelName} = ${modelName} and ${trainingRuns.trial} <> 'main' and ${trainingRuns.validationMetrics} is not null`)
+    .orderBy(sql`${trainingRuns.createdAt} desc, ${trainingRuns.id}`)
+    .limit(limit);
+}

@@ -11,6 +11,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TrainModelInput, TrainModelResult } from '../activities/train';
+import { canonicalCategoriesOf, type CanonicalCategories } from '../src/shared/category-spellings';
 import { InvalidInputErrorType, nonRetryableErrorTypes, RolloutInProgressErrorType } from '../src/shared/errors';
 import { decideGate } from '../src/shared/gate';
 import { pipelineStageQuery } from '../src/shared/messages';
@@ -29,7 +30,8 @@ import {
 import { metricValue } from '../src/shared/task-metrics';
 import type { ApprovalOutcome, TrainingPipelineResult } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
-import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet } from '../src/shared/tuning';
+import { bestTrial, runTpeStudy } from '../src/shared/tpe-study';
+import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet, type TuningSpec } from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
 import { approvalEvaluation, installApprovalHandlers } from './approval';
 import type { canaryRollout } from './canary-rollout';
@@ -142,6 +144,7 @@ async function runPipeline(
     target: input.target,
     task: input.task,
     split: input.split,
+    ...servingCanonicalisation(input),
   };
   const candidate =
     input.trainer.kind === 'command'
@@ -186,7 +189,7 @@ async function runPipeline(
     onnxSha256: candidate.onnxSha256,
     bytes: candidate.bytes,
     contract: candidate.contract,
-    params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split },
+    params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split, ...servingCanonicalisation(input) },
     metrics: evaluation.metrics,
   });
   record.produced({ modelVersion: version });
@@ -253,6 +256,17 @@ async function startCanaryRollout(
   }
 }
 
+/**
+ * The categorical features' spelling tables (trim, enum spellings), stored with the model so its
+ * graph canonicalises requests as ingest canonicalised rows, and recorded with the version so
+ * `keel models reproduce` exports the same bytes. Runs from before it replay without (patched).
+ */
+function servingCanonicalisation(input: TrainingPipelineInput): { canonicalCategories?: CanonicalCategories } {
+  const canonicalCategories = canonicalCategoriesOf(input.dataset, input.features);
+  if (Object.keys(canonicalCategories).length === 0 || !patched('canonical-categories')) return {};
+  return { canonicalCategories };
+}
+
 /** What training hands to evaluation, whoever trained: an ONNX artifact and where it came from. */
 interface Candidate {
   trainingRunId: string;
@@ -317,6 +331,8 @@ async function tune(
     return trainingActivity(trainer).trainModel({ ...base, trainer, trial }).then((result) => ({ ...result, trainer }));
   };
 
+  if (tuning.strategy === 'tpe' && patched('tpe-tuning')) return tuneTpe(input, tuning, base, score, train, onStage);
+
   const configs =
     tuning.strategy === 'grid'
       ? gridConfigs(tuning.space as Record<string, number[]>)
@@ -344,6 +360,50 @@ async function tune(
     survivors = ranked;
   }
   return { best: ranked[0].result, trials: trained };
+}
+
+/**
+ * TPE: each trial suggested from the trials before it (src/shared/tpe.ts), optionally pruned at
+ * smaller budgets by the median rule and warm-started from the model's earlier trials (recorded
+ * by an activity, so a replay sees the same ones). The best complete trial wins (ties: first).
+ */
+async function tuneTpe(
+  input: TrainingPipelineInput,
+  tuning: TuningSpec,
+  base: Omit<TrainModelInput, 'trial'>,
+  score: (r: TrialResult) => number,
+  train: (params: ParamSet, trial: string) => Promise<TrialResult>,
+  onStage: (stage: string) => void,
+): Promise<{ best: TrialResult; trials: number }> {
+  const { budget } = tunableParams[base.trainer.kind];
+  const warmStart = tuning.warmStart
+    ? await light.earlierTuningTrials({ model: input.model, kind: base.trainer.kind, space: tuning.space, metric: tuningMetric(input) })
+    : [];
+  onStage(`tune: tpe, ${tuning.trials} trials${tuning.pruning === 'median' ? ', median pruning' : ''}${warmStart.length ? `, warm start from ${warmStart.length}` : ''}`);
+  const results = new Map<string, TrialResult>();
+  const trials = await runTpeStudy(
+    {
+      space: tuning.space,
+      trials: tuning.trials,
+      concurrency: tuning.concurrency,
+      seed: tuning.seed,
+      startupTrials: tuning.startupTrials,
+      candidates: tuning.candidates,
+      pruning: tuning.pruning,
+      rungs: tuning.pruningRungs,
+      eta: tuning.eta,
+      minTrials: tuning.pruningMinTrials,
+      budget: budget ? { name: budget, max: budgetOf(base.trainer) } : undefined,
+      warmStart,
+    },
+    async (params, trial) => {
+      const result = await train(params, trial);
+      results.set(trial, result);
+      return score(result);
+    },
+  );
+  const best = bestTrial(trials) ?? trials[0];
+  return { best: results.get(`trial-${best.id}`)!, trials: results.size };
 }
 
 /** A trial's trainer: the base trainer with the sampled values, validated like any input. */

@@ -27,24 +27,31 @@ const CATEGORICAL = 20;
 const DRIFTED_NUMERIC = new Set([0, 7, 10, 13, 20, 21]);
 const DRIFTED_CATEGORICAL = new Set([2, 7, 12, 17]);
 
-function numericColumn(index: number, rows: number, seed: number, drift: number): Float64Array {
+/** Fills `out` with the next values of a numeric column (seeded; chunk after chunk, the same sequence as one call). */
+export function numericGenerator(index: number, seed: number, drift: number): (out: Float64Array) => Float64Array {
   const random = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const out = new Float64Array(rows);
   const shape = index % 5;
-  for (let i = 0; i < rows; i++) {
-    let x: number;
-    if (shape === 0) x = 50 + 10 * normal() + drift * 10;
-    else if (shape === 1) x = Math.exp(0.5 * normal() + drift * 0.5) * 100;
-    else if (shape === 2) x = random() * (1000 + drift * 1000);
-    else if (shape === 3) x = normal() / Math.max(0.05, random()) + drift * 10;
-    else x = Math.floor(random() * (7 + drift * 3));
-    out[i] = random() < 0.01 ? Number.NaN : x;
-  }
-  return out;
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      let x: number;
+      if (shape === 0) x = 50 + 10 * normal() + drift * 10;
+      else if (shape === 1) x = Math.exp(0.5 * normal() + drift * 0.5) * 100;
+      else if (shape === 2) x = random() * (1000 + drift * 1000);
+      else if (shape === 3) x = normal() / Math.max(0.05, random()) + drift * 10;
+      else x = Math.floor(random() * (7 + drift * 3));
+      out[i] = random() < 0.01 ? Number.NaN : x;
+    }
+    return out;
+  };
 }
 
-function categoricalColumn(index: number, rows: number, seed: number, drift: number): string[] {
+function numericColumn(index: number, rows: number, seed: number, drift: number): Float64Array {
+  return numericGenerator(index, seed, drift)(new Float64Array(rows));
+}
+
+/** Fills `out` with the next values of a categorical column ('' = missing), as numericGenerator. */
+export function categoricalGenerator(index: number, seed: number, drift: number): (out: string[]) => string[] {
   const random = mulberry32(seed);
   const cardinality = [2, 5, 12, 50, 300][index % 5];
   // Zipf-like weights; drift reverses part of the order.
@@ -54,23 +61,29 @@ function categoricalColumn(index: number, rows: number, seed: number, drift: num
   const cumulative: number[] = [];
   let running = 0;
   for (const w of weights) cumulative.push((running += w / total));
-  const out = new Array<string>(rows);
-  for (let i = 0; i < rows; i++) {
-    if (random() < 0.01) {
-      out[i] = '';
-      continue;
+  const labels = Array.from({ length: cardinality }, (_, k) => `c${index}_${k}`);
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      if (random() < 0.01) {
+        out[i] = '';
+        continue;
+      }
+      const u = random();
+      let lo = 0;
+      let hi = cardinality - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cumulative[mid] < u) lo = mid + 1;
+        else hi = mid;
+      }
+      out[i] = labels[lo];
     }
-    const u = random();
-    let lo = 0;
-    let hi = cardinality - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cumulative[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
-    out[i] = `c${index}_${lo}`;
-  }
-  return out;
+    return out;
+  };
+}
+
+function categoricalColumn(index: number, rows: number, seed: number, drift: number): string[] {
+  return categoricalGenerator(index, seed, drift)(new Array<string>(rows));
 }
 
 export function generate(dir: string, rows: number): BenchData {
@@ -132,4 +145,33 @@ function readNpy(path: string): Float64Array {
   const out = new Float64Array(body.length / 8);
   new Uint8Array(out.buffer).set(body);
   return out;
+}
+
+/** One column of the scaled benchmark: how to generate its reference and window values. */
+export interface ScaledColumn extends ColumnMeta {
+  index: number;
+  referenceSeed: number;
+  windowSeed: number;
+  /** The drift applied to the window (0: none). */
+  drift: number;
+}
+
+/**
+ * `features` columns as generate() makes them, in its proportions (3 numeric : 2 categorical)
+ * and with its drift pattern repeated (numeric i drifts when i mod 30 drifts there, categorical i
+ * when i mod 20 does): 1 000 features hold 600 numeric and 400 categorical ones, 200 drifted.
+ */
+export function scaledColumns(features: number): ScaledColumn[] {
+  const numeric = Math.round((features * NUMERIC) / (NUMERIC + CATEGORICAL));
+  if (numeric > 1000 || features - numeric > 1000) throw new Error(`at most 1000 columns of a kind (seeds), got ${features} features`);
+  const columns: ScaledColumn[] = [];
+  for (let i = 0; i < numeric; i++) {
+    const drifted = DRIFTED_NUMERIC.has(i % NUMERIC);
+    columns.push({ name: `num_${String(i).padStart(3, '0')}`, kind: 'numeric', drifted, index: i, referenceSeed: 1000 + i, windowSeed: 2000 + i, drift: drifted ? 0.3 : 0 });
+  }
+  for (let i = 0; i < features - numeric; i++) {
+    const drifted = DRIFTED_CATEGORICAL.has(i % CATEGORICAL);
+    columns.push({ name: `cat_${String(i).padStart(3, '0')}`, kind: 'categorical', drifted, index: i, referenceSeed: 3000 + i, windowSeed: 4000 + i, drift: drifted ? 0.5 : 0 });
+  }
+  return columns;
 }

@@ -10,7 +10,7 @@ export type WithDb = <T>(work: (db: Db) => Promise<T>) => Promise<T>;
  */
 export function databaseOpener(env: Environment): WithDb {
   return async (work) => {
-    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
+    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore });
     try {
       return await work(registry.database.db);
     } finally {

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { databaseOpener } from './database';
 import { readEnvironment } from '../runtime/environment';
 import { approvalsCommand } from './approvals-command';
+import { batchCommand } from './batch-command';
 import { dataCommand } from './data-command';
 import { reportFailure } from './failure';
 import { modelsCommand } from './models-command';
@@ -37,6 +38,7 @@ const program = new Command('keel')
   .addCommand(reportCommand(env))
   .addCommand(rolloutsCommand(withClient, withDb))
   .addCommand(approvalsCommand(env, withClient))
+  .addCommand(batchCommand(withClient))
   .addCommand(uiCommand(env));
 
 program.parseAsync().catch((error: unknown) => {

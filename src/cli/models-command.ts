@@ -50,7 +50,7 @@ export function modelsCommand(env: Environment): Command {
    */
   async function withRegistry(json: boolean | undefined, work: (r: RegistryHandle) => Promise<void>, options: { create?: boolean } = {}): Promise<void> {
     try {
-      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, create: options.create });
+      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore, create: options.create });
       try {
         await work(registry);
       } finally {

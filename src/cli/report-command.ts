@@ -15,7 +15,7 @@ export function reportCommand(env: Environment): Command {
   const command = new Command('report').description('self-contained HTML reports that open offline (attach them to an e-mail or a ticket)');
 
   async function write(opts: { out?: string }, render: (registry: RegistryHandle) => Promise<RenderedReport>): Promise<void> {
-    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir });
+    const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore });
     try {
       const report = await render(registry);
       const path = resolve(opts.out ?? defaultReportFileName(report));

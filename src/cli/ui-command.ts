@@ -16,7 +16,7 @@ export function uiCommand(env: Environment): Command {
     .description('serve the dashboard (runs, data, models, rollouts, monitoring) on KEEL_UI_HOST:KEEL_UI_PORT')
     .action(async () => {
       const logger = createLogger(env.LOG_LEVEL);
-      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir }).catch((error: unknown) => {
+      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore }).catch((error: unknown) => {
         // The usual holder of the embedded database is `npm start`, which serves the dashboard itself.
         throw new Error(`${(error as Error).message}${env.DATABASE_URL ? '' : ' (`npm start` serves the dashboard too: see the Dashboard line it printed)'}`);
       });

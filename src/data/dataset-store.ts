@@ -90,6 +90,17 @@ export async function* streamDatasetRows(db: Db, id: string, chunkRows = READ_CH
   }
 }
 
+/** Rows [start, end) of a version by row index, in order; fails when some are missing. */
+export async function readDatasetRowRange(db: Db, id: string, start: number, end: number): Promise<Row[]> {
+  const result = await db.execute(sql`
+    select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
+    from dataset_rows
+    where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
+  const rows = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
+  if (rows.length !== end - start) throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${rows.length} stored)`);
+  return rows;
+}
+
 /**
  * The version a person names as `<dataset>[@version]`: the newest version of the dataset, or the
  * one of its versions whose id or content hash starts with `version`. Errors name what is unknown.

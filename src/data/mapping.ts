@@ -1,4 +1,5 @@
 import type { ColumnSpec, FieldMapping, FieldMappingObject, FilterSpec, UnitId } from '../shared/dataset-spec';
+import { enumToken } from '../shared/category-spellings';
 import { InvalidInputError } from '../shared/errors';
 import type { Row } from './dataset-store';
 import { compileDateFormat, datePart, isoDateOf, naiveIso, parseDateWithFormats, parseIsoDate } from './dates';
@@ -379,10 +380,8 @@ function transformSteps(m: FieldMappingObject, column: ColumnSpec): Step[] {
   return steps;
 }
 
-/** Lower case; runs of spaces, dashes and underscores as one `_`: "Heat-Pump" = "heat pump" = "heat_pump". */
-export function enumToken(text: string): string {
-  return text.trim().toLowerCase().replace(/[\s_-]+/g, '_');
-}
+// Serving applies the same tokens (src/shared/category-spellings.ts, and the ONNX graph).
+export { enumToken };
 
 const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 

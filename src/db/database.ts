@@ -39,7 +39,7 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
 async function openPostgres(url: string): Promise<Database> {
   const sql = postgres(url, { max: 10, onnotice: () => {} });
   const db = drizzlePostgres(sql, { schema });
-  await migratePostgres(db, { migrationsFolder });
+  await migrateAlone(sql, () => migratePostgres(db, { migrationsFolder }));
   return {
     kind: 'postgres',
     db: db as unknown as Db,
@@ -53,6 +53,28 @@ async function openPostgres(url: string): Promise<Database> {
     close: () => sql.end({ timeout: 5 }),
   };
 
+}
+
+/** Any 64-bit constant, the same in every keel process: the key of the migration lock. */
+const migrationLockKey = 0x6b65656c_6d696772n;
+
+/**
+ * Runs the migrations while holding a session advisory lock, so processes of a fleet that start
+ * together against a new database migrate one after the other (the others then find nothing to
+ * do) instead of racing to create the same tables.
+ */
+async function migrateAlone(sql: postgres.Sql, migrate: () => Promise<void>): Promise<void> {
+  const lock = await sql.reserve();
+  try {
+    await lock`select pg_advisory_lock(${migrationLockKey.toString()}::bigint)`;
+    try {
+      await migrate();
+    } finally {
+      await lock`select pg_advisory_unlock(${migrationLockKey.toString()}::bigint)`;
+    }
+  } finally {
+    lock.release();
+  }
 }
 
 async function openPglite(dataDir: string): Promise<Database> {

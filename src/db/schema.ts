@@ -395,7 +395,7 @@ export const rolloutEvents = pgTable(
     shadow: boolean('shadow'),
     actor: text('actor').notNull(),
     reason: text('reason').notNull().default(''),
-    /** The health comparison behind the decision (see judgeHealth in src/shared/canary.ts). */
+    /** The health comparison behind the decision (see judgeHealth in src/serving/canary-health.ts). */
     health: jsonb('health'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -517,4 +517,29 @@ export const approvals = pgTable(
     index('approvals_model_version').on(t.modelName, t.version),
     check('approvals_status', sql`${t.status} in ('pending', 'approved', 'rejected')`),
   ],
+);
+
+/**
+ * The chunk ledger of `batchScore` jobs: a chunk is recorded once its output is written (in the
+ * same transaction for a table output, after the rename for a file), so a retried or resumed job
+ * finds it here and does not score it again.
+ */
+export const batchScoreChunks = pgTable(
+  'batch_score_chunks',
+  {
+    /** The job: `<workflowId>/<runId>` of the batchScore run. */
+    jobId: text('job_id').notNull(),
+    chunk: integer('chunk').notNull(),
+    modelName: text('model_name').notNull(),
+    version: integer('version').notNull(),
+    datasetVersionId: text('dataset_version_id').notNull(),
+    startRow: integer('start_row').notNull(),
+    endRow: integer('end_row').notNull(),
+    /** `keel_batch.<table>` or the part file's path. */
+    target: text('target').notNull(),
+    /** The activity attempt that scored it. */
+    attempt: integer('attempt').notNull(),
+    scoredAt: timestamp('scored_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.chunk] })],
 );

@@ -1,15 +1,16 @@
 /** Worker-thread side of scoreOnnxInWorkerThread (see batch-score.ts). */
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { BatchScoringInput } from './batch-score';
+import type { BatchScoringInput, OutputValues } from './batch-score';
+import { onnxSessionOptions } from './onnx/session-options';
 import { serveWorkerTask } from './worker-thread';
 
 /** Rows per session.run: large enough to amortise the call, small enough to bound memory. */
 const chunkRows = 16_384;
 
-await serveWorkerTask<BatchScoringInput, Float64Array>(async ({ model, rowCount, inputs, columns, output }) => {
-  const session = await InferenceSession.create(model);
+await serveWorkerTask<BatchScoringInput, Record<string, OutputValues>>(async ({ model, rowCount, inputs, columns, outputs }) => {
+  const session = await InferenceSession.create(model, onnxSessionOptions);
   try {
-    let scores = new Float64Array(0);
+    const parts: Record<string, OutputValues[]> = Object.fromEntries(outputs.map((name) => [name, []]));
     for (let start = 0; start < rowCount; start += chunkRows) {
       const end = Math.min(start + chunkRows, rowCount);
       const feeds = Object.fromEntries(
@@ -19,13 +20,24 @@ await serveWorkerTask<BatchScoringInput, Float64Array>(async ({ model, rowCount,
           return [name, new Tensor(type === 'float64' ? 'float64' : type, values, [end - start, 1])];
         }),
       );
-      const data = (await session.run(feeds, [output]))[output].data as Float32Array;
-      // The width (1, or K classes) is known from the first chunk.
-      if (start === 0) scores = new Float64Array(rowCount * (data.length / (end - start)));
-      scores.set(data, (start * data.length) / (end - start));
+      const results = await session.run(feeds, outputs);
+      for (const name of outputs) parts[name]!.push(results[name]!.data as OutputValues);
     }
-    return scores;
+    return Object.fromEntries(outputs.map((name) => [name, concat(parts[name]!)]));
   } finally {
     await session.release();
   }
 });
+
+function concat(parts: OutputValues[]): OutputValues {
+  if (parts.length === 1) return parts[0]!;
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const first = parts[0];
+  const all = first instanceof BigInt64Array ? new BigInt64Array(length) : new Float32Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    (all as Float32Array).set(part as Float32Array, offset);
+    offset += part.length;
+  }
+  return all;
+}

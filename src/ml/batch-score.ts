@@ -10,9 +10,12 @@ export interface BatchScoringInput {
   rowCount: number;
   inputs: { name: string; type: ContractInputType }[];
   columns: Record<string, FeedColumn>;
-  /** The output to read: probability (binary), probabilities (multiclass) or prediction (regression). */
-  output: string;
+  /** The outputs to read, e.g. probability and label (binary). */
+  outputs: string[];
 }
+
+/** One output's values for every row, row-major ([N, K] for multiclass probabilities). */
+export type OutputValues = Float32Array | BigInt64Array;
 
 /** A model's main output for every row: what its metrics are computed from. */
 export interface BatchScores {
@@ -33,21 +36,35 @@ const inputTypes: Record<number, ContractInputType> = { [DataType.FLOAT]: 'float
  */
 export async function scoreOnnxInWorkerThread(model: Uint8Array, rows: readonly Row[]): Promise<BatchScores> {
   const signature = graphSignature(model);
-  const inputs = signature.inputs.map(({ name, elemType }) => {
-    const type = inputTypes[elemType];
-    if (!type) throw new Error(`model input "${name}" has element type ${elemType}; only float32, float64 and string inputs are supported`);
-    return { name, type };
-  });
+  const inputs = modelInputs(model);
   const output = signature.outputs.find((o) => taskOfOutput[o.name])?.name;
   if (!output) {
     throw new Error(`the model has none of the outputs probability, probabilities or prediction (it has ${signature.outputs.map((o) => o.name).join(', ')})`);
   }
-  const columns = onnxFeedColumns(inputs, rows);
-  const input: BatchScoringInput = { model, rowCount: rows.length, inputs, columns, output };
-  const values = await runWorkerTask<Float64Array>(new URL('./batch-score-worker.ts', import.meta.url), input, {
-    transferList: Object.values(columns).flatMap((column) => (Array.isArray(column) ? [] : [column.buffer as ArrayBuffer])),
-  });
+  const values = Float64Array.from((await scoreOnnxOutputsInWorkerThread(model, rows, [output], inputs))[output] as Float32Array);
   const width = rows.length > 0 ? values.length / rows.length : 1;
   return { task: taskOfOutput[output], width, values };
+}
+
+/** The named outputs of an ONNX model for every row, computed by onnxruntime in a worker thread. */
+export async function scoreOnnxOutputsInWorkerThread(
+  model: Uint8Array,
+  rows: readonly Row[],
+  outputs: string[],
+  inputs = modelInputs(model),
+): Promise<Record<string, OutputValues>> {
+  const columns = onnxFeedColumns(inputs, rows);
+  const input: BatchScoringInput = { model, rowCount: rows.length, inputs, columns, outputs };
+  return runWorkerTask<Record<string, OutputValues>>(new URL('./batch-score-worker.ts', import.meta.url), input, {
+    transferList: Object.values(columns).flatMap((column) => (Array.isArray(column) ? [] : [column.buffer as ArrayBuffer])),
+  });
+}
+
+function modelInputs(model: Uint8Array): { name: string; type: ContractInputType }[] {
+  return graphSignature(model).inputs.map(({ name, elemType }) => {
+    const type = inputTypes[elemType];
+    if (!type) throw new Error(`model input "${name}" has element type ${elemType}; only float32, float64 and string inputs are supported`);
+    return { name, type };
+  });
 }
 

@@ -12,7 +12,18 @@ import { trainMultinomialLogistic, type MultinomialFit } from './multinomial-log
 import type { Row } from './row';
 import { runWorkerTask } from './worker-thread';
 
-export type LinearTrainingParams = LinearParams & { maxCategories?: number };
+/** `l2` absent: 0 for least squares; for logistic regression, smallDataL2 of the training rows. */
+export type LinearTrainingParams = Omit<LinearParams, 'l2'> & { l2?: number; maxCategories?: number };
+
+/**
+ * The default L2 of logistic regression: scikit-learn's default (C = 1, which is l2 = 1/n on
+ * keel's mean loss) on small tables, where an almost separable table would otherwise drive the
+ * probabilities to 0/1; never below 1e-4, keel's default for large tables (the flights). Evidence:
+ * `npm run bench:small`, docs/features.md.
+ */
+export function smallDataL2(trainRows: number): number {
+  return Math.max(1e-4, 1 / Math.max(1, trainRows));
+}
 
 /**
  * A linear model to train: `task` picks the model (binary → logistic regression, multiclass →
@@ -114,7 +125,9 @@ export async function trainInWorkerThread(
 }
 
 export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgress): LinearModel {
-  const { target, params, targets } = table;
+  const { target, targets } = table;
+  const rowCount = targets.task === 'binary' ? targets.labels.length : targets.task === 'multiclass' ? targets.codes.length : targets.values.length;
+  const params = { ...table.params, l2: table.params.l2 ?? (targets.task === 'regression' ? 0 : smallDataL2(rowCount)) };
   const pipeline = fitFeaturePipelineOnColumns(table.columns, { maxCategories: params.maxCategories });
   const matrix = encodeColumns(pipeline, table.columns);
   const validation = table.validation && { matrix: encodeColumns(pipeline, table.validation.columns), targets: table.validation.targets };

@@ -1,3 +1,5 @@
+import type { CanonicalCategories } from '../shared/category-spellings';
+import { withCanonicalCategories } from './onnx/canonical-nodes';
 import type { ModelContract, ModelTask } from '../shared/model-contract';
 import { gbdtClasses, gbdtContract, predictGbdt, type GbdtModel } from './gbdt/model';
 import {
@@ -17,8 +19,12 @@ import { exportLogisticOnnx } from './onnx/export-logistic';
 import { exportMultinomialOnnx } from './onnx/export-multinomial';
 import type { Row } from './row';
 
-/** Every model keel trains itself, as stored (JSON) in the artifact store. */
-export type TrainedModel = LogisticModel | MultinomialLogisticModel | LinearRegressionModel | GbdtModel;
+/**
+ * Every model keel trains itself, as stored (JSON) in the artifact store. `canonicalCategories`
+ * (set by the training activity from the dataset spec) makes the exported graph canonicalise
+ * categorical text as ingest did (src/ml/onnx/canonical-nodes.ts).
+ */
+export type TrainedModel = (LogisticModel | MultinomialLogisticModel | LinearRegressionModel | GbdtModel) & { canonicalCategories?: CanonicalCategories };
 
 /**
  * The learning curve as stored with a training run: per-iteration metric on train (and
@@ -77,6 +83,10 @@ export function predictProbability(model: TrainedModel, rows: readonly Row[]): F
 }
 
 export function exportOnnx(model: TrainedModel): Uint8Array {
+  return withCanonicalCategories(exportModelGraph(model), model.canonicalCategories ?? {});
+}
+
+function exportModelGraph(model: TrainedModel): Uint8Array {
   switch (model.kind) {
     case 'logistic-regression':
       return exportLogisticOnnx(model);
@@ -89,8 +99,16 @@ export function exportOnnx(model: TrainedModel): Uint8Array {
   }
 }
 
-/** The contract a registered version stores (src/shared/model-contract.ts), task included. */
+/**
+ * The contract a registered version stores (src/shared/model-contract.ts), task included, and a
+ * binary model's decision threshold when it has one.
+ */
 export function contractOf(model: TrainedModel): ModelContract {
+  const contract = contractWithoutThreshold(model);
+  return 'threshold' in model && model.threshold !== undefined ? { ...contract, threshold: model.threshold } : contract;
+}
+
+function contractWithoutThreshold(model: TrainedModel): ModelContract {
   switch (model.kind) {
     case 'logistic-regression':
       return { task: 'binary', ...modelContract(model) };

@@ -19,8 +19,10 @@ import {
   type DriftConfigInput,
   type DriftMethod,
 } from './drift-config';
+import type { BinnedSide, DriftWindow } from './drift-window';
 import { ksPValue } from './kolmogorov';
 import { psiFromCounts, type PsiResult } from './psi';
+import { SketchComputer } from './sketch-computer';
 import { sortFloat64 } from './sort';
 import {
   ReferenceSchemaError,
@@ -55,10 +57,14 @@ export interface ColumnSpec {
   skip?: string;
 }
 
-/** The window: row objects (logged prediction inputs) or columns of equal length. */
+/**
+ * The window: row objects (logged prediction inputs), columns of equal length, or a DriftWindow
+ * that was fed in chunks (bounded memory against sketched references).
+ */
 export type CurrentData =
   | { rows: readonly Readonly<Record<string, unknown>>[] }
-  | { columns: Readonly<Record<string, ArrayLike<unknown>>>; rowCount: number };
+  | { columns: Readonly<Record<string, ArrayLike<unknown>>>; rowCount: number }
+  | { window: DriftWindow };
 
 export interface DriftInput {
   reference: DriftReferenceSet;
@@ -151,7 +157,7 @@ export function evaluateDrift(input: DriftInput): DriftEvaluation {
   const features = input.features.map((f) => (typeof f === 'string' ? { name: f } : f));
   const prediction = input.prediction === undefined ? undefined : typeof input.prediction === 'string' ? { name: input.prediction } : input.prediction;
   const plan = planColumns(input.reference, features, prediction, config);
-  const rowCount = 'rows' in input.current ? input.current.rows.length : input.current.rowCount;
+  const rowCount = 'rows' in input.current ? input.current.rows.length : 'window' in input.current ? input.current.window.rowCount : input.current.rowCount;
   const dataset = { drifted: false, share: 0, threshold: config.datasetDriftShare, driftedColumns: [] as string[], comparedColumns: 0 };
   if (rowCount < config.minRows) {
     return {
@@ -165,8 +171,8 @@ export function evaluateDrift(input: DriftInput): DriftEvaluation {
       problems: { absent: [], empty: [] },
     };
   }
-  const columns = plan.features.map((p) => evaluateColumn(p, currentValues(input.current, p.name), rowCount, config));
-  const predictionResult = plan.prediction ? evaluateColumn(plan.prediction, currentValues(input.current, plan.prediction.name), rowCount, config) : null;
+  const columns = plan.features.map((p) => evaluateColumn(p, input.current, rowCount, config));
+  const predictionResult = plan.prediction ? evaluateColumn(plan.prediction, input.current, rowCount, config) : null;
 
   const compared = columns.filter((c) => c.status === 'ok' || c.status === 'drift');
   dataset.comparedColumns = compared.length;
@@ -265,7 +271,7 @@ function methodsFor(kind: ColumnKind): DriftMethod[] {
   return kind === 'numeric' ? ['ks', 'wasserstein', 'jensenshannon', 'psi', 'chisquare', 'z'] : ['chisquare', 'z', 'jensenshannon', 'psi'];
 }
 
-function currentValues(current: CurrentData, name: string): ArrayLike<unknown> | null {
+function currentValues(current: Exclude<CurrentData, { window: DriftWindow }>, name: string): ArrayLike<unknown> | null {
   if ('columns' in current) return Object.hasOwn(current.columns, name) ? current.columns[name] : null;
   const rows = current.rows;
   let seen = false;
@@ -280,7 +286,23 @@ function currentValues(current: CurrentData, name: string): ArrayLike<unknown> |
 // One column
 // ---------------------------------------------------------------------------------------------
 
-function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, rowCount: number, config: DriftConfig): ColumnDrift {
+/** The column's window side, or null when no row has it. */
+function currentSide(plan: ColumnPlan, data: CurrentData): NumericSide | CategoricalSide | BinnedSide | null {
+  const { reference, kind } = plan;
+  const asNumbers = kind === 'numeric' || (reference.kind === 'numeric' && !reference.values);
+  let values: ArrayLike<unknown> | null;
+  if ('window' in data) {
+    const side = data.window.side(plan.name, asNumbers ? 'numeric' : 'categorical', reference.kind === 'numeric' && reference.values !== undefined);
+    if (side === null || side.kind !== 'values') return side;
+    values = side.values;
+  } else {
+    values = currentValues(data, plan.name);
+  }
+  if (values === null) return null;
+  return asNumbers ? numericSide(values) : categoricalSide(values);
+}
+
+function evaluateColumn(plan: ColumnPlan, data: CurrentData, rowCount: number, config: DriftConfig): ColumnDrift {
   const { reference, kind, override } = plan;
   const referencePresent = reference.rows - reference.missing;
   const base = {
@@ -306,10 +328,10 @@ function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, row
     };
   };
   if (override.ignore || plan.skip) return skipped('ignored', { rows: rowCount, present: 0, missingShare: 0 });
-  if (values === null) return skipped('absent', { rows: rowCount, present: 0, missingShare: 1 });
+  const side = currentSide(plan, data);
+  if (side === null) return skipped('absent', { rows: rowCount, present: 0, missingShare: 1 });
 
-  const side = kind === 'numeric' || (reference.kind === 'numeric' && !reference.values) ? numericSide(values) : categoricalSide(values);
-  const current = { rows: values.length, present: side.present, missingShare: values.length ? (values.length - side.present) / values.length : 0 };
+  const current = { rows: rowCount, present: side.present, missingShare: rowCount ? (rowCount - side.present) / rowCount : 0 };
   const missingDrift =
     config.maxMissingShareIncrease !== undefined && current.missingShare - base.reference.missingShare > config.maxMissingShareIncrease;
   if (side.present === 0) return skipped('empty', current, missingDrift);
@@ -317,7 +339,9 @@ function evaluateColumn(plan: ColumnPlan, values: ArrayLike<unknown> | null, row
   const computer =
     reference.kind === 'categorical'
       ? new CategoricalComputer(reference, side as CategoricalSide)
-      : new NumericComputer(reference, side, kind);
+      : side.kind === 'binned'
+        ? new SketchComputer(reference, side, kind)
+        : new NumericComputer(reference, side, kind);
   const { method, choice } = chooseMethod(plan, computer, referencePresent, config);
   const threshold = override.threshold ?? config.thresholds[method] ?? defaultDriftThresholds[method];
   const wanted = new Set<DriftMethod>(config.statistics === 'all' ? computer.applicable() : []);
@@ -418,6 +442,8 @@ interface NumericSide {
   present: number;
   missing: number;
 }
+
+
 
 interface CategoricalSide {
   kind: 'categorical';

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { readCategory, readNumber } from '../ml/row';
 import { DataValidationError } from '../shared/errors';
+import { coarsen, HistogramSketchBuilder, histogramSketchSchema, type HistogramSketch } from './histogram-sketch';
 import { categoricalReferenceSchema, numericReferenceFromSorted, numericReferenceSchema } from './psi';
 import { sortFloat64 } from './sort';
 import { mulberry32 } from '../shared/prng';
+import { ReservoirSkips } from './reservoir';
 
 /**
  * Drift references: what the drift statistics compare a window of live values with, per column.
@@ -57,6 +59,9 @@ export const numericDriftReferenceSchema = z
     quantiles: z.array(z.object({ q: z.number().min(0).max(1), value: z.number() })).optional(),
     /** PSI bins (src/monitoring/psi). */
     bins: numericReferenceSchema,
+    sketch: histogramSketchSchema
+      .optional()
+      .describe('Every present value counted into fine bins, when there are more than the sample holds (src/monitoring/histogram-sketch.ts); absent in references stored before it'),
     /** Why the reference is approximate, when it is (e.g. "from a dataset profile"). */
     source: z.string().optional(),
   })
@@ -164,16 +169,20 @@ export function numericDriftReference(values: ArrayLike<unknown>, options: Refer
   const variance = (m2 - (compensation * compensation) / n) / n;
   let sample: Float64Array;
   let distinct: Map<number, number> | null = null;
+  let sketch: HistogramSketch | null = null;
   if (n <= sampleSize) {
     sample = sortFloat64(present);
   } else {
-    const random = reservoirRandom(options.seed, 0);
+    const skips = new ReservoirSkips(sampleSize, reservoirRandom(options.seed, 0));
     sample = present.slice(0, sampleSize);
-    for (let i = sampleSize; i < n; i++) {
-      const j = Math.floor(random() * (i + 1));
-      if (j < sampleSize) sample[j] = present[i];
+    while (skips.next < n) {
+      const i = skips.next;
+      sample[skips.replace()] = present[i];
     }
     sortFloat64(sample);
+    const sketcher = new HistogramSketchBuilder();
+    for (let i = 0; i < n; i++) sketcher.add(present[i]);
+    sketch = sketcher.finish();
     distinct = new Map();
     for (let i = 0; i < n && distinct; i++) {
       const v = present[i];
@@ -208,8 +217,9 @@ export function numericDriftReference(values: ArrayLike<unknown>, options: Refer
     mean,
     std: Math.sqrt(Math.max(0, variance)),
     sample: { values: serialisable(sample), of: n },
-    bins: sampledBins(sample, n, rows, options.bins ?? 10),
+    bins: sketch ? sketchBins(sketch, options.bins ?? 10, n, rows) : sampledBins(sample, n, rows, options.bins ?? 10),
   };
+  if (sketch) reference.sketch = sketch;
   if (distinct) reference.values = [...distinct].sort(([a], [b]) => a - b).map(([value, count]) => ({ value, count }));
   return reference;
 }
@@ -272,6 +282,15 @@ export class DriftReferenceBuilder {
     }
   }
 
+  /** A chunk of `rowCount` rows as columns (no object per row); a column not given is missing in every row. */
+  addColumns(columns: Readonly<Record<string, ArrayLike<unknown>>>, rowCount: number): void {
+    for (const [name, builder] of this.builders) {
+      const column = Object.hasOwn(columns, name) ? columns[name] : null;
+      if (column && column.length !== rowCount) throw new Error(`column ${JSON.stringify(name)} has ${column.length} values, expected ${rowCount}`);
+      for (let i = 0; i < rowCount; i++) builder.add(column ? column[i] : undefined);
+    }
+  }
+
   /** Throws a ReferenceSchemaError naming the columns that had no present value at all. */
   finish(): DriftReferenceSet {
     const empty = this.builders.filter(([, builder]) => builder.present === 0).map(([name]) => name);
@@ -287,20 +306,25 @@ class NumericReferenceBuilder {
   present = 0;
   private min = Infinity;
   private max = -Infinity;
-  private mean = 0;
-  private m2 = 0;
   private values: Map<number, number> | null = new Map();
   private sample: Float64Array;
   private readonly sampleSize: number;
-  private readonly random: () => number;
+  private readonly skips: ReservoirSkips;
   private readonly bins: number;
+  /** Sum and sum of squares of (value − shift), shift the first value: the mean and std without a division per value. */
+  private shift = Number.NaN;
+  private sum = 0;
+  private sumSquares = 0;
+  /** Every present value, binned: used when there are more than the sample holds. */
+  private readonly sketch: HistogramSketchBuilder;
 
   constructor(options: ReferenceOptions, index: number) {
     this.sampleSize = options.sampleSize ?? REFERENCE_SAMPLE_SIZE;
     if (!(this.sampleSize >= 1)) throw new Error(`sampleSize must be at least 1, got ${this.sampleSize}`);
     this.sample = new Float64Array(Math.min(1024, this.sampleSize));
-    this.random = reservoirRandom(options.seed, index);
+    this.skips = new ReservoirSkips(this.sampleSize, reservoirRandom(options.seed, index));
     this.bins = options.bins ?? 10;
+    this.sketch = new HistogramSketchBuilder();
   }
 
   add(raw: unknown): void {
@@ -308,11 +332,13 @@ class NumericReferenceBuilder {
     const value = typeof raw === 'number' ? (Number.isFinite(raw) ? raw : Number.NaN) : readNumber(raw);
     if (Number.isNaN(value)) return;
     const i = this.present++;
+    this.sketch.add(value);
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    const delta = value - this.mean;
-    this.mean += delta / this.present;
-    this.m2 += delta * (value - this.mean);
+    if (i === 0) this.shift = value;
+    const shifted = value - this.shift;
+    this.sum += shifted;
+    this.sumSquares += shifted * shifted;
     if (this.values) {
       const seen = this.values.get(value);
       if (seen !== undefined) this.values.set(value, seen + 1);
@@ -326,9 +352,8 @@ class NumericReferenceBuilder {
         this.sample = grown;
       }
       this.sample[i] = value;
-    } else {
-      const j = Math.floor(this.random() * (i + 1));
-      if (j < this.sampleSize) this.sample[j] = value;
+    } else if (i === this.skips.next) {
+      this.sample[this.skips.replace()] = value;
     }
   }
 
@@ -341,14 +366,36 @@ class NumericReferenceBuilder {
       missing: this.rows - this.present,
       min: this.min,
       max: this.max,
-      mean: this.mean,
-      std: Math.sqrt(this.m2 / this.present),
+      mean: this.shift + this.sum / this.present,
+      std: Math.sqrt(Math.max(0, this.sumSquares / this.present - (this.sum / this.present) ** 2)),
       sample: { values: serialisable(sorted), of: this.present },
       bins: sampledBins(sorted, this.present, this.rows, this.bins),
     };
+    if (this.present > this.sampleSize) {
+      const sketch = this.sketch.finish()!;
+      reference.sketch = sketch;
+      reference.bins = sketchBins(sketch, this.bins, this.present, this.rows);
+    }
     if (this.values) reference.values = [...this.values].sort(([a], [b]) => a - b).map(([value, n]) => ({ value, count: n }));
     return reference;
   }
+}
+
+/**
+ * PSI bins from a sketch: the cut point of decile k is the sketch edge that closes the bin holding
+ * the value numericReferenceFromSorted would cut at, so the proportions are exact sums of counts.
+ */
+function sketchBins(sketch: HistogramSketch, bins: number, present: number, rows: number) {
+  const edges: number[] = [];
+  let cumulative = 0;
+  let j = 0;
+  for (let k = 1; k < bins; k++) {
+    const rank = Math.ceil((k * present) / bins);
+    while (j < sketch.edges.length && cumulative + sketch.counts[j] < rank) cumulative += sketch.counts[j++];
+    if (j < sketch.edges.length && sketch.edges[j] !== edges[edges.length - 1]) edges.push(sketch.edges[j]);
+  }
+  const counts = coarsen(sketch.edges, sketch.counts, edges);
+  return { kind: 'numeric' as const, edges, proportions: Array.from(counts, (c) => c / rows), missing: (rows - present) / rows };
 }
 
 /** PSI bins from a sorted sample of the present values, scaled to the share of present values. */

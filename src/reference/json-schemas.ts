@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batchScoreInputSchema } from '../shared/batch-score';
 import { dataConfigSchema } from '../cli/data-command';
 import { pipelineInputFileSchema } from '../cli/pipeline-input-file';
 import { projectConfigSchema } from '../shared/project-config';
@@ -19,6 +20,7 @@ export const shippedSchemas: readonly ShippedSchema[] = [
   { path: 'schema/keel.config.schema.json', title: 'keel.config.json', schema: projectConfigSchema },
   { path: 'schema/pipeline-input.schema.json', title: 'keel pipeline input (keel pipeline run --input)', schema: pipelineInputFileSchema },
   { path: 'schema/data-config.schema.json', title: 'keel data config (keel data ingest)', schema: dataConfigSchema },
+  { path: 'schema/batch-score-input.schema.json', title: 'batchScore workflow input (keel batch score)', schema: batchScoreInputSchema },
 ];
 
 /** A JSON Schema object as zod emits it. */

@@ -53,9 +53,30 @@ export interface ArtifactStore {
   pathOf(sha: string): string;
 }
 
+/** What every store does the same way on top of its own bytes: JSON documents. */
+export abstract class BlobStore implements ArtifactStore {
+  abstract readonly location: string;
+  abstract put(bytes: Uint8Array): Promise<string>;
+  abstract get(sha: string): Promise<Uint8Array>;
+  abstract has(sha: string): Promise<boolean>;
+  abstract list(): AsyncIterable<StoredArtifact>;
+  abstract delete(sha: string): Promise<void>;
+  abstract pathOf(sha: string): string;
+
+  async putJson(value: unknown): Promise<string> {
+    return this.put(new TextEncoder().encode(JSON.stringify(value)));
+  }
+
+  async getJson<T>(sha: string): Promise<T> {
+    return JSON.parse(new TextDecoder().decode(await this.get(sha))) as T;
+  }
+}
+
 /** Blobs in a local directory: `<root>/sha256/<first two hex digits>/<the other 62>`. */
-export class LocalArtifactStore implements ArtifactStore {
-  constructor(readonly root: string) {}
+export class LocalArtifactStore extends BlobStore {
+  constructor(readonly root: string) {
+    super();
+  }
 
   get location(): string {
     return this.root;
@@ -91,14 +112,6 @@ export class LocalArtifactStore implements ArtifactStore {
       throw error;
     }
     return verified(sha, bytes);
-  }
-
-  async putJson(value: unknown): Promise<string> {
-    return this.put(new TextEncoder().encode(JSON.stringify(value)));
-  }
-
-  async getJson<T>(sha: string): Promise<T> {
-    return JSON.parse(new TextDecoder().decode(await this.get(sha))) as T;
   }
 
   async has(sha: string): Promise<boolean> {

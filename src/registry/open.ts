@@ -3,6 +3,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Database, openDatabase } from '../db/database';
 import { openArtifactStore } from './artifact-config';
+import type { ArtifactStoreSetting } from './artifact-setting';
 import type { ArtifactStore } from './artifact-store';
 import { RegistryError } from './names';
 
@@ -22,10 +23,11 @@ export interface RegistryHandle {
 export async function openRegistry(options: {
   databaseUrl?: string;
   dataDir: string;
+  artifactStore: ArtifactStoreSetting;
   /** Create the embedded database when it does not exist yet (otherwise: an error saying where it looked). */
   create?: boolean;
 }): Promise<RegistryHandle> {
-  const artifacts = openArtifactStore({ dataDir: options.dataDir });
+  const artifacts = openArtifactStore(options.artifactStore);
   if (!options.databaseUrl) {
     const pgliteDir = join(options.dataDir, 'pglite');
     if (!options.create && !existsSync(pgliteDir)) {

@@ -1,3 +1,4 @@
+import { canonicalCategoriesSchema } from '../shared/category-spellings';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
@@ -23,6 +24,8 @@ const recordedParamsSchema = z.object({
   /** Absent in versions registered before tasks existed: binary. */
   task: modelTaskSchema.default('binary'),
   split: splitSpecSchema,
+  /** Absent in versions registered before serving canonicalised categories, or without any to canonicalise. */
+  canonicalCategories: canonicalCategoriesSchema.optional(),
 });
 
 /** The trainers keel runs itself; a `command` trainer's program is not keel's to re-run. */
@@ -86,7 +89,8 @@ export async function reproduceVersion(
   const datasetHash = datasetContentHash(dataset.columns as ColumnDef[], rows);
   const { train, validation } = partitionRows(rows, params.split);
   say(`training ${trainer.kind} on ${train.length} rows (seed ${params.split.seed})`);
-  const model = await trainForTask({ task: params.task, features: params.features, target: params.target, trainer, train, validation });
+  const trained = await trainForTask({ task: params.task, features: params.features, target: params.target, trainer, train, validation });
+  const model = params.canonicalCategories ? { ...trained, canonicalCategories: params.canonicalCategories } : trained;
   const modelJsonSha256 = sha256Hex(JSON.stringify(model));
   const onnx = exportOnnx(model);
   const onnxSha256 = sha256Hex(onnx);

@@ -1,18 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
-import {
-  ArtifactMissingError,
-  type ArtifactStore,
-  assertSha256,
-  sha256Hex,
-  type StoredArtifact,
-  verified,
-} from './artifact-store';
-
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { ArtifactMissingError, assertSha256, BlobStore, sha256Hex, type StoredArtifact, verified } from './artifact-store';
 
 export interface S3ArtifactStoreOptions {
   bucket: string;
@@ -23,31 +10,45 @@ export interface S3ArtifactStoreOptions {
   endpoint?: string;
   /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key`; default: when an endpoint is given. */
   forcePathStyle?: boolean;
-  credentials: S3Credentials;
+  /** Static credentials; default the SDK's chain (environment, profiles, web identity, IAM roles). */
+  credentials?: S3ClientConfig['credentials'];
 }
 
 /**
  * Blobs in S3 or an S3-compatible object store (MinIO, Ceph, R2, ...), laid out like the local
- * store: `<prefix>/sha256/<2 hex>/<62 hex>`. Plain HTTP with AWS Signature V4 (PUT, GET, HEAD,
- * DELETE, ListObjectsV2), so no SDK dependency; every read is verified against its sha256.
- * An object is written whole by a single PUT, so no reader sees a partial blob.
+ * store: `<prefix>/sha256/<2 hex>/<62 hex>`, through the AWS SDK, whose credential chain covers
+ * IAM roles, web identity and profiles. Every read is verified against its sha256. An object is
+ * written whole by a single PUT, so no reader sees a partial blob.
  */
-export class S3ArtifactStore implements ArtifactStore {
-  private readonly base: string;
-  private readonly host: string;
-  /** The path of the bucket on `base`: `/bucket` (path style) or '' (virtual-hosted style). */
-  private readonly bucketPath: string;
+export class S3ArtifactStore extends BlobStore {
+  private connected?: Promise<{ sdk: Sdk; client: S3Client }>;
 
   constructor(private readonly options: S3ArtifactStoreOptions) {
+    super();
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
-      throw new Error(`invalid S3 bucket name "${options.bucket}"`);
+      throw new Error(`invalid S3 bucket name "${options.bucket}" (3–63 lowercase letters, digits, dots and hyphens)`);
     }
-    const pathStyle = options.forcePathStyle ?? options.endpoint !== undefined;
-    const endpoint = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`);
-    if (!pathStyle) endpoint.hostname = `${options.bucket}.${endpoint.hostname}`;
-    this.base = `${endpoint.protocol}//${endpoint.host}`;
-    this.host = endpoint.host;
-    this.bucketPath = pathStyle ? `/${encodeRfc3986(options.bucket)}` : '';
+  }
+
+  /** The SDK is loaded on first use: processes on a local store never pay for it. */
+  private connect() {
+    this.connected ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: this.createClient(sdk) }));
+    return this.connected;
+  }
+
+  private createClient(sdk: Sdk): S3Client {
+    const options = this.options;
+    return new sdk.S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      credentials: options.credentials,
+      // The content is verified by its sha256 key on every read; the SDK's default CRC checksums
+      // are not understood by every S3-compatible store.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
   }
 
   get location(): string {
@@ -62,66 +63,59 @@ export class S3ArtifactStore implements ArtifactStore {
     const sha = sha256Hex(bytes);
     // Always written, even when present: it heals a corrupted copy and refreshes LastModified,
     // which garbage collection's grace period reads.
-    const response = await this.request('PUT', this.objectPath(sha), {}, bytes, sha);
-    await expectOk(response, `storing artifact ${sha} at ${this.pathOf(sha)}`);
+    const { sdk, client } = await this.connect();
+    await this.call(`storing artifact ${sha} at ${this.pathOf(sha)}`, () => client.send(new sdk.PutObjectCommand({ ...this.objectOf(sha), Body: bytes })));
     return sha;
   }
 
   async get(sha: string): Promise<Uint8Array> {
     assertSha256(sha);
-    const response = await this.request('GET', this.objectPath(sha));
-    if (response.status === 404) {
-      await response.body?.cancel();
-      throw new ArtifactMissingError(`artifact ${sha} is not in the store ${this.location} (never stored, or garbage-collected)`);
+    const { sdk, client } = await this.connect();
+    let bytes: Uint8Array;
+    try {
+      const object = await client.send(new sdk.GetObjectCommand(this.objectOf(sha)));
+      bytes = await object.Body!.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(sdk, error)) {
+        throw new ArtifactMissingError(`artifact ${sha} is not in the store ${this.location} (never stored, or garbage-collected)`);
+      }
+      throw storeError(sdk, `reading artifact ${sha} from ${this.pathOf(sha)}`, error);
     }
-    await expectOk(response, `reading artifact ${sha} from ${this.pathOf(sha)}`, false);
-    return verified(sha, new Uint8Array(await response.arrayBuffer()));
-  }
-
-  async putJson(value: unknown): Promise<string> {
-    return this.put(new TextEncoder().encode(JSON.stringify(value)));
-  }
-
-  async getJson<T>(sha: string): Promise<T> {
-    return JSON.parse(new TextDecoder().decode(await this.get(sha))) as T;
+    return verified(sha, bytes);
   }
 
   async has(sha: string): Promise<boolean> {
     assertSha256(sha);
-    const response = await this.request('HEAD', this.objectPath(sha));
-    if (response.status === 404) return false;
-    await expectOk(response, `looking up artifact ${sha}`);
-    return true;
+    const { sdk, client } = await this.connect();
+    try {
+      await client.send(new sdk.HeadObjectCommand(this.objectOf(sha)));
+      return true;
+    } catch (error) {
+      if (isNotFound(sdk, error)) return false;
+      throw storeError(sdk, `looking up artifact ${sha}`, error);
+    }
   }
 
   async delete(sha: string): Promise<void> {
     assertSha256(sha);
-    const response = await this.request('DELETE', this.objectPath(sha));
-    if (response.status === 404) return;
-    await expectOk(response, `deleting artifact ${sha}`);
+    const { sdk, client } = await this.connect();
+    await this.call(`deleting artifact ${sha}`, () => client.send(new sdk.DeleteObjectCommand(this.objectOf(sha))));
   }
 
   async *list(): AsyncIterable<StoredArtifact> {
     const prefix = this.keyPrefix();
-    let token: string | undefined;
-    do {
-      const query: Record<string, string> = { 'list-type': '2', prefix };
-      if (token) query['continuation-token'] = token;
-      const response = await this.request('GET', this.bucketPath || '/', query);
-      await expectOk(response, `listing ${this.location}`, false);
-      const xml = await response.text();
-      for (const match of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
-        const key = xmlText(match[1], 'Key');
-        const sha = key?.startsWith(prefix) ? key.slice(prefix.length).replace('/', '') : undefined;
-        if (!sha || !/^[0-9a-f]{64}$/.test(sha)) continue;
-        yield {
-          sha256: sha,
-          bytes: Number(xmlText(match[1], 'Size') ?? 0),
-          modifiedAt: new Date(xmlText(match[1], 'LastModified') ?? 0),
-        };
+    const { sdk, client } = await this.connect();
+    try {
+      for await (const page of sdk.paginateListObjectsV2({ client }, { Bucket: this.options.bucket, Prefix: prefix })) {
+        for (const object of page.Contents ?? []) {
+          const sha = object.Key?.startsWith(prefix) ? object.Key.slice(prefix.length).replace('/', '') : undefined;
+          if (!sha || !/^[0-9a-f]{64}$/.test(sha)) continue;
+          yield { sha256: sha, bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+        }
       }
-      token = xmlText(xml, 'IsTruncated') === 'true' ? xmlText(xml, 'NextContinuationToken') : undefined;
-    } while (token);
+    } catch (error) {
+      throw storeError(sdk, `listing ${this.location}`, error);
+    }
   }
 
   private keyPrefix(): string {
@@ -132,113 +126,30 @@ export class S3ArtifactStore implements ArtifactStore {
     return `${this.keyPrefix()}${sha.slice(0, 2)}/${sha.slice(2)}`;
   }
 
-  private objectPath(sha: string): string {
-    return `${this.bucketPath}/${this.keyOf(sha).split('/').map(encodeRfc3986).join('/')}`;
+  private objectOf(sha: string): { Bucket: string; Key: string } {
+    return { Bucket: this.options.bucket, Key: this.keyOf(sha) };
   }
 
-  private async request(
-    method: 'GET' | 'PUT' | 'HEAD' | 'DELETE',
-    path: string,
-    query: Record<string, string> = {},
-    body?: Uint8Array,
-    bodySha?: string,
-  ): Promise<Response> {
-    const canonicalQuery = Object.keys(query)
-      .sort()
-      .map((k) => `${encodeRfc3986(k)}=${encodeRfc3986(query[k])}`)
-      .join('&');
-    const payloadHash = bodySha ?? sha256Hex(body ?? new Uint8Array());
-    const headers = signV4({
-      method,
-      path,
-      canonicalQuery,
-      host: this.host,
-      payloadHash,
-      region: this.options.region,
-      credentials: this.options.credentials,
-      now: new Date(),
-    });
-    const url = `${this.base}${path}${canonicalQuery ? `?${canonicalQuery}` : ''}`;
+  private async call(what: string, request: () => Promise<unknown>): Promise<void> {
     try {
-      return await fetch(url, { method, headers, body: body as RequestInit['body'] });
+      await request();
     } catch (error) {
-      throw new Error(`cannot reach the artifact store at ${this.base}: ${(error as Error).message}`);
+      throw storeError((await this.connect()).sdk, what, error);
     }
   }
 }
 
-/** Signs a request with AWS Signature Version 4; returns the headers to send (host is implied). */
-export function signV4(request: {
-  method: string;
-  /** Already URI-encoded, as sent. */
-  path: string;
-  canonicalQuery: string;
-  host: string;
-  payloadHash: string;
-  region: string;
-  service?: string;
-  credentials: S3Credentials;
-  now: Date;
-  /** Further headers to sign and send (lower-case names). */
-  extraSignedHeaders?: Record<string, string>;
-}): Record<string, string> {
-  const service = request.service ?? 's3';
-  const amzDate = request.now.toISOString().replace(/[:-]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const signed: Record<string, string> = {
-    ...request.extraSignedHeaders,
-    host: request.host,
-    'x-amz-content-sha256': request.payloadHash,
-    'x-amz-date': amzDate,
-  };
-  if (request.credentials.sessionToken) signed['x-amz-security-token'] = request.credentials.sessionToken;
-  const names = Object.keys(signed).sort();
-  const canonicalRequest = [
-    request.method,
-    request.path || '/',
-    request.canonicalQuery,
-    names.map((n) => `${n}:${signed[n].trim()}\n`).join(''),
-    names.join(';'),
-    request.payloadHash,
-  ].join('\n');
-  const scope = `${day}/${request.region}/${service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-  let key: Buffer = hmac(`AWS4${request.credentials.secretAccessKey}`, day);
-  for (const part of [request.region, service, 'aws4_request']) key = hmac(key, part);
-  const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
-  const { host: _host, ...headers } = signed;
-  return {
-    ...headers,
-    authorization: `AWS4-HMAC-SHA256 Credential=${request.credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
-  };
+type Sdk = typeof import('@aws-sdk/client-s3');
+
+function isNotFound(sdk: Sdk, error: unknown): boolean {
+  return error instanceof sdk.S3ServiceException && (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404) && error.name !== 'NoSuchBucket';
 }
 
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
-}
-
-/** RFC 3986 unreserved characters stay; everything else is %-encoded (what SigV4 expects). */
-function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function xmlText(xml: string, tag: string): string | undefined {
-  const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml);
-  return match?.[1]
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&apos;', "'")
-    .replaceAll('&amp;', '&');
-}
-
-async function expectOk(response: Response, what: string, consume = true): Promise<void> {
-  if (response.ok) {
-    if (consume) await response.body?.cancel();
-    return;
+/** The store's own error code and message, or why it could not be reached; never a credential. */
+function storeError(sdk: Sdk, what: string, error: unknown): Error {
+  if (error instanceof sdk.S3ServiceException) {
+    const status = error.$metadata.httpStatusCode;
+    return new Error(`${what} failed: ${status ? `HTTP ${status} ` : ''}${error.name}${error.message && error.message !== error.name ? `: ${error.message}` : ''}`, { cause: error });
   }
-  const text = await response.text().catch(() => '');
-  const code = xmlText(text, 'Code');
-  const message = xmlText(text, 'Message');
-  throw new Error(`${what} failed: HTTP ${response.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`);
+  return new Error(`${what} failed: cannot reach the artifact store: ${(error as Error).message}`, { cause: error });
 }

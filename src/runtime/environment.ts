@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { artifactStoreSetting } from '../registry/artifact-setting';
 import { parseOrThrow } from '../shared/validation';
 
 /** Settings that differ per machine come from the environment; the model's settings from the config file. */
@@ -28,6 +29,15 @@ export const environmentSchema = z.object({
     .optional()
     .describe('Inference threads of each model server process; 0: inference on the event loop. Default 2 (1 per process with several processes).'),
   KEEL_INFERENCE_INLINE_MS: z.coerce.number().min(0).max(1000).optional().describe('A model-server batch expected to run within this many ms runs on the event loop instead of an inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.'),
+  KEEL_ARTIFACT_STORE: z
+    .string()
+    .optional()
+    .describe('Where artifacts (models, reports) are kept: unset: `<KEEL_DATA_DIR>/artifacts`; a directory path; or `s3://bucket[/prefix]` for S3 or an S3-compatible store. Every process of a deployment must see the same store.'),
+  KEEL_S3_ENDPOINT: z.url().optional().describe('An S3-compatible endpoint such as `http://127.0.0.1:9000` (MinIO, Ceph, R2); unset: AWS. Credentials come from the AWS SDK chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, web identity or an IAM role.'),
+  KEEL_S3_REGION: z.string().min(1).optional().describe('The S3 region; default AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1.'),
+  AWS_REGION: z.string().min(1).optional().describe('The AWS region (standard AWS variable), the S3 region when KEEL_S3_REGION is unset.'),
+  AWS_DEFAULT_REGION: z.string().min(1).optional().describe('The AWS region when AWS_REGION is unset (standard AWS variable).'),
+  KEEL_S3_PATH_STYLE: z.enum(['true', 'false']).optional().describe('`true`: `endpoint/bucket/key` URLs; `false`: `bucket.endpoint/key`. Default: true with KEEL_S3_ENDPOINT, false for AWS.'),
   KEEL_UI_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the dashboard (`keel ui`, `npm start`) listens on; loopback by default.'),
   KEEL_UI_PORT: z.coerce.number().int().min(0).max(65535).optional().describe("The dashboard's port; unset: 8081 when free, else any free port; 0: any free port."),
   KEEL_TEMPORAL_UI: z
@@ -50,7 +60,30 @@ export const environmentSchema = z.object({
     .optional()
     .describe("Admin keys, comma-separated: the model server's admin routes need one (see docs/serving.md), and the worker accepts an approval only with a proof of one (docs/approval.md), and every dashboard action needs one (docs/ui.md)."),
   KEEL_ADMIN_KEY: z.string().min(1).optional().describe('The admin key this client (`keel approvals`) proves it holds; default: the first of KEEL_ADMIN_KEYS.'),
+  KEEL_WORKER_HEALTH_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe('Port of the worker\'s health endpoints (`npm run worker`): `GET /livez` answers while the event loop does, `GET /readyz` 200 only while every Temporal worker of the process is running. Unset: none.'),
+  KEEL_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1').describe('Interface of the worker\'s health endpoints (0.0.0.0 in a container, for the kubelet\'s probes).'),
   KEEL_TASK_QUEUES: z.string().optional().describe('Which task queues this worker polls (`npm run worker`): `control`, `train`, or both, comma-separated (default: all).'),
+  KEEL_BATCH_OUTPUT_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The directory batch scoring writes its files under (`keel batch score --to file:...`); a job names a directory inside it, never a path outside. Default <KEEL_DATA_DIR>/batch. Every training worker must see the same directory (a shared volume)."),
+  KEEL_WORKER_IDENTITY: z
+    .string()
+    .regex(/^[\w.:/-]{1,100}$/, 'must be 1-100 letters, digits or . : / - _')
+    .optional()
+    .describe('How this worker process names itself to Temporal (`npm run worker`); the history of every activity it runs shows it, with the task queue appended (`<identity>@keel-train`). Default `<hostname>/<pid>`, unique in a fleet; in Kubernetes the pod name.'),
+  KEEL_WORKFLOW_BUNDLE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("A workflow bundle built ahead (`bundleWorkflowCode`'s code written to a file) that the control-queue worker loads instead of bundling `workflows/` at start, which takes seconds of CPU; it must be built from the same code."),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
@@ -70,6 +103,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
         ? undefined
         : { dir: resolve(parsed.KEEL_PREDICTION_SPOOL_DIR ?? join(parsed.KEEL_DATA_DIR, 'prediction-spool')), fsync: parsed.KEEL_PREDICTION_SPOOL === 'fsync' },
     configPath: resolve(parsed.KEEL_CONFIG),
+    artifactStore: artifactStoreSetting({
+      dataDir: resolve(parsed.KEEL_DATA_DIR),
+      store: parsed.KEEL_ARTIFACT_STORE,
+      endpoint: parsed.KEEL_S3_ENDPOINT,
+      region: parsed.KEEL_S3_REGION ?? parsed.AWS_REGION ?? parsed.AWS_DEFAULT_REGION,
+      pathStyle: parsed.KEEL_S3_PATH_STYLE,
+    }),
+    batchOutputDir: resolve(parsed.KEEL_BATCH_OUTPUT_DIR ?? join(parsed.KEEL_DATA_DIR, 'batch')),
     temporalTls: parsed.TEMPORAL_TLS === 'true',
     adminKeys: (parsed.KEEL_ADMIN_KEYS ?? '')
       .split(',')

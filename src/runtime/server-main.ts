@@ -35,7 +35,7 @@ async function main() {
   });
   const config = await loadProjectConfig(env.configPath);
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
-  const artifacts = openArtifactStore({ dataDir: env.dataDir });
+  const artifacts = openArtifactStore(env.artifactStore);
   const one = processes === 1;
   let onExplicitRefresh: (() => void) | undefined;
   const server = await startModelServer({

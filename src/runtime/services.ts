@@ -2,20 +2,21 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../../activities';
+import { createPooledScorer } from '../batch/batch-scorer';
 import { type Database, openDatabase } from '../db/database';
 import { openArtifactStore } from '../registry/artifact-config';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { readCodeVersion } from './code-version';
 import type { Environment } from './environment';
 import { provideTemporal } from './temporal-dev-server';
-import { createWorkers, parseTaskQueues } from './workers';
+import { createWorkers, parseTaskQueues, trainActivitySlots } from './workers';
 
 /** The pieces every keel process is built from; each returns what it must close. */
 
 export async function openStorage(env: Environment): Promise<{ database: Database; artifacts: ArtifactStore }> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
   // <dataDir>/artifacts by default; KEEL_ARTIFACT_STORE selects another directory or s3://bucket/prefix.
-  const artifacts = openArtifactStore({ dataDir: env.dataDir });
+  const artifacts = openArtifactStore(env.artifactStore);
   return { database, artifacts };
 }
 
@@ -54,6 +55,8 @@ export async function startWorkers(options: {
   const sdkLevel = ['trace', 'debug'].includes(options.env.LOG_LEVEL) ? 'DEBUG' : 'WARN';
   Runtime.install({ logger: new DefaultLogger(sdkLevel) });
   const connection = await NativeConnection.connect(options.temporal.connectionOptions);
+  // As many scoring threads as the training queue runs activities at once; started on first use.
+  const batchScorer = createPooledScorer({ threads: trainActivitySlots, logger: options.logger });
   const activities = createActivities({
     database: options.database,
     artifacts: options.artifacts,
@@ -61,19 +64,26 @@ export async function startWorkers(options: {
     logger: options.logger,
     adminKeys: options.env.adminKeys,
     onDeployed: options.onDeployed,
+    batchOutputDir: options.env.batchOutputDir,
+    batchScorer,
   });
   const workers: Worker[] = await createWorkers({
     connection,
     namespace: options.temporal.namespace,
     activities,
     queues: parseTaskQueues(options.env.KEEL_TASK_QUEUES),
+    identity: options.env.KEEL_WORKER_IDENTITY,
+    workflowBundle: options.env.KEEL_WORKFLOW_BUNDLE ? { codePath: options.env.KEEL_WORKFLOW_BUNDLE } : undefined,
   });
   const running = Promise.all(workers.map((worker) => worker.run()));
   return {
     running,
+    /** Each Temporal worker's state (RUNNING while it polls). */
+    states: () => workers.map((worker) => worker.getState()),
     async close() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await batchScorer.close();
       await connection.close();
     },
   };

@@ -1,9 +1,13 @@
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { taskQueues } from '../shared/task-queues';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+/** Heavy activities a training worker runs at once (training uses the cores by itself). */
+export const trainActivitySlots = 2;
 
 export type TaskQueueName = keyof typeof taskQueues;
 
@@ -18,7 +22,10 @@ export async function createWorkers(options: {
   queues?: TaskQueueName[];
   /** A prebuilt workflow bundle (tests build it once); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Names this process in the history of every task it runs; default `<host>/<pid>`. */
+  identity?: string;
 }): Promise<Worker[]> {
+  const identity = options.identity ?? defaultWorkerIdentity();
   const queues = options.queues ?? (Object.keys(taskQueues) as TaskQueueName[]);
   const workflows = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath };
   return Promise.all(
@@ -28,8 +35,10 @@ export async function createWorkers(options: {
         namespace: options.namespace,
         taskQueue: taskQueues[queue],
         activities: options.activities,
+        // Activity task started events carry it: the history shows which worker ran each trial.
+        identity: `${identity}@${taskQueues[queue]}`,
         ...(queue === 'control' ? workflows : {}),
-        maxConcurrentActivityTaskExecutions: queue === 'train' ? 2 : 20,
+        maxConcurrentActivityTaskExecutions: queue === 'train' ? trainActivitySlots : 20,
       }),
     ),
   );
@@ -44,4 +53,9 @@ export function parseTaskQueues(list: string | undefined): TaskQueueName[] | und
     }
   }
   return names as TaskQueueName[];
+}
+
+/** `<host>/<pid>`: unique among the workers of a fleet, and it says where to look. */
+export function defaultWorkerIdentity(): string {
+  return `${hostname()}/${process.pid}`;
 }

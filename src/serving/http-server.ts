@@ -21,6 +21,7 @@ import type { LoadedModel, ModelLease, RouteChoice } from './model-pool';
 import { ModelPool } from './model-pool';
 import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse, modelMetadata, parseInferenceRequest } from './oip';
 import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
+import { screenCategories } from './unknown-categories';
 import { COLUMNS, type PredictionLogEntry } from './log-line';
 import { DEFAULT_FLUSH_MS, databaseSink, type PredictionLogOptions, type PredictionLogSpoolOptions, PredictionLogWriter } from './prediction-log';
 import { claimDeadSegments, SpoolReplay } from './spool-replay';
@@ -400,6 +401,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         v2 = parseInferenceRequest(body);
         bound = bindInputs(v2, model.contract);
       }
+      if (model.categories) bound = screenBound(model, bound, metrics);
       arriving = false;
       inference.arrivalEnded();
       let answer: BatchRows;
@@ -675,6 +677,14 @@ function parseV1Body(body: unknown): unknown {
 function bindInstances(model: LoadedModel, value: unknown): BoundRequest {
   const instances: Instance[] = parseInstances(model.contract, value);
   return { rows: instances.length, feeds: instancesToColumns(model.contract, instances), instances };
+}
+
+/** Counts unknown categories in /metrics, then applies each feature's policy (src/serving/unknown-categories.ts). */
+function screenBound(model: LoadedModel, bound: BoundRequest, metrics: ServingMetrics): BoundRequest {
+  const screened = screenCategories(model.categories!, bound.instances);
+  metrics.unknownCategories(model.name, model.version, screened.unknown);
+  if (screened.rejection) throw screened.rejection;
+  return screened.rewritten ? { ...bound, feeds: instancesToColumns(model.contract, screened.rewritten) } : bound;
 }
 
 function sameInputs(a: LoadedModel, b: LoadedModel): boolean {

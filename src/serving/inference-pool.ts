@@ -101,9 +101,8 @@ interface Queue {
  * waits.
  *
  * Where a batch runs depends on what it costs. Handing a batch to a thread and its answer back
- * costs about 8 µs of CPU per request at 16 requests per batch (thread wake-ups, messages,
- * copies; measured with bench:serve, 47 against 39 µs per request), more than a cheap model's
- * whole `session.run` of those rows. So a primary batch expected to run within `inlineBudgetMs`
+ * (thread wake-ups, messages, copies) costs more CPU per request than a cheap model's whole
+ * `session.run` of those rows (docs/serving.md has the measurement). So a primary batch expected to run within `inlineBudgetMs`
  * (0.25 ms: as long as reading a largish body) runs on the event loop, and anything dearer runs
  * on a thread, where it cannot hold up other requests. The expectation is per model version:
  * the median ms per row of its latest batches on threads (a median, because a session's first

@@ -1,4 +1,5 @@
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import { onnxSessionOptions } from '../ml/onnx/session-options';
 import type { ContractInputType, GraphSignature } from './model-contract';
 
 /**
@@ -55,16 +56,8 @@ export type WorkerReply =
   | { id: number; ok: false; error: string }
   | { id: number; ok: true; signature?: GraphSignature; outputs?: InferenceOutputs; /** How long `session.run` took in the thread (ms). */ runMs?: number };
 
-/**
- * One intra-op thread per session: the pool already runs one session per thread, and ORT's
- * default (a thread per core in every session) would oversubscribe the cores several times over.
- */
-export const sessionOptions: InferenceSession.SessionOptions = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-};
+/** The session options every keel session shares (src/ml/onnx/session-options.ts). */
+export const sessionOptions = onnxSessionOptions;
 
 /** Concatenates the columns of several requests for one model into one packed batch. */
 export function packBatch(inputs: InputSpec, parts: readonly { feeds: FeedColumns; rows: number }[], rows: number): PackedBatch {

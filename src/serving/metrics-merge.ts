@@ -3,6 +3,11 @@
  * answer: each family's HELP and TYPE once, then every process's samples with a `process` label
  * (a scrape lands on one process, and Prometheus must see them all). Sum over `process` for the
  * server's totals.
+ *
+ * Not prom-client's `AggregatorRegistry`: it merges the processes' samples into one series per
+ * label set (counters and histograms summed, each gauge by its `aggregator`), so one process
+ * whose event loop lags or whose log queue backs up disappears into a sum or an average. Labelled
+ * per process, every series stays visible, and PromQL sums them where a total is wanted.
  */
 export function mergeExpositions(parts: { process: string; text: string }[]): string {
   const families = new Map<string, { meta: string[]; samples: string[] }>();

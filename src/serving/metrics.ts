@@ -54,6 +54,7 @@ export class ServingMetrics {
   private readonly http = new FastCounter('keel_http_requests_total', 'HTTP requests by route template, method and status code.');
   private readonly shadow: Counter<'model' | 'version' | 'outcome'>;
   private readonly feedbackItems: Counter;
+  private readonly unknownCategoryValues: Counter<'model' | 'version' | 'feature'>;
   private readonly logWriteSeconds: Histogram;
   private readonly logWriteRows: Histogram;
   private readonly children = new Map<string, Map<number, Partial<Record<Protocol, PredictMetrics>>>>();
@@ -80,6 +81,12 @@ export class ServingMetrics {
       registers,
     });
     this.feedbackItems = new Counter({ name: 'keel_feedback_total', help: 'Feedback items (ground truth) stored.', registers });
+    this.unknownCategoryValues = new Counter({
+      name: 'keel_unknown_category_values_total',
+      help: 'Categorical values outside the training categories (after canonicalisation), per model version and feature, whatever the policy (bucket, reject, nearest).',
+      labelNames: ['model', 'version', 'feature'],
+      registers,
+    });
 
     new Gauge({
       name: 'keel_prediction_log_queue_depth',
@@ -262,6 +269,10 @@ export class ServingMetrics {
     }
     child.rows.observe(rows);
     child.requests.observe(requests);
+  }
+
+  unknownCategories(model: string, version: number, counts: Record<string, number>): void {
+    for (const feature in counts) this.unknownCategoryValues.inc({ model, version: String(version), feature }, counts[feature]);
   }
 
   shadowOutcome(model: string, version: number, outcome: 'ok' | 'invalid' | 'failed' | 'dropped'): void {

@@ -8,6 +8,7 @@ import type { InferencePool } from './inference-pool';
 import { assertSignatureMatchesContract, type ModelContract, parseModelContract, servedOutputs } from './model-contract';
 import { SERVING_ALIAS, type Route } from './routes';
 import { choosesCandidate } from './traffic';
+import { categoryGuardOf, type CategoryGuard } from '../ml/onnx/category-guard';
 
 export { SERVING_ALIAS } from './routes';
 
@@ -15,6 +16,8 @@ export interface LoadedModel {
   readonly name: string;
   readonly version: number;
   readonly contract: ModelContract;
+  /** Its categorical inputs' training categories and unknown-category policies (none: no categorical text). */
+  readonly categories?: CategoryGuard;
   readonly artifactSha256: string;
   readonly loadedAt: Date;
   /** This load of the version in the inference pool (unique, so a reload never meets a stale unload). */
@@ -364,7 +367,7 @@ export class ModelPool {
       this.options.inference.unload(key);
       throw error;
     }
-    return { name, version, contract, artifactSha256: row.artifactSha256, loadedAt: new Date(), key };
+    return { name, version, contract, categories: categoryGuardOf(bytes), artifactSha256: row.artifactSha256, loadedAt: new Date(), key };
   }
 
   private warnIfStale(name: string, target: Target): void {

@@ -81,6 +81,11 @@ export const categoricalFeatureSchema = options('categorical', {
   encoding: oneOf(['one-hot', 'ordinal', 'frequency']).optional().describe("Linear models: default 'one-hot'. Trees: an ordinal code unless 'frequency'."),
   maxCategories: categoryLimit(10_000).optional().describe("Overrides the trainer's maxCategories for this feature."),
   minCount: categoryLimit(1_000_000_000).optional().describe('Categories seen fewer times than this in training are unknown (default 1: keep all).'),
+  unknown: oneOf(['bucket', 'reject', 'nearest'])
+    .optional()
+    .describe(
+      "Serving, a value outside the training categories (after canonicalisation): 'bucket' scores it as the unknown category (default); 'reject' answers 422 naming the feature and the value; 'nearest' takes the known category at the smallest edit distance (at most 2, on the canonical token), else buckets it. Every unknown value is counted in /metrics.",
+    ),
 }).describe('a category: a string, or a number read as a category');
 
 export const booleanFeatureSchema = options('boolean', {}).describe('true/false (also 1/0, yes/no), encoded as 1/0; linear models read a missing value as the training share of true');

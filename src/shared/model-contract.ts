@@ -84,9 +84,20 @@ export const modelContractSchema = z
     /** multiclass only: the class names; output index i is classes[i]. */
     classes: z.array(z.string()).min(2).optional(),
     outputs: z.array(outputSchema),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'binary only: the decision threshold of the `label` output (1 when probability > threshold). Evaluation scores the version with it, so a retrain of the same model gets the same metrics.',
+      ),
     treeEnsemble: treeEnsembleExportSchema.optional(),
   })
   .superRefine((contract, ctx) => {
+    if (contract.threshold !== undefined && contract.task !== 'binary') {
+      ctx.addIssue({ code: 'custom', path: ['threshold'], message: `only a binary contract has a decision threshold, this one is ${contract.task}` });
+    }
     if (contract.task === 'multiclass' && !contract.classes) {
       ctx.addIssue({ code: 'custom', path: ['classes'], message: 'a multiclass contract must list its classes' });
     }

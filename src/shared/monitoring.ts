@@ -16,7 +16,7 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2001-02-01T00:00:00Z' });
 
 // ---------------------------------------------------------------------------------------------
-// Drift check (moved here from src/monitoring/drift-config.ts, which re-exports it)
+// Drift check
 // ---------------------------------------------------------------------------------------------
 
 /*
@@ -63,6 +63,12 @@ export type ColumnDriftOverride = z.infer<typeof columnDriftOverrideSchema>;
 export const driftConfigSchema = z
   .object({
     minRows: z.number().int().min(1).default(100).describe('Fewer current rows than this give an "insufficient data" result, never an alarm.'),
+    unknownShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe('A categorical input whose share of logged values outside the model\'s training categories (after canonicalisation) exceeds this is an `unknown_categories` finding.'),
     smallReferenceRows: z.number().int().min(1).default(1000).describe('References with at most this many present values are compared by tests, larger ones by distances.'),
     thresholds: z
       .object(
@@ -187,9 +193,11 @@ export function livePerformanceMetric(config: PerformanceConfig, task: ModelTask
 /**
  * What a report can find: dataset-level data drift, drift in some features (below the dataset
  * share), prediction drift, concept drift (the live metric fell), label drift (the positive rate
- * moved), schema problems (features absent from the logged inputs, or only missing values).
+ * moved), schema problems (features absent from the logged inputs, or only missing values),
+ * unknown categories (a categorical input's share of values outside the model's training
+ * categories above `drift.unknownShare`).
  */
-export const findingKinds = ['data_drift', 'feature_drift', 'prediction_drift', 'concept_drift', 'label_drift', 'schema'] as const;
+export const findingKinds = ['data_drift', 'feature_drift', 'prediction_drift', 'concept_drift', 'label_drift', 'schema', 'unknown_categories'] as const;
 export const findingSchema = z.enum(findingKinds);
 export type Finding = z.infer<typeof findingSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mulberry32 } from './prng';
+import { sampleUniform } from './tpe';
 
 /**
  * Hyperparameter search, planned inside the workflow: pure and seeded, so the same config always
@@ -16,17 +17,17 @@ const rangeSchema = z
   .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
   .refine((r) => r.scale === 'linear' || r.min > 0, { message: 'a log scale needs min > 0' });
 
-/** A parameter's candidates: an explicit list, or a range (random and successive halving only). */
+/** A parameter's candidates: an explicit list, or a range (random, successive halving and tpe). */
 export const searchDimensionSchema = z
   .union([z.array(z.number()).min(1), rangeSchema])
-  .describe("A parameter's candidates: a list of values, or a range `{ min, max, scale, integer }` (random and successive halving only).");
+  .describe("A parameter's candidates: a list of values, or a range `{ min, max, scale, integer }` (random, successive halving and tpe).");
 export type SearchDimension = z.infer<typeof searchDimensionSchema>;
 
 export const tuningSpecSchema = z
   .object({
     strategy: z
-      .enum(['grid', 'random', 'successive-halving'])
-      .describe('`grid`: every combination of the listed values; `random`: `trials` seeded draws; `successive-halving`: random draws, the best 1/`eta` kept at each rung with a larger budget.'),
+      .enum(['grid', 'random', 'successive-halving', 'tpe'])
+      .describe('`grid`: every combination of the listed values; `random`: `trials` seeded draws; `successive-halving`: random draws, the best 1/`eta` kept at each rung with a larger budget; `tpe`: Bayesian sampling (Tree-structured Parzen Estimator), each trial suggested from the trials before it, with optional `pruning`.'),
     space: z
       .record(z.string(), searchDimensionSchema)
       .refine((s) => Object.keys(s).length > 0, { message: 'needs at least one parameter' })
@@ -41,6 +42,18 @@ export const tuningSpecSchema = z
       .max(10)
       .default(3)
       .describe('Successive halving keeps the best 1/eta of the trials at each rung; the budget is `maxIterations` (linear models) or `numTrees` (gbdt).'),
+    startupTrials: z.number().int().min(1).max(1000).default(10).describe('tpe: trials drawn at random before the estimators take over (warm-start trials count).'),
+    candidates: z.number().int().min(1).max(1000).default(24).describe('tpe: draws from the good trials\' estimator per parameter, of which the best good/bad density ratio is tried.'),
+    pruning: z
+      .enum(['none', 'median'])
+      .default('none')
+      .describe('tpe: `median` trains each trial first at smaller budgets (the budget / eta^k, see `pruningRungs`) and stops it at a rung where its validation metric is worse than the median earlier trials reached there.'),
+    pruningRungs: z.number().int().min(1).max(4).default(1).describe('tpe with pruning: rungs below the full budget, each `eta` times smaller than the next.'),
+    pruningMinTrials: z.number().int().min(1).max(100).default(3).describe('tpe with pruning: earlier trials needed at a rung before it stops any trial.'),
+    warmStart: z
+      .boolean()
+      .default(false)
+      .describe('tpe: start from the trials of earlier tuned runs of the same model (same trainer kind, parameters within this space) instead of from nothing.'),
     metric: z.string().optional().describe("Validation metric that ranks trials (a metric of the task; default: the task's primary metric, see task-metrics.ts)."),
   })
   .refine((t) => t.strategy !== 'grid' || Object.values(t.space).every(Array.isArray), {
@@ -65,17 +78,9 @@ export function randomConfigs(space: Record<string, SearchDimension>, count: num
   const next = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const config: ParamSet = {};
-    for (const name of Object.keys(space).sort()) config[name] = sample(space[name], next);
+    for (const name of Object.keys(space).sort()) config[name] = sampleUniform(space[name], next);
     return config;
   });
-}
-
-function sample(dimension: SearchDimension, next: () => number): number {
-  if (Array.isArray(dimension)) return dimension[Math.floor(next() * dimension.length)];
-  const { min, max, scale, integer } = dimension;
-  const u = next();
-  const value = scale === 'log' ? Math.exp(Math.log(min) + u * (Math.log(max) - Math.log(min))) : min + u * (max - min);
-  return integer ? Math.round(value) : value;
 }
 
 /**

@@ -43,7 +43,7 @@ describe('a worker killed while a canary step bakes', () => {
     client = new Client({ connection });
     env = { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: inject('faultsDatabaseUrl'), KEEL_DATA_DIR: join(dir, 'keel') };
     database = await openDatabase({ url: inject('faultsDatabaseUrl'), dataDir: dir });
-    const artifacts = openArtifactStore({ dataDir: join(dir, 'keel'), env: {} });
+    const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'keel', 'artifacts') });
     const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
     const baseline = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
     await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx({ ...spec, bias: -1.1 }), { key: `${model}/2` });

@@ -40,7 +40,7 @@ describe('PostgreSQL down under load', () => {
     await mkdir(dir, { recursive: true });
     cluster = await createScratchCluster();
     database = await openDatabase({ url: cluster.url, dataDir: dir });
-    const artifacts = openArtifactStore({ dataDir: dir, env: {} });
+    const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'artifacts') });
     const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7, JFK: -0.3 } }], bias: -1.2 };
     const { version } = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
     await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'fault suite' });

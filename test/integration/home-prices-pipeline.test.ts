@@ -79,6 +79,15 @@ describe('home prices through trainingPipeline: regression and multiclass', () =
         const body = (await response.json()) as { predictions: { id: string; prediction: number }[] };
         expect(body.predictions[0].prediction).toBeGreaterThan(100_000);
         expect(body.predictions[0].prediction).toBeLessThan(3_000_000);
+        // Spelled as the sources spell it, the same home scores the same: the graph canonicalises
+        // categorical text as ingest did (trim; enum spellings by token, the mapping's `values`).
+        const spelled = { ...home, city: ' Irvine ', heating: 'Heat-Pump', cooling: 'Central AC' };
+        const raw = await fetch(`${server.url}/v1/models/${model}:predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ instances: [spelled] }),
+        });
+        expect(((await raw.json()) as { predictions: { prediction: number }[] }).predictions[0].prediction).toBe(body.predictions[0].prediction);
 
         // A ridge challenger on the same split, its L2 penalty chosen by grid search on validation
         // RMSE: the gate compares its RMSE with production's, relatively (5 %), and records why it

@@ -8,11 +8,11 @@ import {
   canaryContinuationSchema,
   canaryHealthSchema,
   canaryRolloutInputSchema,
-  judgeHealth,
   planCanary,
   rolloutSpecSchema,
   startLatencyWatch,
 } from '../../src/shared/canary';
+import { judgeHealth } from '../../src/serving/canary-health';
 import { trainingPipelineInputSchema } from '../../src/shared/pipeline-input';
 
 const thresholds = canaryHealthSchema.parse({ minRequests: 100, p99MinRequests: 200 });

@@ -77,7 +77,7 @@ describe('binning', () => {
 
 describe('parseGbdtParams', () => {
   it('fills the defaults', () => {
-    expect(parseGbdtParams({ objective: 'binary' })).toMatchObject({ numTrees: 100, learningRate: 0.1, maxLeaves: 31, maxBins: 255, lambda: 0, seed: 0 });
+    expect(parseGbdtParams({ objective: 'binary' })).toMatchObject({ numTrees: 100, learningRate: 0.1, maxLeaves: 31, maxBins: 255, lambda: 1, seed: 0 });
     expect(gbdtParamsSchema.safeParse({ objective: 'binary', maxDepth: 6 }).success).toBe(true);
   });
 

@@ -1,88 +1,52 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactIntegrityError, ArtifactMissingError, sha256Hex } from '../../src/registry/artifact-store';
 import { openArtifactStore } from '../../src/registry/artifact-config';
+import { ArtifactIntegrityError, ArtifactMissingError, sha256Hex } from '../../src/registry/artifact-store';
 import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
 import { collectGarbage } from '../../src/registry/retention';
-import { S3ArtifactStore, signV4 } from '../../src/registry/s3-artifact-store';
+import { S3ArtifactStore } from '../../src/registry/s3-artifact-store';
+import { readEnvironment } from '../../src/runtime/environment';
 import { freePort } from '../../src/runtime/ports';
 import { CONTRACT, openTestRegistry, type TestRegistry } from './registry-fixtures';
+import { pythonWith } from './support/sklearn';
 
 /**
  * The S3 artifact store against a real S3-compatible server: moto's standalone server (PyPI
- * `moto[server]`, command `moto_server`), started on a free loopback port. Skipped, saying so,
- * where moto is not installed.
+ * `moto[server]`, in the virtualenv bench/train/setup-python.sh makes), on a free loopback port.
+ * The credentials reach the store through the AWS SDK's own chain (here: the environment).
  */
-const moto = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
 const credentials = { accessKeyId: 'keel-test', secretAccessKey: 'keel-test-secret' };
 
-describe('signV4', () => {
-  it('matches the AWS Signature Version 4 reference example (GET object, S3 docs)', () => {
-    // From the S3 API reference, "Example: GET Object" (the documented signature).
-    const headers = signV4({
-      method: 'GET',
-      path: '/test.txt',
-      canonicalQuery: '',
-      host: 'examplebucket.s3.amazonaws.com',
-      payloadHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-      now: new Date('2013-05-24T00:00:00Z'),
-      extraSignedHeaders: { range: 'bytes=0-9' },
-    });
-    expect(headers.authorization).toBe(
-      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, ' +
-        'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, ' +
-        'Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
-    );
-  });
-});
-
-describe.skipIf(!moto)('S3 artifact store against moto_server', () => {
+describe('S3 artifact store against moto_server', () => {
   let server: ChildProcess;
   let endpoint: string;
   let store: S3ArtifactStore;
   let registry: TestRegistry;
+  let admin: S3Client;
+  const savedEnv = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
   beforeAll(async () => {
     const port = await freePort();
     endpoint = `http://127.0.0.1:${port}`;
-    server = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    server = spawn(pythonWith('moto.server'), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     await waitForHttp(endpoint, 30_000);
-    store = openArtifactStore({
-      dataDir: '/unused',
-      env: {
-        KEEL_ARTIFACT_STORE: 's3://keel-artifacts/team/prod',
-        KEEL_S3_ENDPOINT: endpoint,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      },
-    }) as S3ArtifactStore;
-    const created = await signedFetch('PUT', '/keel-artifacts');
-    expect(created.status).toBe(200);
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    const env = readEnvironment({ KEEL_ARTIFACT_STORE: 's3://keel-artifacts/team/prod', KEEL_S3_ENDPOINT: endpoint });
+    store = openArtifactStore(env.artifactStore) as S3ArtifactStore;
+    admin = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials });
+    await admin.send(new CreateBucketCommand({ Bucket: 'keel-artifacts' }));
     registry = await openTestRegistry('pglite');
   });
 
   afterAll(async () => {
     server?.kill();
+    admin?.destroy();
     await registry?.close();
+    restore('AWS_ACCESS_KEY_ID', savedEnv.id);
+    restore('AWS_SECRET_ACCESS_KEY', savedEnv.secret);
   });
-
-  /** A request signed like the store's, for setting up what the store would never do itself. */
-  async function signedFetch(method: string, path: string, body?: Uint8Array): Promise<Response> {
-    const url = new URL(path, endpoint);
-    const headers = signV4({
-      method,
-      path: url.pathname,
-      canonicalQuery: '',
-      host: url.host,
-      payloadHash: sha256Hex(body ?? new Uint8Array()),
-      region: 'us-east-1',
-      credentials,
-      now: new Date(),
-    });
-    return fetch(url, { method, headers, body: body as RequestInit['body'] });
-  }
 
   it('stores, lists, verifies and deletes blobs by sha256', async () => {
     const bytes = new TextEncoder().encode('an onnx model, in spirit');
@@ -103,8 +67,7 @@ describe.skipIf(!moto)('S3 artifact store against moto_server', () => {
   it('refuses an object whose bytes no longer match its key, and a put heals it', async () => {
     const bytes = new TextEncoder().encode('good bytes');
     const sha = await store.put(bytes);
-    const tampered = await signedFetch('PUT', `/keel-artifacts/team/prod/sha256/${sha.slice(0, 2)}/${sha.slice(2)}`, new TextEncoder().encode('evil'));
-    expect(tampered.status).toBe(200);
+    await admin.send(new PutObjectCommand({ Bucket: 'keel-artifacts', Key: `team/prod/sha256/${sha.slice(0, 2)}/${sha.slice(2)}`, Body: 'evil' }));
     await expect(store.get(sha)).rejects.toThrow(ArtifactIntegrityError);
     await expect(store.get(sha)).rejects.toThrow(/is corrupted: its bytes hash to/);
     await store.put(bytes);
@@ -114,6 +77,12 @@ describe.skipIf(!moto)('S3 artifact store against moto_server', () => {
   it('reports the store\'s own error clearly', async () => {
     const missingBucket = new S3ArtifactStore({ bucket: 'no-such-bucket', prefix: '', region: 'us-east-1', endpoint, credentials });
     await expect(missingBucket.put(new TextEncoder().encode('x'))).rejects.toThrow(/storing artifact .* failed: HTTP 404 NoSuchBucket/);
+    await expect(missingBucket.get(sha256Hex(new TextEncoder().encode('x')))).rejects.toThrow(/reading artifact .* failed: HTTP 404 NoSuchBucket/);
+    const wrongKey = new S3ArtifactStore({ bucket: 'keel-artifacts', prefix: '', region: 'us-east-1', endpoint, credentials: { ...credentials, secretAccessKey: 'wrong-secret-9f3a' } });
+    const refused = await wrongKey.put(new TextEncoder().encode('y')).catch((error: Error) => error);
+    expect(String(refused)).not.toContain('wrong-secret-9f3a');
+    const unreachable = new S3ArtifactStore({ bucket: 'keel-artifacts', prefix: '', region: 'us-east-1', endpoint: `http://127.0.0.1:${await freePort()}`, credentials });
+    await expect(unreachable.has('ab'.repeat(32))).rejects.toThrow(/looking up artifact .* failed: cannot reach the artifact store/);
   });
 
   it('garbage-collects unreferenced blobs in the bucket, keeping referenced ones', async () => {
@@ -154,4 +123,9 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+function restore(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployments, modelVersions, routes, trainingRuns } from '../../src/db/schema';
 import { ArtifactIntegrityError, ArtifactMissingError, ArtifactStore, LocalArtifactStore, sha256Hex } from '../../src/registry/artifact-store';
 import { openArtifactStore } from '../../src/registry/artifact-config';
+import { readEnvironment } from '../../src/runtime/environment';
 import { describeVersion, diffVersions, temporalRunUrl } from '../../src/registry/lineage';
 import {
   aliasAt,
@@ -85,17 +86,18 @@ describe('local artifact store', () => {
   });
 
   it('keeps `new ArtifactStore(dir)` as the local store, and picks the store from the environment', () => {
+    const store = (env: Record<string, string>) => openArtifactStore(readEnvironment({ KEEL_DATA_DIR: '/data', ...env }).artifactStore);
     expect(new ArtifactStore('/tmp/x')).toBeInstanceOf(LocalArtifactStore);
-    expect(openArtifactStore({ dataDir: '/data', env: {} }).location).toBe('/data/artifacts');
-    expect(openArtifactStore({ dataDir: '/data', env: { KEEL_ARTIFACT_STORE: '/blobs' } }).location).toBe('/blobs');
-    const s3 = openArtifactStore({
-      dataDir: '/data',
-      env: { KEEL_ARTIFACT_STORE: 's3://models/keel/prod', KEEL_S3_ENDPOINT: 'http://127.0.0.1:9000', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' },
-    });
+    expect(store({}).location).toBe('/data/artifacts');
+    expect(store({ KEEL_ARTIFACT_STORE: '/blobs' }).location).toBe('/blobs');
+    const s3 = store({ KEEL_ARTIFACT_STORE: 's3://models/keel/prod', KEEL_S3_ENDPOINT: 'http://127.0.0.1:9000' });
     expect(s3).toBeInstanceOf(S3ArtifactStore);
     expect(s3.pathOf('ab'.repeat(32))).toBe(`s3://models/keel/prod/sha256/ab/${'ab'.repeat(31)}`);
-    expect(() => openArtifactStore({ dataDir: '/d', env: { KEEL_ARTIFACT_STORE: 's3://models' } })).toThrow(/AWS_ACCESS_KEY_ID/);
-    expect(() => openArtifactStore({ dataDir: '/d', env: { KEEL_ARTIFACT_STORE: 'gs://models' } })).toThrow(/unsupported scheme/);
+    // No static keys needed: the AWS SDK's chain finds them (profiles, web identity, IAM roles).
+    expect(store({ KEEL_ARTIFACT_STORE: 's3://models' })).toBeInstanceOf(S3ArtifactStore);
+    expect(readEnvironment({ KEEL_ARTIFACT_STORE: 's3://m', AWS_REGION: 'eu-west-3' }).artifactStore).toMatchObject({ kind: 's3', region: 'eu-west-3' });
+    expect(() => store({ KEEL_ARTIFACT_STORE: 'gs://models' })).toThrow(/unsupported scheme/);
+    expect(() => store({ KEEL_ARTIFACT_STORE: 's3://models', KEEL_S3_PATH_STYLE: 'yes' })).toThrow(/KEEL_S3_PATH_STYLE/);
   });
 });
 

@@ -8,7 +8,8 @@ import { growTree, type BinnedLayout, type GradientUnits, type TreeConstraints }
 import { BIN_STRIDE, histogramIndex, quantisationBits } from './kernels';
 import type { GbdtModel } from './model';
 import { baseScores, checkLabels, lossSum, metricFromLoss, metricOf, type GbdtMetric } from './objective';
-import { parseGbdtParams, type GbdtObjective, type GbdtParams, type GbdtParamsInput } from './params';
+import { parseGbdtParams, type GbdtObjective, type GbdtParamsInput } from './params';
+import { resolveGbdtParams, type ResolvedGbdtParams } from './small-data';
 import { Prng } from './prng';
 import { addTreeToScores, packTree, type GbdtTree } from './tree';
 import { columnLength } from '../feature-columns';
@@ -69,7 +70,7 @@ export interface GbdtFitOptions {
 /** A table after label checks, pipeline fit and binning: what the boosting loop runs on. */
 export interface PreparedGbdt {
   target: string;
-  params: GbdtParams;
+  params: ResolvedGbdtParams;
   objective: GbdtObjective;
   /** 2 for binary, K for multiclass, 1 for regression. */
   classes: number;
@@ -97,20 +98,21 @@ export interface BinnedRows {
  * both sets. With `shared`, the training bins live on a SharedArrayBuffer (for helper threads).
  */
 export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boolean } = {}): PreparedGbdt {
-  const params = parseGbdtParams(table.params);
+  const given = parseGbdtParams(table.params);
   if (table.columns.some((column) => column.name === table.target)) {
     throw new Error(`the target "${table.target}" is also listed as a feature`);
   }
   const what = `target "${table.target}"`;
-  const { labels, classes, classNames } = checkLabels(params.objective, table.labels, what);
+  const { labels, classes, classNames } = checkLabels(given.objective, table.labels, what);
   const rowCount = labels.length;
   for (const column of table.columns) {
     const length = columnLength(column);
     if (length !== rowCount) throw new Error(`feature "${column.name}" has ${length} rows, the target ${rowCount}`);
   }
-  if (params.earlyStoppingRounds !== undefined && !table.validation) {
+  if (given.earlyStoppingRounds && !table.validation) {
     throw new Error('earlyStoppingRounds needs a validation set');
   }
+  const params = resolveGbdtParams(given, rowCount, table.validation !== undefined);
   const pipeline = fitTreePipeline(table.columns, params.maxCategories);
   const encoded = encodeTreeColumns(pipeline, table.columns);
   const native = nativeCategoricalColumns(pipeline, params);

@@ -18,6 +18,7 @@ export function node(
 export const attribute = {
   float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
   int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
+  string: (name: string, s: string): AttributeProto => ({ name, type: AttributeType.STRING, s: utf8.encode(s) }),
   floats: (name: string, floats: number[]): AttributeProto => ({ name, type: AttributeType.FLOATS, floats }),
   tensor: (name: string, t: TensorProto): AttributeProto => ({ name, type: AttributeType.TENSOR, t }),
   ints: (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints }),
@@ -39,6 +40,19 @@ export function floatTensor(name: string, dims: number[], values: number[]): Ten
 /** A uint8 constant. */
 export function uint8Tensor(name: string, dims: number[], values: number[]): TensorProto {
   return { name, dims, data_type: DataType.UINT8, raw_data: Uint8Array.from(values) };
+}
+
+/** A string constant (UTF-8). */
+export function stringTensor(name: string, dims: number[], values: string[]): TensorProto {
+  return { name, dims, data_type: DataType.STRING, string_data: values.map((value) => utf8.encode(value)) };
+}
+
+/** An int64 constant. */
+export function int64Tensor(name: string, dims: number[], values: number[]): TensorProto {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, i) => view.setBigInt64(i * 8, BigInt(value), true));
+  return { name, dims, data_type: DataType.INT64, raw_data: bytes };
 }
 
 /** A float64 constant (exact: date arithmetic needs whole milliseconds beyond float32's 2^24). */

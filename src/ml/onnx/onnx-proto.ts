@@ -82,6 +82,7 @@ message TensorProto {
   optional int32 data_type = 2;
   optional string name = 8;
   optional string doc_string = 12;
+  repeated bytes string_data = 6;
   optional bytes raw_data = 9;
 }
 
@@ -114,11 +115,11 @@ message OperatorSetIdProto {
 `;
 
 /** TensorProto.DataType values keel uses. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7, STRING: 8, BOOL: 9, DOUBLE: 11 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values keel uses. */
-export const AttributeType = { FLOAT: 1, INT: 2, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 // Plain-object shapes of the messages, as protobufjs's fromObject takes them (snake_case names,
 // bytes as Uint8Array). Only the fields keel sets are declared.
@@ -128,6 +129,7 @@ export interface AttributeProto {
   type: (typeof AttributeType)[keyof typeof AttributeType];
   f?: number;
   i?: number;
+  s?: Uint8Array;
   t?: TensorProto;
   floats?: number[];
   ints?: number[];
@@ -147,8 +149,10 @@ export interface TensorProto {
   name: string;
   dims: number[];
   data_type: DataTypeCode;
-  /** Little-endian element bytes. */
-  raw_data: Uint8Array;
+  /** Little-endian element bytes (numeric tensors). */
+  raw_data?: Uint8Array;
+  /** UTF-8 elements (string tensors). */
+  string_data?: Uint8Array[];
 }
 
 export interface ValueInfoProto {
@@ -205,4 +209,10 @@ export function graphSignature(bytes: Uint8Array): { inputs: { name: string; ele
 /** The inputs a model's graph declares, with their TensorProto.DataType codes. */
 export function graphInputs(bytes: Uint8Array): { name: string; elemType: number }[] {
   return graphSignature(bytes).inputs;
+}
+
+/** Parses a model keel wrote back into the plain shape `encodeModel` takes (int64 as numbers). */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  const decoded = modelProto.toObject(modelProto.decode(bytes), { longs: Number, arrays: true }) as ModelProto;
+  return decoded;
 }

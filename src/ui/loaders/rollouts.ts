@@ -39,7 +39,7 @@ export function trafficOf(events: readonly RolloutEvent[]): TrafficPoint[] {
 
 /**
  * Both versions' error rate and p99 latency at each health comparison the rollout recorded, with
- * the limit the rules put on the candidate (src/shared/canary.ts, judgeHealth): baseline error rate
+ * the limit the rules put on the candidate (src/serving/canary-health.ts, judgeHealth): baseline error rate
  * + maxErrorRateIncrease; p99 above maxP99LatencyRatio × baseline and more than
  * p99LatencyToleranceMs above it.
  */

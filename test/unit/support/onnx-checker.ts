@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pythonWith } from './python';
+import { pythonWith } from './sklearn';
 
 /**
  * Runs the reference `onnx.checker.check_model(model, full_check=True)` (Python's onnx package,
