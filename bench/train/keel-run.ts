@@ -7,19 +7,22 @@
  * (`delayed` or `delay`) as label (timed: tree pipeline fit, binning and boosting, helper thread
  * start included), scores the test split with predictGbdt and with the exported ONNX model
  * (onnxruntime), writes the predictions (probabilities, or minutes) to
- * OUT_DIR/keel_<TARGET>_<threads>t.npy and prints one JSON line with keel's own test metrics.
+ * OUT_DIR/keel_<TARGET>_<threads>t_<categoricalSplits>.npy and prints one JSON line with keel's
+ * own test metrics, the ai.onnx.ml opset of the export and its load time and latency
+ * (onnx-latency.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceSession } from 'onnxruntime-node';
 import type { FeatureColumn } from '../../src/ml/feature-columns';
-import { predictGbdtColumns } from '../../src/ml/gbdt/model';
+import { gbdtContract, predictGbdtColumns } from '../../src/ml/gbdt/model';
 import type { GbdtParamsInput } from '../../src/ml/gbdt/params';
 import { trainGbdt } from '../../src/ml/gbdt/train';
 import { binaryClassificationMetrics, regressionMetrics } from '../../src/ml/metrics';
 import { exportGbdtOnnx } from '../../src/ml/onnx/export-gbdt';
 import { writeNpy } from './npy';
+import { measureOnnxLatency, onnxFeeds } from './onnx-latency';
 import { loadRawSplits, TARGETS, type PreparedMeta, type Target } from './prepare';
 
 const [dir, paramsJson, threadsText, outDir, target] = process.argv.slice(2) as [string, string, string, string, Target];
@@ -37,10 +40,12 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 const regression = model.objective === 'regression';
 const predictions = predictGbdtColumns(model, test.columns);
 const onnx = exportGbdtOnnx(model);
-const onnxPredictions = await scoreOnnx(onnx, test.columns, predictions.length, regression ? 'prediction' : 'probability');
+const output = regression ? 'prediction' : 'probability';
+const onnxPredictions = await scoreOnnx(onnx, test.columns, predictions.length, output);
+const latency = await measureOnnxLatency(onnx, test.columns, output);
 let onnxMaxAbsDiff = 0;
 for (let i = 0; i < predictions.length; i++) onnxMaxAbsDiff = Math.max(onnxMaxAbsDiff, Math.abs(onnxPredictions[i] - predictions[i]));
-writeNpy(join(outDir, `keel_${target}_${threads}t.npy`), predictions);
+writeNpy(join(outDir, `keel_${target}_${threads}t_${params.categoricalSplits ?? 'native'}.npy`), predictions);
 const metrics = regression ? regressionSnakeCase(test.targets[target], predictions) : binarySnakeCase(test.targets[target], predictions);
 
 console.log(
@@ -52,6 +57,9 @@ console.log(
     onnx_sha256: createHash('sha256').update(onnx).digest('hex'),
     onnx_bytes: onnx.length,
     onnx_max_abs_diff: onnxMaxAbsDiff,
+    onnx_opset: gbdtContract(model).treeEnsemble?.mlOpset ?? 3,
+    onnx_latency: latency,
+    categorical_nodes: model.trees.reduce((n, tree) => n + (tree.leftCategories?.filter((codes) => codes !== null).length ?? 0), 0),
     pipeline_categories: Object.fromEntries(model.pipeline.features.flatMap((f) => (f.kind === 'categorical' ? [[f.name, f.categories.length]] : []))),
     metrics,
     train_curve_last: model.training.trainCurve.at(-1),
@@ -75,15 +83,7 @@ async function scoreOnnx(bytes: Uint8Array, columns: FeatureColumn[], n: number,
   const chunk = 65_536;
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    const feeds = Object.fromEntries(
-      columns.map((column) => [
-        column.name,
-        column.kind === 'categorical'
-          ? new Tensor('string', Array.from(column.codes.subarray(start, end), (code) => (code >= 0 ? column.dictionary[code] : '')), [end - start, 1])
-          : new Tensor('float32', Float32Array.from(column.values.subarray(start, end)), [end - start, 1]),
-      ]),
-    );
-    const result = await session.run(feeds, [output]);
+    const result = await session.run(onnxFeeds(columns, start, end), [output]);
     out.set(result[output].data as Float32Array, start);
   }
   await session.release();

@@ -10,8 +10,12 @@
  *    on the same rows: `binary` (target delayed, ROC AUC) and `regression` (target delay, the
  *    arrival delay in minutes, RMSE); both by default. LightGBM gets keel's tree encoding of the
  *    same rows as plain numeric features (the airports as frequency-rank codes), so both learn
- *    from identical inputs; a LightGBM run with the codes declared categorical is reported as
- *    extra information (lightgbm_categorical_metric);
+ *    from identical inputs;
+ * 2b. categorical comparison (unless --no-categorical): keel with native categorical splits
+ *    (categoricalSplits: native) against LightGBM with the airport codes declared categorical,
+ *    both with LightGBM's default categorical parameters, each once at 1 thread and keel also at
+ *    --threads (keys keel_native_*, lightgbm_categorical_*, rel_metric_diff_vs_lightgbm_categorical,
+ *    onnx_opset), with the ONNX load time and per-row latency of the native and ordinal models;
  * 3. each round runs keel (--threads and 1 thread, each in its own process), LightGBM 1 thread
  *    and 2 threads; with --repeat > 1 the fastest time of each is kept;
  * 4. keel's metric code is checked against scikit-learn's on keel's own test predictions.
@@ -63,8 +67,9 @@ const tasks: Record<Objective, { target: Target; metric: string; higherIsBetter:
   regression: { target: 'delay', metric: 'rmse', higherIsBetter: false },
 };
 
-const keelParams = (objective: Objective) => ({
+const keelParams = (objective: Objective, categoricalSplits: 'native' | 'ordinal' = 'ordinal') => ({
   objective,
+  categoricalSplits,
   numTrees: trees,
   learningRate: 0.1,
   maxLeaves: depth === undefined ? leaves : 2 ** depth,
@@ -96,6 +101,9 @@ interface KeelResult {
   peak_rss_mb: number;
   onnx_sha256: string;
   onnx_max_abs_diff: number;
+  onnx_opset: number;
+  onnx_latency: { load_ms: number; us_per_row_b1: number; us_per_row_b256: number };
+  categorical_nodes: number;
   metrics: Metrics;
 }
 interface LightgbmResult {
@@ -123,8 +131,8 @@ let versions: Record<string, string> = {};
 /** One task: the rounds, then the checks; returns its figures. */
 function benchTask(objective: Objective) {
   const { target, metric, higherIsBetter } = tasks[objective];
-  const runKeel = (t: number) =>
-    lastJsonLine<KeelResult>(process.execPath, ['--import', 'tsx', join(here, 'keel-run.ts'), dir, JSON.stringify(keelParams(objective)), String(t), out, target]);
+  const runKeel = (t: number, categoricalSplits: 'native' | 'ordinal' = 'ordinal') =>
+    lastJsonLine<KeelResult>(process.execPath, ['--import', 'tsx', join(here, 'keel-run.ts'), dir, JSON.stringify(keelParams(objective, categoricalSplits)), String(t), out, target]);
   const runLightgbm = (t: number, categorical: boolean) =>
     lastJsonLine<LightgbmResult>(python, [join(here, 'lightgbm_run.py'), 'train', dir, target, JSON.stringify(lightgbmParams(objective)), String(t), categorical ? '1' : '0']);
   const say = (round: number, who: string, result: { seconds: number }) => log(`${objective} round ${round}: ${who} ${result.seconds.toFixed(2)} s`);
@@ -145,7 +153,13 @@ function benchTask(objective: Objective) {
     lgb2Runs.push(runLightgbm(2, false));
     say(round, 'LightGBM 2 threads', lgb2Runs.at(-1)!);
   }
-  const lgbCategorical = args['no-categorical'] ? null : runLightgbm(1, true);
+  const categorical = !args['no-categorical'];
+  const lgbCategorical = categorical ? runLightgbm(1, true) : null;
+  if (lgbCategorical) say(1, 'LightGBM categorical 1 thread', lgbCategorical);
+  const keelNative = categorical ? runKeel(threads, 'native') : null;
+  if (keelNative) say(1, `keel native categorical ${threads} threads`, keelNative);
+  const keelNative1 = categorical && threads !== 1 ? runKeel(1, 'native') : keelNative;
+  if (keelNative1 && threads !== 1) say(1, 'keel native categorical 1 thread', keelNative1);
   const keel = best(keelRuns);
   const keel1 = keel1Runs.length ? best(keel1Runs) : keel;
   const lgb1 = best(lgb1Runs);
@@ -153,9 +167,13 @@ function benchTask(objective: Objective) {
   versions = lgb1.versions;
 
   // keel's metric code against scikit-learn's, on keel's own test predictions.
-  const sklearn = lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', objective, join(dir, `y_${target}_test.npy`), join(out, `keel_${target}_${threads}t.npy`)]);
+  const sklearnMetrics = (mode: 'ordinal' | 'native') =>
+    lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', objective, join(dir, `y_${target}_test.npy`), join(out, `keel_${target}_${threads}t_${mode}.npy`)]);
+  const sklearn = sklearnMetrics('ordinal');
   const sklearnDiffs = Object.fromEntries(Object.keys(sklearn).map((name) => [name, Math.abs(keel.metrics[name] - sklearn[name])]));
   const sklearnMaxDiff = Math.max(...Object.values(sklearnDiffs));
+  const sklearnNative = keelNative && sklearnMetrics('native');
+  const nativeSklearnMaxDiff = sklearnNative && Math.max(...Object.keys(sklearnNative).map((name) => Math.abs(keelNative!.metrics[name] - sklearnNative[name])));
 
   const keelMetric = keel.metrics[metric];
   const lightgbmMetric = lgb1.metrics[metric];
@@ -172,11 +190,27 @@ function benchTask(objective: Objective) {
     metric,
     keel_metric: keelMetric,
     lightgbm_metric: lightgbmMetric,
-    rel_metric_diff: (higherIsBetter ? keelMetric - lightgbmMetric : lightgbmMetric - keelMetric) / lightgbmMetric,
+    rel_metric_diff: relDiff(keelMetric, lightgbmMetric, higherIsBetter),
     keel_metrics: keel.metrics,
     lightgbm_metrics: lgb1.metrics,
     lightgbm_2t_metric: lgb2.metrics[metric],
     lightgbm_categorical_metric: lgbCategorical?.metrics[metric] ?? null,
+    lightgbm_categorical_1t_s: lgbCategorical && round3(lgbCategorical.seconds),
+    keel_native_metric: keelNative?.metrics[metric] ?? null,
+    keel_native_metrics: keelNative?.metrics ?? null,
+    keel_native_s: keelNative && round3(keelNative.seconds),
+    keel_native_1t_s: keelNative1 && round3(keelNative1.seconds),
+    keel_native_categorical_nodes: keelNative?.categorical_nodes ?? null,
+    rel_metric_diff_vs_lightgbm_categorical:
+      keelNative && lgbCategorical ? relDiff(keelNative.metrics[metric], lgbCategorical.metrics[metric], higherIsBetter) : null,
+    ratio_native_1t_vs_lightgbm_categorical_1t: keelNative1 && lgbCategorical && round3(keelNative1.seconds / lgbCategorical.seconds),
+    native_threads_identical_onnx: keelNative && keelNative1 ? keelNative.onnx_sha256 === keelNative1.onnx_sha256 : null,
+    native_onnx_max_abs_diff: keelNative?.onnx_max_abs_diff ?? null,
+    native_sklearn_metric_max_abs_diff: nativeSklearnMaxDiff,
+    onnx_opset: keelNative?.onnx_opset ?? keel.onnx_opset,
+    ordinal_onnx_opset: keel.onnx_opset,
+    onnx_latency_native: keelNative?.onnx_latency ?? null,
+    onnx_latency_ordinal: keel.onnx_latency,
     peak_rss_mb: Math.round(keel.peak_rss_mb),
     keel_1t_peak_rss_mb: Math.round(keel1.peak_rss_mb),
     lightgbm_peak_rss_mb: Math.round(lgb1.peak_rss_mb),
@@ -220,12 +254,22 @@ for (const r of results) {
   console.log(`  keel GBDT (1 thread)    ${r.keel_1t_s.toFixed(2)} s                      peak RSS ${r.keel_1t_peak_rss_mb} MB`);
   console.log(`  LightGBM (1 thread)     ${r.lightgbm_1t_s.toFixed(2)} s   ${name} ${r.lightgbm_metric.toFixed(digits)}   peak RSS ${r.lightgbm_peak_rss_mb} MB`);
   console.log(`  LightGBM (2 threads)    ${r.lightgbm_2t_s.toFixed(2)} s                      peak RSS ${r.lightgbm_2t_peak_rss_mb} MB`);
-  if (r.lightgbm_categorical_metric !== null) console.log(`  LightGBM, airports as categorical (1 thread): ${name} ${r.lightgbm_categorical_metric.toFixed(digits)}`);
+  if (r.lightgbm_categorical_metric !== null && r.keel_native_metric !== null && r.rel_metric_diff_vs_lightgbm_categorical !== null) {
+    console.log(`  airports as categories: keel native ${name} ${r.keel_native_metric.toFixed(digits)} (${r.keel_native_s} s, 1t ${r.keel_native_1t_s} s), LightGBM ${name} ${r.lightgbm_categorical_metric.toFixed(digits)} (1t ${r.lightgbm_categorical_1t_s} s)`);
+    console.log(`    rel diff ${(r.rel_metric_diff_vs_lightgbm_categorical * 100).toFixed(3)} %, time ratio 1t ${r.ratio_native_1t_vs_lightgbm_categorical_1t}, ONNX ai.onnx.ml opset ${r.onnx_opset}`);
+    const lat = (l: KeelResult['onnx_latency'] | null) => (l ? `load ${l.load_ms.toFixed(1)} ms, ${l.us_per_row_b1.toFixed(1)} µs/row at batch 1, ${l.us_per_row_b256.toFixed(2)} µs/row at 256` : '-');
+    console.log(`    ONNX native: ${lat(r.onnx_latency_native)}; ordinal: ${lat(r.onnx_latency_ordinal)}`);
+  }
   console.log(`  time ratio keel/LightGBM-1t ${r.ratio_vs_lightgbm_1t} (1t: ${r.ratio_1t_vs_lightgbm_1t})   ${name} rel diff ${(r.rel_metric_diff * 100).toFixed(3)} % (negative: keel worse)`);
   console.log(`  keel vs scikit-learn metrics on identical predictions: max |diff| ${r.sklearn_metric_max_abs_diff.toExponential(2)} ${JSON.stringify(r.sklearn_metric_diffs)}`);
   console.log(`  ONNX vs predictGbdt max |diff| ${r.onnx_max_abs_diff.toExponential(2)}; 1-thread and ${threads}-thread ONNX identical: ${r.threads_identical_onnx}`);
 }
 console.log(JSON.stringify(summary));
+
+/** (keel − reference) / reference for a higher-is-better metric, (reference − keel) / reference otherwise: negative means keel is worse. */
+function relDiff(keel: number, reference: number, higherIsBetter: boolean): number {
+  return (higherIsBetter ? keel - reference : reference - keel) / reference;
+}
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;

@@ -28,6 +28,7 @@ import { openRegistry, type RegistryHandle } from '../registry/open';
 import { reproduceVersion } from '../registry/reproduce';
 import { collectGarbage } from '../registry/retention';
 import { readCodeVersion } from '../runtime/code-version';
+import type { ModelContract } from '../shared/model-contract';
 import type { Environment } from '../runtime/environment';
 import type { Db } from '../db/database';
 import { reportFailure } from './failure';
@@ -469,10 +470,14 @@ export function formatLineage(view: VersionLineage): string {
   for (const [k, x] of Object.entries(metrics)) lines.push(`  ${k.padEnd(16)} ${typeof x === 'number' ? fmt(x) : JSON.stringify(x)}`);
   lines.push('', 'Params');
   for (const [k, x] of Object.entries(params)) lines.push(`  ${k.padEnd(16)} ${JSON.stringify(x)}`);
-  const contract = view.contract as { task?: string; inputs?: { name: string; type: string }[]; outputs?: { name: string }[]; classes?: string[] };
+  const contract = view.contract as Partial<Pick<ModelContract, 'task' | 'inputs' | 'outputs' | 'classes' | 'treeEnsemble'>>;
   const outputs = (contract.outputs ?? []).map((o) => o.name).join(', ');
   lines.push('', `Contract      ${contract.task ?? 'binary'}: ${(contract.inputs ?? []).map((i) => `${i.name}:${i.type}`).join(', ')} -> ${outputs}`);
   if (contract.classes) lines.push(`  classes     ${contract.classes.join(', ')}`);
+  if (contract.treeEnsemble) {
+    const { op, mlOpset, categoricalSplits } = contract.treeEnsemble;
+    lines.push(`  trees       ${op} (ai.onnx.ml opset ${mlOpset}), native categorical splits as ${categoricalSplits}`);
+  }
   if (view.featurePipeline) {
     lines.push('Feature pipeline (inside the ONNX graph)');
     for (const f of view.featurePipeline.features) {

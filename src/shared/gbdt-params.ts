@@ -28,4 +28,15 @@ export const gbdtParamsSchema = strictObject({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(0).describe('Seed of the PRNG behind subsample and colsample.'),
   earlyStoppingRounds: z.number().int().min(0).max(100_000).optional().describe('Stop when the validation metric has not improved for this many iterations; the model keeps the trees of the best iteration. Default: 20 when there are validation rows (the pipeline always has them), off without; 0 turns it off.'),
   maxCategories: z.number().int().min(1).max(1_000_000).default(1000).describe('Categories per categorical feature, most frequent first; the rest share the unknown code.'),
+  categoricalSplits: z
+    .enum(['native', 'ordinal'])
+    .default('native')
+    .describe(
+      'How trees split categorical features. native: a split sends a set of categories left (LightGBM-style many-vs-many splits, exported as ONNX BRANCH_MEMBER nodes); ordinal: the frequency-rank code is split like a number.',
+    ),
+  maxCatThreshold: z.number().int().min(1).max(254).default(32).describe('native splits: most categories a split may send left (LightGBM max_cat_threshold).'),
+  catSmooth: z.number().min(0).max(1e12).default(10).describe('native splits: added to the hessian sum when ordering categories by gradient / hessian, and the fewest rows a category needs to be placed left on its own (LightGBM cat_smooth).'),
+  catL2: z.number().min(0).max(1e12).default(10).describe('native splits: extra L2 penalty in the gain of a many-vs-many split (LightGBM cat_l2).'),
+  minDataPerGroup: z.number().int().min(1).max(1e9).default(100).describe('native splits: fewest rows on either side of a many-vs-many split, counted by category group (LightGBM min_data_per_group).'),
+  maxCatToOnehot: z.number().int().min(1).max(255).default(4).describe('native splits: with at most this many categories (missing counted as one), splits are one category against the rest (LightGBM max_cat_to_onehot).'),
 });

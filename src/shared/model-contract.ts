@@ -53,6 +53,22 @@ export function contractOutputs(task: ModelTask, classCount = 2): ContractOutput
 }
 
 /**
+ * How a GBDT with native categorical splits is exported (absent for every other model): an
+ * ai.onnx.ml opset 5 `TreeEnsemble` whose categorical nodes test set membership (BRANCH_MEMBER),
+ * or, for runtimes without opset 5, `TreeEnsembleRegressor` at opset 3 with chains of BRANCH_EQ.
+ */
+export const treeEnsembleExportSchema = z
+  .object({
+    op: z.enum(['TreeEnsemble', 'TreeEnsembleRegressor']).describe('The ONNX operator of the ensemble.'),
+    mlOpset: z.union([z.literal(5), z.literal(3)]).describe('The ai.onnx.ml opset the graph imports.'),
+    categoricalSplits: z
+      .enum(['BRANCH_MEMBER', 'BRANCH_EQ chains'])
+      .describe('How a categorical split is written: one set-membership node, or a chain of equality tests sharing the left child.'),
+  })
+  .describe('How the tree ensemble with native categorical splits is exported.');
+export type TreeEnsembleExport = z.infer<typeof treeEnsembleExportSchema>;
+
+/**
  * The contract a registered model version stores in `model_versions.contract`: its raw inputs
  * and its outputs. Contracts stored before tasks existed have no `task`: they are binary.
  * The server trusts neither the database row nor the artifact blindly: the contract is parsed
@@ -76,6 +92,7 @@ export const modelContractSchema = z
       .describe(
         'binary only: the decision threshold of the `label` output (1 when probability > threshold). Evaluation scores the version with it, so a retrain of the same model gets the same metrics.',
       ),
+    treeEnsemble: treeEnsembleExportSchema.optional(),
   })
   .superRefine((contract, ctx) => {
     if (contract.threshold !== undefined && contract.task !== 'binary') {

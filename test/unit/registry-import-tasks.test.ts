@@ -81,7 +81,12 @@ describe('importing multiclass and regression ONNX models', () => {
       idempotencyKey: 'kinds/1',
       artifactSha256: 'a'.repeat(64),
       artifactBytes: 10,
-      contract: { task: 'binary', inputs: [{ name: 'distance', type: 'float32' }], outputs: [] },
+      contract: {
+        task: 'binary',
+        inputs: [{ name: 'distance', type: 'float32' }],
+        outputs: [],
+        treeEnsemble: { op: 'TreeEnsemble', mlOpset: 5, categoricalSplits: 'BRANCH_MEMBER' },
+      },
       params: {},
       metrics: {},
       datasetVersionId: '',
@@ -122,6 +127,7 @@ describe('importing multiclass and regression ONNX models', () => {
     expect(text).toContain('  load           numeric: passed to the trees as is (missing stays missing)');
     expect(text).toContain('  wet            boolean: 1 true / 0 false, missing stays missing');
     expect(text).toContain('  arrival        datetime (UTC): weekday, year');
+    expect(text).toContain('  trees       TreeEnsemble (ai.onnx.ml opset 5), native categorical splits as BRANCH_MEMBER');
     expect(text).not.toMatch(/0 categories/);
   });
 });

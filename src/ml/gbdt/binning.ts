@@ -16,6 +16,8 @@ export interface BinMapper {
   bounds: number[];
   /** n, the number of value bins (≥ 1; bounds.length + 1). */
   valueBins: number;
+  /** Categorical features with native splits only: bins 1..categoryBins each hold one category code (see categorical-split.ts). */
+  categoryBins?: number;
 }
 
 /**

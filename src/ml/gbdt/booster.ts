@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FeatureColumn } from '../feature-columns';
 import { allocate } from './allocate';
 import { binColumns, fitBinMapper, transposeBins, type BinMapper } from './binning';
+import { fitCategoryBinMapper, nativeCategoricalColumns } from './categorical-split';
 import { SerialExecutor, type Executor, type GradientScales, type TrainingArrays } from './executor';
 import { growTree, type BinnedLayout, type GradientUnits, type TreeConstraints } from './grow';
 import { BIN_STRIDE, histogramIndex, quantisationBits } from './kernels';
@@ -114,7 +115,8 @@ export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boo
   const params = resolveGbdtParams(given, rowCount, table.validation !== undefined);
   const pipeline = fitTreePipeline(table.columns, params.maxCategories);
   const encoded = encodeTreeColumns(pipeline, table.columns);
-  const mappers = encoded.map((values) => fitBinMapper(values, params.maxBins));
+  const native = nativeCategoricalColumns(pipeline, params);
+  const mappers = encoded.map((values, f) => (native[f] ? fitCategoryBinMapper(values, params.maxBins) : fitBinMapper(values, params.maxBins)));
   const train = binned(encoded, mappers, labels, shared);
 
   let validation: BinnedRows | null = null;
@@ -245,6 +247,15 @@ export function boost(prepared: PreparedGbdt, arrays: TrainingArrays, executor: 
     lambda: params.lambda,
     minSplitGain: params.minSplitGain,
     learningRate: params.learningRate,
+    ...(params.categoricalSplits === 'native' && {
+      categorical: {
+        maxCatThreshold: params.maxCatThreshold,
+        catSmooth: params.catSmooth,
+        catL2: params.catL2,
+        minDataPerGroup: params.minDataPerGroup,
+        maxCatToOnehot: params.maxCatToOnehot,
+      },
+    }),
   };
   const bits = quantisationBits(rowCount);
   const bag = params.subsample < 1 ? new Uint32Array(rowCount) : null;

@@ -112,10 +112,10 @@ export class KernelRunner {
   }
 
   /** Partitions rows[start..end), right rows to scratch[start..]; returns the left count. */
-  partitionChunk(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number {
+  partitionChunk(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean, leftBins: Uint8Array | null): number {
     const { rows, scratch, columnBins, rowCount } = this.arrays;
     const column = columnBins.subarray(feature * rowCount, (feature + 1) * rowCount);
-    return partitionRows(rows, start, end, column, thresholdBin, missingLeft, scratch, start);
+    return partitionRows(rows, start, end, column, thresholdBin, missingLeft, scratch, start, leftBins);
   }
 
   /** The summed loss of each block in [firstBlock, endBlock), into blockLoss. */
@@ -184,8 +184,8 @@ export class SerialExecutor implements Executor {
     this.runner.histogram(ghBase, start, end, features, activeCount, hist, this.unitHessian);
   }
 
-  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number {
-    const left = this.runner.partitionChunk(start, end, feature, thresholdBin, missingLeft);
+  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean, leftBins: Uint8Array | null): number {
+    const left = this.runner.partitionChunk(start, end, feature, thresholdBin, missingLeft, leftBins);
     const { rows, scratch } = this.arrays;
     rows.set(scratch.subarray(start, start + (end - start - left)), start + left);
     return start + left;

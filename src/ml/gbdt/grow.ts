@@ -1,4 +1,5 @@
 import { FLOAT32_MAX, type BinMapper } from './binning';
+import { findCategoricalSplit, leftBinTable, type CategoricalSplitParams } from './categorical-split';
 import { BIN_STRIDE } from './kernels';
 import type { GbdtTree } from './tree';
 
@@ -18,8 +19,8 @@ export interface BinnedLayout {
 export interface TreeKernels {
   /** Adds rows[start..end) into `hist` (active features only). */
   buildHistogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array): void;
-  /** Stable partition of rows[start..end) by a split; returns the index of the first right row. */
-  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number;
+  /** Stable partition of rows[start..end) by a split (a categorical one passes its leftBins table); returns the index of the first right row. */
+  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean, leftBins: Uint8Array | null): number;
 }
 
 export interface TreeConstraints {
@@ -30,6 +31,8 @@ export interface TreeConstraints {
   lambda: number;
   minSplitGain: number;
   learningRate: number;
+  /** Native splits on the features whose mapper has categoryBins; absent: every feature splits by threshold. */
+  categorical?: CategoricalSplitParams;
 }
 
 /** Quantisation of one tree's gradients: real gradient = q · gradientUnit (same for hessians). */
@@ -54,6 +57,8 @@ interface Split {
   g: number;
   h: number;
   c: number;
+  /** A categorical split: the bins that go left (bin 0 = missing); `bin` is then -1. */
+  bins?: number[];
 }
 
 interface Leaf {
@@ -108,6 +113,7 @@ export function growTree(
     (constraints.maxDepth === undefined || depth < constraints.maxDepth) && count >= 2 * constraints.minSamplesLeaf;
 
   const tree: GbdtTree = { feature: [], threshold: [], thresholdBin: [], missingLeft: [], left: [], right: [], gain: [], leafValue: [], leafCount: [] };
+  const leftCategories: (number[] | null)[] = [];
 
   const root: Leaf = { start: 0, end: rowCount, depth: 0, g: 0, h: 0, c: rowCount, parent: -1, isLeft: true, hist: null, split: null };
   const leaves: Leaf[] = [root];
@@ -145,8 +151,9 @@ export function growTree(
     const mapper = mappers[split.feature];
     tree.feature.push(split.feature);
     tree.thresholdBin.push(split.bin);
-    tree.threshold.push(split.bin < mapper.valueBins ? mapper.bounds[split.bin - 1] : FLOAT32_MAX);
+    tree.threshold.push(split.bins ? 0 : split.bin < mapper.valueBins ? mapper.bounds[split.bin - 1] : FLOAT32_MAX);
     tree.missingLeft.push(split.missingLeft);
+    leftCategories.push(split.bins ? split.bins.filter((bin) => bin > 0).map((bin) => bin - 1) : null);
     tree.gain.push(split.gain);
     tree.left.push(~best);
     tree.right.push(~leaves.length);
@@ -155,7 +162,7 @@ export function growTree(
       else tree.right[parent.parent] = node;
     }
 
-    const mid = kernels.partition(parent.start, parent.end, split.feature, split.bin, split.missingLeft);
+    const mid = kernels.partition(parent.start, parent.end, split.feature, split.bin, split.missingLeft, split.bins ? leftBinTable(split.bins) : null);
     const depth = parent.depth + 1;
     const left: Leaf = { start: parent.start, end: mid, depth, g: split.g, h: split.h, c: split.c, parent: node, isLeft: true, hist: null, split: null };
     const right: Leaf = {
@@ -199,6 +206,7 @@ export function growTree(
     release(parent);
   }
   for (const leaf of leaves) release(leaf);
+  if (leftCategories.some((codes) => codes !== null)) tree.leftCategories = leftCategories;
 
   const shrink = constraints.learningRate;
   const leafStart: number[] = [];
@@ -253,6 +261,16 @@ function findBestSplit(
   for (let k = 0; k < activeCount; k++) {
     const f = features[k];
     const off = histOffsets[f];
+    const categoryBins = mappers[f].categoryBins;
+    if (categoryBins !== undefined && constraints.categorical) {
+      const search = { g: G, h: H, c: C, gradientUnit: su, hessianUnit: hu, lambda, minSamplesLeaf, minHessianLeaf, parentScore, params: constraints.categorical };
+      const found = findCategoricalSplit(hist, off, categoryBins, search, bestGain);
+      if (found) {
+        bestGain = found.gain;
+        best = { feature: f, bin: -1, missingLeft: found.bins[0] === 0, gain: found.gain, g: found.g, h: found.h, c: found.c, bins: found.bins };
+      }
+      continue;
+    }
     const valueBins = mappers[f].valueBins;
     const mg = hist[off];
     const mh = hist[off + 1];

@@ -235,6 +235,7 @@ export function addHistogram(featureCount: number, features: Int32Array, activeC
  * Stable partition of rows[start..end) by one split: the rows going left are written, in order,
  * to rows[start..start + L); the rows going right, in order, to scratch[scratchStart..). Returns
  * L. Branch-free (a split sends rows both ways unpredictably, so a branch would mispredict).
+ * A categorical split passes its `leftBins` table (see categorical-split.ts) instead of a threshold.
  * `column` is the split feature's bins, column-major: a one-byte-per-row column stays in cache
  * where the row-major matrix would not.
  */
@@ -247,11 +248,16 @@ export function partitionRows(
   missingLeft: boolean,
   scratch: Uint32Array,
   scratchStart: number,
+  leftBins: Uint8Array | null = null,
 ): number {
-  // goesLeft[b]: 1 for value bins 1..thresholdBin, and for bin 0 (missing) iff missingLeft.
-  const goesLeft = new Uint8Array(256);
-  goesLeft.fill(1, 1, thresholdBin + 1);
-  goesLeft[0] = missingLeft ? 1 : 0;
+  // goesLeft[b]: 1 for value bins 1..thresholdBin, and for bin 0 (missing) iff missingLeft; or
+  // the given table of a categorical split.
+  let goesLeft = leftBins;
+  if (!goesLeft) {
+    goesLeft = new Uint8Array(256);
+    goesLeft.fill(1, 1, thresholdBin + 1);
+    goesLeft[0] = missingLeft ? 1 : 0;
+  }
   let left = start;
   let right = scratchStart;
   for (let i = start; i < end; i++) {
@@ -265,7 +271,7 @@ export function partitionRows(
   return left - start;
 }
 
-/** The leaf of a tree reached by binned row r (see Tree in tree.ts). */
+/** The leaf of a tree reached by binned row r (see Tree in tree.ts; leftBins: see PackedTree). */
 export function binnedLeaf(
   bins: Uint8Array,
   featureCount: number,
@@ -275,12 +281,14 @@ export function binnedLeaf(
   missingLeft: Uint8Array,
   left: Int32Array,
   right: Int32Array,
+  leftBins: Uint8Array | null,
 ): number {
   let node = 0;
   const p = r * featureCount;
   while (node >= 0) {
     const b = bins[p + feature[node]];
-    const goLeft = b === 0 ? missingLeft[node] === 1 : b <= thresholdBin[node];
+    const t = thresholdBin[node];
+    const goLeft = t < 0 ? leftBins![256 * node + b] === 1 : b === 0 ? missingLeft[node] === 1 : b <= t;
     node = goLeft ? left[node] : right[node];
   }
   return ~node;

@@ -1,4 +1,4 @@
-import { contractOutputs, type ContractInputType, type ContractOutput } from '../../shared/model-contract';
+import { contractOutputs, type ContractInputType, type ContractOutput, type TreeEnsembleExport } from '../../shared/model-contract';
 import type { Row } from '../row';
 import type { GbdtMetric } from './objective';
 import type { GbdtObjective, GbdtParams } from './params';
@@ -110,23 +110,33 @@ export function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array 
  *
  * `task` and `classes` are written for regression and multiclass; a binary contract keeps the
  * shape it had before tasks existed (binary is the default), so its ONNX bytes do not change.
+ * `treeEnsemble` is written only for models with native categorical splits: how the export
+ * writes them (`categoricalNodes`, see exportGbdtOnnx).
  */
 export interface GbdtContract {
   task?: 'regression' | 'multiclass';
   inputs: { name: string; type: ContractInputType }[];
   classes?: string[];
   outputs: ContractOutput[];
+  /** Only for models with native categorical splits: how the ensemble is exported. */
+  treeEnsemble?: TreeEnsembleExport;
 }
 
-export function gbdtContract(model: GbdtModel): GbdtContract {
+export function gbdtContract(model: GbdtModel, categoricalNodes: 'member' | 'equality-chains' = 'member'): GbdtContract {
   const inputs = contractInputs(model.pipeline.features);
+  const categorical = model.trees.some((tree) => tree.leftCategories?.some((codes) => codes !== null));
+  const treeEnsemble: Pick<GbdtContract, 'treeEnsemble'> = !categorical
+    ? {}
+    : categoricalNodes === 'member'
+      ? { treeEnsemble: { op: 'TreeEnsemble', mlOpset: 5, categoricalSplits: 'BRANCH_MEMBER' } }
+      : { treeEnsemble: { op: 'TreeEnsembleRegressor', mlOpset: 3, categoricalSplits: 'BRANCH_EQ chains' } };
   switch (model.objective) {
     case 'binary':
-      return { inputs, outputs: contractOutputs('binary') };
+      return { inputs, outputs: contractOutputs('binary'), ...treeEnsemble };
     case 'regression':
-      return { task: 'regression', inputs, outputs: contractOutputs('regression') };
+      return { task: 'regression', inputs, outputs: contractOutputs('regression'), ...treeEnsemble };
     case 'multiclass':
-      return { task: 'multiclass', inputs, classes: gbdtClasses(model), outputs: contractOutputs('multiclass', model.outputs) };
+      return { task: 'multiclass', inputs, classes: gbdtClasses(model), outputs: contractOutputs('multiclass', model.outputs), ...treeEnsemble };
   }
 }
 

@@ -87,7 +87,9 @@ interface SharedBlock {
   leafStart: Int32Array;
   leafEnd: Int32Array;
   leafValue: Float64Array;
-  tree: { feature: Int32Array; thresholdBin: Int32Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array; leafValue: Float64Array };
+  tree: { feature: Int32Array; thresholdBin: Int32Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array; leafValue: Float64Array; leftBins: Uint8Array };
+  /** The bins a categorical partition sends left (see leftBinTable). */
+  leftBins: Uint8Array;
 }
 
 /** Claims the next chunk of command `generation`, or returns -1 when none is left (or the command is over). */
@@ -205,7 +207,9 @@ export class ParallelExecutor implements Executor {
         left: allocate(Int32Array, capacity, true),
         right: allocate(Int32Array, capacity, true),
         leafValue: allocate(Float64Array, capacity, true),
+        leftBins: allocate(Uint8Array, 256 * capacity, true),
       },
+      leftBins: allocate(Uint8Array, 256, true),
     };
     for (let h = 1; h < threads; h++) shared.control[PARTIAL_GEN + h] = -1;
     launched.helpers.forEach(({ port }, i) => {
@@ -321,20 +325,21 @@ export class ParallelExecutor implements Executor {
     }
   }
 
-  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean): number {
+  partition(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean, leftBins: Uint8Array | null): number {
     const { rows, scratch } = this.arrays;
     if (!this.parallelFor(end - start, this.chunks.partition)) {
-      const left = this.runner.partitionChunk(start, end, feature, thresholdBin, missingLeft);
+      const left = this.runner.partitionChunk(start, end, feature, thresholdBin, missingLeft, leftBins);
       rows.set(scratch.subarray(start, start + (end - start - left)), start + left);
       return start + left;
     }
     const size = chunkSize(end - start, this.chunks.partition);
     const chunks = Math.ceil((end - start) / size);
     const counts = this.shared.chunkCounts;
-    this.run(Command.Partition, chunks, [start, end, feature, thresholdBin, missingLeft ? 1 : 0, size], {
+    if (leftBins) this.shared.leftBins.set(leftBins);
+    this.run(Command.Partition, chunks, [start, end, feature, thresholdBin, missingLeft ? 1 : 0, size, leftBins ? 1 : 0], {
       chunk: (c) => {
         const [s, e] = chunkRange(start, end, size, c);
-        counts[c] = this.runner.partitionChunk(s, e, feature, thresholdBin, missingLeft);
+        counts[c] = this.runner.partitionChunk(s, e, feature, thresholdBin, missingLeft, leftBins);
       },
     });
     // Left rows of each chunk in chunk order, then right rows of each chunk in chunk order: the
@@ -421,8 +426,9 @@ export class ParallelExecutor implements Executor {
     buffer.left.set(tree.left);
     buffer.right.set(tree.right);
     buffer.leafValue.set(tree.leafValue);
+    if (tree.leftBins) buffer.leftBins.set(tree.leftBins);
     const size = chunkSize(rowCount, this.chunks.rows);
-    this.run(Command.Tree, Math.ceil(rowCount / size), [output, tree.splits, size], {
+    this.run(Command.Tree, Math.ceil(rowCount / size), [output, tree.splits, size, tree.leftBins ? 1 : 0], {
       chunk: (c) => {
         const [s, e] = chunkRange(0, rowCount, size, c);
         this.runner.addTree(tree, output, s, e);
@@ -530,10 +536,11 @@ function helperWork(
     }
     case Command.Partition: {
       const [start, end, feature, thresholdBin, missingLeft, size] = [a(0), a(1), a(2), a(3), a(4) === 1, a(5)];
+      const leftBins = a(6) === 1 ? shared.leftBins : null;
       return {
         chunk: (c) => {
           const [s, e] = chunkRange(start, end, size, c);
-          shared.chunkCounts[c] = runner.partitionChunk(s, e, feature, thresholdBin, missingLeft);
+          shared.chunkCounts[c] = runner.partitionChunk(s, e, feature, thresholdBin, missingLeft, leftBins);
         },
       };
     }
@@ -559,7 +566,7 @@ function helperWork(
     }
     case Command.Tree: {
       const [output, splits, size] = [a(0), a(1), a(2)];
-      const tree: PackedTree = { splits, ...shared.tree };
+      const tree: PackedTree = { splits, ...shared.tree, leftBins: a(3) === 1 ? shared.tree.leftBins : null };
       return {
         chunk: (c) => {
           const [s, e] = chunkRange(0, arrays.rowCount, size, c);

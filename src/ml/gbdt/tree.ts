@@ -23,6 +23,12 @@ export interface GbdtTree {
   leafValue: number[];
   /** Per leaf: the training rows (of the iteration's bag) that reached it. */
   leafCount: number[];
+  /**
+   * Only in trees with native categorical splits: per internal node, the category codes that go
+   * left (ascending), or null for a threshold split. A categorical node ignores threshold and
+   * thresholdBin (-1); missing goes left iff missingLeft; any other code goes right.
+   */
+  leftCategories?: (number[] | null)[];
 }
 
 /** The leaf reached by one row of float32 feature values (NaN = missing). */
@@ -31,7 +37,8 @@ export function leafOfValues(tree: GbdtTree, values: ArrayLike<number>): number 
   let node = 0;
   while (node >= 0) {
     const x = values[tree.feature[node]];
-    const goLeft = x !== x ? tree.missingLeft[node] : x <= tree.threshold[node];
+    const categories = tree.leftCategories?.[node];
+    const goLeft = x !== x ? tree.missingLeft[node] : categories ? categories.includes(x) : x <= tree.threshold[node];
     node = goLeft ? tree.left[node] : tree.right[node];
   }
   return ~node;
@@ -46,6 +53,8 @@ export interface PackedTree {
   left: Int32Array;
   right: Int32Array;
   leafValue: Float64Array;
+  /** With categorical nodes: 256 bytes per node, 1 where that bin goes left (see leftBinTable); else null. */
+  leftBins: Uint8Array | null;
 }
 
 export function packTree(tree: GbdtTree): PackedTree {
@@ -57,7 +66,19 @@ export function packTree(tree: GbdtTree): PackedTree {
     left: Int32Array.from(tree.left),
     right: Int32Array.from(tree.right),
     leafValue: Float64Array.from(tree.leafValue),
+    leftBins: packLeftBins(tree),
   };
+}
+
+function packLeftBins(tree: GbdtTree): Uint8Array | null {
+  if (!tree.leftCategories) return null;
+  const table = new Uint8Array(256 * tree.feature.length);
+  tree.leftCategories.forEach((codes, node) => {
+    if (!codes) return;
+    table[256 * node] = tree.missingLeft[node] ? 1 : 0;
+    for (const code of codes) table[256 * node + code + 1] = 1;
+  });
+  return table;
 }
 
 /**
@@ -80,8 +101,8 @@ export function addTreeToScores(
     for (let r = start; r < end; r++) scores[r * stride + offset] += value;
     return;
   }
-  const { feature, thresholdBin, missingLeft, left, right, leafValue } = tree;
+  const { feature, thresholdBin, missingLeft, left, right, leafValue, leftBins } = tree;
   for (let r = start; r < end; r++) {
-    scores[r * stride + offset] += leafValue[binnedLeaf(bins, featureCount, r, feature, thresholdBin, missingLeft, left, right)];
+    scores[r * stride + offset] += leafValue[binnedLeaf(bins, featureCount, r, feature, thresholdBin, missingLeft, left, right, leftBins)];
   }
 }

@@ -20,6 +20,7 @@ export const attribute = {
   int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
   string: (name: string, s: string): AttributeProto => ({ name, type: AttributeType.STRING, s: utf8.encode(s) }),
   floats: (name: string, floats: number[]): AttributeProto => ({ name, type: AttributeType.FLOATS, floats }),
+  tensor: (name: string, t: TensorProto): AttributeProto => ({ name, type: AttributeType.TENSOR, t }),
   ints: (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints }),
   strings: (name: string, strings: string[]): AttributeProto => ({
     name,
@@ -34,6 +35,11 @@ export function floatTensor(name: string, dims: number[], values: number[]): Ten
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => view.setFloat32(i * 4, value, true));
   return { name, dims, data_type: DataType.FLOAT, raw_data: bytes };
+}
+
+/** A uint8 constant. */
+export function uint8Tensor(name: string, dims: number[], values: number[]): TensorProto {
+  return { name, dims, data_type: DataType.UINT8, raw_data: Uint8Array.from(values) };
 }
 
 /** A string constant (UTF-8). */

@@ -6,7 +6,7 @@ import { DataType, encodeModel, type NodeProto, type TensorProto } from './onnx-
 /**
  * Encodes a keel model's graph (its feature nodes plus the model's own nodes) with the inputs,
  * outputs and metadata of its contract: every exporter (linear models and GBDT) writes the same
- * envelope. Opsets ONNX 13 and ai.onnx.ml 3. No timestamps or producer versions: the bytes depend
+ * envelope. Opsets ONNX 13 and ai.onnx.ml 3 (or `mlOpset`). No timestamps or producer versions: the bytes depend
  * on the model only.
  */
 export function encodeKeelModel(args: {
@@ -20,13 +20,15 @@ export function encodeKeelModel(args: {
   contract: Pick<ModelContract, 'inputs'> & { outputs: readonly { name: string; type: 'float32' | 'int64'; shape: readonly [number, number] }[] };
   nodes: NodeProto[];
   initializers: TensorProto[];
+  /** ai.onnx.ml opset: 3 unless a node needs a later one (5 for TreeEnsemble). */
+  mlOpset?: number;
 }): Uint8Array {
   const { contract } = args;
   return encodeModel({
     ir_version: 8,
     opset_import: [
       { domain: '', version: 13 },
-      { domain: 'ai.onnx.ml', version: 3 },
+      { domain: 'ai.onnx.ml', version: args.mlOpset ?? 3 },
     ],
     producer_name: 'keel',
     doc_string: args.docString,

@@ -115,11 +115,11 @@ message OperatorSetIdProto {
 `;
 
 /** TensorProto.DataType values keel uses. */
-export const DataType = { FLOAT: 1, INT64: 7, STRING: 8, BOOL: 9, DOUBLE: 11 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7, STRING: 8, BOOL: 9, DOUBLE: 11 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values keel uses. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 // Plain-object shapes of the messages, as protobufjs's fromObject takes them (snake_case names,
 // bytes as Uint8Array). Only the fields keel sets are declared.
@@ -130,6 +130,7 @@ export interface AttributeProto {
   f?: number;
   i?: number;
   s?: Uint8Array;
+  t?: TensorProto;
   floats?: number[];
   ints?: number[];
   strings?: Uint8Array[];
