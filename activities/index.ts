@@ -4,6 +4,7 @@ import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { evaluateActivities } from './evaluate';
 import { exportActivities } from './export';
+import { featureActivities } from './features';
 import { withActivityFailures } from './failures';
 import { ingestActivities } from './ingest';
 import { monitorActivities } from './monitor';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...canaryActivities(deps),
     ...pipelineRunActivities(deps),
     ...approvalActivities(deps),
+    ...featureActivities(deps),
   });
 }
 
