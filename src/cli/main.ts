@@ -4,6 +4,7 @@ import { databaseOpener } from './database';
 import { readEnvironment } from '../runtime/environment';
 import { approvalsCommand } from './approvals-command';
 import { dataCommand } from './data-command';
+import { featuresCommand } from './features-command';
 import { reportFailure } from './failure';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
@@ -37,6 +38,7 @@ const program = new Command('keel')
   .addCommand(reportCommand(env))
   .addCommand(rolloutsCommand(withClient, withDb))
   .addCommand(approvalsCommand(env, withClient))
+  .addCommand(featuresCommand(withDb, withClient, env.configPath))
   .addCommand(uiCommand(env));
 
 program.parseAsync().catch((error: unknown) => {

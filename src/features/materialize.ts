@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/database';
+import type { Database, Db } from '../db/database';
 import { featureMaterializations } from '../db/schema';
 import { pitPlan } from './definitions';
 import { KeyCodes } from './point-in-time';
@@ -31,8 +31,8 @@ export interface MaterializeResult {
 export type Materialization = typeof featureMaterializations.$inferSelect;
 
 /** The newest materialisation of a view, if any. */
-export async function lastMaterialization(database: Database, viewName: string): Promise<Materialization | undefined> {
-  const [last] = await database.db.select().from(featureMaterializations).where(eq(featureMaterializations.viewName, viewName)).orderBy(desc(featureMaterializations.asOf)).limit(1);
+export async function lastMaterialization(db: Db, viewName: string): Promise<Materialization | undefined> {
+  const [last] = await db.select().from(featureMaterializations).where(eq(featureMaterializations.viewName, viewName)).orderBy(desc(featureMaterializations.asOf)).limit(1);
   return last;
 }
 

@@ -84,6 +84,9 @@ export const featureStoreDefinitionsSchema = z
   .strictObject({
     entities: z.array(entitySchema).default([]).describe('The entities.'),
     views: z.array(featureViewSchema).default([]).describe('The feature views.'),
+    materializeEvery: intervalSchema
+      .optional()
+      .describe('With it, `keel features apply` creates the Temporal Schedule `keel/features/materialize` that runs `materializeFeatures` over every view at this interval.'),
   })
   .superRefine((defs, ctx) => {
     const entities = new Set(defs.entities.map((e) => e.name));
@@ -136,3 +139,13 @@ export type FeatureStoreDefinitions = z.output<typeof featureStoreDefinitionsSch
 export function viewJoinKeys(defs: FeatureStoreDefinitions, view: FeatureViewDef): string[] {
   return view.entities.flatMap((name) => defs.entities.find((e) => e.name === name)?.joinKeys ?? []);
 }
+
+/** The `materializeFeatures` workflow's input. */
+export const materializeFeaturesInputSchema = z
+  .strictObject({
+    views: z.array(nameSchema).min(1).describe('The views to materialise, in order.'),
+    asOf: z.iso.datetime({ offset: true }).optional().describe("Values as of this time (ISO 8601); default: the run's start (a schedule's firing time)."),
+    backfill: z.boolean().default(false).describe('Recompute every entity from all events instead of only those touched since the last run.'),
+  })
+  .describe('Writes the latest feature values per entity into the online store.');
+export type MaterializeFeaturesInput = z.input<typeof materializeFeaturesInputSchema>;
