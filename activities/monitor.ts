@@ -20,6 +20,7 @@ import {
 } from '../src/monitoring/reference';
 import { incidentKey, type AlertInput } from '../src/notify/alert';
 import { recordAlert, type StoredAlert } from '../src/notify/alert-store';
+import { freshnessAlerts, viewFreshness, type ViewFreshness } from '../src/features/freshness';
 import { getModelVersion, resolveAlias, type ModelVersion } from '../src/registry/model-registry';
 import { getRoute } from '../src/serving/routes';
 import { DataValidationError, DataValidationErrorType, InvalidInputError } from '../src/shared/errors';
@@ -171,6 +172,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           config: { ...input.drift, minRows: input.minRows },
         }));
         const performance = performanceTask ? await judgePerformance(input, window, rows, performanceTask) : null;
+        const freshness = await viewFreshness(db, Date.parse(window.end), contractViews(versionRow.contract));
         const findings = findingsOf(evaluation, performance, version);
         const status: DriftReportSummary['status'] = findings.some((f) => driftFindings.includes(f))
           ? 'drift'
@@ -200,6 +202,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
                 psi: c.statistics.psi ?? null,
               })),
               evaluation,
+              freshness,
             },
             performance,
             findings,
@@ -208,7 +211,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           .onConflictDoNothing();
       }
       const [stored] = await db.select().from(driftReports).where(eq(driftReports.runKey, runKey));
-      const details = stored.features as { message: string; evaluation: DriftEvaluation };
+      const details = stored.features as { message: string; evaluation: DriftEvaluation; freshness?: ViewFreshness[] };
       const evaluation = details.evaluation;
       const performance = stored.performance as LivePerformance | null;
 
@@ -220,6 +223,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       const raised: AlertInput[] = [
         ...driftAlerts(evaluation, { ...context, version, windowStart: input.dataPeriod ? `${input.dataPeriod.from}T00:00:00.000Z` : stored.windowStart.toISOString() }),
         ...(performance ? performanceAlerts(performance, { ...context, versions: [version] }) : []),
+        ...freshnessAlerts(details.freshness ?? [], { model, at: incidentAt, dedupWindowMs: input.notifications.dedupWindowMs }),
       ];
       const alerts = await storeAlerts(raised, input.notifications);
 
@@ -700,4 +704,9 @@ function driftScores({ width, values }: BatchScores): Float64Array {
   const top = new Float64Array(values.length / width);
   for (let row = 0; row < top.length; row++) top[row] = Math.max(...values.subarray(row * width, row * width + width));
   return top;
+}
+
+/** The feature views a version's contract reads from the online store (none: no freshness to report). */
+function contractViews(contract: unknown): string[] {
+  return ((contract as { featureViews?: { view: string }[] }).featureViews ?? []).map((v) => v.view);
 }

@@ -68,8 +68,7 @@ export async function materializeView(database: Database, viewName: string, opti
   const sinceMs = options.backfill || !previous ? undefined : previous.asOf.getTime() - plan.lagMs - longestWindow;
 
   const codes = new KeyCodes();
-  const events = await readViewEvents(db, view, source.id, codes, plan.valueColumns, sinceMs);
-  events.latestUntil = asOfMs - plan.lagMs;
+  const events = await readViewEvents(db, view, source.id, codes, plan.valueColumns, { sinceMs, latestUntil: asOfMs - plan.lagMs });
   const entityCodes = [...codes.keys().keys()].filter((code) => events.latest[code] !== undefined);
   const values = await runPointInTime({
     events: events.build(),

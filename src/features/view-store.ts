@@ -89,8 +89,17 @@ export async function viewSourceVersion(db: Db, view: RegisteredView): Promise<D
  * Streams a view's events (its source rows) into columns, optionally only those after `sinceIso`
  * (an ISO timestamp; rows whose timestamp text compares later, as canonical datetimes do).
  */
-export async function readViewEvents(db: Db, view: RegisteredView, sourceVersionId: string, codes: KeyCodes, valueColumns: readonly string[], sinceMs?: number): Promise<EventColumnsBuilder> {
+export async function readViewEvents(
+  db: Db,
+  view: RegisteredView,
+  sourceVersionId: string,
+  codes: KeyCodes,
+  valueColumns: readonly string[],
+  options: { sinceMs?: number; latestUntil?: number } = {},
+): Promise<EventColumnsBuilder> {
+  const { sinceMs } = options;
   const builder = new EventColumnsBuilder(codes, view.joinKeys, view.view.timestamp, valueColumns);
+  if (options.latestUntil !== undefined) builder.latestUntil = options.latestUntil;
   if (sinceMs === undefined || view.view.timestamp === undefined) {
     for await (const chunk of streamDatasetRows(db, sourceVersionId)) builder.add(chunk);
     return builder;

@@ -10,6 +10,8 @@ import { pitPlan } from '../../src/features/definitions';
 import { entityKey, KeyCodes, pointInTime } from '../../src/features/point-in-time';
 import { getView, registerViews } from '../../src/features/view-store';
 import { startModelServer } from '../../src/serving/http-server';
+import { createUiApp } from '../../src/ui/server';
+import { viewFreshness } from '../../src/features/freshness';
 import { featureStoreDefinitionsSchema } from '../../src/shared/feature-store';
 import type { MappedDatasetSpec } from '../../src/shared/dataset-spec';
 import { modelContractSchema } from '../../src/shared/model-contract';
@@ -54,6 +56,7 @@ const defs = featureStoreDefinitionsSchema.parse({
       timestamp: 'date',
       availabilityLag: '1d',
       onMissing: 'default',
+      staleAfter: '1d',
       defaults: { [`origin_rate_7d_${suffix}`]: 0.2 },
       features: [
         { name: `origin_rate_7d_${suffix}`, column: 'delay', aggregation: 'rate', window: '7d', threshold: 15 },
@@ -150,6 +153,17 @@ describe('feature store on real Temporal and the database', () => {
       const online = await db.select().from(onlineFeatures).where(eq(onlineFeatures.viewName, originView.name));
       expect(online.map((o) => o.entityKey).sort()).toEqual(['OMA', 'RIC']);
       expect(online.every((o) => o.asOf.toISOString() === '2001-03-11T00:00:00.000Z')).toBe(true);
+      // Nothing newer than the as-of time minus the lag was known to it.
+      expect(online.every((o) => o.eventTime! <= new Date('2001-03-10T00:00:00Z'))).toBe(true);
+
+      // The dashboard lists the views with their freshness; the monitor's check finds them stale against today.
+      const ui = createUiApp({ database, links: { ui: 'http://127.0.0.1:8233', namespace: 'default' }, adminKeys: [], host: '127.0.0.1' });
+      const page = await (await ui.request('/features')).text();
+      expect(page).toContain(originView.name);
+      expect(page).toContain('2001-03-11T00:00:00.000Z');
+      const freshness = await viewFreshness(db, Date.parse('2001-03-12T00:00:00Z'), [originView.name]);
+      expect(freshness).toEqual([expect.objectContaining({ view: originView.name, stale: true, staleAfterMs: 86_400_000 })]);
+      expect(freshness[0]!.stalenessMs).toBeGreaterThan(86_400_000);
 
       // Serving: the server fills the view inputs by the request's entity keys.
       const url = `http://127.0.0.1:${server.port}/v1/models/${model}:predict`;
