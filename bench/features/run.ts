@@ -52,7 +52,9 @@ async function main() {
     for (const key of ['origin', 'route'] as const) {
       const codes = new KeyCodes();
       const keys = new Int32Array(rows);
-      for (let i = 0; i < rows; i++) keys[i] = codes.code(key === 'origin' ? flights.origin[i]! : `${flights.origin[i]}\u0001${flights.destination[i]}`);
+      // Keys as keel's engine gets them from rows: text, coded per view.
+      const { airports } = flights;
+      for (let i = 0; i < rows; i++) keys[i] = codes.code(key === 'origin' ? airports[flights.origin[i]!]! : `${airports[flights.origin[i]!]}\u0001${airports[flights.destination[i]!]}`);
       const times = flights.time.slice(0, rows);
       const values = await runPointInTime({
         events: { keys, times, values: [flights.delay.slice(0, rows)] },
@@ -75,7 +77,8 @@ async function main() {
       let i = 0;
       const pump = () => {
         while (i < rows) {
-          const line = `${flights.origin[i]},${flights.origin[i]}-${flights.destination[i]},${flights.time[i]},${flights.delay[i]}\n`;
+          const origin = flights.airports[flights.origin[i]!];
+          const line = `${origin},${origin}-${flights.airports[flights.destination[i]!]},${flights.time[i]},${flights.delay[i]}\n`;
           i++;
           if (!out.write(line)) return void out.once('drain', pump);
         }
@@ -106,7 +109,7 @@ async function main() {
     const database = await openDatabase({ url: scratch?.url, dataDir: work });
     let materialization;
     try {
-      materialization = await benchWrites(database, flights.origin.slice(0, rows).map((o, i) => `${o}\u0001${flights.destination[i]}`));
+      materialization = await benchWrites(database, Array.from(flights.origin.subarray(0, rows), (o, i) => `${flights.airports[o]}\u0001${flights.airports[flights.destination[i]!]}`));
     } finally {
       await database.close();
       await scratch?.drop();

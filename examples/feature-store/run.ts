@@ -102,11 +102,13 @@ async function main() {
     log('reading flights of January–March 2001');
     const flights = await readFlightColumns(Date.UTC(2001, 0, 1), Date.UTC(2001, 3, 1));
     const counts = new Map<string, number>();
-    for (const origin of flights.origin) counts.set(origin, (counts.get(origin) ?? 0) + 1);
+    const airport = (code: number) => flights.airports[code]!;
+    for (const code of flights.origin) counts.set(airport(code), (counts.get(airport(code)) ?? 0) + 1);
     const origins = new Set([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(30, 30 + originCount).map(([o]) => o));
     const lines = ['date,delay,distance,origin,destination'];
     for (let i = 0; i < flights.rows; i++) {
-      if (origins.has(flights.origin[i]!)) lines.push(`${new Date(flights.time[i]!).toISOString().slice(0, 19)},${flights.delay[i]},${flights.distance[i]},${flights.origin[i]},${flights.destination[i]}`);
+      const origin = airport(flights.origin[i]!);
+      if (origins.has(origin)) lines.push(`${new Date(flights.time[i]!).toISOString().slice(0, 19)},${flights.delay[i]},${flights.distance[i]},${origin},${airport(flights.destination[i]!)}`);
     }
     const csv = join(dir, 'flights.csv');
     await writeFile(csv, `${lines.join('\n')}\n`);

@@ -38,6 +38,7 @@ describe('materialisation into the online store', () => {
       database,
       {
         name: 'events',
+        recipe: 'mapping',
         sources: [{ format: 'jsonl', path: 'events.jsonl' }],
         columns: [
           { name: 'date', type: 'datetime' },
