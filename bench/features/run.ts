@@ -11,6 +11,10 @@
  *     store by the staging-and-swap path, against a plain `INSERT … ON CONFLICT DO UPDATE` of the
  *     same rows, on the database of DATABASE_URL (or PGlite).
  *
+ * (c) Online lookup (with DATABASE_URL and wrk): the model server answering for one logistic model
+ *     registered twice, with every input in the request and with two inputs filled from the online
+ *     store (bench/features/online.ts; wrk helpers shared with bench:serve).
+ *
  * BENCH_FEATURES_ROWS limits the flights (default: all). Last line: one JSON object.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +27,9 @@ import { openDatabase } from '../../src/db/database';
 import { createScratchDatabase } from '../../src/db/scratch-database';
 import { KeyCodes, type PitFeature } from '../../src/features/point-in-time';
 import { runPointInTime } from '../../src/features/run-point-in-time';
+import type { Row } from '../../src/ml/row';
 import { readFlightColumns } from './flights-columns';
+import { benchOnlineLookup } from './online';
 
 const DAY = 86_400_000;
 const LAG = DAY;
@@ -115,6 +121,27 @@ async function main() {
       await scratch?.drop();
     }
 
+    // --- (c) online lookup: the model server with and without enrichment ----------------------------
+    let onlineFigures: Record<string, number | null> = { enriched_rps_c64: null, plain_rps_c64: null, ratio_enriched: null, p50_ms_c1_added: null };
+    if (process.env.DATABASE_URL) {
+      const servingRows: Row[] = [];
+      for (let i = Math.max(0, rows - 60_000); i < rows; i++) {
+        const at = new Date(flights.time[i]!);
+        const value = (x: number) => (Number.isNaN(x) ? null : x);
+        servingRows.push({
+          hour: at.getUTCHours(),
+          weekday: at.getUTCDay(),
+          distance: flights.distance[i]!,
+          origin: flights.airports[flights.origin[i]!]!,
+          destination: flights.airports[flights.destination[i]!]!,
+          delayed: flights.delay[i]! > 15 ? 1 : 0,
+          origin_delay_rate_7d: value(keel[0]![i]!),
+          route_delay_rate_7d: value(keel[2]![i]!),
+        });
+      }
+      onlineFigures = await benchOnlineLookup(process.env.DATABASE_URL, servingRows, { origin: 'origin_delay_rate_7d', route: 'route_delay_rate_7d' });
+    } else say('online lookup: skipped (needs DATABASE_URL and wrk)');
+
     const result = {
       rows,
       views: 2,
@@ -125,6 +152,7 @@ async function main() {
       nan_mismatches: nanMismatches,
       peak_rss_mb: round(peakRss / 2 ** 20, 0),
       ...materialization,
+      ...onlineFigures,
       database: database.kind,
       load_average: round(loadavg()[0], 2),
     };

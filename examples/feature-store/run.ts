@@ -188,6 +188,12 @@ async function main() {
       leaky: auc(labels(served), predictProba(leakyModel, served)),
     };
     log(`online ROC AUC on March (${served.length} logged predictions): ${JSON.stringify(online)}`);
+    // The same March flights with the offline store's values at each flight's own time: what the
+    // online AUC should match if serving is faithful (February → March also drifts, see rowOnly).
+    const offlineMarch = await offlineValues(database, marchRows);
+    const marchOfflineRows = marchRows.map((row, i) => ({ ...row, ...Object.fromEntries(viewFeatureNames.map((name) => [name, offlineMarch.get(name)![i]!])) }));
+    const marchOffline = auc(labels(marchOfflineRows), predictProba(pit, marchOfflineRows));
+    log(`the point-in-time model on March with offline values at each flight's time: ${JSON.stringify(marchOffline)}`);
 
     log('checking that the served values equal the offline store at the same entity and time');
     const maxDiff = await compareWithOffline(database, served, servedAt);
@@ -208,6 +214,11 @@ async function main() {
       // (b) offline and online agree: the difference in standard errors of the difference.
       pitOfflineMinusOnline: round(offline.pointInTime.auc - online.pointInTime.auc),
       pitAgreementZ: round((offline.pointInTime.auc - online.pointInTime.auc) / Math.hypot(offline.pointInTime.se, online.pointInTime.se)),
+      // The drift from February to March, as the row-only model sees it (no feature store involved).
+      rowOnlyFebruaryMinusMarch: round(offline.rowOnly.auc - online.rowOnly.auc),
+      // Serving against the offline store on the same March flights (values at each flight's own time).
+      pitMarchOffline: marchOffline,
+      pitMarchOfflineMinusOnline: round(marchOffline.auc - online.pointInTime.auc),
       // (c) the served values against the offline store's.
       servedVsOfflineMaxAbsDiff: maxDiff,
       // The honest gain of the store's features over the row columns.
@@ -222,7 +233,16 @@ async function main() {
 }
 
 /** Each view's values with windows that end at the end of the flight's own day: they see its outcome. */
-async function leakyValues(database: Awaited<ReturnType<typeof openDatabase>>, rows: Row[]): Promise<Map<string, Float64Array>> {
+function leakyValues(database: Awaited<ReturnType<typeof openDatabase>>, rows: Row[]): Promise<Map<string, Float64Array>> {
+  return valuesAt(database, rows, (r) => Math.floor(timeOf(r) / DAY) * DAY + DAY - 1, false);
+}
+
+/** The offline store's values for each row as of its own time minus the lag. */
+function offlineValues(database: Awaited<ReturnType<typeof openDatabase>>, rows: Row[]): Promise<Map<string, Float64Array>> {
+  return valuesAt(database, rows, timeOf, true);
+}
+
+async function valuesAt(database: Awaited<ReturnType<typeof openDatabase>>, rows: Row[], at: (row: Row) => number, lagged: boolean): Promise<Map<string, Float64Array>> {
   const out = new Map<string, Float64Array>();
   for (const def of defs.views) {
     const view = await getView(database.db, def.name);
@@ -230,8 +250,8 @@ async function leakyValues(database: Awaited<ReturnType<typeof openDatabase>>, r
     const codes = new KeyCodes();
     const events = await readViewEvents(database.db, view, (await viewSourceVersion(database.db, view)).id, codes, plan.valueColumns);
     const keys = Int32Array.from(rows, (r) => codes.code(entityKey(view.joinKeys.map((k) => r[k]))));
-    const times = Float64Array.from(rows, (r) => Math.floor(timeOf(r) / DAY) * DAY + DAY - 1);
-    const values = pointInTime(events.build(), { keys, times }, plan.features, 0);
+    const times = Float64Array.from(rows, at);
+    const values = pointInTime(events.build(), { keys, times }, plan.features, lagged ? plan.lagMs : 0);
     plan.features.forEach((f, i) => out.set(f.name, values[i]!));
   }
   return out;
