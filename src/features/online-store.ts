@@ -12,43 +12,62 @@ export interface OnlineValues {
   asOf: number;
 }
 
-interface CacheEntry {
-  value: OnlineValues | null;
-  expires: number;
+/** One view's cached entities, valid while the view's newest materialisation is `generation`. */
+interface ViewCache {
+  generation: string;
+  checkedAt: number;
+  entries: Map<string, OnlineValues | null>;
 }
 
 /**
- * Reads the online store by (view, entity key), through a small cache with a TTL: a hot entity
- * costs one map lookup, not a query, and a new materialisation is seen within `cacheMs`. Keys a
- * request needs that the cache lacks are fetched in one query per view.
+ * Reads the online store by (view, entity key) through a cache: a hot entity costs one map
+ * lookup, not a query. The online table changes only when a materialisation commits, so instead
+ * of expiring entries the cache asks, at most every `checkMs` per view, for the view's newest
+ * materialisation, and drops the view's entries when it changed: a new materialisation is served
+ * within `checkMs`. Keys a request needs that the cache lacks are fetched in one query per view.
  */
 export class OnlineStore {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly views = new Map<string, ViewCache>();
 
   constructor(
     private readonly db: Db,
-    private readonly cacheMs = 1000,
-    private readonly maxEntries = 100_000,
+    private readonly checkMs = 1000,
+    private readonly maxEntriesPerView = 1_000_000,
   ) {}
 
   async get(view: string, keys: readonly string[], now = Date.now()): Promise<(OnlineValues | null)[]> {
+    const cache = await this.viewCache(view, now);
     const out = new Array<OnlineValues | null>(keys.length);
     let wanted: string[] | undefined;
     for (let i = 0; i < keys.length; i++) {
-      const hit = this.cache.get(view + '\u0000' + keys[i]);
-      if (hit && hit.expires > now) out[i] = hit.value;
+      const hit = cache.entries.get(keys[i]!);
+      if (hit !== undefined) out[i] = hit;
       else (wanted ??= []).push(keys[i]!);
     }
     if (!wanted) return out;
     const found = await this.fetch(view, [...new Set(wanted)]);
-    if (this.cache.size > this.maxEntries) this.cache.clear();
+    if (cache.entries.size > this.maxEntriesPerView) cache.entries.clear();
     for (let i = 0; i < keys.length; i++) {
       if (out[i] !== undefined) continue;
       const value = found.get(keys[i]!) ?? null;
-      this.cache.set(view + '\u0000' + keys[i], { value, expires: now + this.cacheMs });
+      cache.entries.set(keys[i]!, value);
       out[i] = value;
     }
     return out;
+  }
+
+  private async viewCache(view: string, now: number): Promise<ViewCache> {
+    let cache = this.views.get(view);
+    if (cache && now - cache.checkedAt < this.checkMs) return cache;
+    // Concurrent requests meanwhile use the entries they have rather than all asking too.
+    if (cache) cache.checkedAt = now;
+    const result = await this.db.execute(sql`select coalesce(max(finished_at)::text, '') as generation from feature_materializations where view_name = ${view}`);
+    const generation = resultRows<{ generation: string }>(result)[0]?.generation ?? '';
+    if (!cache || cache.generation !== generation) {
+      cache = { generation, checkedAt: now, entries: new Map() };
+      this.views.set(view, cache);
+    } else cache.checkedAt = now;
+    return cache;
   }
 
   private async fetch(view: string, keys: string[]): Promise<Map<string, OnlineValues>> {

@@ -19,8 +19,9 @@ import { type Instance, RequestError } from './predict';
 export class FeatureEnricher {
   private readonly store: OnlineStore;
 
-  constructor(db: Db, cacheMs?: number) {
-    this.store = new OnlineStore(db, cacheMs);
+  /** `checkMs`: how often each view's cache looks for a newer materialisation (0: every request). */
+  constructor(db: Db, checkMs?: number) {
+    this.store = new OnlineStore(db, checkMs);
   }
 
   async enrich(contract: ModelContract, value: unknown): Promise<unknown> {
