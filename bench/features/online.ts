@@ -100,7 +100,17 @@ export async function benchOnlineLookup(adminUrl: string, rows: Row[], features:
       if (waited > 90_000) throw new Error('the model server did not become ready');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    await wrk(plainUrl, 16, 2, plainScript); // warm-up: JIT, connections, the feature cache
+    // Warm-up: every entity of the load once (one request of all instances each: the steady
+    // state of a server that has seen its entities since the last materialisation), then JIT and connections.
+    for (const [url, names] of [
+      [plainUrl, all],
+      [enrichedUrl, rowFeatures],
+    ] as const) {
+      const body = JSON.stringify({ instances: instances.map((r) => Object.fromEntries(names.map((f) => [f.name, r[f.name]]))) });
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if (!response.ok) throw new Error(`warm-up ${url}: ${response.status} ${await response.text()}`);
+    }
+    await wrk(plainUrl, 16, 2, plainScript);
     await wrk(enrichedUrl, 16, 2, enrichedScript);
     const describe = (what: string, r: WrkResult) => say(`${what}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.errors}`);
     const c1: Record<string, WrkResult[]> = { plain: [], enriched: [] };
