@@ -5,6 +5,7 @@ import { deployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { evaluateActivities } from './evaluate';
 import { exportActivities } from './export';
+import { featureActivities } from './features';
 import { withActivityFailures } from './failures';
 import { ingestActivities } from './ingest';
 import { monitorActivities } from './monitor';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...pipelineRunActivities(deps),
     ...approvalActivities(deps),
     ...batchScoreActivities(deps),
+    ...featureActivities(deps),
   });
 }
 

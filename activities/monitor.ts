@@ -23,6 +23,7 @@ import {
 import { incidentKey, type AlertInput } from '../src/notify/alert';
 import { recordAlert, type StoredAlert } from '../src/notify/alert-store';
 import { ArtifactMissingError } from '../src/registry/artifact-store';
+import { freshnessAlerts, viewFreshness, type ViewFreshness } from '../src/features/freshness';
 import { getModelVersion, resolveAlias, type ModelVersion } from '../src/registry/model-registry';
 import { getRoute } from '../src/serving/routes';
 import { DataValidationError, DataValidationErrorType, InvalidInputError } from '../src/shared/errors';
@@ -177,6 +178,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
         const guard = await categoryGuard(versionRow.artifactSha256);
         const unknownCategories = guard ? unknownCategoryShares(guard, inputs) : {};
         const unknownBreaches = unknownShareBreaches(unknownCategories, input.drift.unknownShare, input.minRows);
+        const freshness = await viewFreshness(db, Date.parse(window.end), contractViews(versionRow.contract));
         const findings: Finding[] = [...findingsOf(evaluation, performance, version), ...(unknownBreaches.length ? (['unknown_categories'] as const) : [])];
         const status: DriftReportSummary['status'] = findings.some((f) => driftFindings.includes(f))
           ? 'drift'
@@ -207,6 +209,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
                 psi: c.statistics.psi ?? null,
               })),
               evaluation,
+              freshness,
             },
             performance,
             findings,
@@ -215,7 +218,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           .onConflictDoNothing();
       }
       const [stored] = await db.select().from(driftReports).where(eq(driftReports.runKey, runKey));
-      const details = stored.features as { message: string; evaluation: DriftEvaluation };
+      const details = stored.features as { message: string; evaluation: DriftEvaluation; freshness?: ViewFreshness[] };
       const evaluation = details.evaluation;
       const performance = stored.performance as LivePerformance | null;
 
@@ -227,6 +230,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       const raised: AlertInput[] = [
         ...driftAlerts(evaluation, { ...context, version, windowStart: input.dataPeriod ? `${input.dataPeriod.from}T00:00:00.000Z` : stored.windowStart.toISOString() }),
         ...(performance ? performanceAlerts(performance, { ...context, versions: [version] }) : []),
+        ...freshnessAlerts(details.freshness ?? [], { model, at: incidentAt, dedupWindowMs: input.notifications.dedupWindowMs }),
       ];
       const alerts = await storeAlerts(raised, input.notifications);
 
@@ -723,4 +727,9 @@ function driftScores({ width, values }: BatchScores): Float64Array {
   const top = new Float64Array(values.length / width);
   for (let row = 0; row < top.length; row++) top[row] = Math.max(...values.subarray(row * width, row * width + width));
   return top;
+}
+
+/** The feature views a version's contract reads from the online store (none: no freshness to report). */
+function contractViews(contract: unknown): string[] {
+  return ((contract as { featureViews?: { view: string }[] }).featureViews ?? []).map((v) => v.view);
 }

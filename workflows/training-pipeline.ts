@@ -117,6 +117,26 @@ function modelNameOf(rawInput: unknown): string {
   return typeof model === 'string' && model !== '' ? model : '(invalid input)';
 }
 
+/**
+ * With `featureViews`, the ingested rows are joined point-in-time with those views' features into
+ * a training set (a dataset version of its own) that every later stage uses; the views whose
+ * features the model takes go into its contract, for the server to fill. Runs that predate the
+ * feature store replay without the step (patched).
+ */
+async function joinFeatureViews(
+  input: TrainingPipelineInput,
+  ingestedVersionId: string,
+  record: PipelineRunRecorder,
+  enter: (stage: string) => Promise<void>,
+): Promise<{ datasetVersionId: string; featureViews?: ModelContract['featureViews'] }> {
+  if (!input.featureViews?.length || !patched('feature-store-training-set')) return { datasetVersionId: ingestedVersionId };
+  await enter('feature join');
+  const built = await heavy.buildTrainingSet({ datasetVersionId: ingestedVersionId, views: input.featureViews, features: input.features.map((f) => f.name) });
+  log.info('joined feature views', { datasetVersionId: built.datasetVersionId, views: built.views.map((v) => `${v.name}@${v.version.slice(0, 12)}`) });
+  record.produced({ datasetVersionId: built.datasetVersionId });
+  return { datasetVersionId: built.datasetVersionId, featureViews: built.contractViews };
+}
+
 async function runPipeline(
   rawInput: unknown,
   record: PipelineRunRecorder,
@@ -131,16 +151,17 @@ async function runPipeline(
   const ingested = await heavy.ingestDataset({ dataset: input.dataset, target: { column: input.target, missing: input.missingTarget } });
   log.info('ingested', { ...ingested });
   record.produced({ datasetVersionId: ingested.datasetVersionId });
+  const { datasetVersionId, featureViews } = await joinFeatureViews(input, ingested.datasetVersionId, record, enter);
 
   await enter('validate');
-  await heavy.validateDataset({ datasetVersionId: ingested.datasetVersionId, rules: input.rules });
+  await heavy.validateDataset({ datasetVersionId, rules: input.rules });
 
   await enter('split');
-  await light.splitDataset({ datasetVersionId: ingested.datasetVersionId, split: input.split });
+  await light.splitDataset({ datasetVersionId, split: input.split });
 
   const base = {
     model: input.model,
-    datasetVersionId: ingested.datasetVersionId,
+    datasetVersionId,
     features: input.features,
     target: input.target,
     task: input.task,
@@ -156,20 +177,21 @@ async function runPipeline(
   await enter('evaluate');
   const evaluation = await heavy.evaluateModel({
     model: input.model,
-    datasetVersionId: ingested.datasetVersionId,
+    datasetVersionId,
     split: input.split,
     target: input.target,
     modelArtifactSha256: candidate.modelArtifactSha256,
     onnxSha256: candidate.onnxSha256,
     contract: candidate.contract,
   });
+  const contract: ModelContract = featureViews ? { ...candidate.contract, featureViews } : candidate.contract;
 
   await enter('gate');
   const gate = decideGate(input.gate, input.task, evaluation.metrics, evaluation.production);
   await light.recordEvaluation({ trainingRunId: candidate.trainingRunId, evaluation, gate });
   const outcome = {
     model: input.model,
-    datasetVersionId: ingested.datasetVersionId,
+    datasetVersionId,
     trainingRunId: candidate.trainingRunId,
     trials: candidate.trials,
     metrics: evaluation.metrics,
@@ -184,12 +206,12 @@ async function runPipeline(
   await enter('register');
   const { version } = await light.registerModel({
     model: input.model,
-    datasetVersionId: ingested.datasetVersionId,
+    datasetVersionId,
     trainingRunId: candidate.trainingRunId,
     modelArtifactSha256: candidate.modelArtifactSha256,
     onnxSha256: candidate.onnxSha256,
     bytes: candidate.bytes,
-    contract: candidate.contract,
+    contract,
     params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split, ...servingCanonicalisation(input) },
     metrics: evaluation.metrics,
   });

@@ -46,6 +46,7 @@ import { registerModelVersion, setAlias } from '../../src/registry/model-registr
 import { freePort } from '../../src/runtime/ports';
 import { sessionOptions } from '../../src/serving/inference-protocol';
 import { toFeeds } from '../../src/serving/predict';
+import { luaScript, median, wrk, type WrkResult } from './wrk';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Alternating hello/keel rounds at c=64; the medians are compared. */
@@ -62,14 +63,6 @@ const adminUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:543
 const run = promisify(execFile);
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-interface WrkResult {
-  requests: number;
-  seconds: number;
-  rps: number;
-  p50_ms: number;
-  p99_ms: number;
-  errors: number;
-}
 
 async function main() {
   await run('wrk', ['--version']).catch((error: { code?: string; stdout?: string }) => {
@@ -337,52 +330,6 @@ async function rawRowsPerSecond(
     runs += 50;
   }
   return (runs * batch) / ((performance.now() - started) / 1000);
-}
-
-function luaScript(bodies: string[]): string {
-  const list = bodies.map((b) => `[==[${b}]==]`).join(',\n');
-  return `
-local bodies = {
-${list}
-}
-local i = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  i = i + 1
-  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,"p50_us":%d,"p99_us":%d}\\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-`;
-}
-
-async function wrk(url: string, connections: number, seconds: number, script: string): Promise<WrkResult> {
-  const threads = Math.min(2, connections);
-  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url], {
-    maxBuffer: 16 << 20,
-  });
-  const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '));
-  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-  const r = JSON.parse(line.slice(8)) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number };
-  const secondsTaken = r.duration_us / 1e6;
-  return {
-    requests: r.requests,
-    seconds: secondsTaken,
-    rps: r.requests / secondsTaken,
-    p50_ms: round(r.p50_us / 1000, 3),
-    p99_ms: round(r.p99_us / 1000, 3),
-    errors: r.status_errors + r.socket_errors,
-  };
-}
-
-/** The median run by requests per second. */
-function median<T extends { rps: number }>(runs: T[]): T {
-  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
 }
 
 /** CPU time (user + system, all threads) of a process and its child processes so far, from /proc; null elsewhere. */

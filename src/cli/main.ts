@@ -5,6 +5,7 @@ import { readEnvironment } from '../runtime/environment';
 import { approvalsCommand } from './approvals-command';
 import { batchCommand } from './batch-command';
 import { dataCommand } from './data-command';
+import { featuresCommand } from './features-command';
 import { reportFailure } from './failure';
 import { modelsCommand } from './models-command';
 import { pipelineCommand } from './pipeline-command';
@@ -39,6 +40,7 @@ const program = new Command('keel')
   .addCommand(rolloutsCommand(withClient, withDb))
   .addCommand(approvalsCommand(env, withClient))
   .addCommand(batchCommand(withClient))
+  .addCommand(featuresCommand(withDb, withClient, env.configPath))
   .addCommand(uiCommand(env));
 
 program.parseAsync().catch((error: unknown) => {

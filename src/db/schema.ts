@@ -543,3 +543,79 @@ export const batchScoreChunks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.jobId, t.chunk] })],
 );
+
+/**
+ * Feature store (src/features, docs/features.md "Feature store"). A feature view version is the
+ * sha256 of its canonical definition: registering a changed definition adds a version, never
+ * rewrites one. The newest version of a name is the one training and materialisation use.
+ */
+export const featureViewVersions = pgTable(
+  'feature_view_versions',
+  {
+    version: text('version').primaryKey(),
+    name: text('name').notNull(),
+    /** `{ view, joinKeys }`: the view as configured and its entities' join keys. */
+    definition: jsonb('definition').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('feature_view_versions_name').on(t.name, t.createdAt)],
+);
+
+/** One materialisation of a view: id `<workflowId>/<runId>` (or a caller's key), written in the swap transaction. */
+export const featureMaterializations = pgTable(
+  'feature_materializations',
+  {
+    id: text('id').primaryKey(),
+    viewName: text('view_name').notNull(),
+    viewVersion: text('view_version').notNull(),
+    datasetVersionId: text('dataset_version_id').notNull(),
+    /** Values are as of this time (events up to asOf − lag). */
+    asOf: timestamp('as_of', { withTimezone: true }).notNull(),
+    /** Events after this time were read (incremental); null: all (a first run or a backfill). */
+    since: timestamp('since', { withTimezone: true }),
+    /** The newest event time among the rows written. */
+    latestEventTime: timestamp('latest_event_time', { withTimezone: true }),
+    entities: integer('entities').notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('feature_materializations_view').on(t.viewName, t.asOf)],
+);
+
+/** The online store: the latest values per (view, entity), replaced in one transaction per materialisation. */
+export const onlineFeatures = pgTable(
+  'online_features',
+  {
+    viewName: text('view_name').notNull(),
+    /** The join key values joined by U+0001. */
+    entityKey: text('entity_key').notNull(),
+    viewVersion: text('view_version').notNull(),
+    /** Feature name → number (null: no value). */
+    values: jsonb('values').notNull(),
+    /** The newest event of this entity the values saw (staleness and TTL are measured from it). */
+    eventTime: timestamp('event_time', { withTimezone: true }),
+    asOf: timestamp('as_of', { withTimezone: true }).notNull(),
+    materializationId: text('materialization_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.viewName, t.entityKey] })],
+);
+
+/** Rows of a materialisation before its swap; a crashed attempt's rows are deleted by its retry. */
+export const onlineFeaturesStaging = pgTable(
+  'online_features_staging',
+  {
+    materializationId: text('materialization_id').notNull(),
+    entityKey: text('entity_key').notNull(),
+    values: jsonb('values').notNull(),
+    eventTime: timestamp('event_time', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.materializationId, t.entityKey] })],
+);
+
+/** A point-in-time training set: a dataset version built from another and the view versions it joined. */
+export const trainingSets = pgTable('training_sets', {
+  datasetVersionId: text('dataset_version_id').primaryKey(),
+  sourceDatasetVersionId: text('source_dataset_version_id').notNull(),
+  /** `[{ name, version, datasetVersionId, features }]`: each view version and the dataset version it was computed from. */
+  views: jsonb('views').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});

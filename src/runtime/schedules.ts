@@ -1,5 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
 import { InvalidInputError } from '../shared/errors';
+import type { FeatureStoreDefinitions, MaterializeFeaturesInput } from '../shared/feature-store';
 import type { MonitorRequest } from '../shared/monitoring';
 import type { ProjectConfig } from '../shared/project-config';
 import { scheduleIds, taskQueues, workflowIds } from '../shared/task-queues';
@@ -84,4 +85,17 @@ export async function ensureScheduleOptions(client: Client, schedules: ScheduleO
     ids.push(options.scheduleId);
   }
   return ids;
+}
+
+/** The materialisation schedule of a feature store whose definitions set `materializeEvery`. */
+export function featureScheduleFor(defs: FeatureStoreDefinitions): ScheduleOptions | undefined {
+  if (!defs.materializeEvery || defs.views.length === 0) return undefined;
+  const input: MaterializeFeaturesInput = { views: defs.views.map((view) => view.name) };
+  return {
+    scheduleId: scheduleIds.materialize('materialize'),
+    spec: { intervals: [{ every: defs.materializeEvery as `${number}m` }] },
+    action: { type: 'startWorkflow', workflowType: 'materializeFeatures', workflowId: workflowIds.materialize('all', 'scheduled'), taskQueue: taskQueues.control, args: [input] },
+    policies: { overlap: 'SKIP', catchupWindow: '1m' },
+    memo: { purpose: 'feature store materialisation' },
+  };
 }

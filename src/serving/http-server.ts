@@ -13,6 +13,7 @@ import type { Database } from '../db/database';
 import { predictionLog } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { type Access, type AccessPolicy, type ApiKeys, Authenticator, actorOf, type Caller, describeAccess, noKeys } from './auth';
+import { FeatureEnricher } from './feature-enrichment';
 import { parseFeedback, predictionTargets, recordFeedback, resolveFeedback, versionTargets } from './feedback';
 import { predictionId } from './ids';
 import { type BatchRows, InferencePool, OverloadedError } from './inference-pool';
@@ -126,6 +127,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const auth = new Authenticator(options.apiKeys ?? noKeys, host);
   const db = options.database.db;
+  const features = new FeatureEnricher(db);
 
   let pool: ModelPool | undefined;
   // On PostgreSQL the log's COPYs go out from a thread of their own (see copy-thread.ts); PGlite
@@ -406,7 +408,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       let v2: InferenceRequest | undefined;
       let bound: BoundRequest;
       if (protocol === 'v1') {
-        bound = bindInstances(model, parseV1Body(body), limits);
+        const instances = parseV1Body(body);
+        bound = bindInstances(model, model.contract.featureViews ? await features.enrich(model.contract, instances) : instances, limits);
       } else {
         v2 = parseInferenceRequest(body);
         bound = bindInputs(v2, model.contract, limits);

@@ -69,6 +69,21 @@ export const treeEnsembleExportSchema = z
 export type TreeEnsembleExport = z.infer<typeof treeEnsembleExportSchema>;
 
 /**
+ * A feature view some inputs come from: the version the model was trained with, the join keys a
+ * request must carry, the inputs it fills, and what a missing or stale entity becomes.
+ */
+export const contractFeatureViewSchema = z.object({
+  view: z.string().min(1).describe('The feature view.'),
+  version: z.string().min(1).describe('The view version the training set was built with; online values of another version count as missing.'),
+  joinKeys: z.array(z.string().min(1)).min(1).describe('The request fields that identify the entity.'),
+  features: z.array(z.string().min(1)).min(1).describe('The model inputs this view fills.'),
+  onMissing: z.enum(['default', 'nan', 'reject']).describe('A missing or stale entity: each feature\'s default, NaN, or a 422.'),
+  defaults: z.record(z.string(), z.number()).default({}).describe('`default`: the value per feature (0 when not listed).'),
+  ttlMs: z.number().positive().optional().describe('Values whose newest event is older than this (before the request) are stale.'),
+});
+export type ContractFeatureView = z.output<typeof contractFeatureViewSchema>;
+
+/**
  * The contract a registered model version stores in `model_versions.contract`: its raw inputs
  * and its outputs. Contracts stored before tasks existed have no `task`: they are binary.
  * The server trusts neither the database row nor the artifact blindly: the contract is parsed
@@ -83,6 +98,8 @@ export const modelContractSchema = z
       .refine((inputs) => new Set(inputs.map((i) => i.name)).size === inputs.length, 'input names must be unique'),
     /** multiclass only: the class names; output index i is classes[i]. */
     classes: z.array(z.string()).min(2).optional(),
+    /** Inputs the server fills from the online feature store, by view (./feature-store.ts). */
+    featureViews: z.array(contractFeatureViewSchema).optional(),
     outputs: z.array(outputSchema),
     threshold: z
       .number()

@@ -177,6 +177,10 @@ export const trainingPipelineInputSchema = strictObject({
     .array(featureSpecSchema)
     .min(1)
     .describe('The model inputs, columns of the canonical rows, and how each is encoded (imputation, scaling, clipping, one-hot/ordinal/frequency encoding, date parts); every option and its default per model family: docs/features.md.'),
+  featureViews: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Feature store views (registered by `keel features apply`) whose features `features` may name next to the row columns: the ingested rows get them by a point-in-time join (each row as of its own timestamp minus the view\'s availability lag), and the model server fills them from the online store by the request\'s entity keys. docs/features.md, "Feature store".'),
   task: modelTaskSchema.default('binary').describe('What the model predicts from `target`: `binary` (a 0/1 column; the default), `multiclass` (a column of class names or numbers; classes are the distinct values of the training rows), `regression` (a numeric column).'),
   target: z
     .string()

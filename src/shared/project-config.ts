@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { intervalSchema } from './interval';
+import { featureStoreDefinitionsSchema } from './feature-store';
 import { monitorSettingsShape } from './monitoring';
 import { trainingPipelineInputSchema } from './pipeline-input';
 import { strictObject } from './strict';
@@ -110,6 +111,10 @@ export const projectConfigSchema = strictObject({
     )
     .default({})
     .describe('The programs a `command` trainer may run, by name: a pipeline input names one (`trainer.command`) and cannot run anything else (docs/security.md).'),
+  featureStore: z
+    .union([featureStoreDefinitionsSchema, strictObject({ file: z.string().min(1).describe('A JSON file (relative to this config) holding `entities` and `views`.') })])
+    .optional()
+    .describe('Feature store definitions: entities and feature views, inline or in their own file (docs/features.md, "Feature store"). `keel features apply` registers them; a changed view is a new version.'),
   server: strictObject({ port: z.number().int().min(0).max(65535).default(8080).describe('Model server port (0: any free port); `KEEL_PORT` overrides it.') })
     .prefault({})
     .describe('The model server `npm start` runs.'),

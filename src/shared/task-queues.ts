@@ -12,9 +12,11 @@ export const workflowIds = {
   monitor: (model: string) => `monitor/${model}`,
   /** One canary rollout per model at a time: a second start fails while one runs. */
   canary: (model: string) => `canary/${model}`,
+  materialize: (view: string, runKey: string) => `features/${view}/${runKey}`,
 } as const;
 
 export const scheduleIds = {
   monitor: (model: string) => `keel/monitor/${model}`,
   retrain: (model: string) => `keel/retrain/${model}`,
+  materialize: (view: string) => `keel/features/${view}`,
 } as const;

@@ -3,6 +3,8 @@ import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
+import { viewFreshness } from '../features/freshness';
+import { listViews } from '../features/view-store';
 import { RequestError } from '../serving/predict';
 import { actorOf } from '../serving/auth';
 import { actionAccess, actionBodySchema, type ActionSettings, authenticatorFor, checkAction, presentedKey, rolloutActions, type RolloutAction, runRolloutAction } from './actions';
@@ -14,6 +16,7 @@ import { loadDriftReport, loadModelMonitoring, loadMonitoredModels } from './loa
 import { loadDiff, loadLineage, loadModel, loadModels } from './loaders/models';
 import { loadRollout, loadRollouts } from './loaders/rollouts';
 import { loadPipelineRuns, loadRunDetail } from './loaders/runs';
+import { featuresPage } from './pages/features';
 import { dataPage, datasetPage, quarantinePage, rowsPage } from './pages/data';
 import { diffPage, modelPage, modelsPage, versionPage } from './pages/models';
 import { driftReportPage, modelMonitoringPage, monitoringPage } from './pages/monitoring';
@@ -76,6 +79,10 @@ export function createUiApp(options: UiOptions): Hono {
     return detail ? c.html(runPage(detail, actionAccess(options), links, new Date())) : notFound(c, `no pipeline run "${c.req.param('id')}"`);
   });
 
+  app.get('/features', async (c) => {
+    const [views, freshness] = await Promise.all([listViews(db), viewFreshness(db, Date.now())]);
+    return c.html(featuresPage(views.map((view) => ({ view, freshness: freshness.find((f) => f.view === view.name) }))));
+  });
   app.get('/data', async (c) => c.html(dataPage(await loadDatasetVersions(db), links)));
   app.get('/data/:id', async (c) => {
     const view = await loadDatasetProfile(db, c.req.param('id'));

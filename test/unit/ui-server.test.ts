@@ -32,7 +32,7 @@ describe('dashboard routes', () => {
 
   it('serves every page and the chart libraries from this machine', async () => {
     const ui = app();
-    for (const path of ['/runs', '/data', '/models', '/rollouts', '/monitoring', '/monitoring/anything']) {
+    for (const path of ['/runs', '/data', '/features', '/models', '/rollouts', '/monitoring', '/monitoring/anything']) {
       const response = await ui.request(path);
       expect(response.status, path).toBe(200);
       const page = await response.text();

@@ -1,6 +1,6 @@
 import { h, type Html } from '../html/template';
 
-export type Section = 'runs' | 'data' | 'models' | 'rollouts' | 'monitoring';
+export type Section = 'runs' | 'data' | 'features' | 'models' | 'rollouts' | 'monitoring';
 
 export interface PageOptions {
   title: string;
@@ -15,6 +15,7 @@ export interface PageOptions {
 const sections: [Section, string, string][] = [
   ['runs', '/runs', 'Runs'],
   ['data', '/data', 'Data'],
+  ['features', '/features', 'Features'],
   ['models', '/models', 'Models'],
   ['rollouts', '/rollouts', 'Rollouts'],
   ['monitoring', '/monitoring', 'Monitoring'],
