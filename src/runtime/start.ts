@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { binaryMetricsOf, type ModelMetrics } from '../shared/pipeline-result';
 import { and, count, desc, eq, gt } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { sampleDatasetRows } from '../data/dataset-store';
@@ -12,6 +11,7 @@ import type { ProjectConfig } from '../shared/project-config';
 import { scheduleIds, taskQueues, workflowIds } from '../shared/task-queues';
 import { readEnvironment } from './environment';
 import { createLogger } from './logger';
+import { productionHeadline } from './production-headline';
 import { loadProjectConfig } from './project-config';
 import { replayTraffic } from './replay-traffic';
 import { ensureSchedules } from './schedules';
@@ -80,7 +80,7 @@ async function main() {
     say(`Dashboard     ${dashboard.url}`);
     say(`Temporal UI   ${ui ?? '(no web UI for this server)'}`);
     if (ui) say(`  the run     ${ui}/namespaces/${temporal.namespace}/workflows/${encodeURIComponent(production.workflowId)}`);
-    say(`Model         ${describeVersion(production)}`);
+    say(`Model         ${productionHeadline(production)}`);
     say(`Server        ${server.url}`);
     say(`Access        ${describeAccess(server.access, 'model server')}`);
     say(`              ${describeAccess(accessPolicy(env.apiKeys, env.KEEL_UI_HOST), 'dashboard')}`);
@@ -178,11 +178,6 @@ const exampleInstance = { hour: 17, weekday: 5, distance: 733, origin: 'ORD', de
 
 function curlFor(serverUrl: string, model: string): string {
   return `curl -s -X POST ${serverUrl}/v1/models/${model}:predict -H 'content-type: application/json' -d '${JSON.stringify({ instances: [exampleInstance] })}'`;
-}
-
-function describeVersion(version: ModelVersion): string {
-  const m = binaryMetricsOf(version.metrics as ModelMetrics);
-  return `${version.modelName} v${version.version} (production): ROC AUC ${m.rocAuc.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}, F1 ${m.f1.toFixed(4)} on ${m.n} test flights`;
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarioConfig } from '../../examples/flights-drift/config';
 import { replayMonths, runFlightsDriftScenario } from '../../examples/flights-drift/scenario';
+import { getModelVersion } from '../../src/registry/model-registry';
+import { productionHeadline } from '../../src/runtime/production-headline';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import { startModelServer, type ModelServer } from '../../src/serving/http-server';
 import { createHarness, type Harness } from './harness';
@@ -44,6 +47,12 @@ describe('flights drift scenario', () => {
       ),
     );
     console.log(JSON.stringify({ seconds: result.seconds, months: result.months.map((m) => [m.month, m.report.message]) }, null, 1));
+
+    // v1 is the project's pipeline as `npm start` trains it (only the rollout differs): the
+    // README's sample output must be what a fresh run prints.
+    const v1 = await getModelVersion(harness.database.db, model, 1);
+    const headline = productionHeadline({ ...v1!, modelName: 'flight-delays' });
+    expect((await readFile('README.md', 'utf8')).split('\n'), 'the README quotes another model line than npm start prints').toContain(`Model         ${headline}`);
 
     const byMonth = Object.fromEntries(result.months.map((m) => [m.month, m]));
     // February, April and May: the delay rate moved by more than 2 points from January's 20.5 %.
