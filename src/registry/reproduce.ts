@@ -72,7 +72,7 @@ export async function reproduceVersion(
     throw new RegistryError(`${ref} does not record the training parameters needed to reproduce it: ${z.prettifyError(parsed.error)}`);
   }
   const params = parsed.data;
-  const recordedTrainer = keelTrainerSchema.safeParse(params.trainer);
+  const recordedTrainer = keelTrainerSchema.safeParse(withDefaultsOfItsTime(params.trainer));
   if (!recordedTrainer.success) {
     throw new RegistryError(
       params.trainer.kind === 'command'
@@ -144,4 +144,16 @@ export function datasetContentHash(columns: readonly ColumnDef[], rows: readonly
   }
   hash.update(buffer);
   return hash.digest('hex');
+}
+
+/**
+ * A GBDT recorded before native categorical splits existed trained with ordinal codes and without
+ * early stopping, whose defaults have changed since (a record holds every default of its time,
+ * but not the parameters that did not exist yet): it is re-trained as it was, not as a new run
+ * would be.
+ */
+function withDefaultsOfItsTime(trainer: { kind: string; params?: unknown }): unknown {
+  if (trainer.kind !== 'gbdt' || typeof trainer.params !== 'object' || trainer.params === null || 'categoricalSplits' in trainer.params) return trainer;
+  const params = trainer.params as { earlyStoppingRounds?: number };
+  return { ...trainer, params: { ...params, categoricalSplits: 'ordinal', earlyStoppingRounds: params.earlyStoppingRounds ?? 0 } };
 }

@@ -6,6 +6,9 @@ import { modelContract } from '../../src/ml/model';
 import { partitionRows } from '../../src/ml/split';
 import { withValidatedThreshold } from '../../src/ml/threshold';
 import { trainInWorkerThread } from '../../src/ml/train';
+import { trainForTask } from '../../src/ml/train-for-task';
+import { contractOf, exportOnnx } from '../../src/ml/trained-model';
+import { gbdtTrainerSchema } from '../../src/shared/pipeline-input';
 import { learningCurveOf } from '../../src/ml/trained-model';
 import { type ModelVersion, registerModelVersion } from '../../src/registry/model-registry';
 import { datasetContentHash, reproduceVersion } from '../../src/registry/reproduce';
@@ -102,6 +105,37 @@ describe('reproducing a version', () => {
     expect(report).toMatchObject({ match: true, datasetIntact: true, modelJsonMatch: true, sameCode: true });
     expect(report.reproduced.onnxSha256).toBe(version.artifactSha256);
     expect(report.explanation).toMatch(/^reproduced/);
+  });
+
+  it('re-trains a GBDT recorded before native categorical splits as it was trained: ordinal, no early stopping', async () => {
+    const rows = (await registry.database.db.execute(sql`select data from dataset_rows where dataset_version_id = 'ds-repro' order by row_index`)) as unknown;
+    const data = ((rows as { rows?: { data: Row }[] }).rows ?? (rows as { data: Row }[])).map((r) => r.data);
+    const { train, validation } = partitionRows(data, split);
+    const features = [...flightFeatures];
+    const then = gbdtTrainerSchema.parse({ kind: 'gbdt', params: { objective: 'binary', numTrees: 15, categoricalSplits: 'ordinal', earlyStoppingRounds: 0 }, threads: 1 });
+    const model = await trainForTask({ task: 'binary', features, target: 'delayed', trainer: then, train, validation });
+    const onnx = exportOnnx(model);
+    // What a record of that time holds: every parameter of its day, none of those added since.
+    const { categoricalSplits: _c, earlyStoppingRounds: _e, maxCatThreshold: _m, catSmooth: _s, catL2: _l, minDataPerGroup: _g, maxCatToOnehot: _o, ...recorded } = then.params;
+    const old = await registerModelVersion(registry.database.db, {
+      modelName: 'repro-gbdt',
+      idempotencyKey: 'train/repro-gbdt/r1/register',
+      artifactSha256: await registry.artifacts.put(onnx),
+      artifactBytes: onnx.byteLength,
+      contract: contractOf(model),
+      params: { trainer: { ...then, params: recorded }, features, target: 'delayed', split },
+      metrics: {},
+      datasetVersionId: 'ds-repro',
+      datasetHash: version.datasetHash,
+      trainingRunId: '',
+      workflowId: 'train/repro-gbdt',
+      runId: 'r1',
+      gitCommit: code.gitCommit,
+      gitDirty: false,
+    });
+    const report = await reproduceVersion(registry.database.db, old, { codeVersion: code });
+    expect(report.reproduced.onnxSha256).toBe(old.artifactSha256);
+    expect(report.match).toBe(true);
   });
 
   it('reports a mismatch when the recorded config is not what made the artifact', async () => {
