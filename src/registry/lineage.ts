@@ -120,7 +120,7 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
     contract: row.contract,
     params: row.params,
     metrics: row.metrics,
-    featurePipeline: summarizeFeaturePipeline(row.featurePipeline),
+    featurePipeline: summarizeFeaturePipeline(row.featurePipeline, treeCategoricalEncoding(row.params)),
     dataset: row.datasetVersionId
       ? dataset
         ? {
@@ -171,7 +171,18 @@ export function summarizeProfile(profile: unknown): Record<string, Record<string
   return summary;
 }
 
-function summarizeFeaturePipeline(value: unknown): FeaturePipelineSummary | null {
+/**
+ * How a tree model reads its categorical features when the pipeline does not say: as sets of
+ * category codes (native splits), or as the frequency-rank code split like a number (ordinal;
+ * every GBDT recorded before native splits existed). Undefined for linear models (one-hot).
+ */
+function treeCategoricalEncoding(params: unknown): string | undefined {
+  const trainer = (params as { trainer?: { kind?: string; params?: { categoricalSplits?: string } } } | null)?.trainer;
+  if (trainer?.kind !== 'gbdt') return undefined;
+  return trainer.params?.categoricalSplits === 'native' ? 'native splits on category sets' : 'ordinal rank code';
+}
+
+function summarizeFeaturePipeline(value: unknown, treeEncoding?: string): FeaturePipelineSummary | null {
   if (!value || typeof value !== 'object') return null;
   const pipeline = value as { modelArtifactSha256?: string; features?: Record<string, unknown>[] };
   return {
@@ -205,7 +216,7 @@ function summarizeFeaturePipeline(value: unknown): FeaturePipelineSummary | null
             kind: 'categorical',
             categories: Array.isArray(f.categories) ? f.categories.length : 0,
             top: Array.isArray(f.categories) ? (f.categories as string[]).slice(0, 5) : [],
-            ...(typeof f.encoding === 'string' ? { encoding: f.encoding } : {}),
+            ...(typeof f.encoding === 'string' ? { encoding: f.encoding } : treeEncoding ? { encoding: treeEncoding } : {}),
           };
       }
     }),
