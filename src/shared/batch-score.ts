@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict';
 import { datasetNameSchema, datasetSpecSchema } from './dataset-spec';
 
 /**
@@ -12,15 +13,13 @@ export const modelSelectorSchema = z
   .regex(/^[a-z0-9][a-z0-9-]{0,62}@(v?\d+|[a-z][a-z0-9-]{0,62})$/, 'must be <model>@<alias> or <model>@<version>, e.g. flight-delays@production')
   .describe('The model version that scores: `<model>@<alias>` (resolved once, when the job starts: a later alias move does not change a running job) or `<model>@<version>`.');
 
-const datasetInputSchema = z
-  .strictObject({
+const datasetInputSchema = strictObject({
     dataset: datasetNameSchema.describe('A dataset name (`keel data versions` lists them).'),
     version: z.string().min(1).optional().describe('The version id or content hash (a prefix is enough); default the newest version.'),
   })
   .describe('An ingested dataset version.');
 
-const sourceInputSchema = z
-  .strictObject({
+const sourceInputSchema = strictObject({
     source: datasetSpecSchema.describe('A dataset spec, as in the pipeline input: ingested first (an existing identical version is reused), then scored.'),
   })
   .describe('Any keel source, through a dataset spec.');
@@ -43,8 +42,8 @@ export const batchDirectorySchema = z
 
 export const batchOutputSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('table').describe('Write to a PostgreSQL table.'), table: batchTableSchema }),
-    z.strictObject({
+    strictObject({ kind: z.literal('table').describe('Write to a PostgreSQL table.'), table: batchTableSchema }),
+    strictObject({
       kind: z.literal('files').describe('Write files.'),
       format: z.enum(batchFileFormats).describe('`parquet` (snappy), `csv` (with a header) or `jsonl`.'),
       directory: batchDirectorySchema,
@@ -52,8 +51,7 @@ export const batchOutputSchema = z
   ])
   .describe('Where the scores go. Every output row carries the job id and the row index (its position in the dataset version) next to the model\'s outputs, as the model server answers them.');
 
-export const batchScoreInputSchema = z
-  .strictObject({
+export const batchScoreInputSchema = strictObject({
     model: modelSelectorSchema,
     input: batchInputSchema,
     output: batchOutputSchema,

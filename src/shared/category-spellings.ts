@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict';
 import type { DatasetSpec } from './dataset-spec';
 import type { FeatureSpec } from './feature-spec';
 
@@ -17,7 +18,7 @@ export function enumToken(text: string): string {
 export const canonicalCategoriesSchema = z
   .record(
     z.string(),
-    z.object({
+    strictObject({
       tokens: z.record(z.string(), z.string()).describe('enumToken of a spelling → its canonical value; empty: the column is only trimmed.'),
       unknown: z.enum(['reject', 'nearest']).optional().describe("The feature's policy for unknown categories at serving (absent: bucket)."),
     }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict';
 import { intervalSchema } from './interval';
 
 /**
@@ -14,8 +15,7 @@ const nameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be 1-63 lowercase letters, digits or underscores, starting with a letter');
 
-export const entitySchema = z
-  .strictObject({
+export const entitySchema = strictObject({
     name: nameSchema.describe('The entity, e.g. `origin` or `route`.'),
     joinKeys: z.array(z.string().min(1)).min(1).describe('The columns that identify one entity, in the source and in requests (a route: `["origin", "destination"]`).'),
     description: z.string().optional().describe('What the entity is, for people.'),
@@ -26,8 +26,7 @@ export type EntityDef = z.infer<typeof entitySchema>;
 export const aggregations = ['count', 'sum', 'mean', 'min', 'max', 'rate', 'last', 'distinct_count'] as const;
 export type Aggregation = (typeof aggregations)[number];
 
-export const featureDefSchema = z
-  .strictObject({
+export const featureDefSchema = strictObject({
     name: nameSchema.describe('The feature name: unique over all views, it is the column the training set and the model get.'),
     column: z.string().min(1).optional().describe('The source column it reads (`count` needs none).'),
     aggregation: z
@@ -53,16 +52,15 @@ export const missingPolicies = ['default', 'nan', 'reject'] as const;
 
 export const viewSourceSchema = z
   .union([
-    z.strictObject({
+    strictObject({
       dataset: z.string().min(1).describe('A dataset name: the view reads its newest version (or `version`).'),
       version: z.string().min(1).optional().describe('A dataset version id (or a prefix) to pin instead of the newest.'),
     }),
-    z.strictObject({ view: nameSchema.describe("Another view: this view aggregates that view's features.") }),
+    strictObject({ view: nameSchema.describe("Another view: this view aggregates that view's features.") }),
   ])
   .describe('Where the events come from: a dataset (its versions) or another feature view.');
 
-export const featureViewSchema = z
-  .strictObject({
+export const featureViewSchema = strictObject({
     name: nameSchema.describe('The view name.'),
     entities: z.array(nameSchema).min(1).describe('The entities (by name) whose join keys key the view.'),
     source: viewSourceSchema,
@@ -80,8 +78,7 @@ export const featureViewSchema = z
   .describe('Features of one or more entities computed from a source, as of any time.');
 export type FeatureViewDef = z.output<typeof featureViewSchema>;
 
-export const featureStoreDefinitionsSchema = z
-  .strictObject({
+export const featureStoreDefinitionsSchema = strictObject({
     entities: z.array(entitySchema).default([]).describe('The entities.'),
     views: z.array(featureViewSchema).default([]).describe('The feature views.'),
     materializeEvery: intervalSchema
@@ -141,8 +138,7 @@ export function viewJoinKeys(defs: FeatureStoreDefinitions, view: FeatureViewDef
 }
 
 /** The `materializeFeatures` workflow's input. */
-export const materializeFeaturesInputSchema = z
-  .strictObject({
+export const materializeFeaturesInputSchema = strictObject({
     views: z.array(nameSchema).min(1).describe('The views to materialise, in order.'),
     asOf: z.iso.datetime({ offset: true }).optional().describe("Values as of this time (ISO 8601); default: the run's start (a schedule's firing time)."),
     backfill: z.boolean().default(false).describe('Recompute every entity from all events instead of only those touched since the last run.'),
