@@ -87,7 +87,7 @@ describe('keel data', () => {
     writeFileSync(bad, JSON.stringify({ dataset: { name: 'Homes!', columns: [], sources: [] } }));
     const result = await keel('ingest', bad);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^keel: invalid data config .*bad\.json: dataset\.name: must be lowercase letters, digits, dots, dashes or underscores \(got "Homes!"\)/);
+    expect(result.stderr).toMatch(/^keel: invalid data config .*bad\.json: dataset\.name: must be lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit \(got "Homes!"\)/);
 
     const strict = join(dir, 'strict.json');
     const cfg = homeConfig(server.url);
