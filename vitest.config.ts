@@ -26,17 +26,6 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Attacks on real components (issue 14): the run's dev server, PostgreSQL, keel's server and workers.
-          name: 'security',
-          include: ['test/security/**/*.test.ts'],
-          globalSetup: ['test/integration/global-setup.ts'],
-          poolOptions: { forks: { singleFork: true } },
-          testTimeout: 300_000,
-        },
-      },
-      {
-        extends: true,
-        test: {
           // The dashboard in Debian's chromium over a database real runs filled; its own dev server.
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

@@ -231,7 +231,7 @@ describe('keel ui and keel report in a browser', () => {
 
     // Without the key: refused, and the rollout runs on.
     await page.locator('#promote-button').click();
-    await page.locator('#action-result', { hasText: /refused: this route needs an API key/ }).waitFor({ timeout: 10_000 });
+    await page.locator('#action-result', { hasText: /refused: this route needs an admin key/ }).waitFor({ timeout: 10_000 });
     await page.locator('#admin-key').fill(adminKey);
     await page.locator('#admin-key').dispatchEvent('change');
     await page.locator('#action-reason').fill('looks good in the browser test');
@@ -255,7 +255,7 @@ describe('keel ui and keel report in a browser', () => {
     expect(await page.locator('#approval').textContent()).toMatch(/rocAuc [\d.]+ vs production v\d+ [\d.]+/);
     await screenshot(page, 'ui-approval');
     await page.locator('#approve-button').click();
-    await page.locator('#action-result', { hasText: /refused: this route needs an API key/ }).waitFor({ timeout: 10_000 });
+    await page.locator('#action-result', { hasText: /refused: this route needs an admin key/ }).waitFor({ timeout: 10_000 });
     await page.locator('#admin-key').fill(adminKey);
     await page.locator('#admin-key').dispatchEvent('change');
     await page.locator('#approver').fill('user:browser-test');
