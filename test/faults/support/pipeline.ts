@@ -10,7 +10,8 @@ import { taskQueues } from '../../../src/shared/task-queues';
  * a run is in, the attempts of its activities, and the rows it left in the database.
  */
 
-export const GBDT = { kind: 'gbdt', params: { objective: 'binary', numTrees: 150, maxLeaves: 15, learningRate: 0.1 }, threads: 1, checkpointEvery: 5, heartbeatTimeoutSeconds: 3 } as const;
+// Early stopping off: the faults must land while the trees still grow, whatever the data.
+export const GBDT = { kind: 'gbdt', params: { objective: 'binary', numTrees: 150, maxLeaves: 15, learningRate: 0.1, earlyStoppingRounds: 0 }, threads: 1, checkpointEvery: 5, heartbeatTimeoutSeconds: 3 } as const;
 export const LINEAR = { kind: 'logistic-regression', l2: 0.0001, maxIterations: 200, tolerance: 1e-9, maxCategories: 100 } as const;
 
 /** The project's flights pipeline on `rows` rows; each run names its own dataset so versions can be counted per run. */
