@@ -1,3 +1,4 @@
+import { type CategoryCounts, categoryEntries, countCategory, emptyCategoryCounts } from './category-counts';
 import { readCategory, readNumber } from '../ml/row';
 import { BinIndex } from './histogram-sketch';
 import type { DriftReferenceSet } from './reference';
@@ -52,8 +53,7 @@ interface BinnedState {
 
 interface CategoricalState {
   mode: 'categorical';
-  slots: Map<string, number>;
-  tally: Float64Array;
+  counts: CategoryCounts;
   present: number;
 }
 
@@ -80,7 +80,7 @@ export class DriftWindow {
     for (const name of columns) {
       const r = Object.hasOwn(reference, name) ? reference[name] : undefined;
       let state: ColumnState;
-      if (r?.kind === 'categorical') state = { mode: 'categorical', slots: new Map(), tally: new Float64Array(64), present: 0, seen: false };
+      if (r?.kind === 'categorical') state = { mode: 'categorical', counts: emptyCategoryCounts(), present: 0, seen: false };
       else if (r?.kind === 'numeric' && r.sketch) {
         const edges = Float64Array.from(r.sketch.edges);
         state = { mode: 'binned', index: new BinIndex(edges), counts: new Float64Array(edges.length + 1), min: Infinity, max: -Infinity, present: 0, values: new Map(), seen: false };
@@ -146,8 +146,7 @@ export class DriftWindow {
     const missing = this.rowCount - (state.mode === 'raw' ? 0 : state.present);
     if (state.mode === 'raw') return { kind: 'values', values: state.values };
     if (state.mode === 'categorical') {
-      const counts = new Map<string, number>();
-      for (const [category, slot] of state.slots) counts.set(category, state.tally[slot]);
+      const counts = new Map(categoryEntries(state.counts));
       return { kind: 'categorical', counts, present: state.present, missing };
     }
     // Exact when both sides know their values: the window's values, expanded, compare as before.
@@ -201,17 +200,6 @@ function addCategorical(state: CategoricalState, column: ArrayLike<unknown>): vo
     const category = typeof raw === 'string' ? (raw === '' ? null : raw) : readCategory(raw);
     if (category === null) continue;
     state.present++;
-    const slot = state.slots.get(category);
-    if (slot !== undefined) {
-      state.tally[slot]++;
-    } else {
-      if (state.slots.size === state.tally.length) {
-        const grown = new Float64Array(state.tally.length * 2);
-        grown.set(state.tally);
-        state.tally = grown;
-      }
-      state.tally[state.slots.size] = 1;
-      state.slots.set(category, state.slots.size);
-    }
+    countCategory(state.counts, category);
   }
 }

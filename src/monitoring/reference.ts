@@ -1,3 +1,4 @@
+import { categoryEntries, countCategory, emptyCategoryCounts } from './category-counts';
 import { z } from 'zod';
 import { readCategory, readNumber } from '../ml/row';
 import { DataValidationError } from '../shared/errors';
@@ -408,9 +409,7 @@ function sampledBins(sorted: Float64Array, present: number, rows: number, bins: 
 class CategoricalReferenceBuilder {
   rows = 0;
   present = 0;
-  /** Category → slot in `tally`: one hash lookup per value. */
-  private readonly slots = new Map<string, number>();
-  private tally = new Float64Array(64);
+  private readonly tally = emptyCategoryCounts();
   private untracked = 0;
   private readonly maxTracked: number;
   private readonly maxCategories: number;
@@ -426,24 +425,11 @@ class CategoricalReferenceBuilder {
     const category = typeof raw === 'string' ? (raw === '' ? null : raw) : readCategory(raw);
     if (category === null) return;
     this.present++;
-    const slot = this.slots.get(category);
-    if (slot !== undefined) {
-      this.tally[slot]++;
-    } else if (this.slots.size < this.maxTracked) {
-      if (this.slots.size === this.tally.length) {
-        const grown = new Float64Array(this.tally.length * 2);
-        grown.set(this.tally);
-        this.tally = grown;
-      }
-      this.tally[this.slots.size] = 1;
-      this.slots.set(category, this.slots.size);
-    } else {
-      this.untracked++;
-    }
+    if (!countCategory(this.tally, category, this.maxTracked)) this.untracked++;
   }
 
   private get counts(): [string, number][] {
-    return [...this.slots].map(([category, slot]) => [category, this.tally[slot]]);
+    return categoryEntries(this.tally);
   }
 
   finish(name: string): CategoricalDriftReference {
