@@ -11,6 +11,7 @@ import {
   upperBound,
 } from './distances';
 import {
+  applicableMethods,
   defaultDriftThresholds,
   driftConfigSchema,
   pValueMethods,
@@ -614,7 +615,7 @@ class CategoricalComputer implements Computer {
   }
 
   applicable(): DriftMethod[] {
-    return [this.uniqueUpTo(3) <= 2 ? 'z' : 'chisquare', 'jensenshannon', 'psi'];
+    return applicableMethods('categorical', (cap) => this.uniqueUpTo(cap));
   }
 
   compute(method: DriftMethod): Computed {
@@ -699,8 +700,7 @@ class NumericComputer implements Computer {
   }
 
   applicable(): DriftMethod[] {
-    if (this.kind === 'categorical') return [(this.uniqueUpTo(3) ?? 3) <= 2 ? 'z' : 'chisquare', 'jensenshannon', 'psi'];
-    return ['ks', 'wasserstein', 'jensenshannon', 'psi'];
+    return applicableMethods(this.kind, (cap) => this.uniqueUpTo(cap));
   }
 
   compute(method: DriftMethod): Computed {

@@ -1,5 +1,5 @@
 import { chiSquareTest, jensenShannonDistance, twoProportionZTest } from './distances';
-import type { DriftMethod } from './drift-config';
+import { applicableMethods, type DriftMethod } from './drift-config';
 import type { BinnedSide } from './drift-window';
 import { binnedJensenShannon, binnedKs, binnedWasserstein, coarsen, type BinnedCounts, type HistogramSketch } from './histogram-sketch';
 import { ksPValue } from './kolmogorov';
@@ -60,8 +60,7 @@ export class SketchComputer {
   }
 
   applicable(): DriftMethod[] {
-    if (this.kind === 'categorical') return [(this.uniqueUpTo(3) ?? 3) <= 2 ? 'z' : 'chisquare', 'jensenshannon', 'psi'];
-    return ['ks', 'wasserstein', 'jensenshannon', 'psi'];
+    return applicableMethods(this.kind, (cap) => this.uniqueUpTo(cap));
   }
 
   compute(method: DriftMethod): Computed {
