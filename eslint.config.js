@@ -3,7 +3,20 @@ import tseslint from 'typescript-eslint';
 
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O packages.
 // Type-only imports are fine (they vanish at compile time).
-const nodeOnly = ['drizzle-orm', 'drizzle-orm/*', 'postgres', 'onnxruntime-node', '@electric-sql/pglite', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pino', 'hyparquet', 'hyparquet-compressors', 'protobufjs'];
+const nodeOnly = [
+  'drizzle-orm',
+  'drizzle-orm/*',
+  'postgres',
+  'onnxruntime-node',
+  '@electric-sql/pglite',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  'pino',
+  'hyparquet',
+  'hyparquet-compressors',
+  'protobufjs',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.keel/**', 'scratch/**', 'src/db/migrations/**'] },
@@ -19,15 +32,27 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), ...nodeOnly.filter((m) => !m.includes('*'))].map((name) => ({
-            name,
-            message: 'workflow code must stay deterministic: no Node built-ins or I/O packages (use `import type`).',
-            allowTypeImports: true,
-          })),
+          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), ...nodeOnly.filter((m) => !m.includes('*'))].map(
+            (name) => ({
+              name,
+              message: 'workflow code must stay deterministic: no Node built-ins or I/O packages (use `import type`).',
+              allowTypeImports: true,
+            }),
+          ),
           patterns: [
             { group: ['drizzle-orm/*'], allowTypeImports: true, message: 'no database code in workflows' },
             {
-              group: ['**/src/*', '!**/src/shared', '!**/src/shared/*', '**/activities', '**/activities/*', '../*', '!../shared/*', '!../src', '!../activities'],
+              group: [
+                '**/src/*',
+                '!**/src/shared',
+                '!**/src/shared/*',
+                '**/activities',
+                '**/activities/*',
+                '../*',
+                '!../shared/*',
+                '!../src',
+                '!../activities',
+              ],
               allowTypeImports: true,
               message: 'workflows import only src/shared (and activity types).',
             },

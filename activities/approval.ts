@@ -61,7 +61,14 @@ export function approvalActivities({ database, adminKeys = [] }: ActivityDeps) {
             `reject: keel approvals reject ${input.model} ${input.version} --reason "…"`,
           ],
           occurredAt: input.requestedAt,
-          details: { workflowId, runId, deadline: input.deadline, onTimeout: input.onTimeout, compare: input.evaluation.compare, approveCommand: command },
+          details: {
+            workflowId,
+            runId,
+            deadline: input.deadline,
+            onTimeout: input.onTimeout,
+            compare: input.evaluation.compare,
+            approveCommand: command,
+          },
         },
         input.notifications.webhooks,
       );

@@ -44,9 +44,13 @@ export function batchScoreActivities({ database, artifacts, batchOutputDir, batc
       const beat = setInterval(() => heartbeat({ chunk: request.chunk.index, phase }), heartbeatEveryMs);
       try {
         heartbeat({ chunk: request.chunk.index, phase });
-        return await scoreChunk({ database, artifacts, outputRoot: batchOutputDir ?? '', scorer: batchScorer }, { ...request, attempt: activityInfo().attempt }, (p) => {
-          phase = p;
-        });
+        return await scoreChunk(
+          { database, artifacts, outputRoot: batchOutputDir ?? '', scorer: batchScorer },
+          { ...request, attempt: activityInfo().attempt },
+          (p) => {
+            phase = p;
+          },
+        );
       } finally {
         clearInterval(beat);
       }

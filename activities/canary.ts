@@ -168,7 +168,14 @@ export function canaryActivities({ database, artifacts, onDeployed }: ActivityDe
         status,
         decidedBy: input.actor,
         reason: input.reason,
-        event: { rolloutId: input.rolloutId, seq: input.seq, kind: status, actor: input.actor, reason: input.reason, health: input.health ?? null },
+        event: {
+          rolloutId: input.rolloutId,
+          seq: input.seq,
+          kind: status,
+          actor: input.actor,
+          reason: input.reason,
+          health: input.health ?? null,
+        },
       });
       await routingChanged(input.model);
       return { changed };

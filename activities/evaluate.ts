@@ -60,7 +60,9 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
       if (model) {
         const inProcess = predictOutputs(model, test);
         if (inProcess.length !== scores.values.length) {
-          throw new ModelVerificationError(`the ONNX model gives ${scores.values.length} values for the test split, the trained model ${inProcess.length}`);
+          throw new ModelVerificationError(
+            `the ONNX model gives ${scores.values.length} values for the test split, the trained model ${inProcess.length}`,
+          );
         }
         for (let i = 0; i < inProcess.length; i++) {
           deviation = Math.max(deviation, Math.abs(scores.values[i] - inProcess[i]) / Math.max(1, Math.abs(inProcess[i])));
@@ -97,7 +99,10 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
     const scores = await scoreOnnxInWorkerThread(onnx, test);
     const contract = modelContractSchema.safeParse(production.contract);
     const classes = contract.success ? contract.data.classes : undefined;
-    const threshold = scores.task === 'binary' ? ((contract.success ? contract.data.threshold : undefined) ?? (await recordedThreshold(production))) : undefined;
+    const threshold =
+      scores.task === 'binary'
+        ? ((contract.success ? contract.data.threshold : undefined) ?? (await recordedThreshold(production)))
+        : undefined;
     try {
       return { version: production.version, metrics: metricsOfScores({ task: scores.task, classes, threshold }, labels, scores.values) };
     } catch {

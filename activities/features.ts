@@ -38,7 +38,10 @@ export function featureActivities({ database }: ActivityDeps) {
     }> {
       const { workflowId, runId } = currentRun();
       const built = await heartbeating((step) =>
-        buildTrainingSet(database, input.datasetVersionId, input.views, { ingestKey: `${workflowId}/${runId}/${activityInfo().activityId}`, onProgress: step }),
+        buildTrainingSet(database, input.datasetVersionId, input.views, {
+          ingestKey: `${workflowId}/${runId}/${activityInfo().activityId}`,
+          onProgress: step,
+        }),
       );
       const contractViews: ContractFeatureView[] = [];
       for (const used of built.views) {

@@ -10,16 +10,24 @@ import { driftAlerts } from '../src/monitoring/alerts';
 import { categoryGuardOf, type CategoryGuard } from '../src/ml/onnx/category-guard';
 import { evaluateDrift, type DriftEvaluation } from '../src/monitoring/drift';
 import { unknownCategoryShares, unknownShareBreaches, type UnknownShare } from '../src/monitoring/unknown-share';
-import { livePerformance, performanceAlerts, type LivePerformance, type LoggedPrediction, type PerformanceReference } from '../src/monitoring/live-performance';
+import {
+  livePerformance,
+  performanceAlerts,
+  type LivePerformance,
+  type LoggedPrediction,
+  type PerformanceReference,
+} from '../src/monitoring/live-performance';
 import { multiclassPerformance, type LoggedClassification, type MulticlassReference } from '../src/monitoring/multiclass-performance';
 import { regressionPerformance, type LoggedRegression, type RegressionReference } from '../src/monitoring/regression-performance';
-import { columnSpecsForWindow, featureSpecsOf, legacyColumns, monitoredColumns, monitoredRows, type MonitoredColumn } from '../src/monitoring/monitored-columns';
 import {
-  DriftReferenceBuilder,
-  numericDriftReference,
-  type DriftReference,
-  type DriftReferenceSet,
-} from '../src/monitoring/reference';
+  columnSpecsForWindow,
+  featureSpecsOf,
+  legacyColumns,
+  monitoredColumns,
+  monitoredRows,
+  type MonitoredColumn,
+} from '../src/monitoring/monitored-columns';
+import { DriftReferenceBuilder, numericDriftReference, type DriftReference, type DriftReferenceSet } from '../src/monitoring/reference';
 import { incidentKey, type AlertInput } from '../src/notify/alert';
 import { recordAlert, type StoredAlert } from '../src/notify/alert-store';
 import { ArtifactMissingError } from '../src/registry/artifact-store';
@@ -100,7 +108,10 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
      * `drift_references`. Heavy the first time (reads the dataset version): runs on the training
      * queue and heartbeats.
      */
-    async prepareDriftReference(request: { model: string; window: { start: string; end: string } }): Promise<{ version: number; built: boolean }> {
+    async prepareDriftReference(request: {
+      model: string;
+      window: { start: string; end: string };
+    }): Promise<{ version: number; built: boolean }> {
       const production = await resolveAlias(db, request.model, 'production');
       let version = production;
       const served = await db
@@ -167,19 +178,24 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
         const served = rows.filter((r) => r.version === version && !r.shadow);
         const inputs = served.map((r) => (r.inputs ?? {}) as Record<string, unknown>);
         const monitored = monitoredRows(reference.columns, inputs);
-        const evaluation = checked(() => evaluateDrift({
-          reference: { ...reference.features, ...(reference.prediction ? { [PREDICTION_COLUMN]: reference.prediction } : {}) },
-          current: { rows: monitored.map((row, i) => ({ ...row, [PREDICTION_COLUMN]: served[i].probability })) },
-          features: columnSpecsForWindow(reference.columns, inputs),
-          prediction: reference.prediction ? PREDICTION_COLUMN : undefined,
-          config: { ...input.drift, minRows: input.minRows },
-        }));
+        const evaluation = checked(() =>
+          evaluateDrift({
+            reference: { ...reference.features, ...(reference.prediction ? { [PREDICTION_COLUMN]: reference.prediction } : {}) },
+            current: { rows: monitored.map((row, i) => ({ ...row, [PREDICTION_COLUMN]: served[i].probability })) },
+            features: columnSpecsForWindow(reference.columns, inputs),
+            prediction: reference.prediction ? PREDICTION_COLUMN : undefined,
+            config: { ...input.drift, minRows: input.minRows },
+          }),
+        );
         const performance = performanceTask ? await judgePerformance(input, window, rows, performanceTask) : null;
         const guard = await categoryGuard(versionRow.artifactSha256);
         const unknownCategories = guard ? unknownCategoryShares(guard, inputs) : {};
         const unknownBreaches = unknownShareBreaches(unknownCategories, input.drift.unknownShare, input.minRows);
         const freshness = await viewFreshness(db, Date.parse(window.end), contractViews(versionRow.contract));
-        const findings: Finding[] = [...findingsOf(evaluation, performance, version), ...(unknownBreaches.length ? (['unknown_categories'] as const) : [])];
+        const findings: Finding[] = [
+          ...findingsOf(evaluation, performance, version),
+          ...(unknownBreaches.length ? (['unknown_categories'] as const) : []),
+        ];
         const status: DriftReportSummary['status'] = findings.some((f) => driftFindings.includes(f))
           ? 'drift'
           : evaluation.status === 'insufficient_data' && !performanceJudged(performance, version)
@@ -228,7 +244,11 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       const incidentAt = input.dataPeriod ? new Date(`${input.dataPeriod.to}T00:00:00Z`).toISOString() : stored.windowEnd.toISOString();
       const context = { model, windowEnd: incidentAt, reportId: stored.id, dedupWindowMs: input.notifications.dedupWindowMs };
       const raised: AlertInput[] = [
-        ...driftAlerts(evaluation, { ...context, version, windowStart: input.dataPeriod ? `${input.dataPeriod.from}T00:00:00.000Z` : stored.windowStart.toISOString() }),
+        ...driftAlerts(evaluation, {
+          ...context,
+          version,
+          windowStart: input.dataPeriod ? `${input.dataPeriod.from}T00:00:00.000Z` : stored.windowStart.toISOString(),
+        }),
         ...(performance ? performanceAlerts(performance, { ...context, versions: [version] }) : []),
         ...freshnessAlerts(details.freshness ?? [], { model, at: incidentAt, dedupWindowMs: input.notifications.dedupWindowMs }),
       ];
@@ -251,7 +271,13 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       };
       return {
         report: summary,
-        streak: await driftStreak(db, { model, version, upTo: stored.windowEnd, on: input.policy.retrain.on, limit: input.policy.retrain.afterConsecutive }),
+        streak: await driftStreak(db, {
+          model,
+          version,
+          upTo: stored.windowEnd,
+          on: input.policy.retrain.on,
+          limit: input.policy.retrain.afterConsecutive,
+        }),
         canary: await canaryVerdict(model, performance),
       };
     },
@@ -303,7 +329,9 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           severity: 'critical',
           occurredAt: at,
           title: `${model} v${r.candidate}: ${r.signalled ? 'canary rolled back by the monitor' : 'canary rollback could not be signalled'}`,
-          message: r.signalled ? `The monitor signalled rollback to ${r.workflowId}: ${r.reason}` : `Signalling ${r.workflowId} failed (${r.error}); reason: ${r.reason}`,
+          message: r.signalled
+            ? `The monitor signalled rollback to ${r.workflowId}: ${r.reason}`
+            : `Signalling ${r.workflowId} failed (${r.error}); reason: ${r.reason}`,
           lines: [r.reason],
           details: { reportId, rollback: r },
         });
@@ -315,11 +343,22 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
      * The monitor cannot run as configured (e.g. its reference does not match the monitored
      * columns): store a critical alert so someone hears of it, before the run fails.
      */
-    async recordMonitorFailure(request: { model: string; error: string; at: string; notifications: NotificationsConfig }): Promise<MonitorAlertSummary[]> {
+    async recordMonitorFailure(request: {
+      model: string;
+      error: string;
+      at: string;
+      notifications: NotificationsConfig;
+    }): Promise<MonitorAlertSummary[]> {
       return storeAlerts(
         [
           {
-            incidentKey: incidentKey({ kind: 'monitor_error', model: request.model, version: null, at: request.at, dedupWindowMs: request.notifications.dedupWindowMs }),
+            incidentKey: incidentKey({
+              kind: 'monitor_error',
+              model: request.model,
+              version: null,
+              at: request.at,
+              dedupWindowMs: request.notifications.dedupWindowMs,
+            }),
             model: request.model,
             version: null,
             kind: 'monitor_error',
@@ -359,10 +398,15 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
   async function buildReference(version: ModelVersion): Promise<StoredReference> {
     const name = `${version.modelName} v${version.version}`;
     if (!version.datasetVersionId) {
-      throw new DataValidationError(`${name} was imported without training data: there is no drift reference to compare with`, 'referenceData', null);
+      throw new DataValidationError(
+        `${name} was imported without training data: there is no drift reference to compare with`,
+        'referenceData',
+        null,
+      );
     }
     const dataset = await getDatasetVersion(db, version.datasetVersionId);
-    if (!dataset) throw new DataValidationError(`${name}: its dataset version ${version.datasetVersionId} does not exist`, 'referenceData', null);
+    if (!dataset)
+      throw new DataValidationError(`${name}: its dataset version ${version.datasetVersionId} does not exist`, 'referenceData', null);
     const contract = version.contract as Contract;
     const columnTypes = new Map((dataset.columns as { name: string; type: string }[]).map((c) => [c.name, c.type]));
     // The columns compared and how each reads a raw value; stored with the reference, so every
@@ -428,7 +472,12 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       datasetVersionId: row.datasetVersionId,
       // Stored before plans existed: the version's inputs, one raw column each (a reference that
       // lacks one fails the report with a ReferenceSchemaError naming it, as before).
-      columns: stored.columns ?? legacyColumns(stored.features, inputs.map((i) => i.name)),
+      columns:
+        stored.columns ??
+        legacyColumns(
+          stored.features,
+          inputs.map((i) => i.name),
+        ),
       features: stored.features,
       prediction: stored.prediction,
       summary: row.summary as ReferenceSummary,
@@ -452,14 +501,22 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
    * The window's answered predictions (inference errors excluded) with their ground truth, if
    * any. More than `maxRows`: an even, deterministic subset (by a hash of the prediction id).
    */
-  async function readWindow(model: string, window: { start: string; end: string }, maxRows: number, withInputs: boolean): Promise<WindowRow[]> {
+  async function readWindow(
+    model: string,
+    window: { start: string; end: string },
+    maxRows: number,
+    withInputs: boolean,
+  ): Promise<WindowRow[]> {
     const where = and(
       eq(predictionLog.modelName, model),
       gte(predictionLog.createdAt, new Date(window.start)),
       lt(predictionLog.createdAt, new Date(window.end)),
       sql`${predictionLog.error} is null`,
     );
-    const [{ rows: total }] = await db.select({ rows: sql<number>`count(*)::int` }).from(predictionLog).where(where);
+    const [{ rows: total }] = await db
+      .select({ rows: sql<number>`count(*)::int` })
+      .from(predictionLog)
+      .where(where);
     const step = Math.ceil(total / maxRows);
     const rows = await db
       .select({
@@ -509,7 +566,9 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     const config = { ...input.performance, metric: task.metric };
     if (task.task === 'regression') {
       const predictions: LoggedRegression[] = rows.flatMap((r) =>
-        typeof r.outputs?.prediction === 'number' ? [{ version: r.version, at: r.at, prediction: r.outputs.prediction, actual: r.feedback?.value ?? null }] : [],
+        typeof r.outputs?.prediction === 'number'
+          ? [{ version: r.version, at: r.at, prediction: r.outputs.prediction, actual: r.feedback?.value ?? null }]
+          : [],
       );
       const references = new Map<number, RegressionReference>();
       for (const version of new Set(predictions.map((p) => p.version))) {
@@ -521,7 +580,8 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     if (task.task === 'multiclass') {
       const classes = task.classes;
       // Feedback for a multiclass model carries the class as its index in the contract's classes.
-      const classOf = (label: number | null | undefined) => (typeof label === 'number' && Number.isInteger(label) && label >= 0 && label < classes.length ? classes[label] : null);
+      const classOf = (label: number | null | undefined) =>
+        typeof label === 'number' && Number.isInteger(label) && label >= 0 && label < classes.length ? classes[label] : null;
       const predictions: LoggedClassification[] = rows.flatMap((r) =>
         Array.isArray(r.outputs?.probabilities) && typeof r.outputs.label === 'string'
           ? [{ version: r.version, at: r.at, predicted: r.outputs.label, actual: classOf(r.feedback?.label) }]
@@ -539,7 +599,13 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
           });
         }
       }
-      return multiclassPerformance(predictions, { config, metric: task.metric as 'f1Macro' | 'accuracy', classes, window: labelWindow, references });
+      return multiclassPerformance(predictions, {
+        config,
+        metric: task.metric as 'f1Macro' | 'accuracy',
+        classes,
+        window: labelWindow,
+        references,
+      });
     }
     // Binary: the logged outputs carry a probability and a 0/1 label.
     const predictions: LoggedPrediction[] = rows
@@ -577,7 +643,6 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
     const reasons = candidate?.concept.status === 'drift' ? candidate.concept.reasons : [];
     return { candidate: route.candidateVersion, baseline: route.baselineVersion, breach: reasons.length > 0, reasons };
   }
-
 }
 
 /**
@@ -601,7 +666,10 @@ function checked<T>(work: () => T): T {
 }
 
 /** The monitored version's task and classes, and the live metric judged for it (InvalidInputError when the config names another task's). */
-function performanceTaskOf(version: ModelVersion, config: PerformanceConfig): { task: ModelTask; classes: string[]; metric: PerformanceMetricName } {
+function performanceTaskOf(
+  version: ModelVersion,
+  config: PerformanceConfig,
+): { task: ModelTask; classes: string[]; metric: PerformanceMetricName } {
   const parsed = modelContractSchema.safeParse(version.contract);
   const task = parsed.success ? parsed.data.task : 'binary';
   const classes = parsed.success ? (parsed.data.classes ?? []) : [];
@@ -636,10 +704,14 @@ function reportMessage(evaluation: DriftEvaluation, performance: LivePerformance
   const parts = [evaluation.message];
   const v = performance?.versions.find((p) => p.version === version);
   if (v) {
-    if (v.concept.status === 'insufficient_labels') parts.push(`performance: ${v.labelled} labelled predictions, ${performance!.minLabelled} needed`);
+    if (v.concept.status === 'insufficient_labels')
+      parts.push(`performance: ${v.labelled} labelled predictions, ${performance!.minLabelled} needed`);
     else if (v.metric.value !== null) {
       const share = v.labelShift.className !== undefined ? `share of class ${v.labelShift.className}` : 'positive share';
-      const label = v.labelShift.rate !== null ? `, ${share} ${(v.labelShift.rate * 100).toFixed(2)}% (training ${((v.labelShift.referenceRate ?? Number.NaN) * 100).toFixed(2)}%)` : '';
+      const label =
+        v.labelShift.rate !== null
+          ? `, ${share} ${(v.labelShift.rate * 100).toFixed(2)}% (training ${((v.labelShift.referenceRate ?? Number.NaN) * 100).toFixed(2)}%)`
+          : '';
       parts.push(
         `performance on ${v.labelled} labels: ${v.metric.name} ${v.metric.value.toFixed(4)} (test split ${v.metric.reference?.toFixed(4) ?? 'n/a'})${label}` +
           (v.concept.status === 'drift' ? ' — concept drift' : '') +
@@ -686,9 +758,16 @@ export async function driftStreak(
   options: { model: string; version: number; upTo: Date; on: readonly Finding[]; limit: number },
 ): Promise<{ consecutive: number; period: Period | null }> {
   const recent = await db
-    .select({ status: driftReports.status, findings: driftReports.findings, actions: driftReports.actions, dataPeriod: driftReports.dataPeriod })
+    .select({
+      status: driftReports.status,
+      findings: driftReports.findings,
+      actions: driftReports.actions,
+      dataPeriod: driftReports.dataPeriod,
+    })
     .from(driftReports)
-    .where(and(eq(driftReports.modelName, options.model), eq(driftReports.version, options.version), lte(driftReports.windowEnd, options.upTo)))
+    .where(
+      and(eq(driftReports.modelName, options.model), eq(driftReports.version, options.version), lte(driftReports.windowEnd, options.upTo)),
+    )
     .orderBy(desc(driftReports.windowEnd), desc(driftReports.id))
     .limit(1000);
   let consecutive = 0;
@@ -701,7 +780,13 @@ export async function driftStreak(
     if (report.dataPeriod && periods.length < options.limit) periods.push(report.dataPeriod);
   }
   const period = periods.length
-    ? { from: periods.map((p) => p.from).sort()[0], to: periods.map((p) => p.to).sort().at(-1)! }
+    ? {
+        from: periods.map((p) => p.from).sort()[0],
+        to: periods
+          .map((p) => p.to)
+          .sort()
+          .at(-1)!,
+      }
     : null;
   return { consecutive, period };
 }

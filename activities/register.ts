@@ -41,7 +41,9 @@ export function registerActivities({ database, artifacts, codeVersion, logger }:
         throw nonRetryable(error);
       });
       if (onnx.byteLength !== input.bytes) {
-        throw nonRetryable(new RegistryError(`artifact ${input.onnxSha256} has ${onnx.byteLength} bytes, the export reported ${input.bytes}`));
+        throw nonRetryable(
+          new RegistryError(`artifact ${input.onnxSha256} has ${onnx.byteLength} bytes, the export reported ${input.bytes}`),
+        );
       }
       const featurePipeline = input.modelArtifactSha256 ? await readFeaturePipeline(input.modelArtifactSha256) : null;
       try {

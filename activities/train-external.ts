@@ -59,15 +59,28 @@ export function trainExternalActivities({ database, artifacts, trainers = {}, tr
       const command = registeredCommand('trainer.command', input.trainer.command, trainers);
       if (!trainerUser && process.getuid?.() === 0 && !warnedRoot) {
         warnedRoot = true;
-        logger.warn({ trainer: input.trainer.command }, 'the command trainer runs as root: set KEEL_TRAINER_USER=uid:gid to run trainer programs as an unprivileged user (docs/security.md)');
+        logger.warn(
+          { trainer: input.trainer.command },
+          'the command trainer runs as root: set KEEL_TRAINER_USER=uid:gid to run trainer programs as an unprivileged user (docs/security.md)',
+        );
       }
       const rows = await readDatasetRows(database.db, input.datasetVersionId);
       // On the whole version first, so a bad value is named by its dataset row, not its split row.
-      checkTargetValues(rows.map((row) => row[input.target]), input.task, `target "${input.target}"`);
+      checkTargetValues(
+        rows.map((row) => row[input.target]),
+        input.task,
+        `target "${input.target}"`,
+      );
       const { train, validation } = partitionRows(rows, input.split);
       // Classes come from the training rows, sorted as keel's own trainers sort them; the program
       // gets them in params.json and its `probabilities` columns must follow that order.
-      const classes = input.task === 'multiclass' ? classLabels(train.map((row) => row[input.target]), `target "${input.target}"`).classes : undefined;
+      const classes =
+        input.task === 'multiclass'
+          ? classLabels(
+              train.map((row) => row[input.target]),
+              `target "${input.target}"`,
+            ).classes
+          : undefined;
       const contract = externalContract(input.features, input.task, classes);
       const result = await runExternalTrainer({
         command: command.argv,
@@ -85,7 +98,11 @@ export function trainExternalActivities({ database, artifacts, trainers = {}, tr
       });
       const scores = await verifyExternalModel(result.onnx, contract, validation);
       // A binary program's decision threshold is inside its graph; keel's metrics use 0.5 (documented).
-      const validationMetrics = metricsOfScores({ task: input.task, classes }, validation.map((row) => row[input.target]), scores);
+      const validationMetrics = metricsOfScores(
+        { task: input.task, classes },
+        validation.map((row) => row[input.target]),
+        scores,
+      );
       const onnxSha256 = await artifacts.put(result.onnx);
       await recordTrainingRun(database.db, {
         id: trainingRunId,

@@ -9,14 +9,28 @@ import { trainForTask } from '../src/ml/train-for-task';
 import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
-import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
+import type {
+  FeatureSpec,
+  GbdtTrainerSpec,
+  LinearRegressionTrainerSpec,
+  LogisticTrainerSpec,
+  SplitSpec,
+} from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/pipeline-result';
 import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';
 import type { SearchDimension } from '../src/shared/tuning';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-import { clearTrainingCheckpoint, earlierTrials, findTrainingCheckpoint, findTrainingRun, recordTrainingCheckpoint, recordTrainingRun, saveEvaluation } from './training-run';
+import {
+  clearTrainingCheckpoint,
+  earlierTrials,
+  findTrainingCheckpoint,
+  findTrainingRun,
+  recordTrainingCheckpoint,
+  recordTrainingRun,
+  saveEvaluation,
+} from './training-run';
 
 export interface TrainModelInput {
   model: string;
@@ -52,12 +66,26 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
    * to an uninterrupted run's. Heartbeats carry progress only. Linear models heartbeat each
    * iteration.
    */
-  async function fit(input: TrainModelInput, trainingRunId: string, train: Row[], validation: Row[], resumed: { iteration?: number }): Promise<TrainedModel> {
+  async function fit(
+    input: TrainModelInput,
+    trainingRunId: string,
+    train: Row[],
+    validation: Row[],
+    resumed: { iteration?: number },
+  ): Promise<TrainedModel> {
     const task = input.task ?? 'binary';
     // A cancelled attempt stops training. The server gives an attempt up when its heartbeats stop
     // arriving (a Temporal outage): its next heartbeat learns so, and it must not keep a core busy
     // next to the retry, which resumes from the checkpoint it stored.
-    const request = { task, features: input.features, target: input.target, trainer: input.trainer, train, validation, signal: cancellationSignal() };
+    const request = {
+      task,
+      features: input.features,
+      target: input.target,
+      trainer: input.trainer,
+      train,
+      validation,
+      signal: cancellationSignal(),
+    };
     if (input.trainer.kind !== 'gbdt') {
       return trainForTask({ ...request, onIteration: (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }) });
     }
@@ -70,7 +98,15 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       ...request,
       resumeFrom,
       onGbdtProgress: ({ iteration, totalIterations, trainMetric, validationMetric, checkpoint }) => {
-        heartbeat({ trial: input.trial, iteration, totalIterations, trainMetric, validationMetric, resumedFrom: resumeFrom?.iteration, checkpointIteration });
+        heartbeat({
+          trial: input.trial,
+          iteration,
+          totalIterations,
+          trainMetric,
+          validationMetric,
+          resumedFrom: resumeFrom?.iteration,
+          checkpointIteration,
+        });
         if (!checkpoint) return;
         // In order, and never fatal: a checkpoint that cannot be stored (the database briefly
         // away) only means a retry would resume from an earlier one.
@@ -129,7 +165,11 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
 
       const rows = await heartbeatingThrough(input.trial, 'loading rows', () => readDatasetRows(database.db, input.datasetVersionId));
       // On the whole version first, so a bad value is named by its dataset row, not its split row.
-      checkTargetValues(rows.map((row) => row[input.target]), input.task ?? 'binary', `target "${input.target}"`);
+      checkTargetValues(
+        rows.map((row) => row[input.target]),
+        input.task ?? 'binary',
+        `target "${input.target}"`,
+      );
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
@@ -137,7 +177,11 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const model: TrainedModel = input.canonicalCategories ? { ...fitted, canonicalCategories: input.canonicalCategories } : fitted;
       const trainSeconds = (performance.now() - started) / 1000;
       const { validationMetrics, modelArtifactSha256 } = await heartbeatingThrough(input.trial, 'scoring and storing', async () => {
-        const validationMetrics = metricsOfScores(scoreMeaningOf(model), validation.map((row) => row[input.target]), predictOutputs(model, validation));
+        const validationMetrics = metricsOfScores(
+          scoreMeaningOf(model),
+          validation.map((row) => row[input.target]),
+          predictOutputs(model, validation),
+        );
         const modelArtifactSha256 = await artifacts.putJson(model);
         await recordTrainingRun(database.db, {
           id: trainingRunId,
@@ -156,7 +200,14 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         return { validationMetrics, modelArtifactSha256 };
       });
       await clearTrainingCheckpoint(database.db, trainingRunId);
-      return { trainingRunId, modelArtifactSha256, iterations: model.training.iterations, trainSeconds, validationMetrics, resumedFromIteration: resumed.iteration };
+      return {
+        trainingRunId,
+        modelArtifactSha256,
+        iterations: model.training.iterations,
+        trainSeconds,
+        validationMetrics,
+        resumedFromIteration: resumed.iteration,
+      };
     },
 
     /**

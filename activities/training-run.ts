@@ -15,7 +15,10 @@ export async function recordTrainingRun(db: Db, row: TrainingRunRow): Promise<vo
   await db
     .insert(trainingRuns)
     .values(row)
-    .onConflictDoUpdate({ target: trainingRuns.id, set: { modelArtifactSha256: row.modelArtifactSha256, validationMetrics: row.validationMetrics } });
+    .onConflictDoUpdate({
+      target: trainingRuns.id,
+      set: { modelArtifactSha256: row.modelArtifactSha256, validationMetrics: row.validationMetrics },
+    });
 }
 
 /** Attaches the test-split evaluation and the gate's decision to the run that was evaluated. */
@@ -63,7 +66,9 @@ export async function earlierTrials(db: Db, modelName: string, limit: number): P
   return db
     .select({ trainer: trainingRuns.trainer, validationMetrics: trainingRuns.validationMetrics })
     .from(trainingRuns)
-    .where(sql`${trainingRuns.modelName} = ${modelName} and ${trainingRuns.trial} <> 'main' and ${trainingRuns.validationMetrics} is not null`)
+    .where(
+      sql`${trainingRuns.modelName} = ${modelName} and ${trainingRuns.trial} <> 'main' and ${trainingRuns.validationMetrics} is not null`,
+    )
     .orderBy(sql`${trainingRuns.createdAt} desc, ${trainingRuns.id}`)
     .limit(limit);
 }

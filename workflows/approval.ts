@@ -47,7 +47,10 @@ export function installApprovalHandlers(spec: ApprovalSpec, currentStage: () => 
   const refuse = (message: string) => ApplicationFailure.create({ message, type: ApprovalRefusedErrorType, nonRetryable: true });
 
   /** After the validator: the proof of an admin key (an activity: validators are synchronous), then the decision, unless another came first. */
-  async function decide(request: { version: number; decision: ApprovalRecord['decision']; approver: string; reason: string; proof?: string }, channel: ApprovalChannel) {
+  async function decide(
+    request: { version: number; decision: ApprovalRecord['decision']; approver: string; reason: string; proof?: string },
+    channel: ApprovalChannel,
+  ) {
     let authenticated: boolean;
     try {
       ({ authenticated } = await light.verifyApprovalProof({ version: request.version, decision: request.decision, proof: request.proof }));
@@ -109,7 +112,13 @@ export function installApprovalHandlers(spec: ApprovalSpec, currentStage: () => 
         onTimeout: spec.onTimeout,
         notifications: spec.notifications,
       });
-      state.pending = { model, version, requestedAt: requestedAt.toISOString(), deadline: deadline.toISOString(), onTimeout: spec.onTimeout };
+      state.pending = {
+        model,
+        version,
+        requestedAt: requestedAt.toISOString(),
+        deadline: deadline.toISOString(),
+        onTimeout: spec.onTimeout,
+      };
       // Webhooks are tried (with their retries) while the pipeline waits: a slow one delays nothing.
       const delivered = alert && spec.notifications ? deliverAlerts(spec.notifications, [alert]) : Promise.resolve([]);
       await condition(() => state.decision !== null, Math.max(1, deadline.getTime() - Date.now()));

@@ -1,5 +1,14 @@
 import { ApplicationFailure, allHandlersFinished, condition, log } from '@temporalio/workflow';
-import { type BakeState, type CanaryDecision, type CanaryPhase, type CanaryRolloutResult, type CanaryStepRecord, type HealthReport, advanceLatencyWatch, startLatencyWatch } from '../src/shared/canary';
+import {
+  type BakeState,
+  type CanaryDecision,
+  type CanaryPhase,
+  type CanaryRolloutResult,
+  type CanaryStepRecord,
+  type HealthReport,
+  advanceLatencyWatch,
+  startLatencyWatch,
+} from '../src/shared/canary';
 import { CanaryRolloutState, type Outcome, iso, label, rollout, routeError } from './canary-rollout-state';
 
 /** A step under way: its record in the status, and its bake clock. */
@@ -22,7 +31,10 @@ export class CanaryRolloutRun extends CanaryRolloutState {
     } catch (error) {
       const route = routeError(error);
       if (!route) throw error;
-      throw ApplicationFailure.nonRetryable(`cannot start the canary rollout of ${this.input.model}@${this.input.candidate}: ${route.message}`, route.type);
+      throw ApplicationFailure.nonRetryable(
+        `cannot start the canary rollout of ${this.input.model}@${this.input.candidate}: ${route.message}`,
+        route.type,
+      );
     }
     this.rolloutId = started.rolloutId;
     this.baseline = started.baseline;
@@ -49,7 +61,9 @@ export class CanaryRolloutRun extends CanaryRolloutState {
       outcome = await this.bake(i, step);
       step.record.endedAt = iso();
     }
-    outcome ??= this.interruption() ?? { decision: this.decide('promote', this.self, `healthy at every step (${this.plan.map(label).join(', ')})`) };
+    outcome ??= this.interruption() ?? {
+      decision: this.decide('promote', this.self, `healthy at every step (${this.plan.map(label).join(', ')})`),
+    };
     return this.finish(outcome);
   }
 
@@ -85,7 +99,13 @@ export class CanaryRolloutRun extends CanaryRolloutState {
     } catch (error) {
       const route = routeError(error);
       if (!route) throw error;
-      return { decision: this.decide('rollback', this.self, `step ${i + 1}/${this.plan.length} (${label(phase)}) could not be routed: ${route.message}`) };
+      return {
+        decision: this.decide(
+          'rollback',
+          this.self,
+          `step ${i + 1}/${this.plan.length} (${label(phase)}) could not be routed: ${route.message}`,
+        ),
+      };
     }
     this.progressed = true;
     this.status.weight = { percent: phase.percent, shadow: phase.shadow };
@@ -177,7 +197,13 @@ export class CanaryRolloutRun extends CanaryRolloutState {
    * past the extension, the `insufficientData` policy rolls back, proceeds or pauses for an
    * operator. Otherwise the step keeps baking.
    */
-  private async judge(index: number, record: CanaryStepRecord, clock: BakeState, health: HealthReport, to: number): Promise<Outcome | undefined | 'keep baking'> {
+  private async judge(
+    index: number,
+    record: CanaryStepRecord,
+    clock: BakeState,
+    health: HealthReport,
+    to: number,
+  ): Promise<Outcome | undefined | 'keep baking'> {
     const step = `step ${index + 1}/${this.plan.length} (${label(this.plan[index])})`;
     if (health.verdict === 'breach') {
       record.outcome = 'breach';

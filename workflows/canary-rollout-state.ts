@@ -192,7 +192,11 @@ export abstract class CanaryRolloutState {
       heldForData: this.heldForData,
       bake,
     };
-    log.info('canary rollout continues as new', { historyLength: workflowInfo().historyLength, step: this.status.step, baking: bake !== null });
+    log.info('canary rollout continues as new', {
+      historyLength: workflowInfo().historyLength,
+      step: this.status.step,
+      baking: bake !== null,
+    });
     await continueAsNew<CanaryRolloutWorkflow>(this.rawInput, next);
   }
 

@@ -10,7 +10,10 @@ import { taskQueues } from '../src/shared/task-queues';
  * last attempt records the failure on the alert; the workflow catches it and carries on, so a
  * webhook that times out or answers 500 never fails the monitor.
  */
-export async function deliverAlerts(notifications: NotificationsConfig, alerts: MonitorAlertSummary[]): Promise<NonNullable<MonitorActions['deliveries']>> {
+export async function deliverAlerts(
+  notifications: NotificationsConfig,
+  alerts: MonitorAlertSummary[],
+): Promise<NonNullable<MonitorActions['deliveries']>> {
   const { webhooks, retry: policy } = notifications;
   if (!webhooks.length) return [];
   const { deliverAlert } = proxyActivities<Activities>({
@@ -25,12 +28,23 @@ export async function deliverAlerts(notifications: NotificationsConfig, alerts: 
     },
   });
   const targets = new Map(webhooks.map((t) => [t.name, t]));
-  const jobs = alerts.flatMap((alert) => alert.pending.flatMap((name) => (targets.has(name) ? [{ alert, target: targets.get(name)! }] : [])));
+  const jobs = alerts.flatMap((alert) =>
+    alert.pending.flatMap((name) => (targets.has(name) ? [{ alert, target: targets.get(name)! }] : [])),
+  );
   return Promise.all(
     jobs.map(async ({ alert, target }) => {
       try {
         const result = await deliverAlert({ alertId: alert.id, target });
-        return { alertId: alert.id, target: target.name, status: result.status === 'delivered' ? ('delivered' as const) : result.status === 'failed' ? ('failed' as const) : ('skipped' as const) };
+        return {
+          alertId: alert.id,
+          target: target.name,
+          status:
+            result.status === 'delivered'
+              ? ('delivered' as const)
+              : result.status === 'failed'
+                ? ('failed' as const)
+                : ('skipped' as const),
+        };
       } catch (error) {
         const message = error instanceof ActivityFailure && error.cause ? error.cause.message : (error as Error).message;
         log.warn('webhook delivery failed for good', { alertId: alert.id, target: target.name, error: message });

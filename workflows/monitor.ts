@@ -14,13 +14,7 @@ import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlready
 import type { Activities } from '../activities';
 import { canaryRollbackSignal } from '../src/shared/canary';
 import { DataValidationErrorType, InvalidInputErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
-import {
-  monitorInputSchema,
-  monitorWindow,
-  recentDataPipeline,
-  type MonitorActions,
-  type MonitorInput,
-} from '../src/shared/monitoring';
+import { monitorInputSchema, monitorWindow, recentDataPipeline, type MonitorActions, type MonitorInput } from '../src/shared/monitoring';
 import type { DriftReportSummary } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { parseWorkflowInput } from '../src/shared/validation';
@@ -91,7 +85,12 @@ async function check(input: MonitorInput, end: Date, iteration?: number): Promis
     // to the webhooks, then fails without retrying.
     const failure = domainFailure(error);
     if (!failure) throw error;
-    const alerts = await light.recordMonitorFailure({ model: input.model, error: failure.message, at: window.end, notifications: input.notifications });
+    const alerts = await light.recordMonitorFailure({
+      model: input.model,
+      error: failure.message,
+      at: window.end,
+      notifications: input.notifications,
+    });
     await deliverAlerts(input.notifications, alerts);
     throw ApplicationFailure.nonRetryable(`monitor ${input.model}: ${failure.message}`, failure.type);
   }
@@ -146,7 +145,12 @@ async function check(input: MonitorInput, end: Date, iteration?: number): Promis
     );
   }
   actions.deliveries = await deliverAlerts(input.notifications, alerts);
-  log.info('monitor report', { reportId: report.reportId, status: report.status, findings: report.findings, actions: Object.keys(actions) });
+  log.info('monitor report', {
+    reportId: report.reportId,
+    status: report.status,
+    findings: report.findings,
+    actions: Object.keys(actions),
+  });
   return { ...report, alerts, actions };
 }
 

@@ -32,7 +32,9 @@ export class PipelineRunRecorder {
    */
   async stage(name: string): Promise<void> {
     if (!this.enabled) return;
-    await bestEffort(() => recordPipelineRun({ model: this.model, event: { kind: 'stage', name, at: new Date().toISOString(), ...this.outputs } }));
+    await bestEffort(() =>
+      recordPipelineRun({ model: this.model, event: { kind: 'stage', name, at: new Date().toISOString(), ...this.outputs } }),
+    );
   }
 
   async finished(status: 'succeeded' | 'rejected'): Promise<void> {

@@ -31,7 +31,14 @@ import { metricValue } from '../src/shared/task-metrics';
 import type { ApprovalOutcome, TrainingPipelineResult } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { bestTrial, runTpeStudy } from '../src/shared/tpe-study';
-import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type ParamSet, type TuningSpec } from '../src/shared/tuning';
+import {
+  gridConfigs,
+  mapWithConcurrency,
+  randomConfigs,
+  successiveHalvingRungs,
+  type ParamSet,
+  type TuningSpec,
+} from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
 import { approvalEvaluation, installApprovalHandlers } from './approval';
 import type { canaryRollout } from './canary-rollout';
@@ -84,7 +91,13 @@ export async function trainingPipeline(rawInput: unknown): Promise<TrainingPipel
     await record.stage(name);
   };
   try {
-    const result = await runPipeline(rawInput, record, enter, (progress) => (stage = progress), () => stage);
+    const result = await runPipeline(
+      rawInput,
+      record,
+      enter,
+      (progress) => (stage = progress),
+      () => stage,
+    );
     // Rejected by the gate or by the approver: the run ended as designed, without a deploy.
     await record.finished(result.status === 'registered' ? 'succeeded' : 'rejected');
     // Once the outcome is recorded, so the stored report shows the run ended and how.
@@ -131,8 +144,15 @@ async function joinFeatureViews(
 ): Promise<{ datasetVersionId: string; featureViews?: ModelContract['featureViews'] }> {
   if (!input.featureViews?.length || !patched('feature-store-training-set')) return { datasetVersionId: ingestedVersionId };
   await enter('feature join');
-  const built = await heavy.buildTrainingSet({ datasetVersionId: ingestedVersionId, views: input.featureViews, features: input.features.map((f) => f.name) });
-  log.info('joined feature views', { datasetVersionId: built.datasetVersionId, views: built.views.map((v) => `${v.name}@${v.version.slice(0, 12)}`) });
+  const built = await heavy.buildTrainingSet({
+    datasetVersionId: ingestedVersionId,
+    views: input.featureViews,
+    features: input.features.map((f) => f.name),
+  });
+  log.info('joined feature views', {
+    datasetVersionId: built.datasetVersionId,
+    views: built.views.map((v) => `${v.name}@${v.version.slice(0, 12)}`),
+  });
   record.produced({ datasetVersionId: built.datasetVersionId });
   return { datasetVersionId: built.datasetVersionId, featureViews: built.contractViews };
 }
@@ -212,7 +232,14 @@ async function runPipeline(
     onnxSha256: candidate.onnxSha256,
     bytes: candidate.bytes,
     contract,
-    params: { trainer: candidate.trainer, features: input.features, target: input.target, task: input.task, split: input.split, ...servingCanonicalisation(input) },
+    params: {
+      trainer: candidate.trainer,
+      features: input.features,
+      target: input.target,
+      task: input.task,
+      split: input.split,
+      ...servingCanonicalisation(input),
+    },
     metrics: evaluation.metrics,
   });
   record.produced({ modelVersion: version });
@@ -312,7 +339,10 @@ async function trainInKeel(
   await enter(input.tuning ? 'tune' : 'train');
   const { best, trials } = input.tuning
     ? await tune(input, request, onProgress)
-    : { best: { ...(await trainingActivity(request.trainer).trainModel({ ...request, trial: 'main' })), trainer: request.trainer }, trials: 1 };
+    : {
+        best: { ...(await trainingActivity(request.trainer).trainModel({ ...request, trial: 'main' })), trainer: request.trainer },
+        trials: 1,
+      };
   await enter('export');
   const exported = await heavy.exportModel({ modelArtifactSha256: best.modelArtifactSha256 });
   return { trainingRunId: best.trainingRunId, trials, trainer: best.trainer, ...exported, modelArtifactSha256: best.modelArtifactSha256 };
@@ -351,7 +381,9 @@ async function tune(
   const byScore = (a: { result: TrialResult }, b: { result: TrialResult }) => score(a.result) - score(b.result) || 0;
   const train = (params: ParamSet, trial: string): Promise<TrialResult> => {
     const trainer = trialTrainer(base.trainer, params, trial);
-    return trainingActivity(trainer).trainModel({ ...base, trainer, trial }).then((result) => ({ ...result, trainer }));
+    return trainingActivity(trainer)
+      .trainModel({ ...base, trainer, trial })
+      .then((result) => ({ ...result, trainer }));
   };
 
   if (tuning.strategy === 'tpe' && patched('tpe-tuning')) return tuneTpe(input, tuning, base, score, train, onStage);
@@ -402,7 +434,9 @@ async function tuneTpe(
   const warmStart = tuning.warmStart
     ? await light.earlierTuningTrials({ model: input.model, kind: base.trainer.kind, space: tuning.space, metric: tuningMetric(input) })
     : [];
-  onStage(`tune: tpe, ${tuning.trials} trials${tuning.pruning === 'median' ? ', median pruning' : ''}${warmStart.length ? `, warm start from ${warmStart.length}` : ''}`);
+  onStage(
+    `tune: tpe, ${tuning.trials} trials${tuning.pruning === 'median' ? ', median pruning' : ''}${warmStart.length ? `, warm start from ${warmStart.length}` : ''}`,
+  );
   const results = new Map<string, TrialResult>();
   const trials = await runTpeStudy(
     {
@@ -432,11 +466,19 @@ async function tuneTpe(
 /** A trial's trainer: the base trainer with the sampled values, validated like any input. */
 function trialTrainer(base: TrainModelInput['trainer'], params: ParamSet, trial: string): TrainModelInput['trainer'] {
   const candidate = base.kind === 'gbdt' ? { ...base, params: { ...base.params, ...params } } : { ...base, ...params };
-  const schema = { gbdt: gbdtTrainerSchema, 'logistic-regression': logisticTrainerSchema, 'linear-regression': linearRegressionTrainerSchema }[base.kind];
+  const schema = {
+    gbdt: gbdtTrainerSchema,
+    'logistic-regression': logisticTrainerSchema,
+    'linear-regression': linearRegressionTrainerSchema,
+  }[base.kind];
   const parsed = schema.safeParse(candidate);
   if (!parsed.success) {
     const details = describeIssues(parsed.error.issues, candidate);
-    throw ApplicationFailure.nonRetryable(`tuning produced an invalid trainer for ${trial}: ${details.join('; ')}`, InvalidInputErrorType, ...details);
+    throw ApplicationFailure.nonRetryable(
+      `tuning produced an invalid trainer for ${trial}: ${details.join('; ')}`,
+      InvalidInputErrorType,
+      ...details,
+    );
   }
   return parsed.data;
 }

@@ -47,7 +47,11 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 async function main() {
-  say(`bench:batch on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `bench:batch on ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const work = await mkdtemp(join(tmpdir(), 'keel-bench-batch-'));
   const scratch = await createScratchDatabase(adminUrl, 'keel_bench_batch');
   const database = await openDatabase({ url: scratch.url, dataDir: work });
@@ -133,11 +137,28 @@ async function main() {
     const handle = await client.workflow.start('batchScore', {
       taskQueue: taskQueues.control,
       workflowId: `batch/${MODEL}/bench`,
-      args: [{ model: `${MODEL}@production`, input: { dataset: 'flights-batch-bench' }, output: { kind: 'files', format: 'parquet', directory: 'bench' }, chunkRows: CHUNK_ROWS, concurrency: 2 }],
+      args: [
+        {
+          model: `${MODEL}@production`,
+          input: { dataset: 'flights-batch-bench' },
+          output: { kind: 'files', format: 'parquet', directory: 'bench' },
+          chunkRows: CHUNK_ROWS,
+          concurrency: 2,
+        },
+      ],
     });
     t0 = performance.now();
     const settled = handle.result() as Promise<BatchScoreResult>;
-    await Promise.all(workers.map((w) => w.runUntil(settled.then(() => undefined, () => undefined))));
+    await Promise.all(
+      workers.map((w) =>
+        w.runUntil(
+          settled.then(
+            () => undefined,
+            () => undefined,
+          ),
+        ),
+      ),
+    );
     const result = await settled;
     const keelSeconds = (performance.now() - t0) / 1000;
     const keelRowsPerS = result.rows / keelSeconds;

@@ -106,7 +106,11 @@ export function generate(dir: string, rows: number): BenchData {
   return data;
 }
 
-export function load(dir: string): { data: BenchData; reference: Record<string, Float64Array | string[]>; current: Record<string, Float64Array | string[]> } {
+export function load(dir: string): {
+  data: BenchData;
+  reference: Record<string, Float64Array | string[]>;
+  current: Record<string, Float64Array | string[]>;
+} {
   const data = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as BenchData;
   const reference: Record<string, Float64Array | string[]> = {};
   const current: Record<string, Float64Array | string[]> = {};
@@ -133,7 +137,10 @@ function writeNpy(path: string, array: Float64Array): void {
   prefix.write('\x93NUMPY', 0, 'latin1');
   prefix[6] = 1;
   prefix.writeUInt16LE(header.length, 8);
-  writeFileSync(path, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(array.buffer, array.byteOffset, array.byteLength)]));
+  writeFileSync(
+    path,
+    Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(array.buffer, array.byteOffset, array.byteLength)]),
+  );
 }
 
 function readNpy(path: string): Float64Array {
@@ -167,11 +174,27 @@ export function scaledColumns(features: number): ScaledColumn[] {
   const columns: ScaledColumn[] = [];
   for (let i = 0; i < numeric; i++) {
     const drifted = DRIFTED_NUMERIC.has(i % NUMERIC);
-    columns.push({ name: `num_${String(i).padStart(3, '0')}`, kind: 'numeric', drifted, index: i, referenceSeed: 1000 + i, windowSeed: 2000 + i, drift: drifted ? 0.3 : 0 });
+    columns.push({
+      name: `num_${String(i).padStart(3, '0')}`,
+      kind: 'numeric',
+      drifted,
+      index: i,
+      referenceSeed: 1000 + i,
+      windowSeed: 2000 + i,
+      drift: drifted ? 0.3 : 0,
+    });
   }
   for (let i = 0; i < features - numeric; i++) {
     const drifted = DRIFTED_CATEGORICAL.has(i % CATEGORICAL);
-    columns.push({ name: `cat_${String(i).padStart(3, '0')}`, kind: 'categorical', drifted, index: i, referenceSeed: 3000 + i, windowSeed: 4000 + i, drift: drifted ? 0.5 : 0 });
+    columns.push({
+      name: `cat_${String(i).padStart(3, '0')}`,
+      kind: 'categorical',
+      drifted,
+      index: i,
+      referenceSeed: 3000 + i,
+      windowSeed: 4000 + i,
+      drift: drifted ? 0.5 : 0,
+    });
   }
   return columns;
 }

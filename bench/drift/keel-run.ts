@@ -29,9 +29,16 @@ for (let r = 0; r < repeat; r++) {
   for (const column of data.columns) {
     // Every value kept: the statistics are exact, as SciPy computes them on the raw arrays.
     references[column.name] =
-      column.kind === 'numeric' ? numericDriftReference(reference[column.name], { sampleSize: Infinity }) : categoricalDriftReference(reference[column.name]);
+      column.kind === 'numeric'
+        ? numericDriftReference(reference[column.name], { sampleSize: Infinity })
+        : categoricalDriftReference(reference[column.name]);
   }
-  result = evaluateDrift({ reference: references, current: { columns: current, rowCount: data.rows }, features, config: { statistics: 'all' } });
+  result = evaluateDrift({
+    reference: references,
+    current: { columns: current, rowCount: data.rows },
+    features,
+    config: { statistics: 'all' },
+  });
   seconds.push((performance.now() - started) / 1000);
   const cpu = process.cpuUsage(cpuStarted);
   cpuSeconds.push((cpu.user + cpu.system) / 1e6);

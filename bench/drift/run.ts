@@ -52,15 +52,28 @@ else exactBenchmark();
 function exactBenchmark(): void {
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-drift-'));
   try {
-    say(`bench:drift on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    say(
+      `bench:drift on ${cpus().length} cores, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     const data = generate(dir, ROWS);
-    say(`data: ${ROWS} rows x ${data.columns.length} features (reference and window), ${data.columns.filter((c) => c.drifted).length} drifted, in ${dir}`);
-    const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+    say(
+      `data: ${ROWS} rows x ${data.columns.length} features (reference and window), ${data.columns.filter((c) => c.drifted).length} drifted, in ${dir}`,
+    );
+    const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      .trim()
+      .split('\n')
+      .at(-1)!;
 
     const keel = runJson(process.execPath, ['--import', 'tsx', join(here, 'keel-run.ts'), dir, String(REPEAT)]);
-    say(`keel:  ${keel.seconds.map((s) => s.toFixed(3)).join(' ')} s, peak RSS ${keel.peak_rss_mb.toFixed(0)} MB (${keel.loaded_rss_mb.toFixed(0)} MB with the data loaded)`);
+    say(
+      `keel:  ${keel.seconds.map((s) => s.toFixed(3)).join(' ')} s, peak RSS ${keel.peak_rss_mb.toFixed(0)} MB (${keel.loaded_rss_mb.toFixed(0)} MB with the data loaded)`,
+    );
     const scipy = runJson(python, [join(here, 'drift_reference.py'), dir, String(REPEAT)]);
-    say(`scipy: ${scipy.seconds.map((s) => s.toFixed(3)).join(' ')} s, peak RSS ${scipy.peak_rss_mb.toFixed(0)} MB (${scipy.loaded_rss_mb.toFixed(0)} MB loaded; numpy ${scipy.versions?.numpy}, scipy ${scipy.versions?.scipy})`);
+    say(
+      `scipy: ${scipy.seconds.map((s) => s.toFixed(3)).join(' ')} s, peak RSS ${scipy.peak_rss_mb.toFixed(0)} MB (${scipy.loaded_rss_mb.toFixed(0)} MB loaded; numpy ${scipy.versions?.numpy}, scipy ${scipy.versions?.scipy})`,
+    );
 
     // Every statistic both sides computed, compared.
     let maxRelDiff = 0;

@@ -8,7 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { evaluateDrift } from '../../src/monitoring/drift';
 import { DriftWindow } from '../../src/monitoring/drift-window';
-import { categoricalDriftReference, DriftReferenceBuilder, numericDriftReference, type DriftReferenceSet } from '../../src/monitoring/reference';
+import {
+  categoricalDriftReference,
+  DriftReferenceBuilder,
+  numericDriftReference,
+  type DriftReferenceSet,
+} from '../../src/monitoring/reference';
 import { categoricalGenerator, numericGenerator, type ScaledColumn } from './data';
 
 export type ScaleRequest =
@@ -20,7 +25,12 @@ const columns = (workerData as { columns: ScaledColumn[] }).columns;
 let stored = '';
 
 /** Streams `rows` rows of the columns in chunks of `chunk`: fn(chunk columns, n) per chunk; returns the seconds spent generating. */
-function stream(side: 'reference' | 'window', rows: number, chunk: number, fn: (data: Record<string, Float64Array | string[]>, n: number) => void): number {
+function stream(
+  side: 'reference' | 'window',
+  rows: number,
+  chunk: number,
+  fn: (data: Record<string, Float64Array | string[]>, n: number) => void,
+): number {
   const generators = columns.map((c) => {
     const seed = side === 'reference' ? c.referenceSeed : c.windowSeed;
     const drift = side === 'reference' ? 0 : c.drift;
@@ -50,7 +60,9 @@ function exactSubsample(referenceRows: number, windowRows: number): string[] {
     const make = (side: 'reference' | 'window', rows: number) => {
       const seed = side === 'reference' ? one.referenceSeed : one.windowSeed;
       const drift = side === 'reference' ? 0 : one.drift;
-      return c.kind === 'numeric' ? numericGenerator(c.index, seed, drift)(new Float64Array(rows)) : categoricalGenerator(c.index, seed, drift)(new Array<string>(rows));
+      return c.kind === 'numeric'
+        ? numericGenerator(c.index, seed, drift)(new Float64Array(rows))
+        : categoricalGenerator(c.index, seed, drift)(new Array<string>(rows));
     };
     const values = make('reference', referenceRows);
     // Every value kept: the statistics are exact, as SciPy computes them on the raw arrays.
@@ -64,18 +76,24 @@ function exactSubsample(referenceRows: number, windowRows: number): string[] {
 parentPort!.on('message', (request: ScaleRequest) => {
   const started = performance.now();
   if (request.phase === 'reference') {
-    const builder = new DriftReferenceBuilder(columns.map((c) => ({ name: c.name, kind: c.kind })), { seed: 7 });
+    const builder = new DriftReferenceBuilder(
+      columns.map((c) => ({ name: c.name, kind: c.kind })),
+      { seed: 7 },
+    );
     const generateS = stream('reference', request.rows, request.chunk, (data, n) => builder.addColumns(data, n));
     stored = JSON.stringify(builder.finish());
-    parentPort!.postMessage({ references: stored, generate_s: generateS, seconds: (performance.now() - started) / 1000});
+    parentPort!.postMessage({ references: stored, generate_s: generateS, seconds: (performance.now() - started) / 1000 });
   } else if (request.phase === 'window') {
     // The stored references, as the monitor reads them.
     const references = JSON.parse(stored) as DriftReferenceSet;
-    const window = new DriftWindow(references, columns.map((c) => c.name));
+    const window = new DriftWindow(
+      references,
+      columns.map((c) => c.name),
+    );
     const generateS = stream('window', request.rows, request.chunk, (data, n) => window.addColumns(data, n));
-    parentPort!.postMessage({ window: window.snapshot(), generate_s: generateS, seconds: (performance.now() - started) / 1000});
+    parentPort!.postMessage({ window: window.snapshot(), generate_s: generateS, seconds: (performance.now() - started) / 1000 });
   } else {
     const drifted = exactSubsample(request.referenceRows, request.windowRows);
-    parentPort!.postMessage({ drifted, seconds: (performance.now() - started) / 1000});
+    parentPort!.postMessage({ drifted, seconds: (performance.now() - started) / 1000 });
   }
 });

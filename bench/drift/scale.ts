@@ -66,8 +66,14 @@ const workerModule = new URL('./scale-worker.ts', import.meta.url).href;
 const workers = shares.map((share) => new Worker(tsWorkerBootstrap, { workerData: { module: workerModule, columns: share } }));
 
 try {
-  say(`bench:drift --scale on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  say(`${REFERENCE_ROWS} reference rows x ${WINDOW_ROWS} window rows x ${FEATURES} features (${columns.filter((c) => c.kind === 'numeric').length} numeric, ${columns.filter((c) => c.drifted).length} drifted), ${THREADS} threads, chunks of ${CHUNK} rows`);
+  say(
+    `bench:drift --scale on ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  say(
+    `${REFERENCE_ROWS} reference rows x ${WINDOW_ROWS} window rows x ${FEATURES} features (${columns.filter((c) => c.kind === 'numeric').length} numeric, ${columns.filter((c) => c.drifted).length} drifted), ${THREADS} threads, chunks of ${CHUNK} rows`,
+  );
 
   let started = performance.now();
   const referenceCpu = process.cpuUsage();
@@ -76,31 +82,52 @@ try {
   const referenceCpuS = cpuSince(referenceCpu);
   const referenceBytes = built.reduce((sum, b) => sum + Buffer.byteLength(b.references), 0);
   const references: DriftReferenceSet = Object.assign({}, ...built.map((b) => JSON.parse(b.references) as DriftReferenceSet));
-  say(`reference: ${referenceS.toFixed(1)} s (generating ${sum(built, 'generate_s').toFixed(1)} thread-s), stored as ${(referenceBytes / 2 ** 20).toFixed(1)} MB of JSON`);
+  say(
+    `reference: ${referenceS.toFixed(1)} s (generating ${sum(built, 'generate_s').toFixed(1)} thread-s), stored as ${(referenceBytes / 2 ** 20).toFixed(1)} MB of JSON`,
+  );
 
   started = performance.now();
   const windowCpu = process.cpuUsage();
   const windows = await ask<Timed & { window: DriftWindowSnapshot }>(workers, { phase: 'window', rows: WINDOW_ROWS, chunk: CHUNK });
   const evaluateStarted = performance.now();
-  const evaluation = evaluateDrift({ reference: references, current: { window: DriftWindow.combine(windows.map((w) => w.window)) }, features: columns.map((c) => c.name) });
+  const evaluation = evaluateDrift({
+    reference: references,
+    current: { window: DriftWindow.combine(windows.map((w) => w.window)) },
+    features: columns.map((c) => c.name),
+  });
   const evaluateS = (performance.now() - evaluateStarted) / 1000;
   // CPU time of the process (all threads) for the report: steadier than wall time on a shared machine.
   const keelCpuS = cpuSince(windowCpu);
   const keelS = (performance.now() - started) / 1000;
-  say(`report: ${keelS.toFixed(1)} s (generating the window ${sum(windows, 'generate_s').toFixed(1)} thread-s; evaluateDrift ${evaluateS.toFixed(2)} s on the main thread)`);
+  say(
+    `report: ${keelS.toFixed(1)} s (generating the window ${sum(windows, 'generate_s').toFixed(1)} thread-s; evaluateDrift ${evaluateS.toFixed(2)} s on the main thread)`,
+  );
 
   started = performance.now();
   const exact = await ask<Timed & { drifted: string[] }>(workers, { phase: 'exact', referenceRows: SUB_REFERENCE, windowRows: SUB_WINDOW });
   const exactS = (performance.now() - started) / 1000;
   const exactDrifted = exact.flatMap((e) => e.drifted).sort();
   const found = [...evaluation.dataset.driftedColumns].sort();
-  const expected = columns.filter((c) => c.drifted).map((c) => c.name).sort();
+  const expected = columns
+    .filter((c) => c.drifted)
+    .map((c) => c.name)
+    .sort();
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((name, i) => name === b[i]);
-  say(`exact on ${SUB_REFERENCE} x ${SUB_WINDOW}: ${exactS.toFixed(1)} s, ${exactDrifted.length} drifted; the sketches found ${found.length}; ${expected.length} were made to drift`);
+  say(
+    `exact on ${SUB_REFERENCE} x ${SUB_WINDOW}: ${exactS.toFixed(1)} s, ${exactDrifted.length} drifted; the sketches found ${found.length}; ${expected.length} were made to drift`,
+  );
   const disagree = [...found.filter((c) => !exactDrifted.includes(c)), ...exactDrifted.filter((c) => !found.includes(c))];
   if (disagree.length) say(`columns the two disagree on: ${disagree.join(' ')}`);
-  const bounded = evaluation.columns.filter((c) => c.method === 'wasserstein' && c.errorBound !== undefined).sort((a, b) => b.errorBound! - a.errorBound!);
-  if (bounded.length) say(`largest Wasserstein error bounds (normed): ${bounded.slice(0, 3).map((c) => `${c.column} ±${c.errorBound!.toPrecision(2)} (score ${c.score!.toPrecision(3)})`).join(', ')}`);
+  const bounded = evaluation.columns
+    .filter((c) => c.method === 'wasserstein' && c.errorBound !== undefined)
+    .sort((a, b) => b.errorBound! - a.errorBound!);
+  if (bounded.length)
+    say(
+      `largest Wasserstein error bounds (normed): ${bounded
+        .slice(0, 3)
+        .map((c) => `${c.column} ±${c.errorBound!.toPrecision(2)} (score ${c.score!.toPrecision(3)})`)
+        .join(', ')}`,
+    );
 
   const result = {
     bench: 'drift --scale',

@@ -40,12 +40,24 @@ export async function benchOnlineLookup(adminUrl: string, rows: Row[], features:
     const all = [...rowFeatures, { name: features.origin, kind: 'numeric' as const }, { name: features.route, kind: 'numeric' as const }];
     const train = rows.slice(0, Math.floor(rows.length * 0.8));
     const heldOut = rows.slice(train.length);
-    const model = trainLogisticModel({ features: all, target: 'delayed', params: { l2: 1e-4, maxIterations: 100, tolerance: 1e-6, maxCategories: 400 }, train });
+    const model = trainLogisticModel({
+      features: all,
+      target: 'delayed',
+      params: { l2: 1e-4, maxIterations: 100, tolerance: 1e-6, maxCategories: 400 },
+      train,
+    });
     const bytes = exportLogisticOnnx(model);
     const contract = modelContract(model);
     const views: ContractFeatureView[] = [
       { view: 'bench_origin', version: 'bench', joinKeys: ['origin'], features: [features.origin], onMissing: 'nan', defaults: {} },
-      { view: 'bench_route', version: 'bench', joinKeys: ['origin', 'destination'], features: [features.route], onMissing: 'nan', defaults: {} },
+      {
+        view: 'bench_route',
+        version: 'bench',
+        joinKeys: ['origin', 'destination'],
+        features: [features.route],
+        onMissing: 'nan',
+        defaults: {},
+      },
     ];
     const database = await openDatabase({ url: scratch.url, dataDir: work });
     const artifacts = new LocalArtifactStore(join(work, 'artifacts'));
@@ -73,21 +85,56 @@ export async function benchOnlineLookup(adminUrl: string, rows: Row[], features:
     // The online store: each entity's latest values among the rows.
     const online = new Map<string, unknown[]>();
     for (const row of rows) {
-      online.set(`o|${row.origin}`, ['bench_origin', String(row.origin), 'bench', { [features.origin]: row[features.origin] }, '2001-01-31T00:00:00Z', '2001-01-31T00:00:00Z', 'bench']);
-      online.set(`r|${row.origin}|${row.destination}`, ['bench_route', `${row.origin}\u0001${row.destination}`, 'bench', { [features.route]: row[features.route] }, '2001-01-31T00:00:00Z', '2001-01-31T00:00:00Z', 'bench']);
+      online.set(`o|${row.origin}`, [
+        'bench_origin',
+        String(row.origin),
+        'bench',
+        { [features.origin]: row[features.origin] },
+        '2001-01-31T00:00:00Z',
+        '2001-01-31T00:00:00Z',
+        'bench',
+      ]);
+      online.set(`r|${row.origin}|${row.destination}`, [
+        'bench_route',
+        `${row.origin}\u0001${row.destination}`,
+        'bench',
+        { [features.route]: row[features.route] },
+        '2001-01-31T00:00:00Z',
+        '2001-01-31T00:00:00Z',
+        'bench',
+      ]);
     }
-    await database.copyRows('online_features', ['view_name', 'entity_key', 'view_version', 'values', 'event_time', 'as_of', 'materialization_id'], [...online.values()]);
+    await database.copyRows(
+      'online_features',
+      ['view_name', 'entity_key', 'view_version', 'values', 'event_time', 'as_of', 'materialization_id'],
+      [...online.values()],
+    );
     await database.close();
 
     const instances = heldOut.slice(0, 2000);
     const plainScript = join(work, 'plain.lua');
     const enrichedScript = join(work, 'enriched.lua');
-    await writeFile(plainScript, luaScript(instances.map((r) => JSON.stringify({ instances: [Object.fromEntries(all.map((f) => [f.name, r[f.name]]))] }))));
-    await writeFile(enrichedScript, luaScript(instances.map((r) => JSON.stringify({ instances: [Object.fromEntries(rowFeatures.map((f) => [f.name, r[f.name]]))] }))));
+    await writeFile(
+      plainScript,
+      luaScript(instances.map((r) => JSON.stringify({ instances: [Object.fromEntries(all.map((f) => [f.name, r[f.name]]))] }))),
+    );
+    await writeFile(
+      enrichedScript,
+      luaScript(instances.map((r) => JSON.stringify({ instances: [Object.fromEntries(rowFeatures.map((f) => [f.name, r[f.name]]))] }))),
+    );
 
     const port = await freePort();
     const server = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/server-main.ts'], {
-      env: { ...process.env, DATABASE_URL: scratch.url, KEEL_DATA_DIR: work, KEEL_PORT: String(port), KEEL_SERVER_PROCESSES: '1', LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+      env: {
+        ...process.env,
+        DATABASE_URL: scratch.url,
+        KEEL_DATA_DIR: work,
+        KEEL_PORT: String(port),
+        KEEL_SERVER_PROCESSES: '1',
+        LOG_LEVEL: 'warn',
+        KEEL_API_KEYS: '',
+        KEEL_ADMIN_KEYS: '',
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.push(server);
@@ -95,7 +142,10 @@ export async function benchOnlineLookup(adminUrl: string, rows: Row[], features:
     const plainUrl = `${base}/v1/models/features-plain:predict`;
     const enrichedUrl = `${base}/v1/models/features-enriched:predict`;
     for (let waited = 0; ; waited += 250) {
-      const ready = await fetch(`${base}/v2/health/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${base}/v2/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (waited > 90_000) throw new Error('the model server did not become ready');
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -112,7 +162,8 @@ export async function benchOnlineLookup(adminUrl: string, rows: Row[], features:
     }
     await wrk(plainUrl, 16, 2, plainScript);
     await wrk(enrichedUrl, 16, 2, enrichedScript);
-    const describe = (what: string, r: WrkResult) => say(`${what}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.errors}`);
+    const describe = (what: string, r: WrkResult) =>
+      say(`${what}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.errors}`);
     const c1: Record<string, WrkResult[]> = { plain: [], enriched: [] };
     const c64: Record<string, WrkResult[]> = { plain: [], enriched: [] };
     for (let i = 0; i < ROUNDS; i++) {

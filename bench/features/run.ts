@@ -44,7 +44,11 @@ const features: PitFeature[] = [
 
 async function main() {
   const limit = process.env.BENCH_FEATURES_ROWS ? Number(process.env.BENCH_FEATURES_ROWS) : undefined;
-  say(`bench:features, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `bench:features, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const flights = await readFlightColumns();
   const rows = Math.min(limit ?? flights.rows, flights.rows);
   const work = await mkdtemp(join(tmpdir(), 'keel-bench-features-'));
@@ -60,7 +64,10 @@ async function main() {
       const keys = new Int32Array(rows);
       // Keys as keel's engine gets them from rows: text, coded per view.
       const { airports } = flights;
-      for (let i = 0; i < rows; i++) keys[i] = codes.code(key === 'origin' ? airports[flights.origin[i]!]! : `${airports[flights.origin[i]!]}\u0001${airports[flights.destination[i]!]}`);
+      for (let i = 0; i < rows; i++)
+        keys[i] = codes.code(
+          key === 'origin' ? airports[flights.origin[i]!]! : `${airports[flights.origin[i]!]}\u0001${airports[flights.destination[i]!]}`,
+        );
       const times = flights.time.slice(0, rows);
       const values = await runPointInTime({
         events: { keys, times, values: [flights.delay.slice(0, rows)] },
@@ -72,7 +79,9 @@ async function main() {
     }
     const keelSeconds = (performance.now() - started) / 1000;
     clearInterval(sample);
-    say(`keel point-in-time: ${rows} flights × 2 views in ${keelSeconds.toFixed(2)} s (peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, of which the flights' columns ${(rssBefore / 2 ** 20).toFixed(0)})`);
+    say(
+      `keel point-in-time: ${rows} flights × 2 views in ${keelSeconds.toFixed(2)} s (peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, of which the flights' columns ${(rssBefore / 2 ** 20).toFixed(0)})`,
+    );
 
     // --- (a) DuckDB on the same rows ----------------------------------------------------------
     const csv = join(work, 'events.csv');
@@ -93,9 +102,15 @@ async function main() {
       pump();
     });
     const outPath = join(work, 'duckdb.bin');
-    const reference = spawnSync(python, ['bench/features/duckdb_pit.py', csv, String(LAG), outPath], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const reference = spawnSync(python, ['bench/features/duckdb_pit.py', csv, String(LAG), outPath], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (reference.status !== 0) throw new Error(`duckdb reference failed: ${reference.stderr}`);
-    const { duckdb_s: duckdbSeconds, duckdb_version: duckdbVersion } = JSON.parse(reference.stdout.trim().split('\n').pop()!) as { duckdb_s: number; duckdb_version: string };
+    const { duckdb_s: duckdbSeconds, duckdb_version: duckdbVersion } = JSON.parse(reference.stdout.trim().split('\n').pop()!) as {
+      duckdb_s: number;
+      duckdb_version: string;
+    };
     const buffer = await readFile(outPath);
     const duck = new Float64Array(buffer.buffer, buffer.byteOffset, buffer.byteLength / 8);
     let maxAbsDiff = 0;
@@ -108,21 +123,31 @@ async function main() {
         else maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a - b));
       }
     });
-    say(`DuckDB ${duckdbVersion} ASOF JOIN: ${duckdbSeconds.toFixed(2)} s; max |keel − DuckDB| ${maxAbsDiff}, missing-value mismatches ${nanMismatches}`);
+    say(
+      `DuckDB ${duckdbVersion} ASOF JOIN: ${duckdbSeconds.toFixed(2)} s; max |keel − DuckDB| ${maxAbsDiff}, missing-value mismatches ${nanMismatches}`,
+    );
 
     // --- (b) materialisation vs INSERT … ON CONFLICT ----------------------------------------------
     const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'keel_bench_features') : undefined;
     const database = await openDatabase({ url: scratch?.url, dataDir: work });
     let materialization;
     try {
-      materialization = await benchWrites(database, Array.from(flights.origin.subarray(0, rows), (o, i) => `${flights.airports[o]}\u0001${flights.airports[flights.destination[i]!]}`));
+      materialization = await benchWrites(
+        database,
+        Array.from(flights.origin.subarray(0, rows), (o, i) => `${flights.airports[o]}\u0001${flights.airports[flights.destination[i]!]}`),
+      );
     } finally {
       await database.close();
       await scratch?.drop();
     }
 
     // --- (c) online lookup: the model server with and without enrichment ----------------------------
-    let onlineFigures: Record<string, number | null> = { enriched_rps_c64: null, plain_rps_c64: null, ratio_enriched: null, p50_ms_c1_added: null };
+    let onlineFigures: Record<string, number | null> = {
+      enriched_rps_c64: null,
+      plain_rps_c64: null,
+      ratio_enriched: null,
+      p50_ms_c1_added: null,
+    };
     if (process.env.DATABASE_URL) {
       const servingRows: Row[] = [];
       for (let i = Math.max(0, rows - 60_000); i < rows; i++) {
@@ -139,7 +164,10 @@ async function main() {
           route_delay_rate_7d: value(keel[2]![i]!),
         });
       }
-      onlineFigures = await benchOnlineLookup(process.env.DATABASE_URL, servingRows, { origin: 'origin_delay_rate_7d', route: 'route_delay_rate_7d' });
+      onlineFigures = await benchOnlineLookup(process.env.DATABASE_URL, servingRows, {
+        origin: 'origin_delay_rate_7d',
+        route: 'route_delay_rate_7d',
+      });
     } else say('online lookup: skipped (needs DATABASE_URL and wrk)');
 
     const result = {
@@ -183,11 +211,19 @@ async function benchWrites(database: Awaited<ReturnType<typeof openDatabase>>, k
     const chunk = rows.slice(start, start + 1000);
     await db.execute(sql`
       insert into online_features (view_name, entity_key, view_version, values, event_time, as_of, materialization_id)
-      values ${sql.join(chunk.map((r) => sql`('bench_plain', ${r[1] as string}, 'bench', ${JSON.stringify(r[2])}::jsonb, ${r[3] as string}::timestamptz, now(), 'bench')`), sql`, `)}
+      values ${sql.join(
+        chunk.map(
+          (r) =>
+            sql`('bench_plain', ${r[1] as string}, 'bench', ${JSON.stringify(r[2])}::jsonb, ${r[3] as string}::timestamptz, now(), 'bench')`,
+        ),
+        sql`, `,
+      )}
       on conflict (view_name, entity_key) do update set values = excluded.values, event_time = excluded.event_time, as_of = excluded.as_of`);
   }
   const plainSeconds = (performance.now() - t1) / 1000;
-  say(`materialisation write of ${rows.length} routes: staging + swap ${swapSeconds.toFixed(3)} s, plain INSERT … ON CONFLICT ${plainSeconds.toFixed(3)} s`);
+  say(
+    `materialisation write of ${rows.length} routes: staging + swap ${swapSeconds.toFixed(3)} s, plain INSERT … ON CONFLICT ${plainSeconds.toFixed(3)} s`,
+  );
   return {
     materialized_rows: rows.length,
     materialize_rows_per_s: round(rows.length / swapSeconds, 0),

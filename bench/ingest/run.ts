@@ -23,7 +23,8 @@ const scratchDatabase = await createScratchDatabase(baseUrl, 'keel_bench_ingest'
 const url = new URL(scratchDatabase.url);
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ingest-'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const psql = (command: string) => execFileSync('psql', [url.toString(), '-v', 'ON_ERROR_STOP=1', '-q', '-t', '-A', '-c', command], { encoding: 'utf8' }).trim();
+const psql = (command: string) =>
+  execFileSync('psql', [url.toString(), '-v', 'ON_ERROR_STOP=1', '-q', '-t', '-A', '-c', command], { encoding: 'utf8' }).trim();
 
 interface KeelRun {
   versionId: string;
@@ -43,7 +44,9 @@ function keelRound(round: number): KeelRun {
   });
   if (child.status !== 0) throw new Error(`keel ingest failed:\n${child.stderr}`);
   const run = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as KeelRun;
-  log(`round ${round} keel: ${run.rows} rows in ${run.seconds.toFixed(2)} s (${Math.round(run.rows / run.seconds)} rows/s), peak RSS ${run.peakRssMb.toFixed(0)} MB`);
+  log(
+    `round ${round} keel: ${run.rows} rows in ${run.seconds.toFixed(2)} s (${Math.round(run.rows / run.seconds)} rows/s), peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+  );
   return run;
 }
 
@@ -59,7 +62,9 @@ try {
     if (round === 1) {
       // The same rows as CSV (not timed).
       rows = keel.rows;
-      psql(`\\copy (select dataset_version_id, row_index, data from dataset_rows where dataset_version_id = '${keel.versionId}' order by row_index) to '${csv}' with (format csv)`);
+      psql(
+        `\\copy (select dataset_version_id, row_index, data from dataset_rows where dataset_version_id = '${keel.versionId}' order by row_index) to '${csv}' with (format csv)`,
+      );
       psql('create table bench_psql (like dataset_rows including all)');
       log(`psql: the same ${rows} rows as ${(statSync(csv).size / 1e6).toFixed(0)} MB of CSV`);
     } else {

@@ -63,7 +63,6 @@ const adminUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:543
 const run = promisify(execFile);
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-
 async function main() {
   await run('wrk', ['--version']).catch((error: { code?: string; stdout?: string }) => {
     // wrk --version exits 1 after printing its version; only a missing binary is fatal.
@@ -71,7 +70,11 @@ async function main() {
   });
   const startedAt = new Date();
   const loadAtStart = round(loadavg()[0], 2);
-  say(`bench:serve on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `bench:serve on ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const work = await mkdtemp(join(tmpdir(), 'keel-bench-serve-'));
   const scratchDatabase = await createScratchDatabase(adminUrl, 'keel_bench_serve');
   const dbUrl = scratchDatabase.url;
@@ -161,7 +164,10 @@ async function main() {
       const before = url === predictUrl ? await scrape(base) : undefined;
       const result = await wrk(url, connections, SECONDS, script);
       const cpu1 = processCpuMs(pid);
-      const run: Run = { ...result, cpu_us_per_request: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / result.requests, 1) };
+      const run: Run = {
+        ...result,
+        cpu_us_per_request: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / result.requests, 1),
+      };
       if (before) {
         const after = await scrape(base);
         sent += result.requests;
@@ -190,7 +196,9 @@ async function main() {
     const helloRun = median(helloRounds);
     keelRuns[64] = median(keelRounds);
     const runs = keelRuns;
-    say(`c=64 medians of ${ROUNDS} alternating rounds: hello ${fmt(helloRun.rps)} req/s, keel ${fmt(keelRuns[64].rps)} req/s, ratio ${(keelRuns[64].rps / helloRun.rps).toFixed(3)}`);
+    say(
+      `c=64 medians of ${ROUNDS} alternating rounds: hello ${fmt(helloRun.rps)} req/s, keel ${fmt(keelRuns[64].rps)} req/s, ratio ${(keelRuns[64].rps / helloRun.rps).toFixed(3)}`,
+    );
 
     await new Promise((resolve) => setTimeout(resolve, 500)); // the last answers of the last run
     const final = await scrape(base);
@@ -199,9 +207,13 @@ async function main() {
     const check = postgres(dbUrl, { max: 1, onnotice: () => {} });
     const [{ count }] = await check`select count(*)::int as count from prediction_log`;
     await check.end();
-    say(`prediction log: ${count} rows written for ${final.rowsPredicted} predicted rows (wrk counted ${sent} answers); dropped ${final.logDropped}; server exit code ${exitCode}`);
+    say(
+      `prediction log: ${count} rows written for ${final.rowsPredicted} predicted rows (wrk counted ${sent} answers); dropped ${final.logDropped}; server exit code ${exitCode}`,
+    );
     say(`inference: ${final.inlineBatches} batches on the event loop (cheap enough), ${final.threadBatches} on threads`);
-    say(`prediction log writes: ${final.logWrites} COPYs, the largest ≤ ${final.logWriteRowsMax} rows, ${final.logWritesOver1s} took over 1 s`);
+    say(
+      `prediction log writes: ${final.logWrites} COPYs, the largest ≤ ${final.logWriteRowsMax} rows, ${final.logWritesOver1s} took over 1 s`,
+    );
     const errors = runs[1].errors + runs[16].errors + keelRounds.reduce((n, r) => n + r.errors, 0);
 
     const result = {
@@ -267,7 +279,12 @@ interface Trained {
 /** Trains the served model with keel's own trainers; the ONNX graph includes the feature pipeline. */
 async function trainModel(
   kind: 'gbdt' | 'logistic',
-  { features, target, trainer, train }: { features: { name: string; kind: 'numeric' | 'categorical' }[]; target: string; trainer: Record<string, number>; train: Row[] },
+  {
+    features,
+    target,
+    trainer,
+    train,
+  }: { features: { name: string; kind: 'numeric' | 'categorical' }[]; target: string; trainer: Record<string, number>; train: Row[] },
 ): Promise<Trained> {
   if (kind === 'gbdt') {
     const params = { objective: 'binary' as const, numTrees: 100, maxLeaves: 64, maxDepth: 6, learningRate: 0.1, maxCategories: 400 };
@@ -386,7 +403,10 @@ function maxBucket(text: string, bucketName: string): number {
     if (le) counts.set(le, (counts.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   const total = counts.get('+Inf') ?? 0;
-  const bounds = [...counts.keys()].filter((le) => le !== '+Inf').map(Number).sort((a, b) => a - b);
+  const bounds = [...counts.keys()]
+    .filter((le) => le !== '+Inf')
+    .map(Number)
+    .sort((a, b) => a - b);
   return bounds.find((le) => counts.get(String(le)) === total) ?? Number.POSITIVE_INFINITY;
 }
 

@@ -39,12 +39,23 @@ end
 
 export async function wrk(url: string, connections: number, seconds: number, script: string): Promise<WrkResult> {
   const threads = Math.min(2, connections);
-  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url], {
-    maxBuffer: 16 << 20,
-  });
+  const { stdout } = await run(
+    'wrk',
+    ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', script, url],
+    {
+      maxBuffer: 16 << 20,
+    },
+  );
   const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '));
   if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-  const r = JSON.parse(line.slice(8)) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number };
+  const r = JSON.parse(line.slice(8)) as {
+    requests: number;
+    duration_us: number;
+    status_errors: number;
+    socket_errors: number;
+    p50_us: number;
+    p99_us: number;
+  };
   const secondsTaken = r.duration_us / 1e6;
   return {
     requests: r.requests,
@@ -60,4 +71,3 @@ export async function wrk(url: string, connections: number, seconds: number, scr
 export function median<T extends { rps: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
 }
-

@@ -36,13 +36,17 @@ export async function trainKeelModels(
   const { task, features, target } = dataset;
   const rows = task === 'binary' ? binaryCoded(dataset) : dataset.rows;
   const linearDefaults =
-    task === 'regression' ? linearRegressionTrainerSchema.parse({ kind: 'linear-regression' }) : logisticTrainerSchema.parse({ kind: 'logistic-regression' });
+    task === 'regression'
+      ? linearRegressionTrainerSchema.parse({ kind: 'linear-regression' })
+      : logisticTrainerSchema.parse({ kind: 'logistic-regression' });
   const { kind: _kind, ...linearParams } = linearDefaults;
   const results: KeelSplitResult[] = [];
   for (const split of dataset.splits) {
     const pick = (indices: number[]) => indices.map((i) => rows[i]);
     const [train, validation, test] = [pick(split.train), pick(split.validation), pick(split.test)];
-    const gbdt = fitGbdt(toGbdtTable({ features, target, params: { objective: task, seed: split.seed, ...overrides.gbdt }, train, validation }));
+    const gbdt = fitGbdt(
+      toGbdtTable({ features, target, params: { objective: task, seed: split.seed, ...overrides.gbdt }, train, validation }),
+    );
     const linear = trainLinearModel({ task, features, target, params: { ...linearParams, ...overrides.linear }, train, validation });
     const scored = (model: TrainedModel) => {
       const final = task === 'binary' ? withValidatedThreshold(model, validation) : model;
@@ -56,7 +60,11 @@ export async function trainKeelModels(
 }
 
 function scoreOn(model: TrainedModel, rows: readonly Row[], target: string): ModelMetrics {
-  return metricsOfScores(scoreMeaningOf(model), rows.map((row) => row[target]), predictOutputs(model, rows));
+  return metricsOfScores(
+    scoreMeaningOf(model),
+    rows.map((row) => row[target]),
+    predictOutputs(model, rows),
+  );
 }
 
 /** A binary target as 0/1: the second of the two class names in sorted order is 1 (as the references code it). */

@@ -44,7 +44,10 @@ const seeds = Number(args.seeds);
 const gbdtOverrides = JSON.parse(args.gbdt!) as Record<string, unknown>;
 const linearOverrides = JSON.parse(args.linear!) as Record<string, unknown>;
 
-const python = execFileSync('bash', [join(here, '../train/setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+const python = execFileSync('bash', [join(here, '../train/setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  .trim()
+  .split('\n')
+  .at(-1)!;
 const vega = dirname(resolveSourcePath('vega-datasets:cars.json'));
 const dir = args.cache ?? mkdtempSync(join(tmpdir(), 'keel-bench-small-'));
 const cached = join(dir, `references-${seeds}.json`);
@@ -72,7 +75,9 @@ try {
     const keel = await trainKeelModels(dataset, { gbdt: gbdtOverrides, linear: linearOverrides });
     const summary = summarise(dataset, keel, references[name]);
     summaries.push(summary);
-    log(`${name}: ${summary.metric} keel gbdt ${fmt(summary.keel_gbdt_median)} linear ${fmt(summary.keel_linear_median)}, best reference ${summary.best_reference} ${fmt(summary.best_reference_median)}; rel_diff ${(summary.rel_diff * 100).toFixed(2)} %; min validation log loss gbdt ${summary.min_validation_logloss_gbdt ?? '-'} linear ${summary.min_validation_logloss_linear ?? '-'}; gbdt trees ${summary.keel_gbdt_trees_median}`);
+    log(
+      `${name}: ${summary.metric} keel gbdt ${fmt(summary.keel_gbdt_median)} linear ${fmt(summary.keel_linear_median)}, best reference ${summary.best_reference} ${fmt(summary.best_reference_median)}; rel_diff ${(summary.rel_diff * 100).toFixed(2)} %; min validation log loss gbdt ${summary.min_validation_logloss_gbdt ?? '-'} linear ${summary.min_validation_logloss_linear ?? '-'}; gbdt trees ${summary.keel_gbdt_trees_median}`,
+    );
   }
   const lossFloor = summaries.flatMap((s) => (s.min_validation_logloss === null ? [] : [s.min_validation_logloss]));
   console.log(

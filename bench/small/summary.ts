@@ -51,7 +51,8 @@ export function summarise(dataset: SmallDataset, keel: KeelSplitResult[], refere
   const keelBest = better(spreads.keel_gbdt.median, spreads.keel_linear.median);
   const reference = spreads[best].median;
   const classification = dataset.task !== 'regression';
-  const lowest = (pick: (k: KeelSplitResult) => unknown) => (classification ? Math.min(...keel.map((k) => (pick(k) as { logLoss: number }).logLoss)) : null);
+  const lowest = (pick: (k: KeelSplitResult) => unknown) =>
+    classification ? Math.min(...keel.map((k) => (pick(k) as { logLoss: number }).logLoss)) : null;
   const gbdtLoss = lowest((k) => k.gbdt.validation);
   const linearLoss = lowest((k) => k.linear.validation);
   return {
@@ -66,7 +67,9 @@ export function summarise(dataset: SmallDataset, keel: KeelSplitResult[], refere
     rel_diff: round((higherIsBetter ? keelBest - reference : reference - keelBest) / reference),
     spreads,
     ...(classification && {
-      test_logloss_medians: Object.fromEntries(Object.entries(perModel).map(([model, runs]) => [model, round(median(runs.map((r) => r.logLoss)))])),
+      test_logloss_medians: Object.fromEntries(
+        Object.entries(perModel).map(([model, runs]) => [model, round(median(runs.map((r) => r.logLoss)))]),
+      ),
     }),
     keel_gbdt_trees_median: median(keel.map((k) => k.gbdt.trees)),
     min_validation_logloss: classification ? Math.min(gbdtLoss!, linearLoss!) : null,

@@ -110,7 +110,9 @@ async function main() {
         errors: traffic.stats.errors,
       };
       samples.push(sample);
-      say(`${sample.atMinutes.toFixed(1)} min: rss ${sample.rssMb.toFixed(0)} MB, heap ${sample.heapMb.toFixed(0)} MB, lag max ${sample.lagMaxMs.toFixed(1)} ms, log queued ${sample.logQueued} dropped ${sample.logDropped}, ${sample.requests} requests, ${sample.errors} errors`);
+      say(
+        `${sample.atMinutes.toFixed(1)} min: rss ${sample.rssMb.toFixed(0)} MB, heap ${sample.heapMb.toFixed(0)} MB, lag max ${sample.lagMaxMs.toFixed(1)} ms, log queued ${sample.logQueued} dropped ${sample.logDropped}, ${sample.requests} requests, ${sample.errors} errors`,
+      );
     }
     const stats = await traffic.done;
     const retrainOutcome = retrain ? await retrain : 'not triggered';

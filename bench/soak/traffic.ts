@@ -14,7 +14,13 @@ export interface TrafficStats {
  * the next instance, at most `maxInFlight` outstanding. A request counts as an error unless it
  * is answered 200 with one prediction. `stats` is live; `done` settles once all have answered.
  */
-export function runTraffic(options: { url: string; instances: Record<string, unknown>[]; rps: number; until: number; maxInFlight?: number }) {
+export function runTraffic(options: {
+  url: string;
+  instances: Record<string, unknown>[];
+  rps: number;
+  until: number;
+  maxInFlight?: number;
+}) {
   const { url, instances, rps, until, maxInFlight = 64 } = options;
   const stats: TrafficStats = { requests: 0, errors: 0, skipped: 0, p50Ms: 0, p99Ms: 0 };
   const latencies: number[] = [];
@@ -24,7 +30,11 @@ export function runTraffic(options: { url: string; instances: Record<string, unk
     inFlight++;
     const t0 = performance.now();
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [instance] }) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: [instance] }),
+      });
       const body = (await response.json()) as { predictions?: unknown[] };
       if (response.status !== 200 || body.predictions?.length !== 1) stats.errors++;
     } catch {

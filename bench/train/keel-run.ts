@@ -60,7 +60,9 @@ console.log(
     onnx_opset: gbdtContract(model).treeEnsemble?.mlOpset ?? 3,
     onnx_latency: latency,
     categorical_nodes: model.trees.reduce((n, tree) => n + (tree.leftCategories?.filter((codes) => codes !== null).length ?? 0), 0),
-    pipeline_categories: Object.fromEntries(model.pipeline.features.flatMap((f) => (f.kind === 'categorical' ? [[f.name, f.categories.length]] : []))),
+    pipeline_categories: Object.fromEntries(
+      model.pipeline.features.flatMap((f) => (f.kind === 'categorical' ? [[f.name, f.categories.length]] : [])),
+    ),
     metrics,
     train_curve_last: model.training.trainCurve.at(-1),
   }),
@@ -77,7 +79,12 @@ function regressionSnakeCase(labels: Float64Array, predictions: Float64Array): R
 }
 
 /** The ONNX model's `output` for the test rows, fed as serving feeds them. */
-async function scoreOnnx(bytes: Uint8Array, columns: FeatureColumn[], n: number, output: 'probability' | 'prediction'): Promise<Float32Array> {
+async function scoreOnnx(
+  bytes: Uint8Array,
+  columns: FeatureColumn[],
+  n: number,
+  output: 'probability' | 'prediction',
+): Promise<Float32Array> {
   const session = await InferenceSession.create(bytes);
   const out = new Float32Array(n);
   const chunk = 65_536;

@@ -115,10 +115,15 @@ interface LightgbmResult {
 }
 
 const started = performance.now();
-const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  .trim()
+  .split('\n')
+  .at(-1)!;
 const { dir, meta } = await prepareFlights(rows, maxCategories, log);
 const out = mkdtempSync(join(tmpdir(), 'keel-bench-train-'));
-log(`${meta.trainRows} train rows, ${meta.testRows} test rows, ${meta.features.length} features; tasks ${objectives.join(', ')}; python ${python}`);
+log(
+  `${meta.trainRows} train rows, ${meta.testRows} test rows, ${meta.features.length} features; tasks ${objectives.join(', ')}; python ${python}`,
+);
 
 function lastJsonLine<T>(command: string, argv: string[]): T {
   const result = spawnSync(command, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
@@ -132,10 +137,28 @@ let versions: Record<string, string> = {};
 function benchTask(objective: Objective) {
   const { target, metric, higherIsBetter } = tasks[objective];
   const runKeel = (t: number, categoricalSplits: 'native' | 'ordinal' = 'ordinal') =>
-    lastJsonLine<KeelResult>(process.execPath, ['--import', 'tsx', join(here, 'keel-run.ts'), dir, JSON.stringify(keelParams(objective, categoricalSplits)), String(t), out, target]);
+    lastJsonLine<KeelResult>(process.execPath, [
+      '--import',
+      'tsx',
+      join(here, 'keel-run.ts'),
+      dir,
+      JSON.stringify(keelParams(objective, categoricalSplits)),
+      String(t),
+      out,
+      target,
+    ]);
   const runLightgbm = (t: number, categorical: boolean) =>
-    lastJsonLine<LightgbmResult>(python, [join(here, 'lightgbm_run.py'), 'train', dir, target, JSON.stringify(lightgbmParams(objective)), String(t), categorical ? '1' : '0']);
-  const say = (round: number, who: string, result: { seconds: number }) => log(`${objective} round ${round}: ${who} ${result.seconds.toFixed(2)} s`);
+    lastJsonLine<LightgbmResult>(python, [
+      join(here, 'lightgbm_run.py'),
+      'train',
+      dir,
+      target,
+      JSON.stringify(lightgbmParams(objective)),
+      String(t),
+      categorical ? '1' : '0',
+    ]);
+  const say = (round: number, who: string, result: { seconds: number }) =>
+    log(`${objective} round ${round}: ${who} ${result.seconds.toFixed(2)} s`);
 
   const keelRuns: KeelResult[] = [];
   const keel1Runs: KeelResult[] = [];
@@ -168,12 +191,19 @@ function benchTask(objective: Objective) {
 
   // keel's metric code against scikit-learn's, on keel's own test predictions.
   const sklearnMetrics = (mode: 'ordinal' | 'native') =>
-    lastJsonLine<Metrics>(python, [join(here, 'lightgbm_run.py'), 'metrics', objective, join(dir, `y_${target}_test.npy`), join(out, `keel_${target}_${threads}t_${mode}.npy`)]);
+    lastJsonLine<Metrics>(python, [
+      join(here, 'lightgbm_run.py'),
+      'metrics',
+      objective,
+      join(dir, `y_${target}_test.npy`),
+      join(out, `keel_${target}_${threads}t_${mode}.npy`),
+    ]);
   const sklearn = sklearnMetrics('ordinal');
   const sklearnDiffs = Object.fromEntries(Object.keys(sklearn).map((name) => [name, Math.abs(keel.metrics[name] - sklearn[name])]));
   const sklearnMaxDiff = Math.max(...Object.values(sklearnDiffs));
   const sklearnNative = keelNative && sklearnMetrics('native');
-  const nativeSklearnMaxDiff = sklearnNative && Math.max(...Object.keys(sklearnNative).map((name) => Math.abs(keelNative!.metrics[name] - sklearnNative[name])));
+  const nativeSklearnMaxDiff =
+    sklearnNative && Math.max(...Object.keys(sklearnNative).map((name) => Math.abs(keelNative!.metrics[name] - sklearnNative[name])));
 
   const keelMetric = keel.metrics[metric];
   const lightgbmMetric = lgb1.metrics[metric];
@@ -250,19 +280,36 @@ for (const r of results) {
   const name = r.metric === 'roc_auc' ? 'AUC' : 'RMSE';
   const digits = r.metric === 'roc_auc' ? 5 : 3;
   console.log(`${r.task} (target ${r.target})`);
-  console.log(`  keel GBDT (${threads} threads)   ${r.keel_s.toFixed(2)} s   ${name} ${r.keel_metric.toFixed(digits)}   peak RSS ${r.peak_rss_mb} MB`);
+  console.log(
+    `  keel GBDT (${threads} threads)   ${r.keel_s.toFixed(2)} s   ${name} ${r.keel_metric.toFixed(digits)}   peak RSS ${r.peak_rss_mb} MB`,
+  );
   console.log(`  keel GBDT (1 thread)    ${r.keel_1t_s.toFixed(2)} s                      peak RSS ${r.keel_1t_peak_rss_mb} MB`);
-  console.log(`  LightGBM (1 thread)     ${r.lightgbm_1t_s.toFixed(2)} s   ${name} ${r.lightgbm_metric.toFixed(digits)}   peak RSS ${r.lightgbm_peak_rss_mb} MB`);
+  console.log(
+    `  LightGBM (1 thread)     ${r.lightgbm_1t_s.toFixed(2)} s   ${name} ${r.lightgbm_metric.toFixed(digits)}   peak RSS ${r.lightgbm_peak_rss_mb} MB`,
+  );
   console.log(`  LightGBM (2 threads)    ${r.lightgbm_2t_s.toFixed(2)} s                      peak RSS ${r.lightgbm_2t_peak_rss_mb} MB`);
   if (r.lightgbm_categorical_metric !== null && r.keel_native_metric !== null && r.rel_metric_diff_vs_lightgbm_categorical !== null) {
-    console.log(`  airports as categories: keel native ${name} ${r.keel_native_metric.toFixed(digits)} (${r.keel_native_s} s, 1t ${r.keel_native_1t_s} s), LightGBM ${name} ${r.lightgbm_categorical_metric.toFixed(digits)} (1t ${r.lightgbm_categorical_1t_s} s)`);
-    console.log(`    rel diff ${(r.rel_metric_diff_vs_lightgbm_categorical * 100).toFixed(3)} %, time ratio 1t ${r.ratio_native_1t_vs_lightgbm_categorical_1t}, ONNX ai.onnx.ml opset ${r.onnx_opset}`);
-    const lat = (l: KeelResult['onnx_latency'] | null) => (l ? `load ${l.load_ms.toFixed(1)} ms, ${l.us_per_row_b1.toFixed(1)} µs/row at batch 1, ${l.us_per_row_b256.toFixed(2)} µs/row at 256` : '-');
+    console.log(
+      `  airports as categories: keel native ${name} ${r.keel_native_metric.toFixed(digits)} (${r.keel_native_s} s, 1t ${r.keel_native_1t_s} s), LightGBM ${name} ${r.lightgbm_categorical_metric.toFixed(digits)} (1t ${r.lightgbm_categorical_1t_s} s)`,
+    );
+    console.log(
+      `    rel diff ${(r.rel_metric_diff_vs_lightgbm_categorical * 100).toFixed(3)} %, time ratio 1t ${r.ratio_native_1t_vs_lightgbm_categorical_1t}, ONNX ai.onnx.ml opset ${r.onnx_opset}`,
+    );
+    const lat = (l: KeelResult['onnx_latency'] | null) =>
+      l
+        ? `load ${l.load_ms.toFixed(1)} ms, ${l.us_per_row_b1.toFixed(1)} µs/row at batch 1, ${l.us_per_row_b256.toFixed(2)} µs/row at 256`
+        : '-';
     console.log(`    ONNX native: ${lat(r.onnx_latency_native)}; ordinal: ${lat(r.onnx_latency_ordinal)}`);
   }
-  console.log(`  time ratio keel/LightGBM-1t ${r.ratio_vs_lightgbm_1t} (1t: ${r.ratio_1t_vs_lightgbm_1t})   ${name} rel diff ${(r.rel_metric_diff * 100).toFixed(3)} % (negative: keel worse)`);
-  console.log(`  keel vs scikit-learn metrics on identical predictions: max |diff| ${r.sklearn_metric_max_abs_diff.toExponential(2)} ${JSON.stringify(r.sklearn_metric_diffs)}`);
-  console.log(`  ONNX vs predictGbdt max |diff| ${r.onnx_max_abs_diff.toExponential(2)}; 1-thread and ${threads}-thread ONNX identical: ${r.threads_identical_onnx}`);
+  console.log(
+    `  time ratio keel/LightGBM-1t ${r.ratio_vs_lightgbm_1t} (1t: ${r.ratio_1t_vs_lightgbm_1t})   ${name} rel diff ${(r.rel_metric_diff * 100).toFixed(3)} % (negative: keel worse)`,
+  );
+  console.log(
+    `  keel vs scikit-learn metrics on identical predictions: max |diff| ${r.sklearn_metric_max_abs_diff.toExponential(2)} ${JSON.stringify(r.sklearn_metric_diffs)}`,
+  );
+  console.log(
+    `  ONNX vs predictGbdt max |diff| ${r.onnx_max_abs_diff.toExponential(2)}; 1-thread and ${threads}-thread ONNX identical: ${r.threads_identical_onnx}`,
+  );
 }
 console.log(JSON.stringify(summary));
 

@@ -28,7 +28,10 @@ export function writeNpy(path: string, array: NpyArray, shape: number[] = [array
   prefix[6] = 1;
   prefix[7] = 0;
   prefix.writeUInt16LE(header.length, 8);
-  writeFileSync(path, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(array.buffer, array.byteOffset, array.byteLength)]));
+  writeFileSync(
+    path,
+    Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(array.buffer, array.byteOffset, array.byteLength)]),
+  );
 }
 
 export function readNpy(path: string): { array: NpyArray; shape: number[] } {

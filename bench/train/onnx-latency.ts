@@ -14,7 +14,11 @@ export function onnxFeeds(columns: FeatureColumn[], start: number, end: number):
     columns.map((column) => [
       column.name,
       column.kind === 'categorical'
-        ? new Tensor('string', Array.from(column.codes.subarray(start, end), (code) => (code >= 0 ? column.dictionary[code] : '')), [end - start, 1])
+        ? new Tensor(
+            'string',
+            Array.from(column.codes.subarray(start, end), (code) => (code >= 0 ? column.dictionary[code] : '')),
+            [end - start, 1],
+          )
         : new Tensor('float32', Float32Array.from(column.values.subarray(start, end)), [end - start, 1]),
     ]),
   );

@@ -53,7 +53,11 @@ export function cacheDir(rows: number): string {
   return join(process.env.KEEL_BENCH_CACHE ?? join(homedir(), '.cache', 'keel', 'bench-train'), `flights-${rows}`);
 }
 
-export async function prepareFlights(rows: number, maxCategories: number, log: (message: string) => void): Promise<{ dir: string; meta: PreparedMeta }> {
+export async function prepareFlights(
+  rows: number,
+  maxCategories: number,
+  log: (message: string) => void,
+): Promise<{ dir: string; meta: PreparedMeta }> {
   const dir = cacheDir(rows);
   const stat = statSync(resolveSourcePath(SOURCE));
   const sourceKey = `${stat.size}:${stat.mtimeMs}`;
@@ -151,7 +155,10 @@ export function loadRawSplits(dir: string, meta: PreparedMeta): { train: RawSpli
 }
 
 function loadRawFrom(
-  raw: { hour: Float64Array; weekday: Float64Array; distance: Float64Array; origin: Int32Array; destination: Int32Array } & Record<Target, Float64Array>,
+  raw: { hour: Float64Array; weekday: Float64Array; distance: Float64Array; origin: Int32Array; destination: Int32Array } & Record<
+    Target,
+    Float64Array
+  >,
   test: Uint8Array,
   dictionaries: Record<string, string[]>,
 ): { train: RawSplit; test: RawSplit } {

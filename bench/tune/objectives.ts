@@ -21,7 +21,8 @@ export const objectives: Record<string, (p: ParamSet) => number> = {
   hartmann6: (p) => {
     const x = [1, 2, 3, 4, 5, 6].map((i) => p[`x${i}`]);
     let total = 0;
-    for (let i = 0; i < 4; i++) total += HARTMANN_ALPHA[i] * Math.exp(-x.reduce((s, xj, j) => s + HARTMANN_A[i][j] * (xj - HARTMANN_P[i][j]) ** 2, 0));
+    for (let i = 0; i < 4; i++)
+      total += HARTMANN_ALPHA[i] * Math.exp(-x.reduce((s, xj, j) => s + HARTMANN_A[i][j] * (xj - HARTMANN_P[i][j]) ** 2, 0));
     return -total;
   },
 };

@@ -21,9 +21,15 @@ import { objectives } from './objectives';
 const here = dirname(fileURLToPath(import.meta.url));
 const trials = Number(process.env.TUNE_TRIALS ?? 100);
 const seedCount = Number(process.env.TUNE_SEEDS ?? 20);
-const checkpoints = (process.env.TUNE_CHECKPOINTS ?? '20,50,100').split(',').map(Number).filter((n) => n <= trials);
+const checkpoints = (process.env.TUNE_CHECKPOINTS ?? '20,50,100')
+  .split(',')
+  .map(Number)
+  .filter((n) => n <= trials);
 const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
-const spec = JSON.parse(readFileSync(join(here, 'objectives.json'), 'utf8')) as Record<string, { optimum: number; space: Record<string, SearchDimension> }>;
+const spec = JSON.parse(readFileSync(join(here, 'objectives.json'), 'utf8')) as Record<
+  string,
+  { optimum: number; space: Record<string, SearchDimension> }
+>;
 
 function bestSoFar(values: number[]): number[] {
   let best = Number.POSITIVE_INFINITY;
@@ -53,27 +59,48 @@ function median(xs: number[]): number {
 const round = (x: number) => Number(x.toPrecision(4));
 
 function main(): void {
-  const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+  const python = execFileSync('bash', [join(here, 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .at(-1)!;
   const request = JSON.stringify({ objectives: spec, trials, seeds });
   const started = performance.now();
-  const keel = Object.fromEntries(Object.keys(spec).map((name) => [name, { tpe: seeds.map((s) => keelTpe(name, s)), random: seeds.map((s) => keelRandom(name, s)) }]));
+  const keel = Object.fromEntries(
+    Object.keys(spec).map((name) => [name, { tpe: seeds.map((s) => keelTpe(name, s)), random: seeds.map((s) => keelRandom(name, s)) }]),
+  );
   const keelSeconds = (performance.now() - started) / 1000;
-  const run = spawnSync(python, [join(here, 'optuna_tpe.py')], { cwd: here, input: request, encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(python, [join(here, 'optuna_tpe.py')], {
+    cwd: here,
+    input: request,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (run.status !== 0) throw new Error(`optuna_tpe.py exited with ${run.status}`);
-  const optuna = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { optuna_version: string; seconds: number; objectives: Record<string, number[][]> };
+  const optuna = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+    optuna_version: string;
+    seconds: number;
+    objectives: Record<string, number[][]>;
+  };
 
   const results = Object.keys(spec).map((name) => {
     const regret = (curves: number[][], n: number) => median(curves.map((c) => c[n - 1] - spec[name].optimum));
     const at = Object.fromEntries(
       checkpoints.map((n) => {
-        const row = { keel_tpe: round(regret(keel[name].tpe, n)), optuna_tpe: round(regret(optuna.objectives[name], n)), keel_random: round(regret(keel[name].random, n)) };
+        const row = {
+          keel_tpe: round(regret(keel[name].tpe, n)),
+          optuna_tpe: round(regret(optuna.objectives[name], n)),
+          keel_random: round(regret(keel[name].random, n)),
+        };
         return [String(n), row];
       }),
     );
     const last = at[String(checkpoints.at(-1))];
     // Seeds where keel's TPE ends at least as good as Optuna's with the same seed number.
     const wins = seeds.filter((_, i) => keel[name].tpe[i][trials - 1] <= optuna.objectives[name][i][trials - 1]).length;
-    console.log(`${name}: median regret after ${checkpoints.join('/')} trials — keel TPE ${checkpoints.map((n) => at[String(n)].keel_tpe).join('/')}, Optuna TPE ${checkpoints.map((n) => at[String(n)].optuna_tpe).join('/')}, keel random ${checkpoints.map((n) => at[String(n)].keel_random).join('/')}; keel TPE ≤ Optuna on ${wins}/${seeds.length} seeds`);
+    console.log(
+      `${name}: median regret after ${checkpoints.join('/')} trials — keel TPE ${checkpoints.map((n) => at[String(n)].keel_tpe).join('/')}, Optuna TPE ${checkpoints.map((n) => at[String(n)].optuna_tpe).join('/')}, keel random ${checkpoints.map((n) => at[String(n)].keel_random).join('/')}; keel TPE ≤ Optuna on ${wins}/${seeds.length} seeds`,
+    );
     return {
       name,
       optimum: spec[name].optimum,

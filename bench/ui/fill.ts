@@ -43,7 +43,10 @@ const columns: ColumnDef[] = [
   { name: 'delayed', type: 'boolean' },
 ];
 
-export async function fill(database: Database, sizes: FillSizes): Promise<{ datasetId: string; rolloutId: string; reportId: number; runId: string }> {
+export async function fill(
+  database: Database,
+  sizes: FillSizes,
+): Promise<{ datasetId: string; rolloutId: string; reportId: number; runId: string }> {
   const db = database.db;
   const random = mulberry32(7);
   const airports = Array.from({ length: 60 }, (_, i) => `A${i.toString(36).toUpperCase().padStart(2, '0')}`);
@@ -62,12 +65,23 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
       delayed: random() < 0.1 + hour / 60 ? 1 : 0,
     };
   });
-  await database.copyRows('dataset_rows', ['dataset_version_id', 'row_index', 'data'], rows.map((row, i) => [datasetId, i, row]));
+  await database.copyRows(
+    'dataset_rows',
+    ['dataset_version_id', 'row_index', 'data'],
+    rows.map((row, i) => [datasetId, i, row]),
+  );
   const quarantined = Math.round(sizes.rows * 0.01);
   await database.copyRows(
     'quarantined_rows',
     ['dataset_version_id', 'source', 'record_number', 'raw', 'reasons', 'kind'],
-    Array.from({ length: quarantined }, (_, i) => [datasetId, 'flights.parquet', sizes.rows + i, { distance: 'n/a' }, ['distance: not a number (got "n/a" from distance)'], 'invalid']),
+    Array.from({ length: quarantined }, (_, i) => [
+      datasetId,
+      'flights.parquet',
+      sizes.rows + i,
+      { distance: 'n/a' },
+      ['distance: not a number (got "n/a" from distance)'],
+      'invalid',
+    ]),
   );
   await db.insert(datasetVersions).values({
     id: datasetId,
@@ -79,7 +93,24 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
     rowCount: sizes.rows,
     quarantinedCount: quarantined,
     duplicateCount: 0,
-    report: { sources: [{ name: 'flights.parquet', scanned: sizes.rows + quarantined, filtered: 0, read: sizes.rows + quarantined, accepted: sizes.rows, quarantined, duplicates: 0 }], read: sizes.rows + quarantined, accepted: sizes.rows, quarantined, duplicates: 0, limited: false },
+    report: {
+      sources: [
+        {
+          name: 'flights.parquet',
+          scanned: sizes.rows + quarantined,
+          filtered: 0,
+          read: sizes.rows + quarantined,
+          accepted: sizes.rows,
+          quarantined,
+          duplicates: 0,
+        },
+      ],
+      read: sizes.rows + quarantined,
+      accepted: sizes.rows,
+      quarantined,
+      duplicates: 0,
+      limited: false,
+    },
     profile: profileDataset(rows, columns),
   });
 
@@ -122,7 +153,14 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
         endedAt: new Date(started + (i + 1) * 1000).toISOString(),
         outcome: failed && i === all.length - 1 ? 'failed' : 'succeeded',
       })),
-      failure: failed ? { error: 'target "delayed" must be a finite number, but dataset row 6 has null', type: 'DataValidationError', nonRetryable: true, cause: [] } : null,
+      failure: failed
+        ? {
+            error: 'target "delayed" must be a finite number, but dataset row 6 has null',
+            type: 'DataValidationError',
+            nonRetryable: true,
+            cause: [],
+          }
+        : null,
       datasetVersionId: datasetId,
       trainingRunId: `${workflowId}/${runId}/main`,
       modelVersion: failed ? null : Math.min(sizes.versions, r + 1),
@@ -142,7 +180,17 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
       artifactBytes: 12_345,
       contract: { task: 'binary', inputs: features.map((name) => ({ name, type: 'float32' })), outputs: [] },
       params: { trainer: { kind: 'logistic-regression', l2: 0.0001 * v } },
-      metrics: { task: 'binary', n, rocAuc: 0.6 + v / 1000, accuracy: 0.7, f1: 0.4, precision: 0.5, recall: 0.4, logLoss: 0.5, positives: 900 },
+      metrics: {
+        task: 'binary',
+        n,
+        rocAuc: 0.6 + v / 1000,
+        accuracy: 0.7,
+        f1: 0.4,
+        precision: 0.5,
+        recall: 0.4,
+        logLoss: 0.5,
+        positives: 900,
+      },
       datasetVersionId: datasetId,
       datasetHash: 'b'.repeat(64),
       trainingRunId: `train/${benchModel}/${v - 1}/run-${v - 1}/main`,
@@ -152,19 +200,55 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
       runId: `run-${v - 1}`,
       createdAt: new Date(t0 + (v - 1) * 3_600_000 + 8000),
     });
-    await db.insert(aliasHistory).values({ modelName: benchModel, alias: 'production', fromVersion: v > 1 ? v - 1 : null, toVersion: v, action: 'set', actor: 'workflow:bench', reason: 'passed the gate', at: new Date(t0 + (v - 1) * 3_600_000 + 9000) });
+    await db.insert(aliasHistory).values({
+      modelName: benchModel,
+      alias: 'production',
+      fromVersion: v > 1 ? v - 1 : null,
+      toVersion: v,
+      action: 'set',
+      actor: 'workflow:bench',
+      reason: 'passed the gate',
+      at: new Date(t0 + (v - 1) * 3_600_000 + 9000),
+    });
   }
   await db.insert(modelAliases).values({ modelName: benchModel, alias: 'production', version: sizes.versions });
 
   // --- a rollout -------------------------------------------------------------------------------------
   const rolloutId = `canary/${benchModel}/bench-run`;
-  await db.insert(rollouts).values({ id: rolloutId, modelName: benchModel, workflowId: `canary/${benchModel}`, runId: 'bench-run', baselineVersion: sizes.versions - 1, candidateVersion: sizes.versions, settings: { steps: [10, 50, 100], health: { maxErrorRateIncrease: 0.01 } }, status: 'promoted', initiator: 'workflow:bench', startedAt: new Date(t0) });
+  await db.insert(rollouts).values({
+    id: rolloutId,
+    modelName: benchModel,
+    workflowId: `canary/${benchModel}`,
+    runId: 'bench-run',
+    baselineVersion: sizes.versions - 1,
+    candidateVersion: sizes.versions,
+    settings: { steps: [10, 50, 100], health: { maxErrorRateIncrease: 0.01 } },
+    status: 'promoted',
+    initiator: 'workflow:bench',
+    startedAt: new Date(t0),
+  });
   const health = (seq: number) => ({
-    candidate: { version: sizes.versions, rows: 500, errors: 0, errorRate: 0.001 * (seq % 3), p99LatencyMs: 3 + seq / 10, labelled: 0, accuracy: null },
+    candidate: {
+      version: sizes.versions,
+      rows: 500,
+      errors: 0,
+      errorRate: 0.001 * (seq % 3),
+      p99LatencyMs: 3 + seq / 10,
+      labelled: 0,
+      accuracy: null,
+    },
     baseline: { version: sizes.versions - 1, rows: 2000, errors: 1, errorRate: 0.0005, p99LatencyMs: 3, labelled: 0, accuracy: null },
   });
   for (let seq = 0; seq < 40; seq++) {
-    await db.insert(rolloutEvents).values({ rolloutId, seq, kind: seq % 2 ? 'step_passed' : 'step', percent: seq % 2 ? null : Math.min(100, 10 + seq * 5), actor: 'workflow:bench', health: seq % 2 ? health(seq) : null, at: new Date(t0 + seq * 60_000) });
+    await db.insert(rolloutEvents).values({
+      rolloutId,
+      seq,
+      kind: seq % 2 ? 'step_passed' : 'step',
+      percent: seq % 2 ? null : Math.min(100, 10 + seq * 5),
+      actor: 'workflow:bench',
+      health: seq % 2 ? health(seq) : null,
+      at: new Date(t0 + seq * 60_000),
+    });
   }
 
   // --- drift reports and alerts ------------------------------------------------------------------
@@ -177,7 +261,12 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
         const score = 0.02 + 0.01 * f + 0.05 * Math.sin(i / 50 + f) ** 2;
         return { feature, status: 'ok', method: f < 3 ? 'wasserstein' : 'psi', score, threshold: 0.1, drifted: score > 0.1, psi: score };
       });
-      const evaluation = { columns: columnsResult.map((c) => ({ ...c, histogram: Array.from({ length: 20 }, (_, b) => ({ bin: b, reference: 0.05, current: 0.05 + 0.001 * b })) })) };
+      const evaluation = {
+        columns: columnsResult.map((c) => ({
+          ...c,
+          histogram: Array.from({ length: 20 }, (_, b) => ({ bin: b, reference: 0.05, current: 0.05 + 0.001 * b })),
+        })),
+      };
       const value = 0.7 - 0.02 * Math.sin(i / 80);
       return {
         runKey: `monitor/${benchModel}/${i}/run`,
@@ -189,7 +278,24 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
         rowCount: 1000,
         status: columnsResult.some((c) => c.drifted) ? 'drift' : 'ok',
         features: { message: 'bench report', features: columnsResult, evaluation },
-        performance: { metric: 'rocAuc', window: { start: end.toISOString(), end: end.toISOString() }, minLabelled: 100, versions: [{ version: sizes.versions, predictions: 1000, labelled: 800, coverage: 0.8, metrics: null, metric: { name: 'rocAuc', value, standardError: 0.015, reference: 0.71 }, concept: { status: 'ok', floor: 0.66, reasons: [] }, labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null }, rolling: [] }] },
+        performance: {
+          metric: 'rocAuc',
+          window: { start: end.toISOString(), end: end.toISOString() },
+          minLabelled: 100,
+          versions: [
+            {
+              version: sizes.versions,
+              predictions: 1000,
+              labelled: 800,
+              coverage: 0.8,
+              metrics: null,
+              metric: { name: 'rocAuc', value, standardError: 0.015, reference: 0.71 },
+              concept: { status: 'ok', floor: 0.66, reasons: [] },
+              labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null },
+              rolling: [],
+            },
+          ],
+        },
         findings: [],
         actions: i % 50 === 0 ? { alerts: [{ id: i, kind: 'feature_drift', created: true }] } : {},
         createdAt: end,
@@ -199,7 +305,17 @@ export async function fill(database: Database, sizes: FillSizes): Promise<{ data
     reportId = inserted[inserted.length - 1].id;
   }
   for (let a = 0; a < 20; a++) {
-    await db.insert(alerts).values({ incidentKey: `feature_drift:${benchModel}:v${sizes.versions}:${a}`, modelName: benchModel, version: sizes.versions, kind: 'feature_drift', severity: 'warning', message: 'feature drift in 1 of 5 features', payload: {}, deliveryStatus: 'none', createdAt: new Date(t0 + a * 3_600_000) });
+    await db.insert(alerts).values({
+      incidentKey: `feature_drift:${benchModel}:v${sizes.versions}:${a}`,
+      modelName: benchModel,
+      version: sizes.versions,
+      kind: 'feature_drift',
+      severity: 'warning',
+      message: 'feature drift in 1 of 5 features',
+      payload: {},
+      deliveryStatus: 'none',
+      createdAt: new Date(t0 + a * 3_600_000),
+    });
   }
   return { datasetId, rolloutId, reportId, runId: `train/${benchModel}/0/run-0` };
 }

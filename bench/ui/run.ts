@@ -36,15 +36,27 @@ function quantile(values: number[], q: number): number {
 }
 
 async function main() {
-  say(`bench:ui on ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `bench:ui on ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'keel-bench-ui-'));
   const scratch = process.env.DATABASE_URL ? await createScratchDatabase(process.env.DATABASE_URL, 'keel_bench_ui') : undefined;
   const database: Database = await openDatabase({ url: scratch?.url, dataDir: dir });
   try {
     const filling = performance.now();
     const ids = await fill(database, sizes);
-    say(`filled ${database.kind}: ${sizes.runs} runs, ${sizes.versions} versions, ${sizes.reports} drift reports, ${sizes.rows} rows in ${((performance.now() - filling) / 1000).toFixed(1)} s`);
-    const ui = await startUi({ database, links: { ui: 'http://127.0.0.1:8233', namespace: 'default' }, adminKeys: [], host: '127.0.0.1', port: 0 });
+    say(
+      `filled ${database.kind}: ${sizes.runs} runs, ${sizes.versions} versions, ${sizes.reports} drift reports, ${sizes.rows} rows in ${((performance.now() - filling) / 1000).toFixed(1)} s`,
+    );
+    const ui = await startUi({
+      database,
+      links: { ui: 'http://127.0.0.1:8233', namespace: 'default' },
+      adminKeys: [],
+      host: '127.0.0.1',
+      port: 0,
+    });
     const pages: Record<string, string> = {
       runs: paths.runs(),
       run: paths.run(ids.runId),
@@ -84,7 +96,15 @@ async function main() {
     if (withBrowser) {
       const browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--headless=new',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
       try {
         const context = await browser.newContext();
@@ -108,11 +128,15 @@ async function main() {
 
     say('page               p50 ms   p95 ms   server p95   browser p95 (charts drawn)');
     for (const [name, r] of Object.entries(results)) {
-      say(`${name.padEnd(18)} ${r.p50_ms.toFixed(1).padStart(6)} ${r.p95_ms.toFixed(1).padStart(8)} ${r.server_p95_ms.toFixed(1).padStart(12)} ${(r.browser_p95_ms?.toFixed(0) ?? '-').padStart(13)}`);
+      say(
+        `${name.padEnd(18)} ${r.p50_ms.toFixed(1).padStart(6)} ${r.p95_ms.toFixed(1).padStart(8)} ${r.server_p95_ms.toFixed(1).padStart(12)} ${(r.browser_p95_ms?.toFixed(0) ?? '-').padStart(13)}`,
+      );
     }
     const p95 = Math.max(...Object.values(results).map((r) => r.p95_ms));
     const browserP95 = withBrowser ? Math.max(...Object.values(results).map((r) => r.browser_p95_ms ?? 0)) : null;
-    say(`slowest page p95 ${p95.toFixed(1)} ms over HTTP (goal ${GOAL_MS} ms)${browserP95 === null ? '' : `, ${browserP95.toFixed(0)} ms in chromium with its charts drawn`}`);
+    say(
+      `slowest page p95 ${p95.toFixed(1)} ms over HTTP (goal ${GOAL_MS} ms)${browserP95 === null ? '' : `, ${browserP95.toFixed(0)} ms in chromium with its charts drawn`}`,
+    );
     const round = (x: number) => Math.round(x * 10) / 10;
     process.stdout.write(
       `${JSON.stringify({
@@ -126,7 +150,9 @@ async function main() {
         goal_ms: GOAL_MS,
         within_goal: p95 < GOAL_MS,
         browser_p95_page_ms: browserP95 === null ? null : round(browserP95),
-        pages: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).map(([m, v]) => [m, round(v)]))])),
+        pages: Object.fromEntries(
+          Object.entries(results).map(([k, r]) => [k, Object.fromEntries(Object.entries(r).map(([m, v]) => [m, round(v)]))]),
+        ),
         load_average: loadavg()[0],
       })}\n`,
     );

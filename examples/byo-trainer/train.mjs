@@ -33,7 +33,6 @@ const predict = (row) => mean(rates.map(({ name, table }) => new Map(table).get(
 const validationProba = validation.map(predict);
 const brier = mean(validation.map((row, i) => (validationProba[i] - Number(row[target])) ** 2));
 
-
 function mean(values) {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -49,13 +48,23 @@ function readCsv(file) {
 function onnxModel() {
   const nodes = rates.map(({ name, table }) =>
     node('LabelEncoder', [name], [`${name}_rate`], 'ai.onnx.ml', [
-      attr.strings('keys_strings', table.map(([k]) => k)),
-      attr.floats('values_floats', table.map(([, v]) => v)),
+      attr.strings(
+        'keys_strings',
+        table.map(([k]) => k),
+      ),
+      attr.floats(
+        'values_floats',
+        table.map(([, v]) => v),
+      ),
       attr.float('default_float', base),
     ]),
   );
   nodes.push(
-    node('Sum', rates.map(({ name }) => `${name}_rate`), ['rate_sum']),
+    node(
+      'Sum',
+      rates.map(({ name }) => `${name}_rate`),
+      ['rate_sum'],
+    ),
     node('Div', ['rate_sum', 'count'], ['probability']),
     node('Greater', ['probability', 'threshold'], ['is_late']),
     node('Cast', ['is_late'], ['label'], '', [attr.int('to', 7)]),

@@ -104,11 +104,19 @@ async function main() {
     const counts = new Map<string, number>();
     const airport = (code: number) => flights.airports[code]!;
     for (const code of flights.origin) counts.set(airport(code), (counts.get(airport(code)) ?? 0) + 1);
-    const origins = new Set([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(30, 30 + originCount).map(([o]) => o));
+    const origins = new Set(
+      [...counts]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(30, 30 + originCount)
+        .map(([o]) => o),
+    );
     const lines = ['date,delay,distance,origin,destination'];
     for (let i = 0; i < flights.rows; i++) {
       const origin = airport(flights.origin[i]!);
-      if (origins.has(origin)) lines.push(`${new Date(flights.time[i]!).toISOString().slice(0, 19)},${flights.delay[i]},${flights.distance[i]},${origin},${airport(flights.destination[i]!)}`);
+      if (origins.has(origin))
+        lines.push(
+          `${new Date(flights.time[i]!).toISOString().slice(0, 19)},${flights.delay[i]},${flights.distance[i]},${origin},${airport(flights.destination[i]!)}`,
+        );
     }
     const csv = join(dir, 'flights.csv');
     await writeFile(csv, `${lines.join('\n')}\n`);
@@ -117,7 +125,17 @@ async function main() {
     const spec = (name: string, to?: string) => ({
       name,
       recipe: 'mapping' as const,
-      sources: [{ format: 'csv' as const, path: csv, mapping: { hour: { from: 'date', part: 'hour' as const }, weekday: { from: 'date', part: 'weekday' as const }, delayed: { from: 'delay', flag: { gt: 15 } } } }],
+      sources: [
+        {
+          format: 'csv' as const,
+          path: csv,
+          mapping: {
+            hour: { from: 'date', part: 'hour' as const },
+            weekday: { from: 'date', part: 'weekday' as const },
+            delayed: { from: 'delay', flag: { gt: 15 } },
+          },
+        },
+      ],
       columns: flightColumnSpecs,
       ...(to ? { filter: { column: 'date', to } } : {}),
     });
@@ -128,13 +146,20 @@ async function main() {
 
     log('building the point-in-time training set');
     const started = performance.now();
-    const set = await buildTrainingSet(database, trainRowsVersion.datasetVersionId, defs.views.map((v) => v.name));
+    const set = await buildTrainingSet(
+      database,
+      trainRowsVersion.datasetVersionId,
+      defs.views.map((v) => v.name),
+    );
     const pitSeconds = (performance.now() - started) / 1000;
     const rows = await readDatasetRows(database.db, set.datasetVersionId);
 
-    log('the leaky build: the same windows, ending at the end of each flight\'s own day');
+    log("the leaky build: the same windows, ending at the end of each flight's own day");
     const leaky = await leakyValues(database, rows);
-    const leakyRows = rows.map((row, i) => ({ ...row, ...Object.fromEntries(viewFeatureNames.map((name) => [name, leaky.get(name)![i]!])) }));
+    const leakyRows = rows.map((row, i) => ({
+      ...row,
+      ...Object.fromEntries(viewFeatureNames.map((name) => [name, leaky.get(name)![i]!])),
+    }));
 
     const split = Date.UTC(2001, 1, 15);
     const train = rows.filter((r) => timeOf(r) < split);
@@ -155,7 +180,8 @@ async function main() {
     log(`offline ROC AUC on 15–28 February: ${JSON.stringify(offline)}`);
 
     log('serving March through the online store, materialised each midnight');
-    const march = (await ingestDataset(database, { ...spec('flights-march'), filter: { column: 'date', from: '2001-03-01' } })).datasetVersionId;
+    const march = (await ingestDataset(database, { ...spec('flights-march'), filter: { column: 'date', from: '2001-03-01' } }))
+      .datasetVersionId;
     const marchRows = await readDatasetRows(database.db, march);
     const contract = modelContractSchema.parse({
       task: 'binary',
@@ -191,7 +217,10 @@ async function main() {
     // The same March flights with the offline store's values at each flight's own time: what the
     // online AUC should match if serving is faithful (February → March also drifts, see rowOnly).
     const offlineMarch = await offlineValues(database, marchRows);
-    const marchOfflineRows = marchRows.map((row, i) => ({ ...row, ...Object.fromEntries(viewFeatureNames.map((name) => [name, offlineMarch.get(name)![i]!])) }));
+    const marchOfflineRows = marchRows.map((row, i) => ({
+      ...row,
+      ...Object.fromEntries(viewFeatureNames.map((name) => [name, offlineMarch.get(name)![i]!])),
+    }));
     const marchOffline = auc(labels(marchOfflineRows), predictProba(pit, marchOfflineRows));
     log(`the point-in-time model on March with offline values at each flight's time: ${JSON.stringify(marchOffline)}`);
 
@@ -242,7 +271,12 @@ function offlineValues(database: Awaited<ReturnType<typeof openDatabase>>, rows:
   return valuesAt(database, rows, timeOf, true);
 }
 
-async function valuesAt(database: Awaited<ReturnType<typeof openDatabase>>, rows: Row[], at: (row: Row) => number, lagged: boolean): Promise<Map<string, Float64Array>> {
+async function valuesAt(
+  database: Awaited<ReturnType<typeof openDatabase>>,
+  rows: Row[],
+  at: (row: Row) => number,
+  lagged: boolean,
+): Promise<Map<string, Float64Array>> {
   const out = new Map<string, Float64Array>();
   for (const def of defs.views) {
     const view = await getView(database.db, def.name);
@@ -261,7 +295,15 @@ async function contractViews(database: Awaited<ReturnType<typeof openDatabase>>)
   return Promise.all(
     defs.views.map(async (def) => {
       const view = await getView(database.db, def.name);
-      return { view: view.name, version: view.version, joinKeys: view.joinKeys, features: def.features.map((f) => f.name), onMissing: view.view.onMissing, defaults: {}, ttlMs: view.view.ttl ? intervalMs(view.view.ttl) : undefined };
+      return {
+        view: view.name,
+        version: view.version,
+        joinKeys: view.joinKeys,
+        features: def.features.map((f) => f.name),
+        onMissing: view.view.onMissing,
+        defaults: {},
+        ttlMs: view.view.ttl ? intervalMs(view.view.ttl) : undefined,
+      };
     }),
   );
 }

@@ -66,7 +66,13 @@ async function main() {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const nativeConnection = await NativeConnection.connect({ address: temporal.address });
     closers.push(['workers connection', () => nativeConnection.close()]);
-    const activities = createActivities({ database, artifacts, codeVersion: readCodeVersion(), logger, onDeployed: async () => void (await server.pool.refresh()) });
+    const activities = createActivities({
+      database,
+      artifacts,
+      codeVersion: readCodeVersion(),
+      logger,
+      onDeployed: async () => void (await server.pool.refresh()),
+    });
     const workers = await createWorkers({ connection: nativeConnection, namespace: 'default', activities });
     const running = Promise.all(workers.map((worker) => worker.run()));
     closers.push([
@@ -98,7 +104,9 @@ async function main() {
     say(`alias history of ${model}@production:`);
     for (const move of result.aliasHistory) say(`  v${move.from ?? '-'} → v${move.to ?? '-'} by ${move.actor}: ${move.reason}`);
     say(`alerts stored: ${result.alerts.length}, received by the webhook: ${received.length}`);
-    say(`timings: initial training ${result.seconds.initial} s, sampling ${result.seconds.samples} s, five months ${result.seconds.months} s`);
+    say(
+      `timings: initial training ${result.seconds.initial} s, sampling ${result.seconds.samples} s, five months ${result.seconds.months} s`,
+    );
     const summary = join(dataDir, 'summary.json');
     await writeFile(summary, JSON.stringify(result, null, 2));
     say(`the whole record: ${summary}`);
@@ -132,7 +140,14 @@ function table(result: ScenarioResult): string {
   });
   const header = ['month', 'served', 'delayed', 'train rate', 'live AUC', 'test AUC', 'drifted features', 'findings', 'status', 'action'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function pct(x: number): string {

@@ -131,7 +131,13 @@ export async function runFlightsDriftScenario(deps: ScenarioDeps, options: Scena
         // The canary judges the candidate on live traffic: keep this month's flights coming while it bakes.
         log(`${month.label}: v${result.version} passed the gate; canary rollout ${result.rollout.workflowId}`);
         const rollout = client.workflow.getHandle(result.rollout.workflowId, result.rollout.runId);
-        const { value, flights: canaryFlights } = await whileRunning(rollout.result() as Promise<CanaryRolloutResult>, server, model, flights, features);
+        const { value, flights: canaryFlights } = await whileRunning(
+          rollout.result() as Promise<CanaryRolloutResult>,
+          server,
+          model,
+          flights,
+          features,
+        );
         outcome.retrain.rollout = {
           workflowId: result.rollout.workflowId,
           outcome: value.outcome,
@@ -154,14 +160,24 @@ export async function runFlightsDriftScenario(deps: ScenarioDeps, options: Scena
   const monthsAt = performance.now();
 
   const db = database.db;
-  const history = await db.select().from(aliasHistory).where(and(eq(aliasHistory.modelName, model), eq(aliasHistory.alias, 'production'))).orderBy(asc(aliasHistory.id));
+  const history = await db
+    .select()
+    .from(aliasHistory)
+    .where(and(eq(aliasHistory.modelName, model), eq(aliasHistory.alias, 'production')))
+    .orderBy(asc(aliasHistory.id));
   const stored = await db.select().from(alerts).where(eq(alerts.modelName, model)).orderBy(asc(alerts.id));
   const reports = await db.select().from(driftReports).where(eq(driftReports.modelName, model)).orderBy(asc(driftReports.id));
   return {
     initial,
     months,
     aliasHistory: history.map((h) => ({ from: h.fromVersion, to: h.toVersion, actor: h.actor, reason: h.reason, at: h.at.toISOString() })),
-    alerts: stored.map((a) => ({ kind: a.kind, severity: a.severity, version: a.version, title: a.message.split('\n')[0], delivery: a.deliveryStatus })),
+    alerts: stored.map((a) => ({
+      kind: a.kind,
+      severity: a.severity,
+      version: a.version,
+      title: a.message.split('\n')[0],
+      delivery: a.deliveryStatus,
+    })),
     reports: reports.map((r) => ({
       id: r.id,
       version: r.version,
@@ -205,10 +221,20 @@ async function runPipeline(client: Client, workflowId: string, input: TrainingPi
  * exactly as ingest maps them.
  */
 export async function sampleMonths(months: ScenarioMonth[], perMonth: number, seed: number): Promise<Map<string, FlightRow[]>> {
-  const all = { from: months.map((m) => m.period.from).sort()[0], to: months.map((m) => m.period.to).sort().at(-1)! };
-  const reservoirs = new Map(months.map((m) => [m.label, { period: m.period, seen: 0, rows: [] as FlightRow[], random: mulberry32(seed ^ hash(m.label)) }]));
+  const all = {
+    from: months.map((m) => m.period.from).sort()[0],
+    to: months
+      .map((m) => m.period.to)
+      .sort()
+      .at(-1)!,
+  };
+  const reservoirs = new Map(
+    months.map((m) => [m.label, { period: m.period, seen: 0, rows: [] as FlightRow[], random: mulberry32(seed ^ hash(m.label)) }]),
+  );
   const list = [...reservoirs.values()];
-  for await (const { record } of readParquetRecords('vega-datasets:flights-3m.parquet', { skipRowGroup: (group) => flightRowGroupOutsidePeriod(group, all) })) {
+  for await (const { record } of readParquetRecords('vega-datasets:flights-3m.parquet', {
+    skipRowGroup: (group) => flightRowGroupOutsidePeriod(group, all),
+  })) {
     const outcome = mapFlightRecord(record, all);
     if (outcome.kind !== 'row') continue;
     const day = outcome.row.date.slice(0, 10);
@@ -226,7 +252,12 @@ export async function sampleMonths(months: ScenarioMonth[], perMonth: number, se
 }
 
 /** Sends the flights as prediction requests (4 in flight, 100 flights each), then their true delays as feedback. */
-async function replay(server: ScenarioDeps['server'], model: string, flights: FlightRow[], features: string[]): Promise<{ start: string; end: string }> {
+async function replay(
+  server: ScenarioDeps['server'],
+  model: string,
+  flights: FlightRow[],
+  features: string[],
+): Promise<{ start: string; end: string }> {
   const start = new Date();
   await sendFlights(server.url, model, flights, features);
   await server.flush();
@@ -244,12 +275,18 @@ async function sendFlights(url: string, model: string, flights: FlightRow[], fea
       const response = await fetch(`${url}/v1/models/${model}:predict`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ instances: batch.map((f) => Object.fromEntries(features.map((name) => [name, f[name as keyof FlightRow]]))) }),
+        body: JSON.stringify({
+          instances: batch.map((f) => Object.fromEntries(features.map((name) => [name, f[name as keyof FlightRow]]))),
+        }),
       });
       if (!response.ok) throw new Error(`prediction failed: ${response.status} ${await response.text()}`);
       const { predictions } = (await response.json()) as { predictions: { id: string }[] };
       const labels = predictions.map((p, i) => ({ prediction_id: p.id, label: batch[i].delayed }));
-      const answer = await fetch(`${url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(labels) });
+      const answer = await fetch(`${url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(labels),
+      });
       if (!answer.ok) throw new Error(`feedback failed: ${answer.status} ${await answer.text()}`);
     }
   };

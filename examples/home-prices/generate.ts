@@ -28,7 +28,28 @@ const cities = [
   { city: 'Newport Beach', zips: ['92660', '92663'], factor: 1.55 },
   { city: 'Mission Viejo', zips: ['92691', '92692'], factor: 0.8 },
 ];
-const streetNames = ['Star Thistle', 'Sandpiper', 'Orchard Hills', 'Yale Loop', 'Culver', 'Harvard', 'Jamboree', 'Bonita Canyon', 'Alton', 'Barranca', 'Deerfield', 'Woodbridge', 'Turtle Rock', 'Meadowood', 'Eastshore', 'Lakeview', 'Canyon Ridge', 'Sycamore', 'Oak Creek', 'Coral Tree'];
+const streetNames = [
+  'Star Thistle',
+  'Sandpiper',
+  'Orchard Hills',
+  'Yale Loop',
+  'Culver',
+  'Harvard',
+  'Jamboree',
+  'Bonita Canyon',
+  'Alton',
+  'Barranca',
+  'Deerfield',
+  'Woodbridge',
+  'Turtle Rock',
+  'Meadowood',
+  'Eastshore',
+  'Lakeview',
+  'Canyon Ridge',
+  'Sycamore',
+  'Oak Creek',
+  'Coral Tree',
+];
 const suffixes = ['Street', 'Avenue', 'Drive', 'Lane', 'Court', 'Way', 'Road', 'Place'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
@@ -55,7 +76,14 @@ function makeHome(i: number): Home {
   const heating = pick(['heat_pump', 'gas', 'gas', 'electric'] as const);
   const cooling = pick(['electric', 'electric', 'gas', 'none'] as const);
   const garage = between(0, 3);
-  const base = 90_000 + 430 * sqft + 28_000 * rooms + 16_000 * garage + 1_800 * (year - 1950) + (heating === 'heat_pump' ? 22_000 : 0) + (cooling === 'none' ? -18_000 : 0);
+  const base =
+    90_000 +
+    430 * sqft +
+    28_000 * rooms +
+    16_000 * garage +
+    1_800 * (year - 1950) +
+    (heating === 'heat_pump' ? 22_000 : 0) +
+    (cooling === 'none' ? -18_000 : 0);
   const noise = 1 + (random() - 0.5) * 0.16;
   const price = Math.round((base * place.factor * noise) / 1000) * 1000;
   const number = 1 + ((i * 37) % 490);
@@ -88,7 +116,20 @@ const homes = Array.from({ length: 330 }, (_, i) => {
   }
 });
 // Home 0 is the worked example of the issue.
-homes[0] = { street: '15 Star Thistle', city: 'Irvine', state: 'CA', zip: '92604', rooms: 2, sqft: 1200, year: 1990, month: 5, heating: 'heat_pump', cooling: 'electric', garage: 2, price: 130_000 };
+homes[0] = {
+  street: '15 Star Thistle',
+  city: 'Irvine',
+  state: 'CA',
+  zip: '92604',
+  rooms: 2,
+  sqft: 1200,
+  year: 1990,
+  month: 5,
+  heating: 'heat_pump',
+  cooling: 'electric',
+  garage: 2,
+  price: 130_000,
+};
 
 const day = (offset: number) => new Date(Date.UTC(2024, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10);
 const agencyHeating = { heat_pump: 'heat pump', gas: 'Gas furnace', electric: 'Electric' } as const;

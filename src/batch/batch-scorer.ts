@@ -27,7 +27,13 @@ export function createPooledScorer(options: { threads: number; logger: Logger })
   const models = new Map<string, { loaded: Promise<unknown>; inUse: number }>();
 
   const acquire = async (key: string, bytes: Uint8Array, contract: ModelContract) => {
-    pool ??= InferencePool.create({ logger: options.logger, threads: options.threads, maxBatchRows: pieceRows, maxQueuedRows: Number.MAX_SAFE_INTEGER, inlineBudgetMs: 0 });
+    pool ??= InferencePool.create({
+      logger: options.logger,
+      threads: options.threads,
+      maxBatchRows: pieceRows,
+      maxQueuedRows: Number.MAX_SAFE_INTEGER,
+      inlineBudgetMs: 0,
+    });
     const ready = await pool;
     let model = models.get(key);
     if (!model) {

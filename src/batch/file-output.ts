@@ -41,7 +41,8 @@ export function encodeChunk(chunk: ScoredChunk, format: BatchFileFormat): Uint8A
       );
     case 'jsonl': {
       let text = '';
-      for (let i = 0; i < chunk.rowCount; i++) text += `${JSON.stringify(Object.fromEntries(chunk.columns.map((c) => [c.name, c.values[i]])))}\n`;
+      for (let i = 0; i < chunk.rowCount; i++)
+        text += `${JSON.stringify(Object.fromEntries(chunk.columns.map((c) => [c.name, c.values[i]])))}\n`;
       return Buffer.from(text);
     }
   }

@@ -57,7 +57,10 @@ export async function scoreChunk(
     : await scoreOnnxOutputsInWorkerThread(model, rows, answerOutputs(request.contract));
   const scored = scoredChunk(request.contract, outputs, { jobId, start: chunk.start, count: rows.length });
   onPhase('write');
-  const target = output.kind === 'table' ? qualifiedTable(output.table) : outputPath(deps.outputRoot, output.directory, chunkFileName(chunk.index, output.format));
+  const target =
+    output.kind === 'table'
+      ? qualifiedTable(output.table)
+      : outputPath(deps.outputRoot, output.directory, chunkFileName(chunk.index, output.format));
   const ledger = {
     jobId,
     chunk: chunk.index,

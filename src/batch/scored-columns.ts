@@ -61,7 +61,9 @@ export function scoredChunk(
       columns.push({
         name: 'probabilities',
         type: 'text',
-        values: Array.from({ length: count }, (_, i) => JSON.stringify(Object.fromEntries(classes.map((c, j) => [c, number(p[i * k + j]!)])))),
+        values: Array.from({ length: count }, (_, i) =>
+          JSON.stringify(Object.fromEntries(classes.map((c, j) => [c, number(p[i * k + j]!)]))),
+        ),
       });
       break;
     }

@@ -20,7 +20,9 @@ export function qualifiedTable(table: string): string {
  */
 export async function writeChunkToTable(db: Db, table: string, chunk: ScoredChunk, ledger: NewLedgerEntry): Promise<void> {
   const target = qualifiedTable(table);
-  const definitions = chunk.columns.map((c) => `"${c.name}" ${sqlTypes[c.type]}${c.name === 'job_id' || c.name === 'row_index' ? ' not null' : ''}`);
+  const definitions = chunk.columns.map(
+    (c) => `"${c.name}" ${sqlTypes[c.type]}${c.name === 'job_id' || c.name === 'row_index' ? ' not null' : ''}`,
+  );
   // Rows travel as one JSON document: one parameter, whatever the chunk size, on PostgreSQL and PGlite.
   const records = JSON.stringify(
     Array.from({ length: chunk.rowCount }, (_, i) => Object.fromEntries(chunk.columns.map((c) => [c.name, c.values[i]]))),

@@ -29,7 +29,9 @@ export function approvalsCommand(env: Environment, withClient: WithClient): Comm
       withDb(async (db) => {
         const rows = opts.all ? await listApprovals(db, { model: opts.model }) : await listPendingApprovals(db, { model: opts.model });
         printResult(opts.json, rows, () =>
-          rows.length ? rows.map(describeRow).join('\n') : `no ${opts.all ? '' : 'pending '}approvals${opts.model ? ` of "${opts.model}"` : ''}`,
+          rows.length
+            ? rows.map(describeRow).join('\n')
+            : `no ${opts.all ? '' : 'pending '}approvals${opts.model ? ` of "${opts.model}"` : ''}`,
         );
       }),
     );
@@ -37,7 +39,11 @@ export function approvalsCommand(env: Environment, withClient: WithClient): Comm
   for (const decision of ['approve', 'reject'] as const satisfies readonly ApprovalDecision[]) {
     command
       .command(`${decision} <model> <version>`)
-      .description(decision === 'approve' ? 'approve a version: its pipeline goes on to deploy' : 'reject a version: it stays registered, not deployed')
+      .description(
+        decision === 'approve'
+          ? 'approve a version: its pipeline goes on to deploy'
+          : 'reject a version: it stays registered, not deployed',
+      )
       .option('--reason <text>', 'why (recorded)')
       .option('--as <name>', 'who decides (default: user:<login>)')
       .option('--workflow <id>', "the waiting pipeline's workflow id (default: found in the approvals table)")
@@ -57,9 +63,16 @@ export function approvalsCommand(env: Environment, withClient: WithClient): Comm
             adminKey: env.KEEL_ADMIN_KEY ?? env.adminKeys[0],
             workflowId: opts.workflow,
           };
-          const outcome = opts.workflow ? await decideApproval(client, undefined, request) : await withDb((db) => decideApproval(client, db, request));
+          const outcome = opts.workflow
+            ? await decideApproval(client, undefined, request)
+            : await withDb((db) => decideApproval(client, db, request));
           const next = decision === 'approve' ? 'the pipeline goes on to deploy' : 'the version stays registered, not deployed';
-          printResult(opts.json, outcome, () => `${decision === 'approve' ? 'approved' : 'rejected'} ${model} version ${version} as ${outcome.decision.approver} (${outcome.workflowId}): ${next}`);
+          printResult(
+            opts.json,
+            outcome,
+            () =>
+              `${decision === 'approve' ? 'approved' : 'rejected'} ${model} version ${version} as ${outcome.decision.approver} (${outcome.workflowId}): ${next}`,
+          );
         }),
       );
   }

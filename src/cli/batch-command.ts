@@ -1,7 +1,13 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { ensureScheduleOptions } from '../runtime/schedules';
-import { type BatchScoreInput, type BatchScoreResult, batchFileFormats, batchScoreInputSchema, batchWorkflowId } from '../shared/batch-score';
+import {
+  type BatchScoreInput,
+  type BatchScoreResult,
+  batchFileFormats,
+  batchScoreInputSchema,
+  batchWorkflowId,
+} from '../shared/batch-score';
 import { InvalidInputError } from '../shared/errors';
 import { taskQueues } from '../shared/task-queues';
 import { parseOrThrow } from '../shared/validation';
@@ -22,8 +28,11 @@ export function parseBatchTarget(to: string): BatchScoreInput['output'] {
   const kind = colon === -1 ? '' : to.slice(0, colon);
   const rest = to.slice(colon + 1);
   if (kind === 'table') return { kind: 'table', table: rest };
-  if ((batchFileFormats as readonly string[]).includes(kind)) return { kind: 'files', format: kind as (typeof batchFileFormats)[number], directory: rest };
-  throw new InvalidInputError(`--to "${to}": expected table:<name>, or parquet:<directory>, csv:<directory>, jsonl:<directory> (under KEEL_BATCH_OUTPUT_DIR)`);
+  if ((batchFileFormats as readonly string[]).includes(kind))
+    return { kind: 'files', format: kind as (typeof batchFileFormats)[number], directory: rest };
+  throw new InvalidInputError(
+    `--to "${to}": expected table:<name>, or parquet:<directory>, csv:<directory>, jsonl:<directory> (under KEEL_BATCH_OUTPUT_DIR)`,
+  );
 }
 
 /** The workflow input from the command line, validated by the schema the workflow uses. */
@@ -45,7 +54,10 @@ const scoreArguments = (command: Command) =>
   command
     .argument('<model>', 'the model version: <model>@<alias> or <model>@<version>, e.g. flight-delays@production')
     .argument('<dataset>', 'the dataset: <name> (newest version) or <name>@<version id or hash prefix>')
-    .requiredOption('--to <target>', 'table:<name> (in the keel_batch schema) or parquet|csv|jsonl:<directory> (under KEEL_BATCH_OUTPUT_DIR)')
+    .requiredOption(
+      '--to <target>',
+      'table:<name> (in the keel_batch schema) or parquet|csv|jsonl:<directory> (under KEEL_BATCH_OUTPUT_DIR)',
+    )
     .option('--chunk-rows <n>', 'rows per chunk (default 100000)')
     .option('--concurrency <n>', 'chunks at once over the training workers (default 4)')
     .option('--json', 'machine-readable output');
@@ -64,9 +76,12 @@ export function batchCommand(withClient: WithClient): Command {
         const handle = await client.workflow.start('batchScore', { taskQueue: taskQueues.control, workflowId, args: [input] });
         if (!opts.json) process.stderr.write(`started ${workflowId}; waiting for it\n`);
         const result = (await handle.result()) as BatchScoreResult;
-        printResult(opts.json, { workflowId, result }, () =>
-          `${result.model} v${result.version} scored ${result.rows} rows of ${result.datasetVersionId.slice(0, 12)} in ${result.chunks} chunks` +
-          `${result.chunksSkipped ? ` (${result.chunksSkipped} found done)` : ''} → ${opts.to}`,
+        printResult(
+          opts.json,
+          { workflowId, result },
+          () =>
+            `${result.model} v${result.version} scored ${result.rows} rows of ${result.datasetVersionId.slice(0, 12)} in ${result.chunks} chunks` +
+            `${result.chunksSkipped ? ` (${result.chunksSkipped} found done)` : ''} → ${opts.to}`,
         );
       }),
     );
@@ -92,7 +107,11 @@ export function batchCommand(withClient: WithClient): Command {
             memo: { purpose: `batch scoring of ${dataset} with ${model}` },
           },
         ]);
-        printResult(opts.json, { scheduleId, cron: opts.cron, input }, () => `${scheduleId}: batchScore of ${dataset} with ${model}, cron "${opts.cron}" (keel schedules list)`);
+        printResult(
+          opts.json,
+          { scheduleId, cron: opts.cron, input },
+          () => `${scheduleId}: batchScore of ${dataset} with ${model}, cron "${opts.cron}" (keel schedules list)`,
+        );
       }),
     );
   return command;

@@ -71,7 +71,11 @@ export function dataCommand(env: Environment): Command {
             `  ${accountingLine(result.report)}`,
             ...reportTable(result.report).map((line) => `  ${line}`),
             `  ${seconds.toFixed(1)} s`,
-            rulesOutcome.checked ? (rulesOutcome.passed ? '  rules: all passed' : `  rules: FAILED: ${rulesOutcome.message}`) : '  rules: none given',
+            rulesOutcome.checked
+              ? rulesOutcome.passed
+                ? '  rules: all passed'
+                : `  rules: FAILED: ${rulesOutcome.message}`
+              : '  rules: none given',
           ].join('\n'),
         );
       }),
@@ -90,7 +94,15 @@ export function dataCommand(env: Environment): Command {
           rows.length
             ? table(
                 ['VERSION', 'NAME', 'ROWS', 'QUARANTINED', 'DUPLICATES', 'CONTENT HASH', 'CREATED'],
-                rows.map((r) => [r.id, r.name, String(r.rowCount), String(r.quarantinedCount), String(r.duplicateCount), r.contentHash.slice(0, 12), r.createdAt.slice(0, 19).replace('T', ' ')]),
+                rows.map((r) => [
+                  r.id,
+                  r.name,
+                  String(r.rowCount),
+                  String(r.quarantinedCount),
+                  String(r.duplicateCount),
+                  r.contentHash.slice(0, 12),
+                  r.createdAt.slice(0, 19).replace('T', ' '),
+                ]),
               ).join('\n')
             : 'no dataset versions yet (keel data ingest <config>)',
         );
@@ -104,8 +116,10 @@ export function dataCommand(env: Environment): Command {
     .action((reference: string, opts: { json?: boolean }) =>
       withDatabase(async (database) => {
         const version = await resolveVersion(database, reference);
-        printResult(opts.json, { ...summary(version), spec: version.spec, columns: version.columns, report: version.report, profile: version.profile }, () =>
-          showText(version),
+        printResult(
+          opts.json,
+          { ...summary(version), spec: version.spec, columns: version.columns, report: version.report, profile: version.profile },
+          () => showText(version),
         );
       }),
     );
@@ -127,7 +141,14 @@ export function dataCommand(env: Environment): Command {
         const total = opts.duplicates ? version.duplicateCount : version.quarantinedCount;
         printResult(
           opts.json,
-          { version: version.id, name: version.name, kind, total, offset, rows: rows.map(({ source, recordNumber, reasons, raw }) => ({ source, sourceRecord: recordNumber + 1, reasons, raw })) },
+          {
+            version: version.id,
+            name: version.name,
+            kind,
+            total,
+            offset,
+            rows: rows.map(({ source, recordNumber, reasons, raw }) => ({ source, sourceRecord: recordNumber + 1, reasons, raw })),
+          },
           () =>
             [
               `${total} ${opts.duplicates ? 'duplicate' : 'quarantined'} record${total === 1 ? '' : 's'} in version ${version.id} (${version.name})${rows.length < total ? `, showing ${offset + 1}-${offset + rows.length}` : ''}`,
@@ -147,7 +168,11 @@ export function dataCommand(env: Environment): Command {
 
 // ---------------------------------------------------------------------------------------------
 
-export const dataConfigSchema = strictObject({ $schema: jsonSchemaReference, dataset: datasetSpecSchema, rules: datasetRulesSchema.optional() });
+export const dataConfigSchema = strictObject({
+  $schema: jsonSchemaReference,
+  dataset: datasetSpecSchema,
+  rules: datasetRulesSchema.optional(),
+});
 
 /**
  * Reads a data config: `{ "dataset": ..., "rules": ... }`, a project config (its pipeline's dataset
@@ -159,7 +184,9 @@ export async function loadDataConfig(path: string): Promise<{ dataset: DatasetSp
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InvalidInputError(`cannot read config ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new InvalidInputError(
+      `cannot read config ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   let json: unknown;
   try {
@@ -183,7 +210,9 @@ function withPathsFrom(dir: string, spec: DatasetSpec): DatasetSpec {
   if (spec.recipe === 'flights') return { ...spec, source: { ...spec.source, path: fix(spec.source.path) } };
   return {
     ...spec,
-    sources: spec.sources.map((source) => ('path' in source ? { ...source, path: fix(source.path), name: source.name ?? source.path } : source)),
+    sources: spec.sources.map((source) =>
+      'path' in source ? { ...source, path: fix(source.path), name: source.name ?? source.path } : source,
+    ),
   };
 }
 
@@ -195,7 +224,9 @@ async function resolveVersion(database: Database, reference: string): Promise<Da
   const matches = await findDatasetVersions(database.db, reference);
   if (matches.length === 0) throw new InvalidInputError(`no dataset version matches "${reference}" (keel data versions lists them)`);
   if (matches.length > 1) {
-    throw new InvalidInputError(`"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`);
+    throw new InvalidInputError(
+      `"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`,
+    );
   }
   return matches[0]!;
 }
@@ -231,7 +262,15 @@ function reportTable(report: IngestReport): string[] {
   if (report.sources.length === 0) return [];
   return table(
     ['SOURCE', 'SCANNED', 'FILTERED', 'READ', 'ACCEPTED', 'QUARANTINED', 'DUPLICATES'],
-    report.sources.map((s) => [s.name, String(s.scanned), String(s.filtered), String(s.read), String(s.accepted), String(s.quarantined), String(s.duplicates)]),
+    report.sources.map((s) => [
+      s.name,
+      String(s.scanned),
+      String(s.filtered),
+      String(s.read),
+      String(s.accepted),
+      String(s.quarantined),
+      String(s.duplicates),
+    ]),
   );
 }
 
@@ -251,7 +290,12 @@ function showText(version: DatasetVersion): string {
       ['NAME', 'TYPE', 'NULLS', 'PROFILE'],
       columns.map((c) => {
         const p = profile[c.name];
-        return [c.name, c.type, p ? formatFraction(p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0) : '-', p ? describeColumn(p) : '(no profile)'];
+        return [
+          c.name,
+          c.type,
+          p ? formatFraction(p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0) : '-',
+          p ? describeColumn(p) : '(no profile)',
+        ];
       }),
     ).map((line) => `  ${line}`),
   );
@@ -294,7 +338,8 @@ function sparkline(counts: number[]): string {
 function progressBar() {
   const bar = new SingleBar(
     {
-      format: '{bar} {percentage}% | {phase} {source} | {read} read: {accepted} ok, {quarantined} quarantined, {duplicates} dup | {rate} rec/s',
+      format:
+        '{bar} {percentage}% | {phase} {source} | {read} read: {accepted} ok, {quarantined} quarantined, {duplicates} dup | {rate} rec/s',
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,

@@ -19,17 +19,26 @@ const DEFAULT_LIMIT = 100;
  */
 export function dataRowsCommand(withDatabase: WithDatabase): Command {
   return new Command('rows')
-    .argument('<dataset[@version]>', 'a dataset name, and optionally @ one of its versions (an id or content-hash prefix); default: its newest version')
+    .argument(
+      '<dataset[@version]>',
+      'a dataset name, and optionally @ one of its versions (an id or content-hash prefix); default: its newest version',
+    )
     .description('the accepted rows of a dataset version, in dataset row order')
     .option('--limit <n>', 'at most this many rows', String(DEFAULT_LIMIT))
-    .option('--where <column=value>', 'only rows whose column equals the value (numbers as numbers; null for missing); repeatable', collect, [])
+    .option(
+      '--where <column=value>',
+      'only rows whose column equals the value (numbers as numbers; null for missing); repeatable',
+      collect,
+      [],
+    )
     .option('--json', 'machine-readable output: { dataset, version, columns, rows: [{ index, data }] }')
-    .option('--csv', 'CSV with a header line, the version\'s columns in order')
+    .option('--csv', "CSV with a header line, the version's columns in order")
     .action((reference: string, opts: { limit: string; where: string[]; json?: boolean; csv?: boolean }) =>
       withDatabase(async (database) => {
         if (opts.json && opts.csv) throw new InvalidInputError('--json and --csv: choose one');
         const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 0) throw new InvalidInputError(`--limit must be a whole number >= 0 (got ${JSON.stringify(opts.limit)})`);
+        if (!Number.isInteger(limit) || limit < 0)
+          throw new InvalidInputError(`--limit must be a whole number >= 0 (got ${JSON.stringify(opts.limit)})`);
         const at = reference.lastIndexOf('@');
         const [dataset, version] = at > 0 ? [reference.slice(0, at), reference.slice(at + 1)] : [reference, undefined];
         const found = await resolveDatasetVersion(database.db, dataset, version);

@@ -19,5 +19,7 @@ export function reportFailure(error: unknown, json: boolean): void {
  */
 export function failureText(summary: FailureSummary): string {
   if (summary.cause.length <= 1) return `keel: ${summary.error}`;
-  return failureLines(summary).map((line, i) => (i === 0 ? `keel: ${line}` : line)).join('\n');
+  return failureLines(summary)
+    .map((line, i) => (i === 0 ? `keel: ${line}` : line))
+    .join('\n');
 }

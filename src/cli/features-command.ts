@@ -19,11 +19,20 @@ import { table } from './text-table';
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
 
 const short = (version: string) => version.slice(0, 12);
-const age = (ms: number | null) => (ms === null ? 'never' : ms < 3_600_000 ? `${Math.round(ms / 60_000)}m` : ms < 172_800_000 ? `${(ms / 3_600_000).toFixed(1)}h` : `${(ms / 86_400_000).toFixed(1)}d`);
+const age = (ms: number | null) =>
+  ms === null
+    ? 'never'
+    : ms < 3_600_000
+      ? `${Math.round(ms / 60_000)}m`
+      : ms < 172_800_000
+        ? `${(ms / 3_600_000).toFixed(1)}h`
+        : `${(ms / 86_400_000).toFixed(1)}d`;
 
 /** `keel features apply|list|show|materialize|get`: the feature store (docs/features.md, "Feature store"). */
 export function featuresCommand(withDb: WithDb, withClient: WithClient, configPath: string): Command {
-  const command = new Command('features').description('feature views: register, list, show, materialise into the online store, read online values');
+  const command = new Command('features').description(
+    'feature views: register, list, show, materialise into the online store, read online values',
+  );
 
   command
     .command('apply')
@@ -71,7 +80,14 @@ export function featuresCommand(withDb: WithDb, withClient: WithClient, configPa
       printResult(opts.json, rows, () =>
         table(
           ['view', 'version', 'entities', 'features', 'materialised as of', 'staleness'],
-          rows.map((r) => [r.name, short(r.version), r.entities.join(','), String(r.features.length), r.lastAsOf ?? 'never', age(r.stalenessMs)]),
+          rows.map((r) => [
+            r.name,
+            short(r.version),
+            r.entities.join(','),
+            String(r.features.length),
+            r.lastAsOf ?? 'never',
+            age(r.stalenessMs),
+          ]),
         ).join('\n'),
       );
     });
@@ -84,7 +100,12 @@ export function featuresCommand(withDb: WithDb, withClient: WithClient, configPa
       const shown = await withDb(async (db) => {
         const view = await getView(db, name);
         const versions = (await viewHistory(db, name)).map((v) => ({ version: v.version, registered: v.createdAt.toISOString() }));
-        const runs = await db.select().from(featureMaterializations).where(eq(featureMaterializations.viewName, name)).orderBy(desc(featureMaterializations.asOf)).limit(5);
+        const runs = await db
+          .select()
+          .from(featureMaterializations)
+          .where(eq(featureMaterializations.viewName, name))
+          .orderBy(desc(featureMaterializations.asOf))
+          .limit(5);
         return { ...view, versions, materializations: runs };
       });
       printResult(opts.json, shown, () =>
@@ -96,7 +117,10 @@ export function featuresCommand(withDb: WithDb, withClient: WithClient, configPa
             shown.view.features.map((f) => [f.name, f.column ?? '-', f.aggregation ?? '(latest value)', f.window ?? '-']),
           ),
           `versions: ${shown.versions.map((v) => `${short(v.version)} (${v.registered})`).join(', ')}`,
-          ...shown.materializations.map((m) => `materialised as of ${m.asOf.toISOString()}: ${m.entities} entities${m.since ? ` (events since ${m.since.toISOString()})` : ' (all events)'}, ${m.id}`),
+          ...shown.materializations.map(
+            (m) =>
+              `materialised as of ${m.asOf.toISOString()}: ${m.entities} entities${m.since ? ` (events since ${m.since.toISOString()})` : ' (all events)'}, ${m.id}`,
+          ),
         ].join('\n'),
       );
     });
@@ -110,7 +134,12 @@ export function featuresCommand(withDb: WithDb, withClient: WithClient, configPa
     .option('--json', 'machine-readable output')
     .action(async (views: string[], opts: { asOf?: string; backfill?: boolean; wait: boolean; json?: boolean }) => {
       const names = views.length > 0 ? views : (await withDb(listViews)).map((v) => v.name);
-      const input = parseOrThrow(materializeFeaturesInputSchema, { views: names, asOf: opts.asOf, backfill: opts.backfill ?? false }, 'features materialize', (m) => new InvalidInputError(m));
+      const input = parseOrThrow(
+        materializeFeaturesInputSchema,
+        { views: names, asOf: opts.asOf, backfill: opts.backfill ?? false },
+        'features materialize',
+        (m) => new InvalidInputError(m),
+      );
       const workflowId = workflowIds.materialize(names.join('+'), `cli-${Date.now()}`);
       const result = await withClient(async (client) => {
         const handle = await client.workflow.start('materializeFeatures', { taskQueue: taskQueues.control, workflowId, args: [input] });
@@ -118,7 +147,12 @@ export function featuresCommand(withDb: WithDb, withClient: WithClient, configPa
       });
       printResult(opts.json, result ?? { workflowId }, () =>
         result
-          ? result.views.map((v) => `${v.view}  as of ${v.asOf}: ${v.entities} entities written${v.since ? ` (events since ${v.since})` : ' (all events)'}`).join('\n')
+          ? result.views
+              .map(
+                (v) =>
+                  `${v.view}  as of ${v.asOf}: ${v.entities} entities written${v.since ? ` (events since ${v.since})` : ' (all events)'}`,
+              )
+              .join('\n')
           : `started ${workflowId}`,
       );
     });
@@ -130,9 +164,18 @@ export function featuresCommand(withDb: WithDb, withClient: WithClient, configPa
     .action(async (name: string, key: string[], opts: { json?: boolean }) => {
       const row = await withDb(async (db) => {
         const view = await getView(db, name);
-        if (key.length !== view.joinKeys.length) throw new InvalidInputError(`view "${name}" is keyed by ${view.joinKeys.join(', ')}: give ${view.joinKeys.length} value(s), got ${key.length}`);
-        const [found] = await db.select().from(onlineFeatures).where(and(eq(onlineFeatures.viewName, name), eq(onlineFeatures.entityKey, entityKey(key))));
-        if (!found) throw new InvalidInputError(`no online values for ${view.joinKeys.map((k, i) => `${k}=${key[i]}`).join(', ')} in view "${name}" (not materialised, or no events)`);
+        if (key.length !== view.joinKeys.length)
+          throw new InvalidInputError(
+            `view "${name}" is keyed by ${view.joinKeys.join(', ')}: give ${view.joinKeys.length} value(s), got ${key.length}`,
+          );
+        const [found] = await db
+          .select()
+          .from(onlineFeatures)
+          .where(and(eq(onlineFeatures.viewName, name), eq(onlineFeatures.entityKey, entityKey(key))));
+        if (!found)
+          throw new InvalidInputError(
+            `no online values for ${view.joinKeys.map((k, i) => `${k}=${key[i]}`).join(', ')} in view "${name}" (not materialised, or no events)`,
+          );
         return found;
       });
       printResult(opts.json, row, () =>

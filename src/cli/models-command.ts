@@ -48,9 +48,18 @@ export function modelsCommand(env: Environment): Command {
    * Runs a command against the registry. With --json a failure is also JSON (`{"error", "type", "cause"}` on
    * stdout, exit code 1), so scripts parse one format; without it the error goes to stderr.
    */
-  async function withRegistry(json: boolean | undefined, work: (r: RegistryHandle) => Promise<void>, options: { create?: boolean } = {}): Promise<void> {
+  async function withRegistry(
+    json: boolean | undefined,
+    work: (r: RegistryHandle) => Promise<void>,
+    options: { create?: boolean } = {},
+  ): Promise<void> {
     try {
-      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore, create: options.create });
+      const registry = await openRegistry({
+        databaseUrl: env.DATABASE_URL,
+        dataDir: env.dataDir,
+        artifactStore: env.artifactStore,
+        create: options.create,
+      });
       try {
         await work(registry);
       } finally {
@@ -78,7 +87,12 @@ export function modelsCommand(env: Environment): Command {
             models.length
               ? table([
                   ['MODEL', 'VERSIONS', 'LATEST', 'ALIASES'],
-                  ...models.map((m) => [m.name, String(m.versions), m.latestVersion ? `v${m.latestVersion}` : '-', formatAliases(m.aliases)]),
+                  ...models.map((m) => [
+                    m.name,
+                    String(m.versions),
+                    m.latestVersion ? `v${m.latestVersion}` : '-',
+                    formatAliases(m.aliases),
+                  ]),
                 ])
               : 'no registered models',
           );
@@ -203,7 +217,14 @@ export function modelsCommand(env: Environment): Command {
     .action((ref: string, alias: string, opts: { reason: string; json?: boolean }) =>
       withRegistry(opts.json, async ({ database, artifacts }) => {
         const row = await resolveRef(database.db, parseModelRef(ref));
-        const move = await setAlias(database.db, { model: row.modelName, alias, version: row.version, actor: actor(), reason: opts.reason, artifacts });
+        const move = await setAlias(database.db, {
+          model: row.modelName,
+          alias,
+          version: row.version,
+          actor: actor(),
+          reason: opts.reason,
+          artifacts,
+        });
         printResult(opts.json, { model: row.modelName, alias, version: row.version, ...move }, () =>
           move.changed
             ? `${row.modelName}@${alias}: ${v(move.fromVersion)} -> v${row.version}`
@@ -262,8 +283,11 @@ export function modelsCommand(env: Environment): Command {
           removeTags: opts.remove,
           description: opts.description,
         });
-        printResult(opts.json, { model: updated.modelName, version: updated.version, tags: updated.tags, description: updated.description }, () =>
-          `${updated.modelName}@${updated.version}: tags ${JSON.stringify(updated.tags)}${updated.description ? `; "${updated.description}"` : ''}`,
+        printResult(
+          opts.json,
+          { model: updated.modelName, version: updated.version, tags: updated.tags, description: updated.description },
+          () =>
+            `${updated.modelName}@${updated.version}: tags ${JSON.stringify(updated.tags)}${updated.description ? `; "${updated.description}"` : ''}`,
         );
       }),
     );
@@ -273,10 +297,7 @@ export function modelsCommand(env: Environment): Command {
     ['delete', 'delete a version (its lineage stays; gc may remove its artifact); refused while an alias or a running deployment uses it'],
     ['restore', 'make an archived or deleted version active again (a deleted one only while its artifact is intact)'],
   ] as const) {
-    const sub = command
-      .command(`${name} <ref>`)
-      .description(verb)
-      .option('--json', 'machine-readable output');
+    const sub = command.command(`${name} <ref>`).description(verb).option('--json', 'machine-readable output');
     if (name === 'restore') sub.option('--reason <text>', 'why (recorded)', 'restored');
     else sub.requiredOption('--reason <text>', 'why (recorded)');
     sub.action((ref: string, opts: { reason: string; json?: boolean }) =>
@@ -290,7 +311,11 @@ export function modelsCommand(env: Environment): Command {
             : name === 'delete'
               ? await deleteVersion(database.db, request)
               : await restoreVersion(database.db, artifacts, request);
-        printResult(opts.json, { model: row.modelName, version: row.version, status: row.status }, () => `${row.modelName}@${row.version}: ${row.status}`);
+        printResult(
+          opts.json,
+          { model: row.modelName, version: row.version, status: row.status },
+          () => `${row.modelName}@${row.version}: ${row.status}`,
+        );
       }),
     );
   }
@@ -323,8 +348,15 @@ export function modelsCommand(env: Environment): Command {
   command
     .command('import <name> <file>')
     .description('register an external ONNX model with a declared feature contract (validated by loading it and scoring a sample batch)')
-    .requiredOption('--features <list>', 'the contract: name:float32 (numeric), name:string (categorical or boolean), name:float64 (datetime, epoch ms), comma-separated')
-    .option('--task <task>', 'what the model predicts: binary (probability, label), multiclass (probabilities, label) or regression (prediction)', 'binary')
+    .requiredOption(
+      '--features <list>',
+      'the contract: name:float32 (numeric), name:string (categorical or boolean), name:float64 (datetime, epoch ms), comma-separated',
+    )
+    .option(
+      '--task <task>',
+      'what the model predicts: binary (probability, label), multiclass (probabilities, label) or regression (prediction)',
+      'binary',
+    )
     .option('--classes <list>', 'multiclass: the class names, comma-separated, in the order of the probabilities columns')
     .option('--dataset <id>', 'keel dataset version it was trained on (lineage; the sample batch comes from it)')
     .option('--description <text>', 'description', '')
@@ -335,7 +367,16 @@ export function modelsCommand(env: Environment): Command {
       (
         name: string,
         file: string,
-        opts: { features: string; task: string; classes?: string; dataset?: string; description: string; tag?: string[]; metric?: string[]; json?: boolean },
+        opts: {
+          features: string;
+          task: string;
+          classes?: string;
+          dataset?: string;
+          description: string;
+          tag?: string[];
+          metric?: string[];
+          json?: boolean;
+        },
       ) =>
         withRegistry(
           opts.json,
@@ -433,7 +474,10 @@ export function modelsCommand(env: Environment): Command {
         }
         const bad = results.filter((r) => !r.ok);
         printResult(opts.json, { checked: results.length, corrupted: bad.length, results }, () =>
-          [`checked ${results.length} artifact(s): ${bad.length ? `${bad.length} BAD` : 'all intact'}`, ...bad.map((r) => `  ${r.model}@${r.version}: ${r.error}`)].join('\n'),
+          [
+            `checked ${results.length} artifact(s): ${bad.length ? `${bad.length} BAD` : 'all intact'}`,
+            ...bad.map((r) => `  ${r.model}@${r.version}: ${r.error}`),
+          ].join('\n'),
         );
         if (bad.length > 0) process.exitCode = 1;
       }),
@@ -448,11 +492,17 @@ export function modelsCommand(env: Environment): Command {
 function sampleSummary(sample: ImportResult['sample']): string {
   switch (sample.task) {
     case 'binary':
-      return `probabilities ${sample.probabilities.slice(0, 5).map((p) => p.toFixed(3)).join(', ')}`;
+      return `probabilities ${sample.probabilities
+        .slice(0, 5)
+        .map((p) => p.toFixed(3))
+        .join(', ')}`;
     case 'multiclass':
       return `labels ${sample.labels.slice(0, 5).join(', ')}`;
     case 'regression':
-      return `predictions ${sample.predictions.slice(0, 5).map((p) => fmt(p)).join(', ')}`;
+      return `predictions ${sample.predictions
+        .slice(0, 5)
+        .map((p) => fmt(p))
+        .join(', ')}`;
   }
 }
 
@@ -464,15 +514,25 @@ export function formatLineage(view: VersionLineage): string {
     `  created     ${view.createdAt.toISOString()} by ${view.creator}`,
   ];
   if (view.description) lines.push(`  description ${view.description}`);
-  if (Object.keys(view.tags).length) lines.push(`  tags        ${Object.entries(view.tags).map(([k, x]) => `${k}=${x}`).join(' ')}`);
-  lines.push(`  artifact    ${view.artifact.sha256} (${view.artifact.bytes} B) ${view.artifact.check === 'ok' ? 'sha256 verified' : view.artifact.check}`);
+  if (Object.keys(view.tags).length)
+    lines.push(
+      `  tags        ${Object.entries(view.tags)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(' ')}`,
+    );
+  lines.push(
+    `  artifact    ${view.artifact.sha256} (${view.artifact.bytes} B) ${view.artifact.check === 'ok' ? 'sha256 verified' : view.artifact.check}`,
+  );
   lines.push('', Object.keys(metrics).length ? 'Metrics' : 'Metrics: none recorded');
   for (const [k, x] of Object.entries(metrics)) lines.push(`  ${k.padEnd(16)} ${typeof x === 'number' ? fmt(x) : JSON.stringify(x)}`);
   lines.push('', 'Params');
   for (const [k, x] of Object.entries(params)) lines.push(`  ${k.padEnd(16)} ${JSON.stringify(x)}`);
   const contract = view.contract as Partial<Pick<ModelContract, 'task' | 'inputs' | 'outputs' | 'classes' | 'treeEnsemble'>>;
   const outputs = (contract.outputs ?? []).map((o) => o.name).join(', ');
-  lines.push('', `Contract      ${contract.task ?? 'binary'}: ${(contract.inputs ?? []).map((i) => `${i.name}:${i.type}`).join(', ')} -> ${outputs}`);
+  lines.push(
+    '',
+    `Contract      ${contract.task ?? 'binary'}: ${(contract.inputs ?? []).map((i) => `${i.name}:${i.type}`).join(', ')} -> ${outputs}`,
+  );
   if (contract.classes) lines.push(`  classes     ${contract.classes.join(', ')}`);
   if (contract.treeEnsemble) {
     const { op, mlOpset, categoricalSplits } = contract.treeEnsemble;
@@ -512,7 +572,9 @@ export function formatLineage(view: VersionLineage): string {
     lines.push(`  ${view.run.url}`);
   } else lines.push('  (imported; no workflow run)');
   if (view.trainingRun) {
-    lines.push(`  training run: ${view.trainingRun.iterations} iterations in ${view.trainingRun.trainSeconds.toFixed(1)} s; model json ${view.trainingRun.modelArtifactSha256.slice(0, 16)}`);
+    lines.push(
+      `  training run: ${view.trainingRun.iterations} iterations in ${view.trainingRun.trainSeconds.toFixed(1)} s; model json ${view.trainingRun.modelArtifactSha256.slice(0, 16)}`,
+    );
     const report = view.trainingRun.report;
     lines.push(
       report
@@ -522,7 +584,8 @@ export function formatLineage(view: VersionLineage): string {
   }
   if (view.aliasMoves.length) {
     lines.push('', 'Alias history');
-    for (const m of view.aliasMoves) lines.push(`  ${m.at.toISOString()}  ${m.alias} ${v(m.fromVersion)} -> ${v(m.toVersion)}  ${m.action} by ${m.actor}: ${m.reason}`);
+    for (const m of view.aliasMoves)
+      lines.push(`  ${m.at.toISOString()}  ${m.alias} ${v(m.fromVersion)} -> ${v(m.toVersion)}  ${m.action} by ${m.actor}: ${m.reason}`);
   }
   if (view.events.length) {
     lines.push('', 'Events');
@@ -535,7 +598,9 @@ export function formatLineage(view: VersionLineage): string {
 function describeFeature(f: FeaturePipelineSummary['features'][number]): string {
   switch (f.kind) {
     case 'numeric':
-      return f.mean === undefined ? 'numeric: passed to the trees as is (missing stays missing)' : `numeric: impute mean ${fmt(f.mean)}, scale by std ${fmt(f.std)}`;
+      return f.mean === undefined
+        ? 'numeric: passed to the trees as is (missing stays missing)'
+        : `numeric: impute mean ${fmt(f.mean)}, scale by std ${fmt(f.std)}`;
     case 'categorical':
       return `categorical: ${f.encoding ?? 'one-hot'} over ${f.categories} categories (${f.top.join(', ')}${f.categories > f.top.length ? ', ...' : ''})`;
     case 'boolean':
@@ -554,12 +619,23 @@ function formatDiff(diff: ReturnType<typeof diffVersions>): string {
   lines.push('', diff.params.length ? 'Params' : 'Params: identical');
   for (const p of diff.params) lines.push(`  ${p.path}: ${JSON.stringify(p.a)} -> ${JSON.stringify(p.b)}`);
   lines.push('', `Data: ${diff.data.same ? 'same dataset version' : 'different dataset versions'}`);
-  for (const [side, d] of [['a', diff.data.a], ['b', diff.data.b]] as const) {
-    lines.push(`  ${side}: ${d ? `${d.name ?? '?'} ${d.id.slice(0, 16)} (${d.rowCount ?? '?'} rows, content ${d.contentHash.slice(0, 16)})` : 'none'}`);
+  for (const [side, d] of [
+    ['a', diff.data.a],
+    ['b', diff.data.b],
+  ] as const) {
+    lines.push(
+      `  ${side}: ${d ? `${d.name ?? '?'} ${d.id.slice(0, 16)} (${d.rowCount ?? '?'} rows, content ${d.contentHash.slice(0, 16)})` : 'none'}`,
+    );
   }
   lines.push('', `Code: ${diff.code.same ? 'same' : 'different'}`);
-  lines.push(`  a: ${shortCommit(diff.code.a.gitCommit, diff.code.a.gitDirty)}`, `  b: ${shortCommit(diff.code.b.gitCommit, diff.code.b.gitDirty)}`);
-  lines.push('', `Artifact: ${diff.artifact.same ? 'identical bytes' : `${diff.artifact.a.slice(0, 16)} -> ${diff.artifact.b.slice(0, 16)}`}`);
+  lines.push(
+    `  a: ${shortCommit(diff.code.a.gitCommit, diff.code.a.gitDirty)}`,
+    `  b: ${shortCommit(diff.code.b.gitCommit, diff.code.b.gitDirty)}`,
+  );
+  lines.push(
+    '',
+    `Artifact: ${diff.artifact.same ? 'identical bytes' : `${diff.artifact.a.slice(0, 16)} -> ${diff.artifact.b.slice(0, 16)}`}`,
+  );
   if (diff.contract.length) {
     lines.push('', 'Contract');
     for (const c of diff.contract) lines.push(`  ${c.path}: ${JSON.stringify(c.a)} -> ${JSON.stringify(c.b)}`);

@@ -37,7 +37,8 @@ export async function loadPipelineInputFile(path: string): Promise<TrainingPipel
     const code = (error as NodeJS.ErrnoException).code;
     throw new InvalidInputError(`cannot read pipeline input ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InvalidInputError(`pipeline input ${path} must hold a JSON object`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new InvalidInputError(`pipeline input ${path} must hold a JSON object`);
   const here = dirname(resolve(path));
   const { $schema: _editorSchema, ...fields } = json;
   const data = typeof fields.dataset === 'string' ? await loadDataConfig(resolve(here, fields.dataset)) : undefined;

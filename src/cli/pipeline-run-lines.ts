@@ -47,7 +47,9 @@ export function pipelineRunDetail(run: PipelineRun): string[] {
     `ended      ${run.endedAt ? `${run.endedAt.toISOString()} (${seconds(run.startedAt, run.endedAt).toFixed(1)} s)` : '-'}`,
     `produced   ${produced.join(', ') || '-'}`,
     `stages     ${run.stages.length ? '' : '(none recorded)'}`.trimEnd(),
-    ...run.stages.map((stage) => `  ${stage.name.padEnd(width)}  ${stage.startedAt}  ${stageTime(stage).padStart(8)}  ${stageOutcome(stage)}`),
+    ...run.stages.map(
+      (stage) => `  ${stage.name.padEnd(width)}  ${stage.startedAt}  ${stageTime(stage).padStart(8)}  ${stageOutcome(stage)}`,
+    ),
     ...(run.failure ? failureLines(run.failure).map((line, i) => (i === 0 ? `failure    ${line}` : `  ${line}`)) : []),
   ];
 }

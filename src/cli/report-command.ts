@@ -28,22 +28,30 @@ export function reportCommand(env: Environment): Command {
 
   command
     .command('run <id>')
-    .description('a pipeline run: summary, learning curves, evaluation plots, tuning trials, gate decision, lineage. <id>: a training run id, a pipeline workflow id or <model>@<version|alias>')
+    .description(
+      'a pipeline run: summary, learning curves, evaluation plots, tuning trials, gate decision, lineage. <id>: a training run id, a pipeline workflow id or <model>@<version|alias>',
+    )
     .option('--out <path>', 'the file to write (default ./keel-report-run-<id>.html)')
     .option('--stored', 'the copy the pipeline stored in the artifact store when the run ended, instead of rendering it now')
     .action((id: string, opts: { out?: string; stored?: boolean }) =>
-      write(opts, ({ database, artifacts }) => (opts.stored ? storedRunReport(database.db, artifacts, id) : renderRunReport(database.db, id))),
+      write(opts, ({ database, artifacts }) =>
+        opts.stored ? storedRunReport(database.db, artifacts, id) : renderRunReport(database.db, id),
+      ),
     );
 
   command
     .command('dataset <ref>')
-    .description('a dataset version: source accounting, column profiles, correlations, quarantine reasons. <ref>: <name>[@<version id prefix>]')
+    .description(
+      'a dataset version: source accounting, column profiles, correlations, quarantine reasons. <ref>: <name>[@<version id prefix>]',
+    )
     .option('--out <path>', 'the file to write (default ./keel-report-dataset-<version id>.html)')
     .action((ref: string, opts: { out?: string }) => write(opts, ({ database }) => renderDatasetReport(database.db, ref)));
 
   command
     .command('drift <reportId>')
-    .description('a monitor report: drift per feature against its threshold and over time, reference distributions, live performance, alerts and actions')
+    .description(
+      'a monitor report: drift per feature against its threshold and over time, reference distributions, live performance, alerts and actions',
+    )
     .option('--out <path>', 'the file to write (default ./keel-report-drift-<id>.html)')
     .action((reportId: string, opts: { out?: string }) => {
       const id = Number(reportId);

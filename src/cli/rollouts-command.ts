@@ -1,7 +1,13 @@
 import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { type Client, WorkflowFailedError, type WorkflowHandle, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import {
   type CanaryRolloutRequest,
   type CanaryRolloutResult,
@@ -85,7 +91,9 @@ export function rolloutsCommand(withClient: WithClient, withDb: WithDb): Command
             .start('canaryRollout', { taskQueue: taskQueues.control, workflowId, args: [input] })
             .catch((error: unknown) => {
               if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') {
-                throw new Error(`a canary rollout of "${model}" is already running (workflow ${workflowId}); see: keel rollouts status ${model}`);
+                throw new Error(
+                  `a canary rollout of "${model}" is already running (workflow ${workflowId}); see: keel rollouts status ${model}`,
+                );
               }
               throw error;
             });
@@ -95,11 +103,17 @@ export function rolloutsCommand(withClient: WithClient, withDb: WithDb): Command
           if (!opts.wait) {
             const note = accepted ? '' : ' — not yet picked up by a worker (is one running on queue keel-control?)';
             const chosenNote = chosen ? { candidate: chosen.version, candidateChosen: 'newest not in production' } : {};
-            printResult(opts.json, { workflowId, runId: handle.firstExecutionRunId, accepted, ...chosenNote }, () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}${note}`);
+            printResult(
+              opts.json,
+              { workflowId, runId: handle.firstExecutionRunId, accepted, ...chosenNote },
+              () => `started ${workflowId} (run ${handle.firstExecutionRunId}): ${model}@${input.candidate}${note}`,
+            );
             return;
           }
           await handle.result().catch((error: unknown) => {
-            throw error instanceof WorkflowFailedError ? new Error(`the rollout of ${model}@${input.candidate} failed`, { cause: error }) : error;
+            throw error instanceof WorkflowFailedError
+              ? new Error(`the rollout of ${model}@${input.candidate} failed`, { cause: error })
+              : error;
           });
           const status = await handle.query(canaryStatusQuery);
           printResult(opts.json, status, () => describeStatus(status));
@@ -163,7 +177,11 @@ export function rolloutsCommand(withClient: WithClient, withDb: WithDb): Command
 }
 
 /** Runs `work` on the model's rollout, turning "no such workflow" into a sentence. */
-async function rollout<T>(client: Client, model: string, work: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+async function rollout<T>(
+  client: Client,
+  model: string,
+  work: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>,
+): Promise<T> {
   const workflowId = workflowIds.canary(model);
   const handle = client.workflow.getHandle(workflowId);
   try {
@@ -175,7 +193,9 @@ async function rollout<T>(client: Client, model: string, work: (handle: ReturnTy
     const description = await handle.describe().catch(() => undefined);
     if (!description) throw new Error(`no canary rollout of "${model}" (workflow ${workflowId}) was found`);
     const result = (await handle.result().catch(() => undefined)) as CanaryRolloutResult | undefined;
-    const how = result ? `${result.outcome === 'promoted' ? 'promoted' : 'rolled back'} v${result.candidate} (${result.decision.reason})` : description.status.name.toLowerCase();
+    const how = result
+      ? `${result.outcome === 'promoted' ? 'promoted' : 'rolled back'} v${result.candidate} (${result.decision.reason})`
+      : description.status.name.toLowerCase();
     throw new Error(`the last rollout of "${model}" (workflow ${workflowId}) has already ended: ${how}`);
   }
 }

@@ -17,7 +17,9 @@ type TrainingRun = typeof trainingRuns.$inferSelect;
  * stage timelines and their trials: the training runs, one per tuning trial, with learning curves.
  */
 export function runsCommand(env: Environment): Command {
-  const command = new Command('runs').description('pipeline runs with their stages and failures; their training runs (trials) and learning curves');
+  const command = new Command('runs').description(
+    'pipeline runs with their stages and failures; their training runs (trials) and learning curves',
+  );
 
   const withRuns = databaseOpener(env);
 
@@ -37,7 +39,9 @@ export function runsCommand(env: Environment): Command {
 
   command
     .command('show <id>')
-    .description('a pipeline run (workflow id, or <workflowId>/<runId>) with its stage timeline, failure and trials; or one training run (<workflowId>/<runId>/<trial>) with its learning curve')
+    .description(
+      'a pipeline run (workflow id, or <workflowId>/<runId>) with its stage timeline, failure and trials; or one training run (<workflowId>/<runId>/<trial>) with its learning curve',
+    )
     .option('--json', 'machine-readable output')
     .action((id: string, opts: { json?: boolean }) =>
       withRuns(async (db) => {
@@ -52,16 +56,25 @@ export function runsCommand(env: Environment): Command {
         const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, id));
         if (!run) throw new Error(`no pipeline run or training run "${id}" (keel runs list <model> shows them)`);
         const curve = readLearningCurve(run.learningCurve);
-        printResult(opts.json, { ...summary(run), trainerSpec: run.trainer, validationMetrics: run.validationMetrics, evaluation: run.evaluation, learningCurve: curve }, () =>
-          [
-            `run        ${run.id}`,
-            `trainer    ${JSON.stringify(run.trainer)}`,
-            `dataset    ${run.datasetVersionId}`,
-            `time       ${run.trainSeconds.toFixed(2)} s`,
-            `validation ${JSON.stringify(run.validationMetrics)}`,
-            `gate       ${summary(run).gate}`,
-            ...learningCurveLines(curve),
-          ].join('\n'),
+        printResult(
+          opts.json,
+          {
+            ...summary(run),
+            trainerSpec: run.trainer,
+            validationMetrics: run.validationMetrics,
+            evaluation: run.evaluation,
+            learningCurve: curve,
+          },
+          () =>
+            [
+              `run        ${run.id}`,
+              `trainer    ${JSON.stringify(run.trainer)}`,
+              `dataset    ${run.datasetVersionId}`,
+              `time       ${run.trainSeconds.toFixed(2)} s`,
+              `validation ${JSON.stringify(run.validationMetrics)}`,
+              `gate       ${summary(run).gate}`,
+              ...learningCurveLines(curve),
+            ].join('\n'),
         );
       }),
     );
@@ -79,7 +92,9 @@ export function runsCommand(env: Environment): Command {
           .where(eq(trainingRuns.modelName, model))
           .orderBy(desc(trainingRuns.createdAt))
           .limit(Number(opts.limit));
-        printResult(opts.json, runs.map(summary), () => (runs.length ? trialLines(runs).slice(1).join('\n') : `no training runs of "${model}"`));
+        printResult(opts.json, runs.map(summary), () =>
+          runs.length ? trialLines(runs).slice(1).join('\n') : `no training runs of "${model}"`,
+        );
       }),
     );
   return command;
@@ -104,7 +119,9 @@ function summary(run: TrainingRun) {
     seconds: run.trainSeconds,
     iterations: readLearningCurve(run.learningCurve).train.length,
     validation: headlineMetric(run.validationMetrics as ModelMetrics | null),
-    gate: gate ? `${gate.passed ? 'passed' : 'rejected'}: ${gate.reasons.join('; ')}` : 'not evaluated (a tuning trial that lost, or still running)',
+    gate: gate
+      ? `${gate.passed ? 'passed' : 'rejected'}: ${gate.reasons.join('; ')}`
+      : 'not evaluated (a tuning trial that lost, or still running)',
     createdAt: run.createdAt.toISOString(),
   };
 }
@@ -138,4 +155,3 @@ function sparkline(values: number[]): string {
     return bars[high === low ? 0 : Math.round(((value - low) / (high - low)) * (bars.length - 1))];
   }).join('');
 }
-

@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { type CalendarSpecDescription, type Client, ScheduleNotFoundError, type ScheduleOverlapPolicy, type ScheduleSpecDescription } from '@temporalio/client';
+import {
+  type CalendarSpecDescription,
+  type Client,
+  ScheduleNotFoundError,
+  type ScheduleOverlapPolicy,
+  type ScheduleSpecDescription,
+} from '@temporalio/client';
 import { printResult } from './output';
 
 type WithClient = <T>(work: (client: Client) => Promise<T>) => Promise<T>;
@@ -63,7 +69,9 @@ export function schedulesCommand(withClient: WithClient): Command {
   }
   command
     .command('backfill <scheduleId>')
-    .description('run the schedule for every time it would have fired in [--from, --to): replay monitoring of past windows, or past retraining')
+    .description(
+      'run the schedule for every time it would have fired in [--from, --to): replay monitoring of past windows, or past retraining',
+    )
     .requiredOption('--from <time>', 'start of the range, ISO 8601 (e.g. 2026-11-01T00:00:00Z)')
     .requiredOption('--to <time>', 'end of the range, ISO 8601')
     .option('--overlap <policy>', `what to do when runs overlap: ${overlapPolicies.join(', ')}`, 'buffer_all')
@@ -74,7 +82,8 @@ export function schedulesCommand(withClient: WithClient): Command {
         const end = parseTime('--to', opts.to);
         if (start >= end) throw new Error(`--from (${start.toISOString()}) must be before --to (${end.toISOString()})`);
         const overlap = opts.overlap.toUpperCase();
-        if (!overlapPolicies.includes(opts.overlap.toLowerCase())) throw new Error(`--overlap: unknown policy "${opts.overlap}" (one of ${overlapPolicies.join(', ')})`);
+        if (!overlapPolicies.includes(opts.overlap.toLowerCase()))
+          throw new Error(`--overlap: unknown policy "${opts.overlap}" (one of ${overlapPolicies.join(', ')})`);
         const handle = client.schedule.getHandle(scheduleId);
         const description = await handle.describe().catch((error: unknown) => {
           if (error instanceof ScheduleNotFoundError) throw new Error(`no schedule "${scheduleId}" (keel schedules list shows them)`);
@@ -90,7 +99,11 @@ export function schedulesCommand(withClient: WithClient): Command {
           spec: describeSpec(description.spec),
           ok: true,
         };
-        printResult(opts.json, result, () => `${scheduleId}: backfill of [${result.from}, ${result.to}) requested (${result.spec}, overlap ${result.overlap})`);
+        printResult(
+          opts.json,
+          result,
+          () => `${scheduleId}: backfill of [${result.from}, ${result.to}) requested (${result.spec}, overlap ${result.overlap})`,
+        );
       }),
     );
   return command;
@@ -141,7 +154,12 @@ function describeCalendar(calendar: CalendarSpecDescription): string {
 
 function formatMs(every: unknown): string {
   if (typeof every !== 'number') return String(every);
-  for (const [unit, ms] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, ms] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (every % ms === 0) return `${every / ms}${unit}`;
   }
   return `${every}ms`;

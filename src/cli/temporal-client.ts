@@ -13,7 +13,9 @@ export async function connectClient(env: Environment): Promise<{ client: Client;
       connectTimeout: '5s',
     });
   } catch (error) {
-    throw new Error(`cannot reach Temporal at ${address} (is \`npm start\` running, or TEMPORAL_ADDRESS set?): ${(error as Error).message}`);
+    throw new Error(
+      `cannot reach Temporal at ${address} (is \`npm start\` running, or TEMPORAL_ADDRESS set?): ${(error as Error).message}`,
+    );
   }
   return { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }), close: () => connection.close() };
 }

@@ -16,10 +16,14 @@ export function uiCommand(env: Environment): Command {
     .description('serve the dashboard (runs, data, models, rollouts, monitoring) on KEEL_UI_HOST:KEEL_UI_PORT')
     .action(async () => {
       const logger = createLogger(env.LOG_LEVEL);
-      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore }).catch((error: unknown) => {
-        // The usual holder of the embedded database is `npm start`, which serves the dashboard itself.
-        throw new Error(`${(error as Error).message}${env.DATABASE_URL ? '' : ' (`npm start` serves the dashboard too: see the Dashboard line it printed)'}`);
-      });
+      const registry = await openRegistry({ databaseUrl: env.DATABASE_URL, dataDir: env.dataDir, artifactStore: env.artifactStore }).catch(
+        (error: unknown) => {
+          // The usual holder of the embedded database is `npm start`, which serves the dashboard itself.
+          throw new Error(
+            `${(error as Error).message}${env.DATABASE_URL ? '' : ' (`npm start` serves the dashboard too: see the Dashboard line it printed)'}`,
+          );
+        },
+      );
       let client: Promise<{ client: Client; close(): Promise<void> }> | undefined;
       const temporal = async () => {
         client ??= connectClient(env).catch((error: unknown) => {
@@ -28,7 +32,13 @@ export function uiCommand(env: Environment): Command {
         });
         return (await client).client;
       };
-      const ui = await startDashboard({ env, database: registry.database, temporalUi: env.TEMPORAL_ADDRESS ? undefined : 'http://127.0.0.1:8233', temporal, logger });
+      const ui = await startDashboard({
+        env,
+        database: registry.database,
+        temporalUi: env.TEMPORAL_ADDRESS ? undefined : 'http://127.0.0.1:8233',
+        temporal,
+        logger,
+      });
       process.stdout.write(`Dashboard     ${ui.url}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

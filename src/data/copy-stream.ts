@@ -31,7 +31,12 @@ interface PostgresClient {
 
 const FLUSH_CHARS = 1 << 18;
 
-export function openRowCopier(database: Database, table: string, columns: string[], options: { chunkRows: number; afterChunk?: () => Promise<void> }): RowCopier {
+export function openRowCopier(
+  database: Database,
+  table: string,
+  columns: string[],
+  options: { chunkRows: number; afterChunk?: () => Promise<void> },
+): RowCopier {
   const client = (database.db as unknown as { $client?: Partial<PostgresClient> }).$client;
   if (database.kind === 'postgres' && typeof client?.unsafe === 'function') {
     return new StreamingCopier(client as PostgresClient, table, columns, options.afterChunk, options.chunkRows);
@@ -47,7 +52,14 @@ function quoteIdent(name: string): string {
 export function copyText(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number') return String(value);
-  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : value instanceof Date
+        ? value.toISOString()
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : text;
 }
 const NEEDS_ESCAPE = /[\\\t\n\r]/;

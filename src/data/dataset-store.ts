@@ -51,7 +51,12 @@ export async function findDatasetVersions(db: Db, reference: string): Promise<Da
       .limit(10);
     if (matches.length > 0) return matches;
   }
-  const newest = await db.select().from(datasetVersions).where(eq(datasetVersions.name, reference)).orderBy(desc(datasetVersions.createdAt)).limit(1);
+  const newest = await db
+    .select()
+    .from(datasetVersions)
+    .where(eq(datasetVersions.name, reference))
+    .orderBy(desc(datasetVersions.createdAt))
+    .limit(1);
   return newest;
 }
 
@@ -63,7 +68,10 @@ export async function previousDatasetVersion(db: Db, version: DatasetVersion): P
     .where(
       and(
         eq(datasetVersions.name, version.name),
-        or(lt(datasetVersions.createdAt, version.createdAt), and(eq(datasetVersions.createdAt, version.createdAt), lt(datasetVersions.id, version.id))),
+        or(
+          lt(datasetVersions.createdAt, version.createdAt),
+          and(eq(datasetVersions.createdAt, version.createdAt), lt(datasetVersions.id, version.id)),
+        ),
       ),
     )
     .orderBy(desc(datasetVersions.createdAt), desc(datasetVersions.id))
@@ -85,7 +93,8 @@ export async function* streamDatasetRows(db: Db, id: string, chunkRows = READ_CH
       from dataset_rows
       where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
     const chunk = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
-    if (chunk.length !== end - start) throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${chunk.length} stored)`);
+    if (chunk.length !== end - start)
+      throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${chunk.length} stored)`);
     yield chunk;
   }
 }
@@ -97,7 +106,8 @@ export async function readDatasetRowRange(db: Db, id: string, start: number, end
     from dataset_rows
     where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
   const rows = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
-  if (rows.length !== end - start) throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${rows.length} stored)`);
+  if (rows.length !== end - start)
+    throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${rows.length} stored)`);
   return rows;
 }
 
@@ -113,9 +123,13 @@ export async function resolveDatasetVersion(db: Db, dataset: string, version?: s
   if (matches.length === 1) return matches[0]!;
   const ids = versions.slice(0, 5).map((v) => v.id.slice(0, 12));
   if (matches.length === 0) {
-    throw new InvalidInputError(`dataset "${dataset}" has no version "${version}" (its newest: ${ids.join(', ')}${versions.length > 5 ? ', ...' : ''})`);
+    throw new InvalidInputError(
+      `dataset "${dataset}" has no version "${version}" (its newest: ${ids.join(', ')}${versions.length > 5 ? ', ...' : ''})`,
+    );
   }
-  throw new InvalidInputError(`"${version}" matches ${matches.length} versions of "${dataset}" (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`);
+  throw new InvalidInputError(
+    `"${version}" matches ${matches.length} versions of "${dataset}" (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`,
+  );
 }
 
 /** An accepted row with its position in the version (`row_index`, from 0). */
@@ -139,7 +153,7 @@ export async function* selectDatasetRows(
   );
   const pageRows = options.pageRows ?? 10_000;
   let after = -1;
-  for (let left = options.limit; left > 0; ) {
+  for (let left = options.limit; left > 0;) {
     const result = await db.execute(sql`
       select coalesce(json_agg(json_build_object('index', row_index, 'data', data) order by row_index)::text, '[]') as page
       from (
@@ -222,11 +236,7 @@ export async function sampleDatasetRows(db: Db, id: string, n: number): Promise<
 
 /** Stores the profile of a version computed after the fact (versions made before profiles were computed while ingesting). */
 export async function saveProfile(db: Db, id: string, profile: DatasetProfile): Promise<void> {
-  const updated = await db
-    .update(datasetVersions)
-    .set({ profile })
-    .where(eq(datasetVersions.id, id))
-    .returning({ id: datasetVersions.id });
+  const updated = await db.update(datasetVersions).set({ profile }).where(eq(datasetVersions.id, id)).returning({ id: datasetVersions.id });
   if (updated.length === 0) throw new Error(`dataset version ${id} does not exist`);
 }
 

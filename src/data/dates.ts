@@ -40,7 +40,7 @@ const TOKENS: [string, string, Field | 'monthName'][] = [
 export function compileDateFormat(format: string): CompiledFormat {
   let source = '';
   const fields: CompiledFormat['fields'] = [];
-  for (let i = 0; i < format.length; ) {
+  for (let i = 0; i < format.length;) {
     const token = TOKENS.find(([t]) => format.startsWith(t, i));
     if (token) {
       source += token[1];
@@ -100,7 +100,10 @@ export function parseIsoDate(text: string): Date | string {
   const trimmed = text.trim();
   let match = ISO_DATE.exec(trimmed);
   if (match) {
-    return naiveDate({ year: +match[1]!, month: +match[2]!, day: +match[3]!, hour: 0, minute: 0, second: 0, millisecond: 0 }) ?? `not a real date: "${trimmed}"`;
+    return (
+      naiveDate({ year: +match[1]!, month: +match[2]!, day: +match[3]!, hour: 0, minute: 0, second: 0, millisecond: 0 }) ??
+      `not a real date: "${trimmed}"`
+    );
   }
   match = ISO_DATETIME.exec(trimmed);
   if (!match) return 'expected YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss';

@@ -28,7 +28,8 @@ export function dedupKeyFn(spec: DedupSpec): (row: Row) => string | null {
       const { column, normalize } = parts[i]!;
       const value = row[column];
       if (value === null || value === undefined || value === '') return null;
-      const text = normalize === 'exact' ? String(value) : normalize === 'address' ? normaliseAddress(String(value)) : normaliseText(String(value));
+      const text =
+        normalize === 'exact' ? String(value) : normalize === 'address' ? normaliseAddress(String(value)) : normaliseText(String(value));
       if (text === '') return null;
       key += i === 0 ? text : `\u0001${text}`;
     }
@@ -47,10 +48,40 @@ export function normaliseText(text: string): string {
 }
 
 const ADDRESS_WORDS: Record<string, string> = {
-  street: 'st', avenue: 'ave', av: 'ave', road: 'rd', drive: 'dr', lane: 'ln', boulevard: 'blvd', court: 'ct', place: 'pl',
-  terrace: 'ter', highway: 'hwy', parkway: 'pkwy', circle: 'cir', square: 'sq', trail: 'trl', way: 'way', north: 'n',
-  south: 's', east: 'e', west: 'w', northeast: 'ne', northwest: 'nw', southeast: 'se', southwest: 'sw', apartment: 'apt',
-  suite: 'ste', unit: 'unit', california: 'ca', texas: 'tx', 'new york': 'ny', washington: 'wa', oregon: 'or', nevada: 'nv', arizona: 'az',
+  street: 'st',
+  avenue: 'ave',
+  av: 'ave',
+  road: 'rd',
+  drive: 'dr',
+  lane: 'ln',
+  boulevard: 'blvd',
+  court: 'ct',
+  place: 'pl',
+  terrace: 'ter',
+  highway: 'hwy',
+  parkway: 'pkwy',
+  circle: 'cir',
+  square: 'sq',
+  trail: 'trl',
+  way: 'way',
+  north: 'n',
+  south: 's',
+  east: 'e',
+  west: 'w',
+  northeast: 'ne',
+  northwest: 'nw',
+  southeast: 'se',
+  southwest: 'sw',
+  apartment: 'apt',
+  suite: 'ste',
+  unit: 'unit',
+  california: 'ca',
+  texas: 'tx',
+  'new york': 'ny',
+  washington: 'wa',
+  oregon: 'or',
+  nevada: 'nv',
+  arizona: 'az',
 };
 
 /** normaliseText plus the usual street-word abbreviations and a 5-digit zip: "15 Star Thistle Street, Irvine, California 92604-1234" → "15 star thistle st irvine ca 92604". */

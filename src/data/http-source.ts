@@ -29,7 +29,8 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
     else {
       if (policy) checkHeaderVariable(`${field}.headers.${header}`, value.env, spec.url, policy);
       const fromEnv = env[value.env];
-      if (fromEnv === undefined) throw new InvalidInputError(`${where}: header ${header} needs the environment variable ${value.env}, which is not set`);
+      if (fromEnv === undefined)
+        throw new InvalidInputError(`${where}: header ${header} needs the environment variable ${value.env}, which is not set`);
       envHeaders.push({ header, variable: value.env, value: fromEnv });
     }
   }
@@ -52,7 +53,11 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
     const origin = originOf(url);
     for (let hop = 0; ; hop++) {
       if (policy) checkHttpUrl(`${field}.url`, current, policy);
-      const response = await fetch(current, { headers: headersFor(current, origin), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(current, {
+        headers: headersFor(current, origin),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) return response;
       await response.body?.cancel();
@@ -77,7 +82,9 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
         if (response.ok) return parseBody(body, type, `${where}: page ${page} (GET ${redactUrl(url)})`);
         const status = `${response.status} ${response.statusText}`.trim();
         if (!RETRYABLE.has(response.status) && response.status < 500) {
-          throw new InvalidInputError(`${where}: page ${page} (GET ${redactUrl(url)}) answered ${status}: ${clip(redactSecrets(body.trim(), secrets), 200)}`);
+          throw new InvalidInputError(
+            `${where}: page ${page} (GET ${redactUrl(url)}) answered ${status}: ${clip(redactSecrets(body.trim(), secrets), 200)}`,
+          );
         }
         failures.push(`attempt ${attempt}: ${status}`);
         const retryAfter = Number(response.headers.get('retry-after'));
@@ -85,7 +92,10 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
       } catch (error) {
         if (error instanceof InvalidInputError) throw error;
         const e = error as Error & { cause?: { code?: string; message?: string } };
-        const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+        const reason =
+          e.name === 'TimeoutError' || e.name === 'AbortError'
+            ? `timed out after ${timeoutMs} ms`
+            : (e.cause?.code ?? e.cause?.message ?? e.message);
         failures.push(`attempt ${attempt}: ${reason}`);
       }
       if (attempt < retries.attempts) {
@@ -100,9 +110,14 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
     let recordNumber = 0;
     let url: string | undefined = spec.url;
     let pageNumber = pagination.type === 'page' ? pagination.start : 1;
-    if (pagination.type === 'page') url = withParams(spec.url, { [pagination.param]: pageNumber, ...(pagination.sizeParam && pagination.size ? { [pagination.sizeParam]: pagination.size } : {}) });
+    if (pagination.type === 'page')
+      url = withParams(spec.url, {
+        [pagination.param]: pageNumber,
+        ...(pagination.sizeParam && pagination.size ? { [pagination.sizeParam]: pagination.size } : {}),
+      });
     for (let pages = 1; url !== undefined; pages++) {
-      if (pages > maxPages) throw new InvalidInputError(`${where}: more than maxPages = ${maxPages} pages; raise maxPages if that is expected`);
+      if (pages > maxPages)
+        throw new InvalidInputError(`${where}: more than maxPages = ${maxPages} pages; raise maxPages if that is expected`);
       const body = await getJson(url, pages);
       const list = spec.recordsPath ? valueAt(body, spec.recordsPath) : body;
       if (!Array.isArray(list)) {
@@ -113,7 +128,12 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
       }
       for (const value of list) {
         if (isObject(value)) yield { recordNumber: recordNumber++, record: value };
-        else yield { recordNumber: recordNumber++, record: { value }, unreadable: `page ${pages}: a record is not an object (got ${clip(JSON.stringify(value) ?? String(value), 40)})` };
+        else
+          yield {
+            recordNumber: recordNumber++,
+            record: { value },
+            unreadable: `page ${pages}: a record is not an object (got ${clip(JSON.stringify(value) ?? String(value), 40)})`,
+          };
       }
       switch (pagination.type) {
         case 'none':
@@ -140,7 +160,14 @@ export async function openHttpSource(spec: HttpSourceSpec, name: string, options
     }
   }
 
-  return { name, where: `${where} (${redactUrl(spec.url)})`, fields: null, records: records(), fraction: () => undefined, close: async () => {} };
+  return {
+    name,
+    where: `${where} (${redactUrl(spec.url)})`,
+    fields: null,
+    records: records(),
+    fraction: () => undefined,
+    close: async () => {},
+  };
 }
 
 const RETRYABLE = new Set([408, 425, 429]);
@@ -148,12 +175,16 @@ const RETRYABLE = new Set([408, 425, 429]);
 function parseBody(body: string, type: string, where: string): unknown {
   const start = body.trimStart();
   if (/\bhtml\b/i.test(type) || start.startsWith('<')) {
-    throw new InvalidInputError(`${where} answered ${type || 'no content type'} that looks like HTML, not JSON: ${clip(start.replace(/\s+/g, ' '), 80)}`);
+    throw new InvalidInputError(
+      `${where} answered ${type || 'no content type'} that looks like HTML, not JSON: ${clip(start.replace(/\s+/g, ' '), 80)}`,
+    );
   }
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new InvalidInputError(`${where} answered ${type || 'no content type'} that is not JSON (${(error as Error).message}): ${clip(start, 80)}`);
+    throw new InvalidInputError(
+      `${where} answered ${type || 'no content type'} that is not JSON (${(error as Error).message}): ${clip(start, 80)}`,
+    );
   }
 }
 

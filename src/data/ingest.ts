@@ -174,7 +174,15 @@ async function runIngest(
       mapper: compileMapper({ columns: mapped.columns, mapping: source.mapping, filter: mapped.filter, rules }, name),
     };
   });
-  const reports: SourceReport[] = sources.map(({ name }) => ({ name, scanned: 0, filtered: 0, read: 0, accepted: 0, quarantined: 0, duplicates: 0 }));
+  const reports: SourceReport[] = sources.map(({ name }) => ({
+    name,
+    scanned: 0,
+    filtered: 0,
+    read: 0,
+    accepted: 0,
+    quarantined: 0,
+    duplicates: 0,
+  }));
   const totals = { scanned: 0, read: 0, accepted: 0, quarantined: 0, duplicates: 0 };
 
   let current = { phase: 'reading' as IngestProgress['phase'], index: 0, opened: undefined as OpenedSource | undefined };
@@ -188,7 +196,10 @@ async function runIngest(
       ...totals,
     });
   const touch = async () => {
-    await db.update(datasetIngests).set({ updatedAt: sql`now()` }).where(eq(datasetIngests.id, id));
+    await db
+      .update(datasetIngests)
+      .set({ updatedAt: sql`now()` })
+      .where(eq(datasetIngests.id, id));
     progress();
   };
 
@@ -203,7 +214,13 @@ async function runIngest(
       await quarantine.write(chunk);
     }
   };
-  const dedup = mapped.dedup ? new Deduplicator(mapped.dedup, mapped.columns, sources.map((s) => s.priority)) : undefined;
+  const dedup = mapped.dedup
+    ? new Deduplicator(
+        mapped.dedup,
+        mapped.columns,
+        sources.map((s) => s.priority),
+      )
+    : undefined;
   let limited = false;
   let written: Awaited<ReturnType<RowSink['close']>>;
 
@@ -212,7 +229,11 @@ async function runIngest(
       const report = reports[s.index]!;
       const opened: OpenedSource = options.records
         ? { name: s.name, where: s.name, fields: null, records: options.records, fraction: () => undefined, close: async () => {} }
-        : await openSource(s.source, { ...options.sourceOptions, field: 'sources' in spec ? `dataset.sources.${s.index}` : 'dataset.source', skipRowGroup: rowGroupSkipper(s.mapper) });
+        : await openSource(s.source, {
+            ...options.sourceOptions,
+            field: 'sources' in spec ? `dataset.sources.${s.index}` : 'dataset.source',
+            skipRowGroup: rowGroupSkipper(s.mapper),
+          });
       current = { phase: 'reading', index: s.index, opened };
       progress();
       let completed = false;
@@ -241,7 +262,8 @@ async function runIngest(
             }
             report.read++;
             totals.read++;
-            const missingTarget = outcome.kind === 'row' && options.target ? missingTargetReason(options.target, outcome.row, s.name, recordNumber) : undefined;
+            const missingTarget =
+              outcome.kind === 'row' && options.target ? missingTargetReason(options.target, outcome.row, s.name, recordNumber) : undefined;
             if (outcome.kind === 'invalid' || missingTarget !== undefined) {
               report.quarantined++;
               totals.quarantined++;
@@ -269,7 +291,9 @@ async function runIngest(
               unseen.length === 1
                 ? `the mapping of column "${unseen[0]!.column}" reads field "${unseen[0]!.field}", which none of its ${report.scanned} records has`
                 : `none of its ${report.scanned} records has the fields the mapping reads for ${unseen.map(({ column, field }) => `column "${column}" (field "${field}")`).join(', ')}`;
-            throw new InvalidInputError(`${where}: ${fields}; map ${unseen.length === 1 ? 'the column' : 'each'} to another field, or to null if this source lacks it`);
+            throw new InvalidInputError(
+              `${where}: ${fields}; map ${unseen.length === 1 ? 'the column' : 'each'} to another field, or to null if this source lacks it`,
+            );
           }
         }
       } finally {
@@ -294,7 +318,14 @@ async function runIngest(
           totals.duplicates++;
           const winner = `${sources[item.winner.sourceIndex]!.name} source record ${item.winner.recordNumber + 1}`;
           const rule = mapped.dedup!.keep === 'most-recent' ? 'the most recent' : 'by source priority';
-          await quarantineRow([id, sources[item.sourceIndex]!.name, item.recordNumber, item.row, [`duplicate of ${winner} (kept ${rule}; key ${JSON.stringify(item.key.replaceAll('\u0001', ' | '))})`], 'duplicate']);
+          await quarantineRow([
+            id,
+            sources[item.sourceIndex]!.name,
+            item.recordNumber,
+            item.row,
+            [`duplicate of ${winner} (kept ${rule}; key ${JSON.stringify(item.key.replaceAll('\u0001', ' | '))})`],
+            'duplicate',
+          ]);
         }
       }
     }
@@ -314,11 +345,21 @@ async function runIngest(
 
   for (const r of reports) {
     if (r.read !== r.accepted + r.quarantined + r.duplicates) {
-      throw new Error(`ingest accounting of source "${r.name}": ${r.read} read != ${r.accepted} accepted + ${r.quarantined} quarantined + ${r.duplicates} duplicates`);
+      throw new Error(
+        `ingest accounting of source "${r.name}": ${r.read} read != ${r.accepted} accepted + ${r.quarantined} quarantined + ${r.duplicates} duplicates`,
+      );
     }
   }
-  if (written.rowCount !== totals.accepted) throw new Error(`ingest accounting: ${written.rowCount} rows written, ${totals.accepted} accepted`);
-  const report: IngestReport = { sources: reports, read: totals.read, accepted: totals.accepted, quarantined: totals.quarantined, duplicates: totals.duplicates, limited };
+  if (written.rowCount !== totals.accepted)
+    throw new Error(`ingest accounting: ${written.rowCount} rows written, ${totals.accepted} accepted`);
+  const report: IngestReport = {
+    sources: reports,
+    read: totals.read,
+    accepted: totals.accepted,
+    quarantined: totals.quarantined,
+    duplicates: totals.duplicates,
+    limited,
+  };
   if (dedup) report.keys = dedup.keys;
 
   const existing = await versionWithContent(db, mapped.name, written.contentHash);
@@ -329,7 +370,9 @@ async function runIngest(
   const published = await db.transaction(async (tx) => {
     const [attempt] = await tx.select().from(datasetIngests).where(eq(datasetIngests.id, id)).for('update');
     if (attempt?.status !== 'running') {
-      throw new Error(`ingest ${id} (${ingestKey}) was abandoned by a newer attempt while it ran (now ${attempt?.status ?? 'removed'}); its rows are not published`);
+      throw new Error(
+        `ingest ${id} (${ingestKey}) was abandoned by a newer attempt while it ran (now ${attempt?.status ?? 'removed'}); its rows are not published`,
+      );
     }
     const [stored] = await tx.select({ n: count() }).from(datasetRows).where(eq(datasetRows.datasetVersionId, id));
     if (stored!.n !== written.rowCount) throw new Error(`dataset version ${id}: ${stored!.n} rows stored, expected ${written.rowCount}`);
@@ -351,7 +394,10 @@ async function runIngest(
       .onConflictDoNothing()
       .returning({ id: datasetVersions.id });
     if (inserted.length === 0) return false;
-    await tx.update(datasetIngests).set({ status: 'complete', datasetVersionId: id, updatedAt: sql`now()` }).where(eq(datasetIngests.id, id));
+    await tx
+      .update(datasetIngests)
+      .set({ status: 'complete', datasetVersionId: id, updatedAt: sql`now()` })
+      .where(eq(datasetIngests.id, id));
     return true;
   });
   if (!published) {
@@ -435,7 +481,10 @@ async function giveUp(database: Database, id: string, error: unknown): Promise<v
     .set({ status: 'failed', error: String((error as Error)?.message ?? error).slice(0, 2000), updatedAt: sql`now()` })
     .where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'running')));
   await deleteAttemptRows(db, id);
-  await db.update(datasetIngests).set({ status: 'cleaned' }).where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'failed')));
+  await db
+    .update(datasetIngests)
+    .set({ status: 'cleaned' })
+    .where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'failed')));
 }
 
 /**
@@ -463,7 +512,10 @@ export async function collectGarbage(database: Database, scope: { ingestKey: str
     await db.transaction(async (tx) => {
       const [attempt] = await tx.select().from(datasetIngests).where(eq(datasetIngests.id, id)).for('update');
       if (attempt?.status === 'running') {
-        await tx.update(datasetIngests).set({ status: 'abandoned', updatedAt: sql`now()` }).where(eq(datasetIngests.id, id));
+        await tx
+          .update(datasetIngests)
+          .set({ status: 'abandoned', updatedAt: sql`now()` })
+          .where(eq(datasetIngests.id, id));
       }
     });
     await deleteAttemptRows(db, id);
@@ -522,7 +574,13 @@ class RowSink {
   private readonly copier: RowCopier;
   private readonly names: string[];
 
-  constructor(database: Database, private readonly id: string, columns: readonly ColumnDef[], chunkRows: number, afterChunk: () => Promise<void>) {
+  constructor(
+    database: Database,
+    private readonly id: string,
+    columns: readonly ColumnDef[],
+    chunkRows: number,
+    afterChunk: () => Promise<void>,
+  ) {
     this.hashBuffer = `${JSON.stringify(columns.map((c) => [c.name, c.type]))}\n`;
     this.profile = new ProfileBuilder(columns);
     this.copier = openRowCopier(database, 'dataset_rows', ROW_COLUMNS, { chunkRows, afterChunk });

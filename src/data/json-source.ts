@@ -25,7 +25,8 @@ export async function openJsonSource(spec: JsonSourceSpec, name: string): Promis
     for await (const text of file.text()) {
       first ??= text.trimStart()[0];
       if (parser.isEnded) {
-        if (text.trim() !== '') throw new InvalidInputError(`${file.where}: unexpected data after the end of the JSON value (line ${linesBefore + 1})`);
+        if (text.trim() !== '')
+          throw new InvalidInputError(`${file.where}: unexpected data after the end of the JSON value (line ${linesBefore + 1})`);
         continue;
       }
       try {
@@ -46,7 +47,11 @@ export async function openJsonSource(spec: JsonSourceSpec, name: string): Promis
           );
         }
         if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-          yield { recordNumber: recordNumber++, record: { value }, unreadable: `element ${recordNumber - 1} is not an object (got ${JSON.stringify(value)?.slice(0, 40)})` };
+          yield {
+            recordNumber: recordNumber++,
+            record: { value },
+            unreadable: `element ${recordNumber - 1} is not an object (got ${JSON.stringify(value)?.slice(0, 40)})`,
+          };
         } else {
           yield { recordNumber: recordNumber++, record: value as Record<string, unknown> };
         }
@@ -57,7 +62,9 @@ export async function openJsonSource(spec: JsonSourceSpec, name: string): Promis
       throw new InvalidInputError(`${file.where}: the JSON ends early (line ${linesBefore + 1}): the file is truncated or not JSON`);
     }
     if (recordNumber === 0 && !spec.recordsPath && first === '{') {
-      throw new InvalidInputError(`${file.where}: the top level is an object, not an array of records; set "recordsPath" to the array inside it`);
+      throw new InvalidInputError(
+        `${file.where}: the top level is an object, not an array of records; set "recordsPath" to the array inside it`,
+      );
     }
   }
 
@@ -90,10 +97,18 @@ export async function openJsonlSource(spec: JsonlSourceSpec, name: string): Prom
       try {
         value = JSON.parse(trimmed);
       } catch (error) {
-        return { recordNumber: recordNumber++, record: { line, text: clip(trimmed, 200) }, unreadable: `line ${line}: not JSON (${(error as Error).message})` };
+        return {
+          recordNumber: recordNumber++,
+          record: { line, text: clip(trimmed, 200) },
+          unreadable: `line ${line}: not JSON (${(error as Error).message})`,
+        };
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        return { recordNumber: recordNumber++, record: { line, value }, unreadable: `line ${line}: not a JSON object (got ${clip(trimmed, 40)})` };
+        return {
+          recordNumber: recordNumber++,
+          record: { line, value },
+          unreadable: `line ${line}: not a JSON object (got ${clip(trimmed, 40)})`,
+        };
       }
       return { recordNumber: recordNumber++, record: value as Record<string, unknown> };
     };
@@ -119,12 +134,21 @@ export async function openJsonlSource(spec: JsonlSourceSpec, name: string): Prom
   };
 }
 
-function jsonError(error: Error, where: string, chunk: string, bytesBefore: number, linesBefore: number, first: string | undefined): InvalidInputError {
+function jsonError(
+  error: Error,
+  where: string,
+  chunk: string,
+  bytesBefore: number,
+  linesBefore: number,
+  first: string | undefined,
+): InvalidInputError {
   const absolute = /absolute position "(\d+)"/.exec(error.message);
   let location = '';
   if (absolute) {
     const offset = Number(absolute[1]);
-    const inChunk = Buffer.from(chunk).subarray(0, Math.max(0, offset - bytesBefore)).toString();
+    const inChunk = Buffer.from(chunk)
+      .subarray(0, Math.max(0, offset - bytesBefore))
+      .toString();
     location = ` at line ${linesBefore + countNewlines(inChunk) + 1} (byte ${offset})`;
   }
   const hint = first === '<' ? ' — it looks like HTML or XML, not JSON' : '';

@@ -71,7 +71,9 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
     try {
       return compileColumn(column, mapping);
     } catch (error) {
-      throw new InvalidInputError(`source "${sourceLabel}": the mapping of column "${column.name}" is invalid: ${(error as Error).message}`);
+      throw new InvalidInputError(
+        `source "${sourceLabel}": the mapping of column "${column.name}" is invalid: ${(error as Error).message}`,
+      );
     }
   });
   const filter = options.filter;
@@ -117,7 +119,10 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
       if (value instanceof Failure) {
         // One reason per bad source field: hour and weekday read from a bad date add nothing.
         if (!failedLabels?.has(column.label)) {
-          (failures ??= []).push({ index: i, reason: `${column.name}: ${value.message} (got ${formatValue(raws[i])}${fromLabel(column)})` });
+          (failures ??= []).push({
+            index: i,
+            reason: `${column.name}: ${value.message} (got ${formatValue(raws[i])}${fromLabel(column)})`,
+          });
           if (column.label !== '') (failedLabels ??= new Set()).add(column.label);
         }
         row[names[i]!] = null;
@@ -141,7 +146,10 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
   const filterMapping = filter && options.mapping && filter.column in options.mapping ? options.mapping[filter.column] : filter?.column;
   const identity =
     typeof filterMapping === 'string' ||
-    (filterMapping !== null && typeof filterMapping === 'object' && Object.keys(filterMapping).length === 1 && filterMapping.from !== undefined);
+    (filterMapping !== null &&
+      typeof filterMapping === 'object' &&
+      Object.keys(filterMapping).length === 1 &&
+      filterMapping.from !== undefined);
   let filterField: SourceMapper['filterField'];
   if (filter && filterColumn && identity && filterColumn.paths.length === 1 && filterColumn.paths[0]!.length === 1) {
     const canonical = (value: unknown) => {
@@ -412,7 +420,9 @@ function readQuantity(value: unknown, to: UnitId, fallback: UnitId | undefined):
   const unit = spelling === '' ? fallback : findUnit(spelling);
   if (!unit) {
     return new Failure(
-      spelling === '' ? `"${value}" has no unit; set unit.default or write the unit` : `unknown unit "${spelling}" (known for ${to}: ${units[to].spellings.slice(0, 3).join(', ')}, ...)`,
+      spelling === ''
+        ? `"${value}" has no unit; set unit.default or write the unit`
+        : `unknown unit "${spelling}" (known for ${to}: ${units[to].spellings.slice(0, 3).join(', ')}, ...)`,
     );
   }
   try {

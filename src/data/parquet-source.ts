@@ -54,7 +54,9 @@ export function resolveSourcePath(path: string): string {
   try {
     packageDir = vegaDatasetsDir();
   } catch (error) {
-    throw new InvalidInputError(`cannot resolve ${JSON.stringify(path)}: the vega-datasets package is not installed (${(error as Error).message})`);
+    throw new InvalidInputError(
+      `cannot resolve ${JSON.stringify(path)}: the vega-datasets package is not installed (${(error as Error).message})`,
+    );
   }
   return join(packageDir, 'data', file);
 }
@@ -114,7 +116,12 @@ export async function* readParquetRecords(path: string, options: ReadParquetOpti
   yield* readOpenedParquet(file, metadata, path, options);
 }
 
-async function* readOpenedParquet(file: AsyncBuffer, metadata: FileMetaData, path: string, options: ReadParquetOptions): AsyncGenerator<SourceRecord> {
+async function* readOpenedParquet(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  path: string,
+  options: ReadParquetOptions,
+): AsyncGenerator<SourceRecord> {
   const groups = rowGroupInfos(metadata);
   let recordsRead = 0;
   let rowGroupsDone = 0;
@@ -231,7 +238,13 @@ export async function openParquetSource(spec: ParquetSourceSpec, name: string, o
 }
 
 /** One array for the rows [rowStart, rowEnd) of a column, from the chunks hyparquet gave. */
-function contiguous(chunks: { rowStart: number; data: ArrayLike<unknown> }[], rowStart: number, rowEnd: number, column: string, where: string): ArrayLike<unknown> {
+function contiguous(
+  chunks: { rowStart: number; data: ArrayLike<unknown> }[],
+  rowStart: number,
+  rowEnd: number,
+  column: string,
+  where: string,
+): ArrayLike<unknown> {
   if (chunks.length === 1 && chunks[0]!.rowStart === rowStart && chunks[0]!.data.length >= rowEnd - rowStart) return chunks[0]!.data;
   const out = new Array<unknown>(rowEnd - rowStart);
   let filled = 0;
@@ -244,6 +257,7 @@ function contiguous(chunks: { rowStart: number; data: ArrayLike<unknown> }[], ro
       }
     }
   }
-  if (filled !== out.length) throw new Error(`parquet file ${where}: column ${column} has ${filled} of ${out.length} values in rows ${rowStart}..${rowEnd - 1}`);
+  if (filled !== out.length)
+    throw new Error(`parquet file ${where}: column ${column} has ${filled} of ${out.length} values in rows ${rowStart}..${rowEnd - 1}`);
   return out;
 }

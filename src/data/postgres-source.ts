@@ -84,7 +84,10 @@ function queryError(error: unknown, where: string): Error {
   // Credentials or a database that do not fit: a retry would fail the same way.
   if (code === '28P01' || code === '28000' || code === '3D000') return new InvalidInputError(`${message} (SQLSTATE ${code})`);
   if (code === '25006') return new InvalidInputError(`${message} (SQLSTATE ${code}: postgres sources are read-only)`);
-  if (code === '57014') return new InvalidInputError(`${message} (SQLSTATE ${code}: the statement timeout of a postgres source, KEEL_POSTGRES_SOURCE_TIMEOUT_MS)`);
+  if (code === '57014')
+    return new InvalidInputError(
+      `${message} (SQLSTATE ${code}: the statement timeout of a postgres source, KEEL_POSTGRES_SOURCE_TIMEOUT_MS)`,
+    );
   if (code.startsWith('42') || code.startsWith('22')) return new InvalidInputError(`${message} (SQLSTATE ${code})`);
   return new Error(message, { cause: error });
 }

@@ -140,7 +140,9 @@ function accumulatorFor(column: ColumnDef, index: number): Accumulator {
     case 'date':
       return new DatetimeAccumulator(column.type);
     default:
-      throw new Error(`column ${JSON.stringify((column as ColumnDef).name)} has unknown type ${JSON.stringify((column as ColumnDef).type)}`);
+      throw new Error(
+        `column ${JSON.stringify((column as ColumnDef).name)} has unknown type ${JSON.stringify((column as ColumnDef).type)}`,
+      );
   }
 }
 
@@ -394,7 +396,6 @@ function categoricalFromCounts(ranked: [string, number][], untracked: number, mi
   };
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // ExampleValidator: dataset-level rules
 // ---------------------------------------------------------------------------------------------
@@ -465,7 +466,9 @@ export function checkDatasetRules(
       if (Math.abs(now - then) > change.nullFraction) moved[name] = { now, before: then };
     }
     if (Object.keys(moved).length > 0) {
-      const details = Object.entries(moved).map(([name, m]) => `${name} ${formatFraction(m.before)} → ${formatFraction(m.now)} null`).join(', ');
+      const details = Object.entries(moved)
+        .map(([name, m]) => `${name} ${formatFraction(m.before)} → ${formatFraction(m.now)} null`)
+        .join(', ');
       throw new DataValidationError(
         `rule maxChange.nullFraction: ${details} vs the previous version ${previous.id} (change > ${formatFraction(change.nullFraction)} allowed)`,
         'maxChange.nullFraction',

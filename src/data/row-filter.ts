@@ -23,7 +23,9 @@ export function parseRowFilters(columns: ColumnDef[], expressions: string[]): Ro
     const text = expression.slice(equals + 1);
     const column = columns.find((c) => c.name === name);
     if (!column) {
-      throw new InvalidInputError(`--where ${JSON.stringify(expression)}: no column "${name}" (the columns: ${columns.map((c) => c.name).join(', ')})`);
+      throw new InvalidInputError(
+        `--where ${JSON.stringify(expression)}: no column "${name}" (the columns: ${columns.map((c) => c.name).join(', ')})`,
+      );
     }
     if (text === 'null') return { column: name, value: null };
     switch (column.type) {
@@ -31,14 +33,18 @@ export function parseRowFilters(columns: ColumnDef[], expressions: string[]): Ro
       case 'integer': {
         const value = Number(text);
         if (text.trim() === '' || !Number.isFinite(value)) {
-          throw new InvalidInputError(`--where ${JSON.stringify(expression)}: column "${name}" holds numbers, and ${JSON.stringify(text)} is not one`);
+          throw new InvalidInputError(
+            `--where ${JSON.stringify(expression)}: column "${name}" holds numbers, and ${JSON.stringify(text)} is not one`,
+          );
         }
         return { column: name, value };
       }
       case 'boolean': {
         const value = BOOLEAN_WORDS[text.toLowerCase()];
         if (value === undefined) {
-          throw new InvalidInputError(`--where ${JSON.stringify(expression)}: column "${name}" holds booleans (true/false, yes/no, y/n or 1/0), not ${JSON.stringify(text)}`);
+          throw new InvalidInputError(
+            `--where ${JSON.stringify(expression)}: column "${name}" holds booleans (true/false, yes/no, y/n or 1/0), not ${JSON.stringify(text)}`,
+          );
         }
         return { column: name, value };
       }

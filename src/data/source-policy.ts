@@ -53,7 +53,10 @@ export function parseSourceRoots(value: string, base: string): string[] {
  */
 export function parseHttpSources(value: string): HttpOrigin[] | string {
   const out: HttpOrigin[] = [];
-  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [origin, vars = ''] = item.split('=', 2);
     let parsed: URL;
     try {
@@ -61,8 +64,12 @@ export function parseHttpSources(value: string): HttpOrigin[] | string {
     } catch {
       return `"${origin}" is not an origin (scheme://host[:port])`;
     }
-    if (!/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) return `"${origin}" is not an http(s) origin (scheme://host[:port], no path)`;
-    const env = vars.split('+').map((v) => v.trim()).filter(Boolean);
+    if (!/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, ''))
+      return `"${origin}" is not an http(s) origin (scheme://host[:port], no path)`;
+    const env = vars
+      .split('+')
+      .map((v) => v.trim())
+      .filter(Boolean);
     const badVar = env.find((v) => !/^[A-Z_][A-Z0-9_]*$/.test(v));
     if (badVar !== undefined) return `"${badVar}" (for ${origin}) is not an environment variable name`;
     out.push({ origin: parsed.origin, env });
@@ -73,10 +80,14 @@ export function parseHttpSources(value: string): HttpOrigin[] | string {
 /** `KEEL_POSTGRES_SOURCES`: `alias=VARIABLE,...`, each variable holding a postgres:// URL. */
 export function parsePostgresSources(value: string): Record<string, string> | string {
   const out: Record<string, string> = {};
-  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [alias, variable] = item.split('=', 2);
     if (!/^[a-z][a-z0-9_-]*$/.test(alias ?? '')) return `"${alias}" is not an alias (lowercase letters, digits, _ and -)`;
-    if (!/^[A-Z_][A-Z0-9_]*$/.test(variable ?? '')) return `"${alias}=${variable ?? ''}" must name an environment variable (alias=VARIABLE)`;
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(variable ?? ''))
+      return `"${alias}=${variable ?? ''}" must name an environment variable (alias=VARIABLE)`;
     out[alias] = variable;
   }
   return out;
@@ -90,10 +101,17 @@ function describeRoots(policy: SourcePolicy): string {
  * The real path of a file source, or an InvalidInputError when it lies outside every root (after
  * following symlinks, so a link cannot lead out). `vegaPath` resolves `vega-datasets:<file>`.
  */
-export async function allowedFilePath(field: string, path: string, policy: SourcePolicy, vegaPath: (path: string) => string): Promise<string> {
+export async function allowedFilePath(
+  field: string,
+  path: string,
+  policy: SourcePolicy,
+  vegaPath: (path: string) => string,
+): Promise<string> {
   const isVega = path.startsWith(VEGA_ROOT);
   if (isVega && !policy.roots.includes(VEGA_ROOT)) {
-    throw new InvalidInputError(`${field}: ${JSON.stringify(path)} is refused: vega-datasets: is not among the allowed source roots (KEEL_SOURCE_ROOTS: ${describeRoots(policy)})`);
+    throw new InvalidInputError(
+      `${field}: ${JSON.stringify(path)} is refused: vega-datasets: is not among the allowed source roots (KEEL_SOURCE_ROOTS: ${describeRoots(policy)})`,
+    );
   }
   const candidate = isVega ? vegaPath(path) : path;
   let real: string;
@@ -104,7 +122,9 @@ export async function allowedFilePath(field: string, path: string, policy: Sourc
     // parent must still be inside a root, or the message would tell what exists outside.
     real = resolve(candidate);
   }
-  const roots = await Promise.all(policy.roots.map(async (root) => (root === VEGA_ROOT ? realOrSelf(vegaPath(`${VEGA_ROOT}x`), true) : realOrSelf(root, false))));
+  const roots = await Promise.all(
+    policy.roots.map(async (root) => (root === VEGA_ROOT ? realOrSelf(vegaPath(`${VEGA_ROOT}x`), true) : realOrSelf(root, false))),
+  );
   if (roots.some((root) => root !== undefined && isInside(real, root))) return isVega ? candidate : real;
   throw new InvalidInputError(
     `${field}: ${JSON.stringify(path)} is refused: it resolves outside the allowed source roots (KEEL_SOURCE_ROOTS: ${describeRoots(policy)})`,
@@ -159,7 +179,8 @@ export function postgresConnectionVariable(field: string, spec: { connection?: s
   const known = `KEEL_POSTGRES_SOURCES: ${aliases.length ? aliases.join(', ') : '(none)'}`;
   if (spec.connection !== undefined) {
     const variable = policy.postgres[spec.connection];
-    if (!variable) throw new InvalidInputError(`${field}.connection: "${spec.connection}" is refused: not a connection the operator named (${known})`);
+    if (!variable)
+      throw new InvalidInputError(`${field}.connection: "${spec.connection}" is refused: not a connection the operator named (${known})`);
     return variable;
   }
   // The old form names the variable itself: allowed only for a variable behind an alias.

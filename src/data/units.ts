@@ -17,7 +17,23 @@ interface UnitDef {
 
 export const units: Record<UnitId, UnitDef> = {
   sqft: { dimension: 'area', factor: 0.09290304, spellings: ['sqft', 'ft2', 'ft²', 'sf', 'sqfeet', 'sqfoot', 'squarefeet', 'squarefoot'] },
-  m2: { dimension: 'area', factor: 1, spellings: ['m2', 'm²', 'sqm', 'sqmeter', 'sqmeters', 'sqmetre', 'sqmetres', 'squaremeter', 'squaremeters', 'squaremetre', 'squaremetres'] },
+  m2: {
+    dimension: 'area',
+    factor: 1,
+    spellings: [
+      'm2',
+      'm²',
+      'sqm',
+      'sqmeter',
+      'sqmeters',
+      'sqmetre',
+      'sqmetres',
+      'squaremeter',
+      'squaremeters',
+      'squaremetre',
+      'squaremetres',
+    ],
+  },
   acre: { dimension: 'area', factor: 4046.8564224, spellings: ['acre', 'acres', 'ac'] },
   ha: { dimension: 'area', factor: 10_000, spellings: ['ha', 'hectare', 'hectares'] },
   in: { dimension: 'length', factor: 0.0254, spellings: ['in', 'inch', 'inches', '"'] },

@@ -2,7 +2,15 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import type { DatasetRules } from '../shared/dataset-spec';
 import { DataValidationError, InvalidInputError } from '../shared/errors';
-import { getDatasetVersion, previousDatasetVersion, resultRows, saveProfile, streamDatasetRows, type ColumnDef, type DatasetVersion } from './dataset-store';
+import {
+  getDatasetVersion,
+  previousDatasetVersion,
+  resultRows,
+  saveProfile,
+  streamDatasetRows,
+  type ColumnDef,
+  type DatasetVersion,
+} from './dataset-store';
 import { checkDatasetRules, ProfileBuilder, type DatasetProfile } from './profile';
 
 /**
@@ -11,7 +19,11 @@ import { checkDatasetRules, ProfileBuilder, type DatasetProfile } from './profil
  * against the previous version of the same name) and uniqueness, which PostgreSQL checks on the
  * rows. A failed rule throws a DataValidationError naming the rule and the observed value.
  */
-export async function validateDatasetVersion(db: Db, id: string, rules: DatasetRules): Promise<{ version: DatasetVersion; profile: DatasetProfile }> {
+export async function validateDatasetVersion(
+  db: Db,
+  id: string,
+  rules: DatasetRules,
+): Promise<{ version: DatasetVersion; profile: DatasetProfile }> {
   const version = await getDatasetVersion(db, id);
   if (!version) throw new Error(`dataset version ${id} does not exist`);
   const profile = await ensureProfile(db, version);
@@ -40,7 +52,9 @@ export async function checkUniqueness(db: Db, version: DatasetVersion, columns: 
   const known = new Set((version.columns as ColumnDef[]).map((c) => c.name));
   for (const column of columns) {
     if (!known.has(column)) {
-      throw new InvalidInputError(`rule unique names column "${column}", which dataset version ${version.id} does not have (columns: ${[...known].join(', ')})`);
+      throw new InvalidInputError(
+        `rule unique names column "${column}", which dataset version ${version.id} does not have (columns: ${[...known].join(', ')})`,
+      );
     }
   }
   const keys = sql.join(

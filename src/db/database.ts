@@ -58,7 +58,6 @@ async function openPostgres(url: string): Promise<Database> {
     },
     close: () => sql.end({ timeout: 5 }),
   };
-
 }
 
 /** Any 64-bit constant, the same in every keel process: the key of the migration lock. */
@@ -102,7 +101,8 @@ async function openPglite(dataDir: string): Promise<Database> {
 
   async function copyBlob(table: string, columns: string[], chunks: string[]): Promise<void> {
     // PGlite has no COPY FROM STDIN; it reads a Blob through the virtual file /dev/blob.
-    await client.query(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob(chunks) });
+    await client.query(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM '/dev/blob'`, [], {
+      blob: new Blob(chunks),
+    });
   }
 }
-

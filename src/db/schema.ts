@@ -49,7 +49,10 @@ export const datasetVersions = pgTable(
     profile: jsonb('profile'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('dataset_versions_name_hash').on(t.name, t.contentHash), index('dataset_versions_name_created').on(t.name, t.createdAt)],
+  (t) => [
+    uniqueIndex('dataset_versions_name_hash').on(t.name, t.contentHash),
+    index('dataset_versions_name_created').on(t.name, t.createdAt),
+  ],
 );
 
 /**
@@ -143,7 +146,9 @@ export const pipelineRuns = pgTable(
     /** running | succeeded | rejected (by the gate) | failed | cancelled */
     status: text('status').notNull(),
     /** `[{ name, startedAt, endedAt?, outcome, attempts? }]`, in the order the stages ran. */
-    stages: jsonb('stages').notNull().default(sql`'[]'::jsonb`),
+    stages: jsonb('stages')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     /** `{ message, type, nonRetryable, cause: [{ kind, message, type?, nonRetryable? }] }` when it failed. */
     failure: jsonb('failure'),
     datasetVersionId: text('dataset_version_id'),
@@ -152,7 +157,10 @@ export const pipelineRuns = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
-  (t) => [index('pipeline_runs_model_started').on(t.modelName, t.startedAt), uniqueIndex('pipeline_runs_workflow_run').on(t.workflowId, t.runId)],
+  (t) => [
+    index('pipeline_runs_model_started').on(t.modelName, t.startedAt),
+    uniqueIndex('pipeline_runs_workflow_run').on(t.workflowId, t.runId),
+  ],
 );
 
 /**

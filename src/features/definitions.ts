@@ -38,12 +38,16 @@ export interface DefinitionIssue {
  * count/distinct_count must read a number. `columnsOf` gives a dataset's columns (undefined: no
  * version yet). A view over a view sees that view's join keys, timestamp and features.
  */
-export function checkViewColumns(defs: FeatureStoreDefinitions, columnsOf: (dataset: string) => readonly ColumnDef[] | undefined): DefinitionIssue[] {
+export function checkViewColumns(
+  defs: FeatureStoreDefinitions,
+  columnsOf: (dataset: string) => readonly ColumnDef[] | undefined,
+): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   defs.views.forEach((view, v) => {
     const columns = sourceColumns(defs, view, columnsOf);
     if (!columns) {
-      if ('dataset' in view.source) issues.push({ path: `views.${v}.source.dataset`, message: `no version of dataset "${view.source.dataset}" exists yet` });
+      if ('dataset' in view.source)
+        issues.push({ path: `views.${v}.source.dataset`, message: `no version of dataset "${view.source.dataset}" exists yet` });
       return;
     }
     const types = new Map(columns.map((c) => [c.name, c.type]));
@@ -60,7 +64,9 @@ export function checkViewColumns(defs: FeatureStoreDefinitions, columnsOf: (data
     keys.forEach((key) => need(key, `views.${v}.entities`));
     if (view.timestamp) {
       need(view.timestamp, `views.${v}.timestamp`, (type) =>
-        ['date', 'datetime', 'number', 'integer'].includes(type) ? undefined : `the timestamp column "${view.timestamp}" is ${type}, needs date, datetime or a number`,
+        ['date', 'datetime', 'number', 'integer'].includes(type)
+          ? undefined
+          : `the timestamp column "${view.timestamp}" is ${type}, needs date, datetime or a number`,
       );
     }
     view.features.forEach((feature, f) => {
@@ -79,7 +85,11 @@ export function checkViewColumns(defs: FeatureStoreDefinitions, columnsOf: (data
   return issues;
 }
 
-function sourceColumns(defs: FeatureStoreDefinitions, view: FeatureViewDef, columnsOf: (dataset: string) => readonly ColumnDef[] | undefined): readonly ColumnDef[] | undefined {
+function sourceColumns(
+  defs: FeatureStoreDefinitions,
+  view: FeatureViewDef,
+  columnsOf: (dataset: string) => readonly ColumnDef[] | undefined,
+): readonly ColumnDef[] | undefined {
   if ('dataset' in view.source) return columnsOf(view.source.dataset);
   const parent = defs.views.find((other) => 'view' in view.source && other.name === view.source.view);
   if (!parent) return undefined;

@@ -24,13 +24,22 @@ export async function viewFreshness(db: Db, now: number, views?: readonly string
       const last = await lastMaterialization(db, view.name);
       const ms = staleness(last, now);
       const staleAfterMs = view.view.staleAfter ? intervalMs(view.view.staleAfter) : null;
-      return { view: view.name, stalenessMs: ms, lastAsOf: last?.asOf.toISOString() ?? null, staleAfterMs, stale: staleAfterMs !== null && (ms === null || ms > staleAfterMs) };
+      return {
+        view: view.name,
+        stalenessMs: ms,
+        lastAsOf: last?.asOf.toISOString() ?? null,
+        staleAfterMs,
+        stale: staleAfterMs !== null && (ms === null || ms > staleAfterMs),
+      };
     }),
   );
 }
 
 /** One `feature_staleness` alert per view past its `staleAfter` (once per incident window). */
-export function freshnessAlerts(freshness: readonly ViewFreshness[], context: { model: string; at: string; dedupWindowMs?: number }): AlertInput[] {
+export function freshnessAlerts(
+  freshness: readonly ViewFreshness[],
+  context: { model: string; at: string; dedupWindowMs?: number },
+): AlertInput[] {
   return freshness
     .filter((f) => f.stale)
     .map((f) => ({

@@ -32,7 +32,12 @@ export type Materialization = typeof featureMaterializations.$inferSelect;
 
 /** The newest materialisation of a view, if any. */
 export async function lastMaterialization(db: Db, viewName: string): Promise<Materialization | undefined> {
-  const [last] = await db.select().from(featureMaterializations).where(eq(featureMaterializations.viewName, viewName)).orderBy(desc(featureMaterializations.asOf)).limit(1);
+  const [last] = await db
+    .select()
+    .from(featureMaterializations)
+    .where(eq(featureMaterializations.viewName, viewName))
+    .orderBy(desc(featureMaterializations.asOf))
+    .limit(1);
   return last;
 }
 
@@ -141,4 +146,3 @@ function resultOf(row: Materialization, written: boolean): MaterializeResult {
 export function staleness(last: Materialization | undefined, now: number): number | null {
   return last?.latestEventTime ? now - last.latestEventTime.getTime() : null;
 }
-

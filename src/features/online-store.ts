@@ -61,7 +61,9 @@ export class OnlineStore {
     if (cache && now - cache.checkedAt < this.checkMs) return cache;
     // Concurrent requests meanwhile use the entries they have rather than all asking too.
     if (cache) cache.checkedAt = now;
-    const result = await this.db.execute(sql`select coalesce(max(finished_at)::text, '') as generation from feature_materializations where view_name = ${view}`);
+    const result = await this.db.execute(
+      sql`select coalesce(max(finished_at)::text, '') as generation from feature_materializations where view_name = ${view}`,
+    );
     const generation = resultRows<{ generation: string }>(result)[0]?.generation ?? '';
     if (!cache || cache.generation !== generation) {
       cache = { generation, checkedAt: now, entries: new Map() };
@@ -73,8 +75,17 @@ export class OnlineStore {
   private async fetch(view: string, keys: string[]): Promise<Map<string, OnlineValues>> {
     const result = await this.db.execute(sql`
       select entity_key, view_version, values, extract(epoch from event_time) * 1000 as event_ms, extract(epoch from as_of) * 1000 as as_of_ms
-      from online_features where view_name = ${view} and entity_key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`);
-    const rows = resultRows<{ entity_key: string; view_version: string; values: Record<string, number | null> | string; event_ms: string | number | null; as_of_ms: string | number }>(result);
+      from online_features where view_name = ${view} and entity_key in (${sql.join(
+        keys.map((k) => sql`${k}`),
+        sql`, `,
+      )})`);
+    const rows = resultRows<{
+      entity_key: string;
+      view_version: string;
+      values: Record<string, number | null> | string;
+      event_ms: string | number | null;
+      as_of_ms: string | number;
+    }>(result);
     return new Map(
       rows.map((row) => [
         row.entity_key,

@@ -42,7 +42,12 @@ export interface TrainingSetOptions {
  * Memory: the rows stream through twice (once for their keys and times, once to write), and the
  * join holds typed columns only; the sort and sweep run in a worker thread.
  */
-export async function buildTrainingSet(database: Database, datasetVersionId: string, viewNames: readonly string[], options: TrainingSetOptions = {}): Promise<TrainingSetResult> {
+export async function buildTrainingSet(
+  database: Database,
+  datasetVersionId: string,
+  viewNames: readonly string[],
+  options: TrainingSetOptions = {},
+): Promise<TrainingSetResult> {
   const { db } = database;
   const base = await getDatasetVersion(db, datasetVersionId);
   if (!base) throw new InvalidInputError(`dataset version ${datasetVersionId} does not exist`);
@@ -58,7 +63,8 @@ export async function buildTrainingSet(database: Database, datasetVersionId: str
       );
     }
     for (const feature of view.view.features) {
-      if (baseColumns.some((c) => c.name === feature.name)) throw new InvalidInputError(`feature view "${view.name}": feature "${feature.name}" is also a column of dataset ${base.name}`);
+      if (baseColumns.some((c) => c.name === feature.name))
+        throw new InvalidInputError(`feature view "${view.name}": feature "${feature.name}" is also a column of dataset ${base.name}`);
     }
     const source = await viewSourceVersion(db, view);
     const plan = pitPlan(view.view);
@@ -74,19 +80,45 @@ export async function buildTrainingSet(database: Database, datasetVersionId: str
   }
 
   const featureColumns = joined.flatMap(({ view }) => view.view.features.map((f) => f.name));
-  const columns = [...baseColumns.map(({ name, type }) => ({ name, type })), ...featureColumns.map((name) => ({ name, type: 'number' as const }))];
+  const columns = [
+    ...baseColumns.map(({ name, type }) => ({ name, type })),
+    ...featureColumns.map((name) => ({ name, type: 'number' as const })),
+  ];
   options.onProgress?.('writing the training set');
   const result: IngestResult = await ingestDataset(
     database,
-    { name: `${base.name.slice(0, 53)}.features`, recipe: 'mapping', sources: [{ format: 'jsonl', path: `dataset:${base.id}`, name: 'point-in-time' }], columns },
+    {
+      name: `${base.name.slice(0, 53)}.features`,
+      recipe: 'mapping',
+      sources: [{ format: 'jsonl', path: `dataset:${base.id}`, name: 'point-in-time' }],
+      columns,
+    },
     { records: enrichedRecords(database, datasetVersionId, joined), ingestKey: options.ingestKey },
   );
-  const lineage: TrainingSetView[] = joined.map(({ view, sourceId }) => ({ name: view.name, version: view.version, datasetVersionId: sourceId, features: view.view.features.map((f) => f.name) }));
-  await db.insert(trainingSets).values({ datasetVersionId: result.datasetVersionId, sourceDatasetVersionId: datasetVersionId, views: lineage }).onConflictDoNothing();
-  return { datasetVersionId: result.datasetVersionId, contentHash: result.contentHash, rowCount: result.rowCount, created: result.created, views: lineage };
+  const lineage: TrainingSetView[] = joined.map(({ view, sourceId }) => ({
+    name: view.name,
+    version: view.version,
+    datasetVersionId: sourceId,
+    features: view.view.features.map((f) => f.name),
+  }));
+  await db
+    .insert(trainingSets)
+    .values({ datasetVersionId: result.datasetVersionId, sourceDatasetVersionId: datasetVersionId, views: lineage })
+    .onConflictDoNothing();
+  return {
+    datasetVersionId: result.datasetVersionId,
+    contentHash: result.contentHash,
+    rowCount: result.rowCount,
+    created: result.created,
+    views: lineage,
+  };
 }
 
-async function* enrichedRecords(database: Database, datasetVersionId: string, joined: { view: RegisteredView; values: Float64Array[] }[]): AsyncGenerator<SourceRecord> {
+async function* enrichedRecords(
+  database: Database,
+  datasetVersionId: string,
+  joined: { view: RegisteredView; values: Float64Array[] }[],
+): AsyncGenerator<SourceRecord> {
   let index = 0;
   for await (const chunk of streamDatasetRows(database.db, datasetVersionId)) {
     for (const row of chunk) {

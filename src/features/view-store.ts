@@ -1,7 +1,14 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { featureViewVersions } from '../db/schema';
-import { listDatasetVersions, resolveDatasetVersion, resultRows, streamDatasetRows, type ColumnDef, type DatasetVersion } from '../data/dataset-store';
+import {
+  listDatasetVersions,
+  resolveDatasetVersion,
+  resultRows,
+  streamDatasetRows,
+  type ColumnDef,
+  type DatasetVersion,
+} from '../data/dataset-store';
 import { InvalidInputError } from '../shared/errors';
 import type { FeatureStoreDefinitions, FeatureViewDef } from '../shared/feature-store';
 import { EventColumnsBuilder } from './columns';
@@ -31,12 +38,18 @@ export async function registerViews(db: Db, defs: FeatureStoreDefinitions): Prom
     }
   }
   const issues = checkViewColumns(defs, (dataset) => columns.get(dataset));
-  if (issues.length > 0) throw new InvalidInputError(`invalid feature store definitions: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  if (issues.length > 0)
+    throw new InvalidInputError(`invalid feature store definitions: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   const out = [];
   for (const view of defs.views) {
     const definition = viewDefinition(defs, view);
     const version = viewVersion(definition);
-    const [latest] = await db.select().from(featureViewVersions).where(eq(featureViewVersions.name, view.name)).orderBy(desc(featureViewVersions.createdAt)).limit(1);
+    const [latest] = await db
+      .select()
+      .from(featureViewVersions)
+      .where(eq(featureViewVersions.name, view.name))
+      .orderBy(desc(featureViewVersions.createdAt))
+      .limit(1);
     if (latest?.version === version) {
       out.push({ name: view.name, version, created: false });
       continue;
@@ -65,7 +78,11 @@ export async function listViews(db: Db): Promise<RegisteredView[]> {
 
 /** Every version of one view, newest first. */
 export async function viewHistory(db: Db, name: string): Promise<RegisteredView[]> {
-  const rows = await db.select().from(featureViewVersions).where(eq(featureViewVersions.name, name)).orderBy(desc(featureViewVersions.createdAt));
+  const rows = await db
+    .select()
+    .from(featureViewVersions)
+    .where(eq(featureViewVersions.name, name))
+    .orderBy(desc(featureViewVersions.createdAt));
   return rows.map(toRegistered);
 }
 
@@ -74,13 +91,17 @@ export async function getView(db: Db, name: string): Promise<RegisteredView> {
   const [newest] = await viewHistory(db, name);
   if (newest) return newest;
   const known = (await listViews(db)).map((v) => v.name);
-  throw new InvalidInputError(`no feature view "${name}" is registered (registered: ${known.join(', ') || 'none'}; keel features apply registers keel.config.json's featureStore)`);
+  throw new InvalidInputError(
+    `no feature view "${name}" is registered (registered: ${known.join(', ') || 'none'}; keel features apply registers keel.config.json's featureStore)`,
+  );
 }
 
 /** The dataset version a view reads now: its pinned version, else the newest of its dataset. */
 export async function viewSourceVersion(db: Db, view: RegisteredView): Promise<DatasetVersion> {
   if (!('dataset' in view.view.source)) {
-    throw new InvalidInputError(`feature view "${view.name}": a view over another view ("${view.view.source.view}") can be defined and checked, but not yet computed`);
+    throw new InvalidInputError(
+      `feature view "${view.name}": a view over another view ("${view.view.source.view}") can be defined and checked, but not yet computed`,
+    );
   }
   return resolveDatasetVersion(db, view.view.source.dataset, view.view.source.version);
 }

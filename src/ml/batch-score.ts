@@ -27,7 +27,11 @@ export interface BatchScores {
 }
 
 const taskOfOutput: Record<string, ModelTask> = { probability: 'binary', probabilities: 'multiclass', prediction: 'regression' };
-const inputTypes: Record<number, ContractInputType> = { [DataType.FLOAT]: 'float32', [DataType.STRING]: 'string', [DataType.DOUBLE]: 'float64' };
+const inputTypes: Record<number, ContractInputType> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.STRING]: 'string',
+  [DataType.DOUBLE]: 'float64',
+};
 
 /**
  * Scores rows with an exported model, computed by onnxruntime in a worker thread: session.run is
@@ -39,7 +43,9 @@ export async function scoreOnnxInWorkerThread(model: Uint8Array, rows: readonly 
   const inputs = modelInputs(model);
   const output = signature.outputs.find((o) => taskOfOutput[o.name])?.name;
   if (!output) {
-    throw new Error(`the model has none of the outputs probability, probabilities or prediction (it has ${signature.outputs.map((o) => o.name).join(', ')})`);
+    throw new Error(
+      `the model has none of the outputs probability, probabilities or prediction (it has ${signature.outputs.map((o) => o.name).join(', ')})`,
+    );
   }
   const values = Float64Array.from((await scoreOnnxOutputsInWorkerThread(model, rows, [output], inputs))[output] as Float32Array);
   const width = rows.length > 0 ? values.length / rows.length : 1;
@@ -67,4 +73,3 @@ function modelInputs(model: Uint8Array): { name: string; type: ContractInputType
     return { name, type };
   });
 }
-

@@ -68,7 +68,11 @@ export function binaryCurves(labels: ArrayLike<number>, proba: ArrayLike<number>
   }
   const kept = thin(full, MAX_CURVE_POINTS);
   const roc = kept.map((p) => ({ threshold: p.threshold, fpr: rate(p.fp, negatives), tpr: rate(p.tp, positives) }));
-  const pr = kept.map((p) => ({ threshold: p.threshold, recall: rate(p.tp, positives), precision: p.tp + p.fp === 0 ? 1 : p.tp / (p.tp + p.fp) }));
+  const pr = kept.map((p) => ({
+    threshold: p.threshold,
+    recall: rate(p.tp, positives),
+    precision: p.tp + p.fp === 0 ? 1 : p.tp / (p.tp + p.fp),
+  }));
 
   let opTp = 0;
   let opFp = 0;
@@ -101,7 +105,10 @@ function calibration(labels: ArrayLike<number>, proba: ArrayLike<number>): Binar
 }
 
 export function regressionCurves(actual: ArrayLike<number>, predicted: ArrayLike<number>): RegressionCurves {
-  const indices = thin(Array.from({ length: actual.length }, (_, i) => i), MAX_RESIDUAL_POINTS);
+  const indices = thin(
+    Array.from({ length: actual.length }, (_, i) => i),
+    MAX_RESIDUAL_POINTS,
+  );
   return {
     task: 'regression',
     residuals: indices.map((i) => ({ prediction: predicted[i], actual: actual[i], residual: actual[i] - predicted[i] })),

@@ -57,13 +57,20 @@ export async function runExternalTrainer(request: ExternalTrainingRequest): Prom
     await writeFile(
       join(dir, 'params.json'),
       JSON.stringify(
-        { params: request.params, features: request.features, target: request.target, task: request.task, ...(request.classes ? { classes: request.classes } : {}) },
+        {
+          params: request.params,
+          features: request.features,
+          target: request.target,
+          task: request.task,
+          ...(request.classes ? { classes: request.classes } : {}),
+        },
         null,
         2,
       ),
     );
     if (request.user) {
-      for (const file of ['', 'train.csv', 'validation.csv', 'params.json']) await chown(join(dir, file), request.user.uid, request.user.gid);
+      for (const file of ['', 'train.csv', 'validation.csv', 'params.json'])
+        await chown(join(dir, file), request.user.uid, request.user.gid);
     }
     const started = performance.now();
     const logTail = await runProgram(request, dir);
@@ -77,7 +84,7 @@ export async function runExternalTrainer(request: ExternalTrainingRequest): Prom
       throw new ExternalTrainerError(`the trainer's metrics.json is not valid JSON: ${(error as Error).message}`);
     }
     if (reportedMetrics === null || typeof reportedMetrics !== 'object' || Array.isArray(reportedMetrics)) {
-      throw new ExternalTrainerError('the trainer\'s metrics.json must hold a JSON object');
+      throw new ExternalTrainerError("the trainer's metrics.json must hold a JSON object");
     }
     return { onnx, reportedMetrics, seconds, logTail };
   } finally {
@@ -87,10 +94,20 @@ export async function runExternalTrainer(request: ExternalTrainingRequest): Prom
 
 /** The contract an external model must meet: the features' inputs, the task's outputs. */
 export function externalContract(features: FeatureSpec[], task: ModelTask, classes?: string[]): ModelContract {
-  return { task, inputs: contractInputs(features), outputs: contractOutputs(task, classes?.length), ...(task === 'multiclass' ? { classes } : {}) };
+  return {
+    task,
+    inputs: contractInputs(features),
+    outputs: contractOutputs(task, classes?.length),
+    ...(task === 'multiclass' ? { classes } : {}),
+  };
 }
 
-const elementTypes: Record<string, number> = { float32: DataType.FLOAT, string: DataType.STRING, float64: DataType.DOUBLE, int64: DataType.INT64 };
+const elementTypes: Record<string, number> = {
+  float32: DataType.FLOAT,
+  string: DataType.STRING,
+  float64: DataType.DOUBLE,
+  int64: DataType.INT64,
+};
 
 /**
  * Checks an externally trained model against keel's serving contract before anything else sees
@@ -109,13 +126,17 @@ export async function verifyExternalModel(onnx: Uint8Array, contract: ModelContr
   const expected = contract.inputs.map((i) => `${i.name}:${i.type}`).sort();
   const actual = signature.inputs.map((i) => `${i.name}:${typeName(i.elemType)}`).sort();
   if (expected.join() !== actual.join()) {
-    throw new ModelVerificationError(`the trainer's model takes inputs [${actual.join(', ')}] but the features are [${expected.join(', ')}]`);
+    throw new ModelVerificationError(
+      `the trainer's model takes inputs [${actual.join(', ')}] but the features are [${expected.join(', ')}]`,
+    );
   }
   const outputs = signature.outputs.map((o) => `${o.name}:${o.elemType}`);
   const required = contract.outputs.map((o) => `${o.name}:${elementTypes[o.type]}`);
   if (!required.every((output) => outputs.includes(output))) {
     const wanted = contract.outputs.map((o) => `"${o.name}" (${o.type} [N,${o.shape[1]}])`).join(' and ');
-    throw new ModelVerificationError(`the trainer's ${contract.task} model must output ${wanted}; it outputs ${signature.outputs.map((o) => o.name).join(', ') || 'nothing'}`);
+    throw new ModelVerificationError(
+      `the trainer's ${contract.task} model must output ${wanted}; it outputs ${signature.outputs.map((o) => o.name).join(', ') || 'nothing'}`,
+    );
   }
   let scores: Awaited<ReturnType<typeof scoreOnnxInWorkerThread>>;
   try {
@@ -125,7 +146,9 @@ export async function verifyExternalModel(onnx: Uint8Array, contract: ModelContr
   }
   const width = contract.outputs[0].shape[1];
   if (scores.values.length !== validation.length * width) {
-    throw new ModelVerificationError(`the trainer's model gives ${scores.values.length} values for ${validation.length} validation rows; expected ${width} per row`);
+    throw new ModelVerificationError(
+      `the trainer's model gives ${scores.values.length} values for ${validation.length} validation rows; expected ${width} per row`,
+    );
   }
   const isProbability = contract.task !== 'regression';
   const bad = scores.values.findIndex((p) => (isProbability ? !(p >= 0 && p <= 1) : !Number.isFinite(p)));
@@ -179,7 +202,11 @@ function runProgram(request: ExternalTrainingRequest, dir: string): Promise<stri
     const ticker = setInterval(() => request.onWaiting?.((Date.now() - started) / 1000), 5000);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(new ExternalTrainerError(`the trainer ${program} did not finish within ${request.timeoutMs / 1000} s and was killed${tail ? `; its output ended with:\n${tail}` : ''}`));
+      finish(
+        new ExternalTrainerError(
+          `the trainer ${program} did not finish within ${request.timeoutMs / 1000} s and was killed${tail ? `; its output ended with:\n${tail}` : ''}`,
+        ),
+      );
     }, request.timeoutMs);
     let done = false;
     const finish = (error?: Error) => {
@@ -193,7 +220,12 @@ function runProgram(request: ExternalTrainingRequest, dir: string): Promise<stri
     child.on('error', (error) => finish(new ExternalTrainerError(`cannot run the trainer ${program}: ${error.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) finish();
-      else finish(new ExternalTrainerError(`the trainer ${program} ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `; its output ended with:\n${tail}` : ''}`));
+      else
+        finish(
+          new ExternalTrainerError(
+            `the trainer ${program} ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `; its output ended with:\n${tail}` : ''}`,
+          ),
+        );
     });
   });
 }

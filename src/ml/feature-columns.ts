@@ -45,7 +45,10 @@ export interface DatetimeColumn extends ColumnBase {
  * Reads each feature of `specs` from the rows. A full spec is kept on its column (what fitting
  * reads); for encoding with a fitted pipeline only `name` and `kind` matter.
  */
-export function toFeatureColumns(rows: readonly Row[], specs: readonly (FeatureSpec | { name: string; kind: FeatureSpec['kind'] })[]): FeatureColumn[] {
+export function toFeatureColumns(
+  rows: readonly Row[],
+  specs: readonly (FeatureSpec | { name: string; kind: FeatureSpec['kind'] })[],
+): FeatureColumn[] {
   return specs.map((given) => {
     const spec = given as FeatureSpec;
     switch (spec.kind) {

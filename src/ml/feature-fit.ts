@@ -97,7 +97,9 @@ export function fitVocabulary(column: CategoricalColumn, counts: Float64Array, m
   const max = (spec.kind === 'categorical' && spec.maxCategories) || maxCategories;
   const minCount = (spec.kind === 'categorical' && spec.minCount) || minCategoryCount;
   if (column.dictionary.length === 0) {
-    throw new FeatureContractError(`categorical feature "${column.name}" has no category in the training rows: every value is missing (null or '')`);
+    throw new FeatureContractError(
+      `categorical feature "${column.name}" has no category in the training rows: every value is missing (null or '')`,
+    );
   }
   const kept = column.dictionary
     .map((category, code) => ({ category, count: counts[code] }))
@@ -120,7 +122,8 @@ export function fitBooleanShare(column: BooleanColumn): number {
     present++;
     trues += value;
   }
-  if (present === 0) throw new FeatureContractError(`boolean feature "${column.name}" has no values in the training rows (true/false, 1/0, yes/no)`);
+  if (present === 0)
+    throw new FeatureContractError(`boolean feature "${column.name}" has no values in the training rows (true/false, 1/0, yes/no)`);
   return trues / present;
 }
 

@@ -96,8 +96,7 @@ export interface FittedDatetimeFeature {
  * timestamp, encodes to all zeros. numeric: one column, standardised, missing → the mean (0).
  */
 export type FittedDatePart =
-  | { part: DatePartName; encoding: 'one-hot'; values: number[] }
-  | { part: DatePartName; encoding: 'numeric'; mean: number; std: number };
+  { part: DatePartName; encoding: 'one-hot'; values: number[] } | { part: DatePartName; encoding: 'numeric'; mean: number; std: number };
 
 export interface FeaturePipelineOptions {
   /** Keep at most this many categories per feature (default 500); a feature's own maxCategories wins. */
@@ -106,7 +105,11 @@ export interface FeaturePipelineOptions {
   minCategoryCount?: number;
 }
 
-export function fitFeaturePipeline(rows: readonly Row[], specs: readonly FeatureSpec[], options: FeaturePipelineOptions = {}): FittedFeaturePipeline {
+export function fitFeaturePipeline(
+  rows: readonly Row[],
+  specs: readonly FeatureSpec[],
+  options: FeaturePipelineOptions = {},
+): FittedFeaturePipeline {
   return fitFeaturePipelineOnColumns(toFeatureColumns(rows, specs), options);
 }
 

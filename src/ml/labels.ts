@@ -111,7 +111,12 @@ export function classLabels(values: ArrayLike<unknown>, what: string, rowName: R
  * Codes labels with an existing class list (a validation split against the training classes). A
  * class outside the list is an error naming the row: the model has no output for it.
  */
-export function codeWithClasses(values: ArrayLike<unknown>, classes: readonly string[], what: string, rowName: RowName = splitRow): Int32Array {
+export function codeWithClasses(
+  values: ArrayLike<unknown>,
+  classes: readonly string[],
+  what: string,
+  rowName: RowName = splitRow,
+): Int32Array {
   const names = Array.from({ length: values.length }, (_, i) => requiredClass(values[i], what, rowName(i)));
   return codesOf(names, classes, what, rowName);
 }
@@ -120,7 +125,8 @@ function codesOf(names: readonly string[], classes: readonly string[], what: str
   const index = new Map(classes.map((name, code) => [name, code]));
   return Int32Array.from(names, (name, row) => {
     const code = index.get(name);
-    if (code === undefined) throw new TargetError(`${what} has class ${JSON.stringify(name)} in ${rowName(row)}, which is not among the training classes`);
+    if (code === undefined)
+      throw new TargetError(`${what} has class ${JSON.stringify(name)} in ${rowName(row)}, which is not among the training classes`);
     return code;
   });
 }

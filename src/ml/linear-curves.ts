@@ -30,7 +30,8 @@ export function checkValidation(validation: LinearValidation<ArrayLike<unknown>>
   if (!validation) return;
   const { matrix, targets } = validation;
   if (matrix.width !== width) throw new Error(`the validation rows are encoded to ${matrix.width} columns, the training rows to ${width}`);
-  if (targets.length !== matrix.rowCount) throw new Error(`got ${targets.length} validation targets for ${matrix.rowCount} validation rows`);
+  if (targets.length !== matrix.rowCount)
+    throw new Error(`got ${targets.length} validation targets for ${matrix.rowCount} validation rows`);
 }
 
 export interface LinearFitOptions<Targets> {

@@ -50,7 +50,13 @@ export function trainLinearRegression(
     validation
       ? (parameters) => {
           for (let j = 0; j < width; j++) unitWeights[j] = parameters[j] * scale;
-          return rootMeanSquaredError(validation.matrix, validation.targets, unitWeights, mean + parameters[width] * scale, validationPredictions!);
+          return rootMeanSquaredError(
+            validation.matrix,
+            validation.targets,
+            unitWeights,
+            mean + parameters[width] * scale,
+            validationPredictions!,
+          );
         }
       : null,
     onIteration && ((iteration, loss) => onIteration(iteration, loss * variance)),

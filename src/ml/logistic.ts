@@ -60,7 +60,8 @@ export function trainLogistic(
     'logloss',
     objective.meanLoss,
     validation
-      ? (parameters) => meanLogLoss(validation.matrix, validation.targets, parameters.subarray(0, width), parameters[width], validationScores!)
+      ? (parameters) =>
+          meanLogLoss(validation.matrix, validation.targets, parameters.subarray(0, width), parameters[width], validationScores!)
       : null,
     onIteration,
   );
@@ -80,7 +81,13 @@ export function trainLogistic(
 }
 
 /** Mean log loss of a logistic model over labelled rows (the same expression the objective sums). */
-export function meanLogLoss(matrix: EncodedMatrix, labels: ArrayLike<number>, weights: ArrayLike<number>, intercept: number, scores?: Float64Array): number {
+export function meanLogLoss(
+  matrix: EncodedMatrix,
+  labels: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  intercept: number,
+  scores?: Float64Array,
+): number {
   const z = linearPredictor(matrix, weights, intercept, scores);
   let lossSum = 0;
   for (let i = 0; i < matrix.rowCount; i++) lossSum += Math.max(z[i], 0) + Math.log1p(Math.exp(-Math.abs(z[i]))) - labels[i] * z[i];

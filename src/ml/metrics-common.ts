@@ -12,7 +12,7 @@ export function rocAuc(yTrue: ArrayLike<number>, proba: ArrayLike<number>): numb
   const order = Array.from({ length: yTrue.length }, (_, i) => i).sort((a, b) => proba[a] - proba[b]);
   let positives = 0;
   let positiveRankSum = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     let groupPositives = 0;
     while (end < order.length && proba[order[end]] === proba[order[start]]) {

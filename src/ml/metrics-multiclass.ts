@@ -15,7 +15,11 @@ import { probabilityClip, rocAuc } from './metrics-common';
  *   others" on that class's probability (ties count half), over the classes with both positive and
  *   negative rows (sklearn refuses a class without; NaN when no class qualifies).
  */
-export function multiclassMetrics(codes: ArrayLike<number>, probabilities: ArrayLike<number>, classes: readonly string[]): MulticlassMetrics {
+export function multiclassMetrics(
+  codes: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  classes: readonly string[],
+): MulticlassMetrics {
   const n = codes.length;
   const k = classes.length;
   if (k < 2) throw new Error(`need at least 2 classes, got ${k}`);
@@ -31,7 +35,8 @@ export function multiclassMetrics(codes: ArrayLike<number>, probabilities: Array
     let predicted = 0;
     for (let c = 0; c < k; c++) {
       const p = probabilities[i * k + c];
-      if (!(p >= 0 && p <= 1)) throw new Error(`probability of class ${JSON.stringify(classes[c])} in row ${i} must lie in [0, 1], got ${p}`);
+      if (!(p >= 0 && p <= 1))
+        throw new Error(`probability of class ${JSON.stringify(classes[c])} in row ${i} must lie in [0, 1], got ${p}`);
       if (p > probabilities[i * k + predicted]) predicted = c;
     }
     confusion[code][predicted]++;

@@ -46,7 +46,8 @@ export function trainMultinomialLogistic(
   }
   checkValidation(validation, width);
   validation?.targets.forEach((code, i) => {
-    if (!(code >= 0 && code < classCount)) throw new Error(`validation label ${i} must be a class index in 0..${classCount - 1}, got ${code}`);
+    if (!(code >= 0 && code < classCount))
+      throw new Error(`validation label ${i} must be a class index in 0..${classCount - 1}, got ${code}`);
   });
   // Parameters: per class, its weights then its intercept. Start from the log class frequencies,
   // the optimum when every weight is zero (an absent class starts very unlikely, not at -∞).
@@ -83,7 +84,13 @@ export function trainMultinomialLogistic(
  * Mean cross-entropy -log P(yᵢ | xᵢ) over rows, for parameters laid out as the trainer's
  * ([w₀..., b₀, w₁..., b₁, …]); `scores` is class-major scratch space (K × rows).
  */
-function meanCrossEntropy(matrix: EncodedMatrix, codes: Int32Array, classCount: number, parameters: Float64Array, scores: Float64Array): number {
+function meanCrossEntropy(
+  matrix: EncodedMatrix,
+  codes: Int32Array,
+  classCount: number,
+  parameters: Float64Array,
+  scores: Float64Array,
+): number {
   const { rowCount } = matrix;
   classScores(matrix, classCount, parameters, scores);
   let lossSum = 0;
@@ -168,7 +175,15 @@ function softmaxObjective(matrix: EncodedMatrix, codes: Int32Array, classCount: 
       let residualSum = 0;
       for (let i = 0; i < rowCount; i++) residualSum += classResiduals[i];
       const classGradient = gradient.subarray(k * stride, (k + 1) * stride);
-      squaredNorm = addPenalisedGradient(matrix, classResiduals, residualSum, parameters.subarray(k * stride, k * stride + width), l2, classGradient, squaredNorm);
+      squaredNorm = addPenalisedGradient(
+        matrix,
+        classResiduals,
+        residualSum,
+        parameters.subarray(k * stride, k * stride + width),
+        l2,
+        classGradient,
+        squaredNorm,
+      );
     }
     meanLoss = lossSum / rowCount;
     return meanLoss + (l2 / 2) * squaredNorm;

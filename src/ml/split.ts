@@ -47,7 +47,9 @@ function checkFractions({ train, validation, test }: SplitFractions): void {
   }
   const sum = train + validation + test;
   if (Math.abs(sum - 1) > 1e-9) {
-    throw new Error(`split fractions must sum to 1, got ${Number(sum.toPrecision(12))} (train ${train}, validation ${validation}, test ${test})`);
+    throw new Error(
+      `split fractions must sum to 1, got ${Number(sum.toPrecision(12))} (train ${train}, validation ${validation}, test ${test})`,
+    );
   }
 }
 

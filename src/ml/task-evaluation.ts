@@ -36,7 +36,10 @@ export function metricsOfScores(meaning: ScoreMeaning, labels: readonly unknown[
     case 'regression': {
       const truth = Float64Array.from(labels, (value, row) => {
         const number = readNumber(value);
-        if (Number.isNaN(number)) throw new TargetError(`the target must be a finite number, but split row ${row + 1} has ${JSON.stringify(value) ?? String(value)}`);
+        if (Number.isNaN(number))
+          throw new TargetError(
+            `the target must be a finite number, but split row ${row + 1} has ${JSON.stringify(value) ?? String(value)}`,
+          );
         return number;
       });
       return regressionMetrics(truth, scores);

@@ -42,14 +42,25 @@ export async function trainForTask(request: TaskTrainingRequest): Promise<Traine
     trainer.kind === 'gbdt'
       ? await trainGbdtInWorkerThread(
           { features, target, params: trainer.params, train, validation },
-          { threads: trainer.threads, checkpointEvery: trainer.checkpointEvery, resumeFrom: request.resumeFrom, onProgress: request.onGbdtProgress, signal: request.signal },
+          {
+            threads: trainer.threads,
+            checkpointEvery: trainer.checkpointEvery,
+            resumeFrom: request.resumeFrom,
+            onProgress: request.onGbdtProgress,
+            signal: request.signal,
+          },
         )
       : await trainInWorkerThread(
           {
             task,
             features,
             target,
-            params: { l2: trainer.l2, maxIterations: trainer.maxIterations, tolerance: trainer.tolerance, maxCategories: trainer.maxCategories },
+            params: {
+              l2: trainer.l2,
+              maxIterations: trainer.maxIterations,
+              tolerance: trainer.tolerance,
+              maxCategories: trainer.maxCategories,
+            },
             train,
             validation,
           },

@@ -76,8 +76,14 @@ const knownParams: readonly string[] = ['l2', 'maxIterations', 'tolerance', 'max
 
 /** Fits the feature pipeline and the task's linear model on the training rows, synchronously. */
 export function trainLinearModel(request: LogisticTrainingRequest, onIteration?: TrainingProgress): LogisticModel;
-export function trainLinearModel(request: LinearTrainingRequest & { task: 'multiclass' }, onIteration?: TrainingProgress): MultinomialLogisticModel;
-export function trainLinearModel(request: LinearTrainingRequest & { task: 'regression' }, onIteration?: TrainingProgress): LinearRegressionModel;
+export function trainLinearModel(
+  request: LinearTrainingRequest & { task: 'multiclass' },
+  onIteration?: TrainingProgress,
+): MultinomialLogisticModel;
+export function trainLinearModel(
+  request: LinearTrainingRequest & { task: 'regression' },
+  onIteration?: TrainingProgress,
+): LinearRegressionModel;
 export function trainLinearModel(request: LinearTrainingRequest, onIteration?: TrainingProgress): LinearModel;
 export function trainLinearModel(request: LinearTrainingRequest, onIteration?: TrainingProgress): LinearModel {
   return trainOnTable(toTrainingTable(request), onIteration);
@@ -94,7 +100,11 @@ export function trainLogisticModel(request: LogisticTrainingRequest, onIteration
  * and the target checked here, before the worker starts, so a bad target fails without a worker
  * and only typed arrays and distinct strings cross over.
  */
-export function trainInWorkerThread(request: LogisticTrainingRequest, onProgress?: TrainingProgress, options?: { signal?: AbortSignal }): Promise<LogisticModel>;
+export function trainInWorkerThread(
+  request: LogisticTrainingRequest,
+  onProgress?: TrainingProgress,
+  options?: { signal?: AbortSignal },
+): Promise<LogisticModel>;
 export function trainInWorkerThread(
   request: LinearTrainingRequest & { task: 'multiclass' },
   onProgress?: TrainingProgress,
@@ -105,7 +115,11 @@ export function trainInWorkerThread(
   onProgress?: TrainingProgress,
   options?: { signal?: AbortSignal },
 ): Promise<LinearRegressionModel>;
-export function trainInWorkerThread(request: LinearTrainingRequest, onProgress?: TrainingProgress, options?: { signal?: AbortSignal }): Promise<LinearModel>;
+export function trainInWorkerThread(
+  request: LinearTrainingRequest,
+  onProgress?: TrainingProgress,
+  options?: { signal?: AbortSignal },
+): Promise<LinearModel>;
 export async function trainInWorkerThread(
   request: LinearTrainingRequest,
   onProgress?: TrainingProgress,
@@ -126,7 +140,8 @@ export async function trainInWorkerThread(
 
 export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgress): LinearModel {
   const { target, targets } = table;
-  const rowCount = targets.task === 'binary' ? targets.labels.length : targets.task === 'multiclass' ? targets.codes.length : targets.values.length;
+  const rowCount =
+    targets.task === 'binary' ? targets.labels.length : targets.task === 'multiclass' ? targets.codes.length : targets.values.length;
   const params = { ...table.params, l2: table.params.l2 ?? (targets.task === 'regression' ? 0 : smallDataL2(rowCount)) };
   const pipeline = fitFeaturePipelineOnColumns(table.columns, { maxCategories: params.maxCategories });
   const matrix = encodeColumns(pipeline, table.columns);
@@ -146,7 +161,10 @@ export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgres
       };
     }
     case 'multiclass': {
-      const fit = trainMultinomialLogistic(matrix, targets.codes, targets.classes.length, params, { onIteration, validation: validationOf(validation, 'multiclass') });
+      const fit = trainMultinomialLogistic(matrix, targets.codes, targets.classes.length, params, {
+        onIteration,
+        validation: validationOf(validation, 'multiclass'),
+      });
       return {
         kind: 'multinomial-logistic',
         target,
@@ -158,7 +176,10 @@ export function trainOnTable(table: TrainingTable, onIteration?: TrainingProgres
       };
     }
     case 'regression': {
-      const fit = trainLinearRegression(matrix, targets.values, params, { onIteration, validation: validationOf(validation, 'regression') });
+      const fit = trainLinearRegression(matrix, targets.values, params, {
+        onIteration,
+        validation: validationOf(validation, 'regression'),
+      });
       return {
         kind: 'linear-regression',
         target,
@@ -181,7 +202,11 @@ function validationOf<Task extends TrainingTargets['task']>(
   return { matrix: validation.matrix, targets: targetArray(validation.targets) as TargetArray<Task> };
 }
 
-type TargetArray<Task extends TrainingTargets['task']> = Task extends 'binary' ? Uint8Array : Task extends 'multiclass' ? Int32Array : Float64Array;
+type TargetArray<Task extends TrainingTargets['task']> = Task extends 'binary'
+  ? Uint8Array
+  : Task extends 'multiclass'
+    ? Int32Array
+    : Float64Array;
 
 function summaryOf(fit: LinearFit | MultinomialFit): LinearTrainingSummary {
   const { iterations, converged, lossHistory, metric, trainCurve, validationCurve } = fit;
@@ -195,7 +220,11 @@ function toTrainingTable({ task = 'binary', features, target, params, train, val
   for (const name of Object.keys(params)) {
     if (!knownParams.includes(name)) throw new Error(`unknown parameter "${name}" of a linear model (known: ${knownParams.join(', ')})`);
   }
-  const targets = checkTargets(task, train.map((row) => row[target]), `target "${target}"`);
+  const targets = checkTargets(
+    task,
+    train.map((row) => row[target]),
+    `target "${target}"`,
+  );
   return {
     target,
     params,
@@ -204,7 +233,11 @@ function toTrainingTable({ task = 'binary', features, target, params, train, val
     ...(validation?.length && {
       validation: {
         columns: toFeatureColumns(validation, features),
-        targets: validationTargets(targets, validation.map((row) => row[target]), `target "${target}" (validation)`),
+        targets: validationTargets(
+          targets,
+          validation.map((row) => row[target]),
+          `target "${target}" (validation)`,
+        ),
       },
     }),
   };

@@ -24,7 +24,9 @@ import type { Row } from './row';
  * (set by the training activity from the dataset spec) makes the exported graph canonicalise
  * categorical text as ingest did (src/ml/onnx/canonical-nodes.ts).
  */
-export type TrainedModel = (LogisticModel | MultinomialLogisticModel | LinearRegressionModel | GbdtModel) & { canonicalCategories?: CanonicalCategories };
+export type TrainedModel = (LogisticModel | MultinomialLogisticModel | LinearRegressionModel | GbdtModel) & {
+  canonicalCategories?: CanonicalCategories;
+};
 
 /**
  * The learning curve as stored with a training run: per-iteration metric on train (and

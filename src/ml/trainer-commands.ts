@@ -37,7 +37,12 @@ export function registeredCommand(field: string, command: string | string[], tra
 
 /** The environment a trainer program gets: enough to run, nothing of keel's (no DATABASE_URL, no keys). */
 export function trainerEnvironment(env: NodeJS.ProcessEnv, dir: string, passEnv: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: dir, TMPDIR: dir, LANG: env.LANG ?? 'C.UTF-8' };
+  const out: Record<string, string> = {
+    PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: dir,
+    TMPDIR: dir,
+    LANG: env.LANG ?? 'C.UTF-8',
+  };
   for (const name of passEnv) {
     const value = env[name];
     if (value !== undefined) out[name] = value;

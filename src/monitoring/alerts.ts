@@ -41,7 +41,9 @@ export function driftAlerts(evaluation: DriftEvaluation, context: DriftAlertCont
     links: context.links ?? [],
   });
   const window = {
-    ...(context.windowStart ? { windowStart: typeof context.windowStart === 'string' ? context.windowStart : context.windowStart.toISOString() } : {}),
+    ...(context.windowStart
+      ? { windowStart: typeof context.windowStart === 'string' ? context.windowStart : context.windowStart.toISOString() }
+      : {}),
     windowEnd: at,
     rowCount: evaluation.rowCount,
     ...(context.reportId !== undefined ? { reportId: context.reportId } : {}),
@@ -51,7 +53,8 @@ export function driftAlerts(evaluation: DriftEvaluation, context: DriftAlertCont
 
   if (problems.absent.length || problems.empty.length) {
     const parts = [];
-    if (problems.absent.length) parts.push(`${problems.absent.length} feature(s) absent from the logged inputs: ${problems.absent.join(', ')}`);
+    if (problems.absent.length)
+      parts.push(`${problems.absent.length} feature(s) absent from the logged inputs: ${problems.absent.join(', ')}`);
     if (problems.empty.length) parts.push(`${problems.empty.length} feature(s) with only missing values: ${problems.empty.join(', ')}`);
     alerts.push({
       ...common('schema'),
@@ -73,7 +76,9 @@ export function driftAlerts(evaluation: DriftEvaluation, context: DriftAlertCont
       title: `${name}: ${datasetLevel ? 'data drift' : 'feature drift'} in ${drifted.length} of ${dataset.comparedColumns} features`,
       message:
         `${evaluation.message}. Window of ${evaluation.rowCount} logged predictions` +
-        (datasetLevel ? `; the share of drifting features reached ${dataset.threshold}.` : `; below the dataset share ${dataset.threshold}.`),
+        (datasetLevel
+          ? `; the share of drifting features reached ${dataset.threshold}.`
+          : `; below the dataset share ${dataset.threshold}.`),
       lines: drifted.map(columnLine),
       details: {
         ...window,
@@ -101,7 +106,10 @@ export function driftAlerts(evaluation: DriftEvaluation, context: DriftAlertCont
 function columnLine(c: ColumnDrift): string {
   if (c.score === null) return `${c.column}: missing values ${fmt(c.reference.missingShare)} → ${fmt(c.current.missingShare)}`;
   const comparison = pValueMethods.includes(c.method) ? `p = ${fmt(c.score)} < ${c.threshold}` : `${fmt(c.score)} ≥ ${c.threshold}`;
-  const extra = [c.exact ? '' : 'approximate', c.missingDrift ? `missing ${fmt(c.reference.missingShare)} → ${fmt(c.current.missingShare)}` : '']
+  const extra = [
+    c.exact ? '' : 'approximate',
+    c.missingDrift ? `missing ${fmt(c.reference.missingShare)} → ${fmt(c.current.missingShare)}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return `${c.column}: ${c.method} ${comparison}${extra ? ` (${extra})` : ''}`;

@@ -54,9 +54,7 @@ export function computeDriftReport(options: {
     status: drifted.length ? 'drift' : 'ok',
     rowCount: inputs.length,
     features: results,
-    message: drifted.length
-      ? `drift in ${drifted.join(', ')} (PSI >= ${psiThreshold})`
-      : `no feature reached PSI ${psiThreshold}`,
+    message: drifted.length ? `drift in ${drifted.join(', ')} (PSI >= ${psiThreshold})` : `no feature reached PSI ${psiThreshold}`,
   };
 }
 

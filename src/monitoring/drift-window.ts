@@ -83,7 +83,16 @@ export class DriftWindow {
       if (r?.kind === 'categorical') state = { mode: 'categorical', counts: emptyCategoryCounts(), present: 0, seen: false };
       else if (r?.kind === 'numeric' && r.sketch) {
         const edges = Float64Array.from(r.sketch.edges);
-        state = { mode: 'binned', index: new BinIndex(edges), counts: new Float64Array(edges.length + 1), min: Infinity, max: -Infinity, present: 0, values: new Map(), seen: false };
+        state = {
+          mode: 'binned',
+          index: new BinIndex(edges),
+          counts: new Float64Array(edges.length + 1),
+          min: Infinity,
+          max: -Infinity,
+          present: 0,
+          values: new Map(),
+          seen: false,
+        };
       } else state = { mode: 'raw', values: [], seen: false };
       this.states.set(name, state);
     }
@@ -99,7 +108,8 @@ export class DriftWindow {
     const window = new DriftWindow({}, []);
     window.rowCount = snapshots[0]?.rowCount ?? 0;
     for (const snapshot of snapshots) {
-      if (snapshot.rowCount !== window.rowCount) throw new Error(`windows over ${snapshot.rowCount} and ${window.rowCount} rows cannot be combined`);
+      if (snapshot.rowCount !== window.rowCount)
+        throw new Error(`windows over ${snapshot.rowCount} and ${window.rowCount} rows cannot be combined`);
       for (const [name, state] of snapshot.states) {
         if (window.states.has(name)) throw new Error(`column ${JSON.stringify(name)} is in two windows`);
         window.states.set(name, state);

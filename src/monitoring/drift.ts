@@ -156,9 +156,15 @@ export interface DriftEvaluation {
 export function evaluateDrift(input: DriftInput): DriftEvaluation {
   const config = driftConfigSchema.parse(input.config ?? {});
   const features = input.features.map((f) => (typeof f === 'string' ? { name: f } : f));
-  const prediction = input.prediction === undefined ? undefined : typeof input.prediction === 'string' ? { name: input.prediction } : input.prediction;
+  const prediction =
+    input.prediction === undefined ? undefined : typeof input.prediction === 'string' ? { name: input.prediction } : input.prediction;
   const plan = planColumns(input.reference, features, prediction, config);
-  const rowCount = 'rows' in input.current ? input.current.rows.length : 'window' in input.current ? input.current.window.rowCount : input.current.rowCount;
+  const rowCount =
+    'rows' in input.current
+      ? input.current.rows.length
+      : 'window' in input.current
+        ? input.current.window.rowCount
+        : input.current.rowCount;
   const dataset = { drifted: false, share: 0, threshold: config.datasetDriftShare, driftedColumns: [] as string[], comparedColumns: 0 };
   if (rowCount < config.minRows) {
     return {
@@ -208,9 +214,13 @@ function summaryMessage(
   const parts: string[] = [];
   if (status === 'insufficient_data') parts.push('no monitored column had values to compare');
   else if (dataset.drifted) {
-    parts.push(`dataset drift: ${dataset.driftedColumns.length} of ${dataset.comparedColumns} features drifted (${dataset.driftedColumns.join(', ')}; share ${round(dataset.share)} >= ${dataset.threshold})`);
+    parts.push(
+      `dataset drift: ${dataset.driftedColumns.length} of ${dataset.comparedColumns} features drifted (${dataset.driftedColumns.join(', ')}; share ${round(dataset.share)} >= ${dataset.threshold})`,
+    );
   } else if (dataset.driftedColumns.length) {
-    parts.push(`no dataset drift: ${dataset.driftedColumns.length} of ${dataset.comparedColumns} features drifted (${dataset.driftedColumns.join(', ')}; share ${round(dataset.share)} < ${dataset.threshold})`);
+    parts.push(
+      `no dataset drift: ${dataset.driftedColumns.length} of ${dataset.comparedColumns} features drifted (${dataset.driftedColumns.join(', ')}; share ${round(dataset.share)} < ${dataset.threshold})`,
+    );
   } else {
     parts.push(`no drift in ${dataset.comparedColumns} features`);
   }
@@ -258,7 +268,8 @@ function planColumns(
     const kind: ColumnKind = reference.kind === 'categorical' ? 'categorical' : override.kind === 'categorical' ? 'categorical' : 'numeric';
     if (override.method && override.method !== 'auto') {
       const allowed = methodsFor(kind);
-      if (!allowed.includes(override.method)) incompatible[spec.name] = `cannot use ${override.method} as a ${kind} column (allowed: ${allowed.join(', ')})`;
+      if (!allowed.includes(override.method))
+        incompatible[spec.name] = `cannot use ${override.method} as a ${kind} column (allowed: ${allowed.join(', ')})`;
     }
     return { name: spec.name, role, reference, kind, override, ...(spec.skip ? { skip: spec.skip } : {}) };
   };
@@ -293,7 +304,11 @@ function currentSide(plan: ColumnPlan, data: CurrentData): NumericSide | Categor
   const asNumbers = kind === 'numeric' || (reference.kind === 'numeric' && !reference.values);
   let values: ArrayLike<unknown> | null;
   if ('window' in data) {
-    const side = data.window.side(plan.name, asNumbers ? 'numeric' : 'categorical', reference.kind === 'numeric' && reference.values !== undefined);
+    const side = data.window.side(
+      plan.name,
+      asNumbers ? 'numeric' : 'categorical',
+      reference.kind === 'numeric' && reference.values !== undefined,
+    );
     if (side === null || side.kind !== 'values') return side;
     values = side.values;
   } else {
@@ -400,7 +415,12 @@ function scoreOf(method: DriftMethod, s: ColumnStatistics): number {
 }
 
 /** Evidently's default choice (registry._get_default_stattest), unless config names a method. */
-function chooseMethod(plan: ColumnPlan, computer: Computer, referencePresent: number, config: DriftConfig): { method: DriftMethod; choice: string } {
+function chooseMethod(
+  plan: ColumnPlan,
+  computer: Computer,
+  referencePresent: number,
+  config: DriftConfig,
+): { method: DriftMethod; choice: string } {
   const configured = plan.override.method;
   if (configured && configured !== 'auto') return { method: configured, choice: 'config' };
   const small = referencePresent <= config.smallReferenceRows;
@@ -409,7 +429,9 @@ function chooseMethod(plan: ColumnPlan, computer: Computer, referencePresent: nu
   const few = unique !== null && unique <= 5;
   const uniqueText = unique === null ? '' : unique <= 5 ? `, ${unique} distinct values` : ', more than 5 distinct values';
   if (plan.kind === 'numeric' && !few) {
-    return small ? { method: 'ks', choice: `auto: numeric, ${size}${uniqueText}` } : { method: 'wasserstein', choice: `auto: numeric, ${size}${uniqueText}` };
+    return small
+      ? { method: 'ks', choice: `auto: numeric, ${size}${uniqueText}` }
+      : { method: 'wasserstein', choice: `auto: numeric, ${size}${uniqueText}` };
   }
   const what = plan.kind === 'numeric' ? `numeric with few values${uniqueText}` : `categorical${uniqueText}`;
   if (!small) return { method: 'jensenshannon', choice: `auto: ${what}, ${size}` };
@@ -443,8 +465,6 @@ interface NumericSide {
   present: number;
   missing: number;
 }
-
-
 
 interface CategoricalSide {
   kind: 'categorical';
@@ -547,7 +567,13 @@ function align(labels: readonly string[], counts: ArrayLike<number>, other: numb
 }
 
 /** chi², z, Jensen–Shannon on aligned counts, as Evidently computes them. */
-function countStatistics(method: DriftMethod, aligned: AlignedCounts, referencePresent: number, currentPresent: number, sortKey: (label: string) => string | number): Computed | null {
+function countStatistics(
+  method: DriftMethod,
+  aligned: AlignedCounts,
+  referencePresent: number,
+  currentPresent: number,
+  sortKey: (label: string) => string | number,
+): Computed | null {
   const { reference, current } = aligned;
   if (method === 'chisquare') {
     const observed: number[] = [];
@@ -564,7 +590,8 @@ function countStatistics(method: DriftMethod, aligned: AlignedCounts, referenceP
   if (method === 'z') {
     // Evidently codes the first category (in sort order) 0 and every other one 1.
     let first = 0;
-    for (let i = 1; i < aligned.labels.length; i++) if (compareKeys(sortKey(aligned.labels[i]), sortKey(aligned.labels[first])) < 0) first = i;
+    for (let i = 1; i < aligned.labels.length; i++)
+      if (compareKeys(sortKey(aligned.labels[i]), sortKey(aligned.labels[first])) < 0) first = i;
     const refOthers = referencePresent - reference[first];
     const curOthers = currentPresent - current[first];
     return { statistics: { z: twoProportionZTest(refOthers, referencePresent, curOthers, currentPresent) }, exact: aligned.exact };
@@ -634,7 +661,11 @@ class CategoricalComputer implements Computer {
     if (!aligned.exact) return { ...result, approximation: OTHER_NOTE };
     if (method === 'chisquare' && this.reference.other > 0) {
       // Same statistic as one bin per category, but fewer degrees of freedom.
-      return { ...result, exact: false, approximation: `the reference's categories beyond its ${this.reference.counts.length} listed ones form one bin` };
+      return {
+        ...result,
+        exact: false,
+        approximation: `the reference's categories beyond its ${this.reference.counts.length} listed ones form one bin`,
+      };
     }
     return result;
   }
@@ -790,7 +821,8 @@ class NumericComputer implements Computer {
     const referencePresent = this.reference.rows - this.reference.missing;
     // Categories by value; numbers by value for chi²/z, and for JS up to 20 distinct values (Evidently).
     const byValue =
-      this.reference.values && (this.kind === 'categorical' || method !== 'jensenshannon' || this.reference.values.length <= VALUE_BINNING_MAX_DISTINCT);
+      this.reference.values &&
+      (this.kind === 'categorical' || method !== 'jensenshannon' || this.reference.values.length <= VALUE_BINNING_MAX_DISTINCT);
     if (byValue && this.reference.values) {
       const current = this.currentByValue();
       const aligned = align(
@@ -807,7 +839,9 @@ class NumericComputer implements Computer {
       // Evidently: Sturges bins over both samples for numbers with more than 20 distinct values.
       const current = this.side.sorted;
       const edges = sturgesEdges(this.points.values, current);
-      const referenceCounts = this.points.weights ? weightedHistogram(this.points.values, this.points.weights, edges) : histogramSorted(this.points.values, edges);
+      const referenceCounts = this.points.weights
+        ? weightedHistogram(this.points.values, this.points.weights, edges)
+        : histogramSorted(this.points.values, edges);
       const currentCounts = histogramSorted(current, edges);
       return {
         statistics: { jensenshannon: jensenShannonDistance(referenceCounts, currentCounts, 2) },
@@ -840,7 +874,11 @@ class NumericComputer implements Computer {
     const aligned = align(labels, referenceCounts, 0, currentCounts);
     const result = countStatistics(method, aligned, referencePresent, sumMap(currentCounts), (label) => Number(label.slice(4)));
     if (!result) throw new Error(`${method} does not apply`);
-    return { ...result, exact: false, approximation: `by the reference's ${labels.length} quantile bins (the profile has no per-value counts)` };
+    return {
+      ...result,
+      exact: false,
+      approximation: `by the reference's ${labels.length} quantile bins (the profile has no per-value counts)`,
+    };
   }
 
   /** Current counts keyed like the reference values (String(number)). */
@@ -891,7 +929,10 @@ function sumMap(map: Map<string, number>): number {
  * Q_cur the current empirical quantile function; `bound` = Σ Δq·ΔQ/2 bounds the error of the
  * interpolation for any monotone reference between the points.
  */
-export function interpolatedWasserstein(knots: readonly { q: number; value: number }[], current: Float64Array): { distance: number; bound: number } {
+export function interpolatedWasserstein(
+  knots: readonly { q: number; value: number }[],
+  current: Float64Array,
+): { distance: number; bound: number } {
   if (knots.length < 2 || knots[0].q !== 0 || knots[knots.length - 1].q !== 1) {
     throw new Error('interpolatedWasserstein needs quantile points from q = 0 to q = 1');
   }

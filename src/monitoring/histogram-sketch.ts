@@ -26,7 +26,10 @@ export const SKETCH_PILOT = 16_384;
 
 export const histogramSketchSchema = z
   .object({
-    edges: z.array(z.number()).min(1).describe('Bin edges, increasing: bin j holds edges[j-1] < x <= edges[j]; the first bin x <= edges[0], the last x > the last edge'),
+    edges: z
+      .array(z.number())
+      .min(1)
+      .describe('Bin edges, increasing: bin j holds edges[j-1] < x <= edges[j]; the first bin x <= edges[0], the last x > the last edge'),
     counts: z.array(z.number().min(0)).describe('Present values counted exactly in each of the edges.length + 1 bins'),
   })
   .refine((s) => s.counts.length === s.edges.length + 1, 'a sketch needs one count more than edges');

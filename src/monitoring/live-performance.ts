@@ -161,7 +161,10 @@ function judgeVersion(
   const floors: { value: number; why: string }[] = [];
   if (minValue !== undefined) floors.push({ value: minValue, why: `the minimum ${fmt(minValue)}` });
   if (referenceValue !== null && Number.isFinite(referenceValue)) {
-    floors.push({ value: referenceValue - config.maxDrop, why: `its test-split ${config.metric} ${fmt(referenceValue)} − ${config.maxDrop}` });
+    floors.push({
+      value: referenceValue - config.maxDrop,
+      why: `its test-split ${config.metric} ${fmt(referenceValue)} − ${config.maxDrop}`,
+    });
   }
   const floor = floors.length ? Math.max(...floors.map((f) => f.value)) : null;
   let conceptStatus: VersionPerformance['concept']['status'];
@@ -206,7 +209,9 @@ function judgeVersion(
     concept: { status: conceptStatus, floor, reasons },
     labelShift,
     rolling: config.bucketMinutes
-      ? rollingBuckets(rows, window, config.bucketMinutes * 60_000, hasBinaryLabel, (bucket) => metricValue(liveMetrics(bucket), config.metric))
+      ? rollingBuckets(rows, window, config.bucketMinutes * 60_000, hasBinaryLabel, (bucket) =>
+          metricValue(liveMetrics(bucket), config.metric),
+        )
       : [],
   };
 }
@@ -266,7 +271,10 @@ export function metricStandardError(metrics: LiveMetrics, name: BinaryMetricName
     return Math.sqrt(Math.max(0, variance));
   }
   if (name === 'accuracy') return Math.sqrt((value * (1 - value)) / metrics.n);
-  const deciding = Math.max(1, Math.round(metrics.positives + metrics.predictedPositiveRate * metrics.n - metrics.recall * metrics.positives));
+  const deciding = Math.max(
+    1,
+    Math.round(metrics.positives + metrics.predictedPositiveRate * metrics.n - metrics.recall * metrics.positives),
+  );
   return Math.sqrt((value * (1 - value)) / deciding);
 }
 
@@ -286,7 +294,13 @@ export function performanceAlerts(performance: LivePerformance, context: Perform
   for (const v of performance.versions) {
     if (context.versions && !context.versions.includes(v.version)) continue;
     const common = (kind: string) => ({
-      incidentKey: incidentKey({ kind, model: context.model, version: v.version, at: context.windowEnd, dedupWindowMs: context.dedupWindowMs }),
+      incidentKey: incidentKey({
+        kind,
+        model: context.model,
+        version: v.version,
+        at: context.windowEnd,
+        dedupWindowMs: context.dedupWindowMs,
+      }),
       model: context.model,
       version: v.version,
       kind,

@@ -51,14 +51,19 @@ export const datePartCycleMs: Record<DatePartName, number | null> = {
  * them (imported, or older), derived from its contract — float64 inputs are datetimes (default
  * parts), the others numeric or categorical by the training data's column type.
  */
-export function featureSpecsOf(params: unknown, contractInputs: readonly { name: string; type: ContractInputType | string }[]): FeatureSpec[] {
+export function featureSpecsOf(
+  params: unknown,
+  contractInputs: readonly { name: string; type: ContractInputType | string }[],
+): FeatureSpec[] {
   const listed = (params as { features?: unknown } | null)?.features;
   if (Array.isArray(listed)) {
     const parsed = featureSpecSchema.array().safeParse(listed);
     if (parsed.success) return parsed.data;
   }
   return contractInputs.map((input): FeatureSpec =>
-    input.type === 'float64' ? { name: input.name, kind: 'datetime' } : { name: input.name, kind: input.type === 'float32' ? 'numeric' : 'categorical' },
+    input.type === 'float64'
+      ? { name: input.name, kind: 'datetime' }
+      : { name: input.name, kind: input.type === 'float32' ? 'numeric' : 'categorical' },
   );
 }
 
@@ -83,12 +88,19 @@ export function monitoredColumns(specs: readonly FeatureSpec[], columnTypes: Rea
         break;
       case 'datetime':
         for (const part of spec.parts ?? defaultDateParts) {
-          columns.push({ name: `${spec.name}.${part}`, feature: spec.name, kind: part === 'year' ? 'numeric' : 'categorical', read: 'datePart', part });
+          columns.push({
+            name: `${spec.name}.${part}`,
+            feature: spec.name,
+            kind: part === 'year' ? 'numeric' : 'categorical',
+            read: 'datePart',
+            part,
+          });
         }
         break;
       default:
         if (isDate) {
-          incompatible[spec.name] = `is a ${type} column in the reference but a ${spec.kind} feature of the model (declare it "kind": "datetime")`;
+          incompatible[spec.name] =
+            `is a ${type} column in the reference but a ${spec.kind} feature of the model (declare it "kind": "datetime")`;
           break;
         }
         columns.push(
@@ -133,11 +145,15 @@ export function readColumn(column: MonitoredColumn, raw: unknown): number | stri
  * Rows of the monitored columns. A column whose feature is not a key of a raw row is left out of
  * that row, so a feature absent from every logged input is reported `absent`, as before.
  */
-export function monitoredRows(columns: readonly MonitoredColumn[], rows: readonly Readonly<Record<string, unknown>>[]): Record<string, unknown>[] {
+export function monitoredRows(
+  columns: readonly MonitoredColumn[],
+  rows: readonly Readonly<Record<string, unknown>>[],
+): Record<string, unknown>[] {
   return rows.map((row) => {
     const out: Record<string, unknown> = {};
     for (const column of columns) {
-      if (row !== null && typeof row === 'object' && Object.hasOwn(row, column.feature)) out[column.name] = readColumn(column, row[column.feature]);
+      if (row !== null && typeof row === 'object' && Object.hasOwn(row, column.feature))
+        out[column.name] = readColumn(column, row[column.feature]);
     }
     return out;
   });
@@ -147,7 +163,10 @@ export function monitoredRows(columns: readonly MonitoredColumn[], rows: readonl
  * The columns to hand to evaluateDrift for a window of raw rows: each date part whose cycle the
  * window's timestamps of its feature do not span is skipped, with the reason.
  */
-export function columnSpecsForWindow(columns: readonly MonitoredColumn[], rows: readonly Readonly<Record<string, unknown>>[]): ColumnSpec[] {
+export function columnSpecsForWindow(
+  columns: readonly MonitoredColumn[],
+  rows: readonly Readonly<Record<string, unknown>>[],
+): ColumnSpec[] {
   const spans = new Map<string, number>();
   for (const feature of new Set(columns.filter((c) => c.read === 'datePart').map((c) => c.feature))) {
     let min = Infinity;

@@ -62,7 +62,11 @@ export function multiclassPerformance(
     const referenceValue = reference && Number.isFinite(reference[metric]) ? reference[metric] : null;
     const bounds: Bound[] = [];
     if (config.minValue !== undefined) bounds.push({ value: config.minValue, why: `the minimum ${config.minValue}` });
-    if (referenceValue !== null) bounds.push({ value: referenceValue - config.maxDrop, why: `its test-split ${metric} ${boundFigure(referenceValue)} − ${config.maxDrop}` });
+    if (referenceValue !== null)
+      bounds.push({
+        value: referenceValue - config.maxDrop,
+        why: `its test-split ${metric} ${boundFigure(referenceValue)} − ${config.maxDrop}`,
+      });
     const enough = labelled.length >= config.minLabelled;
     return {
       ...labelCoverage(version, all.length, labelled.length),
@@ -118,7 +122,12 @@ export function multiclassMetrics(rows: readonly LoggedClassification[], classes
   };
 }
 
-function standardErrorOf(rows: readonly LoggedClassification[], classes: readonly string[], metric: 'f1Macro' | 'accuracy', value: number): number {
+function standardErrorOf(
+  rows: readonly LoggedClassification[],
+  classes: readonly string[],
+  metric: 'f1Macro' | 'accuracy',
+  value: number,
+): number {
   if (metric === 'accuracy') return Math.sqrt((value * (1 - value)) / rows.length);
   const random = mulberry32(0x5eed ^ rows.length);
   const resample = new Array<LoggedClassification>(rows.length);

@@ -63,7 +63,8 @@ export function numericReference(values: ArrayLike<number | null | undefined>, b
  */
 export function numericReferenceFromSorted(present: ArrayLike<number>, total: number, bins = 10): NumericReference {
   if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins must be a positive integer, got ${bins}`);
-  if (total === 0 || total < present.length) throw new Error(`a reference distribution needs at least one value (got ${present.length} of ${total})`);
+  if (total === 0 || total < present.length)
+    throw new Error(`a reference distribution needs at least one value (got ${present.length} of ${total})`);
   // The value below which k/bins of the data lies, for k = 1 .. bins-1; heavy ties merge bins.
   const edges: number[] = [];
   for (let k = 1; k < bins && present.length > 0; k++) {
@@ -105,10 +106,7 @@ function countAtMost(sorted: ArrayLike<number>, x: number): number {
 }
 
 /** Missing: null, undefined and ''; other values are compared as strings (see readCategory). */
-export function categoricalReference(
-  values: ArrayLike<string | number | null | undefined>,
-  maxCategories = 50,
-): CategoricalReference {
+export function categoricalReference(values: ArrayLike<string | number | null | undefined>, maxCategories = 50): CategoricalReference {
   if (!Number.isInteger(maxCategories) || maxCategories < 1) {
     throw new Error(`maxCategories must be a positive integer, got ${maxCategories}`);
   }
@@ -135,10 +133,7 @@ export function categoricalReference(
  * PSI of `current` against the reference, with values read as in the reference functions. With
  * no current values the result has n = 0 and psi NaN: callers decide what "too few" means.
  */
-export function populationStabilityIndex(
-  reference: FeatureReference,
-  current: ArrayLike<number | string | null | undefined>,
-): PsiResult {
+export function populationStabilityIndex(reference: FeatureReference, current: ArrayLike<number | string | null | undefined>): PsiResult {
   const labels = binLabels(reference);
   const counts = new Array<number>(labels.length).fill(0);
   const missingBin = labels.length - 1;

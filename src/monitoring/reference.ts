@@ -62,7 +62,9 @@ export const numericDriftReferenceSchema = z
     bins: numericReferenceSchema,
     sketch: histogramSketchSchema
       .optional()
-      .describe('Every present value counted into fine bins, when there are more than the sample holds (src/monitoring/histogram-sketch.ts); absent in references stored before it'),
+      .describe(
+        'Every present value counted into fine bins, when there are more than the sample holds (src/monitoring/histogram-sketch.ts); absent in references stored before it',
+      ),
     /** Why the reference is approximate, when it is (e.g. "from a dataset profile"). */
     source: z.string().optional(),
   })
@@ -287,7 +289,8 @@ export class DriftReferenceBuilder {
   addColumns(columns: Readonly<Record<string, ArrayLike<unknown>>>, rowCount: number): void {
     for (const [name, builder] of this.builders) {
       const column = Object.hasOwn(columns, name) ? columns[name] : null;
-      if (column && column.length !== rowCount) throw new Error(`column ${JSON.stringify(name)} has ${column.length} values, expected ${rowCount}`);
+      if (column && column.length !== rowCount)
+        throw new Error(`column ${JSON.stringify(name)} has ${column.length} values, expected ${rowCount}`);
       for (let i = 0; i < rowCount; i++) builder.add(column ? column[i] : undefined);
     }
   }
@@ -591,4 +594,3 @@ function categoricalFromProfile(p: z.infer<typeof profileCategoricalSchema>): Ca
 function clip01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
-

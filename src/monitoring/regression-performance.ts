@@ -54,7 +54,10 @@ export function regressionPerformance(
     const bounds: Bound[] = [];
     if (config.maxValue !== undefined) bounds.push({ value: config.maxValue, why: `the maximum ${config.maxValue}` });
     if (referenceValue !== null) {
-      bounds.push({ value: referenceValue * (1 + config.maxIncrease), why: `its test-split ${metric} ${boundFigure(referenceValue)} × ${1 + config.maxIncrease}` });
+      bounds.push({
+        value: referenceValue * (1 + config.maxIncrease),
+        why: `its test-split ${metric} ${boundFigure(referenceValue)} × ${1 + config.maxIncrease}`,
+      });
     }
     return {
       ...labelCoverage(version, all.length, labelled.length),
@@ -72,7 +75,13 @@ export function regressionPerformance(
       }),
       labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null },
       rolling: config.bucketMinutes
-        ? rollingBuckets(all, window, config.bucketMinutes * 60_000, (r) => r.actual !== null && Number.isFinite(r.actual), (labelled) => regressionMetrics(labelled).metrics[metric])
+        ? rollingBuckets(
+            all,
+            window,
+            config.bucketMinutes * 60_000,
+            (r) => r.actual !== null && Number.isFinite(r.actual),
+            (labelled) => regressionMetrics(labelled).metrics[metric],
+          )
         : [],
     };
   });
@@ -80,7 +89,10 @@ export function regressionPerformance(
 }
 
 /** RMSE and MAE of labelled predictions, with their standard errors (see the module comment). */
-export function regressionMetrics(rows: readonly LoggedRegression[]): { metrics: RegressionLiveMetrics; standardErrors: { rmse: number; mae: number } } {
+export function regressionMetrics(rows: readonly LoggedRegression[]): {
+  metrics: RegressionLiveMetrics;
+  standardErrors: { rmse: number; mae: number };
+} {
   const n = rows.length;
   let squared = 0;
   let absolute = 0;

@@ -69,12 +69,21 @@ export class SketchComputer {
         const { statistic, upper } = binnedKs(this.sketch.edges, this.reference, this.current);
         const ks = ksPValue(statistic, this.reference.total, this.current.total);
         // The lower end of the interval: the p-value errs towards "no drift".
-        return { statistics: { ks }, exact: false, approximation: `${this.note}: the statistic lies in [${round(statistic)}, ${round(upper)}]` };
+        return {
+          statistics: { ks },
+          exact: false,
+          approximation: `${this.note}: the statistic lies in [${round(statistic)}, ${round(upper)}]`,
+        };
       }
       case 'wasserstein': {
         const { distance, bound } = binnedWasserstein(this.sketch.edges, this.reference, this.current);
         const norm = Math.max(this.ref.std, 0.001);
-        return { statistics: { wasserstein: { distance, normed: distance / norm } }, exact: false, approximation: this.note, bound: bound / norm };
+        return {
+          statistics: { wasserstein: { distance, normed: distance / norm } },
+          exact: false,
+          approximation: this.note,
+          bound: bound / norm,
+        };
       }
       case 'psi': {
         const counts = this.psiCounts();
@@ -84,7 +93,12 @@ export class SketchComputer {
       case 'jensenshannon':
         if (this.kind === 'numeric') {
           const { distance, bound } = binnedJensenShannon(this.sketch.edges, this.reference, this.current);
-          return { statistics: { jensenshannon: distance }, exact: false, approximation: `${this.note}, spread over the Sturges bins`, bound };
+          return {
+            statistics: { jensenshannon: distance },
+            exact: false,
+            approximation: `${this.note}, spread over the Sturges bins`,
+            bound,
+          };
         }
         return this.byPsiBins(method);
       default:
@@ -123,7 +137,8 @@ export class SketchComputer {
       const z = twoProportionZTest(referencePresent - reference[0], referencePresent, this.current.total - current[0], this.current.total);
       return { statistics: { z }, exact: false, approximation };
     }
-    if (method === 'jensenshannon') return { statistics: { jensenshannon: jensenShannonDistance(reference, current, 2) }, exact: false, approximation };
+    if (method === 'jensenshannon')
+      return { statistics: { jensenshannon: jensenShannonDistance(reference, current, 2) }, exact: false, approximation };
     throw new Error(`${method} does not apply to a sketched column`);
   }
 }

@@ -13,7 +13,10 @@ export interface UnknownShare {
   share: number;
 }
 
-export function unknownCategoryShares(guard: CategoryGuard, rows: readonly Readonly<Record<string, unknown>>[]): Record<string, UnknownShare> {
+export function unknownCategoryShares(
+  guard: CategoryGuard,
+  rows: readonly Readonly<Record<string, unknown>>[],
+): Record<string, UnknownShare> {
   const result: Record<string, UnknownShare> = {};
   for (const input of guard.inputs) {
     let unknown = 0;

@@ -91,9 +91,10 @@ export async function getAlertByIncident(db: Db, key: string): Promise<StoredAle
 }
 
 export async function listAlerts(db: Db, options: { model?: string; kind?: string; limit?: number } = {}): Promise<StoredAlert[]> {
-  const conditions = [options.model ? eq(alerts.modelName, options.model) : undefined, options.kind ? eq(alerts.kind, options.kind) : undefined].filter(
-    (c) => c !== undefined,
-  );
+  const conditions = [
+    options.model ? eq(alerts.modelName, options.model) : undefined,
+    options.kind ? eq(alerts.kind, options.kind) : undefined,
+  ].filter((c) => c !== undefined);
   const rows = await db
     .select()
     .from(alerts)
@@ -119,7 +120,13 @@ export type AttemptOutcome =
   | { ok: false; error: string; httpStatus?: number; final: boolean };
 
 /** Records one delivery attempt to `target` and returns the updated alert. */
-export async function recordDeliveryAttempt(db: Db, alertId: number, target: string, outcome: AttemptOutcome, at = new Date()): Promise<StoredAlert> {
+export async function recordDeliveryAttempt(
+  db: Db,
+  alertId: number,
+  target: string,
+  outcome: AttemptOutcome,
+  at = new Date(),
+): Promise<StoredAlert> {
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(alerts).where(eq(alerts.id, alertId)).for('update');
     if (!row) throw new Error(`no alert ${alertId}`);

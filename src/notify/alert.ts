@@ -40,7 +40,13 @@ export type AlertInput = z.input<typeof alertSchema>;
  * that persists for a day of 5-minute monitor runs notifies once, and again the next day if it is
  * still there. Deterministic: computed from the monitored window's end, never from the clock.
  */
-export function incidentKey(options: { kind: string; model: string; version: number | null; at: Date | string; dedupWindowMs?: number }): string {
+export function incidentKey(options: {
+  kind: string;
+  model: string;
+  version: number | null;
+  at: Date | string;
+  dedupWindowMs?: number;
+}): string {
   const windowMs = options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS;
   if (!(windowMs >= 1000)) throw new Error(`dedupWindowMs must be at least 1000, got ${windowMs}`);
   const time = typeof options.at === 'string' ? Date.parse(options.at) : options.at.getTime();

@@ -20,7 +20,11 @@ export function genericPayload(alert: Alert): { type: 'keel.alert'; version: 1; 
   return { type: 'keel.alert', version: 1, alert };
 }
 
-const SEVERITY_MARK: Record<Alert['severity'], string> = { info: ':information_source:', warning: ':warning:', critical: ':rotating_light:' };
+const SEVERITY_MARK: Record<Alert['severity'], string> = {
+  info: ':information_source:',
+  warning: ':warning:',
+  critical: ':rotating_light:',
+};
 
 export interface SlackMessage {
   text: string;
@@ -58,7 +62,9 @@ export function slackPayload(alert: Alert): SlackMessage {
   if (alert.links.length) {
     blocks.push({
       type: 'actions',
-      elements: alert.links.slice(0, 5).map((link) => ({ type: 'button', text: { type: 'plain_text', text: truncate(link.label, 75) }, url: link.url })),
+      elements: alert.links
+        .slice(0, 5)
+        .map((link) => ({ type: 'button', text: { type: 'plain_text', text: truncate(link.label, 75) }, url: link.url })),
     });
   }
   blocks.push({

@@ -22,7 +22,10 @@ export async function generatedFiles(root: string): Promise<GeneratedFile[]> {
   const doc = await readFile(join(root, configurationDoc), 'utf8');
   return [
     ...shippedSchemas.map((shipped) => ({ path: shipped.path, content: jsonSchemaFileText(shipped) })),
-    { path: configurationDoc, content: fillGeneratedBlocks(doc, { config: configTables, environment: environmentTable }, configurationDoc) },
+    {
+      path: configurationDoc,
+      content: fillGeneratedBlocks(doc, { config: configTables, environment: environmentTable }, configurationDoc),
+    },
   ];
 }
 

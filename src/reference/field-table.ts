@@ -150,7 +150,8 @@ function hasFields(walk: Walk, node: JsonSchema): boolean {
   if (name) return walk.expandedAt.has(name) ? false : hasFields(walk, walk.defs[name]);
   if (node.properties) return true;
   if (node.items) return hasFields(walk, node.items as JsonSchema);
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') return hasFields(walk, node.additionalProperties as JsonSchema);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object')
+    return hasFields(walk, node.additionalProperties as JsonSchema);
   return unionMembers(node)?.some((member) => hasFields(walk, member)) ?? false;
 }
 
@@ -167,7 +168,9 @@ function discriminatorRow(members: JsonSchema[], discriminator: string, path: st
   const tags = members.map((member) => (member.properties as Record<string, JsonSchema>)[discriminator]);
   const required = members.every((member) => ((member.required as string[] | undefined) ?? []).includes(discriminator));
   const fallback = tags.find((tag) => 'default' in tag);
-  const parts = members.flatMap((member, i) => (member.description ? [`\`${JSON.stringify(tags[i].const)}\`: ${oneLine(String(member.description))}`] : []));
+  const parts = members.flatMap((member, i) =>
+    member.description ? [`\`${JSON.stringify(tags[i].const)}\`: ${oneLine(String(member.description))}`] : [],
+  );
   const own = tags.find((tag) => tag.description)?.description;
   return {
     path,
@@ -213,7 +216,8 @@ export function typeText(node: JsonSchema, defs: Record<string, JsonSchema> = {}
     }
     case 'object': {
       const values = node.additionalProperties;
-      if (!node.properties && values && typeof values === 'object' && Object.keys(values).length > 0) return `map of ${typeText(values as JsonSchema, defs)}`;
+      if (!node.properties && values && typeof values === 'object' && Object.keys(values).length > 0)
+        return `map of ${typeText(values as JsonSchema, defs)}`;
       return 'object';
     }
     case undefined:

@@ -17,7 +17,9 @@ export interface ProofSubject {
 
 /** The proof a holder of `adminKey` sends with its decision (hex). */
 export function approvalProof(adminKey: string, subject: ProofSubject): string {
-  return createHmac('sha256', adminKey).update(approvalProofMessage(subject.workflowId, subject.version, subject.decision)).digest('hex');
+  return createHmac('sha256', adminKey)
+    .update(approvalProofMessage(subject.workflowId, subject.version, subject.decision))
+    .digest('hex');
 }
 
 /**
@@ -30,7 +32,10 @@ export function checkApprovalProof(
 ): { status: 'open' | 'valid' } | { status: 'refused'; why: string } {
   if (adminKeys.length === 0) return { status: 'open' };
   if (!subject.proof) {
-    return { status: 'refused', why: 'admin keys are configured (KEEL_ADMIN_KEYS): a decision needs a proof of one (keel approvals sets it from KEEL_ADMIN_KEY)' };
+    return {
+      status: 'refused',
+      why: 'admin keys are configured (KEEL_ADMIN_KEYS): a decision needs a proof of one (keel approvals sets it from KEEL_ADMIN_KEY)',
+    };
   }
   const presented = Buffer.from(subject.proof, 'hex');
   let found = false;
@@ -41,5 +46,8 @@ export function checkApprovalProof(
   }
   return found
     ? { status: 'valid' }
-    : { status: 'refused', why: `the proof does not match any admin key for ${subject.decision} of version ${subject.version} of workflow ${subject.workflowId}` };
+    : {
+        status: 'refused',
+        why: `the proof does not match any admin key for ${subject.decision} of version ${subject.version} of workflow ${subject.workflowId}`,
+      };
 }

@@ -46,7 +46,10 @@ export async function recordApprovalRequest(db: Db, request: ApprovalRequestReco
 }
 
 /** Completes a pending approval with its decision; a decided one is left as it is. */
-export async function recordApprovalDecision(db: Db, request: { workflowId: string; runId: string; decision: ApprovalRecord }): Promise<ApprovalRow | undefined> {
+export async function recordApprovalDecision(
+  db: Db,
+  request: { workflowId: string; runId: string; decision: ApprovalRecord },
+): Promise<ApprovalRow | undefined> {
   const id = `${request.workflowId}/${request.runId}`;
   const { decision } = request;
   await db

@@ -90,7 +90,13 @@ export class LocalArtifactStore extends BlobStore {
       const now = new Date();
       await utimes(path, now, now).catch(() => {});
       // A corrupted copy under this name would otherwise be kept forever: replace it.
-      if (await this.get(sha).then(() => true, () => false)) return sha;
+      if (
+        await this.get(sha).then(
+          () => true,
+          () => false,
+        )
+      )
+        return sha;
     }
     await mkdir(dirname(path), { recursive: true });
     // Write then rename, so a crash never leaves a truncated file under a valid name.

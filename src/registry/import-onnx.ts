@@ -124,7 +124,9 @@ export function parseFeatureList(text: string): DeclaredFeature[] {
       };
       const type = Object.hasOwn(types, kind ?? '') ? types[kind!] : undefined;
       if (!name || !type) {
-        throw new RegistryError(`invalid feature "${part}": write name:float32 (numeric), name:string (categorical or boolean) or name:float64 (datetime, epoch ms)`);
+        throw new RegistryError(
+          `invalid feature "${part}": write name:float32 (numeric), name:string (categorical or boolean) or name:float64 (datetime, epoch ms)`,
+        );
       }
       return { name, type } as DeclaredFeature;
     });
@@ -149,7 +151,8 @@ export function parseClassList(text: string): string[] {
 }
 
 function declaredContract(features: DeclaredFeature[], task: ModelTask, classes: string[] | undefined): ModelContract {
-  if (task === 'multiclass' && !classes) throw new RegistryError('a multiclass model needs its classes: --classes a,b,c in the order of its probabilities columns');
+  if (task === 'multiclass' && !classes)
+    throw new RegistryError('a multiclass model needs its classes: --classes a,b,c in the order of its probabilities columns');
   if (task !== 'multiclass' && classes) throw new RegistryError(`--classes is for multiclass models; this one is ${task}`);
   const result = modelContractSchema.safeParse({
     task,
@@ -157,7 +160,10 @@ function declaredContract(features: DeclaredFeature[], task: ModelTask, classes:
     ...(classes ? { classes } : {}),
     outputs: contractOutputs(task, classes?.length),
   });
-  if (!result.success) throw new RegistryError(`invalid feature contract: ${result.error.issues.map((i) => `${i.path.join('.') || 'contract'}: ${i.message}`).join('; ')}`);
+  if (!result.success)
+    throw new RegistryError(
+      `invalid feature contract: ${result.error.issues.map((i) => `${i.path.join('.') || 'contract'}: ${i.message}`).join('; ')}`,
+    );
   return result.data;
 }
 
@@ -185,7 +191,8 @@ function sniff(bytes: Uint8Array): string | undefined {
   if (bytes[0] === 0x89 && head.slice(1, 4) === 'HDF') return 'is an HDF5 file (a Keras .h5 model?); convert it with tf2onnx first';
   if (/^\s*[{[]/.test(head)) return 'is JSON text';
   if (/^(PAR1)/.test(head)) return 'is a Parquet file';
-  if (bytes.byteLength > 0 && /^[\x09\x0a\x0d\x20-\x7e]+$/.test(head) && head.length >= Math.min(16, bytes.byteLength)) return 'is plain text';
+  if (bytes.byteLength > 0 && /^[\x09\x0a\x0d\x20-\x7e]+$/.test(head) && head.length >= Math.min(16, bytes.byteLength))
+    return 'is plain text';
   return undefined;
 }
 
@@ -205,8 +212,12 @@ function checkGraph(session: InferenceSession, contract: ModelContract, fileName
   const outputTypes = new Map(session.outputMetadata.map((m) => [m.name, m.isTensor ? m.type : 'not a tensor']));
   for (const output of contract.outputs) {
     const type = outputTypes.get(output.name);
-    if (type === undefined) problems.push(`the graph has no output "${output.name}" (a ${contract.task} model outputs ${output.type} [N,${output.shape[1]}])`);
-    else if (type !== output.type) problems.push(`output "${output.name}" is ${type === 'not a tensor' ? type : `a ${type} tensor`}, a ${contract.task} model's is ${output.type}`);
+    if (type === undefined)
+      problems.push(`the graph has no output "${output.name}" (a ${contract.task} model outputs ${output.type} [N,${output.shape[1]}])`);
+    else if (type !== output.type)
+      problems.push(
+        `output "${output.name}" is ${type === 'not a tensor' ? type : `a ${type} tensor`}, a ${contract.task} model's is ${output.type}`,
+      );
   }
   if (problems.length > 0) {
     const inputs = session.inputMetadata.map((m) => `${m.name}:${m.isTensor ? m.type : '?'}`).join(', ');
@@ -221,7 +232,8 @@ type SampleRow = Record<string, unknown>;
 async function datasetSample(db: Db, datasetVersionId: string, columns: unknown, contract: ModelContract): Promise<SampleRow[]> {
   const names = new Set((columns as { name: string }[]).map((c) => c.name));
   const missing = contract.inputs.filter((i) => !names.has(i.name)).map((i) => i.name);
-  if (missing.length > 0) throw new RegistryError(`dataset version ${datasetVersionId} has no column ${missing.map((m) => `"${m}"`).join(', ')}`);
+  if (missing.length > 0)
+    throw new RegistryError(`dataset version ${datasetVersionId} has no column ${missing.map((m) => `"${m}"`).join(', ')}`);
   const rows = await sampleDatasetRows(db, datasetVersionId, 32);
   if (rows.length === 0) throw new RegistryError(`dataset version ${datasetVersionId} has no rows to test the model on`);
   return rows;
@@ -248,9 +260,17 @@ async function runSample(session: InferenceSession, contract: ModelContract, row
       }
       feeds[name] = new Tensor('float32', data, [n, 1]);
     } else if (type === 'float64') {
-      feeds[name] = new Tensor('float64', Float64Array.from(rows, (row) => readTimestamp(row[name])), [n, 1]);
+      feeds[name] = new Tensor(
+        'float64',
+        Float64Array.from(rows, (row) => readTimestamp(row[name])),
+        [n, 1],
+      );
     } else {
-      feeds[name] = new Tensor('string', rows.map((row) => (row[name] === null || row[name] === undefined ? '' : String(row[name]))), [n, 1]);
+      feeds[name] = new Tensor(
+        'string',
+        rows.map((row) => (row[name] === null || row[name] === undefined ? '' : String(row[name]))),
+        [n, 1],
+      );
     }
   }
   let results: InferenceSession.OnnxValueMapType;
@@ -263,7 +283,8 @@ async function runSample(session: InferenceSession, contract: ModelContract, row
   const float32 = (output: string, width: number): Float32Array | null => {
     const data = results[output]?.data;
     if (!(data instanceof Float32Array)) problems.push(`output "${output}" is not float32`);
-    else if (data.length !== n * width) problems.push(`output "${output}" has ${data.length} values for ${n} rows (expected shape [N,${width}])`);
+    else if (data.length !== n * width)
+      problems.push(`output "${output}" has ${data.length} values for ${n} rows (expected shape [N,${width}])`);
     else return data;
     return null;
   };
@@ -272,7 +293,11 @@ async function runSample(session: InferenceSession, contract: ModelContract, row
     if (!(data instanceof BigInt64Array)) problems.push('output "label" is not int64');
     else if (data.length !== n) problems.push(`output "label" has ${data.length} values for ${n} rows (expected shape [N,1])`);
     else if (!Array.from(data).every((l) => l >= 0n && l < BigInt(range))) {
-      problems.push(range === 2 ? 'output "label" has values other than 0 and 1' : `output "label" has values outside 0..${range - 1} (indices into the ${range} classes)`);
+      problems.push(
+        range === 2
+          ? 'output "label" has values other than 0 and 1'
+          : `output "label" has values outside 0..${range - 1} (indices into the ${range} classes)`,
+      );
     } else return Array.from(data, Number);
     return null;
   };
@@ -281,7 +306,8 @@ async function runSample(session: InferenceSession, contract: ModelContract, row
   switch (contract.task) {
     case 'binary': {
       const probability = float32('probability', 1);
-      if (probability && !probability.every((p) => Number.isFinite(p) && p >= 0 && p <= 1)) problems.push('output "probability" has values outside [0, 1]');
+      if (probability && !probability.every((p) => Number.isFinite(p) && p >= 0 && p <= 1))
+        problems.push('output "probability" has values outside [0, 1]');
       const label = labels(2);
       if (problems.length > 0 || !probability || !label) throw fail();
       return { task: 'binary', probabilities: Array.from(probability), labels: label };
@@ -295,9 +321,12 @@ async function runSample(session: InferenceSession, contract: ModelContract, row
         for (let i = 0; i < n; i++) rowsOut.push(Array.from(probabilities.subarray(i * k, i * k + k)));
         const outside = rowsOut.findIndex((row) => !row.every((p) => Number.isFinite(p) && p >= 0 && p <= 1));
         const unnormalised = rowsOut.findIndex((row) => Math.abs(row.reduce((a, b) => a + b, 0) - 1) > 1e-3);
-        if (outside >= 0) problems.push(`output "probabilities" has values outside [0, 1] (row ${outside}: ${rowsOut[outside].join(', ')})`);
+        if (outside >= 0)
+          problems.push(`output "probabilities" has values outside [0, 1] (row ${outside}: ${rowsOut[outside].join(', ')})`);
         else if (unnormalised >= 0) {
-          problems.push(`output "probabilities" rows must sum to 1 (row ${unnormalised} sums to ${rowsOut[unnormalised].reduce((a, b) => a + b, 0).toPrecision(4)}); is the last node a Softmax?`);
+          problems.push(
+            `output "probabilities" rows must sum to 1 (row ${unnormalised} sums to ${rowsOut[unnormalised].reduce((a, b) => a + b, 0).toPrecision(4)}); is the last node a Softmax?`,
+          );
         }
       }
       const label = labels(k);
@@ -307,7 +336,8 @@ async function runSample(session: InferenceSession, contract: ModelContract, row
     case 'regression': {
       const prediction = float32('prediction', 1);
       const bad = prediction ? prediction.findIndex((p) => !Number.isFinite(p)) : -1;
-      if (bad >= 0) problems.push(`output "prediction" is not finite for sample row ${bad} (${prediction![bad]}; inputs ${JSON.stringify(rows[bad])})`);
+      if (bad >= 0)
+        problems.push(`output "prediction" is not finite for sample row ${bad} (${prediction![bad]}; inputs ${JSON.stringify(rows[bad])})`);
       if (problems.length > 0 || !prediction) throw fail();
       return { task: 'regression', predictions: Array.from(prediction) };
     }

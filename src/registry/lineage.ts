@@ -84,12 +84,21 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
     getAliases(db, row.modelName),
     row.datasetVersionId ? getDatasetVersion(db, row.datasetVersionId) : Promise.resolve(undefined),
     row.trainingRunId
-      ? db.select().from(trainingRuns).where(eq(trainingRuns.id, row.trainingRunId)).then((r) => r[0])
+      ? db
+          .select()
+          .from(trainingRuns)
+          .where(eq(trainingRuns.id, row.trainingRunId))
+          .then((r) => r[0])
       : Promise.resolve(undefined),
     db
       .select()
       .from(aliasHistory)
-      .where(and(eq(aliasHistory.modelName, row.modelName), or(eq(aliasHistory.toVersion, row.version), eq(aliasHistory.fromVersion, row.version))))
+      .where(
+        and(
+          eq(aliasHistory.modelName, row.modelName),
+          or(eq(aliasHistory.toVersion, row.version), eq(aliasHistory.fromVersion, row.version)),
+        ),
+      )
       .orderBy(aliasHistory.at, aliasHistory.id),
     versionEvents(db, row.modelName, row.version),
     options.artifacts
@@ -143,13 +152,20 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
           modelArtifactSha256: run.modelArtifactSha256,
           createdAt: run.createdAt,
           report: run.reportArtifactSha256
-            ? { sha256: run.reportArtifactSha256, location: options.artifacts?.pathOf(run.reportArtifactSha256) ?? run.reportArtifactSha256 }
+            ? {
+                sha256: run.reportArtifactSha256,
+                location: options.artifacts?.pathOf(run.reportArtifactSha256) ?? run.reportArtifactSha256,
+              }
             : null,
         }
       : null,
     code: { gitCommit: row.gitCommit, gitDirty: row.gitDirty },
     run: row.workflowId
-      ? { workflowId: row.workflowId, runId: row.runId, url: temporalRunUrl(options.temporalUi, options.namespace, row.workflowId, row.runId) }
+      ? {
+          workflowId: row.workflowId,
+          runId: row.runId,
+          url: temporalRunUrl(options.temporalUi, options.namespace, row.workflowId, row.runId),
+        }
       : null,
     aliasMoves: moves,
     events,
@@ -206,7 +222,7 @@ function summarizeFeaturePipeline(value: unknown, treeEncoding?: string): Featur
                 : {
                     part: String((p as { part: unknown }).part),
                     encoding: String((p as { encoding: unknown }).encoding),
-                    ...(Array.isArray((p as { values?: unknown }).values) ? { values: ((p as { values: unknown[] }).values).length } : {}),
+                    ...(Array.isArray((p as { values?: unknown }).values) ? { values: (p as { values: unknown[] }).values.length } : {}),
                   },
             ),
           };
@@ -231,7 +247,11 @@ export interface VersionDiff {
   params: { path: string; a: unknown; b: unknown }[];
   metrics: { name: string; a: number | null; b: number | null; delta: number | null }[];
   data: { same: boolean; a: DatasetBrief | null; b: DatasetBrief | null };
-  code: { same: boolean; a: { gitCommit: string | null; gitDirty: boolean | null }; b: { gitCommit: string | null; gitDirty: boolean | null } };
+  code: {
+    same: boolean;
+    a: { gitCommit: string | null; gitDirty: boolean | null };
+    b: { gitCommit: string | null; gitDirty: boolean | null };
+  };
   artifact: { same: boolean; a: string; b: string };
   contract: { path: string; a: unknown; b: unknown }[];
   featurePipeline: { path: string; a: unknown; b: unknown }[];

@@ -241,9 +241,9 @@ export async function rollbackAlias(
       .where(and(eq(aliasHistory.modelName, model), eq(aliasHistory.alias, alias)))
       .orderBy(desc(aliasHistory.at), desc(aliasHistory.id));
     const statuses = new Map(
-      (await tx.select({ v: modelVersions.version, s: modelVersions.status }).from(modelVersions).where(eq(modelVersions.modelName, model))).map(
-        (r) => [r.v, r.s],
-      ),
+      (
+        await tx.select({ v: modelVersions.version, s: modelVersions.status }).from(modelVersions).where(eq(modelVersions.modelName, model))
+      ).map((r) => [r.v, r.s]),
     );
     const lastDeparture = new Map<number, string>();
     const considered = new Set<number>([current]);
@@ -268,7 +268,15 @@ export async function rollbackAlias(
     }
     if (request.artifacts) await verifyVersionArtifact(tx, request.artifacts, model, target);
     await lockPromotableVersion(tx, model, target, alias);
-    await writeMove(tx, { model, alias, actor: request.actor, reason: request.reason, fromVersion: current, toVersion: target, action: 'rollback' });
+    await writeMove(tx, {
+      model,
+      alias,
+      actor: request.actor,
+      reason: request.reason,
+      fromVersion: current,
+      toVersion: target,
+      action: 'rollback',
+    });
     await tx
       .update(deployments)
       .set({ endedAt: sql`clock_timestamp()` })
@@ -327,18 +335,15 @@ export async function updateVersionMetadata(
   request: { model: string; version: number; actor: string; setTags?: Record<string, string>; removeTags?: string[]; description?: string },
 ): Promise<ModelVersion> {
   for (const key of [...Object.keys(request.setTags ?? {}), ...(request.removeTags ?? [])]) {
-    if (!/^[A-Za-z0-9_.:/-]{1,128}$/.test(key)) throw new RegistryError(`invalid tag key ${JSON.stringify(key)}: 1-128 of A-Z a-z 0-9 _ . : / -`);
+    if (!/^[A-Za-z0-9_.:/-]{1,128}$/.test(key))
+      throw new RegistryError(`invalid tag key ${JSON.stringify(key)}: 1-128 of A-Z a-z 0-9 _ . : / -`);
   }
   return inTransaction(db, async (tx) => {
     const row = await lockVersion(tx, request.model, request.version, 'update');
     const tags = { ...row.tags, ...request.setTags };
     for (const key of request.removeTags ?? []) delete tags[key];
     const description = request.description ?? row.description;
-    const [updated] = await tx
-      .update(modelVersions)
-      .set({ tags, description })
-      .where(eq(modelVersions.id, row.id))
-      .returning();
+    const [updated] = await tx.update(modelVersions).set({ tags, description }).where(eq(modelVersions.id, row.id)).returning();
     await tx.insert(modelVersionEvents).values({
       modelName: request.model,
       version: request.version,
@@ -391,7 +396,8 @@ async function changeStatus(
 ): Promise<ModelVersion> {
   validateModelName(request.model);
   validateVersion(request.version);
-  if (!request.reason?.trim() && request.to !== 'active') throw new RegistryError(`a reason is required to ${request.to === 'deleted' ? 'delete' : 'archive'} a version`);
+  if (!request.reason?.trim() && request.to !== 'active')
+    throw new RegistryError(`a reason is required to ${request.to === 'deleted' ? 'delete' : 'archive'} a version`);
   return inTransaction(db, async (tx) => {
     const row = await lockVersion(tx, request.model, request.version, 'update');
     const ref = `${request.model}@${request.version}`;
@@ -411,7 +417,9 @@ async function changeStatus(
         .from(deployments)
         .where(and(eq(deployments.modelName, request.model), eq(deployments.version, request.version), isNull(deployments.endedAt)));
       if (running.length > 0) {
-        throw new RegistryError(`${ref} has a running deployment (${running.map((d) => d.workflowId).join(', ')}); it cannot be ${request.to}`);
+        throw new RegistryError(
+          `${ref} has a running deployment (${running.map((d) => d.workflowId).join(', ')}); it cannot be ${request.to}`,
+        );
       }
       const [route] = await tx.select().from(routes).where(eq(routes.modelName, request.model));
       if (route && (route.baselineVersion === request.version || route.candidateVersion === request.version)) {
@@ -455,7 +463,9 @@ export async function verifyVersionArtifact(db: Db, artifacts: ArtifactStore, mo
     throw new RegistryError(`refusing ${model}@${version}: ${(error as Error).message}`);
   });
   if (bytes.byteLength !== row.artifactBytes) {
-    throw new RegistryError(`refusing ${model}@${version}: its artifact has ${bytes.byteLength} bytes, the registry recorded ${row.artifactBytes}`);
+    throw new RegistryError(
+      `refusing ${model}@${version}: its artifact has ${bytes.byteLength} bytes, the registry recorded ${row.artifactBytes}`,
+    );
   }
   return row;
 }
@@ -494,7 +504,15 @@ export async function deployVersion(db: Db, request: DeployRequest): Promise<{ p
     const fromVersion = await currentAliasVersion(tx, model, alias);
     const changed = fromVersion !== request.version;
     if (changed) {
-      await writeMove(tx, { model, alias, actor: request.actor, reason: request.reason, fromVersion, toVersion: request.version, action: 'set' });
+      await writeMove(tx, {
+        model,
+        alias,
+        actor: request.actor,
+        reason: request.reason,
+        fromVersion,
+        toVersion: request.version,
+        action: 'set',
+      });
     }
     await tx
       .update(deployments)
@@ -559,7 +577,15 @@ async function currentAliasVersion(tx: Tx, model: string, alias: string): Promis
 
 async function writeMove(
   tx: Tx,
-  move: { model: string; alias: string; actor: string; reason: string; fromVersion: number | null; toVersion: number; action: 'set' | 'rollback' },
+  move: {
+    model: string;
+    alias: string;
+    actor: string;
+    reason: string;
+    fromVersion: number | null;
+    toVersion: number;
+    action: 'set' | 'rollback';
+  },
 ): Promise<void> {
   await tx
     .insert(modelAliases)

@@ -15,7 +15,8 @@ export class RegistryError extends Error {
  */
 export function validateModelName(name: string): string {
   if (typeof name !== 'string' || name.length === 0) throw new RegistryError('a model name is required');
-  if (/[/\\]/.test(name)) throw new RegistryError(`invalid model name ${JSON.stringify(name)}: it must not contain path separators (/ or \\)`);
+  if (/[/\\]/.test(name))
+    throw new RegistryError(`invalid model name ${JSON.stringify(name)}: it must not contain path separators (/ or \\)`);
   if (name.includes('..')) throw new RegistryError(`invalid model name ${JSON.stringify(name)}: it must not contain ".."`);
   const parsed = modelNameSchema.safeParse(name);
   if (!parsed.success) throw new RegistryError(`invalid model name ${JSON.stringify(name)}: ${parsed.error.issues[0]?.message}`);

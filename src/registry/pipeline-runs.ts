@@ -63,8 +63,7 @@ export async function recordPipelineRunEvent(db: Db, key: PipelineRunKey, model:
       ...(event.trainingRunId !== undefined && { trainingRunId: event.trainingRunId }),
       ...(event.modelVersion !== undefined && { modelVersion: event.modelVersion }),
     };
-    const finished =
-      event.kind === 'finished' ? { status: event.status, endedAt: new Date(event.at), failure: event.failure ?? null } : {};
+    const finished = event.kind === 'finished' ? { status: event.status, endedAt: new Date(event.at), failure: event.failure ?? null } : {};
     await tx
       .update(pipelineRuns)
       .set({ stages, ...outputs, ...finished })
@@ -76,11 +75,20 @@ export async function recordPipelineRunEvent(db: Db, key: PipelineRunKey, model:
 export function applyStageEvent(stages: readonly PipelineStage[], event: PipelineRunEvent): PipelineStage[] {
   if (event.kind === 'stage' && stages.some((s) => s.name === event.name && s.startedAt === event.at)) return [...stages];
   const endOutcome: StageOutcome =
-    event.kind === 'finished' && event.status === 'failed' ? 'failed' : event.kind === 'finished' && event.status === 'cancelled' ? 'cancelled' : 'succeeded';
+    event.kind === 'finished' && event.status === 'failed'
+      ? 'failed'
+      : event.kind === 'finished' && event.status === 'cancelled'
+        ? 'cancelled'
+        : 'succeeded';
   const failedAttempts = event.kind === 'finished' ? event.failure?.attempts : undefined;
   const closed = stages.map((s) =>
     s.outcome === 'running'
-      ? { ...s, endedAt: event.at, outcome: endOutcome, ...(endOutcome === 'failed' && failedAttempts !== undefined && { attempts: failedAttempts }) }
+      ? {
+          ...s,
+          endedAt: event.at,
+          outcome: endOutcome,
+          ...(endOutcome === 'failed' && failedAttempts !== undefined && { attempts: failedAttempts }),
+        }
       : s,
   );
   return event.kind === 'stage' ? [...closed, { name: event.name, startedAt: event.at, outcome: 'running' }] : closed;
@@ -88,7 +96,12 @@ export function applyStageEvent(stages: readonly PipelineStage[], event: Pipelin
 
 /** A model's pipeline runs, newest first. */
 export async function listPipelineRuns(db: Db, model: string, limit = 20): Promise<PipelineRun[]> {
-  const rows = await db.select().from(pipelineRuns).where(eq(pipelineRuns.modelName, model)).orderBy(desc(pipelineRuns.startedAt)).limit(limit);
+  const rows = await db
+    .select()
+    .from(pipelineRuns)
+    .where(eq(pipelineRuns.modelName, model))
+    .orderBy(desc(pipelineRuns.startedAt))
+    .limit(limit);
   return rows as PipelineRun[];
 }
 

@@ -11,7 +11,13 @@ import { trainForTask } from '../ml/train-for-task';
 import { exportOnnx } from '../ml/trained-model';
 import type { CodeVersion } from '../runtime/code-version';
 import { modelTaskSchema } from '../shared/model-contract';
-import { featureSpecSchema, gbdtTrainerSchema, linearRegressionTrainerSchema, logisticTrainerSchema, splitSpecSchema } from '../shared/pipeline-input';
+import {
+  featureSpecSchema,
+  gbdtTrainerSchema,
+  linearRegressionTrainerSchema,
+  logisticTrainerSchema,
+  splitSpecSchema,
+} from '../shared/pipeline-input';
 import { sha256Hex } from './artifact-store';
 import type { ModelVersion } from './model-registry';
 import { RegistryError } from './names';
@@ -66,7 +72,8 @@ export async function reproduceVersion(
   const ref = `${row.modelName}@${row.version}`;
   const started = performance.now();
   const say = options.onProgress ?? (() => {});
-  if (row.source !== 'pipeline') throw new RegistryError(`${ref} was imported (${row.source}); keel has no training recipe to reproduce it`);
+  if (row.source !== 'pipeline')
+    throw new RegistryError(`${ref} was imported (${row.source}); keel has no training recipe to reproduce it`);
   const parsed = recordedParamsSchema.safeParse(row.params);
   if (!parsed.success) {
     throw new RegistryError(`${ref} does not record the training parameters needed to reproduce it: ${z.prettifyError(parsed.error)}`);
@@ -82,7 +89,8 @@ export async function reproduceVersion(
   }
   const trainer = recordedTrainer.data;
   const dataset = await getDatasetVersion(db, row.datasetVersionId);
-  if (!dataset) throw new RegistryError(`${ref} was trained on dataset version ${row.datasetVersionId}, which is no longer in the database`);
+  if (!dataset)
+    throw new RegistryError(`${ref} was trained on dataset version ${row.datasetVersionId}, which is no longer in the database`);
 
   say(`reading dataset version ${dataset.id.slice(0, 12)} (${dataset.rowCount} rows)`);
   const rows = await readDatasetRows(db, dataset.id);
@@ -98,7 +106,10 @@ export async function reproduceVersion(
   const [run] = row.trainingRunId ? await db.select().from(trainingRuns).where(eq(trainingRuns.id, row.trainingRunId)) : [];
   const recordedModelJson = run?.modelArtifactSha256 ?? null;
   const sameCode =
-    row.gitCommit !== null && row.gitCommit === options.codeVersion.gitCommit && row.gitDirty === false && options.codeVersion.gitDirty === false;
+    row.gitCommit !== null &&
+    row.gitCommit === options.codeVersion.gitCommit &&
+    row.gitDirty === false &&
+    options.codeVersion.gitDirty === false;
   const match = onnxSha256 === row.artifactSha256;
   const datasetIntact = datasetHash === row.datasetHash;
   const modelJsonMatch = recordedModelJson === null ? null : recordedModelJson === modelJsonSha256;
@@ -106,7 +117,13 @@ export async function reproduceVersion(
     model: row.modelName,
     version: row.version,
     match,
-    recorded: { onnxSha256: row.artifactSha256, modelJsonSha256: recordedModelJson, datasetHash: row.datasetHash, gitCommit: row.gitCommit, gitDirty: row.gitDirty },
+    recorded: {
+      onnxSha256: row.artifactSha256,
+      modelJsonSha256: recordedModelJson,
+      datasetHash: row.datasetHash,
+      gitCommit: row.gitCommit,
+      gitDirty: row.gitDirty,
+    },
     reproduced: { onnxSha256, modelJsonSha256, datasetHash, onnxBytes: onnx.byteLength },
     datasetIntact,
     modelJsonMatch,
@@ -123,7 +140,8 @@ function explain(r: { match: boolean; datasetIntact: boolean; modelJsonMatch: bo
   if (r.match) return 'reproduced: the re-trained ONNX model is byte-identical to the registered artifact';
   if (!r.datasetIntact) return 'NOT reproduced: the dataset rows no longer hash to the recorded content hash (the data changed)';
   if (r.modelJsonMatch === true) return 'NOT reproduced: training gives the same model, but the ONNX export differs (export code changed?)';
-  if (!r.sameCode) return 'NOT reproduced: the code differs from the recorded commit (or either work tree was dirty); training or export changed';
+  if (!r.sameCode)
+    return 'NOT reproduced: the code differs from the recorded commit (or either work tree was dirty); training or export changed';
   return 'NOT reproduced with the same code and data: non-determinism in training or export (a bug)';
 }
 
@@ -153,7 +171,8 @@ export function datasetContentHash(columns: readonly ColumnDef[], rows: readonly
  * would be.
  */
 function withDefaultsOfItsTime(trainer: { kind: string; params?: unknown }): unknown {
-  if (trainer.kind !== 'gbdt' || typeof trainer.params !== 'object' || trainer.params === null || 'categoricalSplits' in trainer.params) return trainer;
+  if (trainer.kind !== 'gbdt' || typeof trainer.params !== 'object' || trainer.params === null || 'categoricalSplits' in trainer.params)
+    return trainer;
   const params = trainer.params as { earlyStoppingRounds?: number };
   return { ...trainer, params: { ...params, categoricalSplits: 'ordinal', earlyStoppingRounds: params.earlyStoppingRounds ?? 0 } };
 }

@@ -67,7 +67,12 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
     db.select().from(aliasHistory).where(gte(aliasHistory.at, historyCutoff)),
     db.select().from(deployments).where(isNull(deployments.endedAt)),
     db
-      .select({ id: trainingRuns.id, sha: trainingRuns.modelArtifactSha256, reportSha: trainingRuns.reportArtifactSha256, createdAt: trainingRuns.createdAt })
+      .select({
+        id: trainingRuns.id,
+        sha: trainingRuns.modelArtifactSha256,
+        reportSha: trainingRuns.reportArtifactSha256,
+        createdAt: trainingRuns.createdAt,
+      })
       .from(trainingRuns),
     db.select().from(routes),
   ]);

@@ -64,7 +64,9 @@ export class S3ArtifactStore extends BlobStore {
     // Always written, even when present: it heals a corrupted copy and refreshes LastModified,
     // which garbage collection's grace period reads.
     const { sdk, client } = await this.connect();
-    await this.call(`storing artifact ${sha} at ${this.pathOf(sha)}`, () => client.send(new sdk.PutObjectCommand({ ...this.objectOf(sha), Body: bytes })));
+    await this.call(`storing artifact ${sha} at ${this.pathOf(sha)}`, () =>
+      client.send(new sdk.PutObjectCommand({ ...this.objectOf(sha), Body: bytes })),
+    );
     return sha;
   }
 
@@ -142,14 +144,21 @@ export class S3ArtifactStore extends BlobStore {
 type Sdk = typeof import('@aws-sdk/client-s3');
 
 function isNotFound(sdk: Sdk, error: unknown): boolean {
-  return error instanceof sdk.S3ServiceException && (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404) && error.name !== 'NoSuchBucket';
+  return (
+    error instanceof sdk.S3ServiceException &&
+    (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404) &&
+    error.name !== 'NoSuchBucket'
+  );
 }
 
 /** The store's own error code and message, or why it could not be reached; never a credential. */
 function storeError(sdk: Sdk, what: string, error: unknown): Error {
   if (error instanceof sdk.S3ServiceException) {
     const status = error.$metadata.httpStatusCode;
-    return new Error(`${what} failed: ${status ? `HTTP ${status} ` : ''}${error.name}${error.message && error.message !== error.name ? `: ${error.message}` : ''}`, { cause: error });
+    return new Error(
+      `${what} failed: ${status ? `HTTP ${status} ` : ''}${error.name}${error.message && error.message !== error.name ? `: ${error.message}` : ''}`,
+      { cause: error },
+    );
   }
   return new Error(`${what} failed: cannot reach the artifact store: ${(error as Error).message}`, { cause: error });
 }

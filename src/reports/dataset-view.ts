@@ -28,7 +28,9 @@ export async function resolveDatasetVersionId(db: Db, reference: string): Promis
   const matches = (await findDatasetVersions(db, version || name)).filter((m) => !version || m.name === name);
   if (matches.length === 0) throw new ReportNotFoundError(`no dataset version matches "${reference}" (keel data versions lists them)`);
   if (matches.length > 1) {
-    throw new ReportNotFoundError(`"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`);
+    throw new ReportNotFoundError(
+      `"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`,
+    );
   }
   return matches[0]!.id;
 }

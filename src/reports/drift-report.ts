@@ -42,7 +42,8 @@ function distributionCaption(view: DriftReportView): string {
 
 function performanceSection(view: DriftReportView): Html {
   const live = view.livePerformance;
-  if (!live) return h`<section class="performance"><h2>Live performance</h2><p class="note">Not judged: live performance is off for this model or no feedback arrived.</p></section>`;
+  if (!live)
+    return h`<section class="performance"><h2>Live performance</h2><p class="note">Not judged: live performance is off for this model or no feedback arrived.</p></section>`;
   return h`<section class="performance"><h2>Live performance (${live.metric})</h2>
 <div class="charts">${view.performance.points.length ? chart('live-performance', livePerformanceSpec(view.performance.metric ?? live.metric, view.performance.points)) : ''}</div>
 <table id="performance"><thead><tr><th>version</th><th>predictions</th><th>labelled</th><th>${live.metric}</th><th>± s.e.</th><th>reference</th><th>concept</th><th>label shift</th></tr></thead><tbody>${live.versions.map(

@@ -46,7 +46,8 @@ export class ReportNotFoundError extends Error {
 
 export async function loadDriftReportView(db: Db, reportId: number): Promise<DriftReportView> {
   const [row] = await db.select().from(driftReports).where(eq(driftReports.id, reportId));
-  if (!row) throw new ReportNotFoundError(`no drift report ${reportId} (the monitoring page of keel ui and the monitor's result name them)`);
+  if (!row)
+    throw new ReportNotFoundError(`no drift report ${reportId} (the monitoring page of keel ui and the monitor's result name them)`);
   const stored = row.features as StoredFeatures;
   const actions = (row.actions ?? {}) as MonitorActions;
   const [earlier, reference, raised] = await Promise.all([
@@ -61,7 +62,17 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
       .select({ references: driftReferences.references })
       .from(driftReferences)
       .where(and(eq(driftReferences.modelName, row.modelName), eq(driftReferences.version, row.version))),
-    actions.alerts?.length ? db.select().from(alerts).where(inArray(alerts.id, actions.alerts.map((a) => a.id))) : Promise.resolve([]),
+    actions.alerts?.length
+      ? db
+          .select()
+          .from(alerts)
+          .where(
+            inArray(
+              alerts.id,
+              actions.alerts.map((a) => a.id),
+            ),
+          )
+      : Promise.resolve([]),
   ]);
   const history = [...earlier].reverse().map(summary);
   const features = stored.features ?? [];
@@ -83,12 +94,24 @@ export async function loadDriftReportView(db: Db, reportId: number): Promise<Dri
     history: driftPoints(history),
     performance: performancePoints(history),
     livePerformance: (row.performance as LivePerformance | null) ?? null,
-    distributions: storedDistributions(stored.evaluation) ?? referenceDistributions(reference[0]?.references, features.map((f) => f.feature)),
+    distributions:
+      storedDistributions(stored.evaluation) ??
+      referenceDistributions(
+        reference[0]?.references,
+        features.map((f) => f.feature),
+      ),
     alerts: raised,
   };
 }
 
-function summary(row: Omit<ReportSummary, 'features' | 'performance' | 'actions' | 'message'> & { message: string | null; features: ReportSummary['features'] | null; performance: unknown; actions: unknown }): ReportSummary {
+function summary(
+  row: Omit<ReportSummary, 'features' | 'performance' | 'actions' | 'message'> & {
+    message: string | null;
+    features: ReportSummary['features'] | null;
+    performance: unknown;
+    actions: unknown;
+  },
+): ReportSummary {
   return {
     ...row,
     message: row.message ?? '',
@@ -103,10 +126,15 @@ function summary(row: Omit<ReportSummary, 'features' | 'performance' | 'actions'
  * their bins); undefined for reports stored before, which fall back to the reference alone.
  */
 function storedDistributions(evaluation: DriftEvaluation | undefined): DistributionBin[] | undefined {
-  const columns = [...(evaluation?.columns ?? []), ...(evaluation?.prediction ? [evaluation.prediction] : [])].filter((c) => c.bins?.length);
+  const columns = [...(evaluation?.columns ?? []), ...(evaluation?.prediction ? [evaluation.prediction] : [])].filter(
+    (c) => c.bins?.length,
+  );
   if (columns.length === 0) return undefined;
   return columns.flatMap((column) =>
-    foldCategories(column.bins!.map((b) => b.label), column.bins!.map((b) => [b.reference, b.current] as const)).flatMap(({ label, shares: [reference, current] }, order) =>
+    foldCategories(
+      column.bins!.map((b) => b.label),
+      column.bins!.map((b) => [b.reference, b.current] as const),
+    ).flatMap(({ label, shares: [reference, current] }, order) =>
       label === '(missing)' && reference === 0 && current === 0
         ? []
         : [
@@ -126,7 +154,9 @@ function foldCategories<T extends readonly number[]>(labels: string[], shares: T
   const other = labels.indexOf('(other)');
   if (other === -1 || other <= SHOWN_CATEGORIES) return bins;
   const add = (a: T, b: T) => a.map((x, i) => x + b[i]!) as unknown as T;
-  const folded = bins.slice(SHOWN_CATEGORIES, other + 1).reduce((sum, b) => add(sum, b.shares), bins[other]!.shares.map(() => 0) as unknown as T);
+  const folded = bins
+    .slice(SHOWN_CATEGORIES, other + 1)
+    .reduce((sum, b) => add(sum, b.shares), bins[other]!.shares.map(() => 0) as unknown as T);
   return [...bins.slice(0, SHOWN_CATEGORIES), { label: '(other)', shares: folded }, ...bins.slice(other + 1)];
 }
 

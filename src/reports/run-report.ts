@@ -22,7 +22,12 @@ export function runReportDocument(view: RunReportView): ReportDocument {
       ['status', badge(status)],
       ['workflow', h`<code>${view.workflowId}</code> run <code>${view.runId}</code>`],
       ['training run', h`<code>${evaluated.trainingRunId}</code>`],
-      ['model version', version ? `v${version.version} (${version.status})${version.aliases.length ? ` [${version.aliases.join(', ')}]` : ''}` : 'not registered'],
+      [
+        'model version',
+        version
+          ? `v${version.version} (${version.status})${version.aliases.length ? ` [${version.aliases.join(', ')}]` : ''}`
+          : 'not registered',
+      ],
       ...(view.approval ? [['approval', approvalText(view.approval)] as [string, string]] : []),
     ],
     body: h`${pipelineRun ? failureSection(pipelineRun) : ''}
@@ -53,14 +58,23 @@ function lineageSection({ model, workflowId, runId, version, dataset, evaluated 
         ? `${formatNumber(dataset.rowsRead)} read = ${formatNumber(dataset.rowCount)} accepted + ${formatNumber(dataset.quarantinedCount)} quarantined + ${formatNumber(dataset.duplicateCount)} duplicates`
         : '–',
     ],
-    ['code', version?.gitCommit ? h`<code>${version.gitCommit}</code>${version.gitDirty ? ' with uncommitted changes' : ''}` : 'not recorded'],
-    ['produced by', h`workflow <code>${workflowId}</code>, run <code>${runId}</code>, training run <code>${evaluated.trainingRunId}</code>`],
+    [
+      'code',
+      version?.gitCommit ? h`<code>${version.gitCommit}</code>${version.gitDirty ? ' with uncommitted changes' : ''}` : 'not recorded',
+    ],
+    [
+      'produced by',
+      h`workflow <code>${workflowId}</code>, run <code>${runId}</code>, training run <code>${evaluated.trainingRunId}</code>`,
+    ],
   ];
   return h`<section class="lineage"><h2>Lineage</h2><dl class="facts">${rows.map(([label, value]) => h`<dt>${label}</dt><dd>${value}</dd>`)}</dl></section>`;
 }
 
 function approvalText(approval: NonNullable<RunReportView['approval']>): string {
   if (approval.status === 'pending') return `pending until ${formatDate(approval.deadline)}`;
-  const by = approval.channel === 'timeout' ? 'by the deadline' : `by ${approval.decidedBy ?? 'unknown'}${approval.channel ? ` (${approval.channel})` : ''}`;
+  const by =
+    approval.channel === 'timeout'
+      ? 'by the deadline'
+      : `by ${approval.decidedBy ?? 'unknown'}${approval.channel ? ` (${approval.channel})` : ''}`;
   return `${approval.status} ${by} at ${formatDate(approval.decidedAt)}${approval.reason ? `: ${approval.reason}` : ''}`;
 }

@@ -21,7 +21,14 @@ export interface RunReportView {
   /** The run's stages and outcome, for runs recorded in pipeline_runs. */
   pipelineRun: PipelineRun | null;
   /** The human approval the run waited for (`pipeline.approval`), when it asked for one. */
-  approval: { status: string; decidedBy: string | null; decidedAt: Date | null; reason: string | null; channel: string | null; deadline: Date } | null;
+  approval: {
+    status: string;
+    decidedBy: string | null;
+    decidedAt: Date | null;
+    reason: string | null;
+    channel: string | null;
+    deadline: Date;
+  } | null;
   version: {
     version: number;
     status: string;
@@ -32,7 +39,15 @@ export interface RunReportView {
     gitDirty: boolean | null;
     createdAt: Date;
   } | null;
-  dataset: { id: string; name: string; contentHash: string; rowCount: number; rowsRead: number; quarantinedCount: number; duplicateCount: number } | null;
+  dataset: {
+    id: string;
+    name: string;
+    contentHash: string;
+    rowCount: number;
+    rowsRead: number;
+    quarantinedCount: number;
+    duplicateCount: number;
+  } | null;
 }
 
 /**
@@ -75,7 +90,14 @@ export async function loadRunReportView(db: Db, trainingRunId: string): Promise<
     db.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId)),
     getPipelineRun(db, `${run.workflowId}/${run.runId}`),
     db
-      .select({ status: approvals.status, decidedBy: approvals.decidedBy, decidedAt: approvals.decidedAt, reason: approvals.reason, channel: approvals.channel, deadline: approvals.deadline })
+      .select({
+        status: approvals.status,
+        decidedBy: approvals.decidedBy,
+        decidedAt: approvals.decidedAt,
+        reason: approvals.reason,
+        channel: approvals.channel,
+        deadline: approvals.deadline,
+      })
       .from(approvals)
       .where(and(eq(approvals.workflowId, run.workflowId), eq(approvals.runId, run.runId)))
       .limit(1),

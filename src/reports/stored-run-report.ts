@@ -24,7 +24,9 @@ export async function storedRunReport(db: Db, artifacts: ArtifactStore, referenc
   const id = await resolveTrainingRunId(db, reference);
   const [run] = await db.select({ sha: trainingRuns.reportArtifactSha256 }).from(trainingRuns).where(eq(trainingRuns.id, id));
   if (!run?.sha) {
-    throw new ReportNotFoundError(`training run ${id} has no stored report (runs that ended before reports were stored have none): leave out --stored to render it now`);
+    throw new ReportNotFoundError(
+      `training run ${id} has no stored report (runs that ended before reports were stored have none): leave out --stored to render it now`,
+    );
   }
   return { kind: 'run', id, html: new TextDecoder().decode(await artifacts.get(run.sha)) };
 }

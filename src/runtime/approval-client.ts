@@ -40,7 +40,9 @@ export async function decideApproval(client: Client, db: Db | undefined, request
     ? { workflowId: request.workflowId }
     : await waitingRun(requireDb(db), request.model, request.version);
   const handle = client.workflow.getHandle(target.workflowId, target.runId);
-  const proof = request.adminKey ? approvalProof(request.adminKey, { workflowId: target.workflowId, version: request.version, decision: request.decision }) : undefined;
+  const proof = request.adminKey
+    ? approvalProof(request.adminKey, { workflowId: target.workflowId, version: request.version, decision: request.decision })
+    : undefined;
   try {
     const decision = await handle.executeUpdate(approvalUpdate, {
       args: [
@@ -56,9 +58,12 @@ export async function decideApproval(client: Client, db: Db | undefined, request
     });
     return { workflowId: target.workflowId, decision };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new ApprovalRefusedError(`${request.decision} refused: ${error.cause?.message ?? error.message}`);
+    if (error instanceof WorkflowUpdateFailedError)
+      throw new ApprovalRefusedError(`${request.decision} refused: ${error.cause?.message ?? error.message}`);
     if (error instanceof WorkflowNotFoundError) {
-      throw new ApprovalRefusedError(`${request.decision} refused: the pipeline ${target.workflowId} is not running any more (it may have timed out or failed)`);
+      throw new ApprovalRefusedError(
+        `${request.decision} refused: the pipeline ${target.workflowId} is not running any more (it may have timed out or failed)`,
+      );
     }
     throw error;
   }
@@ -79,8 +84,11 @@ async function waitingRun(db: Db, model: string, version: number): Promise<{ wor
   if (row) throw new ApprovalRefusedError(`${model} version ${version} was already decided: ${describeDecision(row)}`);
   const pending = await listPendingApprovals(db, { model });
   if (pending.length === 1) return pending[0];
-  if (pending.length === 0) throw new ApprovalRefusedError(`no approval of "${model}" is pending (keel approvals list shows the pending ones)`);
-  throw new ApprovalRefusedError(`${model} version ${version} awaits no approval; pending: ${pending.map((p) => `version ${p.version} (${p.workflowId})`).join(', ')}`);
+  if (pending.length === 0)
+    throw new ApprovalRefusedError(`no approval of "${model}" is pending (keel approvals list shows the pending ones)`);
+  throw new ApprovalRefusedError(
+    `${model} version ${version} awaits no approval; pending: ${pending.map((p) => `version ${p.version} (${p.workflowId})`).join(', ')}`,
+  );
 }
 
 export function describeDecision(row: ApprovalRow): string {

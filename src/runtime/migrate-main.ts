@@ -7,7 +7,8 @@ import { readEnvironment } from './environment';
  */
 async function main() {
   const env = readEnvironment();
-  if (!env.DATABASE_URL) throw new Error('npm run migrate needs DATABASE_URL (PostgreSQL): the embedded PGlite database migrates itself when opened');
+  if (!env.DATABASE_URL)
+    throw new Error('npm run migrate needs DATABASE_URL (PostgreSQL): the embedded PGlite database migrates itself when opened');
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
   await database.close();
   process.stdout.write('keel: database migrated\n');

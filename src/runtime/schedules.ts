@@ -94,7 +94,13 @@ export function featureScheduleFor(defs: FeatureStoreDefinitions): ScheduleOptio
   return {
     scheduleId: scheduleIds.materialize('materialize'),
     spec: { intervals: [{ every: defs.materializeEvery as `${number}m` }] },
-    action: { type: 'startWorkflow', workflowType: 'materializeFeatures', workflowId: workflowIds.materialize('all', 'scheduled'), taskQueue: taskQueues.control, args: [input] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'materializeFeatures',
+      workflowId: workflowIds.materialize('all', 'scheduled'),
+      taskQueue: taskQueues.control,
+      args: [input],
+    },
     policies: { overlap: 'SKIP', catchupWindow: '1m' },
     memo: { purpose: 'feature store materialisation' },
   };

@@ -19,7 +19,8 @@ type PrimaryMessage =
   | { type: 'keel:metrics-request'; request: number }
   | { type: 'keel:metrics-result'; request: number; text: string }
   | { type: 'keel:refresh-request' };
-type ProcessMessage = { type: 'keel:metrics'; request: number } | { type: 'keel:metrics-reply'; request: number; text: string } | { type: 'keel:refreshed' };
+type ProcessMessage =
+  { type: 'keel:metrics'; request: number } | { type: 'keel:metrics-reply'; request: number; text: string } | { type: 'keel:refreshed' };
 
 /**
  * Runs the primary: forks `processes` servers, replaces those that die, stops them on
@@ -29,7 +30,10 @@ export async function runServerPrimary({ processes, logger }: { processes: numbe
   let stopping = false;
   let nextRequest = 1;
   /** Scrapes in progress: the replies gathered so far, and whom to answer. */
-  const scrapes = new Map<number, { asker: Worker; askerRequest: number; waiting: Set<number>; parts: { process: string; text: string }[]; timer: NodeJS.Timeout }>();
+  const scrapes = new Map<
+    number,
+    { asker: Worker; askerRequest: number; waiting: Set<number>; parts: { process: string; text: string }[]; timer: NodeJS.Timeout }
+  >();
 
   const finish = (request: number) => {
     const scrape = scrapes.get(request);
@@ -37,7 +41,8 @@ export async function runServerPrimary({ processes, logger }: { processes: numbe
     scrapes.delete(request);
     clearTimeout(scrape.timer);
     scrape.parts.sort((a, b) => Number(a.process) - Number(b.process));
-    if (scrape.asker.isConnected()) send(scrape.asker, { type: 'keel:metrics-result', request: scrape.askerRequest, text: mergeExpositions(scrape.parts) });
+    if (scrape.asker.isConnected())
+      send(scrape.asker, { type: 'keel:metrics-result', request: scrape.askerRequest, text: mergeExpositions(scrape.parts) });
   };
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
@@ -48,7 +53,13 @@ export async function runServerPrimary({ processes, logger }: { processes: numbe
     } else if (message?.type === 'keel:metrics') {
       const request = nextRequest++;
       const live = liveWorkers();
-      const scrape = { asker: worker, askerRequest: message.request, waiting: new Set(live.map((w) => w.id)), parts: [], timer: setTimeout(() => finish(request), METRICS_TIMEOUT_MS) };
+      const scrape = {
+        asker: worker,
+        askerRequest: message.request,
+        waiting: new Set(live.map((w) => w.id)),
+        parts: [],
+        timer: setTimeout(() => finish(request), METRICS_TIMEOUT_MS),
+      };
       scrapes.set(request, scrape);
       for (const w of live) send(w, { type: 'keel:metrics-request', request });
     } else if (message?.type === 'keel:metrics-reply') {

@@ -21,7 +21,9 @@ async function main() {
   const processes = env.KEEL_SERVER_PROCESSES;
   if (processes > 1 && cluster.isPrimary) {
     if (!env.DATABASE_URL) {
-      throw new Error(`KEEL_SERVER_PROCESSES=${processes} needs PostgreSQL (DATABASE_URL): the embedded PGlite database belongs to one process`);
+      throw new Error(
+        `KEEL_SERVER_PROCESSES=${processes} needs PostgreSQL (DATABASE_URL): the embedded PGlite database belongs to one process`,
+      );
     }
     // Migrations once, here, rather than racing in every process.
     await (await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir })).close();

@@ -54,7 +54,10 @@ export async function startWorkers(options: {
 }) {
   const trainers = await loadTrainerCommands(options.env.configPath);
   if (Object.keys(trainers).length > 0 && !options.env.trainerUser && process.getuid?.() === 0) {
-    options.logger.warn({ trainers: Object.keys(trainers) }, 'trainer commands will run as root: set KEEL_TRAINER_USER=uid:gid (docs/security.md)');
+    options.logger.warn(
+      { trainers: Object.keys(trainers) },
+      'trainer commands will run as root: set KEEL_TRAINER_USER=uid:gid (docs/security.md)',
+    );
   }
   // The SDK logs every bundling step at INFO; keep its warnings unless keel itself is verbose.
   const sdkLevel = ['trace', 'debug'].includes(options.env.LOG_LEVEL) ? 'DEBUG' : 'WARN';

@@ -51,10 +51,28 @@ async function main() {
     closers.push(closeTemporal);
     say(`keel: Temporal at ${temporal.connectionOptions.address}, namespace ${temporal.namespace}`);
 
-    const server = await startModelServer({ database, artifacts, port: env.KEEL_PORT ?? config.server.port, host: env.KEEL_HOST, apiKeys: env.apiKeys, logger, refreshMs: env.KEEL_ROUTING_REFRESH_MS, predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool }, inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS, limits: env.requestLimits });
+    const server = await startModelServer({
+      database,
+      artifacts,
+      port: env.KEEL_PORT ?? config.server.port,
+      host: env.KEEL_HOST,
+      apiKeys: env.apiKeys,
+      logger,
+      refreshMs: env.KEEL_ROUTING_REFRESH_MS,
+      predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool },
+      inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
+      limits: env.requestLimits,
+    });
     closers.push(() => server.close());
 
-    const workers = await startWorkers({ env, temporal, database, artifacts, logger, onDeployed: async () => void (await server.pool.refresh()) });
+    const workers = await startWorkers({
+      env,
+      temporal,
+      database,
+      artifacts,
+      logger,
+      onDeployed: async () => void (await server.pool.refresh()),
+    });
     closers.push(() => workers.close());
 
     const schedules = await ensureSchedules(client, config);
@@ -170,7 +188,9 @@ async function exerciseOnce(options: {
   say(`Drift report  #${report.id} ${report.status}: ${details.message}; ${report.rowCount} logged predictions`);
   const number = (x: number | null) => (x === null ? '-' : x.toFixed(4));
   for (const f of details.features) {
-    say(`  ${f.feature.padEnd(12)} ${f.method.padEnd(13)} ${number(f.score)} (threshold ${f.threshold})${f.drifted ? ' DRIFT' : ''}  PSI ${number(f.psi)}`);
+    say(
+      `  ${f.feature.padEnd(12)} ${f.method.padEnd(13)} ${number(f.score)} (threshold ${f.threshold})${f.drifted ? ' DRIFT' : ''}  PSI ${number(f.psi)}`,
+    );
   }
 }
 

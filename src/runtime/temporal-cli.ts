@@ -71,12 +71,7 @@ function exeName(name: string, platform: NodeJS.Platform): string {
 }
 
 /** First executable `name` on `env.PATH`, like `command -v`. */
-export function findOnPath(
-  name: string,
-  env: Env,
-  probe: FsProbe,
-  platform: NodeJS.Platform = process.platform,
-): string | undefined {
+export function findOnPath(name: string, env: Env, probe: FsProbe, platform: NodeJS.Platform = process.platform): string | undefined {
   const pathVar = env.PATH ?? env.Path ?? '';
   const delimiter = platform === 'win32' ? ';' : ':';
   for (const dir of pathVar.split(delimiter)) {

@@ -7,7 +7,11 @@ import { createServer, type Server } from 'node:http';
  * every Temporal worker of the process is RUNNING (503 with the states otherwise: starting,
  * draining after SIGTERM, failed). Nothing else is served; no secret is in the answers.
  */
-export async function startWorkerHealth(options: { host: string; port: number; states: () => string[] }): Promise<Server & { port: number }> {
+export async function startWorkerHealth(options: {
+  host: string;
+  port: number;
+  states: () => string[];
+}): Promise<Server & { port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, { error: 'GET only' });

@@ -46,7 +46,10 @@ export async function createWorkers(options: {
 
 export function parseTaskQueues(list: string | undefined): TaskQueueName[] | undefined {
   if (!list) return undefined;
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!(name in taskQueues)) {
       throw new Error(`KEEL_TASK_QUEUES: unknown task queue "${name}" (known: ${Object.keys(taskQueues).join(', ')})`);

@@ -52,9 +52,14 @@ export const keysFileSchema = z
       .array(
         z
           .strictObject({
-            name: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'must be lowercase letters, digits, . _ @ - (at most 64)').describe('Who holds the key; recorded as the actor of audited actions (`key:<name>`).'),
+            name: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'must be lowercase letters, digits, . _ @ - (at most 64)')
+              .describe('Who holds the key; recorded as the actor of audited actions (`key:<name>`).'),
             key: z.string().min(16, 'must be at least 16 characters').describe('The secret (compare `openssl rand -hex 24`).'),
-            role: z.enum(['predict', 'admin']).describe('`predict`: prediction, feedback, metadata; `admin`: also refresh, routes and dashboard actions.'),
+            role: z
+              .enum(['predict', 'admin'])
+              .describe('`predict`: prediction, feedback, metadata; `admin`: also refresh, routes and dashboard actions.'),
           })
           .describe('One named key.'),
       )
@@ -100,8 +105,18 @@ export function accessPolicy(keys: ApiKeys, host: string): AccessPolicy {
   const adminKeys = keys.admin.length + named.filter((k) => k.role === 'admin').length;
   const predict = predictKeys > 0 ? 'key' : 'open';
   if (adminKeys > 0) return { predict, admin: 'key', adminReason: 'an admin key is configured' };
-  if (predictKeys > 0) return { predict, admin: 'closed', adminReason: 'API keys are configured but no admin key (KEEL_ADMIN_KEYS or an admin key of KEEL_KEYS_FILE)' };
-  if (!isLoopback(host)) return { predict, admin: 'closed', adminReason: `listening on ${host}, not loopback, and no admin key is configured (KEEL_ADMIN_KEYS)` };
+  if (predictKeys > 0)
+    return {
+      predict,
+      admin: 'closed',
+      adminReason: 'API keys are configured but no admin key (KEEL_ADMIN_KEYS or an admin key of KEEL_KEYS_FILE)',
+    };
+  if (!isLoopback(host))
+    return {
+      predict,
+      admin: 'closed',
+      adminReason: `listening on ${host}, not loopback, and no admin key is configured (KEEL_ADMIN_KEYS)`,
+    };
   return { predict, admin: 'open', adminReason: `listening on loopback (${host}) and no key is configured` };
 }
 
@@ -143,10 +158,14 @@ export class Authenticator {
       if (this.policy.admin === 'closed') throw new RequestError(403, `admin routes are closed: ${this.policy.adminReason}`);
     }
     const presented = presentedKey(headers);
-    if (presented === undefined) throw new UnauthorizedError(`this route needs ${access === 'admin' ? 'an admin' : 'an API'} key (Authorization: Bearer <key> or X-API-Key)`);
+    if (presented === undefined)
+      throw new UnauthorizedError(
+        `this route needs ${access === 'admin' ? 'an admin' : 'an API'} key (Authorization: Bearer <key> or X-API-Key)`,
+      );
     const entry = this.find(presented);
     if (!entry) throw new UnauthorizedError('unknown API key');
-    if (access === 'admin' && entry.role !== 'admin') throw new RequestError(403, 'this route needs an admin key (KEEL_ADMIN_KEYS); a prediction key is not enough');
+    if (access === 'admin' && entry.role !== 'admin')
+      throw new RequestError(403, 'this route needs an admin key (KEEL_ADMIN_KEYS); a prediction key is not enough');
     return callerOf(entry);
   }
 

@@ -1,10 +1,4 @@
-import type {
-  CanaryHealthThresholds,
-  HealthCheck,
-  HealthReport,
-  HealthSample,
-  LatencyEvidence,
-} from '../shared/canary';
+import type { CanaryHealthThresholds, HealthCheck, HealthReport, HealthSample, LatencyEvidence } from '../shared/canary';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
@@ -43,7 +37,10 @@ export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresh
     ? `baseline v${b.version} ${pct(baselineRate)} of ${b.rows}`
     : `baseline v${b.version} has ${b.rows} < ${min} requests, counted as 0%`;
   if (rate > allowed + 1e-12) {
-    const over = c.rows >= min ? `${pct(rate)} (${c.errors}/${c.rows})` : `at least ${pct(rate)} (${c.errors} errors in ${c.rows} of the ${min} requests needed)`;
+    const over =
+      c.rows >= min
+        ? `${pct(rate)} (${c.errors}/${c.rows})`
+        : `at least ${pct(rate)} (${c.errors} errors in ${c.rows} of the ${min} requests needed)`;
     checks.push({
       name: 'error_rate',
       status: 'fail',
@@ -79,12 +76,15 @@ export function judgeHealth(sample: HealthSample, thresholds: CanaryHealthThresh
   const report = { ...sample, checks, latency: p99.latency };
   const failed = checks.filter((check) => check.status === 'fail');
   if (failed.length > 0) return { ...report, verdict: 'breach', reasons: failed.map((f) => f.detail) };
-  if (c.rows < min) return { ...report, verdict: 'insufficient_data', reasons: [`candidate v${c.version} has ${c.rows} of the ${min} requests needed`] };
+  if (c.rows < min)
+    return { ...report, verdict: 'insufficient_data', reasons: [`candidate v${c.version} has ${c.rows} of the ${min} requests needed`] };
   if (p99.latency.breaches > 0) {
     return {
       ...report,
       verdict: 'unconfirmed',
-      reasons: [`p99 latency too slow in ${p99.latency.breaches} consecutive check(s) of the ${thresholds.p99ConsecutiveBreaches} that make a breach: ${p99.check.detail}`],
+      reasons: [
+        `p99 latency too slow in ${p99.latency.breaches} consecutive check(s) of the ${thresholds.p99ConsecutiveBreaches} that make a breach: ${p99.check.detail}`,
+      ],
     };
   }
   return { ...report, verdict: 'healthy', reasons: [] };
@@ -102,15 +102,21 @@ function judgeLatency(
     latency: { window: sample?.window ?? null, slow: false, breaches: streak },
   });
   if (shadow) return skipped(`shadow: the candidate runs on the low-priority queue (p99 ${fmt(candidateStepP99)})`, 0);
-  if (!sample) return skipped(`warming up: latency is judged from ${thresholds.p99WarmupSeconds} s into the step (p99 so far ${fmt(candidateStepP99)})`);
+  if (!sample)
+    return skipped(
+      `warming up: latency is judged from ${thresholds.p99WarmupSeconds} s into the step (p99 so far ${fmt(candidateStepP99)})`,
+    );
   const need = Math.max(thresholds.minRequests, thresholds.p99MinRequests);
   const { candidate: c, baseline: b } = sample;
   const pending = breaches > 0 ? `; ${breaches} too-slow check(s) await confirmation` : '';
   if (c.rows < need || b.rows < need || c.p99LatencyMs === null || b.p99LatencyMs === null) {
-    return skipped(`needs ${need} requests of each version since ${sample.window.from} (candidate ${c.rows}, baseline ${b.rows}; p99 ${fmt(c.p99LatencyMs)} vs ${fmt(b.p99LatencyMs)})${pending}`);
+    return skipped(
+      `needs ${need} requests of each version since ${sample.window.from} (candidate ${c.rows}, baseline ${b.rows}; p99 ${fmt(c.p99LatencyMs)} vs ${fmt(b.p99LatencyMs)})${pending}`,
+    );
   }
   const ratio = b.p99LatencyMs > 0 ? c.p99LatencyMs / b.p99LatencyMs : Number.POSITIVE_INFINITY;
-  const slow = c.p99LatencyMs > thresholds.maxP99LatencyRatio * b.p99LatencyMs && c.p99LatencyMs - b.p99LatencyMs > thresholds.p99LatencyToleranceMs;
+  const slow =
+    c.p99LatencyMs > thresholds.maxP99LatencyRatio * b.p99LatencyMs && c.p99LatencyMs - b.p99LatencyMs > thresholds.p99LatencyToleranceMs;
   const streak = slow ? breaches + 1 : 0;
   const required = thresholds.p99ConsecutiveBreaches;
   const detail =

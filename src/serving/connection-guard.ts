@@ -33,7 +33,12 @@ const reading = new WeakMap<Socket, IncomingMessage>();
 const timedOut = new WeakSet<Socket>();
 
 /** Sets the deadlines on `server` and answers its client errors. */
-export function guardConnections(server: Server, limits: Pick<RequestLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>, events: ConnectionEvents, logger: Logger): void {
+export function guardConnections(
+  server: Server,
+  limits: Pick<RequestLimits, 'headersTimeoutMs' | 'requestTimeoutMs'>,
+  events: ConnectionEvents,
+  logger: Logger,
+): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -42,7 +47,10 @@ export function guardConnections(server: Server, limits: Pick<RequestLimits, 'he
       const phase = request && !request.complete ? 'body' : 'headers';
       timedOut.add(socket);
       events.timedOut(phase);
-      logger.debug({ phase, remote: socket.remoteAddress, limitMs: phase === 'body' ? limits.requestTimeoutMs : limits.headersTimeoutMs }, 'slow request closed');
+      logger.debug(
+        { phase, remote: socket.remoteAddress, limitMs: phase === 'body' ? limits.requestTimeoutMs : limits.headersTimeoutMs },
+        'slow request closed',
+      );
       closeWith(socket, 'HTTP/1.1 408 Request Timeout');
       return;
     }

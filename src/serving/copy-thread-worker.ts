@@ -45,7 +45,10 @@ port.on('message', (request: CopyRequest) => {
     () => port.postMessage({ id: request.id } satisfies CopyReply),
     (error: unknown) => {
       const { message, code } = error as { message?: string; code?: unknown };
-      port.postMessage({ id: request.id, error: { message: message ?? String(error), code: typeof code === 'string' ? code : undefined } } satisfies CopyReply);
+      port.postMessage({
+        id: request.id,
+        error: { message: message ?? String(error), code: typeof code === 'string' ? code : undefined },
+      } satisfies CopyReply);
     },
   );
 });

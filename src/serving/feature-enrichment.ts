@@ -27,7 +27,9 @@ export class FeatureEnricher {
   async enrich(contract: ModelContract, value: unknown): Promise<unknown> {
     const views = contract.featureViews;
     if (!views || !Array.isArray(value)) return value;
-    const instances = value.map((instance: unknown) => (instance && typeof instance === 'object' && !Array.isArray(instance) ? { ...(instance as Instance) } : instance));
+    const instances = value.map((instance: unknown) =>
+      instance && typeof instance === 'object' && !Array.isArray(instance) ? { ...(instance as Instance) } : instance,
+    );
     const inputs = new Set(contract.inputs.map((i) => i.name));
     for (const view of views) await this.fill(view, instances);
     for (const view of views) {
@@ -47,19 +49,33 @@ export class FeatureEnricher {
       if (view.features.every((f) => Object.hasOwn(row, f))) return;
       for (const key of view.joinKeys) {
         if (row[key] === undefined || row[key] === null || row[key] === '') {
-          throw new RequestError(400, `instances[${index}].${key} is missing: it is the entity key of feature view "${view.view}" (or send its features ${view.features.join(', ')} yourself)`);
+          throw new RequestError(
+            400,
+            `instances[${index}].${key} is missing: it is the entity key of feature view "${view.view}" (or send its features ${view.features.join(', ')} yourself)`,
+          );
         }
       }
       wanted.push({ instance: row, key: entityKey(view.joinKeys.map((k) => row[k])), index });
     });
     if (wanted.length === 0) return;
-    const found = await this.store.get(view.view, wanted.map((w) => w.key));
+    const found = await this.store.get(
+      view.view,
+      wanted.map((w) => w.key),
+    );
     wanted.forEach(({ instance, key, index }, i) => {
       const online = found[i];
-      const usable = online && online.version === view.version && !(view.ttlMs !== undefined && !(online.asOf - online.eventTime <= view.ttlMs));
+      const usable =
+        online && online.version === view.version && !(view.ttlMs !== undefined && !(online.asOf - online.eventTime <= view.ttlMs));
       if (!usable && view.onMissing === 'reject') {
-        const why = !online ? 'has no values' : online.version !== view.version ? `has values of another view version (${online.version.slice(0, 12)})` : 'is stale (older than the TTL)';
-        throw new RequestError(422, `instances[${index}]: entity ${JSON.stringify(key.split('\u0001').join('/'))} ${why} in feature view "${view.view}"`);
+        const why = !online
+          ? 'has no values'
+          : online.version !== view.version
+            ? `has values of another view version (${online.version.slice(0, 12)})`
+            : 'is stale (older than the TTL)';
+        throw new RequestError(
+          422,
+          `instances[${index}]: entity ${JSON.stringify(key.split('\u0001').join('/'))} ${why} in feature view "${view.view}"`,
+        );
       }
       for (const feature of view.features) {
         if (Object.hasOwn(instance, feature)) continue;

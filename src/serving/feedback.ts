@@ -41,7 +41,8 @@ const SHAPES = '{"prediction_id", "label": 0|1 or "<class>"} or {"prediction_id"
 export function parseFeedback(body: unknown): FeedbackItem[] {
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) throw new RequestError(400, `empty feedback array: send at least one ${SHAPES}`);
-  if (items.length > MAX_FEEDBACK_ITEMS) throw new RequestError(400, `at most ${MAX_FEEDBACK_ITEMS} feedback items per request, got ${items.length}`);
+  if (items.length > MAX_FEEDBACK_ITEMS)
+    throw new RequestError(400, `at most ${MAX_FEEDBACK_ITEMS} feedback items per request, got ${items.length}`);
   const seen = new Set<string>();
   return items.map((item: unknown, index) => {
     const where = Array.isArray(body) ? `[${index}]` : 'the body';
@@ -52,7 +53,10 @@ export function parseFeedback(body: unknown): FeedbackItem[] {
     for (const key of Object.keys(record)) {
       if (KEYS.has(key)) continue;
       const meant = suggestKey(key, [...KEYS]);
-      throw new RequestError(400, `${where}: unknown field "${key}" (${meant ? `did you mean ${meant}? ` : ''}fields: prediction_id, label, value)`);
+      throw new RequestError(
+        400,
+        `${where}: unknown field "${key}" (${meant ? `did you mean ${meant}? ` : ''}fields: prediction_id, label, value)`,
+      );
     }
     const id = record.prediction_id;
     if (typeof id !== 'string' || !UUID.test(id)) {
@@ -106,7 +110,10 @@ export async function predictionTargets(db: Db, ids: string[]): Promise<Map<stri
 }
 
 /** The targets of predictions known by model and version (still in a server's log queue). */
-export async function versionTargets(db: Db, predictions: ReadonlyMap<string, { model: string; version: number }>): Promise<Map<string, PredictionTarget>> {
+export async function versionTargets(
+  db: Db,
+  predictions: ReadonlyMap<string, { model: string; version: number }>,
+): Promise<Map<string, PredictionTarget>> {
   const targets = new Map<string, PredictionTarget>();
   const contracts = new Map<string, { task?: ModelTask; classes?: string[] } | undefined>();
   for (const [id, { model, version }] of predictions) {
@@ -133,7 +140,10 @@ export function resolveFeedback(items: FeedbackItem[], targets: ReadonlyMap<stri
   return items.map(({ where, predictionId, label, value }) => {
     const target = targets.get(predictionId);
     if (!target) {
-      throw new RequestError(404, `${where}: no logged prediction has the id ${predictionId} (feedback refers to an id a prediction returned)`);
+      throw new RequestError(
+        404,
+        `${where}: no logged prediction has the id ${predictionId} (feedback refers to an id a prediction returned)`,
+      );
     }
     const of = `prediction ${predictionId} was made by ${target.model} version ${target.version}, a ${target.task} model`;
     switch (target.task) {
@@ -151,7 +161,10 @@ export function resolveFeedback(items: FeedbackItem[], targets: ReadonlyMap<stri
         const index = label === undefined || typeof label === 'boolean' ? -1 : classes.indexOf(String(label));
         if (index < 0) {
           const given = label === undefined ? 'a "value"' : show(label);
-          throw new RequestError(400, `${where}: ${of}: "label" must be one of its classes (${classes.map((c) => JSON.stringify(c)).join(', ')}), got ${given}`);
+          throw new RequestError(
+            400,
+            `${where}: ${of}: "label" must be one of its classes (${classes.map((c) => JSON.stringify(c)).join(', ')}), got ${given}`,
+          );
         }
         return { predictionId, label: index, value: null };
       }

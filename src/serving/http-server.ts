@@ -25,12 +25,26 @@ import { bindInputs, type BoundRequest, type InferenceRequest, inferenceResponse
 import { type Instance, instancesToColumns, parseInstances, RequestError } from './predict';
 import { screenCategories } from './unknown-categories';
 import { COLUMNS, type PredictionLogEntry } from './log-line';
-import { DEFAULT_FLUSH_MS, databaseSink, type PredictionLogOptions, type PredictionLogSpoolOptions, PredictionLogWriter } from './prediction-log';
+import {
+  DEFAULT_FLUSH_MS,
+  databaseSink,
+  type PredictionLogOptions,
+  type PredictionLogSpoolOptions,
+  PredictionLogWriter,
+} from './prediction-log';
 import { claimDeadSegments, SpoolReplay } from './spool-replay';
 import { taskFormat } from './task-outputs';
 import { CopyThread } from './copy-thread';
 import { clearRoute, InvalidRouteError, listRoutes, RouteConflictError, setRoute } from './routes';
-import { ClientGoneError, clientGone, bodyRead, type ConnectionEvents, guardConnections, readingBody, timeoutCheckMs } from './connection-guard';
+import {
+  ClientGoneError,
+  clientGone,
+  bodyRead,
+  type ConnectionEvents,
+  guardConnections,
+  readingBody,
+  timeoutCheckMs,
+} from './connection-guard';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { suggestKey } from '../shared/strict';
 
@@ -65,7 +79,9 @@ export interface ModelServerOptions {
    * The prediction log; with `spool`, every answered prediction is in a local spool first and
    * survives the process (see docs/serving.md). `npm run server` and `npm start` spool by default.
    */
-  predictionLog?: Omit<PredictionLogOptions, 'logger' | 'onWrite' | 'spool'> & { spool?: Omit<PredictionLogSpoolOptions, 'onReplayNeeded'> };
+  predictionLog?: Omit<PredictionLogOptions, 'logger' | 'onWrite' | 'spool'> & {
+    spool?: Omit<PredictionLogSpoolOptions, 'onReplayNeeded'>;
+  };
   /**
    * How long feedback for a prediction id not (yet) in the database keeps looking for it before
    * a 404: another process or replica may have answered it a moment ago. Default 3000 ms.
@@ -138,7 +154,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const replay = spool
     ? new SpoolReplay({
         copy: (lines) => copyTarget.copyText('prediction_log', COLUMNS, lines.join('')),
-        existingIds: async (ids) => new Set((await db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id)),
+        existingIds: async (ids) =>
+          new Set((await db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id)),
         logger,
         onReplayed: (rows) => logWriter.countReplayed(rows),
         onDropped: (lines) => logWriter.countDropped(lines),
@@ -264,7 +281,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
               status: 400,
               body: {
                 ready: false,
-                error: closing ? 'shutting down' : unavailable.length > 0 ? `no loadable version of: ${unavailable.join(', ')}` : 'no model is served yet',
+                error: closing
+                  ? 'shutting down'
+                  : unavailable.length > 0
+                    ? `no loadable version of: ${unavailable.join(', ')}`
+                    : 'no model is served yet',
               },
             };
       }
@@ -279,10 +300,17 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         // queue (or in a write committing now); those ids are resolved from the queue, and only
         // what neither knows is looked up once more.
         const pending = logWriter.pending(ids);
-        const targets = await predictionTargets(db, ids.filter((id) => !pending.has(id)));
+        const targets = await predictionTargets(
+          db,
+          ids.filter((id) => !pending.has(id)),
+        );
         for (const [id, target] of await versionTargets(db, pending)) targets.set(id, target);
         if (targets.size < new Set(ids).size) {
-          for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
+          for (const [id, target] of await predictionTargets(
+            db,
+            ids.filter((id) => !targets.has(id)),
+          ))
+            targets.set(id, target);
         }
         // Answered by another process or replica a moment ago: its row reaches the database
         // within that server's flush period, later on a busy machine. Look again every period
@@ -290,7 +318,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         const deadline = Date.now() + feedbackWaitMs;
         while (targets.size < new Set(ids).size && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, Math.min(logFlushMs, Math.max(1, deadline - Date.now()))));
-          for (const [id, target] of await predictionTargets(db, ids.filter((id) => !targets.has(id)))) targets.set(id, target);
+          for (const [id, target] of await predictionTargets(
+            db,
+            ids.filter((id) => !targets.has(id)),
+          ))
+            targets.set(id, target);
         }
         const rows = resolveFeedback(items, targets);
         await recordFeedback(db, rows);
@@ -335,7 +367,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       const lease = version === undefined ? models.acquire(name) : models.acquireVersion(name, version);
       if (!lease) throw notServed(name, version);
       lease.release();
-      return { status: 200, body: modelMetadata(name, models.versions(name).map((v) => v.model.version), lease.model.contract) };
+      return {
+        status: 200,
+        body: modelMetadata(
+          name,
+          models.versions(name).map((v) => v.model.version),
+          lease.model.contract,
+        ),
+      };
     }
 
     match = V1_MODEL.exec(path);
@@ -359,7 +398,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
           loaded: true,
           loadedAt: model.loadedAt,
           artifactSha256: model.artifactSha256,
-          versions: models.versions(name).map(({ model: m, role }) => ({ version: m.version, role, loadedAt: m.loadedAt, artifactSha256: m.artifactSha256 })),
+          versions: models
+            .versions(name)
+            .map(({ model: m, role }) => ({ version: m.version, role, loadedAt: m.loadedAt, artifactSha256: m.artifactSha256 })),
           route: models.route(name) ?? null,
           ...(staleRoute && { staleRoute }),
           ...(refused && { refused }),
@@ -378,7 +419,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new RequestError(400, 'the body must be {"baseline", "candidate", "candidateWeight", "shadow"?, "actor"?, "reason"?}');
         }
-        const result = await setRoute(db, { ...(body as object), actor: actorOf(caller, (body as { actor?: unknown }).actor, 'http:admin'), model: name } as Parameters<typeof setRoute>[1]).catch(routeError);
+        const result = await setRoute(db, {
+          ...(body as object),
+          actor: actorOf(caller, (body as { actor?: unknown }).actor, 'http:admin'),
+          model: name,
+        } as Parameters<typeof setRoute>[1]).catch(routeError);
         return { status: 200, body: { ...result, refresh: await explicitRefresh() } };
       }
       if (req.method === 'DELETE') {
@@ -453,14 +498,16 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       }
       const spooled = logWriter.append(entries);
       // An answer goes out only once its predictions are in the spool (with one): then they survive this process.
-      if (spooled && !(await spooled)) throw new RequestError(503, 'the prediction could not be logged (writing the prediction spool failed); try again');
+      if (spooled && !(await spooled))
+        throw new RequestError(503, 'the prediction could not be logged (writing the prediction spool failed); try again');
       if (choice.shadow) {
         shadowTaken = true;
         mirror(choice.shadow, model, bound, v2, ids);
       }
       instruments.done((performance.now() - ctx.started) / 1000, bound.rows);
       const replyLog = { model: name, version: model.version, role: choice.role, rows: bound.rows };
-      if (protocol === 'v1') return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, ids, fields!) }, log: replyLog };
+      if (protocol === 'v1')
+        return { status: 200, body: undefined, raw: { contentType: JSON_TYPE, text: v1Response(model, ids, fields!) }, log: replyLog };
       return {
         status: 200,
         body: inferenceResponse({
@@ -476,7 +523,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       };
     } catch (error) {
       // A client gone is no failure of this version (a rollout compares their error rates).
-      if (!(error instanceof ClientGoneError)) instruments.failed((performance.now() - ctx.started) / 1000, error instanceof RequestError ? error.status : 500);
+      if (!(error instanceof ClientGoneError))
+        instruments.failed((performance.now() - ctx.started) / 1000, error instanceof RequestError ? error.status : 500);
       throw error;
     } finally {
       if (arriving) inference.arrivalEnded();
@@ -508,14 +556,29 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const latencyMs = performance.now() - started;
     const createdAt = new Date();
     logWriter.append(
-      bound.instances.map((inputs) => ({ id: predictionId(), model: model.name, version: model.version, inputs, outputs: null, latencyMs, createdAt, error: message })),
+      bound.instances.map((inputs) => ({
+        id: predictionId(),
+        model: model.name,
+        version: model.version,
+        inputs,
+        outputs: null,
+        latencyMs,
+        createdAt,
+        error: message,
+      })),
     );
     logger.error({ model: model.name, version: model.version, rows: bound.rows, err: error }, 'inference failed');
     return new RequestError(500, `inference failed for ${model.name} version ${model.version}: ${message}`);
   }
 
   /** Scores the request with the shadow version in the background; logs its answers, returns nothing. */
-  function mirror(lease: ModelLease, primaryModel: LoadedModel, bound: BoundRequest, v2: InferenceRequest | undefined, primaryIds: string[]): void {
+  function mirror(
+    lease: ModelLease,
+    primaryModel: LoadedModel,
+    bound: BoundRequest,
+    v2: InferenceRequest | undefined,
+    primaryIds: string[],
+  ): void {
     const shadowModel = lease.model;
     const outcome = (what: 'ok' | 'invalid' | 'failed' | 'dropped') => metrics.shadowOutcome(shadowModel.name, shadowModel.version, what);
     let shadowBound: BoundRequest;
@@ -594,7 +657,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
     if (models.isTarget(name)) {
       const refused = models.refusal(name);
-      return new RequestError(503, `model "${name}" has no loadable version${refused ? `: version ${refused.version} was refused: ${refused.error}` : ''}`);
+      return new RequestError(
+        503,
+        `model "${name}" has no loadable version${refused ? `: version ${refused.version} was refused: ${refused.error}` : ''}`,
+      );
     }
     return new RequestError(404, `model "${name}" is not served (it has no loaded production version)`);
   }
@@ -656,7 +722,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     { url, models: models.list().map((m) => `${m.name}@${m.version}`), inferenceThreads: inference.stats().threads },
     'model server listening',
   );
-  logger[auth.policy.admin === 'open' || auth.policy.predict === 'open' ? 'warn' : 'info']({ url, access: auth.policy }, describeAccess(auth.policy, 'model server'));
+  logger[auth.policy.admin === 'open' || auth.policy.predict === 'open' ? 'warn' : 'info'](
+    { url, access: auth.policy },
+    describeAccess(auth.policy, 'model server'),
+  );
 
   let closed: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -687,9 +756,14 @@ function v1Response(model: LoadedModel, ids: string[], fields: string[]): string
 }
 
 function parseV1Body(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new RequestError(400, 'the body must be {"instances": [{...feature values...}, ...]}');
   for (const key in body) {
-    if (key !== 'instances') throw new RequestError(400, `unknown field "${key}"${suggestKey(key, ['instances']) ? ' (did you mean instances?)' : ''}: the body must be {"instances": [{...feature values...}, ...]}`);
+    if (key !== 'instances')
+      throw new RequestError(
+        400,
+        `unknown field "${key}"${suggestKey(key, ['instances']) ? ' (did you mean instances?)' : ''}: the body must be {"instances": [{...feature values...}, ...]}`,
+      );
   }
   return (body as { instances?: unknown }).instances;
 }

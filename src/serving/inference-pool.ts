@@ -214,8 +214,14 @@ export class InferencePool {
   submitRows(modelKey: string, feeds: FeedColumns, rows: number, { shadow = false } = {}): Promise<BatchRows> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
     if (!this.models.has(modelKey)) return Promise.reject(new Error(`model ${modelKey} is not loaded`));
-    if (shadow ? this.shadowQueuedRows > 0 && this.shadowQueuedRows + rows > this.maxShadowQueuedRows : this.queuedRows > 0 && this.queuedRows + rows > this.maxQueuedRows) {
-      return Promise.reject(new OverloadedError(`inference queue full (${shadow ? this.shadowQueuedRows : this.queuedRows} rows waiting); retry later`));
+    if (
+      shadow
+        ? this.shadowQueuedRows > 0 && this.shadowQueuedRows + rows > this.maxShadowQueuedRows
+        : this.queuedRows > 0 && this.queuedRows + rows > this.maxQueuedRows
+    ) {
+      return Promise.reject(
+        new OverloadedError(`inference queue full (${shadow ? this.shadowQueuedRows : this.queuedRows} rows waiting); retry later`),
+      );
     }
     return new Promise<BatchRows>((resolve, reject) => {
       const queueKey = shadow ? `${modelKey}\u0000shadow` : modelKey;
@@ -438,7 +444,10 @@ class InlineSlot implements Slot {
   }
 
   unload(key: string): void {
-    this.sessions.get(key)?.session.release().catch(() => {});
+    this.sessions
+      .get(key)
+      ?.session.release()
+      .catch(() => {});
     this.sessions.delete(key);
   }
 

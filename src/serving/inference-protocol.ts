@@ -54,7 +54,13 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: number; ok: false; error: string }
-  | { id: number; ok: true; signature?: GraphSignature; outputs?: InferenceOutputs; /** How long `session.run` took in the thread (ms). */ runMs?: number };
+  | {
+      id: number;
+      ok: true;
+      signature?: GraphSignature;
+      outputs?: InferenceOutputs;
+      /** How long `session.run` took in the thread (ms). */ runMs?: number;
+    };
 
 /** The session options every keel session shares (src/ml/onnx/session-options.ts). */
 export const sessionOptions = onnxSessionOptions;
@@ -148,7 +154,8 @@ export function readOutputs(results: InferenceSession.ReturnType, rows: number, 
     const ok = type === 'float32' ? data instanceof Float32Array : data instanceof BigInt64Array;
     if (!ok) throw new Error(`model output "${name}" is not a ${type} tensor`);
     const values = data as Float32Array | BigInt64Array;
-    if (values.length !== rows * width) throw new Error(`model output "${name}" has ${values.length} values for ${rows} rows of width ${width}`);
+    if (values.length !== rows * width)
+      throw new Error(`model output "${name}" has ${values.length} values for ${rows} rows of width ${width}`);
     read[name] = values;
   }
   return read;

@@ -32,7 +32,10 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | undefined> 
       return { id: message.id, ok: true };
     case 'load': {
       const session = await InferenceSession.create(message.bytes, sessionOptions);
-      sessions.get(message.key)?.session.release().catch(() => {});
+      sessions
+        .get(message.key)
+        ?.session.release()
+        .catch(() => {});
       sessions.set(message.key, { session, spec: message.spec });
       return { id: message.id, ok: true, signature: signatureOf(session) };
     }

@@ -95,7 +95,11 @@ export class ServingMetrics {
       labelNames: ['phase'],
       registers,
     });
-    this.aborts = new Counter({ name: 'keel_http_aborted_requests_total', help: 'Requests whose client went away before the request had arrived (nobody to answer).', registers });
+    this.aborts = new Counter({
+      name: 'keel_http_aborted_requests_total',
+      help: 'Requests whose client went away before the request had arrived (nobody to answer).',
+      registers,
+    });
 
     new Gauge({
       name: 'keel_prediction_log_queue_depth',
@@ -142,7 +146,12 @@ export class ServingMetrics {
         }
       },
     });
-    mirrorTotal(registers, 'keel_prediction_log_written_total', 'Predictions written to the prediction_log table.', () => sources.logStats().written);
+    mirrorTotal(
+      registers,
+      'keel_prediction_log_written_total',
+      'Predictions written to the prediction_log table.',
+      () => sources.logStats().written,
+    );
     mirrorTotal(
       registers,
       'keel_prediction_log_dropped_total',
@@ -152,19 +161,19 @@ export class ServingMetrics {
     mirrorTotal(
       registers,
       'keel_prediction_log_spooled_total',
-      'Predictions left to the spool\'s replay instead of the memory queue (queue full, or a batch failed repeatedly); written later, not lost.',
+      "Predictions left to the spool's replay instead of the memory queue (queue full, or a batch failed repeatedly); written later, not lost.",
       () => sources.logStats().leftInSpool,
     );
     mirrorTotal(
       registers,
       'keel_prediction_log_replayed_total',
-      'Predictions written to the log by the spool\'s replay (segments of dead processes, or left by this one).',
+      "Predictions written to the log by the spool's replay (segments of dead processes, or left by this one).",
       () => sources.logStats().replayed,
     );
     // A few writes per second: prom-client's own histograms cost nothing here.
     this.logWriteSeconds = new Histogram({
       name: 'keel_prediction_log_write_seconds',
-      help: "Time to write one batch of the prediction log (one COPY, its commit and WAL flush included). Seconds here mean the database is slow: the queue grows.",
+      help: 'Time to write one batch of the prediction log (one COPY, its commit and WAL flush included). Seconds here mean the database is slow: the queue grows.',
       buckets: LOG_WRITE_SECONDS_BUCKETS,
       registers,
     });
@@ -202,11 +211,22 @@ export class ServingMetrics {
         this.set({ state: 'busy' }, stats.busyThreads);
       },
     });
-    mirrorTotals(registers, 'keel_inference_batches_total', 'Batches run, by where: inline (on the event loop, cheap enough) or thread.', 'where', () => {
-      const stats = sources.inferenceStats();
-      return { inline: stats.inlineBatches, thread: stats.threadBatches };
-    });
-    mirrorTotal(registers, 'keel_inference_thread_restarts_total', 'Inference threads that died and were replaced.', () => sources.inferenceStats().restarts);
+    mirrorTotals(
+      registers,
+      'keel_inference_batches_total',
+      'Batches run, by where: inline (on the event loop, cheap enough) or thread.',
+      'where',
+      () => {
+        const stats = sources.inferenceStats();
+        return { inline: stats.inlineBatches, thread: stats.threadBatches };
+      },
+    );
+    mirrorTotal(
+      registers,
+      'keel_inference_thread_restarts_total',
+      'Inference threads that died and were replaced.',
+      () => sources.inferenceStats().restarts,
+    );
     new Gauge({
       name: 'keel_model_version_info',
       help: 'Loaded model versions and their role (baseline = production, candidate = routed by a canary).',
@@ -216,7 +236,8 @@ export class ServingMetrics {
         this.reset();
         const pool = sources.pool();
         for (const model of pool?.list() ?? []) {
-          for (const { model: loaded, role } of pool!.versions(model.name)) this.set({ model: loaded.name, version: String(loaded.version), role }, 1);
+          for (const { model: loaded, role } of pool!.versions(model.name))
+            this.set({ model: loaded.name, version: String(loaded.version), role }, 1);
         }
       },
     });
@@ -319,7 +340,9 @@ export class ServingMetrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    const fast = [this.requests, this.errors, this.rows, this.latency, this.batchRows, this.batchRequests, this.http].map((m) => m.render()).join('');
+    const fast = [this.requests, this.errors, this.rows, this.latency, this.batchRows, this.batchRequests, this.http]
+      .map((m) => m.render())
+      .join('');
     return { contentType: this.registry.contentType, body: `${await this.registry.metrics()}${fast}` };
   }
 }

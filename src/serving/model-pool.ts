@@ -255,7 +255,8 @@ export class ModelPool {
       const route = target.route && !target.stale ? target.route : undefined;
       const candidate = route && (await this.ensure(name, route.candidateVersion, 'candidate', state, retryRefused, report));
       if (this.closed) {
-        for (const entry of [baseline, candidate]) if (entry && entry !== state?.baseline && entry !== state?.candidate) this.dispose(entry.model);
+        for (const entry of [baseline, candidate])
+          if (entry && entry !== state?.baseline && entry !== state?.candidate) this.dispose(entry.model);
         throw new Error('the model pool is closed');
       }
       // A refused production version: the previous baseline keeps serving.

@@ -64,7 +64,7 @@ export function registerMonitorMetrics(options: MonitorMetricsOptions): void {
   const { registers } = options;
   new Gauge({
     name: 'keel_drift_detected',
-    help: "1 when the newest drift report of a served model found drift (status drift), else 0; by the version it monitored. From the drift_reports table, read at most every 15 s.",
+    help: '1 when the newest drift report of a served model found drift (status drift), else 0; by the version it monitored. From the drift_reports table, read at most every 15 s.',
     labelNames: ['model', 'version'],
     registers,
     async collect() {

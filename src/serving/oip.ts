@@ -39,7 +39,11 @@ export function modelMetadata(name: string, versions: number[], contract: ModelC
     platform: PLATFORM,
     inputs: contract.inputs.map((input): TensorMetadata => ({ name: input.name, datatype: OIP_DATATYPES[input.type], shape: [-1, 1] })),
     outputs: [
-      ...servedOutputs(contract).map((output): TensorMetadata => ({ name: output.name, datatype: OIP_DATATYPES[output.type], shape: [-1, output.shape[1]] })),
+      ...servedOutputs(contract).map((output): TensorMetadata => ({
+        name: output.name,
+        datatype: OIP_DATATYPES[output.type],
+        shape: [-1, output.shape[1]],
+      })),
       { name: PREDICTION_ID, datatype: 'BYTES', shape: [-1, 1] },
     ],
   };
@@ -91,7 +95,10 @@ const OUTPUT_KEYS = new Set(['name', 'parameters']);
 /** A 400 naming the unknown field, the key most likely meant and the known ones. */
 function unknownField(key: string, where: string, known: ReadonlySet<string>): RequestError {
   const meant = suggestKey(key, [...known]);
-  return new RequestError(400, `unknown field "${key}" in ${where} (${meant ? `did you mean ${meant}? ` : ''}fields: ${[...known].join(', ')})`);
+  return new RequestError(
+    400,
+    `unknown field "${key}" in ${where} (${meant ? `did you mean ${meant}? ` : ''}fields: ${[...known].join(', ')})`,
+  );
 }
 
 export function parseInferenceRequest(body: unknown): InferenceRequest {
@@ -110,7 +117,8 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
   const seen = new Set<string>();
   const tensors = inputs.map((input: unknown, index): RequestTensor => {
     const where = `inputs[${index}]`;
-    if (!isObject(input)) throw new RequestError(400, `${where} must be a tensor object {"name","shape","datatype","data"}, got ${show(input)}`);
+    if (!isObject(input))
+      throw new RequestError(400, `${where} must be a tensor object {"name","shape","datatype","data"}, got ${show(input)}`);
     for (const key of Object.keys(input)) {
       if (!INPUT_KEYS.has(key)) throw unknownField(key, where, INPUT_KEYS);
     }
@@ -157,18 +165,29 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
  * Maps the request's tensors onto the model's inputs: every input present, no other, shapes
  * [N, 1] or [N] with one N, datatypes compatible, every element of the right type.
  */
-export function bindInputs(request: InferenceRequest, contract: ModelContract, limits: Pick<RequestLimits, 'maxCategoryLength' | 'categoryLengths'> = DEFAULT_REQUEST_LIMITS): BoundRequest {
+export function bindInputs(
+  request: InferenceRequest,
+  contract: ModelContract,
+  limits: Pick<RequestLimits, 'maxCategoryLength' | 'categoryLengths'> = DEFAULT_REQUEST_LIMITS,
+): BoundRequest {
   const outputs = outputNames(request, contract);
   const byName = new Map(request.inputs.map((t) => [t.name, t]));
   const expected = contract.inputs.map((i) => i.name);
   for (const tensor of request.inputs) {
     if (!expected.includes(tensor.name)) {
       const meant = suggestKey(tensor.name, expected);
-      throw new RequestError(400, `input "${tensor.name}" is not an input of this model (${meant ? `did you mean ${meant}? ` : ''}inputs: ${expected.join(', ')})`);
+      throw new RequestError(
+        400,
+        `input "${tensor.name}" is not an input of this model (${meant ? `did you mean ${meant}? ` : ''}inputs: ${expected.join(', ')})`,
+      );
     }
   }
   const missing = expected.filter((name) => !byName.has(name));
-  if (missing.length > 0) throw new RequestError(400, `missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (inputs: ${expected.join(', ')})`);
+  if (missing.length > 0)
+    throw new RequestError(
+      400,
+      `missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (inputs: ${expected.join(', ')})`,
+    );
 
   let rows: number | undefined;
   for (const { name } of contract.inputs) {
@@ -178,9 +197,16 @@ export function bindInputs(request: InferenceRequest, contract: ModelContract, l
       throw new RequestError(400, `input "${name}" has shape ${show(shape)}; this model takes [N, 1] or [N] (one value per row)`);
     }
     if (rows === undefined) rows = shape[0];
-    else if (shape[0] !== rows) throw new RequestError(400, `input "${name}" has ${shape[0]} rows but input "${contract.inputs[0].name}" has ${rows}: every input needs the same N`);
+    else if (shape[0] !== rows)
+      throw new RequestError(
+        400,
+        `input "${name}" has ${shape[0]} rows but input "${contract.inputs[0].name}" has ${rows}: every input needs the same N`,
+      );
     if (tensor.data.length !== shape[0]) {
-      throw new RequestError(400, `input "${name}" has ${tensor.data.length} values in "data" but its shape ${show(shape)} holds ${shape[0]}`);
+      throw new RequestError(
+        400,
+        `input "${name}" has ${tensor.data.length} values in "data" but its shape ${show(shape)} holds ${shape[0]}`,
+      );
     }
   }
   const n = rows!;
@@ -194,14 +220,23 @@ export function bindInputs(request: InferenceRequest, contract: ModelContract, l
     const integer = INTEGER_RANGES[datatype];
     if (type === 'float64') {
       if (datatype !== 'FP64' && !integer) {
-        throw new RequestError(400, `input "${name}" is a timestamp: its datatype is FP64, milliseconds since 1970 (integer types are accepted), got ${datatype}`);
+        throw new RequestError(
+          400,
+          `input "${name}" is a timestamp: its datatype is FP64, milliseconds since 1970 (integer types are accepted), got ${datatype}`,
+        );
       }
       const column = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const value = data[i];
-        const problem = integer ? checkInteger(value, datatype, integer) : value === null || typeof value === 'number' ? undefined : 'must be a number (FP64) or null';
+        const problem = integer
+          ? checkInteger(value, datatype, integer)
+          : value === null || typeof value === 'number'
+            ? undefined
+            : 'must be a number (FP64) or null';
         if (problem || (value !== null && Math.abs(value as number) > MAX_TIMESTAMP_MS)) {
-          problems.push(`input "${name}" data[${i}] ${problem ?? 'is outside the timestamp range (±8.64e15 ms since 1970)'}, got ${show(value)}`);
+          problems.push(
+            `input "${name}" data[${i}] ${problem ?? 'is outside the timestamp range (±8.64e15 ms since 1970)'}, got ${show(value)}`,
+          );
           continue;
         }
         column[i] = value === null ? Number.NaN : Math.floor(value as number);
@@ -210,7 +245,10 @@ export function bindInputs(request: InferenceRequest, contract: ModelContract, l
       feeds[name] = column;
     } else if (type === 'float32') {
       if (datatype !== 'FP32' && datatype !== 'FP64' && !integer) {
-        throw new RequestError(400, `input "${name}" is numeric: its datatype is FP32 (FP64 and integer types are accepted), got ${datatype}`);
+        throw new RequestError(
+          400,
+          `input "${name}" is numeric: its datatype is FP32 (FP64 and integer types are accepted), got ${datatype}`,
+        );
       }
       const column = new Float32Array(n);
       for (let i = 0; i < n; i++) {

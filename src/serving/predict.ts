@@ -31,7 +31,11 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * ("NaN", "12"): a client sending them has a bug that silent coercion would hide. Throws a 400
  * RequestError listing the first problems.
  */
-export function parseInstances(contract: ModelContract, value: unknown, limits: Pick<RequestLimits, 'maxCategoryLength' | 'categoryLengths'> = DEFAULT_REQUEST_LIMITS): Instance[] {
+export function parseInstances(
+  contract: ModelContract,
+  value: unknown,
+  limits: Pick<RequestLimits, 'maxCategoryLength' | 'categoryLengths'> = DEFAULT_REQUEST_LIMITS,
+): Instance[] {
   if (!Array.isArray(value)) {
     throw new RequestError(400, `"instances" must be an array of feature objects, got ${show(value)}`);
   }
@@ -55,7 +59,11 @@ export function parseInstances(contract: ModelContract, value: unknown, limits: 
       }
       present++;
       const problem =
-        type === 'float32' ? checkNumeric(feature) : type === 'string' ? checkCategorical(feature, categoryLengthLimit(limits, name)) : checkTimestamp(feature);
+        type === 'float32'
+          ? checkNumeric(feature)
+          : type === 'string'
+            ? checkCategorical(feature, categoryLengthLimit(limits, name))
+            : checkTimestamp(feature);
       if (problem) problems.push(`instances[${index}].${name} ${problem}, got ${show(feature)}`);
     }
     const keys = Object.keys(instance);
@@ -64,13 +72,16 @@ export function parseInstances(contract: ModelContract, value: unknown, limits: 
       for (const key of keys) {
         if (names.includes(key)) continue;
         const meant = suggestKey(key, names);
-        problems.push(`instances[${index}].${key} is not a feature of this model (${meant ? `did you mean ${meant}? ` : ''}features: ${names.join(', ')})`);
+        problems.push(
+          `instances[${index}].${key} is not a feature of this model (${meant ? `did you mean ${meant}? ` : ''}features: ${names.join(', ')})`,
+        );
       }
     }
     if (problems.length > MAX_PROBLEMS * 10) break;
   }
   if (problems.length > 0) {
-    const more = problems.length > MAX_PROBLEMS ? ` (${problems.length} problems${problems.length > MAX_PROBLEMS * 10 ? ' or more' : ''} in all)` : '';
+    const more =
+      problems.length > MAX_PROBLEMS ? ` (${problems.length} problems${problems.length > MAX_PROBLEMS * 10 ? ' or more' : ''} in all)` : '';
     throw new RequestError(400, `invalid instances: ${problems.slice(0, MAX_PROBLEMS).join('; ')}${more}`);
   }
   return value as Instance[];

@@ -227,7 +227,14 @@ export class PredictionLogWriter {
 
   stats(): PredictionLogStats {
     const pending = this.queue.length + this.writing + (this.retry?.entries.length ?? 0);
-    return { queued: pending, written: this.written, dropped: this.dropped, failedFlushes: this.failedFlushes, leftInSpool: this.leftInSpool, replayed: this.replayed };
+    return {
+      queued: pending,
+      written: this.written,
+      dropped: this.dropped,
+      failedFlushes: this.failedFlushes,
+      leftInSpool: this.leftInSpool,
+      replayed: this.replayed,
+    };
   }
 
   /** Queues lines (of `segment`, when spooled). Beyond the capacity, spooled lines are left to the replay, others dropped. */
@@ -301,7 +308,10 @@ export class PredictionLogWriter {
         const id = line.slice(0, idEnd);
         if (!wanted.has(id)) continue;
         const modelEnd = line.indexOf('\t', idEnd + 1);
-        found.set(id, { model: line.slice(idEnd + 1, modelEnd), version: Number(line.slice(modelEnd + 1, line.indexOf('\t', modelEnd + 1))) });
+        found.set(id, {
+          model: line.slice(idEnd + 1, modelEnd),
+          version: Number(line.slice(modelEnd + 1, line.indexOf('\t', modelEnd + 1))),
+        });
       }
     }
     return found;
@@ -356,7 +366,9 @@ export class PredictionLogWriter {
           }
           this.options.logger.error(
             { err: error, rows: batch.entries.length, attempts: batch.attempts, spooled: batch.runs.every((run) => run.segment) },
-            this.spool ? 'writing the prediction log failed repeatedly; left the batch to the spool\'s replay' : 'writing the prediction log failed repeatedly; dropped the batch',
+            this.spool
+              ? "writing the prediction log failed repeatedly; left the batch to the spool's replay"
+              : 'writing the prediction log failed repeatedly; dropped the batch',
           );
         }
         return;
@@ -377,7 +389,7 @@ export class PredictionLogWriter {
       return batch;
     }
     const runs: Run[] = [];
-    for (let left = size; left > 0; ) {
+    for (let left = size; left > 0;) {
       const run = this.runs[0];
       if (run.count <= left) {
         runs.push(this.runs.shift()!);

@@ -36,7 +36,8 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
 
 /** Why a categorical string value is refused, or undefined. Cheap on the valid path: a length check and one regular-expression test. */
 export function categoryStringProblem(value: string, maxLength: number): string | undefined {
-  if (value.length > maxLength) return `is ${value.length} characters long, over the limit of ${maxLength} for a categorical value (KEEL_MAX_CATEGORY_LENGTH)`;
+  if (value.length > maxLength)
+    return `is ${value.length} characters long, over the limit of ${maxLength} for a categorical value (KEEL_MAX_CATEGORY_LENGTH)`;
   const unstorable = UNSTORABLE.exec(value);
   if (!unstorable) return undefined;
   const at = `at character ${unstorable.index}`;

@@ -40,15 +40,21 @@ export async function beginRollout(db: Db, request: BeginRolloutRequest): Promis
   if (existing) return { rollout: existing, created: false };
   const { production } = await routingState(db, request.model);
   if (production === null) {
-    throw new RouteConflictError(`model "${request.model}" has no production version; a canary needs one as its baseline (deploy the first version directly)`);
+    throw new RouteConflictError(
+      `model "${request.model}" has no production version; a canary needs one as its baseline (deploy the first version directly)`,
+    );
   }
   if (request.baseline !== undefined && request.baseline !== production) {
-    throw new RouteConflictError(`baseline ${request.baseline} is not the production version of "${request.model}" (that is ${production})`);
+    throw new RouteConflictError(
+      `baseline ${request.baseline} is not the production version of "${request.model}" (that is ${production})`,
+    );
   }
-  if (request.candidate === production) throw new InvalidRouteError(`${request.model}@${request.candidate} is already the production version`);
+  if (request.candidate === production)
+    throw new InvalidRouteError(`${request.model}@${request.candidate} is already the production version`);
   const candidate = await getModelVersion(db, request.model, request.candidate);
   if (!candidate) throw new InvalidRouteError(`model "${request.model}" has no version ${request.candidate}`);
-  if (candidate.status !== 'active') throw new InvalidRouteError(`${request.model}@${request.candidate} is ${candidate.status}; it cannot take traffic`);
+  if (candidate.status !== 'active')
+    throw new InvalidRouteError(`${request.model}@${request.candidate} is ${candidate.status}; it cannot take traffic`);
 
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
@@ -180,7 +186,9 @@ export async function versionHealth(
   const [online] = await db
     .select({
       labelled: sql<number>`count(*)::int`.mapWith(Number),
-      accuracy: sql<number | null>`avg(((${predictionLog.outputs}->>'label') = coalesce(${classes}::jsonb->>${feedback.label}, ${feedback.label}::text))::int)::float8`,
+      accuracy: sql<
+        number | null
+      >`avg(((${predictionLog.outputs}->>'label') = coalesce(${classes}::jsonb->>${feedback.label}, ${feedback.label}::text))::int)::float8`,
     })
     .from(predictionLog)
     .innerJoin(feedback, eq(feedback.predictionId, sql`coalesce(${predictionLog.primaryId}, ${predictionLog.id})`))

@@ -147,7 +147,10 @@ export async function promoteCandidate(
     });
     await t.delete(routes).where(eq(routes.modelName, request.model));
     if (request.deployment) {
-      const [done] = await t.select({ id: deployments.id }).from(deployments).where(eq(deployments.idempotencyKey, request.deployment.idempotencyKey));
+      const [done] = await t
+        .select({ id: deployments.id })
+        .from(deployments)
+        .where(eq(deployments.idempotencyKey, request.deployment.idempotencyKey));
       if (!done) {
         await t
           .update(deployments)

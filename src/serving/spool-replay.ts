@@ -73,7 +73,11 @@ export class SpoolReplay {
   /** true when every line of the segment is in the database (or dropped as bad data). */
   private async replaySegment(path: string): Promise<boolean> {
     const { lines, tornBytes } = readSegment(await readFile(path, 'utf8'));
-    if (tornBytes > 0) this.options.logger.warn({ path, bytes: tornBytes }, 'prediction spool segment ends in a torn line (a crash during a write); skipped it');
+    if (tornBytes > 0)
+      this.options.logger.warn(
+        { path, bytes: tornBytes },
+        'prediction spool segment ends in a torn line (a crash during a write); skipped it',
+      );
     let replayed = 0;
     for (let start = 0; start < lines.length; start += this.batchSize) {
       const written = await this.writeRetrying(lines.slice(start, start + this.batchSize));
@@ -131,7 +135,13 @@ export class SpoolReplay {
 export function readSegment(text: string): { lines: LogLine[]; tornBytes: number } {
   const end = text.lastIndexOf('\n');
   const complete = text.slice(0, end + 1);
-  const lines = complete === '' ? [] : complete.slice(0, -1).split('\n').map((line) => `${line}\n`);
+  const lines =
+    complete === ''
+      ? []
+      : complete
+          .slice(0, -1)
+          .split('\n')
+          .map((line) => `${line}\n`);
   return { lines, tornBytes: Buffer.byteLength(text.slice(end + 1)) };
 }
 

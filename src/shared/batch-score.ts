@@ -10,21 +10,28 @@ import { datasetNameSchema, datasetSpecSchema } from './dataset-spec';
 
 export const modelSelectorSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}@(v?\d+|[a-z][a-z0-9-]{0,62})$/, 'must be <model>@<alias> or <model>@<version>, e.g. flight-delays@production')
-  .describe('The model version that scores: `<model>@<alias>` (resolved once, when the job starts: a later alias move does not change a running job) or `<model>@<version>`.');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}@(v?\d+|[a-z][a-z0-9-]{0,62})$/,
+    'must be <model>@<alias> or <model>@<version>, e.g. flight-delays@production',
+  )
+  .describe(
+    'The model version that scores: `<model>@<alias>` (resolved once, when the job starts: a later alias move does not change a running job) or `<model>@<version>`.',
+  );
 
 const datasetInputSchema = strictObject({
-    dataset: datasetNameSchema.describe('A dataset name (`keel data versions` lists them).'),
-    version: z.string().min(1).optional().describe('The version id or content hash (a prefix is enough); default the newest version.'),
-  })
-  .describe('An ingested dataset version.');
+  dataset: datasetNameSchema.describe('A dataset name (`keel data versions` lists them).'),
+  version: z.string().min(1).optional().describe('The version id or content hash (a prefix is enough); default the newest version.'),
+}).describe('An ingested dataset version.');
 
 const sourceInputSchema = strictObject({
-    source: datasetSpecSchema.describe('A dataset spec, as in the pipeline input: ingested first (an existing identical version is reused), then scored.'),
-  })
-  .describe('Any keel source, through a dataset spec.');
+  source: datasetSpecSchema.describe(
+    'A dataset spec, as in the pipeline input: ingested first (an existing identical version is reused), then scored.',
+  ),
+}).describe('Any keel source, through a dataset spec.');
 
-export const batchInputSchema = z.union([datasetInputSchema, sourceInputSchema]).describe('The rows to score: a dataset version, or a dataset spec over any keel source.');
+export const batchInputSchema = z
+  .union([datasetInputSchema, sourceInputSchema])
+  .describe('The rows to score: a dataset version, or a dataset spec over any keel source.');
 
 /** Table names are plain identifiers; the table lives in the `keel_batch` schema, apart from keel's own tables. */
 export const batchTableSchema = z
@@ -37,8 +44,13 @@ export const batchFileFormats = ['parquet', 'csv', 'jsonl'] as const;
 /** File outputs are directories under KEEL_BATCH_OUTPUT_DIR: one part file per chunk. */
 export const batchDirectorySchema = z
   .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,99}){0,7}$/, 'must be a relative path of plain names (no "..", no leading "/")')
-  .describe('Directory under KEEL_BATCH_OUTPUT_DIR (the operator chooses where batch files may go) that receives one file per chunk, `part-00000.<format>`, ...');
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,99}){0,7}$/,
+    'must be a relative path of plain names (no "..", no leading "/")',
+  )
+  .describe(
+    'Directory under KEEL_BATCH_OUTPUT_DIR (the operator chooses where batch files may go) that receives one file per chunk, `part-00000.<format>`, ...',
+  );
 
 export const batchOutputSchema = z
   .discriminatedUnion('kind', [
@@ -49,17 +61,36 @@ export const batchOutputSchema = z
       directory: batchDirectorySchema,
     }),
   ])
-  .describe('Where the scores go. Every output row carries the job id and the row index (its position in the dataset version) next to the model\'s outputs, as the model server answers them.');
+  .describe(
+    "Where the scores go. Every output row carries the job id and the row index (its position in the dataset version) next to the model's outputs, as the model server answers them.",
+  );
 
 export const batchScoreInputSchema = strictObject({
-    model: modelSelectorSchema,
-    input: batchInputSchema,
-    output: batchOutputSchema,
-    chunkRows: z.number().int().min(1).max(2_000_000).default(100_000).describe('Rows per chunk: one activity, one part file, one ledger entry each.'),
-    concurrency: z.number().int().min(1).max(256).default(4).describe('Chunks scored at once, spread over the training workers (each runs at most its own slots).'),
-    heartbeatTimeoutSeconds: z.number().int().min(1).max(600).default(30).describe('A chunk whose worker stops heartbeating this long is given to another worker.'),
-  })
-  .describe('The `batchScore` workflow input (`keel batch score`).');
+  model: modelSelectorSchema,
+  input: batchInputSchema,
+  output: batchOutputSchema,
+  chunkRows: z
+    .number()
+    .int()
+    .min(1)
+    .max(2_000_000)
+    .default(100_000)
+    .describe('Rows per chunk: one activity, one part file, one ledger entry each.'),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(4)
+    .describe('Chunks scored at once, spread over the training workers (each runs at most its own slots).'),
+  heartbeatTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(30)
+    .describe('A chunk whose worker stops heartbeating this long is given to another worker.'),
+}).describe('The `batchScore` workflow input (`keel batch score`).');
 export type BatchScoreInput = z.input<typeof batchScoreInputSchema>;
 export type BatchScoreSpec = z.output<typeof batchScoreInputSchema>;
 export type BatchOutput = z.output<typeof batchOutputSchema>;

@@ -16,20 +16,79 @@ import { strictObject } from './strict';
  * rows of the step's window against the baseline's); the online metric from `feedback`.
  */
 export const canaryHealthSchema = strictObject({
-  maxErrorRateIncrease: z.number().min(0).max(1).default(0.01).describe("The candidate's error rate may exceed the baseline's by at most this much (absolute: 0.01 = one percentage point). Errors are inference failures on valid input (500s)."),
-  maxP99LatencyRatio: z.number().min(1).max(1000).default(1.5).describe("The candidate's p99 latency is too slow when it is above this multiple of the baseline's AND more than `p99LatencyToleranceMs` above it: relative alone would fail 0.4 ms against 0.2 ms, absolute alone 105 ms against 100 ms."),
-  p99LatencyToleranceMs: z.number().min(0).max(60_000).default(5).describe("The candidate's p99 latency is too slow only when it is also more than this many ms above the baseline's (see `maxP99LatencyRatio`)."),
-  p99MinRequests: z.number().int().min(1).max(10_000_000).default(500).describe('Predictions each version needs in the latency window before p99s are compared: the p99 of n rows is the ⌈n/100⌉-th largest, so below a few hundred rows one GC pause decides it.'),
-  p99WarmupSeconds: z.number().min(0).max(86_400).default(10).describe("Latency of a step's first seconds is not judged: the candidate has just been loaded (a fresh ONNX session's first batches are slow) or the route has just changed, which replicas follow within their refresh period. Error rate and accuracy count those rows."),
-  p99ConsecutiveBreaches: z.number().int().min(1).max(100).default(2).describe('A latency breach rolls back only when this many consecutive health checks find it, each over traffic that came after the previous one (one slow burst on a busy machine is not a trend).'),
-  minRequests: z.number().int().min(1).max(10_000_000).default(100).describe('Candidate predictions a step needs before it can pass. Fewer at the end of the bake: the step keeps baking (see `insufficientData`). A breach is declared earlier only when it is already certain: more errors than the allowance at `minRequests` rows.'),
+  maxErrorRateIncrease: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.01)
+    .describe(
+      "The candidate's error rate may exceed the baseline's by at most this much (absolute: 0.01 = one percentage point). Errors are inference failures on valid input (500s).",
+    ),
+  maxP99LatencyRatio: z
+    .number()
+    .min(1)
+    .max(1000)
+    .default(1.5)
+    .describe(
+      "The candidate's p99 latency is too slow when it is above this multiple of the baseline's AND more than `p99LatencyToleranceMs` above it: relative alone would fail 0.4 ms against 0.2 ms, absolute alone 105 ms against 100 ms.",
+    ),
+  p99LatencyToleranceMs: z
+    .number()
+    .min(0)
+    .max(60_000)
+    .default(5)
+    .describe(
+      "The candidate's p99 latency is too slow only when it is also more than this many ms above the baseline's (see `maxP99LatencyRatio`).",
+    ),
+  p99MinRequests: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(500)
+    .describe(
+      'Predictions each version needs in the latency window before p99s are compared: the p99 of n rows is the ⌈n/100⌉-th largest, so below a few hundred rows one GC pause decides it.',
+    ),
+  p99WarmupSeconds: z
+    .number()
+    .min(0)
+    .max(86_400)
+    .default(10)
+    .describe(
+      "Latency of a step's first seconds is not judged: the candidate has just been loaded (a fresh ONNX session's first batches are slow) or the route has just changed, which replicas follow within their refresh period. Error rate and accuracy count those rows.",
+    ),
+  p99ConsecutiveBreaches: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(2)
+    .describe(
+      'A latency breach rolls back only when this many consecutive health checks find it, each over traffic that came after the previous one (one slow burst on a busy machine is not a trend).',
+    ),
+  minRequests: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(100)
+    .describe(
+      'Candidate predictions a step needs before it can pass. Fewer at the end of the bake: the step keeps baking (see `insufficientData`). A breach is declared earlier only when it is already certain: more errors than the allowance at `minRequests` rows.',
+    ),
   onlineMetric: strictObject({
-      metric: z.literal('accuracy').default('accuracy').describe('The online metric compared.'),
-      maxDrop: z.number().min(0).max(1).default(0.02).describe("Largest allowed drop of the candidate's accuracy below the baseline's (absolute)."),
-      minLabelled: z.number().int().min(1).default(100).describe('Labelled predictions each version needs before accuracy is judged.'),
-    })
+    metric: z.literal('accuracy').default('accuracy').describe('The online metric compared.'),
+    maxDrop: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.02)
+      .describe("Largest allowed drop of the candidate's accuracy below the baseline's (absolute)."),
+    minLabelled: z.number().int().min(1).default(100).describe('Labelled predictions each version needs before accuracy is judged.'),
+  })
     .optional()
-    .describe("Optional: compare accuracy where ground truth arrived (`POST /v1/feedback`) for the window's predictions. Judged only when both versions have `minLabelled` labelled predictions."),
+    .describe(
+      "Optional: compare accuracy where ground truth arrived (`POST /v1/feedback`) for the window's predictions. Judged only when both versions have `minLabelled` labelled predictions.",
+    ),
 });
 export type CanaryHealthThresholds = z.output<typeof canaryHealthSchema>;
 
@@ -37,29 +96,73 @@ const percent = z.number().gt(0).max(100);
 
 /** Settings of a rollout, without what it rolls out: also the `rollout` of a trainingPipeline input. */
 const canarySettingsShape = {
-  steps: z.array(percent).min(1).max(20).default([10, 25, 50, 100]).describe('Candidate traffic per step, in percent, strictly increasing. After the last step: promote.'),
-  bakeSeconds: z.number().min(1).max(30 * 86_400).default(300).describe('How long each step bakes before it is judged.'),
-  checkEverySeconds: z.number().min(1).max(86_400).default(30).describe('Health is also checked this often while a step bakes; a certain breach rolls back early.'),
-  health: canaryHealthSchema.prefault({}).describe("When a step is judged healthy: error rate and p99 latency from the prediction log (the candidate's rows of the step's window against the baseline's), accuracy from feedback."),
+  steps: z
+    .array(percent)
+    .min(1)
+    .max(20)
+    .default([10, 25, 50, 100])
+    .describe('Candidate traffic per step, in percent, strictly increasing. After the last step: promote.'),
+  bakeSeconds: z
+    .number()
+    .min(1)
+    .max(30 * 86_400)
+    .default(300)
+    .describe('How long each step bakes before it is judged.'),
+  checkEverySeconds: z
+    .number()
+    .min(1)
+    .max(86_400)
+    .default(30)
+    .describe('Health is also checked this often while a step bakes; a certain breach rolls back early.'),
+  health: canaryHealthSchema
+    .prefault({})
+    .describe(
+      "When a step is judged healthy: error rate and p99 latency from the prediction log (the candidate's rows of the step's window against the baseline's), accuracy from feedback.",
+    ),
   insufficientData: strictObject({
-    extendSeconds: z.number().min(0).max(30 * 86_400).optional().describe('How much longer a step keeps baking for data (default: one more bake).'),
+    extendSeconds: z
+      .number()
+      .min(0)
+      .max(30 * 86_400)
+      .optional()
+      .describe('How much longer a step keeps baking for data (default: one more bake).'),
     action: z.enum(['rollback', 'proceed', 'pause']).default('rollback').describe('What follows when there is still too little data.'),
   })
     .prefault({})
-    .describe('Too few candidate predictions at the end of a bake: keep baking (checking every `checkEverySeconds`) for up to `extendSeconds` more (default: one more bake), then `action`: `rollback` (default — never promote what could not be judged), `proceed` (count the step as passed: for models with little traffic) or `pause` (hold the weight until an operator resumes — which bakes the step again — promotes or rolls back).'),
+    .describe(
+      'Too few candidate predictions at the end of a bake: keep baking (checking every `checkEverySeconds`) for up to `extendSeconds` more (default: one more bake), then `action`: `rollback` (default — never promote what could not be judged), `proceed` (count the step as passed: for models with little traffic) or `pause` (hold the weight until an operator resumes — which bakes the step again — promotes or rolls back).',
+    ),
   shadowFirst: strictObject({
     percent: percent.default(100).describe('Share of the traffic mirrored to the candidate, in percent.'),
-    bakeSeconds: z.number().min(1).max(30 * 86_400).optional().describe('How long the shadow step bakes (default `bakeSeconds`).'),
+    bakeSeconds: z
+      .number()
+      .min(1)
+      .max(30 * 86_400)
+      .optional()
+      .describe('How long the shadow step bakes (default `bakeSeconds`).'),
   })
     .optional()
-    .describe('Start with a shadow step: the baseline answers everything, the candidate scores a mirrored `percent` of it (logged, never returned), judged on error rate and online metric (latency of the low-priority shadow queue is reported, not judged).'),
-  baselineLookbackSeconds: z.number().min(0).max(30 * 86_400).default(3600).describe("When the baseline has fewer than `minRequests` predictions in a step's window (at 100 % it has none), it is measured from this long before the rollout started to the step's end."),
+    .describe(
+      'Start with a shadow step: the baseline answers everything, the candidate scores a mirrored `percent` of it (logged, never returned), judged on error rate and online metric (latency of the low-priority shadow queue is reported, not judged).',
+    ),
+  baselineLookbackSeconds: z
+    .number()
+    .min(0)
+    .max(30 * 86_400)
+    .default(3600)
+    .describe(
+      "When the baseline has fewer than `minRequests` predictions in a step's window (at 100 % it has none), it is measured from this long before the rollout started to the step's end.",
+    ),
 };
 
 function checkSteps(settings: { steps: number[] }, ctx: z.RefinementCtx): void {
   for (let i = 1; i < settings.steps.length; i++) {
     if (settings.steps[i] <= settings.steps[i - 1]) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i], message: `steps must increase strictly (${settings.steps[i - 1]} then ${settings.steps[i]})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i],
+        message: `steps must increase strictly (${settings.steps[i - 1]} then ${settings.steps[i]})`,
+      });
     }
   }
 }
@@ -77,13 +180,29 @@ export type CanarySettings = Omit<Extract<RolloutSpec, { strategy: 'canary' }>, 
 export const canaryRolloutInputSchema = strictObject({
   model: modelNameSchema,
   candidate: z.number().int().positive().describe('The registered version to roll out.'),
-  baseline: z.number().int().positive().optional().describe('The production version it replaces; default: production when the rollout starts (checked then).'),
+  baseline: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('The production version it replaces; default: production when the rollout starts (checked then).'),
   ...canarySettingsShape,
-  initiator: z.string().max(200).default('unknown').describe('Who asked for it (`workflow:<id>`, `user:<name>`), and why: recorded with the rollout.'),
+  initiator: z
+    .string()
+    .max(200)
+    .default('unknown')
+    .describe('Who asked for it (`workflow:<id>`, `user:<name>`), and why: recorded with the rollout.'),
   reason: z.string().max(2000).default('').describe('Why the rollout was started, recorded with it.'),
-  continueAsNewAfterEvents: z.number().int().min(10).max(40_000).default(10_000).describe("The rollout continues as new (a fresh run of the same workflow id, carrying its whole state) when its history reaches this many events, or earlier when the server suggests it. Long bakes with frequent health checks would otherwise grow one run's history without bound (Temporal warns at 10 Ki events and ends a run at 50 Ki). Small values are for tests."),
-})
-  .superRefine(checkSteps);
+  continueAsNewAfterEvents: z
+    .number()
+    .int()
+    .min(10)
+    .max(40_000)
+    .default(10_000)
+    .describe(
+      "The rollout continues as new (a fresh run of the same workflow id, carrying its whole state) when its history reaches this many events, or earlier when the server suggests it. Long bakes with frequent health checks would otherwise grow one run's history without bound (Temporal warns at 10 Ki events and ends a run at 50 Ki). Small values are for tests.",
+    ),
+}).superRefine(checkSteps);
 export type CanaryRolloutInput = z.output<typeof canaryRolloutInputSchema>;
 export type CanaryRolloutRequest = z.input<typeof canaryRolloutInputSchema>;
 
@@ -200,7 +319,11 @@ export const canaryContinuationSchema = strictObject({
   startedMs: epochMs,
   seq: z.number().int().nonnegative(),
   status: z.custom<CanaryStatus>(
-    (value) => typeof value === 'object' && value !== null && Array.isArray((value as CanaryStatus).history) && Array.isArray((value as CanaryStatus).plan),
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      Array.isArray((value as CanaryStatus).history) &&
+      Array.isArray((value as CanaryStatus).plan),
     'must be a canary status (with history and plan)',
   ),
   rollbackRequest: decisionSchema.nullable(),
@@ -208,12 +331,11 @@ export const canaryContinuationSchema = strictObject({
   pausedSinceMs: epochMs.nullable(),
   heldForData: z.boolean(),
   bake: strictObject({
-      fromMs: epochMs,
-      dueMs: epochMs,
-      limitMs: epochMs,
-      latency: strictObject({ fromMs: epochMs, breaches: z.number().int().nonnegative() }),
-    })
-    .nullable(),
+    fromMs: epochMs,
+    dueMs: epochMs,
+    limitMs: epochMs,
+    latency: strictObject({ fromMs: epochMs, breaches: z.number().int().nonnegative() }),
+  }).nullable(),
 }) satisfies z.ZodType<CanaryContinuation>;
 
 /** What the rollout is doing now: weights, step, the last health comparison, history. */

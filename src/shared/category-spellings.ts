@@ -12,15 +12,23 @@ import type { FeatureSpec } from './feature-spec';
 
 /** Lower case; runs of spaces, dashes and underscores as one `_`: "Heat-Pump" = "heat pump" = "heat_pump". */
 export function enumToken(text: string): string {
-  return text.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
 }
 
 export const canonicalCategoriesSchema = z
   .record(
     z.string(),
     strictObject({
-      tokens: z.record(z.string(), z.string()).describe('enumToken of a spelling → its canonical value; empty: the column is only trimmed.'),
-      unknown: z.enum(['reject', 'nearest']).optional().describe("The feature's policy for unknown categories at serving (absent: bucket)."),
+      tokens: z
+        .record(z.string(), z.string())
+        .describe('enumToken of a spelling → its canonical value; empty: the column is only trimmed.'),
+      unknown: z
+        .enum(['reject', 'nearest'])
+        .optional()
+        .describe("The feature's policy for unknown categories at serving (absent: bucket)."),
     }),
   )
   .describe('Per categorical feature read from a text column: how ingest canonicalised its values (trim, and the enum spellings).');
@@ -50,7 +58,8 @@ export function canonicalCategoriesOf(dataset: DatasetSpec, features: readonly F
     for (const source of dataset.sources) {
       const mapping = source.mapping?.[column.name];
       const values = mapping && typeof mapping === 'object' && 'values' in mapping ? mapping.values : undefined;
-      for (const [spelling, canonical] of Object.entries(values ?? {})) if (!tokens.has(enumToken(spelling))) tokens.set(enumToken(spelling), canonical);
+      for (const [spelling, canonical] of Object.entries(values ?? {}))
+        if (!tokens.has(enumToken(spelling))) tokens.set(enumToken(spelling), canonical);
     }
     result[feature.name] = { tokens: Object.fromEntries([...tokens].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), ...unknown };
   }

@@ -77,13 +77,24 @@ export function failureLines(summary: FailureSummary): string[] {
 }
 
 function describeLink(link: FailureLink): string {
-  const notes = [link.type !== undefined && link.type !== link.kind && link.type, link.nonRetryable && 'non-retryable', link.attempt !== undefined && `attempt ${link.attempt}`].filter(Boolean);
+  const notes = [
+    link.type !== undefined && link.type !== link.kind && link.type,
+    link.nonRetryable && 'non-retryable',
+    link.attempt !== undefined && `attempt ${link.attempt}`,
+  ].filter(Boolean);
   return `${link.kind}${link.activityType ? ` (${link.activityType})` : ''}${notes.length ? ` [${notes.join(', ')}]` : ''}: ${link.message}`;
 }
 
 function linkOf(error: unknown): FailureLink {
   if (typeof error !== 'object') return { kind: typeof error, message: redactSecrets(String(error)) };
-  const e = error as { name?: unknown; message?: unknown; type?: unknown; nonRetryable?: unknown; activityType?: unknown; details?: unknown };
+  const e = error as {
+    name?: unknown;
+    message?: unknown;
+    type?: unknown;
+    nonRetryable?: unknown;
+    activityType?: unknown;
+    details?: unknown;
+  };
   const link: FailureLink = {
     kind: typeof e.name === 'string' && e.name !== '' ? e.name : 'Error',
     message: redactSecrets(typeof e.message === 'string' ? e.message : String(error)),
@@ -95,4 +106,3 @@ function linkOf(error: unknown): FailureLink {
   if (typeof attempt === 'number') link.attempt = attempt;
   return link;
 }
-

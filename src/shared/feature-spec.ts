@@ -31,11 +31,17 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 /** A finite number a float32 can hold (graph constants are float32). */
 const float32Number = z
   .number({ error: (issue) => `must be a finite number, got ${show(issue.input)}` })
-  .refine((value) => Math.abs(value) <= FLOAT32_MAX, { error: (issue) => `must lie within float32's range (±3.4e38), got ${show(issue.input)}` });
+  .refine((value) => Math.abs(value) <= FLOAT32_MAX, {
+    error: (issue) => `must lie within float32's range (±3.4e38), got ${show(issue.input)}`,
+  });
 
 /** A feature of one kind: its name, its kind and its options (an unknown option is refused, see ./strict). */
 function options<const K extends FeatureKind, S extends z.ZodRawShape>(kind: K, shape: S) {
-  return strictObject({ name: z.string().min(1, 'a feature needs a name').describe('The column of the canonical rows the feature reads.'), kind: z.literal(kind), ...shape });
+  return strictObject({
+    name: z.string().min(1, 'a feature needs a name').describe('The column of the canonical rows the feature reads.'),
+    kind: z.literal(kind),
+    ...shape,
+  });
 }
 
 export const numericFeatureSchema = options('numeric', {
@@ -45,8 +51,13 @@ export const numericFeatureSchema = options('numeric', {
     })
     .optional()
     .describe("What a missing value becomes (linear models: default 'mean'; trees: kept missing unless set)."),
-  scale: oneOf(['standard', 'minmax', 'none']).optional().describe("Linear models only (a monotone rescaling changes no tree): default 'standard'."),
-  clip: strictObject({ min: float32Number.optional().describe('Values below become this.'), max: float32Number.optional().describe('Values above become this.') })
+  scale: oneOf(['standard', 'minmax', 'none'])
+    .optional()
+    .describe("Linear models only (a monotone rescaling changes no tree): default 'standard'."),
+  clip: strictObject({
+    min: float32Number.optional().describe('Values below become this.'),
+    max: float32Number.optional().describe('Values above become this.'),
+  })
     .refine((clip) => clip.min !== undefined || clip.max !== undefined, 'needs "min", "max" or both')
     .refine((clip) => clip.min === undefined || clip.max === undefined || clip.min <= clip.max, {
       error: (issue) => {
@@ -66,9 +77,13 @@ const categoryLimit = (max: number) =>
     .max(max, { error: (issue) => `must be at most ${max}, got ${show(issue.input)}` });
 
 export const categoricalFeatureSchema = options('categorical', {
-  encoding: oneOf(['one-hot', 'ordinal', 'frequency']).optional().describe("Linear models: default 'one-hot'. Trees: an ordinal code unless 'frequency'."),
+  encoding: oneOf(['one-hot', 'ordinal', 'frequency'])
+    .optional()
+    .describe("Linear models: default 'one-hot'. Trees: an ordinal code unless 'frequency'."),
   maxCategories: categoryLimit(10_000).optional().describe("Overrides the trainer's maxCategories for this feature."),
-  minCount: categoryLimit(1_000_000_000).optional().describe('Categories seen fewer times than this in training are unknown (default 1: keep all).'),
+  minCount: categoryLimit(1_000_000_000)
+    .optional()
+    .describe('Categories seen fewer times than this in training are unknown (default 1: keep all).'),
   unknown: oneOf(['bucket', 'reject', 'nearest'])
     .optional()
     .describe(
@@ -76,7 +91,9 @@ export const categoricalFeatureSchema = options('categorical', {
     ),
 }).describe('a category: a string, or a number read as a category');
 
-export const booleanFeatureSchema = options('boolean', {}).describe('true/false (also 1/0, yes/no), encoded as 1/0; linear models read a missing value as the training share of true');
+export const booleanFeatureSchema = options('boolean', {}).describe(
+  'true/false (also 1/0, yes/no), encoded as 1/0; linear models read a missing value as the training share of true',
+);
 
 export const datetimeFeatureSchema = options('datetime', {
   parts: z
@@ -85,15 +102,21 @@ export const datetimeFeatureSchema = options('datetime', {
     .refine((parts) => new Set(parts).size === parts.length, { error: (issue) => `lists a part twice: ${show(issue.input)}` })
     .optional()
     .describe('Default hour, weekday, month.'),
-  encoding: oneOf(['one-hot', 'numeric']).optional().describe('Linear models: each part one-hot over its training values (default), or standardised as a number.'),
+  encoding: oneOf(['one-hot', 'numeric'])
+    .optional()
+    .describe('Linear models: each part one-hot over its training values (default), or standardised as a number.'),
 }).describe('a timestamp (ISO 8601 string or milliseconds), encoded as UTC date parts');
 
-export const featureSpecSchema = z.discriminatedUnion('kind', [numericFeatureSchema, categoricalFeatureSchema, booleanFeatureSchema, datetimeFeatureSchema], {
-  error: (issue) =>
-    issue.code === 'invalid_union'
-      ? `kind must be one of ${featureKinds.map((kind) => `"${kind}"`).join(', ')}, got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`
-      : undefined,
-});
+export const featureSpecSchema = z.discriminatedUnion(
+  'kind',
+  [numericFeatureSchema, categoricalFeatureSchema, booleanFeatureSchema, datetimeFeatureSchema],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `kind must be one of ${featureKinds.map((kind) => `"${kind}"`).join(', ')}, got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`
+        : undefined,
+  },
+);
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;
 export type NumericFeatureSpec = z.infer<typeof numericFeatureSchema>;
 export type CategoricalFeatureSpec = z.infer<typeof categoricalFeatureSchema>;

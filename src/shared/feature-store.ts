@@ -16,34 +16,45 @@ const nameSchema = z
   .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be 1-63 lowercase letters, digits or underscores, starting with a letter');
 
 export const entitySchema = strictObject({
-    name: nameSchema.describe('The entity, e.g. `origin` or `route`.'),
-    joinKeys: z.array(z.string().min(1)).min(1).describe('The columns that identify one entity, in the source and in requests (a route: `["origin", "destination"]`).'),
-    description: z.string().optional().describe('What the entity is, for people.'),
-  })
-  .describe('Something features describe, identified by its join keys.');
+  name: nameSchema.describe('The entity, e.g. `origin` or `route`.'),
+  joinKeys: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe('The columns that identify one entity, in the source and in requests (a route: `["origin", "destination"]`).'),
+  description: z.string().optional().describe('What the entity is, for people.'),
+}).describe('Something features describe, identified by its join keys.');
 export type EntityDef = z.infer<typeof entitySchema>;
 
 export const aggregations = ['count', 'sum', 'mean', 'min', 'max', 'rate', 'last', 'distinct_count'] as const;
 export type Aggregation = (typeof aggregations)[number];
 
 export const featureDefSchema = strictObject({
-    name: nameSchema.describe('The feature name: unique over all views, it is the column the training set and the model get.'),
-    column: z.string().min(1).optional().describe('The source column it reads (`count` needs none).'),
-    aggregation: z
-      .enum(aggregations)
-      .optional()
-      .describe('Without it, the feature is the column\'s latest value. With it, an aggregate over `window`: `count`, `sum`, `mean`, `min`, `max`, `rate` (share of events whose value is above `threshold`, or non-zero), `last`, `distinct_count`.'),
-    window: intervalSchema.optional().describe('The aggregation window before the as-of time, e.g. `7d` (needs `aggregation`).'),
-    threshold: z.number().optional().describe('`rate` only: an event counts when its value is greater than this (default: when it is non-zero).'),
-  })
+  name: nameSchema.describe('The feature name: unique over all views, it is the column the training set and the model get.'),
+  column: z.string().min(1).optional().describe('The source column it reads (`count` needs none).'),
+  aggregation: z
+    .enum(aggregations)
+    .optional()
+    .describe(
+      "Without it, the feature is the column's latest value. With it, an aggregate over `window`: `count`, `sum`, `mean`, `min`, `max`, `rate` (share of events whose value is above `threshold`, or non-zero), `last`, `distinct_count`.",
+    ),
+  window: intervalSchema.optional().describe('The aggregation window before the as-of time, e.g. `7d` (needs `aggregation`).'),
+  threshold: z
+    .number()
+    .optional()
+    .describe('`rate` only: an event counts when its value is greater than this (default: when it is non-zero).'),
+})
   .superRefine((feature, ctx) => {
-    if (feature.aggregation === undefined && feature.column === undefined) ctx.addIssue({ code: 'custom', path: ['column'], message: 'a feature without aggregation is a column: name it' });
+    if (feature.aggregation === undefined && feature.column === undefined)
+      ctx.addIssue({ code: 'custom', path: ['column'], message: 'a feature without aggregation is a column: name it' });
     if (feature.aggregation !== undefined && feature.aggregation !== 'count' && feature.column === undefined) {
       ctx.addIssue({ code: 'custom', path: ['column'], message: `aggregation "${feature.aggregation}" needs a column` });
     }
-    if (feature.aggregation !== undefined && feature.window === undefined) ctx.addIssue({ code: 'custom', path: ['window'], message: `aggregation "${feature.aggregation}" needs a window, e.g. "7d"` });
-    if (feature.aggregation === undefined && feature.window !== undefined) ctx.addIssue({ code: 'custom', path: ['aggregation'], message: 'a window needs an aggregation' });
-    if (feature.threshold !== undefined && feature.aggregation !== 'rate') ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'threshold applies to aggregation "rate" only' });
+    if (feature.aggregation !== undefined && feature.window === undefined)
+      ctx.addIssue({ code: 'custom', path: ['window'], message: `aggregation "${feature.aggregation}" needs a window, e.g. "7d"` });
+    if (feature.aggregation === undefined && feature.window !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['aggregation'], message: 'a window needs an aggregation' });
+    if (feature.threshold !== undefined && feature.aggregation !== 'rate')
+      ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'threshold applies to aggregation "rate" only' });
   })
   .describe('A column of the source, or an aggregate of one over a time window.');
 export type FeatureDef = z.infer<typeof featureDefSchema>;
@@ -61,30 +72,40 @@ export const viewSourceSchema = z
   .describe('Where the events come from: a dataset (its versions) or another feature view.');
 
 export const featureViewSchema = strictObject({
-    name: nameSchema.describe('The view name.'),
-    entities: z.array(nameSchema).min(1).describe('The entities (by name) whose join keys key the view.'),
-    source: viewSourceSchema,
-    timestamp: z.string().min(1).optional().describe('The source column holding each event\'s time (required when a feature has a window).'),
-    availabilityLag: intervalSchema.default('0s').describe("How long after its timestamp an event's value is known (a flight's delay: after it departs). A value as of time t uses only events with timestamp ≤ t − lag."),
-    ttl: intervalSchema.optional().describe('An online value whose newest event is older than this is stale (then `onMissing` applies).'),
-    features: z.array(featureDefSchema).min(1).describe('The features the view computes.'),
-    onMissing: z
-      .enum(missingPolicies)
-      .default('nan')
-      .describe('When the server finds no value (or a stale one) for an entity: `default` (each feature\'s `defaults` value, else 0), `nan` (missing: the model\'s imputer decides), `reject` (422 naming the entity and the view).'),
-    defaults: z.record(z.string(), z.number()).default({}).describe('`onMissing: "default"`: the value per feature name (0 when not listed).'),
-    staleAfter: intervalSchema.optional().describe('The monitor alerts when the view was last materialised longer ago than this.'),
-  })
-  .describe('Features of one or more entities computed from a source, as of any time.');
+  name: nameSchema.describe('The view name.'),
+  entities: z.array(nameSchema).min(1).describe('The entities (by name) whose join keys key the view.'),
+  source: viewSourceSchema,
+  timestamp: z.string().min(1).optional().describe("The source column holding each event's time (required when a feature has a window)."),
+  availabilityLag: intervalSchema
+    .default('0s')
+    .describe(
+      "How long after its timestamp an event's value is known (a flight's delay: after it departs). A value as of time t uses only events with timestamp ≤ t − lag.",
+    ),
+  ttl: intervalSchema.optional().describe('An online value whose newest event is older than this is stale (then `onMissing` applies).'),
+  features: z.array(featureDefSchema).min(1).describe('The features the view computes.'),
+  onMissing: z
+    .enum(missingPolicies)
+    .default('nan')
+    .describe(
+      "When the server finds no value (or a stale one) for an entity: `default` (each feature's `defaults` value, else 0), `nan` (missing: the model's imputer decides), `reject` (422 naming the entity and the view).",
+    ),
+  defaults: z
+    .record(z.string(), z.number())
+    .default({})
+    .describe('`onMissing: "default"`: the value per feature name (0 when not listed).'),
+  staleAfter: intervalSchema.optional().describe('The monitor alerts when the view was last materialised longer ago than this.'),
+}).describe('Features of one or more entities computed from a source, as of any time.');
 export type FeatureViewDef = z.output<typeof featureViewSchema>;
 
 export const featureStoreDefinitionsSchema = strictObject({
-    entities: z.array(entitySchema).default([]).describe('The entities.'),
-    views: z.array(featureViewSchema).default([]).describe('The feature views.'),
-    materializeEvery: intervalSchema
-      .optional()
-      .describe('With it, `keel features apply` creates the Temporal Schedule `keel/features/materialize` that runs `materializeFeatures` over every view at this interval.'),
-  })
+  entities: z.array(entitySchema).default([]).describe('The entities.'),
+  views: z.array(featureViewSchema).default([]).describe('The feature views.'),
+  materializeEvery: intervalSchema
+    .optional()
+    .describe(
+      'With it, `keel features apply` creates the Temporal Schedule `keel/features/materialize` that runs `materializeFeatures` over every view at this interval.',
+    ),
+})
   .superRefine((defs, ctx) => {
     const entities = new Set(defs.entities.map((e) => e.name));
     const owner = new Map<string, number>();
@@ -93,20 +114,34 @@ export const featureStoreDefinitionsSchema = strictObject({
       if (viewIndex.has(view.name)) ctx.addIssue({ code: 'custom', path: ['views', v, 'name'], message: `duplicate view "${view.name}"` });
       viewIndex.set(view.name, v);
       view.entities.forEach((entity, e) => {
-        if (!entities.has(entity)) ctx.addIssue({ code: 'custom', path: ['views', v, 'entities', e], message: `unknown entity "${entity}" (entities: ${[...entities].join(', ') || 'none'})` });
+        if (!entities.has(entity))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['views', v, 'entities', e],
+            message: `unknown entity "${entity}" (entities: ${[...entities].join(', ') || 'none'})`,
+          });
       });
       view.features.forEach((feature, f) => {
         const other = owner.get(feature.name);
         if (other !== undefined && other !== v) {
-          ctx.addIssue({ code: 'custom', path: ['views', v, 'features', f, 'name'], message: `feature "${feature.name}" is also defined by view "${defs.views[other]!.name}": feature names are unique over all views` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['views', v, 'features', f, 'name'],
+            message: `feature "${feature.name}" is also defined by view "${defs.views[other]!.name}": feature names are unique over all views`,
+          });
         }
         owner.set(feature.name, v);
         if (feature.window !== undefined && view.timestamp === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['views', v, 'features', f, 'window'], message: `a window needs the view's timestamp column: set views.${v}.timestamp` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['views', v, 'features', f, 'window'],
+            message: `a window needs the view's timestamp column: set views.${v}.timestamp`,
+          });
         }
       });
       for (const name of Object.keys(view.defaults)) {
-        if (!view.features.some((f) => f.name === name)) ctx.addIssue({ code: 'custom', path: ['views', v, 'defaults', name], message: `no feature "${name}" in view "${view.name}"` });
+        if (!view.features.some((f) => f.name === name))
+          ctx.addIssue({ code: 'custom', path: ['views', v, 'defaults', name], message: `no feature "${name}" in view "${view.name}"` });
       }
     });
     defs.views.forEach((view, v) => {
@@ -139,9 +174,11 @@ export function viewJoinKeys(defs: FeatureStoreDefinitions, view: FeatureViewDef
 
 /** The `materializeFeatures` workflow's input. */
 export const materializeFeaturesInputSchema = strictObject({
-    views: z.array(nameSchema).min(1).describe('The views to materialise, in order.'),
-    asOf: z.iso.datetime({ offset: true }).optional().describe("Values as of this time (ISO 8601); default: the run's start (a schedule's firing time)."),
-    backfill: z.boolean().default(false).describe('Recompute every entity from all events instead of only those touched since the last run.'),
-  })
-  .describe('Writes the latest feature values per entity into the online store.');
+  views: z.array(nameSchema).min(1).describe('The views to materialise, in order.'),
+  asOf: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("Values as of this time (ISO 8601); default: the run's start (a schedule's firing time)."),
+  backfill: z.boolean().default(false).describe('Recompute every entity from all events instead of only those touched since the last run.'),
+}).describe('Writes the latest feature values per entity into the online store.');
 export type MaterializeFeaturesInput = z.input<typeof materializeFeaturesInputSchema>;

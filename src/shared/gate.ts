@@ -26,11 +26,15 @@ export function decideGate(
   const min = { ...gate.min, ...(gate.minRocAuc !== undefined ? { rocAuc: gate.minRocAuc } : {}) };
   for (const [name, bound] of Object.entries(min)) {
     const value = metricValue(candidate, name);
-    (value >= bound ? passes : failures).push(value >= bound ? `${name} ${fmt(value)} ≥ ${bound}` : `${name} ${fmt(value)} is below the minimum ${bound}`);
+    (value >= bound ? passes : failures).push(
+      value >= bound ? `${name} ${fmt(value)} ≥ ${bound}` : `${name} ${fmt(value)} is below the minimum ${bound}`,
+    );
   }
   for (const [name, bound] of Object.entries(gate.max)) {
     const value = metricValue(candidate, name);
-    (value <= bound ? passes : failures).push(value <= bound ? `${name} ${fmt(value)} ≤ ${bound}` : `${name} ${fmt(value)} is above the maximum ${bound}`);
+    (value <= bound ? passes : failures).push(
+      value <= bound ? `${name} ${fmt(value)} ≤ ${bound}` : `${name} ${fmt(value)} is above the maximum ${bound}`,
+    );
   }
 
   const metric = gateCompareMetric({ task, gate });

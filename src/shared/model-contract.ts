@@ -74,10 +74,13 @@ export type TreeEnsembleExport = z.infer<typeof treeEnsembleExportSchema>;
  */
 export const contractFeatureViewSchema = z.object({
   view: z.string().min(1).describe('The feature view.'),
-  version: z.string().min(1).describe('The view version the training set was built with; online values of another version count as missing.'),
+  version: z
+    .string()
+    .min(1)
+    .describe('The view version the training set was built with; online values of another version count as missing.'),
   joinKeys: z.array(z.string().min(1)).min(1).describe('The request fields that identify the entity.'),
   features: z.array(z.string().min(1)).min(1).describe('The model inputs this view fills.'),
-  onMissing: z.enum(['default', 'nan', 'reject']).describe('A missing or stale entity: each feature\'s default, NaN, or a 422.'),
+  onMissing: z.enum(['default', 'nan', 'reject']).describe("A missing or stale entity: each feature's default, NaN, or a 422."),
   defaults: z.record(z.string(), z.number()).default({}).describe('`default`: the value per feature (0 when not listed).'),
   ttlMs: z.number().positive().optional().describe('Values whose newest event is older than this (before the request) are stale.'),
 });
@@ -113,7 +116,11 @@ export const modelContractSchema = z
   })
   .superRefine((contract, ctx) => {
     if (contract.threshold !== undefined && contract.task !== 'binary') {
-      ctx.addIssue({ code: 'custom', path: ['threshold'], message: `only a binary contract has a decision threshold, this one is ${contract.task}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold'],
+        message: `only a binary contract has a decision threshold, this one is ${contract.task}`,
+      });
     }
     if (contract.task === 'multiclass' && !contract.classes) {
       ctx.addIssue({ code: 'custom', path: ['classes'], message: 'a multiclass contract must list its classes' });

@@ -9,10 +9,17 @@ export function boundedName(maxLength: number, pattern: RegExp, characters: stri
   return z
     .string()
     .min(1, 'must not be empty')
-    .max(maxLength, { error: (issue) => `must be at most ${maxLength} characters long; it has ${(issue.input as string).length}`, abort: true })
+    .max(maxLength, {
+      error: (issue) => `must be at most ${maxLength} characters long; it has ${(issue.input as string).length}`,
+      abort: true,
+    })
     .regex(pattern, characters);
 }
 
-export const modelNameSchema = boundedName(63, /^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits or dashes, starting with a letter or digit').describe(
+export const modelNameSchema = boundedName(
+  63,
+  /^[a-z0-9][a-z0-9-]*$/,
+  'must be lowercase letters, digits or dashes, starting with a letter or digit',
+).describe(
   'The model name, `[a-z0-9-]`, at most 63 characters: its versions, aliases and routes go by it, and it is part of workflow and schedule ids.',
 );

@@ -11,7 +11,8 @@
  */
 
 const MASK = '***';
-const SECRET_PARAM = /^(password|passwd|pwd|token|access[_-]?token|secret|api[_-]?key|key|sig|signature|auth|authorization|credential|x-amz-signature)$/i;
+const SECRET_PARAM =
+  /^(password|passwd|pwd|token|access[_-]?token|secret|api[_-]?key|key|sig|signature|auth|authorization|credential|x-amz-signature)$/i;
 
 /** A URL fit for a message: password and credential-like query values masked. */
 export function redactUrl(url: string): string {

@@ -24,8 +24,7 @@ export const routeSpecSchema = strictObject({
   /** Who changes it: `workflow:<id>` or `user:<name>`. */
   actor: z.string().min(1).default('api'),
   reason: z.string().default(''),
-})
-  .refine((route) => route.baseline !== route.candidate, { message: 'candidate must differ from baseline', path: ['candidate'] });
+}).refine((route) => route.baseline !== route.candidate, { message: 'candidate must differ from baseline', path: ['candidate'] });
 
 export type RouteSpec = z.output<typeof routeSpecSchema>;
 export type RouteSpecInput = z.input<typeof routeSpecSchema>;

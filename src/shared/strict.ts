@@ -79,7 +79,8 @@ export function withoutUnknownKeys(input: unknown, issues: readonly z.core.$ZodI
   for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys') continue;
     let target: unknown = copy;
-    for (const step of issue.path) target = target !== null && typeof target === 'object' ? (target as Record<PropertyKey, unknown>)[step] : undefined;
+    for (const step of issue.path)
+      target = target !== null && typeof target === 'object' ? (target as Record<PropertyKey, unknown>)[step] : undefined;
     if (target === null || typeof target !== 'object') continue;
     for (const key of issue.keys) delete (target as Record<string, unknown>)[key];
   }

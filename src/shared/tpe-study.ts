@@ -82,7 +82,9 @@ export async function runTpeStudy(options: StudyOptions, evaluate: Evaluate): Pr
     const observed: Observation[] = [...options.warmStart, ...done.map((t) => ({ params: t.params, loss: t.loss, pruned: t.pruned }))];
     const ids = Array.from({ length: Math.min(options.concurrency, options.trials - start) }, (_, i) => start + i);
     const wave = await Promise.all(
-      ids.map((id) => runTrial(id, tpeSuggest(options.space, observed, trialGenerator(options.seed, id), options), options, rungHistory, evaluate)),
+      ids.map((id) =>
+        runTrial(id, tpeSuggest(options.space, observed, trialGenerator(options.seed, id), options), options, rungHistory, evaluate),
+      ),
     );
     for (const trial of wave) {
       trial.rungLosses.forEach((loss, rung) => (rungHistory[rung] ??= []).push(loss));
@@ -92,7 +94,13 @@ export async function runTpeStudy(options: StudyOptions, evaluate: Evaluate): Pr
   return done;
 }
 
-async function runTrial(id: number, params: ParamSet, options: StudyOptions, rungHistory: readonly number[][], evaluate: Evaluate): Promise<StudyTrial> {
+async function runTrial(
+  id: number,
+  params: ParamSet,
+  options: StudyOptions,
+  rungHistory: readonly number[][],
+  evaluate: Evaluate,
+): Promise<StudyTrial> {
   const budgetName = options.budget?.name;
   const fullBudget = budgetName === undefined ? undefined : (params[budgetName] ?? options.budget!.max);
   const rungs = options.pruning === 'median' && fullBudget !== undefined ? rungBudgets(fullBudget, options.eta, options.rungs) : [];

@@ -33,7 +33,12 @@ export function goodCount(n: number): number {
 }
 
 /** The next configuration to try, given what was observed; `next` is a seeded uniform [0,1) source. */
-export function tpeSuggest(space: Record<string, SearchDimension>, observations: readonly Observation[], next: () => number, options: TpeOptions): ParamSet {
+export function tpeSuggest(
+  space: Record<string, SearchDimension>,
+  observations: readonly Observation[],
+  next: () => number,
+  options: TpeOptions,
+): ParamSet {
   const names = Object.keys(space).sort();
   const usable = observations.filter((o) => Number.isFinite(o.loss) || o.pruned);
   if (usable.length < Math.max(1, options.startupTrials)) {
@@ -50,7 +55,8 @@ export function tpeSuggest(space: Record<string, SearchDimension>, observations:
   const config: ParamSet = {};
   for (const name of names) {
     const dimension = space[name];
-    const valuesOf = (group: Observation[]) => group.map((o) => o.params[name]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const valuesOf = (group: Observation[]) =>
+      group.map((o) => o.params[name]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     config[name] = Array.isArray(dimension)
       ? suggestCategorical(dimension, valuesOf(good), valuesOf(bad), next, options.candidates, priorWeight)
       : suggestNumeric(dimension, valuesOf(good), valuesOf(bad), next, options.candidates, priorWeight);
@@ -78,7 +84,14 @@ export function sampleUniform(dimension: SearchDimension, next: () => number): n
 // value plus priorWeight / kernels on every value; the prior kernel is uniform.
 // ---------------------------------------------------------------------------------------------
 
-function suggestCategorical(choices: number[], good: number[], bad: number[], next: () => number, candidates: number, priorWeight: number): number {
+function suggestCategorical(
+  choices: number[],
+  good: number[],
+  bad: number[],
+  next: () => number,
+  candidates: number,
+  priorWeight: number,
+): number {
   const l = categoricalMixture(choices, good, priorWeight);
   const g = categoricalMixture(choices, bad, priorWeight);
   let best = -1;
@@ -170,7 +183,9 @@ function suggestNumeric(
 function parzen(points: number[], low: number, high: number, priorWeight: number): Mixture {
   const range = high - low;
   const prior = (low + high) / 2;
-  const all = [...points.map((mu) => ({ mu, prior: false })), { mu: prior, prior: true }].sort((a, b) => a.mu - b.mu || Number(a.prior) - Number(b.prior));
+  const all = [...points.map((mu) => ({ mu, prior: false })), { mu: prior, prior: true }].sort(
+    (a, b) => a.mu - b.mu || Number(a.prior) - Number(b.prior),
+  );
   const minSigma = range / Math.min(100, all.length + 1);
   const edges = [low, ...all.map((p) => p.mu), high];
   const sigmas = all.map((p, i) => {
@@ -234,5 +249,8 @@ export function normalQuantile(p: number): number {
   }
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }

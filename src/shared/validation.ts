@@ -53,7 +53,11 @@ export function parseOrThrow<T extends z.ZodType>(
  * inputs were strict, when unknown keys were dropped (workflows pass `!patched('strict-inputs')`);
  * it is asked only when the input has unknown keys, so other histories carry no marker.
  */
-export function safeParseInput<T extends z.ZodType>(schema: T, input: unknown, acceptsUnknownKeys?: () => boolean): z.ZodSafeParseResult<z.infer<T>> {
+export function safeParseInput<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  acceptsUnknownKeys?: () => boolean,
+): z.ZodSafeParseResult<z.infer<T>> {
   const result = schema.safeParse(input);
   if (result.success || !acceptsUnknownKeys || !onlyUnknownKeys(result.error.issues) || !acceptsUnknownKeys()) return result;
   return schema.safeParse(withoutUnknownKeys(input, result.error.issues));
@@ -64,7 +68,12 @@ export function safeParseInput<T extends z.ZodType>(schema: T, input: unknown, a
  * once with a non-retryable failure naming every bad field and its value (a plain Error would
  * retry the task forever). `acceptsUnknownKeys`: see safeParseInput.
  */
-export function parseWorkflowInput<T extends z.ZodType>(schema: T, input: unknown, workflow: string, acceptsUnknownKeys?: () => boolean): z.infer<T> {
+export function parseWorkflowInput<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  workflow: string,
+  acceptsUnknownKeys?: () => boolean,
+): z.infer<T> {
   const result = safeParseInput(schema, input, acceptsUnknownKeys);
   if (result.success) return result.data;
   const details = describeIssues(result.error.issues, input);

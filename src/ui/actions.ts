@@ -49,10 +49,12 @@ export function actionAccess(settings: ActionSettings): ActionAccess {
 export function checkAction(c: Context, settings: ActionSettings, authenticator: Authenticator): Caller {
   const access = actionAccess(settings);
   if (!access.enabled) throw new RequestError(403, `actions are off: ${access.reason}`);
-  if (c.req.header('x-keel-action') !== '1') throw new RequestError(403, 'an action needs the header X-Keel-Action: 1 (sent by the dashboard)');
+  if (c.req.header('x-keel-action') !== '1')
+    throw new RequestError(403, 'an action needs the header X-Keel-Action: 1 (sent by the dashboard)');
   const origin = c.req.header('origin');
   const host = c.req.header('host');
-  if (origin && origin !== 'null' && host && new URL(origin).host !== host) throw new RequestError(403, `cross-origin action refused (origin ${origin})`);
+  if (origin && origin !== 'null' && host && new URL(origin).host !== host)
+    throw new RequestError(403, `cross-origin action refused (origin ${origin})`);
   return authenticator.check(headersOf(c), 'admin');
 }
 
@@ -70,7 +72,13 @@ export function authenticatorFor(settings: ActionSettings): Authenticator {
 }
 
 /** Sends a rollout action as the CLI does (`keel rollouts pause|resume|rollback|promote`). */
-export async function runRolloutAction(client: Client, model: string, action: RolloutAction, reason: string | undefined, actor = 'user:dashboard'): Promise<string> {
+export async function runRolloutAction(
+  client: Client,
+  model: string,
+  action: RolloutAction,
+  reason: string | undefined,
+  actor = 'user:dashboard',
+): Promise<string> {
   const note = { actor, ...(reason ? { reason } : {}) };
   const handle = client.workflow.getHandle(workflowIds.canary(model));
   try {
@@ -91,7 +99,8 @@ export async function runRolloutAction(client: Client, model: string, action: Ro
     }
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new RequestError(409, `no running canary rollout of "${model}"`);
-    if (error instanceof WorkflowUpdateFailedError) throw new RequestError(409, `promote refused: ${error.cause?.message ?? error.message}`);
+    if (error instanceof WorkflowUpdateFailedError)
+      throw new RequestError(409, `promote refused: ${error.cause?.message ?? error.message}`);
     throw error;
   }
 }

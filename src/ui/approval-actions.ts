@@ -28,14 +28,26 @@ export async function decideApproval(
   const [row] = await db.select().from(approvals).where(eq(approvals.id, request.id));
   if (!row) throw new RequestError(404, `no approval "${request.id}"`);
   if (row.status !== 'pending') throw new RequestError(409, `already decided: ${row.status} by ${row.decidedBy ?? '?'}`);
-  const proof = request.adminKey ? approvalProof(request.adminKey, { workflowId: row.workflowId, version: row.version, decision: request.decision }) : undefined;
+  const proof = request.adminKey
+    ? approvalProof(request.adminKey, { workflowId: row.workflowId, version: row.version, decision: request.decision })
+    : undefined;
   const handle = client.workflow.getHandle(row.workflowId, row.runId);
   try {
     return await handle.executeUpdate(approvalUpdate, {
-      args: [{ version: row.version, decision: request.decision, approver: request.approver, reason: request.reason ?? '', channel: 'dashboard', ...(proof ? { proof } : {}) }],
+      args: [
+        {
+          version: row.version,
+          decision: request.decision,
+          approver: request.approver,
+          reason: request.reason ?? '',
+          channel: 'dashboard',
+          ...(proof ? { proof } : {}),
+        },
+      ],
     });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new RequestError(409, `${request.decision} refused: ${error.cause?.message ?? error.message}`);
+    if (error instanceof WorkflowUpdateFailedError)
+      throw new RequestError(409, `${request.decision} refused: ${error.cause?.message ?? error.message}`);
     if (error instanceof WorkflowNotFoundError) throw new RequestError(409, `the pipeline run ${row.workflowId} is no longer running`);
     throw error;
   }

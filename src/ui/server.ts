@@ -7,7 +7,17 @@ import { viewFreshness } from '../features/freshness';
 import { listViews } from '../features/view-store';
 import { RequestError } from '../serving/predict';
 import { actorOf } from '../serving/auth';
-import { actionAccess, actionBodySchema, type ActionSettings, authenticatorFor, checkAction, presentedKey, rolloutActions, type RolloutAction, runRolloutAction } from './actions';
+import {
+  actionAccess,
+  actionBodySchema,
+  type ActionSettings,
+  authenticatorFor,
+  checkAction,
+  presentedKey,
+  rolloutActions,
+  type RolloutAction,
+  runRolloutAction,
+} from './actions';
 import { approvalBodySchema, decideApproval } from './approval-actions';
 import { loadAssets } from './assets';
 import type { TemporalLinks } from './links';
@@ -76,7 +86,9 @@ export function createUiApp(options: UiOptions): Hono {
   });
   app.get('/runs/:id', async (c) => {
     const detail = await loadRunDetail(db, c.req.param('id'));
-    return detail ? c.html(runPage(detail, actionAccess(options), links, new Date())) : notFound(c, `no pipeline run "${c.req.param('id')}"`);
+    return detail
+      ? c.html(runPage(detail, actionAccess(options), links, new Date()))
+      : notFound(c, `no pipeline run "${c.req.param('id')}"`);
   });
 
   app.get('/features', async (c) => {
@@ -120,13 +132,17 @@ export function createUiApp(options: UiOptions): Hono {
   app.get('/models/:name/diff', async (c) => {
     const name = c.req.param('name');
     const diff = await loadDiff(db, name, Number(c.req.query('a')), Number(c.req.query('b')), links);
-    return diff ? c.html(diffPage(name, diff, links)) : notFound(c, `cannot compare versions ${c.req.query('a')} and ${c.req.query('b')} of "${name}"`);
+    return diff
+      ? c.html(diffPage(name, diff, links))
+      : notFound(c, `cannot compare versions ${c.req.query('a')} and ${c.req.query('b')} of "${name}"`);
   });
 
   app.get('/rollouts', async (c) => c.html(rolloutsPage(await loadRollouts(db), links)));
   app.get('/rollouts/:id', async (c) => {
     const detail = await loadRollout(db, c.req.param('id'));
-    return detail ? c.html(rolloutPage(detail, actionAccess(options), links, new Date())) : notFound(c, `no rollout "${c.req.param('id')}"`);
+    return detail
+      ? c.html(rolloutPage(detail, actionAccess(options), links, new Date()))
+      : notFound(c, `no rollout "${c.req.param('id')}"`);
   });
 
   app.get('/monitoring', async (c) => c.html(monitoringPage(await loadMonitoredModels(db), links)));
@@ -153,17 +169,26 @@ export function createUiApp(options: UiOptions): Hono {
       ),
     );
   });
-  app.get('/monitoring/:model', async (c) => c.html(modelMonitoringPage(c.req.param('model'), await loadModelMonitoring(db, c.req.param('model')), links)));
+  app.get('/monitoring/:model', async (c) =>
+    c.html(modelMonitoringPage(c.req.param('model'), await loadModelMonitoring(db, c.req.param('model')), links)),
+  );
 
   app.post('/actions/rollouts/:model/:action', async (c) => {
     const action = c.req.param('action') as RolloutAction;
-    if (!rolloutActions.includes(action)) throw new RequestError(404, `unknown rollout action "${action}" (one of ${rolloutActions.join(', ')})`);
+    if (!rolloutActions.includes(action))
+      throw new RequestError(404, `unknown rollout action "${action}" (one of ${rolloutActions.join(', ')})`);
     const caller = checkAction(c, options, authenticator);
     const raw: unknown = await c.req.json().catch(() => ({}));
     const body = actionBodySchema.safeParse(raw);
     if (!body.success) throw new RequestError(400, `invalid action body: ${describeIssues(body.error.issues, raw).join('; ')}`);
     const client = await options.temporal!();
-    const message = await runRolloutAction(client, c.req.param('model'), action, body.data.reason, actorOf(caller, undefined, 'user:dashboard'));
+    const message = await runRolloutAction(
+      client,
+      c.req.param('model'),
+      action,
+      body.data.reason,
+      actorOf(caller, undefined, 'user:dashboard'),
+    );
     options.logger?.info({ model: c.req.param('model'), action }, 'dashboard rollout action');
     return c.json({ ok: true, message });
   });
@@ -183,14 +208,20 @@ export function createUiApp(options: UiOptions): Hono {
       adminKey: options.adminKeys.length ? presentedKey(c) : undefined,
     });
     options.logger?.info({ approval: c.req.param('id'), decision }, 'dashboard approval decision');
-    return c.json({ ok: true, message: `${record.decision === 'approve' ? 'approved' : 'rejected'} v${record.version} by ${record.approver}`, record });
+    return c.json({
+      ok: true,
+      message: `${record.decision === 'approve' ? 'approved' : 'rejected'} v${record.version} by ${record.approver}`,
+      record,
+    });
   });
 
   app.onError((error, c) => {
     if (error instanceof RequestError) return c.json({ message: error.message }, error.status as 400);
     options.logger?.error({ err: error, path: c.req.path }, 'dashboard request failed');
     const message = (error as Error).message;
-    return c.req.method === 'GET' ? c.html(layout({ title: 'Error', section: 'runs', body: h`<div class="failure">${message}</div>` }), 500) : c.json({ message }, 500);
+    return c.req.method === 'GET'
+      ? c.html(layout({ title: 'Error', section: 'runs', body: h`<div class="failure">${message}</div>` }), 500)
+      : c.json({ message }, 500);
   });
   return app;
 }

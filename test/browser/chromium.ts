@@ -12,7 +12,15 @@ export async function launchChromium(): Promise<Browser> {
   await mkdir(screenshotDir, { recursive: true });
   return chromium.launch({
     executablePath: process.env.KEEL_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -47,7 +55,11 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
 
 /** The data set `name` of chart `id`, as its Vega view holds it. */
 export function chartData<T = Record<string, unknown>>(page: Page, id: string, name: string): Promise<T[]> {
-  return page.evaluate(([chart, data]) => (globalThis as unknown as { keelCharts: Record<string, { data(n: string): unknown[] }> }).keelCharts[chart].data(data), [id, name]) as Promise<T[]>;
+  return page.evaluate(
+    ([chart, data]) =>
+      (globalThis as unknown as { keelCharts: Record<string, { data(n: string): unknown[] }> }).keelCharts[chart].data(data),
+    [id, name],
+  ) as Promise<T[]>;
 }
 
 /**

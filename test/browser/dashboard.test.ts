@@ -159,7 +159,11 @@ describe('keel ui and keel report in a browser', () => {
     // Sortable by metric: a click on the header orders the rows by it.
     const column = await tuned.page.locator('#trials th').evaluateAll((ths) => ths.findIndex((th) => th.textContent?.trim() === 'rocAuc'));
     expect(column).toBeGreaterThan(0);
-    const aucs = () => trials.evaluateAll((rows, c) => rows.map((r) => Number((r as unknown as { cells: { dataset: { value?: string } }[] }).cells[c].dataset.value)), column);
+    const aucs = () =>
+      trials.evaluateAll(
+        (rows, c) => rows.map((r) => Number((r as unknown as { cells: { dataset: { value?: string } }[] }).cells[c].dataset.value)),
+        column,
+      );
     await tuned.page.locator('#trials th').nth(column).click();
     const descending = await aucs();
     await tuned.page.locator('#trials th').nth(column).click();
@@ -240,7 +244,10 @@ describe('keel ui and keel report in a browser', () => {
     const [rollout] = await harness.database.db.select().from(rollouts).where(eq(rollouts.id, scenario.rolloutId));
     expect(rollout).toMatchObject({ status: 'promoted', decidedBy: 'user:dashboard' });
     expect((await resolveAlias(harness.database.db, scenario.model, 'production'))?.version).toBe(scenario.second.version);
-    const promoted = await harness.database.db.select().from(rolloutEvents).where(and(eq(rolloutEvents.rolloutId, scenario.rolloutId), eq(rolloutEvents.kind, 'promoted')));
+    const promoted = await harness.database.db
+      .select()
+      .from(rolloutEvents)
+      .where(and(eq(rolloutEvents.rolloutId, scenario.rolloutId), eq(rolloutEvents.kind, 'promoted')));
     expect(promoted[0]?.reason).toContain('looks good in the browser test');
   });
 
@@ -267,7 +274,13 @@ describe('keel ui and keel report in a browser', () => {
     expect(result).toMatchObject({ status: 'registered', deployed: true });
     expect((await resolveAlias(harness.database.db, scenario.model, 'production'))?.version).toBe((result as { version: number }).version);
     const [row] = await harness.database.db.select().from(approvals).where(eq(approvals.workflowId, scenario.awaiting.workflowId));
-    expect(row).toMatchObject({ status: 'approved', decidedBy: 'user:browser-test', channel: 'dashboard', authenticated: true, reason: 'evaluation checked' });
+    expect(row).toMatchObject({
+      status: 'approved',
+      decidedBy: 'user:browser-test',
+      channel: 'dashboard',
+      authenticated: true,
+      reason: 'evaluation checked',
+    });
   });
 
   it('refuses an action from another origin or without the dashboard header', async () => {
@@ -275,7 +288,11 @@ describe('keel ui and keel report in a browser', () => {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` };
     const noHeader = await fetch(url, { method: 'POST', headers, body: '{}' });
     expect(noHeader.status).toBe(403);
-    const crossSite = await fetch(url, { method: 'POST', headers: { ...headers, 'x-keel-action': '1', origin: 'http://evil.example' }, body: '{}' });
+    const crossSite = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'x-keel-action': '1', origin: 'http://evil.example' },
+      body: '{}',
+    });
     expect(crossSite.status).toBe(403);
     expect(((await crossSite.json()) as { message: string }).message).toContain('cross-origin');
   });

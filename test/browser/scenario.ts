@@ -33,7 +33,11 @@ export interface Scenario {
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runPipeline(harness: Harness, pipeline: ProjectConfig['pipeline'], id: string) {
-  const handle = await harness.client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${pipeline.model}/${id}`, args: [pipeline] });
+  const handle = await harness.client.workflow.start('trainingPipeline', {
+    taskQueue: taskQueues.control,
+    workflowId: `train/${pipeline.model}/${id}`,
+    args: [pipeline],
+  });
   const result = (await handle.result()) as TrainingPipelineResult;
   if (result.status !== 'registered') throw new Error(`setup: pipeline ${id} did not register a model: ${result.reason}`);
   return result;
@@ -47,7 +51,13 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
   const features = pipeline.features.map((f) => f.name);
   const first = await runPipeline(harness, pipeline, 'first');
 
-  const server = await startModelServer({ database: harness.database, artifacts: harness.artifacts, port: 0, refreshMs: 250, logger: pino({ level: 'warn' }) });
+  const server = await startModelServer({
+    database: harness.database,
+    artifacts: harness.artifacts,
+    port: 0,
+    refreshMs: 250,
+    logger: pino({ level: 'warn' }),
+  });
   harness.setOnDeployed(async () => void (await server.pool.refresh()));
   await server.pool.refresh();
   const january = await sampleDatasetRows(harness.database.db, first.datasetVersionId, 600);
@@ -55,7 +65,10 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
   const monitor = async (rows: Record<string, unknown>[], n: number) => {
     const start = new Date();
     const predictions = await predict(server.url, model, rows, features);
-    await sendFeedback(server.url, predictions.map((p, i) => ({ prediction_id: p.id, label: Number(rows[i].delayed) })));
+    await sendFeedback(
+      server.url,
+      predictions.map((p, i) => ({ prediction_id: p.id, label: Number(rows[i].delayed) })),
+    );
     await server.logWriter.flush();
     await wait(5);
     const input: MonitorRequest = {
@@ -67,7 +80,11 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
       notifications: { webhooks: [], retry: { maximumAttempts: 1, initialIntervalSeconds: 0.2, backoffCoefficient: 2 } },
       window: { start: start.toISOString(), end: new Date().toISOString() },
     } as MonitorRequest;
-    const handle = await harness.client.workflow.start('monitor', { taskQueue: taskQueues.control, workflowId: `monitor/${model}/${n}`, args: [input] });
+    const handle = await harness.client.workflow.start('monitor', {
+      taskQueue: taskQueues.control,
+      workflowId: `monitor/${model}/${n}`,
+      args: [input],
+    });
     return (await handle.result()) as DriftReportSummary;
   };
   const shifted = january.map((row) => ({ ...row, hour: (Number(row.hour) + 9) % 24, distance: Number(row.distance) * 3 }));
@@ -82,7 +99,14 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
       {
         ...pipeline,
         tuning: { strategy: 'grid', space: { l2: [0.0001, 0.01] }, concurrency: 2 },
-        rollout: { strategy: 'canary', steps: [25, 100], bakeSeconds: 5, checkEverySeconds: 1, health: { minRequests: 20 }, insufficientData: { action: 'pause' } },
+        rollout: {
+          strategy: 'canary',
+          steps: [25, 100],
+          bakeSeconds: 5,
+          checkEverySeconds: 1,
+          health: { minRequests: 20 },
+          insufficientData: { action: 'pause' },
+        },
       },
     ],
   });
@@ -94,7 +118,10 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
         .innerJoin(rollouts, eq(rollouts.id, rolloutEvents.rolloutId))
         .where(and(eq(rollouts.modelName, model), eq(rolloutEvents.kind, kind)));
       if (event) return event.rolloutId;
-      const [ended] = await harness.database.db.select().from(rollouts).where(and(eq(rollouts.modelName, model), sql`${rollouts.status} <> 'running'`));
+      const [ended] = await harness.database.db
+        .select()
+        .from(rollouts)
+        .where(and(eq(rollouts.modelName, model), sql`${rollouts.status} <> 'running'`));
       if (ended) throw new Error(`setup: the rollout ended early: ${ended.status} (${ended.reason})`);
       await wait(100);
     }

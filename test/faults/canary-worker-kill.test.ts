@@ -44,7 +44,11 @@ describe('a worker killed while a canary step bakes', () => {
     env = { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: inject('faultsDatabaseUrl'), KEEL_DATA_DIR: join(dir, 'keel') };
     database = await openDatabase({ url: inject('faultsDatabaseUrl'), dataDir: dir });
     const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'keel', 'artifacts') });
-    const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
+    const spec = {
+      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
+      categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
+      bias: -1.2,
+    };
     const baseline = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
     await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx({ ...spec, bias: -1.1 }), { key: `${model}/2` });
     await setAlias(database.db, { model, alias: 'production', version: baseline.version, actor: 'test', reason: 'fault suite' });
@@ -62,13 +66,24 @@ describe('a worker killed while a canary step bakes', () => {
       const handle = await client.workflow.start('canaryRollout', {
         taskQueue: taskQueues.control,
         workflowId: workflowIds.canary(model),
-        args: [{ model, candidate: 2, steps: [50, 100], bakeSeconds: BAKE_SECONDS, checkEverySeconds: CHECK_EVERY_SECONDS, insufficientData: { extendSeconds: 0, action: 'proceed' } }],
+        args: [
+          {
+            model,
+            candidate: 2,
+            steps: [50, 100],
+            bakeSeconds: BAKE_SECONDS,
+            checkEverySeconds: CHECK_EVERY_SECONDS,
+            insufficientData: { extendSeconds: 0, action: 'proceed' },
+          },
+        ],
       });
       const status = () => handle.query<CanaryStatus>(canaryStatusQuery);
       // A few seconds into the first step's bake: kill.
       const before = await waitFor('the first step baking', async () => {
         const s = await status();
-        return s.step === 0 && s.state === 'canary' && s.history.length === 1 && Date.now() - Date.parse(s.history[0].startedAt) > 5_000 ? s : undefined;
+        return s.step === 0 && s.state === 'canary' && s.history.length === 1 && Date.now() - Date.parse(s.history[0].startedAt) > 5_000
+          ? s
+          : undefined;
       });
       await worker.kill();
       const killedAt = Date.now();
@@ -84,7 +99,9 @@ describe('a worker killed while a canary step bakes', () => {
       expect(final.history.map((h) => h.step)).toEqual([0, 1]);
       const first = final.history[0];
       const bakedMs = Date.parse(first.endedAt!) - Date.parse(first.startedAt);
-      console.log(`canary: worker down ${(downMs / 1000).toFixed(1)} s; the interrupted step baked ${(bakedMs / 1000).toFixed(1)} s of ${BAKE_SECONDS} s; result ${JSON.stringify(result).slice(0, 200)}`);
+      console.log(
+        `canary: worker down ${(downMs / 1000).toFixed(1)} s; the interrupted step baked ${(bakedMs / 1000).toFixed(1)} s of ${BAKE_SECONDS} s; result ${JSON.stringify(result).slice(0, 200)}`,
+      );
       // The same clock: the step ended about a bake after it began (not a bake after the new worker came).
       expect(downMs, 'the new worker came back after the bake was over: the clock is not tested').toBeLessThan(BAKE_SECONDS * 1000 - 5_000);
       expect(bakedMs).toBeGreaterThanOrEqual(BAKE_SECONDS * 1000);
@@ -97,7 +114,8 @@ describe('a worker killed while a canary step bakes', () => {
       await sql.end();
       const byKind = Object.fromEntries(events.map((e) => [e.kind, e.n]));
       console.log(`canary: events ${JSON.stringify(byKind)}`);
-      figures.rowsDuplicated = Math.max(0, (byKind.step ?? 0) - 2) + Math.max(0, (byKind.step_passed ?? 0) - 2) + Math.max(0, (byKind.promoted ?? 0) - 1);
+      figures.rowsDuplicated =
+        Math.max(0, (byKind.step ?? 0) - 2) + Math.max(0, (byKind.step_passed ?? 0) - 2) + Math.max(0, (byKind.promoted ?? 0) - 1);
       expect(byKind).toMatchObject({ step: 2, step_passed: 2, promoted: 1 });
     });
   });

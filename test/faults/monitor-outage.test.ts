@@ -49,7 +49,10 @@ describe('the monitor schedule ticking while the database is down', () => {
     await registered(await startPipeline(client, model, { ...(await smallPipeline(model, LINEAR)), deploy: true }));
   });
   afterAll(async () => {
-    await client?.schedule.getHandle(scheduleIds.monitor(model)).delete().catch(() => {});
+    await client?.schedule
+      .getHandle(scheduleIds.monitor(model))
+      .delete()
+      .catch(() => {});
     await processes.stopAll();
     await connection?.close();
     await sql?.end().catch(() => {});
@@ -60,11 +63,18 @@ describe('the monitor schedule ticking while the database is down', () => {
   it('retries the tick and reports its window once the database is back', async () => {
     await recordFault(inject('faultsFiguresPath'), 'postgres outage: monitor tick', async (figures) => {
       const base = await loadProjectConfig('keel.config.json');
-      const config = { ...base, pipeline: { ...base.pipeline, model }, monitor: { ...base.monitor, every: `${EVERY_SECONDS}s`, minRows: 1 } };
+      const config = {
+        ...base,
+        pipeline: { ...base.pipeline, model },
+        monitor: { ...base.monitor, every: `${EVERY_SECONDS}s`, minRows: 1 },
+      };
       const [monitorSchedule] = schedulesFor(config);
       await ensureScheduleOptions(client, [monitorSchedule]);
       const schedule = client.schedule.getHandle(scheduleIds.monitor(model));
-      const reports = () => sql<{ run_key: string; window_end: Date }[]>`SELECT run_key, window_end FROM drift_reports WHERE model_name = ${model} ORDER BY window_end`;
+      const reports = () =>
+        sql<
+          { run_key: string; window_end: Date }[]
+        >`SELECT run_key, window_end FROM drift_reports WHERE model_name = ${model} ORDER BY window_end`;
 
       // A first tick with the database up, then crash it just before the next one.
       await waitFor('the first report', async () => ((await reports()).length >= 1 ? true : undefined), 120_000, 500);
@@ -79,16 +89,31 @@ describe('the monitor schedule ticking while the database is down', () => {
       await sleep(2_000);
 
       const { info } = await schedule.describe();
-      const ticks = info.recentActions.map((a) => ({ at: a.scheduledAt, runKey: `${a.action.workflow.workflowId}/${a.action.workflow.firstExecutionRunId}` }));
+      const ticks = info.recentActions.map((a) => ({
+        at: a.scheduledAt,
+        runKey: `${a.action.workflow.workflowId}/${a.action.workflow.firstExecutionRunId}`,
+      }));
       for (const tick of ticks) {
-        await waitFor(`the run of the tick at ${tick.at.toISOString()} to end`, async () => {
-          const { status } = await client.workflow.getHandle(tick.runKey.slice(0, tick.runKey.lastIndexOf('/')), tick.runKey.slice(tick.runKey.lastIndexOf('/') + 1)).describe();
-          return status.name === 'RUNNING' ? undefined : status.name;
-        }, 120_000, 500);
+        await waitFor(
+          `the run of the tick at ${tick.at.toISOString()} to end`,
+          async () => {
+            const { status } = await client.workflow
+              .getHandle(tick.runKey.slice(0, tick.runKey.lastIndexOf('/')), tick.runKey.slice(tick.runKey.lastIndexOf('/') + 1))
+              .describe();
+            return status.name === 'RUNNING' ? undefined : status.name;
+          },
+          120_000,
+          500,
+        );
       }
       const stored = await reports();
       const outageTick = ticks.find((t) => t.at.getTime() >= next.getTime() - 1_000);
-      const outageRun = outageTick && client.workflow.getHandle(outageTick.runKey.slice(0, outageTick.runKey.lastIndexOf('/')), outageTick.runKey.slice(outageTick.runKey.lastIndexOf('/') + 1));
+      const outageRun =
+        outageTick &&
+        client.workflow.getHandle(
+          outageTick.runKey.slice(0, outageTick.runKey.lastIndexOf('/')),
+          outageTick.runKey.slice(outageTick.runKey.lastIndexOf('/') + 1),
+        );
       figures.resumeAttempts = outageRun ? retriesOf(await activityAttempts(outageRun)) : 0;
       console.log(
         `monitor: ${ticks.length} ticks (${ticks.map((t) => t.at.toISOString().slice(11, 19)).join(', ')}), ${stored.length} reports ` +

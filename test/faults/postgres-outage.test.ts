@@ -41,11 +41,21 @@ describe('PostgreSQL down under load', () => {
     cluster = await createScratchCluster();
     database = await openDatabase({ url: cluster.url, dataDir: dir });
     const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'artifacts') });
-    const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7, JFK: -0.3 } }], bias: -1.2 };
+    const spec = {
+      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
+      categorical: [{ name: 'origin', weights: { ORD: 0.7, JFK: -0.3 } }],
+      bias: -1.2,
+    };
     const { version } = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
     await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'fault suite' });
     const port = await freePort();
-    server = await processes.start('server', { DATABASE_URL: cluster.url, KEEL_DATA_DIR: dir, KEEL_PORT: String(port), KEEL_SERVE_MODELS: model, KEEL_ARTIFACT_STORE: '' });
+    server = await processes.start('server', {
+      DATABASE_URL: cluster.url,
+      KEEL_DATA_DIR: dir,
+      KEEL_PORT: String(port),
+      KEEL_SERVE_MODELS: model,
+      KEEL_ARTIFACT_STORE: '',
+    });
     serverUrl = `http://127.0.0.1:${port}`;
   });
   afterAll(async () => {
@@ -78,7 +88,13 @@ describe('PostgreSQL down under load', () => {
 
       const ok = samples.filter((s) => s.status >= 200 && s.status < 300).length;
       const duringOutage = samples.filter((s) => s.at >= OUTAGE_FROM_S * 1000 && s.at < OUTAGE_TO_S * 1000);
-      figures.outageP99Ms = Math.round(percentile(duringOutage.map((s) => s.latencyMs), 99) * 10) / 10;
+      figures.outageP99Ms =
+        Math.round(
+          percentile(
+            duringOutage.map((s) => s.latencyMs),
+            99,
+          ) * 10,
+        ) / 10;
 
       // The log catches up once the database is back: the writer retries its held rows, after
       // postgres.js's reconnect backoff (up to 20 s after many refused connections).
@@ -91,7 +107,9 @@ describe('PostgreSQL down under load', () => {
           logged = count;
           if (logged >= ok) break;
         }
-        const [{ distinct }] = await sql<{ distinct: number }[]>`SELECT count(DISTINCT id)::int AS distinct FROM prediction_log WHERE model_name = ${model}`;
+        const [{ distinct }] = await sql<
+          { distinct: number }[]
+        >`SELECT count(DISTINCT id)::int AS distinct FROM prediction_log WHERE model_name = ${model}`;
         figures.rowsDuplicated = logged - distinct;
       } finally {
         await sql.end();
@@ -101,11 +119,18 @@ describe('PostgreSQL down under load', () => {
       for (const s of samples) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
       console.log(
         `postgres outage: ${samples.length} requests (${skipped} not sent: too many in flight), statuses ${JSON.stringify(statuses)}, ` +
-          `${duringOutage.length} during the outage with p99 ${figures.outageP99Ms} ms (p50 ${percentile(duringOutage.map((s) => s.latencyMs), 50).toFixed(1)} ms); ` +
+          `${duringOutage.length} during the outage with p99 ${figures.outageP99Ms} ms (p50 ${percentile(
+            duringOutage.map((s) => s.latencyMs),
+            50,
+          ).toFixed(1)} ms); ` +
           `${logged} rows logged for ${ok} 2xx answers`,
       );
-      const logWarnings = server.log().split('\n').filter((line) => /prediction log/.test(line));
-      if (logWarnings.length) console.log(`the server's prediction-log warnings (${logWarnings.length}), the last ones:\n${logWarnings.slice(-4).join('\n')}`);
+      const logWarnings = server
+        .log()
+        .split('\n')
+        .filter((line) => /prediction log/.test(line));
+      if (logWarnings.length)
+        console.log(`the server's prediction-log warnings (${logWarnings.length}), the last ones:\n${logWarnings.slice(-4).join('\n')}`);
       expect(skipped).toBe(0);
       expect(duringOutage.length).toBeGreaterThan(RATE * (OUTAGE_TO_S - OUTAGE_FROM_S) * 0.9);
       expect(ok, 'the server failed requests while the database was down').toBe(samples.length);

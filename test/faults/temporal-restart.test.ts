@@ -7,7 +7,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrainModelResult } from '../../activities/train';
 import { recordFault } from './support/figures';
 import { type KeelProcess, ProcessSet } from './support/processes';
-import { activityAttempts, activityResult, CLEAN, GBDT, leftovers, registered, retriesOf, smallPipeline, startPipeline, waitFor } from './support/pipeline';
+import {
+  activityAttempts,
+  activityResult,
+  CLEAN,
+  GBDT,
+  leftovers,
+  registered,
+  retriesOf,
+  smallPipeline,
+  startPipeline,
+  waitFor,
+} from './support/pipeline';
 import { type RestartableTemporal, startRestartableTemporal } from './support/temporal';
 
 /**
@@ -41,7 +52,11 @@ describe('the Temporal server killed mid-training', () => {
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
     sql = postgres(inject('faultsDatabaseUrl'), { max: 2, onnotice: () => {} });
-    worker = await processes.start('worker', { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: inject('faultsDatabaseUrl'), KEEL_DATA_DIR: join(dir, 'keel') });
+    worker = await processes.start('worker', {
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABASE_URL: inject('faultsDatabaseUrl'),
+      KEEL_DATA_DIR: join(dir, 'keel'),
+    });
   });
   afterAll(async () => {
     await processes.stopAll();
@@ -111,10 +126,14 @@ describe('the Temporal server killed mid-training', () => {
       }
       if (trained.resumedFromIteration !== undefined) expect(trained.resumedFromIteration).toBeGreaterThanOrEqual(checkpointAtKill);
       // Some attempt after the outage trained, resuming (not only a zombie finishing alone).
-      expect([...resumedFrom.keys()].some((attempt) => attempt >= 2) || trained.resumedFromIteration !== undefined, 'no retry resumed training').toBe(true);
+      expect(
+        [...resumedFrom.keys()].some((attempt) => attempt >= 2) || trained.resumedFromIteration !== undefined,
+        'no retry resumed training',
+      ).toBe(true);
       expect(result.artifactSha256).toBe(reference.artifactSha256);
       const left = await leftovers(sql, model);
-      figures.rowsDuplicated = Math.max(0, left.modelVersions - 1) + Math.max(0, left.trainingRuns - 1) + Math.max(0, left.datasetVersions - 1);
+      figures.rowsDuplicated =
+        Math.max(0, left.modelVersions - 1) + Math.max(0, left.trainingRuns - 1) + Math.max(0, left.datasetVersions - 1);
       expect(left).toEqual(CLEAN);
     });
   });

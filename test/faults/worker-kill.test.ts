@@ -49,7 +49,10 @@ describe('a worker killed mid-pipeline', () => {
     sql = postgres(inject('faultsDatabaseUrl'), { max: 2, onnotice: () => {} });
     worker = await processes.start('worker', env);
     // Undisturbed runs: the bytes every interrupted run must reproduce.
-    for (const [name, trainer] of [['gbdt', GBDT], ['linear', LINEAR]] as const) {
+    for (const [name, trainer] of [
+      ['gbdt', GBDT],
+      ['linear', LINEAR],
+    ] as const) {
       const model = `wk-ref-${name}-${tag}`;
       const result = await registered(await startPipeline(client, model, await smallPipeline(model, trainer)));
       expect(await leftovers(sql, model)).toEqual(CLEAN);
@@ -64,7 +67,12 @@ describe('a worker killed mid-pipeline', () => {
   });
 
   /** Starts a run, kills the worker once `ready` says so, starts a new worker, checks what survived. */
-  async function killDuring(fault: string, trainer: typeof GBDT | typeof LINEAR, ready: (model: string) => Promise<boolean>, killedActivity: string) {
+  async function killDuring(
+    fault: string,
+    trainer: typeof GBDT | typeof LINEAR,
+    ready: (model: string) => Promise<boolean>,
+    killedActivity: string,
+  ) {
     await recordFault(inject('faultsFiguresPath'), fault, async (figures) => {
       const model = `wk-${fault.replace(/\W+/g, '-')}-${tag}`;
       const handle = await startPipeline(client, model, await smallPipeline(model, trainer));
@@ -77,7 +85,8 @@ describe('a worker killed mid-pipeline', () => {
       figures.resumeAttempts = retriesOf(attempts);
       expect(Math.max(...attempts.get(killedActivity)!), `${killedActivity} was not retried: the kill missed it`).toBeGreaterThanOrEqual(2);
       const left = await leftovers(sql, model);
-      figures.rowsDuplicated = Math.max(0, left.datasetVersions - 1) + Math.max(0, left.modelVersions - 1) + Math.max(0, left.trainingRuns - 1);
+      figures.rowsDuplicated =
+        Math.max(0, left.datasetVersions - 1) + Math.max(0, left.modelVersions - 1) + Math.max(0, left.trainingRuns - 1);
       expect(left).toEqual(CLEAN);
       expect(result.artifactSha256).toBe(reference.get(trainer === GBDT ? 'gbdt' : 'linear'));
       return;
@@ -111,7 +120,10 @@ describe('a worker killed mid-pipeline', () => {
       },
       'trainModel',
     );
-    const trained = await activityResult<TrainModelResult>(client.workflow.getHandle(`train/wk-worker-kill-gbdt-train-${tag}`), 'trainModel');
+    const trained = await activityResult<TrainModelResult>(
+      client.workflow.getHandle(`train/wk-worker-kill-gbdt-train-${tag}`),
+      'trainModel',
+    );
     expect(trained.resumedFromIteration, 'the retry started over instead of resuming').toBeGreaterThanOrEqual(checkpoint);
   });
 

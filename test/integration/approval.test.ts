@@ -46,7 +46,11 @@ describe('approval before deploy', () => {
   it('waits, is listed, refuses the wrong version and deploys once approved', async () => {
     const { client, database } = harness;
     const base = (await loadProjectConfig('keel.config.json')).pipeline;
-    const pipeline = { ...base, model, dataset: { ...base.dataset, name: `${model}-flights`, limit: 5_000 }, approval: {
+    const pipeline = {
+      ...base,
+      model,
+      dataset: { ...base.dataset, name: `${model}-flights`, limit: 5_000 },
+      approval: {
         required: true,
         timeout: '1h',
         notifications: { webhooks: [{ name: 'ops', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` }] },
@@ -54,15 +58,27 @@ describe('approval before deploy', () => {
     };
 
     await harness.withWorkers(async () => {
-      const handle = await client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: workflowIds.training(model, 'it'), args: [pipeline] });
-      await expect.poll(async () => (await listPendingApprovals(database.db, { model })).length, { timeout: 240_000, interval: 500 }).toBe(1);
+      const handle = await client.workflow.start('trainingPipeline', {
+        taskQueue: taskQueues.control,
+        workflowId: workflowIds.training(model, 'it'),
+        args: [pipeline],
+      });
+      await expect
+        .poll(async () => (await listPendingApprovals(database.db, { model })).length, { timeout: 240_000, interval: 500 })
+        .toBe(1);
       const [pending] = await listPendingApprovals(database.db, { model });
       expect(pending).toMatchObject({ workflowId: handle.workflowId, version: 1, status: 'pending', onTimeout: 'reject' });
       expect(pending.deadline.getTime() - pending.requestedAt.getTime()).toBe(3600_000);
       await expect.poll(() => received.length, { timeout: 30_000 }).toBe(1);
       expect(received[0]).toMatchObject({
         type: 'keel.alert',
-        alert: { kind: 'approval_pending', model, version: 1, title: `${model} v1 awaits approval before deploy`, lines: expect.arrayContaining([`approve: keel approvals approve ${model} 1 --reason "…"`]) },
+        alert: {
+          kind: 'approval_pending',
+          model,
+          version: 1,
+          title: `${model} v1 awaits approval before deploy`,
+          lines: expect.arrayContaining([`approve: keel approvals approve ${model} 1 --reason "…"`]),
+        },
       });
       // Waiting: nothing deployed yet.
       expect(await resolveAlias(database.db, model, 'production')).toBeUndefined();
@@ -70,7 +86,9 @@ describe('approval before deploy', () => {
       const url = inject('databaseUrl');
       if (url) {
         // The command a user runs (it reads PostgreSQL; an embedded PGlite cannot be shared with this process).
-        const listed = await run('npx', ['tsx', 'src/cli/main.ts', 'approvals', 'list', '--model', model], { env: { ...process.env, DATABASE_URL: url } });
+        const listed = await run('npx', ['tsx', 'src/cli/main.ts', 'approvals', 'list', '--model', model], {
+          env: { ...process.env, DATABASE_URL: url },
+        });
         expect(listed.stdout).toMatch(new RegExp(`${model} version 1 {2}pending until .* \\(then reject\\)`));
         expect(listed.stdout).toMatch(/rocAuc 0\.\d{4} \(no production version to compare with\)/);
         expect(listed.stdout).toContain(`keel approvals approve ${model} 1`);
@@ -81,7 +99,9 @@ describe('approval before deploy', () => {
           (error: { code: number; stderr: string }) => error,
         );
         expect(refused?.code).toBe(1);
-        expect(refused?.stderr).toMatch(/^keel: approve refused: version 2 is not the one awaiting approval: this pipeline waits for .* version 1$/m);
+        expect(refused?.stderr).toMatch(
+          /^keel: approve refused: version 2 is not the one awaiting approval: this pipeline waits for .* version 1$/m,
+        );
       }
 
       const request = { model, decision: 'approve', approver: 'alice', reason: 'checked the evaluation', channel: 'cli' } as const;
@@ -93,7 +113,10 @@ describe('approval before deploy', () => {
       expect((wrong as Error).message).toMatch(/approve refused: version 2 is not the one awaiting approval: .* version 1/);
 
       const approved = await decideApproval(client, database.db, { ...request, version: 1 });
-      expect(approved).toMatchObject({ workflowId: handle.workflowId, decision: { decision: 'approve', approver: 'alice', channel: 'cli', authenticated: false } });
+      expect(approved).toMatchObject({
+        workflowId: handle.workflowId,
+        decision: { decision: 'approve', approver: 'alice', channel: 'cli', authenticated: false },
+      });
 
       const result = (await handle.result()) as TrainingPipelineResult;
       expect(result).toMatchObject({ status: 'registered', version: 1, deployed: true, approval: { decision: { approver: 'alice' } } });
@@ -101,7 +124,13 @@ describe('approval before deploy', () => {
 
     expect((await resolveAlias(database.db, model, 'production'))?.version).toBe(1);
     const [row] = await listApprovals(database.db, { model });
-    expect(row).toMatchObject({ status: 'approved', decidedBy: 'alice', channel: 'cli', reason: 'checked the evaluation', authenticated: false });
+    expect(row).toMatchObject({
+      status: 'approved',
+      decidedBy: 'alice',
+      channel: 'cli',
+      reason: 'checked the evaluation',
+      authenticated: false,
+    });
     expect(await listPendingApprovals(database.db, { model })).toEqual([]);
   });
 });

@@ -54,7 +54,12 @@ const models = {
   cli: `canary-cli-${suffix}`,
   long: `canary-long-${suffix}`,
 };
-const quick = { bakeSeconds: 2, checkEverySeconds: 1, health: { minRequests: 50 }, insufficientData: { extendSeconds: 10 } } satisfies Partial<CanaryRolloutRequest>;
+const quick = {
+  bakeSeconds: 2,
+  checkEverySeconds: 1,
+  health: { minRequests: 50 },
+  insufficientData: { extendSeconds: 10 },
+} satisfies Partial<CanaryRolloutRequest>;
 
 let harness: Harness;
 let server: ModelServer;
@@ -95,7 +100,10 @@ function expectSticky(versionsByKey: Map<string, number[]>, candidate: number) {
     const first = versions.indexOf(candidate);
     if (first === -1) continue;
     if (first > 0) moved++;
-    expect(versions.slice(first).every((v) => v === candidate), `${key}: ${versions.join(',')}`).toBe(true);
+    expect(
+      versions.slice(first).every((v) => v === candidate),
+      `${key}: ${versions.join(',')}`,
+    ).toBe(true);
   }
   return moved;
 }
@@ -174,7 +182,10 @@ describe('canaryRollout', () => {
     ]);
     expect(moves[1].reason).toContain('healthy at every step (10%, 25%, 50%, 100%)');
     expect(await db.select().from(routes).where(eq(routes.modelName, model))).toEqual([]);
-    const running = await db.select().from(deployments).where(and(eq(deployments.modelName, model), isNull(deployments.endedAt)));
+    const running = await db
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.modelName, model), isNull(deployments.endedAt)));
     expect(running.map((d) => [d.version, d.previousVersion])).toEqual([[candidate, baseline]]);
 
     // Every decision is recorded.
@@ -327,16 +338,26 @@ describe('canaryRollout', () => {
         const status = await handle.query(canaryStatusQuery); // still answers after the end
         return { acknowledged, result, late, status };
       });
-      expect(promoted.acknowledged).toMatchObject({ state: 'promoted', decision: { action: 'promote', actor: 'user:alice', reason: 'good enough' } });
+      expect(promoted.acknowledged).toMatchObject({
+        state: 'promoted',
+        decision: { action: 'promote', actor: 'user:alice', reason: 'good enough' },
+      });
       expect(promoted.result.outcome).toBe('promoted');
       expect(promoted.result.history.map((h) => h.outcome)).toEqual(['passed', 'interrupted']);
       expect(promoted.late).toBeInstanceOf(Error);
       expect(String((promoted.late as Error).message)).toMatch(/completed|ended/i);
       expect(promoted.status).toMatchObject({ state: 'promoted', weight: null, endedAt: expect.any(String) });
       expect((await resolveAlias(harness.database.db, model, 'production'))?.version).toBe(v2);
-      const [first] = await harness.database.db.select().from(rollouts).where(and(eq(rollouts.modelName, model), eq(rollouts.candidateVersion, v2)));
+      const [first] = await harness.database.db
+        .select()
+        .from(rollouts)
+        .where(and(eq(rollouts.modelName, model), eq(rollouts.candidateVersion, v2)));
       expect(first).toMatchObject({ modelName: model, status: 'promoted', decidedBy: 'user:alice' });
-      const firstEvents = await harness.database.db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, first.id)).orderBy(asc(rolloutEvents.seq));
+      const firstEvents = await harness.database.db
+        .select()
+        .from(rolloutEvents)
+        .where(eq(rolloutEvents.rolloutId, first.id))
+        .orderBy(asc(rolloutEvents.seq));
       expect(firstEvents.map((e) => [e.kind, e.actor])).toEqual([
         ['started', 'unknown'],
         ['step', `workflow:canary/${model}`],
@@ -359,7 +380,10 @@ describe('canaryRollout', () => {
         () => undefined,
         (error: unknown) => error,
       );
-      const rolledBack = await harness.withWorkers(async () => ({ rejected: await promote, result: (await handle.result()) as CanaryRolloutResult }));
+      const rolledBack = await harness.withWorkers(async () => ({
+        rejected: await promote,
+        result: (await handle.result()) as CanaryRolloutResult,
+      }));
       expect(rolledBack.rejected).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(((rolledBack.rejected as WorkflowUpdateFailedError).cause as ApplicationFailure).message).toContain('a rollback is under way');
       expect(rolledBack.result).toMatchObject({ outcome: 'rolled_back', baseline: v2, candidate: v3 });
@@ -398,7 +422,9 @@ describe('canaryRollout', () => {
       return output.join('');
     };
     const outputs = await harness.withWorkers(async () => {
-      const started = JSON.parse((await keelProcess('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout);
+      const started = JSON.parse(
+        (await keelProcess('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout,
+      );
       const handle = harness.client.workflow.getHandle(started.workflowId);
       await waitFor(async () => (await handle.query(canaryStatusQuery)).history.length === 1, 'the first step');
       const running = await keel('start', model, String(candidate)).catch((error: unknown) => error as Error);
@@ -430,24 +456,45 @@ describe('canaryRollout', () => {
     expect(summarizeFailure(outputs.unknownModel).error).toBe(
       `cannot start the canary rollout of ${model}-nothing@2: model "${model}-nothing" has no production version; a canary needs one as its baseline (deploy the first version directly)`,
     );
-    expect(summarizeFailure(outputs.unknownVersion).error).toBe(`cannot start the canary rollout of ${model}@99: model "${model}" has no version 99`);
-    expect(outputs.defaulted).toMatch(new RegExp(`^candidate: version ${outputs.newest} \\(newest not in production\\)\nstarted canary/${model} \\(run [^)]+\\): ${model}@${outputs.newest}\n$`));
+    expect(summarizeFailure(outputs.unknownVersion).error).toBe(
+      `cannot start the canary rollout of ${model}@99: model "${model}" has no version 99`,
+    );
+    expect(outputs.defaulted).toMatch(
+      new RegExp(
+        `^candidate: version ${outputs.newest} \\(newest not in production\\)\nstarted canary/${model} \\(run [^)]+\\): ${model}@${outputs.newest}\n$`,
+      ),
+    );
     expect(outputs.defaultedStatus).toMatchObject({ candidate: outputs.newest, baseline: candidate });
-    expect((outputs.noneNewer as Error).message).toBe(`model "${model}-nothing" has no registered versions (keel models list shows the models)`);
+    expect((outputs.noneNewer as Error).message).toBe(
+      `model "${model}-nothing" has no registered versions (keel models list shows the models)`,
+    );
     // Bad flags are reported before anything starts, naming the argument or field and the value.
     const refused = async (...args: string[]) => ((await keel(...args).catch((error: unknown) => error)) as Error).message;
     expect(await refused('start', model, 'two')).toBe('<candidate>: not a number: "two"');
     expect(await refused('start', model, '2', '--steps', '10,x')).toBe('--steps: not a number: "x"');
-    expect(await refused('start', model, '2', '--steps', '50,25')).toBe('invalid rollout: steps.1: steps must increase strictly (50 then 25) (got 25)');
-    expect(await refused('start', model, '2', '--on-insufficient-data', 'maybe')).toMatch(/^invalid rollout: insufficientData\.action: .* \(got "maybe"\)$/);
+    expect(await refused('start', model, '2', '--steps', '50,25')).toBe(
+      'invalid rollout: steps.1: steps must increase strictly (50 then 25) (got 25)',
+    );
+    expect(await refused('start', model, '2', '--on-insufficient-data', 'maybe')).toMatch(
+      /^invalid rollout: insufficientData\.action: .* \(got "maybe"\)$/,
+    );
     expect(await refused('start', 'Bad_Name', '2')).toMatch(/^invalid rollout: model: must be lowercase letters/);
-    expect(await refused('status', `${model}-never`)).toBe(`no canary rollout of "${model}-never" (workflow canary/${model}-never) was found`);
-    expect(await refused('pause', `${model}-never`)).toBe(`no canary rollout of "${model}-never" (workflow canary/${model}-never) was found`);
+    expect(await refused('status', `${model}-never`)).toBe(
+      `no canary rollout of "${model}-never" (workflow canary/${model}-never) was found`,
+    );
+    expect(await refused('pause', `${model}-never`)).toBe(
+      `no canary rollout of "${model}-never" (workflow canary/${model}-never) was found`,
+    );
     expect(outputs.started).toEqual({ workflowId: `canary/${model}`, runId: expect.any(String), accepted: true });
     expect(outputs.paused).toContain(`canary/${model}: ${model}@${candidate} replacing v${baseline} — canary (PAUSED)`);
     expect(outputs.paused).toContain('step 1/2: 10% of traffic to v2');
-    expect(outputs.promoted).toMatchObject({ state: 'promoted', decision: { action: 'promote', reason: 'ship it', actor: expect.stringMatching(/^user:/) } });
-    expect(outputs.late?.message).toBe(`the last rollout of "${model}" (workflow canary/${model}) has already ended: promoted v${candidate} (ship it)`);
+    expect(outputs.promoted).toMatchObject({
+      state: 'promoted',
+      decision: { action: 'promote', reason: 'ship it', actor: expect.stringMatching(/^user:/) },
+    });
+    expect(outputs.late?.message).toBe(
+      `the last rollout of "${model}" (workflow canary/${model}) has already ended: promoted v${candidate} (ship it)`,
+    );
     expect((await resolveAlias(harness.database.db, model, 'production'))?.version).toBe(candidate);
   });
 
@@ -461,7 +508,14 @@ describe('canaryRollout', () => {
     try {
       const { handle, result, runIds } = await harness.withWorkers(async () => {
         // 30 events: a run makes one to three health checks, then hands over to the next.
-        const h = await startRollout(harness.client, { model, candidate, ...quick, bakeSeconds: 3, steps: [20, 50, 100], continueAsNewAfterEvents: 30 });
+        const h = await startRollout(harness.client, {
+          model,
+          candidate,
+          ...quick,
+          bakeSeconds: 3,
+          steps: [20, 50, 100],
+          continueAsNewAfterEvents: 30,
+        });
         await waitFor(async () => (await h.query(canaryStatusQuery)).step === 1, 'the second step');
         await h.signal(canaryPauseSignal, { ...operator, reason: 'across runs' });
         await waitFor(async () => (await h.query(canaryStatusQuery)).paused, 'the pause');
@@ -621,7 +675,11 @@ describe('canaryRollout', () => {
       }
       expect((await resolveAlias(harness.database.db, model, 'production'))?.version).toBe(candidate);
       const [rollout] = await harness.database.db.select().from(rollouts).where(eq(rollouts.modelName, model));
-      const events = await harness.database.db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, rollout.id)).orderBy(asc(rolloutEvents.seq));
+      const events = await harness.database.db
+        .select()
+        .from(rolloutEvents)
+        .where(eq(rolloutEvents.rolloutId, rollout.id))
+        .orderBy(asc(rolloutEvents.seq));
       expect(events.map((e) => (e.kind === 'step' ? `step ${e.percent}` : e.kind))).toEqual([
         'started',
         'step 30',
@@ -677,7 +735,9 @@ describe('canaryRollout', () => {
     expect(outcome.status).toMatchObject({ model, candidate: 2, baseline: 1, plan: [{ percent: 50 }, { percent: 100 }] });
     const failure = (outcome.third as WorkflowFailedError).cause as ApplicationFailure;
     expect(failure.type).toBe('RolloutInProgressError');
-    expect(failure.message).toContain(`a canary rollout of "${model}" is already running (workflow canary/${model}); version 3 is registered but not deployed`);
+    expect(failure.message).toContain(
+      `a canary rollout of "${model}" is already running (workflow canary/${model}); version 3 is registered but not deployed`,
+    );
     expect(outcome.ended).toMatchObject({ outcome: 'rolled_back', decision: { reason: 'test over' } });
     const [rollout] = await harness.database.db.select().from(rollouts).where(eq(rollouts.modelName, model));
     expect(rollout.initiator).toBe(`workflow:train/${model}/second`);

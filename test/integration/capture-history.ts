@@ -14,7 +14,17 @@ export async function captureHistory(workflowId: string, path: string, runId?: s
   if (!cli) throw new Error('capturing a history needs the temporal CLI');
   const { stdout } = await promisify(execFile)(
     cli,
-    ['workflow', 'show', '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json', '--address', inject('temporalAddress')],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      ...(runId ? ['--run-id', runId] : []),
+      '--output',
+      'json',
+      '--address',
+      inject('temporalAddress'),
+    ],
     { maxBuffer: 64 << 20 },
   );
   await writeFile(path, stdout);

@@ -34,7 +34,12 @@ describe('training survives a killed worker', () => {
   });
 
   const startWorker = async (): Promise<ChildProcess> => {
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), KEEL_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      KEEL_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+    };
     if (inject('databaseUrl')) env.DATABASE_URL = inject('databaseUrl');
     else delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/worker-main.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -56,16 +61,26 @@ describe('training survives a killed worker', () => {
       ...config.pipeline,
       model,
       dataset: { ...config.pipeline.dataset, limit: 40_000 },
-      trainer: { kind: 'gbdt', params: { objective: 'binary', numTrees: 1500, maxLeaves: 63, learningRate: 0.02 }, threads: 1, checkpointEvery: 10, heartbeatTimeoutSeconds: 3 },
+      trainer: {
+        kind: 'gbdt',
+        params: { objective: 'binary', numTrees: 1500, maxLeaves: 63, learningRate: 0.02 },
+        threads: 1,
+        checkpointEvery: 10,
+        heartbeatTimeoutSeconds: 3,
+      },
       gate: { minRocAuc: 0.5, maxDropVsProduction: 1 },
       deploy: false,
     };
     const first = await startWorker();
-    const interrupted = await client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${model}/interrupted`, args: [pipeline] });
+    const interrupted = await client.workflow.start('trainingPipeline', {
+      taskQueue: taskQueues.control,
+      workflowId: `train/${model}/interrupted`,
+      args: [pipeline],
+    });
 
     // Wait until training reports a stored checkpoint, then kill the worker outright.
     let checkpointIteration = 0;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline && checkpointIteration === 0; ) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && checkpointIteration === 0;) {
       const { raw } = await interrupted.describe();
       const training = raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel');
       const payload = training?.heartbeatDetails?.payloads?.[0]?.data;
@@ -78,7 +93,9 @@ describe('training survives a killed worker', () => {
     // The kill must land while trees are still being grown, or there is nothing to resume.
     if (checkpointIteration === 0 || checkpointIteration >= 1500) {
       const { raw, status } = await interrupted.describe();
-      throw new Error(`no checkpoint heartbeat: workflow ${status.name}, pending ${JSON.stringify(raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message, a.heartbeatDetails?.payloads?.[0]?.data && Buffer.from(a.heartbeatDetails.payloads[0].data).toString()]))}`);
+      throw new Error(
+        `no checkpoint heartbeat: workflow ${status.name}, pending ${JSON.stringify(raw.pendingActivities?.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message, a.heartbeatDetails?.payloads?.[0]?.data && Buffer.from(a.heartbeatDetails.payloads[0].data).toString()]))}`,
+      );
     }
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
@@ -92,16 +109,26 @@ describe('training survives a killed worker', () => {
     // so the one that completes can be the third or later; each resumes from the table.
     const history = await interrupted.fetchHistory();
     const trainCompleted = history.events!.find(
-      (e) => e.activityTaskCompletedEventAttributes && history.events!.find((s) => s.eventId?.toString() === e.activityTaskCompletedEventAttributes!.scheduledEventId?.toString())?.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel',
+      (e) =>
+        e.activityTaskCompletedEventAttributes &&
+        history.events!.find((s) => s.eventId?.toString() === e.activityTaskCompletedEventAttributes!.scheduledEventId?.toString())
+          ?.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel',
     );
-    const trainResult = JSON.parse(Buffer.from(trainCompleted!.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString());
-    const trainScheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel')!.eventId!.toString();
-    const attempts = history.events!
-      .filter((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === trainScheduled)
+    const trainResult = JSON.parse(
+      Buffer.from(trainCompleted!.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString(),
+    );
+    const trainScheduled = history
+      .events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel')!
+      .eventId!.toString();
+    const attempts = history
+      .events!.filter((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === trainScheduled)
       .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toBeGreaterThanOrEqual(2);
-    expect(trainResult.resumedFromIteration ?? null, `attempt ${attempts[0]} started over; the checkpoint of iteration ${checkpointIteration} was stored before the kill`).toBeGreaterThanOrEqual(checkpointIteration);
+    expect(
+      trainResult.resumedFromIteration ?? null,
+      `attempt ${attempts[0]} started over; the checkpoint of iteration ${checkpointIteration} was stored before the kill`,
+    ).toBeGreaterThanOrEqual(checkpointIteration);
 
     const straight = (await client.workflow.execute('trainingPipeline', {
       taskQueue: taskQueues.control,

@@ -26,7 +26,15 @@ describe.skipIf(!url)("the prediction log's COPY thread (PostgreSQL)", () => {
 
   const lines = (n: number, model: string) =>
     Array.from({ length: n }, (_, i) =>
-      logLine({ id: predictionId(), model, version: 2, inputs: { i, city: 'Zürich\t"x"\\' }, outputs: '{"prediction":1.5}', latencyMs: 0.25, createdAt: new Date() }),
+      logLine({
+        id: predictionId(),
+        model,
+        version: 2,
+        inputs: { i, city: 'Zürich\t"x"\\' },
+        outputs: '{"prediction":1.5}',
+        latencyMs: 0.25,
+        createdAt: new Date(),
+      }),
     );
   const idsOf = (batch: string[]) => batch.map((line) => line.slice(0, line.indexOf('\t')));
 
@@ -34,14 +42,22 @@ describe.skipIf(!url)("the prediction log's COPY thread (PostgreSQL)", () => {
     const batch = lines(3, 'copy-thread-a');
     const sink = databaseSink(thread);
     await sink(batch, 0);
-    const stored = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, idsOf(batch)));
+    const stored = await database.db
+      .select()
+      .from(predictionLog)
+      .where(inArray(predictionLog.id, idsOf(batch)));
     expect(stored).toHaveLength(3);
     expect(stored[0]).toMatchObject({ modelName: 'copy-thread-a', version: 2, outputs: { prediction: 1.5 }, latencyMs: 0.25 });
     expect(stored.map((row) => row.inputs)).toContainEqual({ i: 1, city: 'Zürich\t"x"\\' });
     // The same rows again: PostgreSQL's unique violation comes back with its code.
     await expect(thread.copyText('prediction_log', COLUMNS, batch.join(''))).rejects.toMatchObject({ code: '23505' });
     await sink(batch, 1);
-    expect(await database.db.select().from(predictionLog).where(inArray(predictionLog.id, idsOf(batch)))).toHaveLength(3);
+    expect(
+      await database.db
+        .select()
+        .from(predictionLog)
+        .where(inArray(predictionLog.id, idsOf(batch))),
+    ).toHaveLength(3);
   });
 
   it('fails the copies in flight when the thread dies, and starts a new thread for the next', async () => {
@@ -51,6 +67,11 @@ describe.skipIf(!url)("the prediction log's COPY thread (PostgreSQL)", () => {
     await expect(inFlight).rejects.toThrow(/COPY thread stopped/);
     const next = lines(2, 'copy-thread-b');
     await thread.copyText('prediction_log', COLUMNS, next.join(''));
-    expect(await database.db.select().from(predictionLog).where(inArray(predictionLog.id, idsOf(next)))).toHaveLength(2);
+    expect(
+      await database.db
+        .select()
+        .from(predictionLog)
+        .where(inArray(predictionLog.id, idsOf(next))),
+    ).toHaveLength(2);
   });
 });

@@ -36,7 +36,10 @@ describe('data ingest on the run database', () => {
   });
 
   async function count(id: string): Promise<number> {
-    const [row] = await harness.database.db.select({ n: sql<number>`count(*)::int` }).from(datasetRows).where(eq(datasetRows.datasetVersionId, id));
+    const [row] = await harness.database.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(datasetRows)
+      .where(eq(datasetRows.datasetVersionId, id));
     return row!.n;
   }
 
@@ -79,7 +82,12 @@ describe('data ingest on the run database', () => {
   it('trainingPipeline: an ingest attempt that dies after writing its rows is retried and cleaned up', async () => {
     const base = await loadProjectConfig('keel.config.json');
     const model = `data-retry-${Date.now().toString(36)}`;
-    const input = { ...base.pipeline, model, deploy: false, dataset: { ...base.pipeline.dataset, name: `flights-retry-${Date.now().toString(36)}`, limit: 4000 } };
+    const input = {
+      ...base.pipeline,
+      model,
+      deploy: false,
+      dataset: { ...base.pipeline.dataset, name: `flights-retry-${Date.now().toString(36)}`, limit: 4000 },
+    };
     const crashing = crashOnceAtPublish(harness.database);
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     try {
@@ -89,8 +97,17 @@ describe('data ingest on the run database', () => {
         codeVersion: readCodeVersion(),
         logger: pino({ level: 'warn' }),
       });
-      const workers = await createWorkers({ connection, namespace: 'default', activities, workflowBundle: { codePath: inject('workflowBundlePath') } });
-      const handle = await harness.client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${model}/retry`, args: [input] });
+      const workers = await createWorkers({
+        connection,
+        namespace: 'default',
+        activities,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+      });
+      const handle = await harness.client.workflow.start('trainingPipeline', {
+        taskQueue: taskQueues.control,
+        workflowId: `train/${model}/retry`,
+        args: [input],
+      });
       const settled = handle.result().then(
         () => undefined,
         () => undefined,
@@ -152,7 +169,8 @@ function crashOnceAtPublish(database: Database): Database & { crashes(): number 
       if (down()) return Promise.reject(new Error('simulated crash: the worker died'));
       return database.copyRows(table, columns, rows);
     },
-    copyText: (table, columns, text) => (down() ? Promise.reject(new Error('simulated crash: the worker died')) : database.copyText(table, columns, text)),
+    copyText: (table, columns, text) =>
+      down() ? Promise.reject(new Error('simulated crash: the worker died')) : database.copyText(table, columns, text),
     close: () => database.close(),
     crashes: () => crashes,
   };

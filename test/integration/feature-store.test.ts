@@ -110,9 +110,17 @@ describe('feature store on real Temporal and the database', () => {
         deploy: true,
       };
       const { result, materialized } = await harness.withWorkers(async () => {
-        const trained = (await client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${model}/it`, args: [pipeline] })) as TrainingPipelineResult;
+        const trained = (await client.workflow.execute('trainingPipeline', {
+          taskQueue: taskQueues.control,
+          workflowId: `train/${model}/it`,
+          args: [pipeline],
+        })) as TrainingPipelineResult;
         const run = (asOf: string, id: string) =>
-          client.workflow.execute('materializeFeatures', { taskQueue: taskQueues.control, workflowId: `features/${suffix}/${id}`, args: [{ views: [originView.name, routeView.name], asOf }] });
+          client.workflow.execute('materializeFeatures', {
+            taskQueue: taskQueues.control,
+            workflowId: `features/${suffix}/${id}`,
+            args: [{ views: [originView.name, routeView.name], asOf }],
+          });
         const first = (await run('2001-03-10T00:00:00Z', 'first')) as { views: { since: string | null; entities: number }[] };
         const second = (await run('2001-03-11T00:00:00Z', 'second')) as { views: { since: string | null; entities: number }[] };
         return { result: trained, materialized: [first, second] };
@@ -124,7 +132,11 @@ describe('feature store on real Temporal and the database', () => {
       const [set] = await db.select().from(trainingSets).where(eq(trainingSets.datasetVersionId, result.datasetVersionId));
       const originRegistered = await getView(db, originView.name);
       expect(set!.views).toEqual([
-        expect.objectContaining({ name: originView.name, version: originRegistered.version, features: originView.features.map((f) => f.name) }),
+        expect.objectContaining({
+          name: originView.name,
+          version: originRegistered.version,
+          features: originView.features.map((f) => f.name),
+        }),
         expect.objectContaining({ name: routeView.name }),
       ]);
       const trainingRows = await readDatasetRows(db, result.datasetVersionId);
@@ -134,7 +146,9 @@ describe('feature store on real Temporal and the database', () => {
       const events = await readDatasetRows(db, (set!.views as { datasetVersionId: string }[])[0]!.datasetVersionId);
       const row = trainingRows.find((r) => String(r.date) >= '2001-02-20' && r.origin === 'OMA')!;
       const asOf = Date.parse(`${String(row.date)}Z`) - 86_400_000;
-      const window = events.filter((e) => e.origin === 'OMA' && Date.parse(`${String(e.date)}Z`) <= asOf && Date.parse(`${String(e.date)}Z`) > asOf - 7 * 86_400_000);
+      const window = events.filter(
+        (e) => e.origin === 'OMA' && Date.parse(`${String(e.date)}Z`) <= asOf && Date.parse(`${String(e.date)}Z`) > asOf - 7 * 86_400_000,
+      );
       expect(row[`origin_rate_7d_${suffix}`]).toBeCloseTo(window.filter((e) => Number(e.delay) > 15).length / window.length, 12);
 
       // The model's contract says which inputs come from which view.
@@ -167,7 +181,8 @@ describe('feature store on real Temporal and the database', () => {
 
       // Serving: the server fills the view inputs by the request's entity keys.
       const url = `http://127.0.0.1:${server.port}/v1/models/${model}:predict`;
-      const post = (instances: unknown[]) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances }) });
+      const post = (instances: unknown[]) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances }) });
       const march = { hour: 9, distance: 500, origin: 'OMA', destination: 'DEN' };
       const ok = await post([march]);
       expect(ok.status).toBe(200);
@@ -175,10 +190,14 @@ describe('feature store on real Temporal and the database', () => {
       expect(overridden.status).toBe(200);
       const noKey = await post([{ hour: 9, distance: 500, destination: 'DEN' }]);
       expect(noKey.status).toBe(400);
-      expect(((await noKey.json()) as { error: string }).error).toMatch(/instances\[0\]\.origin is missing: it is the entity key of feature view "origin_/);
+      expect(((await noKey.json()) as { error: string }).error).toMatch(
+        /instances\[0\]\.origin is missing: it is the entity key of feature view "origin_/,
+      );
       const unknownRoute = await post([{ ...march, destination: 'XXX' }]);
       expect(unknownRoute.status).toBe(422);
-      expect(((await unknownRoute.json()) as { error: string }).error).toBe(`instances[0]: entity "OMA/XXX" has no values in feature view "${routeView.name}"`);
+      expect(((await unknownRoute.json()) as { error: string }).error).toBe(
+        `instances[0]: entity "OMA/XXX" has no values in feature view "${routeView.name}"`,
+      );
       const unknownOrigin = await post([{ ...march, origin: 'ZZZ', [`route_rate_28d_${suffix}`]: 0.1 }]);
       expect(unknownOrigin.status).toBe(200);
 
@@ -195,7 +214,12 @@ describe('feature store on real Temporal and the database', () => {
       const plan = pitPlan(originView);
       const builder = new EventColumnsBuilder(codes, ['origin'], 'date', plan.valueColumns);
       builder.add(events);
-      const offline = pointInTime(builder.build(), { keys: Int32Array.from([codes.code(entityKey(['OMA']))]), times: Float64Array.from([Date.parse('2001-03-11T00:00:00Z')]) }, plan.features, plan.lagMs);
+      const offline = pointInTime(
+        builder.build(),
+        { keys: Int32Array.from([codes.code(entityKey(['OMA']))]), times: Float64Array.from([Date.parse('2001-03-11T00:00:00Z')]) },
+        plan.features,
+        plan.lagMs,
+      );
       expect(used[`origin_rate_7d_${suffix}`]).toBeCloseTo(offline[0]![0]!, 12);
       expect(used[`origin_mean_28d_${suffix}`]).toBeCloseTo(offline[1]![0]!, 12);
     } finally {

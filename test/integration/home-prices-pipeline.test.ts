@@ -42,7 +42,11 @@ describe('home prices through trainingPipeline: regression and multiclass', () =
   });
 
   async function run(workflowId: string, pipeline: unknown): Promise<TrainingPipelineResult> {
-    return (await harness.client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId, args: [pipeline] })) as TrainingPipelineResult;
+    return (await harness.client.workflow.execute('trainingPipeline', {
+      taskQueue: taskQueues.control,
+      workflowId,
+      args: [pipeline],
+    })) as TrainingPipelineResult;
   }
 
   it('trains, gates, registers, deploys and serves a price regression; a ridge challenger is compared on RMSE', async () => {
@@ -71,7 +75,17 @@ describe('home prices through trainingPipeline: regression and multiclass', () =
         expect(contract.inputs.find((i) => i.name === 'listed_at')?.type).toBe('float64');
 
         // The worked example of the issue, served: a price, not a probability.
-        const home = { rooms: 2, area_sqft: 1200, year_built: 1990, garage_spaces: 2, city: 'Irvine', zip: '92604', heating: 'heat_pump', cooling: 'electric', listed_at: '2024-03-02' };
+        const home = {
+          rooms: 2,
+          area_sqft: 1200,
+          year_built: 1990,
+          garage_spaces: 2,
+          city: 'Irvine',
+          zip: '92604',
+          heating: 'heat_pump',
+          cooling: 'electric',
+          listed_at: '2024-03-02',
+        };
         const response = await fetch(`${server.url}/v1/models/${model}:predict`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -89,15 +103,24 @@ describe('home prices through trainingPipeline: regression and multiclass', () =
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ instances: [spelled] }),
         });
-        expect(((await raw.json()) as { predictions: { prediction: number }[] }).predictions[0].prediction).toBe(body.predictions[0].prediction);
+        expect(((await raw.json()) as { predictions: { prediction: number }[] }).predictions[0].prediction).toBe(
+          body.predictions[0].prediction,
+        );
 
         // A ridge challenger on the same split, its L2 penalty chosen by grid search on validation
         // RMSE: the gate compares its RMSE with production's, relatively (5 %), and records why it
         // passed or not.
-        const ridge = { ...input, trainer: { kind: 'linear-regression', l2: 1 }, tuning: { strategy: 'grid', space: { l2: [0.01, 1, 100] }, concurrency: 2 } };
+        const ridge = {
+          ...input,
+          trainer: { kind: 'linear-regression', l2: 1 },
+          tuning: { strategy: 'grid', space: { l2: [0.01, 1, 100] }, concurrency: 2 },
+        };
         const challenger = await run(`train/${model}/ridge`, ridge);
         expect(challenger.trials).toBe(3);
-        const trials = await database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `train/${model}/ridge`));
+        const trials = await database.db
+          .select()
+          .from(trainingRuns)
+          .where(eq(trainingRuns.workflowId, `train/${model}/ridge`));
         const validationRmse = trials.map((t) => (t.validationMetrics as RegressionMetrics).rmse);
         const winner = trials.find((t) => t.id === challenger.trainingRunId)!;
         expect((winner.validationMetrics as RegressionMetrics).rmse).toBe(Math.min(...validationRmse));

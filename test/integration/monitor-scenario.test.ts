@@ -25,7 +25,13 @@ describe('flights drift scenario', () => {
   beforeAll(async () => {
     harness = await createHarness();
     receiver = await startWebhookReceiver();
-    server = await startModelServer({ database: harness.database, artifacts: harness.artifacts, port: 0, refreshMs: 1000, logger: pino({ level: 'warn' }) });
+    server = await startModelServer({
+      database: harness.database,
+      artifacts: harness.artifacts,
+      port: 0,
+      refreshMs: 1000,
+      logger: pino({ level: 'warn' }),
+    });
     harness.setOnDeployed(async () => void (await server.pool.refresh()));
   });
   afterAll(async () => {
@@ -42,7 +48,11 @@ describe('flights drift scenario', () => {
     });
     const result = await harness.withWorkers(() =>
       runFlightsDriftScenario(
-        { client: harness.client, database: harness.database, server: { url: server.url, flush: () => server.logWriter.flush(), refresh: () => server.pool.refresh() } },
+        {
+          client: harness.client,
+          database: harness.database,
+          server: { url: server.url, flush: () => server.logWriter.flush(), refresh: () => server.pool.refresh() },
+        },
         { model, pipeline, monitor, months: replayMonths, perMonth: 4000 },
       ),
     );
@@ -52,7 +62,9 @@ describe('flights drift scenario', () => {
     // README's sample output must be what a fresh run prints.
     const v1 = await getModelVersion(harness.database.db, model, 1);
     const headline = productionHeadline({ ...v1!, modelName: 'flight-delays' });
-    expect((await readFile('README.md', 'utf8')).split('\n'), 'the README quotes another model line than npm start prints').toContain(`Model         ${headline}`);
+    expect((await readFile('README.md', 'utf8')).split('\n'), 'the README quotes another model line than npm start prints').toContain(
+      `Model         ${headline}`,
+    );
 
     const byMonth = Object.fromEntries(result.months.map((m) => [m.month, m]));
     // February, April and May: the delay rate moved by more than 2 points from January's 20.5 %.
@@ -95,7 +107,15 @@ describe('flights drift scenario', () => {
       [null, 1, `workflow:train/${model}/initial`],
       [1, 2, `workflow:canary/${model}`],
     ]);
-    expect(result.alerts.map((a) => a.kind)).toEqual(['label_drift', 'feature_drift', 'label_drift', 'label_drift', 'retraining', 'feature_drift', 'label_drift']);
+    expect(result.alerts.map((a) => a.kind)).toEqual([
+      'label_drift',
+      'feature_drift',
+      'label_drift',
+      'label_drift',
+      'retraining',
+      'feature_drift',
+      'label_drift',
+    ]);
     expect(result.alerts.every((a) => a.delivery === 'delivered')).toBe(true);
     expect(receiver.to('/ops')).toHaveLength(7);
   });

@@ -34,7 +34,11 @@ describe('monitor schedules', () => {
     };
   });
   afterAll(async () => {
-    for (const id of [scheduleIds.monitor(model), scheduleIds.retrain(model)]) await harness.client.schedule.getHandle(id).delete().catch(() => {});
+    for (const id of [scheduleIds.monitor(model), scheduleIds.retrain(model)])
+      await harness.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => {});
     await harness?.close();
   });
 
@@ -50,7 +54,11 @@ describe('monitor schedules', () => {
 
   it('backfill replays the monitor over past windows, each ending at its scheduled time', async () => {
     const trained = await harness.withWorkers(async () => {
-      const handle = await harness.client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${model}/it`, args: [config.pipeline] });
+      const handle = await harness.client.workflow.start('trainingPipeline', {
+        taskQueue: taskQueues.control,
+        workflowId: `train/${model}/it`,
+        args: [config.pipeline],
+      });
       return (await handle.result()) as TrainingPipelineResult;
     });
     if (trained.status !== 'registered') throw new Error('setup: no model');
@@ -65,17 +73,31 @@ describe('monitor schedules', () => {
       await logPredictions(
         harness.database,
         model,
-        rows.slice(0, n).map((row) => ({ version: trained.version, inputs: row, probability: 0.2, label: 0, createdAt: new Date(`${day}T0${hour}:20:00Z`) })),
+        rows.slice(0, n).map((row) => ({
+          version: trained.version,
+          inputs: row,
+          probability: 0.2,
+          label: 0,
+          createdAt: new Date(`${day}T0${hour}:20:00Z`),
+        })),
       );
     }
     const { stdout } = await harness.withWorkers(async () => {
       const out = await keel('backfill', scheduleIds.monitor(model), '--from', `${day}T00:30:00Z`, '--to', `${day}T03:30:00Z`, '--json');
       await expect
-        .poll(async () => (await harness.database.db.select().from(driftReports).where(eq(driftReports.modelName, model))).length, { timeout: 60_000, interval: 500 })
+        .poll(async () => (await harness.database.db.select().from(driftReports).where(eq(driftReports.modelName, model))).length, {
+          timeout: 60_000,
+          interval: 500,
+        })
         .toBe(3);
       return out;
     });
-    expect(JSON.parse(stdout)).toMatchObject({ scheduleId: scheduleIds.monitor(model), action: 'backfill', overlap: 'buffer_all', ok: true });
+    expect(JSON.parse(stdout)).toMatchObject({
+      scheduleId: scheduleIds.monitor(model),
+      action: 'backfill',
+      overlap: 'buffer_all',
+      ok: true,
+    });
     const reports = await harness.database.db.select().from(driftReports).where(eq(driftReports.modelName, model));
     expect(reports.map((r) => [r.windowStart.toISOString(), r.windowEnd.toISOString(), r.rowCount]).sort()).toEqual([
       [`${day}T00:00:00.000Z`, `${day}T01:00:00.000Z`, 300],

@@ -32,7 +32,9 @@ export async function startWebhookReceiver() {
       received.push({ path, headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'), at: Date.now() });
       const reply = scripts.get(path)?.shift() ?? always.get(path) ?? { status: 200 };
       if (reply.hang) return;
-      response.writeHead(reply.status ?? 200, { 'content-type': 'text/plain' }).end(reply.status && reply.status >= 400 ? 'receiver is down' : 'ok');
+      response
+        .writeHead(reply.status ?? 200, { 'content-type': 'text/plain' })
+        .end(reply.status && reply.status >= 400 ? 'receiver is down' : 'ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

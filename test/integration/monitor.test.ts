@@ -41,13 +41,23 @@ describe('monitor', () => {
     const base = await loadProjectConfig('keel.config.json');
     config = { ...base, pipeline: { ...base.pipeline, model, dataset: { ...base.pipeline.dataset, limit: 20_000 } } };
     const result = await harness.withWorkers(async () => {
-      const handle = await harness.client.workflow.start('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `train/${model}/it`, args: [config.pipeline] });
+      const handle = await harness.client.workflow.start('trainingPipeline', {
+        taskQueue: taskQueues.control,
+        workflowId: `train/${model}/it`,
+        args: [config.pipeline],
+      });
       return (await handle.result()) as TrainingPipelineResult;
     });
     if (result.status !== 'registered') throw new Error(`setup: the pipeline did not register a model: ${result.reason}`);
     version = result.version;
     features = config.pipeline.features.map((f) => f.name);
-    server = await startModelServer({ database: harness.database, artifacts: harness.artifacts, port: 0, refreshMs: 60_000, logger: pino({ level: 'warn' }) });
+    server = await startModelServer({
+      database: harness.database,
+      artifacts: harness.artifacts,
+      port: 0,
+      refreshMs: 60_000,
+      logger: pino({ level: 'warn' }),
+    });
     january = await sampleDatasetRows(harness.database.db, result.datasetVersionId, 1500);
   });
   afterAll(async () => {
@@ -77,7 +87,11 @@ describe('monitor', () => {
 
   function runMonitor(input: MonitorRequest): Promise<DriftReportSummary> {
     return harness.withWorkers(async () => {
-      const handle = await harness.client.workflow.start('monitor', { taskQueue: taskQueues.control, workflowId: `monitor/${model}/${++runs}`, args: [input] });
+      const handle = await harness.client.workflow.start('monitor', {
+        taskQueue: taskQueues.control,
+        workflowId: `monitor/${model}/${++runs}`,
+        args: [input],
+      });
       return (await handle.result()) as DriftReportSummary;
     });
   }
@@ -112,7 +126,10 @@ describe('monitor', () => {
 
   it('January traffic with its true delays is ok; the report holds every statistic and live performance', async () => {
     const { predictions, window } = await traffic(january);
-    await sendFeedback(server.url, predictions.map((p, i) => ({ prediction_id: p.id, label: Number(january[i].delayed) })));
+    await sendFeedback(
+      server.url,
+      predictions.map((p, i) => ({ prediction_id: p.id, label: Number(january[i].delayed) })),
+    );
     const report = await runMonitor(request({ window }));
     expect(report.status).toBe('ok');
     expect(report.rowCount).toBe(1500);
@@ -221,8 +238,18 @@ describe('monitor', () => {
     const schema = report.alerts.find((a) => a.kind === 'schema')!;
     expect(report.actions.deliveries).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ alertId: schema.id, target: 'down', status: 'failed', error: expect.stringContaining('answered HTTP 500') }),
-        expect.objectContaining({ alertId: schema.id, target: 'slow', status: 'failed', error: expect.stringContaining('timed out after 300 ms') }),
+        expect.objectContaining({
+          alertId: schema.id,
+          target: 'down',
+          status: 'failed',
+          error: expect.stringContaining('answered HTTP 500'),
+        }),
+        expect.objectContaining({
+          alertId: schema.id,
+          target: 'slow',
+          status: 'failed',
+          error: expect.stringContaining('timed out after 300 ms'),
+        }),
         { alertId: schema.id, target: 'fine', status: 'delivered' },
       ]),
     );
@@ -276,7 +303,13 @@ describe('monitor', () => {
       await logPredictions(
         harness.database,
         model,
-        january.slice(0, 300).map((row) => ({ version, inputs: { ...row, distance: Number(row.distance) * 3, hour: 23 }, probability: 0.2, label: 0, createdAt: new Date(`2031-${month}-01T00:10:00Z`) })),
+        january.slice(0, 300).map((row) => ({
+          version,
+          inputs: { ...row, distance: Number(row.distance) * 3, hour: 23 },
+          probability: 0.2,
+          label: 0,
+          createdAt: new Date(`2031-${month}-01T00:10:00Z`),
+        })),
       );
     }
     // An ok report first: earlier tests' drifted reports of this version must not count.
@@ -284,21 +317,36 @@ describe('monitor', () => {
     await logPredictions(
       harness.database,
       model,
-      clean.map((p, i) => ({ version, inputs: january[i], probability: p.probability, label: p.label as 0 | 1, createdAt: new Date('2031-03-31T00:10:00Z') })),
+      clean.map((p, i) => ({
+        version,
+        inputs: january[i],
+        probability: p.probability,
+        label: p.label as 0 | 1,
+        createdAt: new Date('2031-03-31T00:10:00Z'),
+      })),
     );
-    const ok = await runMonitor(request({ window: { start: '2031-03-31T00:00:00Z', end: '2031-03-31T01:00:00Z' }, performance: { enabled: false } }));
+    const ok = await runMonitor(
+      request({ window: { start: '2031-03-31T00:00:00Z', end: '2031-03-31T01:00:00Z' }, performance: { enabled: false } }),
+    );
     expect(ok.status).toBe('ok');
     const first = await runMonitor(input(1));
     expect(first.status).toBe('drift');
     expect(first.actions.retrain).toBeUndefined();
     const second = await runMonitor(input(2));
-    expect(second.actions.retrain).toMatchObject({ started: true, consecutive: 2, period: { from: '2001-04-01', to: '2001-05-08' }, workflowId: `train/${model}/drift-${second.reportId}` });
+    expect(second.actions.retrain).toMatchObject({
+      started: true,
+      consecutive: 2,
+      period: { from: '2001-04-01', to: '2001-05-08' },
+      workflowId: `train/${model}/drift-${second.reportId}`,
+    });
     expect(second.alerts.find((a) => a.kind === 'retraining')).toMatchObject({ severity: 'info', created: true });
     const training = harness.client.workflow.getHandle(second.actions.retrain!.workflowId);
     const description = await training.describe();
     expect(description.type).toBe('trainingPipeline');
     const [args] = (await training.fetchHistory()).events![0].workflowExecutionStartedEventAttributes!.input!.payloads!;
-    expect(JSON.parse(Buffer.from(args.data!).toString())).toMatchObject({ dataset: { recipe: 'flights', period: { from: '2001-04-01', to: '2001-05-08' }, name: `${model}-2001-04-01_2001-05-08` } });
+    expect(JSON.parse(Buffer.from(args.data!).toString())).toMatchObject({
+      dataset: { recipe: 'flights', period: { from: '2001-04-01', to: '2001-05-08' }, name: `${model}-2001-04-01_2001-05-08` },
+    });
     await training.terminate('the test only checks that it started').catch(() => {});
     // The drift goes on, but the run of reports starts again after a retraining.
     const third = await runMonitor(input(3));
@@ -314,13 +362,20 @@ describe('monitor', () => {
       const handle = await harness.client.workflow.start('monitor', {
         taskQueue: taskQueues.control,
         workflowId: id,
-        args: [{ ...request({ window: { start: '', end: '' } }), window: undefined, loop: { everySeconds: 1, iterationsPerRun: 2, maxIterations: 3 } }],
+        args: [
+          {
+            ...request({ window: { start: '', end: '' } }),
+            window: undefined,
+            loop: { everySeconds: 1, iterationsPerRun: 2, maxIterations: 3 },
+          },
+        ],
       });
       return { workflowId: id, firstRunId: handle.firstExecutionRunId, result: (await handle.result()) as DriftReportSummary };
     });
     expect(result.window.end > result.window.start).toBe(true);
     const executions = [];
-    for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) executions.push(execution.status.name);
+    for await (const execution of harness.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      executions.push(execution.status.name);
     expect(executions.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
     // Replay fixtures (test/replay/monitor.replay.test.ts): the run that continued as new, and the next.
     const first = harness.client.workflow.getHandle(workflowId, firstRunId);
@@ -333,8 +388,16 @@ describe('monitor', () => {
       const path = historyCapturePath(name);
       if (path) await captureHistory(workflowId, path, runId);
     }
-    const keys = await harness.database.db.select({ runKey: driftReports.runKey }).from(driftReports).where(eq(driftReports.modelName, model));
-    expect(keys.filter((k) => k.runKey.startsWith(`${workflowId}/`)).map((k) => k.runKey.split('/').at(-1)).sort()).toEqual(['0', '1', '2']);
+    const keys = await harness.database.db
+      .select({ runKey: driftReports.runKey })
+      .from(driftReports)
+      .where(eq(driftReports.modelName, model));
+    expect(
+      keys
+        .filter((k) => k.runKey.startsWith(`${workflowId}/`))
+        .map((k) => k.runKey.split('/').at(-1))
+        .sort(),
+    ).toEqual(['0', '1', '2']);
   });
 
   it('signals rollback to an active canary whose candidate shows concept drift on its own predictions', async () => {
@@ -361,7 +424,12 @@ describe('monitor', () => {
       const byVersion = await harness.database.db
         .select({ id: predictionLog.id, version: predictionLog.version })
         .from(predictionLog)
-        .where(inArray(predictionLog.id, predictions.map((p) => p.id)));
+        .where(
+          inArray(
+            predictionLog.id,
+            predictions.map((p) => p.id),
+          ),
+        );
       const versionOf = new Map(byVersion.map((r) => [r.id, r.version]));
       // Ground truth: the baseline's rows get their true delays; the candidate's contradict its scores.
       await sendFeedback(
@@ -371,11 +439,18 @@ describe('monitor', () => {
           label: versionOf.get(p.id) === candidate.version ? (p.probability < 0.2 ? 1 : 0) : Number(january[i].delayed),
         })),
       );
-      const monitorRun = await harness.client.workflow.start('monitor', { taskQueue: taskQueues.control, workflowId: `monitor/${model}/${++runs}`, args: [request({ window })] });
+      const monitorRun = await harness.client.workflow.start('monitor', {
+        taskQueue: taskQueues.control,
+        workflowId: `monitor/${model}/${++runs}`,
+        args: [request({ window })],
+      });
       const report = (await monitorRun.result()) as DriftReportSummary;
       return { report, result: await rollout.result() };
     });
-    const { report, result } = outcome as { report: DriftReportSummary; result: { outcome: string; decision: { actor: string; reason: string } } };
+    const { report, result } = outcome as {
+      report: DriftReportSummary;
+      result: { outcome: string; decision: { actor: string; reason: string } };
+    };
     expect(report.performance).toMatchObject({ version, concept: 'ok' });
     expect(report.actions.rollback).toMatchObject({ workflowId: rolloutId, candidate: candidate.version, signalled: true });
     expect(report.alerts.find((a) => a.kind === 'rollback')).toMatchObject({ severity: 'critical', created: true });
@@ -394,8 +469,24 @@ describe('monitor', () => {
     const [original] = await db.select().from(driftReferences).where(key);
     const other = {
       features: {
-        price: { kind: 'numeric', rows: 10, missing: 0, min: 1, max: 9, mean: 5, std: 2, bins: { kind: 'numeric', edges: [5], proportions: [0.5, 0.5], missing: 0 } },
-        hour: { kind: 'categorical', rows: 10, missing: 0, counts: [{ value: 'x', count: 10 }], other: 0, bins: { kind: 'categorical', categories: ['x'], proportions: [1, 0], missing: 0 } },
+        price: {
+          kind: 'numeric',
+          rows: 10,
+          missing: 0,
+          min: 1,
+          max: 9,
+          mean: 5,
+          std: 2,
+          bins: { kind: 'numeric', edges: [5], proportions: [0.5, 0.5], missing: 0 },
+        },
+        hour: {
+          kind: 'categorical',
+          rows: 10,
+          missing: 0,
+          counts: [{ value: 'x', count: 10 }],
+          other: 0,
+          bins: { kind: 'categorical', categories: ['x'], proportions: [1, 0], missing: 0 },
+        },
       },
       prediction: null,
     };
@@ -409,7 +500,9 @@ describe('monitor', () => {
       const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe('DataValidationError');
       expect(cause.nonRetryable).toBe(true);
-      expect(cause.message).toContain('the drift reference does not match the monitored columns: no reference for "weekday", "distance", "origin", "destination"');
+      expect(cause.message).toContain(
+        'the drift reference does not match the monitored columns: no reference for "weekday", "distance", "origin", "destination"',
+      );
       const failures = await listAlerts(db, { model, kind: 'monitor_error' });
       expect(failures).toHaveLength(1);
       expect(failures[0].severity).toBe('critical');

@@ -73,7 +73,9 @@ describe('pipeline failures that tell their cause', () => {
   });
 
   const run = (workflowId: string, input: unknown) =>
-    harness.withWorkers(() => harness.client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId, args: [input] }));
+    harness.withWorkers(() =>
+      harness.client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId, args: [input] }),
+    );
 
   /** The attempts of each activity of a run, from its history. */
   async function activityAttempts(workflowId: string): Promise<Record<string, number[]>> {
@@ -109,7 +111,11 @@ describe('pipeline failures that tell their cause', () => {
     expect(text).toContain('ActivityFailure (ingestDataset)');
 
     const record = await getPipelineRun(harness.database.db, workflowId);
-    expect(record).toMatchObject({ status: 'failed', modelName: model, failure: { type: 'DataValidationError', nonRetryable: true, attempts: 1 } });
+    expect(record).toMatchObject({
+      status: 'failed',
+      modelName: model,
+      failure: { type: 'DataValidationError', nonRetryable: true, attempts: 1 },
+    });
     expect(record?.stages).toMatchObject([{ name: 'ingest', outcome: 'failed', attempts: 1 }]);
     expect(record?.endedAt).toBeInstanceOf(Date);
 
@@ -128,21 +134,39 @@ describe('pipeline failures that tell their cause', () => {
       ['flights', 25, ['missing target "delay"']],
     ]);
     const record = await getPipelineRun(harness.database.db, workflowId);
-    expect(record).toMatchObject({ status: result.status === 'registered' ? 'succeeded' : 'rejected', failure: null, datasetVersionId: result.datasetVersionId });
+    expect(record).toMatchObject({
+      status: result.status === 'registered' ? 'succeeded' : 'rejected',
+      failure: null,
+      datasetVersionId: result.datasetVersionId,
+    });
     expect(record?.stages.map((s) => [s.name, s.outcome])).toEqual(
-      ['ingest', 'validate', 'split', 'train', 'export', 'evaluate', 'gate', ...(result.status === 'registered' ? ['register'] : [])].map((name) => [name, 'succeeded']),
+      ['ingest', 'validate', 'split', 'train', 'export', 'evaluate', 'gate', ...(result.status === 'registered' ? ['register'] : [])].map(
+        (name) => [name, 'succeeded'],
+      ),
     );
   });
 
   it('fails a target value no trainer can read with a TargetError naming its dataset row, without retrying', async () => {
     const workflowId = `train/${model}/binary`;
-    const error = await run(workflowId, pipeline({ task: 'binary', target: 'late', trainer: { kind: 'logistic-regression', l2: 0.01, maxIterations: 20, tolerance: 1e-6, maxCategories: 10 }, gate: {} })).then(
+    const error = await run(
+      workflowId,
+      pipeline({
+        task: 'binary',
+        target: 'late',
+        trainer: { kind: 'logistic-regression', l2: 0.01, maxIterations: 20, tolerance: 1e-6, maxCategories: 10 },
+        gate: {},
+      }),
+    ).then(
       () => undefined,
       (e: unknown) => e,
     );
     const summary = summarizeFailure(error);
     // Record 33 is dataset row 33: no record before it was quarantined (late is never missing).
-    expect(summary).toMatchObject({ type: 'TargetError', nonRetryable: true, error: 'target "late" must be 0 or 1, but dataset row 33 has 2' });
+    expect(summary).toMatchObject({
+      type: 'TargetError',
+      nonRetryable: true,
+      error: 'target "late" must be 0 or 1, but dataset row 33 has 2',
+    });
     expect((await activityAttempts(workflowId)).trainModel).toEqual([1]);
     const record = await getPipelineRun(harness.database.db, workflowId);
     expect(record?.stages.at(-1)).toMatchObject({ name: 'train', outcome: 'failed', attempts: 1 });

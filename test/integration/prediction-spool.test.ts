@@ -33,7 +33,11 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
     dir = await mkdtemp(join(tmpdir(), 'keel-spool-it-'));
     database = await openDatabase({ url, dataDir: dir });
     const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
-    const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
+    const spec = {
+      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
+      categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
+      bias: -1.2,
+    };
     const { version } = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
     await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'test' });
     port = await freePort();
@@ -48,8 +52,17 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
 
   const start = (processes: number) => {
     const server = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/server-main.ts'], {
-      env: { ...process.env, DATABASE_URL: url, KEEL_DATA_DIR: dir, KEEL_PORT: String(port), KEEL_SERVER_PROCESSES: String(processes),
-        KEEL_SERVE_MODELS: model, LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        KEEL_DATA_DIR: dir,
+        KEEL_PORT: String(port),
+        KEEL_SERVER_PROCESSES: String(processes),
+        KEEL_SERVE_MODELS: model,
+        LOG_LEVEL: 'warn',
+        KEEL_API_KEYS: '',
+        KEEL_ADMIN_KEYS: '',
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     servers.push(server);
@@ -114,7 +127,11 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
     const counts = await loggedCounts(ids);
     const lost = ids.filter((id) => !counts.has(id));
     const duplicated = [...counts].filter(([, n]) => n !== 1);
-    expect({ answered: ids.length, lost: lost.length, duplicated: duplicated.length }).toEqual({ answered: ids.length, lost: 0, duplicated: 0 });
+    expect({ answered: ids.length, lost: lost.length, duplicated: duplicated.length }).toEqual({
+      answered: ids.length,
+      lost: 0,
+      duplicated: 0,
+    });
     // And the model's log holds no row twice (its total counts every row, answered or not).
     const [{ rows, distinct }] = await database.db
       .select({ rows: sql<number>`count(*)::int`, distinct: sql<number>`count(distinct ${predictionLog.id})::int` })
@@ -143,7 +160,10 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
     await waitUntil(ready, 60_000);
     await expectEachLoggedOnce(answered);
     // The dead process's segments are replayed and deleted: only the running process's directory is left.
-    await waitUntil(async () => (await spoolFiles()).every((f) => !f.includes('replay-')) && (await readdir(join(dir, 'prediction-spool'))).length === 1, 10_000);
+    await waitUntil(
+      async () => (await spoolFiles()).every((f) => !f.includes('replay-')) && (await readdir(join(dir, 'prediction-spool'))).length === 1,
+      10_000,
+    );
     second.kill('SIGTERM');
     const [code] = (await once(second, 'exit')) as [number | null];
     expect(code).toBe(0);
@@ -154,7 +174,12 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
   it('replays what a SIGKILLed process of several answered, in the process the primary starts instead', async () => {
     const primary = start(2);
     // Both listening (each answers the primary's metrics scrape only from then on), so both take load.
-    await waitUntil(async () => (await ready()) && new Set((await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text()).match(/process="\d+"/g)).size === 2, 60_000);
+    await waitUntil(
+      async () =>
+        (await ready()) &&
+        new Set((await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text()).match(/process="\d+"/g)).size === 2,
+      60_000,
+    );
     const [victim] = childrenOf(primary.pid!);
     const { answered, notLoggedAtKill } = await loadUntilKilled(2000, () => process.kill(victim, 'SIGKILL'));
     expect(answered.length).toBeGreaterThan(100);
@@ -171,7 +196,8 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
   async function spoolFiles(): Promise<string[]> {
     const root = join(dir, 'prediction-spool');
     const found: string[] = [];
-    for (const owner of await readdir(root).catch(() => [])) for (const file of await readdir(join(root, owner)).catch(() => [])) found.push(`${owner}/${file}`);
+    for (const owner of await readdir(root).catch(() => []))
+      for (const file of await readdir(join(root, owner)).catch(() => [])) found.push(`${owner}/${file}`);
     return found;
   }
 });

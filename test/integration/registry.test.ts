@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { modelVersions } from '../../src/db/schema';
 import { describeVersion } from '../../src/registry/lineage';
-import { aliasHistoryOf, getModelVersion, registerModelVersion, resolveAlias, rollbackAlias, setAlias } from '../../src/registry/model-registry';
+import {
+  aliasHistoryOf,
+  getModelVersion,
+  registerModelVersion,
+  resolveAlias,
+  rollbackAlias,
+  setAlias,
+} from '../../src/registry/model-registry';
 import { reproduceVersion } from '../../src/registry/reproduce';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { loadProjectConfig } from '../../src/runtime/project-config';
@@ -65,7 +72,16 @@ describe('model registry end to end', () => {
       args: [config.pipeline],
     });
     const done = handle.result();
-    await Promise.all(workers.map((w) => w.runUntil(done.then(() => undefined, () => undefined))));
+    await Promise.all(
+      workers.map((w) =>
+        w.runUntil(
+          done.then(
+            () => undefined,
+            () => undefined,
+          ),
+        ),
+      ),
+    );
     const outcome = (await done) as TrainingPipelineResult;
     if (outcome.status !== 'registered') throw new Error(`the pipeline did not register a version: ${JSON.stringify(outcome)}`);
     result = outcome;
@@ -87,13 +103,20 @@ describe('model registry end to end', () => {
 
   it('records the lineage: dataset with profile, code, producing run with its Temporal UI link, feature pipeline', async () => {
     const row = (await getModelVersion(harness.database.db, model, 1))!;
-    const lineage = await describeVersion(harness.database.db, row, { temporalUi: 'http://127.0.0.1:8233', namespace: 'default', artifacts: harness.artifacts });
+    const lineage = await describeVersion(harness.database.db, row, {
+      temporalUi: 'http://127.0.0.1:8233',
+      namespace: 'default',
+      artifacts: harness.artifacts,
+    });
     expect(lineage).toMatchObject({
       creator: `workflow:train/${model}/registry-it`,
       source: 'pipeline',
       artifact: { check: 'ok' },
       dataset: { id: result.datasetVersionId, rowCount: expect.any(Number) },
-      run: { workflowId: `train/${model}/registry-it`, url: expect.stringContaining(`/workflows/train%2F${model}%2Fregistry-it/${row.runId}/history`) },
+      run: {
+        workflowId: `train/${model}/registry-it`,
+        url: expect.stringContaining(`/workflows/train%2F${model}%2Fregistry-it/${row.runId}/history`),
+      },
       params: { split: config.pipeline.split, target: 'delayed' },
     });
     expect(Object.keys(lineage.dataset!.profile ?? {})).toEqual(expect.arrayContaining(['distance', 'origin', 'delayed']));
@@ -158,7 +181,15 @@ describe('model registry end to end', () => {
     });
     await writeFile(artifacts.pathOf(sha), 'bit rot');
 
-    const server = await startModelServer({ database, artifacts, port: 0, refreshMs: 100, inferenceThreads: 0, models: [model], logger: pino({ level: 'silent' }) });
+    const server = await startModelServer({
+      database,
+      artifacts,
+      port: 0,
+      refreshMs: 100,
+      inferenceThreads: 0,
+      models: [model],
+      logger: pino({ level: 'silent' }),
+    });
     try {
       const predict = async () => {
         const response = await fetch(`${server.url}/v1/models/${model}:predict`, {
@@ -170,9 +201,9 @@ describe('model registry end to end', () => {
         return ((await response.json()) as { version: number }).version;
       };
       expect(await predict()).toBe(1);
-      await expect(setAlias(database.db, { model, alias: 'production', version: v2.version, actor: 't', reason: 'r', artifacts })).rejects.toThrow(
-        /refusing .*@2: artifact .* is corrupted/,
-      );
+      await expect(
+        setAlias(database.db, { model, alias: 'production', version: v2.version, actor: 't', reason: 'r', artifacts }),
+      ).rejects.toThrow(/refusing .*@2: artifact .* is corrupted/);
       // A promotion that skipped verification: the server refuses to load it and keeps v1.
       await setAlias(database.db, { model, alias: 'production', version: v2.version, actor: 't', reason: 'unverified' });
       const report = await server.pool.refresh();

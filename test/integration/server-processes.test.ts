@@ -34,7 +34,11 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     database = await openDatabase({ url, dataDir: dir });
     const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
     register = async (weight, key) => {
-      const spec = { numeric: [{ name: 'distance', weight, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
+      const spec = {
+        numeric: [{ name: 'distance', weight, mean: 800 }],
+        categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
+        bias: -1.2,
+      };
       return (await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/${key}` })).version;
     };
     const version = await register(0.002, 1);
@@ -42,12 +46,20 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/server-main.ts'], {
-      env: { ...process.env, DATABASE_URL: url, KEEL_DATA_DIR: dir, KEEL_PORT: String(port), KEEL_SERVER_PROCESSES: '2',
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        KEEL_DATA_DIR: dir,
+        KEEL_PORT: String(port),
+        KEEL_SERVER_PROCESSES: '2',
         // Earlier test files leave their models in the shared database, with artifacts elsewhere.
         KEEL_SERVE_MODELS: model,
         // No periodic refresh: only an explicit one (and what it tells the other process) can change routing.
         KEEL_ROUTING_REFRESH_MS: '0',
-        LOG_LEVEL: 'warn', KEEL_API_KEYS: '', KEEL_ADMIN_KEYS: '' },
+        LOG_LEVEL: 'warn',
+        KEEL_API_KEYS: '',
+        KEEL_ADMIN_KEYS: '',
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     await waitUntil(async () => (await listening()) === 2, 60_000);
@@ -85,7 +97,9 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     await promisify(execFile)('sh', ['-c', `promtool check metrics < "${file}"`]).catch((error: { stdout: string; stderr: string }) => {
       throw new Error(`promtool check metrics failed:\n${error.stdout}${error.stderr}`);
     });
-    const requests = text.split('\n').filter((line) => line.startsWith(`keel_predict_requests_total{`) && line.includes(`model="${model}"`));
+    const requests = text
+      .split('\n')
+      .filter((line) => line.startsWith(`keel_predict_requests_total{`) && line.includes(`model="${model}"`));
     expect(requests.map((line) => /process="(\d+)"/.exec(line)?.[1]).sort()).toEqual(['1', '2']);
     expect(requests.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)).toBe(40);
   });
@@ -106,7 +120,9 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
   });
 
   it('routes a change made through one process in every process, without waiting for a refresh period', async () => {
-    const baseline = (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } }).then((r) => r.json())) as { version: number };
+    const baseline = (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } }).then((r) => r.json())) as {
+      version: number;
+    };
     const candidate = await register(0.003, 2);
     const put = await fetch(`${base}/v1/admin/routes/${model}`, {
       method: 'PUT',
@@ -116,7 +132,9 @@ describe.skipIf(!url)('the model server as several processes (KEEL_SERVER_PROCES
     expect(put.status).toBe(200);
     // Connections alternate between the two processes: four answers in a row cover both.
     const routedCandidate = async () => {
-      const info = (await (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } })).json()) as { route: { candidate?: number } | null };
+      const info = (await (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } })).json()) as {
+        route: { candidate?: number } | null;
+      };
       return info.route?.candidate === candidate;
     };
     await waitUntil(async () => (await Promise.all([1, 2, 3, 4].map(routedCandidate))).every(Boolean), 10_000);

@@ -91,7 +91,10 @@ describe('Open Inference Protocol v2', () => {
     expect(ready.status).toBe(400);
     expect(ready.body).toMatchObject({ ready: false, error: expect.stringContaining(broken) });
     expect(await http('GET', `/v2/models/${model}/ready`)).toEqual({ status: 200, body: { name: model, ready: true } });
-    expect(await http('GET', `/v2/models/${model}/versions/1/ready`)).toEqual({ status: 200, body: { name: model, version: '1', ready: true } });
+    expect(await http('GET', `/v2/models/${model}/versions/1/ready`)).toEqual({
+      status: 200,
+      body: { name: model, version: '1', ready: true },
+    });
   });
 
   it('server and model metadata', async () => {
@@ -169,7 +172,9 @@ describe('Open Inference Protocol v2', () => {
     // The prediction ids are those of the log, and take feedback.
     await server.logWriter.flush();
     const logged = await database.db.select().from(predictionLog).where(eq(predictionLog.id, ids[1]));
-    expect(logged).toEqual([expect.objectContaining({ modelName: model, version: 1, inputs: { origin: null, distance: 200 }, shadow: false })]);
+    expect(logged).toEqual([
+      expect.objectContaining({ modelName: model, version: 1, inputs: { origin: null, distance: 200 }, shadow: false }),
+    ]);
     const feedback = await http('POST', '/v1/feedback', `{ "prediction_id": "${ids[1]}", "label": 1 }`);
     expect(feedback).toEqual({ status: 200, body: { recorded: 1 } });
   });
@@ -181,23 +186,98 @@ describe('Open Inference Protocol v2', () => {
   const inferBody = (...inputs: string[]) => `{ "inputs" : [ ${inputs.join(', ')} ] }`;
 
   it.each([
-    { case: 'a wrong tensor shape', body: inferBody(input('distance', '[ 1, 2 ]', 'FP32', '[ 1.0, 2.0 ]'), goodOrigin), status: 400, error: /shape \[1,2\]; this model takes \[N, 1\] or \[N\]/ },
-    { case: 'data that does not fill the shape', body: inferBody(input('distance', '[ 2, 1 ]', 'FP32', '[ 1.0 ]'), input('origin', '[ 2, 1 ]', 'BYTES', '[ "ORD", "JFK" ]')), status: 400, error: /1 values in "data" but its shape \[2,1\] holds 2/ },
-    { case: 'inputs with different batch sizes', body: inferBody(input('distance', '[ 2, 1 ]', 'FP32', '[ 1.0, 2.0 ]'), goodOrigin), status: 400, error: /every input needs the same N/ },
-    { case: 'a wrong datatype for a numeric input', body: inferBody(input('distance', '[ 1, 1 ]', 'BOOL', '[ true ]'), goodOrigin), status: 400, error: /"distance" is numeric: its datatype is FP32.*got BOOL/ },
-    { case: 'a wrong datatype for a categorical input', body: inferBody(goodDistance, input('origin', '[ 1, 1 ]', 'FP32', '[ 1.5 ]')), status: 400, error: /"origin" is categorical: its datatype is BYTES.*got FP32/ },
-    { case: 'an unknown datatype', body: inferBody(input('distance', '[ 1, 1 ]', 'FLOAT', '[ 1.0 ]'), goodOrigin), status: 400, error: /unknown datatype "FLOAT"/ },
+    {
+      case: 'a wrong tensor shape',
+      body: inferBody(input('distance', '[ 1, 2 ]', 'FP32', '[ 1.0, 2.0 ]'), goodOrigin),
+      status: 400,
+      error: /shape \[1,2\]; this model takes \[N, 1\] or \[N\]/,
+    },
+    {
+      case: 'data that does not fill the shape',
+      body: inferBody(input('distance', '[ 2, 1 ]', 'FP32', '[ 1.0 ]'), input('origin', '[ 2, 1 ]', 'BYTES', '[ "ORD", "JFK" ]')),
+      status: 400,
+      error: /1 values in "data" but its shape \[2,1\] holds 2/,
+    },
+    {
+      case: 'inputs with different batch sizes',
+      body: inferBody(input('distance', '[ 2, 1 ]', 'FP32', '[ 1.0, 2.0 ]'), goodOrigin),
+      status: 400,
+      error: /every input needs the same N/,
+    },
+    {
+      case: 'a wrong datatype for a numeric input',
+      body: inferBody(input('distance', '[ 1, 1 ]', 'BOOL', '[ true ]'), goodOrigin),
+      status: 400,
+      error: /"distance" is numeric: its datatype is FP32.*got BOOL/,
+    },
+    {
+      case: 'a wrong datatype for a categorical input',
+      body: inferBody(goodDistance, input('origin', '[ 1, 1 ]', 'FP32', '[ 1.5 ]')),
+      status: 400,
+      error: /"origin" is categorical: its datatype is BYTES.*got FP32/,
+    },
+    {
+      case: 'an unknown datatype',
+      body: inferBody(input('distance', '[ 1, 1 ]', 'FLOAT', '[ 1.0 ]'), goodOrigin),
+      status: 400,
+      error: /unknown datatype "FLOAT"/,
+    },
     { case: 'a missing input', body: inferBody(goodDistance), status: 400, error: /missing input "origin"/ },
-    { case: 'an extra input', body: inferBody(goodDistance, goodOrigin, input('colour', '[ 1, 1 ]', 'BYTES', '[ "red" ]')), status: 400, error: /input "colour" is not an input of this model \(inputs: distance, origin\)/ },
-    { case: 'an input given twice', body: inferBody(goodDistance, goodDistance, goodOrigin), status: 400, error: /input "distance" is given twice/ },
-    { case: '"NaN" as a string for FP32', body: inferBody(input('distance', '[ 1, 1 ]', 'FP32', '[ "NaN" ]'), goodOrigin), status: 400, error: /input "distance" data\[0\] must be a number or null, got "NaN"/ },
-    { case: 'a number for BYTES', body: inferBody(goodDistance, input('origin', '[ 1, 1 ]', 'BYTES', '[ 7 ]')), status: 400, error: /input "origin" data\[0\] must be a string \(BYTES\) or null, got 7/ },
-    { case: 'a fraction for INT64', body: inferBody(input('distance', '[ 1, 1 ]', 'INT64', '[ 1.5 ]'), goodOrigin), status: 400, error: /must be an integer \(INT64\)/ },
-    { case: 'a value beyond FP32', body: inferBody(input('distance', '[ 1, 1 ]', 'FP64', '[ 1e300 ]'), goodOrigin), status: 400, error: /outside the float32 range/ },
-    { case: 'an empty batch', body: inferBody(input('distance', '[ 0, 1 ]', 'FP32', '[ ]'), input('origin', '[ 0, 1 ]', 'BYTES', '[ ]')), status: 400, error: /empty batch/ },
+    {
+      case: 'an extra input',
+      body: inferBody(goodDistance, goodOrigin, input('colour', '[ 1, 1 ]', 'BYTES', '[ "red" ]')),
+      status: 400,
+      error: /input "colour" is not an input of this model \(inputs: distance, origin\)/,
+    },
+    {
+      case: 'an input given twice',
+      body: inferBody(goodDistance, goodDistance, goodOrigin),
+      status: 400,
+      error: /input "distance" is given twice/,
+    },
+    {
+      case: '"NaN" as a string for FP32',
+      body: inferBody(input('distance', '[ 1, 1 ]', 'FP32', '[ "NaN" ]'), goodOrigin),
+      status: 400,
+      error: /input "distance" data\[0\] must be a number or null, got "NaN"/,
+    },
+    {
+      case: 'a number for BYTES',
+      body: inferBody(goodDistance, input('origin', '[ 1, 1 ]', 'BYTES', '[ 7 ]')),
+      status: 400,
+      error: /input "origin" data\[0\] must be a string \(BYTES\) or null, got 7/,
+    },
+    {
+      case: 'a fraction for INT64',
+      body: inferBody(input('distance', '[ 1, 1 ]', 'INT64', '[ 1.5 ]'), goodOrigin),
+      status: 400,
+      error: /must be an integer \(INT64\)/,
+    },
+    {
+      case: 'a value beyond FP32',
+      body: inferBody(input('distance', '[ 1, 1 ]', 'FP64', '[ 1e300 ]'), goodOrigin),
+      status: 400,
+      error: /outside the float32 range/,
+    },
+    {
+      case: 'an empty batch',
+      body: inferBody(input('distance', '[ 0, 1 ]', 'FP32', '[ ]'), input('origin', '[ 0, 1 ]', 'BYTES', '[ ]')),
+      status: 400,
+      error: /empty batch/,
+    },
     { case: 'no inputs', body: '{ "inputs" : [ ] }', status: 400, error: /"inputs" is empty/ },
-    { case: 'an unknown requested output', body: `{ "inputs" : [ ${goodDistance}, ${goodOrigin} ], "outputs" : [ { "name" : "logits" } ] }`, status: 400, error: /unknown output "logits"/ },
-    { case: 'the binary data extension', body: `{ "inputs" : [ ${goodDistance}, ${goodOrigin} ], "parameters" : { "binary_data_output" : true } }`, status: 400, error: /binary tensor data extension is not supported/ },
+    {
+      case: 'an unknown requested output',
+      body: `{ "inputs" : [ ${goodDistance}, ${goodOrigin} ], "outputs" : [ { "name" : "logits" } ] }`,
+      status: 400,
+      error: /unknown output "logits"/,
+    },
+    {
+      case: 'the binary data extension',
+      body: `{ "inputs" : [ ${goodDistance}, ${goodOrigin} ], "parameters" : { "binary_data_output" : true } }`,
+      status: 400,
+      error: /binary tensor data extension is not supported/,
+    },
     { case: 'a misspelt field', body: `{ "input" : [ ${goodDistance}, ${goodOrigin} ] }`, status: 400, error: /unknown field "input"/ },
     { case: 'invalid JSON', body: '{ "inputs" : [ ', status: 400, error: /invalid JSON body/ },
   ])('answers $case with $status and an error object', async ({ body, status, error }) => {
@@ -220,7 +300,9 @@ describe('Open Inference Protocol v2', () => {
   it('answers a model whose artifact fails its checksum with 503 naming the cause', async () => {
     const reply = await http('POST', `/v2/models/${broken}/infer`, inferBody(goodDistance, goodOrigin));
     expect(reply.status).toBe(503);
-    expect(reply.body.error).toMatch(new RegExp(`model "${broken}" has no loadable version: version 1 was refused: artifact [0-9a-f]{64} is corrupted`));
+    expect(reply.body.error).toMatch(
+      new RegExp(`model "${broken}" has no loadable version: version 1 was refused: artifact [0-9a-f]{64} is corrupted`),
+    );
     expect((await http('GET', `/v2/models/${broken}/ready`)).status).toBe(400);
   });
 
@@ -261,7 +343,10 @@ describe('Open Inference Protocol v2', () => {
 
   it('logs every answered row exactly once and nothing for refused requests', async () => {
     await server.logWriter.flush();
-    const rows = await database.db.select({ id: predictionLog.id, error: predictionLog.error }).from(predictionLog).where(eq(predictionLog.modelName, model));
+    const rows = await database.db
+      .select({ id: predictionLog.id, error: predictionLog.error })
+      .from(predictionLog)
+      .where(eq(predictionLog.modelName, model));
     expect(rows).toHaveLength(answeredRows);
     expect(new Set(rows.map((r) => r.id)).size).toBe(answeredRows);
     expect(rows.every((r) => r.error === null)).toBe(true);
@@ -274,9 +359,11 @@ describe('Open Inference Protocol v2', () => {
     const text = await response.text();
     const file = join(dir, 'metrics.txt');
     await writeFile(file, text);
-    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', `promtool check metrics < "${file}"`]).catch((error: { stdout: string; stderr: string; code: number }) => {
-      throw new Error(`promtool check metrics failed (exit ${error.code}):\n${error.stdout}${error.stderr}`);
-    });
+    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', `promtool check metrics < "${file}"`]).catch(
+      (error: { stdout: string; stderr: string; code: number }) => {
+        throw new Error(`promtool check metrics failed (exit ${error.code}):\n${error.stdout}${error.stderr}`);
+      },
+    );
     expect(stdout + stderr).toBe('');
     for (const series of [
       `keel_predict_requests_total{model="${model}",version="1",protocol="v2"}`,

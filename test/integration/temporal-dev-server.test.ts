@@ -24,11 +24,7 @@ async function start(opts: Partial<Parameters<typeof startTemporalDevServer>[0]>
   return server;
 }
 
-async function withClient<T>(
-  server: TemporalDevServer,
-  fn: (client: Client) => Promise<T>,
-  namespace = server.namespace,
-): Promise<T> {
+async function withClient<T>(server: TemporalDevServer, fn: (client: Client) => Promise<T>, namespace = server.namespace): Promise<T> {
   const connection = await Connection.connect({ address: server.address });
   try {
     return await fn(new Client({ connection, namespace }));

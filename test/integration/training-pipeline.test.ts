@@ -100,9 +100,17 @@ describe('trainingPipeline end to end', () => {
         const windowed = await client.workflow.execute('monitor', {
           taskQueue: taskQueues.control,
           workflowId: `monitor/${model}/it-window`,
-          args: [{ ...monitorInput, window: { start: new Date(trafficStart.getTime() - 1000).toISOString(), end: new Date(Date.now() + 1000).toISOString() } }],
+          args: [
+            {
+              ...monitorInput,
+              window: { start: new Date(trafficStart.getTime() - 1000).toISOString(), end: new Date(Date.now() + 1000).toISOString() },
+            },
+          ],
         });
-        const [report] = await database.db.select().from(driftReports).where(eq(driftReports.id, (windowed as { reportId: number }).reportId));
+        const [report] = await database.db
+          .select()
+          .from(driftReports)
+          .where(eq(driftReports.id, (windowed as { reportId: number }).reportId));
         expect(report.rowCount).toBe(200);
         expect(['ok', 'drift']).toContain(report.status);
         const stored = report.features as { features?: { feature: string }[]; columns?: { feature?: string; column?: string }[] };
@@ -130,12 +138,17 @@ describe('trainingPipeline end to end', () => {
     expect(result.trials).toBe(3);
     expect(result.production?.version).toBe(1);
     expect(result.gate.reasons.join()).toContain('production v1');
-    const runs = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `train/${model}/tuned`));
+    const runs = await harness.database.db
+      .select()
+      .from(trainingRuns)
+      .where(eq(trainingRuns.workflowId, `train/${model}/tuned`));
     expect(runs.map((r) => r.trial).sort()).toEqual(['trial-0', 'trial-1', 'trial-2']);
     const l2s = runs.map((r) => (r.trainer as { l2: number }).l2);
     expect(new Set(l2s).size).toBe(3);
     // The winner is the trial with the best validation ROC AUC, and only it carries the evaluation.
-    const best = runs.reduce((a, b) => ((b.validationMetrics as { rocAuc: number }).rocAuc > (a.validationMetrics as { rocAuc: number }).rocAuc ? b : a));
+    const best = runs.reduce((a, b) =>
+      (b.validationMetrics as { rocAuc: number }).rocAuc > (a.validationMetrics as { rocAuc: number }).rocAuc ? b : a,
+    );
     expect(result.trainingRunId).toBe(best.id);
     expect(runs.filter((r) => r.gate !== null).map((r) => r.id)).toEqual([best.id]);
   });
@@ -148,12 +161,19 @@ describe('trainingPipeline end to end', () => {
     };
     const result = await runPipeline(`train/${model}/halving`, halving);
     expect(result.trials).toBe(4);
-    const runs = await harness.database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `train/${model}/halving`));
+    const runs = await harness.database.db
+      .select()
+      .from(trainingRuns)
+      .where(eq(trainingRuns.workflowId, `train/${model}/halving`));
     const budgets = Object.fromEntries(runs.map((r) => [r.trial, (r.trainer as { maxIterations: number }).maxIterations]));
     const full = (config.pipeline.trainer as { maxIterations: number }).maxIterations;
     expect(Object.keys(budgets).filter((t) => t.startsWith('rung-0-'))).toHaveLength(3);
     expect(Object.values(budgets).filter((b) => b === Math.round(full / 3))).toHaveLength(3);
-    expect(Object.entries(budgets).filter(([t]) => t.startsWith('rung-1-')).map(([, b]) => b)).toEqual([full]);
+    expect(
+      Object.entries(budgets)
+        .filter(([t]) => t.startsWith('rung-1-'))
+        .map(([, b]) => b),
+    ).toEqual([full]);
   });
 
   it('ends without a new version when the gate rejects, recording why', async () => {
@@ -212,7 +232,12 @@ describe('trainingPipeline end to end', () => {
     const gbdt = {
       ...config.pipeline,
       deploy: false,
-      trainer: { kind: 'gbdt', params: { objective: 'binary', numTrees: 40, maxLeaves: 31, learningRate: 0.1 }, threads: 2, checkpointEvery: 10 },
+      trainer: {
+        kind: 'gbdt',
+        params: { objective: 'binary', numTrees: 40, maxLeaves: 31, learningRate: 0.1 },
+        threads: 2,
+        checkpointEvery: 10,
+      },
       gate: { minRocAuc: 0.6, maxDropVsProduction: 1 },
     };
     const result = await runPipeline(`train/${model}/gbdt`, gbdt);

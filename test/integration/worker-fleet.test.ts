@@ -16,7 +16,13 @@ const tag = Date.now().toString(36);
 const model = `fleet-${tag}`;
 
 /** Eight GBDT trials (a grid of 4 × 2), four at a time: more than one training worker's two slots. */
-const trainer = { kind: 'gbdt', params: { objective: 'binary', numTrees: 30, maxLeaves: 7, learningRate: 0.1 }, threads: 1, checkpointEvery: 5, heartbeatTimeoutSeconds: 10 };
+const trainer = {
+  kind: 'gbdt',
+  params: { objective: 'binary', numTrees: 30, maxLeaves: 7, learningRate: 0.1 },
+  threads: 1,
+  checkpointEvery: 5,
+  heartbeatTimeoutSeconds: 10,
+};
 const tuning = { strategy: 'grid', space: { learningRate: [0.05, 0.1, 0.2, 0.3], maxLeaves: [7, 15] }, concurrency: 4 };
 const refreshMs = 1000;
 
@@ -40,7 +46,9 @@ async function startsOf(handle: WorkflowHandle, type: string): Promise<{ identit
 /** A pending activity of `type` started by `identity`, once it has heartbeated (it is mid-work). */
 async function runningOn(handle: WorkflowHandle, type: string, identity: string): Promise<boolean> {
   const { raw } = await handle.describe();
-  return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === type && a.lastWorkerIdentity === identity && a.lastHeartbeatTime);
+  return (raw.pendingActivities ?? []).some(
+    (a) => a.activityType?.name === type && a.lastWorkerIdentity === identity && a.lastHeartbeatTime,
+  );
 }
 
 /**
@@ -115,7 +123,12 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
     // Model servers start meanwhile (they serve the production version the first run deployed).
     const serversReady = startServers();
     const handle = await tune('disturbed', false);
-    await waitFor('a trial mid-work on worker a', async () => ((await runningOn(handle, 'trainModel', 'fleet-train-a@keel-train')) ? true : undefined), 120_000, 50);
+    await waitFor(
+      'a trial mid-work on worker a',
+      async () => ((await runningOn(handle, 'trainModel', 'fleet-train-a@keel-train')) ? true : undefined),
+      120_000,
+      50,
+    );
     await workers.get('fleet-train-a')!.kill();
     const disturbed = await registered(handle);
     const starts = await startsOf(handle, 'trainModel');
@@ -147,27 +160,53 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
   }
 
   const info = async (base: string) =>
-    (await (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } })).json()) as { version: number; route: { baseline?: number; candidate?: number } | null };
+    (await (await fetch(`${base}/v1/models/${model}`, { headers: { connection: 'close' } })).json()) as {
+      version: number;
+      route: { baseline?: number; candidate?: number } | null;
+    };
 
-  it('scores a dataset version in chunks over the fleet; a killed worker costs no chunk twice; outputs equal the servers\' answers', async () => {
+  it("scores a dataset version in chunks over the fleet; a killed worker costs no chunk twice; outputs equal the servers' answers", async () => {
     // A training worker again beside b, then b is killed mid-job.
     await worker('fleet-train-c', 'train');
-    const [dataset] = await sql<{ id: string; row_count: number }[]>`SELECT id, row_count FROM dataset_versions WHERE id = ${undisturbed.datasetVersionId}`;
+    const [dataset] = await sql<
+      { id: string; row_count: number }[]
+    >`SELECT id, row_count FROM dataset_versions WHERE id = ${undisturbed.datasetVersionId}`;
     const handle = await client.workflow.start('batchScore', {
       taskQueue: taskQueues.control,
       workflowId: `batch/${model}/kill`,
-      args: [{ model: `${model}@production`, input: { dataset: `${model}-data` }, output: { kind: 'table', table: `fleet_${tag}` }, chunkRows: 100, concurrency: 2, heartbeatTimeoutSeconds: 5 }],
+      args: [
+        {
+          model: `${model}@production`,
+          input: { dataset: `${model}-data` },
+          output: { kind: 'table', table: `fleet_${tag}` },
+          chunkRows: 100,
+          concurrency: 2,
+          heartbeatTimeoutSeconds: 5,
+        },
+      ],
     });
-    await waitFor('a chunk mid-work on worker b', async () => ((await runningOn(handle, 'scoreBatchChunk', 'fleet-train-b@keel-train')) ? true : undefined), 60_000, 20);
-    const before = await sql<{ chunk: number; scored_at: Date }[]>`SELECT chunk, scored_at FROM batch_score_chunks WHERE job_id LIKE ${`batch/${model}/kill/%`}`;
+    await waitFor(
+      'a chunk mid-work on worker b',
+      async () => ((await runningOn(handle, 'scoreBatchChunk', 'fleet-train-b@keel-train')) ? true : undefined),
+      60_000,
+      20,
+    );
+    const before = await sql<
+      { chunk: number; scored_at: Date }[]
+    >`SELECT chunk, scored_at FROM batch_score_chunks WHERE job_id LIKE ${`batch/${model}/kill/%`}`;
     await workers.get('fleet-train-b')!.kill();
     const result = (await handle.result()) as BatchScoreResult;
 
     const chunks = Math.ceil(dataset!.row_count / 100);
     expect(result).toMatchObject({ rows: dataset!.row_count, chunks, version: undisturbed.version });
     const starts = await startsOf(handle, 'scoreBatchChunk');
-    expect(starts.some((s) => s.attempt > 1), 'no chunk was retried: the kill missed').toBe(true);
-    const ledger = await sql<{ chunk: number; scored_at: Date; attempt: number }[]>`SELECT chunk, scored_at, attempt FROM batch_score_chunks WHERE job_id = ${result.jobId} ORDER BY chunk`;
+    expect(
+      starts.some((s) => s.attempt > 1),
+      'no chunk was retried: the kill missed',
+    ).toBe(true);
+    const ledger = await sql<
+      { chunk: number; scored_at: Date; attempt: number }[]
+    >`SELECT chunk, scored_at, attempt FROM batch_score_chunks WHERE job_id = ${result.jobId} ORDER BY chunk`;
     expect(ledger.map((l) => l.chunk)).toEqual(Array.from({ length: chunks }, (_, i) => i));
     // What was scored before the kill was not scored again.
     for (const b of before) expect(ledger[b.chunk]!.scored_at).toEqual(b.scored_at);
@@ -199,14 +238,18 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
     const handle = await client.workflow.start('batchScore', {
       taskQueue: taskQueues.control,
       workflowId: `batch/${model}/csv`,
-      args: [{ model: `${model}@1`, input: { source }, output: { kind: 'files', format: 'csv', directory: `fleet/${tag}` }, chunkRows: 1500 }],
+      args: [
+        { model: `${model}@1`, input: { source }, output: { kind: 'files', format: 'csv', directory: `fleet/${tag}` }, chunkRows: 1500 },
+      ],
     });
     const result = (await handle.result()) as BatchScoreResult;
     // The identical source is the same dataset version: nothing new was ingested.
     expect(result.datasetVersionId).toBe(undisturbed.datasetVersionId);
     const files = (await readdir(join(dir, 'batch', 'fleet', tag))).sort();
     expect(files).toEqual(Array.from({ length: result.chunks }, (_, i) => `part-${String(i).padStart(5, '0')}.csv`));
-    const lines = (await Promise.all(files.map((f) => readFile(join(dir, 'batch', 'fleet', tag, f), 'utf8')))).flatMap((text) => text.trim().split('\n').slice(1));
+    const lines = (await Promise.all(files.map((f) => readFile(join(dir, 'batch', 'fleet', tag, f), 'utf8')))).flatMap((text) =>
+      text.trim().split('\n').slice(1),
+    );
     expect(lines).toHaveLength(result.rows);
     const tableScores = await sql<{ row_index: number; probability: number }[]>`
       SELECT row_index, probability FROM ${sql('keel_batch')}.${sql(`fleet_${tag}`)} WHERE job_id LIKE ${`batch/${model}/kill/%`} ORDER BY row_index`;
@@ -228,14 +271,20 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
       const within = refreshMs * 3;
       let moved = Date.now();
       await setAlias(database.db, { model, alias: 'production', version: 2, actor: 'user:test', reason: 'fleet test' });
-      await waitFor('both replicas on version 2', async () => ((await Promise.all(servers.map(info))).every((i) => i.version === 2) ? true : undefined), within, 50);
+      await waitFor(
+        'both replicas on version 2',
+        async () => ((await Promise.all(servers.map(info))).every((i) => i.version === 2) ? true : undefined),
+        within,
+        50,
+      );
       expect(Date.now() - moved).toBeLessThan(within);
 
       moved = Date.now();
       await setRoute(database.db, { model, baseline: 2, candidate: 1, candidateWeight: 0.25, actor: 'user:test', reason: 'fleet canary' });
       await waitFor(
         'both replicas routing the canary',
-        async () => ((await Promise.all(servers.map(info))).every((i) => i.route?.baseline === 2 && i.route?.candidate === 1) ? true : undefined),
+        async () =>
+          (await Promise.all(servers.map(info))).every((i) => i.route?.baseline === 2 && i.route?.candidate === 1) ? true : undefined,
         within,
         50,
       );

@@ -26,7 +26,11 @@ describe('trainingPipeline replay', () => {
     const events = history.events as RecordedEvent[];
     const patches = events
       .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-      .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data, 'base64').toString()).id as string);
+      .map(
+        (e) =>
+          JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data, 'base64').toString())
+            .id as string,
+      );
     expect(patches).toEqual(['record-pipeline-runs']);
     const activities = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     expect(activities.filter((name) => name === 'recordPipelineRun').length).toBeGreaterThan(5);

@@ -48,10 +48,16 @@ async function withServer<T>(options: { host?: string; apiKeys: ApiKeys }, work:
 }
 
 const base = (server: ModelServer) => `http://127.0.0.1:${server.port}`;
-const refresh = (server: ModelServer, headers: Record<string, string> = {}) => fetch(`${base(server)}/v1/admin/refresh`, { method: 'POST', headers });
-const deleteRoute = (server: ModelServer, headers: Record<string, string> = {}) => fetch(`${base(server)}/v1/admin/routes/flights`, { method: 'DELETE', headers });
+const refresh = (server: ModelServer, headers: Record<string, string> = {}) =>
+  fetch(`${base(server)}/v1/admin/refresh`, { method: 'POST', headers });
+const deleteRoute = (server: ModelServer, headers: Record<string, string> = {}) =>
+  fetch(`${base(server)}/v1/admin/routes/flights`, { method: 'DELETE', headers });
 const predict = (server: ModelServer, headers: Record<string, string> = {}) =>
-  fetch(`${base(server)}/v1/models/none:predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"instances":[{"x":1}]}' });
+  fetch(`${base(server)}/v1/models/none:predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: '{"instances":[{"x":1}]}',
+  });
 
 describe('admin routes', () => {
   it('stay closed to anonymous callers when only KEEL_API_KEYS is set (was: open)', async () => {
@@ -60,7 +66,9 @@ describe('admin routes', () => {
       for (const send of [refresh, deleteRoute]) {
         const anonymous = await send(server);
         expect(anonymous.status).toBe(403);
-        expect(((await anonymous.json()) as { error: string }).error).toMatch(/admin routes are closed: API keys are configured but no admin key/);
+        expect(((await anonymous.json()) as { error: string }).error).toMatch(
+          /admin routes are closed: API keys are configured but no admin key/,
+        );
         expect((await send(server, { authorization: 'Bearer client-key-0123456789' })).status).toBe(403);
       }
       expect((await predict(server)).status).toBe(401);
@@ -76,7 +84,9 @@ describe('admin routes', () => {
       expect((await predict(server)).status).toBe(404);
     });
     const access = lines.find((l) => l.msg.startsWith('model server access:'));
-    expect(access?.msg).toMatch(/predict, feedback, metadata open to anyone.*admin \(refresh, routes\) CLOSED \(listening on 0\.0\.0\.0, not loopback/);
+    expect(access?.msg).toMatch(
+      /predict, feedback, metadata open to anyone.*admin \(refresh, routes\) CLOSED \(listening on 0\.0\.0\.0, not loopback/,
+    );
     expect(access?.level).toBe(40);
   });
 
@@ -85,16 +95,23 @@ describe('admin routes', () => {
     await withServer({ apiKeys: { predict: [], admin: [] } }, async (server) => {
       expect((await refresh(server)).status).toBe(200);
     });
-    expect(lines.find((l) => l.msg.startsWith('model server access:'))?.msg).toMatch(/admin \(refresh, routes\) OPEN to anyone on this machine/);
+    expect(lines.find((l) => l.msg.startsWith('model server access:'))?.msg).toMatch(
+      /admin \(refresh, routes\) OPEN to anyone on this machine/,
+    );
   });
 });
 
 describe('keys', () => {
-  const apiKeys: ApiKeys = { predict: ['client-key-0123456789'], admin: ['admin-key-0123456789'], named: [{ name: 'alice', key: 'alice-key-0123456789', role: 'admin' }] };
+  const apiKeys: ApiKeys = {
+    predict: ['client-key-0123456789'],
+    admin: ['admin-key-0123456789'],
+    named: [{ name: 'alice', key: 'alice-key-0123456789', role: 'admin' }],
+  };
 
   it('accept the bearer scheme in any case and X-API-Key; refuse unknown keys and a prediction key on admin routes', async () => {
     await withServer({ apiKeys }, async (server) => {
-      for (const scheme of ['Bearer', 'bearer', 'BEARER']) expect((await predict(server, { authorization: `${scheme} client-key-0123456789` })).status, scheme).toBe(404);
+      for (const scheme of ['Bearer', 'bearer', 'BEARER'])
+        expect((await predict(server, { authorization: `${scheme} client-key-0123456789` })).status, scheme).toBe(404);
       expect((await predict(server, { 'x-api-key': 'client-key-0123456789' })).status).toBe(404);
       expect((await predict(server, { authorization: 'Bearer client-key-012345678' })).status).toBe(401);
       expect((await predict(server, { authorization: 'Basic client-key-0123456789' })).status).toBe(401);
@@ -107,9 +124,14 @@ describe('keys', () => {
   it('close the dashboard actions when any key is configured but no admin key', () => {
     const temporal = async () => ({}) as never;
     expect(actionAccess({ adminKeys: [], host: '127.0.0.1', temporal })).toMatchObject({ enabled: true, keyRequired: false });
-    expect(actionAccess({ adminKeys: [], apiKeys: { predict: ['client-key-0123456789'], admin: [] }, host: '127.0.0.1', temporal })).toMatchObject({ enabled: false });
+    expect(
+      actionAccess({ adminKeys: [], apiKeys: { predict: ['client-key-0123456789'], admin: [] }, host: '127.0.0.1', temporal }),
+    ).toMatchObject({ enabled: false });
     expect(actionAccess({ adminKeys: [], host: '0.0.0.0', temporal })).toMatchObject({ enabled: false });
-    expect(actionAccess({ adminKeys: ['admin-key-0123456789'], host: '0.0.0.0', temporal })).toMatchObject({ enabled: true, keyRequired: true });
+    expect(actionAccess({ adminKeys: ['admin-key-0123456789'], host: '0.0.0.0', temporal })).toMatchObject({
+      enabled: true,
+      keyRequired: true,
+    });
   });
 });
 

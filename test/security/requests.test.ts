@@ -26,7 +26,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'keel-security-requests-'));
   database = await openDatabase({ url: inject('databaseUrl') || undefined, dataDir: dir });
   const artifacts = new ArtifactStore(join(dir, 'artifacts'));
-  const onnx = buildTinyLogisticOnnx({ numeric: [{ name: 'distance', weight: 0.001, mean: 800 }], categorical: [{ name: 'origin', weights: { SFO: 0.4 } }], bias: -1 });
+  const onnx = buildTinyLogisticOnnx({
+    numeric: [{ name: 'distance', weight: 0.001, mean: 800 }],
+    categorical: [{ name: 'origin', weights: { SFO: 0.4 } }],
+    bias: -1,
+  });
   const version = await registerOnnxVersion({ database, artifacts }, MODEL, onnx, { key: `test/${MODEL}/1` });
   await setAlias(database.db, { model: MODEL, alias: 'production', version: version.version, actor: 'test', reason: 'test' });
   server = await startModelServer({
@@ -47,7 +51,11 @@ afterAll(async () => {
 });
 
 async function predict(body: string | Uint8Array) {
-  const response = await fetch(`${server.url}/v1/models/${MODEL}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const response = await fetch(`${server.url}/v1/models/${MODEL}:predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   return { status: response.status, body: (await response.json()) as { error?: string; predictions?: { id: string }[] } };
 }
 
@@ -120,7 +128,9 @@ describe('request attacks on the model server', () => {
     expect(headers.answer).toMatch(/^HTTP\/1\.1 408/);
     expect(headers.ms).toBeLessThan(4000);
     // A body that stops halfway: closed after the 1.5 s request deadline.
-    const body = await sendAndWait(`POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"instances":`);
+    const body = await sendAndWait(
+      `POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"instances":`,
+    );
     expect(body.answer).toMatch(/^HTTP\/1\.1 408/);
     expect(body.ms).toBeLessThan(5000);
     expect(await metric('keel_http_request_timeouts_total{phase="headers"}')).toBe(1);
@@ -143,7 +153,9 @@ describe('request attacks on the model server', () => {
           () =>
             new Promise<Socket>((resolve) => {
               const socket = connect(server.port, '127.0.0.1', () => {
-                socket.write(`POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"inst`, () => resolve(socket));
+                socket.write(`POST /v1/models/${MODEL}:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"inst`, () =>
+                  resolve(socket),
+                );
               });
             }),
         ),

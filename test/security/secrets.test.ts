@@ -36,7 +36,15 @@ let dir: string;
 /** `npm run server` (server-main) with this environment; its exit code and everything it printed. */
 async function server(env: Record<string, string>, timeout = 60_000): Promise<{ code: number; output: string }> {
   const result = await run(process.execPath, ['--import', 'tsx', 'src/runtime/server-main.ts'], {
-    env: { PATH: process.env.PATH!, KEEL_DATA_DIR: join(dir, 'data'), KEEL_PORT: '0', LOG_LEVEL: 'debug', KEEL_ADMIN_KEYS: secrets.adminKey, KEEL_API_KEYS: secrets.apiKey, ...env },
+    env: {
+      PATH: process.env.PATH!,
+      KEEL_DATA_DIR: join(dir, 'data'),
+      KEEL_PORT: '0',
+      LOG_LEVEL: 'debug',
+      KEEL_ADMIN_KEYS: secrets.adminKey,
+      KEEL_API_KEYS: secrets.apiKey,
+      ...env,
+    },
     timeout,
   }).then(
     (r) => ({ code: 0, output: r.stdout + r.stderr }),
@@ -55,7 +63,9 @@ describe('the server, its database URL wrong in each way', () => {
     // The real process once (what an operator sees on the terminal), the other ways in-process.
     const wrongPassword = await server({ DATABASE_URL: `postgres://keel:${secrets.wrongPassword}@127.0.0.1:5432/keel` });
     expect(wrongPassword.code).toBe(1);
-    expect(wrongPassword.output).toContain('cannot connect to PostgreSQL at 127.0.0.1:5432 as user "keel", database "keel": password authentication failed');
+    expect(wrongPassword.output).toContain(
+      'cannot connect to PostgreSQL at 127.0.0.1:5432 as user "keel", database "keel": password authentication failed',
+    );
     const badScheme = messageOf(() => readEnvironment({ DATABASE_URL: `mysql://keel:${secrets.badScheme}@db.example:3306/keel` }));
     expect(badScheme).toContain('DATABASE_URL: must be a postgres:// URL (got "mysql://keel:***@db.example:3306/keel")');
     const unreachable = await openDatabase({ url: `postgres://keel:${secrets.unreachable}@127.0.0.1:1/keel`, dataDir: dir }).then(
@@ -84,7 +94,11 @@ describe('a pipeline whose sources fail with secrets in play', () => {
 
   beforeAll(async () => {
     // The worst API: its 401 echoes the credentials it was sent.
-    api = createServer((req, res) => res.writeHead(401, { 'content-type': 'text/plain' }).end(`bad token ${req.headers.authorization}; try https://u:${secrets.apiToken}@x`));
+    api = createServer((req, res) =>
+      res
+        .writeHead(401, { 'content-type': 'text/plain' })
+        .end(`bad token ${req.headers.authorization}; try https://u:${secrets.apiToken}@x`),
+    );
     await once(api.listen(0, '127.0.0.1'), 'listening');
     const origin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     Object.assign(process.env, { API_TOKEN: secrets.apiToken, WAREHOUSE_URL: `postgres://keel:${secrets.warehouse}@127.0.0.1:5432/keel` });
@@ -102,7 +116,14 @@ describe('a pipeline whose sources fail with secrets in play', () => {
 
   const input = (source: Record<string, unknown>) => ({
     model: 'sec-secrets',
-    dataset: { name: 'sec-secrets', columns: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string' }], sources: [source] },
+    dataset: {
+      name: 'sec-secrets',
+      columns: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: 'string' },
+      ],
+      sources: [source],
+    },
     features: [{ name: 'a', kind: 'categorical' }],
     target: 'b',
     trainer: { kind: 'logistic-regression' },
@@ -111,24 +132,42 @@ describe('a pipeline whose sources fail with secrets in play', () => {
   it('fails with the cause, and no secret reaches the failure, the logs, the history or the database', async () => {
     const origin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     const cases = [
-      { id: `sec/http-401/${Date.now()}`, source: { format: 'http', url: `${origin}/rows`, headers: { authorization: { env: 'API_TOKEN' } } }, cause: /answered 401 Unauthorized: bad token \*\*\*/ },
-      { id: `sec/pg-password/${Date.now()}`, source: { format: 'postgres', connection: 'warehouse', query: 'SELECT 1' }, cause: /password authentication failed/ },
+      {
+        id: `sec/http-401/${Date.now()}`,
+        source: { format: 'http', url: `${origin}/rows`, headers: { authorization: { env: 'API_TOKEN' } } },
+        cause: /answered 401 Unauthorized: bad token \*\*\*/,
+      },
+      {
+        id: `sec/pg-password/${Date.now()}`,
+        source: { format: 'postgres', connection: 'warehouse', query: 'SELECT 1' },
+        cause: /password authentication failed/,
+      },
     ];
     const failures: string[] = [];
     await harness.withWorkers(async () => {
       for (const c of cases) {
-        const error = await harness.client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId: c.id, args: [input(c.source)] }).catch((e: unknown) => e as Error);
+        const error = await harness.client.workflow
+          .execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId: c.id, args: [input(c.source)] })
+          .catch((e: unknown) => e as Error);
         const chain: string[] = [];
         for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) chain.push(String((e as Error).message));
         failures.push(chain.join(' <- '));
         expect(chain.join(' <- ')).toMatch(c.cause);
       }
     });
-    const histories = await Promise.all(cases.map(async (c) => decodedPayloads(JSON.stringify(await harness.client.workflow.getHandle(c.id).fetchHistory()))));
-    const tables = await harness.database.db.execute<{ table_name: string }>(sql`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
+    const histories = await Promise.all(
+      cases.map(async (c) => decodedPayloads(JSON.stringify(await harness.client.workflow.getHandle(c.id).fetchHistory()))),
+    );
+    const tables = await harness.database.db.execute<{ table_name: string }>(
+      sql`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+    );
     const rows: string[] = [];
     for (const { table_name } of rowsOf<{ table_name: string }>(tables)) {
-      rows.push(...rowsOf<{ t: string }>(await harness.database.db.execute<{ t: string }>(sql.raw(`SELECT t::text AS t FROM "${table_name}" t`))).map((r) => r.t));
+      rows.push(
+        ...rowsOf<{ t: string }>(
+          await harness.database.db.execute<{ t: string }>(sql.raw(`SELECT t::text AS t FROM "${table_name}" t`)),
+        ).map((r) => r.t),
+      );
     }
     expect(histories.join('\n')).toContain('sec-secrets');
     expect(rows.some((r) => r.includes('sec-secrets'))).toBe(true);

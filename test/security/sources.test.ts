@@ -55,7 +55,13 @@ describe('file sources', () => {
       trainer: { kind: 'logistic-regression' },
     };
     const error = await harness
-      .withWorkers(() => harness.client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId: `sec/passwd/${Date.now()}`, args: [input] }))
+      .withWorkers(() =>
+        harness.client.workflow.execute('trainingPipeline', {
+          taskQueue: taskQueues.control,
+          workflowId: `sec/passwd/${Date.now()}`,
+          args: [input],
+        }),
+      )
       .catch((e: unknown) => e);
     const failure = rootFailure(error);
     expect(failure.type).toBe('InvalidInputError');
@@ -70,7 +76,9 @@ describe('file sources', () => {
     await symlink('/etc/passwd', join(root, 'link.csv'));
     const policy: SourcePolicy = { ...defaultSourcePolicy(), roots: [root] };
     const ingest = (path: string) =>
-      ingestDataset(harness.database, { name: 'sec-link', columns, sources: [{ format: 'csv', path }] } as never, { sourceOptions: { policy } });
+      ingestDataset(harness.database, { name: 'sec-link', columns, sources: [{ format: 'csv', path }] } as never, {
+        sourceOptions: { policy },
+      });
     await expect(ingest(join(root, 'link.csv'))).rejects.toThrow(/dataset\.sources\.0\.path: .*link\.csv" is refused: it resolves outside/);
     await expect(ingest(join(root, '..', 'root', '..', 'x.csv'))).rejects.toThrow(/is refused/);
     expect((await ingest(join(root, 'ok.csv'))).rowCount).toBe(1);
@@ -106,7 +114,9 @@ describe('HTTP sources', () => {
   it('refuses an origin not allowed, and an environment header to an origin not allowed for that variable, before sending anything', async () => {
     seen.length = 0;
     const policy = readEnvironment({ KEEL_HTTP_SOURCES: `${urlOf(api)}=API_TOKEN` }).sources;
-    await expect(ingest(`${urlOf(other)}/x`, policy)).rejects.toThrow(/dataset\.sources\.0\.url: http:\/\/127\.0\.0\.1:\d+ is refused: not an allowed HTTP source origin \(KEEL_HTTP_SOURCES: /);
+    await expect(ingest(`${urlOf(other)}/x`, policy)).rejects.toThrow(
+      /dataset\.sources\.0\.url: http:\/\/127\.0\.0\.1:\d+ is refused: not an allowed HTTP source origin \(KEEL_HTTP_SOURCES: /,
+    );
     await expect(ingest(`${urlOf(api)}/x`, policy, { authorization: { env: 'DATABASE_URL' } })).rejects.toThrow(
       /dataset\.sources\.0\.headers\.authorization: the environment variable DATABASE_URL may not be sent to http:\/\/127\.0\.0\.1:\d+/,
     );
@@ -144,7 +154,9 @@ describe.runIf(inject('databaseUrl'))('postgres sources', () => {
     await expect(ingest({ query: 'SELECT usename AS a, usename AS b FROM pg_user' }, none)).rejects.toThrow(
       /dataset\.sources\.0: a postgres source names no connection; set connection to one of the operator's aliases \(KEEL_POSTGRES_SOURCES: \(none\)\)/,
     );
-    await expect(ingest({ query: 'SELECT 1', urlEnv: 'DATABASE_URL' }, none)).rejects.toThrow(/names the variable DATABASE_URL, which no connection alias uses/);
+    await expect(ingest({ query: 'SELECT 1', urlEnv: 'DATABASE_URL' }, none)).rejects.toThrow(
+      /names the variable DATABASE_URL, which no connection alias uses/,
+    );
     await expect(ingest({ query: 'SELECT 1', connection: 'prod' }, { ...none, postgres: { warehouse: 'WAREHOUSE_URL' } })).rejects.toThrow(
       /dataset\.sources\.0\.connection: "prod" is refused: not a connection the operator named \(KEEL_POSTGRES_SOURCES: warehouse\)/,
     );
@@ -152,10 +164,12 @@ describe.runIf(inject('databaseUrl'))('postgres sources', () => {
 
   it('runs read-only with a statement timeout: INSERT … RETURNING and a long query are refused', async () => {
     const policy = readEnvironment({ KEEL_POSTGRES_SOURCES: 'warehouse=WAREHOUSE_URL', KEEL_POSTGRES_SOURCE_TIMEOUT_MS: '300' }).sources;
-    await expect(ingest({ connection: 'warehouse', query: "INSERT INTO sec_target VALUES ('x', 'y') RETURNING a, b" }, policy)).rejects.toThrow(
-      /SQLSTATE 25006: postgres sources are read-only/,
+    await expect(
+      ingest({ connection: 'warehouse', query: "INSERT INTO sec_target VALUES ('x', 'y') RETURNING a, b" }, policy),
+    ).rejects.toThrow(/SQLSTATE 25006: postgres sources are read-only/);
+    await expect(ingest({ connection: 'warehouse', query: 'SELECT pg_sleep(5)::text AS a, 1::text AS b' }, policy)).rejects.toThrow(
+      /SQLSTATE 57014/,
     );
-    await expect(ingest({ connection: 'warehouse', query: 'SELECT pg_sleep(5)::text AS a, 1::text AS b' }, policy)).rejects.toThrow(/SQLSTATE 57014/);
     const sql = postgres(url(), { max: 1, onnotice: () => {} });
     expect((await sql`SELECT count(*)::int AS n FROM sec_target`)[0]!.n).toBe(0);
     await sql.end();
@@ -165,24 +179,59 @@ describe.runIf(inject('databaseUrl'))('postgres sources', () => {
 
 describe('command trainer', () => {
   it('refuses a program and arguments from the input, and a name not registered', async () => {
-    const activities = createActivities({ ...harnessDeps(), trainers: { 'byo-example': { argv: ['node', 'train.mjs'], dir: '.', passEnv: [] } } });
+    const activities = createActivities({
+      ...harnessDeps(),
+      trainers: { 'byo-example': { argv: ['node', 'train.mjs'], dir: '.', passEnv: [] } },
+    });
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-    const input = (command: unknown) => ({ model: 'm', datasetVersionId: 'none', features: [], target: 't', task: 'binary', trainer: { kind: 'command', command, params: {}, timeoutSeconds: 5 }, split: {} as never, trial: 't' });
+    const input = (command: unknown) => ({
+      model: 'm',
+      datasetVersionId: 'none',
+      features: [],
+      target: 't',
+      task: 'binary',
+      trainer: { kind: 'command', command, params: {}, timeoutSeconds: 5 },
+      split: {} as never,
+      trial: 't',
+    });
     await expect(env.run(activities.trainExternalModel, input(['sh', '-c', 'id']) as never)).rejects.toThrow(
       /trainer\.command: a program and its arguments are refused; name a trainer command instead \(registered in keel\.config\.json `trainers`: byo-example\)/,
     );
-    await expect(env.run(activities.trainExternalModel, input('evil') as never)).rejects.toThrow(/trainer\.command: "evil" is not a registered trainer command/);
+    await expect(env.run(activities.trainExternalModel, input('evil') as never)).rejects.toThrow(
+      /trainer\.command: "evil" is not a registered trainer command/,
+    );
   });
 
   it('gives the program a minimal environment and a temporary working directory: no DATABASE_URL, no keys', async () => {
     const script = `const fs=require('fs');fs.writeFileSync('model.onnx','x');fs.writeFileSync('metrics.json',JSON.stringify({env:process.env,cwd:process.cwd()}))`;
     const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: 'postgres://keel:pw-55aa@db/keel', KEEL_ADMIN_KEYS: 'admin-key-0123456789', TEMPORAL_API_KEY: 'tk-0123456789' });
+    Object.assign(process.env, {
+      DATABASE_URL: 'postgres://keel:pw-55aa@db/keel',
+      KEEL_ADMIN_KEYS: 'admin-key-0123456789',
+      TEMPORAL_API_KEY: 'tk-0123456789',
+    });
     try {
-      const result = await runExternalTrainer({ command: ['node', '-e', script], params: {}, features: [], target: 't', task: 'binary', train: [], validation: [], timeoutMs: 20_000 });
+      const result = await runExternalTrainer({
+        command: ['node', '-e', script],
+        params: {},
+        features: [],
+        target: 't',
+        task: 'binary',
+        train: [],
+        validation: [],
+        timeoutMs: 20_000,
+      });
       const { env, cwd } = result.reportedMetrics as { env: Record<string, string>; cwd: string };
-      expect(Object.keys(env).filter((k) => !k.startsWith('KEEL_')).sort()).toEqual(['HOME', 'LANG', 'PATH', 'TMPDIR']);
-      expect(Object.keys(env).filter((k) => k.startsWith('KEEL_')).sort()).toEqual(['KEEL_OUTPUT_DIR', 'KEEL_PARAMS_FILE', 'KEEL_TRAIN_FILE', 'KEEL_VALIDATION_FILE']);
+      expect(
+        Object.keys(env)
+          .filter((k) => !k.startsWith('KEEL_'))
+          .sort(),
+      ).toEqual(['HOME', 'LANG', 'PATH', 'TMPDIR']);
+      expect(
+        Object.keys(env)
+          .filter((k) => k.startsWith('KEEL_'))
+          .sort(),
+      ).toEqual(['KEEL_OUTPUT_DIR', 'KEEL_PARAMS_FILE', 'KEEL_TRAIN_FILE', 'KEEL_VALIDATION_FILE']);
       expect(cwd.startsWith(tmpdir())).toBe(true);
       expect(env.HOME).toBe(cwd);
     } finally {

@@ -34,12 +34,19 @@ describe('a pipeline input with an unknown key', () => {
     deploy: true,
   };
 
-
   const cases = [
     { name: 'an unknown top-level field', input: { ...readme, colour: 'blue' }, line: /^colour: unknown key \(known keys: model, dataset/ },
     { name: 'deplyo', input: { ...readme, deplyo: false }, line: /^deplyo: unknown key \(did you mean deploy\?\)$/ },
-    { name: 'gate.minRocAUC', input: { ...readme, gate: { minRocAUC: 0.99 } }, line: /^gate\.minRocAUC: unknown key \(did you mean minRocAuc\?\)$/ },
-    { name: 'trainer.learningRate', input: { ...readme, trainer: { kind: 'logistic-regression', learningRate: 0.1 } }, line: /^trainer\.learningRate: unknown key \(known keys: kind, l2, maxIterations, tolerance, maxCategories\)$/ },
+    {
+      name: 'gate.minRocAUC',
+      input: { ...readme, gate: { minRocAUC: 0.99 } },
+      line: /^gate\.minRocAUC: unknown key \(did you mean minRocAuc\?\)$/,
+    },
+    {
+      name: 'trainer.learningRate',
+      input: { ...readme, trainer: { kind: 'logistic-regression', learningRate: 0.1 } },
+      line: /^trainer\.learningRate: unknown key \(known keys: kind, l2, maxIterations, tolerance, maxCategories\)$/,
+    },
   ];
 
   const workflowId = (name: string) => `train/${model}/${name.replace(/[^a-z]/gi, '-')}`;
@@ -51,10 +58,12 @@ describe('a pipeline input with an unknown key', () => {
     await harness.withWorkers(() =>
       Promise.all(
         cases.map(({ name, input }) =>
-          harness.client.workflow.execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId: workflowId(name), args: [input] }).then(
-            () => errors.set(name, undefined),
-            (e: unknown) => errors.set(name, e),
-          ),
+          harness.client.workflow
+            .execute('trainingPipeline', { taskQueue: taskQueues.control, workflowId: workflowId(name), args: [input] })
+            .then(
+              () => errors.set(name, undefined),
+              (e: unknown) => errors.set(name, e),
+            ),
         ),
       ),
     );
@@ -75,6 +84,9 @@ describe('a pipeline input with an unknown key', () => {
     const history = await harness.client.workflow.getHandle(workflowId(name)).fetchHistory();
     const activities = (history.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(activities.every((activity) => activity === 'recordPipelineRun')).toBe(true);
-    expect(await getPipelineRun(harness.database.db, workflowId(name))).toMatchObject({ status: 'failed', failure: { type: 'InvalidInputError' } });
+    expect(await getPipelineRun(harness.database.db, workflowId(name))).toMatchObject({
+      status: 'failed',
+      failure: { type: 'InvalidInputError' },
+    });
   });
 });

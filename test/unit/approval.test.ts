@@ -29,15 +29,39 @@ describe('approval proof', () => {
 });
 
 describe('approval rules', () => {
-  const state = (over: Partial<ApprovalState>): ApprovalState => ({ required: true, pending: null, decision: null, ignoredSignals: [], ...over });
-  const pending = { model: 'm', version: 3, requestedAt: '2026-01-01T00:00:00Z', deadline: '2026-01-02T00:00:00Z', onTimeout: 'reject' as const };
+  const state = (over: Partial<ApprovalState>): ApprovalState => ({
+    required: true,
+    pending: null,
+    decision: null,
+    ignoredSignals: [],
+    ...over,
+  });
+  const pending = {
+    model: 'm',
+    version: 3,
+    requestedAt: '2026-01-01T00:00:00Z',
+    deadline: '2026-01-02T00:00:00Z',
+    onTimeout: 'reject' as const,
+  };
 
   it('names why a decision cannot apply', () => {
     expect(approvalRefusal(state({ required: false }), 3, 'deploy')).toMatch(/does not require approval/);
     expect(approvalRefusal(state({}), 3, 'train')).toBe('no approval is pending yet: the pipeline is at stage "train"');
-    expect(approvalRefusal(state({ pending }), 2, 'awaiting approval')).toBe('version 2 is not the one awaiting approval: this pipeline waits for m version 3');
-    const decision = { version: 3, decision: 'reject' as const, approver: 'bob', reason: '', channel: 'cli' as const, at: '2026-01-01T01:00:00.000Z', authenticated: false };
-    expect(approvalRefusal(state({ pending, decision }), 3, 'done')).toBe('already decided: rejected v3 by bob (cli) at 2026-01-01T01:00:00.000Z');
+    expect(approvalRefusal(state({ pending }), 2, 'awaiting approval')).toBe(
+      'version 2 is not the one awaiting approval: this pipeline waits for m version 3',
+    );
+    const decision = {
+      version: 3,
+      decision: 'reject' as const,
+      approver: 'bob',
+      reason: '',
+      channel: 'cli' as const,
+      at: '2026-01-01T01:00:00.000Z',
+      authenticated: false,
+    };
+    expect(approvalRefusal(state({ pending, decision }), 3, 'done')).toBe(
+      'already decided: rejected v3 by bob (cli) at 2026-01-01T01:00:00.000Z',
+    );
     expect(approvalRefusal(state({ pending }), 3, 'awaiting approval')).toBeNull();
   });
 
@@ -60,9 +84,19 @@ describe('pipeline.approval input', () => {
   });
 
   it('refuses a bad timeout, an unknown key and approval without deploy, naming the field', () => {
-    const parse = (approval: unknown, deploy = true) => trainingPipelineInputSchema.safeParse({ ...pipelineInput('m', undefined), deploy, approval });
-    expect(parse({ required: true, timeout: '1 day' }).error?.issues[0]).toMatchObject({ path: ['approval', 'timeout'], message: expect.stringContaining('s, m, h or d') });
-    expect(parse({ required: true, onTimout: 'approve' }).error?.issues[0]).toMatchObject({ path: ['approval'], code: 'unrecognized_keys' });
-    expect(parse({ required: true }, false).error?.issues[0]).toMatchObject({ path: ['approval', 'required'], message: expect.stringContaining('"deploy": true') });
+    const parse = (approval: unknown, deploy = true) =>
+      trainingPipelineInputSchema.safeParse({ ...pipelineInput('m', undefined), deploy, approval });
+    expect(parse({ required: true, timeout: '1 day' }).error?.issues[0]).toMatchObject({
+      path: ['approval', 'timeout'],
+      message: expect.stringContaining('s, m, h or d'),
+    });
+    expect(parse({ required: true, onTimout: 'approve' }).error?.issues[0]).toMatchObject({
+      path: ['approval'],
+      code: 'unrecognized_keys',
+    });
+    expect(parse({ required: true }, false).error?.issues[0]).toMatchObject({
+      path: ['approval', 'required'],
+      message: expect.stringContaining('"deploy": true'),
+    });
   });
 });

@@ -6,7 +6,14 @@ import { batchScoreInputSchema, chunkFileName, planChunks } from '../../src/shar
 
 describe('planChunks', () => {
   it('covers every row once, in order, with at most chunkRows per chunk', () => {
-    for (const [rows, size] of [[0, 5], [1, 5], [5, 5], [6, 5], [1_000_003, 100_000], [7, 1]] as const) {
+    for (const [rows, size] of [
+      [0, 5],
+      [1, 5],
+      [5, 5],
+      [6, 5],
+      [1_000_003, 100_000],
+      [7, 1],
+    ] as const) {
       const chunks = planChunks(rows, size);
       expect(chunks.map((c) => c.index)).toEqual(chunks.map((_, i) => i));
       let next = 0;
@@ -60,7 +67,11 @@ describe('the batchScore input', () => {
 
 describe('scored chunks', () => {
   const binary = { task: 'binary', inputs: [], outputs: [] } as never;
-  const chunk = scoredChunk(binary, { probability: Float32Array.of(0.25, 0.1, Number.NaN), label: BigInt64Array.of(0n, 1n, 0n) }, { jobId: 'j', start: 10, count: 3 });
+  const chunk = scoredChunk(
+    binary,
+    { probability: Float32Array.of(0.25, 0.1, Number.NaN), label: BigInt64Array.of(0n, 1n, 0n) },
+    { jobId: 'j', start: 10, count: 3 },
+  );
 
   it('carries the job, the row index and the outputs as the server answers them (float32 values, NaN as null)', () => {
     expect(chunk.columns.map((c) => c.name)).toEqual(['job_id', 'row_index', 'probability', 'label']);
@@ -72,9 +83,19 @@ describe('scored chunks', () => {
   it('encodes the same values in parquet, CSV and JSONL, the same bytes each time', async () => {
     const parquet = encodeChunk(chunk, 'parquet');
     expect(encodeChunk(chunk, 'parquet')).toEqual(parquet);
-    const rows = await parquetReadObjects({ file: parquet.buffer.slice(parquet.byteOffset, parquet.byteOffset + parquet.byteLength) as ArrayBuffer });
-    expect(rows.map((r) => [r.row_index, r.probability, r.label])).toEqual([[10, 0.25, 0], [11, Math.fround(0.1), 1], [12, null, 0]]);
-    expect(Buffer.from(encodeChunk(chunk, 'csv')).toString()).toBe(`job_id,row_index,probability,label\nj,10,0.25,0\nj,11,${Math.fround(0.1)},1\nj,12,,0\n`);
-    expect(Buffer.from(encodeChunk(chunk, 'jsonl')).toString().split('\n')[1]).toBe(`{"job_id":"j","row_index":11,"probability":${Math.fround(0.1)},"label":1}`);
+    const rows = await parquetReadObjects({
+      file: parquet.buffer.slice(parquet.byteOffset, parquet.byteOffset + parquet.byteLength) as ArrayBuffer,
+    });
+    expect(rows.map((r) => [r.row_index, r.probability, r.label])).toEqual([
+      [10, 0.25, 0],
+      [11, Math.fround(0.1), 1],
+      [12, null, 0],
+    ]);
+    expect(Buffer.from(encodeChunk(chunk, 'csv')).toString()).toBe(
+      `job_id,row_index,probability,label\nj,10,0.25,0\nj,11,${Math.fround(0.1)},1\nj,12,,0\n`,
+    );
+    expect(Buffer.from(encodeChunk(chunk, 'jsonl')).toString().split('\n')[1]).toBe(
+      `{"job_id":"j","row_index":11,"probability":${Math.fround(0.1)},"label":1}`,
+    );
   });
 });

@@ -31,15 +31,21 @@ describe('scoreOnnxInWorkerThread', () => {
   it('reads the output of a regression and of a multiclass model, K values per row for multiclass', async () => {
     const train = syntheticFlights(2_000, 33).map((row, i) => ({ ...row, minutes: Number(row.distance) / 10 + (i % 7), bucket: i % 3 }));
     const rows = syntheticFlights(20_000, 34);
-    for (const [objective, target, width] of [['regression', 'minutes', 1], ['multiclass', 'bucket', 3]] as const) {
-      const model = await trainGbdt(toGbdtTable({ features: [...flightFeatures], target, params: { objective, numTrees: 5, maxLeaves: 8 }, train }));
+    for (const [objective, target, width] of [
+      ['regression', 'minutes', 1],
+      ['multiclass', 'bucket', 3],
+    ] as const) {
+      const model = await trainGbdt(
+        toGbdtTable({ features: [...flightFeatures], target, params: { objective, numTrees: 5, maxLeaves: 8 }, train }),
+      );
       const scores = await scoreOnnxInWorkerThread(exportGbdtOnnx(model), rows);
       expect(scores.task).toBe(objective);
       expect(scores.width).toBe(width);
       const expected = predictGbdt(model, rows);
       expect(scores.values).toHaveLength(expected.length);
       let deviation = 0;
-      for (let i = 0; i < expected.length; i++) deviation = Math.max(deviation, Math.abs(scores.values[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+      for (let i = 0; i < expected.length; i++)
+        deviation = Math.max(deviation, Math.abs(scores.values[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
       expect(deviation).toBeLessThan(1e-5);
     }
   });

@@ -8,9 +8,16 @@ import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
 describe('the pooled batch scorer', () => {
   const scorer = createPooledScorer({ threads: 1, logger: pino({ level: 'silent' }) });
   afterAll(() => scorer.close());
-  const bytes = buildTinyLogisticOnnx({ numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 });
+  const bytes = buildTinyLogisticOnnx({
+    numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
+    categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
+    bias: -1.2,
+  });
   // More rows than one session.run takes (16,384), with missing values.
-  const rows = Array.from({ length: 40_000 }, (_, i) => ({ distance: i % 7 === 0 ? null : (i * 37) % 3000, origin: i % 3 === 0 ? 'ORD' : i % 3 === 1 ? 'LGA' : null }));
+  const rows = Array.from({ length: 40_000 }, (_, i) => ({
+    distance: i % 7 === 0 ? null : (i * 37) % 3000,
+    origin: i % 3 === 0 ? 'ORD' : i % 3 === 1 ? 'LGA' : null,
+  }));
 
   it('gives what a thread of its own gives, row for row, across several session.run calls', async () => {
     const contract = TINY_CONTRACT as never;

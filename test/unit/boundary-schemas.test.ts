@@ -55,12 +55,17 @@ function probes(node: Json, defs: Record<string, Json>, depth = 0): { path: Path
   const base = Object.fromEntries(Object.entries(properties).flatMap(([key, p]) => ('const' in p ? [[key, p.const]] : [])));
   return [
     { path: [], value: { ...base, [UNKNOWN]: 1 } },
-    ...Object.entries(properties).flatMap(([key, p]) => probes(p, defs, depth + 1).map((c) => ({ path: [key, ...c.path], value: { ...base, [key]: c.value } }))),
+    ...Object.entries(properties).flatMap(([key, p]) =>
+      probes(p, defs, depth + 1).map((c) => ({ path: [key, ...c.path], value: { ...base, [key]: c.value } })),
+    ),
   ];
 }
 
 /** Every unknown-key issue, also inside union branches, with its full path. */
-function unknownKeyIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): { path: string; keys: string[]; message: string }[] {
+function unknownKeyIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: PropertyKey[] = [],
+): { path: string; keys: string[]; message: string }[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') return [{ path: path.join('.'), keys: issue.keys, message: issue.message }];

@@ -70,18 +70,25 @@ describe('judgeHealth', () => {
     // 2 errors in 40 rows: at 100 rows that is still 2 % > 0 % + 1 %.
     const certain = judge(sample(version(2, 40, 2, 1), version(1, 400, 0, 1)), thresholds);
     expect(certain.verdict).toBe('breach');
-    expect(certain.reasons[0]).toContain('error rate at least 2.00% (2 errors in 40 of the 100 requests needed) exceeds baseline v1 0.00% of 400 + 1.00%');
+    expect(certain.reasons[0]).toContain(
+      'error rate at least 2.00% (2 errors in 40 of the 100 requests needed) exceeds baseline v1 0.00% of 400 + 1.00%',
+    );
   });
 
   it('judges p99 latency by ratio AND absolute margin, over enough requests of each version', () => {
     const once = canaryHealthSchema.parse({ minRequests: 100, p99MinRequests: 200, p99ConsecutiveBreaches: 1 });
     const slow = judge(sample(version(2, 200, 0, 40), version(1, 800, 0, 20)), once);
     expect(slow.verdict).toBe('breach');
-    expect(check(slow, 'p99_latency').detail).toContain('candidate p99 40.00 ms vs baseline 20.00 ms (×2.00; limit ×1.5 and +5 ms) over 200 and 800 requests');
+    expect(check(slow, 'p99_latency').detail).toContain(
+      'candidate p99 40.00 ms vs baseline 20.00 ms (×2.00; limit ×1.5 and +5 ms) over 200 and 800 requests',
+    );
     // A p99 of fewer than p99MinRequests rows is its maximum, more or less: reported, not judged.
     const thin = judge(sample(version(2, 150, 0, 40), version(1, 800, 0, 20)), once);
     expect(thin.verdict).toBe('healthy');
-    expect(check(thin, 'p99_latency')).toMatchObject({ status: 'skipped', detail: expect.stringContaining('needs 200 requests of each version') });
+    expect(check(thin, 'p99_latency')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('needs 200 requests of each version'),
+    });
     // 3× slower but only 1 ms apart: relative alone would fail it; within the 5 ms margin.
     expect(judge(sample(version(2, 200, 0, 1.5), version(1, 800, 0, 0.5)), once).verdict).toBe('healthy');
     // 12 ms slower but only ×1.11: absolute alone would fail it; within the ratio.
@@ -134,7 +141,12 @@ describe('latency judging (the cases that used to flake)', () => {
   const stepStart = Date.parse('2026-01-01T00:00:00.000Z');
   const at = (seconds: number) => new Date(stepStart + seconds * 1000).toISOString();
   /** A check at `seconds` into the step, both versions' p99 over the latency window `watch` gives. */
-  function checkAt(seconds: number, watch: ReturnType<typeof startLatencyWatch>, p99: [number, number], rows: [number, number] = [600, 1800]) {
+  function checkAt(
+    seconds: number,
+    watch: ReturnType<typeof startLatencyWatch>,
+    p99: [number, number],
+    rows: [number, number] = [600, 1800],
+  ) {
     const step = { from: at(0), to: at(seconds) };
     const s: HealthSample = {
       candidate: version(2, rows[0], 0, p99[0]),
@@ -145,14 +157,24 @@ describe('latency judging (the cases that used to flake)', () => {
     };
     const latencyFrom = watch.fromMs < stepStart + seconds * 1000 ? new Date(watch.fromMs).toISOString() : null;
     const latency: LatencySample | null = latencyFrom
-      ? { window: { from: latencyFrom, to: step.to }, candidate: { rows: rows[0], p99LatencyMs: p99[0] }, baseline: { rows: rows[1], p99LatencyMs: p99[1] } }
+      ? {
+          window: { from: latencyFrom, to: step.to },
+          candidate: { rows: rows[0], p99LatencyMs: p99[0] },
+          baseline: { rows: rows[1], p99LatencyMs: p99[1] },
+        }
       : null;
     const report = judgeHealth(s, defaults, { sample: latency, breaches: watch.breaches });
     return { report, watch: advanceLatencyWatch(watch, report, stepStart + seconds * 1000) };
   }
 
   it('defaults: ×1.5 and +5 ms, 500 requests each, 10 s of warm-up, two consecutive checks', () => {
-    expect(defaults).toMatchObject({ maxP99LatencyRatio: 1.5, p99LatencyToleranceMs: 5, p99MinRequests: 500, p99WarmupSeconds: 10, p99ConsecutiveBreaches: 2 });
+    expect(defaults).toMatchObject({
+      maxP99LatencyRatio: 1.5,
+      p99LatencyToleranceMs: 5,
+      p99MinRequests: 500,
+      p99WarmupSeconds: 10,
+      p99ConsecutiveBreaches: 2,
+    });
   });
 
   it("ignores a freshly loaded version's slow first batches (the warm-up)", () => {
@@ -161,7 +183,10 @@ describe('latency judging (the cases that used to flake)', () => {
     expect(watch).toEqual({ fromMs: stepStart + 10_000, breaches: 0 });
     const { report } = checkAt(2, watch, [37.83, 19.95]);
     expect(report.verdict).toBe('healthy');
-    expect(check(report, 'p99_latency')).toMatchObject({ status: 'skipped', detail: expect.stringContaining('warming up: latency is judged from 10 s into the step') });
+    expect(check(report, 'p99_latency')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('warming up: latency is judged from 10 s into the step'),
+    });
     expect(report.latency).toEqual({ window: null, slow: false, breaches: 0 });
   });
 
@@ -170,7 +195,10 @@ describe('latency judging (the cases that used to flake)', () => {
     // After the warm-up, one slow burst: ×1.90 and +17.88 ms — the numbers that rolled v2 back.
     const first = checkAt(12, watch, [37.83, 19.95]);
     expect(first.report.verdict).toBe('unconfirmed');
-    expect(check(first.report, 'p99_latency')).toMatchObject({ status: 'unconfirmed', detail: expect.stringContaining('too slow in 1 of 2 consecutive checks') });
+    expect(check(first.report, 'p99_latency')).toMatchObject({
+      status: 'unconfirmed',
+      detail: expect.stringContaining('too slow in 1 of 2 consecutive checks'),
+    });
     expect(first.report.reasons[0]).toContain('p99 latency too slow in 1 consecutive check(s) of the 2 that make a breach');
     // The next window starts where that check ended: only fresh traffic can confirm it.
     watch = first.watch;
@@ -185,14 +213,20 @@ describe('latency judging (the cases that used to flake)', () => {
     const first = checkAt(12, startLatencyWatch(stepStart, defaults), [40, 20]);
     const second = checkAt(14, first.watch, [41, 20]);
     expect(second.report.verdict).toBe('breach');
-    expect(check(second.report, 'p99_latency')).toMatchObject({ status: 'fail', detail: expect.stringContaining('too slow in 2 of 2 consecutive checks') });
+    expect(check(second.report, 'p99_latency')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('too slow in 2 of 2 consecutive checks'),
+    });
     expect(second.report.latency).toEqual({ window: { from: at(12), to: at(14) }, slow: true, breaches: 2 });
   });
 
   it('keeps a pending breach while the fresh window has too few requests to judge', () => {
     const first = checkAt(12, startLatencyWatch(stepStart, defaults), [40, 20]);
     const thin = checkAt(13, first.watch, [45, 20], [100, 300]);
-    expect(check(thin.report, 'p99_latency')).toMatchObject({ status: 'skipped', detail: expect.stringContaining('1 too-slow check(s) await confirmation') });
+    expect(check(thin.report, 'p99_latency')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('1 too-slow check(s) await confirmation'),
+    });
     expect(thin.report.verdict).toBe('unconfirmed'); // the step cannot pass on it
     expect(thin.watch).toEqual({ fromMs: stepStart + 12_000, breaches: 1 });
     expect(checkAt(15, thin.watch, [42, 20]).report.verdict).toBe('breach');
@@ -235,13 +269,24 @@ describe('canary rollout input', () => {
     expect(canaryRolloutInputSchema.parse({ model: 'm', candidate: 2 }).continueAsNewAfterEvents).toBe(10_000);
     const tiny = canaryRolloutInputSchema.safeParse({ model: 'm', candidate: 2, continueAsNewAfterEvents: 3 });
     expect(tiny.error?.issues[0]).toMatchObject({ path: ['continueAsNewAfterEvents'], message: expect.stringContaining('10') });
-    const bad = canaryContinuationSchema.safeParse({ rolloutId: 'canary/m/r', baseline: 1, startedMs: 0, seq: -1, status: {}, rollbackRequest: null });
+    const bad = canaryContinuationSchema.safeParse({
+      rolloutId: 'canary/m/r',
+      baseline: 1,
+      startedMs: 0,
+      seq: -1,
+      status: {},
+      rollbackRequest: null,
+    });
     const paths = bad.error!.issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['seq', 'status', 'promoteRequest', 'pausedSinceMs', 'heldForData', 'bake']));
   });
 
   it('is the rollout option of a training pipeline, direct by default', () => {
-    expect(rolloutSpecSchema.parse({ strategy: 'canary', bakeSeconds: 60 })).toMatchObject({ strategy: 'canary', steps: [10, 25, 50, 100], bakeSeconds: 60 });
+    expect(rolloutSpecSchema.parse({ strategy: 'canary', bakeSeconds: 60 })).toMatchObject({
+      strategy: 'canary',
+      steps: [10, 25, 50, 100],
+      bakeSeconds: 60,
+    });
     const pipeline = trainingPipelineInputSchema.shape;
     expect(pipeline.rollout.parse(undefined)).toEqual({ strategy: 'direct' });
   });

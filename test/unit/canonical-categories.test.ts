@@ -19,7 +19,12 @@ import { gbdtTrainerSchema, logisticTrainerSchema, type FeatureSpec } from '../.
 const dataset = datasetSpecSchema.parse({
   name: 'patients',
   sources: [
-    { name: 'clinic-a', format: 'csv', path: 'a.csv', mapping: { sex: { from: 'sex', values: { M: 'male', F: 'female', 'Not Known': 'unknown' } } } },
+    {
+      name: 'clinic-a',
+      format: 'csv',
+      path: 'a.csv',
+      mapping: { sex: { from: 'sex', values: { M: 'male', F: 'female', 'Not Known': 'unknown' } } },
+    },
     { name: 'clinic-b', format: 'csv', path: 'b.csv', mapping: { sex: { from: 'gender', values: { man: 'male', woman: 'female' } } } },
   ],
   columns: [
@@ -58,7 +63,7 @@ const cities: [string, string][] = [
 
 function rows(n: number, seed: number): Row[] {
   let state = seed;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => {
     const sex = ['male', 'female', 'unknown'][Math.floor(next() * 3)];
     const city = ['Paris', 'Lyon', 'Nice'][Math.floor(next() * 3)];
@@ -72,19 +77,36 @@ async function scores(model: TrainedModel, feed: readonly Row[]): Promise<Float3
   const inputs = contractOf(model).inputs;
   const session = await InferenceSession.create(exportOnnx(model));
   const columns = onnxFeedColumns(inputs, feed);
-  const out = await session.run(Object.fromEntries(inputs.map(({ name, type }) => [name, new Tensor(type, columns[name], [feed.length, 1])])));
+  const out = await session.run(
+    Object.fromEntries(inputs.map(({ name, type }) => [name, new Tensor(type, columns[name], [feed.length, 1])])),
+  );
   return out.probability.data as Float32Array;
 }
 
 const trainers = {
   'logistic regression': logisticTrainerSchema.parse({ kind: 'logistic-regression' }),
-  gbdt: gbdtTrainerSchema.parse({ kind: 'gbdt', params: { objective: 'binary', numTrees: 20, maxLeaves: 8, minSamplesLeaf: 5 }, threads: 1 }),
+  gbdt: gbdtTrainerSchema.parse({
+    kind: 'gbdt',
+    params: { objective: 'binary', numTrees: 20, maxLeaves: 8, minSamplesLeaf: 5 },
+    threads: 1,
+  }),
 };
 
 describe('canonical categories at serving', () => {
-  it('derives the spelling tables from the dataset spec: enum values and every source\'s spellings, plain text only trimmed', () => {
+  it("derives the spelling tables from the dataset spec: enum values and every source's spellings, plain text only trimmed", () => {
     expect(table).toEqual({
-      sex: { tokens: { f: 'female', female: 'female', m: 'male', male: 'male', man: 'male', not_known: 'unknown', unknown: 'unknown', woman: 'female' } },
+      sex: {
+        tokens: {
+          f: 'female',
+          female: 'female',
+          m: 'male',
+          male: 'male',
+          man: 'male',
+          not_known: 'unknown',
+          unknown: 'unknown',
+          woman: 'female',
+        },
+      },
       city: { tokens: {} },
     });
     for (const [raw, canonical] of spellings) expect(canonicalCategory(raw, table.sex)).toBe(canonical);
@@ -92,20 +114,40 @@ describe('canonical categories at serving', () => {
     expect(canonicalCategory('NICE', table.city)).toBe('NICE');
   });
 
-  it('keeps a feature\'s unknown-category policy, also where nothing is canonicalised (the flights recipe)', () => {
-    const withPolicy: FeatureSpec[] = [{ name: 'sex', kind: 'categorical', unknown: 'reject' }, { name: 'city', kind: 'categorical', unknown: 'bucket' }];
-    expect(canonicalCategoriesOf(dataset, withPolicy)).toEqual({ sex: { tokens: table.sex.tokens, unknown: 'reject' }, city: { tokens: {} } });
-    const flights = datasetSpecSchema.parse({ name: 'f', recipe: 'flights', source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' }, period: { from: '2001-01-01', to: '2001-02-01' } });
-    expect(canonicalCategoriesOf(flights, [{ name: 'origin', kind: 'categorical', unknown: 'nearest' }, { name: 'destination', kind: 'categorical' }])).toEqual({
+  it("keeps a feature's unknown-category policy, also where nothing is canonicalised (the flights recipe)", () => {
+    const withPolicy: FeatureSpec[] = [
+      { name: 'sex', kind: 'categorical', unknown: 'reject' },
+      { name: 'city', kind: 'categorical', unknown: 'bucket' },
+    ];
+    expect(canonicalCategoriesOf(dataset, withPolicy)).toEqual({
+      sex: { tokens: table.sex.tokens, unknown: 'reject' },
+      city: { tokens: {} },
+    });
+    const flights = datasetSpecSchema.parse({
+      name: 'f',
+      recipe: 'flights',
+      source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' },
+      period: { from: '2001-01-01', to: '2001-02-01' },
+    });
+    expect(
+      canonicalCategoriesOf(flights, [
+        { name: 'origin', kind: 'categorical', unknown: 'nearest' },
+        { name: 'destination', kind: 'categorical' },
+      ]),
+    ).toEqual({
       origin: { tokens: {}, unknown: 'nearest' },
     });
   });
 
   it('canonicalises as ingest does: every spelling a source accepts becomes what ingest stores', () => {
     if (!('columns' in dataset)) throw new Error('a mapped dataset');
-    const mappers = dataset.sources.map((source) => compileMapper({ columns: dataset.columns, mapping: source.mapping }, source.name ?? 'source'));
+    const mappers = dataset.sources.map((source) =>
+      compileMapper({ columns: dataset.columns, mapping: source.mapping }, source.name ?? 'source'),
+    );
     for (const [raw] of spellings) {
-      const stored = mappers.map((m, i) => m.map({ [i === 0 ? 'sex' : 'gender']: raw, city: '  Paris ', age: 40, sick: 0 })).filter((o) => o.kind === 'row');
+      const stored = mappers
+        .map((m, i) => m.map({ [i === 0 ? 'sex' : 'gender']: raw, city: '  Paris ', age: 40, sick: 0 }))
+        .filter((o) => o.kind === 'row');
       expect(stored.length, raw).toBeGreaterThan(0);
       for (const outcome of stored) {
         expect(outcome.row.sex, raw).toBe(canonicalCategory(raw, table.sex));
@@ -116,7 +158,14 @@ describe('canonical categories at serving', () => {
 
   for (const [name, trainer] of Object.entries(trainers)) {
     it(`${name}: each raw spelling scores exactly as its canonical form through onnxruntime`, async () => {
-      const trained = await trainForTask({ task: 'binary', features, target: 'sick', trainer, train: rows(3000, 1), validation: rows(500, 2) });
+      const trained = await trainForTask({
+        task: 'binary',
+        features,
+        target: 'sick',
+        trainer,
+        train: rows(3000, 1),
+        validation: rows(500, 2),
+      });
       const model: TrainedModel = { ...trained, canonicalCategories: table };
       const raw: Row[] = [];
       const canonical: Row[] = [];
@@ -140,8 +189,14 @@ describe('canonical categories at serving', () => {
       const [unknownBare] = await scores(trained, [{ sex: 'martian', city: 'Paris', age: 40 }]);
       expect(unknown).toBe(unknownBare);
       // Missing and blank stay missing; an all-blank batch runs.
-      const blanks = await scores(model, [{ sex: '', city: '   ', age: 40 }, { sex: '  ', city: '', age: 40 }]);
-      const missing = await scores(trained, [{ sex: '', city: '', age: 40 }, { sex: '', city: '', age: 40 }]);
+      const blanks = await scores(model, [
+        { sex: '', city: '   ', age: 40 },
+        { sex: '  ', city: '', age: 40 },
+      ]);
+      const missing = await scores(trained, [
+        { sex: '', city: '', age: 40 },
+        { sex: '', city: '', age: 40 },
+      ]);
       expect([...blanks]).toEqual([...missing]);
       // Byte-identical export.
       const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

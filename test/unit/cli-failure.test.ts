@@ -10,7 +10,14 @@ const message = 'target "delay" must be a finite number, but dataset row 7 has n
 /** The chain the client throws for a pipeline whose training activity failed for good. */
 function failedPipeline(root = message) {
   const application = ApplicationFailure.create({ message: root, type: 'TargetError', nonRetryable: true, details: [{ attempt: 1 }] });
-  const activity = new ActivityFailure('Activity task failed', 'trainModel', '7', RetryState.NON_RETRYABLE_FAILURE, 'worker@host', application);
+  const activity = new ActivityFailure(
+    'Activity task failed',
+    'trainModel',
+    '7',
+    RetryState.NON_RETRYABLE_FAILURE,
+    'worker@host',
+    application,
+  );
   return new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
 }
 
@@ -75,8 +82,12 @@ describe('the CLI failure report', () => {
 
 describe('redactSecrets', () => {
   it('hides URL passwords, key=value secrets and bearer tokens, and leaves the rest', () => {
-    expect(redactSecrets('https://user:pw@example.com/x and http://example.com/y')).toBe('https://user:***@example.com/x and http://example.com/y');
-    expect(redactSecrets('api_key="k-123" secret=\'s\' Authorization: Bearer eyJ.abc')).toBe('api_key=*** secret=*** Authorization: Bearer ***');
+    expect(redactSecrets('https://user:pw@example.com/x and http://example.com/y')).toBe(
+      'https://user:***@example.com/x and http://example.com/y',
+    );
+    expect(redactSecrets('api_key="k-123" secret=\'s\' Authorization: Bearer eyJ.abc')).toBe(
+      'api_key=*** secret=*** Authorization: Bearer ***',
+    );
     expect(redactSecrets('dataset row 7 has null')).toBe('dataset row 7 has null');
   });
 });

@@ -19,7 +19,9 @@ describe('the configuration reference and the JSON Schemas', () => {
       const committed = await readFile(join(root, file.path), 'utf8').catch(() => '(missing)');
       if (committed !== file.content) stale.push(file.path);
     }
-    expect(stale, `out of date with the zod schemas: ${stale.join(', ')}. Run \`npm run docs:generate\` and commit the result.`).toEqual([]);
+    expect(stale, `out of date with the zod schemas: ${stale.join(', ')}. Run \`npm run docs:generate\` and commit the result.`).toEqual(
+      [],
+    );
   });
 });
 
@@ -37,11 +39,16 @@ describe('the configuration reference', () => {
 describe('the shipped JSON Schemas', () => {
   // Formats (uri, date-time) are zod's to check; the schemas' structure is what editors rely on.
   const ajv = new Ajv2020({ allErrors: true, validateFormats: false });
-  const validators = new Map(shippedSchemas.map((shipped) => [resolve(root, shipped.path), ajv.compile(JSON.parse(jsonSchemaFileText(shipped)))]));
+  const validators = new Map(
+    shippedSchemas.map((shipped) => [resolve(root, shipped.path), ajv.compile(JSON.parse(jsonSchemaFileText(shipped)))]),
+  );
 
   /** Every JSON file of the repository that names a shipped schema in "$schema". */
   function filesNamingASchema(): { file: string; schema: string }[] {
-    const candidates = ['keel.config.json', ...readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).map((f) => join('examples', f))];
+    const candidates = [
+      'keel.config.json',
+      ...readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).map((f) => join('examples', f)),
+    ];
     return candidates
       .filter((file) => file.endsWith('.json'))
       .flatMap((file) => {
@@ -53,7 +60,11 @@ describe('the shipped JSON Schemas', () => {
 
   it('accept the config files of this repository, which name them', () => {
     const files = filesNamingASchema();
-    expect(files.map((f) => f.file).sort()).toEqual(['examples/home-prices/dataset.json', 'examples/home-prices/pipeline.json', 'keel.config.json']);
+    expect(files.map((f) => f.file).sort()).toEqual([
+      'examples/home-prices/dataset.json',
+      'examples/home-prices/pipeline.json',
+      'keel.config.json',
+    ]);
     for (const { file, schema } of files) {
       const validate = validators.get(schema);
       expect(validate, `${file} names ${schema}, which is not a shipped schema`).toBeDefined();
@@ -67,7 +78,7 @@ describe('the shipped JSON Schemas', () => {
     const { target: _target, ...noTarget } = config.pipeline;
     expect(validate({ ...config, pipeline: { ...noTarget, split: { train: 'most' } } })).toBe(false);
     const problems = validate.errors!.map((e) => `${e.instancePath} ${e.message}`);
-    expect(problems).toContain('/pipeline must have required property \'target\'');
+    expect(problems).toContain("/pipeline must have required property 'target'");
     expect(problems).toContain('/pipeline/split/train must be number');
   });
 });
@@ -91,7 +102,10 @@ describe('field tables', () => {
 
   it('list every field at every depth with its type, default or requiredness and description', () => {
     const rows = fieldRows(toInputJsonSchema(schema));
-    const line = (path: string) => rows.filter((row) => row.path === path).map((row) => [row.type, row.presence, row.meaning, row.variants.map((v) => `${v.key}=${v.values.join('|')}`).join(',')]);
+    const line = (path: string) =>
+      rows
+        .filter((row) => row.path === path)
+        .map((row) => [row.type, row.presence, row.meaning, row.variants.map((v) => `${v.key}=${v.values.join('|')}`).join(',')]);
     expect(line('name')).toEqual([['string', 'required', 'what it is called', '']]);
     expect(line('retries')).toEqual([['integer 0–10', 'default `3`', 'attempts after the first', '']]);
     expect(line('trainer.kind')).toEqual([['"linear" | "trees"', 'required', '`"linear"`: least squares; `"trees"`: boosted trees', '']]);
@@ -112,11 +126,15 @@ describe('field tables', () => {
 describe('generated blocks', () => {
   it('replace only what lies between their markers', () => {
     const doc = 'Prose before.\n\n<!-- generated:table -->\nold rows\n<!-- /generated -->\n\nProse after.\n';
-    expect(fillGeneratedBlocks(doc, { table: () => 'new rows\n' }, 'doc.md')).toBe('Prose before.\n\n<!-- generated:table -->\nnew rows\n<!-- /generated -->\n\nProse after.\n');
+    expect(fillGeneratedBlocks(doc, { table: () => 'new rows\n' }, 'doc.md')).toBe(
+      'Prose before.\n\n<!-- generated:table -->\nnew rows\n<!-- /generated -->\n\nProse after.\n',
+    );
   });
 
   it('refuse a block nobody generates, and a generator without its block', () => {
-    expect(() => fillGeneratedBlocks('<!-- generated:nope -->\n<!-- /generated -->', {}, 'doc.md')).toThrow('doc.md: unknown generated block "nope"');
+    expect(() => fillGeneratedBlocks('<!-- generated:nope -->\n<!-- /generated -->', {}, 'doc.md')).toThrow(
+      'doc.md: unknown generated block "nope"',
+    );
     expect(() => fillGeneratedBlocks('no markers', { table: () => '' }, 'doc.md')).toThrow('doc.md: no <!-- generated:table -->');
   });
 });

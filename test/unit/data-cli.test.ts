@@ -41,8 +41,20 @@ describe('keel data', () => {
   it('ingest, versions, show and quarantine', async () => {
     const ingest = await keel('ingest', config, '--json');
     expect(ingest.code).toBe(0);
-    const result = JSON.parse(ingest.stdout) as { datasetVersionId: string; rowCount: number; report: { read: number }; rules: { checked: boolean; passed: boolean } };
-    expect(result).toMatchObject({ rowCount: 325, quarantinedCount: 9, duplicateCount: 79, created: true, report: { read: 413 }, rules: { checked: true, passed: true } });
+    const result = JSON.parse(ingest.stdout) as {
+      datasetVersionId: string;
+      rowCount: number;
+      report: { read: number };
+      rules: { checked: boolean; passed: boolean };
+    };
+    expect(result).toMatchObject({
+      rowCount: 325,
+      quarantinedCount: 9,
+      duplicateCount: 79,
+      created: true,
+      report: { read: 413 },
+      rules: { checked: true, passed: true },
+    });
     const id = result.datasetVersionId;
 
     const again = await keel('ingest', config);
@@ -62,7 +74,10 @@ describe('keel data', () => {
     expect(byName.id).toBe(id);
     expect(byName.profile.price).toMatchObject({ type: 'number', count: 325, nulls: 0 });
 
-    const quarantine = JSON.parse((await keel('quarantine', id, '--json')).stdout) as { total: number; rows: { source: string; sourceRecord: number; reasons: string[] }[] };
+    const quarantine = JSON.parse((await keel('quarantine', id, '--json')).stdout) as {
+      total: number;
+      rows: { source: string; sourceRecord: number; reasons: string[] }[];
+    };
     expect(quarantine.total).toBe(9);
     // Source records count from 1, as every message counts them.
     expect(quarantine.rows.map((r) => `${r.source}#${r.sourceRecord}`)).toEqual([
@@ -79,7 +94,9 @@ describe('keel data', () => {
     expect(quarantine.rows[0]!.reasons).toEqual(['price: must be a number (got "call for price")']);
     const duplicates = await keel('quarantine', id, '--duplicates', '--limit', '1');
     expect(duplicates.stdout).toContain('79 duplicate records in version');
-    expect(duplicates.stdout).toContain('agency record 1: duplicate of listings-api source record 1 (kept the most recent; key "15 star thistle irvine ca 92604")');
+    expect(duplicates.stdout).toContain(
+      'agency record 1: duplicate of listings-api source record 1 (kept the most recent; key "15 star thistle irvine ca 92604")',
+    );
   }, 180_000);
 
   it('fails with the field and the value of a bad config, and with a rule that fails', async () => {
@@ -87,7 +104,9 @@ describe('keel data', () => {
     writeFileSync(bad, JSON.stringify({ dataset: { name: 'Homes!', columns: [], sources: [] } }));
     const result = await keel('ingest', bad);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^keel: invalid data config .*bad\.json: dataset\.name: must be lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit \(got "Homes!"\)/);
+    expect(result.stderr).toMatch(
+      /^keel: invalid data config .*bad\.json: dataset\.name: must be lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit \(got "Homes!"\)/,
+    );
 
     const strict = join(dir, 'strict.json');
     const cfg = homeConfig(server.url);

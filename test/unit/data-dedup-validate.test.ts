@@ -21,7 +21,13 @@ const columns = [
 ] as const;
 
 /** Two sources (`a` first) with injected records: each source's records come from a JSONL-like list. */
-async function ingestTwo(name: string, dedup: MappedDatasetSpec['dedup'], a: Record<string, unknown>[], b: Record<string, unknown>[], priorities?: [number, number]) {
+async function ingestTwo(
+  name: string,
+  dedup: MappedDatasetSpec['dedup'],
+  a: Record<string, unknown>[],
+  b: Record<string, unknown>[],
+  priorities?: [number, number],
+) {
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'keel-dedup-'));
@@ -54,7 +60,12 @@ describe('deduplication', () => {
   const homeB = { address: '15 STAR THISTLE, IRVINE', price: 110, listed: '2024-03-05' };
 
   it('keeps the record of the best source priority, counts and records the duplicate', async () => {
-    const result = await ingestTwo('dedup-priority', { key: ['address'], keep: 'source-priority' }, [homeA, { address: '1 Elm', price: 5 }], [homeB, { address: '2 Oak', price: 6 }]);
+    const result = await ingestTwo(
+      'dedup-priority',
+      { key: ['address'], keep: 'source-priority' },
+      [homeA, { address: '1 Elm', price: 5 }],
+      [homeB, { address: '2 Oak', price: 6 }],
+    );
     expect(result).toMatchObject({ rowsRead: 4, rowCount: 3, duplicateCount: 1, quarantinedCount: 0 });
     expect(result.report.sources).toEqual([
       { name: 'a', scanned: 2, filtered: 0, read: 2, accepted: 2, quarantined: 0, duplicates: 0 },
@@ -81,7 +92,12 @@ describe('deduplication', () => {
 
   it('keeps the most recent record, whatever the source', async () => {
     const older = { ...homeB, listed: '2024-01-01' };
-    const result = await ingestTwo('dedup-recent', { key: ['address'], keep: 'most-recent', recency: 'listed' }, [homeA, { ...homeA, listed: null, price: 1 }], [older, homeB]);
+    const result = await ingestTwo(
+      'dedup-recent',
+      { key: ['address'], keep: 'most-recent', recency: 'listed' },
+      [homeA, { ...homeA, listed: null, price: 1 }],
+      [older, homeB],
+    );
     expect(result).toMatchObject({ rowCount: 1, duplicateCount: 3 });
     expect(await readDatasetRows(db.database.db, result.datasetVersionId)).toEqual([{ ...homeB, origin: 'b' }]);
   });
@@ -95,7 +111,11 @@ describe('deduplication', () => {
 
 describe('dataset rules', () => {
   async function version(name: string, list: Record<string, unknown>[]) {
-    const spec = datasetSpecSchema.parse({ name, columns, sources: [{ format: 'jsonl', name: 's', path: 'injected', mapping: { origin: null } }] });
+    const spec = datasetSpecSchema.parse({
+      name,
+      columns,
+      sources: [{ format: 'jsonl', name: 's', path: 'injected', mapping: { origin: null } }],
+    });
     return ingestDataset(db.database, spec, { records: records(list.map((r) => ({ listed: null, ...r }))) });
   }
   const rules = (extra: Partial<DatasetRules> = {}): DatasetRules => ({ minRows: 1, maxNullFraction: 1, ...extra });
@@ -114,11 +134,17 @@ describe('dataset rules', () => {
       { address: 'b', price: 2, listed: null },
       { address: 'c', price: 3, listed: '2024-01-01' },
     ]);
-    expect(await failure(v.datasetVersionId, rules({ minRows: 10 }))).toMatchObject({ rule: 'minRows', observed: 3, message: 'rule minRows: 3 rows < 10 required' });
+    expect(await failure(v.datasetVersionId, rules({ minRows: 10 }))).toMatchObject({
+      rule: 'minRows',
+      observed: 3,
+      message: 'rule minRows: 3 rows < 10 required',
+    });
     const nulls = await failure(v.datasetVersionId, rules({ maxNullFraction: 0.5 }));
     expect(nulls).toMatchObject({ rule: 'maxNullFraction', observed: { listed: 2 / 3, origin: 1 } });
     expect(nulls.message).toBe('rule maxNullFraction: listed 66.67% null, origin 100% null > 50% allowed');
-    await expect(validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ maxNullFraction: 0.7, maxNullFractionByColumn: { origin: 1 } }))).resolves.toBeTruthy();
+    await expect(
+      validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ maxNullFraction: 0.7, maxNullFractionByColumn: { origin: 1 } })),
+    ).resolves.toBeTruthy();
   });
 
   it('unique names the columns, the repeated values and how often', async () => {
@@ -136,14 +162,26 @@ describe('dataset rules', () => {
     await expect(validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ unique: [['address', 'price']] }))).rejects.toThrow(
       'rule unique(address, price): 1 value occur more than once, in 2 rows (e.g. ["a",3] ×2)',
     );
-    await expect(validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ unique: ['price'] }))).rejects.toThrow(/rule unique\(price\): 1 value/);
-    await expect(validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ unique: ['nope'] }))).rejects.toThrow(/rule unique names column "nope"/);
+    await expect(validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ unique: ['price'] }))).rejects.toThrow(
+      /rule unique\(price\): 1 value/,
+    );
+    await expect(validateDatasetVersion(db.database.db, v.datasetVersionId, rules({ unique: ['nope'] }))).rejects.toThrow(
+      /rule unique names column "nope"/,
+    );
   });
 
   it('maxChange compares with the previous version of the same name', async () => {
-    const first = await version('rules-change', Array.from({ length: 100 }, (_, i) => ({ address: `a${i}`, price: 100 + (i % 10) })));
-    await expect(validateDatasetVersion(db.database.db, first.datasetVersionId, rules({ maxChange: { rowCount: 0.1 } }))).resolves.toBeTruthy();
-    const second = await version('rules-change', Array.from({ length: 40 }, (_, i) => ({ address: `b${i}`, price: 200 + (i % 10), listed: i % 2 ? '2024-01-01' : null })));
+    const first = await version(
+      'rules-change',
+      Array.from({ length: 100 }, (_, i) => ({ address: `a${i}`, price: 100 + (i % 10) })),
+    );
+    await expect(
+      validateDatasetVersion(db.database.db, first.datasetVersionId, rules({ maxChange: { rowCount: 0.1 } })),
+    ).resolves.toBeTruthy();
+    const second = await version(
+      'rules-change',
+      Array.from({ length: 40 }, (_, i) => ({ address: `b${i}`, price: 200 + (i % 10), listed: i % 2 ? '2024-01-01' : null })),
+    );
     const rows = await failure(second.datasetVersionId, rules({ maxChange: { rowCount: 0.5 } }));
     expect(rows).toMatchObject({ rule: 'maxChange.rowCount', observed: { rows: 40, previousRows: 100, change: 0.6 } });
     expect(rows.message).toContain(`vs 100 in the previous version ${first.datasetVersionId} (60% change > 50% allowed)`);

@@ -101,7 +101,11 @@ describe('the worked example of issue 3', () => {
         },
       ]);
       const [duplicate] = await listQuarantinedRows(database.db, result.datasetVersionId, { kind: 'duplicate' });
-      expect(duplicate).toMatchObject({ source: 'api', recordNumber: 0, reasons: ['duplicate of agency source record 1 (kept by source priority; key "15 star thistle irvine ca 92604")'] });
+      expect(duplicate).toMatchObject({
+        source: 'api',
+        recordNumber: 0,
+        reasons: ['duplicate of agency source record 1 (kept by source priority; key "15 star thistle irvine ca 92604")'],
+      });
     } finally {
       await dispose();
     }
@@ -119,14 +123,19 @@ describe('transforms', () => {
     expect(area(1200)).toEqual({ kind: 'row', row: { area: 1200 } });
     expect(area('0.5 acres')).toEqual({ kind: 'row', row: { area: 21780 } });
     expect(area('12 meters')).toEqual({ kind: 'invalid', reasons: ['area: m is a length, sqft is an area (got "12 meters" from a)'] });
-    expect(area('9 parsecs')).toEqual({ kind: 'invalid', reasons: ['area: unknown unit "parsecs" (known for sqft: sqft, ft2, ft², ...) (got "9 parsecs" from a)'] });
+    expect(area('9 parsecs')).toEqual({
+      kind: 'invalid',
+      reasons: ['area: unknown unit "parsecs" (known for sqft: sqft, ft2, ft², ...) (got "9 parsecs" from a)'],
+    });
     expect(findUnit('Square Meters')).toBe('m2');
     expect(convertUnit(1, 'mi', 'km')).toBeCloseTo(1.609344, 9);
     for (const id of unitIds) expect(findUnit(id)).toBe(id);
   });
 
   it('reads dates in several formats into one ISO form, and fails on impossible ones', () => {
-    const m = mapper([{ name: 'built', type: 'date' }], { built: { from: 'd', date: { formats: ['YYYY-MM', 'YYYY MMMM', 'YYYY MMM', 'MM/DD/YYYY', 'D.M.YYYY'] } } });
+    const m = mapper([{ name: 'built', type: 'date' }], {
+      built: { from: 'd', date: { formats: ['YYYY-MM', 'YYYY MMMM', 'YYYY MMM', 'MM/DD/YYYY', 'D.M.YYYY'] } },
+    });
     const built = (d: unknown) => m.map({ d });
     for (const text of ['1990-05', '1990 May', '1990 may', '1990 Sept', '05/01/1990', '1.5.1990']) {
       const expected = text === '1990 Sept' ? '1990-09-01' : '1990-05-01';
@@ -146,7 +155,10 @@ describe('transforms', () => {
       ],
       { at: 't', hour: { from: 't', part: 'hour' }, day: 't' },
     );
-    expect(dt.map({ t: '2024-03-10T12:30:00+02:00' })).toEqual({ kind: 'row', row: { at: '2024-03-10T10:30:00', hour: 10, day: '2024-03-10' } });
+    expect(dt.map({ t: '2024-03-10T12:30:00+02:00' })).toEqual({
+      kind: 'row',
+      row: { at: '2024-03-10T10:30:00', hour: 10, day: '2024-03-10' },
+    });
   });
 
   it('reads numbers in strings, formatted numbers, and fails explicitly on others', () => {
@@ -169,13 +181,18 @@ describe('transforms', () => {
   });
 
   it('maps enum spellings to canonical values', () => {
-    const m = mapper([{ name: 'heating', type: 'string', enum: ['heat_pump', 'gas', 'electric'] }], { heating: { from: 'h', values: { 'gas furnace': 'gas', HP: 'heat_pump' } } });
+    const m = mapper([{ name: 'heating', type: 'string', enum: ['heat_pump', 'gas', 'electric'] }], {
+      heating: { from: 'h', values: { 'gas furnace': 'gas', HP: 'heat_pump' } },
+    });
     const heating = (h: unknown) => m.map({ h });
     expect(heating('Heat Pump')).toEqual({ kind: 'row', row: { heating: 'heat_pump' } });
     expect(heating('heat-pump')).toEqual({ kind: 'row', row: { heating: 'heat_pump' } });
     expect(heating('GAS FURNACE')).toEqual({ kind: 'row', row: { heating: 'gas' } });
     expect(heating('hp')).toEqual({ kind: 'row', row: { heating: 'heat_pump' } });
-    expect(heating('wood stove')).toEqual({ kind: 'invalid', reasons: ['heating: must be one of heat_pump, gas, electric (got "wood stove" from h)'] });
+    expect(heating('wood stove')).toEqual({
+      kind: 'invalid',
+      reasons: ['heating: must be one of heat_pump, gas, electric (got "wood stove" from h)'],
+    });
   });
 
   it('reads nested paths, templates, regex extracts, constants, flags and missing-value spellings', () => {
@@ -197,14 +214,24 @@ describe('transforms', () => {
         note: { from: ['x.y'], nullIf: ['N/A', ''] },
       },
     );
-    expect(m.map({ a: { street: '15 Star Thistle', city: 'Irvine', 'zip code': '92604' }, full: '15 Star Thistle, Irvine, CA', delay: 20, 'x.y': 'N/A' })).toEqual({
+    expect(
+      m.map({
+        a: { street: '15 Star Thistle', city: 'Irvine', 'zip code': '92604' },
+        full: '15 Star Thistle, Irvine, CA',
+        delay: 20,
+        'x.y': 'N/A',
+      }),
+    ).toEqual({
       kind: 'row',
       row: { address: '15 Star Thistle, Irvine 92604', zip: '92604', city: 'Irvine', origin: 'agency', late: 1, note: null },
     });
     // A missing template field makes the whole value missing, and a required column says so.
     expect(m.map({ a: { street: '1 Main' }, full: 'nowhere', delay: 3 })).toEqual({
       kind: 'invalid',
-      reasons: ['address: is required (got null from {a.street}, {a.city} {a.zip code})', 'city: does not match /^[^,]+,\\s*([^,]+),/ (got "nowhere" from full)'],
+      reasons: [
+        'address: is required (got null from {a.street}, {a.city} {a.zip code})',
+        'city: does not match /^[^,]+,\\s*([^,]+),/ (got "nowhere" from full)',
+      ],
     });
   });
 
@@ -217,7 +244,12 @@ describe('transforms', () => {
     expect(m.map({ name: 12, ok: 'yes', n: '3' })).toEqual({ kind: 'row', row: { name: '12', ok: 1, n: 3 } });
     expect(m.map({ name: { first: 'a' }, ok: 'maybe', n: '-2.5' })).toEqual({
       kind: 'invalid',
-      reasons: ['name: must be text, got an object (got {"first":"a"})', 'ok: must be a boolean (true/false, yes/no, 1/0) (got "maybe")', 'n: must be >= 0 (got "-2.5")', 'n: must be an integer (got "-2.5")'],
+      reasons: [
+        'name: must be text, got an object (got {"first":"a"})',
+        'ok: must be a boolean (true/false, yes/no, 1/0) (got "maybe")',
+        'n: must be >= 0 (got "-2.5")',
+        'n: must be an integer (got "-2.5")',
+      ],
     });
   });
 });
@@ -239,7 +271,9 @@ describe('mapping checks', () => {
         columns: [{ name: 'price', type: 'number' }],
         sources: [{ format: 'jsonl', name: 'feed', path: 'injected', mapping: { price: 'prcie' } }],
       });
-      const error = await ingestDataset(database, spec, { records: records([{ price: 1 }, { price: 2 }]) }).catch((e: unknown) => e as Error);
+      const error = await ingestDataset(database, spec, { records: records([{ price: 1 }, { price: 2 }]) }).catch(
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(InvalidInputError);
       expect((error as Error).message).toBe(
         'source "feed" (feed): the mapping of column "price" reads field "prcie", which none of its 2 records has; map the column to another field, or to null if this source lacks it',
@@ -257,7 +291,14 @@ describe('mapping checks', () => {
       const spec: MappedDatasetSpec = {
         ...dataset,
         name: 'parquet-mismatch',
-        sources: [{ format: 'parquet', name: 'api-parquet', path: 'examples/home-prices/parquet/api-listings-snappy.parquet', mapping: { ...api.mapping, price: 'sale_price' } }],
+        sources: [
+          {
+            format: 'parquet',
+            name: 'api-parquet',
+            path: 'examples/home-prices/parquet/api-listings-snappy.parquet',
+            mapping: { ...api.mapping, price: 'sale_price' },
+          },
+        ],
       };
       await expect(ingestDataset(database, spec)).rejects.toThrow(
         /^source "api-parquet" \(examples\/home-prices\/parquet\/api-listings-snappy\.parquet\): the mapping of column "price" reads field "sale_price", which the source does not have \(its fields: id, room, temprature system, address/,

@@ -77,7 +77,13 @@ describe.each(drivers)('keel data rows (%s)', (driver) => {
     }
   }
 
-  const json = async (...args: string[]) => JSON.parse((await keel(...args, '--json')).stdout) as { dataset: string; version: string; columns: string[]; rows: { index: number; data: Record<string, unknown> }[] };
+  const json = async (...args: string[]) =>
+    JSON.parse((await keel(...args, '--json')).stdout) as {
+      dataset: string;
+      version: string;
+      columns: string[];
+      rows: { index: number; data: Record<string, unknown> }[];
+    };
 
   it('lists the accepted rows of the newest version in dataset row order, quarantined ones left out', async () => {
     const all = await json('homes');
@@ -106,7 +112,8 @@ describe.each(drivers)('keel data rows (%s)', (driver) => {
   });
 
   it('filters with --where on the JSON value: numbers as numbers, booleans as 1/0, null, several at once', async () => {
-    const where = async (...filters: string[]) => (await json('homes', ...filters.flatMap((f) => ['--where', f]))).rows.map((r) => r.data.address);
+    const where = async (...filters: string[]) =>
+      (await json('homes', ...filters.flatMap((f) => ['--where', f]))).rows.map((r) => r.data.address);
     expect(await where('price=250000')).toEqual(['1 Elm', '4 Fir']);
     expect(await where('price=250000.0')).toEqual(['1 Elm', '4 Fir']);
     // "250000" in a string column is the text, not the number.
@@ -144,10 +151,18 @@ describe.each(drivers)('keel data rows (%s)', (driver) => {
 
   it('names the unknown dataset, version, column or value', async () => {
     expect((await keel('flats')).error).toBe('no dataset named "flats" (keel data versions lists them)');
-    expect((await keel('homes@ffff0000')).error).toMatch(/^dataset "homes" has no version "ffff0000" \(its newest: [0-9a-f]{12}, [0-9a-f]{12}\)$/);
-    expect((await keel('homes', '--where', 'colour=red')).error).toBe('--where "colour=red": no column "colour" (the columns: address, city, price, heated, built)');
-    expect((await keel('homes', '--where', 'price=cheap')).error).toBe('--where "price=cheap": column "price" holds numbers, and "cheap" is not one');
-    expect((await keel('homes', '--where', 'heated=maybe')).error).toBe('--where "heated=maybe": column "heated" holds booleans (true/false, yes/no, y/n or 1/0), not "maybe"');
+    expect((await keel('homes@ffff0000')).error).toMatch(
+      /^dataset "homes" has no version "ffff0000" \(its newest: [0-9a-f]{12}, [0-9a-f]{12}\)$/,
+    );
+    expect((await keel('homes', '--where', 'colour=red')).error).toBe(
+      '--where "colour=red": no column "colour" (the columns: address, city, price, heated, built)',
+    );
+    expect((await keel('homes', '--where', 'price=cheap')).error).toBe(
+      '--where "price=cheap": column "price" holds numbers, and "cheap" is not one',
+    );
+    expect((await keel('homes', '--where', 'heated=maybe')).error).toBe(
+      '--where "heated=maybe": column "heated" holds booleans (true/false, yes/no, y/n or 1/0), not "maybe"',
+    );
     expect((await keel('homes', '--where', 'price')).error).toBe('--where "price": expected column=value');
     expect((await keel('homes', '--limit', '-1')).error).toBe('--limit must be a whole number >= 0 (got "-1")');
     expect((await keel('homes', '--json', '--csv')).error).toBe('--json and --csv: choose one');

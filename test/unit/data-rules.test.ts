@@ -16,8 +16,40 @@ const columns: ColumnSpec[] = [
 ];
 
 const values: unknown[] = [
-  null, undefined, 0, -0, 1, -1, 0.5, 10, 10.5, -10, -11, 1e300, Number.NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, 3,
-  '', 'a', 'b', 'c', 'ABC', 'AB', 'abc', 'ABCD', '1', '2024-01-01', '2024-01-01T00:00:00', true, false, {}, [], 5n,
+  null,
+  undefined,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  10,
+  10.5,
+  -10,
+  -11,
+  1e300,
+  Number.NaN,
+  Infinity,
+  -Infinity,
+  2 ** 53,
+  2 ** 53 + 2,
+  3,
+  '',
+  'a',
+  'b',
+  'c',
+  'ABC',
+  'AB',
+  'abc',
+  'ABCD',
+  '1',
+  '2024-01-01',
+  '2024-01-01T00:00:00',
+  true,
+  false,
+  {},
+  [],
+  5n,
 ];
 
 describe('row rules', () => {
@@ -38,7 +70,9 @@ describe('row rules', () => {
 
   it('reports every failing column with zod messages', () => {
     const rules = compileRowRules(columns);
-    expect(rules.check({ n: null, r: 3, x: 0.5, i: 7, s: null, code: 'SFO', e: null, b: 0, d: null, t: '2024-01-01T00:00:00' })).toBeUndefined();
+    expect(
+      rules.check({ n: null, r: 3, x: 0.5, i: 7, s: null, code: 'SFO', e: null, b: 0, d: null, t: '2024-01-01T00:00:00' }),
+    ).toBeUndefined();
     expect(rules.check({ n: null, r: 30, x: 1, i: -1.5, s: null, code: 'sfo', e: 'z', b: null, d: null, t: null })).toEqual([
       { column: 'r', message: 'must be <= 10' },
       { column: 'x', message: 'must be < 1' },

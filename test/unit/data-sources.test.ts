@@ -75,7 +75,9 @@ describe('CSV source', () => {
   });
 
   it('names a missing file, a directory, and a bad header', async () => {
-    await expect(openSource({ format: 'csv', path: join(dir, 'nope.csv') })).rejects.toThrow(`cannot read csv file ${join(dir, 'nope.csv')}: no such file`);
+    await expect(openSource({ format: 'csv', path: join(dir, 'nope.csv') })).rejects.toThrow(
+      `cannot read csv file ${join(dir, 'nope.csv')}: no such file`,
+    );
     mkdirSync(join(dir, 'a-dir.csv'), { recursive: true });
     await expect(openSource({ format: 'csv', path: join(dir, 'a-dir.csv') })).rejects.toThrow(/it is a directory/);
     await expect(openSource({ format: 'csv', path: file('dup.csv', 'a,a\n1,2\n') })).rejects.toThrow(/names field "a" twice/);
@@ -109,7 +111,9 @@ describe('JSON and JSONL sources', () => {
     const path = file('error-page.json', '\n<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n');
     const error = await readAll({ format: 'json', path }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
-    expect((error as Error).message).toMatch(new RegExp(`^${path}: not valid JSON at line 2 \\(byte 1\\) — it looks like HTML or XML, not JSON`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^${path}: not valid JSON at line 2 \\(byte 1\\) — it looks like HTML or XML, not JSON`),
+    );
   });
 
   it('fails on truncated JSON and on an object without recordsPath', async () => {
@@ -135,7 +139,17 @@ describe('JSON and JSONL sources', () => {
 describe('Parquet source', () => {
   it.each(['snappy', 'zstd'])('reads %s-compressed row groups with nested structs', async (codec) => {
     const { source, records } = await readAll({ format: 'parquet', path: join(homeDir, 'parquet', `api-listings-${codec}.parquet`) });
-    expect(source.fields).toEqual(['id', 'room', 'temprature system', 'address', 'built date', 'price', 'garage_spaces', 'area', 'updated']);
+    expect(source.fields).toEqual([
+      'id',
+      'room',
+      'temprature system',
+      'address',
+      'built date',
+      'price',
+      'garage_spaces',
+      'area',
+      'updated',
+    ]);
     expect(records).toHaveLength(91);
     expect(records[0]!.record).toMatchObject({
       id: 'h-0',
@@ -164,7 +178,12 @@ describe('HTTP source', () => {
   it('reads every page', async () => {
     const server = await startListingsServer({ pageSize: 30 });
     try {
-      const { records } = await readAll({ format: 'http', url: server.url, recordsPath: 'data', pagination: { type: 'page', param: 'page', start: 1 } });
+      const { records } = await readAll({
+        format: 'http',
+        url: server.url,
+        recordsPath: 'data',
+        pagination: { type: 'page', param: 'page', start: 1 },
+      });
       expect(records).toHaveLength(91);
       expect(records[90]!.recordNumber).toBe(90);
       // 4 pages of data, then an empty one.
@@ -198,9 +217,16 @@ describe('HTTP source', () => {
   it('fails clearly after the last retry of a 500', async () => {
     const server = await startListingsServer({ failFirst: 100 });
     try {
-      const error = await readAll({ format: 'http', name: 'listings', url: server.url, recordsPath: 'data', retries: { attempts: 3, initialDelayMs: 1, maxDelayMs: 1 } }, noSleep).catch(
-        (e: unknown) => e as Error,
-      );
+      const error = await readAll(
+        {
+          format: 'http',
+          name: 'listings',
+          url: server.url,
+          recordsPath: 'data',
+          retries: { attempts: 3, initialDelayMs: 1, maxDelayMs: 1 },
+        },
+        noSleep,
+      ).catch((e: unknown) => e as Error);
       expect((error as Error).message).toBe(
         `http source "listings": page 1 (GET ${server.url}) failed after 3 attempts: attempt 1: 500 Internal Server Error; attempt 2: 500 Internal Server Error; attempt 3: 500 Internal Server Error`,
       );
@@ -213,10 +239,20 @@ describe('HTTP source', () => {
   it('times out a slow answer, retries, then fails naming the timeout', async () => {
     const server = await startListingsServer({ delayMs: 1000 });
     try {
-      const error = await readAll({ format: 'http', name: 'slow', url: server.url, recordsPath: 'data', timeoutMs: 50, retries: { attempts: 2, initialDelayMs: 1, maxDelayMs: 1 } }, noSleep).catch(
-        (e: unknown) => e as Error,
+      const error = await readAll(
+        {
+          format: 'http',
+          name: 'slow',
+          url: server.url,
+          recordsPath: 'data',
+          timeoutMs: 50,
+          retries: { attempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
+        },
+        noSleep,
+      ).catch((e: unknown) => e as Error);
+      expect((error as Error).message).toMatch(
+        /^http source "slow": page 1 .* failed after 2 attempts: attempt 1: timed out after 50 ms; attempt 2: timed out after 50 ms$/,
       );
-      expect((error as Error).message).toMatch(/^http source "slow": page 1 .* failed after 2 attempts: attempt 1: timed out after 50 ms; attempt 2: timed out after 50 ms$/);
     } finally {
       await server.close();
     }
@@ -225,16 +261,22 @@ describe('HTTP source', () => {
   it('fails at once on HTML, on a 404 and on a page without the records array', async () => {
     const html = await startListingsServer({ html: true });
     try {
-      const error = await readAll({ format: 'http', name: 'api', url: html.url, recordsPath: 'data' }, noSleep).catch((e: unknown) => e as Error);
+      const error = await readAll({ format: 'http', name: 'api', url: html.url, recordsPath: 'data' }, noSleep).catch(
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(InvalidInputError);
-      expect((error as Error).message).toMatch(/^http source "api": page 1 \(GET .*\) answered text\/html that looks like HTML, not JSON: <!DOCTYPE html>/);
+      expect((error as Error).message).toMatch(
+        /^http source "api": page 1 \(GET .*\) answered text\/html that looks like HTML, not JSON: <!DOCTYPE html>/,
+      );
       expect(html.requests).toHaveLength(1);
     } finally {
       await html.close();
     }
     const server = await startListingsServer();
     try {
-      await expect(readAll({ format: 'http', url: server.url.replace('/listings', '/nope') }, noSleep)).rejects.toThrow(/answered 404 Not Found/);
+      await expect(readAll({ format: 'http', url: server.url.replace('/listings', '/nope') }, noSleep)).rejects.toThrow(
+        /answered 404 Not Found/,
+      );
       await expect(readAll({ format: 'http', url: server.url, recordsPath: 'items' }, noSleep)).rejects.toThrow(
         /has no array of records at items \(found nothing; keys: data, page, total\)/,
       );
@@ -247,13 +289,19 @@ describe('HTTP source', () => {
     const { createServer } = await import('node:http');
     const server = createServer((request, response) => {
       const cursor = new URL(request.url ?? '/', 'http://x').searchParams.get('after');
-      const body = cursor === null ? { items: [{ n: 1 }, { n: 2 }], next: 'c2' } : cursor === 'c2' ? { items: [{ n: 3 }], next: null } : { items: [] };
+      const body =
+        cursor === null ? { items: [{ n: 1 }, { n: 2 }], next: 'c2' } : cursor === 'c2' ? { items: [{ n: 3 }], next: null } : { items: [] };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as { port: number }).port;
-      const { records } = await readAll({ format: 'http', url: `http://127.0.0.1:${port}/x`, recordsPath: 'items', pagination: { type: 'cursor', param: 'after', nextPath: 'next' } });
+      const { records } = await readAll({
+        format: 'http',
+        url: `http://127.0.0.1:${port}/x`,
+        recordsPath: 'items',
+        pagination: { type: 'cursor', param: 'after', nextPath: 'next' },
+      });
       expect(records.map((r) => r.record.n)).toEqual([1, 2, 3]);
     } finally {
       server.close();
@@ -267,14 +315,25 @@ describe.skipIf(!process.env.DATABASE_URL)('PostgreSQL query source', () => {
     const table = `keel_src_${process.pid}`;
     try {
       await sql.unsafe(`create table ${table} (id int, city text, price numeric, listed date)`);
-      await sql.unsafe(`insert into ${table} select i, 'city ' || (i % 3), i * 1000.5, date '2024-01-01' + i from generate_series(1, 2500) i`);
-      const { source, records } = await readAll({ format: 'postgres', query: `select * from ${table} where id > $1 order by id`, params: [500], batchSize: 700 });
+      await sql.unsafe(
+        `insert into ${table} select i, 'city ' || (i % 3), i * 1000.5, date '2024-01-01' + i from generate_series(1, 2500) i`,
+      );
+      const { source, records } = await readAll({
+        format: 'postgres',
+        query: `select * from ${table} where id > $1 order by id`,
+        params: [500],
+        batchSize: 700,
+      });
       expect(source.fields).toEqual(['id', 'city', 'price', 'listed']);
       expect(records).toHaveLength(2000);
       expect(records[0]!.record).toMatchObject({ id: 501, city: 'city 0', price: '501250.5' });
-      const error = await openSource({ format: 'postgres', name: 'sales', query: `select nope from ${table}` }).catch((e: unknown) => e as Error);
+      const error = await openSource({ format: 'postgres', name: 'sales', query: `select nope from ${table}` }).catch(
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(InvalidInputError);
-      expect((error as Error).message).toMatch(/^postgres source "sales" \(postgres:\/\/.*\*\*\*@.*\): column "nope" does not exist \(SQLSTATE 42703\)/);
+      expect((error as Error).message).toMatch(
+        /^postgres source "sales" \(postgres:\/\/.*\*\*\*@.*\): column "nope" does not exist \(SQLSTATE 42703\)/,
+      );
       await expect(openSource({ format: 'postgres', query: 'select 1', urlEnv: 'KEEL_NO_SUCH_URL' })).rejects.toThrow(
         'postgres source "postgres": the environment variable KEEL_NO_SUCH_URL (its connection URL) is not set',
       );

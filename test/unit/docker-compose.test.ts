@@ -12,7 +12,17 @@ import { parse } from 'yaml';
 const schema = JSON.parse(readFileSync('test/fixtures/compose-spec/compose-spec.json', 'utf8')) as object;
 const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
-  services: Record<string, { depends_on?: Record<string, unknown> | string[]; volumes?: string[]; environment?: Record<string, string>; deploy?: { replicas?: number }; command?: string[]; ports?: string[] }>;
+  services: Record<
+    string,
+    {
+      depends_on?: Record<string, unknown> | string[];
+      volumes?: string[];
+      environment?: Record<string, string>;
+      deploy?: { replicas?: number };
+      command?: string[];
+      ports?: string[];
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 
@@ -32,7 +42,8 @@ describe('docker-compose.yml', () => {
 
   it('names only services and volumes it defines', () => {
     for (const [name, service] of Object.entries(compose.services)) {
-      for (const dependency of Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {})) expect(compose.services, `${name} depends on ${dependency}`).toHaveProperty(dependency);
+      for (const dependency of Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {}))
+        expect(compose.services, `${name} depends on ${dependency}`).toHaveProperty(dependency);
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0];
         if (!source.startsWith('.')) expect(compose.volumes, `${name} mounts ${source}`).toHaveProperty(source);

@@ -32,14 +32,49 @@ function columns(data: Record<string, unknown[]>) {
 
 describe('automatic choice of the statistic (as Evidently)', () => {
   const cases: [string, () => { reference: DriftReferenceSet; current: Record<string, unknown[]> }, string][] = [
-    ['numeric, small reference → KS', () => ({ reference: { x: numericDriftReference(normal(800, 1)) }, current: { x: normal(500, 2) } }), 'ks'],
-    ['numeric, large reference → Wasserstein', () => ({ reference: { x: numericDriftReference(normal(5000, 3)) }, current: { x: normal(500, 4) } }), 'wasserstein'],
-    ['numeric with 3 values, small → chi-squared', () => ({ reference: { x: numericDriftReference(integers(600, 5, [1, 2, 3])) }, current: { x: integers(300, 6, [1, 2, 3]) } }), 'chisquare'],
-    ['numeric flag, small → z-test', () => ({ reference: { x: numericDriftReference(integers(600, 7, [0, 1])) }, current: { x: integers(300, 8, [0, 1]) } }), 'z'],
-    ['numeric with 4 values, large → Jensen–Shannon', () => ({ reference: { x: numericDriftReference(integers(5000, 9, [0, 1, 2, 3])) }, current: { x: integers(300, 10, [0, 1, 2, 3]) } }), 'jensenshannon'],
-    ['categorical, small → chi-squared', () => ({ reference: { x: categoricalDriftReference(categorical(900, 11)) }, current: { x: categorical(300, 12) } }), 'chisquare'],
-    ['categorical binary, small → z-test', () => ({ reference: { x: categoricalDriftReference(categorical(900, 13, [3, 1], ['no', 'yes'])) }, current: { x: categorical(300, 14, [3, 1], ['no', 'yes']) } }), 'z'],
-    ['categorical, large → Jensen–Shannon', () => ({ reference: { x: categoricalDriftReference(categorical(5000, 15)) }, current: { x: categorical(300, 16) } }), 'jensenshannon'],
+    [
+      'numeric, small reference → KS',
+      () => ({ reference: { x: numericDriftReference(normal(800, 1)) }, current: { x: normal(500, 2) } }),
+      'ks',
+    ],
+    [
+      'numeric, large reference → Wasserstein',
+      () => ({ reference: { x: numericDriftReference(normal(5000, 3)) }, current: { x: normal(500, 4) } }),
+      'wasserstein',
+    ],
+    [
+      'numeric with 3 values, small → chi-squared',
+      () => ({ reference: { x: numericDriftReference(integers(600, 5, [1, 2, 3])) }, current: { x: integers(300, 6, [1, 2, 3]) } }),
+      'chisquare',
+    ],
+    [
+      'numeric flag, small → z-test',
+      () => ({ reference: { x: numericDriftReference(integers(600, 7, [0, 1])) }, current: { x: integers(300, 8, [0, 1]) } }),
+      'z',
+    ],
+    [
+      'numeric with 4 values, large → Jensen–Shannon',
+      () => ({ reference: { x: numericDriftReference(integers(5000, 9, [0, 1, 2, 3])) }, current: { x: integers(300, 10, [0, 1, 2, 3]) } }),
+      'jensenshannon',
+    ],
+    [
+      'categorical, small → chi-squared',
+      () => ({ reference: { x: categoricalDriftReference(categorical(900, 11)) }, current: { x: categorical(300, 12) } }),
+      'chisquare',
+    ],
+    [
+      'categorical binary, small → z-test',
+      () => ({
+        reference: { x: categoricalDriftReference(categorical(900, 13, [3, 1], ['no', 'yes'])) },
+        current: { x: categorical(300, 14, [3, 1], ['no', 'yes']) },
+      }),
+      'z',
+    ],
+    [
+      'categorical, large → Jensen–Shannon',
+      () => ({ reference: { x: categoricalDriftReference(categorical(5000, 15)) }, current: { x: categorical(300, 16) } }),
+      'jensenshannon',
+    ],
   ];
   for (const [name, make, method] of cases) {
     it(name, () => {
@@ -52,7 +87,11 @@ describe('automatic choice of the statistic (as Evidently)', () => {
   }
 
   it('detects a shifted numeric column and a re-weighted categorical one, and not the same distribution', () => {
-    const reference = { a: numericDriftReference(normal(5000, 20)), b: categoricalDriftReference(categorical(5000, 21)), c: numericDriftReference(normal(5000, 22)) };
+    const reference = {
+      a: numericDriftReference(normal(5000, 20)),
+      b: categoricalDriftReference(categorical(5000, 21)),
+      c: numericDriftReference(normal(5000, 22)),
+    };
     const result = evaluateDrift({
       reference,
       current: columns({ a: normal(2000, 23, 0.3), b: categorical(2000, 24, [1, 1, 1, 2, 4, 5]), c: normal(2000, 25) }),
@@ -122,7 +161,10 @@ describe('automatic choice of the statistic (as Evidently)', () => {
 });
 
 describe('bad input', () => {
-  const reference = { distance: numericDriftReference(normal(3000, 70, 800, 300)), origin: categoricalDriftReference(categorical(3000, 71)) };
+  const reference = {
+    distance: numericDriftReference(normal(3000, 70, 800, 300)),
+    origin: categoricalDriftReference(categorical(3000, 71)),
+  };
 
   it('an empty window is "not enough data": nothing compared, no alert', () => {
     const result = evaluateDrift({ reference, current: { rows: [] }, features: ['distance', 'origin'] });
@@ -134,8 +176,12 @@ describe('bad input', () => {
 
   it('fewer rows than minRows is "not enough data" too', () => {
     const rows = normal(50, 72).map((d) => ({ distance: d, origin: 'ATL' }));
-    expect(evaluateDrift({ reference, current: { rows }, features: ['distance', 'origin'], config: { minRows: 51 } }).status).toBe('insufficient_data');
-    expect(evaluateDrift({ reference, current: { rows }, features: ['distance', 'origin'], config: { minRows: 50 } }).status).not.toBe('insufficient_data');
+    expect(evaluateDrift({ reference, current: { rows }, features: ['distance', 'origin'], config: { minRows: 51 } }).status).toBe(
+      'insufficient_data',
+    );
+    expect(evaluateDrift({ reference, current: { rows }, features: ['distance', 'origin'], config: { minRows: 50 } }).status).not.toBe(
+      'insufficient_data',
+    );
   });
 
   it('a feature missing from the logged inputs is reported per feature, the others are compared', () => {
@@ -173,15 +219,20 @@ describe('bad input', () => {
 
   it('a column whose reference has another type, or a method that does not fit, is named', () => {
     // chi-squared on a numeric column is allowed (by value or by its quantile bins).
-    expect(evaluateDrift({ reference, current: { rows: [] }, features: ['distance'], config: { columns: { distance: { method: 'chisquare' } } } }).status).toBe(
-      'insufficient_data',
-    );
+    expect(
+      evaluateDrift({
+        reference,
+        current: { rows: [] },
+        features: ['distance'],
+        config: { columns: { distance: { method: 'chisquare' } } },
+      }).status,
+    ).toBe('insufficient_data');
     expect(() => evaluateDrift({ reference, current: { rows: [] }, features: [{ name: 'origin', kind: 'numeric' }] })).toThrow(
       '"origin" is numeric in the monitored columns but categorical (text) in the reference',
     );
-    expect(() => evaluateDrift({ reference, current: { rows: [] }, features: ['origin'], config: { columns: { origin: { method: 'wasserstein' } } } })).toThrow(
-      '"origin" cannot use wasserstein as a categorical column',
-    );
+    expect(() =>
+      evaluateDrift({ reference, current: { rows: [] }, features: ['origin'], config: { columns: { origin: { method: 'wasserstein' } } } }),
+    ).toThrow('"origin" cannot use wasserstein as a categorical column');
   });
 
   it('a dataset profile of another schema: missing, date and empty columns are all named', () => {
@@ -211,7 +262,13 @@ describe('bad input', () => {
 
   it('the PSI report of the foundation names every feature without a reference', () => {
     expect(() =>
-      computeDriftReport({ references: { distance: numericReference([1, 2, 3]) }, features: ['distance', 'hour', 'origin'], inputs: [], minRows: 1, psiThreshold: 0.2 }),
+      computeDriftReport({
+        references: { distance: numericReference([1, 2, 3]) },
+        features: ['distance', 'hour', 'origin'],
+        inputs: [],
+        minRows: 1,
+        psiThreshold: 0.2,
+      }),
     ).toThrow('no reference for "hour", "origin"');
   });
 });
@@ -228,7 +285,10 @@ describe('missing values and predictions', () => {
   });
 
   it('prediction drift is reported apart from the features', () => {
-    const reference = { x: numericDriftReference(normal(3000, 82)), score: numericDriftReference(numbers({ dist: 'product', n: 3000, seed: 83 })) };
+    const reference = {
+      x: numericDriftReference(normal(3000, 82)),
+      score: numericDriftReference(numbers({ dist: 'product', n: 3000, seed: 83 })),
+    };
     const result = evaluateDrift({
       reference,
       current: columns({ x: normal(1000, 84), score: numbers({ dist: 'product', n: 1000, seed: 85, scale: 1.6 }) }),
@@ -261,7 +321,8 @@ describe('references', () => {
     expect(a.rows).toBe(50_000);
     // The sampled reference is flagged and still close to the exact result.
     const current = columns({ x: normal(2000, 92, 0.05) });
-    const exact = evaluateDrift({ reference: { x: numericDriftReference(values, { sampleSize: Infinity }) }, current, features: ['x'] }).columns[0];
+    const exact = evaluateDrift({ reference: { x: numericDriftReference(values, { sampleSize: Infinity }) }, current, features: ['x'] })
+      .columns[0];
     const sampled = evaluateDrift({ reference: { x: a }, current, features: ['x'] }).columns[0];
     expect(exact.exact).toBe(true);
     expect(sampled.exact).toBe(false);
@@ -272,7 +333,11 @@ describe('references', () => {
   it('count the values of a low-cardinality number exactly, whatever the sample', () => {
     const reference = numericDriftReference(integers(20_000, 93, [0, 1, 2, 3, 4, 5, 6]), { sampleSize: 100 });
     expect(reference.values!.map((v) => v.value)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    const column = evaluateDrift({ reference: { weekday: reference }, current: columns({ weekday: integers(500, 94, [0, 1, 2, 3, 4, 5, 6]) }), features: ['weekday'] }).columns[0];
+    const column = evaluateDrift({
+      reference: { weekday: reference },
+      current: columns({ weekday: integers(500, 94, [0, 1, 2, 3, 4, 5, 6]) }),
+      features: ['weekday'],
+    }).columns[0];
     expect(column).toMatchObject({ method: 'wasserstein', exact: true });
   });
 
@@ -302,8 +367,14 @@ describe('references from a dataset profile (approximations)', () => {
   const profile = profileDataset(rows, columnDefs);
   const fromProfile = driftReferencesFromProfile(JSON.parse(JSON.stringify(profile)), ['distance', 'skewed', 'origin']);
   const exact: DriftReferenceSet = {
-    distance: numericDriftReference(rows.map((r) => r.distance), { sampleSize: Infinity }),
-    skewed: numericDriftReference(rows.map((r) => r.skewed), { sampleSize: Infinity }),
+    distance: numericDriftReference(
+      rows.map((r) => r.distance),
+      { sampleSize: Infinity },
+    ),
+    skewed: numericDriftReference(
+      rows.map((r) => r.skewed),
+      { sampleSize: Infinity },
+    ),
     origin: categoricalDriftReference(rows.map((r) => r.origin)),
   };
 
@@ -336,7 +407,12 @@ describe('references from a dataset profile (approximations)', () => {
 
   it('an approximate distance drifts only when it exceeds the threshold by more than its error bound', () => {
     const current = columns({ distance: normal(3000, 105, 800, 300) });
-    const column = evaluateDrift({ reference: fromProfile, current, features: ['distance'], config: { thresholds: { wasserstein: 0.0001 } } }).columns[0];
+    const column = evaluateDrift({
+      reference: fromProfile,
+      current,
+      features: ['distance'],
+      config: { thresholds: { wasserstein: 0.0001 } },
+    }).columns[0];
     expect(column.score!).toBeGreaterThan(0.0001);
     expect(column.drifted).toBe(column.score! - column.errorBound! >= 0.0001);
   });

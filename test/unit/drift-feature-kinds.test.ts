@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateDrift } from '../../src/monitoring/drift';
-import { columnSpecsForWindow, featureSpecsOf, monitoredColumns, monitoredRows, readColumn, type MonitoredColumn } from '../../src/monitoring/monitored-columns';
+import {
+  columnSpecsForWindow,
+  featureSpecsOf,
+  monitoredColumns,
+  monitoredRows,
+  readColumn,
+  type MonitoredColumn,
+} from '../../src/monitoring/monitored-columns';
 import { DriftReferenceBuilder, ReferenceSchemaError } from '../../src/monitoring/reference';
 import type { FeatureSpec } from '../../src/shared/feature-spec';
 import { mulberry32 } from '../../src/shared/prng';
@@ -39,7 +46,10 @@ function flights(n: number, seed: number, options: { days: number; night?: boole
 /** Dataset rows as the dataset store returns them: datetimes as ISO strings, booleans as booleans. */
 const asDatasetRow = (row: ReturnType<typeof flights>[number]) => ({ ...row, departure: new Date(row.departure).toISOString() });
 /** Logged request inputs: epoch ms and boolean words in any case. */
-const asRequest = (row: ReturnType<typeof flights>[number], i: number) => ({ ...row, holiday: (i % 2 ? ['yes', 'no'] : ['TRUE', 'False'])[row.holiday ? 0 : 1] });
+const asRequest = (row: ReturnType<typeof flights>[number], i: number) => ({
+  ...row,
+  holiday: (i % 2 ? ['yes', 'no'] : ['TRUE', 'False'])[row.holiday ? 0 : 1],
+});
 
 function reference(columns: MonitoredColumn[], rows: Record<string, unknown>[]) {
   const builder = new DriftReferenceBuilder(columns, { seed: 7 });
@@ -77,7 +87,11 @@ describe('drift of boolean and datetime features', () => {
 
   it('the same traffic, logged as requests, shows no drift', () => {
     const window = flights(3000, 2, { days: 30 }).map(asRequest);
-    const result = evaluateDrift({ reference: references, current: { rows: monitoredRows(columns, window) }, features: columnSpecsForWindow(columns, window) });
+    const result = evaluateDrift({
+      reference: references,
+      current: { rows: monitoredRows(columns, window) },
+      features: columnSpecsForWindow(columns, window),
+    });
     const byName = Object.fromEntries(result.columns.map((c) => [c.column, c]));
     expect(result.status).toBe('ok');
     expect(byName['holiday'].status).toBe('ok');
@@ -87,7 +101,11 @@ describe('drift of boolean and datetime features', () => {
 
   it('night departures and a holiday surge drift in the hour and the boolean, not in distance', () => {
     const window = flights(3000, 3, { days: 30, night: true, holidayShare: 0.6 }).map(asRequest);
-    const result = evaluateDrift({ reference: references, current: { rows: monitoredRows(columns, window) }, features: columnSpecsForWindow(columns, window) });
+    const result = evaluateDrift({
+      reference: references,
+      current: { rows: monitoredRows(columns, window) },
+      features: columnSpecsForWindow(columns, window),
+    });
     expect(result.dataset.driftedColumns.sort()).toEqual(['departure.hour', 'holiday']);
     // Each date part counts as a column in the dataset share: 2 of 5 is below the default 0.5.
     expect(result.dataset).toMatchObject({ comparedColumns: 5, share: 0.4, drifted: false });
@@ -95,31 +113,59 @@ describe('drift of boolean and datetime features', () => {
 
   it('a window shorter than a part’s cycle does not compare that part: three days hold three weekdays', () => {
     const window = flights(2000, 4, { days: 3 }).map(asRequest);
-    const result = evaluateDrift({ reference: references, current: { rows: monitoredRows(columns, window) }, features: columnSpecsForWindow(columns, window) });
+    const result = evaluateDrift({
+      reference: references,
+      current: { rows: monitoredRows(columns, window) },
+      features: columnSpecsForWindow(columns, window),
+    });
     const weekday = result.columns.find((c) => c.column === 'departure.weekday')!;
     expect(weekday).toMatchObject({ status: 'ignored', drifted: false });
-    expect(weekday.choice).toMatch(/not compared: the window's departure values span 2\.\d+ days, less than one cycle of weekday \(7 days\)/);
+    expect(weekday.choice).toMatch(
+      /not compared: the window's departure values span 2\.\d+ days, less than one cycle of weekday \(7 days\)/,
+    );
     expect(result.columns.find((c) => c.column === 'departure.hour')!.status).toBe('ok');
     expect(result.status).toBe('ok');
   });
 
   it('a year the model never saw drifts by distance', () => {
     const window = flights(2000, 5, { days: 30, start: Date.UTC(2026, 0, 1) }).map(asRequest);
-    const result = evaluateDrift({ reference: references, current: { rows: monitoredRows(columns, window) }, features: columnSpecsForWindow(columns, window) });
+    const result = evaluateDrift({
+      reference: references,
+      current: { rows: monitoredRows(columns, window) },
+      features: columnSpecsForWindow(columns, window),
+    });
     expect(result.columns.find((c) => c.column === 'departure.year')).toMatchObject({ status: 'drift', method: 'jensenshannon' });
   });
 
   it('a datetime feature missing from the requests is absent in every part (a schema problem)', () => {
     const window = flights(500, 6, { days: 30 }).map(({ departure: _, ...rest }) => rest);
-    const result = evaluateDrift({ reference: references, current: { rows: monitoredRows(columns, window) }, features: columnSpecsForWindow(columns, window) });
+    const result = evaluateDrift({
+      reference: references,
+      current: { rows: monitoredRows(columns, window) },
+      features: columnSpecsForWindow(columns, window),
+    });
     expect(result.problems.absent).toEqual(['departure.hour', 'departure.weekday', 'departure.year']);
   });
 
   it('a datetime column declared numeric, or a feature the data lacks, is refused naming it', () => {
-    expect(() => monitoredColumns([{ name: 'departure', kind: 'numeric' }, { name: 'gate', kind: 'boolean' }], types)).toThrow(ReferenceSchemaError);
-    expect(() => monitoredColumns([{ name: 'departure', kind: 'numeric' }, { name: 'gate', kind: 'boolean' }], types)).toThrow(
-      /no reference for "gate"; "departure" is a datetime column in the reference but a numeric feature of the model/,
-    );
+    expect(() =>
+      monitoredColumns(
+        [
+          { name: 'departure', kind: 'numeric' },
+          { name: 'gate', kind: 'boolean' },
+        ],
+        types,
+      ),
+    ).toThrow(ReferenceSchemaError);
+    expect(() =>
+      monitoredColumns(
+        [
+          { name: 'departure', kind: 'numeric' },
+          { name: 'gate', kind: 'boolean' },
+        ],
+        types,
+      ),
+    ).toThrow(/no reference for "gate"; "departure" is a datetime column in the reference but a numeric feature of the model/);
   });
 
   it('takes the specs from the version params, else from the contract (float64 = datetime with default parts)', () => {
@@ -135,6 +181,10 @@ describe('drift of boolean and datetime features', () => {
       { name: 'b', kind: 'categorical' },
       { name: 'c', kind: 'datetime' },
     ]);
-    expect(monitoredColumns([{ name: 'departure', kind: 'datetime' }], types).map((c) => c.name)).toEqual(['departure.hour', 'departure.weekday', 'departure.month']);
+    expect(monitoredColumns([{ name: 'departure', kind: 'datetime' }], types).map((c) => c.name)).toEqual([
+      'departure.hour',
+      'departure.weekday',
+      'departure.month',
+    ]);
   });
 });

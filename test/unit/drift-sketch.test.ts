@@ -2,9 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { ksStatistic } from '../../src/monitoring/kolmogorov';
 import { evaluateDrift } from '../../src/monitoring/drift';
 import { DriftWindow } from '../../src/monitoring/drift-window';
-import { BinIndex, binnedKs, binnedWasserstein, binOf, HistogramSketchBuilder, quantileEdges, SKETCH_PILOT } from '../../src/monitoring/histogram-sketch';
+import {
+  BinIndex,
+  binnedKs,
+  binnedWasserstein,
+  binOf,
+  HistogramSketchBuilder,
+  quantileEdges,
+  SKETCH_PILOT,
+} from '../../src/monitoring/histogram-sketch';
 import { wassersteinDistance } from '../../src/monitoring/distances';
-import { categoricalDriftReference, DriftReferenceBuilder, driftReferenceSchema, numericDriftReference, REFERENCE_SAMPLE_SIZE } from '../../src/monitoring/reference';
+import {
+  categoricalDriftReference,
+  DriftReferenceBuilder,
+  driftReferenceSchema,
+  numericDriftReference,
+  REFERENCE_SAMPLE_SIZE,
+} from '../../src/monitoring/reference';
 import { numbers } from '../fixtures/drift/samples';
 
 const normal = (n: number, seed: number, loc = 0, scale = 1) => numbers({ dist: 'normalish', n, seed, loc, scale });
@@ -104,11 +118,17 @@ describe('references with a sketch, windows fed in chunks', () => {
     for (let start = 0; start < 20_000; start += 3_000) {
       const end = Math.min(20_000, start + 3_000);
       // Rows for half of the chunks, columns for the others: both ways in.
-      if ((start / 3_000) % 2 === 0) window.addRows(shifted.slice(start, end).map((v, i) => ({ x: v, y: same[start + i], g: groups[start + i] })));
+      if ((start / 3_000) % 2 === 0)
+        window.addRows(shifted.slice(start, end).map((v, i) => ({ x: v, y: same[start + i], g: groups[start + i] })));
       else window.addColumns({ x: shifted.slice(start, end), y: same.slice(start, end), g: groups.slice(start, end) }, end - start);
     }
     const chunked = evaluateDrift({ reference, current: { window }, features: ['x', 'y', 'g'], config: { statistics: 'all' } });
-    const whole = evaluateDrift({ reference, current: { columns: { x: shifted, y: same, g: groups }, rowCount: 20_000 }, features: ['x', 'y', 'g'], config: { statistics: 'all' } });
+    const whole = evaluateDrift({
+      reference,
+      current: { columns: { x: shifted, y: same, g: groups }, rowCount: 20_000 },
+      features: ['x', 'y', 'g'],
+      config: { statistics: 'all' },
+    });
     expect(chunked.rowCount).toBe(20_000);
     expect(chunked.dataset.driftedColumns).toEqual(['x', 'g']);
     expect(chunked.dataset.driftedColumns).toEqual(whole.dataset.driftedColumns);

@@ -37,7 +37,14 @@ const fixtures = JSON.parse(readFileSync(new URL('../fixtures/drift/scipy-refere
   chisquareSamples: (Pair & { statistic: number; pValue: number })[];
   jensenshannon: { name: string; p: number[]; q: number[]; base2: number; baseE: number }[];
   jensenshannonSamples: (Pair & { numeric: boolean; bins: number; base2: number })[];
-  wasserstein: (Partial<Pair> & { name: string; referenceValues?: number[]; currentValues?: number[]; distance: number; referenceStd: number; normed: number })[];
+  wasserstein: (Partial<Pair> & {
+    name: string;
+    referenceValues?: number[];
+    currentValues?: number[];
+    distance: number;
+    referenceStd: number;
+    normed: number;
+  })[];
   ztest: (Pair & { z: number; pValue: number })[];
 };
 
@@ -67,7 +74,12 @@ describe('samples', () => {
         expect(values.length).toBe(check.n);
         expect(values[0]).toBe(check.first);
         expect(values.at(-1)).toBe(check.last);
-        if (check.sum !== undefined) close((values as number[]).reduce((a, b) => a + b, 0), check.sum, 1e-12);
+        if (check.sum !== undefined)
+          close(
+            (values as number[]).reduce((a, b) => a + b, 0),
+            check.sum,
+            1e-12,
+          );
       }
     }
   });
@@ -158,7 +170,11 @@ describe('chi-squared', () => {
   for (const c of fixtures.chisquareSamples) {
     it(`Evidently's chi-squared drift test, small categorical reference: ${c.name}`, () => {
       const reference = categoricalDriftReference(strings(c.reference));
-      const result = evaluateDrift({ reference: { airport: reference }, current: { columns: { airport: strings(c.current) }, rowCount: c.current.n }, features: ['airport'] });
+      const result = evaluateDrift({
+        reference: { airport: reference },
+        current: { columns: { airport: strings(c.current) }, rowCount: c.current.n },
+        features: ['airport'],
+      });
       const column = result.columns[0];
       expect(column.method).toBe('chisquare');
       expect(column.exact).toBe(true);
@@ -179,7 +195,9 @@ describe('Jensen–Shannon distance (scipy.spatial.distance.jensenshannon)', () 
   for (const c of fixtures.jensenshannonSamples) {
     it(`Evidently's binning (${c.numeric ? 'Sturges bins or values' : 'categories'}): ${c.name}`, () => {
       const referenceValues = sample(c.reference);
-      const reference = c.numeric ? numericDriftReference(referenceValues, { sampleSize: Infinity }) : categoricalDriftReference(referenceValues);
+      const reference = c.numeric
+        ? numericDriftReference(referenceValues, { sampleSize: Infinity })
+        : categoricalDriftReference(referenceValues);
       const result = evaluateDrift({
         reference: { x: reference },
         current: { columns: { x: sample(c.current) }, rowCount: c.current.n },
@@ -214,7 +232,10 @@ describe('Wasserstein distance (scipy.stats.wasserstein_distance), normalised as
   it('weights: a reference given as distinct values with counts equals the repeated values', () => {
     const values = Float64Array.from([1, 1, 1, 2, 5, 5]);
     const current = Float64Array.from([0, 2, 2, 7]);
-    expect(wassersteinDistance(Float64Array.from([1, 2, 5]), current, Float64Array.from([3, 1, 2]))).toBeCloseTo(wassersteinDistance(values, current), 14);
+    expect(wassersteinDistance(Float64Array.from([1, 2, 5]), current, Float64Array.from([3, 1, 2]))).toBeCloseTo(
+      wassersteinDistance(values, current),
+      14,
+    );
   });
 });
 
@@ -246,7 +267,8 @@ describe('building blocks', () => {
       values.set([Infinity, -Infinity, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 0, -0], 0);
       const expected = values.slice().sort();
       const actual = sortFloat64(values.slice());
-      for (let i = 0; i < n; i++) if (!Object.is(actual[i], expected[i])) throw new Error(`n=${n}: index ${i}: ${actual[i]} vs ${expected[i]}`);
+      for (let i = 0; i < n; i++)
+        if (!Object.is(actual[i], expected[i])) throw new Error(`n=${n}: index ${i}: ${actual[i]} vs ${expected[i]}`);
     }
   });
 
@@ -264,11 +286,20 @@ describe('building blocks', () => {
   });
 
   it('references survive JSON (as stored) and give the same results', () => {
-    const reference = { x: numericDriftReference(numbers({ dist: 'normalish', n: 3000, seed: 7 })), y: categoricalDriftReference(strings({ dist: 'categorical', n: 3000, seed: 8, categories: ['a', 'b', 'c'], weights: [1, 2, 3] })) };
+    const reference = {
+      x: numericDriftReference(numbers({ dist: 'normalish', n: 3000, seed: 7 })),
+      y: categoricalDriftReference(strings({ dist: 'categorical', n: 3000, seed: 8, categories: ['a', 'b', 'c'], weights: [1, 2, 3] })),
+    };
     const stored = JSON.parse(JSON.stringify(reference)) as Record<string, unknown>;
     expect(Array.isArray((stored.x as { sample: { values: unknown } }).sample.values)).toBe(true);
     const parsed = { x: driftReferenceSchema.parse(stored.x), y: driftReferenceSchema.parse(stored.y) };
-    const current = { columns: { x: numbers({ dist: 'normalish', n: 500, seed: 9, loc: 0.1 }), y: strings({ dist: 'categorical', n: 500, seed: 10, categories: ['a', 'b', 'c'], weights: [1, 2, 3] }) }, rowCount: 500 };
+    const current = {
+      columns: {
+        x: numbers({ dist: 'normalish', n: 500, seed: 9, loc: 0.1 }),
+        y: strings({ dist: 'categorical', n: 500, seed: 10, categories: ['a', 'b', 'c'], weights: [1, 2, 3] }),
+      },
+      rowCount: 500,
+    };
     const before = evaluateDrift({ reference, current, features: ['x', 'y'] });
     const after = evaluateDrift({ reference: parsed, current, features: ['x', 'y'] });
     expect(after.columns).toEqual(before.columns);

@@ -3,7 +3,13 @@ import { readEnvironment } from '../../src/runtime/environment';
 
 describe('readEnvironment', () => {
   it('reads the model server settings', () => {
-    const env = readEnvironment({ KEEL_SERVE_MODELS: 'fraud,churn', KEEL_ROUTING_REFRESH_MS: '0', KEEL_SERVER_PROCESSES: '2', KEEL_PREDICTION_LOG_CAPACITY: '500000', KEEL_INFERENCE_INLINE_MS: '0.5' });
+    const env = readEnvironment({
+      KEEL_SERVE_MODELS: 'fraud,churn',
+      KEEL_ROUTING_REFRESH_MS: '0',
+      KEEL_SERVER_PROCESSES: '2',
+      KEEL_PREDICTION_LOG_CAPACITY: '500000',
+      KEEL_INFERENCE_INLINE_MS: '0.5',
+    });
     expect(env.KEEL_SERVE_MODELS).toEqual(['fraud', 'churn']);
     expect(env.KEEL_ROUTING_REFRESH_MS).toBe(0);
     expect(env.KEEL_SERVER_PROCESSES).toBe(2);
@@ -13,7 +19,10 @@ describe('readEnvironment', () => {
 
   it('spools the prediction log under the data directory unless told otherwise', () => {
     expect(readEnvironment({ KEEL_DATA_DIR: '/srv/keel' }).predictionSpool).toEqual({ dir: '/srv/keel/prediction-spool', fsync: false });
-    expect(readEnvironment({ KEEL_PREDICTION_SPOOL_DIR: '/fast/spool', KEEL_PREDICTION_SPOOL: 'fsync' }).predictionSpool).toEqual({ dir: '/fast/spool', fsync: true });
+    expect(readEnvironment({ KEEL_PREDICTION_SPOOL_DIR: '/fast/spool', KEEL_PREDICTION_SPOOL: 'fsync' }).predictionSpool).toEqual({
+      dir: '/fast/spool',
+      fsync: true,
+    });
     expect(readEnvironment({ KEEL_PREDICTION_SPOOL: 'off' }).predictionSpool).toBeUndefined();
   });
 
@@ -22,8 +31,18 @@ describe('readEnvironment', () => {
     expect(defaults.KEEL_UI_HOST).toBe('127.0.0.1');
     expect(defaults.KEEL_UI_PORT).toBeUndefined();
     expect(defaults.KEEL_TEMPORAL_UI).toBeUndefined();
-    const env = readEnvironment({ KEEL_UI_HOST: '0.0.0.0', KEEL_UI_PORT: '9000', KEEL_TEMPORAL_UI: 'https://temporal.example.com', KEEL_ADMIN_KEYS: 'a, b' });
-    expect(env).toMatchObject({ KEEL_UI_HOST: '0.0.0.0', KEEL_UI_PORT: 9000, KEEL_TEMPORAL_UI: 'https://temporal.example.com', adminKeys: ['a', 'b'] });
+    const env = readEnvironment({
+      KEEL_UI_HOST: '0.0.0.0',
+      KEEL_UI_PORT: '9000',
+      KEEL_TEMPORAL_UI: 'https://temporal.example.com',
+      KEEL_ADMIN_KEYS: 'a, b',
+    });
+    expect(env).toMatchObject({
+      KEEL_UI_HOST: '0.0.0.0',
+      KEEL_UI_PORT: 9000,
+      KEEL_TEMPORAL_UI: 'https://temporal.example.com',
+      adminKeys: ['a', 'b'],
+    });
   });
 
   it('treats an empty variable as unset', () => {

@@ -40,7 +40,12 @@ describe('evaluating against production', () => {
 
   beforeAll(async () => {
     registry = await openTestRegistry('pglite');
-    deps = { database: registry.database, artifacts: registry.artifacts, codeVersion: { gitCommit: null, gitDirty: null }, logger: pino({ level: 'silent' }) };
+    deps = {
+      database: registry.database,
+      artifacts: registry.artifacts,
+      codeVersion: { gitCommit: null, gitDirty: null },
+      logger: pino({ level: 'silent' }),
+    };
     await insertDatasetVersion(registry.database, 'ds-eval');
     await registry.database.db.insert(datasetRows).values(rows.map((data, rowIndex) => ({ datasetVersionId: 'ds-eval', rowIndex, data })));
     [first, retrain] = await Promise.all([train(), train()]);
@@ -51,7 +56,9 @@ describe('evaluating against production', () => {
     const train = rows.filter((_, i) => i % 5 < 3);
     const validation = rows.filter((_, i) => i % 5 === 3);
     // In process (trainForTask runs the same code in a worker thread), with the threshold chosen on validation.
-    const model = await trainGbdt(toGbdtTable({ features, target: 'late', params: { objective: 'binary', numTrees: 20, seed: 3 }, train, validation }));
+    const model = await trainGbdt(
+      toGbdtTable({ features, target: 'late', params: { objective: 'binary', numTrees: 20, seed: 3 }, train, validation }),
+    );
     return withValidatedThreshold(model, validation);
   }
 

@@ -61,7 +61,9 @@ describe('bring-your-own trainer', () => {
   });
 
   it('refuses a model whose bytes are not ONNX or whose inputs differ from the features', async () => {
-    await expect(verifyExternalModel(new TextEncoder().encode('hello'), externalContract(features, 'binary'), rows)).rejects.toThrow(/not an ONNX model|takes inputs/);
+    await expect(verifyExternalModel(new TextEncoder().encode('hello'), externalContract(features, 'binary'), rows)).rejects.toThrow(
+      /not an ONNX model|takes inputs/,
+    );
     const result = await runExternalTrainer(request(['node', example]));
     await expect(verifyExternalModel(result.onnx, externalContract(features.slice(0, 2), 'binary'), rows)).rejects.toThrow(
       /takes inputs \[distance:float32, hour:string, origin:string\] but the features are \[distance:float32, hour:string\]/,

@@ -40,15 +40,39 @@ async function graphParts(timestamps: number[]): Promise<Record<string, Float64A
 describe('date parts in the ONNX graph', () => {
   it('equal the UTC parts of a Date over the whole range of a Date, at day boundaries and before 1970', async () => {
     const random = seededRandom(7);
-    const timestamps: number[] = [0, -1, 1, DAY - 1, DAY, -DAY, -DAY - 1, MAX_TIMESTAMP_MS, -MAX_TIMESTAMP_MS, MAX_TIMESTAMP_MS - 1, -MAX_TIMESTAMP_MS + 1];
-    for (const iso of ['1900-02-28T23:59:59.999Z', '1900-03-01T00:00:00Z', '2000-02-29T12:00:00Z', '1600-02-29T00:00:00Z', '0000-03-01T00:00:00Z', '1969-12-31T23:00:00Z', '2100-03-01T00:00:00Z']) {
+    const timestamps: number[] = [
+      0,
+      -1,
+      1,
+      DAY - 1,
+      DAY,
+      -DAY,
+      -DAY - 1,
+      MAX_TIMESTAMP_MS,
+      -MAX_TIMESTAMP_MS,
+      MAX_TIMESTAMP_MS - 1,
+      -MAX_TIMESTAMP_MS + 1,
+    ];
+    for (const iso of [
+      '1900-02-28T23:59:59.999Z',
+      '1900-03-01T00:00:00Z',
+      '2000-02-29T12:00:00Z',
+      '1600-02-29T00:00:00Z',
+      '0000-03-01T00:00:00Z',
+      '1969-12-31T23:00:00Z',
+      '2100-03-01T00:00:00Z',
+    ]) {
       timestamps.push(Date.parse(iso));
     }
     for (let i = 0; i < 20_000; i++) {
       // Uniform over the range, plus whole days ± 1 ms far from 1970, where a rounded quotient could slip.
       const ms = Math.floor((random() * 2 - 1) * MAX_TIMESTAMP_MS);
       const day = Math.round(ms / DAY) * DAY;
-      timestamps.push(ms, Math.max(-MAX_TIMESTAMP_MS, Math.min(MAX_TIMESTAMP_MS, day - 1)), Math.max(-MAX_TIMESTAMP_MS, Math.min(MAX_TIMESTAMP_MS, day)));
+      timestamps.push(
+        ms,
+        Math.max(-MAX_TIMESTAMP_MS, Math.min(MAX_TIMESTAMP_MS, day - 1)),
+        Math.max(-MAX_TIMESTAMP_MS, Math.min(MAX_TIMESTAMP_MS, day)),
+      );
     }
     const parts = await graphParts(timestamps);
     for (const part of datePartNames) {
@@ -65,7 +89,16 @@ describe('date parts in the ONNX graph', () => {
   });
 
   it('gives missing parts for NaN, ±Infinity and times outside a Date, and floors fractional milliseconds', async () => {
-    const inputs = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, MAX_TIMESTAMP_MS + 1, -MAX_TIMESTAMP_MS - 1, 1e300, -0.5, 0.5];
+    const inputs = [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      MAX_TIMESTAMP_MS + 1,
+      -MAX_TIMESTAMP_MS - 1,
+      1e300,
+      -0.5,
+      0.5,
+    ];
     const parts = await graphParts(inputs);
     for (const part of datePartNames) {
       expect(Array.from(parts[part].slice(0, 6)).every(Number.isNaN), part).toBe(true);

@@ -54,11 +54,18 @@ describe('feature store definitions', () => {
     expect(problems(withView({ features: [{ name: 'x', column: 'destination', aggregation: 'mean', window: '7d' }] }))).toEqual([
       expect.stringMatching(/^views\.0\.features\.0\.column: aggregate "mean" of the string column "destination"/),
     ]);
-    expect(problems(withView({ features: [{ name: 'x', column: 'destination', aggregation: 'distinct_count', window: '7d' }] }))).toEqual([]);
+    expect(problems(withView({ features: [{ name: 'x', column: 'destination', aggregation: 'distinct_count', window: '7d' }] }))).toEqual(
+      [],
+    );
   });
 
   it('finds a cycle between views', () => {
-    const view = (name: string, source: string) => ({ name, entities: ['origin'], source: { view: source }, features: [{ name: `${name}_f`, column: 'x' }] });
+    const view = (name: string, source: string) => ({
+      name,
+      entities: ['origin'],
+      source: { view: source },
+      features: [{ name: `${name}_f`, column: 'x' }],
+    });
     const found = problems({ ...base, views: [view('a', 'b'), view('b', 'a')] });
     expect(found.join('\n')).toMatch(/views\.0\.source\.view.*cycle between views: a → b → a/);
   });

@@ -21,14 +21,27 @@ const events = [
 ];
 const defs = featureStoreDefinitionsSchema.parse({
   entities: [{ name: 'origin', joinKeys: ['origin'] }],
-  views: [{ name: 'origin_delays', entities: ['origin'], source: { dataset: 'events' }, timestamp: 'date', features: [{ name: 'mean_2d', column: 'delay', aggregation: 'mean', window: '2d' }] }],
+  views: [
+    {
+      name: 'origin_delays',
+      entities: ['origin'],
+      source: { dataset: 'events' },
+      timestamp: 'date',
+      features: [{ name: 'mean_2d', column: 'delay', aggregation: 'mean', window: '2d' }],
+    },
+  ],
 });
 
 let dir: string;
 let database: Database;
 
 const values = async () =>
-  Object.fromEntries((await database.db.select().from(onlineFeatures).where(eq(onlineFeatures.viewName, 'origin_delays'))).map((r) => [r.entityKey, (r.values as { mean_2d: number | null }).mean_2d]));
+  Object.fromEntries(
+    (await database.db.select().from(onlineFeatures).where(eq(onlineFeatures.viewName, 'origin_delays'))).map((r) => [
+      r.entityKey,
+      (r.values as { mean_2d: number | null }).mean_2d,
+    ]),
+  );
 
 describe('materialisation into the online store', () => {
   beforeAll(async () => {
@@ -46,7 +59,11 @@ describe('materialisation into the online store', () => {
           { name: 'delay', type: 'number' },
         ],
       },
-      { records: (async function* () { for (const [i, record] of events.entries()) yield { recordNumber: i, record }; })() },
+      {
+        records: (async function* () {
+          for (const [i, record] of events.entries()) yield { recordNumber: i, record };
+        })(),
+      },
     );
     await registerViews(database.db, defs);
   });
@@ -69,7 +86,9 @@ describe('materialisation into the online store', () => {
         throw new Error('worker died mid-write');
       },
     };
-    await expect(materializeView(crashing, 'origin_delays', { id: 'run-2', asOf: '2001-01-07T00:00:00Z' })).rejects.toThrow('worker died mid-write');
+    await expect(materializeView(crashing, 'origin_delays', { id: 'run-2', asOf: '2001-01-07T00:00:00Z' })).rejects.toThrow(
+      'worker died mid-write',
+    );
     expect(await values()).toEqual({ A: 20, B: 20 });
 
     // The retry (same id) replaces the staged half and swaps in the whole set; a second retry writes nothing.

@@ -64,7 +64,18 @@ describe('feature options: ONNX = in-process TypeScript', () => {
     expect(model.training.converged).toBe(true);
 
     const contract = modelContract(model);
-    expect(contract.inputs.map((input) => input.type)).toEqual(['float32', 'float32', 'float32', 'float32', 'string', 'string', 'string', 'string', 'float64', 'float64']);
+    expect(contract.inputs.map((input) => input.type)).toEqual([
+      'float32',
+      'float32',
+      'float32',
+      'float32',
+      'string',
+      'string',
+      'string',
+      'string',
+      'float64',
+      'float64',
+    ]);
     const onnx = exportLogisticOnnx(model);
     const { probability } = await runOnnx(onnx, contract.inputs, testSplit);
     const worst = expectClose(probability.data as Float32Array, predictProba(model, testSplit), 1e-5);
@@ -98,7 +109,12 @@ describe('feature options: ONNX = in-process TypeScript', () => {
   });
 
   it('trains the same pipeline and bytes from the same rows (determinism)', () => {
-    const request = { features: everyOptionFeatures, target: 'delayed', params: { l2: 1e-3, maxIterations: 50, tolerance: 1e-8, maxCategories: 50 }, train };
+    const request = {
+      features: everyOptionFeatures,
+      target: 'delayed',
+      params: { l2: 1e-3, maxIterations: 50, tolerance: 1e-8, maxCategories: 50 },
+      train,
+    };
     const first = sha256(exportLogisticOnnx(trainLogisticModel(request)));
     expect(sha256(exportLogisticOnnx(trainLogisticModel({ ...request, train: [...train] })))).toBe(first);
   });

@@ -38,7 +38,9 @@ describe('numeric options', () => {
   });
 
   it('treats NaN, ±Infinity and values beyond float32 as missing', () => {
-    expect(column(numbers([1, 3, Number.NaN, Number.NEGATIVE_INFINITY, 1e39, '1e300']), { name: 'x', kind: 'numeric', scale: 'none' })).toEqual([1, 3, 2, 2, 2, 2]);
+    expect(
+      column(numbers([1, 3, Number.NaN, Number.NEGATIVE_INFINITY, 1e39, '1e300']), { name: 'x', kind: 'numeric', scale: 'none' }),
+    ).toEqual([1, 3, 2, 2, 2, 2]);
   });
 });
 
@@ -49,13 +51,33 @@ describe('categorical options', () => {
     const pipeline = fitFeaturePipeline(rows, [{ name: 'c', kind: 'categorical', encoding: 'ordinal', maxCategories: 2 }]);
     expect(pipeline.features[0]).toEqual({ name: 'c', kind: 'categorical', categories: ['a', 'b'], encoding: 'ordinal' });
     expect(pipeline.width).toBe(1);
-    expect(Array.from(encodeRows(pipeline, ['a', 'b', 'c', null, 'zzz'].map((c) => ({ c }))).dense[0].values)).toEqual([0, 1, 2, 2, 2]);
+    expect(
+      Array.from(
+        encodeRows(
+          pipeline,
+          ['a', 'b', 'c', null, 'zzz'].map((c) => ({ c })),
+        ).dense[0].values,
+      ),
+    ).toEqual([0, 1, 2, 2, 2]);
   });
 
   it('encodes frequency as the share of training rows, unknown and missing as 0', () => {
     const pipeline = fitFeaturePipeline(rows, [{ name: 'c', kind: 'categorical', encoding: 'frequency', minCount: 2 }]);
-    expect(pipeline.features[0]).toEqual({ name: 'c', kind: 'categorical', categories: ['a', 'b'], encoding: 'frequency', shares: [3 / 8, 2 / 8] });
-    expect(Array.from(encodeRows(pipeline, ['a', 'b', 'c', null].map((c) => ({ c }))).dense[0].values)).toEqual([3 / 8, 2 / 8, 0, 0]);
+    expect(pipeline.features[0]).toEqual({
+      name: 'c',
+      kind: 'categorical',
+      categories: ['a', 'b'],
+      encoding: 'frequency',
+      shares: [3 / 8, 2 / 8],
+    });
+    expect(
+      Array.from(
+        encodeRows(
+          pipeline,
+          ['a', 'b', 'c', null].map((c) => ({ c })),
+        ).dense[0].values,
+      ),
+    ).toEqual([3 / 8, 2 / 8, 0, 0]);
   });
 
   it("lets a feature's maxCategories and minCount win over the trainer's", () => {
@@ -68,8 +90,14 @@ describe('categorical options', () => {
   it('gives trees the ordinal code (also for one-hot), or the float32 share for frequency; missing is NaN', () => {
     const columns = toFeatureColumns(rows, [{ name: 'c', kind: 'categorical', encoding: 'one-hot' }]);
     expect(fitTreePipeline(columns, 500).features[0]).toEqual({ name: 'c', kind: 'categorical', categories: ['a', 'b', 'c', 'd'] });
-    const frequency = fitTreePipeline(toFeatureColumns(rows, [{ name: 'c', kind: 'categorical', encoding: 'frequency', maxCategories: 2 }]), 500);
-    const [codes] = encodeTreeRows(frequency, ['a', 'b', 'c', null].map((c) => ({ c })));
+    const frequency = fitTreePipeline(
+      toFeatureColumns(rows, [{ name: 'c', kind: 'categorical', encoding: 'frequency', maxCategories: 2 }]),
+      500,
+    );
+    const [codes] = encodeTreeRows(
+      frequency,
+      ['a', 'b', 'c', null].map((c) => ({ c })),
+    );
     expect(Array.from(codes)).toEqual([Math.fround(3 / 8), Math.fround(2 / 8), 0, Number.NaN]);
   });
 });
@@ -111,7 +139,12 @@ describe('datetime features', () => {
       ],
     });
     expect(pipeline.width).toBe(9);
-    const matrix = encodeRows(pipeline, [{ t: '2024-03-01T14:00:00Z' }, { t: '2024-12-07T09:00:00Z' }, { t: '2030-07-04T05:00:00Z' }, { t: null }]);
+    const matrix = encodeRows(pipeline, [
+      { t: '2024-03-01T14:00:00Z' },
+      { t: '2024-12-07T09:00:00Z' },
+      { t: '2030-07-04T05:00:00Z' },
+      { t: null },
+    ]);
     // Columns: hours 0-3, weekdays 4-6, months 7-8. 14:00 → 2, 09:00 → 1; Friday → 5, Saturday → 6;
     // March → 7, December → 8. A value unseen in training (5 h, Thursday, July) or a missing time: none.
     expect(matrix.oneHot.map((columns) => Array.from(columns))).toEqual([
@@ -124,7 +157,12 @@ describe('datetime features', () => {
   it('standardises numeric parts, missing → the mean, and gives trees one column per part', () => {
     const spec: FeatureSpec = { name: 't', kind: 'datetime', parts: ['year', 'dayOfMonth'], encoding: 'numeric' };
     const [fitted] = fitFeaturePipeline(rows, [spec]).features;
-    expect(fitted).toMatchObject({ parts: [{ part: 'year', encoding: 'numeric', mean: (2024 * 3 + 1969) / 4 }, { part: 'dayOfMonth', mean: (1 + 2 + 31 + 2) / 4 }] });
+    expect(fitted).toMatchObject({
+      parts: [
+        { part: 'year', encoding: 'numeric', mean: (2024 * 3 + 1969) / 4 },
+        { part: 'dayOfMonth', mean: (1 + 2 + 31 + 2) / 4 },
+      ],
+    });
     const tree = fitTreePipeline(toFeatureColumns(rows, [spec]), 500);
     expect(treeColumnNames(tree)).toEqual(['t.year', 't.dayOfMonth']);
     expect(encodeTreeRows(tree, rows).map((values) => Array.from(values))).toEqual([
@@ -137,11 +175,23 @@ describe('datetime features', () => {
 describe('fitting', () => {
   it('names the feature whose training values are all missing, whatever its kind', () => {
     const rows: Row[] = [{ v: null }, { v: '' }, { v: 'n/a' }];
-    expect(() => fitFeaturePipeline(rows, [{ name: 'v', kind: 'numeric' }])).toThrow('numeric feature "v" has no values in the training rows');
-    expect(() => fitFeaturePipeline([{ v: null }, { v: '' }], [{ name: 'v', kind: 'categorical' }])).toThrow(/categorical feature "v" has no category .* every value is missing/);
-    expect(() => fitFeaturePipeline(rows, [{ name: 'v', kind: 'boolean' }])).toThrow(/boolean feature "v" has no values in the training rows/);
-    expect(() => fitFeaturePipeline(rows, [{ name: 'v', kind: 'datetime' }])).toThrow('datetime feature "v" has no values in the training rows');
-    for (const spec of [{ name: 'v', kind: 'numeric' }, { name: 'v', kind: 'boolean' }, { name: 'v', kind: 'datetime' }] as const) {
+    expect(() => fitFeaturePipeline(rows, [{ name: 'v', kind: 'numeric' }])).toThrow(
+      'numeric feature "v" has no values in the training rows',
+    );
+    expect(() => fitFeaturePipeline([{ v: null }, { v: '' }], [{ name: 'v', kind: 'categorical' }])).toThrow(
+      /categorical feature "v" has no category .* every value is missing/,
+    );
+    expect(() => fitFeaturePipeline(rows, [{ name: 'v', kind: 'boolean' }])).toThrow(
+      /boolean feature "v" has no values in the training rows/,
+    );
+    expect(() => fitFeaturePipeline(rows, [{ name: 'v', kind: 'datetime' }])).toThrow(
+      'datetime feature "v" has no values in the training rows',
+    );
+    for (const spec of [
+      { name: 'v', kind: 'numeric' },
+      { name: 'v', kind: 'boolean' },
+      { name: 'v', kind: 'datetime' },
+    ] as const) {
       expect(() => fitTreePipeline(toFeatureColumns(rows, [spec]), 500)).toThrow(`${spec.kind} feature "v" has no values`);
     }
   });
@@ -170,7 +220,10 @@ describe('feature spec schema', () => {
   };
 
   it('parses an old config to exactly itself (no defaults filled in)', () => {
-    for (const spec of [{ name: 'distance', kind: 'numeric' }, { name: 'origin', kind: 'categorical' }]) {
+    for (const spec of [
+      { name: 'distance', kind: 'numeric' },
+      { name: 'origin', kind: 'categorical' },
+    ]) {
       expect(JSON.stringify(featureSpecSchema.parse(spec))).toBe(JSON.stringify(spec));
     }
   });
@@ -186,25 +239,44 @@ describe('feature spec schema', () => {
   });
 
   it('rejects bad options naming the field and the value', () => {
-    expect(issues({ name: 'x', kind: 'ordinal' })).toEqual(['kind: kind must be one of "numeric", "categorical", "boolean", "datetime", got "ordinal"']);
-    expect(issues({ name: 'x', kind: 'numeric', encoding: 'one-hot' })).toEqual([': unknown key (known keys: name, kind, impute, scale, clip)']);
+    expect(issues({ name: 'x', kind: 'ordinal' })).toEqual([
+      'kind: kind must be one of "numeric", "categorical", "boolean", "datetime", got "ordinal"',
+    ]);
+    expect(issues({ name: 'x', kind: 'numeric', encoding: 'one-hot' })).toEqual([
+      ': unknown key (known keys: name, kind, impute, scale, clip)',
+    ]);
     expect(issues({ name: 'x', kind: 'boolean', impute: 'mean' })).toEqual([': unknown key (known keys: name, kind)']);
     expect(issues({ name: 'x', kind: 'numeric', clip: { min: 5, max: 1 } })).toEqual(['clip: min must not exceed max, got min 5 > max 1']);
     expect(issues({ name: 'x', kind: 'numeric', clip: {} })).toEqual(['clip: needs "min", "max" or both']);
-    expect(issues({ name: 'x', kind: 'numeric', impute: 'mode' })).toEqual(['impute: must be "mean", "median" or {"constant": <number>}, got "mode"']);
-    expect(issues({ name: 'x', kind: 'numeric', impute: { constant: 1e39 } })).toEqual(["impute.constant: must lie within float32's range (±3.4e38), got 1e+39"]);
+    expect(issues({ name: 'x', kind: 'numeric', impute: 'mode' })).toEqual([
+      'impute: must be "mean", "median" or {"constant": <number>}, got "mode"',
+    ]);
+    expect(issues({ name: 'x', kind: 'numeric', impute: { constant: 1e39 } })).toEqual([
+      "impute.constant: must lie within float32's range (±3.4e38), got 1e+39",
+    ]);
     expect(issues({ name: 'x', kind: 'numeric', scale: 'log' })).toEqual(['scale: must be one of "standard", "minmax", "none", got "log"']);
-    expect(issues({ name: 'x', kind: 'categorical', encoding: 'target' })).toEqual(['encoding: must be one of "one-hot", "ordinal", "frequency", got "target"']);
+    expect(issues({ name: 'x', kind: 'categorical', encoding: 'target' })).toEqual([
+      'encoding: must be one of "one-hot", "ordinal", "frequency", got "target"',
+    ]);
     expect(issues({ name: 'x', kind: 'categorical', maxCategories: 0 })).toEqual(['maxCategories: must be at least 1, got 0']);
     expect(issues({ name: 'x', kind: 'datetime', parts: ['hour', 'hour'] })).toEqual(['parts: lists a part twice: ["hour","hour"]']);
-    expect(issues({ name: 'x', kind: 'datetime', parts: ['minute'] })).toEqual(['parts.0: must be one of "hour", "weekday", "month", "dayOfMonth", "year", got "minute"']);
-    expect(issues({ name: 'x', kind: 'datetime', encoding: 'ordinal' })).toEqual(['encoding: must be one of "one-hot", "numeric", got "ordinal"']);
+    expect(issues({ name: 'x', kind: 'datetime', parts: ['minute'] })).toEqual([
+      'parts.0: must be one of "hour", "weekday", "month", "dayOfMonth", "year", got "minute"',
+    ]);
+    expect(issues({ name: 'x', kind: 'datetime', encoding: 'ordinal' })).toEqual([
+      'encoding: must be one of "one-hot", "numeric", got "ordinal"',
+    ]);
   });
 
   it('is the schema of the pipeline input, with the feature index in the path', () => {
-    const features = [{ name: 'a', kind: 'numeric' }, { name: 'b', kind: 'categorical', encoding: 'hashing' }];
+    const features = [
+      { name: 'a', kind: 'numeric' },
+      { name: 'b', kind: 'categorical', encoding: 'hashing' },
+    ];
     const result = trainingPipelineInputSchema.safeParse({ features });
     const featureIssues = result.success ? [] : result.error.issues.filter((issue) => issue.path[0] === 'features');
-    expect(featureIssues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual(['features.1.encoding: must be one of "one-hot", "ordinal", "frequency", got "hashing"']);
+    expect(featureIssues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)).toEqual([
+      'features.1.encoding: must be one of "one-hot", "ordinal", "frequency", got "hashing"',
+    ]);
   });
 });

@@ -37,7 +37,17 @@ describe('point-in-time values', () => {
 
   it('counts an event whose time equals the as-of time (a tie is known), and none after it', () => {
     // As of day 2 exactly: events of days 1 and 2 (both), window (0, 2].
-    expect(at(0, t(2))).toMatchObject({ n: 3, mean: (10 + 20 + 40) / 3, rate: 2 / 3, max: 40, min: 10, sum: 70, last: 40, distinct: 3, latest: 40 });
+    expect(at(0, t(2))).toMatchObject({
+      n: 3,
+      mean: (10 + 20 + 40) / 3,
+      rate: 2 / 3,
+      max: 40,
+      min: 10,
+      sum: 70,
+      last: 40,
+      distinct: 3,
+      latest: 40,
+    });
     // A millisecond earlier the day-2 events are the future.
     expect(at(0, t(2) - 1)).toMatchObject({ n: 1, mean: 10, rate: 0, sum: 10, latest: 10 });
   });

@@ -67,7 +67,12 @@ describe('encodeRows', () => {
   const std = Math.sqrt(20_000 / 3);
 
   it('standardises numeric values and encodes missing ones as the mean (0)', () => {
-    const matrix = encodeRows(pipeline, [{ distance: 300 }, { distance: null }, { distance: Number.NEGATIVE_INFINITY }, { distance: '250' }]);
+    const matrix = encodeRows(pipeline, [
+      { distance: 300 },
+      { distance: null },
+      { distance: Number.NEGATIVE_INFINITY },
+      { distance: '250' },
+    ]);
     expect(matrix.dense).toHaveLength(1);
     expect(matrix.dense[0].column).toBe(0);
     expect(Array.from(matrix.dense[0].values)).toEqual([100 / std, 0, 0, 50 / std]);

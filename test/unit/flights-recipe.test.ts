@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  flightRowGroupOutsidePeriod,
-  mapFlightRecord,
-  naiveIso,
-  rawRecordToJson,
-} from '../../src/data/flights-recipe';
+import { flightRowGroupOutsidePeriod, mapFlightRecord, naiveIso, rawRecordToJson } from '../../src/data/flights-recipe';
 
 const january = { from: '2001-01-01', to: '2001-02-01' };
 
@@ -116,7 +111,14 @@ describe('mapFlightRecord', () => {
 
 describe('helpers', () => {
   it('rawRecordToJson makes bigints, dates and non-finite numbers JSON-safe', () => {
-    const json = rawRecordToJson({ a: 5n, b: 2n ** 64n, c: new Date(Date.UTC(2001, 0, 2, 3, 4, 5)), d: new Date(Number.NaN), e: Number.NaN, f: undefined });
+    const json = rawRecordToJson({
+      a: 5n,
+      b: 2n ** 64n,
+      c: new Date(Date.UTC(2001, 0, 2, 3, 4, 5)),
+      d: new Date(Number.NaN),
+      e: Number.NaN,
+      f: undefined,
+    });
     expect(json).toEqual({ a: 5, b: '18446744073709551616', c: '2001-01-02T03:04:05', d: 'Invalid Date', e: 'NaN', f: null });
     expect(() => JSON.stringify(json)).not.toThrow();
   });

@@ -5,7 +5,15 @@ import type { BinaryMetrics, RegressionMetrics } from '../../src/shared/pipeline
 
 const gate = gateSpecSchema.parse({ minRocAuc: 0.6, maxDropVsProduction: 0.01 });
 const binary = (rocAuc: number, extra: Partial<BinaryMetrics> = {}) => ({ rocAuc, ...extra }) as BinaryMetrics;
-const regression = (rmse: number, r2 = 0.5): RegressionMetrics => ({ task: 'regression', n: 100, rmse, mae: rmse / 2, r2, meanLabel: 0, meanPrediction: 0 });
+const regression = (rmse: number, r2 = 0.5): RegressionMetrics => ({
+  task: 'regression',
+  n: 100,
+  rmse,
+  mae: rmse / 2,
+  r2,
+  meanLabel: 0,
+  meanPrediction: 0,
+});
 
 describe('gate', () => {
   it('passes a candidate above the minimum when nothing is in production', () => {
@@ -36,7 +44,11 @@ describe('gate', () => {
     const spec = gateSpecSchema.parse({ min: { r2: 0.6 }, max: { rmse: 40_000, mae: 10_000 } });
     const decision = decideGate(spec, 'regression', regression(45_000, 0.55));
     expect(decision.passed).toBe(false);
-    expect(decision.reasons).toEqual(['r2 0.55 is below the minimum 0.6', 'rmse 45000 is above the maximum 40000', 'mae 22500 is above the maximum 10000']);
+    expect(decision.reasons).toEqual([
+      'r2 0.55 is below the minimum 0.6',
+      'rmse 45000 is above the maximum 40000',
+      'mae 22500 is above the maximum 10000',
+    ]);
     expect(decideGate(gateSpecSchema.parse({ max: { rmse: 50_000 } }), 'regression', regression(45_000)).passed).toBe(true);
   });
 

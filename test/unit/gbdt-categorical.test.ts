@@ -103,19 +103,40 @@ describe('findCategoricalSplit', () => {
 
   it('groups the categories by gradient / hessian, whatever their codes', () => {
     // Missing (bin 0) and categories 1..6: the odd ones pull the score down, the even ones and missing up.
-    const hist = histogramOf([[20, 10, 10], [-30, 10, 10], [25, 10, 10], [-28, 10, 10], [31, 10, 10], [-26, 10, 10], [29, 10, 10]]);
+    const hist = histogramOf([
+      [20, 10, 10],
+      [-30, 10, 10],
+      [25, 10, 10],
+      [-28, 10, 10],
+      [31, 10, 10],
+      [-26, 10, 10],
+      [29, 10, 10],
+    ]);
     const found = findCategoricalSplit(hist, 0, 6, searchOf(hist), 0);
     expect(found?.bins).toEqual([1, 3, 5]);
     expect([found?.g, found?.c]).toEqual([-84, 30]);
   });
 
   it('tries one category against the rest when there are at most maxCatToOnehot', () => {
-    const hist = histogramOf([[0, 0, 0], [-5, 10, 10], [-6, 10, 10], [11, 10, 10]]);
+    const hist = histogramOf([
+      [0, 0, 0],
+      [-5, 10, 10],
+      [-6, 10, 10],
+      [11, 10, 10],
+    ]);
     expect(findCategoricalSplit(hist, 0, 3, searchOf(hist), 0)?.bins).toEqual([3]);
   });
 
   it('respects maxCatThreshold, catSmooth and minDataPerGroup', () => {
-    const hist = histogramOf([[0, 10, 10], [-30, 10, 10], [25, 10, 10], [-28, 10, 10], [31, 10, 10], [-26, 10, 10], [29, 10, 10]]);
+    const hist = histogramOf([
+      [0, 10, 10],
+      [-30, 10, 10],
+      [25, 10, 10],
+      [-28, 10, 10],
+      [31, 10, 10],
+      [-26, 10, 10],
+      [29, 10, 10],
+    ]);
     expect(findCategoricalSplit(hist, 0, 6, searchOf(hist, { maxCatThreshold: 2 }), 0)?.bins.length).toBeLessThanOrEqual(2);
     // Categories with fewer rows than catSmooth never go left on their own: nothing is left to split.
     expect(findCategoricalSplit(hist, 0, 6, searchOf(hist, { catSmooth: 11 }), 0)).toBeNull();
@@ -150,7 +171,11 @@ describe('native categorical splits', () => {
     }
     // For runtimes without opset 5: BRANCH_EQ chains at opset 3, the same predictions.
     const chains = exportGbdtOnnx(models[0], { categoricalNodes: 'equality-chains' });
-    expect(gbdtContract(models[0], 'equality-chains').treeEnsemble).toEqual({ op: 'TreeEnsembleRegressor', mlOpset: 3, categoricalSplits: 'BRANCH_EQ chains' });
+    expect(gbdtContract(models[0], 'equality-chains').treeEnsemble).toEqual({
+      op: 'TreeEnsembleRegressor',
+      mlOpset: 3,
+      categoricalSplits: 'BRANCH_EQ chains',
+    });
     const fromChains = (await runOnnx(chains, models[0], rows)).probability.data as Float32Array;
     const fromMembers = (await runOnnx(exported[0], models[0], rows)).probability.data as Float32Array;
     fromChains.forEach((p, j) => expect(Math.abs(p - fromMembers[j]), `chains row ${j}`).toBeLessThan(1e-6));

@@ -41,7 +41,13 @@ describe('checkpoint and resume', () => {
   it('refuses a checkpoint of other data or parameters', () => {
     let checkpoint: GbdtCheckpoint | undefined;
     fitGbdt(makeTable(), { checkpointEvery: 5, onProgress: (p) => (checkpoint ??= p.checkpoint) });
-    const other = toGbdtTable({ features: [...flightFeatures], target: 'delayed', params: { ...params, learningRate: 0.2 }, train: rows, validation });
+    const other = toGbdtTable({
+      features: [...flightFeatures],
+      target: 'delayed',
+      params: { ...params, learningRate: 0.2 },
+      train: rows,
+      validation,
+    });
     expect(() => fitGbdt(other, { resumeFrom: checkpoint })).toThrow(/other training data or parameters/);
   });
 });
@@ -72,7 +78,12 @@ describe('threads', () => {
   });
 
   it('resumes a 2-thread run from a checkpoint into the same model', async () => {
-    const table = toGbdtTable({ features: [...flightFeatures], target: 'delayed', params: { ...params, objective: 'binary', subsample: 1 }, train: rows });
+    const table = toGbdtTable({
+      features: [...flightFeatures],
+      target: 'delayed',
+      params: { ...params, objective: 'binary', subsample: 1 },
+      train: rows,
+    });
     const straight = await trainGbdt(table, { threads: 2 });
     let checkpoint: GbdtCheckpoint | undefined;
     await expect(
@@ -114,14 +125,16 @@ describe('trainGbdtInWorkerThread', () => {
     await expect(trainGbdtInWorkerThread({ ...makeTable(), params: { objective: 'binary', learningRate: -1 } })).rejects.toThrow(
       expect.objectContaining({ name: 'InvalidInputError', message: expect.stringMatching(/learningRate/) }),
     );
-    await expect(trainGbdtInWorkerThread({ ...makeTable(), labels: new Float64Array(rows.length) })).rejects.toThrow('target "delayed" is constant');
+    await expect(trainGbdtInWorkerThread({ ...makeTable(), labels: new Float64Array(rows.length) })).rejects.toThrow(
+      'target "delayed" is constant',
+    );
   });
 
   it('rejects with the error thrown inside the worker', async () => {
     const allMissing = rows.map((row) => ({ ...row, distance: null }));
-    await expect(
-      trainGbdtInWorkerThread({ features: [...flightFeatures], target: 'delayed', params, train: allMissing }),
-    ).rejects.toThrow('numeric feature "distance" has no values');
+    await expect(trainGbdtInWorkerThread({ features: [...flightFeatures], target: 'delayed', params, train: allMissing })).rejects.toThrow(
+      'numeric feature "distance" has no values',
+    );
   });
 
   it('stops the worker and its helpers when aborted', async () => {

@@ -18,7 +18,8 @@ describe('accumulateHistogram with unit hessians', () => {
     histLength += binsPerFeature[f] * BIN_STRIDE;
   }
   const bins = new Uint8Array(rowCount * featureCount);
-  for (let r = 0; r < rowCount; r++) for (let f = 0; f < featureCount; f++) bins[r * featureCount + f] = Math.floor(random() * binsPerFeature[f]);
+  for (let r = 0; r < rowCount; r++)
+    for (let f = 0; f < featureCount; f++) bins[r * featureCount + f] = Math.floor(random() * binsPerFeature[f]);
   const histIndex = new Uint16Array(bins.length);
   histogramIndex(bins, featureCount, histOffsets, histLength, histIndex);
   const gh = new Int32Array(2 * rowCount);

@@ -82,7 +82,8 @@ describe('exportGbdtOnnx', () => {
     const expected = predictGbdt(model, scoringRows);
     const got = prediction.data as Float32Array;
     // ONNX sums float32 leaf values: agreement is to float32 precision, relative to the value.
-    for (let i = 0; i < scoringRows.length; i++) expect(Math.abs(got[i] - expected[i]) / Math.max(1, Math.abs(expected[i])), `row ${i}`).toBeLessThan(1e-5);
+    for (let i = 0; i < scoringRows.length; i++)
+      expect(Math.abs(got[i] - expected[i]) / Math.max(1, Math.abs(expected[i])), `row ${i}`).toBeLessThan(1e-5);
   });
 
   it('multiclass: probabilities [N,K] and the argmax label', async () => {

@@ -10,7 +10,11 @@ import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import type { Row } from '../../src/ml/row';
 import { flightFeatures, seededNormal, seededRandom, syntheticFlights } from './support/synthetic';
 
-const numeric = (name: string, values: number[] | Float64Array): FeatureColumn => ({ name, kind: 'numeric', values: Float64Array.from(values) });
+const numeric = (name: string, values: number[] | Float64Array): FeatureColumn => ({
+  name,
+  kind: 'numeric',
+  values: Float64Array.from(values),
+});
 
 /** y = 3·sin(x0) + x1² + noise; x1 is missing for 10 % of rows, and those rows get y += 4. */
 function regressionTable(n: number, seed: number): GbdtTable {
@@ -77,7 +81,14 @@ describe('binning', () => {
 
 describe('parseGbdtParams', () => {
   it('fills the defaults', () => {
-    expect(parseGbdtParams({ objective: 'binary' })).toMatchObject({ numTrees: 100, learningRate: 0.1, maxLeaves: 31, maxBins: 255, lambda: 1, seed: 0 });
+    expect(parseGbdtParams({ objective: 'binary' })).toMatchObject({
+      numTrees: 100,
+      learningRate: 0.1,
+      maxLeaves: 31,
+      maxBins: 255,
+      lambda: 1,
+      seed: 0,
+    });
     expect(gbdtParamsSchema.safeParse({ objective: 'binary', maxDepth: 6 }).success).toBe(true);
   });
 
@@ -148,7 +159,12 @@ describe('fitGbdt', () => {
     const n = 3_000;
     const x = Float64Array.from({ length: n }, () => random() * 3);
     const labels = Float64Array.from(x, (v) => (random() < 0.1 ? Math.floor(random() * 3) : Math.floor(v)));
-    const model = fitGbdt({ target: 'class', params: { objective: 'multiclass', numTrees: 20, maxLeaves: 4 }, columns: [numeric('x', x)], labels });
+    const model = fitGbdt({
+      target: 'class',
+      params: { objective: 'multiclass', numTrees: 20, maxLeaves: 4 },
+      columns: [numeric('x', x)],
+      labels,
+    });
     expect(model.outputs).toBe(3);
     expect(model.trees).toHaveLength(60);
     const probabilities = predictGbdt(model, [{ x: 0.5 }, { x: 1.5 }, { x: 2.5 }]);
@@ -167,7 +183,10 @@ describe('fitGbdt', () => {
       expect(Math.min(...tree.leafCount)).toBeGreaterThanOrEqual(40);
       expect(tree.leafCount.reduce((a, b) => a + b, 0)).toBe(3_000);
     }
-    const shallow = fitGbdt({ ...table, params: { objective: 'regression', numTrees: 5, maxLeaves: 1000, maxDepth: 3, minSamplesLeaf: 1 } });
+    const shallow = fitGbdt({
+      ...table,
+      params: { objective: 'regression', numTrees: 5, maxLeaves: 1000, maxDepth: 3, minSamplesLeaf: 1 },
+    });
     const depth = (tree: (typeof shallow.trees)[number], node = 0): number =>
       node < 0 ? 0 : 1 + Math.max(depth(tree, tree.left[node]), depth(tree, tree.right[node]));
     for (const tree of shallow.trees) {
@@ -223,7 +242,9 @@ describe('fitGbdt', () => {
 describe('bad input', () => {
   it('rejects a missing, non-numeric or constant target, naming the column', () => {
     const withNull = flights.map((row, i) => (i === 3 ? { ...row, delayed: null } : row));
-    expect(() => fitGbdt(flightTable({ objective: 'binary' }, withNull))).toThrow('target "delayed" must be 0 or 1, but split row 4 has null');
+    expect(() => fitGbdt(flightTable({ objective: 'binary' }, withNull))).toThrow(
+      'target "delayed" must be 0 or 1, but split row 4 has null',
+    );
     const constant = flights.map((row) => ({ ...row, delayed: 1 }));
     expect(() => fitGbdt(flightTable({ objective: 'binary' }, constant))).toThrow('target "delayed" is constant');
     const table = regressionTable(100, 9);
@@ -250,13 +271,17 @@ describe('bad input', () => {
 
   it('rejects an all-null feature, a target among the features, early stopping without validation', () => {
     const allNull = flights.map((row) => ({ ...row, distance: null }));
-    expect(() => fitGbdt(flightTable({ objective: 'binary' }, allNull))).toThrow('numeric feature "distance" has no values in the training rows');
+    expect(() => fitGbdt(flightTable({ objective: 'binary' }, allNull))).toThrow(
+      'numeric feature "distance" has no values in the training rows',
+    );
     const noOrigin = flights.map((row) => ({ ...row, origin: '' }));
     expect(() => fitGbdt(flightTable({ objective: 'binary' }, noOrigin))).toThrow(/categorical feature "origin" has no category/);
-    expect(() => toGbdtTable({ features: [{ name: 'delayed', kind: 'numeric' }], target: 'delayed', params: { objective: 'binary' }, train: flights })).toThrow(
-      'the target "delayed" is also listed as a feature',
+    expect(() =>
+      toGbdtTable({ features: [{ name: 'delayed', kind: 'numeric' }], target: 'delayed', params: { objective: 'binary' }, train: flights }),
+    ).toThrow('the target "delayed" is also listed as a feature');
+    expect(() => fitGbdt(flightTable({ objective: 'binary', earlyStoppingRounds: 3 }))).toThrow(
+      'earlyStoppingRounds needs a validation set',
     );
-    expect(() => fitGbdt(flightTable({ objective: 'binary', earlyStoppingRounds: 3 }))).toThrow('earlyStoppingRounds needs a validation set');
     expect(() => fitGbdt(flightTable({ objective: 'binary', colsample: 2 }))).toThrow(/colsample/);
   });
 

@@ -46,7 +46,11 @@ describe('the Grafana dashboard', () => {
     const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
     const versions: number[] = [];
     for (const seed of [1, 2]) {
-      const onnx = buildTinyLogisticOnnx({ numeric: [{ name: 'distance', weight: 0.001 * seed, mean: 800 }], categorical: [{ name: 'origin', weights: { SFO: 0.4, LAX: -0.6 } }], bias: -1 });
+      const onnx = buildTinyLogisticOnnx({
+        numeric: [{ name: 'distance', weight: 0.001 * seed, mean: 800 }],
+        categorical: [{ name: 'origin', weights: { SFO: 0.4, LAX: -0.6 } }],
+        bias: -1,
+      });
       versions.push((await registerOnnxVersion({ database, artifacts }, model, onnx, { key: `grafana/${seed}` })).version);
     }
     const [baseline, candidate] = versions as [number, number];
@@ -76,7 +80,15 @@ describe('the Grafana dashboard', () => {
       occurredAt: windowEnd.toISOString(),
     });
 
-    server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, models: [model], logger: pino({ level: 'silent' }), apiKeys: { predict: [], admin: [] } });
+    server = await startModelServer({
+      database,
+      artifacts,
+      port: 0,
+      refreshMs: 0,
+      models: [model],
+      logger: pino({ level: 'silent' }),
+      apiKeys: { predict: [], admin: [] },
+    });
     const predict = (instances: unknown[], key: string) =>
       fetch(`${server.url}/v1/models/${model}:predict`, {
         method: 'POST',
@@ -90,7 +102,9 @@ describe('the Grafana dashboard', () => {
     for (let i = 0; i < 5; i++) expect((await predict([row, row], `shadow-${i}`)).status).toBe(200);
     await setRoute(database.db, { model, baseline, candidate, candidateWeight: 0.5 });
     await server.pool.refresh();
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => predict([row], `user-${i}`).then((r) => r.json() as Promise<{ version: number }>)));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => predict([row], `user-${i}`).then((r) => r.json() as Promise<{ version: number }>)),
+    );
     expect(new Set(answers.map((a) => a.version))).toEqual(new Set([baseline, candidate]));
     expect((await predict([{ distance: 'far', origin: 'SFO' }], 'bad')).status).toBe(400);
     await server.logWriter.flush();
@@ -139,16 +153,24 @@ describe('the Grafana dashboard', () => {
   it('has the served state in the scrape: canary weight, both versions, log per version, drift and alerts', async () => {
     const [baseline, candidate] = [1, 2];
     expect(exposition).toContain(`keel_route_candidate_weight{model="${model}",mode="split"} 0.5`);
-    expect(exposition).toMatch(new RegExp(`^keel_shadow_predictions_total\\{model="${model}",version="${candidate}",outcome="ok"\\} 5$`, 'm'));
+    expect(exposition).toMatch(
+      new RegExp(`^keel_shadow_predictions_total\\{model="${model}",version="${candidate}",outcome="ok"\\} 5$`, 'm'),
+    );
     for (const version of [baseline, candidate]) {
-      expect(exposition).toMatch(new RegExp(`^keel_predict_requests_total\\{model="${model}",version="${version}",protocol="v1"\\} [1-9]\\d*$`, 'm'));
+      expect(exposition).toMatch(
+        new RegExp(`^keel_predict_requests_total\\{model="${model}",version="${version}",protocol="v1"\\} [1-9]\\d*$`, 'm'),
+      );
       expect(exposition).toContain(`keel_prediction_log_queued_rows{model="${model}",version="${version}"} 0`);
       expect(exposition).toContain(`keel_prediction_log_dropped_rows_total{model="${model}",version="${version}"} 0`);
     }
-    expect(exposition).toMatch(new RegExp(`^keel_predict_errors_total\\{model="${model}",version="\\d",protocol="v1",code="400"\\} 1$`, 'm'));
+    expect(exposition).toMatch(
+      new RegExp(`^keel_predict_errors_total\\{model="${model}",version="\\d",protocol="v1",code="400"\\} 1$`, 'm'),
+    );
     expect(exposition).toContain(`keel_drift_detected{model="${model}",version="${baseline}"} 1`);
     expect(exposition).toContain(`keel_drift_share{model="${model}",version="${baseline}"} 0.6`);
-    expect(exposition).toMatch(new RegExp(`^keel_drift_report_timestamp_seconds\\{model="${model}",version="${baseline}"\\} \\d+(\\.\\d+)?$`, 'm'));
+    expect(exposition).toMatch(
+      new RegExp(`^keel_drift_report_timestamp_seconds\\{model="${model}",version="${baseline}"\\} \\d+(\\.\\d+)?$`, 'm'),
+    );
     expect(exposition).toContain(`keel_alerts_total{model="${model}",kind="data_drift",severity="critical"} 1`);
     // And promtool still accepts the whole exposition.
     const file = join(dir, 'metrics.txt');
@@ -162,7 +184,12 @@ describe('the Grafana dashboard', () => {
     expect(config.stdout).toContain('is valid prometheus config file syntax');
     // promtool parses PromQL in rule files only: each dashboard query becomes a recording rule.
     const rules = {
-      groups: [{ name: 'dashboard', rules: dashboardQueries(dashboard).map((query, i) => ({ record: `keel:dashboard_query_${i}`, expr: query.promql })) }],
+      groups: [
+        {
+          name: 'dashboard',
+          rules: dashboardQueries(dashboard).map((query, i) => ({ record: `keel:dashboard_query_${i}`, expr: query.promql })),
+        },
+      ],
     };
     const file = join(dir, 'dashboard-rules.json');
     await writeFile(file, JSON.stringify(rules));
@@ -176,17 +203,31 @@ describe('the Grafana dashboard', () => {
     const port = await freePort();
     const config = join(dir, 'prometheus.yml');
     const target = new URL(server.url).host;
-    await writeFile(config, JSON.stringify({ global: { scrape_interval: '1s' }, scrape_configs: [{ job_name: 'keel', static_configs: [{ targets: [target] }] }] }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        global: { scrape_interval: '1s' },
+        scrape_configs: [{ job_name: 'keel', static_configs: [{ targets: [target] }] }],
+      }),
+    );
     const log = createWriteStream(join(dir, 'prometheus.log'));
-    const prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const prometheus = spawn(
+      'prometheus',
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     prometheus.stdout.pipe(log);
     prometheus.stderr.pipe(log);
     const api = `http://127.0.0.1:${port}`;
     const query = async (promql: string) => {
       const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      return (await response.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      return (await response.json()) as {
+        status: string;
+        error?: string;
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
     };
     // Traffic to both versions while Prometheus scrapes, so rates and quantiles have something to say.
     let sending = true;
@@ -205,14 +246,18 @@ describe('the Grafana dashboard', () => {
         .poll(async () => (await fetch(`${api}/-/ready`).catch(() => undefined))?.status, { timeout: 30_000, interval: 250 })
         .toBe(200);
       await expect
-        .poll(async () => Number((await query('count_over_time(up{job="keel"}[1m])')).data.result[0]?.value[1] ?? 0), { timeout: 30_000, interval: 250 })
+        .poll(async () => Number((await query('count_over_time(up{job="keel"}[1m])')).data.result[0]?.value[1] ?? 0), {
+          timeout: 30_000,
+          interval: 250,
+        })
         .toBeGreaterThanOrEqual(4);
       expect((await query('up{job="keel"}')).data.result[0]?.value[1]).toBe('1');
       const empty: string[] = [];
       for (const { where, promql } of dashboardQueries(dashboard)) {
         const answer = await query(promql);
         if (answer.status !== 'success') empty.push(`${where}: ${answer.error}`);
-        else if (!answer.data.result.some((r) => Number.isFinite(Number(r.value[1])))) empty.push(`${where}: no finite value (${answer.data.result.length} series): ${promql}`);
+        else if (!answer.data.result.some((r) => Number.isFinite(Number(r.value[1]))))
+          empty.push(`${where}: no finite value (${answer.data.result.length} series): ${promql}`);
       }
       expect(empty).toEqual([]);
       // Spot checks of what the panels draw: both versions share the traffic, and the canary weight.
@@ -237,7 +282,11 @@ describe('the Grafana dashboard', () => {
     for (const [i, a] of panels.entries()) {
       expect(a.gridPos.x + a.gridPos.w, a.title).toBeLessThanOrEqual(24);
       for (const b of panels.slice(i + 1)) {
-        const apart = a.gridPos.x + a.gridPos.w <= b.gridPos.x || b.gridPos.x + b.gridPos.w <= a.gridPos.x || a.gridPos.y + a.gridPos.h <= b.gridPos.y || b.gridPos.y + b.gridPos.h <= a.gridPos.y;
+        const apart =
+          a.gridPos.x + a.gridPos.w <= b.gridPos.x ||
+          b.gridPos.x + b.gridPos.w <= a.gridPos.x ||
+          a.gridPos.y + a.gridPos.h <= b.gridPos.y ||
+          b.gridPos.y + b.gridPos.h <= a.gridPos.y;
         expect(apart, `"${a.title}" and "${b.title}" overlap`).toBe(true);
       }
       if (a.type !== 'row') expect((a as unknown as { description?: string }).description, `${a.title} describes itself`).toBeTruthy();
@@ -268,14 +317,18 @@ describe('the Grafana dashboard', () => {
 
     // Prometheus: its config comes from deploy/prometheus and scrapes the server service at its port.
     const prometheusDir = await mounted(prometheus!.volumes, '/etc/prometheus');
-    const scrape = parseYaml(await readFile(join(prometheusDir, 'prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[]; metrics_path?: string }[] };
+    const scrape = parseYaml(await readFile(join(prometheusDir, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { static_configs: { targets: string[] }[]; metrics_path?: string }[];
+    };
     const serverPort = modelServer!.ports![0]!.split(':')[1];
     expect(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))).toContain(`server:${serverPort}`);
     expect(scrape.scrape_configs[0]!.metrics_path ?? '/metrics').toBe('/metrics');
 
     // Grafana: the provisioned datasource is the one every panel names, at the prometheus service.
     const provisioning = await mounted(grafana!.volumes, '/etc/grafana/provisioning');
-    const datasources = parseYaml(await readFile(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; url: string }[] };
+    const datasources = parseYaml(await readFile(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as {
+      datasources: { uid: string; url: string }[];
+    };
     const [datasource] = datasources.datasources;
     expect(datasource!.url).toBe(`http://prometheus:${prometheus!.ports![0]!.split(':')[1]}`);
     const uids = new Set<string>();
@@ -288,7 +341,9 @@ describe('the Grafana dashboard', () => {
     visit(dashboard.panels);
     expect([...uids]).toEqual([datasource!.uid]);
     // ... and the dashboards provider reads the directory the dashboard is mounted in.
-    const providers = parseYaml(await readFile(join(provisioning, 'dashboards/keel.yml'), 'utf8')) as { providers: { options: { path: string } }[] };
+    const providers = parseYaml(await readFile(join(provisioning, 'dashboards/keel.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
     const dashboards = await mounted(grafana!.volumes, providers.providers[0]!.options.path);
     expect(JSON.parse(await readFile(join(dashboards, 'keel.json'), 'utf8'))).toEqual(dashboard);
   });

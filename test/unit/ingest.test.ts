@@ -61,7 +61,10 @@ function sample(): Record<string, unknown>[] {
 }
 
 async function countRows(id: string): Promise<number> {
-  const [row] = await database.db.select({ n: sql<number>`count(*)::int` }).from(datasetRows).where(eq(datasetRows.datasetVersionId, id));
+  const [row] = await database.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(datasetRows)
+    .where(eq(datasetRows.datasetVersionId, id));
   return row!.n;
 }
 
@@ -102,7 +105,16 @@ describe('ingestDataset', () => {
     const rows = await readDatasetRows(database.db, result.datasetVersionId);
     expect(rows).toHaveLength(20);
     expect(rows.map((r) => r.distance)).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
-    expect(rows[0]).toEqual({ date: '2001-01-01T10:00:00', hour: 10, weekday: 1, distance: 100, origin: 'SFO', destination: 'LAX', delay: -10, delayed: 0 });
+    expect(rows[0]).toEqual({
+      date: '2001-01-01T10:00:00',
+      hour: 10,
+      weekday: 1,
+      distance: 100,
+      origin: 'SFO',
+      destination: 'LAX',
+      delay: -10,
+      delayed: 0,
+    });
   });
 
   it('samples rows evenly and stores a profile', async () => {
@@ -130,7 +142,10 @@ describe('ingestDataset', () => {
     const duplicate = attempts.find((a) => a.status === 'duplicate')!;
     expect(duplicate.datasetVersionId).toBe(first.datasetVersionId);
     expect(await countRows(duplicate.id)).toBe(0);
-    const quarantined = await database.db.select().from(quarantinedRows).where(eq(quarantinedRows.datasetVersionId, first.datasetVersionId));
+    const quarantined = await database.db
+      .select()
+      .from(quarantinedRows)
+      .where(eq(quarantinedRows.datasetVersionId, first.datasetVersionId));
     expect(quarantined).toHaveLength(2);
     expect((await listDatasetVersions(database.db)).filter((v) => v.id === first.datasetVersionId)).toHaveLength(1);
   });
@@ -148,13 +163,22 @@ describe('ingestDataset', () => {
     expect(await getDatasetVersion(database.db, crashed!.id)).toBeUndefined();
 
     // The retry (same ingest key) abandons attempt 1, deletes its rows, and writes a complete version.
-    const result = await ingestDataset(database, spec('crash'), { records: source(sample()), ingestKey: 'wf/run/ingest', copyChunkRows: 5 });
+    const result = await ingestDataset(database, spec('crash'), {
+      records: source(sample()),
+      ingestKey: 'wf/run/ingest',
+      copyChunkRows: 5,
+    });
     expect(result).toMatchObject({ created: true, rowCount: 20, quarantinedCount: 2 });
     expect(await countRows(crashed!.id)).toBe(0);
     expect(await countRows(result.datasetVersionId)).toBe(20);
     const attempts = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'wf/run/ingest'));
-    expect(Object.fromEntries(attempts.map((a) => [a.id, a.status]))).toEqual({ [crashed!.id]: 'cleaned', [result.datasetVersionId]: 'complete' });
-    expect((await readDatasetRows(database.db, result.datasetVersionId)).map((r) => r.distance)).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
+    expect(Object.fromEntries(attempts.map((a) => [a.id, a.status]))).toEqual({
+      [crashed!.id]: 'cleaned',
+      [result.datasetVersionId]: 'complete',
+    });
+    expect((await readDatasetRows(database.db, result.datasetVersionId)).map((r) => r.distance)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 100 + i),
+    );
 
     // A third call with the same key (a retry whose first completion was lost) returns that version.
     const again = await ingestDataset(database, spec('crash'), { records: source([]), ingestKey: 'wf/run/ingest' });
@@ -173,7 +197,9 @@ describe('ingestDataset', () => {
         if (table === 'dataset_rows' && ++copies === 2) throw new Error('connection reset');
       },
     };
-    await expect(ingestDataset(flaky, spec('flaky'), { records: source(sample()), ingestKey: 'flaky', copyChunkRows: 5 })).rejects.toThrow('connection reset');
+    await expect(ingestDataset(flaky, spec('flaky'), { records: source(sample()), ingestKey: 'flaky', copyChunkRows: 5 })).rejects.toThrow(
+      'connection reset',
+    );
     const [attempt] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'flaky'));
     expect(attempt).toMatchObject({ status: 'cleaned', error: 'connection reset' });
     expect(await countRows(attempt!.id)).toBe(0);

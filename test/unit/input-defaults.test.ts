@@ -5,7 +5,12 @@ import { projectConfigSchema } from '../../src/shared/project-config';
 /** The least a pipeline input needs: what to train, on what, from which columns, with which trainer. */
 const minimal = {
   model: 'flight-delays',
-  dataset: { name: 'flights-2001-01', recipe: 'flights', source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' }, period: { from: '2001-01-01', to: '2001-02-01' } },
+  dataset: {
+    name: 'flights-2001-01',
+    recipe: 'flights',
+    source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' },
+    period: { from: '2001-01-01', to: '2001-02-01' },
+  },
   features: [{ name: 'distance', kind: 'numeric' }],
   target: 'delayed',
   trainer: { kind: 'logistic-regression' },
@@ -40,7 +45,12 @@ describe('input defaults', () => {
 
   it('reads a mapped dataset without "recipe" as a mapping', () => {
     const dataset = { name: 'homes', sources: [{ format: 'csv', path: 'homes.csv' }], columns: [{ name: 'price', type: 'number' }] };
-    const parsed = trainingPipelineInputSchema.parse({ ...minimal, dataset, target: 'price', features: [{ name: 'rooms', kind: 'numeric' }] });
+    const parsed = trainingPipelineInputSchema.parse({
+      ...minimal,
+      dataset,
+      target: 'price',
+      features: [{ name: 'rooms', kind: 'numeric' }],
+    });
     expect(parsed.dataset.recipe).toBe('mapping');
   });
 

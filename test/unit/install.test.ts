@@ -22,7 +22,9 @@ describe('patches/', () => {
   // every install path (npm ci, npm install, the Docker image) must apply it.
   it('is applied to the installed postgres.js, in both its builds', () => {
     for (const build of ['src', 'cjs/src']) {
-      expect(readFileSync(join(root, 'node_modules/postgres', build, 'connection.js'), 'utf8')).toContain('final && (final(err), final = null)');
+      expect(readFileSync(join(root, 'node_modules/postgres', build, 'connection.js'), 'utf8')).toContain(
+        'final && (final(err), final = null)',
+      );
     }
   });
 });
@@ -41,7 +43,12 @@ describe('.ci/lockfile-drift.mjs', () => {
   };
   const drift = (committed: object, resolved: object) => {
     try {
-      return { code: 0, out: execFileSync('node', [join(root, '.ci/lockfile-drift.mjs'), write('c.json', committed), write('r.json', resolved)], { encoding: 'utf8' }) };
+      return {
+        code: 0,
+        out: execFileSync('node', [join(root, '.ci/lockfile-drift.mjs'), write('c.json', committed), write('r.json', resolved)], {
+          encoding: 'utf8',
+        }),
+      };
     } catch (error) {
       const e = error as { status: number; stdout: string };
       return { code: e.status, out: e.stdout };
@@ -55,9 +62,15 @@ describe('.ci/lockfile-drift.mjs', () => {
   });
 
   it('refuses a changed version, a removed package and an added required one', () => {
-    expect(drift(base, { ...base, 'node_modules/a': { ...base['node_modules/a'], version: '1.3.0' } })).toMatchObject({ code: 1, out: expect.stringContaining('changed: node_modules/a (1.2.0 -> 1.3.0)') });
+    expect(drift(base, { ...base, 'node_modules/a': { ...base['node_modules/a'], version: '1.3.0' } })).toMatchObject({
+      code: 1,
+      out: expect.stringContaining('changed: node_modules/a (1.2.0 -> 1.3.0)'),
+    });
     const { 'node_modules/a-linux': _gone, ...withoutLinux } = base;
     expect(drift(base, withoutLinux)).toMatchObject({ code: 1, out: expect.stringContaining('removed: node_modules/a-linux@1.2.0') });
-    expect(drift(base, { ...base, 'node_modules/b': { version: '2.0.0' } })).toMatchObject({ code: 1, out: expect.stringContaining('added, not optional: node_modules/b@2.0.0') });
+    expect(drift(base, { ...base, 'node_modules/b': { version: '2.0.0' } })).toMatchObject({
+      code: 1,
+      out: expect.stringContaining('added, not optional: node_modules/b@2.0.0'),
+    });
   });
 });

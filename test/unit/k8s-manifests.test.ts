@@ -28,7 +28,10 @@ function tool(name: string, override: string | undefined): string {
 const kustomize = tool('kustomize', process.env.KEEL_KUSTOMIZE);
 const kubeconform = tool('kubeconform', process.env.KEEL_KUBECONFORM);
 
-function kubeconformOn(file: string): { summary: { valid: number; invalid: number; errors: number; skipped: number }; resources: { filename: string; kind: string; name: string; status: string; msg: string }[] } {
+function kubeconformOn(file: string): {
+  summary: { valid: number; invalid: number; errors: number; skipped: number };
+  resources: { filename: string; kind: string; name: string; status: string; msg: string }[];
+} {
   const run = spawnSync(kubeconform, ['-strict', '-summary', '-output', 'json', '-schema-location', schemas, file], { encoding: 'utf8' });
   return JSON.parse(run.stdout) as ReturnType<typeof kubeconformOn>;
 }
@@ -49,7 +52,7 @@ interface Container {
   livenessProbe?: { httpGet: { path: string } };
   ports?: { name: string; containerPort: number }[];
 }
-const containersOf = (r: Resource) => ((r.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers);
+const containersOf = (r: Resource) => (r.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
 
 // What the processes serve (src/serving/http-server.ts, src/runtime/worker-health.ts, src/ui/server.ts).
 const served: Record<string, string[]> = {
@@ -80,7 +83,9 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
   });
 
   it('runs a worker Deployment per task queue, the server with its Service, the dashboard and the migration Job', () => {
-    const queues = byKind('Deployment').flatMap((d) => containersOf(d).flatMap((c) => (c.env ?? []).filter((e) => e.name === 'KEEL_TASK_QUEUES').map((e) => e.value)));
+    const queues = byKind('Deployment').flatMap((d) =>
+      containersOf(d).flatMap((c) => (c.env ?? []).filter((e) => e.name === 'KEEL_TASK_QUEUES').map((e) => e.value)),
+    );
     expect(queues.sort()).toEqual(['control', 'train']);
     for (const queue of queues) expect(parseTaskQueues(queue)).toEqual([queue]);
     expect(containersOf(named('Deployment', 'keel-server')!)[0].command).toEqual(['npm', 'run', 'server']);
@@ -106,7 +111,9 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
 
   it('keeps secrets in the Secret, points at an existing Temporal, and aims the PDB and autoscalers at what exists', () => {
     const secret = named('Secret', 'keel-secrets')!;
-    expect(Object.keys(secret.stringData ?? {})).toEqual(expect.arrayContaining(['DATABASE_URL', 'KEEL_API_KEYS', 'KEEL_ADMIN_KEYS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']));
+    expect(Object.keys(secret.stringData ?? {})).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'KEEL_API_KEYS', 'KEEL_ADMIN_KEYS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']),
+    );
     const config = named('ConfigMap', 'keel-config')!;
     expect(config.data?.TEMPORAL_ADDRESS).toMatch(/^[^\s:]+:\d+$/);
     expect(Object.keys(config.data ?? {}).some((key) => /DATABASE_URL|SECRET|API_KEY/.test(key))).toBe(false);
@@ -115,7 +122,8 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
     expect(rendered).not.toMatch(/image: .*(postgres|temporalio)/);
 
     const pdb = named('PodDisruptionBudget', 'keel-server')!.spec as { selector: { matchLabels: Record<string, string> } };
-    const serverLabels = (named('Deployment', 'keel-server')!.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    const serverLabels = (named('Deployment', 'keel-server')!.spec as { template: { metadata: { labels: Record<string, string> } } })
+      .template.metadata.labels;
     expect(serverLabels).toMatchObject(pdb.selector.matchLabels);
     const hpas = byKind('HorizontalPodAutoscaler').map((h) => h.spec as { scaleTargetRef: { name: string }; metrics: { type: string }[] });
     expect(hpas.map((h) => [h.scaleTargetRef.name, h.metrics[0].type]).sort()).toEqual([
@@ -128,7 +136,18 @@ describe.each(overlays)('deploy/k8s/overlays/%s', (overlay) => {
 
 it('kubeconform refuses a manifest with an unknown field (the validation can fail)', () => {
   const file = join(scratch, 'broken.yaml');
-  writeFileSync(file, ['apiVersion: policy/v1', 'kind: PodDisruptionBudget', 'metadata: { name: x }', 'spec:', '  minAvailable: 1', '  selektor: {}', ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'apiVersion: policy/v1',
+      'kind: PodDisruptionBudget',
+      'metadata: { name: x }',
+      'spec:',
+      '  minAvailable: 1',
+      '  selektor: {}',
+      '',
+    ].join('\n'),
+  );
   const result = kubeconformOn(file);
   expect(result.summary.invalid).toBe(1);
   expect(result.resources[0].msg).toContain('selektor');

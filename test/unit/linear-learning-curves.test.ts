@@ -4,7 +4,15 @@ import type { Row } from '../../src/ml/row';
 import { metricsOfScores } from '../../src/ml/task-evaluation';
 import { trainInWorkerThread, trainLinearModel, type LinearTrainingRequest } from '../../src/ml/train';
 import { trainForTask } from '../../src/ml/train-for-task';
-import { classesOf, exportOnnx, learningCurveOf, predictOutputs, readLearningCurve, taskOf, type TrainedModel } from '../../src/ml/trained-model';
+import {
+  classesOf,
+  exportOnnx,
+  learningCurveOf,
+  predictOutputs,
+  readLearningCurve,
+  taskOf,
+  type TrainedModel,
+} from '../../src/ml/trained-model';
 import type { ModelTask } from '../../src/shared/model-contract';
 import { flightFeatures, syntheticFlights } from './support/synthetic';
 

@@ -31,7 +31,13 @@ const features: LinearTrainingRequest['features'] = [
   { name: 'zone', kind: 'categorical' },
 ];
 const train = houses(1_500, 3);
-const request = { task: 'regression', features, target: 'price', params: { l2: 0.01, maxIterations: 500, tolerance: 1e-10 }, train } as const;
+const request = {
+  task: 'regression',
+  features,
+  target: 'price',
+  params: { l2: 0.01, maxIterations: 500, tolerance: 1e-10 },
+  train,
+} as const;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function expectClose(actual: number, expected: number, relative: number, what: string): void {
@@ -44,7 +50,11 @@ describe('linear regression', () => {
       const model = trainLinearModel({ ...request, params: { ...request.params, l2 } });
       expect(model.kind).toBe('linear-regression');
       expect(model.training.converged).toBe(true);
-      const expected = ridgeClosedForm(denseRows(encodeRows(model.pipeline, train)), train.map((row) => Number(row.price)), (train.length * l2) / 2);
+      const expected = ridgeClosedForm(
+        denseRows(encodeRows(model.pipeline, train)),
+        train.map((row) => Number(row.price)),
+        (train.length * l2) / 2,
+      );
       // Relative to the largest coefficient: L-BFGS stops when the objective stops changing in float64.
       const scale = Math.max(...expected.weights.map(Math.abs));
       model.weights.forEach((w, j) => expect(Math.abs(w - expected.weights[j]), `l2=${l2} weight ${j}`).toBeLessThanOrEqual(1e-7 * scale));
@@ -59,9 +69,22 @@ describe('linear regression', () => {
       const x2 = random() * 1_000 - 500;
       return { x1, x2, y: 3 + 2 * x1 - 0.5 * x2 };
     });
-    const numeric = [{ name: 'x1', kind: 'numeric' }, { name: 'x2', kind: 'numeric' }] as const;
-    const model = trainLinearModel({ task: 'regression', features: [...numeric], target: 'y', params: { l2: 0, maxIterations: 200, tolerance: 1e-12 }, train: rows });
-    const fresh = [{ x1: 0, x2: 0 }, { x1: 100, x2: -2_000 }, { x1: -7, x2: 31 }];
+    const numeric = [
+      { name: 'x1', kind: 'numeric' },
+      { name: 'x2', kind: 'numeric' },
+    ] as const;
+    const model = trainLinearModel({
+      task: 'regression',
+      features: [...numeric],
+      target: 'y',
+      params: { l2: 0, maxIterations: 200, tolerance: 1e-12 },
+      train: rows,
+    });
+    const fresh = [
+      { x1: 0, x2: 0 },
+      { x1: 100, x2: -2_000 },
+      { x1: -7, x2: 31 },
+    ];
     const predicted = predictLinearRegression(model, fresh);
     fresh.forEach((row, i) => expectClose(predicted[i], 3 + 2 * row.x1 - 0.5 * row.x2, 1e-8, `row ${i}`));
   });
@@ -72,10 +95,19 @@ describe('linear regression', () => {
     expect(modelContractSchema.parse(contract)).toEqual(contract);
     expect(contract).toEqual({
       task: 'regression',
-      inputs: [{ name: 'sqft', type: 'float32' }, { name: 'age', type: 'float32' }, { name: 'zone', type: 'string' }],
+      inputs: [
+        { name: 'sqft', type: 'float32' },
+        { name: 'age', type: 'float32' },
+        { name: 'zone', type: 'string' },
+      ],
       outputs: [{ name: 'prediction', type: 'float32', shape: [-1, 1] }],
     });
-    const scoring: Row[] = [...houses(400, 77), { sqft: null, age: null, zone: null }, { sqft: '1200', age: 3, zone: 'unknown zone' }, { sqft: Infinity, age: 1, zone: '' }];
+    const scoring: Row[] = [
+      ...houses(400, 77),
+      { sqft: null, age: null, zone: null },
+      { sqft: '1200', age: 3, zone: 'unknown zone' },
+      { sqft: Infinity, age: 1, zone: '' },
+    ];
     const bytes = exportLinearRegressionOnnx(model);
     const { prediction } = await runOnnx(bytes, contract.inputs, scoring);
     expect(prediction.dims).toEqual([scoring.length, 1]);
@@ -101,13 +133,23 @@ describe('linear regression', () => {
 
   it('rejects a constant, missing or non-numeric target and unknown parameters, naming them', async () => {
     const constant = train.map((row) => ({ ...row, price: 5 }));
-    expect(() => trainLinearModel({ ...request, train: constant })).toThrow('target "price" is constant (every row is 5): there is nothing to learn');
+    expect(() => trainLinearModel({ ...request, train: constant })).toThrow(
+      'target "price" is constant (every row is 5): there is nothing to learn',
+    );
     const missing = train.map((row, i) => (i === 7 ? { ...row, price: null } : row));
-    await expect(trainInWorkerThread({ ...request, train: missing })).rejects.toThrow('target "price" must be a finite number, but split row 8 has null');
+    await expect(trainInWorkerThread({ ...request, train: missing })).rejects.toThrow(
+      'target "price" must be a finite number, but split row 8 has null',
+    );
     const text = train.map((row, i) => (i === 2 ? { ...row, price: 'call us' } : row));
-    expect(() => trainLinearModel({ ...request, train: text })).toThrow('target "price" must be a finite number, but split row 3 has "call us"');
+    expect(() => trainLinearModel({ ...request, train: text })).toThrow(
+      'target "price" must be a finite number, but split row 3 has "call us"',
+    );
     const params = { ...request.params, learningRate: 0.1 } as LinearTrainingRequest['params'];
-    expect(() => trainLinearModel({ ...request, params })).toThrow('unknown parameter "learningRate" of a linear model (known: l2, maxIterations, tolerance, maxCategories)');
-    expect(() => trainLinearModel({ ...request, params: { ...request.params, l2: -1 } })).toThrow('l2 must be a finite number >= 0, got -1');
+    expect(() => trainLinearModel({ ...request, params })).toThrow(
+      'unknown parameter "learningRate" of a linear model (known: l2, maxIterations, tolerance, maxCategories)',
+    );
+    expect(() => trainLinearModel({ ...request, params: { ...request.params, l2: -1 } })).toThrow(
+      'l2 must be a finite number >= 0, got -1',
+    );
   });
 });

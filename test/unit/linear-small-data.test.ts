@@ -13,12 +13,31 @@ describe('the default L2 of logistic regression', () => {
     // One feature separates three classes perfectly; the wider penalty of a small table keeps the
     // probabilities further from 0/1 than keel's large-table 1e-4 (bench:small measures the
     // collapse on real tables: docs/features.md).
-    const rows = Array.from({ length: 150 }, (_, i) => ({ x: i + ((i * 37) % 11) / 11, y: (i * 13) % 7, c: ['a', 'b', 'c'][Math.floor(i / 50)] }));
+    const rows = Array.from({ length: 150 }, (_, i) => ({
+      x: i + ((i * 37) % 11) / 11,
+      y: (i * 13) % 7,
+      c: ['a', 'b', 'c'][Math.floor(i / 50)],
+    }));
     const train = rows.filter((_, i) => i % 4 !== 0);
     const validation = rows.filter((_, i) => i % 4 === 0);
     const validationLoss = (params: { l2?: number }) => {
-      const model = trainLinearModel({ task: 'multiclass', features: [{ name: 'x', kind: 'numeric' }, { name: 'y', kind: 'numeric' }], target: 'c', params: { maxIterations: 500, tolerance: 1e-9, ...params }, train });
-      return (metricsOfScores(scoreMeaningOf(model), validation.map((r) => r.c), predictOutputs(model, validation)) as { logLoss: number }).logLoss;
+      const model = trainLinearModel({
+        task: 'multiclass',
+        features: [
+          { name: 'x', kind: 'numeric' },
+          { name: 'y', kind: 'numeric' },
+        ],
+        target: 'c',
+        params: { maxIterations: 500, tolerance: 1e-9, ...params },
+        train,
+      });
+      return (
+        metricsOfScores(
+          scoreMeaningOf(model),
+          validation.map((r) => r.c),
+          predictOutputs(model, validation),
+        ) as { logLoss: number }
+      ).logLoss;
     };
     const byDefault = validationLoss({});
     expect(byDefault).toBeGreaterThan(1e-3);

@@ -91,7 +91,12 @@ describe('trainLogistic', () => {
 
   it('reports every iteration, never increasing the loss, and stops at maxIterations', () => {
     const seen: [number, number][] = [];
-    const fit = trainLogistic(matrix, labels, { l2: 0, maxIterations: 3, tolerance: 1e-12 }, { onIteration: (it, loss) => seen.push([it, loss]) });
+    const fit = trainLogistic(
+      matrix,
+      labels,
+      { l2: 0, maxIterations: 3, tolerance: 1e-12 },
+      { onIteration: (it, loss) => seen.push([it, loss]) },
+    );
     expect(fit.iterations).toBe(3);
     expect(fit.converged).toBe(false);
     expect(seen).toEqual(fit.lossHistory.map((loss, i) => [i + 1, loss]));

@@ -7,7 +7,9 @@ import { seededNormal, seededRandom } from './support/synthetic';
 const tolerance = 1e-9;
 
 function expectAgree(keel: number, sklearn: number, what: string): void {
-  expect(Math.abs(keel - sklearn), `${what}: keel ${keel}, sklearn ${sklearn}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(sklearn)));
+  expect(Math.abs(keel - sklearn), `${what}: keel ${keel}, sklearn ${sklearn}`).toBeLessThanOrEqual(
+    tolerance * Math.max(1, Math.abs(sklearn)),
+  );
 }
 
 describe('metrics agree with scikit-learn', () => {
@@ -32,7 +34,14 @@ describe('metrics agree with scikit-learn', () => {
 
   it('multiclass: accuracy, macro and weighted precision/recall/F1, log loss, OvR ROC AUC, confusion matrix', () => {
     const random = seededRandom(43);
-    const cases = ([[60, 3], [2_000, 5], [300, 2], [40, 6]] as const).map(([n, k]) => {
+    const cases = (
+      [
+        [60, 3],
+        [2_000, 5],
+        [300, 2],
+        [40, 6],
+      ] as const
+    ).map(([n, k]) => {
       // Coarse probabilities (whole eighths before normalising): ties occur in argmax and in the AUC ranks.
       const proba: number[] = [];
       const codes: number[] = [];
@@ -55,9 +64,20 @@ describe('metrics agree with scikit-learn', () => {
       log_loss: number;
       roc_auc_ovr: number;
       confusion: number[][];
-    }>(cases.map(({ n, k, codes, proba }) => ({ kind: 'multiclass', codes, proba: Array.from({ length: n }, (_, i) => proba.slice(i * k, i * k + k)), k })));
+    }>(
+      cases.map(({ n, k, codes, proba }) => ({
+        kind: 'multiclass',
+        codes,
+        proba: Array.from({ length: n }, (_, i) => proba.slice(i * k, i * k + k)),
+        k,
+      })),
+    );
     cases.forEach(({ n, k, codes, proba }, index) => {
-      const keel = multiclassMetrics(codes, proba, Array.from({ length: k }, (_, c) => `class ${c}`));
+      const keel = multiclassMetrics(
+        codes,
+        proba,
+        Array.from({ length: k }, (_, c) => `class ${c}`),
+      );
       const sklearn = answers[index];
       const at = `n=${n} k=${k}`;
       expectAgree(keel.accuracy, sklearn.accuracy, `accuracy ${at}`);
@@ -86,10 +106,19 @@ describe('metrics agree with scikit-learn', () => {
     const proba = Array.from({ length: n }, () => Math.min(Math.max(Math.round(random() * 100) / 100, 0.001), 0.999));
     const yTrue = proba.map((p) => (random() < 0.3 + 0.4 * p ? 1 : 0));
     const thresholds = [0.5, 0.37];
-    const answers = sklearnReference<Record<string, number>>(thresholds.map((threshold) => ({ kind: 'binary', y_true: yTrue, proba, threshold })));
+    const answers = sklearnReference<Record<string, number>>(
+      thresholds.map((threshold) => ({ kind: 'binary', y_true: yTrue, proba, threshold })),
+    );
     thresholds.forEach((threshold, index) => {
       const keel = binaryClassificationMetrics(yTrue, proba, threshold);
-      const pairs = [['accuracy', 'accuracy'], ['precision', 'precision'], ['recall', 'recall'], ['f1', 'f1'], ['rocAuc', 'roc_auc'], ['logLoss', 'log_loss']] as const;
+      const pairs = [
+        ['accuracy', 'accuracy'],
+        ['precision', 'precision'],
+        ['recall', 'recall'],
+        ['f1', 'f1'],
+        ['rocAuc', 'roc_auc'],
+        ['logLoss', 'log_loss'],
+      ] as const;
       for (const [name, key] of pairs) expectAgree(keel[name], answers[index][key], `${name} at threshold ${threshold}`);
     });
   });

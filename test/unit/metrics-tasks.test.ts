@@ -52,6 +52,8 @@ describe('multiclassMetrics', () => {
     expect(() => multiclassMetrics([0, 1], [1, 0, 0, 1, 0], classes)).toThrow('got 5 probabilities for 2 rows of 3 classes');
     expect(() => multiclassMetrics([0], [1, 0], ['a'])).toThrow('need at least 2 classes, got 1');
     expect(() => multiclassMetrics([0, 5], [1, 0, 0, 0, 1, 0], classes)).toThrow('label 1 must be a class index in 0..2, got 5');
-    expect(() => multiclassMetrics([0], [1, 0, Number.NaN], classes)).toThrow('probability of class "c" in row 0 must lie in [0, 1], got NaN');
+    expect(() => multiclassMetrics([0], [1, 0, Number.NaN], classes)).toThrow(
+      'probability of class "c" in row 0 must lie in [0, 1], got NaN',
+    );
   });
 });

@@ -26,7 +26,10 @@ const list = [{ x: 1, delay: 5 }, { x: 2, delay: 7 }, { x: 3 }, { x: 4, delay: 1
 
 describe('missing targets at ingest', () => {
   it('quarantines records without a target, with the reason, and keeps the rest in order', async () => {
-    const version = await ingestDataset(db.database, spec('missing-quarantine'), { records: records(list), target: { column: 'delay', missing: 'quarantine' } });
+    const version = await ingestDataset(db.database, spec('missing-quarantine'), {
+      records: records(list),
+      target: { column: 'delay', missing: 'quarantine' },
+    });
     expect(version).toMatchObject({ rowCount: 3, quarantinedCount: 3 });
     expect((await readDatasetRows(db.database.db, version.datasetVersionId)).map((row) => row.x)).toEqual([1, 2, 4]);
     const quarantined = await listQuarantinedRows(db.database.db, version.datasetVersionId);
@@ -38,15 +41,23 @@ describe('missing targets at ingest', () => {
   });
 
   it('fails on the first record without a target, naming its 1-based source record', async () => {
-    const failed = ingestDataset(db.database, spec('missing-fail'), { records: records(list), target: { column: 'delay', missing: 'fail' } });
+    const failed = ingestDataset(db.database, spec('missing-fail'), {
+      records: records(list),
+      target: { column: 'delay', missing: 'fail' },
+    });
     await expect(failed).rejects.toBeInstanceOf(DataValidationError);
-    await expect(ingestDataset(db.database, spec('missing-fail'), { records: records(list), target: { column: 'delay', missing: 'fail' } })).rejects.toThrow(
-      'target "delay" is missing (null) in source record 3 of source "flights"',
-    );
+    await expect(
+      ingestDataset(db.database, spec('missing-fail'), { records: records(list), target: { column: 'delay', missing: 'fail' } }),
+    ).rejects.toThrow('target "delay" is missing (null) in source record 3 of source "flights"');
   });
 
   it('refuses a target that is not a column of the dataset', async () => {
-    const ingest = ingestDataset(db.database, spec('missing-unknown'), { records: records(list), target: { column: 'delayed', missing: 'quarantine' } });
-    await expect(ingest).rejects.toThrow(new InvalidInputError('target "delayed" is not a column of dataset "missing-unknown" (columns: x, delay)'));
+    const ingest = ingestDataset(db.database, spec('missing-unknown'), {
+      records: records(list),
+      target: { column: 'delayed', missing: 'quarantine' },
+    });
+    await expect(ingest).rejects.toThrow(
+      new InvalidInputError('target "delayed" is not a column of dataset "missing-unknown" (columns: x, delay)'),
+    );
   });
 });

@@ -47,7 +47,12 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
       codeVersion: { gitCommit: null, gitDirty: null },
       logger: pino({ level: 'silent' }),
     });
-    const rows = traffic(4000, 1, { errorSd: 10 }).map((r) => ({ distance: r.distance, holiday: r.holiday, departure: new Date(r.departure).toISOString(), delay: r.delay }));
+    const rows = traffic(4000, 1, { errorSd: 10 }).map((r) => ({
+      distance: r.distance,
+      holiday: r.holiday,
+      departure: new Date(r.departure).toISOString(),
+      delay: r.delay,
+    }));
     await db.insert(datasetVersions).values({
       id: 'ds-kinds',
       name: 'kinds',
@@ -64,7 +69,9 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
       quarantinedCount: 0,
     });
     for (let start = 0; start < rows.length; start += 1000) {
-      await db.insert(datasetRows).values(rows.slice(start, start + 1000).map((data, i) => ({ datasetVersionId: 'ds-kinds', rowIndex: start + i, data })));
+      await db
+        .insert(datasetRows)
+        .values(rows.slice(start, start + 1000).map((data, i) => ({ datasetVersionId: 'ds-kinds', rowIndex: start + i, data })));
     }
     await registerModelVersion(db, {
       modelName: model,
@@ -125,7 +132,9 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
 
   async function report(window: { start: string; end: string }, performance: Record<string, unknown> = {}) {
     const input = monitorInputSchema.parse({ model, windowMinutes: 60, minRows: 100, window, performance });
-    const { version } = (await env().run(activities.prepareDriftReference, { model, window })) as Awaited<ReturnType<typeof activities.prepareDriftReference>>;
+    const { version } = (await env().run(activities.prepareDriftReference, { model, window })) as Awaited<
+      ReturnType<typeof activities.prepareDriftReference>
+    >;
     return (await env().run(activities.computeMonitorReport, { input, window, version, runKey: randomUUID() })) as Awaited<
       ReturnType<typeof activities.computeMonitorReport>
     >;
@@ -155,7 +164,8 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
   it('a weekday part is not compared when the window’s departures span less than a week', async () => {
     const rows = traffic(600, 4, { errorSd: 10 }).map((r) => ({ ...r, departure: START + (r.departure % (3 * DAY)) }));
     const { report: summary } = await report(await logTraffic(rows, 3));
-    const details = (await registry.database.db.query.driftReports.findFirst({ where: (r, { eq }) => eq(r.id, summary.reportId) }))!.features as {
+    const details = (await registry.database.db.query.driftReports.findFirst({ where: (r, { eq }) => eq(r.id, summary.reportId) }))!
+      .features as {
       evaluation: DriftEvaluation;
     };
     const weekday = details.evaluation.columns.find((c) => c.column === 'departure.weekday')!;
@@ -166,6 +176,8 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
 
   it('refuses a live metric of another task, naming the field and value', async () => {
     const window = { start: new Date(Date.UTC(2024, 5, 1, 1)).toISOString(), end: new Date(Date.UTC(2024, 5, 1, 2)).toISOString() };
-    await expect(report(window, { metric: 'rocAuc' })).rejects.toThrow('performance.metric "rocAuc" is not a live metric of a regression model (its metrics: rmse, mae)');
+    await expect(report(window, { metric: 'rocAuc' })).rejects.toThrow(
+      'performance.metric "rocAuc" is not a live metric of a regression model (its metrics: rmse, mae)',
+    );
   });
 });

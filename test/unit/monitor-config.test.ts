@@ -27,10 +27,20 @@ describe('monitor input', () => {
     const input = monitorInputSchema.parse(base);
     expect(input.maxRows).toBe(200_000);
     expect(input.drift).toMatchObject({ datasetDriftShare: 0.5, statistics: 'all', columns: {} });
-    expect(input.performance).toMatchObject({ enabled: true, minLabelled: 200, maxDrop: 0.03, maxIncrease: 0.1, labelShift: { enabled: true, maxChange: 0.02 } });
+    expect(input.performance).toMatchObject({
+      enabled: true,
+      minLabelled: 200,
+      maxDrop: 0.03,
+      maxIncrease: 0.1,
+      labelShift: { enabled: true, maxChange: 0.02 },
+    });
     // No metric: each report takes the monitored version's task default (rocAuc for binary).
     expect(input.performance.metric).toBeUndefined();
-    expect(input.notifications).toMatchObject({ webhooks: [], dedupWindowMs: 86_400_000, retry: { maximumAttempts: 5, initialIntervalSeconds: 2 } });
+    expect(input.notifications).toMatchObject({
+      webhooks: [],
+      dedupWindowMs: 86_400_000,
+      retry: { maximumAttempts: 5, initialIntervalSeconds: 2 },
+    });
     expect(input.policy).toMatchObject({ rollback: { enabled: true }, retrain: { enabled: false, afterConsecutive: 3 } });
     // The parsed input parses again to itself (continue-as-new passes it on).
     expect(monitorInputSchema.parse(input)).toEqual(input);
@@ -52,9 +62,13 @@ describe('monitor input', () => {
   });
 
   it('refuses a window with a loop, retraining without a pipeline, and a pipeline of another model', () => {
-    expect(issues(monitorInputSchema, { ...base, window: { start: '2001-01-01T00:00:00Z', end: '2001-01-02T00:00:00Z' }, loop: { everySeconds: 5 } })).toEqual([
-      expect.stringContaining('loop: an explicit window cannot repeat'),
-    ]);
+    expect(
+      issues(monitorInputSchema, {
+        ...base,
+        window: { start: '2001-01-01T00:00:00Z', end: '2001-01-02T00:00:00Z' },
+        loop: { everySeconds: 5 },
+      }),
+    ).toEqual([expect.stringContaining('loop: an explicit window cannot repeat')]);
     expect(issues(monitorInputSchema, { ...base, policy: { retrain: { enabled: true } } })).toEqual([
       expect.stringContaining('policy.retrain.pipeline: retraining is enabled but no pipeline is given to run'),
     ]);
@@ -64,24 +78,41 @@ describe('monitor input', () => {
   });
 
   it('windows: explicit, or the minutes before the nominal time; periods: the UTC days touched', () => {
-    expect(monitorWindow({ windowMinutes: 60 }, new Date('2026-03-01T10:30:00Z'))).toEqual({ start: '2026-03-01T09:30:00.000Z', end: '2026-03-01T10:30:00.000Z' });
-    expect(monitorWindow({ windowMinutes: 60, window: { start: '2001-02-01T00:00:00+01:00', end: '2001-03-01T00:00:00Z' } }, new Date())).toEqual({
+    expect(monitorWindow({ windowMinutes: 60 }, new Date('2026-03-01T10:30:00Z'))).toEqual({
+      start: '2026-03-01T09:30:00.000Z',
+      end: '2026-03-01T10:30:00.000Z',
+    });
+    expect(
+      monitorWindow({ windowMinutes: 60, window: { start: '2001-02-01T00:00:00+01:00', end: '2001-03-01T00:00:00Z' } }, new Date()),
+    ).toEqual({
       start: '2001-01-31T23:00:00.000Z',
       end: '2001-03-01T00:00:00.000Z',
     });
-    expect(periodOfWindow({ start: '2026-03-01T09:30:00Z', end: '2026-03-01T10:30:00Z' })).toEqual({ from: '2026-03-01', to: '2026-03-02' });
-    expect(periodOfWindow({ start: '2026-03-01T00:00:00Z', end: '2026-03-03T00:00:00Z' })).toEqual({ from: '2026-03-01', to: '2026-03-03' });
+    expect(periodOfWindow({ start: '2026-03-01T09:30:00Z', end: '2026-03-01T10:30:00Z' })).toEqual({
+      from: '2026-03-01',
+      to: '2026-03-02',
+    });
+    expect(periodOfWindow({ start: '2026-03-01T00:00:00Z', end: '2026-03-03T00:00:00Z' })).toEqual({
+      from: '2026-03-01',
+      to: '2026-03-03',
+    });
   });
 
   it('retrains on the drifted period: the flights period, a mapped filter, or the source as configured', () => {
     const recent = recentDataPipeline(pipeline, { from: '2001-02-01', to: '2001-04-01' });
-    expect(recent.dataset).toMatchObject({ recipe: 'flights', name: 'flight-delays-2001-02-01_2001-04-01', period: { from: '2001-02-01', to: '2001-04-01' } });
+    expect(recent.dataset).toMatchObject({
+      recipe: 'flights',
+      name: 'flight-delays-2001-02-01_2001-04-01',
+      period: { from: '2001-02-01', to: '2001-04-01' },
+    });
     expect(recent.trainer).toEqual(pipeline.trainer);
     const mapped = {
       ...pipeline,
       dataset: { name: 'homes', recipe: 'mapping' as const, sources: [], columns: [], filter: { column: 'listed', from: '2020-01-01' } },
     } as unknown as typeof pipeline;
-    expect(recentDataPipeline(mapped, { from: '2024-05-01', to: '2024-06-01' }).dataset).toMatchObject({ filter: { column: 'listed', from: '2024-05-01', to: '2024-06-01' } });
+    expect(recentDataPipeline(mapped, { from: '2024-05-01', to: '2024-06-01' }).dataset).toMatchObject({
+      filter: { column: 'listed', from: '2024-05-01', to: '2024-06-01' },
+    });
     const unfiltered = { ...mapped, dataset: { ...mapped.dataset, filter: undefined } } as typeof pipeline;
     expect(recentDataPipeline(unfiltered, { from: '2024-05-01', to: '2024-06-01' })).toBe(unfiltered);
   });
@@ -93,7 +124,8 @@ describe('monitor input', () => {
 
 describe('schedule specs', () => {
   it('accepts five-field cron specs, names and macros', () => {
-    for (const spec of ['0 3 * * 1', '*/15 0-6,22 1,15 JAN-MAR mon-fri', '5 4 * * SUN', '@daily', '0 0 1 */2 *']) expect(cronSpecProblem(spec)).toBeNull();
+    for (const spec of ['0 3 * * 1', '*/15 0-6,22 1,15 JAN-MAR mon-fri', '5 4 * * SUN', '@daily', '0 0 1 */2 *'])
+      expect(cronSpecProblem(spec)).toBeNull();
   });
 
   it('rejects a spec that does not parse, with the reason', () => {

@@ -49,7 +49,9 @@ describe('live performance of a regression model', () => {
 
     const worse = regressionPerformance(delays(2000, 13, 2), { config: config(), metric: 'rmse', window, references }).versions[0];
     expect(worse.concept.status).toBe('drift');
-    expect(worse.concept.reasons[0]).toMatch(/live rmse 1[23]\.\d+ \(± 0\.\d+, 2000 labels\) is above its test-split rmse 10 × 1\.1 = 11 by more than 1\.645 standard errors/);
+    expect(worse.concept.reasons[0]).toMatch(
+      /live rmse 1[23]\.\d+ \(± 0\.\d+, 2000 labels\) is above its test-split rmse 10 × 1\.1 = 11 by more than 1\.645 standard errors/,
+    );
   });
 
   it('does not alarm on noise: a slight rise on few labels stays within the standard error', () => {
@@ -74,7 +76,8 @@ describe('live performance of a regression model', () => {
   });
 
   it('judges MAE and a configured ceiling; few labels are insufficient; alerts say the error rose', () => {
-    const mae = regressionPerformance(delays(1000, 10, 4), { config: config({ maxValue: 7 }), metric: 'mae', window, references }).versions[0];
+    const mae = regressionPerformance(delays(1000, 10, 4), { config: config({ maxValue: 7 }), metric: 'mae', window, references })
+      .versions[0];
     expect(mae.concept).toMatchObject({ status: 'drift', ceiling: 7 });
     expect(mae.concept.reasons).toHaveLength(1);
     expect(mae.concept.reasons[0]).toMatch(/above the maximum 7/);
@@ -122,17 +125,25 @@ describe('live performance of a multiclass model', () => {
   });
 
   it('as skilled as on the test split is ok; a fall in macro F1 is concept drift; a bootstrap gives the standard error', () => {
-    const same = multiclassPerformance(flights(3000, 0.8, 1), { config: config(), metric: 'f1Macro', classes, window, references }).versions[0];
+    const same = multiclassPerformance(flights(3000, 0.8, 1), { config: config(), metric: 'f1Macro', classes, window, references })
+      .versions[0];
     expect(same.concept.status).toBe('ok');
     expect(same.metric.standardError).toBeGreaterThan(0.003);
     expect(same.metric.standardError).toBeLessThan(0.03);
     expect(same.labelShift.status).toBe('ok');
 
-    const worse = multiclassPerformance(flights(3000, 0.6, 2), { config: config(), metric: 'f1Macro', classes, window, references }).versions[0];
+    const worse = multiclassPerformance(flights(3000, 0.6, 2), { config: config(), metric: 'f1Macro', classes, window, references })
+      .versions[0];
     expect(worse.concept).toMatchObject({ status: 'drift', floor: 0.75 });
     expect(worse.concept.reasons[0]).toMatch(/live f1Macro 0\.\d+ .* is below its test-split f1Macro 0\.78 − 0\.03 = 0\.75/);
 
-    const accuracy = multiclassPerformance(flights(3000, 0.6, 2), { config: config({ minValue: 0.5 }), metric: 'accuracy', classes, window, references }).versions[0];
+    const accuracy = multiclassPerformance(flights(3000, 0.6, 2), {
+      config: config({ minValue: 0.5 }),
+      metric: 'accuracy',
+      classes,
+      window,
+      references,
+    }).versions[0];
     expect(accuracy.metric.standardError).toBeCloseTo(Math.sqrt((accuracy.metric.value! * (1 - accuracy.metric.value!)) / 3000), 12);
     expect(accuracy.concept.status).toBe('drift');
   });
@@ -145,10 +156,25 @@ describe('live performance of a multiclass model', () => {
   });
 
   it('finds label drift when the class shares move (the class that moved most is named)', () => {
-    const shifted = multiclassPerformance(flights(3000, 0.8, 4, [0.4, 0.3, 0.3]), { config: config(), metric: 'f1Macro', classes, window, references }).versions[0];
+    const shifted = multiclassPerformance(flights(3000, 0.8, 4, [0.4, 0.3, 0.3]), {
+      config: config(),
+      metric: 'f1Macro',
+      classes,
+      window,
+      references,
+    }).versions[0];
     expect(shifted.labelShift).toMatchObject({ status: 'drift', className: 'cancelled', referenceRate: 0.1 });
     expect(shifted.labelShift.pValue).toBeLessThan(1e-6);
-    const [, label] = performanceAlerts({ task: 'multiclass', metric: 'f1Macro', window, minLabelled: 200, versions: [{ ...shifted, concept: { status: 'drift', floor: 0.75, reasons: ['x'] } }] }, { model: 'm', windowEnd: window.end });
+    const [, label] = performanceAlerts(
+      {
+        task: 'multiclass',
+        metric: 'f1Macro',
+        window,
+        minLabelled: 200,
+        versions: [{ ...shifted, concept: { status: 'drift', floor: 0.75, reasons: ['x'] } }],
+      },
+      { model: 'm', windowEnd: window.end },
+    );
     expect(label.title).toMatch(/label drift — share of class cancelled 3\d\.\d\d% vs 10\.00% in training/);
   });
 });
@@ -160,10 +186,18 @@ describe('the live metric must belong to the monitored version’s task', () => 
     expect(livePerformanceMetric(config(), 'regression')).toBe('rmse');
     expect(livePerformanceMetric(config({ metric: 'accuracy' }), 'multiclass')).toBe('accuracy');
     expect(() => livePerformanceMetric(config({ metric: 'rocAuc' }), 'regression')).toThrow(InvalidInputError);
-    expect(() => livePerformanceMetric(config({ metric: 'rocAuc' }), 'regression')).toThrow('performance.metric "rocAuc" is not a live metric of a regression model (its metrics: rmse, mae)');
-    expect(() => livePerformanceMetric(config({ metric: 'rmse' }), 'binary')).toThrow('performance.metric "rmse" is not a live metric of a binary model (its metrics: rocAuc, accuracy, f1)');
-    expect(() => livePerformanceMetric(config({ minValue: 0.7 }), 'regression')).toThrow(/performance\.minValue 0\.7 is a floor for classifiers/);
-    expect(() => livePerformanceMetric(config({ maxValue: 12 }), 'multiclass')).toThrow(/performance\.maxValue 12 is a ceiling for regression models/);
+    expect(() => livePerformanceMetric(config({ metric: 'rocAuc' }), 'regression')).toThrow(
+      'performance.metric "rocAuc" is not a live metric of a regression model (its metrics: rmse, mae)',
+    );
+    expect(() => livePerformanceMetric(config({ metric: 'rmse' }), 'binary')).toThrow(
+      'performance.metric "rmse" is not a live metric of a binary model (its metrics: rocAuc, accuracy, f1)',
+    );
+    expect(() => livePerformanceMetric(config({ minValue: 0.7 }), 'regression')).toThrow(
+      /performance\.minValue 0\.7 is a floor for classifiers/,
+    );
+    expect(() => livePerformanceMetric(config({ maxValue: 12 }), 'multiclass')).toThrow(
+      /performance\.maxValue 12 is a ceiling for regression models/,
+    );
     expect(() => config({ metric: 'r2' })).toThrow(/metric/);
   });
 });

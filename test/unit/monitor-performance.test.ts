@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { liveMetrics, livePerformance, metricStandardError, performanceAlerts, type LoggedPrediction } from '../../src/monitoring/live-performance';
+import {
+  liveMetrics,
+  livePerformance,
+  metricStandardError,
+  performanceAlerts,
+  type LoggedPrediction,
+} from '../../src/monitoring/live-performance';
 import { performanceConfigSchema } from '../../src/shared/monitoring';
 
 const window = { start: '2001-02-01T00:00:00.000Z', end: '2001-02-01T01:00:00.000Z' };
@@ -7,7 +13,10 @@ const t0 = Date.parse(window.start);
 const reference = { rocAuc: 0.62, accuracy: 0.6, f1: 0.37, n: 75_000, positives: 15_375 }; // 20.5 % positive
 
 /** Seeded predictions whose scores carry signal: `auc` sets how well they rank, `rate` the positive share. */
-function predictions(n: number, options: { version?: number; rate: number; signal: number; labelled?: number; seed?: number }): LoggedPrediction[] {
+function predictions(
+  n: number,
+  options: { version?: number; rate: number; signal: number; labelled?: number; seed?: number },
+): LoggedPrediction[] {
   let state = options.seed ?? 1;
   const random = () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -38,7 +47,16 @@ describe('live performance', () => {
       { version: 1, at: t0, probability: 0.1, predicted: 0, actual: 0 },
     ];
     const m = liveMetrics(rows);
-    expect(m).toMatchObject({ n: 4, positives: 2, positiveRate: 0.5, predictedPositiveRate: 0.5, accuracy: 0.5, precision: 0.5, recall: 0.5, f1: 0.5 });
+    expect(m).toMatchObject({
+      n: 4,
+      positives: 2,
+      positiveRate: 0.5,
+      predictedPositiveRate: 0.5,
+      accuracy: 0.5,
+      precision: 0.5,
+      recall: 0.5,
+      f1: 0.5,
+    });
     expect(m.rocAuc).toBe(0.75);
     expect(liveMetrics(rows.filter((r) => r.actual === 1)).rocAuc).toBeNull();
   });
@@ -49,7 +67,12 @@ describe('live performance', () => {
   });
 
   it('does not judge without enough labels; late labels count as coverage only', () => {
-    const result = livePerformance(predictions(1000, { rate: 0.2, signal: 0.3, labelled: 150 }), { config: config(), window, references, defaultMinValue: 0.6 });
+    const result = livePerformance(predictions(1000, { rate: 0.2, signal: 0.3, labelled: 150 }), {
+      config: config(),
+      window,
+      references,
+      defaultMinValue: 0.6,
+    });
     const v = result.versions[0];
     expect(v).toMatchObject({ predictions: 1000, labelled: 150, coverage: 0.15 });
     expect(v.concept.status).toBe('insufficient_labels');
@@ -59,7 +82,12 @@ describe('live performance', () => {
   });
 
   it('is ok for a model that ranks as well as on its test split and sees the same positive rate', () => {
-    const result = livePerformance(predictions(4000, { rate: 0.205, signal: 0.3 }), { config: config(), window, references, defaultMinValue: 0.6 });
+    const result = livePerformance(predictions(4000, { rate: 0.205, signal: 0.3 }), {
+      config: config(),
+      window,
+      references,
+      defaultMinValue: 0.6,
+    });
     const v = result.versions[0];
     expect(v.metric.value!).toBeGreaterThan(0.65);
     expect(v.concept).toMatchObject({ status: 'ok', floor: 0.6 });
@@ -67,7 +95,12 @@ describe('live performance', () => {
   });
 
   it('flags concept drift below the gate floor, and label drift when the positive share moves', () => {
-    const result = livePerformance(predictions(4000, { rate: 0.3, signal: 0.02 }), { config: config(), window, references, defaultMinValue: 0.6 });
+    const result = livePerformance(predictions(4000, { rate: 0.3, signal: 0.02 }), {
+      config: config(),
+      window,
+      references,
+      defaultMinValue: 0.6,
+    });
     const v = result.versions[0];
     expect(v.metric.value!).toBeLessThan(0.56);
     expect(v.concept.status).toBe('drift');
@@ -105,7 +138,10 @@ describe('live performance', () => {
   });
 
   it('reports per version and in rolling buckets', () => {
-    const rows = [...predictions(2000, { version: 1, rate: 0.2, signal: 0.3 }), ...predictions(600, { version: 2, rate: 0.2, signal: 0.3, seed: 9 })];
+    const rows = [
+      ...predictions(2000, { version: 1, rate: 0.2, signal: 0.3 }),
+      ...predictions(600, { version: 2, rate: 0.2, signal: 0.3, seed: 9 }),
+    ];
     const result = livePerformance(rows, { config: config({ bucketMinutes: 15 }), window, references });
     expect(result.versions.map((v) => [v.version, v.predictions])).toEqual([
       [1, 2000],

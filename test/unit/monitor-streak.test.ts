@@ -58,21 +58,36 @@ describe('sustained drift', () => {
       period: { from: '2001-03-01', to: '2001-06-01' },
     });
     // Another version's reports do not count; a report after the one asked about is not seen.
-    expect(await driftStreak(database.db, { model, version: 2, upTo: upTo(6), on, limit: 2 })).toEqual({ consecutive: 1, period: { from: '2001-06-01', to: '2001-07-01' } });
-    expect(await driftStreak(database.db, { model, version: 1, upTo: upTo(3), on, limit: 2 })).toEqual({ consecutive: 1, period: { from: '2001-03-01', to: '2001-04-01' } });
+    expect(await driftStreak(database.db, { model, version: 2, upTo: upTo(6), on, limit: 2 })).toEqual({
+      consecutive: 1,
+      period: { from: '2001-06-01', to: '2001-07-01' },
+    });
+    expect(await driftStreak(database.db, { model, version: 1, upTo: upTo(3), on, limit: 2 })).toEqual({
+      consecutive: 1,
+      period: { from: '2001-03-01', to: '2001-04-01' },
+    });
     // Only the configured findings count: feature drift does when asked to.
-    expect((await driftStreak(database.db, { model, version: 1, upTo: upTo(5), on: [...on, 'feature_drift'], limit: 5 })).consecutive).toBe(4);
+    expect((await driftStreak(database.db, { model, version: 1, upTo: upTo(5), on: [...on, 'feature_drift'], limit: 5 })).consecutive).toBe(
+      4,
+    );
     expect((await driftStreak(database.db, { model, version: 1, upTo: upTo(5), on: ['data_drift'], limit: 5 })).consecutive).toBe(1);
   });
 
   it('starts again after a retraining', async () => {
     const model = 'streak-b';
     await report(model, 1, 1, 'drift', ['label_drift']);
-    await report(model, 1, 2, 'drift', ['label_drift'], { retrain: { workflowId: 'train/streak-b/drift-2', started: true, consecutive: 2, period: null } });
+    await report(model, 1, 2, 'drift', ['label_drift'], {
+      retrain: { workflowId: 'train/streak-b/drift-2', started: true, consecutive: 2, period: null },
+    });
     await report(model, 1, 3, 'drift', ['label_drift']);
-    expect(await driftStreak(database.db, { model, version: 1, upTo: upTo(3), on, limit: 2 })).toEqual({ consecutive: 1, period: { from: '2001-03-01', to: '2001-04-01' } });
+    expect(await driftStreak(database.db, { model, version: 1, upTo: upTo(3), on, limit: 2 })).toEqual({
+      consecutive: 1,
+      period: { from: '2001-03-01', to: '2001-04-01' },
+    });
     // A retraining that could not be started does not reset the run.
-    await report(model, 1, 4, 'drift', ['label_drift'], { retrain: { workflowId: 'x', started: false, consecutive: 2, period: null, error: 'boom' } });
+    await report(model, 1, 4, 'drift', ['label_drift'], {
+      retrain: { workflowId: 'x', started: false, consecutive: 2, period: null, error: 'boom' },
+    });
     await report(model, 1, 5, 'drift', ['label_drift']);
     expect((await driftStreak(database.db, { model, version: 1, upTo: upTo(5), on, limit: 2 })).consecutive).toBe(3);
   });

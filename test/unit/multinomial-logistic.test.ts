@@ -39,7 +39,13 @@ const features: LinearTrainingRequest['features'] = [
   { name: 'x2', kind: 'numeric' },
   { name: 'colour', kind: 'categorical' },
 ];
-const request = { task: 'multiclass', features, target: 'animal', params: { l2: 1e-6, maxIterations: 300, tolerance: 1e-8 }, train: animals(20_000, 5) } as const;
+const request = {
+  task: 'multiclass',
+  features,
+  target: 'animal',
+  params: { l2: 1e-6, maxIterations: 300, tolerance: 1e-8 },
+  train: animals(20_000, 5),
+} as const;
 const model = trainLinearModel(request);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -109,9 +115,9 @@ describe('multinomial logistic regression', () => {
     expect(() => trainLinearModel({ ...request, train: rows.map((row) => ({ ...row, animal: 'owl' })) })).toThrow(
       'target "animal" is constant (every row is "owl"): a classifier needs at least two classes',
     );
-    await expect(trainInWorkerThread({ ...request, train: rows.map((row, i) => (i === 11 ? { ...row, animal: null } : row)) })).rejects.toThrow(
-      'target "animal" is missing in split row 12',
-    );
+    await expect(
+      trainInWorkerThread({ ...request, train: rows.map((row, i) => (i === 11 ? { ...row, animal: null } : row)) }),
+    ).rejects.toThrow('target "animal" is missing in split row 12');
     const params = { ...request.params, C: 1 } as LinearTrainingRequest['params'];
     expect(() => trainLinearModel({ ...request, params })).toThrow('unknown parameter "C" of a linear model');
   });

@@ -26,21 +26,33 @@ describe('alert payloads', () => {
     const message = slackPayload(alert);
     expect(message.text).toBe(':rotating_light: [CRITICAL] flight-delays v3: data drift in 3 of 5 features');
     expect(message.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'actions', 'context']);
-    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: '[CRITICAL] flight-delays v3: data drift in 3 of 5 features', emoji: true } });
-    expect(message.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'distance &amp; origin moved; &lt;retraining&gt; started' } });
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '[CRITICAL] flight-delays v3: data drift in 3 of 5 features', emoji: true },
+    });
+    expect(message.blocks[1]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: 'distance &amp; origin moved; &lt;retraining&gt; started' },
+    });
     expect((message.blocks[2] as { fields: { text: string }[] }).fields.map((f) => f.text)).toEqual([
       '*Model*\nflight-delays',
       '*Version*\n3',
       '*Kind*\ndata drift',
       '*Severity*\ncritical',
     ]);
-    expect((message.blocks[3] as { text: { text: string } }).text.text).toBe('• distance: wasserstein 0.37 ≥ 0.1\n• origin: jensenshannon 0.2 ≥ 0.1');
+    expect((message.blocks[3] as { text: { text: string } }).text.text).toBe(
+      '• distance: wasserstein 0.37 ≥ 0.1\n• origin: jensenshannon 0.2 ≥ 0.1',
+    );
     expect(JSON.stringify(message.blocks.at(-1))).toContain('data_drift:flight-delays:v3:2001-02-01T00:00:00.000Z');
     expect(webhookPayload(alert, 'slack')).toEqual(message);
   });
 
   it("Slack: stays within Slack's limits for long titles and many lines", () => {
-    const long = alertSchema.parse({ ...alert, title: 'x'.repeat(400), lines: Array.from({ length: 500 }, (_, i) => `column_${i}: wasserstein 0.5 ≥ 0.1`) });
+    const long = alertSchema.parse({
+      ...alert,
+      title: 'x'.repeat(400),
+      lines: Array.from({ length: 500 }, (_, i) => `column_${i}: wasserstein 0.5 ≥ 0.1`),
+    });
     const message = slackPayload(long);
     const header = message.blocks[0] as { text: { text: string } };
     expect(header.text.text.length).toBeLessThanOrEqual(150);
@@ -78,7 +90,9 @@ describe('drift alerts', () => {
   it('raise a critical data_drift alert with one line per drifting feature', () => {
     const reference = {
       distance: numericDriftReference(numbers({ dist: 'normalish', n: 5000, seed: 1, loc: 800, scale: 300 })),
-      origin: categoricalDriftReference(strings({ dist: 'categorical', n: 5000, seed: 2, categories: ['ATL', 'ORD', 'SEA'], weights: [3, 2, 1] })),
+      origin: categoricalDriftReference(
+        strings({ dist: 'categorical', n: 5000, seed: 2, categories: ['ATL', 'ORD', 'SEA'], weights: [3, 2, 1] }),
+      ),
     };
     const current = {
       columns: {
@@ -109,8 +123,17 @@ describe('drift alerts', () => {
 
 describe('notification config', () => {
   it('accepts a Slack target with its URL in an environment variable, with defaults', () => {
-    const config = notificationsConfigSchema.parse({ webhooks: [{ name: 'ops-slack', urlEnv: 'KEEL_SLACK_WEBHOOK_URL', format: 'slack' }] });
-    expect(config.webhooks[0]).toEqual({ name: 'ops-slack', urlEnv: 'KEEL_SLACK_WEBHOOK_URL', format: 'slack', timeoutMs: 5000, minSeverity: 'warning', headers: {} });
+    const config = notificationsConfigSchema.parse({
+      webhooks: [{ name: 'ops-slack', urlEnv: 'KEEL_SLACK_WEBHOOK_URL', format: 'slack' }],
+    });
+    expect(config.webhooks[0]).toEqual({
+      name: 'ops-slack',
+      urlEnv: 'KEEL_SLACK_WEBHOOK_URL',
+      format: 'slack',
+      timeoutMs: 5000,
+      minSeverity: 'warning',
+      headers: {},
+    });
     expect(config.dedupWindowMs).toBe(86_400_000);
   });
 
@@ -118,6 +141,13 @@ describe('notification config', () => {
     expect(() => webhookTargetSchema.parse({ name: 'a', url: 'ftp://x/y' })).toThrow(/http\(s\)/);
     expect(() => webhookTargetSchema.parse({ name: 'a' })).toThrow(/exactly one of url and urlEnv/);
     expect(() => webhookTargetSchema.parse({ name: 'a b', url: 'http://x' })).toThrow(/letters, digits/);
-    expect(() => notificationsConfigSchema.parse({ webhooks: [{ name: 'a', url: 'http://x' }, { name: 'a', url: 'http://y' }] })).toThrow(/duplicate webhook name/);
+    expect(() =>
+      notificationsConfigSchema.parse({
+        webhooks: [
+          { name: 'a', url: 'http://x' },
+          { name: 'a', url: 'http://y' },
+        ],
+      }),
+    ).toThrow(/duplicate webhook name/);
   });
 });

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database';
 import { alertSchema, type AlertInput } from '../../src/notify/alert';
-import { deliverStoredAlert, getAlert, listAlerts, recordAlert, recordDeliveryAttempt, summarise, webhookUrl } from '../../src/notify/alert-store';
+import {
+  deliverStoredAlert,
+  getAlert,
+  listAlerts,
+  recordAlert,
+  recordDeliveryAttempt,
+  summarise,
+  webhookUrl,
+} from '../../src/notify/alert-store';
 import { webhookTargetSchema } from '../../src/notify/config';
 import { deliverWebhook, WebhookDeliveryError, WebhookRejectedError } from '../../src/notify/webhook';
 
@@ -65,11 +73,19 @@ const payload = { text: 'hello', blocks: [] };
 describe('deliverWebhook', () => {
   it('POSTs JSON and returns the status and the start of the body', async () => {
     script = [{ status: 200, body: 'ok' }];
-    const result = await deliverWebhook(`${base}/services/T000/B000/secret`, payload, { timeoutMs: 2000, idempotencyKey: 'k/ops', headers: { authorization: 'Bearer t' } });
+    const result = await deliverWebhook(`${base}/services/T000/B000/secret`, payload, {
+      timeoutMs: 2000,
+      idempotencyKey: 'k/ops',
+      headers: { authorization: 'Bearer t' },
+    });
     expect(result).toMatchObject({ status: 200, body: 'ok' });
     expect(received[0].body).toEqual(payload);
     expect(received[0].path).toBe('/services/T000/B000/secret');
-    expect(received[0].headers).toMatchObject({ 'content-type': 'application/json', 'idempotency-key': 'k/ops', authorization: 'Bearer t' });
+    expect(received[0].headers).toMatchObject({
+      'content-type': 'application/json',
+      'idempotency-key': 'k/ops',
+      authorization: 'Bearer t',
+    });
   });
 
   it('500 then 200: the first attempt throws a retryable error, the retry succeeds', async () => {
@@ -99,10 +115,20 @@ describe('deliverWebhook', () => {
 
   it('4xx: not retryable (except 408 and 429)', async () => {
     script = [{ status: 404, body: 'no_service' }, { status: 400, body: 'invalid_payload' }, { status: 429 }, { status: 408 }];
-    await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toMatchObject({ name: 'WebhookRejectedError', status: 404, retryable: false });
+    await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toMatchObject({
+      name: 'WebhookRejectedError',
+      status: 404,
+      retryable: false,
+    });
     await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toThrow(/HTTP 400: invalid_payload/);
-    await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toMatchObject({ name: 'WebhookDeliveryError', status: 429 });
-    await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toMatchObject({ name: 'WebhookDeliveryError', status: 408 });
+    await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toMatchObject({
+      name: 'WebhookDeliveryError',
+      status: 429,
+    });
+    await expect(deliverWebhook(`${base}/x`, payload, { timeoutMs: 2000 })).rejects.toMatchObject({
+      name: 'WebhookDeliveryError',
+      status: 408,
+    });
   });
 
   it('connection refused: retryable; a non-http URL: not retryable', async () => {
@@ -141,10 +167,15 @@ describe('stored alerts and deliveries (PGlite)', () => {
     occurredAt: '2001-02-01T10:00:00.000Z',
     ...overrides,
   });
-  const target = (name: string, extra: Record<string, unknown> = {}) => webhookTargetSchema.parse({ name, url: `${base}/${name}`, timeoutMs: 500, ...extra });
+  const target = (name: string, extra: Record<string, unknown> = {}) =>
+    webhookTargetSchema.parse({ name, url: `${base}/${name}`, timeoutMs: 500, ...extra });
 
   it('stores an alert once per incident key', async () => {
-    const first = await recordAlert(database.db, alert(), [target('ops'), { name: 'pager', minSeverity: 'critical' }, { name: 'chat', minSeverity: 'info' }]);
+    const first = await recordAlert(database.db, alert(), [
+      target('ops'),
+      { name: 'pager', minSeverity: 'critical' },
+      { name: 'chat', minSeverity: 'info' },
+    ]);
     expect(first.created).toBe(true);
     expect(first.alert).toMatchObject({ model: 'flight-delays', kind: 'data_drift', severity: 'critical', deliveryStatus: 'pending' });
     expect(first.alert.deliveries.map((d) => [d.target, d.status])).toEqual([
@@ -160,9 +191,11 @@ describe('stored alerts and deliveries (PGlite)', () => {
   });
 
   it('targets below their minimum severity are skipped; no target: status none', async () => {
-    const { alert: stored } = await recordAlert(database.db, alert({ incidentKey: 'feature_drift:m:v1:x', kind: 'feature_drift', severity: 'warning' }), [
-      { name: 'pager', minSeverity: 'critical' },
-    ]);
+    const { alert: stored } = await recordAlert(
+      database.db,
+      alert({ incidentKey: 'feature_drift:m:v1:x', kind: 'feature_drift', severity: 'warning' }),
+      [{ name: 'pager', minSeverity: 'critical' }],
+    );
     expect(stored.deliveries).toEqual([{ target: 'pager', status: 'skipped', attempts: 0 }]);
     expect(stored.deliveryStatus).toBe('none');
     expect((await recordAlert(database.db, alert({ incidentKey: 'schema:m:v1:x', kind: 'schema' }))).alert.deliveryStatus).toBe('none');
@@ -171,12 +204,25 @@ describe('stored alerts and deliveries (PGlite)', () => {
   it('500 then 200 across activity attempts: recorded pending, then delivered; a later run sends nothing', async () => {
     const ops = target('ops2', { format: 'slack' });
     const { alert: stored } = await recordAlert(database.db, alert({ incidentKey: 'data_drift:m:v2:x' }), [ops]);
-    script = [{ status: 500, body: 'oops' }, { status: 200, body: 'ok' }];
-    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: ops, finalAttempt: false })).rejects.toThrow(WebhookDeliveryError);
+    script = [
+      { status: 500, body: 'oops' },
+      { status: 200, body: 'ok' },
+    ];
+    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: ops, finalAttempt: false })).rejects.toThrow(
+      WebhookDeliveryError,
+    );
     let now = await getAlert(database.db, stored.id);
-    expect(now!.deliveries[0]).toMatchObject({ target: 'ops2', status: 'pending', attempts: 1, httpStatus: 500, error: expect.stringContaining('HTTP 500') });
+    expect(now!.deliveries[0]).toMatchObject({
+      target: 'ops2',
+      status: 'pending',
+      attempts: 1,
+      httpStatus: 500,
+      error: expect.stringContaining('HTTP 500'),
+    });
     expect(now!.deliveryStatus).toBe('pending');
-    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: ops, finalAttempt: false })).resolves.toMatchObject({ status: 'delivered' });
+    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: ops, finalAttempt: false })).resolves.toMatchObject({
+      status: 'delivered',
+    });
     now = await getAlert(database.db, stored.id);
     expect(now!.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, httpStatus: 200 });
     expect(now!.deliveries[0].error).toBeUndefined();
@@ -186,7 +232,9 @@ describe('stored alerts and deliveries (PGlite)', () => {
     expect(received.at(-1)!.headers['idempotency-key']).toBe('data_drift:m:v2:x/ops2');
     // Already delivered: nothing is sent again.
     const count = received.length;
-    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: ops, finalAttempt: false })).resolves.toEqual({ status: 'delivered' });
+    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: ops, finalAttempt: false })).resolves.toEqual({
+      status: 'delivered',
+    });
     expect(received.length).toBe(count);
   });
 
@@ -207,9 +255,14 @@ describe('stored alerts and deliveries (PGlite)', () => {
 
   it('a 4xx is final at once; a missing URL variable is a rejected delivery', async () => {
     const bad = target('bad');
-    const { alert: stored } = await recordAlert(database.db, alert({ incidentKey: 'data_drift:m:v4:x' }), [bad, { name: 'env', minSeverity: 'warning' }]);
+    const { alert: stored } = await recordAlert(database.db, alert({ incidentKey: 'data_drift:m:v4:x' }), [
+      bad,
+      { name: 'env', minSeverity: 'warning' },
+    ]);
     script = [{ status: 403, body: 'invalid_token' }];
-    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: bad, finalAttempt: false })).rejects.toThrow(WebhookRejectedError);
+    await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: bad, finalAttempt: false })).rejects.toThrow(
+      WebhookRejectedError,
+    );
     const env = webhookTargetSchema.parse({ name: 'env', urlEnv: 'KEEL_TEST_UNSET_WEBHOOK' });
     await expect(deliverStoredAlert(database.db, { alertId: stored.id, target: env, finalAttempt: false, env: {} })).rejects.toThrow(
       'webhook "env": environment variable KEEL_TEST_UNSET_WEBHOOK is not set',
@@ -229,9 +282,19 @@ describe('stored alerts and deliveries (PGlite)', () => {
 
   it('summarises delivery states', () => {
     expect(summarise([])).toBe('none');
-    expect(summarise([{ target: 'a', status: 'delivered', attempts: 1 }, { target: 'b', status: 'skipped', attempts: 0 }])).toBe('delivered');
+    expect(
+      summarise([
+        { target: 'a', status: 'delivered', attempts: 1 },
+        { target: 'b', status: 'skipped', attempts: 0 },
+      ]),
+    ).toBe('delivered');
     expect(summarise([{ target: 'a', status: 'failed', attempts: 3 }])).toBe('failed');
-    expect(summarise([{ target: 'a', status: 'pending', attempts: 1 }, { target: 'b', status: 'delivered', attempts: 1 }])).toBe('pending');
+    expect(
+      summarise([
+        { target: 'a', status: 'pending', attempts: 1 },
+        { target: 'b', status: 'delivered', attempts: 1 },
+      ]),
+    ).toBe('pending');
     expect(alertSchema.safeParse({}).success).toBe(false);
   });
 });

@@ -32,11 +32,31 @@ function handMadeFeeds(rows: Row[]): Record<string, Tensor> {
   const category = (value: Row[string]) => (value === null || value === undefined ? '' : String(value));
   const number = (value: Row[string]) => (value === null || value === undefined || value === '' ? Number.NaN : Number(value));
   return {
-    hour: new Tensor('string', rows.map((row) => category(row.hour)), shape),
-    weekday: new Tensor('string', rows.map((row) => category(row.weekday)), shape),
-    distance: new Tensor('float32', Float32Array.from(rows, (row) => number(row.distance)), shape),
-    origin: new Tensor('string', rows.map((row) => category(row.origin)), shape),
-    destination: new Tensor('string', rows.map((row) => category(row.destination)), shape),
+    hour: new Tensor(
+      'string',
+      rows.map((row) => category(row.hour)),
+      shape,
+    ),
+    weekday: new Tensor(
+      'string',
+      rows.map((row) => category(row.weekday)),
+      shape,
+    ),
+    distance: new Tensor(
+      'float32',
+      Float32Array.from(rows, (row) => number(row.distance)),
+      shape,
+    ),
+    origin: new Tensor(
+      'string',
+      rows.map((row) => category(row.origin)),
+      shape,
+    ),
+    destination: new Tensor(
+      'string',
+      rows.map((row) => category(row.destination)),
+      shape,
+    ),
   };
 }
 

@@ -36,9 +36,15 @@ describe('keel runs: pipeline run lines', () => {
       'train/m/a  failed  2026-12-06T10:00:00.000Z  3.0 s  ingest ✓ train ✗',
       `  TargetError: ${cause}`,
     ]);
-    expect(pipelineRunLines({ ...failed, status: 'running', endedAt: null, failure: null, stages: [{ ...failed.stages[0]!, endedAt: undefined, outcome: 'running' }] })).toEqual([
-      'train/m/a  running  2026-12-06T10:00:00.000Z  running  ingest…',
-    ]);
+    expect(
+      pipelineRunLines({
+        ...failed,
+        status: 'running',
+        endedAt: null,
+        failure: null,
+        stages: [{ ...failed.stages[0]!, endedAt: undefined, outcome: 'running' }],
+      }),
+    ).toEqual(['train/m/a  running  2026-12-06T10:00:00.000Z  running  ingest…']);
   });
 
   it('shows the timeline, what the run produced and the whole failure chain', () => {

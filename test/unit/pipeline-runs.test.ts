@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyStageEvent, getPipelineRun, listPipelineRuns, recordPipelineRunEvent, type PipelineRunEvent } from '../../src/registry/pipeline-runs';
+import {
+  applyStageEvent,
+  getPipelineRun,
+  listPipelineRuns,
+  recordPipelineRunEvent,
+  type PipelineRunEvent,
+} from '../../src/registry/pipeline-runs';
 import { drivers, openTestRegistry, type TestRegistry } from './registry-fixtures';
 
 const failure = {
@@ -28,7 +34,9 @@ describe('applyStageEvent', () => {
   it('marks the running stage failed with the attempts of a failure', () => {
     const stages = applyStageEvent([], { kind: 'stage', name: 'train', at: '2026-01-01T00:00:00.000Z' });
     const ended = applyStageEvent(stages, { kind: 'finished', status: 'failed', at: '2026-01-01T00:00:01.000Z', failure });
-    expect(ended).toEqual([{ name: 'train', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', outcome: 'failed', attempts: 1 }]);
+    expect(ended).toEqual([
+      { name: 'train', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', outcome: 'failed', attempts: 1 },
+    ]);
   });
 });
 

@@ -32,7 +32,8 @@ afterEach(async () => {
 /** The files under the spool directory, relative to it. */
 async function files(): Promise<string[]> {
   const found: string[] = [];
-  for (const owner of await readdir(dir)) for (const file of await readdir(join(dir, owner)).catch(() => [])) found.push(`${owner}/${file}`);
+  for (const owner of await readdir(dir))
+    for (const file of await readdir(join(dir, owner)).catch(() => [])) found.push(`${owner}/${file}`);
   return found.sort();
 }
 
@@ -42,29 +43,44 @@ const until = async (check: () => boolean | Promise<boolean>) => {
 };
 
 describe('prediction spool', () => {
-  it.each([false, true])('writes the appends of one turn of the event loop as one group, before saying they are durable (fsync: %s)', async (fsync) => {
-    const groups: { lines: string[]; segment: SpoolSegment }[] = [];
-    const spool = new PredictionSpool({ dir, fsync, onDurable: (l, segment) => groups.push({ lines: l, segment }), onReplayNeeded: () => {}, onError: () => {} });
-    await spool.open();
-    const first = spool.append(lines(0, 2));
-    const second = spool.append(lines(2, 3));
-    expect(first).toBe(second);
-    expect(await first).toBe(true);
-    expect(groups).toHaveLength(1);
-    expect(groups[0].lines).toEqual(lines(0, 3));
-    // On disk before the promise resolved: a SIGKILL from here on loses nothing.
-    expect(await readFile(groups[0].segment.path, 'utf8')).toBe(lines(0, 3).join(''));
-    expect(await spool.append(lines(3, 4))).toBe(true);
-    expect(groups).toHaveLength(2);
-    expect(groups[1].segment).toBe(groups[0].segment);
-    spool.settle(groups[0].segment, 4);
-    await spool.close();
-    expect(await files()).toEqual([]);
-  });
+  it.each([false, true])(
+    'writes the appends of one turn of the event loop as one group, before saying they are durable (fsync: %s)',
+    async (fsync) => {
+      const groups: { lines: string[]; segment: SpoolSegment }[] = [];
+      const spool = new PredictionSpool({
+        dir,
+        fsync,
+        onDurable: (l, segment) => groups.push({ lines: l, segment }),
+        onReplayNeeded: () => {},
+        onError: () => {},
+      });
+      await spool.open();
+      const first = spool.append(lines(0, 2));
+      const second = spool.append(lines(2, 3));
+      expect(first).toBe(second);
+      expect(await first).toBe(true);
+      expect(groups).toHaveLength(1);
+      expect(groups[0].lines).toEqual(lines(0, 3));
+      // On disk before the promise resolved: a SIGKILL from here on loses nothing.
+      expect(await readFile(groups[0].segment.path, 'utf8')).toBe(lines(0, 3).join(''));
+      expect(await spool.append(lines(3, 4))).toBe(true);
+      expect(groups).toHaveLength(2);
+      expect(groups[1].segment).toBe(groups[0].segment);
+      spool.settle(groups[0].segment, 4);
+      await spool.close();
+      expect(await files()).toEqual([]);
+    },
+  );
 
   it('rotates segments by size and deletes each once every line in it is settled', async () => {
     const groups: { lines: string[]; segment: SpoolSegment }[] = [];
-    const spool = new PredictionSpool({ dir, segmentBytes: 500, onDurable: (l, segment) => groups.push({ lines: l, segment }), onReplayNeeded: () => {}, onError: () => {} });
+    const spool = new PredictionSpool({
+      dir,
+      segmentBytes: 500,
+      onDurable: (l, segment) => groups.push({ lines: l, segment }),
+      onReplayNeeded: () => {},
+      onError: () => {},
+    });
     await spool.open();
     for (let i = 0; i < 6; i++) await spool.append(lines(i * 3, i * 3 + 3));
     const segments = [...new Set(groups.map((g) => g.segment))];
@@ -83,7 +99,12 @@ describe('prediction spool', () => {
   it('hands a settled segment with lines left to the replay to the replay instead of deleting it', async () => {
     const replayNeeded: string[] = [];
     let segment: SpoolSegment | undefined;
-    const spool = new PredictionSpool({ dir, onDurable: (_l, s) => (segment = s), onReplayNeeded: (path) => replayNeeded.push(path), onError: () => {} });
+    const spool = new PredictionSpool({
+      dir,
+      onDurable: (_l, s) => (segment = s),
+      onReplayNeeded: (path) => replayNeeded.push(path),
+      onError: () => {},
+    });
     await spool.open();
     await spool.append(lines(0, 2));
     spool.settle(segment!, 1);
@@ -126,7 +147,11 @@ describe('prediction log writer with a spool', () => {
 
   it('deletes the spool once every line is written, and leaves no directory after close', async () => {
     const written: string[] = [];
-    const writer = new PredictionLogWriter(async (batch) => void written.push(...batch), { logger: quiet, flushMs: 10_000, spool: { dir, onReplayNeeded: () => {} } });
+    const writer = new PredictionLogWriter(async (batch) => void written.push(...batch), {
+      logger: quiet,
+      flushMs: 10_000,
+      spool: { dir, onReplayNeeded: () => {} },
+    });
     await writer.open();
     await Promise.all([writer.append([entry(1)]), writer.append([entry(2)])]);
     expect(await files()).toHaveLength(1);
@@ -180,7 +205,8 @@ describe('spool replay', () => {
     let dropped = 0;
     const replay = new SpoolReplay({
       copy: async (batch) => {
-        if (batch.some((line) => lineId(line) === entry(5).id)) throw Object.assign(new Error('invalid input syntax for type json'), { code: '22P02' });
+        if (batch.some((line) => lineId(line) === entry(5).id))
+          throw Object.assign(new Error('invalid input syntax for type json'), { code: '22P02' });
         stored.push(...batch.map(lineId));
       },
       existingIds: async () => new Set(),

@@ -87,7 +87,12 @@ describe('checkDatasetRules', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(DataValidationError);
-    expect(error).toMatchObject({ name: 'DataValidationError', rule: 'minRows', observed: 10, message: 'rule minRows: 10 rows < 1000 required' });
+    expect(error).toMatchObject({
+      name: 'DataValidationError',
+      rule: 'minRows',
+      observed: 10,
+      message: 'rule minRows: 10 rows < 1000 required',
+    });
   });
 
   it('names the maxNullFraction rule and every offending column', () => {

@@ -65,7 +65,10 @@ describe('populationStabilityIndex', () => {
   it('puts categories unseen in the reference in "other"', () => {
     const random = seededRandom(5);
     const airports = ['ATL', 'ORD', 'LAX', 'JFK'];
-    const categorical = categoricalReference(Array.from({ length: 4_000 }, () => airports[Math.floor(random() * 4)]), 3);
+    const categorical = categoricalReference(
+      Array.from({ length: 4_000 }, () => airports[Math.floor(random() * 4)]),
+      3,
+    );
     const current = Array.from({ length: 4_000 }, (_, i) => (i % 2 ? 'NEW' : airports[Math.floor(random() * 3)]));
     const { psi, bins } = populationStabilityIndex(categorical, current);
     const other = bins.find((bin) => bin.label === '(other)');

@@ -50,7 +50,13 @@ describe.each(drivers)('register and deploy activities on %s', (driver) => {
     await insertDatasetVersion(registry.database, 'ds-act');
     const modelJson = await registry.artifacts.putJson({
       kind: 'logistic-regression',
-      pipeline: { width: 3, features: [{ name: 'distance', kind: 'numeric', mean: 800, std: 300 }, { name: 'origin', kind: 'categorical', categories: ['SFO', 'LAX'] }] },
+      pipeline: {
+        width: 3,
+        features: [
+          { name: 'distance', kind: 'numeric', mean: 800, std: 300 },
+          { name: 'origin', kind: 'categorical', categories: ['SFO', 'LAX'] },
+        ],
+      },
     });
     await registry.database.db.insert(trainingRuns).values({
       id: 'train/x/run-1',
@@ -99,13 +105,18 @@ describe.each(drivers)('register and deploy activities on %s', (driver) => {
       datasetVersionId: 'ds-act',
       datasetHash: 'content-ds-act',
       source: 'pipeline',
-      featurePipeline: { modelArtifactSha256: expect.stringMatching(/^[0-9a-f]{64}$/), features: [{ name: 'distance' }, { name: 'origin' }] },
+      featurePipeline: {
+        modelArtifactSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        features: [{ name: 'distance' }, { name: 'origin' }],
+      },
     });
   });
 
   it('registers once even when two attempts run at the same time (a heartbeat timeout)', async () => {
     const { registerModel } = registerActivities(deps);
-    const results = (await Promise.all([1, 2, 3].map((n) => attempt('train/x', 'run-2', n).run(registerModel, input)))) as { version: number }[];
+    const results = (await Promise.all([1, 2, 3].map((n) => attempt('train/x', 'run-2', n).run(registerModel, input)))) as {
+      version: number;
+    }[];
     expect(new Set(results.map((r) => r.version)).size).toBe(1);
     expect(await versionsOf()).toHaveLength(2);
   });
@@ -147,7 +158,11 @@ describe.each(drivers)('register and deploy activities on %s', (driver) => {
     const { deployModel } = deployActivities(deps);
     const bytes = tinyOnnx(8);
     const sha = await registry.artifacts.put(bytes);
-    const { version } = (await attempt('train/x', 'run-4', 1).run(registerModel, { ...input, onnxSha256: sha, bytes: bytes.byteLength })) as {
+    const { version } = (await attempt('train/x', 'run-4', 1).run(registerModel, {
+      ...input,
+      onnxSha256: sha,
+      bytes: bytes.byteLength,
+    })) as {
       version: number;
     };
     await writeFile(registry.artifacts.pathOf(sha), 'bit rot');

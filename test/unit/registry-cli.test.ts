@@ -29,7 +29,14 @@ describe('keel models (CLI)', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const env = () => ({ ...process.env, KEEL_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', KEEL_ARTIFACT_STORE: '', KEEL_ACTOR: 'user:cli-test', LOG_LEVEL: 'silent' });
+  const env = () => ({
+    ...process.env,
+    KEEL_DATA_DIR: join(dir, 'data'),
+    DATABASE_URL: '',
+    KEEL_ARTIFACT_STORE: '',
+    KEEL_ACTOR: 'user:cli-test',
+    LOG_LEVEL: 'silent',
+  });
 
   /** The real `keel` binary entry (src/cli/main.ts) in a child process. */
   async function keelProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -86,7 +93,11 @@ describe('keel models (CLI)', () => {
 
     const notOnnx = await keel('import', 'ext', files.text, ...features, '--json');
     expect(notOnnx.code).toBe(1);
-    expect(notOnnx.json).toMatchObject({ error: '"notes.onnx" is not an ONNX model: it is plain text', type: 'RegistryError', cause: [{ kind: 'RegistryError' }] });
+    expect(notOnnx.json).toMatchObject({
+      error: '"notes.onnx" is not an ONNX model: it is plain text',
+      type: 'RegistryError',
+      cause: [{ kind: 'RegistryError' }],
+    });
     const traversal = await keel('import', '../ext', files.v1, ...features);
     expect(traversal.code).toBe(1);
     expect(traversal.stderr).toMatch(/invalid model name "\.\.\/ext": it must not contain path separators/);
@@ -104,12 +115,29 @@ describe('keel models (CLI)', () => {
     ]);
     const whileV2 = history.json[1].at as string;
     const at = await keel('at', 'ext', whileV2, '--json');
-    expect(at.json).toMatchObject({ model: 'ext', alias: 'production', version: { model: 'ext', version: 2 }, since: { reason: 'better' } });
+    expect(at.json).toMatchObject({
+      model: 'ext',
+      alias: 'production',
+      version: { model: 'ext', version: 2 },
+      since: { reason: 'better' },
+    });
 
     const show = await keel('show', 'ext@production', '--json');
-    expect(show.json).toMatchObject({ model: 'ext', version: 1, aliases: ['production'], tags: { framework: 'sklearn' }, source: 'import', artifact: { check: 'ok' } });
+    expect(show.json).toMatchObject({
+      model: 'ext',
+      version: 1,
+      aliases: ['production'],
+      tags: { framework: 'sklearn' },
+      source: 'import',
+      artifact: { check: 'ok' },
+    });
     const diff = await keel('diff', 'ext@1', '@2', '--json');
-    expect(diff.json).toMatchObject({ a: 'ext@1', b: 'ext@2', artifact: { same: false }, params: [{ path: 'imported.file', a: 'v1.onnx', b: 'v2.onnx' }] });
+    expect(diff.json).toMatchObject({
+      a: 'ext@1',
+      b: 'ext@2',
+      artifact: { same: false },
+      params: [{ path: 'imported.file', a: 'v1.onnx', b: 'v2.onnx' }],
+    });
 
     const refused = await keel('delete', 'ext@1', '--reason', 'x', '--json');
     expect(refused.code).toBe(1);

@@ -26,7 +26,11 @@ describe('importing multiclass and regression ONNX models', () => {
     const result = await importBytes(tinyMulticlassOnnx(3), { model: 'weather', task: 'multiclass', classes: ['sun', 'rain', 'snow'] });
     expect(result.created).toBe(true);
     const contract = modelContractSchema.parse(result.version.contract);
-    expect(contract).toMatchObject({ task: 'multiclass', classes: ['sun', 'rain', 'snow'], outputs: [{ name: 'probabilities', shape: [-1, 3] }, { name: 'label' }] });
+    expect(contract).toMatchObject({
+      task: 'multiclass',
+      classes: ['sun', 'rain', 'snow'],
+      outputs: [{ name: 'probabilities', shape: [-1, 3] }, { name: 'label' }],
+    });
     if (result.sample.task !== 'multiclass') throw new Error('expected a multiclass sample');
     expect(result.sample.probabilities).toHaveLength(5);
     for (const row of result.sample.probabilities) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
@@ -37,18 +41,27 @@ describe('importing multiclass and regression ONNX models', () => {
 
   it('registers a regression model whose predictions are finite on every sample row', async () => {
     const result = await importBytes(tinyRegressionOnnx(), { model: 'delay', task: 'regression', metrics: { rmse: 12.5 } });
-    expect(modelContractSchema.parse(result.version.contract)).toMatchObject({ task: 'regression', outputs: [{ name: 'prediction', type: 'float32', shape: [-1, 1] }] });
+    expect(modelContractSchema.parse(result.version.contract)).toMatchObject({
+      task: 'regression',
+      outputs: [{ name: 'prediction', type: 'float32', shape: [-1, 1] }],
+    });
     if (result.sample.task !== 'regression') throw new Error('expected a regression sample');
     // 2x + 1 over x = 0, 1, -1, 1000, missing (0).
     expect(result.sample.predictions).toEqual([1, 3, -1, 2001, 1]);
   });
 
   it('refuses outputs of the wrong task, unnormalised probabilities, labels beyond the classes and NaN predictions, registering nothing', async () => {
-    await expect(importBytes(tinyOnnx(1), { model: 'wrong-task', task: 'regression', features: parseFeatureList('distance:float32,origin:string') })).rejects.toThrow(
+    await expect(
+      importBytes(tinyOnnx(1), { model: 'wrong-task', task: 'regression', features: parseFeatureList('distance:float32,origin:string') }),
+    ).rejects.toThrow(
       /does not match the declared contract: the graph has no output "prediction" \(a regression model outputs float32 \[N,1\]\)/,
     );
-    await expect(importBytes(tinyRegressionOnnx(), { model: 'wrong-task', task: 'binary' })).rejects.toThrow(/the graph has no output "probability"/);
-    await expect(importBytes(tinyMulticlassOnnx(3, 'unnormalised'), { model: 'wrong-task', task: 'multiclass', classes: ['a', 'b', 'c'] })).rejects.toThrow(
+    await expect(importBytes(tinyRegressionOnnx(), { model: 'wrong-task', task: 'binary' })).rejects.toThrow(
+      /the graph has no output "probability"/,
+    );
+    await expect(
+      importBytes(tinyMulticlassOnnx(3, 'unnormalised'), { model: 'wrong-task', task: 'multiclass', classes: ['a', 'b', 'c'] }),
+    ).rejects.toThrow(
       /failed the sample batch: output "probabilities" rows must sum to 1 \(row 0 sums to 1\.\d+\); is the last node a Softmax\?/,
     );
     await expect(importBytes(tinyMulticlassOnnx(3), { model: 'wrong-task', task: 'multiclass', classes: ['a', 'b'] })).rejects.toThrow(
@@ -67,8 +80,12 @@ describe('importing multiclass and regression ONNX models', () => {
     expect(() => parseClassList('sun,sun')).toThrow('--classes "sun,sun" lists "sun" twice');
     expect(() => parseClassList('sun')).toThrow('--classes "sun" needs at least two classes');
     expect(() => parseClassList('sun,,rain')).toThrow('has an empty class name');
-    await expect(importBytes(tinyMulticlassOnnx(3), { model: 'bad', task: 'multiclass' })).rejects.toThrow(/a multiclass model needs its classes: --classes a,b,c/);
-    await expect(importBytes(tinyRegressionOnnx(), { model: 'bad', task: 'regression', classes: ['a', 'b'] })).rejects.toThrow('--classes is for multiclass models; this one is regression');
+    await expect(importBytes(tinyMulticlassOnnx(3), { model: 'bad', task: 'multiclass' })).rejects.toThrow(
+      /a multiclass model needs its classes: --classes a,b,c/,
+    );
+    await expect(importBytes(tinyRegressionOnnx(), { model: 'bad', task: 'regression', classes: ['a', 'b'] })).rejects.toThrow(
+      '--classes is for multiclass models; this one is regression',
+    );
     expect(parseFeatureList('when:datetime,holiday:boolean')).toEqual([
       { name: 'when', type: 'float64' },
       { name: 'holiday', type: 'string' },

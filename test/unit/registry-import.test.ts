@@ -35,7 +35,12 @@ describe('importing an external ONNX model', () => {
       metrics: { rocAuc: 0.71 },
       datasetVersionId: '',
       workflowId: '',
-      contract: { inputs: [{ name: 'distance', type: 'float32' }, { name: 'origin', type: 'string' }] },
+      contract: {
+        inputs: [
+          { name: 'distance', type: 'float32' },
+          { name: 'origin', type: 'string' },
+        ],
+      },
     });
     expect(Buffer.from(await registry.artifacts.get(result.version.artifactSha256)).equals(Buffer.from(bytes))).toBe(true);
     // The sample batch really ran through the model.
@@ -55,21 +60,27 @@ describe('importing an external ONNX model', () => {
     ['a Python pickle', Uint8Array.from([0x80, 0x04, 0x95, 0x10, 0, 0, 0]), /Python pickle .*skl2onnx/],
     ['a zip archive', Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]), /zip archive/],
     ['an empty file', new Uint8Array(), /is empty, not an ONNX model/],
-    ['random bytes', Uint8Array.from({ length: 256 }, (_, i) => (i * 97 + 13) % 256), /is not a valid ONNX model: onnxruntime could not load it/],
+    [
+      'random bytes',
+      Uint8Array.from({ length: 256 }, (_, i) => (i * 97 + 13) % 256),
+      /is not a valid ONNX model: onnxruntime could not load it/,
+    ],
   ])('refuses %s with a clear error and registers nothing', async (_case, bytes, message) => {
     await expect(importBytes(bytes, { model: 'junk' })).rejects.toThrow(message);
     expect(await listModelVersions(registry.database.db, 'junk')).toHaveLength(0);
   });
 
   it('refuses a model whose graph does not match the declared contract', async () => {
-    await expect(importBytes(tinyOnnx(1), { model: 'mismatch', features: parseFeatureList('distance:float32,carrier:string') })).rejects.toThrow(
-      /does not match the declared contract: the graph has no input "carrier"; graph input "origin" is not declared/,
-    );
-    await expect(importBytes(tinyOnnx(1), { model: 'mismatch', features: parseFeatureList('distance:string,origin:string') })).rejects.toThrow(
-      /input "distance" is a float32 tensor, declared string/,
-    );
+    await expect(
+      importBytes(tinyOnnx(1), { model: 'mismatch', features: parseFeatureList('distance:float32,carrier:string') }),
+    ).rejects.toThrow(/does not match the declared contract: the graph has no input "carrier"; graph input "origin" is not declared/);
+    await expect(
+      importBytes(tinyOnnx(1), { model: 'mismatch', features: parseFeatureList('distance:string,origin:string') }),
+    ).rejects.toThrow(/input "distance" is a float32 tensor, declared string/);
     const noCategorical = buildTinyLogisticOnnx({ numeric: [{ name: 'x', weight: 1, mean: 0 }], categorical: [], bias: 0 });
-    await expect(importBytes(noCategorical, { model: 'mismatch', features: parseFeatureList('x:float32') })).resolves.toMatchObject({ created: true });
+    await expect(importBytes(noCategorical, { model: 'mismatch', features: parseFeatureList('x:float32') })).resolves.toMatchObject({
+      created: true,
+    });
   });
 
   it('rejects bad names and bad feature lists', async () => {

@@ -108,15 +108,30 @@ describe('reproducing a version', () => {
   });
 
   it('re-trains a GBDT recorded before native categorical splits as it was trained: ordinal, no early stopping', async () => {
-    const rows = (await registry.database.db.execute(sql`select data from dataset_rows where dataset_version_id = 'ds-repro' order by row_index`)) as unknown;
+    const rows = (await registry.database.db.execute(
+      sql`select data from dataset_rows where dataset_version_id = 'ds-repro' order by row_index`,
+    )) as unknown;
     const data = ((rows as { rows?: { data: Row }[] }).rows ?? (rows as { data: Row }[])).map((r) => r.data);
     const { train, validation } = partitionRows(data, split);
     const features = [...flightFeatures];
-    const then = gbdtTrainerSchema.parse({ kind: 'gbdt', params: { objective: 'binary', numTrees: 15, categoricalSplits: 'ordinal', earlyStoppingRounds: 0 }, threads: 1 });
+    const then = gbdtTrainerSchema.parse({
+      kind: 'gbdt',
+      params: { objective: 'binary', numTrees: 15, categoricalSplits: 'ordinal', earlyStoppingRounds: 0 },
+      threads: 1,
+    });
     const model = await trainForTask({ task: 'binary', features, target: 'delayed', trainer: then, train, validation });
     const onnx = exportOnnx(model);
     // What a record of that time holds: every parameter of its day, none of those added since.
-    const { categoricalSplits: _c, earlyStoppingRounds: _e, maxCatThreshold: _m, catSmooth: _s, catL2: _l, minDataPerGroup: _g, maxCatToOnehot: _o, ...recorded } = then.params;
+    const {
+      categoricalSplits: _c,
+      earlyStoppingRounds: _e,
+      maxCatThreshold: _m,
+      catSmooth: _s,
+      catL2: _l,
+      minDataPerGroup: _g,
+      maxCatToOnehot: _o,
+      ...recorded
+    } = then.params;
     const old = await registerModelVersion(registry.database.db, {
       modelName: 'repro-gbdt',
       idempotencyKey: 'train/repro-gbdt/r1/register',
@@ -156,7 +171,9 @@ describe('reproducing a version', () => {
   });
 
   it('refuses what it cannot reproduce, saying why', async () => {
-    await expect(reproduceVersion(registry.database.db, { ...version, source: 'import' }, { codeVersion: code })).rejects.toThrow(/was imported/);
+    await expect(reproduceVersion(registry.database.db, { ...version, source: 'import' }, { codeVersion: code })).rejects.toThrow(
+      /was imported/,
+    );
     await expect(reproduceVersion(registry.database.db, { ...version, params: {} }, { codeVersion: code })).rejects.toThrow(
       /does not record the training parameters/,
     );

@@ -67,21 +67,37 @@ describe('S3 artifact store against moto_server', () => {
   it('refuses an object whose bytes no longer match its key, and a put heals it', async () => {
     const bytes = new TextEncoder().encode('good bytes');
     const sha = await store.put(bytes);
-    await admin.send(new PutObjectCommand({ Bucket: 'keel-artifacts', Key: `team/prod/sha256/${sha.slice(0, 2)}/${sha.slice(2)}`, Body: 'evil' }));
+    await admin.send(
+      new PutObjectCommand({ Bucket: 'keel-artifacts', Key: `team/prod/sha256/${sha.slice(0, 2)}/${sha.slice(2)}`, Body: 'evil' }),
+    );
     await expect(store.get(sha)).rejects.toThrow(ArtifactIntegrityError);
     await expect(store.get(sha)).rejects.toThrow(/is corrupted: its bytes hash to/);
     await store.put(bytes);
     expect(new TextDecoder().decode(await store.get(sha))).toBe('good bytes');
   });
 
-  it('reports the store\'s own error clearly', async () => {
+  it("reports the store's own error clearly", async () => {
     const missingBucket = new S3ArtifactStore({ bucket: 'no-such-bucket', prefix: '', region: 'us-east-1', endpoint, credentials });
     await expect(missingBucket.put(new TextEncoder().encode('x'))).rejects.toThrow(/storing artifact .* failed: HTTP 404 NoSuchBucket/);
-    await expect(missingBucket.get(sha256Hex(new TextEncoder().encode('x')))).rejects.toThrow(/reading artifact .* failed: HTTP 404 NoSuchBucket/);
-    const wrongKey = new S3ArtifactStore({ bucket: 'keel-artifacts', prefix: '', region: 'us-east-1', endpoint, credentials: { ...credentials, secretAccessKey: 'wrong-secret-9f3a' } });
+    await expect(missingBucket.get(sha256Hex(new TextEncoder().encode('x')))).rejects.toThrow(
+      /reading artifact .* failed: HTTP 404 NoSuchBucket/,
+    );
+    const wrongKey = new S3ArtifactStore({
+      bucket: 'keel-artifacts',
+      prefix: '',
+      region: 'us-east-1',
+      endpoint,
+      credentials: { ...credentials, secretAccessKey: 'wrong-secret-9f3a' },
+    });
     const refused = await wrongKey.put(new TextEncoder().encode('y')).catch((error: Error) => error);
     expect(String(refused)).not.toContain('wrong-secret-9f3a');
-    const unreachable = new S3ArtifactStore({ bucket: 'keel-artifacts', prefix: '', region: 'us-east-1', endpoint: `http://127.0.0.1:${await freePort()}`, credentials });
+    const unreachable = new S3ArtifactStore({
+      bucket: 'keel-artifacts',
+      prefix: '',
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${await freePort()}`,
+      credentials,
+    });
     await expect(unreachable.has('ab'.repeat(32))).rejects.toThrow(/looking up artifact .* failed: cannot reach the artifact store/);
   });
 

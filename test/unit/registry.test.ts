@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployments, modelVersions, routes, trainingRuns } from '../../src/db/schema';
-import { ArtifactIntegrityError, ArtifactMissingError, ArtifactStore, LocalArtifactStore, sha256Hex } from '../../src/registry/artifact-store';
+import {
+  ArtifactIntegrityError,
+  ArtifactMissingError,
+  ArtifactStore,
+  LocalArtifactStore,
+  sha256Hex,
+} from '../../src/registry/artifact-store';
 import { openArtifactStore } from '../../src/registry/artifact-config';
 import { readEnvironment } from '../../src/runtime/environment';
 import { describeVersion, diffVersions, temporalRunUrl } from '../../src/registry/lineage';
@@ -95,7 +101,10 @@ describe('local artifact store', () => {
     expect(s3.pathOf('ab'.repeat(32))).toBe(`s3://models/keel/prod/sha256/ab/${'ab'.repeat(31)}`);
     // No static keys needed: the AWS SDK's chain finds them (profiles, web identity, IAM roles).
     expect(store({ KEEL_ARTIFACT_STORE: 's3://models' })).toBeInstanceOf(S3ArtifactStore);
-    expect(readEnvironment({ KEEL_ARTIFACT_STORE: 's3://m', AWS_REGION: 'eu-west-3' }).artifactStore).toMatchObject({ kind: 's3', region: 'eu-west-3' });
+    expect(readEnvironment({ KEEL_ARTIFACT_STORE: 's3://m', AWS_REGION: 'eu-west-3' }).artifactStore).toMatchObject({
+      kind: 's3',
+      region: 'eu-west-3',
+    });
     expect(() => store({ KEEL_ARTIFACT_STORE: 'gs://models' })).toThrow(/unsupported scheme/);
     expect(() => store({ KEEL_ARTIFACT_STORE: 's3://models', KEEL_S3_PATH_STYLE: 'yes' })).toThrow(/KEEL_S3_PATH_STYLE/);
   });
@@ -194,7 +203,10 @@ describe.each(drivers)('model registry on %s', (driver) => {
       expect(await move('production', 2)).toEqual({ fromVersion: 1, changed: true });
       expect(await move('production', 2)).toEqual({ fromVersion: 2, changed: false });
       expect(await move('champion-eu', 1)).toEqual({ fromVersion: null, changed: true });
-      expect(await removeAlias(db, { model, alias: 'champion-eu', actor: 'user:ana', reason: 'gone' })).toEqual({ fromVersion: 1, changed: true });
+      expect(await removeAlias(db, { model, alias: 'champion-eu', actor: 'user:ana', reason: 'gone' })).toEqual({
+        fromVersion: 1,
+        changed: true,
+      });
       const history = await aliasHistoryOf(db, model);
       expect(history.map((h) => [h.alias, h.fromVersion, h.toVersion, h.action, h.actor, h.reason])).toEqual([
         ['production', null, 1, 'set', 'user:ana', 'to 1'],
@@ -306,7 +318,8 @@ describe.each(drivers)('model registry on %s', (driver) => {
       const model = fresh();
       for (const seed of [1, 2, 3, 4]) await registerTiny(registry, model, seed);
       const db = registry.database.db;
-      const deploy = (version: number) => setAlias(db, { model, alias: 'production', version, actor: 'workflow:w', reason: `deploy ${version}` });
+      const deploy = (version: number) =>
+        setAlias(db, { model, alias: 'production', version, actor: 'workflow:w', reason: `deploy ${version}` });
       await deploy(1);
       await deploy(2);
       await deploy(3);
@@ -332,11 +345,16 @@ describe.each(drivers)('model registry on %s', (driver) => {
       const model = fresh();
       for (const seed of [1, 2, 3]) await registerTiny(registry, model, seed);
       const db = registry.database.db;
-      await expect(rollbackAlias(db, { model, actor: 't', reason: 'x' })).rejects.toThrow(`model "${model}" has no "production" alias to roll back`);
+      await expect(rollbackAlias(db, { model, actor: 't', reason: 'x' })).rejects.toThrow(
+        `model "${model}" has no "production" alias to roll back`,
+      );
       for (const v of [1, 2, 3]) await setAlias(db, { model, alias: 'production', version: v, actor: 't', reason: 'deploy' });
       await deleteVersion(db, { model, version: 2, actor: 't', reason: 'leaked PII' });
       await expect(rollbackAlias(db, { model, actor: 't', reason: ' ' })).rejects.toThrow('a rollback needs a reason');
-      expect(await rollbackAlias(db, { model, actor: 't', reason: 'bad' })).toMatchObject({ toVersion: 1, skipped: [{ version: 2, why: 'deleted' }] });
+      expect(await rollbackAlias(db, { model, actor: 't', reason: 'bad' })).toMatchObject({
+        toVersion: 1,
+        skipped: [{ version: 2, why: 'deleted' }],
+      });
     });
   });
 
@@ -370,7 +388,9 @@ describe.each(drivers)('model registry on %s', (driver) => {
       for (const seed of [1, 2]) await registerTiny(registry, model, seed);
       const db = registry.database.db;
       await setAlias(db, { model, alias: 'production', version: 1, actor: 't', reason: 'r' });
-      await db.insert(routes).values({ modelName: model, baselineVersion: 1, candidateVersion: 2, candidateWeight: 0.1, actor: 'canary', reason: 'rollout' });
+      await db
+        .insert(routes)
+        .values({ modelName: model, baselineVersion: 1, candidateVersion: 2, candidateWeight: 0.1, actor: 'canary', reason: 'rollout' });
       await expect(deleteVersion(db, { model, version: 2, actor: 't', reason: 'r' })).rejects.toThrow(
         `${model}@2 is the candidate of the model's traffic route (a canary rollout); it cannot be deleted`,
       );
@@ -385,7 +405,9 @@ describe.each(drivers)('model registry on %s', (driver) => {
       const model = fresh();
       await registerTiny(registry, model, 1);
       const db = registry.database.db;
-      await db.insert(deployments).values({ modelName: model, version: 1, idempotencyKey: `canary/${model}`, workflowId: `canary/${model}` });
+      await db
+        .insert(deployments)
+        .values({ modelName: model, version: 1, idempotencyKey: `canary/${model}`, workflowId: `canary/${model}` });
       await expect(archiveVersion(db, { model, version: 1, actor: 't', reason: 'r' })).rejects.toThrow(
         `${model}@1 has a running deployment (canary/${model}); it cannot be archived`,
       );
@@ -405,7 +427,11 @@ describe.each(drivers)('model registry on %s', (driver) => {
         datasetHash: `content-ds-a-${driver}`,
         gitCommit: 'c0ffee'.padEnd(40, '0'),
         gitDirty: false,
-        featurePipeline: { modelArtifactSha256: 'f'.repeat(64), width: 3, features: [{ name: 'distance', kind: 'numeric', mean: 800, std: 300 }] },
+        featurePipeline: {
+          modelArtifactSha256: 'f'.repeat(64),
+          width: 3,
+          features: [{ name: 'distance', kind: 'numeric', mean: 800, std: 300 }],
+        },
       });
       const v2 = await registerTiny(registry, model, 2, {
         datasetVersionId: 'ds-gone',
@@ -431,11 +457,17 @@ describe.each(drivers)('model registry on %s', (driver) => {
           },
         },
         code: { gitCommit: 'c0ffee'.padEnd(40, '0'), gitDirty: false },
-        run: { workflowId: `train/${model}/1`, runId: 'run-1', url: `http://ui:8233/namespaces/default/workflows/train%2F${model}%2F1/run-1/history` },
+        run: {
+          workflowId: `train/${model}/1`,
+          runId: 'run-1',
+          url: `http://ui:8233/namespaces/default/workflows/train%2F${model}%2F1/run-1/history`,
+        },
         featurePipeline: { features: [{ name: 'distance', kind: 'numeric', mean: 800, std: 300 }] },
       });
       expect(shown.aliasMoves.map((m) => m.toVersion)).toEqual([1]);
-      expect(temporalRunUrl('http://ui', 'ns', 'train/x/with space', 'r/2')).toBe('http://ui/namespaces/ns/workflows/train%2Fx%2Fwith%20space/r%2F2/history');
+      expect(temporalRunUrl('http://ui', 'ns', 'train/x/with space', 'r/2')).toBe(
+        'http://ui/namespaces/ns/workflows/train%2Fx%2Fwith%20space/r%2F2/history',
+      );
 
       const other = await describeVersion(db, v2, options);
       expect(other.dataset).toMatchObject({ id: 'ds-gone', missing: true });
@@ -479,7 +511,11 @@ describe.each(drivers)('model registry on %s', (driver) => {
         trainSeconds: 1,
       });
       const mine = new Set([...versions.map((v) => v.artifactSha256), orphan, rejectedRunJson]);
-      const removed = (r: Awaited<ReturnType<typeof collectGarbage>>) => r.removed.map((x) => x.sha256).filter((s) => mine.has(s)).sort();
+      const removed = (r: Awaited<ReturnType<typeof collectGarbage>>) =>
+        r.removed
+          .map((x) => x.sha256)
+          .filter((s) => mine.has(s))
+          .sort();
 
       // Everything is young: nothing of ours goes.
       const young = await collectGarbage(db, artifacts, { dryRun: true });

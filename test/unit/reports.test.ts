@@ -5,7 +5,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { profileDataset } from '../../src/data/profile';
-import { datasetRows, datasetVersions, driftReferences, driftReports, modelVersions, quarantinedRows, trainingRuns } from '../../src/db/schema';
+import {
+  datasetRows,
+  datasetVersions,
+  driftReferences,
+  driftReports,
+  modelVersions,
+  quarantinedRows,
+  trainingRuns,
+} from '../../src/db/schema';
 import { binaryCurves } from '../../src/ml/evaluation-curves';
 import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import { categoricalDriftReference, numericDriftReference } from '../../src/monitoring/reference';
@@ -56,13 +64,32 @@ describe('self-contained HTML reports', () => {
       rowCount: 400,
       quarantinedCount: 2,
       duplicateCount: 1,
-      report: { sources: [{ name: 'flights', scanned: 410, filtered: 7, read: 403, accepted: 400, quarantined: 2, duplicates: 1 }], read: 403, accepted: 400, quarantined: 2, duplicates: 1, limited: false },
+      report: {
+        sources: [{ name: 'flights', scanned: 410, filtered: 7, read: 403, accepted: 400, quarantined: 2, duplicates: 1 }],
+        read: 403,
+        accepted: 400,
+        quarantined: 2,
+        duplicates: 1,
+        limited: false,
+      },
       profile: profileDataset(rows, [...columns]),
     });
     await db.insert(datasetRows).values(rows.map((data, rowIndex) => ({ datasetVersionId: 'a1b2c3d4e5f60718', rowIndex, data })));
     await db.insert(quarantinedRows).values([
-      { datasetVersionId: 'a1b2c3d4e5f60718', source: 'flights', recordNumber: 3, raw: {}, reasons: ['distance: must be a number (got "far" from DISTANCE)'] },
-      { datasetVersionId: 'a1b2c3d4e5f60718', source: 'flights', recordNumber: 9, raw: {}, reasons: ['distance: must be a number (got "</script><img src=http://x>" from DISTANCE)'] },
+      {
+        datasetVersionId: 'a1b2c3d4e5f60718',
+        source: 'flights',
+        recordNumber: 3,
+        raw: {},
+        reasons: ['distance: must be a number (got "far" from DISTANCE)'],
+      },
+      {
+        datasetVersionId: 'a1b2c3d4e5f60718',
+        source: 'flights',
+        recordNumber: 9,
+        raw: {},
+        reasons: ['distance: must be a number (got "</script><img src=http://x>" from DISTANCE)'],
+      },
     ]);
 
     const labels = rows.map((r) => r.delayed);
@@ -77,14 +104,21 @@ describe('self-contained HTML reports', () => {
       datasetVersionId: 'a1b2c3d4e5f60718',
       trainer: { kind: 'logistic-regression', l2, maxIterations: 50 },
       modelArtifactSha256: 'a'.repeat(64),
-      learningCurve: { metric: 'logloss', train: Array.from({ length: 30 }, (_, i) => 0.7 - i / 100), validation: Array.from({ length: 30 }, (_, i) => 0.72 - i / 120) },
+      learningCurve: {
+        metric: 'logloss',
+        train: Array.from({ length: 30 }, (_, i) => 0.7 - i / 100),
+        validation: Array.from({ length: 30 }, (_, i) => 0.72 - i / 120),
+      },
       trainSeconds: 1.5,
       validationMetrics: { ...metrics, rocAuc: value },
     });
     await db.insert(trainingRuns).values([trial('trial-0', 0.1, 0.61), trial('trial-1', 0.01, 0.66)]);
     await db
       .update(trainingRuns)
-      .set({ evaluation: { metrics, curves: binaryCurves(labels, proba, 0.3), testRows: 400 }, gate: { passed: true, reasons: ['rocAuc 0.7 >= 0.6'] } })
+      .set({
+        evaluation: { metrics, curves: binaryCurves(labels, proba, 0.3), testRows: 400 },
+        gate: { passed: true, reasons: ['rocAuc 0.7 >= 0.6'] },
+      })
       .where(eq(trainingRuns.id, trainingRunId));
     await registerTiny(registry, model, 1, { trainingRunId, datasetVersionId: 'a1b2c3d4e5f60718', workflowId, runId });
 
@@ -93,7 +127,10 @@ describe('self-contained HTML reports', () => {
       version: 1,
       datasetVersionId: 'a1b2c3d4e5f60718',
       references: {
-        features: { distance: numericDriftReference(rows.map((r) => r.distance)), origin: categoricalDriftReference(rows.map((r) => r.origin)) },
+        features: {
+          distance: numericDriftReference(rows.map((r) => r.distance)),
+          origin: categoricalDriftReference(rows.map((r) => r.origin)),
+        },
         prediction: numericDriftReference(proba),
       },
       summary: {},
@@ -125,7 +162,10 @@ describe('self-contained HTML reports', () => {
       actions: { retrain: { workflowId: `train/${model}/drift-x`, period: null, consecutive: 2, started: true } },
     });
     await db.insert(driftReports).values([report(1, 0.05), report(2, 0.4)]);
-    [{ id: reportId }] = await db.select({ id: driftReports.id }).from(driftReports).where(eq(driftReports.runKey, `monitor/${model}/2`));
+    [{ id: reportId }] = await db
+      .select({ id: driftReports.id })
+      .from(driftReports)
+      .where(eq(driftReports.runKey, `monitor/${model}/2`));
   });
   let closed = false;
   afterAll(async () => {
@@ -137,7 +177,8 @@ describe('self-contained HTML reports', () => {
   /** The specs of every chart in the document, by chart id. */
   function specsOf(html: string): Map<string, { data?: { values?: unknown[] }; layer?: { data?: { values?: unknown[] } }[] }> {
     const specs = new Map();
-    for (const [, id, json] of html.matchAll(/<script type="application\/json" id="([^"]+)-spec">(.*?)<\/script>/gs)) specs.set(id, JSON.parse(json!));
+    for (const [, id, json] of html.matchAll(/<script type="application\/json" id="([^"]+)-spec">(.*?)<\/script>/gs))
+      specs.set(id, JSON.parse(json!));
     return specs;
   }
 
@@ -167,7 +208,8 @@ describe('self-contained HTML reports', () => {
     expect(html).toContain('c0ffee');
     expect(defaultReportFileName({ kind, id })).toBe('keel-report-run-train_report-test_first_run-1_trial-1.html');
     // The other references name the same run.
-    for (const reference of [trainingRunId, workflowId, `${model}@latest`]) expect((await renderRunReport(registry.database.db, reference)).id).toBe(trainingRunId);
+    for (const reference of [trainingRunId, workflowId, `${model}@latest`])
+      expect((await renderRunReport(registry.database.db, reference)).id).toBe(trainingRunId);
     await expect(renderRunReport(registry.database.db, 'no-such-run')).rejects.toThrow(/no training run matches "no-such-run"/);
   });
 
@@ -194,7 +236,10 @@ describe('self-contained HTML reports', () => {
     expect(new Set(overTime.map((p) => p.reportId)).size).toBe(2);
     // Stored with the window's bins: both shares, 12 categories and the rest as (other), no empty (missing).
     const bins = specs.get('distributions')!.data!.values as { feature: string; bin: string; set: string; share: number }[];
-    expect(bins.filter((b) => b.set === 'current').map((b) => b.bin)).toEqual([...Array.from({ length: 12 }, (_, i) => `A${i}`), '(other)']);
+    expect(bins.filter((b) => b.set === 'current').map((b) => b.bin)).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => `A${i}`),
+      '(other)',
+    ]);
     expect(bins.find((b) => b.set === 'current' && b.bin === '(other)')!.share).toBeCloseTo(0.25, 12);
     // Stored without them (as before reports kept them): the reference alone, from the drift reference.
     const older = specsOf((await renderDriftReport(registry.database.db, reportId - 1)).html);
@@ -213,9 +258,15 @@ describe('self-contained HTML reports', () => {
     const stored = await storedRunReport(db, registry.artifacts, `${model}@1`);
     expect(stored.html).toContain('<!doctype html>');
     const [version] = await db.select().from(modelVersions).where(eq(modelVersions.modelName, model));
-    const lineage = await describeVersion(db, version!, { temporalUi: 'http://127.0.0.1:8233', namespace: 'default', artifacts: registry.artifacts });
+    const lineage = await describeVersion(db, version!, {
+      temporalUi: 'http://127.0.0.1:8233',
+      namespace: 'default',
+      artifacts: registry.artifacts,
+    });
     expect(lineage.trainingRun?.report?.sha256).toBe(first.sha256);
-    expect(formatLineage(lineage)).toContain(`run report: ${registry.artifacts.pathOf(first.sha256)} (keel report run ${model}@1 --stored)`);
+    expect(formatLineage(lineage)).toContain(
+      `run report: ${registry.artifacts.pathOf(first.sha256)} (keel report run ${model}@1 --stored)`,
+    );
     const gc = await collectGarbage(db, registry.artifacts, { graceMinutes: 0, dryRun: true });
     expect(gc.references[first.sha256]).toEqual([`${model}@1 run report: active version`]);
     await expect(storedRunReport(db, registry.artifacts, `${workflowId}/${runId}/trial-0`)).rejects.toThrow(/has no stored report/);
@@ -226,7 +277,13 @@ describe('self-contained HTML reports', () => {
     // PGlite is single-process: the CLI opens the directory once this process has let go.
     await registry.database.close();
     closed = true;
-    const env = { ...process.env, KEEL_DATA_DIR: join(registry.dir, 'db'), KEEL_ARTIFACT_STORE: registry.artifacts.root, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+    const env = {
+      ...process.env,
+      KEEL_DATA_DIR: join(registry.dir, 'db'),
+      KEEL_ARTIFACT_STORE: registry.artifacts.root,
+      DATABASE_URL: '',
+      LOG_LEVEL: 'silent',
+    };
     const keel = (...args: string[]) =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'report', ...args], { env, cwd: process.cwd() }).then(
         (r) => ({ code: 0, ...r }),

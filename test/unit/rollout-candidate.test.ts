@@ -33,6 +33,8 @@ describe.each(drivers)('defaultRolloutCandidate (%s)', (driver) => {
     await registerTiny(registry, 'fresh', 1);
     await registerTiny(registry, 'fresh', 2);
     expect(await defaultRolloutCandidate(db, 'fresh')).toEqual({ version: 2, production: null });
-    await expect(defaultRolloutCandidate(db, 'nothing-here')).rejects.toThrow('model "nothing-here" has no registered versions (keel models list shows the models)');
+    await expect(defaultRolloutCandidate(db, 'nothing-here')).rejects.toThrow(
+      'model "nothing-here" has no registered versions (keel models list shows the models)',
+    );
   });
 });

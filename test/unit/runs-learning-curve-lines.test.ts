@@ -24,7 +24,10 @@ describe('keel runs show: learning curve lines', () => {
     expect(lines[2]).toMatch(/^ {2}validation [▁▂▃▄▅▆▇█]{25}$/);
     // One bar per iteration (25 ≤ 60): each curve's highest value is the full bar, its lowest the empty one.
     const bars = (line: string) => [...line.slice(13)];
-    for (const [line, values] of [[lines[1], trainCurve], [lines[2], validationCurve!]] as const) {
+    for (const [line, values] of [
+      [lines[1], trainCurve],
+      [lines[2], validationCurve!],
+    ] as const) {
       expect(bars(line)[values.indexOf(Math.max(...values))]).toBe('█');
       expect(bars(line)[values.indexOf(Math.min(...values))]).toBe('▁');
     }
@@ -38,7 +41,13 @@ describe('keel runs show: learning curve lines', () => {
 
   it('draws the train sparkline alone for a run without validation rows', () => {
     const train = rows.map((row, i) => ({ ...row, minutes: row.delayed ? 20 + (i % 40) : -(i % 7) }));
-    const model = trainLinearModel({ task: 'regression', features: [...flightFeatures], target: 'minutes', params: { l2: 0, maxIterations: 5, tolerance: 1e-10 }, train });
+    const model = trainLinearModel({
+      task: 'regression',
+      features: [...flightFeatures],
+      target: 'minutes',
+      params: { l2: 0, maxIterations: 5, tolerance: 1e-10 },
+      train,
+    });
     const lines = learningCurveLines(learningCurveOf(model));
     expect(lines[0]).toBe('curve      rmse over 5 iterations');
     expect(lines.some((line) => line.startsWith('  validation'))).toBe(false);

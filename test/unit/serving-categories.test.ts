@@ -34,14 +34,20 @@ let database: Database;
 let server: ModelServer;
 
 async function post(model: string, instances: unknown[]) {
-  const response = await fetch(`${server.url}/v1/models/${model}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances }) });
+  const response = await fetch(`${server.url}/v1/models/${model}:predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ instances }),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 const probabilities = (body: any) => body.predictions.map((p: any) => p.probability);
 
 async function unknownCount(model: string, feature: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`keel_unknown_category_values_total{model="${model}",version="1",feature="${feature}"}`));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`keel_unknown_category_values_total{model="${model}",version="1",feature="${feature}"}`));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
@@ -54,14 +60,24 @@ beforeAll(async () => {
     { name: 'city', kind: 'categorical' as const },
     { name: 'age', kind: 'numeric' as const },
   ];
-  const trained = fitGbdt(toGbdtTable({ features, target: 'sick', params: { objective: 'binary', numTrees: 15, maxLeaves: 8, minSamplesLeaf: 5 }, train: patients(900) }));
+  const trained = fitGbdt(
+    toGbdtTable({
+      features,
+      target: 'sick',
+      params: { objective: 'binary', numTrees: 15, maxLeaves: 8, minSamplesLeaf: 5 },
+      train: patients(900),
+    }),
+  );
   const tables: Record<string, CanonicalCategories> = {
     [BUCKET]: { sex: { tokens: sexTokens }, city: { tokens: {} } },
     [POLICIES]: { sex: { tokens: sexTokens, unknown: 'reject' }, city: { tokens: {}, unknown: 'nearest' } },
   };
   for (const [name, table] of Object.entries(tables)) {
     const bytes = exportOnnx({ ...trained, canonicalCategories: table });
-    const row = await registerOnnxVersion({ database, artifacts }, name, bytes, { key: `test/${name}`, contract: { ...gbdtContract(trained), task: 'binary' } });
+    const row = await registerOnnxVersion({ database, artifacts }, name, bytes, {
+      key: `test/${name}`,
+      contract: { ...gbdtContract(trained), task: 'binary' },
+    });
     await setAlias(database.db, { model: name, alias: 'production', version: row.version, actor: 'test', reason: 'test' });
   }
   server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, logger: pino({ level: 'silent' }), inferenceThreads: 1 });
@@ -89,14 +105,21 @@ describe('categorical text at the model server', () => {
     expect(probabilities(raw.body)).toEqual(probabilities(canonical.body));
     expect(await unknownCount(BUCKET, 'sex')).toBe(0);
 
-    const unknown = await post(BUCKET, [{ sex: 'martian', city: 'Lyon', age: 50 }, { sex: 'venusian', city: 'Tokyo', age: 50 }, { sex: null, city: '', age: 50 }]);
+    const unknown = await post(BUCKET, [
+      { sex: 'martian', city: 'Lyon', age: 50 },
+      { sex: 'venusian', city: 'Tokyo', age: 50 },
+      { sex: null, city: '', age: 50 },
+    ]);
     expect(unknown.status).toBe(200);
     expect(await unknownCount(BUCKET, 'sex')).toBe(2);
     expect(await unknownCount(BUCKET, 'city')).toBe(1);
   });
 
   it('reject: answers 422 naming the feature and the value, and counts it', async () => {
-    const { status, body } = await post(POLICIES, [{ sex: 'male', city: 'Lyon', age: 50 }, { sex: 'Martian', city: 'Lyon', age: 50 }]);
+    const { status, body } = await post(POLICIES, [
+      { sex: 'male', city: 'Lyon', age: 50 },
+      { sex: 'Martian', city: 'Lyon', age: 50 },
+    ]);
     expect(status).toBe(422);
     expect(JSON.stringify(body)).toContain('instances[1].sex: unknown category \\"Martian\\"');
     expect(await unknownCount(POLICIES, 'sex')).toBe(1);
@@ -105,8 +128,14 @@ describe('categorical text at the model server', () => {
   });
 
   it('nearest: a misspelt category scores as the nearest known one; a far one stays unknown', async () => {
-    const near = await post(POLICIES, [{ sex: 'male', city: 'Pariss', age: 50 }, { sex: 'male', city: 'lyon', age: 50 }]);
-    const exact = await post(POLICIES, [{ sex: 'male', city: 'Paris', age: 50 }, { sex: 'male', city: 'Lyon', age: 50 }]);
+    const near = await post(POLICIES, [
+      { sex: 'male', city: 'Pariss', age: 50 },
+      { sex: 'male', city: 'lyon', age: 50 },
+    ]);
+    const exact = await post(POLICIES, [
+      { sex: 'male', city: 'Paris', age: 50 },
+      { sex: 'male', city: 'Lyon', age: 50 },
+    ]);
     expect(probabilities(near.body)).toEqual(probabilities(exact.body));
     const far = await post(POLICIES, [{ sex: 'male', city: 'Tokyo', age: 50 }]);
     const bucketed = await post(BUCKET, [{ sex: 'male', city: 'Tokyo', age: 50 }]);

@@ -43,7 +43,9 @@ let seeds = 0;
 /** Registers a version of `model` with its own weights; returns its number and seed. */
 async function registerVersion(model: string): Promise<{ version: number; seed: number; sha: string }> {
   const seed = ++seeds;
-  const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), { key: `test/${model}/${seed}` });
+  const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), {
+    key: `test/${model}/${seed}`,
+  });
   return { version: row.version, seed, sha: row.artifactSha256 };
 }
 
@@ -74,7 +76,10 @@ describe('routing state in the database', () => {
   it('writes a route whose baseline is production, idempotently, counting revisions', async () => {
     const spec = { model, baseline: v1, candidate: v2, candidateWeight: 0.1, actor: 'workflow:canary/x', reason: 'step 1' };
     const first = await setRoute(database.db, spec);
-    expect(first).toMatchObject({ changed: true, route: { baselineVersion: v1, candidateVersion: v2, candidateWeight: 0.1, shadow: false, revision: 1 } });
+    expect(first).toMatchObject({
+      changed: true,
+      route: { baselineVersion: v1, candidateVersion: v2, candidateWeight: 0.1, shadow: false, revision: 1 },
+    });
     expect(await setRoute(database.db, spec)).toMatchObject({ changed: false, route: { revision: 1 } });
     const second = await setRoute(database.db, { ...spec, candidateWeight: 0.25, reason: 'step 2' });
     expect(second).toMatchObject({ changed: true, route: { candidateWeight: 0.25, revision: 2, reason: 'step 2' } });
@@ -99,9 +104,17 @@ describe('routing state in the database', () => {
 
   it('promotes the candidate: production moves (with history) and the route goes, in one step', async () => {
     await setRoute(database.db, { model, baseline: v1, candidate: v2, candidateWeight: 0.5 });
-    await expect(promoteCandidate(database.db, { model, candidate: v1, actor: 'test', reason: 'wrong' })).rejects.toThrow(RouteConflictError);
+    await expect(promoteCandidate(database.db, { model, candidate: v1, actor: 'test', reason: 'wrong' })).rejects.toThrow(
+      RouteConflictError,
+    );
     const deployment = { workflowId: 'canary/x', idempotencyKey: 'canary/x/run-1/promote' };
-    const promoted = await promoteCandidate(database.db, { model, candidate: v2, actor: 'workflow:canary/x', reason: 'healthy', deployment });
+    const promoted = await promoteCandidate(database.db, {
+      model,
+      candidate: v2,
+      actor: 'workflow:canary/x',
+      reason: 'healthy',
+      deployment,
+    });
     expect(promoted).toEqual({ changed: true, fromVersion: v1 });
     const recorded = await database.db.select().from(deployments).where(eq(deployments.modelName, model));
     expect(recorded.map((d) => [d.version, d.previousVersion, d.workflowId, d.endedAt])).toEqual([[v2, v1, 'canary/x', null]]);
@@ -110,7 +123,10 @@ describe('routing state in the database', () => {
     const moves = await database.db.select().from(aliasHistory).where(eq(aliasHistory.modelName, model));
     expect(moves.at(-1)).toMatchObject({ fromVersion: v1, toVersion: v2, actor: 'workflow:canary/x', reason: 'healthy' });
     // A retried promotion finds it done.
-    expect(await promoteCandidate(database.db, { model, candidate: v2, actor: 'test', reason: 'retry', deployment })).toEqual({ changed: false, fromVersion: v2 });
+    expect(await promoteCandidate(database.db, { model, candidate: v2, actor: 'test', reason: 'retry', deployment })).toEqual({
+      changed: false,
+      fromVersion: v2,
+    });
     expect(await database.db.select().from(deployments).where(eq(deployments.modelName, model))).toHaveLength(1);
   });
 
@@ -146,7 +162,12 @@ describe('traffic assignment', () => {
 });
 
 describe('micro-batching', () => {
-  const contract = { inputs: [{ name: 'distance', type: 'float32' as const }, { name: 'origin', type: 'string' as const }] };
+  const contract = {
+    inputs: [
+      { name: 'distance', type: 'float32' as const },
+      { name: 'origin', type: 'string' as const },
+    ],
+  };
   const spec = {
     inputs: contract.inputs,
     outputs: [
@@ -157,7 +178,12 @@ describe('micro-batching', () => {
 
   it('merges requests that wait at the same time into one session.run, in order, split at maxBatchRows', async () => {
     const batches: { rows: number; requests: number }[] = [];
-    const pool = await InferencePool.create({ logger, threads: 1, maxBatchRows: 8, onBatch: (_key, rows, requests) => batches.push({ rows, requests }) });
+    const pool = await InferencePool.create({
+      logger,
+      threads: 1,
+      maxBatchRows: 8,
+      onBatch: (_key, rows, requests) => batches.push({ rows, requests }),
+    });
     try {
       await pool.load('m', buildTinyLogisticOnnx(specFor(1)), spec);
       const rows = Array.from({ length: 20 }, (_, i) => ({ distance: 100 * i, origin: i % 2 ? 'SFO' : 'LAX' }));
@@ -196,7 +222,14 @@ describe('micro-batching', () => {
       expect(pool.stats().inlineBatches).toBe(1);
       // 5000 rows at the measured per-row cost of single rows (session.run's fixed cost alone is
       // microseconds) would hold the event loop far beyond 0.25 ms: a thread runs them.
-      const big = await pool.submit('m', instancesToColumns(contract, Array.from({ length: 5000 }, () => row)), 5000);
+      const big = await pool.submit(
+        'm',
+        instancesToColumns(
+          contract,
+          Array.from({ length: 5000 }, () => row),
+        ),
+        5000,
+      );
       expect(big.probability[4999]).toBeCloseTo(tinyLogisticProbability(specFor(1), row), 6);
       expect(pool.stats()).toMatchObject({ threadBatches: threadBatches + 1, inlineBatches: 1 });
       // Shadow work never takes the event loop from primary traffic.
@@ -254,7 +287,15 @@ describe('model server with a route', () => {
     baseline = await registerVersion(model);
     candidate = await registerVersion(model);
     await promote(model, baseline.version);
-    server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, models: [model], logger, apiKeys: { predict: [], admin: [] } });
+    server = await startModelServer({
+      database,
+      artifacts,
+      port: 0,
+      refreshMs: 0,
+      models: [model],
+      logger,
+      apiKeys: { predict: [], admin: [] },
+    });
   });
   afterAll(() => server?.close());
   beforeEach(async () => {
@@ -301,10 +342,12 @@ describe('model server with a route', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => predict()));
     expect(new Set(answers.map((a) => a.version))).toEqual(new Set([baseline.version]));
     const ids = answers.map((a) => a.predictions[0].id);
-    await expect.poll(async () => {
-      await server.logWriter.flush();
-      return (await database.db.select().from(predictionLog).where(inArray(predictionLog.primaryId, ids))).length;
-    }).toBe(10);
+    await expect
+      .poll(async () => {
+        await server.logWriter.flush();
+        return (await database.db.select().from(predictionLog).where(inArray(predictionLog.primaryId, ids))).length;
+      })
+      .toBe(10);
     const shadows = await database.db.select().from(predictionLog).where(inArray(predictionLog.primaryId, ids));
     for (const shadow of shadows) {
       expect(shadow).toMatchObject({ shadow: true, version: candidate.version, error: null, inputs: row });
@@ -314,7 +357,9 @@ describe('model server with a route', () => {
     const primaries = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ids));
     expect(primaries.map((p) => [p.shadow, p.version])).toEqual(ids.map(() => [false, baseline.version]));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`keel_shadow_predictions_total\\{model="${model}",version="${candidate.version}",outcome="ok"\\} 10`));
+    expect(metrics).toMatch(
+      new RegExp(`keel_shadow_predictions_total\\{model="${model}",version="${candidate.version}",outcome="ok"\\} 10`),
+    );
   });
 
   it('serves a named version over v2, and answers unknown versions with 404', async () => {
@@ -323,7 +368,12 @@ describe('model server with a route', () => {
     const infer = (version: number) =>
       fetch(`${server.url}/v2/models/${model}/versions/${version}/infer`, {
         method: 'POST',
-        body: JSON.stringify({ inputs: [{ name: 'distance', shape: [1], datatype: 'FP32', data: [1200] }, { name: 'origin', shape: [1], datatype: 'BYTES', data: ['SFO'] }] }),
+        body: JSON.stringify({
+          inputs: [
+            { name: 'distance', shape: [1], datatype: 'FP32', data: [1200] },
+            { name: 'origin', shape: [1], datatype: 'BYTES', data: ['SFO'] },
+          ],
+        }),
       });
     const answer = (await (await infer(candidate.version)).json()) as any;
     expect(answer.model_version).toBe(String(candidate.version));
@@ -339,7 +389,13 @@ describe('model server with a route', () => {
     await setRoute(database.db, { model, baseline: baseline.version, candidate: broken.version, candidateWeight: 1 });
     const report = await server.pool.refresh();
     expect(report.refused).toEqual([
-      expect.objectContaining({ model, version: broken.version, role: 'candidate', servingVersion: baseline.version, error: expect.stringMatching(/corrupted/) }),
+      expect.objectContaining({
+        model,
+        version: broken.version,
+        role: 'candidate',
+        servingVersion: baseline.version,
+        error: expect.stringMatching(/corrupted/),
+      }),
     ]);
     expect((await predict('k')).version).toBe(baseline.version);
     const info = (await (await fetch(`${server.url}/v1/models/${model}`)).json()) as any;
@@ -375,7 +431,11 @@ describe('model server with a route', () => {
 
   it('manages routes over the admin API with the same checks', async () => {
     const put = (body: unknown) =>
-      fetch(`${server.url}/v1/admin/routes/${model}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${server.url}/v1/admin/routes/${model}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const ok = await put({ baseline: baseline.version, candidate: candidate.version, candidateWeight: 0.1, reason: 'manual' });
     expect(ok.status).toBe(200);
     expect((await ok.json()) as any).toMatchObject({ changed: true, route: { candidateWeight: 0.1, actor: 'http:admin' } });
@@ -384,7 +444,9 @@ describe('model server with a route', () => {
     expect((await put({ baseline: candidate.version, candidate: baseline.version, candidateWeight: 0.5 })).status).toBe(409);
     expect((await put({ baseline: baseline.version, candidate: candidate.version, candidateWeight: 0.5, colour: 'red' })).status).toBe(400);
     const list = (await (await fetch(`${server.url}/v1/admin/routes`)).json()) as any;
-    expect(list.routes).toEqual([expect.objectContaining({ modelName: model, candidateWeight: 0.1, served: expect.objectContaining({ candidateWeight: 0.1 }) })]);
+    expect(list.routes).toEqual([
+      expect.objectContaining({ modelName: model, candidateWeight: 0.1, served: expect.objectContaining({ candidateWeight: 0.1 }) }),
+    ]);
     const deleted = await fetch(`${server.url}/v1/admin/routes/${model}`, { method: 'DELETE' });
     expect((await deleted.json()) as any).toMatchObject({ cleared: { candidateVersion: candidate.version } });
     expect(server.pool.route(model)).toBeUndefined();
@@ -394,7 +456,16 @@ describe('model server with a route', () => {
 describe('feedback', () => {
   let server: ModelServer;
   beforeAll(async () => {
-    server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, models: ['none'], logger, inferenceThreads: 0, apiKeys: { predict: [], admin: [] } });
+    server = await startModelServer({
+      database,
+      artifacts,
+      port: 0,
+      refreshMs: 0,
+      models: ['none'],
+      logger,
+      inferenceThreads: 0,
+      apiKeys: { predict: [], admin: [] },
+    });
   });
   afterAll(() => server?.close());
   const id = (n: number) => `0190a5b8-0000-7000-8000-${String(n).padStart(12, '0')}`;
@@ -402,16 +473,38 @@ describe('feedback', () => {
     // Feedback refers to logged predictions: three of a binary model.
     const { version } = await registerVersion('feedback-binary');
     await database.db.insert(predictionLog).values(
-      [1, 2, 3].map((n) => ({ id: id(n), modelName: 'feedback-binary', version, inputs: {}, outputs: { probability: 0.5, label: 0 }, latencyMs: 1, createdAt: new Date() })),
+      [1, 2, 3].map((n) => ({
+        id: id(n),
+        modelName: 'feedback-binary',
+        version,
+        inputs: {},
+        outputs: { probability: 0.5, label: 0 },
+        latencyMs: 1,
+        createdAt: new Date(),
+      })),
     );
   });
   const send = (body: unknown) =>
-    fetch(`${server.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${server.url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   it('stores ground truth per prediction id; the latest answer wins', async () => {
     expect((await (await send({ prediction_id: id(1), label: 1 })).json()) as any).toEqual({ recorded: 1 });
-    expect((await send([{ prediction_id: id(2), label: true }, { prediction_id: id(1), label: 0 }])).status).toBe(200);
-    const rows = await database.db.select().from(feedback).where(inArray(feedback.predictionId, [id(1), id(2)]));
+    expect(
+      (
+        await send([
+          { prediction_id: id(2), label: true },
+          { prediction_id: id(1), label: 0 },
+        ])
+      ).status,
+    ).toBe(200);
+    const rows = await database.db
+      .select()
+      .from(feedback)
+      .where(inArray(feedback.predictionId, [id(1), id(2)]));
     expect(rows.map((r) => [r.predictionId, r.label, r.value]).sort()).toEqual([
       [id(1), 0, null],
       [id(2), 1, null],
@@ -424,26 +517,52 @@ describe('feedback', () => {
     { case: 'an id that is not a prediction id', body: { prediction_id: '42', label: 1 }, message: /a UUID/ },
     { case: 'both label and value', body: { prediction_id: id(3), label: 1, value: 2 }, message: /exactly one/ },
     { case: 'neither', body: { prediction_id: id(3) }, message: /exactly one/ },
-    { case: 'a label that is not a class', body: { prediction_id: id(3), label: 2 }, message: /a binary model: "label" must be 0 or 1, got 2/ },
+    {
+      case: 'a label that is not a class',
+      body: { prediction_id: id(3), label: 2 },
+      message: /a binary model: "label" must be 0 or 1, got 2/,
+    },
     { case: 'a value for a binary model', body: { prediction_id: id(3), value: 2 }, message: /a binary model: send its observed "label"/ },
-    { case: 'an object as a label', body: { prediction_id: id(3), label: { a: 1 } }, message: /"label" must be 0 or 1 \(binary\) or a class name/ },
+    {
+      case: 'an object as a label',
+      body: { prediction_id: id(3), label: { a: 1 } },
+      message: /"label" must be 0 or 1 \(binary\) or a class name/,
+    },
     { case: '"NaN" as a value', body: { prediction_id: id(3), value: 'NaN' }, message: /finite number/ },
     { case: 'an unknown field', body: { prediction_id: id(3), label: 1, model: 'x' }, message: /unknown field "model"/ },
     { case: 'an empty array', body: [], message: /empty feedback/ },
-    { case: 'the same id twice', body: [{ prediction_id: id(3), label: 1 }, { prediction_id: id(3), label: 0 }], message: /twice/ },
+    {
+      case: 'the same id twice',
+      body: [
+        { prediction_id: id(3), label: 1 },
+        { prediction_id: id(3), label: 0 },
+      ],
+      message: /twice/,
+    },
   ])('refuses $case with a 400', async ({ body, message }) => {
     const response = await send(body);
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).error).toMatch(message);
-    const rows = await database.db.select().from(feedback).where(and(eq(feedback.predictionId, id(3))));
+    const rows = await database.db
+      .select()
+      .from(feedback)
+      .where(and(eq(feedback.predictionId, id(3))));
     expect(rows).toEqual([]);
   });
 
   it('answers 404 for an id no logged prediction has, and stores nothing of the request', async () => {
-    const response = await send([{ prediction_id: id(3), label: 1 }, { prediction_id: id(99), label: 1 }]);
+    const response = await send([
+      { prediction_id: id(3), label: 1 },
+      { prediction_id: id(99), label: 1 },
+    ]);
     expect(response.status).toBe(404);
     expect(((await response.json()) as any).error).toMatch(new RegExp(`\\[1\\]: no logged prediction has the id ${id(99)}`));
-    expect(await database.db.select().from(feedback).where(eq(feedback.predictionId, id(3)))).toEqual([]);
+    expect(
+      await database.db
+        .select()
+        .from(feedback)
+        .where(eq(feedback.predictionId, id(3))),
+    ).toEqual([]);
   });
 });
 
@@ -465,7 +584,11 @@ describe('api keys', () => {
   });
   afterAll(() => server?.close());
   const predict = (headers: Record<string, string>) =>
-    fetch(`${server.url}/v1/models/${model}:predict`, { method: 'POST', headers, body: JSON.stringify({ instances: [{ distance: 1, origin: 'SFO' }] }) });
+    fetch(`${server.url}/v1/models/${model}:predict`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ instances: [{ distance: 1, origin: 'SFO' }] }),
+    });
 
   it('asks for a prediction key on prediction routes and an admin key on admin routes', async () => {
     const anonymous = await predict({});
@@ -476,7 +599,8 @@ describe('api keys', () => {
     expect((await predict({ 'x-api-key': 'client-key' })).status).toBe(200);
     expect((await predict({ 'x-api-key': 'admin-key' })).status).toBe(200);
 
-    const refresh = (key?: string) => fetch(`${server.url}/v1/admin/refresh`, { method: 'POST', headers: key ? { authorization: `Bearer ${key}` } : {} });
+    const refresh = (key?: string) =>
+      fetch(`${server.url}/v1/admin/refresh`, { method: 'POST', headers: key ? { authorization: `Bearer ${key}` } : {} });
     expect((await refresh()).status).toBe(401);
     const forbidden = await refresh('client-key');
     expect(forbidden.status).toBe(403);

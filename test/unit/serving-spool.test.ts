@@ -25,7 +25,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'keel-serving-spool-'));
   database = await openDatabase({ dataDir: join(dir, 'db') });
   artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
-  const spec = { numeric: [{ name: 'distance', weight: 0.002, mean: 800 }], categorical: [{ name: 'origin', weights: { ORD: 0.7 } }], bias: -1.2 };
+  const spec = {
+    numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
+    categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
+    bias: -1.2,
+  };
   const { version } = await registerOnnxVersion({ database, artifacts }, MODEL, buildTinyLogisticOnnx(spec), { key: `${MODEL}/1` });
   await setAlias(database.db, { model: MODEL, alias: 'production', version, actor: 'test', reason: 'test' });
 });
@@ -35,11 +39,20 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const entry = (id: string): PredictionLogEntry => ({ id, model: MODEL, version: 1, inputs: { distance: 1 }, outputs: '{"probability":0.5,"label":1}', latencyMs: 1, createdAt: new Date() });
-const logged = async (ids: string[]) => (await database.db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id).sort();
+const entry = (id: string): PredictionLogEntry => ({
+  id,
+  model: MODEL,
+  version: 1,
+  inputs: { distance: 1 },
+  outputs: '{"probability":0.5,"label":1}',
+  latencyMs: 1,
+  createdAt: new Date(),
+});
+const logged = async (ids: string[]) =>
+  (await database.db.select({ id: predictionLog.id }).from(predictionLog).where(inArray(predictionLog.id, ids))).map((r) => r.id).sort();
 
 describe('the model server with a prediction spool (embedded PGlite)', () => {
-  it('replays a dead process\'s segment on start, skipping what is logged and a torn last line, then answers through the spool', async () => {
+  it("replays a dead process's segment on start, skipping what is logged and a torn last line, then answers through the spool", async () => {
     const spoolDir = join(dir, 'spool');
     const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     const deadDir = join(spoolDir, `${deadPid}-0-0badc0de`);
@@ -50,7 +63,14 @@ describe('the model server with a prediction spool (embedded PGlite)', () => {
     const torn = logLine(entry('0190aaaa-0000-7000-8000-000000000004')).slice(0, 30);
     await writeFile(join(deadDir, '00000001.spool'), ids.map((id) => logLine(entry(id))).join('') + torn);
 
-    const server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, logger: quiet, predictionLog: { spool: { dir: spoolDir } } });
+    const server = await startModelServer({
+      database,
+      artifacts,
+      port: 0,
+      refreshMs: 0,
+      logger: quiet,
+      predictionLog: { spool: { dir: spoolDir } },
+    });
     try {
       await server.replay!.idle();
       expect(await logged([...ids, '0190aaaa-0000-7000-8000-000000000004'])).toEqual(ids);

@@ -60,7 +60,11 @@ async function register(name: string, bytes: Uint8Array, contract: unknown, seed
 }
 
 async function post(path: string, body: unknown) {
-  const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -75,8 +79,16 @@ beforeAll(async () => {
   regression = fitGbdt(toGbdtTable({ features, target: 'delay', params: { objective: 'regression', ...params }, train: rows }));
   multiclass = fitGbdt(toGbdtTable({ features, target: 'delayClass', params: { objective: 'multiclass', ...params }, train: rows }));
   const r = await register(REGRESSION, exportGbdtOnnx(regression), { ...gbdtContract(regression), task: 'regression' }, 1);
-  const m = await register(MULTICLASS, exportGbdtOnnx(multiclass), { ...gbdtContract(multiclass), task: 'multiclass', classes: CLASSES }, 1);
-  for (const [model, version] of [[REGRESSION, r], [MULTICLASS, m]] as const) {
+  const m = await register(
+    MULTICLASS,
+    exportGbdtOnnx(multiclass),
+    { ...gbdtContract(multiclass), task: 'multiclass', classes: CLASSES },
+    1,
+  );
+  for (const [model, version] of [
+    [REGRESSION, r],
+    [MULTICLASS, m],
+  ] as const) {
     await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'test' });
   }
   server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, logger, inferenceThreads: 2 });
@@ -106,7 +118,15 @@ describe('regression model', () => {
     expect(asText.body.predictions[0].prediction).toBe(body.predictions[1].prediction);
 
     await server.logWriter.flush();
-    const logged = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, body.predictions.map((p: any) => p.id)));
+    const logged = await database.db
+      .select()
+      .from(predictionLog)
+      .where(
+        inArray(
+          predictionLog.id,
+          body.predictions.map((p: any) => p.id),
+        ),
+      );
     const byId = new Map(logged.map((row) => [row.id, row]));
     body.predictions.forEach((p: any, i: number) => {
       expect(byId.get(p.id)).toMatchObject({ modelName: REGRESSION, inputs: sent[i], outputs: { prediction: p.prediction } });
@@ -160,13 +180,22 @@ describe('regression model', () => {
         ],
         ...(outputs !== undefined && { outputs }),
       });
-    expect((await wrong({ datatype: 'BYTES', data: ['2024-01-01'] })).body.error).toMatch(/input "departure" is a timestamp: its datatype is FP64/);
-    expect((await wrong({ datatype: 'FP64', data: [9e15] })).body.error).toMatch(/input "departure" data\[0\] is outside the timestamp range/);
-    expect((await wrong({ datatype: 'FP64', data: ['2024-01-01'] })).body.error).toMatch(/input "departure" data\[0\] must be a number \(FP64\)/);
+    expect((await wrong({ datatype: 'BYTES', data: ['2024-01-01'] })).body.error).toMatch(
+      /input "departure" is a timestamp: its datatype is FP64/,
+    );
+    expect((await wrong({ datatype: 'FP64', data: [9e15] })).body.error).toMatch(
+      /input "departure" data\[0\] is outside the timestamp range/,
+    );
+    expect((await wrong({ datatype: 'FP64', data: ['2024-01-01'] })).body.error).toMatch(
+      /input "departure" data\[0\] must be a number \(FP64\)/,
+    );
     const byInt = await wrong({ datatype: 'INT64', data: [START] });
     expect(byInt.status).toBe(200);
     const unknown = await wrong({ datatype: 'FP64', data: [START] }, [{ name: 'probability' }]);
-    expect(unknown).toEqual({ status: 400, body: { error: expect.stringMatching(/unknown output "probability" \(outputs of this model: prediction, prediction_id\)/) } });
+    expect(unknown).toEqual({
+      status: 400,
+      body: { error: expect.stringMatching(/unknown output "probability" \(outputs of this model: prediction, prediction_id\)/) },
+    });
   });
 
   it('takes a number as feedback, and refuses a label', async () => {
@@ -178,7 +207,10 @@ describe('regression model', () => {
       expect.objectContaining({ label: null, value: 12.5 }),
     ]);
     const label = await post('/v1/feedback', { prediction_id: id, label: 1 });
-    expect(label).toEqual({ status: 400, body: { error: expect.stringMatching(/a regression model: send its observed "value" \(a number\), not a "label"/) } });
+    expect(label).toEqual({
+      status: 400,
+      body: { error: expect.stringMatching(/a regression model: send its observed "value" \(a number\), not a "label"/) },
+    });
   });
 });
 
@@ -198,7 +230,10 @@ describe('multiclass model', () => {
 
     await server.logWriter.flush();
     const [logged] = await database.db.select().from(predictionLog).where(eq(predictionLog.id, body.predictions[0].id));
-    expect(logged.outputs).toEqual({ label: body.predictions[0].label, probabilities: CLASSES.map((c) => body.predictions[0].probabilities[c]) });
+    expect(logged.outputs).toEqual({
+      label: body.predictions[0].label,
+      probabilities: CLASSES.map((c) => body.predictions[0].probabilities[c]),
+    });
   });
 
   it('splits a micro-batch of concurrent requests back per row, K probabilities each', async () => {
@@ -217,7 +252,8 @@ describe('multiclass model', () => {
       });
       // Requests of 1, 2 and 3 rows, submitted in one turn: one batch, answered each with its own rows.
       const requests: { start: number; size: number }[] = [];
-      for (let start = 0, size = 1; start < sent.length; start += size, size = (size % 3) + 1) requests.push({ start, size: Math.min(size, sent.length - start) });
+      for (let start = 0, size = 1; start < sent.length; start += size, size = (size % 3) + 1)
+        requests.push({ start, size: Math.min(size, sent.length - start) });
       const replies = await Promise.all(
         requests.map(({ start, size }) => inference.submit('m', instancesToColumns(contract, sent.slice(start, start + size)), size)),
       );
@@ -265,11 +301,17 @@ describe('multiclass model', () => {
     const { body } = await post(`/v1/models/${MULTICLASS}:predict`, { instances: [instance(rows[40])] });
     const id = body.predictions[0].id;
     expect((await post('/v1/feedback', { prediction_id: id, label: 'late' })).status).toBe(200);
-    expect(await database.db.select().from(feedback).where(eq(feedback.predictionId, id))).toEqual([expect.objectContaining({ label: 2, value: null })]);
+    expect(await database.db.select().from(feedback).where(eq(feedback.predictionId, id))).toEqual([
+      expect.objectContaining({ label: 2, value: null }),
+    ]);
     const unknown = await post('/v1/feedback', { prediction_id: id, label: 'cancelled' });
     expect(unknown).toEqual({
       status: 400,
-      body: { error: expect.stringMatching(/a multiclass model: "label" must be one of its classes \("early", "on time", "late"\), got "cancelled"/) },
+      body: {
+        error: expect.stringMatching(
+          /a multiclass model: "label" must be one of its classes \("early", "on time", "late"\), got "cancelled"/,
+        ),
+      },
     });
     expect((await post('/v1/feedback', { prediction_id: id, value: 2 })).body.error).toMatch(/must be one of its classes .*got a "value"/);
   });
@@ -278,16 +320,32 @@ describe('multiclass model', () => {
 describe('rollout health', () => {
   it('judges multiclass accuracy by class: the logged name against the feedback index', async () => {
     const model = 'accuracy-multiclass';
-    const version = await register(model, exportGbdtOnnx(multiclass), { ...gbdtContract(multiclass), task: 'multiclass', classes: CLASSES }, 3);
+    const version = await register(
+      model,
+      exportGbdtOnnx(multiclass),
+      { ...gbdtContract(multiclass), task: 'multiclass', classes: CLASSES },
+      3,
+    );
     const at = new Date();
     const id = (n: number) => `0190a5b8-0000-7000-8000-${String(n).padStart(12, '0')}`;
     const logged = ['late', 'early', 'on time', 'late'];
     await database.db.insert(predictionLog).values(
-      logged.map((label, n) => ({ id: id(n), modelName: model, version, inputs: {}, outputs: { label, probabilities: [0.2, 0.3, 0.5] }, latencyMs: 1, createdAt: at })),
+      logged.map((label, n) => ({
+        id: id(n),
+        modelName: model,
+        version,
+        inputs: {},
+        outputs: { label, probabilities: [0.2, 0.3, 0.5] },
+        latencyMs: 1,
+        createdAt: at,
+      })),
     );
     // Truth: late (right), on time (wrong), on time (right); the fourth has no feedback.
     await database.db.insert(feedback).values([2, 1, 1].map((label, n) => ({ predictionId: id(n), label })));
-    const health = await versionHealth(database.db, model, version, false, { from: new Date(at.getTime() - 1000), to: new Date(at.getTime() + 1000) });
+    const health = await versionHealth(database.db, model, version, false, {
+      from: new Date(at.getTime() - 1000),
+      to: new Date(at.getTime() + 1000),
+    });
     expect(health).toMatchObject({ rows: 4, labelled: 3, accuracy: 2 / 3 });
   });
 });

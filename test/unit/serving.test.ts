@@ -43,7 +43,10 @@ async function registerVersion(
   seed: number,
   { model = MODEL, contract = CONTRACT as unknown } = {},
 ): Promise<{ version: number; sha: string }> {
-  const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), { key: `test/${model}/${seed}`, contract });
+  const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), {
+    key: `test/${model}/${seed}`,
+    contract,
+  });
   return { version: row.version, sha: row.artifactSha256 };
 }
 
@@ -161,14 +164,27 @@ describe('model server', () => {
   it.each([
     { case: 'invalid JSON', body: '{"instances": [', status: 400, message: /invalid JSON body/ },
     { case: 'a body that is not an object', body: '[1, 2]', status: 400, message: /"instances"/ },
-    { case: 'an unknown top-level field', body: '{"instances": [], "instance": []}', status: 400, message: /unknown field "instance" \(did you mean instances\?\)/ },
-    { case: 'instances that are not an array', body: '{"instances": {"distance": 1}}', status: 400, message: /"instances" must be an array/ },
+    {
+      case: 'an unknown top-level field',
+      body: '{"instances": [], "instance": []}',
+      status: 400,
+      message: /unknown field "instance" \(did you mean instances\?\)/,
+    },
+    {
+      case: 'instances that are not an array',
+      body: '{"instances": {"distance": 1}}',
+      status: 400,
+      message: /"instances" must be an array/,
+    },
     { case: 'an empty batch', body: predictBody([]), status: 400, message: /"instances" is empty/ },
     { case: 'an instance that is not an object', body: predictBody([5]), status: 400, message: /instances\[0\] must be an object.*got 5/ },
     { case: 'a missing feature', body: predictBody([{ origin: 'SFO' }]), status: 400, message: /instances\[0\]\.distance is missing/ },
     {
       case: 'an unknown feature',
-      body: predictBody([{ distance: 1, origin: 'SFO' }, { distance: 1, origin: 'SFO', colour: 'red' }]),
+      body: predictBody([
+        { distance: 1, origin: 'SFO' },
+        { distance: 1, origin: 'SFO', colour: 'red' },
+      ]),
       status: 400,
       message: /instances\[1\]\.colour is not a feature of this model \(features: distance, origin\)/,
     },
@@ -328,7 +344,9 @@ describe('model server', () => {
   it('replaces a crashed inference thread; the server keeps answering', async () => {
     await server.inference.crashThreadForTest(0);
     await vi.waitFor(() => expect(server.inference.stats()).toMatchObject({ restarts: 1 }), { timeout: 10_000 });
-    const replies = await Promise.all(Array.from({ length: 8 }, () => call(predictPath, { body: predictBody([{ distance: 5, origin: 'SFO' }]) })));
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => call(predictPath, { body: predictBody([{ distance: 5, origin: 'SFO' }]) })),
+    );
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^keel_inference_thread_restarts_total 1$/m);
@@ -402,7 +420,10 @@ describe('server shutdown', () => {
     expect(reply.connection).toBe('close');
     await closed;
     const [prediction] = JSON.parse(reply.text).predictions;
-    const rows = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, [prediction.id]));
+    const rows = await database.db
+      .select()
+      .from(predictionLog)
+      .where(inArray(predictionLog.id, [prediction.id]));
     expect(rows).toHaveLength(1);
     await expect(fetch(`${second.url}/healthz`)).rejects.toThrow();
   });
@@ -470,19 +491,83 @@ describe('prediction log writer', () => {
     const sink = databaseSink(database);
     const at = new Date('2026-01-02T03:04:05.678Z');
     const rows: PredictionLogEntry[] = [
-      { id: 'sink-1', model: 'sink', version: 3, inputs: { a: 'x\u0000y', b: null, c: 2.5 }, outputs: '{"probability":0.25,"label":0}', latencyMs: 1.5, createdAt: at },
-      { id: 'sink-2', model: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \u0000\tat\nline \\2' },
-      { id: 'sink-3', model: 'sink', version: 4, inputs: { 'back\\slash': 'C:\\temp\r\n' }, outputs: '{"label":"a\\\\b\\"c","probabilities":[1]}', latencyMs: 0.0004, createdAt: at },
+      {
+        id: 'sink-1',
+        model: 'sink',
+        version: 3,
+        inputs: { a: 'x\u0000y', b: null, c: 2.5 },
+        outputs: '{"probability":0.25,"label":0}',
+        latencyMs: 1.5,
+        createdAt: at,
+      },
+      {
+        id: 'sink-2',
+        model: 'sink',
+        version: 4,
+        inputs: { a: '"quoted"\ttab' },
+        outputs: null,
+        latencyMs: 2,
+        createdAt: at,
+        shadow: true,
+        primaryId: 'sink-1',
+        error: 'boom \u0000\tat\nline \\2',
+      },
+      {
+        id: 'sink-3',
+        model: 'sink',
+        version: 4,
+        inputs: { 'back\\slash': 'C:\\temp\r\n' },
+        outputs: '{"label":"a\\\\b\\"c","probabilities":[1]}',
+        latencyMs: 0.0004,
+        createdAt: at,
+      },
     ];
     await sink(rows.map(logLine), 0);
     // A retry of a batch that did commit (its answer lost): recognised, nothing written twice.
     await sink(rows.map(logLine), 1);
     await expect(sink(rows.map(logLine), 0)).rejects.toThrow();
-    const stored = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ['sink-1', 'sink-2', 'sink-3'])).orderBy(predictionLog.id);
+    const stored = await database.db
+      .select()
+      .from(predictionLog)
+      .where(inArray(predictionLog.id, ['sink-1', 'sink-2', 'sink-3']))
+      .orderBy(predictionLog.id);
     expect(stored).toEqual([
-      { id: 'sink-1', modelName: 'sink', version: 3, inputs: { a: 'x\uFFFDy', b: null, c: 2.5 }, outputs: { probability: 0.25, label: 0 }, latencyMs: 1.5, createdAt: at, shadow: false, primaryId: null, error: null },
-      { id: 'sink-2', modelName: 'sink', version: 4, inputs: { a: '"quoted"\ttab' }, outputs: null, latencyMs: 2, createdAt: at, shadow: true, primaryId: 'sink-1', error: 'boom \uFFFD\tat\nline \\2' },
-      { id: 'sink-3', modelName: 'sink', version: 4, inputs: { 'back\\slash': 'C:\\temp\r\n' }, outputs: { label: 'a\\b"c', probabilities: [1] }, latencyMs: 0, createdAt: at, shadow: false, primaryId: null, error: null },
+      {
+        id: 'sink-1',
+        modelName: 'sink',
+        version: 3,
+        inputs: { a: 'x\uFFFDy', b: null, c: 2.5 },
+        outputs: { probability: 0.25, label: 0 },
+        latencyMs: 1.5,
+        createdAt: at,
+        shadow: false,
+        primaryId: null,
+        error: null,
+      },
+      {
+        id: 'sink-2',
+        modelName: 'sink',
+        version: 4,
+        inputs: { a: '"quoted"\ttab' },
+        outputs: null,
+        latencyMs: 2,
+        createdAt: at,
+        shadow: true,
+        primaryId: 'sink-1',
+        error: 'boom \uFFFD\tat\nline \\2',
+      },
+      {
+        id: 'sink-3',
+        modelName: 'sink',
+        version: 4,
+        inputs: { 'back\\slash': 'C:\\temp\r\n' },
+        outputs: { label: 'a\\b"c', probabilities: [1] },
+        latencyMs: 0,
+        createdAt: at,
+        shadow: false,
+        primaryId: null,
+        error: null,
+      },
     ]);
   });
 

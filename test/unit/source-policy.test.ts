@@ -28,7 +28,11 @@ describe('the operator settings that bound pipeline inputs', () => {
   it('resolve a registered command from its directory, and give its program a minimal environment', () => {
     const trainers = { mine: { argv: ['python3', 'train/fit.py', '--fast', '/abs/x.py'], dir: '/proj', passEnv: ['MLFLOW_URI'] } };
     expect(registeredCommand('trainer.command', 'mine', trainers).argv).toEqual(['python3', '/proj/train/fit.py', '--fast', '/abs/x.py']);
-    const env = trainerEnvironment({ PATH: '/bin', DATABASE_URL: 'postgres://u:p@h/d', KEEL_ADMIN_KEYS: 'k', MLFLOW_URI: 'http://m' }, '/tmp/x', ['MLFLOW_URI']);
+    const env = trainerEnvironment(
+      { PATH: '/bin', DATABASE_URL: 'postgres://u:p@h/d', KEEL_ADMIN_KEYS: 'k', MLFLOW_URI: 'http://m' },
+      '/tmp/x',
+      ['MLFLOW_URI'],
+    );
     expect(env).toEqual({ PATH: '/bin', HOME: '/tmp/x', TMPDIR: '/tmp/x', LANG: 'C.UTF-8', MLFLOW_URI: 'http://m' });
   });
 });
@@ -36,7 +40,9 @@ describe('the operator settings that bound pipeline inputs', () => {
 describe('redaction', () => {
   it('masks URL passwords and credential-like query values, and known secrets anywhere', () => {
     expect(redactUrl('postgres://keel:s3cret@db:5432/keel')).toBe('postgres://keel:***@db:5432/keel');
-    expect(redactUrl('https://api.example.com/rows?page=2&api_key=abc123&token=t')).toBe('https://api.example.com/rows?page=2&api_key=***&token=***');
+    expect(redactUrl('https://api.example.com/rows?page=2&api_key=abc123&token=t')).toBe(
+      'https://api.example.com/rows?page=2&api_key=***&token=***',
+    );
     expect(redactSecrets('401: bad token tok-123456 for bearer tok-123456', ['tok-123456'])).toBe('401: bad token *** for bearer ***');
     expect(redactSecrets('dataset row 7 has null', ['abc'])).toBe('dataset row 7 has null');
   });

@@ -30,11 +30,17 @@ describe('unknown keys', () => {
   });
 
   it('puts the key into the path of the line describeIssues writes, at any depth', () => {
-    const schema = strictObject({ gate: strictObject({ minRocAuc: z.number().optional() }), features: z.array(strictObject({ name: z.string() })) });
+    const schema = strictObject({
+      gate: strictObject({ minRocAuc: z.number().optional() }),
+      features: z.array(strictObject({ name: z.string() })),
+    });
     const input = { gate: { minRocAUC: 0.99 }, features: [{ name: 'a' }, { name: 'b', Name: 'c' }] };
     const result = schema.safeParse(input);
     expect(result.success).toBe(false);
-    expect(describeIssues(result.error!.issues, input)).toEqual(['gate.minRocAUC: unknown key (did you mean minRocAuc?)', 'features.1.Name: unknown key (did you mean name?)']);
+    expect(describeIssues(result.error!.issues, input)).toEqual([
+      'gate.minRocAUC: unknown key (did you mean minRocAuc?)',
+      'features.1.Name: unknown key (did you mean name?)',
+    ]);
   });
 
   it('keeps refusing after extend, suggesting from the extended keys', () => {
@@ -59,7 +65,10 @@ describe('unknown keys', () => {
   it('refuses a keel.config.json with a misspelt key, naming its path', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keel-strict-'));
     try {
-      const config = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile('keel.config.json', 'utf8'))) as Record<string, any>;
+      const config = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile('keel.config.json', 'utf8'))) as Record<
+        string,
+        any
+      >;
       config.pipeline.gate = { minRocAUC: 0.99 };
       config.retrain.crn = '@daily';
       await writeFile(join(dir, 'keel.config.json'), JSON.stringify(config));
@@ -74,7 +83,12 @@ describe('unknown keys', () => {
   it('the pipeline input of the README still parses', () => {
     const readme = {
       model: 'flight-delays',
-      dataset: { name: 'flights-2001-01', source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' }, recipe: 'flights', period: { from: '2001-01-01', to: '2001-02-01' } },
+      dataset: {
+        name: 'flights-2001-01',
+        source: { format: 'parquet', path: 'vega-datasets:flights-3m.parquet' },
+        recipe: 'flights',
+        period: { from: '2001-01-01', to: '2001-02-01' },
+      },
       rules: { minRows: 1000, maxNullFraction: 0.05 },
       features: [{ name: 'hour', kind: 'categorical' }],
       target: 'delayed',
@@ -106,8 +120,12 @@ describe('limits named in their messages', () => {
     const contract = TINY_CONTRACT as Parameters<typeof parseInstances>[0];
     const limits = readEnvironment({ KEEL_MAX_CATEGORY_LENGTHS: 'origin=3' }).requestLimits;
     expect(limits.maxCategoryLength).toBe(1024);
-    expect(() => parseInstances(contract, [{ distance: 1, origin: 'SFOX' }], limits)).toThrow(/instances\[0\]\.origin is 4 characters long, over the limit of 3/);
+    expect(() => parseInstances(contract, [{ distance: 1, origin: 'SFOX' }], limits)).toThrow(
+      /instances\[0\]\.origin is 4 characters long, over the limit of 3/,
+    );
     expect(parseInstances(contract, [{ distance: 1, origin: 'SFO' }], limits)).toHaveLength(1);
-    expect(() => parseInstances(contract, [{ distance: 1, Origin: 'SFO' }])).toThrow(/instances\[0\]\.Origin is not a feature of this model \(did you mean origin\?/);
+    expect(() => parseInstances(contract, [{ distance: 1, Origin: 'SFO' }])).toThrow(
+      /instances\[0\]\.Origin is not a feature of this model \(did you mean origin\?/,
+    );
   });
 });

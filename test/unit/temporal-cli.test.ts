@@ -108,7 +108,10 @@ describe('decideTemporalCli', () => {
 
 describe('buildTemporalCli (with a fake go)', () => {
   it('installs into the cache dir via GOBIN', async () => {
-    const go = script('fake/go', 'printf "#!/bin/sh\\necho built\\n" > "$GOBIN/temporal"; chmod +x "$GOBIN/temporal"; echo "go: downloading stuff" >&2');
+    const go = script(
+      'fake/go',
+      'printf "#!/bin/sh\\necho built\\n" > "$GOBIN/temporal"; chmod +x "$GOBIN/temporal"; echo "go: downloading stuff" >&2',
+    );
     const cacheDir = path.join(root, 'cache', 'keel', 'bin');
     const logs: string[] = [];
     const built = await buildTemporalCli(go, cacheDir, { log: (m) => logs.push(m) });
@@ -126,8 +129,20 @@ describe('buildTemporalCli (with a fake go)', () => {
 describe('dev server helpers', () => {
   it('builds start-dev arguments', () => {
     expect(devServerArgs({ port: 1, uiPort: 2, namespace: 'ns', dbFilename: '/d/temporal.sqlite' })).toEqual([
-      'server', 'start-dev', '--ip', '127.0.0.1', '--port', '1', '--ui-port', '2',
-      '--namespace', 'ns', '--db-filename', '/d/temporal.sqlite', '--log-level', 'warn',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      '1',
+      '--ui-port',
+      '2',
+      '--namespace',
+      'ns',
+      '--db-filename',
+      '/d/temporal.sqlite',
+      '--log-level',
+      'warn',
     ]);
     const headless = devServerArgs({ port: 1, uiPort: 2, namespace: 'default', headless: true });
     expect(headless).toContain('--headless');
@@ -149,7 +164,11 @@ describe('dev server helpers', () => {
 
   it('reads the standard TEMPORAL_* variables', () => {
     expect(temporalConfigFromEnv({ TEMPORAL_ADDRESS: 'h:1', TEMPORAL_TLS: 'false', TEMPORAL_NAMESPACE: 'x' }, { dataDir: '/d' })).toEqual({
-      address: 'h:1', namespace: 'x', apiKey: undefined, tls: false, dataDir: '/d',
+      address: 'h:1',
+      namespace: 'x',
+      apiKey: undefined,
+      tls: false,
+      dataDir: '/d',
     });
     expect(temporalConfigFromEnv({ TEMPORAL_ADDRESS: ' ' }, { dataDir: '/d' }).address).toBeUndefined();
   });

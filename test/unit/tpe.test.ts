@@ -13,7 +13,8 @@ const space: Record<string, SearchDimension> = {
   leaves: { min: 2, max: 128, scale: 'linear', integer: true },
   depth: [3, 4, 5, 6, 7, 8],
 };
-const objective = (p: ParamSet) => (Math.log10(p.l2) + 1) ** 2 + (p.rate - 1.3) ** 2 + ((p.leaves - 24) / 30) ** 2 + (p.depth === 6 ? 0 : 0.5);
+const objective = (p: ParamSet) =>
+  (Math.log10(p.l2) + 1) ** 2 + (p.rate - 1.3) ** 2 + ((p.leaves - 24) / 30) ** 2 + (p.depth === 6 ? 0 : 0.5);
 const options = { startupTrials: 10, candidates: 24 };
 
 function tpeBest(seed: number, trials: number): number {
@@ -50,7 +51,10 @@ describe('TPE sampling', () => {
 
   it('draws at random until the startup trials are observed, then from the good trials', () => {
     // All good trials sit at depth 6: once modelled, depth 6 is suggested far more than 1 in 6.
-    const observations: Observation[] = randomConfigs(space, 30, 5).map((params) => ({ params, loss: params.depth === 6 ? 0 : 1 + objective(params) }));
+    const observations: Observation[] = randomConfigs(space, 30, 5).map((params) => ({
+      params,
+      loss: params.depth === 6 ? 0 : 1 + objective(params),
+    }));
     const suggestions = Array.from({ length: 100 }, (_, s) => tpeSuggest(space, observations, mulberry32(s), options));
     expect(suggestions.filter((p) => p.depth === 6).length).toBeGreaterThan(60);
     const early = Array.from({ length: 100 }, (_, s) => tpeSuggest(space, observations.slice(0, 9), mulberry32(s), options));
@@ -142,7 +146,10 @@ describe('warm start', () => {
       { trainer: { kind: 'logistic-regression', l2: 0.1 }, validationMetrics: binary(0.9) }, // another trainer
       { trainer: { kind: 'gbdt', params: { learningRate: 0.05, maxLeaves: 63 } }, validationMetrics: { task: 'binary' } }, // no metric
     ];
-    const space: Record<string, SearchDimension> = { learningRate: { min: 0.01, max: 0.5, scale: 'log', integer: false }, maxLeaves: [15, 31, 63] };
+    const space: Record<string, SearchDimension> = {
+      learningRate: { min: 0.01, max: 0.5, scale: 'log', integer: false },
+      maxLeaves: [15, 31, 63],
+    };
     expect(warmStartObservations(stored, { kind: 'gbdt', space, metric: { name: 'rocAuc', higherIsBetter: true } })).toEqual([
       { params: { learningRate: 0.1, maxLeaves: 31 }, loss: -0.7 },
     ]);

@@ -25,9 +25,7 @@ describe('trainLogisticModel', () => {
 
   it('names the target column in label errors', () => {
     const constant = request.train.map((row) => ({ ...row, delayed: 1 }));
-    expect(() => trainLogisticModel({ ...request, train: constant })).toThrow(
-      'target "delayed" is constant (every row is 1)',
-    );
+    expect(() => trainLogisticModel({ ...request, train: constant })).toThrow('target "delayed" is constant (every row is 1)');
     const withNull = request.train.map((row, i) => (i === 3 ? { ...row, delayed: null } : row));
     expect(() => trainLogisticModel({ ...request, train: withNull })).toThrow('target "delayed" must be 0 or 1, but split row 4 has null');
     expect(() => trainLogisticModel({ ...request, features: [...request.features, { name: 'delayed', kind: 'numeric' }] })).toThrow(
@@ -50,9 +48,7 @@ describe('trainInWorkerThread', () => {
 
   it('rejects with the error thrown inside the worker', async () => {
     const missingDistance = request.train.map((row) => ({ ...row, distance: null }));
-    await expect(trainInWorkerThread({ ...request, train: missingDistance })).rejects.toThrow(
-      'numeric feature "distance" has no values',
-    );
+    await expect(trainInWorkerThread({ ...request, train: missingDistance })).rejects.toThrow('numeric feature "distance" has no values');
   });
 
   it('rejects on an invalid target before starting a worker', async () => {
@@ -62,9 +58,13 @@ describe('trainInWorkerThread', () => {
 
   it('stops the worker when aborted', async () => {
     const controller = new AbortController();
-    const training = trainInWorkerThread({ ...request, params: { ...request.params, tolerance: 1e-300 } }, (iteration) => {
-      if (iteration === 2) controller.abort(new Error('cancelled by the test'));
-    }, { signal: controller.signal });
+    const training = trainInWorkerThread(
+      { ...request, params: { ...request.params, tolerance: 1e-300 } },
+      (iteration) => {
+        if (iteration === 2) controller.abort(new Error('cancelled by the test'));
+      },
+      { signal: controller.signal },
+    );
     await expect(training).rejects.toThrow('cancelled by the test');
   });
 });

@@ -3,7 +3,17 @@ import { fitGbdt } from '../../src/ml/gbdt';
 import { toGbdtTable } from '../../src/ml/gbdt/train';
 import type { Row } from '../../src/ml/row';
 import { trainLinearModel } from '../../src/ml/train';
-import { classesOf, contractOf, exportOnnx, learningCurveOf, predictOutputs, predictProbability, taskOf, withThreshold, type TrainedModel } from '../../src/ml/trained-model';
+import {
+  classesOf,
+  contractOf,
+  exportOnnx,
+  learningCurveOf,
+  predictOutputs,
+  predictProbability,
+  taskOf,
+  withThreshold,
+  type TrainedModel,
+} from '../../src/ml/trained-model';
 import { modelContractSchema } from '../../src/shared/model-contract';
 import { runOnnx } from './support/linear-models';
 import { flightFeatures, syntheticFlights } from './support/synthetic';
@@ -24,13 +34,27 @@ const models: Record<string, TrainedModel> = {
   gbdtBinary: fitGbdt(toGbdtTable({ features, target: 'delayed', params: { objective: 'binary', numTrees: 4 }, train: rows })),
   gbdtMulticlass: fitGbdt(toGbdtTable({ features, target: 'bucket', params: { objective: 'multiclass', numTrees: 4 }, train: rows })),
   // Numeric strings are numbers for a regression target.
-  gbdtRegression: fitGbdt(toGbdtTable({ features, target: 'minutes', params: { objective: 'regression', numTrees: 4 }, train: rows.map((row) => ({ ...row, minutes: String(row.minutes) })) })),
+  gbdtRegression: fitGbdt(
+    toGbdtTable({
+      features,
+      target: 'minutes',
+      params: { objective: 'regression', numTrees: 4 },
+      train: rows.map((row) => ({ ...row, minutes: String(row.minutes) })),
+    }),
+  ),
 };
 
 describe('trained models of every kind and task', () => {
   it('know their task and classes, and give contracts the shared schema accepts', () => {
     const tasks = Object.fromEntries(Object.entries(models).map(([name, model]) => [name, taskOf(model)]));
-    expect(tasks).toEqual({ logistic: 'binary', multinomial: 'multiclass', linear: 'regression', gbdtBinary: 'binary', gbdtMulticlass: 'multiclass', gbdtRegression: 'regression' });
+    expect(tasks).toEqual({
+      logistic: 'binary',
+      multinomial: 'multiclass',
+      linear: 'regression',
+      gbdtBinary: 'binary',
+      gbdtMulticlass: 'multiclass',
+      gbdtRegression: 'regression',
+    });
     for (const [name, model] of Object.entries(models)) {
       const contract = contractOf(model);
       expect(modelContractSchema.parse(contract), name).toEqual(contract);
@@ -58,12 +82,17 @@ describe('trained models of every kind and task', () => {
 
   it('keep the binary-only helpers binary', () => {
     expect(predictProbability(models.logistic, rows.slice(0, 3))).toHaveLength(3);
-    expect(() => predictProbability(models.linear, rows)).toThrow('predictProbability needs a binary model, got a regression linear-regression model');
+    expect(() => predictProbability(models.linear, rows)).toThrow(
+      'predictProbability needs a binary model, got a regression linear-regression model',
+    );
     expect(withThreshold(models.gbdtBinary, 0.3)).toMatchObject({ threshold: 0.3 });
     expect(() => withThreshold(models.multinomial, 0.3)).toThrow('only a binary model has a decision threshold, got a multiclass model');
     // Trained without validation rows: a train curve only, in GBDT's metrics.
     expect(learningCurveOf(models.linear)).toMatchObject({ metric: 'rmse', validation: null });
     expect(learningCurveOf(models.logistic).metric).toBe('logloss');
-    expect(learningCurveOf(models.multinomial)).toMatchObject({ metric: 'multi_logloss', train: (models.multinomial as { training: { trainCurve: number[] } }).training.trainCurve });
+    expect(learningCurveOf(models.multinomial)).toMatchObject({
+      metric: 'multi_logloss',
+      train: (models.multinomial as { training: { trainCurve: number[] } }).training.trainCurve,
+    });
   });
 });

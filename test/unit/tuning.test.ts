@@ -12,7 +12,10 @@ describe('search space', () => {
   });
 
   it('samples ranges reproducibly from the seed, within bounds, on a log scale when asked', () => {
-    const space = { l2: { min: 0.001, max: 100, scale: 'log' as const, integer: false }, leaves: { min: 8, max: 64, scale: 'linear' as const, integer: true } };
+    const space = {
+      l2: { min: 0.001, max: 100, scale: 'log' as const, integer: false },
+      leaves: { min: 8, max: 64, scale: 'linear' as const, integer: true },
+    };
     const a = randomConfigs(space, 200, 7);
     expect(randomConfigs(space, 200, 7)).toEqual(a);
     expect(randomConfigs(space, 200, 8)).not.toEqual(a);

@@ -23,7 +23,13 @@ import { mulberry32 } from '../../src/shared/prng';
  */
 async function render(spec: ChartSpec): Promise<View> {
   const warnings: string[] = [];
-  const logger = { level: () => logger, warn: (...m: unknown[]) => void warnings.push(m.join(' ')), info: () => logger, debug: () => logger, error: (...m: unknown[]) => void warnings.push(m.join(' ')) };
+  const logger = {
+    level: () => logger,
+    warn: (...m: unknown[]) => void warnings.push(m.join(' ')),
+    info: () => logger,
+    debug: () => logger,
+    error: (...m: unknown[]) => void warnings.push(m.join(' ')),
+  };
   const vega = compile(spec, { logger: logger as never }).spec;
   const view = new View(parse(vega), { renderer: 'none' });
   await view.runAsync();
@@ -99,7 +105,12 @@ describe('evaluation charts', () => {
     const residuals = regressionCurves([1, 2, 3, 4], [1.5, 2, 2.5, 5]).residuals;
     const view = await render(residualsSpec(residuals));
     expect(markItems(view).symbol).toBe(4);
-    const perClass = await render(perClassSpec([{ class: 'a', support: 3, precision: 1, recall: 0.5, f1: 0.66 }, { class: 'b', support: 2, precision: 0.5, recall: 1, f1: 0.66 }]));
+    const perClass = await render(
+      perClassSpec([
+        { class: 'a', support: 3, precision: 1, recall: 0.5, f1: 0.66 },
+        { class: 'b', support: 2, precision: 0.5, recall: 1, f1: 0.66 },
+      ]),
+    );
     expect(markItems(perClass).rect).toBe(6);
   });
 });
@@ -123,19 +134,53 @@ describe('stage timeline', () => {
 
 describe('data charts', () => {
   it('source accounting: a stacked segment per source and outcome', async () => {
-    const view = await render(sourceAccountingSpec([{ source: 'a.csv', accepted: 90, quarantined: 7, duplicates: 3 }, { source: 'b.csv', accepted: 10, quarantined: 0, duplicates: 0 }]));
+    const view = await render(
+      sourceAccountingSpec([
+        { source: 'a.csv', accepted: 90, quarantined: 7, duplicates: 3 },
+        { source: 'b.csv', accepted: 10, quarantined: 0, duplicates: 0 },
+      ]),
+    );
     expect(markItems(view).rect).toBe(6);
   });
 
   it('profile: histogram, top categories, booleans, null share, correlations', async () => {
-    const numeric = columnDistributionSpec('distance', { type: 'number', count: 9, nulls: 1, min: 0, max: 3, mean: 1, std: 1, histogram: { edges: [0, 1, 2, 3], counts: [4, 3, 2] }, reference: null });
+    const numeric = columnDistributionSpec('distance', {
+      type: 'number',
+      count: 9,
+      nulls: 1,
+      min: 0,
+      max: 3,
+      mean: 1,
+      std: 1,
+      histogram: { edges: [0, 1, 2, 3], counts: [4, 3, 2] },
+      reference: null,
+    });
     expect(markItems(await render(numeric!)).rect).toBe(3);
-    const strings = columnDistributionSpec('origin', { type: 'string', count: 5, nulls: 0, distinct: 2, top: [{ value: 'ORD', count: 3 }, { value: 'LGA', count: 2 }], reference: null });
+    const strings = columnDistributionSpec('origin', {
+      type: 'string',
+      count: 5,
+      nulls: 0,
+      distinct: 2,
+      top: [
+        { value: 'ORD', count: 3 },
+        { value: 'LGA', count: 2 },
+      ],
+      reference: null,
+    });
     expect(markItems(await render(strings!)).rect).toBe(2);
     expect(columnDistributionSpec('when', { type: 'date', count: 1, nulls: 0, min: '2001-01-01', max: '2001-01-01' })).toBeUndefined();
     const nulls = await render(nullShareSpec({ a: { type: 'boolean', count: 3, nulls: 1, trueCount: 2, reference: null } }));
     expect(nulls.data('null_share')[0]).toMatchObject({ column: 'a', share: 0.25 });
-    const correlations = await render(correlationSpec({ columns: ['x', 'y'], r: [[1, -0.5], [-0.5, 1]], rows: 100 }));
+    const correlations = await render(
+      correlationSpec({
+        columns: ['x', 'y'],
+        r: [
+          [1, -0.5],
+          [-0.5, 1],
+        ],
+        rows: 100,
+      }),
+    );
     expect(markItems(correlations).rect).toBe(4);
   });
 });
@@ -143,7 +188,15 @@ describe('data charts', () => {
 describe('monitoring, models and rollouts', () => {
   it('drift over time: one line per feature', async () => {
     const points = ['hour', 'distance', 'origin'].flatMap((feature, f) =>
-      [0, 1, 2].map((i) => ({ at: `2026-01-0${i + 1}T00:00:00Z`, feature, method: 'psi', score: 0.05 * (i + f), threshold: 0.2, drifted: 0.05 * (i + f) > 0.2, reportId: i })),
+      [0, 1, 2].map((i) => ({
+        at: `2026-01-0${i + 1}T00:00:00Z`,
+        feature,
+        method: 'psi',
+        score: 0.05 * (i + f),
+        threshold: 0.2,
+        drifted: 0.05 * (i + f) > 0.2,
+        reportId: i,
+      })),
     );
     const view = await render(driftOverTimeSpec(points));
     // Statistic and threshold lines per feature: 2 × 3; one drifted point (0.25) marked.
@@ -180,7 +233,15 @@ describe('monitoring, models and rollouts', () => {
   });
 
   it('canary: traffic steps and health against limits', async () => {
-    const traffic = await render(canaryTrafficSpec([{ at: '2026-01-01T00:00:00Z', percent: 10, shadow: false }, { at: '2026-01-01T00:05:00Z', percent: 50, shadow: false }], new Date('2026-01-01T00:10:00Z')));
+    const traffic = await render(
+      canaryTrafficSpec(
+        [
+          { at: '2026-01-01T00:00:00Z', percent: 10, shadow: false },
+          { at: '2026-01-01T00:05:00Z', percent: 50, shadow: false },
+        ],
+        new Date('2026-01-01T00:10:00Z'),
+      ),
+    );
     expect(traffic.data('canary_traffic')).toHaveLength(3);
     const health = await render(
       canaryHealthSpec([

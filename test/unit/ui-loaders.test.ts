@@ -10,7 +10,13 @@ function event(seq: number, kind: string, extra: Partial<RolloutEvent> = {}): Ro
 
 describe('rollout chart points', () => {
   it('traffic: a point per route change, 100 % when promoted, 0 % when rolled back', () => {
-    const events = [event(0, 'started'), event(1, 'step', { percent: 10, shadow: true }), event(2, 'step_passed'), event(3, 'step', { percent: 50, shadow: false }), event(4, 'rolled_back')];
+    const events = [
+      event(0, 'started'),
+      event(1, 'step', { percent: 10, shadow: true }),
+      event(2, 'step_passed'),
+      event(3, 'step', { percent: 50, shadow: false }),
+      event(4, 'rolled_back'),
+    ];
     expect(trafficOf(events).map((p) => [p.percent, p.shadow])).toEqual([
       [10, true],
       [50, false],
@@ -23,7 +29,11 @@ describe('rollout chart points', () => {
       candidate: { version: 2, rows: 100, errors: 1, errorRate: 0.01, p99LatencyMs: 12, labelled: 0, accuracy: null },
       baseline: { version: 1, rows: 400, errors: 0, errorRate: 0.002, p99LatencyMs: 4, labelled: 0, accuracy: null },
     };
-    const points = healthOf([event(0, 'step'), event(1, 'step_passed', { health })], { maxErrorRateIncrease: 0.02, maxP99LatencyRatio: 2, p99LatencyToleranceMs: 5 });
+    const points = healthOf([event(0, 'step'), event(1, 'step_passed', { health })], {
+      maxErrorRateIncrease: 0.02,
+      maxP99LatencyRatio: 2,
+      p99LatencyToleranceMs: 5,
+    });
     expect(points).toEqual([
       { at: at(1).toISOString(), metric: 'error rate', candidate: 0.01, baseline: 0.002, limit: 0.022 },
       // max(2 × 4, 4 + 5): both must be exceeded for a breach, so the limit is the larger.
@@ -51,7 +61,19 @@ describe('monitoring chart points', () => {
       metric: 'rocAuc',
       window: { start: '', end: '' },
       minLabelled: 10,
-      versions: [{ version: 1, predictions: 100, labelled: 80, coverage: 0.8, metrics: null, metric: { name: 'rocAuc', value, standardError: 0.01, reference: 0.7 }, concept: { status: 'ok', floor: 0.65, reasons: [] }, labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null }, rolling: [] }],
+      versions: [
+        {
+          version: 1,
+          predictions: 100,
+          labelled: 80,
+          coverage: 0.8,
+          metrics: null,
+          metric: { name: 'rocAuc', value, standardError: 0.01, reference: 0.7 },
+          concept: { status: 'ok', floor: 0.65, reasons: [] },
+          labelShift: { status: 'off', rate: null, referenceRate: null, change: null, pValue: null },
+          rolling: [],
+        },
+      ],
     } as never,
     actions: {},
     createdAt: at(id),
@@ -60,7 +82,15 @@ describe('monitoring chart points', () => {
   it('drift: a point per report and feature, at the window end', () => {
     const points = driftPoints([report(1, 0.7), report(2, 0.69)]);
     expect(points).toHaveLength(4);
-    expect(points[0]).toEqual({ at: at(1).toISOString(), feature: 'hour', method: 'psi', score: 0.1, threshold: 0.2, drifted: false, reportId: 1 });
+    expect(points[0]).toEqual({
+      at: at(1).toISOString(),
+      feature: 'hour',
+      method: 'psi',
+      score: 0.1,
+      threshold: 0.2,
+      drifted: false,
+      reportId: 1,
+    });
   });
 
   it('performance: judged windows only, with the floor as the limit', () => {

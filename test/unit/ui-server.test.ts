@@ -55,7 +55,11 @@ describe('dashboard routes', () => {
 
   it('refuses actions without the dashboard header, from another origin, or without the admin key', async () => {
     const post = (headers: Record<string, string>, ui = app()) =>
-      ui.request('/actions/rollouts/m/pause', { method: 'POST', headers: { 'content-type': 'application/json', host: 'localhost:1', ...headers }, body: '{}' });
+      ui.request('/actions/rollouts/m/pause', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', host: 'localhost:1', ...headers },
+        body: '{}',
+      });
     expect((await post({})).status).toBe(403);
     expect((await post({ 'x-keel-action': '1', origin: 'http://evil.example' })).status).toBe(403);
     const keyed = app({ adminKeys: ['k'] });
@@ -69,8 +73,14 @@ describe('dashboard routes', () => {
 
   it('turns actions off off-loopback without a key, and without Temporal', () => {
     expect(actionAccess({ adminKeys: [], host: '0.0.0.0', temporal: async () => ({}) as never })).toMatchObject({ enabled: false });
-    expect(actionAccess({ adminKeys: ['k'], host: '0.0.0.0', temporal: async () => ({}) as never })).toMatchObject({ enabled: true, keyRequired: true });
-    expect(actionAccess({ adminKeys: [], host: '127.0.0.1', temporal: async () => ({}) as never })).toMatchObject({ enabled: true, keyRequired: false });
+    expect(actionAccess({ adminKeys: ['k'], host: '0.0.0.0', temporal: async () => ({}) as never })).toMatchObject({
+      enabled: true,
+      keyRequired: true,
+    });
+    expect(actionAccess({ adminKeys: [], host: '127.0.0.1', temporal: async () => ({}) as never })).toMatchObject({
+      enabled: true,
+      keyRequired: false,
+    });
     expect(actionAccess({ adminKeys: [], host: '127.0.0.1' })).toMatchObject({ enabled: false });
   });
 });

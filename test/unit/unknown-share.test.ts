@@ -4,7 +4,12 @@ import { unknownCategoryShares, unknownShareBreaches } from '../../src/monitorin
 
 const guard: CategoryGuard = {
   inputs: [
-    { name: 'sex', known: new Set(['male', 'female']), policy: 'bucket', tokens: { m: 'male', male: 'male', f: 'female', female: 'female' } },
+    {
+      name: 'sex',
+      known: new Set(['male', 'female']),
+      policy: 'bucket',
+      tokens: { m: 'male', male: 'male', f: 'female', female: 'female' },
+    },
     { name: 'city', known: new Set(['Paris', 'Lyon']), policy: 'bucket', tokens: {} },
   ],
 };
@@ -26,7 +31,11 @@ describe('unknown-category share', () => {
   });
 
   it('breaches above the threshold once the window has enough present values', () => {
-    const shares = { sex: { unknown: 10, present: 100, share: 0.1 }, city: { unknown: 1, present: 100, share: 0.01 }, zip: { unknown: 5, present: 5, share: 1 } };
+    const shares = {
+      sex: { unknown: 10, present: 100, share: 0.1 },
+      city: { unknown: 1, present: 100, share: 0.01 },
+      zip: { unknown: 5, present: 5, share: 1 },
+    };
     expect(unknownShareBreaches(shares, 0.05, 50)).toEqual(['sex']);
     expect(unknownShareBreaches(shares, 0.05, 5)).toEqual(['sex', 'zip']);
     expect(unknownShareBreaches(shares, 0.2, 5)).toEqual(['zip']);

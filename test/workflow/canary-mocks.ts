@@ -36,7 +36,10 @@ export const CANDIDATE = 2;
  * `verdict`: the candidate's health at each check (default: always healthy). `beforeFinish`: awaited
  * before the decision is carried out (holds the rollout in `promoting` or `rolling_back`).
  */
-export function mockCanaryActivities(verdict: (check: HealthCheckCall) => Verdict = () => 'healthy', options: { beforeFinish?: () => Promise<void> } = {}) {
+export function mockCanaryActivities(
+  verdict: (check: HealthCheckCall) => Verdict = () => 'healthy',
+  options: { beforeFinish?: () => Promise<void> } = {},
+) {
   const record: CanaryRecord = { routes: [], checks: [], events: [], finish: [] };
   const activities: CanaryActivities = {
     async startRollout(input) {
@@ -67,7 +70,12 @@ export function mockCanaryActivities(verdict: (check: HealthCheckCall) => Verdic
     async finishRollout(input) {
       await options.beforeFinish?.();
       record.finish.push({ action: input.action, actor: input.actor, reason: input.reason, health: input.health });
-      record.events.push({ kind: input.action === 'promote' ? 'promoted' : 'rolled_back', actor: input.actor, reason: input.reason, seq: input.seq });
+      record.events.push({
+        kind: input.action === 'promote' ? 'promoted' : 'rolled_back',
+        actor: input.actor,
+        reason: input.reason,
+        seq: input.seq,
+      });
       return { changed: true };
     },
   };

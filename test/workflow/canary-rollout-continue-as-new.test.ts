@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CanaryRolloutResult, type CanaryStatus, canaryPauseSignal, canaryResumeSignal, canaryStatusQuery } from '../../src/shared/canary';
+import {
+  type CanaryRolloutResult,
+  type CanaryStatus,
+  canaryPauseSignal,
+  canaryResumeSignal,
+  canaryStatusQuery,
+} from '../../src/shared/canary';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
 import { CANDIDATE, mockCanaryActivities } from './canary-mocks';
 import { createTimeSkippingEnvironment, withWorkers } from './environment';
@@ -32,17 +38,19 @@ describe('canaryRollout across continue-as-new', () => {
         taskQueue: taskQueues.control,
         workflowId: workflowIds.canary(model),
         // Ten events: a run makes a health check or two, then continues as new.
-        args: [{ model, candidate: CANDIDATE, steps: [20, 50, 100], bakeSeconds: HOUR, checkEverySeconds: 600, continueAsNewAfterEvents: 10 }],
+        args: [
+          { model, candidate: CANDIDATE, steps: [20, 50, 100], bakeSeconds: HOUR, checkEverySeconds: 600, continueAsNewAfterEvents: 10 },
+        ],
       });
       const status = () => handle.query(canaryStatusQuery);
       await env.sleep(1000 * 90 * 60); // into the second step
-      for (let deadline = Date.now() + 30_000; (await status()).step < 1; ) {
+      for (let deadline = Date.now() + 30_000; (await status()).step < 1;) {
         if (Date.now() > deadline) throw new Error('the second step did not start');
         await sleep(100);
       }
       await handle.signal(canaryPauseSignal, { actor: 'user:carol', reason: 'across runs' });
       let held: CanaryStatus;
-      for (let deadline = Date.now() + 30_000; !(held = await status()).paused; ) {
+      for (let deadline = Date.now() + 30_000; !(held = await status()).paused;) {
         if (Date.now() > deadline) throw new Error('the pause did not take');
         await sleep(100);
       }

@@ -107,9 +107,19 @@ describe('canaryRollout operator messages', () => {
       const late = await handle.executeUpdate(canaryPromoteUpdate, { args: [alice] }).catch((error: unknown) => error);
       return { routed, acknowledged, result, late, status: await handle.query(canaryStatusQuery) };
     });
-    expect(outcome.routed).toMatchObject({ state: 'canary', step: 0, weight: { percent: 10, shadow: false }, baseline: 1, candidate: CANDIDATE, decision: null });
+    expect(outcome.routed).toMatchObject({
+      state: 'canary',
+      step: 0,
+      weight: { percent: 10, shadow: false },
+      baseline: 1,
+      candidate: CANDIDATE,
+      decision: null,
+    });
     expect(outcome.routed.plan.map((p) => p.percent)).toEqual([10, 50, 100]);
-    expect(outcome.acknowledged).toMatchObject({ state: 'promoted', decision: { action: 'promote', actor: 'user:alice', reason: 'good enough' } });
+    expect(outcome.acknowledged).toMatchObject({
+      state: 'promoted',
+      decision: { action: 'promote', actor: 'user:alice', reason: 'good enough' },
+    });
     expect(outcome.result.history.map((h) => [h.percent, h.outcome])).toEqual([[10, 'interrupted']]);
     expect(record.routes.map((r) => r.percent)).toEqual([10]);
     expect(record.finish).toEqual([expect.objectContaining({ action: 'promote', actor: 'user:alice' })]);
@@ -130,15 +140,29 @@ describe('canaryRollout operator messages', () => {
       const rolling = await until(handle, 'the rollback', (s) => s.state === 'rolling_back');
       const rejected = await handle.executeUpdate(canaryPromoteUpdate, { args: [alice] }).catch((error: unknown) => error);
       release();
-      return { model: handle.workflowId.slice('canary/'.length), rolling, rejected, result: (await handle.result()) as CanaryRolloutResult };
+      return {
+        model: handle.workflowId.slice('canary/'.length),
+        rolling,
+        rejected,
+        result: (await handle.result()) as CanaryRolloutResult,
+      };
     });
     expect(rolling).toMatchObject({ step: 0, weight: { percent: 10 }, decision: { action: 'rollback', actor: 'user:bob' } });
     expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(failure(rejected)).toContain('a rollback is under way (p99 alarm on the dashboard)');
-    expect(result).toMatchObject({ outcome: 'rolled_back', decision: { action: 'rollback', actor: 'user:bob', reason: 'p99 alarm on the dashboard' } });
+    expect(result).toMatchObject({
+      outcome: 'rolled_back',
+      decision: { action: 'rollback', actor: 'user:bob', reason: 'p99 alarm on the dashboard' },
+    });
     expect(result.history.map((h) => h.outcome)).toEqual(['interrupted']);
     expect(record.routes.map((r) => r.percent)).toEqual([10]);
-    expect(record.finish).toEqual([expect.objectContaining({ action: 'rollback', actor: 'user:bob', reason: `canary ${model}@${CANDIDATE}: p99 alarm on the dashboard` })]);
+    expect(record.finish).toEqual([
+      expect.objectContaining({
+        action: 'rollback',
+        actor: 'user:bob',
+        reason: `canary ${model}@${CANDIDATE}: p99 alarm on the dashboard`,
+      }),
+    ]);
   });
 
   it('a rollback given as a plain reason is obeyed while paused; a second one is ignored', async () => {
@@ -161,7 +185,12 @@ describe('canaryRollout operator messages', () => {
     const verdict = (c: HealthCheckCall): Verdict => (c.percent === 10 && held ? 'insufficient_data' : 'healthy');
     const { activities, record } = mockCanaryActivities(verdict);
     const { waiting, result } = await withWorkers(env, activities, async () => {
-      const handle = await start({ steps: [10, 100], bakeSeconds: HOUR, checkEverySeconds: HOUR, insufficientData: { extendSeconds: 0, action: 'pause' } });
+      const handle = await start({
+        steps: [10, 100],
+        bakeSeconds: HOUR,
+        checkEverySeconds: HOUR,
+        insufficientData: { extendSeconds: 0, action: 'pause' },
+      });
       await until(handle, 'the first step', (s) => s.weight !== null);
       await env.sleep(1000 * HOUR);
       const waiting = await until(handle, 'the policy pause', (s) => s.paused);

@@ -61,10 +61,23 @@ describe('canaryRollout bake and promotion', () => {
     }
     // The next step starts only after the previous one passed (its window starts after the last check).
     expect(checksOf(record, 50)[0].fromMs).toBeGreaterThanOrEqual(checksOf(record, 10).at(-1)!.toMs);
-    expect(record.events.map((e) => e.kind)).toEqual(['started', 'step', 'step_passed', 'step', 'step_passed', 'step', 'step_passed', 'promoted']);
+    expect(record.events.map((e) => e.kind)).toEqual([
+      'started',
+      'step',
+      'step_passed',
+      'step',
+      'step_passed',
+      'step',
+      'step_passed',
+      'promoted',
+    ]);
     expect(record.events.map((e) => e.seq).slice(1)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(result).toMatchObject({ outcome: 'promoted', baseline: 1, candidate: CANDIDATE });
-    expect(result.decision).toMatchObject({ action: 'promote', actor: `workflow:canary/${model}`, reason: 'healthy at every step (10%, 50%, 100%)' });
+    expect(result.decision).toMatchObject({
+      action: 'promote',
+      actor: `workflow:canary/${model}`,
+      reason: 'healthy at every step (10%, 50%, 100%)',
+    });
     expect(result.history.map((h) => [h.percent, h.outcome, h.health?.verdict])).toEqual([
       [10, 'passed', 'healthy'],
       [50, 'passed', 'healthy'],
@@ -82,19 +95,26 @@ describe('canaryRollout bake and promotion', () => {
     expect(checksOf(record, 50)).toHaveLength(2);
     expect(seconds(checksOf(record, 50)[1])).toBeLessThan(HOUR);
     expect(result.outcome).toBe('rolled_back');
-    expect(result.decision).toMatchObject({ action: 'rollback', actor: `workflow:canary/${model}`, reason: 'step 2/3 (50%): scripted breach' });
+    expect(result.decision).toMatchObject({
+      action: 'rollback',
+      actor: `workflow:canary/${model}`,
+      reason: 'step 2/3 (50%): scripted breach',
+    });
     expect(result.history.map((h) => [h.percent, h.outcome])).toEqual([
       [10, 'passed'],
       [50, 'breach'],
     ]);
     // The decision carries the health report that caused it.
-    expect(record.finish).toEqual([expect.objectContaining({ action: 'rollback', health: expect.objectContaining({ verdict: 'breach' }) })]);
+    expect(record.finish).toEqual([
+      expect.objectContaining({ action: 'rollback', health: expect.objectContaining({ verdict: 'breach' }) }),
+    ]);
     expect(record.events.map((e) => e.kind)).toEqual(['started', 'step', 'step_passed', 'step', 'rolled_back']);
   });
 
   it('judges a shadow step first when asked, on its own bake time', async () => {
-    const { result, record } = await rollout({ steps: [50, 100], bakeSeconds: HOUR, checkEverySeconds: 900, shadowFirst: { percent: 100, bakeSeconds: 2 * HOUR } }, (c) =>
-      c.shadow && c.n === 3 ? 'breach' : 'healthy',
+    const { result, record } = await rollout(
+      { steps: [50, 100], bakeSeconds: HOUR, checkEverySeconds: 900, shadowFirst: { percent: 100, bakeSeconds: 2 * HOUR } },
+      (c) => (c.shadow && c.n === 3 ? 'breach' : 'healthy'),
     );
     expect(result.plan).toEqual([
       { percent: 100, shadow: true, bakeSeconds: 2 * HOUR },
@@ -107,7 +127,10 @@ describe('canaryRollout bake and promotion', () => {
   });
 
   it('keeps checking past the bake while data is short, then rolls back (default policy) at the limit', async () => {
-    const { result, record } = await rollout({ steps: [25, 100], bakeSeconds: HOUR, checkEverySeconds: 900, insufficientData: { extendSeconds: 2 * HOUR } }, () => 'insufficient_data');
+    const { result, record } = await rollout(
+      { steps: [25, 100], bakeSeconds: HOUR, checkEverySeconds: 900, insufficientData: { extendSeconds: 2 * HOUR } },
+      () => 'insufficient_data',
+    );
     const checks = checksOf(record, 25);
     expect(seconds(checks.at(-1)!)).toBeGreaterThanOrEqual(3 * HOUR);
     expect(checks.filter((c) => seconds(c) >= HOUR).length).toBeGreaterThan(1);
@@ -118,8 +141,9 @@ describe('canaryRollout bake and promotion', () => {
   });
 
   it('passes a step that is healthy late in its extension', async () => {
-    const { result, record } = await rollout({ steps: [25, 100], bakeSeconds: HOUR, checkEverySeconds: 900, insufficientData: { extendSeconds: 2 * HOUR } }, (c) =>
-      c.percent === 25 && c.n < 7 ? 'insufficient_data' : 'healthy',
+    const { result, record } = await rollout(
+      { steps: [25, 100], bakeSeconds: HOUR, checkEverySeconds: 900, insufficientData: { extendSeconds: 2 * HOUR } },
+      (c) => (c.percent === 25 && c.n < 7 ? 'insufficient_data' : 'healthy'),
     );
     expect(checksOf(record, 25)).toHaveLength(7);
     expect(result.outcome).toBe('promoted');
@@ -133,6 +157,8 @@ describe('canaryRollout bake and promotion', () => {
     );
     expect(result.outcome).toBe('promoted');
     expect(result.history.map((h) => h.outcome)).toEqual(['proceeded', 'passed']);
-    expect(record.events.find((e) => e.kind === 'step_passed')?.reason).toMatch(/^proceeding without a verdict \(policy\): step 1\/2 \(25%\): scripted insufficient_data/);
+    expect(record.events.find((e) => e.kind === 'step_passed')?.reason).toMatch(
+      /^proceeding without a verdict \(policy\): step 1\/2 \(25%\): scripted insufficient_data/,
+    );
   });
 });

@@ -9,7 +9,8 @@ import type { DriftReportSummary } from '../../src/shared/pipeline-result';
  * nor breaks the run; a retraining starts it again), so the workflow's policy is what is tested.
  */
 
-type MonitorActivityName = 'prepareDriftReference' | 'computeMonitorReport' | 'recordMonitorActions' | 'recordMonitorFailure' | 'deliverAlert';
+type MonitorActivityName =
+  'prepareDriftReference' | 'computeMonitorReport' | 'recordMonitorActions' | 'recordMonitorFailure' | 'deliverAlert';
 type MonitorActivities = Pick<Activities, MonitorActivityName>;
 
 export type ReportStatus = DriftReportSummary['status'];

@@ -47,7 +47,11 @@ async function noTraining(): Promise<never> {
 /** Ends the trainingPipeline runs the monitor started, should one still run. */
 async function stopChildren(env: TestWorkflowEnvironment, record: MonitorRecord) {
   for (const { actions } of record.actions) {
-    if (actions.retrain?.started) await env.client.workflow.getHandle(actions.retrain.workflowId).terminate('test over').catch(() => {});
+    if (actions.retrain?.started)
+      await env.client.workflow
+        .getHandle(actions.retrain.workflowId)
+        .terminate('test over')
+        .catch(() => {});
   }
 }
 
@@ -71,7 +75,9 @@ describe('monitor policy', () => {
         });
         const result = (await handle.result()) as DriftReportSummary;
         const child = record.actions.find((a) => a.actions.retrain)?.actions.retrain;
-        const started = child && (await own.client.workflow.getHandle(child.workflowId).fetchHistory()).events?.[0].workflowExecutionStartedEventAttributes;
+        const started =
+          child &&
+          (await own.client.workflow.getHandle(child.workflowId).fetchHistory()).events?.[0].workflowExecutionStartedEventAttributes;
         await stopChildren(own, record);
         return { result, childInput: started?.input?.payloads?.map((p) => defaultPayloadConverter.fromPayload(p))[0] };
       },
@@ -101,7 +107,10 @@ describe('monitor policy', () => {
     expect(retrain).toEqual({ workflowId: `train/${model}/drift-105`, consecutive: 3, period, started: true });
     expect(result.actions.retrain).toEqual(retrain);
     // The training runs on the drifted period's data.
-    expect(childInput).toMatchObject({ model, dataset: { recipe: 'flights', period: retrain.period, name: `${model}-${retrain.period!.from}_${retrain.period!.to}` } });
+    expect(childInput).toMatchObject({
+      model,
+      dataset: { recipe: 'flights', period: retrain.period, name: `${model}-${retrain.period!.from}_${retrain.period!.to}` },
+    });
     expect(result.reportId).toBe(105);
   });
 
@@ -130,7 +139,10 @@ describe('monitor policy', () => {
     const model = `policy-${++n}`;
     const canary = mockCanaryActivities();
     const reasons = ['live rocAuc 0.512 fell below 0.600'];
-    const monitor = mockMonitorActivities({ status: () => 'ok', canary: () => ({ candidate: CANDIDATE, baseline: 1, breach: true, reasons }) });
+    const monitor = mockMonitorActivities({
+      status: () => 'ok',
+      canary: () => ({ candidate: CANDIDATE, baseline: 1, breach: true, reasons }),
+    });
     const window = { start: '2031-05-01T00:00:00Z', end: '2031-05-01T01:00:00Z' };
     const { report, rollout } = await withWorkers(
       env,
@@ -156,7 +168,10 @@ describe('monitor policy', () => {
     const reason = `monitor report 100: candidate v${CANDIDATE} ${reasons[0]}`;
     expect(report.actions.rollback).toEqual({ workflowId: `canary/${model}`, candidate: CANDIDATE, signalled: true, reason });
     expect(monitor.record.actions).toEqual([{ reportId: 100, actions: { rollback: report.actions.rollback } }]);
-    expect(rollout).toMatchObject({ outcome: 'rolled_back', decision: { action: 'rollback', actor: `workflow:monitor/${model}/once`, reason } });
+    expect(rollout).toMatchObject({
+      outcome: 'rolled_back',
+      decision: { action: 'rollback', actor: `workflow:monitor/${model}/once`, reason },
+    });
     expect(canary.record.finish).toEqual([expect.objectContaining({ action: 'rollback' })]);
   });
 
@@ -170,14 +185,22 @@ describe('monitor policy', () => {
         env,
         activities,
         async () => {
-          const handle = await env.client.workflow.start('monitor', { taskQueue: taskQueues.control, workflowId: id, args: [request(model, { window, ...overrides })] });
+          const handle = await env.client.workflow.start('monitor', {
+            taskQueue: taskQueues.control,
+            workflowId: id,
+            args: [request(model, { window, ...overrides })],
+          });
           return { report: (await handle.result()) as DriftReportSummary, record };
         },
         ['control', 'train'],
       );
     };
     const unsignalled = await run(`monitor/${model}/a`, {});
-    expect(unsignalled.report.actions.rollback).toMatchObject({ workflowId: `canary/${model}`, signalled: false, error: expect.any(String) });
+    expect(unsignalled.report.actions.rollback).toMatchObject({
+      workflowId: `canary/${model}`,
+      signalled: false,
+      error: expect.any(String),
+    });
     expect(unsignalled.record.actions).toHaveLength(1);
     const off = await run(`monitor/${model}/b`, { policy: { rollback: { enabled: false } } });
     expect(off.report.actions.rollback).toBeUndefined();

@@ -43,7 +43,9 @@ export interface PipelineRecord {
 }
 
 /** `hold.register` / `hold.deploy`: awaited before the activity answers, so a test can act while the pipeline is there. */
-export function mockPipelineActivities(options: { adminKeys?: string[]; hold?: { register?: Promise<void>; deploy?: Promise<void> } } = {}) {
+export function mockPipelineActivities(
+  options: { adminKeys?: string[]; hold?: { register?: Promise<void>; deploy?: Promise<void> } } = {},
+) {
   const record: PipelineRecord = { deploys: [], rollouts: [], requests: [], decisions: [], proofChecks: 0, pipelineEvents: [] };
   const activities = {
     async ingestDataset() {
@@ -56,7 +58,13 @@ export function mockPipelineActivities(options: { adminKeys?: string[]; hold?: {
       return { train: 700, validation: 150, test: 150 };
     },
     async trainModel() {
-      return { trainingRunId: 'run-1', modelArtifactSha256: 'a'.repeat(64), iterations: 10, trainSeconds: 1, validationMetrics: metrics(0.81) };
+      return {
+        trainingRunId: 'run-1',
+        modelArtifactSha256: 'a'.repeat(64),
+        iterations: 10,
+        trainSeconds: 1,
+        validationMetrics: metrics(0.81),
+      };
     },
     async exportModel() {
       return { onnxSha256: 'b'.repeat(64), bytes: 1234, contract: { inputs: [], outputs: [] } };

@@ -59,12 +59,19 @@ async function buildLauncher(java: string, mvn: string, dir: string): Promise<vo
 </project>
 `;
     await writeFile(path.join(work, 'pom.xml'), pom);
-    await promisify(execFile)(mvn, ['-q', '-B', '-f', path.join(work, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${path.join(work, 'lib')}`], {
-      maxBuffer: 16 << 20,
-      timeout: 600_000,
-    });
+    await promisify(execFile)(
+      mvn,
+      ['-q', '-B', '-f', path.join(work, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${path.join(work, 'lib')}`],
+      {
+        maxBuffer: 16 << 20,
+        timeout: 600_000,
+      },
+    );
     const launcher = path.join(work, 'temporal-test-server');
-    await writeFile(launcher, `#!/bin/sh\n# Temporal test server ${TEST_SERVER_VERSION} (Maven Central); argument: the port.\nexec "${java}" -cp "$(dirname "$0")/lib/*" io.temporal.testserver.TestServer "$@"\n`);
+    await writeFile(
+      launcher,
+      `#!/bin/sh\n# Temporal test server ${TEST_SERVER_VERSION} (Maven Central); argument: the port.\nexec "${java}" -cp "$(dirname "$0")/lib/*" io.temporal.testserver.TestServer "$@"\n`,
+    );
     await chmod(launcher, 0o755);
     await rm(path.join(work, 'pom.xml'));
     await rename(work, dir).catch(async (error: NodeJS.ErrnoException) => {

@@ -69,8 +69,12 @@ describe('trainingPipeline approval', () => {
       async () => {
         const handle = await start({ required: true, timeout: '24h' });
         const state = await pending(handle);
-        const wrong = await refusal(handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE + 1, decision: 'approve', approver: 'alice' }] }));
-        const early = await refusal(handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'approve', approver: '  ' }] }));
+        const wrong = await refusal(
+          handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE + 1, decision: 'approve', approver: 'alice' }] }),
+        );
+        const early = await refusal(
+          handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'approve', approver: '  ' }] }),
+        );
         const decided = await handle.executeUpdate(approvalUpdate, {
           args: [{ version: CANDIDATE, decision: 'approve', approver: 'alice', reason: 'looks good', channel: 'cli' }],
         });
@@ -85,8 +89,15 @@ describe('trainingPipeline approval', () => {
     expect(early).toMatch(/approver: must name who decides/);
     // Refused by the validator: no proof was checked for either.
     expect(record.proofChecks).toBe(1);
-    expect(result).toMatchObject({ status: 'registered', version: CANDIDATE, deployed: true, approval: { decision: { approver: 'alice', reason: 'looks good' } } });
-    expect(record.deploys).toEqual([{ model: expect.any(String), version: CANDIDATE, reason: expect.stringContaining('approved by alice (cli): looks good') }]);
+    expect(result).toMatchObject({
+      status: 'registered',
+      version: CANDIDATE,
+      deployed: true,
+      approval: { decision: { approver: 'alice', reason: 'looks good' } },
+    });
+    expect(record.deploys).toEqual([
+      { model: expect.any(String), version: CANDIDATE, reason: expect.stringContaining('approved by alice (cli): looks good') },
+    ]);
     expect(record.decisions).toMatchObject([{ decision: 'approve', approver: 'alice', channel: 'cli' }]);
   });
 
@@ -98,7 +109,9 @@ describe('trainingPipeline approval', () => {
       async () => {
         const handle = await start({ required: true });
         await pending(handle);
-        await handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'reject', approver: 'bob', reason: 'drift in origin', channel: 'dashboard' }] });
+        await handle.executeUpdate(approvalUpdate, {
+          args: [{ version: CANDIDATE, decision: 'reject', approver: 'bob', reason: 'drift in origin', channel: 'dashboard' }],
+        });
         return (await handle.result()) as TrainingPipelineResult;
       },
       [...both],
@@ -125,11 +138,15 @@ describe('trainingPipeline approval', () => {
       async () => {
         const handle = await start({ required: true });
         await until(handle, 'the pipeline to start', () => true);
-        const early = await refusal(handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'approve', approver: 'alice' }] }));
+        const early = await refusal(
+          handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'approve', approver: 'alice' }] }),
+        );
         registered();
         await pending(handle);
         await handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'approve', approver: 'alice' }] });
-        const second = await refusal(handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'reject', approver: 'mallory' }] }));
+        const second = await refusal(
+          handle.executeUpdate(approvalUpdate, { args: [{ version: CANDIDATE, decision: 'reject', approver: 'mallory' }] }),
+        );
         deployed();
         return { early, second, result: (await handle.result()) as TrainingPipelineResult };
       },
@@ -158,7 +175,13 @@ describe('trainingPipeline approval', () => {
     );
     expect(result.status).toBe(status);
     expect(record.deploys).toHaveLength(deploys);
-    const decision = { decision: onTimeout, approver: 'timeout', channel: 'timeout', reason: 'no decision within 2h', authenticated: false };
+    const decision = {
+      decision: onTimeout,
+      approver: 'timeout',
+      channel: 'timeout',
+      reason: 'no decision within 2h',
+      authenticated: false,
+    };
     expect(record.decisions).toMatchObject([decision]);
     expect(Date.parse(record.decisions[0].at) - Date.parse(record.requests[0].deadline)).toBeGreaterThanOrEqual(0);
   });
@@ -178,9 +201,15 @@ describe('trainingPipeline approval', () => {
       },
       [...both],
     );
-    expect(result).toMatchObject({ status: 'registered', deployed: true, approval: { decision: { approver: 'carol', channel: 'signal', reason: 'from the Temporal UI' } } });
+    expect(result).toMatchObject({
+      status: 'registered',
+      deployed: true,
+      approval: { decision: { approver: 'carol', channel: 'signal', reason: 'from the Temporal UI' } },
+    });
     if (result.status !== 'registered') return;
-    expect(result.approval?.ignoredSignals).toMatchObject([{ why: expect.stringMatching(/version 7 is not the one awaiting approval/), request: { version: 7, approver: 'carol' } }]);
+    expect(result.approval?.ignoredSignals).toMatchObject([
+      { why: expect.stringMatching(/version 7 is not the one awaiting approval/), request: { version: 7, approver: 'carol' } },
+    ]);
     expect(record.deploys).toHaveLength(1);
   });
 
@@ -197,7 +226,9 @@ describe('trainingPipeline approval', () => {
         const missing = await refusal(handle.executeUpdate(approvalUpdate, { args: [request] }));
         // A proof for the other decision (or another workflow) does not fit.
         const forged = await refusal(
-          handle.executeUpdate(approvalUpdate, { args: [{ ...request, proof: approvalProof(key, { workflowId: handle.workflowId, version: CANDIDATE, decision: 'reject' }) }] }),
+          handle.executeUpdate(approvalUpdate, {
+            args: [{ ...request, proof: approvalProof(key, { workflowId: handle.workflowId, version: CANDIDATE, decision: 'reject' }) }],
+          }),
         );
         const decided = await handle.executeUpdate(approvalUpdate, {
           args: [{ ...request, proof: approvalProof(key, { workflowId: handle.workflowId, version: CANDIDATE, decision: 'approve' }) }],
@@ -215,10 +246,15 @@ describe('trainingPipeline approval', () => {
 
   it('without approval.required the pipeline deploys at once, asking nobody', async () => {
     const { activities, record } = mockPipelineActivities();
-    const result = await withWorkers(env, activities, async () => {
-      const handle = await start({});
-      return (await handle.result()) as TrainingPipelineResult;
-    }, [...both]);
+    const result = await withWorkers(
+      env,
+      activities,
+      async () => {
+        const handle = await start({});
+        return (await handle.result()) as TrainingPipelineResult;
+      },
+      [...both],
+    );
     expect(result).toMatchObject({ status: 'registered', deployed: true });
     expect(result).not.toHaveProperty('approval');
     expect(record.requests).toEqual([]);

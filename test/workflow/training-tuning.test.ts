@@ -29,7 +29,18 @@ function rocAucOf(l2: number, iterations: number): number {
 }
 
 function metrics(rocAuc: number): BinaryMetrics {
-  return { task: 'binary', n: 1000, positives: 200, accuracy: 0.8, precision: 0.6, recall: 0.5, f1: 0.55, rocAuc, logLoss: 0.4, confusionMatrix: { tp: 100, fp: 67, tn: 733, fn: 100 } };
+  return {
+    task: 'binary',
+    n: 1000,
+    positives: 200,
+    accuracy: 0.8,
+    precision: 0.6,
+    recall: 0.5,
+    f1: 0.55,
+    rocAuc,
+    logLoss: 0.4,
+    confusionMatrix: { tp: 100, fp: 67, tn: 733, fn: 100 },
+  };
 }
 
 describe('trainingPipeline TPE tuning', () => {
@@ -92,7 +103,12 @@ describe('trainingPipeline TPE tuning', () => {
     );
 
     expect(warmAsked).toEqual([
-      { model: 'tpe-tuned', kind: 'logistic-regression', space: { l2: { ...input.tuning.space.l2, integer: false } }, metric: { name: 'rocAuc', higherIsBetter: true } },
+      {
+        model: 'tpe-tuned',
+        kind: 'logistic-regression',
+        space: { l2: { ...input.tuning.space.l2, integer: false } },
+        metric: { name: 'rocAuc', higherIsBetter: true },
+      },
     ]);
     // Every trial first trains at the rung budget (90 / 3), each once.
     const rung = calls.filter((c) => c.trial.endsWith('-rung-0'));

@@ -89,7 +89,7 @@ function distinctValues(values: Float32Array): { distinct: number[]; counts: num
   const sorted = new Float32Array(present);
   for (let i = 0, j = 0; i < values.length; i++) if (values[i] === values[i]) sorted[j++] = values[i];
   sorted.sort();
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     const value = sorted[i];
     let j = i + 1;
     while (j < sorted.length && sorted[j] === value) j++;

@@ -116,7 +116,9 @@ export function prepareGbdt(table: GbdtTable, { shared = false }: { shared?: boo
   const pipeline = fitTreePipeline(table.columns, params.maxCategories);
   const encoded = encodeTreeColumns(pipeline, table.columns);
   const native = nativeCategoricalColumns(pipeline, params);
-  const mappers = encoded.map((values, f) => (native[f] ? fitCategoryBinMapper(values, params.maxBins) : fitBinMapper(values, params.maxBins)));
+  const mappers = encoded.map((values, f) =>
+    native[f] ? fitCategoryBinMapper(values, params.maxBins) : fitBinMapper(values, params.maxBins),
+  );
   const train = binned(encoded, mappers, labels, shared);
 
   let validation: BinnedRows | null = null;
@@ -214,7 +216,8 @@ export function boost(prepared: PreparedGbdt, arrays: TrainingArrays, executor: 
   const { params, objective, outputs, mappers, train, validation } = prepared;
   const { rowCount, featureCount, scores, gh, rows } = arrays;
   const checkpointEvery = options.checkpointEvery ?? 0;
-  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) throw new Error(`checkpointEvery must be an integer >= 0, got ${checkpointEvery}`);
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0)
+    throw new Error(`checkpointEvery must be an integer >= 0, got ${checkpointEvery}`);
   const base = baseScores(objective, train.labels, prepared.classes);
   const metric = metricOf[objective];
 
@@ -282,7 +285,10 @@ export function boost(prepared: PreparedGbdt, arrays: TrainingArrays, executor: 
   let iteration = startIteration;
   // A checkpoint taken when early stopping triggered: nothing is left to do.
   let stoppedEarly =
-    resume !== undefined && params.earlyStoppingRounds !== undefined && iteration - bestIteration >= params.earlyStoppingRounds && iteration < params.numTrees;
+    resume !== undefined &&
+    params.earlyStoppingRounds !== undefined &&
+    iteration - bestIteration >= params.earlyStoppingRounds &&
+    iteration < params.numTrees;
   let gradients = computeGradients();
   for (;;) {
     if (iteration > startIteration) {
@@ -332,7 +338,19 @@ export function boost(prepared: PreparedGbdt, arrays: TrainingArrays, executor: 
       if (bag) rows.set(bag.subarray(0, bagSize));
       else for (let r = 0; r < rowCount; r++) rows[r] = r;
       const activeCount = sampleFeatures(features, featureCount, params.colsample, prng);
-      const grown = growTree(layout, gh, k * 2 * rowCount, gradients.units, rows, bagSize, features, activeCount, constraints, executor, histPool);
+      const grown = growTree(
+        layout,
+        gh,
+        k * 2 * rowCount,
+        gradients.units,
+        rows,
+        bagSize,
+        features,
+        activeCount,
+        constraints,
+        executor,
+        histPool,
+      );
       trees.push(grown.tree);
       const packed = packTree(grown.tree);
       if (bag) {
@@ -390,7 +408,8 @@ function sampleFeatures(features: Int32Array, featureCount: number, colsample: n
 }
 
 function checkCheckpoint(checkpoint: GbdtCheckpoint, prepared: PreparedGbdt): void {
-  if (checkpoint.format !== 'keel-gbdt-checkpoint/1') throw new Error(`not a GBDT checkpoint (format ${JSON.stringify(checkpoint.format)})`);
+  if (checkpoint.format !== 'keel-gbdt-checkpoint/1')
+    throw new Error(`not a GBDT checkpoint (format ${JSON.stringify(checkpoint.format)})`);
   if (checkpoint.dataDigest !== prepared.dataDigest) {
     throw new Error('the checkpoint was made with other training data or parameters (data digest differs); cannot resume from it');
   }

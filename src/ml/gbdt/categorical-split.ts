@@ -78,7 +78,13 @@ export function leftBinTable(bins: readonly number[]): Uint8Array {
  * The best categorical split of one feature whose histogram starts at `offset`, if it gains more
  * than `minGain`. Deterministic: ties in the ordering go by bin, ties in gain to the first found.
  */
-export function findCategoricalSplit(hist: Float64Array, offset: number, categoryBins: number, search: CategoricalSearch, minGain: number): CategoricalCandidate | null {
+export function findCategoricalSplit(
+  hist: Float64Array,
+  offset: number,
+  categoryBins: number,
+  search: CategoricalSearch,
+  minGain: number,
+): CategoricalCandidate | null {
   const { params } = search;
   // Candidate bins: missing (0) and the single-code bins that have rows here.
   const used: number[] = [];
@@ -88,7 +94,13 @@ export function findCategoricalSplit(hist: Float64Array, offset: number, categor
   return manyVsMany(hist, offset, used, search, minGain);
 }
 
-function oneVsRest(hist: Float64Array, offset: number, used: number[], search: CategoricalSearch, minGain: number): CategoricalCandidate | null {
+function oneVsRest(
+  hist: Float64Array,
+  offset: number,
+  used: number[],
+  search: CategoricalSearch,
+  minGain: number,
+): CategoricalCandidate | null {
   let best: CategoricalCandidate | null = null;
   let bestGain = minGain;
   for (const b of used) {
@@ -102,7 +114,13 @@ function oneVsRest(hist: Float64Array, offset: number, used: number[], search: C
   return best;
 }
 
-function manyVsMany(hist: Float64Array, offset: number, used: number[], search: CategoricalSearch, minGain: number): CategoricalCandidate | null {
+function manyVsMany(
+  hist: Float64Array,
+  offset: number,
+  used: number[],
+  search: CategoricalSearch,
+  minGain: number,
+): CategoricalCandidate | null {
   const { params, gradientUnit: su, hessianUnit: hu } = search;
   const ordered = used.filter((b) => hist[offset + b * BIN_STRIDE + 2] >= params.catSmooth);
   // Indexed by bin (at most 256): no per-call map in this per-leaf, per-feature search.

@@ -88,7 +88,15 @@ export class KernelRunner {
   }
 
   /** rows[start..end) into `hist`, complete. `unitHessian`: every row's hessian is 1 (see accumulateHistogram). */
-  histogram(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, unitHessian: boolean): void {
+  histogram(
+    ghBase: number,
+    start: number,
+    end: number,
+    features: Int32Array,
+    activeCount: number,
+    hist: Float64Array,
+    unitHessian: boolean,
+  ): void {
     const copies = this.useCopies(end - start);
     this.beginHistogram(copies);
     this.histogramChunk(ghBase, start, end, features, activeCount, hist, copies, unitHessian);
@@ -100,9 +108,31 @@ export class KernelRunner {
     if (copies) this.copies.fill(0);
   }
 
-  histogramChunk(ghBase: number, start: number, end: number, features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean, unitHessian: boolean): void {
+  histogramChunk(
+    ghBase: number,
+    start: number,
+    end: number,
+    features: Int32Array,
+    activeCount: number,
+    hist: Float64Array,
+    copies: boolean,
+    unitHessian: boolean,
+  ): void {
     const { histIndex, featureCount, gh, rows } = this.arrays;
-    accumulateHistogram(histIndex, featureCount, features, activeCount, gh, ghBase, rows, start, end, hist, copies ? this.copies : null, unitHessian);
+    accumulateHistogram(
+      histIndex,
+      featureCount,
+      features,
+      activeCount,
+      gh,
+      ghBase,
+      rows,
+      start,
+      end,
+      hist,
+      copies ? this.copies : null,
+      unitHessian,
+    );
   }
 
   finishHistogram(features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean, unitHessian: boolean): void {
@@ -112,7 +142,14 @@ export class KernelRunner {
   }
 
   /** Partitions rows[start..end), right rows to scratch[start..]; returns the left count. */
-  partitionChunk(start: number, end: number, feature: number, thresholdBin: number, missingLeft: boolean, leftBins: Uint8Array | null): number {
+  partitionChunk(
+    start: number,
+    end: number,
+    feature: number,
+    thresholdBin: number,
+    missingLeft: boolean,
+    leftBins: Uint8Array | null,
+  ): number {
     const { rows, scratch, columnBins, rowCount } = this.arrays;
     const column = columnBins.subarray(feature * rowCount, (feature + 1) * rowCount);
     return partitionRows(rows, start, end, column, thresholdBin, missingLeft, scratch, start, leftBins);

@@ -112,7 +112,17 @@ export function growTree(
   const canSplit = (depth: number, count: number) =>
     (constraints.maxDepth === undefined || depth < constraints.maxDepth) && count >= 2 * constraints.minSamplesLeaf;
 
-  const tree: GbdtTree = { feature: [], threshold: [], thresholdBin: [], missingLeft: [], left: [], right: [], gain: [], leafValue: [], leafCount: [] };
+  const tree: GbdtTree = {
+    feature: [],
+    threshold: [],
+    thresholdBin: [],
+    missingLeft: [],
+    left: [],
+    right: [],
+    gain: [],
+    leafValue: [],
+    leafCount: [],
+  };
   const leftCategories: (number[] | null)[] = [];
 
   const root: Leaf = { start: 0, end: rowCount, depth: 0, g: 0, h: 0, c: rowCount, parent: -1, isLeft: true, hist: null, split: null };
@@ -162,9 +172,27 @@ export function growTree(
       else tree.right[parent.parent] = node;
     }
 
-    const mid = kernels.partition(parent.start, parent.end, split.feature, split.bin, split.missingLeft, split.bins ? leftBinTable(split.bins) : null);
+    const mid = kernels.partition(
+      parent.start,
+      parent.end,
+      split.feature,
+      split.bin,
+      split.missingLeft,
+      split.bins ? leftBinTable(split.bins) : null,
+    );
     const depth = parent.depth + 1;
-    const left: Leaf = { start: parent.start, end: mid, depth, g: split.g, h: split.h, c: split.c, parent: node, isLeft: true, hist: null, split: null };
+    const left: Leaf = {
+      start: parent.start,
+      end: mid,
+      depth,
+      g: split.g,
+      h: split.h,
+      c: split.c,
+      parent: node,
+      isLeft: true,
+      hist: null,
+      split: null,
+    };
     const right: Leaf = {
       start: mid,
       end: parent.end,
@@ -177,7 +205,8 @@ export function growTree(
       hist: null,
       split: null,
     };
-    if (mid - parent.start !== split.c) throw new Error(`internal error: partition sent ${mid - parent.start} rows left, histogram ${split.c}`);
+    if (mid - parent.start !== split.c)
+      throw new Error(`internal error: partition sent ${mid - parent.start} rows left, histogram ${split.c}`);
     leaves[best] = left;
     leaves.push(right);
 
@@ -263,11 +292,31 @@ function findBestSplit(
     const off = histOffsets[f];
     const categoryBins = mappers[f].categoryBins;
     if (categoryBins !== undefined && constraints.categorical) {
-      const search = { g: G, h: H, c: C, gradientUnit: su, hessianUnit: hu, lambda, minSamplesLeaf, minHessianLeaf, parentScore, params: constraints.categorical };
+      const search = {
+        g: G,
+        h: H,
+        c: C,
+        gradientUnit: su,
+        hessianUnit: hu,
+        lambda,
+        minSamplesLeaf,
+        minHessianLeaf,
+        parentScore,
+        params: constraints.categorical,
+      };
       const found = findCategoricalSplit(hist, off, categoryBins, search, bestGain);
       if (found) {
         bestGain = found.gain;
-        best = { feature: f, bin: -1, missingLeft: found.bins[0] === 0, gain: found.gain, g: found.g, h: found.h, c: found.c, bins: found.bins };
+        best = {
+          feature: f,
+          bin: -1,
+          missingLeft: found.bins[0] === 0,
+          gain: found.gain,
+          g: found.g,
+          h: found.h,
+          c: found.c,
+          bins: found.bins,
+        };
       }
       continue;
     }

@@ -185,7 +185,13 @@ export function accumulateHistogram(
  * loop then does one load per feature instead of a bin load, an offset load and a multiply.
  * Uint16 when every offset fits (up to ~85 features of 255 bins), else Uint32.
  */
-export function histogramIndex(bins: Uint8Array, featureCount: number, histOffsets: Int32Array, histLength: number, out: Uint16Array | Uint32Array): void {
+export function histogramIndex(
+  bins: Uint8Array,
+  featureCount: number,
+  histOffsets: Int32Array,
+  histLength: number,
+  out: Uint16Array | Uint32Array,
+): void {
   if (histLength > (out instanceof Uint16Array ? 65_536 : 2 ** 32)) throw new Error(`internal error: histogram of ${histLength} floats`);
   for (let p = 0, f = 0; p < bins.length; p++) {
     out[p] = histOffsets[f] + bins[p] * BIN_STRIDE;
@@ -212,7 +218,13 @@ export function mergeHistogramCopies(
 }
 
 /** Each bin's hessian sum := its row count, over the active features (unit hessians; see accumulateHistogram). */
-export function countsToHessians(featureCount: number, features: Int32Array, activeCount: number, histOffsets: Int32Array, hist: Float64Array): void {
+export function countsToHessians(
+  featureCount: number,
+  features: Int32Array,
+  activeCount: number,
+  histOffsets: Int32Array,
+  hist: Float64Array,
+): void {
   const L = hist.length;
   for (let k = 0; k < activeCount; k++) {
     const f = features[k];
@@ -222,7 +234,14 @@ export function countsToHessians(featureCount: number, features: Int32Array, act
 }
 
 /** hist += other, over the active features' bins. */
-export function addHistogram(featureCount: number, features: Int32Array, activeCount: number, histOffsets: Int32Array, hist: Float64Array, other: Float64Array): void {
+export function addHistogram(
+  featureCount: number,
+  features: Int32Array,
+  activeCount: number,
+  histOffsets: Int32Array,
+  hist: Float64Array,
+  other: Float64Array,
+): void {
   const L = hist.length;
   for (let k = 0; k < activeCount; k++) {
     const f = features[k];

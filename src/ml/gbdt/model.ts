@@ -136,7 +136,13 @@ export function gbdtContract(model: GbdtModel, categoricalNodes: 'member' | 'equ
     case 'regression':
       return { task: 'regression', inputs, outputs: contractOutputs('regression'), ...treeEnsemble };
     case 'multiclass':
-      return { task: 'multiclass', inputs, classes: gbdtClasses(model), outputs: contractOutputs('multiclass', model.outputs), ...treeEnsemble };
+      return {
+        task: 'multiclass',
+        inputs,
+        classes: gbdtClasses(model),
+        outputs: contractOutputs('multiclass', model.outputs),
+        ...treeEnsemble,
+      };
   }
 }
 

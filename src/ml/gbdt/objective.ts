@@ -25,7 +25,12 @@ export interface CheckedLabels {
  * kind, no rows, or a constant target (there is nothing to learn). A validation split passes the
  * training classes: its labels are coded with them, and a class unseen in training is an error.
  */
-export function checkLabels(objective: GbdtObjective, values: ArrayLike<unknown>, what: string, trainingClasses?: readonly string[]): CheckedLabels {
+export function checkLabels(
+  objective: GbdtObjective,
+  values: ArrayLike<unknown>,
+  what: string,
+  trainingClasses?: readonly string[],
+): CheckedLabels {
   if (values.length === 0) throw new Error(`${what} has no rows to train on`);
   switch (objective) {
     case 'binary':
@@ -34,7 +39,11 @@ export function checkLabels(objective: GbdtObjective, values: ArrayLike<unknown>
       return { labels: regressionTargets(values, what), classes: 1 };
     case 'multiclass': {
       if (trainingClasses) {
-        return { labels: Float64Array.from(codeWithClasses(values, trainingClasses, what)), classes: trainingClasses.length, classNames: [...trainingClasses] };
+        return {
+          labels: Float64Array.from(codeWithClasses(values, trainingClasses, what)),
+          classes: trainingClasses.length,
+          classNames: [...trainingClasses],
+        };
       }
       const { classes, codes } = classLabels(values, what);
       return { labels: Float64Array.from(codes), classes: classes.length, classNames: classes };

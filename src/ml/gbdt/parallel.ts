@@ -1,7 +1,16 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { runWorkerTask } from '../worker-thread';
 import { allocate } from './allocate';
-import { hasUnitHessian, KernelRunner, objectiveCodes, objectiveOfCode, sumBlocks, type Executor, type GradientScales, type TrainingArrays } from './executor';
+import {
+  hasUnitHessian,
+  KernelRunner,
+  objectiveCodes,
+  objectiveOfCode,
+  sumBlocks,
+  type Executor,
+  type GradientScales,
+  type TrainingArrays,
+} from './executor';
 import { addHistogram, BLOCK_ROWS } from './kernels';
 import type { GbdtObjective } from './params';
 import type { PackedTree } from './tree';
@@ -30,7 +39,12 @@ export interface ChunkSizes {
   rows: number;
   gradientBlocks: number;
 }
-const defaultChunks: ChunkSizes = { histogram: 8_192, partition: 16_384, rows: 32_768, gradientBlocks: Math.max(1, Math.round(32_768 / BLOCK_ROWS)) };
+const defaultChunks: ChunkSizes = {
+  histogram: 8_192,
+  partition: 16_384,
+  rows: 32_768,
+  gradientBlocks: Math.max(1, Math.round(32_768 / BLOCK_ROWS)),
+};
 /** Atomics.load polls before a thread sleeps in Atomics.wait (the next command often follows at once). */
 const SPINS = 10_000;
 /** Chunk indices live in the low 16 bits of the ticket, the command's generation in the high bits. */
@@ -87,7 +101,15 @@ interface SharedBlock {
   leafStart: Int32Array;
   leafEnd: Int32Array;
   leafValue: Float64Array;
-  tree: { feature: Int32Array; thresholdBin: Int32Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array; leafValue: Float64Array; leftBins: Uint8Array };
+  tree: {
+    feature: Int32Array;
+    thresholdBin: Int32Array;
+    missingLeft: Uint8Array;
+    left: Int32Array;
+    right: Int32Array;
+    leafValue: Float64Array;
+    leftBins: Uint8Array;
+  };
   /** The bins a categorical partition sends left (see leftBinTable). */
   leftBins: Uint8Array;
 }
@@ -149,17 +171,22 @@ export class ParallelExecutor implements Executor {
    * wait for the arrays (ParallelExecutor.start). Call `cancel` if start will not follow.
    */
   static launchHelpers(count: number): LaunchedHelpers {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_THREADS - 1) throw new Error(`helpers must be an integer in 1..${MAX_THREADS - 1}, got ${count}`);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_THREADS - 1)
+      throw new Error(`helpers must be an integer in 1..${MAX_THREADS - 1}, got ${count}`);
     const helpers: LaunchedHelpers['helpers'] = [];
     for (let h = 0; h < count; h++) {
       const { port1, port2 } = new MessageChannel();
       let markReady!: () => void;
       let failReady!: (error: unknown) => void;
       const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
-      const done = runWorkerTask<void, 'ready'>(new URL('./helper-worker.ts', import.meta.url), { port: port2 }, {
-        transferList: [port2],
-        onProgress: () => markReady(),
-      });
+      const done = runWorkerTask<void, 'ready'>(
+        new URL('./helper-worker.ts', import.meta.url),
+        { port: port2 },
+        {
+          transferList: [port2],
+          onProgress: () => markReady(),
+        },
+      );
       done.catch(failReady);
       helpers.push({ port: port1, ready, done });
     }
@@ -321,7 +348,8 @@ export class ParallelExecutor implements Executor {
     const { control, partials } = this.shared;
     const { featureCount, histOffsets } = this.arrays;
     for (let h = 1; h < this.threads; h++) {
-      if (control[PARTIAL_GEN + h] === this.generation) addHistogram(featureCount, features, activeCount, histOffsets, hist, partials[h - 1]);
+      if (control[PARTIAL_GEN + h] === this.generation)
+        addHistogram(featureCount, features, activeCount, histOffsets, hist, partials[h - 1]);
     }
   }
 

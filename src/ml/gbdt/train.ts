@@ -2,7 +2,16 @@ import { columnBuffers, toFeatureColumns } from '../feature-columns';
 import type { FeatureSpec } from '../feature-spec';
 import type { Row } from '../row';
 import { runWorkerTask } from '../worker-thread';
-import { boost, fitGbdt, prepareGbdt, trainingArrays, type GbdtCheckpoint, type GbdtFitOptions, type GbdtProgress, type GbdtTable } from './booster';
+import {
+  boost,
+  fitGbdt,
+  prepareGbdt,
+  trainingArrays,
+  type GbdtCheckpoint,
+  type GbdtFitOptions,
+  type GbdtProgress,
+  type GbdtTable,
+} from './booster';
 import type { GbdtModel } from './model';
 import { ParallelExecutor } from './parallel';
 import { checkLabels } from './objective';

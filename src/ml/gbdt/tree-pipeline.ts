@@ -1,6 +1,24 @@
 import { datePartColumn } from '../date-parts';
-import { specOf, toFeatureColumns, type BooleanColumn, type CategoricalColumn, type DatetimeColumn, type FeatureColumn, type NumericColumn } from '../feature-columns';
-import { checkCategoryOptions, checkFeatureNames, clipValues, countCategories, fitBooleanShare, fitNumericFill, fitVocabulary, meanAndStd, type Clip } from '../feature-fit';
+import {
+  specOf,
+  toFeatureColumns,
+  type BooleanColumn,
+  type CategoricalColumn,
+  type DatetimeColumn,
+  type FeatureColumn,
+  type NumericColumn,
+} from '../feature-columns';
+import {
+  checkCategoryOptions,
+  checkFeatureNames,
+  clipValues,
+  countCategories,
+  fitBooleanShare,
+  fitNumericFill,
+  fitVocabulary,
+  meanAndStd,
+  type Clip,
+} from '../feature-fit';
 import { defaultDateParts, type DatePartName, type NumericFeatureSpec } from '../feature-spec';
 import type { Row } from '../row';
 
@@ -102,7 +120,9 @@ export function fitTreePipeline(columns: readonly FeatureColumn[], maxCategories
 
 /** The encoded columns' names: the feature's, or `<feature>.<part>` for a datetime part. */
 export function treeColumnNames(pipeline: TreeFeaturePipeline): string[] {
-  return pipeline.features.flatMap((feature) => (feature.kind === 'datetime' ? feature.parts.map((part) => `${feature.name}.${part}`) : [feature.name]));
+  return pipeline.features.flatMap((feature) =>
+    feature.kind === 'datetime' ? feature.parts.map((part) => `${feature.name}.${part}`) : [feature.name],
+  );
 }
 
 /** Float32 columns, as the trees (and the ONNX graph) see them: one per feature, one per datetime part. */
@@ -150,7 +170,10 @@ function encodeNumeric({ clip, fill }: TreeNumericFeature, { values }: NumericCo
   return out;
 }
 
-function encodeCategorical({ categories, encoding, shares }: TreeCategoricalFeature, { dictionary, codes }: CategoricalColumn): Float32Array {
+function encodeCategorical(
+  { categories, encoding, shares }: TreeCategoricalFeature,
+  { dictionary, codes }: CategoricalColumn,
+): Float32Array {
   const rank = new Map(categories.map((category, index) => [category, index]));
   const frequency = encoding === 'frequency';
   const codeOf = Float32Array.from(dictionary, (category) => {

@@ -51,7 +51,13 @@ function canonicalNodes(name: string, tokens: Record<string, string>, nodes: Nod
   initializers.push(int64Tensor(value('axis_2'), [1], [2]), int64Tensor(value('first'), [], [0]));
   nodes.push(
     node('StringSplit', [name], [value('trim_parts'), value('trim_count')], [attribute.int('maxsplit', 0)]),
-    node('LabelEncoder', [name], [value('blank')], [attribute.strings('keys_strings', ['']), attribute.strings('values_strings', ['']), attribute.string('default_string', '')], 'ai.onnx.ml'),
+    node(
+      'LabelEncoder',
+      [name],
+      [value('blank')],
+      [attribute.strings('keys_strings', ['']), attribute.strings('values_strings', ['']), attribute.string('default_string', '')],
+      'ai.onnx.ml',
+    ),
     node('Unsqueeze', [value('blank'), value('axis_2')], [value('blank_column')]),
     node('Concat', [value('trim_parts'), value('blank_column')], [value('trim_padded')], [attribute.int('axis', 2)]),
     node('Gather', [value('trim_padded'), value('first')], [value('trimmed')], [attribute.int('axis', 2)]),
@@ -68,7 +74,12 @@ function canonicalNodes(name: string, tokens: Record<string, string>, nodes: Nod
     const output = i === canonicals.length - 1 ? value('canonical') : value(`canonical_${i}`);
     initializers.push(stringTensor(value(`value_${i}`), [], [canonical]));
     nodes.push(
-      node('RegexFullMatch', [name], [value(`is_${i}`)], [attribute.string('pattern', spellingPattern(byCanonical.get(canonical)!.sort()))]),
+      node(
+        'RegexFullMatch',
+        [name],
+        [value(`is_${i}`)],
+        [attribute.string('pattern', spellingPattern(byCanonical.get(canonical)!.sort()))],
+      ),
       node('Where', [value(`is_${i}`), value(`value_${i}`), previous], [output]),
     );
     previous = output;

@@ -24,7 +24,12 @@ const MS_PER_HOUR = 3_600_000;
  *
  * Returns the name of each requested part's double [N,1] value; only the steps they need are built.
  */
-export function datePartNodes(name: string, parts: readonly DatePartName[], nodes: NodeProto[], initializers: TensorProto[]): Record<DatePartName, string> {
+export function datePartNodes(
+  name: string,
+  parts: readonly DatePartName[],
+  nodes: NodeProto[],
+  initializers: TensorProto[],
+): Record<DatePartName, string> {
   const math = new DoubleMath(name, nodes, initializers);
   const built = new Map<string, string>();
   /** Each step is built once, named `<feature>/<step>`, on first use. */
@@ -45,13 +50,21 @@ export function datePartNodes(name: string, parts: readonly DatePartName[], node
       nodes.push(node('Where', [outside, math.constant(Number.NaN), whole], [out]));
     });
   const days = () => step('days', (out) => math.floorDiv(ms(), MS_PER_DAY, out));
-  const hour = () => step('hour', (out) => math.floorDiv(math.op('Sub', [ms(), math.op('Mul', [days(), math.constant(MS_PER_DAY)], 'day_start')], 'ms_of_day'), MS_PER_HOUR, out));
+  const hour = () =>
+    step('hour', (out) =>
+      math.floorDiv(
+        math.op('Sub', [ms(), math.op('Mul', [days(), math.constant(MS_PER_DAY)], 'day_start')], 'ms_of_day'),
+        MS_PER_HOUR,
+        out,
+      ),
+    );
   const weekday = () => step('weekday', (out) => math.mod(math.op('Add', [days(), math.constant(4)], 'days_since_sunday'), 7, out));
 
   // civil_from_days, http://howardhinnant.github.io/date_algorithms.html
   const z = () => step('z', (out) => nodes.push(node('Add', [days(), math.constant(719_468)], [out])));
   const era = () => step('era', (out) => math.floorDiv(z(), 146_097, out));
-  const dayOfEra = () => step('doe', (out) => nodes.push(node('Sub', [z(), math.op('Mul', [era(), math.constant(146_097)], 'era_start')], [out])));
+  const dayOfEra = () =>
+    step('doe', (out) => nodes.push(node('Sub', [z(), math.op('Mul', [era(), math.constant(146_097)], 'era_start')], [out])));
   const yearOfEra = () =>
     step('yoe', (out) => {
       const doe = dayOfEra();

@@ -42,7 +42,8 @@ export function exportGbdtOnnx(model: GbdtModel, options: GbdtExportOptions = {}
   const contract = gbdtContract(model, options.categoricalNodes);
   const { pipeline, outputs } = model;
   if (model.baseScores.length !== outputs) throw new Error(`the model has ${model.baseScores.length} base scores for ${outputs} outputs`);
-  if (model.trees.length % outputs !== 0) throw new Error(`the model has ${model.trees.length} trees, not a multiple of its ${outputs} outputs`);
+  if (model.trees.length % outputs !== 0)
+    throw new Error(`the model has ${model.trees.length} trees, not a multiple of its ${outputs} outputs`);
 
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
@@ -52,7 +53,10 @@ export function exportGbdtOnnx(model: GbdtModel, options: GbdtExportOptions = {}
   const categorical = hasCategoricalSplits(model) && options.categoricalNodes !== 'equality-chains';
   if (categorical) {
     initializers.push(floatTensor('base_scores', [1, outputs], model.baseScores));
-    nodes.push(node('TreeEnsemble', [features], ['tree_sum'], treeEnsembleV5Attributes(model), 'ai.onnx.ml'), node('Add', ['tree_sum', 'base_scores'], [rawName]));
+    nodes.push(
+      node('TreeEnsemble', [features], ['tree_sum'], treeEnsembleV5Attributes(model), 'ai.onnx.ml'),
+      node('Add', ['tree_sum', 'base_scores'], [rawName]),
+    );
   } else {
     nodes.push(node('TreeEnsembleRegressor', [features], [rawName], ensembleAttributes(model), 'ai.onnx.ml'));
   }
@@ -130,7 +134,15 @@ function ensembleAttributes(model: GbdtModel) {
       } else {
         const chain = [i, ...codes.slice(1).map(() => nextChained++)];
         codes.forEach((code, k) => {
-          const node: Parameters<typeof push> = [chain[k], tree.feature[i], 'BRANCH_EQ', code, id(tree.left[i]), k + 1 < chain.length ? chain[k + 1] : id(tree.right[i]), k === 0 && tree.missingLeft[i]];
+          const node: Parameters<typeof push> = [
+            chain[k],
+            tree.feature[i],
+            'BRANCH_EQ',
+            code,
+            id(tree.left[i]),
+            k + 1 < chain.length ? chain[k + 1] : id(tree.right[i]),
+            k === 0 && tree.missingLeft[i],
+          ];
           if (k === 0) push(...node);
           else extras.push(node);
         });

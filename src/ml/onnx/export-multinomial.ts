@@ -21,7 +21,8 @@ export function exportMultinomialOnnx(model: MultinomialLogisticModel): Uint8Arr
     throw new Error(`the model has ${model.weights.length} weight rows and ${model.intercepts.length} intercepts for ${k} classes`);
   }
   for (const row of model.weights) {
-    if (row.length !== pipeline.width) throw new Error(`the model has a row of ${row.length} weights for ${pipeline.width} encoded columns`);
+    if (row.length !== pipeline.width)
+      throw new Error(`the model has a row of ${row.length} weights for ${pipeline.width} encoded columns`);
   }
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];

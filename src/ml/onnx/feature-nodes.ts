@@ -123,7 +123,13 @@ function clipNodes(name: string, input: string, clip: Clip | undefined, nodes: N
 
 /** Imputer(NaN → fill): replaced_value_float defaults to 0, not NaN, so it must be set. */
 function imputerNode(input: string, output: string, fill: number): NodeProto {
-  return node('Imputer', [input], [output], [attribute.floats('imputed_value_floats', [fill]), attribute.float('replaced_value_float', Number.NaN)], 'ai.onnx.ml');
+  return node(
+    'Imputer',
+    [input],
+    [output],
+    [attribute.floats('imputed_value_floats', [fill]), attribute.float('replaced_value_float', Number.NaN)],
+    'ai.onnx.ml',
+  );
 }
 
 /**
@@ -137,7 +143,15 @@ function standardisedNumericNodes(feature: FittedNumericFeature, nodes: NodeProt
   nodes.push(imputerNode(clipped, value('imputed'), feature.fill ?? feature.mean));
   if (feature.scale === 'none') return value('imputed');
   const { offset, divisor } = numericScaling(feature);
-  nodes.push(node('Scaler', [value('imputed')], [value('scaled')], [attribute.floats('offset', [offset]), attribute.floats('scale', [1 / divisor])], 'ai.onnx.ml'));
+  nodes.push(
+    node(
+      'Scaler',
+      [value('imputed')],
+      [value('scaled')],
+      [attribute.floats('offset', [offset]), attribute.floats('scale', [1 / divisor])],
+      'ai.onnx.ml',
+    ),
+  );
   return value('scaled');
 }
 
@@ -154,7 +168,13 @@ function oneHotCategoricalNodes({ name, categories }: FittedCategoricalFeature, 
   const value = (step: string) => `${name}/${step}`;
   nodes.push(
     // zeros = 1: a category outside the vocabulary encodes to all zeros instead of failing.
-    node('OneHotEncoder', [name], [value('one_hot')], [attribute.strings('cats_strings', categories), attribute.int('zeros', 1)], 'ai.onnx.ml'),
+    node(
+      'OneHotEncoder',
+      [name],
+      [value('one_hot')],
+      [attribute.strings('cats_strings', categories), attribute.int('zeros', 1)],
+      'ai.onnx.ml',
+    ),
     // OneHotEncoder appends the category axis: [N,1] → [N,1,K].
     node('Flatten', [value('one_hot')], [value('encoded')], [attribute.int('axis', 1)]),
   );
@@ -179,7 +199,16 @@ function labelEncoderNode(input: string, output: string, keys: string[], values:
 function categoryCodeNodes({ name, categories, encoding, shares }: FittedCategoricalFeature, nodes: NodeProto[]): string {
   const code = `${name}/code`;
   if (encoding === 'frequency') nodes.push(labelEncoderNode(name, code, categories, shares ?? [], 0));
-  else nodes.push(labelEncoderNode(name, code, categories, categories.map((_, index) => index), categories.length));
+  else
+    nodes.push(
+      labelEncoderNode(
+        name,
+        code,
+        categories,
+        categories.map((_, index) => index),
+        categories.length,
+      ),
+    );
   return code;
 }
 
@@ -237,7 +266,13 @@ function linearDatetimeNodes({ name, parts }: FittedDatetimeFeature, nodes: Node
     const float = castToFloat(values[fitted.part], value('float'), nodes);
     nodes.push(
       imputerNode(float, value('imputed'), fitted.mean),
-      node('Scaler', [value('imputed')], [value('scaled')], [attribute.floats('offset', [fitted.mean]), attribute.floats('scale', [1 / fitted.std])], 'ai.onnx.ml'),
+      node(
+        'Scaler',
+        [value('imputed')],
+        [value('scaled')],
+        [attribute.floats('offset', [fitted.mean]), attribute.floats('scale', [1 / fitted.std])],
+        'ai.onnx.ml',
+      ),
     );
     return value('scaled');
   });

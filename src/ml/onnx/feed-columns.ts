@@ -9,7 +9,10 @@ export type FeedColumn = Float32Array | Float64Array | string[];
  * numeric value or timestamp becomes NaN (imputed by the graph), a missing category '' (the
  * unknown bucket).
  */
-export function onnxFeedColumns(inputs: readonly { name: string; type: ContractInputType }[], rows: readonly Row[]): Record<string, FeedColumn> {
+export function onnxFeedColumns(
+  inputs: readonly { name: string; type: ContractInputType }[],
+  rows: readonly Row[],
+): Record<string, FeedColumn> {
   return Object.fromEntries(inputs.map(({ name, type }) => [name, feedColumn(type, name, rows)]));
 }
 

@@ -1,4 +1,12 @@
-import { AttributeType, DataType, type AttributeProto, type DataTypeCode, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
+import {
+  AttributeType,
+  DataType,
+  type AttributeProto,
+  type DataTypeCode,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './onnx-proto';
 
 /** Small constructors for ONNX graph parts, so graph code reads as a list of operations. */
 

@@ -17,7 +17,9 @@ export function encodeKeelModel(args: {
   objective?: string;
   target: string;
   /** Written as is into the metadata (a binary contract has no `task`, see model.ts). */
-  contract: Pick<ModelContract, 'inputs'> & { outputs: readonly { name: string; type: 'float32' | 'int64'; shape: readonly [number, number] }[] };
+  contract: Pick<ModelContract, 'inputs'> & {
+    outputs: readonly { name: string; type: 'float32' | 'int64'; shape: readonly [number, number] }[];
+  };
   nodes: NodeProto[];
   initializers: TensorProto[];
   /** ai.onnx.ml opset: 3 unless a node needs a later one (5 for TreeEnsemble). */

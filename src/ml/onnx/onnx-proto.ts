@@ -194,7 +194,10 @@ export function encodeModel(model: ModelProto): Uint8Array {
 }
 
 /** The inputs and outputs a model's graph declares, with their TensorProto.DataType codes. */
-export function graphSignature(bytes: Uint8Array): { inputs: { name: string; elemType: number }[]; outputs: { name: string; elemType: number }[] } {
+export function graphSignature(bytes: Uint8Array): {
+  inputs: { name: string; elemType: number }[];
+  outputs: { name: string; elemType: number }[];
+} {
   let model: { graph?: { input?: ValueInfoProto[]; output?: ValueInfoProto[] } };
   try {
     model = modelProto.toObject(modelProto.decode(bytes), { longs: Number });

@@ -71,7 +71,10 @@ export function aliasTimelineSpec(intervals: AliasInterval[]): ChartSpec {
           ],
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 4, color: 'white', fontWeight: 'bold' }, encoding: { text: { field: 'version', type: 'nominal' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4, color: 'white', fontWeight: 'bold' },
+        encoding: { text: { field: 'version', type: 'nominal' } },
+      },
     ],
   };
 }

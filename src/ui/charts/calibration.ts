@@ -8,7 +8,12 @@ export function calibrationSpec(calibration: BinaryCurves['calibration']): Chart
     ...base('Calibration', { width: 280, height: 280 }),
     layer: [
       {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
         mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       },

@@ -39,7 +39,9 @@ export interface HealthPoint {
 /** Candidate against baseline per health metric over time, the rule's limit dashed; one panel per metric. */
 export function canaryHealthSpec(points: HealthPoint[]): ChartSpec {
   const values = points.flatMap((p) =>
-    (['candidate', 'baseline', 'limit'] as const).flatMap((series) => (p[series] === null ? [] : [{ at: p.at, metric: p.metric, series, value: p[series] }])),
+    (['candidate', 'baseline', 'limit'] as const).flatMap((series) =>
+      p[series] === null ? [] : [{ at: p.at, metric: p.metric, series, value: p[series] }],
+    ),
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -64,7 +66,14 @@ export function canaryHealthSpec(points: HealthPoint[]): ChartSpec {
         {
           transform: [{ filter: "datum.series !== 'limit'" }],
           mark: { type: 'line', point: true },
-          encoding: { color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['candidate', 'baseline'], range: ['#f58518', '#4c78a8'] } } },
+          encoding: {
+            color: {
+              field: 'series',
+              type: 'nominal',
+              title: null,
+              scale: { domain: ['candidate', 'baseline'], range: ['#f58518', '#4c78a8'] },
+            },
+          },
         },
         { transform: [{ filter: "datum.series === 'limit'" }], mark: { type: 'line', point: true, strokeDash: [5, 4], color: '#d62728' } },
       ],

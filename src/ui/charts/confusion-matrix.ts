@@ -9,7 +9,13 @@ export interface ConfusionMatrix {
 
 /** A binary model's confusion matrix in the multiclass layout (class 0, then class 1). */
 export function binaryConfusion(matrix: BinaryMetrics['confusionMatrix']): ConfusionMatrix {
-  return { classes: ['0', '1'], counts: [[matrix.tn, matrix.fp], [matrix.fn, matrix.tp]] };
+  return {
+    classes: ['0', '1'],
+    counts: [
+      [matrix.tn, matrix.fp],
+      [matrix.fn, matrix.tp],
+    ],
+  };
 }
 
 /** Heat map of counts, true class down, predicted class across, each cell labelled. */

@@ -55,7 +55,9 @@ export function driftOverTimeSpec(points: DriftPoint[]): ChartSpec {
 
 /** One report's features: statistic against threshold as bars, drifted in red. */
 export function driftReportSpec(features: Omit<DriftPoint, 'at' | 'reportId'>[]): ChartSpec {
-  const values = features.filter((f) => f.score !== null).map((f) => ({ ...f, ratio: f.threshold ? (f.score as number) / f.threshold : null }));
+  const values = features
+    .filter((f) => f.score !== null)
+    .map((f) => ({ ...f, ratio: f.threshold ? (f.score as number) / f.threshold : null }));
   return {
     ...base('Statistic ÷ threshold per feature (≥ 1: drift)', { width: 420, height: Math.max(60, 22 * values.length) }),
     data: { name: 'drift_features', values },
@@ -74,7 +76,11 @@ export function driftReportSpec(features: Omit<DriftPoint, 'at' | 'reportId'>[])
           ],
         },
       },
-      { data: { values: [{ one: 1 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#333' }, encoding: { x: { field: 'one', type: 'quantitative' } } },
+      {
+        data: { values: [{ one: 1 }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#333' },
+        encoding: { x: { field: 'one', type: 'quantitative' } },
+      },
     ],
   };
 }

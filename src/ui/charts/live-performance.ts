@@ -26,7 +26,10 @@ export function livePerformanceSpec(metric: string, points: PerformancePoint[]):
     ...base(`Live ${metric} (band: 95 % interval; dashed: limit; dotted: test-split reference)`, { width: 560, height: 240 }),
     data: { name: 'live_performance', values },
     layer: [
-      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'low', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'high' }, color } },
+      {
+        mark: { type: 'area', opacity: 0.2 },
+        encoding: { x, y: { field: 'low', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'high' }, color },
+      },
       {
         mark: { type: 'line', point: true },
         encoding: {
@@ -43,8 +46,16 @@ export function livePerformanceSpec(metric: string, points: PerformancePoint[]):
           ],
         },
       },
-      { transform: [{ filter: 'datum.limit != null' }], mark: { type: 'line', strokeDash: [6, 3], color: '#d62728' }, encoding: { x, y: { field: 'limit', type: 'quantitative' } } },
-      { transform: [{ filter: 'datum.reference != null' }], mark: { type: 'line', strokeDash: [1, 3] }, encoding: { x, y: { field: 'reference', type: 'quantitative' }, color } },
+      {
+        transform: [{ filter: 'datum.limit != null' }],
+        mark: { type: 'line', strokeDash: [6, 3], color: '#d62728' },
+        encoding: { x, y: { field: 'limit', type: 'quantitative' } },
+      },
+      {
+        transform: [{ filter: 'datum.reference != null' }],
+        mark: { type: 'line', strokeDash: [1, 3] },
+        encoding: { x, y: { field: 'reference', type: 'quantitative' }, color },
+      },
     ],
   };
 }

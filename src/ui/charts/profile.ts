@@ -11,10 +11,14 @@ export function columnDistributionSpec(column: string, profile: ColumnProfile): 
     case 'string':
       return profile.top.length ? categoriesSpec(column, profile.top, profile.count) : undefined;
     case 'boolean':
-      return categoriesSpec(column, [
-        { value: 'true', count: profile.trueCount },
-        { value: 'false', count: profile.count - profile.trueCount },
-      ], profile.count);
+      return categoriesSpec(
+        column,
+        [
+          { value: 'true', count: profile.trueCount },
+          { value: 'false', count: profile.count - profile.trueCount },
+        ],
+        profile.count,
+      );
     default:
       return undefined;
   }
@@ -59,7 +63,11 @@ export function categoriesSpec(column: string, top: { value: string; count: numb
 
 /** The share of missing values per column (0 drawn too: a column without nulls is news as well). */
 export function nullShareSpec(profile: DatasetProfile): ChartSpec {
-  const values = Object.entries(profile).map(([column, p]) => ({ column, nulls: p.nulls, share: p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0 }));
+  const values = Object.entries(profile).map(([column, p]) => ({
+    column,
+    nulls: p.nulls,
+    share: p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0,
+  }));
   const none = values.every((v) => v.share === 0);
   return {
     ...base('Null share per column', { width: 360, height: Math.max(60, 18 * values.length) }),
@@ -69,7 +77,13 @@ export function nullShareSpec(profile: DatasetProfile): ChartSpec {
       y: { field: 'column', type: 'nominal', title: null },
       // Without any null the domain would be [0, 0], drawn as one tick reading 0.000000 %.
       x: none
-        ? { field: 'share', type: 'quantitative', title: 'share of rows missing (no column has a null)', axis: { format: '%' }, scale: { domain: [0, 0.01] } }
+        ? {
+            field: 'share',
+            type: 'quantitative',
+            title: 'share of rows missing (no column has a null)',
+            axis: { format: '%' },
+            scale: { domain: [0, 0.01] },
+          }
         : { field: 'share', type: 'quantitative', title: 'share of rows missing', axis: { format: '%' }, scale: { domainMin: 0 } },
       tooltip: [
         { field: 'column', type: 'nominal' },

@@ -19,7 +19,11 @@ export function residualsSpec(residuals: RegressionCurves['residuals']): ChartSp
           ],
         },
       },
-      { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#d62728' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: 'rule', color: '#d62728' },
+        encoding: { y: { field: 'zero', type: 'quantitative' } },
+      },
     ],
   };
 }

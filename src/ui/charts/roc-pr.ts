@@ -11,7 +11,12 @@ export function rocSpec(curves: BinaryCurves, auc?: number): ChartSpec {
     ...base(auc === undefined ? 'ROC curve' : `ROC curve (AUC ${auc.toFixed(4)})`, square),
     layer: [
       {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
         mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       },
@@ -73,7 +78,11 @@ function operatingPointLayer(values: object[], x: string, y: string) {
       },
       {
         mark: { type: 'text' as const, align: 'left' as const, dx: 8, dy: 12, color: '#d62728' },
-        encoding: { x: { field: x, type: 'quantitative' as const }, y: { field: y, type: 'quantitative' as const }, text: { field: 'label', type: 'nominal' as const } },
+        encoding: {
+          x: { field: x, type: 'quantitative' as const },
+          y: { field: y, type: 'quantitative' as const },
+          text: { field: 'label', type: 'nominal' as const },
+        },
       },
     ],
   };

@@ -14,7 +14,14 @@ const outcomes = ['accepted', 'quarantined', 'duplicates'] as const;
 export function sourceAccountingSpec(sources: SourceCounts[]): ChartSpec {
   const values = sources.flatMap((s) => {
     const read = s.accepted + s.quarantined + s.duplicates;
-    return outcomes.map((outcome, order) => ({ source: s.source, outcome, order, records: s[outcome], share: read ? s[outcome] / read : 0, read }));
+    return outcomes.map((outcome, order) => ({
+      source: s.source,
+      outcome,
+      order,
+      records: s[outcome],
+      share: read ? s[outcome] / read : 0,
+      read,
+    }));
   });
   return {
     ...base('Records read: accepted + quarantined + duplicates', { width: 520, height: Math.max(40, 34 * sources.length) }),

@@ -12,7 +12,14 @@ export interface StageSpan {
 export function stageTimelineSpec(stages: StageSpan[], now: Date): ChartSpec {
   const values = stages.map((s, order) => {
     const end = s.endedAt ?? now.toISOString();
-    return { stage: s.name, order, from: s.startedAt, to: end, outcome: s.outcome, seconds: (new Date(end).getTime() - new Date(s.startedAt).getTime()) / 1000 };
+    return {
+      stage: s.name,
+      order,
+      from: s.startedAt,
+      to: end,
+      outcome: s.outcome,
+      seconds: (new Date(end).getTime() - new Date(s.startedAt).getTime()) / 1000,
+    };
   });
   return {
     ...base('Stages', { width: 620, height: Math.max(40, 22 * values.length) }),

@@ -10,7 +10,12 @@ export function formatNumber(value: unknown, digits = 4): string {
 export function formatDate(value: Date | string | null | undefined): string {
   if (!value) return '–';
   const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return Number.isNaN(date.getTime())
+    ? String(value)
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 }
 
 export function formatSeconds(seconds: number | null | undefined): string {

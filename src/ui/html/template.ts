@@ -14,5 +14,8 @@ export function h(strings: TemplateStringsArray, ...values: unknown[]): Html {
 
 /** JSON safe inside a `<script>` element: `<` is escaped, so no value can close the element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }

@@ -46,7 +46,11 @@ export async function loadDatasetProfile(db: Db, id: string, options = { correla
   if (!version) return undefined;
   const profile = (version.profile ?? null) as DatasetProfile | null;
   const report = version.report as IngestReport | null;
-  const numeric = profile ? Object.entries(profile).filter(([, p]) => p.type === 'number' && p.count > 0).map(([c]) => c) : [];
+  const numeric = profile
+    ? Object.entries(profile)
+        .filter(([, p]) => p.type === 'number' && p.count > 0)
+        .map(([c]) => c)
+    : [];
   let correlations: CorrelationMatrix | null = null;
   if (options.correlations && numeric.length >= 2) {
     const sample = await sampleDatasetRows(db, id, CORRELATION_SAMPLE);
@@ -58,8 +62,14 @@ export async function loadDatasetProfile(db: Db, id: string, options = { correla
     contentHash: version.contentHash,
     createdAt: version.createdAt,
     columns: version.columns as { name: string; type: string }[],
-    counts: { read: version.rowsRead, accepted: version.rowCount, quarantined: version.quarantinedCount, duplicates: version.duplicateCount },
-    sources: report?.sources.map((s) => ({ source: s.name, accepted: s.accepted, quarantined: s.quarantined, duplicates: s.duplicates })) ?? [],
+    counts: {
+      read: version.rowsRead,
+      accepted: version.rowCount,
+      quarantined: version.quarantinedCount,
+      duplicates: version.duplicateCount,
+    },
+    sources:
+      report?.sources.map((s) => ({ source: s.name, accepted: s.accepted, quarantined: s.quarantined, duplicates: s.duplicates })) ?? [],
     profile,
     correlations,
   };
@@ -80,10 +90,18 @@ export async function loadQuarantine(db: Db, id: string, filter: QuarantineFilte
     eq(quarantinedRows.kind, filter.kind),
     filter.source ? eq(quarantinedRows.source, filter.source) : undefined,
     // Every reason starts with the column it is about: `distance: not a number (got "x" from …)`.
-    filter.column ? sql`exists (select 1 from jsonb_array_elements_text(${quarantinedRows.reasons}) as r(reason) where r.reason like ${`${escapeLike(filter.column)}:%`})` : undefined,
+    filter.column
+      ? sql`exists (select 1 from jsonb_array_elements_text(${quarantinedRows.reasons}) as r(reason) where r.reason like ${`${escapeLike(filter.column)}:%`})`
+      : undefined,
   );
   const [rows, [{ total }], sources] = await Promise.all([
-    db.select().from(quarantinedRows).where(where).orderBy(asc(quarantinedRows.source), asc(quarantinedRows.recordNumber)).limit(filter.limit).offset(filter.offset),
+    db
+      .select()
+      .from(quarantinedRows)
+      .where(where)
+      .orderBy(asc(quarantinedRows.source), asc(quarantinedRows.recordNumber))
+      .limit(filter.limit)
+      .offset(filter.offset),
     db.select({ total: count() }).from(quarantinedRows).where(where),
     db.selectDistinct({ source: quarantinedRows.source }).from(quarantinedRows).where(eq(quarantinedRows.datasetVersionId, id)),
   ]);
@@ -99,7 +117,13 @@ export async function loadRows(db: Db, id: string, offset: number, limit: number
   const rows = await db
     .select({ index: datasetRows.rowIndex, data: datasetRows.data })
     .from(datasetRows)
-    .where(and(eq(datasetRows.datasetVersionId, id), sql`${datasetRows.rowIndex} >= ${offset}`, sql`${datasetRows.rowIndex} < ${offset + limit}`))
+    .where(
+      and(
+        eq(datasetRows.datasetVersionId, id),
+        sql`${datasetRows.rowIndex} >= ${offset}`,
+        sql`${datasetRows.rowIndex} < ${offset + limit}`,
+      ),
+    )
     .orderBy(asc(datasetRows.rowIndex));
   return rows as { index: number; data: Row }[];
 }

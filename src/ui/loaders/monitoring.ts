@@ -40,7 +40,11 @@ export type AlertRow = typeof alerts.$inferSelect;
 /** Each monitored model with its newest report and report count. */
 export async function loadMonitoredModels(db: Db) {
   const rows = await db
-    .select({ model: driftReports.modelName, reports: sql<number>`count(*)::int`, lastWindowEnd: sql<string>`max(${driftReports.windowEnd})` })
+    .select({
+      model: driftReports.modelName,
+      reports: sql<number>`count(*)::int`,
+      lastWindowEnd: sql<string>`max(${driftReports.windowEnd})`,
+    })
     .from(driftReports)
     .groupBy(driftReports.modelName)
     .orderBy(driftReports.modelName);
@@ -82,13 +86,27 @@ export async function loadModelMonitoring(db: Db, model: string) {
       .limit(REPORTS_SHOWN),
     db.select().from(alerts).where(eq(alerts.modelName, model)).orderBy(desc(alerts.createdAt)).limit(100),
   ]);
-  const summaries = reports.map((r) => ({ ...r, message: r.message ?? '', performance: r.performance as LivePerformance | null, actions: r.actions as MonitorActions, features: r.features ?? [] }));
+  const summaries = reports.map((r) => ({
+    ...r,
+    message: r.message ?? '',
+    performance: r.performance as LivePerformance | null,
+    actions: r.actions as MonitorActions,
+    features: r.features ?? [],
+  }));
   return { reports: summaries, alerts: modelAlerts, drift: driftPoints(summaries), performance: performancePoints(summaries) };
 }
 
 export function driftPoints(reports: readonly ReportSummary[]): DriftPoint[] {
   return reports.flatMap((r) =>
-    r.features.map((f) => ({ at: r.windowEnd.toISOString(), feature: f.feature, method: f.method, score: f.score, threshold: f.threshold, drifted: f.drifted, reportId: r.id })),
+    r.features.map((f) => ({
+      at: r.windowEnd.toISOString(),
+      feature: f.feature,
+      method: f.method,
+      score: f.score,
+      threshold: f.threshold,
+      drifted: f.drifted,
+      reportId: r.id,
+    })),
   );
 }
 
@@ -100,7 +118,16 @@ export function performancePoints(reports: readonly ReportSummary[]): { metric: 
     return r.performance.versions.flatMap((v) =>
       v.metric.value === null
         ? []
-        : [{ at: r.windowEnd.toISOString(), version: v.version, value: v.metric.value, standardError: v.metric.standardError, reference: v.metric.reference, limit: v.concept.floor ?? v.concept.ceiling ?? null }],
+        : [
+            {
+              at: r.windowEnd.toISOString(),
+              version: v.version,
+              value: v.metric.value,
+              standardError: v.metric.standardError,
+              reference: v.metric.reference,
+              limit: v.concept.floor ?? v.concept.ceiling ?? null,
+            },
+          ],
     );
   });
   return { metric, points };

@@ -53,7 +53,13 @@ export function healthOf(events: readonly RolloutEvent[], thresholds: Partial<Ca
     const at = e.at.toISOString();
     const base = health.baseline;
     return [
-      { at, metric: 'error rate', candidate: health.candidate.errorRate, baseline: base.errorRate, limit: base.errorRate === null ? null : base.errorRate + increase },
+      {
+        at,
+        metric: 'error rate',
+        candidate: health.candidate.errorRate,
+        baseline: base.errorRate,
+        limit: base.errorRate === null ? null : base.errorRate + increase,
+      },
       {
         at,
         metric: 'p99 latency (ms)',

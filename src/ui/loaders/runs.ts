@@ -11,7 +11,10 @@ type TrainingRun = typeof trainingRuns.$inferSelect;
 
 /** Every model's pipeline runs, newest first, and the approvals pending. */
 export async function loadPipelineRuns(db: Db, limit = 200): Promise<{ runs: PipelineRun[]; pending: ApprovalRow[] }> {
-  const [runs, pending] = await Promise.all([db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.startedAt)).limit(limit), listPendingApprovals(db)]);
+  const [runs, pending] = await Promise.all([
+    db.select().from(pipelineRuns).orderBy(desc(pipelineRuns.startedAt)).limit(limit),
+    listPendingApprovals(db),
+  ]);
   return { runs: runs as PipelineRun[], pending };
 }
 

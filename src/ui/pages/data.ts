@@ -15,11 +15,19 @@ export function dataPage(versions: DatasetListItem[], links: TemporalLinks): Htm
   const body = versions.length
     ? h`<div class="charts">${chart(
         'datasets-accounting',
-        sourceAccountingSpec(shown.map((v) => ({ source: `${v.name} ${v.contentHash.slice(0, 8)}`, accepted: v.rowCount, quarantined: v.quarantinedCount, duplicates: v.duplicateCount }))),
+        sourceAccountingSpec(
+          shown.map((v) => ({
+            source: `${v.name} ${v.contentHash.slice(0, 8)}`,
+            accepted: v.rowCount,
+            quarantined: v.quarantinedCount,
+            duplicates: v.duplicateCount,
+          })),
+        ),
         versions.length > shown.length ? `The newest ${shown.length} of ${versions.length} versions.` : undefined,
       )}</div>
 <table class="sortable" id="datasets"><thead><tr><th>created</th><th>name</th><th>content hash</th><th>read</th><th>accepted</th><th>quarantined</th><th>duplicates</th></tr></thead><tbody>${versions.map(
-        (v) => h`<tr><td data-value="${v.createdAt.toISOString()}">${formatDate(v.createdAt)}</td><td><a href="${paths.dataset(v.id)}">${v.name}</a></td><td><code>${short(v.contentHash, 16)}</code></td><td class="num">${formatNumber(v.rowsRead)}</td><td class="num">${formatNumber(v.rowCount)}</td><td class="num">${v.quarantinedCount ? h`<a href="${paths.quarantine(v.id)}">${formatNumber(v.quarantinedCount)}</a>` : '0'}</td><td class="num">${formatNumber(v.duplicateCount)}</td></tr>`,
+        (v) =>
+          h`<tr><td data-value="${v.createdAt.toISOString()}">${formatDate(v.createdAt)}</td><td><a href="${paths.dataset(v.id)}">${v.name}</a></td><td><code>${short(v.contentHash, 16)}</code></td><td class="num">${formatNumber(v.rowsRead)}</td><td class="num">${formatNumber(v.rowCount)}</td><td class="num">${v.quarantinedCount ? h`<a href="${paths.quarantine(v.id)}">${formatNumber(v.quarantinedCount)}</a>` : '0'}</td><td class="num">${formatNumber(v.duplicateCount)}</td></tr>`,
       )}</tbody></table>`
     : h`<p class="note">No dataset versions yet: a pipeline run ingests one.</p>`;
   return layout({ title: 'Datasets', section: 'data', temporal: temporal(links), body });
@@ -64,17 +72,25 @@ export function quarantinePage(
 </form>
 <p id="quarantine-total">${formatNumber(page.total)} record${page.total === 1 ? '' : 's'}</p>
 <table id="quarantine"><thead><tr><th>source</th><th>source record</th><th>reasons</th><th>raw record</th></tr></thead><tbody>${page.rows.map(
-    (r) => h`<tr><td>${r.source}</td><td class="num">${r.recordNumber + 1}</td><td>${(r.reasons as string[]).map((reason) => h`<div>${reason}</div>`)}</td><td><code>${JSON.stringify(r.raw)}</code></td></tr>`,
+    (r) =>
+      h`<tr><td>${r.source}</td><td class="num">${r.recordNumber + 1}</td><td>${(r.reasons as string[]).map((reason) => h`<div>${reason}</div>`)}</td><td><code>${JSON.stringify(r.raw)}</code></td></tr>`,
   )}</tbody></table>
 ${pager(base, { column: filter.column, source: filter.source, kind: filter.kind }, filter.offset, filter.limit, page.total)}`;
   return layout({ title: `Quarantine of ${view.name}`, section: 'data', temporal: temporal(links), body });
 }
 
-export function rowsPage(view: DatasetProfileView, rows: { index: number; data: Row }[], offset: number, limit: number, links: TemporalLinks): Html {
+export function rowsPage(
+  view: DatasetProfileView,
+  rows: { index: number; data: Row }[],
+  offset: number,
+  limit: number,
+  links: TemporalLinks,
+): Html {
   const names = view.columns.map((c) => c.name);
   const body = h`<p><a href="${paths.dataset(view.id)}">← ${view.name}</a> · the accepted rows, in dataset row order (dataset row numbers, from 1, as in every message)</p>
 <table id="rows"><thead><tr><th>row</th>${names.map((n) => h`<th>${n}</th>`)}</tr></thead><tbody>${rows.map(
-    (r) => h`<tr><td class="num">${r.index + 1}</td>${names.map((n) => h`<td>${r.data[n] === null || r.data[n] === undefined ? h`<span class="muted">null</span>` : String(r.data[n])}</td>`)}</tr>`,
+    (r) =>
+      h`<tr><td class="num">${r.index + 1}</td>${names.map((n) => h`<td>${r.data[n] === null || r.data[n] === undefined ? h`<span class="muted">null</span>` : String(r.data[n])}</td>`)}</tr>`,
   )}</tbody></table>
 ${pager(paths.rows(view.id), {}, offset, limit, view.counts.accepted)}`;
   return layout({ title: `Rows of ${view.name}`, section: 'data', temporal: temporal(links), body });

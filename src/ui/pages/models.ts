@@ -11,15 +11,24 @@ import type { ModelDetail } from '../loaders/models';
 import { scalarMetrics } from '../sections/run-evaluation';
 import { badge, layout } from './layout';
 
-const aliasList = (aliases: Record<string, number>) => Object.entries(aliases).map(([alias, v]) => `${alias} → v${v}`).join(', ') || '–';
+const aliasList = (aliases: Record<string, number>) =>
+  Object.entries(aliases)
+    .map(([alias, v]) => `${alias} → v${v}`)
+    .join(', ') || '–';
 
 export function modelsPage(models: ModelSummary[], links: TemporalLinks): Html {
   const body = models.length
     ? h`<table class="sortable" id="models"><thead><tr><th>model</th><th>versions</th><th>latest</th><th>aliases</th><th>registered</th></tr></thead><tbody>${models.map(
-        (m) => h`<tr><td><a href="${paths.model(m.name)}">${m.name}</a></td><td class="num">${m.versions}</td><td class="num">${m.latestVersion ? h`<a href="${paths.version(m.name, m.latestVersion)}">v${m.latestVersion}</a>` : '–'}</td><td>${aliasList(m.aliases)}</td><td>${formatDate(m.createdAt)}</td></tr>`,
+        (m) =>
+          h`<tr><td><a href="${paths.model(m.name)}">${m.name}</a></td><td class="num">${m.versions}</td><td class="num">${m.latestVersion ? h`<a href="${paths.version(m.name, m.latestVersion)}">v${m.latestVersion}</a>` : '–'}</td><td>${aliasList(m.aliases)}</td><td>${formatDate(m.createdAt)}</td></tr>`,
       )}</tbody></table>`
     : h`<p class="note">No registered models yet.</p>`;
-  return layout({ title: 'Models', section: 'models', temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'Pipelines that register' }, body });
+  return layout({
+    title: 'Models',
+    section: 'models',
+    temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'Pipelines that register' },
+    body,
+  });
 }
 
 export function modelPage(detail: ModelDetail, links: TemporalLinks, now: Date): Html {
@@ -43,12 +52,14 @@ ${
     : ''
 }
 <h2>Versions</h2>
-<table class="sortable" id="versions"><thead><tr><th>version</th><th>created</th><th>status</th><th>source</th><th>headline metric</th><th>dataset hash</th><th>code</th><th>run</th></tr></thead><tbody>${versions.map((v) => {
-    const headline = headlineMetric(v.metrics as ModelMetrics);
-    return h`<tr><td data-value="${v.version}"><a href="${paths.version(name, v.version)}">v${v.version}</a></td><td>${formatDate(v.createdAt)}</td><td>${badge(v.status)}</td><td>${v.source}</td><td>${headline ?? '–'}</td><td><code>${short(v.datasetHash, 12)}</code></td><td><code>${short(v.gitCommit, 10)}${v.gitDirty ? ' (dirty)' : ''}</code></td><td>${
-      v.workflowId ? h`<a href="${paths.run(`${v.workflowId}/${v.runId}`)}">${short(v.workflowId, 36)}</a>` : '–'
-    }</td></tr>`;
-  })}</tbody></table>
+<table class="sortable" id="versions"><thead><tr><th>version</th><th>created</th><th>status</th><th>source</th><th>headline metric</th><th>dataset hash</th><th>code</th><th>run</th></tr></thead><tbody>${versions.map(
+    (v) => {
+      const headline = headlineMetric(v.metrics as ModelMetrics);
+      return h`<tr><td data-value="${v.version}"><a href="${paths.version(name, v.version)}">v${v.version}</a></td><td>${formatDate(v.createdAt)}</td><td>${badge(v.status)}</td><td>${v.source}</td><td>${headline ?? '–'}</td><td><code>${short(v.datasetHash, 12)}</code></td><td><code>${short(v.gitCommit, 10)}${v.gitDirty ? ' (dirty)' : ''}</code></td><td>${
+        v.workflowId ? h`<a href="${paths.run(`${v.workflowId}/${v.runId}`)}">${short(v.workflowId, 36)}</a>` : '–'
+      }</td></tr>`;
+    },
+  )}</tbody></table>
 ${
   newest && previous
     ? h`<form class="filters" method="get" action="/models/${encodeURIComponent(name)}/diff">
@@ -57,7 +68,12 @@ ${
   <button type="submit">compare</button></form>`
     : ''
 }`;
-  return layout({ title: `Model ${name}`, section: 'models', temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'Pipelines' }, body });
+  return layout({
+    title: `Model ${name}`,
+    section: 'models',
+    temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'Pipelines' },
+    body,
+  });
 }
 
 export function versionPage(lineage: VersionLineage, links: TemporalLinks): Html {
@@ -78,31 +94,43 @@ export function versionPage(lineage: VersionLineage, links: TemporalLinks): Html
 <pre class="mono">${JSON.stringify(lineage.params, null, 2)}</pre>
 <h2>Alias moves</h2>
 <table id="alias-moves"><thead><tr><th>at</th><th>alias</th><th>move</th><th>by</th><th>reason</th></tr></thead><tbody>${lineage.aliasMoves.map(
-    (m) => h`<tr><td>${formatDate(m.at)}</td><td>${m.alias}</td><td>${m.action}: v${m.fromVersion ?? '–'} → v${m.toVersion ?? '–'}</td><td>${m.actor}</td><td>${m.reason}</td></tr>`,
+    (m) =>
+      h`<tr><td>${formatDate(m.at)}</td><td>${m.alias}</td><td>${m.action}: v${m.fromVersion ?? '–'} → v${m.toVersion ?? '–'}</td><td>${m.actor}</td><td>${m.reason}</td></tr>`,
   )}</tbody></table>
 <h2>Events</h2>
 <table><tbody>${lineage.events.map((e) => h`<tr><td>${formatDate(e.at)}</td><td>${e.action}</td><td>${e.actor}</td><td>${e.reason}</td></tr>`)}</tbody></table>`;
   return layout({
     title: `${lineage.model} v${lineage.version}`,
     section: 'models',
-    temporal: { href: run ? temporalWorkflowUrl(links, run.workflowId, run.runId) : temporalWorkflowsUrl(links), label: 'The run that made it' },
+    temporal: {
+      href: run ? temporalWorkflowUrl(links, run.workflowId, run.runId) : temporalWorkflowsUrl(links),
+      label: 'The run that made it',
+    },
     body,
   });
 }
 
 export function diffPage(name: string, diff: VersionDiff, links: TemporalLinks): Html {
   const rows = (list: { path: string; a: unknown; b: unknown }[]) =>
-    list.length ? h`${list.map((c) => h`<tr><td><code>${c.path}</code></td><td>${JSON.stringify(c.a)}</td><td>${JSON.stringify(c.b)}</td></tr>`)}` : h`<tr><td colspan="3" class="muted">no differences</td></tr>`;
+    list.length
+      ? h`${list.map((c) => h`<tr><td><code>${c.path}</code></td><td>${JSON.stringify(c.a)}</td><td>${JSON.stringify(c.b)}</td></tr>`)}`
+      : h`<tr><td colspan="3" class="muted">no differences</td></tr>`;
   const body = h`<p><a href="${paths.model(name)}">← ${name}</a></p>
 <dl class="facts"><dt>data</dt><dd>${diff.data.same ? 'same dataset version' : h`<code>${diff.data.a?.contentHash ?? '–'}</code> → <code>${diff.data.b?.contentHash ?? '–'}</code>`}</dd>
 <dt>code</dt><dd>${diff.code.same ? 'same code version' : h`<code>${diff.code.a.gitCommit ?? '–'}</code> → <code>${diff.code.b.gitCommit ?? '–'}</code>`}</dd>
 <dt>artifact</dt><dd>${diff.artifact.same ? 'identical bytes' : 'different'}</dd></dl>
 <h2>Metrics</h2>
 <table id="diff-metrics"><thead><tr><th>metric</th><th>${diff.a}</th><th>${diff.b}</th><th>change</th></tr></thead><tbody>${diff.metrics.map(
-    (m) => h`<tr><td>${m.name}</td><td class="num">${formatNumber(m.a)}</td><td class="num">${formatNumber(m.b)}</td><td class="num">${formatNumber(m.delta)}</td></tr>`,
+    (m) =>
+      h`<tr><td>${m.name}</td><td class="num">${formatNumber(m.a)}</td><td class="num">${formatNumber(m.b)}</td><td class="num">${formatNumber(m.delta)}</td></tr>`,
   )}</tbody></table>
 <h2>Parameters</h2><table><thead><tr><th>path</th><th>${diff.a}</th><th>${diff.b}</th></tr></thead><tbody>${rows(diff.params)}</tbody></table>
 <h2>Contract</h2><table><thead><tr><th>path</th><th>${diff.a}</th><th>${diff.b}</th></tr></thead><tbody>${rows(diff.contract)}</tbody></table>
 <h2>Feature pipeline</h2><table><thead><tr><th>path</th><th>${diff.a}</th><th>${diff.b}</th></tr></thead><tbody>${rows(diff.featurePipeline)}</tbody></table>`;
-  return layout({ title: `${diff.a} against ${diff.b}`, section: 'models', temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'Pipelines' }, body });
+  return layout({
+    title: `${diff.a} against ${diff.b}`,
+    section: 'models',
+    temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'Pipelines' },
+    body,
+  });
 }

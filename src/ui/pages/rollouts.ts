@@ -24,10 +24,16 @@ export function adminKeyField(access: ActionAccess): Html {
 export function rolloutsPage(list: Rollout[], links: TemporalLinks): Html {
   const body = list.length
     ? h`<table class="sortable" id="rollouts"><thead><tr><th>started</th><th>model</th><th>candidate</th><th>baseline</th><th>status</th><th>decided by</th><th>reason</th></tr></thead><tbody>${list.map(
-        (r) => h`<tr><td data-value="${r.startedAt.toISOString()}"><a href="${paths.rollout(r.id)}">${formatDate(r.startedAt)}</a></td><td><a href="${paths.model(r.modelName)}">${r.modelName}</a></td><td>v${r.candidateVersion}</td><td>v${r.baselineVersion}</td><td>${badge(r.status)}</td><td>${r.decidedBy ?? '–'}</td><td>${r.reason ?? ''}</td></tr>`,
+        (r) =>
+          h`<tr><td data-value="${r.startedAt.toISOString()}"><a href="${paths.rollout(r.id)}">${formatDate(r.startedAt)}</a></td><td><a href="${paths.model(r.modelName)}">${r.modelName}</a></td><td>v${r.candidateVersion}</td><td>v${r.baselineVersion}</td><td>${badge(r.status)}</td><td>${r.decidedBy ?? '–'}</td><td>${r.reason ?? ''}</td></tr>`,
       )}</tbody></table>`
     : h`<p class="note">No canary rollouts yet. <code>keel rollouts start &lt;model&gt; &lt;version&gt;</code>, or a pipeline with <code>rollout.strategy: canary</code>, starts one.</p>`;
-  return layout({ title: 'Canary rollouts', section: 'rollouts', temporal: { href: temporalWorkflowsUrl(links, 'canaryRollout'), label: 'canaryRollout runs' }, body });
+  return layout({
+    title: 'Canary rollouts',
+    section: 'rollouts',
+    temporal: { href: temporalWorkflowsUrl(links, 'canaryRollout'), label: 'canaryRollout runs' },
+    body,
+  });
 }
 
 export function rolloutPage(detail: RolloutDetail, access: ActionAccess, links: TemporalLinks, now: Date): Html {
@@ -55,11 +61,14 @@ ${button('pause', 'Pause')}${button('resume', 'Resume')}${button('promote', 'Pro
     : ''
 }
 <div class="charts">${detail.traffic.length ? chart('canary-traffic', canaryTrafficSpec(detail.traffic, r.endedAt ?? now)) : ''}${
-    detail.health.length ? chart('canary-health', canaryHealthSpec(detail.health)) : h`<p class="note">No health comparison recorded yet.</p>`
+    detail.health.length
+      ? chart('canary-health', canaryHealthSpec(detail.health))
+      : h`<p class="note">No health comparison recorded yet.</p>`
   }</div>
 <h2>Events</h2>
 <table id="rollout-events"><thead><tr><th>#</th><th>at</th><th>event</th><th>share</th><th>by</th><th>reason</th></tr></thead><tbody>${detail.events.map(
-    (e) => h`<tr><td class="num">${e.seq}</td><td>${formatDate(e.at)}</td><td>${e.kind}</td><td class="num">${e.percent === null ? '' : `${e.percent} %${e.shadow ? ' shadow' : ''}`}</td><td>${e.actor}</td><td>${e.reason}</td></tr>`,
+    (e) =>
+      h`<tr><td class="num">${e.seq}</td><td>${formatDate(e.at)}</td><td>${e.kind}</td><td class="num">${e.percent === null ? '' : `${e.percent} %${e.shadow ? ' shadow' : ''}`}</td><td>${e.actor}</td><td>${e.reason}</td></tr>`,
   )}</tbody></table>`;
   return layout({
     title: `Rollout of ${r.modelName} v${r.candidateVersion}`,

@@ -29,9 +29,10 @@ function stagesText(run: PipelineRun): Html {
 }
 
 export function runsPage(runs: PipelineRun[], pending: ApprovalRow[], links: TemporalLinks, now: Date): Html {
-  const body = h`${pendingApprovalsList(pending)}${runs.length
-    ? h`<table class="sortable" id="runs"><thead><tr><th>started</th><th>model</th><th>status</th><th>stages</th><th>duration</th><th>result or cause</th><th>Temporal</th></tr></thead><tbody>${runs.map(
-        (run) => h`<tr>
+  const body = h`${pendingApprovalsList(pending)}${
+    runs.length
+      ? h`<table class="sortable" id="runs"><thead><tr><th>started</th><th>model</th><th>status</th><th>stages</th><th>duration</th><th>result or cause</th><th>Temporal</th></tr></thead><tbody>${runs.map(
+          (run) => h`<tr>
   <td data-value="${run.startedAt.toISOString()}"><a href="${paths.run(run.id)}">${formatDate(run.startedAt)}</a></td>
   <td><a href="${paths.model(run.modelName)}">${run.modelName}</a></td>
   <td>${badge(run.status)}</td>
@@ -40,9 +41,15 @@ export function runsPage(runs: PipelineRun[], pending: ApprovalRow[], links: Tem
   <td>${run.failure ? h`<span class="cause">${run.failure.type ? `${run.failure.type}: ` : ''}${run.failure.error}</span>` : run.modelVersion ? h`<a href="${paths.version(run.modelName, run.modelVersion)}">v${run.modelVersion}</a>` : ''}</td>
   <td><a href="${temporalWorkflowUrl(links, run.workflowId, run.runId) ?? '#'}" target="_blank" rel="noopener">${short(run.workflowId, 40)}</a></td>
 </tr>`,
-      )}</tbody></table>`
-    : h`<p class="note">No pipeline runs recorded yet. Start one with <code>npm run keel -- pipeline run</code>.</p>`}`;
-  return layout({ title: 'Pipeline runs', section: 'runs', temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'trainingPipeline runs' }, body });
+        )}</tbody></table>`
+      : h`<p class="note">No pipeline runs recorded yet. Start one with <code>npm run keel -- pipeline run</code>.</p>`
+  }`;
+  return layout({
+    title: 'Pipeline runs',
+    section: 'runs',
+    temporal: { href: temporalWorkflowsUrl(links, 'trainingPipeline'), label: 'trainingPipeline runs' },
+    body,
+  });
 }
 
 export function runPage(detail: RunDetail, access: ApprovalAccess, links: TemporalLinks, now: Date): Html {

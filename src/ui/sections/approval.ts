@@ -18,10 +18,14 @@ export function approvalEvaluationTable(evaluation: ApprovalEvaluation): Html {
   const production = scalarMetrics(evaluation.production?.metrics);
   return h`<p><strong>${describeEvaluation(evaluation)}</strong></p>
 <p>Gate: <span class="status ${evaluation.gate.passed ? 'passed' : 'rejected'}">${evaluation.gate.passed ? 'passed' : 'rejected'}</span> ${evaluation.gate.reasons.join('; ')}</p>
-<table class="approval-metrics"><thead><tr><th>metric</th><th>candidate</th>${evaluation.production ? h`<th>production v${evaluation.production.version}</th><th>change</th>` : ''}</tr></thead><tbody>${Object.keys(candidate).map(
+<table class="approval-metrics"><thead><tr><th>metric</th><th>candidate</th>${evaluation.production ? h`<th>production v${evaluation.production.version}</th><th>change</th>` : ''}</tr></thead><tbody>${Object.keys(
+    candidate,
+  ).map(
     (name) =>
       h`<tr><td>${name}</td><td class="num">${formatNumber(candidate[name])}</td>${
-        evaluation.production ? h`<td class="num">${formatNumber(production[name])}</td><td class="num">${production[name] === undefined ? '–' : formatNumber(candidate[name] - production[name])}</td>` : ''
+        evaluation.production
+          ? h`<td class="num">${formatNumber(production[name])}</td><td class="num">${production[name] === undefined ? '–' : formatNumber(candidate[name] - production[name])}</td>`
+          : ''
       }</tr>`,
   )}</tbody></table>`;
 }
@@ -37,7 +41,9 @@ export function approvalPanel(row: ApprovalRow, access: ApprovalAccess): Html {
   return h`<section class="panel approval" id="approval">
   <h2>${pending ? 'Awaiting approval' : `Approval: ${row.status}`} — ${row.modelName} v${row.version}</h2>
   <p class="muted">Requested ${formatDate(row.requestedAt)}; ${pending ? `on no decision by ${formatDate(row.deadline)} it is ${row.onTimeout === 'approve' ? 'approved' : 'rejected'}` : ''}${
-    row.decidedAt ? `decided ${formatDate(row.decidedAt)} by ${row.decidedBy} (${row.channel}${row.authenticated ? ', with an admin key' : ''})${row.reason ? `: ${row.reason}` : ''}` : ''
+    row.decidedAt
+      ? `decided ${formatDate(row.decidedAt)} by ${row.decidedBy} (${row.channel}${row.authenticated ? ', with an admin key' : ''})${row.reason ? `: ${row.reason}` : ''}`
+      : ''
   }</p>
   ${approvalEvaluationTable(evaluation)}
   ${
@@ -58,6 +64,7 @@ export function approvalPanel(row: ApprovalRow, access: ApprovalAccess): Html {
 export function pendingApprovalsList(rows: ApprovalRow[]): Html {
   if (!rows.length) return h``;
   return h`<section class="panel" id="pending-approvals"><h2>Awaiting approval</h2><ul>${rows.map(
-    (r) => h`<li><a href="${paths.run(r.id)}">${r.modelName} v${r.version}</a>: ${describeEvaluation(r.evaluation as ApprovalEvaluation)}; decide by ${formatDate(r.deadline)}</li>`,
+    (r) =>
+      h`<li><a href="${paths.run(r.id)}">${r.modelName} v${r.version}</a>: ${describeEvaluation(r.evaluation as ApprovalEvaluation)}; decide by ${formatDate(r.deadline)}</li>`,
   )}</ul></section>`;
 }

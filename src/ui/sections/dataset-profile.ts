@@ -22,7 +22,10 @@ export interface DatasetProfileView {
 /** Source accounting: read = accepted + quarantined + duplicates, per source and in total, as a bar. */
 export function sourceAccountingSection(view: DatasetProfileView): Html {
   const { read, accepted, quarantined, duplicates } = view.counts;
-  const rows: SourceCounts[] = [...(view.sources.length > 1 ? view.sources : []), { source: view.sources.length > 1 ? 'all sources' : (view.sources[0]?.source ?? 'all'), accepted, quarantined, duplicates }];
+  const rows: SourceCounts[] = [
+    ...(view.sources.length > 1 ? view.sources : []),
+    { source: view.sources.length > 1 ? 'all sources' : (view.sources[0]?.source ?? 'all'), accepted, quarantined, duplicates },
+  ];
   return h`<section class="accounting">
   <h2>Source accounting</h2>
   <p><strong>${formatNumber(read)}</strong> records read = <strong>${formatNumber(accepted)}</strong> accepted + <strong>${formatNumber(quarantined)}</strong> quarantined + <strong>${formatNumber(duplicates)}</strong> duplicates${
@@ -40,7 +43,8 @@ export function datasetProfileSection(view: DatasetProfileView): Html {
   return h`<section class="profile">
   <h2>Columns</h2>
   <table class="sortable" id="columns"><thead><tr><th>column</th><th>type</th><th>present</th><th>nulls</th><th>null share</th><th>min</th><th>mean</th><th>max</th><th>distinct</th></tr></thead><tbody>${entries.map(
-    ([name, p]) => h`<tr><td>${name}</td><td>${p.type}</td><td class="num">${formatNumber(p.count)}</td><td class="num">${formatNumber(p.nulls)}</td><td class="num" data-value="${p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0}">${formatPercent(p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0, 2)}</td><td class="num">${'min' in p ? formatNumber(p.min) : '–'}</td><td class="num">${p.type === 'number' ? formatNumber(p.mean) : '–'}</td><td class="num">${'max' in p ? formatNumber(p.max) : '–'}</td><td class="num">${p.type === 'string' ? `${formatNumber(p.distinct)}${p.distinctCapped ? '+' : ''}` : '–'}</td></tr>`,
+    ([name, p]) =>
+      h`<tr><td>${name}</td><td>${p.type}</td><td class="num">${formatNumber(p.count)}</td><td class="num">${formatNumber(p.nulls)}</td><td class="num" data-value="${p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0}">${formatPercent(p.count + p.nulls ? p.nulls / (p.count + p.nulls) : 0, 2)}</td><td class="num">${'min' in p ? formatNumber(p.min) : '–'}</td><td class="num">${p.type === 'number' ? formatNumber(p.mean) : '–'}</td><td class="num">${'max' in p ? formatNumber(p.max) : '–'}</td><td class="num">${p.type === 'string' ? `${formatNumber(p.distinct)}${p.distinctCapped ? '+' : ''}` : '–'}</td></tr>`,
   )}</tbody></table>
   <div class="charts">${chart('null-share', nullShareSpec(profile))}${view.correlations ? chart('correlations', correlationSpec(view.correlations)) : ''}</div>
   <h2>Distributions</h2>

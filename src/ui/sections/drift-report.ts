@@ -25,7 +25,8 @@ export function driftReportSection(view: DriftReportView): Html {
   <p class="muted">${view.model} v${view.version}, window ${formatDate(view.window.start)} → ${formatDate(view.window.end)}, ${formatNumber(view.rowCount)} logged predictions${view.findings.length ? `; findings: ${view.findings.join(', ')}` : ''}</p>
   <div class="charts">${chart(`drift-features-${view.id}`, driftReportSpec(view.features))}</div>
   <table id="drift-features"><thead><tr><th>feature</th><th>method</th><th>statistic</th><th>threshold</th><th>PSI</th><th>drifted</th></tr></thead><tbody>${view.features.map(
-    (f) => h`<tr><td>${f.feature}</td><td>${f.method}</td><td class="num">${formatNumber(f.score)}</td><td class="num">${formatNumber(f.threshold)}</td><td class="num">${formatNumber(f.psi)}</td><td>${f.drifted ? h`<span class="status drift">drift</span>` : 'no'}</td></tr>`,
+    (f) =>
+      h`<tr><td>${f.feature}</td><td>${f.method}</td><td class="num">${formatNumber(f.score)}</td><td class="num">${formatNumber(f.threshold)}</td><td class="num">${formatNumber(f.psi)}</td><td>${f.drifted ? h`<span class="status drift">drift</span>` : 'no'}</td></tr>`,
   )}</tbody></table>
   <h3>What the monitor did</h3>
   ${monitorActionsList(view.actions)}
@@ -45,7 +46,9 @@ export function monitorActionsList(actions: MonitorActions): Html {
       h`<li>${actions.retrain.started ? 'Started retraining' : 'Did not start retraining'} (<code>${actions.retrain.workflowId}</code>${actions.retrain.period ? `, data ${actions.retrain.period.from} → ${actions.retrain.period.to}` : ''}, ${actions.retrain.consecutive} consecutive drifted report${actions.retrain.consecutive === 1 ? '' : 's'})${actions.retrain.error ? h` <span class="status failed">${actions.retrain.error}</span>` : ''}</li>`,
     );
   }
-  for (const alert of actions.alerts ?? []) items.push(h`<li>Alert #${alert.id} (${alert.kind}) ${alert.created ? 'raised' : 'already open for this incident'}</li>`);
-  for (const d of actions.deliveries ?? []) items.push(h`<li>Alert #${d.alertId} to ${d.target}: ${d.status}${d.error ? ` (${d.error})` : ''}</li>`);
+  for (const alert of actions.alerts ?? [])
+    items.push(h`<li>Alert #${alert.id} (${alert.kind}) ${alert.created ? 'raised' : 'already open for this incident'}</li>`);
+  for (const d of actions.deliveries ?? [])
+    items.push(h`<li>Alert #${d.alertId} to ${d.target}: ${d.status}${d.error ? ` (${d.error})` : ''}</li>`);
   return items.length ? h`<ul class="actions">${items}</ul>` : h`<p class="muted">Nothing: no action was called for.</p>`;
 }

@@ -100,7 +100,9 @@ export interface TrialView {
 /** The trials as a table sortable by any metric or parameter (a click on its header). */
 export function tuningTrialsSection(trials: TrialView[]): Html {
   if (trials.length <= 1) return h``;
-  const metricNames = [...new Set(trials.flatMap((t) => Object.keys(scalarMetrics(t.validationMetrics))))].filter((n) => n !== 'n' && n !== 'positives');
+  const metricNames = [...new Set(trials.flatMap((t) => Object.keys(scalarMetrics(t.validationMetrics))))].filter(
+    (n) => n !== 'n' && n !== 'positives',
+  );
   const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.trainer)))].filter((n) => n !== 'kind');
   return h`<section class="trials">
   <h2>Tuning trials (${trials.length}; validation metrics; click a header to sort)</h2>

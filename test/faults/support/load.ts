@@ -14,7 +14,12 @@ export interface Sample {
  * whether or not earlier ones were answered (up to `maxInFlight`, beyond which sends are skipped
  * and counted), so a slow server shows up as latency rather than as fewer requests.
  */
-export async function runLoad(options: { rate: number; seconds: number; maxInFlight?: number; send: () => Promise<number> }): Promise<{ samples: Sample[]; skipped: number }> {
+export async function runLoad(options: {
+  rate: number;
+  seconds: number;
+  maxInFlight?: number;
+  send: () => Promise<number>;
+}): Promise<{ samples: Sample[]; skipped: number }> {
   const samples: Sample[] = [];
   const inFlight = new Set<Promise<void>>();
   const total = Math.round(options.rate * options.seconds);

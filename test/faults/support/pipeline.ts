@@ -13,7 +13,13 @@ import { taskQueues } from '../../../src/shared/task-queues';
 // Early stopping off: the faults must land while the trees still grow, whatever the data. Ordinal
 // splits: a worker training 3,000 native-split trees crashed deserialising a checkpoint message
 // (docs/reliability.md, known gaps); these faults test durability, not the split search.
-export const GBDT = { kind: 'gbdt', params: { objective: 'binary', numTrees: 150, maxLeaves: 15, learningRate: 0.1, earlyStoppingRounds: 0, categoricalSplits: 'ordinal' }, threads: 1, checkpointEvery: 5, heartbeatTimeoutSeconds: 3 } as const;
+export const GBDT = {
+  kind: 'gbdt',
+  params: { objective: 'binary', numTrees: 150, maxLeaves: 15, learningRate: 0.1, earlyStoppingRounds: 0, categoricalSplits: 'ordinal' },
+  threads: 1,
+  checkpointEvery: 5,
+  heartbeatTimeoutSeconds: 3,
+} as const;
 export const LINEAR = { kind: 'logistic-regression', l2: 0.0001, maxIterations: 200, tolerance: 1e-9, maxCategories: 100 } as const;
 
 /** The project's flights pipeline on `rows` rows; each run names its own dataset so versions can be counted per run. */
@@ -119,4 +125,11 @@ export async function leftovers(sql: postgres.Sql, model: string): Promise<RunLe
 }
 
 /** What a clean run leaves: one of each, nothing half-written. */
-export const CLEAN: RunLeftovers = { datasetVersions: 1, modelVersions: 1, trainingRuns: 1, checkpoints: 0, runningIngests: 0, orphanRows: 0 };
+export const CLEAN: RunLeftovers = {
+  datasetVersions: 1,
+  modelVersions: 1,
+  trainingRuns: 1,
+  checkpoints: 0,
+  runningIngests: 0,
+  orphanRows: 0,
+};

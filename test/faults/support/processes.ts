@@ -21,7 +21,11 @@ const READY: Record<'worker' | 'server', { script: string; line: string }> = {
   server: { script: 'src/runtime/server-main.ts', line: 'model server running' },
 };
 
-export async function startKeelProcess(kind: 'worker' | 'server', env: Record<string, string>, readyTimeoutMs = 180_000): Promise<KeelProcess> {
+export async function startKeelProcess(
+  kind: 'worker' | 'server',
+  env: Record<string, string>,
+  readyTimeoutMs = 180_000,
+): Promise<KeelProcess> {
   const { script, line } = READY[kind];
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
@@ -35,7 +39,10 @@ export async function startKeelProcess(kind: 'worker' | 'server', env: Record<st
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind} not ready within ${readyTimeoutMs} ms:\n${log.slice(-2000)}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${kind} not ready within ${readyTimeoutMs} ms:\n${log.slice(-2000)}`)),
+      readyTimeoutMs,
+    );
     const check = () => {
       if (log.includes(line)) {
         clearTimeout(timer);

@@ -15,7 +15,8 @@ export interface RestartableTemporal {
 
 export async function startRestartableTemporal(dataDir: string): Promise<RestartableTemporal> {
   const port = await freePort();
-  const start = () => startTemporalDevServer({ dataDir, port, headless: true, persistent: true, cliPath: process.env.KEEL_TEMPORAL_CLI || undefined });
+  const start = () =>
+    startTemporalDevServer({ dataDir, port, headless: true, persistent: true, cliPath: process.env.KEEL_TEMPORAL_CLI || undefined });
   let server: TemporalDevServer = await start();
   return {
     address: server.address,

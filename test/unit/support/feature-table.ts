@@ -34,7 +34,10 @@ export function everyOptionRows(count: number, seed: number): Row[] {
   for (let i = 0; i < count; i++) {
     const odd = random();
     const distance = 100 + Math.floor(random() * 2500);
-    const amount = random() < 0.05 ? pick([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e30, 1e300, null, '']) : -500 + random() * 7000;
+    const amount =
+      random() < 0.05
+        ? pick([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e30, 1e300, null, ''])
+        : -500 + random() * 7000;
     const score = random() < 0.1 ? null : Math.round(random() * 100) / 10;
     const temperature = random() < 0.05 ? pick([null, 'n/a', Number.NaN]) : -10 + random() * 60;
     const origin = random() < 0.03 ? pick([null, '']) : pick(airports);
@@ -47,7 +50,12 @@ export function everyOptionRows(count: number, seed: number): Row[] {
     const departure =
       random() < 0.04
         ? pick([null, 'not a date', '2021-02-30', Number.NaN])
-        : pick([departureMs, new Date(departureMs).toISOString(), new Date(departureMs).toISOString().replace('Z', '+00:00'), new Date(departureMs).toISOString().slice(0, 19)]);
+        : pick([
+            departureMs,
+            new Date(departureMs).toISOString(),
+            new Date(departureMs).toISOString().replace('Z', '+00:00'),
+            new Date(departureMs).toISOString().slice(0, 19),
+          ]);
     const openedMs = Math.floor((-300 * 365 + random() * 330 * 365) * DAY + random() * DAY);
     const opened = random() < 0.05 ? null : openedMs;
     const hour = new Date(departureMs).getUTCHours();
@@ -78,13 +86,101 @@ export function everyOptionRows(count: number, seed: number): Row[] {
 
 /** Rows with what serving may meet and training never saw: unseen categories, odd spellings, extreme dates. */
 export const unusualRows: Row[] = [
-  { distance: 640, amount: 1e300, score: Number.POSITIVE_INFINITY, temperature: 1e39, origin: 'ZZZ', carrier: 'XX', city: 'atlantis', member: 'maybe', departure: 'yesterday', opened: Number.POSITIVE_INFINITY },
-  { distance: null, amount: null, score: null, temperature: null, origin: null, carrier: null, city: null, member: null, departure: null, opened: null },
+  {
+    distance: 640,
+    amount: 1e300,
+    score: Number.POSITIVE_INFINITY,
+    temperature: 1e39,
+    origin: 'ZZZ',
+    carrier: 'XX',
+    city: 'atlantis',
+    member: 'maybe',
+    departure: 'yesterday',
+    opened: Number.POSITIVE_INFINITY,
+  },
+  {
+    distance: null,
+    amount: null,
+    score: null,
+    temperature: null,
+    origin: null,
+    carrier: null,
+    city: null,
+    member: null,
+    departure: null,
+    opened: null,
+  },
   { distance: '', amount: '', score: '', temperature: '', origin: '', carrier: '', city: '', member: '', departure: '', opened: '' },
-  { distance: Number.NEGATIVE_INFINITY, amount: -1e30, score: -1e30, temperature: -273, origin: 'ATL', carrier: 'AA', city: 'city-0', member: 'YES', departure: -1, opened: 0 },
-  { distance: 1e30, amount: 99_999, score: 3.5, temperature: 99, origin: 'ORD', carrier: 'G4', city: 'city-59', member: 'FaLsE', departure: '1969-12-31T23:59:59.999Z', opened: '1900-03-01' },
-  { distance: 10, amount: 5000, score: 0, temperature: 40, origin: 'SEA', carrier: 'F9', city: 'city-1', member: 'No', departure: 8.64e15, opened: -8.64e15 },
-  { distance: 10, amount: 0, score: 0, temperature: -40, origin: 'SEA', carrier: 'F9', city: 'city-1', member: 'tRuE', departure: 8.64e15 + 1, opened: -62_135_596_800_001 },
-  { distance: 10, amount: 2500.5, score: 1, temperature: 20, origin: 'LAX', carrier: 'DL', city: 'city-2', member: 1, departure: 1.5, opened: -1.5 },
-  { distance: 10, amount: 2500.5, score: 1, temperature: 20, origin: 'LAX', carrier: 'DL', city: 'city-2', member: 0, departure: '2024-02-29T23:30:00-05:00', opened: '0001-01-01T00:00:00Z' },
+  {
+    distance: Number.NEGATIVE_INFINITY,
+    amount: -1e30,
+    score: -1e30,
+    temperature: -273,
+    origin: 'ATL',
+    carrier: 'AA',
+    city: 'city-0',
+    member: 'YES',
+    departure: -1,
+    opened: 0,
+  },
+  {
+    distance: 1e30,
+    amount: 99_999,
+    score: 3.5,
+    temperature: 99,
+    origin: 'ORD',
+    carrier: 'G4',
+    city: 'city-59',
+    member: 'FaLsE',
+    departure: '1969-12-31T23:59:59.999Z',
+    opened: '1900-03-01',
+  },
+  {
+    distance: 10,
+    amount: 5000,
+    score: 0,
+    temperature: 40,
+    origin: 'SEA',
+    carrier: 'F9',
+    city: 'city-1',
+    member: 'No',
+    departure: 8.64e15,
+    opened: -8.64e15,
+  },
+  {
+    distance: 10,
+    amount: 0,
+    score: 0,
+    temperature: -40,
+    origin: 'SEA',
+    carrier: 'F9',
+    city: 'city-1',
+    member: 'tRuE',
+    departure: 8.64e15 + 1,
+    opened: -62_135_596_800_001,
+  },
+  {
+    distance: 10,
+    amount: 2500.5,
+    score: 1,
+    temperature: 20,
+    origin: 'LAX',
+    carrier: 'DL',
+    city: 'city-2',
+    member: 1,
+    departure: 1.5,
+    opened: -1.5,
+  },
+  {
+    distance: 10,
+    amount: 2500.5,
+    score: 1,
+    temperature: 20,
+    origin: 'LAX',
+    carrier: 'DL',
+    city: 'city-2',
+    member: 0,
+    departure: '2024-02-29T23:30:00-05:00',
+    opened: '0001-01-01T00:00:00Z',
+  },
 ];

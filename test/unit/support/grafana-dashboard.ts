@@ -45,7 +45,12 @@ export function dashboardQueries(dashboard: Dashboard): DashboardQuery[] {
   const visit = (panels: Panel[]) => {
     for (const panel of panels) {
       for (const target of panel.targets ?? []) {
-        if (target.expr) queries.push({ where: `panel "${panel.title}" ${target.refId}`, expr: target.expr, promql: withoutGrafanaVariables(target.expr) });
+        if (target.expr)
+          queries.push({
+            where: `panel "${panel.title}" ${target.refId}`,
+            expr: target.expr,
+            promql: withoutGrafanaVariables(target.expr),
+          });
       }
       visit(panel.panels ?? []);
     }
@@ -65,7 +70,8 @@ export function selectorsOf(promql: string): Selector[] {
   const selectors: Selector[] = [];
   const cursor = tree.cursor();
   do {
-    if (cursor.type.isError) throw new Error(`PromQL syntax error at ${cursor.from}: ${promql.slice(0, cursor.from)}⟨here⟩${promql.slice(cursor.from)}`);
+    if (cursor.type.isError)
+      throw new Error(`PromQL syntax error at ${cursor.from}: ${promql.slice(0, cursor.from)}⟨here⟩${promql.slice(cursor.from)}`);
     if (cursor.name !== 'VectorSelector') continue;
     const node = cursor.node;
     const metric = node.getChild('Identifier');

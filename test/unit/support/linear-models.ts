@@ -39,7 +39,10 @@ export function ridgeClosedForm(x: number[][], y: number[], alpha: number): { we
   const xMean = Array.from({ length: width }, (_, j) => x.reduce((sum, row) => sum + row[j], 0) / n);
   const yMean = y.reduce((a, b) => a + b, 0) / n;
   const gram = Array.from({ length: width }, (_, j) =>
-    Array.from({ length: width }, (_, l) => x.reduce((sum, row) => sum + (row[j] - xMean[j]) * (row[l] - xMean[l]), 0) + (j === l ? alpha : 0)),
+    Array.from(
+      { length: width },
+      (_, l) => x.reduce((sum, row) => sum + (row[j] - xMean[j]) * (row[l] - xMean[l]), 0) + (j === l ? alpha : 0),
+    ),
   );
   const rhs = Array.from({ length: width }, (_, j) => x.reduce((sum, row, i) => sum + (row[j] - xMean[j]) * (y[i] - yMean), 0));
   const weights = solve(gram, rhs);
@@ -47,7 +50,11 @@ export function ridgeClosedForm(x: number[][], y: number[], alpha: number): { we
 }
 
 /** Runs exported ONNX bytes on raw rows, fed as serving feeds them. */
-export async function runOnnx(bytes: Uint8Array, inputs: readonly { name: string; type: ContractInputType }[], rows: readonly Row[]): Promise<Record<string, Tensor>> {
+export async function runOnnx(
+  bytes: Uint8Array,
+  inputs: readonly { name: string; type: ContractInputType }[],
+  rows: readonly Row[],
+): Promise<Record<string, Tensor>> {
   const session = await InferenceSession.create(bytes);
   const columns = onnxFeedColumns(inputs, rows);
   const feeds = Object.fromEntries(inputs.map(({ name, type }) => [name, new Tensor(type, columns[name], [rows.length, 1])]));

@@ -32,7 +32,10 @@ export function pythonWith(modules: string): string {
   for (const candidate of candidates) {
     if (usable(candidate)) return remember(candidate);
   }
-  const setup = spawnSync('bash', [join(import.meta.dirname, '../../../bench/train/setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const setup = spawnSync('bash', [join(import.meta.dirname, '../../../bench/train/setup-python.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const made = setup.stdout?.trim().split('\n').at(-1);
   if (setup.status === 0 && made && usable(made)) return remember(made);
   throw new Error(
