@@ -36,6 +36,7 @@ import { getModelVersion, resolveAlias, type ModelVersion } from '../src/registr
 import { getRoute } from '../src/serving/routes';
 import { DataValidationError, DataValidationErrorType, InvalidInputError } from '../src/shared/errors';
 import { modelContractSchema, type ModelTask } from '../src/shared/model-contract';
+import type { NotificationsConfig } from '../src/shared/notifications';
 import {
   driftFindings,
   livePerformanceMetric,
@@ -46,7 +47,6 @@ import {
   type MonitorActions,
   type MonitorAlertSummary,
   type MonitorInput,
-  type NotificationsConfig,
   type Period,
 } from '../src/shared/monitoring';
 import type { DriftReportSummary, MulticlassMetrics, RegressionMetrics } from '../src/shared/pipeline-result';

@@ -9,13 +9,8 @@ import { trainForTask } from '../src/ml/train-for-task';
 import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
-import type {
-  FeatureSpec,
-  GbdtTrainerSpec,
-  LinearRegressionTrainerSpec,
-  LogisticTrainerSpec,
-  SplitSpec,
-} from '../src/shared/pipeline-input';
+import type { FeatureSpec } from '../src/shared/feature-spec';
+import type { GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/pipeline-result';
 import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';

@@ -1,8 +1,8 @@
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nonRetryableErrorTypes } from '../src/shared/errors';
-import { type MonitorActions, type MonitorAlertSummary, webhookRejectedErrorType } from '../src/shared/monitoring';
-import type { NotificationsConfig } from '../src/shared/notifications';
+import { type MonitorActions, type MonitorAlertSummary } from '../src/shared/monitoring';
+import { type NotificationsConfig, webhookRejectedErrorType } from '../src/shared/notifications';
 import { taskQueues } from '../src/shared/task-queues';
 
 /**

@@ -1,5 +1,6 @@
 import { fitGbdt, toGbdtTable } from '../../src/ml/gbdt';
-import type { FeatureSpec } from '../../src/ml/feature-spec';
+import type { FeatureSpec } from '../../src/shared/feature-spec';
+
 import type { Row } from '../../src/ml/row';
 import { metricsOfScores, scoreMeaningOf } from '../../src/ml/task-evaluation';
 import { withValidatedThreshold } from '../../src/ml/threshold';

@@ -1,4 +1,5 @@
-import type { MonitorRequest, WebhookTarget } from '../../src/shared/monitoring';
+import type { WebhookTarget } from '../../src/shared/notifications';
+import type { MonitorRequest } from '../../src/shared/monitoring';
 import { trainingPipelineInputSchema, type TrainingPipelineInput } from '../../src/shared/pipeline-input';
 import type { ProjectConfig } from '../../src/shared/project-config';
 

@@ -4,9 +4,6 @@ import { naiveIso } from './dates';
 import { compileMapper, type SourceMapper } from './mapping';
 import type { RowGroupInfo } from './parquet-source';
 
-export { naiveIso } from './dates';
-export { rawRecordToJson } from './raw-json';
-
 /** What became of one raw flight record. */
 export type FlightOutcome = { kind: 'row'; row: FlightRow } | { kind: 'outside' } | { kind: 'invalid'; reasons: string[] };
 

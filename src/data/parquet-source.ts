@@ -8,8 +8,6 @@ import type { ParquetSourceSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
 import type { OpenedSource, SourceOptions, SourceRecord } from './source';
 
-export type { SourceRecord } from './source';
-
 /** What is known about a row group before reading it: its rows and its column statistics. */
 export interface RowGroupInfo {
   index: number;

@@ -1,6 +1,7 @@
 import type { CategoricalReference, NumericReference } from '../monitoring/psi';
 import { DataValidationError } from '../shared/errors';
-import type { DatasetRules } from '../shared/pipeline-input';
+import type { DatasetRules } from '../shared/dataset-spec';
+
 import type { ColumnDef, Row } from './dataset-store';
 import { mulberry32 } from '../shared/prng';
 

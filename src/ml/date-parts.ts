@@ -1,4 +1,4 @@
-import type { DatePartName } from './feature-spec';
+import type { DatePartName } from '../shared/feature-spec';
 
 /**
  * The calendar parts of a timestamp (ms since 1970-01-01T00:00:00Z, see readTimestamp), in UTC:

@@ -1,4 +1,5 @@
-import type { FeatureSpec } from './feature-spec';
+import type { FeatureSpec } from '../shared/feature-spec';
+
 import { readBoolean, readCategory, readNumber, readTimestamp, type Row } from './row';
 
 /**

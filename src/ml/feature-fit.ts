@@ -1,6 +1,6 @@
 import { FeatureContractError } from '../shared/errors';
 import { specOf, type BooleanColumn, type CategoricalColumn } from './feature-columns';
-import type { NumericFeatureSpec } from './feature-spec';
+import type { NumericFeatureSpec } from '../shared/feature-spec';
 
 /**
  * The statistics feature pipelines are fitted from, shared by the linear (features.ts) and tree

@@ -21,7 +21,8 @@ import {
   checkCategoryOptions,
   type Clip,
 } from './feature-fit';
-import { defaultDateParts, type DatePartName, type FeatureSpec } from './feature-spec';
+import { defaultDateParts, type DatePartName, type FeatureSpec } from '../shared/feature-spec';
+
 import type { Row } from './row';
 
 /**

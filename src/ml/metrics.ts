@@ -1,9 +1,6 @@
 import type { BinaryMetrics } from '../shared/pipeline-result';
 import { probabilityClip, rocAuc } from './metrics-common';
 
-export { regressionMetrics } from './metrics-regression';
-export { multiclassMetrics } from './metrics-multiclass';
-
 /**
  * Evaluation metrics of a binary classifier's probabilities (sklearn's definitions):
  * - precision tp / (tp + fp), 0 when nothing is predicted positive (zero_division=0);

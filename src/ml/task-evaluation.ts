@@ -1,6 +1,8 @@
 import type { ModelTask } from '../shared/model-contract';
 import type { ModelMetrics } from '../shared/pipeline-result';
-import { binaryClassificationMetrics, multiclassMetrics, regressionMetrics } from './metrics';
+import { regressionMetrics } from './metrics-regression';
+import { multiclassMetrics } from './metrics-multiclass';
+import { binaryClassificationMetrics } from './metrics';
 import { readCategory, readNumber } from './row';
 import { contractOf, type TrainedModel } from './trained-model';
 import { TargetError } from '../shared/errors';

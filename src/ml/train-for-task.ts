@@ -1,5 +1,6 @@
 import type { ModelTask } from '../shared/model-contract';
-import type { FeatureSpec, GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec } from '../shared/pipeline-input';
+import type { FeatureSpec } from '../shared/feature-spec';
+import type { GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec } from '../shared/pipeline-input';
 import type { GbdtCheckpoint, GbdtProgress } from './gbdt/booster';
 import { trainGbdtInWorkerThread } from './gbdt/train';
 import type { Row } from './row';

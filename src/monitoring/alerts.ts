@@ -1,5 +1,6 @@
 import { incidentKey, type AlertInput } from '../notify/alert';
-import { pValueMethods } from './drift-config';
+import { pValueMethods } from '../shared/monitoring';
+
 import type { ColumnDrift, DriftEvaluation } from './drift';
 
 /**

@@ -11,7 +11,6 @@ import {
   upperBound,
 } from './distances';
 import {
-  applicableMethods,
   defaultDriftThresholds,
   driftConfigSchema,
   pValueMethods,
@@ -19,7 +18,8 @@ import {
   type DriftConfig,
   type DriftConfigInput,
   type DriftMethod,
-} from './drift-config';
+} from '../shared/monitoring';
+import { applicableMethods } from './drift-config';
 import type { BinnedSide, DriftWindow } from './drift-window';
 import { ksPValue } from './kolmogorov';
 import { psiFromCounts, type PsiResult } from './psi';

@@ -1,5 +1,6 @@
 import { chiSquareTest, jensenShannonDistance, twoProportionZTest } from './distances';
-import { applicableMethods, type DriftMethod } from './drift-config';
+import type { DriftMethod } from '../shared/monitoring';
+import { applicableMethods } from './drift-config';
 import type { BinnedSide } from './drift-window';
 import { binnedJensenShannon, binnedKs, binnedWasserstein, coarsen, type BinnedCounts, type HistogramSketch } from './histogram-sketch';
 import { ksPValue } from './kolmogorov';

@@ -2,7 +2,8 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts } from '../db/schema';
 import { alertSchema, severityRank, type Alert, type AlertInput, type AlertSeverity } from './alert';
-import type { WebhookTarget } from './config';
+import type { WebhookTarget } from '../shared/notifications';
+
 import { webhookPayload } from './payloads';
 import { deliverWebhook, WebhookRejectedError, type DeliveryResult } from './webhook';
 

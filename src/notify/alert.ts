@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP_WINDOW_MS } from '../shared/monitoring';
+import { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP_WINDOW_MS } from '../shared/notifications';
 
 /**
  * An alert: what keel tells people when a check finds something (drift, a schema problem, a

@@ -1,4 +1,4 @@
-import { modelNameSchema } from '../shared/pipeline-input';
+import { modelNameSchema } from '../shared/names';
 
 /**
  * A registry operation refused for a reason the caller can fix (bad name, unknown version,

@@ -11,13 +11,8 @@ import { trainForTask } from '../ml/train-for-task';
 import { exportOnnx } from '../ml/trained-model';
 import type { CodeVersion } from '../runtime/code-version';
 import { modelTaskSchema } from '../shared/model-contract';
-import {
-  featureSpecSchema,
-  gbdtTrainerSchema,
-  linearRegressionTrainerSchema,
-  logisticTrainerSchema,
-  splitSpecSchema,
-} from '../shared/pipeline-input';
+import { featureSpecSchema } from '../shared/feature-spec';
+import { gbdtTrainerSchema, linearRegressionTrainerSchema, logisticTrainerSchema, splitSpecSchema } from '../shared/pipeline-input';
 import { sha256Hex } from './artifact-store';
 import type { ModelVersion } from './model-registry';
 import { RegistryError } from './names';

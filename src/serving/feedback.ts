@@ -1,7 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { feedback, modelVersions, predictionLog } from '../db/schema';
-import type { ModelTask } from './model-contract';
+import type { ModelTask } from '../shared/model-contract';
+
 import { suggestKey } from '../shared/strict';
 import { RequestError, show } from './predict';
 

@@ -1,6 +1,7 @@
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { onnxSessionOptions } from '../ml/onnx/session-options';
-import type { ContractInputType, GraphSignature } from './model-contract';
+import type { ContractInputType } from '../shared/model-contract';
+import type { GraphSignature } from './model-contract';
 
 /**
  * What crosses between the server's event loop and its inference threads, and the ONNX glue both

@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { type ContractOutput, contractOutputs, type ModelContract, modelContractSchema } from '../shared/model-contract';
 
-// One definition of the contract, shared with the trainers and the registry (src/shared).
-export {
-  contractOutputs,
-  type ContractFeatureView,
-  type ContractInputType,
-  type ContractOutput,
-  type ModelContract,
-  modelContractSchema,
-  type ModelTask,
-} from '../shared/model-contract';
-
 export function parseModelContract(value: unknown): ModelContract {
   const result = modelContractSchema.safeParse(value);
   if (result.success) return result.data;

@@ -5,12 +5,11 @@ import { modelAliases, routes } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { getModelVersion } from '../registry/model-registry';
 import type { InferencePool } from './inference-pool';
-import { assertSignatureMatchesContract, type ModelContract, parseModelContract, servedOutputs } from './model-contract';
+import type { ModelContract } from '../shared/model-contract';
+import { assertSignatureMatchesContract, parseModelContract, servedOutputs } from './model-contract';
 import { SERVING_ALIAS, type Route } from './routes';
 import { choosesCandidate } from './traffic';
 import { categoryGuardOf, type CategoryGuard } from '../ml/onnx/category-guard';
-
-export { SERVING_ALIAS } from './routes';
 
 export interface LoadedModel {
   readonly name: string;

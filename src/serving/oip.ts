@@ -1,5 +1,6 @@
 import type { FeedColumns, InferenceOutputs } from './inference-protocol';
-import { type ModelContract, servedOutputs } from './model-contract';
+import type { ModelContract } from '../shared/model-contract';
+import { servedOutputs } from './model-contract';
 import { checkNumeric, type Instance, MAX_PROBLEMS, RequestError, show } from './predict';
 import { suggestKey } from '../shared/strict';
 import { categoryLengthLimit, categoryStringProblem, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';

@@ -1,5 +1,6 @@
 import type { InferenceOutputs } from './inference-protocol';
-import type { ModelContract } from './model-contract';
+import type { ModelContract } from '../shared/model-contract';
+
 import { jsonbSafeText } from './log-line';
 
 /**

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { InvalidInputError } from './errors';
 import { type AlertSeverity, notificationsConfigSchema } from './notifications';
 import type { ModelTask } from './model-contract';
-import { modelNameSchema, trainingPipelineInputSchema, type TrainingPipelineInput } from './pipeline-input';
+import { modelNameSchema } from './names';
+import { trainingPipelineInputSchema, type TrainingPipelineInput } from './pipeline-input';
 import { strictObject } from './strict';
 
 /**
@@ -143,24 +144,6 @@ export const driftConfigSchema = strictObject({
 export type DriftConfigInput = z.input<typeof driftConfigSchema>;
 /** After parsing (defaults filled in). */
 export type DriftConfig = z.output<typeof driftConfigSchema>;
-
-// ---------------------------------------------------------------------------------------------
-// Notifications: in ./notifications (shared with the pipeline's approval), re-exported here
-// ---------------------------------------------------------------------------------------------
-
-export {
-  alertSeverities,
-  alertSeveritySchema,
-  type AlertSeverity,
-  DEFAULT_DEDUP_WINDOW_MS,
-  webhookTargetSchema,
-  type WebhookTarget,
-  webhookRejectedErrorType,
-  deliveryRetrySchema,
-  notificationsConfigSchema,
-  type NotificationsConfig,
-  type NotificationsConfigInput,
-} from './notifications';
 
 // ---------------------------------------------------------------------------------------------
 // Live performance (src/monitoring/live-performance.ts)

@@ -16,15 +16,7 @@ import { strictObject } from './strict';
  * Pure module: it is bundled into the workflow sandbox.
  */
 
-export { modelNameSchema } from './names';
-
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
-
-// A feature's kind and encoding options live in ./feature-spec (one file per concern).
-export { featureSpecSchema, type FeatureSpec } from './feature-spec';
-
-// The dataset's sources, mapping, dedup and rules live in ./dataset-spec (one file per concern).
-export { datasetSpecSchema, type DatasetSpec } from './dataset-spec';
 
 export const splitSpecSchema = strictObject({
   seed: z.number().int().min(0).default(0).describe('Seed of the hash that assigns each row to a split: the same seed, the same split.'),
@@ -163,8 +155,6 @@ export const trainerTasks: Record<TrainerSpec['kind'], readonly ModelTask[]> = {
   gbdt: ['binary', 'multiclass', 'regression'],
   command: ['binary', 'multiclass', 'regression'],
 };
-
-export { datasetRulesSchema, type DatasetRules } from './dataset-spec';
 
 /**
  * The Evaluator's blessing, on the test split. `min` and `max` are absolute thresholds on any

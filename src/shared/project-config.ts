@@ -5,9 +5,6 @@ import { monitorSettingsShape } from './monitoring';
 import { trainingPipelineInputSchema } from './pipeline-input';
 import { strictObject } from './strict';
 
-// Durations (`5m`, `24h`) are parsed by ./interval, shared with the pipeline input.
-export { intervalMs } from './interval';
-
 const cronFields = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },

@@ -8,7 +8,8 @@ import { trainForTask } from '../../src/ml/train-for-task';
 import { contractOf, exportOnnx, predictOutputs, type TrainedModel } from '../../src/ml/trained-model';
 import { canonicalCategoriesOf, canonicalCategory } from '../../src/shared/category-spellings';
 import { datasetSpecSchema } from '../../src/shared/dataset-spec';
-import { gbdtTrainerSchema, logisticTrainerSchema, type FeatureSpec } from '../../src/shared/pipeline-input';
+import type { FeatureSpec } from '../../src/shared/feature-spec';
+import { gbdtTrainerSchema, logisticTrainerSchema } from '../../src/shared/pipeline-input';
 
 /**
  * No skew at serving: ingest canonicalises categorical text (trim; an enum's spellings, matched by

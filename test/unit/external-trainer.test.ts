@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { externalContract, runExternalTrainer, verifyExternalModel } from '../../src/ml/external-trainer';
-import type { FeatureSpec } from '../../src/shared/pipeline-input';
+import type { FeatureSpec } from '../../src/shared/feature-spec';
 
 const features: FeatureSpec[] = [
   { name: 'hour', kind: 'categorical' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toFeatureColumns } from '../../src/ml/feature-columns';
-import { featureSpecSchema, type FeatureSpec } from '../../src/ml/feature-spec';
+import { featureSpecSchema, type FeatureSpec } from '../../src/shared/feature-spec';
+
 import { encodeRows, fitFeaturePipeline, type FittedFeature } from '../../src/ml/features';
 import { encodeTreeRows, fitTreePipeline, treeColumnNames } from '../../src/ml/gbdt/tree-pipeline';
 import type { Row } from '../../src/ml/row';

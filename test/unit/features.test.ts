@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { featureSpecSchema } from '../../src/ml/feature-spec';
+import { featureSpecSchema } from '../../src/shared/feature-spec';
+
 import { encodeRows, fitFeaturePipeline } from '../../src/ml/features';
 
 const rows = [

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { flightRowGroupOutsidePeriod, mapFlightRecord, naiveIso, rawRecordToJson } from '../../src/data/flights-recipe';
+import { rawRecordToJson } from '../../src/data/raw-json';
+import { naiveIso } from '../../src/data/dates';
+import { flightRowGroupOutsidePeriod, mapFlightRecord } from '../../src/data/flights-recipe';
 
 const january = { from: '2001-01-01', to: '2001-02-01' };
 

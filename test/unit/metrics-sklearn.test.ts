@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { binaryClassificationMetrics, multiclassMetrics, regressionMetrics } from '../../src/ml/metrics';
+import { regressionMetrics } from '../../src/ml/metrics-regression';
+import { multiclassMetrics } from '../../src/ml/metrics-multiclass';
+import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import { sklearnReference } from './support/sklearn';
 import { seededNormal, seededRandom } from './support/synthetic';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { multiclassMetrics, regressionMetrics } from '../../src/ml/metrics';
+import { regressionMetrics } from '../../src/ml/metrics-regression';
+import { multiclassMetrics } from '../../src/ml/metrics-multiclass';
 
 describe('regressionMetrics', () => {
   it('computes RMSE, MAE, R² and the means of a small case', () => {

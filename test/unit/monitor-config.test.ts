@@ -2,13 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schedulesFor } from '../../src/runtime/schedules';
 import { WebhookRejectedErrorType } from '../../src/notify/webhook';
-import {
-  monitorInputSchema,
-  monitorWindow,
-  periodOfWindow,
-  recentDataPipeline,
-  webhookRejectedErrorType,
-} from '../../src/shared/monitoring';
+import { webhookRejectedErrorType } from '../../src/shared/notifications';
+import { monitorInputSchema, monitorWindow, periodOfWindow, recentDataPipeline } from '../../src/shared/monitoring';
 import { cronSpecProblem, projectConfigSchema } from '../../src/shared/project-config';
 import { describeIssues } from '../../src/shared/validation';
 

@@ -15,7 +15,8 @@ import {
   summarise,
   webhookUrl,
 } from '../../src/notify/alert-store';
-import { webhookTargetSchema } from '../../src/notify/config';
+import { webhookTargetSchema } from '../../src/shared/notifications';
+
 import { deliverWebhook, WebhookDeliveryError, WebhookRejectedError } from '../../src/notify/webhook';
 
 /** A local webhook receiver on 127.0.0.1 that answers from a script: status codes, delays, hangs. */

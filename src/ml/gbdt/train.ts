@@ -1,5 +1,6 @@
 import { columnBuffers, toFeatureColumns } from '../feature-columns';
-import type { FeatureSpec } from '../feature-spec';
+import type { FeatureSpec } from '../../shared/feature-spec';
+
 import type { Row } from '../row';
 import { runWorkerTask } from '../worker-thread';
 import {

@@ -19,7 +19,8 @@ import {
   meanAndStd,
   type Clip,
 } from '../feature-fit';
-import { defaultDateParts, type DatePartName, type NumericFeatureSpec } from '../feature-spec';
+import { defaultDateParts, type DatePartName, type NumericFeatureSpec } from '../../shared/feature-spec';
+
 import type { Row } from '../row';
 
 /**

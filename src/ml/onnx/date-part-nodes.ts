@@ -1,4 +1,5 @@
-import type { DatePartName } from '../feature-spec';
+import type { DatePartName } from '../../shared/feature-spec';
+
 import { MAX_TIMESTAMP_MS } from '../row';
 import { doubleTensor, node } from './graph-builder';
 import type { NodeProto, TensorProto } from './onnx-proto';

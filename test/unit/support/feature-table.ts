@@ -1,4 +1,5 @@
-import type { FeatureSpec } from '../../../src/ml/feature-spec';
+import type { FeatureSpec } from '../../../src/shared/feature-spec';
+
 import type { Row } from '../../../src/ml/row';
 import { seededRandom } from './synthetic';
 
