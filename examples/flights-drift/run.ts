@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { createActivities } from '../../activities';
 import { openDatabase } from '../../src/db/database';
-import { ArtifactStore } from '../../src/registry/artifact-store';
+import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
@@ -44,7 +44,7 @@ async function main() {
     closers.push(['temporal', () => temporal.stop()]);
     const database = await openDatabase({ url: process.env.DATABASE_URL, dataDir });
     closers.push(['database', () => database.close()]);
-    const artifacts = new ArtifactStore(join(dataDir, 'artifacts'));
+    const artifacts = new LocalArtifactStore(join(dataDir, 'artifacts'));
     const server = await startModelServer({ database, artifacts, port: 0, refreshMs: 1000, logger });
     closers.push(['model server', () => server.close()]);
 

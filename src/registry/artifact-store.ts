@@ -150,12 +150,6 @@ export class LocalArtifactStore extends BlobStore {
   }
 }
 
-/**
- * `new ArtifactStore(dir)` keeps meaning "a local directory store", as it always has; the type
- * `ArtifactStore` is the interface every store implements.
- */
-export const ArtifactStore = LocalArtifactStore;
-
 /** Checks bytes read from any store against their key. */
 export function verified(sha: string, bytes: Uint8Array): Uint8Array {
   const actual = sha256Hex(bytes);

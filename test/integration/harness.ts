@@ -9,7 +9,7 @@ import { createActivities } from '../../activities';
 import type { SourcePolicy } from '../../src/data/source-policy';
 import { type Database, openDatabase } from '../../src/db/database';
 import type { TrainerCommands } from '../../src/ml/trainer-commands';
-import { ArtifactStore } from '../../src/registry/artifact-store';
+import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { createWorkers } from '../../src/runtime/workers';
 
@@ -37,7 +37,7 @@ export async function createHarness(
   const address = inject('temporalAddress');
   const dataDir = await mkdtemp(join(tmpdir(), 'keel-harness-'));
   const database: Database = await openDatabase({ url: inject('databaseUrl') || undefined, dataDir });
-  const artifacts = new ArtifactStore(join(dataDir, 'artifacts'));
+  const artifacts = new LocalArtifactStore(join(dataDir, 'artifacts'));
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
-import { ArtifactStore } from '../../src/registry/artifact-store';
+import { LocalArtifactStore } from '../../src/registry/artifact-store';
 import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
@@ -25,7 +25,7 @@ const logLines: { level: number; msg: string; [key: string]: unknown }[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'keel-security-requests-'));
   database = await openDatabase({ url: inject('databaseUrl') || undefined, dataDir: dir });
-  const artifacts = new ArtifactStore(join(dir, 'artifacts'));
+  const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   const onnx = buildTinyLogisticOnnx({
     numeric: [{ name: 'distance', weight: 0.001, mean: 800 }],
     categorical: [{ name: 'origin', weights: { SFO: 0.4 } }],

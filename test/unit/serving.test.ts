@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
-import { ArtifactStore } from '../../src/registry/artifact-store';
+import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifact-store';
 import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { InferencePool } from '../../src/serving/inference-pool';
@@ -91,7 +91,7 @@ const predictBody = (instances: unknown) => JSON.stringify({ instances });
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'keel-serving-'));
   database = await openDatabase({ dataDir: join(dir, 'db') });
-  artifacts = new ArtifactStore(join(dir, 'artifacts'));
+  artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
   await promote((await registerVersion(1)).version);
   // Background refresh off: these tests move the alias and refresh explicitly.
   server = await startModelServer({ database, artifacts, port: 0, refreshMs: 0, maxBodyBytes: 100_000, logger });
