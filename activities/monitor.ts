@@ -53,7 +53,7 @@ import type { DriftReportSummary, MulticlassMetrics, RegressionMetrics } from '.
 import type { ActivityDeps } from './deps';
 
 /** The key of the model's output in drift references and in the evaluated rows. */
-export const PREDICTION_COLUMN = 'probability';
+const PREDICTION_COLUMN = 'probability';
 
 interface Contract {
   inputs: { name: string; type: string }[];

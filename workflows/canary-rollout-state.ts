@@ -48,7 +48,7 @@ export const rollout = proxyActivities<Activities>({
 });
 
 /** The workflow's signature, for continuing as new. */
-export type CanaryRolloutWorkflow = (rawInput: unknown, rawContinuation?: unknown) => Promise<CanaryRolloutResult>;
+type CanaryRolloutWorkflow = (rawInput: unknown, rawContinuation?: unknown) => Promise<CanaryRolloutResult>;
 
 /** How a rollout ends: the decision, and the health check behind it when there was one. */
 export interface Outcome {

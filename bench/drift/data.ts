@@ -10,7 +10,7 @@ import { mulberry32 } from '../../src/shared/prng';
  * text files (one value per line, '' = missing), so keel and SciPy read identical values.
  */
 
-export interface ColumnMeta {
+interface ColumnMeta {
   name: string;
   kind: 'numeric' | 'categorical';
   drifted: boolean;

@@ -8,7 +8,7 @@ const judgedBy: Record<ModelTask, { metric: string; higherIsBetter: boolean }> =
   multiclass: { metric: 'accuracy', higherIsBetter: true },
 };
 
-export interface Spread {
+interface Spread {
   median: number;
   p10: number;
   p90: number;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
-export interface TrafficStats {
+interface TrafficStats {
   requests: number;
   errors: number;
   /** Requests not sent because `maxInFlight` were still waiting: the server fell behind. */

@@ -22,9 +22,9 @@ import { readNpy, writeNpy } from './npy';
  *   targets y_<target>_train / y_<target>_test, for LightGBM.
  */
 
-export const SOURCE = 'vega-datasets:flights-3m.parquet';
-export const FEATURES = ['hour', 'weekday', 'distance', 'origin', 'destination'] as const;
-export const CATEGORICAL = new Set(['origin', 'destination']);
+const SOURCE = 'vega-datasets:flights-3m.parquet';
+const FEATURES = ['hour', 'weekday', 'distance', 'origin', 'destination'] as const;
+const CATEGORICAL = new Set(['origin', 'destination']);
 const VERSION = 2;
 const SPLIT = { seed: 42, train: 0.8, validation: 0, test: 0.2 };
 
@@ -49,7 +49,7 @@ export interface RawSplit {
   targets: Record<Target, Float64Array>;
 }
 
-export function cacheDir(rows: number): string {
+function cacheDir(rows: number): string {
   return join(process.env.KEEL_BENCH_CACHE ?? join(homedir(), '.cache', 'keel', 'bench-train'), `flights-${rows}`);
 }
 

@@ -18,8 +18,3 @@ export async function findScoredChunk(db: Db, jobId: string, chunk: number): Pro
 export async function recordScoredChunk(db: Db, entry: NewLedgerEntry): Promise<void> {
   await db.insert(batchScoreChunks).values(entry).onConflictDoNothing();
 }
-
-/** The ledger of a job, by chunk. */
-export async function ledgerOf(db: Db, jobId: string): Promise<LedgerEntry[]> {
-  return db.select().from(batchScoreChunks).where(eq(batchScoreChunks.jobId, jobId)).orderBy(batchScoreChunks.chunk);
-}

@@ -4,7 +4,7 @@ import { recordScoredChunk, type NewLedgerEntry } from './chunk-ledger';
 import type { ScoredChunk, ScoredColumn } from './scored-columns';
 
 /** Batch tables live apart from keel's own, so an output name can never overwrite one of them. */
-export const batchSchema = 'keel_batch';
+const batchSchema = 'keel_batch';
 
 const sqlTypes: Record<ScoredColumn['type'], string> = { double: 'double precision', integer: 'bigint', text: 'text' };
 

@@ -49,7 +49,7 @@ function quoteIdent(name: string): string {
 }
 
 /** One value in COPY text format: `\N` for null, objects as JSON, backslash, tab, CR and LF escaped. */
-export function copyText(value: unknown): string {
+function copyText(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number') return String(value);
   const text =

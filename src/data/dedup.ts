@@ -38,7 +38,7 @@ export function dedupKeyFn(spec: DedupSpec): (row: Row) => string | null {
 }
 
 /** Lower case, accents and punctuation removed, spaces collapsed: "Irvine, CA" → "irvine ca". */
-export function normaliseText(text: string): string {
+function normaliseText(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

@@ -1,5 +1,4 @@
 import type { ColumnSpec, FlightsDatasetSpec, MappedDatasetSpec } from '../shared/dataset-spec';
-import type { ColumnDef } from './dataset-store';
 import { naiveIso } from './dates';
 import { compileMapper, type SourceMapper } from './mapping';
 import type { RowGroupInfo } from './parquet-source';
@@ -31,7 +30,7 @@ export interface FlightRow {
   delayed: 0 | 1;
 }
 
-export const DELAYED_THRESHOLD_MINUTES = 15;
+const DELAYED_THRESHOLD_MINUTES = 15;
 
 const airport = { type: 'string', required: true, pattern: '^[A-Z]{3}$', patternDescription: 'a 3-letter uppercase code' } as const;
 
@@ -46,8 +45,6 @@ export const flightColumnSpecs: ColumnSpec[] = [
   { name: 'delay', type: 'integer', required: true, min: -1440, max: 2880 },
   { name: 'delayed', type: 'integer', required: true },
 ];
-
-export const flightColumns: readonly ColumnDef[] = flightColumnSpecs.map(({ name, type }) => ({ name, type }));
 
 const flightMapping = {
   hour: { from: 'date', part: 'hour' },

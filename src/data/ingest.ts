@@ -18,7 +18,7 @@ import { openRowCopier, type RowCopier } from './copy-stream';
 import { openSource, type OpenedSource, type SourceOptions, type SourceRecord } from './source';
 
 /** Accounting of one source: read = accepted + quarantined + duplicates. */
-export interface SourceReport {
+interface SourceReport {
   name: string;
   /** Records the source gave. */
   scanned: number;
@@ -100,7 +100,7 @@ const ROW_COLUMNS = ['dataset_version_id', 'row_index', 'data'];
 const QUARANTINE_COLUMNS = ['dataset_version_id', 'source', 'record_number', 'raw', 'reasons', 'kind'];
 
 /** A flights recipe becomes its mapped spec; a mapped spec is itself. */
-export function resolveDatasetSpec(spec: DatasetSpec): MappedDatasetSpec {
+function resolveDatasetSpec(spec: DatasetSpec): MappedDatasetSpec {
   return spec.recipe === 'flights' ? expandFlightsSpec(spec) : spec;
 }
 

@@ -18,7 +18,7 @@ import { convertUnit, findUnit, units } from './units';
  */
 
 /** What became of one record. */
-export type MapOutcome =
+type MapOutcome =
   | { kind: 'row'; row: Row }
   /** The filter column's value lies outside the filter: not part of this dataset, not counted. */
   | { kind: 'outside' }
@@ -389,8 +389,6 @@ function transformSteps(m: FieldMappingObject, column: ColumnSpec): Step[] {
 }
 
 // Serving applies the same tokens (src/shared/category-spellings.ts, and the ONNX graph).
-export { enumToken };
-
 const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 function numberParser(thousands: string | undefined, decimal: string): (text: string) => number | Failure {
@@ -538,7 +536,7 @@ function compare(a: unknown, b: unknown): number {
 }
 
 /** A raw value for a reason: `-5`, `"sf"`, `nothing`. */
-export function formatValue(value: unknown): string {
+function formatValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : naiveIso(value);

@@ -19,7 +19,7 @@ export interface RowGroupInfo {
   statistics: Record<string, { min?: unknown; max?: unknown }>;
 }
 
-export interface ParquetReadProgress {
+interface ParquetReadProgress {
   /** Records decoded and handed out so far. */
   recordsRead: number;
   /** Row groups finished (read or skipped) of `rowGroups`. */
@@ -83,7 +83,7 @@ function vegaDatasetsDir(): string {
 }
 
 /** Opens a parquet file and reads its footer; errors name the path. */
-export async function openParquet(path: string): Promise<{ file: AsyncBuffer; metadata: FileMetaData; resolvedPath: string }> {
+async function openParquet(path: string): Promise<{ file: AsyncBuffer; metadata: FileMetaData; resolvedPath: string }> {
   const resolvedPath = resolveSourcePath(path);
   const where = resolvedPath === path ? path : `${path} (${resolvedPath})`;
   let file: AsyncBuffer;
@@ -170,7 +170,7 @@ function rowGroupInfos(metadata: FileMetaData): RowGroupInfo[] {
 }
 
 /** The top-level field names of a parquet file (nested groups come back as objects). */
-export function parquetFields(metadata: FileMetaData): string[] {
+function parquetFields(metadata: FileMetaData): string[] {
   return parquetSchema(metadata).children.map((child) => child.element.name);
 }
 

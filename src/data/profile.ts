@@ -22,7 +22,7 @@ import { mulberry32 } from '../shared/prng';
  * An empty dataset has no reference distributions (`reference: null`).
  */
 
-export interface NumericColumnProfile {
+interface NumericColumnProfile {
   type: 'number';
   count: number;
   nulls: number;
@@ -41,7 +41,7 @@ export interface NumericColumnProfile {
   reference: NumericReference | null;
 }
 
-export interface StringColumnProfile {
+interface StringColumnProfile {
   type: 'string';
   count: number;
   nulls: number;
@@ -53,7 +53,7 @@ export interface StringColumnProfile {
   reference: CategoricalReference | null;
 }
 
-export interface BooleanColumnProfile {
+interface BooleanColumnProfile {
   type: 'boolean';
   count: number;
   nulls: number;
@@ -62,7 +62,7 @@ export interface BooleanColumnProfile {
 }
 
 /** ISO dates and timestamps: their range only (as a drift reference a timestamp is meaningless). */
-export interface DatetimeColumnProfile {
+interface DatetimeColumnProfile {
   type: 'datetime' | 'date';
   count: number;
   nulls: number;
@@ -75,10 +75,10 @@ export type ColumnProfile = NumericColumnProfile | StringColumnProfile | Boolean
 /** Column name → its profile. */
 export type DatasetProfile = Record<string, ColumnProfile>;
 
-export const TOP_CATEGORIES = 10;
+const TOP_CATEGORIES = 10;
 /** 2^19: exact up to 524,288 rows (a month of flights fits), a uniform sample beyond. */
-export const NUMERIC_SAMPLE = 524_288;
-export const MAX_TRACKED_CATEGORIES = 100_000;
+const NUMERIC_SAMPLE = 524_288;
+const MAX_TRACKED_CATEGORIES = 100_000;
 const REFERENCE_CATEGORIES = 50;
 const HISTOGRAM_BINS = 10;
 const QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];

@@ -29,7 +29,7 @@ export interface HttpOrigin {
   env: string[];
 }
 
-export const VEGA_ROOT = 'vega-datasets:';
+const VEGA_ROOT = 'vega-datasets:';
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 300_000;
 
 /** The default: the project directory and the vega-datasets package; no HTTP, no PostgreSQL. */

@@ -75,7 +75,7 @@ export async function openTextFile(path: string, what: string, encoding: TextEnc
  * is dropped. UTF-8 and UTF-16 are decoded strictly: an invalid sequence throws an
  * InvalidInputError naming the line and byte offset. latin1/windows-1252 accept every byte.
  */
-export async function* decodeText(chunks: AsyncIterable<Uint8Array>, declared: TextEncoding, where: string): AsyncGenerator<string> {
+async function* decodeText(chunks: AsyncIterable<Uint8Array>, declared: TextEncoding, where: string): AsyncGenerator<string> {
   let decoder: TextDecoder | undefined;
   let encoding: string = declared;
   let bytesBefore = 0;

@@ -38,7 +38,7 @@ export async function validateDatasetVersion(
 }
 
 /** The stored profile, or one computed now from the rows (chunk by chunk) and stored. */
-export async function ensureProfile(db: Db, version: DatasetVersion): Promise<DatasetProfile> {
+async function ensureProfile(db: Db, version: DatasetVersion): Promise<DatasetProfile> {
   if (version.profile) return version.profile as DatasetProfile;
   const builder = new ProfileBuilder(version.columns as ColumnDef[]);
   for await (const chunk of streamDatasetRows(db, version.id)) for (const row of chunk) builder.add(row);
@@ -48,7 +48,7 @@ export async function ensureProfile(db: Db, version: DatasetVersion): Promise<Da
 }
 
 /** Rule `unique`: no two rows share the values of these columns (rows with a null among them are exempt). */
-export async function checkUniqueness(db: Db, version: DatasetVersion, columns: string[]): Promise<void> {
+async function checkUniqueness(db: Db, version: DatasetVersion, columns: string[]): Promise<void> {
   const known = new Set((version.columns as ColumnDef[]).map((c) => c.name));
   for (const column of columns) {
     if (!known.has(column)) {

@@ -10,7 +10,7 @@ export class DatabaseConnectionError extends Error {
 }
 
 /** Where a postgres:// URL points, without its password. */
-export function describeTarget(url: string): string {
+function describeTarget(url: string): string {
   try {
     const u = new URL(url);
     const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || '(default)';

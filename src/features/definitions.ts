@@ -110,7 +110,7 @@ export function viewVersion(definition: { view: FeatureViewDef; joinKeys: string
   return createHash('sha256').update(canonicalJson(definition)).digest('hex');
 }
 
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

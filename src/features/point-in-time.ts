@@ -42,7 +42,7 @@ export interface QueryColumns {
 }
 
 /** Sort order of (key, time) pairs, stable (ties keep input order). */
-export function sortByKeyTime(keys: Int32Array, times: Float64Array): Uint32Array {
+function sortByKeyTime(keys: Int32Array, times: Float64Array): Uint32Array {
   const order = new Uint32Array(keys.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   order.sort((a, b) => keys[a]! - keys[b]! || times[a]! - times[b]! || a - b);
@@ -193,7 +193,7 @@ export class KeyCodes {
   }
 }
 
-export const KEY_SEPARATOR = '\u0001';
+const KEY_SEPARATOR = '\u0001';
 export function entityKey(values: readonly unknown[]): string {
   return values.map((v) => (v === null || v === undefined ? '' : String(v))).join(KEY_SEPARATOR);
 }

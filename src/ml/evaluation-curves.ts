@@ -10,10 +10,10 @@ import { readNumber } from './row';
  */
 
 export const MAX_CURVE_POINTS = 200;
-export const CALIBRATION_BINS = 10;
+const CALIBRATION_BINS = 10;
 export const MAX_RESIDUAL_POINTS = 500;
 
-export interface OperatingPoint {
+interface OperatingPoint {
   threshold: number;
   fpr: number;
   tpr: number;

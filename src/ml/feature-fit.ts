@@ -49,7 +49,7 @@ export function meanAndStd(values: Float64Array, what: string): { mean: number; 
 }
 
 /** The exact median of the present values (the mean of the two middle ones for an even count). */
-export function median(values: Float64Array): number {
+function median(values: Float64Array): number {
   const present = values.filter((value) => !Number.isNaN(value)).sort();
   const middle = present.length >> 1;
   return present.length % 2 === 1 ? present[middle] : (present[middle - 1] + present[middle]) / 2;

@@ -79,7 +79,7 @@ export interface FittedCategoricalFeature {
 }
 
 /** One column: 1 (true), 0 (false); a missing value becomes `share`, the training share of true. */
-export interface FittedBooleanFeature {
+interface FittedBooleanFeature {
   name: string;
   kind: 'boolean';
   share: number;
@@ -96,7 +96,7 @@ export interface FittedDatetimeFeature {
  * one-hot: a column per value the part took in training (ascending); another value, or a missing
  * timestamp, encodes to all zeros. numeric: one column, standardised, missing → the mean (0).
  */
-export type FittedDatePart =
+type FittedDatePart =
   { part: DatePartName; encoding: 'one-hot'; values: number[] } | { part: DatePartName; encoding: 'numeric'; mean: number; std: number };
 
 export interface FeaturePipelineOptions {
@@ -184,7 +184,7 @@ export function encodeColumns(pipeline: FittedFeaturePipeline, columns: readonly
 }
 
 /** How many encoded columns a fitted feature takes. */
-export function encodedWidth(feature: FittedFeature): number {
+function encodedWidth(feature: FittedFeature): number {
   switch (feature.kind) {
     case 'numeric':
     case 'boolean':

@@ -78,7 +78,7 @@ export function trainLinearRegression(
 }
 
 /** RMSE of a linear model over rows with their targets. */
-export function rootMeanSquaredError(
+function rootMeanSquaredError(
   matrix: EncodedMatrix,
   targets: ArrayLike<number>,
   weights: ArrayLike<number>,

@@ -81,7 +81,7 @@ export function trainLogistic(
 }
 
 /** Mean log loss of a logistic model over labelled rows (the same expression the objective sums). */
-export function meanLogLoss(
+function meanLogLoss(
   matrix: EncodedMatrix,
   labels: ArrayLike<number>,
   weights: ArrayLike<number>,

@@ -9,7 +9,7 @@ import { trainInWorkerThread } from './train';
 import type { TrainedModel } from './trained-model';
 
 /** A trainer keel runs itself (the `command` trainer runs a user's program instead). */
-export type KeelTrainerSpec = LogisticTrainerSpec | LinearRegressionTrainerSpec | GbdtTrainerSpec;
+type KeelTrainerSpec = LogisticTrainerSpec | LinearRegressionTrainerSpec | GbdtTrainerSpec;
 
 export interface TaskTrainingRequest {
   task: ModelTask;

@@ -14,7 +14,7 @@ import type { Row } from './row';
 import { runWorkerTask } from './worker-thread';
 
 /** `l2` absent: 0 for least squares; for logistic regression, smallDataL2 of the training rows. */
-export type LinearTrainingParams = Omit<LinearParams, 'l2'> & { l2?: number; maxCategories?: number };
+type LinearTrainingParams = Omit<LinearParams, 'l2'> & { l2?: number; maxCategories?: number };
 
 /**
  * The default L2 of logistic regression: scikit-learn's default (C = 1, which is l2 = 1/n on
@@ -55,7 +55,7 @@ export interface IterationProgress {
 }
 
 /** The target, checked and coded for its task (labels.ts). */
-export type TrainingTargets =
+type TrainingTargets =
   | { task: 'binary'; labels: Uint8Array }
   | { task: 'multiclass'; classes: string[]; codes: Int32Array }
   | { task: 'regression'; values: Float64Array };

@@ -117,7 +117,7 @@ export function sturgesEdges(a: ArrayLike<number>, b: ArrayLike<number>): Float6
 }
 
 /** numpy.linspace(start, stop, num) with endpoint: i·step + start, the last one exactly stop. */
-export function linspace(start: number, stop: number, num: number): Float64Array {
+function linspace(start: number, stop: number, num: number): Float64Array {
   const out = new Float64Array(num);
   const div = num - 1;
   const delta = stop - start;

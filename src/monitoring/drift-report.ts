@@ -1,7 +1,7 @@
 import { populationStabilityIndex, psiSeverity, type FeatureReference } from './psi';
 import { ReferenceSchemaError } from './reference';
 
-export interface FeatureDrift {
+interface FeatureDrift {
   feature: string;
   psi: number;
   severity: ReturnType<typeof psiSeverity>;

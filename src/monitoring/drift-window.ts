@@ -17,7 +17,7 @@ import type { DriftReferenceSet } from './reference';
  */
 
 /** Distinct numeric values a sketched column counts exactly (statistics by value while they fit). */
-export const WINDOW_TRACKED_VALUES = 1_000;
+const WINDOW_TRACKED_VALUES = 1_000;
 
 export interface BinnedSide {
   kind: 'binned';
@@ -31,7 +31,7 @@ export interface BinnedSide {
   values: Map<number, number> | null;
 }
 
-export interface CountedSide {
+interface CountedSide {
   kind: 'categorical';
   counts: Map<string, number>;
   present: number;

@@ -62,7 +62,7 @@ export interface ColumnSpec {
  * The window: row objects (logged prediction inputs), columns of equal length, or a DriftWindow
  * that was fed in chunks (bounded memory against sketched references).
  */
-export type CurrentData =
+type CurrentData =
   | { rows: readonly Readonly<Record<string, unknown>>[] }
   | { columns: Readonly<Record<string, ArrayLike<unknown>>>; rowCount: number }
   | { window: DriftWindow };
@@ -76,13 +76,13 @@ export interface DriftInput {
   config?: DriftConfigInput;
 }
 
-export interface KsStatistics {
+interface KsStatistics {
   statistic: number;
   pValue: number;
   method: 'exact' | 'asymp';
 }
 
-export interface ColumnStatistics {
+interface ColumnStatistics {
   ks?: KsStatistics;
   wasserstein?: { distance: number; normed: number };
   jensenshannon?: number;

@@ -20,7 +20,7 @@ import { sortFloat64 } from './sort';
  */
 
 /** Bins aimed at (ties in the pilot merge some). */
-export const SKETCH_BINS = 1024;
+const SKETCH_BINS = 1024;
 /** Present values whose quantiles fix the edges. */
 export const SKETCH_PILOT = 16_384;
 

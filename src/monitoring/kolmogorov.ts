@@ -19,7 +19,7 @@ export interface KsResult {
 }
 
 /** ks_2samp's 'auto' switches to the asymptotic distribution above this sample size. */
-export const KS_MAX_EXACT_N = 10_000;
+const KS_MAX_EXACT_N = 10_000;
 
 /**
  * The statistic by the merge walk of two sorted arrays (walkEcdfs in distances.ts, shared with the

@@ -56,7 +56,6 @@ export interface LiveMetrics {
   logLoss: number;
 }
 
-export type { PerformanceMetricName };
 type BinaryMetricName = 'rocAuc' | 'accuracy' | 'f1';
 
 /** Metrics of a regression model's labelled predictions (errors = prediction − observed value). */

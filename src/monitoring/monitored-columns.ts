@@ -38,7 +38,7 @@ export interface MonitoredColumn {
  * holds three weekdays — "drift" against seven — whatever the traffic).
  */
 const DAY_MS = 86_400_000;
-export const datePartCycleMs: Record<DatePartName, number | null> = {
+const datePartCycleMs: Record<DatePartName, number | null> = {
   hour: DAY_MS,
   weekday: 7 * DAY_MS,
   dayOfMonth: 31 * DAY_MS,

@@ -30,17 +30,17 @@ import { ReservoirSkips } from './reservoir';
 /** Reference sample size kept by the builders: with it every reference of up to 2 000 present values is exact. */
 export const REFERENCE_SAMPLE_SIZE = 2_000;
 /** Distinct numeric values counted exactly (small integer codes: hours, weekdays, flags). */
-export const MAX_TRACKED_VALUES = 100;
+const MAX_TRACKED_VALUES = 100;
 /** Evidently bins a numeric column by value (not by Sturges bins) when it has at most this many distinct values. */
 export const VALUE_BINNING_MAX_DISTINCT = 20;
 /** Categories counted per categorical reference (the rest is "other"). */
-export const MAX_REFERENCE_CATEGORIES = 1_000;
+const MAX_REFERENCE_CATEGORIES = 1_000;
 /** Categories in the PSI bins, as in the dataset profile. */
-export const PSI_CATEGORIES = 50;
+const PSI_CATEGORIES = 50;
 
 const count = z.number().min(0);
 
-export const numericDriftReferenceSchema = z
+const numericDriftReferenceSchema = z
   .object({
     kind: z.literal('numeric'),
     /** Values seen, missing ones included. */
@@ -70,7 +70,7 @@ export const numericDriftReferenceSchema = z
   })
   .refine((r) => r.missing < r.rows, 'a numeric reference needs at least one present value');
 
-export const categoricalDriftReferenceSchema = z
+const categoricalDriftReferenceSchema = z
   .object({
     kind: z.literal('categorical'),
     rows: z.number().int().min(1),

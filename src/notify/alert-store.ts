@@ -86,7 +86,7 @@ export async function getAlert(db: Db, id: number): Promise<StoredAlert | null> 
   return row ? toStored(row) : null;
 }
 
-export async function getAlertByIncident(db: Db, key: string): Promise<StoredAlert | null> {
+async function getAlertByIncident(db: Db, key: string): Promise<StoredAlert | null> {
   const [row] = await db.select().from(alerts).where(eq(alerts.incidentKey, key));
   return row ? toStored(row) : null;
 }

@@ -8,7 +8,7 @@ import { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP
  * (./payloads.ts, ./webhook.ts). This file imports only zod and src/shared: it is workflow-safe.
  */
 
-export { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP_WINDOW_MS };
+export { type AlertSeverity };
 
 export const alertSchema = z.object({
   /** Deduplication key: one stored alert (and one notification) per incident. See incidentKey. */

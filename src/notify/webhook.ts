@@ -7,7 +7,7 @@
  *   any other 4xx or 3xx left after redirects, and a URL that is not http(s).
  */
 
-export const WebhookDeliveryErrorType = 'WebhookDeliveryError';
+const WebhookDeliveryErrorType = 'WebhookDeliveryError';
 export const WebhookRejectedErrorType = 'WebhookRejectedError';
 
 export class WebhookDeliveryError extends Error {

@@ -16,7 +16,7 @@ export interface GeneratedFile {
   content: string;
 }
 
-export const configurationDoc = 'docs/configuration.md';
+const configurationDoc = 'docs/configuration.md';
 
 export async function generatedFiles(root: string): Promise<GeneratedFile[]> {
   const doc = await readFile(join(root, configurationDoc), 'utf8');

@@ -17,7 +17,7 @@ export interface FieldRow {
 }
 
 /** A discriminated union's property and the values of the members that have a field. */
-export interface VariantTag {
+interface VariantTag {
   key: string;
   values: unknown[];
 }
@@ -191,7 +191,7 @@ function presenceText(node: JsonSchema, required: boolean): string {
 }
 
 /** A short type: `integer ≥ 1`, `number 0–1`, `"a" | "b"`, `string[]`, `map of number`. */
-export function typeText(node: JsonSchema, defs: Record<string, JsonSchema> = {}): string {
+function typeText(node: JsonSchema, defs: Record<string, JsonSchema> = {}): string {
   if ('const' in node) return JSON.stringify(node.const);
   if (Array.isArray(node.enum)) return node.enum.map((value) => JSON.stringify(value)).join(' | ');
   const members = unionMembers(node);
@@ -256,7 +256,7 @@ function joinSentences(a: string, b: string): string {
 }
 
 /** `kind: "gbdt"`, or `format: "csv" | "json"` for a field several members have. */
-export function variantText(variant: VariantTag): string {
+function variantText(variant: VariantTag): string {
   return `${variant.key}: ${variant.values.map((value) => JSON.stringify(value)).join(' | ')}`;
 }
 

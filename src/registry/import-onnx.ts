@@ -41,7 +41,7 @@ export interface ImportResult {
 }
 
 /** What the sample batch produced, per task: P(1) and 0/1 labels; class probabilities and class names; predictions. */
-export type SampleOutputs =
+type SampleOutputs =
   | { task: 'binary'; probabilities: number[]; labels: number[] }
   | { task: 'multiclass'; probabilities: number[][]; labels: string[] }
   | { task: 'regression'; predictions: number[] };

@@ -42,7 +42,7 @@ export interface VersionLineage {
   events: VersionEvent[];
 }
 
-export interface DatasetSummary {
+interface DatasetSummary {
   id: string;
   name?: string;
   contentHash: string;
@@ -173,7 +173,7 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
 }
 
 /** Per column: count and nulls, then min/max/mean/std (numbers), distinct and top values (strings), or the range (datetimes). */
-export function summarizeProfile(profile: unknown): Record<string, Record<string, unknown>> | null {
+function summarizeProfile(profile: unknown): Record<string, Record<string, unknown>> | null {
   if (!profile || typeof profile !== 'object') return null;
   const summary: Record<string, Record<string, unknown>> = {};
   for (const [column, raw] of Object.entries(profile as Record<string, Record<string, unknown>>)) {
@@ -309,7 +309,7 @@ function changes(a: unknown, b: unknown): { path: string; a: unknown; b: unknown
     .map((path) => ({ path, a: x[path] ?? null, b: y[path] ?? null }));
 }
 
-export function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   if (Array.isArray(value)) {
     const named = value.every((v) => v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string');
     if (value.length > 0 && named) {

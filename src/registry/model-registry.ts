@@ -15,7 +15,7 @@ export type ModelVersion = typeof modelVersions.$inferSelect;
 export type NewModelVersion = Omit<typeof modelVersions.$inferInsert, 'id' | 'version' | 'createdAt' | 'status' | 'statusChangedAt'>;
 export type AliasMove = typeof aliasHistory.$inferSelect;
 export type VersionEvent = typeof modelVersionEvents.$inferSelect;
-export type VersionStatus = 'active' | 'archived' | 'deleted';
+type VersionStatus = 'active' | 'archived' | 'deleted';
 
 /** A drizzle transaction, used through the same query API as the database. */
 type Tx = Db;
@@ -456,7 +456,7 @@ export async function versionEvents(db: Db, model: string, version?: number): Pr
 }
 
 /** Reads a version's artifact, which verifies its sha256; throws a RegistryError naming the version otherwise. */
-export async function verifyVersionArtifact(db: Db, artifacts: ArtifactStore, model: string, version: number): Promise<ModelVersion> {
+async function verifyVersionArtifact(db: Db, artifacts: ArtifactStore, model: string, version: number): Promise<ModelVersion> {
   const row = await getModelVersion(db, model, version);
   if (!row) throw new RegistryError(`model "${model}" has no version ${version}`);
   const bytes = await artifacts.get(row.artifactSha256).catch((error: unknown) => {
@@ -527,16 +527,6 @@ export async function deployVersion(db: Db, request: DeployRequest): Promise<{ p
     });
     return { previousVersion: fromVersion, changed };
   });
-}
-
-/** Running deployments (not yet superseded), optionally of one model. */
-export async function runningDeployments(db: Db, model?: string) {
-  const running = isNull(deployments.endedAt);
-  return db
-    .select()
-    .from(deployments)
-    .where(model ? and(running, eq(deployments.modelName, model)) : running)
-    .orderBy(asc(deployments.id));
 }
 
 // --- internals -----------------------------------------------------------------------------------

@@ -23,9 +23,6 @@ export function validateModelName(name: string): string {
   return name;
 }
 
-/** The aliases keel itself moves; any other valid name is a user-defined alias. */
-export const WELL_KNOWN_ALIASES = ['production', 'staging', 'candidate'] as const;
-
 /** An alias starts with a letter, so `model@3` (a version) and `model@prod` (an alias) never clash. */
 export function validateAlias(alias: string): string {
   if (!/^[a-z][a-z0-9_-]{0,62}$/.test(alias)) {

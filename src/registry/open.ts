@@ -49,7 +49,7 @@ export async function openRegistry(options: {
 }
 
 /** Other processes with a file under `dir` open (Linux /proc; elsewhere: none found). */
-export async function processesHolding(dir: string): Promise<{ pid: number; command: string }[]> {
+async function processesHolding(dir: string): Promise<{ pid: number; command: string }[]> {
   const root = `${resolve(dir)}/`;
   const entries = await readdir('/proc').catch(() => [] as string[]);
   const found: { pid: number; command: string }[] = [];

@@ -10,7 +10,7 @@ import type { FailureSummary } from '../shared/failure-chain';
  */
 
 export type PipelineRunStatus = 'running' | 'succeeded' | 'rejected' | 'failed' | 'cancelled';
-export type StageOutcome = 'running' | 'succeeded' | 'failed' | 'cancelled';
+type StageOutcome = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface PipelineStage {
   name: string;

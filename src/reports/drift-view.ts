@@ -13,7 +13,7 @@ import { driftPoints, performancePoints, reportSummaryColumns, type AlertRow, ty
 import type { DriftReportView as DriftSectionView } from '../ui/sections/drift-report';
 
 /** Reports drawn in the "over time" charts: this one and the model's earlier ones. */
-export const DRIFT_HISTORY_REPORTS = 50;
+const DRIFT_HISTORY_REPORTS = 50;
 /** Categories drawn per categorical feature; the rest is drawn as "(other)". */
 const SHOWN_CATEGORIES = 12;
 

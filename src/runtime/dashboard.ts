@@ -6,7 +6,7 @@ import type { Environment } from './environment';
 import { preferredOrFreePort } from './ports';
 
 /** The dashboard's port when KEEL_UI_PORT is unset and it is free: next to the model server's 8080. */
-export const DEFAULT_UI_PORT = 8081;
+const DEFAULT_UI_PORT = 8081;
 
 /**
  * Starts the dashboard (src/ui) on KEEL_UI_HOST:KEEL_UI_PORT over an open database, linking to

@@ -14,9 +14,9 @@ import path from 'node:path';
  */
 
 /** Newest tag `go install` accepts (later tags carry a `replace` directive in go.mod). */
-export const TEMPORAL_CLI_VERSION = 'v1.5.1';
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
-export const TEMPORAL_CLI_ENV = 'KEEL_TEMPORAL_CLI';
+const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+const TEMPORAL_CLI_ENV = 'KEEL_TEMPORAL_CLI';
 
 export type Env = Record<string, string | undefined>;
 export type Log = (msg: string) => void;

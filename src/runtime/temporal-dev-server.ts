@@ -50,7 +50,7 @@ export interface TemporalDevServer {
   stop(): Promise<void>;
 }
 
-export class TemporalDevServerError extends Error {
+class TemporalDevServerError extends Error {
   override name = 'TemporalDevServerError';
 }
 

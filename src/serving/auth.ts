@@ -19,7 +19,7 @@ import { RequestError } from './predict';
  */
 
 export type Access = 'open' | 'predict' | 'admin';
-export type Role = 'predict' | 'admin';
+type Role = 'predict' | 'admin';
 
 export interface NamedKey {
   name: string;
@@ -46,7 +46,7 @@ export function actorOf(caller: Caller, claimed: unknown, fallback: string): str
   return typeof claimed === 'string' && claimed !== '' ? claimed : fallback;
 }
 
-export const keysFileSchema = z
+const keysFileSchema = z
   .strictObject({
     keys: z
       .array(
@@ -87,7 +87,7 @@ export const noKeys: ApiKeys = { predict: [], admin: [] };
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost|::ffff:127(\.\d{1,3}){3})$/;
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
@@ -191,7 +191,7 @@ function callerOf(entry: Entry): Caller {
   return entry.name ? { role: entry.role, name: entry.name } : { role: entry.role };
 }
 
-export class UnauthorizedError extends RequestError {
+class UnauthorizedError extends RequestError {
   constructor(message: string) {
     super(401, message);
   }

@@ -34,7 +34,7 @@ export interface Feedback {
   value: number | null;
 }
 
-export const MAX_FEEDBACK_ITEMS = 1000;
+const MAX_FEEDBACK_ITEMS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KEYS = new Set(['prediction_id', 'label', 'value']);
 const SHAPES = '{"prediction_id", "label": 0|1 or "<class>"} or {"prediction_id", "value": <number>}';

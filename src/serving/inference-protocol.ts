@@ -12,7 +12,7 @@ import type { GraphSignature } from './model-contract';
  * One model input's values, `rows` long: float32 for numeric inputs (NaN = missing), float64 for
  * timestamps (ms since 1970, NaN = missing), strings for categories ('' = missing).
  */
-export type FeedColumn = Float32Array | Float64Array | string[];
+type FeedColumn = Float32Array | Float64Array | string[];
 export type FeedColumns = Record<string, FeedColumn>;
 
 /** A model's inputs in feed order (its contract's). */
@@ -102,7 +102,7 @@ export function packBatch(inputs: InputSpec, parts: readonly { feeds: FeedColumn
 }
 
 /** The batch as one [rows, 1] tensor per input. */
-export function unpackToTensors(inputs: InputSpec, batch: PackedBatch): Record<string, Tensor> {
+function unpackToTensors(inputs: InputSpec, batch: PackedBatch): Record<string, Tensor> {
   const { rows, floats, doubles, text, lengths } = batch;
   const tensors: Record<string, Tensor> = {};
   let f = 0;
@@ -148,7 +148,7 @@ export async function runSession(session: InferenceSession, spec: ModelSpec, bat
   return readOutputs(await session.run(unpackToTensors(spec.inputs, batch), fetches), batch.rows, spec.outputs);
 }
 
-export function readOutputs(results: InferenceSession.ReturnType, rows: number, outputs: OutputSpec): InferenceOutputs {
+function readOutputs(results: InferenceSession.ReturnType, rows: number, outputs: OutputSpec): InferenceOutputs {
   const read: InferenceOutputs = {};
   for (const { name, type, width } of outputs) {
     const data = results[name]?.data;

@@ -8,7 +8,7 @@ export function parseModelContract(value: unknown): ModelContract {
 }
 
 /** One input or output of a loaded graph, as onnxruntime describes it. */
-export interface GraphValue {
+interface GraphValue {
   name: string;
   isTensor: boolean;
   /** onnxruntime's element type (`float32`, `float64`, `string`, `int64`…) for a tensor. */

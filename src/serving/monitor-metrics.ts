@@ -14,7 +14,7 @@ import { countAlerts } from '../notify/alert-store';
  * `waitMs`: with the database slow or down, the scrape answers at once with the last snapshot
  * (and the log says why it is old) instead of timing out.
  */
-export interface MonitorSnapshot {
+interface MonitorSnapshot {
   drift: LatestDriftReport[];
   alerts: { model: string; kind: string; severity: string; count: number }[];
 }

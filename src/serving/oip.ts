@@ -21,7 +21,7 @@ import { categoryLengthLimit, categoryStringProblem, DEFAULT_REQUEST_LIMITS, typ
  * with a 400).
  */
 
-export const PLATFORM = 'onnx_onnxv1';
+const PLATFORM = 'onnx_onnxv1';
 const PREDICTION_ID = 'prediction_id';
 const OIP_DATATYPES = { float32: 'FP32', float64: 'FP64', string: 'BYTES', int64: 'INT64' } as const;
 /** ±8.64e15 ms: the range of a JavaScript Date (src/ml/row.ts readTimestamp). */
@@ -63,7 +63,7 @@ const INTEGER_RANGES: Record<string, [number, number]> = {
 const DATATYPES = new Set(['BOOL', 'FP16', 'FP32', 'FP64', 'BYTES', ...Object.keys(INTEGER_RANGES)]);
 
 /** One input tensor of a request, structurally valid; its data flattened. */
-export interface RequestTensor {
+interface RequestTensor {
   name: string;
   datatype: string;
   shape: number[];

@@ -99,7 +99,7 @@ export function checkNumeric(value: unknown): string | undefined {
 const EXPECTED = { float32: 'a number', string: 'a string', float64: 'a timestamp (ISO 8601 string or milliseconds since 1970)' } as const;
 
 /** A timestamp: null, or what readTimestamp reads (ISO 8601 text, ms since 1970) within a Date's range. */
-export function checkTimestamp(value: unknown): string | undefined {
+function checkTimestamp(value: unknown): string | undefined {
   if (value === null) return undefined;
   if ((typeof value === 'number' || typeof value === 'string') && !Number.isNaN(readTimestamp(value))) return undefined;
   return typeof value === 'number'

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { feedback, predictionLog, rollouts, rolloutEvents } from '../db/schema';
 import { getModelVersion } from '../registry/model-registry';
@@ -13,7 +13,6 @@ import { InvalidRouteError, RouteConflictError, routingState } from './routes';
  */
 
 export type Rollout = typeof rollouts.$inferSelect;
-export type RolloutEvent = typeof rolloutEvents.$inferSelect;
 export type NewRolloutEvent = Omit<typeof rolloutEvents.$inferInsert, 'at'>;
 
 export interface BeginRolloutRequest {
@@ -102,20 +101,6 @@ export async function endRollout(
       .where(and(eq(rollouts.id, request.id), isNull(rollouts.endedAt)));
     await t.insert(rolloutEvents).values(request.event).onConflictDoNothing();
   });
-}
-
-export async function getRollout(db: Db, id: string): Promise<Rollout | undefined> {
-  const [row] = await db.select().from(rollouts).where(eq(rollouts.id, id));
-  return row;
-}
-
-/** A model's rollouts, newest first. */
-export async function listRollouts(db: Db, model: string, limit = 20): Promise<Rollout[]> {
-  return db.select().from(rollouts).where(eq(rollouts.modelName, model)).orderBy(desc(rollouts.startedAt)).limit(limit);
-}
-
-export async function rolloutEventsOf(db: Db, id: string): Promise<RolloutEvent[]> {
-  return db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, id)).orderBy(asc(rolloutEvents.seq));
 }
 
 export interface HealthWindowRequest {

@@ -72,6 +72,6 @@ function makeFormat(contract: ModelContract): TaskFormat {
   }
 }
 
-export function jsonNumber(value: number): string {
+function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }

@@ -16,8 +16,6 @@ import { strictObject } from './strict';
  * Pure module: it is bundled into the workflow sandbox.
  */
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
-
 export const splitSpecSchema = strictObject({
   seed: z.number().int().min(0).default(0).describe('Seed of the hash that assigns each row to a split: the same seed, the same split.'),
   train: z.number().gt(0).lt(1).default(0.7).describe('Share of the rows the model is fitted on.'),

@@ -17,7 +17,7 @@ export interface Asset {
 const require = createRequire(import.meta.url);
 
 /** A file of an installed package, found from the package's entry point (its `exports` hide the builds). */
-export function packageFile(name: string, file: string): string {
+function packageFile(name: string, file: string): string {
   let dir = dirname(require.resolve(name));
   for (;;) {
     const candidate = join(dir, file);

@@ -5,7 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 /** Screenshots of the browser tests (not checked in; two are copied to docs/img by hand). */
-export const screenshotDir = join(process.cwd(), 'test-results', 'browser');
+const screenshotDir = join(process.cwd(), 'test-results', 'browser');
 
 /** Debian's chromium, headless, with nothing that reaches the network on its own. */
 export async function launchChromium(): Promise<Browser> {

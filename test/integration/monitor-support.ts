@@ -12,7 +12,7 @@ export interface Reply {
   hang?: boolean;
 }
 
-export interface Received {
+interface Received {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;

@@ -29,7 +29,7 @@ export interface CanaryRecord {
   finish: { action: 'promote' | 'rollback'; actor: string; reason: string; health?: HealthReport }[];
 }
 
-export const BASELINE = 1;
+const BASELINE = 1;
 export const CANDIDATE = 2;
 
 /**

@@ -21,7 +21,7 @@ export interface MonitorRecord {
   actions: { reportId: number; actions: MonitorActions }[];
 }
 
-export const VERSION = 1;
+const VERSION = 1;
 
 export function mockMonitorActivities(script: {
   status: (index: number) => ReportStatus;

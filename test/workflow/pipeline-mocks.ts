@@ -16,7 +16,7 @@ type TrainingPipelineRequest = z.input<typeof trainingPipelineInputSchema>;
  * real one (src/registry/approval-proof.ts) over `adminKeys`.
  */
 
-export const PRODUCTION = 1;
+const PRODUCTION = 1;
 export const CANDIDATE = 2;
 
 const metrics = (rocAuc: number): BinaryMetrics => ({
@@ -32,7 +32,7 @@ const metrics = (rocAuc: number): BinaryMetrics => ({
   confusionMatrix: { tp: 100, fp: 67, tn: 733, fn: 100 },
 });
 
-export interface PipelineRecord {
+interface PipelineRecord {
   deploys: { model: string; version: number; reason: string }[];
   rollouts: unknown[];
   requests: { model: string; version: number; deadline: string; onTimeout: string }[];

@@ -15,11 +15,11 @@ import { findOnPath, nodeFsProbe } from '../../src/runtime/temporal-cli';
  * downloads its own (needs internet).
  */
 
-export const TEST_SERVER_VERSION = '1.38.0';
-export const TEST_SERVER_ENV = 'KEEL_TEMPORAL_TEST_SERVER';
+const TEST_SERVER_VERSION = '1.38.0';
+const TEST_SERVER_ENV = 'KEEL_TEMPORAL_TEST_SERVER';
 
 /** `${XDG_CACHE_HOME:-~/.cache}/keel/test-server/<version>` */
-export function testServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+function testServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME?.trim() || path.join(homedir(), '.cache');
   return path.join(base, 'keel', 'test-server', TEST_SERVER_VERSION);
 }

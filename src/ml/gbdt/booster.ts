@@ -84,7 +84,7 @@ export interface PreparedGbdt {
   dataDigest: string;
 }
 
-export interface BinnedRows {
+interface BinnedRows {
   rowCount: number;
   /** Row-major bin codes (rowCount × features). */
   bins: Uint8Array;

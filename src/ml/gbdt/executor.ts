@@ -190,7 +190,7 @@ export class KernelRunner {
   }
 }
 
-export function blockCount(rowCount: number): number {
+function blockCount(rowCount: number): number {
   return Math.ceil(rowCount / BLOCK_ROWS);
 }
 

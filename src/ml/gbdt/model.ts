@@ -32,7 +32,7 @@ export interface GbdtModel {
   training: GbdtTrainingSummary;
 }
 
-export interface GbdtTrainingSummary {
+interface GbdtTrainingSummary {
   /** Boosting iterations run. */
   iterations: number;
   /** Iterations whose trees the model keeps: the best on validation with early stopping, else all. */
@@ -56,7 +56,7 @@ export interface GbdtTrainingSummary {
  * Raw scores (row-major, `outputs` per row) for float32 feature columns: the sum of the base
  * score and of the leaf values, in float64, trees in order.
  */
-export function predictRawFromEncoded(model: GbdtModel, columns: readonly Float32Array[]): Float64Array {
+function predictRawFromEncoded(model: GbdtModel, columns: readonly Float32Array[]): Float64Array {
   const n = columns.length ? columns[0].length : 0;
   const k = model.outputs;
   const out = new Float64Array(n * k);
@@ -85,7 +85,7 @@ export function predictGbdtColumns(model: GbdtModel, columns: readonly FeatureCo
  * regression: the prediction; binary: P(target = 1); multiclass: class probabilities, row-major
  * (K per row). The same transforms as the ONNX graph (Sigmoid, Softmax).
  */
-export function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array {
+function transformRaw(model: GbdtModel, raw: Float64Array): Float64Array {
   if (model.objective === 'regression') return raw;
   if (model.objective === 'binary') return raw.map((z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z))));
   const k = model.outputs;

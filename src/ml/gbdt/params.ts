@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors';
-import { gbdtObjectives, type GbdtObjective, gbdtParamsSchema } from '../../shared/gbdt-params';
+import { type GbdtObjective, gbdtParamsSchema } from '../../shared/gbdt-params';
 
-export { gbdtObjectives, type GbdtObjective, gbdtParamsSchema };
+export { type GbdtObjective, gbdtParamsSchema };
 
 /** Hyperparameters as written in a config (defaults may be omitted). */
 export type GbdtParamsInput = z.input<typeof gbdtParamsSchema>;

@@ -4,7 +4,7 @@ import type { GbdtParams } from './params';
 export type ResolvedGbdtParams = GbdtParams & { minSamplesLeaf: number; minHessianLeaf: number };
 
 /** Validation iterations without improvement before training stops, when the config does not say. */
-export const defaultEarlyStoppingRounds = 20;
+const defaultEarlyStoppingRounds = 20;
 
 /**
  * Fills in the defaults that depend on the data (evidence: `npm run bench:small`, docs/features.md):

@@ -68,12 +68,12 @@ export interface TreeCategoricalFeature {
   shares?: number[];
 }
 
-export interface TreeBooleanFeature {
+interface TreeBooleanFeature {
   name: string;
   kind: 'boolean';
 }
 
-export interface TreeDatetimeFeature {
+interface TreeDatetimeFeature {
   name: string;
   kind: 'datetime';
   /** One encoded column per part, in this order. */

@@ -94,7 +94,7 @@ const SEPARATOR = '[\\s_-]';
  * around, letters in any case, each `_` of a token a run of spaces, `-` and `_` (one that begins or
  * ends the trimmed text begins or ends with `-` or `_`, since blanks there are trimmed).
  */
-export function spellingPattern(tokens: readonly string[]): string {
+function spellingPattern(tokens: readonly string[]): string {
   return `(?i)\\s*(?:${tokens.map(tokenPattern).join('|')})\\s*`;
 }
 

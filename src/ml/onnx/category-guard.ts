@@ -10,7 +10,7 @@ import { decodeModel, type NodeProto } from './onnx-proto';
  * unknown share of the logged inputs with it.
  */
 
-export type UnknownPolicy = 'bucket' | 'reject' | 'nearest';
+type UnknownPolicy = 'bucket' | 'reject' | 'nearest';
 
 export interface CategoricalInput {
   name: string;

@@ -49,7 +49,7 @@ export function treeFeatureNodes(pipeline: TreeFeaturePipeline, nodes: NodeProto
 }
 
 /** The scalar NaN constant `finiteOrNanNodes` refers to; add it once per graph. */
-export function nanInitializer(): TensorProto {
+function nanInitializer(): TensorProto {
   return floatTensor('nan', [], [Number.NaN]);
 }
 

@@ -165,7 +165,7 @@ export interface ValueInfoProto {
   };
 }
 
-export interface GraphProto {
+interface GraphProto {
   name: string;
   doc_string?: string;
   node: NodeProto[];
@@ -207,11 +207,6 @@ export function graphSignature(bytes: Uint8Array): {
   if (!model.graph) throw new Error('not an ONNX model: it has no graph');
   const describe = (value: ValueInfoProto) => ({ name: value.name, elemType: value.type?.tensor_type?.elem_type });
   return { inputs: (model.graph.input ?? []).map(describe), outputs: (model.graph.output ?? []).map(describe) };
-}
-
-/** The inputs a model's graph declares, with their TensorProto.DataType codes. */
-export function graphInputs(bytes: Uint8Array): { name: string; elemType: number }[] {
-  return graphSignature(bytes).inputs;
 }
 
 /** Parses a model keel wrote back into the plain shape `encodeModel` takes (int64 as numbers). */

@@ -24,7 +24,7 @@ export function columnDistributionSpec(column: string, profile: ColumnProfile): 
   }
 }
 
-export function histogramSpec(column: string, histogram: { edges: number[]; counts: number[] }): ChartSpec {
+function histogramSpec(column: string, histogram: { edges: number[]; counts: number[] }): ChartSpec {
   const values = histogram.counts.map((count, i) => ({ from: histogram.edges[i], to: histogram.edges[i + 1], count }));
   return {
     ...base(column, small),
@@ -43,7 +43,7 @@ export function histogramSpec(column: string, histogram: { edges: number[]; coun
   };
 }
 
-export function categoriesSpec(column: string, top: { value: string; count: number }[], present: number): ChartSpec {
+function categoriesSpec(column: string, top: { value: string; count: number }[], present: number): ChartSpec {
   const values = top.map((t) => ({ value: t.value, count: t.count, share: present ? t.count / present : 0 }));
   return {
     ...base(`${column} (top ${top.length})`, { width: 260, height: Math.max(60, 16 * top.length) }),

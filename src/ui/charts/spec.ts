@@ -7,8 +7,8 @@ import type { TopLevelSpec } from 'vega-lite';
  */
 export type ChartSpec = TopLevelSpec;
 
-export const chartWidth = 360;
-export const chartHeight = 240;
+const chartWidth = 360;
+const chartHeight = 240;
 
 /** Fields shared by every chart: schema, size and a quiet look. */
 export function base(title: string, options: { width?: number; height?: number } = {}) {

@@ -9,7 +9,7 @@ import type { CorrelationMatrix } from '../charts/profile';
 import type { DatasetProfileView } from '../sections/dataset-profile';
 
 /** Rows sampled (evenly over the version) for the correlation matrix. */
-export const CORRELATION_SAMPLE = 5000;
+const CORRELATION_SAMPLE = 5000;
 
 export interface DatasetListItem {
   id: string;

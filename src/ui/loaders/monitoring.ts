@@ -7,7 +7,7 @@ import type { DriftPoint } from '../charts/drift';
 import type { PerformancePoint } from '../charts/live-performance';
 
 /** Reports drawn per model: the newest this many (the over-time charts). */
-export const REPORTS_SHOWN = 500;
+const REPORTS_SHOWN = 500;
 
 interface FeatureResult {
   feature: string;

@@ -61,9 +61,3 @@ export function runEvaluationView(row: TrainingRun): RunEvaluationView {
     gate: row.gate as RunEvaluationView['gate'],
   };
 }
-
-/** A training run by id (the model page links a version to it). */
-export async function loadTrainingRun(db: Db, id: string): Promise<TrainingRun | undefined> {
-  const [row] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, id));
-  return row;
-}

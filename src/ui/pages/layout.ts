@@ -1,6 +1,6 @@
 import { h, type Html } from '../html/template';
 
-export type Section = 'runs' | 'data' | 'features' | 'models' | 'rollouts' | 'monitoring';
+type Section = 'runs' | 'data' | 'features' | 'models' | 'rollouts' | 'monitoring';
 
 export interface PageOptions {
   title: string;

@@ -14,7 +14,7 @@ export interface ActionAccess {
   reason?: string;
 }
 
-export function adminKeyField(access: ActionAccess): Html {
+function adminKeyField(access: ActionAccess): Html {
   if (!access.enabled) return h`<p class="note">Actions are off: ${access.reason ?? 'read-only'}.</p>`;
   return access.keyRequired
     ? h`<p><label>Admin key <input type="password" id="admin-key" autocomplete="off" size="28"></label> <span class="muted">(KEEL_ADMIN_KEYS; kept for this tab only)</span></p>`

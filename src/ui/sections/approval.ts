@@ -13,7 +13,7 @@ export interface ApprovalAccess {
 }
 
 /** The evaluation an approver looks at: the candidate against production on the same test split, and the gate. */
-export function approvalEvaluationTable(evaluation: ApprovalEvaluation): Html {
+function approvalEvaluationTable(evaluation: ApprovalEvaluation): Html {
   const candidate = scalarMetrics(evaluation.metrics);
   const production = scalarMetrics(evaluation.production?.metrics);
   return h`<p><strong>${describeEvaluation(evaluation)}</strong></p>

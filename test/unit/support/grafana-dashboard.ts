@@ -31,7 +31,7 @@ interface Dashboard {
 }
 
 /** Grafana's built-in interval variables and the dashboard's own ($model, $version) as Prometheus would see them. */
-export function withoutGrafanaVariables(expr: string): string {
+function withoutGrafanaVariables(expr: string): string {
   return expr
     .replaceAll('$__rate_interval', '1m')
     .replaceAll('$__interval', '1m')

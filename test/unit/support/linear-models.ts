@@ -13,7 +13,7 @@ export function denseRows(matrix: EncodedMatrix): number[][] {
 }
 
 /** Solves A·x = b (A square, non-singular) by Gaussian elimination with partial pivoting. */
-export function solve(a: number[][], b: number[]): number[] {
+function solve(a: number[][], b: number[]): number[] {
   const n = b.length;
   const m = a.map((row, i) => [...row, b[i]]);
   for (let col = 0; col < n; col++) {

@@ -19,7 +19,7 @@ export function seededNormal(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
-export const airports = ['ATL', 'ORD', 'DFW', 'LAX', 'DEN', 'JFK', 'SFO', 'SEA', 'LAS', 'MCO', 'BOS', 'PHX'];
+const airports = ['ATL', 'ORD', 'DFW', 'LAX', 'DEN', 'JFK', 'SFO', 'SEA', 'LAS', 'MCO', 'BOS', 'PHX'];
 
 export const flightFeatures = [
   { name: 'hour', kind: 'categorical' },
