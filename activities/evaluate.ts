@@ -9,7 +9,8 @@ import { resolveAlias } from '../src/registry/model-registry';
 import { ModelVerificationError } from '../src/shared/errors';
 import { modelContractSchema, type ModelContract } from '../src/shared/model-contract';
 import type { SplitSpec } from '../src/shared/pipeline-input';
-import type { ModelMetrics } from '../src/shared/pipeline-result';
+import type { ModelMetrics } from '../src/shared/model-metrics';
+
 import type { ActivityDeps } from './deps';
 
 /**

@@ -1,7 +1,10 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
-import { getDatasetVersion, streamDatasetRows, type Row } from '../src/data/dataset-store';
+import type { MulticlassMetrics, RegressionMetrics } from '../src/shared/model-metrics';
+import type { LivePerformance } from '../src/monitoring/live-performance-types';
+import type { Row } from '../src/data/columns';
+import { getDatasetVersion, streamDatasetRows } from '../src/data/dataset-store';
 import type { Db } from '../src/db/database';
 import { driftReferences, driftReports, feedback, predictionLog } from '../src/db/schema';
 import { type BatchScores, scoreOnnxInWorkerThread } from '../src/ml/batch-score';
@@ -10,13 +13,7 @@ import { driftAlerts } from '../src/monitoring/alerts';
 import { categoryGuardOf, type CategoryGuard } from '../src/ml/onnx/category-guard';
 import { evaluateDrift, type DriftEvaluation } from '../src/monitoring/drift';
 import { unknownCategoryShares, unknownShareBreaches, type UnknownShare } from '../src/monitoring/unknown-share';
-import {
-  livePerformance,
-  performanceAlerts,
-  type LivePerformance,
-  type LoggedPrediction,
-  type PerformanceReference,
-} from '../src/monitoring/live-performance';
+import { livePerformance, performanceAlerts, type LoggedPrediction, type PerformanceReference } from '../src/monitoring/live-performance';
 import { multiclassPerformance, type LoggedClassification, type MulticlassReference } from '../src/monitoring/multiclass-performance';
 import { regressionPerformance, type LoggedRegression, type RegressionReference } from '../src/monitoring/regression-performance';
 import {
@@ -49,7 +46,7 @@ import {
   type MonitorInput,
   type Period,
 } from '../src/shared/monitoring';
-import type { DriftReportSummary, MulticlassMetrics, RegressionMetrics } from '../src/shared/pipeline-result';
+import type { DriftReportSummary } from '../src/shared/pipeline-result';
 import type { ActivityDeps } from './deps';
 
 /** The key of the model's output in drift references and in the evaluated rows. */

@@ -4,7 +4,8 @@ import { getDatasetVersion } from '../src/data/dataset-store';
 import { ArtifactIntegrityError, ArtifactMissingError } from '../src/registry/artifact-store';
 import { findVersionByIdempotencyKey, registerModelVersion } from '../src/registry/model-registry';
 import { RegistryError } from '../src/registry/names';
-import type { ModelMetrics } from '../src/shared/pipeline-result';
+import type { ModelMetrics } from '../src/shared/model-metrics';
+
 import type { ActivityDeps } from './deps';
 
 export interface RegisterModelInput {

@@ -11,10 +11,12 @@ import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec } from '../src/shared/feature-spec';
 import type { GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
-import type { ModelMetrics } from '../src/shared/pipeline-result';
+import type { SearchDimension } from '../src/shared/search-space';
+import type { ModelMetrics } from '../src/shared/model-metrics';
+
 import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';
-import type { SearchDimension } from '../src/shared/tuning';
+
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 import {

@@ -16,7 +16,8 @@ import {
 import { ApprovalRefusedErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
 import { intervalMs } from '../src/shared/interval';
 import { gateCompareMetric, type TrainingPipelineInput } from '../src/shared/pipeline-input';
-import type { ApprovalOutcome, ModelMetrics } from '../src/shared/pipeline-result';
+import type { ModelMetrics } from '../src/shared/model-metrics';
+import type { ApprovalOutcome } from '../src/shared/pipeline-result';
 import { metricValue } from '../src/shared/task-metrics';
 import { taskQueues } from '../src/shared/task-queues';
 import { describeIssues, safeParseInput } from '../src/shared/validation';

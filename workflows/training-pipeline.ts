@@ -31,14 +31,8 @@ import { metricValue } from '../src/shared/task-metrics';
 import type { ApprovalOutcome, TrainingPipelineResult } from '../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../src/shared/task-queues';
 import { bestTrial, runTpeStudy } from '../src/shared/tpe-study';
-import {
-  gridConfigs,
-  mapWithConcurrency,
-  randomConfigs,
-  successiveHalvingRungs,
-  type ParamSet,
-  type TuningSpec,
-} from '../src/shared/tuning';
+import type { ParamSet } from '../src/shared/search-space';
+import { gridConfigs, mapWithConcurrency, randomConfigs, successiveHalvingRungs, type TuningSpec } from '../src/shared/tuning';
 import { describeIssues, parseWorkflowInput } from '../src/shared/validation';
 import { approvalEvaluation, installApprovalHandlers } from './approval';
 import type { canaryRollout } from './canary-rollout';

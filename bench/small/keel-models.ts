@@ -8,7 +8,7 @@ import { trainLinearModel } from '../../src/ml/train';
 import { predictOutputs, type TrainedModel } from '../../src/ml/trained-model';
 import type { ModelTask } from '../../src/shared/model-contract';
 import { linearRegressionTrainerSchema, logisticTrainerSchema } from '../../src/shared/pipeline-input';
-import type { ModelMetrics } from '../../src/shared/pipeline-result';
+import type { ModelMetrics } from '../../src/shared/model-metrics';
 
 /** A dataset as bench/small/references.py writes it. */
 export interface SmallDataset {

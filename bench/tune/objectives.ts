@@ -1,4 +1,4 @@
-import type { ParamSet } from '../../src/shared/tuning';
+import type { ParamSet } from '../../src/shared/search-space';
 
 /** The bench's synthetic objectives, written the same way as objectives.py (lower is better). */
 

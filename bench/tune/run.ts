@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tpeSuggest, type Observation } from '../../src/shared/tpe';
 import { trialGenerator } from '../../src/shared/tpe-study';
-import { randomConfigs, type SearchDimension } from '../../src/shared/tuning';
+import type { SearchDimension } from '../../src/shared/search-space';
+import { randomConfigs } from '../../src/shared/tuning';
 import { objectives } from './objectives';
 
 const here = dirname(fileURLToPath(import.meta.url));

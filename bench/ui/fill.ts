@@ -1,4 +1,5 @@
-import type { ColumnDef, Row } from '../../src/data/dataset-store';
+import type { ColumnDef, Row } from '../../src/data/columns';
+
 import { profileDataset } from '../../src/data/profile';
 import type { Database } from '../../src/db/database';
 import {

@@ -8,7 +8,8 @@ import { aliasHistory, alerts, driftReports } from '../../src/db/schema';
 import type { CanaryRolloutResult } from '../../src/shared/canary';
 import type { MonitorRequest, Period } from '../../src/shared/monitoring';
 import type { TrainingPipelineInput } from '../../src/shared/pipeline-input';
-import { binaryMetricsOf, type DriftReportSummary, type TrainingPipelineResult } from '../../src/shared/pipeline-result';
+import { binaryMetricsOf } from '../../src/shared/model-metrics';
+import { type DriftReportSummary, type TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
 import { mulberry32 } from '../../src/shared/prng';
 

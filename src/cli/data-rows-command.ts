@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { Command } from 'commander';
 import { stringify } from 'csv-stringify';
-import { type ColumnDef, type IndexedRow, resolveDatasetVersion, selectDatasetRows } from '../data/dataset-store';
+import type { ColumnDef } from '../data/columns';
+import { type IndexedRow, resolveDatasetVersion, selectDatasetRows } from '../data/dataset-store';
 import { parseRowFilters } from '../data/row-filter';
 import type { Database } from '../db/database';
 import { InvalidInputError } from '../shared/errors';

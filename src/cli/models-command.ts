@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { ModelMetrics } from '../shared/pipeline-result';
+import type { ModelMetrics } from '../shared/model-metrics';
+
 import { headlineMetric } from '../shared/task-metrics';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';

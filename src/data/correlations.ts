@@ -1,4 +1,4 @@
-import type { Row } from './dataset-store';
+import type { Row } from './columns';
 
 /**
  * Pearson correlations between numeric columns over rows (pairwise complete: a pair of values

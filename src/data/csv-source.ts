@@ -1,7 +1,8 @@
 import { CsvError, parse } from 'csv-parse';
 import { InvalidInputError } from '../shared/errors';
 import type { CsvSourceSpec } from '../shared/dataset-spec';
-import type { OpenedSource, SourceRecord } from './source';
+import type { OpenedSource, SourceRecord } from './source-types';
+
 import { openTextFile } from './text-file';
 
 /**

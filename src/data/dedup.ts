@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ColumnSpec, DedupSpec } from '../shared/dataset-spec';
-import type { Row } from './dataset-store';
+import type { Row } from './columns';
 
 /**
  * Deduplication: records of one entity (same normalised key) from several sources, or repeated in

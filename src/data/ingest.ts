@@ -5,7 +5,9 @@ import { datasetIngests, datasetRows, datasetVersions, quarantinedRows } from '.
 import { datasetSpecSchema, sourceName, type DatasetSpec, type MappedDatasetSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
 import { parseOrThrow } from '../shared/validation';
-import type { ColumnDef, DatasetVersion, Row } from './dataset-store';
+import type { OpenedSource, SourceOptions, SourceRecord } from './source-types';
+import type { ColumnDef, Row } from './columns';
+import type { DatasetVersion } from './dataset-store';
 import { getDatasetVersion } from './dataset-store';
 import { Deduplicator } from './dedup';
 import { expandFlightsSpec } from './flights-recipe';
@@ -15,7 +17,7 @@ import { checkTargetColumn, missingTargetReason, type TargetRule } from './missi
 import { rawRecordToJson } from './raw-json';
 import { compileRowRules } from './row-rules';
 import { openRowCopier, type RowCopier } from './copy-stream';
-import { openSource, type OpenedSource, type SourceOptions, type SourceRecord } from './source';
+import { openSource } from './source';
 
 /** Accounting of one source: read = accepted + quarantined + duplicates. */
 interface SourceReport {

@@ -1,7 +1,8 @@
 import type { ColumnSpec, FieldMapping, FieldMappingObject, FilterSpec, UnitId } from '../shared/dataset-spec';
 import { enumToken } from '../shared/category-spellings';
 import { InvalidInputError } from '../shared/errors';
-import type { Row } from './dataset-store';
+import type { Row } from './columns';
+
 import { compileDateFormat, datePart, isoDateOf, naiveIso, parseDateWithFormats, parseIsoDate } from './dates';
 import { compileRowRules, type RowRules } from './row-rules';
 import { convertUnit, findUnit, units } from './units';

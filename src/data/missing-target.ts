@@ -1,5 +1,5 @@
 import { DataValidationError, InvalidInputError } from '../shared/errors';
-import type { Row } from './dataset-store';
+import type { Row } from './columns';
 
 /**
  * What ingest does with a record whose target is missing (null, '' or a non-finite number): a

@@ -6,7 +6,7 @@ import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { ParquetSourceSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
-import type { OpenedSource, SourceOptions, SourceRecord } from './source';
+import type { OpenedSource, SourceOptions, SourceRecord } from './source-types';
 
 /** What is known about a row group before reading it: its rows and its column statistics. */
 export interface RowGroupInfo {

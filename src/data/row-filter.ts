@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../shared/errors';
-import type { ColumnDef } from './dataset-store';
+import type { ColumnDef } from './columns';
 
 /** One `column=value` condition on accepted rows: the row's JSON value must equal `value`. */
 export interface RowFilter {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ColumnSpec } from '../shared/dataset-spec';
-import type { Row } from './dataset-store';
+import type { Row } from './columns';
 
 /**
  * Row rules: the canonical columns' config (type, required, min/max/gt/lt, enum, pattern) becomes

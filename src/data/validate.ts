@@ -2,13 +2,13 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import type { DatasetRules } from '../shared/dataset-spec';
 import { DataValidationError, InvalidInputError } from '../shared/errors';
+import type { ColumnDef } from './columns';
 import {
   getDatasetVersion,
   previousDatasetVersion,
   resultRows,
   saveProfile,
   streamDatasetRows,
-  type ColumnDef,
   type DatasetVersion,
 } from './dataset-store';
 import { checkDatasetRules, ProfileBuilder, type DatasetProfile } from './profile';

@@ -1,8 +1,10 @@
 import type { Database } from '../db/database';
 import { trainingSets } from '../db/schema';
-import { getDatasetVersion, streamDatasetRows, type ColumnDef } from '../data/dataset-store';
+import type { SourceRecord } from '../data/source-types';
+import type { ColumnDef } from '../data/columns';
+import { getDatasetVersion, streamDatasetRows } from '../data/dataset-store';
 import { ingestDataset, type IngestResult } from '../data/ingest';
-import type { SourceRecord } from '../data/source';
+
 import { InvalidInputError } from '../shared/errors';
 import { QueryColumnsBuilder } from './columns';
 import { pitPlan } from './definitions';

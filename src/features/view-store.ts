@@ -1,14 +1,8 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { featureViewVersions } from '../db/schema';
-import {
-  listDatasetVersions,
-  resolveDatasetVersion,
-  resultRows,
-  streamDatasetRows,
-  type ColumnDef,
-  type DatasetVersion,
-} from '../data/dataset-store';
+import type { ColumnDef } from '../data/columns';
+import { listDatasetVersions, resolveDatasetVersion, resultRows, streamDatasetRows, type DatasetVersion } from '../data/dataset-store';
 import { InvalidInputError } from '../shared/errors';
 import type { FeatureStoreDefinitions, FeatureViewDef } from '../shared/feature-store';
 import { EventColumnsBuilder } from './columns';

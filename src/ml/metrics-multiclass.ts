@@ -1,4 +1,5 @@
-import type { MulticlassMetrics } from '../shared/pipeline-result';
+import type { MulticlassMetrics } from '../shared/model-metrics';
+
 import { probabilityClip, rocAuc } from './metrics-common';
 
 /**

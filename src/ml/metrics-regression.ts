@@ -1,4 +1,4 @@
-import type { RegressionMetrics } from '../shared/pipeline-result';
+import type { RegressionMetrics } from '../shared/model-metrics';
 
 /**
  * Metrics of a regression model's predictions, as scikit-learn defines them:

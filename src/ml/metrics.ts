@@ -1,4 +1,5 @@
-import type { BinaryMetrics } from '../shared/pipeline-result';
+import type { BinaryMetrics } from '../shared/model-metrics';
+
 import { probabilityClip, rocAuc } from './metrics-common';
 
 /**

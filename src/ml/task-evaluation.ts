@@ -1,5 +1,6 @@
 import type { ModelTask } from '../shared/model-contract';
-import type { ModelMetrics } from '../shared/pipeline-result';
+import type { ModelMetrics } from '../shared/model-metrics';
+
 import { regressionMetrics } from './metrics-regression';
 import { multiclassMetrics } from './metrics-multiclass';
 import { binaryClassificationMetrics } from './metrics';

@@ -1,4 +1,4 @@
-import type { VersionPerformance } from './live-performance';
+import type { VersionPerformance } from './live-performance-types';
 
 /**
  * The concept-drift verdict of a live metric against bounds, for the multiclass and regression

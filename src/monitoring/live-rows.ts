@@ -1,4 +1,4 @@
-import type { VersionPerformance } from './live-performance';
+import type { VersionPerformance } from './live-performance-types';
 
 /**
  * What every live-performance monitor (binary, multiclass, regression) does with its logged rows

@@ -2,7 +2,8 @@ import { mulberry32 } from '../shared/prng';
 import type { PerformanceConfig } from '../shared/monitoring';
 import { boundFigure, judgeConcept, type Bound } from './concept-bounds';
 import { chiSquareTest } from './distances';
-import type { LivePerformance, MulticlassLiveMetrics, VersionPerformance } from './live-performance';
+import type { LivePerformance, MulticlassLiveMetrics, VersionPerformance } from './live-performance-types';
+
 import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**

@@ -1,6 +1,7 @@
 import type { PerformanceConfig } from '../shared/monitoring';
 import { boundFigure, judgeConcept, type Bound } from './concept-bounds';
-import type { LivePerformance, RegressionLiveMetrics, VersionPerformance } from './live-performance';
+import type { LivePerformance, RegressionLiveMetrics, VersionPerformance } from './live-performance-types';
+
 import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**

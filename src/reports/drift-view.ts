@@ -2,7 +2,8 @@ import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts, driftReferences, driftReports } from '../db/schema';
 import type { DriftEvaluation } from '../monitoring/drift';
-import type { LivePerformance } from '../monitoring/live-performance';
+import type { LivePerformance } from '../monitoring/live-performance-types';
+
 import { binLabels } from '../monitoring/psi';
 import { driftReferenceSchema } from '../monitoring/reference';
 import type { MonitorActions } from '../shared/monitoring';

@@ -4,7 +4,8 @@ import { approvals, datasetVersions, modelAliases, modelVersions, trainingRuns }
 import { getPipelineRun, type PipelineRun } from '../registry/pipeline-runs';
 import { resolveRef } from '../registry/model-registry';
 import { parseModelRef } from '../registry/names';
-import type { ModelMetrics } from '../shared/pipeline-result';
+import type { ModelMetrics } from '../shared/model-metrics';
+
 import { runEvaluationView } from '../ui/loaders/runs';
 import type { RunEvaluationView, TrialView } from '../ui/sections/run-evaluation';
 import { ReportNotFoundError } from './drift-view';

@@ -1,5 +1,5 @@
 import type { ModelVersion } from '../registry/model-registry';
-import { binaryMetricsOf, type ModelMetrics } from '../shared/pipeline-result';
+import { binaryMetricsOf, type ModelMetrics } from '../shared/model-metrics';
 
 /**
  * The `Model` line `npm start` prints for the flights model in production. The README quotes it,

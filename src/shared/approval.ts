@@ -2,7 +2,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { intervalSchema } from './interval';
 import { notificationsConfigSchema } from './notifications';
-import type { ModelMetrics } from './pipeline-result';
+import type { ModelMetrics } from './model-metrics';
+
 import { strictObject } from './strict';
 
 /**

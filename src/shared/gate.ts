@@ -1,6 +1,7 @@
 import type { ModelTask } from './model-contract';
 import { gateCompareMetric, type GateSpec } from './pipeline-input';
-import type { ModelMetrics } from './pipeline-result';
+import type { ModelMetrics } from './model-metrics';
+
 import { higherIsBetter, metricValue, taskOfMetrics } from './task-metrics';
 
 export interface GateDecision {

@@ -1,5 +1,5 @@
 import type { ModelTask } from './model-contract';
-import type { ModelMetrics } from './pipeline-result';
+import type { ModelMetrics } from './model-metrics';
 
 /**
  * The metrics of each task that a gate may threshold and tuning may rank by, with their

@@ -1,6 +1,6 @@
 import { mulberry32 } from './prng';
 import { tpeSuggest, type Observation } from './tpe';
-import type { ParamSet, SearchDimension } from './tuning';
+import type { ParamSet, SearchDimension } from './search-space';
 
 /**
  * A TPE study with pruning, driven by the caller's `evaluate` (in the pipeline: a training

@@ -1,7 +1,8 @@
-import type { ModelMetrics } from './pipeline-result';
+import type { ParamSet, SearchDimension } from './search-space';
+import type { ModelMetrics } from './model-metrics';
+
 import { metricValue } from './task-metrics';
 import type { Observation } from './tpe';
-import type { ParamSet, SearchDimension } from './tuning';
 
 /**
  * Observations for a warm-started study from trials earlier runs recorded: only trials of the same

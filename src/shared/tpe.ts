@@ -1,4 +1,4 @@
-import type { ParamSet, SearchDimension } from './tuning';
+import type { ParamSet, SearchDimension } from './search-space';
 
 /**
  * Tree-structured Parzen Estimator (Bergstra et al., 2011), the sampler behind Optuna's default:

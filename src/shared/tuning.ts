@@ -1,27 +1,13 @@
 import { z } from 'zod';
 import { mulberry32 } from './prng';
 import { sampleUniform } from './tpe';
+import { searchDimensionSchema, type ParamSet, type SearchDimension } from './search-space';
 import { strictObject } from './strict';
 
 /**
  * Hyperparameter search, planned inside the workflow: pure and seeded, so the same config always
  * tries the same trials (and replays deterministically).
  */
-
-const rangeSchema = strictObject({
-  min: z.number().describe('Lowest value drawn.'),
-  max: z.number().describe('Highest value drawn.'),
-  scale: z.enum(['linear', 'log']).default('linear').describe('Drawn uniformly (`linear`) or log-uniformly (`log`, min > 0).'),
-  integer: z.boolean().default(false).describe('Rounded to a whole number.'),
-})
-  .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
-  .refine((r) => r.scale === 'linear' || r.min > 0, { message: 'a log scale needs min > 0' });
-
-/** A parameter's candidates: an explicit list, or a range (random, successive halving and tpe). */
-export const searchDimensionSchema = z
-  .union([z.array(z.number()).min(1), rangeSchema])
-  .describe("A parameter's candidates: a list of values, or a range `{ min, max, scale, integer }` (random, successive halving and tpe).");
-export type SearchDimension = z.infer<typeof searchDimensionSchema>;
 
 export const tuningSpecSchema = strictObject({
   strategy: z
@@ -108,8 +94,6 @@ export const tuningSpecSchema = strictObject({
   path: ['space'],
 });
 export type TuningSpec = z.infer<typeof tuningSpecSchema>;
-
-export type ParamSet = Record<string, number>;
 
 /** Every combination, in a fixed order (parameters sorted by name). */
 export function gridConfigs(space: Record<string, number[]>): ParamSet[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideGate } from '../../src/shared/gate';
 import { gateSpecSchema } from '../../src/shared/pipeline-input';
-import type { BinaryMetrics, RegressionMetrics } from '../../src/shared/pipeline-result';
+import type { BinaryMetrics, RegressionMetrics } from '../../src/shared/model-metrics';
 
 const gate = gateSpecSchema.parse({ minRocAuc: 0.6, maxDropVsProduction: 0.01 });
 const binary = (rocAuc: number, extra: Partial<BinaryMetrics> = {}) => ({ rocAuc, ...extra }) as BinaryMetrics;

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDatasetVersion, listDatasetVersions, readDatasetRows, sampleDatasetRows, saveProfile } from '../../src/data/dataset-store';
 import { profileDataset } from '../../src/data/profile';
 import { collectGarbage, ingestDataset, type IngestProgress } from '../../src/data/ingest';
-import type { SourceRecord } from '../../src/data/source';
+import type { SourceRecord } from '../../src/data/source-types';
+
 import { readParquetRecords } from '../../src/data/parquet-source';
 import { openDatabase, type Database } from '../../src/db/database';
 import { datasetIngests, datasetRows, quarantinedRows } from '../../src/db/schema';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnDef, Row } from '../../src/data/dataset-store';
+import type { ColumnDef, Row } from '../../src/data/columns';
+
 import { checkDatasetRules, profileDataset, type DatasetProfile } from '../../src/data/profile';
 import { DataValidationError } from '../../src/shared/errors';
 

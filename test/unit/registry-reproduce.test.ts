@@ -12,7 +12,8 @@ import { gbdtTrainerSchema } from '../../src/shared/pipeline-input';
 import { learningCurveOf } from '../../src/ml/trained-model';
 import { type ModelVersion, registerModelVersion } from '../../src/registry/model-registry';
 import { datasetContentHash, reproduceVersion } from '../../src/registry/reproduce';
-import type { Row } from '../../src/data/dataset-store';
+import type { Row } from '../../src/data/columns';
+
 import { openTestRegistry, type TestRegistry } from './registry-fixtures';
 import { flightFeatures, syntheticFlights } from './support/synthetic';
 

@@ -3,7 +3,8 @@ import { mulberry32 } from '../../src/shared/prng';
 import { goodCount, normalCdf, normalQuantile, tpeSuggest, type Observation } from '../../src/shared/tpe';
 import { bestTrial, medianStops, rungBudgets, runTpeStudy, type StudyOptions } from '../../src/shared/tpe-study';
 import { warmStartObservations } from '../../src/shared/tpe-warm-start';
-import { randomConfigs, type ParamSet, type SearchDimension } from '../../src/shared/tuning';
+import type { ParamSet, SearchDimension } from '../../src/shared/search-space';
+import { randomConfigs } from '../../src/shared/tuning';
 
 // A synthetic objective with the shapes tuning meets: a log-scale optimum (l2 = 0.1), a linear
 // one (rate = 1.3), an integer one (leaves = 24) and a categorical one (depth 6 of a list).

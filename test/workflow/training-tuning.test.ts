@@ -1,7 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BinaryMetrics, TrainingPipelineResult } from '../../src/shared/pipeline-result';
+import type { BinaryMetrics } from '../../src/shared/model-metrics';
+import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
 import type { Observation } from '../../src/shared/tpe';
 import { createTimeSkippingEnvironment, withWorkers } from './environment';

@@ -1,4 +1,5 @@
-import type { MulticlassMetrics } from '../../shared/pipeline-result';
+import type { MulticlassMetrics } from '../../shared/model-metrics';
+
 import { base, type ChartSpec } from './spec';
 
 /** Precision, recall and F1 of each class, side by side. */

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import { pearsonMatrix } from '../../data/correlations';
-import { getDatasetVersion, type Row, sampleDatasetRows } from '../../data/dataset-store';
+import type { Row } from '../../data/columns';
+import { getDatasetVersion, sampleDatasetRows } from '../../data/dataset-store';
 import type { IngestReport } from '../../data/ingest';
 import type { DatasetProfile } from '../../data/profile';
 import type { Db } from '../../db/database';
