@@ -43,7 +43,7 @@ import { printResult } from './output';
 export function modelsCommand(env: Environment): Command {
   const command = new Command('models').description('model registry: versions, aliases, lineage, rollback, retention');
   const temporalUi = env.KEEL_TEMPORAL_UI ?? 'http://127.0.0.1:8233';
-  const actor = () => process.env.KEEL_ACTOR || `user:${safeUser()}`;
+  const actor = () => env.KEEL_ACTOR ?? `user:${safeUser()}`;
 
   /**
    * Runs a command against the registry. With --json a failure is also JSON (`{"error", "type", "cause"}` on

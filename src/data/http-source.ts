@@ -18,6 +18,7 @@ import { checkHeaderVariable, checkHttpUrl, originOf } from './source-policy';
  * environment is never sent to another origin than the page's.
  */
 export async function openHttpSource(spec: HttpSourceSpec, name: string, options: SourceOptions = {}): Promise<OpenedSource> {
+  // The whole environment: `urlEnv` and header `{ env }` name variables the operator allowed (KEEL_HTTP_SOURCES).
   const env = options.env ?? process.env;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const where = `http source "${name}"`;

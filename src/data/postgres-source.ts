@@ -21,6 +21,7 @@ export async function openPostgresSource(
   name: string,
   options: SourceOptions & { connectionVariable?: string } = {},
 ): Promise<OpenedSource> {
+  // The whole environment: `urlEnv` names a variable the operator allowed (KEEL_POSTGRES_SOURCES), not one of keel's settings.
   const env = options.env ?? process.env;
   const variable = options.connectionVariable ?? spec.urlEnv ?? 'DATABASE_URL';
   const url = env[variable];

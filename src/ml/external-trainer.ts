@@ -188,7 +188,8 @@ function runProgram(request: ExternalTrainingRequest, dir: string): Promise<stri
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(request.user ? { uid: request.user.uid, gid: request.user.gid } : {}),
-      // A minimal environment: the program sees none of keel's settings (DATABASE_URL, keys).
+      // A minimal environment: the program sees none of keel's settings (DATABASE_URL, keys);
+      // trainerEnvironment picks PATH, HOME and the like and `passEnv` out of the whole one.
       env: {
         ...trainerEnvironment(process.env, dir, request.passEnv ?? []),
         KEEL_TRAIN_FILE: join(dir, 'train.csv'),

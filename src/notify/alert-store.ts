@@ -184,6 +184,7 @@ export async function deliverStoredAlert(
   const record = stored.deliveries.find((d) => d.target === target.name);
   if (record && record.status !== 'pending') return { status: record.status };
   try {
+    // The whole environment: `urlEnv` names any variable the operator chose, not one of keel's settings.
     const url = webhookUrl(target, options.env ?? process.env);
     const result = await deliverWebhook(url, webhookPayload(stored.alert, target.format), {
       timeoutMs: target.timeoutMs,

@@ -61,7 +61,6 @@ export const environmentSchema = z.object({
     .describe(
       '`on` (default): every answer waits for its log lines to be written to the spool (survives a crash of the process); `fsync`: and synced to the disk (survives a crash of the machine); `off`: no spool, predictions wait for the database in memory only (lost with the process).',
     ),
-  // Read where the model server starts its inference pool (src/serving/http-server.ts); listed here so it is checked and documented.
   KEEL_INFERENCE_THREADS: z.coerce
     .number()
     .int()
@@ -214,6 +213,13 @@ export const environmentSchema = z.object({
     .optional()
     .describe(
       'Run `command` trainer programs as this user, `uid` or `uid:gid` (numbers); the worker must run as root to switch. Unset: as the worker, with a warning when that is root (docs/security.md).',
+    ),
+  KEEL_ACTOR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Who `keel models` records as the creator of a version or the actor of an alias move, e.g. `user:alice`; default `user:<OS user>`.',
     ),
   KEEL_ADMIN_KEY: z
     .string()

@@ -60,7 +60,10 @@ function nonEmpty(v: string | undefined): string | undefined {
   return v !== undefined && v.trim() !== '' ? v : undefined;
 }
 
-/** `${XDG_CACHE_HOME:-~/.cache}/keel/bin` */
+/**
+ * `${XDG_CACHE_HOME:-~/.cache}/keel/bin`. Takes the whole environment: it also runs in test setups
+ * before keel's environment is read.
+ */
 export function temporalCacheDir(env: Env = process.env, home: string = homedir()): string {
   const base = nonEmpty(env.XDG_CACHE_HOME) ?? path.join(home, '.cache');
   return path.join(base, 'keel', 'bin');
@@ -137,6 +140,7 @@ export async function buildTemporalCli(
   opts: { log?: Log; env?: Env; timeoutMs?: number } = {},
 ): Promise<string> {
   const log = opts.log ?? (() => {});
+  // `go install` needs the whole environment (PATH, HOME, GOPATH, proxies).
   const env = { ...process.env, ...opts.env };
   const target = path.join(cacheDir, exeName('temporal', process.platform));
   const spec = `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
@@ -205,6 +209,7 @@ export async function buildTemporalCli(
  */
 export async function locateTemporalCli(opts: { allowBuild?: boolean; log?: Log } = {}): Promise<string | undefined> {
   const log = opts.log ?? (() => {});
+  // The whole environment: the lookup reads KEEL_TEMPORAL_CLI, PATH and the cache location, as `command -v` would.
   const decision = decideTemporalCli(process.env, nodeFsProbe, { allowBuild: opts.allowBuild });
   switch (decision.kind) {
     case 'found':
