@@ -61,4 +61,27 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Environment variables are read and validated in one place, src/runtime/environment.ts, and
+    // passed down. Handing the whole process.env to a child process or to a resolver of
+    // operator-named variables (`urlEnv`, `{ env }`) stays allowed: it reads no setting of keel's.
+    // src/serving/http-server.ts still reads LOG_LEVEL and KEEL_INFERENCE_THREADS itself: exempt until
+    // those reads move to the environment.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
+    ignores: ['src/runtime/environment.ts', 'src/serving/http-server.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.type='MemberExpression'][object.object.name='process'][object.property.name='env']",
+          message: 'read environment variables in src/runtime/environment.ts (with .describe()) and pass the value down.',
+        },
+        {
+          selector:
+            "VariableDeclarator[id.type='ObjectPattern'][init.type='MemberExpression'][init.object.name='process'][init.property.name='env']",
+          message: 'read environment variables in src/runtime/environment.ts (with .describe()) and pass the value down.',
+        },
+      ],
+    },
+  },
 );
