@@ -1,9 +1,8 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts } from '../db/schema';
-import { alertSchema, severityRank, type Alert, type AlertInput, type AlertSeverity } from './alert';
-import type { WebhookTarget } from '../shared/notifications';
-
+import type { AlertSeverity, WebhookTarget } from '../shared/notifications';
+import { alertSchema, severityRank, type Alert, type AlertInput } from './alert';
 import { webhookPayload } from './payloads';
 import { deliverWebhook, WebhookRejectedError, type DeliveryResult } from './webhook';
 

@@ -8,8 +8,6 @@ import { alertSeverities, alertSeveritySchema, type AlertSeverity, DEFAULT_DEDUP
  * (./payloads.ts, ./webhook.ts). This file imports only zod and src/shared: it is workflow-safe.
  */
 
-export { type AlertSeverity };
-
 export const alertSchema = z.object({
   /** Deduplication key: one stored alert (and one notification) per incident. See incidentKey. */
   incidentKey: z.string().min(1).max(500),
