@@ -10,7 +10,6 @@ import { ModelVerificationError } from '../src/shared/errors';
 import { modelContractSchema, type ModelContract } from '../src/shared/model-contract';
 import type { SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/model-metrics';
-
 import type { ActivityDeps } from './deps';
 
 /**

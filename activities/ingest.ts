@@ -3,7 +3,6 @@ import { ingestDataset, type IngestResult } from '../src/data/ingest';
 import type { TargetRule } from '../src/data/missing-target';
 import { defaultSourcePolicy } from '../src/data/source-policy';
 import type { DatasetSpec } from '../src/shared/dataset-spec';
-
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 

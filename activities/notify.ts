@@ -1,7 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
 import { deliverStoredAlert, type DeliveryStatus } from '../src/notify/alert-store';
 import type { WebhookTarget } from '../src/shared/notifications';
-
 import type { ActivityDeps } from './deps';
 
 export function notifyActivities({ database }: ActivityDeps) {

@@ -5,7 +5,6 @@ import { ArtifactIntegrityError, ArtifactMissingError } from '../src/registry/ar
 import { findVersionByIdempotencyKey, registerModelVersion } from '../src/registry/model-registry';
 import { RegistryError } from '../src/registry/names';
 import type { ModelMetrics } from '../src/shared/model-metrics';
-
 import type { ActivityDeps } from './deps';
 
 export interface RegisterModelInput {

@@ -9,7 +9,6 @@ import type { ModelContract, ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec } from '../src/shared/feature-spec';
 import type { CommandTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/model-metrics';
-
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 import { findTrainingRun, recordTrainingRun } from './training-run';

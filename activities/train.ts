@@ -13,10 +13,8 @@ import type { FeatureSpec } from '../src/shared/feature-spec';
 import type { GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec, SplitSpec } from '../src/shared/pipeline-input';
 import type { SearchDimension } from '../src/shared/search-space';
 import type { ModelMetrics } from '../src/shared/model-metrics';
-
 import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';
-
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 import {

@@ -1,6 +1,5 @@
 import { validateDatasetVersion } from '../src/data/validate';
 import type { DatasetRules } from '../src/shared/dataset-spec';
-
 import type { ActivityDeps } from './deps';
 
 export function validateActivities({ database }: ActivityDeps) {

@@ -1,6 +1,5 @@
 import { fitGbdt, toGbdtTable } from '../../src/ml/gbdt';
 import type { FeatureSpec } from '../../src/shared/feature-spec';
-
 import type { Row } from '../../src/ml/row';
 import { metricsOfScores, scoreMeaningOf } from '../../src/ml/task-evaluation';
 import { withValidatedThreshold } from '../../src/ml/threshold';

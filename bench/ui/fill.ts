@@ -1,5 +1,4 @@
 import type { ColumnDef, Row } from '../../src/data/columns';
-
 import { profileDataset } from '../../src/data/profile';
 import type { Database } from '../../src/db/database';
 import {

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { ModelMetrics } from '../shared/model-metrics';
-
 import { headlineMetric } from '../shared/task-metrics';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';

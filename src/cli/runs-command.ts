@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import type { ModelMetrics } from '../shared/model-metrics';
-
 import { headlineMetric } from '../shared/task-metrics';
 import { desc, eq } from 'drizzle-orm';
 import { databaseOpener } from './database';

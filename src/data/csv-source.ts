@@ -2,7 +2,6 @@ import { CsvError, parse } from 'csv-parse';
 import { InvalidInputError } from '../shared/errors';
 import type { CsvSourceSpec } from '../shared/dataset-spec';
 import type { OpenedSource, SourceRecord } from './source-types';
-
 import { openTextFile } from './text-file';
 
 /**

@@ -2,7 +2,6 @@ import type { HttpSourceSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
 import { redactSecrets, redactUrl } from '../shared/redact';
 import type { OpenedSource, SourceOptions, SourceRecord } from './source-types';
-
 import { checkHeaderVariable, checkHttpUrl, originOf } from './source-policy';
 
 /**

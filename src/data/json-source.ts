@@ -2,7 +2,6 @@ import { JSONParser } from '@streamparser/json';
 import { InvalidInputError } from '../shared/errors';
 import type { JsonlSourceSpec, JsonSourceSpec } from '../shared/dataset-spec';
 import type { OpenedSource, SourceRecord } from './source-types';
-
 import { openTextFile } from './text-file';
 
 /**

@@ -2,7 +2,6 @@ import type { ColumnSpec, FieldMapping, FieldMappingObject, FilterSpec, UnitId }
 import { enumToken } from '../shared/category-spellings';
 import { InvalidInputError } from '../shared/errors';
 import type { Row } from './columns';
-
 import { compileDateFormat, datePart, isoDateOf, naiveIso, parseDateWithFormats, parseIsoDate } from './dates';
 import { compileRowRules, type RowRules } from './row-rules';
 import { convertUnit, findUnit, units } from './units';

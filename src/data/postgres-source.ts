@@ -3,7 +3,6 @@ import type { PostgresSourceSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
 import { redactSecrets, redactUrl } from '../shared/redact';
 import type { OpenedSource, SourceOptions, SourceRecord } from './source-types';
-
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './source-policy';
 
 /**

@@ -1,9 +1,7 @@
 import type { CategoricalReference, NumericReference } from '../monitoring/psi';
 import { DataValidationError } from '../shared/errors';
 import type { DatasetRules } from '../shared/dataset-spec';
-
 import type { ColumnDef, Row } from './columns';
-
 import { mulberry32 } from '../shared/prng';
 
 /**

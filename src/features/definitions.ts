@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ColumnDef } from '../data/columns';
-
 import { InvalidInputError } from '../shared/errors';
 import { featureStoreDefinitionsSchema, viewJoinKeys, type FeatureStoreDefinitions, type FeatureViewDef } from '../shared/feature-store';
 import { intervalMs } from '../shared/interval';

@@ -4,7 +4,6 @@ import type { SourceRecord } from '../data/source-types';
 import type { ColumnDef } from '../data/columns';
 import { getDatasetVersion, streamDatasetRows } from '../data/dataset-store';
 import { ingestDataset, type IngestResult } from '../data/ingest';
-
 import { InvalidInputError } from '../shared/errors';
 import { QueryColumnsBuilder } from './columns';
 import { pitPlan } from './definitions';

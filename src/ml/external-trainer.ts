@@ -6,7 +6,6 @@ import { stringify } from 'csv-stringify/sync';
 import { ExternalTrainerError, ModelVerificationError } from '../shared/errors';
 import { contractOutputs, type ModelContract, type ModelTask } from '../shared/model-contract';
 import type { FeatureSpec } from '../shared/feature-spec';
-
 import { scoreOnnxInWorkerThread } from './batch-score';
 import { contractInputs } from './feature-contract';
 import { DataType, graphSignature } from './onnx/onnx-proto';

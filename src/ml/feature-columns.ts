@@ -1,5 +1,4 @@
 import type { FeatureSpec } from '../shared/feature-spec';
-
 import { readBoolean, readCategory, readNumber, readTimestamp, type Row } from './row';
 
 /**

@@ -22,7 +22,6 @@ import {
   type Clip,
 } from './feature-fit';
 import { defaultDateParts, type DatePartName, type FeatureSpec } from '../shared/feature-spec';
-
 import type { Row } from './row';
 
 /**

@@ -1,5 +1,4 @@
 import type { BinaryMetrics } from '../shared/model-metrics';
-
 import { probabilityClip, rocAuc } from './metrics-common';
 
 /**

@@ -1,6 +1,5 @@
 import type { ModelTask } from '../shared/model-contract';
 import type { ModelMetrics } from '../shared/model-metrics';
-
 import { regressionMetrics } from './metrics-regression';
 import { multiclassMetrics } from './metrics-multiclass';
 import { binaryClassificationMetrics } from './metrics';

@@ -1,7 +1,6 @@
 import type { ModelTask } from '../shared/model-contract';
 import { columnBuffers, toFeatureColumns, type FeatureColumn } from './feature-columns';
 import type { FeatureSpec } from '../shared/feature-spec';
-
 import type { EncodedMatrix } from './encoded-matrix';
 import { encodeColumns, fitFeaturePipelineOnColumns } from './features';
 import { binaryLabels, binaryValues, classLabels, codeWithClasses, numericValues, regressionTargets } from './labels';

@@ -1,6 +1,5 @@
 import { incidentKey, type AlertInput } from '../notify/alert';
 import { pValueMethods } from '../shared/monitoring';
-
 import type { ColumnDrift, DriftEvaluation } from './drift';
 
 /**

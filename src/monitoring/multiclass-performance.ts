@@ -3,7 +3,6 @@ import type { PerformanceConfig } from '../shared/monitoring';
 import { boundFigure, judgeConcept, type Bound } from './concept-bounds';
 import { chiSquareTest } from './distances';
 import type { LivePerformance, MulticlassLiveMetrics, VersionPerformance } from './live-performance-types';
-
 import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**

@@ -1,7 +1,6 @@
 import type { PerformanceConfig } from '../shared/monitoring';
 import { boundFigure, judgeConcept, type Bound } from './concept-bounds';
 import type { LivePerformance, RegressionLiveMetrics, VersionPerformance } from './live-performance-types';
-
 import { labelCoverage, rollingBuckets, rowsByVersion } from './live-rows';
 
 /**

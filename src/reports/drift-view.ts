@@ -3,7 +3,6 @@ import type { Db } from '../db/database';
 import { alerts, driftReferences, driftReports } from '../db/schema';
 import type { DriftEvaluation } from '../monitoring/drift';
 import type { LivePerformance } from '../monitoring/live-performance-types';
-
 import { binLabels } from '../monitoring/psi';
 import { driftReferenceSchema } from '../monitoring/reference';
 import type { MonitorActions } from '../shared/monitoring';

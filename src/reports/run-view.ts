@@ -5,7 +5,6 @@ import { getPipelineRun, type PipelineRun } from '../registry/pipeline-runs';
 import { resolveRef } from '../registry/model-registry';
 import { parseModelRef } from '../registry/names';
 import type { ModelMetrics } from '../shared/model-metrics';
-
 import { runEvaluationView } from '../ui/loaders/runs';
 import type { RunEvaluationView, TrialView } from '../ui/sections/run-evaluation';
 import { ReportNotFoundError } from './drift-view';

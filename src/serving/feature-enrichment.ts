@@ -2,7 +2,6 @@ import type { Db } from '../db/database';
 import { OnlineStore } from '../features/online-store';
 import { entityKey } from '../features/point-in-time';
 import type { ContractFeatureView, ModelContract } from '../shared/model-contract';
-
 import { type Instance, RequestError } from './predict';
 
 /**

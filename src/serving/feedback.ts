@@ -2,7 +2,6 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { feedback, modelVersions, predictionLog } from '../db/schema';
 import type { ModelTask } from '../shared/model-contract';
-
 import { suggestKey } from '../shared/strict';
 import { RequestError, show } from './predict';
 

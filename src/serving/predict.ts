@@ -2,7 +2,6 @@ import type { Tensor } from 'onnxruntime-node';
 import { readTimestamp } from '../ml/row';
 import { type FeedColumns, toTensors } from './inference-protocol';
 import type { ModelContract } from '../shared/model-contract';
-
 import { categoryLengthLimit, categoryStringProblem, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { suggestKey } from '../shared/strict';
 

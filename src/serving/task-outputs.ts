@@ -1,6 +1,5 @@
 import type { InferenceOutputs } from './inference-protocol';
 import type { ModelContract } from '../shared/model-contract';
-
 import { jsonbSafeText } from './log-line';
 
 /**

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { intervalSchema } from './interval';
 import { notificationsConfigSchema } from './notifications';
 import type { ModelMetrics } from './model-metrics';
-
 import { strictObject } from './strict';
 
 /**

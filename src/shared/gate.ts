@@ -1,7 +1,6 @@
 import type { ModelTask } from './model-contract';
 import { gateCompareMetric, type GateSpec } from './pipeline-input';
 import type { ModelMetrics } from './model-metrics';
-
 import { higherIsBetter, metricValue, taskOfMetrics } from './task-metrics';
 
 export interface GateDecision {

@@ -1,6 +1,5 @@
 import type { ParamSet, SearchDimension } from './search-space';
 import type { ModelMetrics } from './model-metrics';
-
 import { metricValue } from './task-metrics';
 import type { Observation } from './tpe';
 

@@ -7,7 +7,6 @@ import { sampleDatasetRows } from '../../src/data/dataset-store';
 import { alerts, driftReferences, driftReports, predictionLog } from '../../src/db/schema';
 import type { DriftEvaluation } from '../../src/monitoring/drift';
 import type { LivePerformance } from '../../src/monitoring/live-performance-types';
-
 import { getAlert, listAlerts } from '../../src/notify/alert-store';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import { startModelServer, type ModelServer } from '../../src/serving/http-server';

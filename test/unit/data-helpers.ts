@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/database';
 import type { SourceRecord } from '../../src/data/source-types';
-
 import type { DatasetRules, MappedDatasetSpec } from '../../src/shared/dataset-spec';
 
 /** An embedded PGlite database in a temporary directory. */

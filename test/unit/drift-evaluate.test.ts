@@ -3,7 +3,6 @@ import { profileDataset } from '../../src/data/profile';
 import { driftAlerts } from '../../src/monitoring/alerts';
 import { evaluateDrift, interpolatedWasserstein } from '../../src/monitoring/drift';
 import { driftConfigSchema } from '../../src/shared/monitoring';
-
 import { computeDriftReport } from '../../src/monitoring/drift-report';
 import { numericReference } from '../../src/monitoring/psi';
 import {

@@ -2,7 +2,6 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { datePart } from '../../src/ml/date-parts';
 import { datePartNames } from '../../src/shared/feature-spec';
-
 import { datePartNodes } from '../../src/ml/onnx/date-part-nodes';
 import { tensorValueInfo } from '../../src/ml/onnx/graph-builder';
 import { DataType, encodeModel, type NodeProto, type TensorProto } from '../../src/ml/onnx/onnx-proto';

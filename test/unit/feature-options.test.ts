@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toFeatureColumns } from '../../src/ml/feature-columns';
 import { featureSpecSchema, type FeatureSpec } from '../../src/shared/feature-spec';
-
 import { encodeRows, fitFeaturePipeline, type FittedFeature } from '../../src/ml/features';
 import { encodeTreeRows, fitTreePipeline, treeColumnNames } from '../../src/ml/gbdt/tree-pipeline';
 import type { Row } from '../../src/ml/row';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { featureSpecSchema } from '../../src/shared/feature-spec';
-
 import { encodeRows, fitFeaturePipeline } from '../../src/ml/features';
 
 const rows = [

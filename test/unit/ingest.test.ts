@@ -7,7 +7,6 @@ import { getDatasetVersion, listDatasetVersions, readDatasetRows, sampleDatasetR
 import { profileDataset } from '../../src/data/profile';
 import { collectGarbage, ingestDataset, type IngestProgress } from '../../src/data/ingest';
 import type { SourceRecord } from '../../src/data/source-types';
-
 import { readParquetRecords } from '../../src/data/parquet-source';
 import { openDatabase, type Database } from '../../src/db/database';
 import { datasetIngests, datasetRows, quarantinedRows } from '../../src/db/schema';

@@ -4,7 +4,6 @@ import { evaluateDrift } from '../../src/monitoring/drift';
 import { categoricalDriftReference, numericDriftReference } from '../../src/monitoring/reference';
 import { alertSchema, incidentKey, type Alert } from '../../src/notify/alert';
 import { notificationsConfigSchema, webhookTargetSchema } from '../../src/shared/notifications';
-
 import { escapeMrkdwn, genericPayload, slackPayload, webhookPayload } from '../../src/notify/payloads';
 import { numbers, strings } from '../fixtures/drift/samples';
 

@@ -16,7 +16,6 @@ import {
   webhookUrl,
 } from '../../src/notify/alert-store';
 import { webhookTargetSchema } from '../../src/shared/notifications';
-
 import { deliverWebhook, WebhookDeliveryError, WebhookRejectedError } from '../../src/notify/webhook';
 
 /** A local webhook receiver on 127.0.0.1 that answers from a script: status codes, delays, hangs. */

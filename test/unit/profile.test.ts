@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnDef, Row } from '../../src/data/columns';
-
 import { checkDatasetRules, profileDataset, type DatasetProfile } from '../../src/data/profile';
 import { DataValidationError } from '../../src/shared/errors';
 

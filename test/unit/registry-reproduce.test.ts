@@ -13,7 +13,6 @@ import { learningCurveOf } from '../../src/ml/trained-model';
 import { type ModelVersion, registerModelVersion } from '../../src/registry/model-registry';
 import { datasetContentHash, reproduceVersion } from '../../src/registry/reproduce';
 import type { Row } from '../../src/data/columns';
-
 import { openTestRegistry, type TestRegistry } from './registry-fixtures';
 import { flightFeatures, syntheticFlights } from './support/synthetic';
 

@@ -4,7 +4,6 @@ import { checkApprovalProof } from '../../src/registry/approval-proof';
 import type { ApprovalRecord } from '../../src/shared/approval';
 import { ApprovalRefusedErrorType } from '../../src/shared/errors';
 import type { BinaryMetrics } from '../../src/shared/model-metrics';
-
 import type { z } from 'zod';
 import type { trainingPipelineInputSchema } from '../../src/shared/pipeline-input';
 

@@ -1,6 +1,5 @@
 import { columnBuffers, toFeatureColumns } from '../feature-columns';
 import type { FeatureSpec } from '../../shared/feature-spec';
-
 import type { Row } from '../row';
 import { runWorkerTask } from '../worker-thread';
 import {

@@ -20,7 +20,6 @@ import {
   type Clip,
 } from '../feature-fit';
 import { defaultDateParts, type DatePartName, type NumericFeatureSpec } from '../../shared/feature-spec';
-
 import type { Row } from '../row';
 
 /**

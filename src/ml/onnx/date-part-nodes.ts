@@ -1,5 +1,4 @@
 import type { DatePartName } from '../../shared/feature-spec';
-
 import { MAX_TIMESTAMP_MS } from '../row';
 import { doubleTensor, node } from './graph-builder';
 import type { NodeProto, TensorProto } from './onnx-proto';

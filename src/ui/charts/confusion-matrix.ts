@@ -1,5 +1,4 @@
 import type { BinaryMetrics } from '../../shared/model-metrics';
-
 import { base, type ChartSpec } from './spec';
 
 export interface ConfusionMatrix {

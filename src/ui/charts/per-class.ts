@@ -1,5 +1,4 @@
 import type { MulticlassMetrics } from '../../shared/model-metrics';
-
 import { base, type ChartSpec } from './spec';
 
 /** Precision, recall and F1 of each class, side by side. */

@@ -2,7 +2,6 @@ import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database';
 import { alerts, driftReports } from '../../db/schema';
 import type { LivePerformance } from '../../monitoring/live-performance-types';
-
 import type { MonitorActions } from '../../shared/monitoring';
 import type { DriftPoint } from '../charts/drift';
 import type { PerformancePoint } from '../charts/live-performance';

@@ -5,7 +5,6 @@ import { readLearningCurve } from '../../ml/trained-model';
 import { type ApprovalRow, listPendingApprovals } from '../../registry/approvals';
 import { getPipelineRun, type PipelineRun, pipelineRunTrials } from '../../registry/pipeline-runs';
 import type { ModelMetrics } from '../../shared/model-metrics';
-
 import type { RunEvaluationView, TrialView } from '../sections/run-evaluation';
 
 type TrainingRun = typeof trainingRuns.$inferSelect;

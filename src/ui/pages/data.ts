@@ -1,5 +1,4 @@
 import type { Row } from '../../data/columns';
-
 import { sourceAccountingSpec } from '../charts/source-accounting';
 import { chart } from '../html/chart';
 import { formatDate, formatNumber, short } from '../html/format';

@@ -1,7 +1,6 @@
 import type { VersionDiff, VersionLineage } from '../../registry/lineage';
 import type { ModelSummary } from '../../registry/model-registry';
 import type { ModelMetrics } from '../../shared/model-metrics';
-
 import { headlineMetric } from '../../shared/task-metrics';
 import { aliasIntervals, aliasTimelineSpec } from '../charts/alias-timeline';
 import { chart } from '../html/chart';

@@ -1,7 +1,6 @@
 import type { BinaryCurves, EvaluationCurves } from '../../ml/evaluation-curves';
 import type { LearningCurve } from '../../ml/trained-model';
 import type { ModelMetrics, MulticlassMetrics } from '../../shared/model-metrics';
-
 import { calibrationSpec } from '../charts/calibration';
 import { binaryConfusion, confusionMatrixSpec } from '../charts/confusion-matrix';
 import { learningCurveSpec } from '../charts/learning-curve';

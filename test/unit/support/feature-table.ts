@@ -1,5 +1,4 @@
 import type { FeatureSpec } from '../../../src/shared/feature-spec';
-
 import type { Row } from '../../../src/ml/row';
 import { seededRandom } from './synthetic';
 
