@@ -15,7 +15,7 @@ import { summarise } from './support/figures';
  * cores. With file arguments, those files run in one lane.
  */
 const lanes = [
-  ['test/faults/temporal-restart.test.ts', 'test/faults/canary-faults.test.ts'],
+  ['test/faults/temporal-restart.test.ts', 'test/faults/canary-faults.test.ts', 'test/faults/disk-full.test.ts', 'test/faults/postgres-training-outage.test.ts'],
   ['test/faults/monitor-outage.test.ts', 'test/faults/worker-kill.test.ts', 'test/faults/postgres-outage.test.ts'],
 ];
 
