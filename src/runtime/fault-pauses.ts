@@ -39,6 +39,7 @@ async function holdUntilKilled(marker: string, logger: Logger): Promise<never> {
   await mkdir(join(marker, '..'), { recursive: true });
   await writeFile(marker, `${process.pid}\n`);
   return new Promise<never>(() => {
-    setInterval(() => heartbeat({ held: true }), 1000);
+    // Unref'd: the hold never keeps a process alive by itself.
+    setInterval(() => heartbeat({ held: true }), 1000).unref();
   });
 }
