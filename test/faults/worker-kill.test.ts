@@ -165,21 +165,14 @@ describe('a worker killed mid-pipeline', () => {
     const killRound = async (round: number) => {
       const held = STAGE_KILLS.filter((k) => k.round === round);
       const markers = held.map((k) => faultPauseMarker(pauseDir, { activityType: k.activity, workflowId: `train/${stageModel(k.run)}` }));
+      const exists = (path: string) =>
+        access(path).then(
+          () => true,
+          () => false,
+        );
       await waitFor(
         `round ${round}: ${held.map((k) => k.activity).join(', ')} held`,
-        async () =>
-          (
-            await Promise.all(
-              markers.map((m) =>
-                access(m).then(
-                  () => true,
-                  () => false,
-                ),
-              ),
-            )
-          ).every(Boolean)
-            ? true
-            : undefined,
+        async () => ((await Promise.all(markers.map(exists))).every(Boolean) ? true : undefined),
         180_000,
         100,
       );
@@ -187,7 +180,7 @@ describe('a worker killed mid-pipeline', () => {
       for (const k of held) {
         const { raw } = await client.workflow.getHandle(`train/${stageModel(k.run)}`).describe();
         const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === k.activity);
-        expect(pending?.attempt ?? 1, `${k.activity} timed out before the kill`).toBe(1);
+        expect(pending?.attempt, `${k.activity} is not pending in its first attempt: it timed out before the kill`).toBe(1);
       }
       await worker.kill();
       worker = await processes.start('worker', env);
