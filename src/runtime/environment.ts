@@ -6,6 +6,7 @@ import { parseTrainerUser } from '../ml/trainer-commands';
 import { type ApiKeys, readKeysFile } from '../serving/auth';
 import { redactSecrets, secretsOf } from '../shared/redact';
 import { parseOrThrow } from '../shared/validation';
+import { type FaultPause, faultPausesPattern, parseFaultPauses } from './fault-pause-setting';
 
 /** Settings that differ per machine come from the environment; the model's settings from the config file. */
 export const environmentSchema = z.object({
@@ -265,6 +266,18 @@ export const environmentSchema = z.object({
     .describe(
       "A workflow bundle built ahead (`bundleWorkflowCode`'s code written to a file) that the control-queue worker loads instead of bundling `workflows/` at start, which takes seconds of CPU; it must be built from the same code.",
     ),
+  KEEL_FAULT_PAUSES: z
+    .string()
+    .regex(faultPausesPattern, 'must be activityType@workflowId pairs, comma-separated, e.g. "validateDataset@train/churn"')
+    .optional()
+    .describe(
+      'Test-only (the fault suite), unset in production: the named activities of the named workflows hold their result on their first attempt until the worker is killed, writing a marker file to KEEL_FAULT_PAUSE_DIR, so a kill lands in a short stage (src/runtime/fault-pauses.ts).',
+    ),
+  KEEL_FAULT_PAUSE_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Test-only: where activities held by KEEL_FAULT_PAUSES write their marker files; required with it.'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
@@ -299,6 +312,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
     postgres,
     statementTimeoutMs: parsed.KEEL_POSTGRES_SOURCE_TIMEOUT_MS,
   };
+  if (parsed.KEEL_FAULT_PAUSES && !parsed.KEEL_FAULT_PAUSE_DIR) throw invalid('KEEL_FAULT_PAUSE_DIR', 'required with KEEL_FAULT_PAUSES');
+  const faultPauses: { pauses: FaultPause[]; dir: string } | undefined = parsed.KEEL_FAULT_PAUSES
+    ? { pauses: parseFaultPauses(parsed.KEEL_FAULT_PAUSES), dir: resolve(parsed.KEEL_FAULT_PAUSE_DIR!) }
+    : undefined;
   const named = parsed.KEEL_KEYS_FILE ? readKeysFile(resolve(parsed.KEEL_KEYS_FILE)) : [];
   return {
     ...parsed,
@@ -323,6 +340,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env) {
     /** What pipeline inputs may read (src/data/source-policy.ts). */
     sources,
     trainerUser,
+    /** Test-only activity holds (src/runtime/fault-pauses.ts); undefined in production. */
+    faultPauses,
     temporalTls: parsed.TEMPORAL_TLS === 'true',
     /** The model server's request limits (src/serving/request-limits.ts). */
     requestLimits: {

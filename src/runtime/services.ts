@@ -10,6 +10,7 @@ import { readCodeVersion } from './code-version';
 import { loadTrainerCommands } from './project-config';
 import type { Environment } from './environment';
 import { provideTemporal } from './temporal-dev-server';
+import { withFaultPauses } from './fault-pauses';
 import { createWorkers, parseTaskQueues, trainActivitySlots } from './workers';
 
 /** The pieces every keel process is built from; each returns what it must close. */
@@ -65,7 +66,7 @@ export async function startWorkers(options: {
   const connection = await NativeConnection.connect(options.temporal.connectionOptions);
   // As many scoring threads as the training queue runs activities at once; started on first use.
   const batchScorer = createPooledScorer({ threads: trainActivitySlots, logger: options.logger });
-  const activities = createActivities({
+  const allActivities = createActivities({
     database: options.database,
     artifacts: options.artifacts,
     codeVersion: readCodeVersion(),
@@ -78,6 +79,8 @@ export async function startWorkers(options: {
     batchOutputDir: options.env.batchOutputDir,
     batchScorer,
   });
+  const pauses = options.env.faultPauses;
+  const activities = pauses ? withFaultPauses(allActivities, pauses.pauses, pauses.dir, options.logger) : allActivities;
   const workers: Worker[] = await createWorkers({
     connection,
     namespace: options.temporal.namespace,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { inject } from 'vitest';
 
 /**
  * keel's own processes (`worker-main.ts`, `server-main.ts`) started as children, the way they run
@@ -75,11 +76,14 @@ export async function startKeelProcess(
   };
 }
 
-/** Every process a test file started, stopped together in its afterAll. */
+/** Every process a test file started, stopped together in its afterAll; workers load the suite's workflow bundle. */
 export class ProcessSet {
   private readonly all: KeelProcess[] = [];
   async start(kind: 'worker' | 'server', env: Record<string, string>): Promise<KeelProcess> {
-    const started = await startKeelProcess(kind, env);
+    const started = await startKeelProcess(
+      kind,
+      kind === 'worker' ? { KEEL_WORKFLOW_BUNDLE: inject('faultsWorkflowBundle'), ...env } : env,
+    );
     this.all.push(started);
     return started;
   }
