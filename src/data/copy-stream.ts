@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
+import { copyLine } from '../db/copy-text';
 import type { Database } from '../db/database';
+import { openCopy, type CopyClient } from '../db/postgres-copy';
 
 /**
  * Bulk loading of dataset rows.
@@ -7,26 +9,23 @@ import type { Database } from '../db/database';
  * PostgreSQL: one `COPY ... FROM STDIN` for all the rows of an ingest, written as the rows are
  * produced, with backpressure (the socket's, through the postgres driver's writable) — the
  * database parses and indexes on its core while Node maps the next records on its own. Lines are
- * encoded here in COPY text format; the statement is atomic, so a crash mid-way leaves no rows.
+ * in COPY text format (src/db/copy-text.ts); the statement is atomic, so a crash mid-way leaves no rows.
  *
  * PGlite (in-process, no COPY FROM STDIN): the rows go through Database.copyRows in chunks
- * (PGlite reads a Blob through /dev/blob), one chunk in flight while the next is built.
+ * (PGlite reads a Blob through /dev/blob), one chunk in flight while the next is built. Tables
+ * whose rows come in small numbers (quarantined rows) take that way on PostgreSQL too.
  */
 export interface RowCopier {
   /** Adds one row; resolves at once unless the database is behind (then when it caught up). */
   add(values: unknown[]): Promise<void> | undefined;
   /** Whether addLine works (PostgreSQL); otherwise rows go through add (PGlite). */
   readonly takesLines: boolean;
-  /** Adds one row given as its COPY text line (fields encoded as copyText does, tab-separated, ending in a newline). */
+  /** Adds one row given as its COPY text line (src/db/copy-text.ts's copyLine). */
   addLine(line: string): Promise<void> | undefined;
   /** Sends what is buffered and waits for the database to confirm the rows. */
   close(): Promise<void>;
   /** Waits for anything in flight, whatever its outcome (before cleaning up after an error). */
   settle(): Promise<void>;
-}
-
-interface PostgresClient {
-  unsafe(query: string): { writable(): Promise<Writable> };
 }
 
 const FLUSH_CHARS = 1 << 18;
@@ -37,34 +36,12 @@ export function openRowCopier(
   columns: string[],
   options: { chunkRows: number; afterChunk?: () => Promise<void> },
 ): RowCopier {
-  const client = (database.db as unknown as { $client?: Partial<PostgresClient> }).$client;
+  const client = (database.db as unknown as { $client?: Partial<CopyClient> }).$client;
   if (database.kind === 'postgres' && typeof client?.unsafe === 'function') {
-    return new StreamingCopier(client as PostgresClient, table, columns, options.afterChunk, options.chunkRows);
+    return new StreamingCopier(client as CopyClient, table, columns, options.afterChunk, options.chunkRows);
   }
   return new ChunkedCopier(database, table, columns, options.chunkRows, options.afterChunk);
 }
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** One value in COPY text format: `\N` for null, objects as JSON, backslash, tab, CR and LF escaped. */
-function copyText(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') return String(value);
-  const text =
-    typeof value === 'string'
-      ? value
-      : value instanceof Date
-        ? value.toISOString()
-        : typeof value === 'object'
-          ? JSON.stringify(value)
-          : String(value);
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : text;
-}
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPE_ALL = /[\\\t\n\r]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 class StreamingCopier implements RowCopier {
   readonly takesLines = true;
@@ -77,7 +54,7 @@ class StreamingCopier implements RowCopier {
   private rows = 0;
 
   constructor(
-    private readonly client: PostgresClient,
+    private readonly client: CopyClient,
     private readonly table: string,
     private readonly columns: string[],
     private readonly afterChunk: (() => Promise<void>) | undefined,
@@ -85,9 +62,7 @@ class StreamingCopier implements RowCopier {
   ) {}
 
   add(values: unknown[]): Promise<void> | undefined {
-    let line = '';
-    for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyText(values[i]);
-    return this.addLine(`${line}\n`);
+    return this.addLine(copyLine(values));
   }
 
   addLine(line: string): Promise<void> | undefined {
@@ -99,20 +74,17 @@ class StreamingCopier implements RowCopier {
   }
 
   private open(): Promise<Writable> {
-    this.writable ??= this.client
-      .unsafe(`COPY ${quoteIdent(this.table)} (${this.columns.map(quoteIdent).join(', ')}) FROM STDIN`)
-      .writable()
-      .then((writable) => {
-        this.done = new Promise<void>((resolve, reject) => {
-          writable.on('error', (error) => {
-            this.error ??= error;
-            reject(error);
-          });
-          writable.on('finish', resolve);
+    this.writable ??= openCopy(this.client, this.table, this.columns).then((writable) => {
+      this.done = new Promise<void>((resolve, reject) => {
+        writable.on('error', (error) => {
+          this.error ??= error;
+          reject(error);
         });
-        this.done.catch(() => {});
-        return writable;
+        writable.on('finish', resolve);
       });
+      this.done.catch(() => {});
+      return writable;
+    });
     return this.writable;
   }
 
@@ -155,7 +127,8 @@ class StreamingCopier implements RowCopier {
   }
 }
 
-class ChunkedCopier implements RowCopier {
+/** Rows in chunks of chunkRows through Database.copyRows, one chunk in flight while the next is built. */
+export class ChunkedCopier implements RowCopier {
   readonly takesLines = false;
   private rows: unknown[][] = [];
   private inflight: Promise<void> = Promise.resolve();

@@ -6,7 +6,7 @@
 export function* encodeCopyText(rows: unknown[][]): Generator<string> {
   let chunk = '';
   for (const row of rows) {
-    chunk += row.map(encodeValue).join('\t') + '\n';
+    chunk += copyLine(row);
     if (chunk.length > 1 << 20) {
       yield chunk;
       chunk = '';
@@ -15,8 +15,17 @@ export function* encodeCopyText(rows: unknown[][]): Generator<string> {
   if (chunk) yield chunk;
 }
 
-function encodeValue(value: unknown): string {
+/** One row as a COPY text line: its values encoded by copyValue, tab-separated, ending in a newline. */
+export function copyLine(values: readonly unknown[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyValue(values[i]);
+  return `${line}\n`;
+}
+
+/** One value in COPY text format: `\N` for null, dates as ISO text, objects as JSON, the rest as text. */
+export function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
   if (value instanceof Date) return value.toISOString();
   return copyField(typeof value === 'object' ? JSON.stringify(value) : String(value));
 }

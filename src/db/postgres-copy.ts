@@ -1,8 +1,21 @@
+import type { Writable } from 'node:stream';
 import type { Sql } from 'postgres';
 
-/** COPY … FROM STDIN of text chunks in COPY text format (src/db/copy-text.ts) through a `postgres` client. */
-export async function copyChunks(sql: Sql, table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
-  const writable = await sql.unsafe(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`).writable();
+/** The part of a `postgres` client that COPY needs. */
+export type CopyClient = Pick<Sql, 'unsafe'>;
+
+/**
+ * Starts `COPY table (columns) FROM STDIN` and resolves with its writable: write COPY text
+ * (src/db/copy-text.ts) to it, end it to commit; destroying it abandons the statement, which
+ * PostgreSQL rolls back.
+ */
+export function openCopy(sql: CopyClient, table: string, columns: readonly string[]): Promise<Writable> {
+  return sql.unsafe(`COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`).writable();
+}
+
+/** COPY … FROM STDIN of text chunks in COPY text format through a `postgres` client. */
+export async function copyChunks(sql: CopyClient, table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
+  const writable = await openCopy(sql, table, columns);
   await new Promise<void>((resolve, reject) => {
     writable.on('error', reject);
     writable.on('finish', resolve);
@@ -11,6 +24,7 @@ export async function copyChunks(sql: Sql, table: string, columns: string[], chu
   });
 }
 
+/** An SQL identifier, quoted (embedded double quotes doubled). */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
