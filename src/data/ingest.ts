@@ -16,7 +16,7 @@ import { ProfileBuilder, type DatasetProfile } from './profile';
 import { checkTargetColumn, missingTargetReason, type TargetRule } from './missing-target';
 import { rawRecordToJson } from './raw-json';
 import { compileRowRules } from './row-rules';
-import { openRowCopier, type RowCopier } from './copy-stream';
+import { ChunkedCopier, openRowCopier, type RowCopier } from './copy-stream';
 import { openSource } from './source';
 
 /** Accounting of one source: read = accepted + quarantined + duplicates. */
@@ -206,15 +206,9 @@ async function runIngest(
   };
 
   const sink = new RowSink(database, id, columns, options.copyChunkRows ?? COPY_CHUNK_ROWS, touch);
-  const quarantine = new CopyPipeline(database, 'quarantined_rows', QUARANTINE_COLUMNS);
-  let quarantineBuffer: unknown[][] = [];
+  const quarantine = new ChunkedCopier(database, 'quarantined_rows', QUARANTINE_COLUMNS, QUARANTINE_CHUNK_ROWS);
   const quarantineRow = async (row: unknown[]) => {
-    quarantineBuffer.push(row);
-    if (quarantineBuffer.length >= QUARANTINE_CHUNK_ROWS) {
-      const chunk = quarantineBuffer;
-      quarantineBuffer = [];
-      await quarantine.write(chunk);
-    }
+    await quarantine.add(row);
   };
   const dedup = mapped.dedup
     ? new Deduplicator(
@@ -332,8 +326,6 @@ async function runIngest(
       }
     }
     current = { phase: 'writing', index: sources.length - 1, opened: undefined };
-    await quarantine.write(quarantineBuffer);
-    quarantineBuffer = [];
     await quarantine.close();
     written = await sink.close();
   } catch (error) {
@@ -527,44 +519,6 @@ export async function collectGarbage(database: Database, scope: { ingestKey: str
       .where(and(eq(datasetIngests.id, id), inArray(datasetIngests.status, ['abandoned', 'failed'])));
   }
   return candidates.length;
-}
-
-/**
- * COPY with one statement in flight: the caller builds the next chunk while the database loads
- * the previous one (on PostgreSQL the two run on different cores).
- */
-class CopyPipeline {
-  private inflight: Promise<void> = Promise.resolve();
-  private error: unknown;
-
-  constructor(
-    private readonly database: Database,
-    private readonly table: string,
-    private readonly columns: string[],
-    private readonly afterChunk?: () => Promise<void>,
-  ) {}
-
-  async write(rows: unknown[][]): Promise<void> {
-    await this.inflight;
-    if (this.error) throw this.error;
-    if (rows.length === 0) return;
-    this.inflight = this.database.copyRows(this.table, this.columns, rows).then(
-      () => this.afterChunk?.(),
-      (error: unknown) => {
-        this.error = error;
-      },
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.inflight;
-    if (this.error) throw this.error;
-  }
-
-  /** Waits for the statement in flight, whatever its outcome. */
-  async settle(): Promise<void> {
-    await this.inflight.catch(() => {});
-  }
 }
 
 /** Accepted rows in order: hashed, profiled and copied to dataset_rows (see ./copy-stream). */
