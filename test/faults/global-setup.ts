@@ -1,11 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { createScratchDatabase } from '../../src/db/scratch-database';
-import { workflowsPath } from '../../src/runtime/workers';
-import { quietBundleLogger } from '../fixtures/quiet-bundle-logger';
+import { workflowBundleCode } from '../fixtures/workflow-bundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,12 +28,9 @@ export default async function setup(project: TestProject) {
   const baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) throw new Error('the fault suite needs PostgreSQL: set DATABASE_URL (a role that may CREATE DATABASE)');
   const workDir = process.env.KEEL_FAULTS_DIR ?? (await mkdtemp(join(tmpdir(), 'keel-faults-')));
-  const [database, bundle] = await Promise.all([
-    createScratchDatabase(baseUrl, 'keel_faults'),
-    bundleWorkflowCode({ workflowsPath, logger: quietBundleLogger }),
-  ]);
+  const [database, bundle] = await Promise.all([createScratchDatabase(baseUrl, 'keel_faults'), workflowBundleCode()]);
   const workflowBundle = join(workDir, 'workflow-bundle.js');
-  await writeFile(workflowBundle, bundle.code);
+  await writeFile(workflowBundle, bundle);
   project.provide('faultsDatabaseUrl', database.url);
   project.provide('faultsFiguresPath', process.env.KEEL_FAULTS_FIGURES ?? join(workDir, 'figures.jsonl'));
   project.provide('faultsWorkDir', workDir);

@@ -1,12 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { createScratchDatabase } from '../../src/db/scratch-database';
 import { startTemporalDevServer } from '../../src/runtime/temporal-dev-server';
-import { workflowsPath } from '../../src/runtime/workers';
-import { quietBundleLogger } from '../fixtures/quiet-bundle-logger';
+import { workflowBundleCode } from '../fixtures/workflow-bundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,11 +23,11 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'keel-it-'));
   const [server, bundle, database] = await Promise.all([
     startTemporalDevServer({ dataDir: dir, persistent: false }),
-    bundleWorkflowCode({ workflowsPath, logger: quietBundleLogger }),
+    workflowBundleCode(),
     createTestDatabase(process.env.DATABASE_URL),
   ]);
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
-  await writeFile(workflowBundlePath, bundle.code);
+  await writeFile(workflowBundlePath, bundle);
 
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', workflowBundlePath);
