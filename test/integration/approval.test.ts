@@ -86,15 +86,19 @@ describe('approval before deploy', () => {
       const url = inject('databaseUrl');
       if (url) {
         // The command a user runs (it reads PostgreSQL; an embedded PGlite cannot be shared with this process).
-        const listed = await run('npx', ['tsx', 'src/cli/main.ts', 'approvals', 'list', '--model', model], {
+        const listed = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'approvals', 'list', '--model', model], {
           env: { ...process.env, DATABASE_URL: url },
         });
         expect(listed.stdout).toMatch(new RegExp(`${model} version 1 {2}pending until .* \\(then reject\\)`));
         expect(listed.stdout).toMatch(/rocAuc 0\.\d{4} \(no production version to compare with\)/);
         expect(listed.stdout).toContain(`keel approvals approve ${model} 1`);
-        const refused = await run('npx', ['tsx', 'src/cli/main.ts', 'approvals', 'approve', model, '2', '--reason', 'wrong one'], {
-          env: { ...process.env, DATABASE_URL: url, TEMPORAL_ADDRESS: inject('temporalAddress') },
-        }).then(
+        const refused = await run(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/main.ts', 'approvals', 'approve', model, '2', '--reason', 'wrong one'],
+          {
+            env: { ...process.env, DATABASE_URL: url, TEMPORAL_ADDRESS: inject('temporalAddress') },
+          },
+        ).then(
           () => undefined,
           (error: { code: number; stderr: string }) => error,
         );

@@ -15,7 +15,7 @@ describe('keel schedules CLI', () => {
   let client: Client;
 
   const keel = (...args: string[]) =>
-    run('npx', ['tsx', 'src/cli/main.ts', 'schedules', ...args], {
+    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'schedules', ...args], {
       env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') },
     });
 

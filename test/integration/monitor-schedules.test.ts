@@ -21,7 +21,9 @@ describe('monitor schedules', () => {
   let config: ProjectConfig;
 
   const keel = (...args: string[]) =>
-    run('npx', ['tsx', 'src/cli/main.ts', 'schedules', ...args], { env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') } });
+    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'schedules', ...args], {
+      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') },
+    });
 
   beforeAll(async () => {
     harness = await createHarness();
