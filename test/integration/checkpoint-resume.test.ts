@@ -38,6 +38,8 @@ describe('training survives a killed worker', () => {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       KEEL_DATA_DIR: dataDir,
+      // The run's bundle of the same workflows: each worker would otherwise spend seconds on webpack before it polls.
+      KEEL_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       LOG_LEVEL: 'info',
     };
     if (inject('databaseUrl')) env.DATABASE_URL = inject('databaseUrl');
