@@ -23,7 +23,7 @@ export function copyLine(values: readonly unknown[]): string {
 }
 
 /** One value in COPY text format: `\N` for null, dates as ISO text, objects as JSON, the rest as text. */
-export function copyValue(value: unknown): string {
+function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number') return String(value);
   if (value instanceof Date) return value.toISOString();
