@@ -7,8 +7,8 @@ import config from '../vitest.config';
 /**
  * `npm test`: two lanes at the same time.
  *
- * - **checks**: `npm run check` (typecheck, lint, format, knip, import cycles), then the unit tests. CPU-bound, one
- *   process at a time, at a lower priority (niceness +10 from this script's).
+ * - **checks**: `npm run check` (typecheck, lint, format, knip, import cycles), then the unit
+ *   tests. CPU-bound, one process at a time, at a lower priority (niceness +10 from this script's).
  * - **services**: every other vitest project (integration with replay and security, browser,
  *   workflow). One file at a time on shared servers, mostly waiting on Temporal, PostgreSQL and
  *   timers, so it leaves a core idle much of the time; its timing-sensitive tests keep the CPU first.

@@ -9,7 +9,8 @@ import { openCopy, type CopyClient } from '../db/postgres-copy';
  * PostgreSQL: one `COPY ... FROM STDIN` for all the rows of an ingest, written as the rows are
  * produced, with backpressure (the socket's, through the postgres driver's writable) — the
  * database parses and indexes on its core while Node maps the next records on its own. Lines are
- * in COPY text format (src/db/copy-text.ts); the statement is atomic, so a crash mid-way leaves no rows.
+ * in COPY text format (src/db/copy-text.ts); the statement is atomic, so a crash mid-way leaves
+ * no rows.
  *
  * PGlite (in-process, no COPY FROM STDIN): the rows go through Database.copyRows in chunks
  * (PGlite reads a Blob through /dev/blob), one chunk in flight while the next is built. Tables
