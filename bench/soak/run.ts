@@ -78,7 +78,7 @@ async function main() {
     });
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      keel.stdout!.on('data', (chunk: Buffer) => {
+      keel.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('keel is running')) resolve();
       });

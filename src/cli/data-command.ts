@@ -228,7 +228,7 @@ async function resolveVersion(database: Database, reference: string): Promise<Da
       `"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`,
     );
   }
-  return matches[0]!;
+  return matches[0];
 }
 
 function summary(v: DatasetVersion) {

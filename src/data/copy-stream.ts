@@ -60,7 +60,7 @@ export function copyText(value: unknown): string {
         : typeof value === 'object'
           ? JSON.stringify(value)
           : String(value);
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : text;
+  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]) : text;
 }
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const ESCAPE_ALL = /[\\\t\n\r]/g;

@@ -276,8 +276,8 @@ export function diffVersions(a: VersionLineage, b: VersionLineage): VersionDiff 
     b: `${b.model}@${b.version}`,
     params: changes(a.params, b.params),
     metrics: metricNames.map((name) => {
-      const x = typeof metricsA[name] === 'number' ? (metricsA[name] as number) : null;
-      const y = typeof metricsB[name] === 'number' ? (metricsB[name] as number) : null;
+      const x = typeof metricsA[name] === 'number' ? metricsA[name] : null;
+      const y = typeof metricsB[name] === 'number' ? metricsB[name] : null;
       return { name, a: x, b: y, delta: x !== null && y !== null ? y - x : null };
     }),
     data: { same: a.dataset?.id === b.dataset?.id, a: brief(a.dataset), b: brief(b.dataset) },

@@ -408,7 +408,7 @@ describe('canaryRollout', () => {
     const keel = async (...args: string[]) => {
       const output: string[] = [];
       const write = process.stdout.write;
-      process.stdout.write = ((chunk: string | Uint8Array) => output.push(String(chunk)) > 0) as typeof process.stdout.write;
+      process.stdout.write = (chunk: string | Uint8Array) => output.push(String(chunk)) > 0;
       try {
         await rolloutsCommand(
           (work) => work(harness.client),

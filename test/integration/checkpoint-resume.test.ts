@@ -46,7 +46,7 @@ describe('training survives a killed worker', () => {
     workers.push(child);
     let log = '';
     await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         log += chunk.toString();
         if (log.includes('worker running')) resolve();
       });

@@ -447,10 +447,7 @@ describe('monitor', () => {
       const report = (await monitorRun.result()) as DriftReportSummary;
       return { report, result: await rollout.result() };
     });
-    const { report, result } = outcome as {
-      report: DriftReportSummary;
-      result: { outcome: string; decision: { actor: string; reason: string } };
-    };
+    const { report, result } = outcome;
     expect(report.performance).toMatchObject({ version, concept: 'ok' });
     expect(report.actions.rollback).toMatchObject({ workflowId: rolloutId, candidate: candidate.version, signalled: true });
     expect(report.alerts.find((a) => a.kind === 'rollback')).toMatchObject({ severity: 'critical', created: true });

@@ -52,7 +52,7 @@ async function http(method: string, path: string, body?: string, headers: Record
   });
   const text = await response.text();
   expect(response.headers.get('content-type'), `${method} ${path}`).toMatch(/^application\/json/);
-  const json = JSON.parse(text) as any;
+  const json = JSON.parse(text);
   if (response.status === 200 && path.endsWith('/infer')) answeredRows += json.outputs[0].shape[0];
   return { status: response.status, body: json };
 }
@@ -334,7 +334,7 @@ describe('Open Inference Protocol v2', () => {
         else controller.enqueue(chunk);
       },
     });
-    const streamed = await fetch(`${server.url}/v2/models/${model}/infer`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    const streamed = await fetch(`${server.url}/v2/models/${model}/infer`, { method: 'POST', body: stream, duplex: 'half' });
     expect(streamed.status).toBe(413);
 
     expect((await http('GET', '/v2/health/live')).status).toBe(200);

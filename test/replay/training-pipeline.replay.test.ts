@@ -28,7 +28,7 @@ describe('trainingPipeline replay', () => {
       .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
       .map(
         (e) =>
-          JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data, 'base64').toString())
+          JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data'].payloads[0].data, 'base64').toString())
             .id as string,
       );
     expect(patches).toEqual(['record-pipeline-runs']);

@@ -180,7 +180,7 @@ describe('a pipeline whose sources fail with secrets in play', () => {
 
 /** A history as JSON, with every payload's data decoded next to it (payloads are base64 JSON). */
 function decodedPayloads(json: string): string {
-  const decoded = [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+  const decoded = [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'));
   return `${json}\n${decoded.join('\n')}`;
 }
 

@@ -259,7 +259,7 @@ describe('micro-batching', () => {
       const results = await Promise.allSettled(Array.from({ length: 25 }, one));
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected.length).toBe(15);
-      for (const r of rejected) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(OverloadedError);
+      for (const r of rejected) expect(r.reason).toBeInstanceOf(OverloadedError);
     } finally {
       await pool.close();
     }

@@ -107,7 +107,7 @@ describe('regression model', () => {
     sent[2] = { ...sent[2], departure: null };
     const { status, body } = await post(`/v1/models/${REGRESSION}:predict`, { instances: sent });
     expect(status).toBe(200);
-    const expected = predictGbdt(regression, sent as Row[]);
+    const expected = predictGbdt(regression, sent);
     expect(body.predictions).toHaveLength(5);
     body.predictions.forEach((p: any, i: number) => {
       expect(Object.keys(p)).toEqual(['id', 'prediction']);
@@ -219,7 +219,7 @@ describe('multiclass model', () => {
     const sent = rows.slice(20, 26).map(instance);
     const { status, body } = await post(`/v1/models/${MULTICLASS}:predict`, { instances: sent });
     expect(status).toBe(200);
-    const expected = predictGbdt(multiclass, sent as Row[]);
+    const expected = predictGbdt(multiclass, sent);
     body.predictions.forEach((p: any, i: number) => {
       expect(Object.keys(p)).toEqual(['id', 'label', 'probabilities']);
       expect(Object.keys(p.probabilities)).toEqual(CLASSES);
@@ -238,7 +238,7 @@ describe('multiclass model', () => {
 
   it('splits a micro-batch of concurrent requests back per row, K probabilities each', async () => {
     const sent = rows.slice(100, 160).map(instance);
-    const expected = predictGbdt(multiclass, sent as Row[]);
+    const expected = predictGbdt(multiclass, sent);
     const contract = { ...gbdtContract(multiclass), task: 'multiclass' as const, classes: CLASSES };
     const batches: number[] = [];
     const inference = await InferencePool.create({ logger, threads: 1, onBatch: (_key, _rows, requests) => batches.push(requests) });

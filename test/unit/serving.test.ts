@@ -39,10 +39,7 @@ let server: ModelServer;
 const logLines: Record<string, unknown>[] = [];
 const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
 
-async function registerVersion(
-  seed: number,
-  { model = MODEL, contract = CONTRACT as unknown } = {},
-): Promise<{ version: number; sha: string }> {
+async function registerVersion(seed: number, { model = MODEL, contract = CONTRACT } = {}): Promise<{ version: number; sha: string }> {
   const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), {
     key: `test/${model}/${seed}`,
     contract,
@@ -242,7 +239,7 @@ describe('model server', () => {
         controller.enqueue(new TextEncoder().encode(' '.repeat(64 * 1024)));
       },
     });
-    const huge = await fetch(`${server.url}${predictPath}`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+    const huge = await fetch(`${server.url}${predictPath}`, { method: 'POST', body: chunks, duplex: 'half' });
     expect(huge.status).toBe(413);
     expect((await call(predictPath, { body: predictBody([{ distance: 1, origin: 'SFO' }]) })).status).toBe(200);
   });
