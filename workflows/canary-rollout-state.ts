@@ -18,11 +18,9 @@ import {
   type CanaryRolloutInput,
   type CanaryRolloutResult,
   type CanaryStatus,
-  type CanaryStepRecord,
   type HealthReport,
   type OperatorNote,
   type RollbackRequest,
-  advanceLatencyWatch,
   canaryPauseSignal,
   canaryPromoteUpdate,
   canaryResumeSignal,
@@ -32,7 +30,6 @@ import {
   operatorNoteSchema,
   planCanary,
   rollbackRequestSchema,
-  startLatencyWatch,
 } from '../src/shared/canary';
 import { InvalidRouteErrorType, RouteConflictErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
 import { taskQueues } from '../src/shared/task-queues';

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { z } from 'zod';
 import { findDatasetVersions, listDatasetVersions, listQuarantinedRows, type DatasetVersion } from '../data/dataset-store';
 import { ingestDataset, type IngestProgress, type IngestReport, type IngestResult } from '../data/ingest';
 import type { ColumnProfile, DatasetProfile } from '../data/profile';

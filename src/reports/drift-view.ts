@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts, driftReferences, driftReports } from '../db/schema';
 import type { DriftEvaluation } from '../monitoring/drift';

@@ -18,8 +18,6 @@ import { strictObject } from './strict';
 
 export { modelNameSchema } from './names';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
-
 // A feature's kind and encoding options live in ./feature-spec (one file per concern).
 export { featureSpecSchema, type FeatureSpec } from './feature-spec';
 

@@ -298,7 +298,7 @@ describe('canaryRollout', () => {
 
   it('obeys pause, resume, rollback and promote, and reports its status', async () => {
     const model = models.signals;
-    const v1 = await registerTiny(harness, model, BASELINE, { production: true });
+    await registerTiny(harness, model, BASELINE, { production: true });
     const v2 = await registerTiny(harness, model, HEALTHY);
     const v3 = await registerTiny(harness, model, { ...HEALTHY, bias: -1.05 });
     await server.pool.refresh();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSourcePolicy } from '../../src/data/source-policy';
 import { openDatabase } from '../../src/db/database';
 import { readEnvironment } from '../../src/runtime/environment';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toFeatureColumns, type FeatureColumn } from '../../src/ml/feature-columns';
+import { type FeatureColumn } from '../../src/ml/feature-columns';
 import { binColumns, fitBinMapper, FLOAT32_MAX } from '../../src/ml/gbdt/binning';
 import { fitGbdt, type GbdtProgress, type GbdtTable } from '../../src/ml/gbdt/booster';
 import { featureImportance, predictGbdt, predictGbdtColumns } from '../../src/ml/gbdt/model';

@@ -22,9 +22,7 @@ import {
 } from '../../src/serving/routes';
 import { choosesCandidate, stickyPoint } from '../../src/serving/traffic';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
-import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
-
-const CONTRACT = TINY_CONTRACT;
+import { registerOnnxVersion } from '../fixtures/register-onnx';
 
 function specFor(seed: number): TinyLogisticSpec {
   return {

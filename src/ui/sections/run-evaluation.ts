@@ -1,4 +1,4 @@
-import type { BinaryCurves, EvaluationCurves } from '../../ml/evaluation-curves';
+import type { EvaluationCurves } from '../../ml/evaluation-curves';
 import type { LearningCurve } from '../../ml/trained-model';
 import type { ModelMetrics, MulticlassMetrics } from '../../shared/pipeline-result';
 import { calibrationSpec } from '../charts/calibration';
