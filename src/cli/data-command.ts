@@ -47,7 +47,7 @@ export function dataCommand(env: Environment): Command {
         const started = performance.now();
         let result: IngestResult;
         try {
-          result = await ingestDataset(database, dataset, { ingestKey: opts.key, onProgress: bar?.update });
+          result = await ingestDataset(database, dataset, { ingestKey: opts.key, onProgress: bar && ((progress) => bar.update(progress)) });
         } finally {
           bar?.stop();
         }

@@ -47,7 +47,7 @@ export interface TemporalDevServer {
   /** Pid of the server process we spawned; undefined when the SDK started it. */
   pid: number | undefined;
   /** SIGTERM, wait for exit, SIGKILL after 10 s. Idempotent. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export class TemporalDevServerError extends Error {
@@ -353,7 +353,7 @@ export interface ProvidedTemporal {
   /** True when keel connects to a server it did not start. */
   external: boolean;
   /** Stops the dev server keel started; no-op for an external server. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**
