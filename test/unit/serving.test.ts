@@ -429,6 +429,7 @@ describe('server shutdown', () => {
 describe('prediction log writer', () => {
   const entry = (i: number): PredictionLogEntry => ({
     id: `id-${i}`,
+  // Without a spool, append() queues the rows and returns undefined: nothing to await.
     model: MODEL,
     version: 1,
     inputs: { distance: i },
@@ -442,8 +443,8 @@ describe('prediction log writer', () => {
     const warnings: unknown[] = [];
     const watching = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
     const writer = new PredictionLogWriter(async () => {}, { logger: watching, capacity: 3, flushMs: 10_000 });
-    writer.append([entry(1), entry(2)]);
-    writer.append([entry(3), { ...entry(4), version: 2 }, entry(5)]);
+    void writer.append([entry(1), entry(2)]);
+    void writer.append([entry(3), { ...entry(4), version: 2 }, entry(5)]);
     expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
     // Per model version, for the dashboards: the queue counted from its lines, the drops as they happen.
     expect(writer.byVersion()).toEqual([
@@ -467,7 +468,7 @@ describe('prediction log writer', () => {
       written.push(...lines.map((line) => ({ id: line.split('\t')[0] }) as PredictionLogEntry));
     });
     const writer = new PredictionLogWriter(sink, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
-    writer.append([entry(1), entry(2)]);
+    void writer.append([entry(1), entry(2)]);
     await writer.flush();
     expect(writer.stats()).toEqual({ queued: 2, written: 0, dropped: 0, failedFlushes: 1, leftInSpool: 0, replayed: 0 });
     await writer.flush();
@@ -475,7 +476,7 @@ describe('prediction log writer', () => {
     expect(written.map((e) => e.id)).toEqual(['id-1', 'id-2']);
 
     failures = 2;
-    writer.append([{ ...entry(3), model: 'other', version: 7 }]);
+    void writer.append([{ ...entry(3), model: 'other', version: 7 }]);
     await writer.flush();
     expect(writer.byVersion()).toEqual([{ model: 'other', version: '7', queued: 1, dropped: 0 }]);
     await writer.flush();
@@ -570,7 +571,7 @@ describe('prediction log writer', () => {
 
   it('knows the model and version of the predictions it still holds (feedback right after an answer)', async () => {
     const writer = new PredictionLogWriter(async () => {}, { logger: quiet, flushMs: 10_000 });
-    writer.append([entry(1), { ...entry(2), model: 'other-model', version: 12 }]);
+    void writer.append([entry(1), { ...entry(2), model: 'other-model', version: 12 }]);
     expect(writer.pending(['id-2', 'id-1', 'id-9'])).toEqual(
       new Map([
         ['id-1', { model: MODEL, version: 1 }],
@@ -584,7 +585,7 @@ describe('prediction log writer', () => {
   it('flushes a full batch at once, without waiting for the timer', async () => {
     const sink = vi.fn(async () => {});
     const writer = new PredictionLogWriter(sink, { logger: quiet, batchSize: 2, flushMs: 10_000 });
-    writer.append([entry(1), entry(2), entry(3)]);
+    void writer.append([entry(1), entry(2), entry(3)]);
     await vi.waitFor(() => expect(writer.stats().written).toBe(3));
     expect(sink).toHaveBeenCalledTimes(2);
     await writer.close();
@@ -603,9 +604,9 @@ describe('prediction log writer', () => {
       },
       { logger: quiet, flushMs: 10_000, capacity: 1_000_000, onWrite: (rows, seconds) => reported.push([rows, seconds]) },
     );
-    writer.append([entry(0)]);
+    void writer.append([entry(0)]);
     const first = writer.flush();
-    writer.append(Array.from({ length: 45_000 }, (_, i) => entry(i + 1)));
+    void writer.append(Array.from({ length: 45_000 }, (_, i) => entry(i + 1)));
     release();
     await first;
     await writer.flush();
@@ -622,11 +623,11 @@ describe('prediction log writer', () => {
     const writer: PredictionLogWriter = new PredictionLogWriter(
       async () => {
         await new Promise((r) => setTimeout(r, 1));
-        writer.append([entry(next++), entry(next++)]);
+        void writer.append([entry(next++), entry(next++)]);
       },
       { logger: quiet, batchSize: 2, flushMs: 10_000, capacity: 1_000_000 },
     );
-    writer.append([entry(1), entry(2), entry(3), entry(4), entry(5)]);
+    void writer.append([entry(1), entry(2), entry(3), entry(4), entry(5)]);
     await writer.flush();
     expect(writer.stats().written).toBeGreaterThanOrEqual(5);
     expect(writer.stats().written).toBeLessThan(40);
@@ -645,9 +646,9 @@ describe('prediction log writer', () => {
       },
       { logger: quiet, flushMs: 10_000 },
     );
-    writer.append([entry(1)]);
+    void writer.append([entry(1)]);
     const running = writer.flush();
-    writer.append([entry(2)]);
+    void writer.append([entry(2)]);
     const mine = writer.flush();
     release();
     await running;
