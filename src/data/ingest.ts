@@ -533,7 +533,8 @@ export async function collectGarbage(database: Database, scope: { ingestKey: str
  */
 class CopyPipeline {
   private inflight: Promise<void> = Promise.resolve();
-  private error: unknown;
+  /** The first failure of a write in flight, rethrown by the next call (boxed: the value may be anything). */
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly database: Database,
@@ -544,19 +545,19 @@ class CopyPipeline {
 
   async write(rows: unknown[][]): Promise<void> {
     await this.inflight;
-    if (this.error) throw this.error;
+    if (this.failure) throw this.failure.error;
     if (rows.length === 0) return;
     this.inflight = this.database.copyRows(this.table, this.columns, rows).then(
       () => this.afterChunk?.(),
       (error: unknown) => {
-        this.error = error;
+        this.failure = { error };
       },
     );
   }
 
   async close(): Promise<void> {
     await this.inflight;
-    if (this.error) throw this.error;
+    if (this.failure) throw this.failure.error;
   }
 
   /** Waits for the statement in flight, whatever its outcome. */
