@@ -219,7 +219,9 @@ async function spawnDevServer(a: {
 
   void exitPromise.then(() => {
     if (!stopping)
-      log(`temporal dev server (pid ${child.pid}) exited unexpectedly (code ${exited?.code}, signal ${exited?.signal})\n${tail}`);
+      log(
+        `temporal dev server (pid ${child.pid}) exited unexpectedly (code ${exited?.code}, signal ${exited?.signal})\n${tail.toString()}`,
+      );
   });
   log(`temporal dev server ready at ${address}${uiUrl ? `, web UI ${uiUrl}` : ''}${dbFilename ? `, state in ${dbFilename}` : ''}`);
   return { address, uiUrl, namespace, dbFilename, pid: child.pid, stop };
