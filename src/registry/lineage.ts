@@ -22,7 +22,7 @@ export interface VersionLineage {
   description: string;
   tags: Record<string, string>;
   aliases: string[];
-  artifact: { sha256: string; bytes: number; location: string; check: 'ok' | 'not checked' | string };
+  artifact: { sha256: string; bytes: number; location: string; check: string };
   contract: unknown;
   params: unknown;
   metrics: unknown;
