@@ -178,7 +178,7 @@ async function triggerRetrain(client: Client, model: string): Promise<string> {
 
 async function canaryState(client: Client, model: string): Promise<string> {
   try {
-    const status = (await client.workflow.getHandle(`canary/${model}`).query('status')) as CanaryStatus;
+    const status = await client.workflow.getHandle(`canary/${model}`).query<CanaryStatus>('status');
     return `v${status.candidate} ${status.state}${status.weight ? ` at ${status.weight.percent} %` : ''}${status.decision ? `: ${status.decision.reason}` : ''}`;
   } catch (error) {
     return `none (${(error as Error).message.split('\n')[0]})`;
