@@ -115,7 +115,7 @@ export abstract class CanaryRolloutState {
     setHandler(canaryRollbackSignal, (request) => this.requestRollback(request));
     setHandler(canaryPauseSignal, (note) => this.pause(note));
     setHandler(canaryResumeSignal, (note) => this.resume(note));
-    setHandler(canaryPromoteUpdate, (note) => this.promote(note), { validator: (note) => this.validatePromotion(note) });
+    setHandler(canaryPromoteUpdate, (note) => this.promote(note), { validator: (note: OperatorNote) => this.validatePromotion(note) });
   }
 
   // Operator messages ---------------------------------------------------------------------------

@@ -60,7 +60,11 @@ async function main() {
       cleanups.push(() => database.drop());
       env.DATABASE_URL = database.url;
     }
-    const config = JSON.parse(await readFile('keel.config.json', 'utf8'));
+    const config = JSON.parse(await readFile('keel.config.json', 'utf8')) as {
+      pipeline: { model: string; dataset: { period: { from: string; to: string } }; rollout?: unknown };
+      monitor: { every?: string };
+      server: { port?: number };
+    };
     config.pipeline.rollout = { strategy: 'canary', steps: [25, 100], bakeSeconds: 60, checkEverySeconds: 15 };
     config.monitor.every = '2m';
     config.server.port = await freePort();

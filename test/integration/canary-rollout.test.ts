@@ -36,6 +36,7 @@ import { captureHistory, historyCapturePath } from './capture-history';
 import { BASELINE, FAULTY, HEALTHY, registerTiny, startTraffic, truthOfBaseline, waitFor, WRONG } from './canary-support';
 import { createHarness, type Harness } from './harness';
 import { summarizeFailure } from '../../src/shared/failure-chain';
+import { parseJson } from '../fixtures/json';
 
 /**
  * The canary rollout on real components: the run's Temporal dev server (and, for the restart
@@ -422,7 +423,7 @@ describe('canaryRollout', () => {
       return output.join('');
     };
     const outputs = await harness.withWorkers(async () => {
-      const started = JSON.parse(
+      const started = parseJson<{ workflowId: string }>(
         (await keelProcess('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout,
       );
       const handle = harness.client.workflow.getHandle(started.workflowId);

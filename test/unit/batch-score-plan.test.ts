@@ -86,7 +86,7 @@ describe('scored chunks', () => {
     const rows = await parquetReadObjects({
       file: parquet.buffer.slice(parquet.byteOffset, parquet.byteOffset + parquet.byteLength) as ArrayBuffer,
     });
-    expect(rows.map((r) => [r.row_index, r.probability, r.label])).toEqual([
+    expect(rows.map((r: Record<string, unknown>) => [r.row_index, r.probability, r.label])).toEqual([
       [10, 0.25, 0],
       [11, Math.fround(0.1), 1],
       [12, null, 0],

@@ -96,12 +96,17 @@ describe('checkDatasetRules', () => {
   });
 
   it('names the maxNullFraction rule and every offending column', () => {
-    expect(() => checkDatasetRules({ rowCount: 5 }, profile, { minRows: 1, maxNullFraction: 0.1 })).toThrow(
-      expect.objectContaining({
-        rule: 'maxNullFraction',
-        observed: { date: 0.2, distance: 0.2, origin: 0.2 },
-        message: 'rule maxNullFraction: date 20% null, distance 20% null, origin 20% null > 10% allowed',
-      }),
-    );
+    let error: unknown;
+    try {
+      checkDatasetRules({ rowCount: 5 }, profile, { minRows: 1, maxNullFraction: 0.1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DataValidationError);
+    expect(error).toMatchObject({
+      rule: 'maxNullFraction',
+      observed: { date: 0.2, distance: 0.2, origin: 0.2 },
+      message: 'rule maxNullFraction: date 20% null, distance 20% null, origin 20% null > 10% allowed',
+    });
   });
 });

@@ -26,6 +26,7 @@ import { storedRunReport, storeRunReport } from '../../src/reports/stored-run-re
 import { chartLibraries } from '../../src/ui/assets';
 import { mulberry32 } from '../../src/shared/prng';
 import { openTestRegistry, registerTiny, type TestRegistry } from './registry-fixtures';
+import { parseJson } from '../fixtures/json';
 
 /**
  * The three reports rendered from a PGlite database that holds what a pipeline and a monitor run
@@ -176,9 +177,9 @@ describe('self-contained HTML reports', () => {
 
   /** The specs of every chart in the document, by chart id. */
   function specsOf(html: string): Map<string, { data?: { values?: unknown[] }; layer?: { data?: { values?: unknown[] } }[] }> {
-    const specs = new Map();
+    const specs = new Map<string, { data?: { values?: unknown[] }; layer?: { data?: { values?: unknown[] } }[] }>();
     for (const [, id, json] of html.matchAll(/<script type="application\/json" id="([^"]+)-spec">(.*?)<\/script>/gs))
-      specs.set(id, JSON.parse(json));
+      specs.set(id, parseJson(json));
     return specs;
   }
 

@@ -17,6 +17,8 @@ import { logLine, type PredictionLogEntry } from '../../src/serving/log-line';
 import { databaseSink, PredictionLogWriter } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
+import { parseJson, responseJson } from '../fixtures/json';
+import type { ServerAnswer } from '../fixtures/serving-answers';
 
 const MODEL = 'flights';
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -37,7 +39,7 @@ let database: Database;
 let artifacts: ArtifactStore;
 let server: ModelServer;
 const logLines: Record<string, unknown>[] = [];
-const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
+const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(parseJson(line)) });
 
 async function registerVersion(seed: number, { model = MODEL, contract = CONTRACT } = {}): Promise<{ version: number; sha: string }> {
   const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), {
@@ -59,7 +61,7 @@ async function call(path: string, init?: { method?: string; body?: string }) {
     body: init?.body,
   });
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: await responseJson<ServerAnswer>(response) };
 }
 
 /** A POST that sends its headers and half its body now, and the rest on finish(). */
@@ -126,7 +128,7 @@ describe('model server', () => {
     expect(body.model).toBe(MODEL);
     expect(body.version).toBe(1);
     expect(body.predictions).toHaveLength(instances.length);
-    body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
+    body.predictions.forEach((p, i) => {
       const expected = tinyLogisticProbability(specFor(1), instances[i]);
       expect(p.id).toMatch(UUID_V7);
       expect(p.probability).toBeCloseTo(expected, 6);
@@ -134,10 +136,10 @@ describe('model server', () => {
     });
 
     await server.logWriter.flush();
-    const ids = body.predictions.map((p: { id: string }) => p.id);
+    const ids = body.predictions.map((p) => p.id);
     const rows = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ids));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
+    body.predictions.forEach((p, i) => {
       expect(byId.get(p.id)).toMatchObject({
         modelName: MODEL,
         version: 1,
@@ -303,7 +305,7 @@ describe('model server', () => {
     finish();
     const reply = await promise;
     expect(reply.status).toBe(200);
-    const answered = JSON.parse(reply.text);
+    const answered = parseJson<ServerAnswer>(reply.text);
     expect(answered.version).toBe(before);
     expect(answered.predictions[0].probability).toBeCloseTo(tinyLogisticProbability(specFor(3), row), 6);
     expect((await call(predictPath, { body })).body.version).toBe(version);
@@ -416,7 +418,7 @@ describe('server shutdown', () => {
     expect(reply.status).toBe(200);
     expect(reply.connection).toBe('close');
     await closed;
-    const [prediction] = JSON.parse(reply.text).predictions;
+    const [prediction] = parseJson<ServerAnswer>(reply.text).predictions;
     const rows = await database.db
       .select()
       .from(predictionLog)
@@ -427,9 +429,9 @@ describe('server shutdown', () => {
 });
 
 describe('prediction log writer', () => {
+  // Without a spool, append() queues the rows and returns undefined: nothing to await.
   const entry = (i: number): PredictionLogEntry => ({
     id: `id-${i}`,
-  // Without a spool, append() queues the rows and returns undefined: nothing to await.
     model: MODEL,
     version: 1,
     inputs: { distance: i },
