@@ -58,7 +58,7 @@ export interface DatasetSummary {
 }
 
 /** A column's type and counts, then its range, or (text) its distinct count and top values. */
-export interface ColumnSummary {
+interface ColumnSummary {
   type: string;
   count: number;
   nulls: number;
