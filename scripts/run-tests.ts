@@ -60,7 +60,7 @@ async function runLane(lane: Lane): Promise<{ name: string; ok: boolean; seconds
   let ok = true;
   for (const [command, ...args] of lane.steps) {
     write(Buffer.from(`[test] ${lane.name}: ${[command, ...args].join(' ')}\n`));
-    ok = (await run(command!, args, lane.background, write)) === 0;
+    ok = (await run(command, args, lane.background, write)) === 0;
     if (!ok) break;
   }
   if (lane.background) {

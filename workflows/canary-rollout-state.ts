@@ -18,11 +18,9 @@ import {
   type CanaryRolloutInput,
   type CanaryRolloutResult,
   type CanaryStatus,
-  type CanaryStepRecord,
   type HealthReport,
   type OperatorNote,
   type RollbackRequest,
-  advanceLatencyWatch,
   canaryPauseSignal,
   canaryPromoteUpdate,
   canaryResumeSignal,
@@ -32,7 +30,6 @@ import {
   operatorNoteSchema,
   planCanary,
   rollbackRequestSchema,
-  startLatencyWatch,
 } from '../src/shared/canary';
 import { InvalidRouteErrorType, RouteConflictErrorType, nonRetryableErrorTypes } from '../src/shared/errors';
 import { taskQueues } from '../src/shared/task-queues';
@@ -118,7 +115,7 @@ export abstract class CanaryRolloutState {
     setHandler(canaryRollbackSignal, (request) => this.requestRollback(request));
     setHandler(canaryPauseSignal, (note) => this.pause(note));
     setHandler(canaryResumeSignal, (note) => this.resume(note));
-    setHandler(canaryPromoteUpdate, (note) => this.promote(note), { validator: (note) => this.validatePromotion(note) });
+    setHandler(canaryPromoteUpdate, (note) => this.promote(note), { validator: (note: OperatorNote) => this.validatePromotion(note) });
   }
 
   // Operator messages ---------------------------------------------------------------------------

@@ -81,7 +81,7 @@ async function main() {
     ] as const;
     const train = await readDatasetRowRange(database.db, ingested.datasetVersionId, 0, TRAIN_ROWS);
     const params = { objective: 'binary' as const, numTrees: 100, maxLeaves: 64, maxDepth: 6, learningRate: 0.1, maxCategories: 400 };
-    const model = fitGbdt(toGbdtTable({ features: features.map((f) => ({ ...f })), target: 'delayed', params, train } as never));
+    const model = fitGbdt(toGbdtTable({ features: features.map((f) => ({ ...f })), target: 'delayed', params, train }));
     const bytes = exportGbdtOnnx(model);
     const contract = gbdtContract(model);
     const version = await registerModelVersion(database.db, {
@@ -107,7 +107,7 @@ async function main() {
     for (let start = 0; start < rows; start += RAW_BATCH) {
       const part = await readDatasetRowRange(database.db, ingested.datasetVersionId, start, Math.min(start + RAW_BATCH, rows));
       const columns = onnxFeedColumns(inputs, part);
-      feeds.push(Object.fromEntries(inputs.map(({ name, type }) => [name, new Tensor(type, columns[name]!, [part.length, 1])])));
+      feeds.push(Object.fromEntries(inputs.map(({ name, type }) => [name, new Tensor(type, columns[name], [part.length, 1])])));
     }
     const session = await InferenceSession.create(bytes);
     t0 = performance.now();
@@ -179,7 +179,7 @@ async function main() {
         ratio_vs_raw: round(keelRowsPerS / rawRowsPerS, 3),
         peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
         cores: cpus().length,
-        load_average_1m: round(loadavg()[0]!, 2),
+        load_average_1m: round(loadavg()[0], 2),
       })}\n`,
     );
   } finally {

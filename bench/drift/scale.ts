@@ -81,7 +81,9 @@ try {
   const referenceS = (performance.now() - started) / 1000;
   const referenceCpuS = cpuSince(referenceCpu);
   const referenceBytes = built.reduce((sum, b) => sum + Buffer.byteLength(b.references), 0);
-  const references: DriftReferenceSet = Object.assign({}, ...built.map((b) => JSON.parse(b.references) as DriftReferenceSet));
+  const references: DriftReferenceSet = Object.fromEntries(
+    built.flatMap((b) => Object.entries(JSON.parse(b.references) as DriftReferenceSet)),
+  );
   say(
     `reference: ${referenceS.toFixed(1)} s (generating ${sum(built, 'generate_s').toFixed(1)} thread-s), stored as ${(referenceBytes / 2 ** 20).toFixed(1)} MB of JSON`,
   );

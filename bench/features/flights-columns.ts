@@ -49,15 +49,15 @@ export async function readFlightColumns(fromMs = Number.NEGATIVE_INFINITY, toMs 
     },
   });
   const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (time[i]! >= fromMs && time[i]! < toMs) keep.push(i);
+  for (let i = 0; i < n; i++) if (time[i] >= fromMs && time[i] < toMs) keep.push(i);
   if (keep.length === n) return { rows: n, time, delay, distance, origin, destination, airports };
   return {
     rows: keep.length,
-    time: Float64Array.from(keep, (i) => time[i]!),
-    delay: Float64Array.from(keep, (i) => delay[i]!),
-    distance: Float64Array.from(keep, (i) => distance[i]!),
-    origin: Uint16Array.from(keep, (i) => origin[i]!),
-    destination: Uint16Array.from(keep, (i) => destination[i]!),
+    time: Float64Array.from(keep, (i) => time[i]),
+    delay: Float64Array.from(keep, (i) => delay[i]),
+    distance: Float64Array.from(keep, (i) => distance[i]),
+    origin: Uint16Array.from(keep, (i) => origin[i]),
+    destination: Uint16Array.from(keep, (i) => destination[i]),
     airports,
   };
 }

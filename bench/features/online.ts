@@ -173,23 +173,23 @@ export async function benchOnlineLookup(adminUrl: string, rows: Row[], features:
       ] as const) {
         const one = await wrk(url, 1, SECONDS, script);
         describe(`${name} c=1, round ${i + 1}`, one);
-        c1[name]!.push(one);
+        c1[name].push(one);
         const many = await wrk(url, 64, SECONDS, script);
         describe(`${name} c=64, round ${i + 1}`, many);
-        c64[name]!.push(many);
+        c64[name].push(many);
       }
     }
-    const p50 = (runs: WrkResult[]) => [...runs].sort((a, b) => a.p50_ms - b.p50_ms)[Math.floor(runs.length / 2)]!.p50_ms;
-    const plain64 = median(c64.plain!);
-    const enriched64 = median(c64.enriched!);
+    const p50 = (runs: WrkResult[]) => [...runs].sort((a, b) => a.p50_ms - b.p50_ms)[Math.floor(runs.length / 2)].p50_ms;
+    const plain64 = median(c64.plain);
+    const enriched64 = median(c64.enriched);
     return {
       plain_rps_c64: round(plain64.rps, 0),
       enriched_rps_c64: round(enriched64.rps, 0),
       ratio_enriched: round(enriched64.rps / plain64.rps),
-      p50_ms_c1_plain: p50(c1.plain!),
-      p50_ms_c1_enriched: p50(c1.enriched!),
-      p50_ms_c1_added: round(p50(c1.enriched!) - p50(c1.plain!)),
-      online_errors: [...c1.plain!, ...c1.enriched!, ...c64.plain!, ...c64.enriched!].reduce((n, r) => n + r.errors, 0),
+      p50_ms_c1_plain: p50(c1.plain),
+      p50_ms_c1_enriched: p50(c1.enriched),
+      p50_ms_c1_added: round(p50(c1.enriched) - p50(c1.plain)),
+      online_errors: [...c1.plain, ...c1.enriched, ...c64.plain, ...c64.enriched].reduce((n, r) => n + r.errors, 0),
     };
   } finally {
     for (const child of children) child.kill('SIGTERM');

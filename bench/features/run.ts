@@ -66,7 +66,7 @@ async function main() {
       const { airports } = flights;
       for (let i = 0; i < rows; i++)
         keys[i] = codes.code(
-          key === 'origin' ? airports[flights.origin[i]!]! : `${airports[flights.origin[i]!]}\u0001${airports[flights.destination[i]!]}`,
+          key === 'origin' ? airports[flights.origin[i]] : `${airports[flights.origin[i]]}\u0001${airports[flights.destination[i]]}`,
         );
       const times = flights.time.slice(0, rows);
       const values = await runPointInTime({
@@ -92,8 +92,8 @@ async function main() {
       let i = 0;
       const pump = () => {
         while (i < rows) {
-          const origin = flights.airports[flights.origin[i]!];
-          const line = `${origin},${origin}-${flights.airports[flights.destination[i]!]},${flights.time[i]},${flights.delay[i]}\n`;
+          const origin = flights.airports[flights.origin[i]];
+          const line = `${origin},${origin}-${flights.airports[flights.destination[i]]},${flights.time[i]},${flights.delay[i]}\n`;
           i++;
           if (!out.write(line)) return void out.once('drain', pump);
         }
@@ -117,8 +117,8 @@ async function main() {
     let nanMismatches = 0;
     keel.forEach((column, c) => {
       for (let i = 0; i < rows; i++) {
-        const a = column[i]!;
-        const b = duck[c * rows + i]!;
+        const a = column[i];
+        const b = duck[c * rows + i];
         if (Number.isNaN(a) || Number.isNaN(b)) nanMismatches += Number.isNaN(a) === Number.isNaN(b) ? 0 : 1;
         else maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a - b));
       }
@@ -134,7 +134,7 @@ async function main() {
     try {
       materialization = await benchWrites(
         database,
-        Array.from(flights.origin.subarray(0, rows), (o, i) => `${flights.airports[o]}\u0001${flights.airports[flights.destination[i]!]}`),
+        Array.from(flights.origin.subarray(0, rows), (o, i) => `${flights.airports[o]}\u0001${flights.airports[flights.destination[i]]}`),
       );
     } finally {
       await database.close();
@@ -151,17 +151,17 @@ async function main() {
     if (process.env.DATABASE_URL) {
       const servingRows: Row[] = [];
       for (let i = Math.max(0, rows - 60_000); i < rows; i++) {
-        const at = new Date(flights.time[i]!);
+        const at = new Date(flights.time[i]);
         const value = (x: number) => (Number.isNaN(x) ? null : x);
         servingRows.push({
           hour: at.getUTCHours(),
           weekday: at.getUTCDay(),
-          distance: flights.distance[i]!,
-          origin: flights.airports[flights.origin[i]!]!,
-          destination: flights.airports[flights.destination[i]!]!,
-          delayed: flights.delay[i]! > 15 ? 1 : 0,
-          origin_delay_rate_7d: value(keel[0]![i]!),
-          route_delay_rate_7d: value(keel[2]![i]!),
+          distance: flights.distance[i],
+          origin: flights.airports[flights.origin[i]],
+          destination: flights.airports[flights.destination[i]],
+          delayed: flights.delay[i] > 15 ? 1 : 0,
+          origin_delay_rate_7d: value(keel[0][i]),
+          route_delay_rate_7d: value(keel[2][i]),
         });
       }
       onlineFigures = await benchOnlineLookup(process.env.DATABASE_URL, servingRows, {

@@ -84,15 +84,15 @@ try {
   const rowsPerS = rows / keelSeconds;
   const psqlRowsPerS = rows / psqlMedian;
   // Each round runs keel and psql back to back: the ratio is taken per round, then the median.
-  const ratios = keelRuns.map((r, i) => psqlSeconds[i]! / r.seconds);
+  const ratios = keelRuns.map((r, i) => psqlSeconds[i] / r.seconds);
   console.log(
     JSON.stringify({
       bench: 'ingest',
       date: new Date().toISOString(),
       rounds,
       rows,
-      read: keelRuns[0]!.read,
-      quarantined: keelRuns[0]!.quarantined,
+      read: keelRuns[0].read,
+      quarantined: keelRuns[0].quarantined,
       seconds: round3(keelSeconds),
       rows_per_s: Math.round(rowsPerS),
       psql_seconds: round3(psqlMedian),
@@ -114,7 +114,7 @@ try {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function round3(x: number): number {

@@ -337,7 +337,7 @@ async function rawRowsPerSecond(
   const feeds: Record<string, Tensor>[] = [];
   for (let start = 0; start + batch <= instances.length && feeds.length < 200; start += batch) {
     // The bench's features are numeric and categorical only: no float64 (datetime) inputs.
-    feeds.push(toFeeds(contract as Parameters<typeof toFeeds>[0], instances.slice(start, start + batch)));
+    feeds.push(toFeeds(contract, instances.slice(start, start + batch)));
   }
   for (let i = 0; i < 200; i++) await session.run(feeds[i % feeds.length]); // warm-up
   let runs = 0;

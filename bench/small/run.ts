@@ -41,8 +41,8 @@ const { values: args } = parseArgs({
   },
 });
 const seeds = Number(args.seeds);
-const gbdtOverrides = JSON.parse(args.gbdt!) as Record<string, unknown>;
-const linearOverrides = JSON.parse(args.linear!) as Record<string, unknown>;
+const gbdtOverrides = JSON.parse(args.gbdt) as Record<string, unknown>;
+const linearOverrides = JSON.parse(args.linear) as Record<string, unknown>;
 
 const python = execFileSync('bash', [join(here, '../train/setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
   .trim()

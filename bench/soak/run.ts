@@ -60,7 +60,11 @@ async function main() {
       cleanups.push(() => database.drop());
       env.DATABASE_URL = database.url;
     }
-    const config = JSON.parse(await readFile('keel.config.json', 'utf8'));
+    const config = JSON.parse(await readFile('keel.config.json', 'utf8')) as {
+      pipeline: { model: string; dataset: { period: { from: string; to: string } }; rollout?: unknown };
+      monitor: { every?: string };
+      server: { port?: number };
+    };
     config.pipeline.rollout = { strategy: 'canary', steps: [25, 100], bakeSeconds: 60, checkEverySeconds: 15 };
     config.monitor.every = '2m';
     config.server.port = await freePort();
@@ -78,7 +82,7 @@ async function main() {
     });
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      keel.stdout!.on('data', (chunk: Buffer) => {
+      keel.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('keel is running')) resolve();
       });
@@ -178,7 +182,7 @@ async function triggerRetrain(client: Client, model: string): Promise<string> {
 
 async function canaryState(client: Client, model: string): Promise<string> {
   try {
-    const status = (await client.workflow.getHandle(`canary/${model}`).query('status')) as CanaryStatus;
+    const status = await client.workflow.getHandle(`canary/${model}`).query<CanaryStatus>('status');
     return `v${status.candidate} ${status.state}${status.weight ? ` at ${status.weight.percent} %` : ''}${status.decision ? `: ${status.decision.reason}` : ''}`;
   } catch (error) {
     return `none (${(error as Error).message.split('\n')[0]})`;

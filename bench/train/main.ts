@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
 });
 type Objective = 'binary' | 'regression';
 const taskChoices: Record<string, Objective[]> = { both: ['binary', 'regression'], binary: ['binary'], regression: ['regression'] };
-const objectives = taskChoices[args.task!];
+const objectives = taskChoices[args.task];
 if (!objectives) throw new Error(`--task must be binary, regression or both, got ${JSON.stringify(args.task)}`);
 const rows = Number(args.rows);
 const trees = Number(args.trees);
@@ -203,7 +203,7 @@ function benchTask(objective: Objective) {
   const sklearnMaxDiff = Math.max(...Object.values(sklearnDiffs));
   const sklearnNative = keelNative && sklearnMetrics('native');
   const nativeSklearnMaxDiff =
-    sklearnNative && Math.max(...Object.keys(sklearnNative).map((name) => Math.abs(keelNative!.metrics[name] - sklearnNative[name])));
+    sklearnNative && Math.max(...Object.keys(sklearnNative).map((name) => Math.abs(keelNative.metrics[name] - sklearnNative[name])));
 
   const keelMetric = keel.metrics[metric];
   const lightgbmMetric = lgb1.metrics[metric];

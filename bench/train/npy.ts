@@ -17,7 +17,8 @@ const dtypes: [string, new (buffer: ArrayBuffer) => NpyArray][] = [
 export function writeNpy(path: string, array: NpyArray, shape: number[] = [array.length]): void {
   const descr = dtypes.find(([, ctor]) => array instanceof ctor)?.[0];
   if (!descr) throw new Error('unsupported array type');
-  if (shape.reduce((a, b) => a * b, 1) !== array.length) throw new Error(`shape ${shape} does not match ${array.length} elements`);
+  if (shape.reduce((a, b) => a * b, 1) !== array.length)
+    throw new Error(`shape [${shape.join(', ')}] does not match ${array.length} elements`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Magic (6) + version (2) + header length (2) + header + '\n' is padded to a multiple of 64.

@@ -103,7 +103,7 @@ async function main() {
     log('reading flights of January–March 2001');
     const flights = await readFlightColumns(Date.UTC(2001, 0, 1), Date.UTC(2001, 3, 1));
     const counts = new Map<string, number>();
-    const airport = (code: number) => flights.airports[code]!;
+    const airport = (code: number) => flights.airports[code];
     for (const code of flights.origin) counts.set(airport(code), (counts.get(airport(code)) ?? 0) + 1);
     const origins = new Set(
       [...counts]
@@ -113,10 +113,10 @@ async function main() {
     );
     const lines = ['date,delay,distance,origin,destination'];
     for (let i = 0; i < flights.rows; i++) {
-      const origin = airport(flights.origin[i]!);
+      const origin = airport(flights.origin[i]);
       if (origins.has(origin))
         lines.push(
-          `${new Date(flights.time[i]!).toISOString().slice(0, 19)},${flights.delay[i]},${flights.distance[i]},${origin},${airport(flights.destination[i]!)}`,
+          `${new Date(flights.time[i]).toISOString().slice(0, 19)},${flights.delay[i]},${flights.distance[i]},${origin},${airport(flights.destination[i])}`,
         );
     }
     const csv = join(dir, 'flights.csv');
@@ -159,7 +159,7 @@ async function main() {
     const leaky = await leakyValues(database, rows);
     const leakyRows = rows.map((row, i) => ({
       ...row,
-      ...Object.fromEntries(viewFeatureNames.map((name) => [name, leaky.get(name)![i]!])),
+      ...Object.fromEntries(viewFeatureNames.map((name) => [name, leaky.get(name)![i]])),
     }));
 
     const split = Date.UTC(2001, 1, 15);
@@ -205,7 +205,7 @@ async function main() {
       const requests = today.map((r) => Object.fromEntries(rowFeatures.map((f) => [f.name, r[f.name]])));
       const filled = (await enricher.enrich(contract, requests)) as Row[];
       filled.forEach((row, i) => {
-        served.push({ ...row, delayed: today[i]!.delayed, date: today[i]!.date });
+        served.push({ ...row, delayed: today[i].delayed, date: today[i].date });
         servedAt.push(day);
       });
     }
@@ -220,7 +220,7 @@ async function main() {
     const offlineMarch = await offlineValues(database, marchRows);
     const marchOfflineRows = marchRows.map((row, i) => ({
       ...row,
-      ...Object.fromEntries(viewFeatureNames.map((name) => [name, offlineMarch.get(name)![i]!])),
+      ...Object.fromEntries(viewFeatureNames.map((name) => [name, offlineMarch.get(name)![i]])),
     }));
     const marchOffline = auc(labels(marchOfflineRows), predictProba(pit, marchOfflineRows));
     log(`the point-in-time model on March with offline values at each flight's time: ${JSON.stringify(marchOffline)}`);
@@ -287,7 +287,7 @@ async function valuesAt(
     const keys = Int32Array.from(rows, (r) => codes.code(entityKey(view.joinKeys.map((k) => r[k]))));
     const times = Float64Array.from(rows, at);
     const values = pointInTime(events.build(), { keys, times }, plan.features, lagged ? plan.lagMs : 0);
-    plan.features.forEach((f, i) => out.set(f.name, values[i]!));
+    plan.features.forEach((f, i) => out.set(f.name, values[i]));
   }
   return out;
 }
@@ -321,7 +321,7 @@ async function compareWithOffline(database: Awaited<ReturnType<typeof openDataba
     const values = pointInTime(events.build(), { keys, times: Float64Array.from(servedAt) }, plan.features, plan.lagMs);
     plan.features.forEach((f, i) => {
       served.forEach((row, r) => {
-        const offline = values[i]![r]!;
+        const offline = values[i][r];
         const used = row[f.name];
         const diff = Number.isNaN(offline) ? (used === null ? 0 : Number.POSITIVE_INFINITY) : Math.abs(Number(used) - offline);
         if (diff > max) max = diff;

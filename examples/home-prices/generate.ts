@@ -17,7 +17,7 @@ import { mulberry32 } from '../../src/shared/prng';
 const here = dirname(fileURLToPath(import.meta.url));
 
 const random = mulberry32(20260301);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 
 const cities = [
@@ -159,10 +159,10 @@ agency[0] = {
   listed: '2024-03-02',
 };
 // Bad records, quarantined with their reasons.
-agency[17] = { ...agency[17]!, price: 'call for price' };
-agency[42] = { ...agency[42]!, area: '1450 acres2' };
-agency[88] = { ...agency[88]!, address: null };
-agency[131] = { ...agency[131]!, heating_system: 'wood stove' };
+agency[17] = { ...agency[17], price: 'call for price' };
+agency[42] = { ...agency[42], area: '1450 acres2' };
+agency[88] = { ...agency[88], address: null };
+agency[131] = { ...agency[131], heating_system: 'wood stove' };
 
 // 2. A listings site's CSV export: homes 120..279 (overlap 120..159 with the agency).
 const csvHeating = { heat_pump: 'Heat Pump', gas: 'GAS', electric: 'electric' } as const;
@@ -204,7 +204,7 @@ const toApi = (h: Home, i: number) => ({
   room: h.rooms,
   'temprature system': { cooler: apiCooling[h.cooling], heater: apiHeating[h.heating] },
   address: { state: h.state, city: h.city, street: h.street, 'zip code': h.zip },
-  'built date': `${h.year} ${i % 2 ? MONTHS[h.month - 1] : MONTHS[h.month - 1]!.slice(0, 3)}`,
+  'built date': `${h.year} ${i % 2 ? MONTHS[h.month - 1] : MONTHS[h.month - 1].slice(0, 3)}`,
   price: String(i < 280 && i >= 250 ? Math.round((h.price * 0.98) / 1000) * 1000 : h.price),
   garage_spaces: h.garage,
   area: `${Math.round(h.sqft * 0.09290304 * 10) / 10} m2`,

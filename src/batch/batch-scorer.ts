@@ -90,7 +90,7 @@ export function createPooledScorer(options: { threads: number; logger: Logger })
 function concatOutputs(parts: Record<string, OutputValues>[], names: string[]): Record<string, OutputValues> {
   return Object.fromEntries(
     names.map((name) => {
-      const values = parts.map((part) => part[name]!);
+      const values = parts.map((part) => part[name]);
       const length = values.reduce((sum, v) => sum + v.length, 0);
       const all = values[0] instanceof BigInt64Array ? new BigInt64Array(length) : new Float32Array(length);
       let offset = 0;

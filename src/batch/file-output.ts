@@ -29,7 +29,7 @@ export function encodeChunk(chunk: ScoredChunk, format: BatchFileFormat): Uint8A
             name: c.name,
             data: c.values,
             type: c.type === 'double' ? 'DOUBLE' : c.type === 'integer' ? 'INT32' : 'STRING',
-          })) as Parameters<typeof parquetWriteBuffer>[0]['columnData'],
+          })),
         }),
       );
     case 'csv':

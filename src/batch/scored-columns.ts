@@ -62,7 +62,7 @@ export function scoredChunk(
         name: 'probabilities',
         type: 'text',
         values: Array.from({ length: count }, (_, i) =>
-          JSON.stringify(Object.fromEntries(classes.map((c, j) => [c, number(p[i * k + j]!)]))),
+          JSON.stringify(Object.fromEntries(classes.map((c, j) => [c, number(p[i * k + j])]))),
         ),
       });
       break;

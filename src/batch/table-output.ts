@@ -39,6 +39,6 @@ export async function writeChunkToTable(db: Db, table: string, chunk: ScoredChun
       insert into ${sql.raw(target)} (${sql.raw(names)})
       select ${sql.raw(names)} from json_to_recordset(${records}::json) as r(${sql.raw(definitions.map((d) => d.replace(' not null', '')).join(', '))})
       on conflict (job_id, row_index) do nothing`);
-    await recordScoredChunk(tx as unknown as Db, ledger);
+    await recordScoredChunk(tx, ledger);
   });
 }

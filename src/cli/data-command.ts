@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { z } from 'zod';
 import { findDatasetVersions, listDatasetVersions, listQuarantinedRows, type DatasetVersion } from '../data/dataset-store';
 import { ingestDataset, type IngestProgress, type IngestReport, type IngestResult } from '../data/ingest';
 import type { ColumnProfile, DatasetProfile } from '../data/profile';
@@ -48,7 +47,7 @@ export function dataCommand(env: Environment): Command {
         const started = performance.now();
         let result: IngestResult;
         try {
-          result = await ingestDataset(database, dataset, { ingestKey: opts.key, onProgress: bar?.update });
+          result = await ingestDataset(database, dataset, { ingestKey: opts.key, onProgress: bar && ((progress) => bar.update(progress)) });
         } finally {
           bar?.stop();
         }
@@ -228,7 +227,7 @@ async function resolveVersion(database: Database, reference: string): Promise<Da
       `"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`,
     );
   }
-  return matches[0]!;
+  return matches[0];
 }
 
 function summary(v: DatasetVersion) {

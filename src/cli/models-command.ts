@@ -556,7 +556,7 @@ export function formatLineage(view: VersionLineage): string {
         const nulls = `${s.nulls} null`;
         const detail =
           s.type === 'number'
-            ? `min ${fmt(s.min as number)} max ${fmt(s.max as number)} mean ${fmt(s.mean as number)} std ${fmt(s.std as number)}`
+            ? `min ${fmt(s.min as number)} max ${fmt(s.max as number)} mean ${fmt(s.mean)} std ${fmt(s.std)}`
             : s.type === 'string'
               ? `${s.distinct} distinct; top ${(s.top as string[]).join(', ')}`
               : `${s.min} .. ${s.max}`;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Client } from '@temporalio/client';
+import type { trainingPipeline } from '../../workflows/training-pipeline';
 import { loadProjectConfig } from '../runtime/project-config';
 import { taskQueues, workflowIds } from '../shared/task-queues';
 import { printResult } from './output';
@@ -22,7 +23,7 @@ export function pipelineCommand(withClient: WithClient, defaultConfig: string): 
       withClient(async (client) => {
         const pipeline = opts.input ? await loadPipelineInputFile(opts.input) : (await loadProjectConfig(opts.config)).pipeline;
         const workflowId = workflowIds.training(pipeline.model, opts.runKey ?? new Date().toISOString().replace(/[:.]/g, '-'));
-        const handle = await client.workflow.start('trainingPipeline', {
+        const handle = await client.workflow.start<typeof trainingPipeline>('trainingPipeline', {
           taskQueue: taskQueues.control,
           workflowId,
           args: [pipeline],

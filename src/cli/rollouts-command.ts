@@ -220,13 +220,13 @@ async function startChecked(handle: WorkflowHandle, what: string, timeoutMs = 30
         e.workflowExecutionContinuedAsNewEventAttributes,
     );
     if (closed) {
-      const error = await handle.result().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      // The workflow's own message names the model and version: `cannot start the canary rollout of …`.
-      if (error instanceof WorkflowFailedError) throw new Error(`the rollout of ${what} failed`, { cause: error });
-      if (error) throw error;
+      try {
+        await handle.result();
+      } catch (error) {
+        // The workflow's own message names the model and version: `cannot start the canary rollout of …`.
+        if (error instanceof WorkflowFailedError) throw new Error(`the rollout of ${what} failed`, { cause: error });
+        throw error;
+      }
       return true;
     }
     if (Date.now() > deadline) return false;

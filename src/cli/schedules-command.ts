@@ -143,7 +143,7 @@ function describeCalendar(calendar: CalendarSpecDescription): string {
   const fields = Object.entries(calendar).flatMap(([field, ranges]) => {
     if (!Array.isArray(ranges) || ranges.length === 0) return [];
     const text = ranges
-      .map((r: { start: unknown; end?: unknown; step?: number }) =>
+      .map((r: { start: number | string; end?: number | string; step?: number }) =>
         r.end === undefined || r.end === r.start ? String(r.start) : `${r.start}-${r.end}${r.step && r.step > 1 ? `/${r.step}` : ''}`,
       )
       .join(',');

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Environment } from '../runtime/environment';
 
 /** The CLI never starts a server: it talks to TEMPORAL_ADDRESS, or to the one `npm start` runs. */
-export async function connectClient(env: Environment): Promise<{ client: Client; close(): Promise<void> }> {
+export async function connectClient(env: Environment): Promise<{ client: Client; close: () => Promise<void> }> {
   const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   let connection: Connection;
   try {

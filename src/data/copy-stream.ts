@@ -48,7 +48,8 @@ class StreamingCopier implements RowCopier {
   readonly takesLines = true;
   private writable: Promise<Writable> | undefined;
   private done: Promise<void> | undefined;
-  private error: unknown;
+  /** The first failure of a write in flight, rethrown by the next call (boxed: the value may be anything). */
+  private failure: { error: unknown } | undefined;
   /** Lines not sent yet: joined once per flush (no long chains of concatenated strings). */
   private lines: string[] = [];
   private chars = 0;
@@ -78,7 +79,7 @@ class StreamingCopier implements RowCopier {
     this.writable ??= openCopy(this.client, this.table, this.columns).then((writable) => {
       this.done = new Promise<void>((resolve, reject) => {
         writable.on('error', (error) => {
-          this.error ??= error;
+          this.failure ??= { error };
           reject(error);
         });
         writable.on('finish', resolve);
@@ -91,7 +92,7 @@ class StreamingCopier implements RowCopier {
 
   private async flush(chunkDone: boolean): Promise<void> {
     const writable = await this.open();
-    if (this.error) throw this.error;
+    if (this.failure) throw this.failure.error;
     const text = this.lines.join('');
     this.lines = [];
     this.chars = 0;
@@ -114,7 +115,7 @@ class StreamingCopier implements RowCopier {
     const writable = await this.open();
     writable.end();
     await this.done;
-    if (this.error) throw this.error;
+    if (this.failure) throw this.failure.error;
     await this.afterChunk?.();
   }
 
@@ -133,7 +134,8 @@ export class ChunkedCopier implements RowCopier {
   readonly takesLines = false;
   private rows: unknown[][] = [];
   private inflight: Promise<void> = Promise.resolve();
-  private error: unknown;
+  /** The first failure of a write in flight, rethrown by the next call (boxed: the value may be anything). */
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly database: Database,
@@ -154,14 +156,14 @@ export class ChunkedCopier implements RowCopier {
 
   private async flush(): Promise<void> {
     await this.inflight;
-    if (this.error) throw this.error;
+    if (this.failure) throw this.failure.error;
     const rows = this.rows;
     this.rows = [];
     if (rows.length === 0) return;
     this.inflight = this.database.copyRows(this.table, this.columns, rows).then(
       () => this.afterChunk?.(),
       (error: unknown) => {
-        this.error = error;
+        this.failure = { error };
       },
     );
   }
@@ -169,7 +171,7 @@ export class ChunkedCopier implements RowCopier {
   async close(): Promise<void> {
     await this.flush();
     await this.inflight;
-    if (this.error) throw this.error;
+    if (this.failure) throw this.failure.error;
   }
 
   async settle(): Promise<void> {

@@ -6,9 +6,7 @@ import type { Row } from './columns';
  */
 export function pearsonMatrix(rows: readonly Row[], columns: readonly string[]): (number | null)[][] {
   const k = columns.length;
-  const values = columns.map((c) =>
-    rows.map((row) => (typeof row[c] === 'number' && Number.isFinite(row[c]) ? (row[c] as number) : Number.NaN)),
-  );
+  const values = columns.map((c) => rows.map((row) => (typeof row[c] === 'number' && Number.isFinite(row[c]) ? row[c] : Number.NaN)));
   const matrix: (number | null)[][] = Array.from({ length: k }, () => new Array<number | null>(k).fill(null));
   for (let a = 0; a < k; a++) {
     for (let b = a; b < k; b++) {

@@ -83,8 +83,8 @@ export async function openCsvSource(spec: CsvSourceSpec, name: string): Promise<
         }
         const record: Record<string, unknown> = {};
         for (let i = 0; i < header.length; i++) {
-          const value = fields[i]!;
-          record[header[i]!] = nullValues.has(value) ? null : value;
+          const value = fields[i];
+          record[header[i]] = nullValues.has(value) ? null : value;
         }
         yield { recordNumber: recordNumber++, record };
       }

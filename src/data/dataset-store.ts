@@ -1,11 +1,10 @@
 import { and, asc, desc, eq, like, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { datasetVersions, quarantinedRows } from '../db/schema';
-import type { ColumnType } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
 import type { DatasetProfile } from './profile';
 import type { RowFilter } from './row-filter';
-import type { ColumnDef, Row } from './columns';
+import type { Row } from './columns';
 
 export type DatasetVersion = typeof datasetVersions.$inferSelect;
 
@@ -80,7 +79,7 @@ export async function* streamDatasetRows(db: Db, id: string, chunkRows = READ_CH
       select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
       from dataset_rows
       where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
-    const chunk = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
+    const chunk = JSON.parse(resultRows<{ chunk: string }>(result)[0].chunk) as Row[];
     if (chunk.length !== end - start)
       throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${chunk.length} stored)`);
     yield chunk;
@@ -93,7 +92,7 @@ export async function readDatasetRowRange(db: Db, id: string, start: number, end
     select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
     from dataset_rows
     where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
-  const rows = JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
+  const rows = JSON.parse(resultRows<{ chunk: string }>(result)[0].chunk) as Row[];
   if (rows.length !== end - start)
     throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${rows.length} stored)`);
   return rows;
@@ -106,9 +105,9 @@ export async function readDatasetRowRange(db: Db, id: string, start: number, end
 export async function resolveDatasetVersion(db: Db, dataset: string, version?: string): Promise<DatasetVersion> {
   const versions = await listDatasetVersions(db, dataset);
   if (versions.length === 0) throw new InvalidInputError(`no dataset named "${dataset}" (keel data versions lists them)`);
-  if (version === undefined) return versions[0]!;
+  if (version === undefined) return versions[0];
   const matches = versions.filter((v) => v.id.startsWith(version) || v.contentHash.startsWith(version));
-  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 1) return matches[0];
   const ids = versions.slice(0, 5).map((v) => v.id.slice(0, 12));
   if (matches.length === 0) {
     throw new InvalidInputError(
@@ -149,11 +148,11 @@ export async function* selectDatasetRows(
         where dataset_version_id = ${id} and row_index > ${after} ${sql.join(conditions.map((c) => sql` and ${c}`))}
         order by row_index limit ${Math.min(left, pageRows)}
       ) matching`);
-    const page = JSON.parse(resultRows<{ page: string }>(result)[0]!.page) as IndexedRow[];
+    const page = JSON.parse(resultRows<{ page: string }>(result)[0].page) as IndexedRow[];
     if (page.length === 0) return;
     yield page;
     left -= page.length;
-    after = page[page.length - 1]!.index;
+    after = page[page.length - 1].index;
     if (page.length < Math.min(left + page.length, pageRows)) return;
   }
 }
@@ -195,7 +194,7 @@ export async function readDatasetRows(db: Db, id: string): Promise<Row[]> {
       from dataset_rows
       where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
     const [first] = resultRows<{ chunk: string }>(result);
-    const chunk = JSON.parse(first!.chunk) as Row[];
+    const chunk = JSON.parse(first.chunk) as Row[];
     for (const row of chunk) rows.push(row);
   }
   if (rows.length !== version.rowCount) {
@@ -219,7 +218,7 @@ export async function sampleDatasetRows(db: Db, id: string, n: number): Promise<
     select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
     from dataset_rows
     where dataset_version_id = ${id} and row_index % ${step} = 0 and row_index < ${step * n}`);
-  return JSON.parse(resultRows<{ chunk: string }>(result)[0]!.chunk) as Row[];
+  return JSON.parse(resultRows<{ chunk: string }>(result)[0].chunk) as Row[];
 }
 
 /** Stores the profile of a version computed after the fact (versions made before profiles were computed while ingesting). */
@@ -231,5 +230,5 @@ export async function saveProfile(db: Db, id: string, profile: DatasetProfile): 
 /** Rows of a `db.execute` result: an array (postgres-js) or `{ rows }` (PGlite). */
 export function resultRows<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return (result as { rows?: T[] }).rows ?? [];
 }

@@ -47,7 +47,7 @@ export function compileDateFormat(format: string): CompiledFormat {
       fields.push(token[2]);
       i += token[0].length;
     } else {
-      const ch = format[i]!;
+      const ch = format[i];
       source += /\s/.test(ch) ? '\\s+' : ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
       i++;
     }
@@ -67,8 +67,8 @@ export function parseDateWithFormats(text: string, formats: readonly CompiledFor
     if (!match) continue;
     const parts: Record<Field, number> = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, millisecond: 0 };
     for (let i = 0; i < format.fields.length; i++) {
-      const field = format.fields[i]!;
-      const value = match[i + 1]!;
+      const field = format.fields[i];
+      const value = match[i + 1];
       if (field === 'monthName') {
         const month = monthByName.get(value.toLowerCase());
         if (month === undefined) return `unknown month name "${value}"`;
@@ -101,18 +101,18 @@ export function parseIsoDate(text: string): Date | string {
   let match = ISO_DATE.exec(trimmed);
   if (match) {
     return (
-      naiveDate({ year: +match[1]!, month: +match[2]!, day: +match[3]!, hour: 0, minute: 0, second: 0, millisecond: 0 }) ??
+      naiveDate({ year: +match[1], month: +match[2], day: +match[3], hour: 0, minute: 0, second: 0, millisecond: 0 }) ??
       `not a real date: "${trimmed}"`
     );
   }
   match = ISO_DATETIME.exec(trimmed);
   if (!match) return 'expected YYYY-MM-DD or YYYY-MM-DDTHH:mm:ss';
   const date = naiveDate({
-    year: +match[1]!,
-    month: +match[2]!,
-    day: +match[3]!,
-    hour: +match[4]!,
-    minute: +match[5]!,
+    year: +match[1],
+    month: +match[2],
+    day: +match[3],
+    hour: +match[4],
+    minute: +match[5],
     second: +(match[6] ?? 0),
     millisecond: match[7] ? Number(match[7].padEnd(3, '0')) : 0,
   });

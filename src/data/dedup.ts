@@ -25,7 +25,7 @@ export function dedupKeyFn(spec: DedupSpec): (row: Row) => string | null {
   return (row) => {
     let key = '';
     for (let i = 0; i < parts.length; i++) {
-      const { column, normalize } = parts[i]!;
+      const { column, normalize } = parts[i];
       const value = row[column];
       if (value === null || value === undefined || value === '') return null;
       const text =
@@ -186,16 +186,16 @@ export class Deduplicator {
         const row = JSON.parse(json) as Row;
         const key = this.keyOf(row);
         if (key === null || winners[seq]) {
-          yield { kind: 'winner', row, json, sourceIndex: this.sourceIndex[seq]! };
+          yield { kind: 'winner', row, json, sourceIndex: this.sourceIndex[seq] };
         } else {
           const winner = this.winnerOf.get(key)!;
           yield {
             kind: 'duplicate',
             row,
             key,
-            sourceIndex: this.sourceIndex[seq]!,
-            recordNumber: this.recordNumber[seq]!,
-            winner: { sourceIndex: this.sourceIndex[winner]!, recordNumber: this.recordNumber[winner]! },
+            sourceIndex: this.sourceIndex[seq],
+            recordNumber: this.recordNumber[seq],
+            winner: { sourceIndex: this.sourceIndex[winner], recordNumber: this.recordNumber[winner] },
           };
         }
         seq++;
@@ -214,8 +214,8 @@ export class Deduplicator {
 
   /** Whether row a wins over row b (b was read earlier). */
   private beats(a: number, b: number): boolean {
-    const byPriority = this.priority[a]! - this.priority[b]!;
-    const byRecency = this.recency[a]! - this.recency[b]!;
+    const byPriority = this.priority[a] - this.priority[b];
+    const byRecency = this.recency[a] - this.recency[b];
     if (this.spec.keep === 'most-recent') {
       if (byRecency !== 0 && !Number.isNaN(byRecency)) return byRecency > 0;
       if (byPriority !== 0) return byPriority < 0;

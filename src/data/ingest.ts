@@ -222,7 +222,7 @@ async function runIngest(
 
   try {
     for (const s of sources) {
-      const report = reports[s.index]!;
+      const report = reports[s.index];
       const opened: OpenedSource = options.records
         ? { name: s.name, where: s.name, fields: null, records: options.records, fraction: () => undefined, close: async () => {} }
         : await openSource(s.source, {
@@ -285,7 +285,7 @@ async function runIngest(
           if (unseen.length > 0) {
             const fields =
               unseen.length === 1
-                ? `the mapping of column "${unseen[0]!.column}" reads field "${unseen[0]!.field}", which none of its ${report.scanned} records has`
+                ? `the mapping of column "${unseen[0].column}" reads field "${unseen[0].field}", which none of its ${report.scanned} records has`
                 : `none of its ${report.scanned} records has the fields the mapping reads for ${unseen.map(({ column, field }) => `column "${column}" (field "${field}")`).join(', ')}`;
             throw new InvalidInputError(
               `${where}: ${fields}; map ${unseen.length === 1 ? 'the column' : 'each'} to another field, or to null if this source lacks it`,
@@ -303,7 +303,7 @@ async function runIngest(
       current = { phase: 'deduplicating', index: sources.length - 1, opened: undefined };
       progress();
       for await (const item of dedup.replay()) {
-        const report = reports[item.sourceIndex]!;
+        const report = reports[item.sourceIndex];
         if (item.kind === 'winner') {
           report.accepted++;
           totals.accepted++;
@@ -312,11 +312,11 @@ async function runIngest(
         } else {
           report.duplicates++;
           totals.duplicates++;
-          const winner = `${sources[item.winner.sourceIndex]!.name} source record ${item.winner.recordNumber + 1}`;
+          const winner = `${sources[item.winner.sourceIndex].name} source record ${item.winner.recordNumber + 1}`;
           const rule = mapped.dedup!.keep === 'most-recent' ? 'the most recent' : 'by source priority';
           await quarantineRow([
             id,
-            sources[item.sourceIndex]!.name,
+            sources[item.sourceIndex].name,
             item.recordNumber,
             item.row,
             [`duplicate of ${winner} (kept ${rule}; key ${JSON.stringify(item.key.replaceAll('\u0001', ' | '))})`],
@@ -369,7 +369,7 @@ async function runIngest(
       );
     }
     const [stored] = await tx.select({ n: count() }).from(datasetRows).where(eq(datasetRows.datasetVersionId, id));
-    if (stored!.n !== written.rowCount) throw new Error(`dataset version ${id}: ${stored!.n} rows stored, expected ${written.rowCount}`);
+    if (stored.n !== written.rowCount) throw new Error(`dataset version ${id}: ${stored.n} rows stored, expected ${written.rowCount}`);
     const inserted = await tx
       .insert(datasetVersions)
       .values({

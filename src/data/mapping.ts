@@ -88,18 +88,18 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
     // else is wrong with it; one whose filter value cannot be read is validated (and quarantined).
     let filterValue: unknown;
     if (filterIndex >= 0) {
-      filterValue = mapColumn(compiled[filterIndex]!, record);
+      filterValue = mapColumn(compiled[filterIndex], record);
       if (!(filterValue instanceof Failure) && !inFilter(filterValue)) return OUTSIDE;
     }
     let failed = false;
     const row: Row = {};
     for (let i = 0; i < count; i++) {
-      const value = i === filterIndex ? filterValue : mapColumn(compiled[i]!, record);
+      const value = i === filterIndex ? filterValue : mapColumn(compiled[i], record);
       if (value instanceof Failure) {
         failed = true;
-        row[names[i]!] = null;
+        row[names[i]] = null;
       } else {
-        row[names[i]!] = value as Row[string];
+        row[names[i]] = value as Row[string];
       }
     }
     if (!failed && rules.check(row) === undefined) return { kind: 'row', row };
@@ -113,7 +113,7 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
     let failedLabels: Set<string> | undefined;
     const row: Row = {};
     for (let i = 0; i < count; i++) {
-      const column = compiled[i]!;
+      const column = compiled[i];
       raws[i] = column.read(record);
       const value = mapColumn(column, record);
       if (value instanceof Failure) {
@@ -125,24 +125,24 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
           });
           if (column.label !== '') (failedLabels ??= new Set()).add(column.label);
         }
-        row[names[i]!] = null;
+        row[names[i]] = null;
       } else {
-        row[names[i]!] = value as Row[string];
+        row[names[i]] = value as Row[string];
       }
     }
     for (const { column, message } of rules.check(row) ?? []) {
       const i = names.indexOf(column);
-      const label = compiled[i]!.label;
+      const label = compiled[i].label;
       // A null from a source field already reported (a failed mapping, or a missing address
       // that city and state are extracted from too) adds nothing.
       if (row[column] === null && (failures?.some((f) => f.index === i) || failedLabels?.has(label))) continue;
-      (failures ??= []).push({ index: i, reason: `${column}: ${message} (got ${formatValue(raws[i])}${fromLabel(compiled[i]!)})` });
+      (failures ??= []).push({ index: i, reason: `${column}: ${message} (got ${formatValue(raws[i])}${fromLabel(compiled[i])})` });
       if (row[column] === null && label !== '') (failedLabels ??= new Set()).add(label);
     }
     return (failures ?? []).sort((a, b) => a.index - b.index).map((f) => f.reason);
   }
 
-  const filterColumn = filterIndex >= 0 ? compiled[filterIndex]! : undefined;
+  const filterColumn = filterIndex >= 0 ? compiled[filterIndex] : undefined;
   const filterMapping = filter && options.mapping && filter.column in options.mapping ? options.mapping[filter.column] : filter?.column;
   const identity =
     typeof filterMapping === 'string' ||
@@ -151,7 +151,7 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
       Object.keys(filterMapping).length === 1 &&
       filterMapping.from !== undefined);
   let filterField: SourceMapper['filterField'];
-  if (filter && filterColumn && identity && filterColumn.paths.length === 1 && filterColumn.paths[0]!.length === 1) {
+  if (filter && filterColumn && identity && filterColumn.paths.length === 1 && filterColumn.paths[0].length === 1) {
     const canonical = (value: unknown) => {
       let v: unknown = value;
       for (const step of filterColumn.steps) {
@@ -161,7 +161,7 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
       return v;
     };
     filterField = {
-      field: filterColumn.paths[0]![0]!,
+      field: filterColumn.paths[0][0],
       canonical,
       outside(min, max) {
         const lo = canonical(min);
@@ -181,7 +181,7 @@ export function compileMapper(options: MapperOptions, sourceLabel: string): Sour
       const known = new Set(fields);
       for (const column of compiled) {
         for (const path of column.paths) {
-          if (!known.has(path[0]!) && !known.has(path.join('.'))) {
+          if (!known.has(path[0]) && !known.has(path.join('.'))) {
             throw new InvalidInputError(
               `${where}: the mapping of column "${column.name}" reads field "${path.join('.')}", which the source does not have ` +
                 `(its fields: ${fields.join(', ')}); map the column to another field, or to null if this source lacks it`,
@@ -213,7 +213,7 @@ function mapColumn(column: CompiledColumn, record: Record<string, unknown>): unk
   if (value instanceof Failure) return value;
   const steps = column.steps;
   for (let s = 0; s < steps.length; s++) {
-    value = steps[s]!(value);
+    value = steps[s](value);
     if (value instanceof Failure) return value;
   }
   return value;
@@ -230,7 +230,7 @@ function splitPath(path: string | string[]): string[] {
 /** A reader for one path: a flat key named like the whole path wins (CSV headers such as "a.b"). */
 function pathReader(path: string[], seen: boolean[], index: number): (record: Record<string, unknown>) => unknown {
   if (path.length === 1) {
-    const key = path[0]!;
+    const key = path[0];
     return (record) => {
       const value = record[key];
       if (value !== undefined) seen[index] = true;
@@ -278,10 +278,10 @@ function compileColumn(column: ColumnSpec, mapping: FieldMapping): CompiledColum
     let last = 0;
     for (const match of template.matchAll(TEMPLATE_FIELD)) {
       parts.push(template.slice(last, match.index));
-      const path = splitPath(match[1]!.trim());
+      const path = splitPath(match[1].trim());
       parts.push(pathReader(path, seen, paths.length));
       paths.push(path);
-      last = match.index! + match[0].length;
+      last = match.index + match[0].length;
     }
     parts.push(template.slice(last));
     if (paths.length === 0) throw new Error(`template ${JSON.stringify(template)} names no {field}`);
@@ -375,7 +375,7 @@ function transformSteps(m: FieldMappingObject, column: ColumnSpec): Step[] {
     });
   }
   if (m.flag) {
-    const [op, operand] = Object.entries(m.flag)[0]! as [string, number | string];
+    const [op, operand] = Object.entries(m.flag)[0];
     steps.push((value) => {
       if (value === null || value === undefined) return value;
       if (op === 'eq') return String(value) === String(operand) ? 1 : 0;
@@ -412,9 +412,9 @@ function readQuantity(value: unknown, to: UnitId, fallback: UnitId | undefined):
   if (typeof value !== 'string') return new Failure(`expected a quantity such as "130 ${to}", got ${typeof value}`);
   const match = QUANTITY.exec(value.trim());
   if (!match) return new Failure(`cannot read a quantity such as "130 ${to}" from "${value}"`);
-  const numberText = match[1]!.replace(/[,' _]/g, '');
+  const numberText = match[1].replace(/[,' _]/g, '');
   if (!PLAIN_NUMBER.test(numberText)) return new Failure(`cannot read a number from "${value}"`);
-  const spelling = match[2]!.trim();
+  const spelling = match[2].trim();
   const unit = spelling === '' ? fallback : findUnit(spelling);
   if (!unit) {
     return new Failure(

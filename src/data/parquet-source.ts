@@ -141,7 +141,7 @@ async function* readOpenedParquet(
         });
       }
       for (let i = 0; i < records.length; i++) {
-        yield { recordNumber: group.rowStart + i, record: records[i]! };
+        yield { recordNumber: group.rowStart + i, record: records[i] };
       }
       recordsRead += records.length;
     }
@@ -161,7 +161,7 @@ function rowGroupInfos(metadata: FileMetaData): RowGroupInfo[] {
       if (!meta || meta.path_in_schema.length !== 1) continue;
       const stats = meta.statistics;
       if (!stats) continue;
-      statistics[meta.path_in_schema[0]!] = { min: stats.min_value ?? stats.min, max: stats.max_value ?? stats.max };
+      statistics[meta.path_in_schema[0]] = { min: stats.min_value ?? stats.min, max: stats.max_value ?? stats.max };
     }
     infos.push({ index, rowStart, rowEnd: rowStart + rows, statistics });
     rowStart += rows;
@@ -216,7 +216,7 @@ export async function openParquetSource(spec: ParquetSourceSpec, name: string, o
         const rows = group.rowEnd - group.rowStart;
         const width = names.length;
         for (let r = 0; r < rows; r++) {
-          for (let c = 0; c < width; c++) record[names[c]!] = columns[c]![r];
+          for (let c = 0; c < width; c++) record[names[c]] = columns[c][r];
           item.recordNumber = group.rowStart + r;
           yield item;
         }
@@ -243,7 +243,7 @@ function contiguous(
   column: string,
   where: string,
 ): ArrayLike<unknown> {
-  if (chunks.length === 1 && chunks[0]!.rowStart === rowStart && chunks[0]!.data.length >= rowEnd - rowStart) return chunks[0]!.data;
+  if (chunks.length === 1 && chunks[0].rowStart === rowStart && chunks[0].data.length >= rowEnd - rowStart) return chunks[0].data;
   const out = new Array<unknown>(rowEnd - rowStart);
   let filled = 0;
   for (const { rowStart: start, data } of chunks.sort((a, b) => a.rowStart - b.rowStart)) {

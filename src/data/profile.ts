@@ -140,9 +140,7 @@ function accumulatorFor(column: ColumnDef, index: number): Accumulator {
     case 'date':
       return new DatetimeAccumulator(column.type);
     default:
-      throw new Error(
-        `column ${JSON.stringify((column as ColumnDef).name)} has unknown type ${JSON.stringify((column as ColumnDef).type)}`,
-      );
+      throw new Error(`column ${JSON.stringify(column.name)} has unknown type ${JSON.stringify(column.type)}`);
   }
 }
 
@@ -181,7 +179,7 @@ class NumberAccumulator implements Accumulator {
     }
     const sample = this.sample;
     for (let r = 0; r < rows.length; r++) {
-      const raw = rows[r]![name];
+      const raw = rows[r][name];
       const value = typeof raw === 'number' && raw - raw === 0 ? raw : Number.NaN;
       if (value === value) {
         if (count === 0) shift = value;
@@ -242,7 +240,7 @@ class NumberAccumulator implements Accumulator {
     } as NumericColumnProfile;
     const present = values.filter((v) => !Number.isNaN(v)).sort();
     if (present.length) {
-      profile.quantiles = QUANTILES.map((q) => ({ q, value: present[Math.max(0, Math.ceil(q * present.length) - 1)]! }));
+      profile.quantiles = QUANTILES.map((q) => ({ q, value: present[Math.max(0, Math.ceil(q * present.length) - 1)] }));
       profile.histogram = histogram(present, this.min, this.max);
     }
     if (this.seen > NUMERIC_SAMPLE) profile.sampled = NUMERIC_SAMPLE;
@@ -258,14 +256,14 @@ class NumberAccumulator implements Accumulator {
 function numericReferenceOfSorted(sorted: Float64Array, total: number, bins = 10): NumericReference {
   const edges: number[] = [];
   for (let k = 1; k < bins && sorted.length > 0; k++) {
-    const edge = sorted[Math.ceil((k * sorted.length) / bins) - 1]!;
+    const edge = sorted[Math.ceil((k * sorted.length) / bins) - 1];
     if (edge !== edges[edges.length - 1]) edges.push(edge);
   }
   const counts = new Array<number>(edges.length + 1).fill(0);
   let bin = 0;
   for (const value of sorted) {
-    while (bin < edges.length && edges[bin]! < value) bin++;
-    counts[bin]!++;
+    while (bin < edges.length && edges[bin] < value) bin++;
+    counts[bin]++;
   }
   return {
     kind: 'numeric',
@@ -280,13 +278,13 @@ function histogram(sorted: Float64Array, min: number, max: number): { edges: num
   const width = (max - min) / HISTOGRAM_BINS;
   const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? max : min + i * width));
   const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of sorted) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((value - min) / width)))]!++;
+  for (const value of sorted) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((value - min) / width)))]++;
   return { edges, counts };
 }
 
 class StringAccumulator implements Accumulator {
   addColumn(rows: readonly Row[], name: string): void {
-    for (let i = 0; i < rows.length; i++) this.add(rows[i]![name]);
+    for (let i = 0; i < rows.length; i++) this.add(rows[i][name]);
   }
 
   private count = 0;
@@ -296,7 +294,7 @@ class StringAccumulator implements Accumulator {
   private untracked = 0;
 
   private get counts(): Map<string, number> {
-    return new Map([...this.slots].map(([value, slot]) => [value, this.tally[slot]!]));
+    return new Map([...this.slots].map(([value, slot]) => [value, this.tally[slot]]));
   }
 
   add(raw: unknown): void {
@@ -304,7 +302,7 @@ class StringAccumulator implements Accumulator {
     if (value === '') return;
     this.count++;
     const slot = this.slots.get(value);
-    if (slot !== undefined) this.tally[slot]!++;
+    if (slot !== undefined) this.tally[slot]++;
     else if (this.slots.size < MAX_TRACKED_CATEGORIES) {
       this.slots.set(value, this.tally.length);
       this.tally.push(1);
@@ -328,7 +326,7 @@ class StringAccumulator implements Accumulator {
 
 class BooleanAccumulator implements Accumulator {
   addColumn(rows: readonly Row[], name: string): void {
-    for (let i = 0; i < rows.length; i++) this.add(rows[i]![name]);
+    for (let i = 0; i < rows.length; i++) this.add(rows[i][name]);
   }
 
   private trueCount = 0;
@@ -357,7 +355,7 @@ class BooleanAccumulator implements Accumulator {
 
 class DatetimeAccumulator implements Accumulator {
   addColumn(rows: readonly Row[], name: string): void {
-    for (let i = 0; i < rows.length; i++) this.add(rows[i]![name]);
+    for (let i = 0; i < rows.length; i++) this.add(rows[i][name]);
   }
 
   private count = 0;
@@ -436,10 +434,10 @@ export function checkDatasetRules(
   if (names.length > 0) {
     const limits = new Set(Object.values(allowed));
     const details = names
-      .map((name) => `${name} ${formatFraction(offending[name]!)} null${limits.size > 1 ? ` (> ${formatFraction(allowed[name]!)})` : ''}`)
+      .map((name) => `${name} ${formatFraction(offending[name])} null${limits.size > 1 ? ` (> ${formatFraction(allowed[name])})` : ''}`)
       .join(', ');
     throw new DataValidationError(
-      `rule maxNullFraction: ${details}${limits.size === 1 ? ` > ${formatFraction([...limits][0]!)} allowed` : ''}`,
+      `rule maxNullFraction: ${details}${limits.size === 1 ? ` > ${formatFraction([...limits][0])} allowed` : ''}`,
       'maxNullFraction',
       offending,
     );

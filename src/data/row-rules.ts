@@ -28,7 +28,7 @@ export function compileRowRules(columns: readonly ColumnSpec[]): RowRules {
     schema,
     check(row) {
       let fine = true;
-      for (let i = 0; i < names.length && fine; i++) fine = accepts[i]!(row[names[i]!]);
+      for (let i = 0; i < names.length && fine; i++) fine = accepts[i](row[names[i]]);
       if (fine) return undefined;
       const result = schema.safeParse(row);
       if (result.success) return undefined;

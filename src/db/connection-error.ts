@@ -42,7 +42,7 @@ function rootCause(error: unknown): { code?: string; message: string } {
     if (current.code) break;
     const inner = current.cause ?? (Array.isArray(current.errors) ? current.errors[0] : undefined);
     if (!inner || typeof inner !== 'object') break;
-    current = inner as typeof current;
+    current = inner;
   }
   return { code: current?.code, message: String(current?.message ?? error) };
 }

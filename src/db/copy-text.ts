@@ -33,7 +33,7 @@ function copyValue(value: unknown): string {
 /** One text value as a COPY text field (not null): backslash, tab, newline and carriage return escaped. */
 export function copyField(text: string): string {
   // Most values need no escaping; testing first is much cheaper than always replacing.
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]!) : text;
+  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_ALL, (c) => ESCAPES[c]) : text;
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;

@@ -79,8 +79,8 @@ export class EventColumnsBuilder {
       const code = this.codes.code(entityKey(this.joinKeys.map((k) => row[k])));
       this.keys.push(code);
       this.times.push(time);
-      if (time <= this.latestUntil && !(this.latest[code]! >= time)) this.latest[code] = time;
-      this.valueColumns.forEach((column, i) => this.values[i]!.push(this.readers[i]!.read(row[column])));
+      if (time <= this.latestUntil && !(this.latest[code] >= time)) this.latest[code] = time;
+      this.valueColumns.forEach((column, i) => this.values[i].push(this.readers[i].read(row[column])));
     }
   }
 

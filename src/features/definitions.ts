@@ -10,7 +10,7 @@ import type { PitFeature } from './point-in-time';
 
 /** Feature store definitions as `keel.config.json` holds them: inline, or `{ "file": "features.json" }`. */
 export async function loadFeatureDefinitions(value: unknown, configPath: string): Promise<FeatureStoreDefinitions> {
-  if (value && typeof value === 'object' && 'file' in value && typeof (value as { file: unknown }).file === 'string') {
+  if (value && typeof value === 'object' && 'file' in value && typeof value.file === 'string') {
     const path = resolve(dirname(configPath), (value as { file: string }).file);
     let json: unknown;
     try {

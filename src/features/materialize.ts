@@ -84,12 +84,12 @@ export async function materializeView(database: Database, viewName: string, opti
   const keys = codes.keys();
   const rows = entityCodes.map((code, i) => [
     options.id,
-    keys[code]!,
-    Object.fromEntries(plan.features.map((feature, f) => [feature.name, Number.isNaN(values[f]![i]!) ? null : values[f]![i]!])),
-    new Date(events.latest[code]!).toISOString(),
+    keys[code],
+    Object.fromEntries(plan.features.map((feature, f) => [feature.name, Number.isNaN(values[f][i]) ? null : values[f][i]])),
+    new Date(events.latest[code]).toISOString(),
   ]);
   let newest = Number.NEGATIVE_INFINITY;
-  for (const code of entityCodes) newest = Math.max(newest, events.latest[code]!);
+  for (const code of entityCodes) newest = Math.max(newest, events.latest[code]);
   const latestEventTime = entityCodes.length === 0 ? null : new Date(newest).toISOString();
 
   await db.execute(sql`delete from online_features_staging where materialization_id = ${options.id}`);

@@ -40,17 +40,17 @@ export class OnlineStore {
     const out = new Array<OnlineValues | null>(keys.length);
     let wanted: string[] | undefined;
     for (let i = 0; i < keys.length; i++) {
-      const hit = cache.entries.get(keys[i]!);
+      const hit = cache.entries.get(keys[i]);
       if (hit !== undefined) out[i] = hit;
-      else (wanted ??= []).push(keys[i]!);
+      else (wanted ??= []).push(keys[i]);
     }
     if (!wanted) return out;
     const found = await this.fetch(view, [...new Set(wanted)]);
     if (cache.entries.size > this.maxEntriesPerView) cache.entries.clear();
     for (let i = 0; i < keys.length; i++) {
       if (out[i] !== undefined) continue;
-      const value = found.get(keys[i]!) ?? null;
-      cache.entries.set(keys[i]!, value);
+      const value = found.get(keys[i]) ?? null;
+      cache.entries.set(keys[i], value);
       out[i] = value;
     }
     return out;

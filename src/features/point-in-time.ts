@@ -45,7 +45,7 @@ export interface QueryColumns {
 function sortByKeyTime(keys: Int32Array, times: Float64Array): Uint32Array {
   const order = new Uint32Array(keys.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
-  order.sort((a, b) => keys[a]! - keys[b]! || times[a]! - times[b]! || a - b);
+  order.sort((a, b) => keys[a] - keys[b] || times[a] - times[b] || a - b);
   return order;
 }
 
@@ -59,15 +59,15 @@ export function pointInTime(events: EventColumns, queries: QueryColumns, feature
   let e = 0;
   let q = 0;
   while (q < queryOrder.length) {
-    const key = queries.keys[queryOrder[q]!]!;
-    while (e < eventOrder.length && events.keys[eventOrder[e]!]! < key) e++;
+    const key = queries.keys[queryOrder[q]];
+    while (e < eventOrder.length && events.keys[eventOrder[e]] < key) e++;
     let end = e;
-    while (end < eventOrder.length && events.keys[eventOrder[end]!]! === key) end++;
+    while (end < eventOrder.length && events.keys[eventOrder[end]] === key) end++;
     for (const sweep of sweeps) sweep.reset(e);
-    for (; q < queryOrder.length && queries.keys[queryOrder[q]!] === key; q++) {
-      const row = queryOrder[q]!;
-      const asOf = queries.times[row]! - lagMs;
-      for (let f = 0; f < sweeps.length; f++) out[f]![row] = sweeps[f]!.valueAt(asOf, eventOrder, end);
+    for (; q < queryOrder.length && queries.keys[queryOrder[q]] === key; q++) {
+      const row = queryOrder[q];
+      const asOf = queries.times[row] - lagMs;
+      for (let f = 0; f < sweeps.length; f++) out[f][row] = sweeps[f].valueAt(asOf, eventOrder, end);
     }
     e = end;
   }
@@ -99,21 +99,21 @@ class Sweep {
 
   private value(position: number, order: Uint32Array): number {
     const column = this.events.values[this.feature.valueIndex];
-    return column ? column[order[position]!]! : 1;
+    return column ? column[order[position]] : 1;
   }
 
   valueAt(asOf: number, order: Uint32Array, end: number): number {
     const { feature } = this;
     const times = this.events.times;
-    while (this.head < end && times[order[this.head]!]! <= asOf) this.add(this.head++, order);
+    while (this.head < end && times[order[this.head]] <= asOf) this.add(this.head++, order);
     if (feature.aggregation === undefined) {
       const last = this.head - 1;
       if (last < this.tail) return Number.NaN;
-      if (feature.ttlMs !== undefined && times[order[last]!]! <= asOf - feature.ttlMs) return Number.NaN;
+      if (feature.ttlMs !== undefined && times[order[last]] <= asOf - feature.ttlMs) return Number.NaN;
       return this.value(last, order);
     }
     const from = asOf - feature.windowMs!;
-    while (this.tail < this.head && times[order[this.tail]!]! <= from) this.remove(this.tail++, order);
+    while (this.tail < this.head && times[order[this.tail]] <= from) this.remove(this.tail++, order);
     switch (feature.aggregation) {
       case 'count':
         return this.count;
@@ -125,7 +125,7 @@ class Sweep {
         return this.count === 0 ? Number.NaN : this.hits / this.count;
       case 'min':
       case 'max':
-        return this.deque.length === 0 ? Number.NaN : this.value(this.deque[0]!, order);
+        return this.deque.length === 0 ? Number.NaN : this.value(this.deque[0], order);
       case 'last':
         return this.head > this.tail ? this.lastPresent(order) : Number.NaN;
       case 'distinct_count':
@@ -151,7 +151,7 @@ class Sweep {
     else if (aggregation === 'rate') this.hits += (this.feature.threshold === undefined ? v !== 0 : v > this.feature.threshold) ? 1 : 0;
     else if (aggregation === 'min' || aggregation === 'max') {
       const worse = aggregation === 'min' ? (x: number) => x >= v : (x: number) => x <= v;
-      while (this.deque.length > 0 && worse(this.value(this.deque[this.deque.length - 1]!, order))) this.deque.pop();
+      while (this.deque.length > 0 && worse(this.value(this.deque[this.deque.length - 1], order))) this.deque.pop();
       this.deque.push(position);
     } else if (aggregation === 'distinct_count') this.distinct.set(v, (this.distinct.get(v) ?? 0) + 1);
   }

@@ -126,7 +126,7 @@ async function* enrichedRecords(
       const record: Record<string, unknown> = { ...row };
       for (const { view, values } of joined) {
         view.view.features.forEach((feature, f) => {
-          const value = values[f]![index]!;
+          const value = values[f][index];
           record[feature.name] = Number.isNaN(value) ? null : value;
         });
       }

@@ -129,9 +129,9 @@ export async function readViewEvents(
       from (select row_index, data from dataset_rows
             where dataset_version_id = ${sourceVersionId} and row_index > ${after} and (data ->> ${column}) > ${since}
             order by row_index limit 50000) rows`);
-    const page = JSON.parse(resultRows<{ page: string }>(result)[0]!.page) as { i: number; d: Record<string, unknown> }[];
+    const page = JSON.parse(resultRows<{ page: string }>(result)[0].page) as { i: number; d: Record<string, unknown> }[];
     if (page.length === 0) return builder;
     builder.add(page.map((row) => row.d));
-    after = page[page.length - 1]!.i;
+    after = page[page.length - 1].i;
   }
 }

@@ -21,16 +21,16 @@ await serveWorkerTask<BatchScoringInput, Record<string, OutputValues>>(async ({ 
         }),
       );
       const results = await session.run(feeds, outputs);
-      for (const name of outputs) parts[name]!.push(results[name]!.data as OutputValues);
+      for (const name of outputs) parts[name].push(results[name].data as OutputValues);
     }
-    return Object.fromEntries(outputs.map((name) => [name, concat(parts[name]!)]));
+    return Object.fromEntries(outputs.map((name) => [name, concat(parts[name])]));
   } finally {
     await session.release();
   }
 });
 
 function concat(parts: OutputValues[]): OutputValues {
-  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 1) return parts[0];
   const length = parts.reduce((sum, part) => sum + part.length, 0);
   const first = parts[0];
   const all = first instanceof BigInt64Array ? new BigInt64Array(length) : new Float32Array(length);

@@ -77,7 +77,10 @@ export function binaryCurves(labels: ArrayLike<number>, proba: ArrayLike<number>
   let opTp = 0;
   let opFp = 0;
   for (let i = 0; i < n; i++) {
-    if (proba[i] > threshold) labels[i] === 1 ? opTp++ : opFp++;
+    if (proba[i] > threshold) {
+      if (labels[i] === 1) opTp++;
+      else opFp++;
+    }
   }
   const operatingPoint = {
     threshold,

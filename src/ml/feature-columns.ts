@@ -50,7 +50,7 @@ export function toFeatureColumns(
   specs: readonly (FeatureSpec | { name: string; kind: FeatureSpec['kind'] })[],
 ): FeatureColumn[] {
   return specs.map((given) => {
-    const spec = given as FeatureSpec;
+    const spec = given;
     switch (spec.kind) {
       case 'numeric':
         return { name: spec.name, kind: 'numeric', spec, values: readColumn(rows, spec.name, readNumber) };
@@ -66,7 +66,7 @@ export function toFeatureColumns(
 
 /** The spec a column was read with, options included. */
 export function specOf(column: FeatureColumn): FeatureSpec {
-  return column.spec ?? ({ name: column.name, kind: column.kind } as FeatureSpec);
+  return column.spec ?? { name: column.name, kind: column.kind };
 }
 
 export function columnLength(column: FeatureColumn): number {

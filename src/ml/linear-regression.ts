@@ -55,7 +55,7 @@ export function trainLinearRegression(
             validation.targets,
             unitWeights,
             mean + parameters[width] * scale,
-            validationPredictions!,
+            validationPredictions,
           );
         }
       : null,

@@ -61,7 +61,7 @@ export function trainLogistic(
     objective.meanLoss,
     validation
       ? (parameters) =>
-          meanLogLoss(validation.matrix, validation.targets, parameters.subarray(0, width), parameters[width], validationScores!)
+          meanLogLoss(validation.matrix, validation.targets, parameters.subarray(0, width), parameters[width], validationScores)
       : null,
     onIteration,
   );

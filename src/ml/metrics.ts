@@ -30,8 +30,11 @@ export function binaryClassificationMetrics(
     if (label !== 0 && label !== 1) throw new Error(`label ${i} must be 0 or 1, got ${label}`);
     if (!(p >= 0 && p <= 1)) throw new Error(`probability ${i} must lie in [0, 1], got ${p}`);
     const predictedPositive = p > threshold;
-    if (label === 1) predictedPositive ? tp++ : fn++;
-    else predictedPositive ? fp++ : tn++;
+    if (label === 1) {
+      if (predictedPositive) tp++;
+      else fn++;
+    } else if (predictedPositive) fp++;
+    else tn++;
     const clipped = Math.min(Math.max(p, probabilityClip), 1 - probabilityClip);
     logLossSum -= label === 1 ? Math.log(clipped) : Math.log(1 - clipped);
   }

@@ -153,8 +153,11 @@ export function liveMetrics(rows: readonly LoggedPrediction[]): LiveMetrics {
     actual[i] = y;
     probability[i] = Math.min(1, Math.max(0, row.probability));
     const positive = row.predicted === 1;
-    if (y === 1) positive ? tp++ : fn++;
-    else positive ? fp++ : tn++;
+    if (y === 1) {
+      if (positive) tp++;
+      else fn++;
+    } else if (positive) fp++;
+    else tn++;
   });
   const n = rows.length;
   const scored = binaryClassificationMetrics(actual, probability);

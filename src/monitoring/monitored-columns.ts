@@ -1,7 +1,6 @@
 import { datePart } from '../ml/date-parts';
 import { readBoolean, readCategory, readNumber, readTimestamp } from '../ml/row';
 import { defaultDateParts, featureSpecSchema, type DatePartName, type FeatureSpec } from '../shared/feature-spec';
-import type { ContractInputType } from '../shared/model-contract';
 import type { ColumnSpec } from './drift';
 import { ReferenceSchemaError, type ColumnKind } from './reference';
 
@@ -51,10 +50,7 @@ const datePartCycleMs: Record<DatePartName, number | null> = {
  * them (imported, or older), derived from its contract — float64 inputs are datetimes (default
  * parts), the others numeric or categorical by the training data's column type.
  */
-export function featureSpecsOf(
-  params: unknown,
-  contractInputs: readonly { name: string; type: ContractInputType | string }[],
-): FeatureSpec[] {
+export function featureSpecsOf(params: unknown, contractInputs: readonly { name: string; type: string }[]): FeatureSpec[] {
   const listed = (params as { features?: unknown } | null)?.features;
   if (Array.isArray(listed)) {
     const parsed = featureSpecSchema.array().safeParse(listed);

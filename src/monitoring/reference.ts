@@ -508,7 +508,7 @@ export function driftReferencesFromProfile(profile: unknown, columns: readonly s
       missing.push(column);
       continue;
     }
-    const type = (entry as { type?: unknown } | null)?.type;
+    const type = typeof entry === 'object' && entry !== null && 'type' in entry ? entry.type : undefined;
     if (type === 'number') {
       const parsed = profileNumberSchema.safeParse(entry);
       if (!parsed.success) incompatible[column] = `has an unreadable profile entry (${parsed.error.issues[0]?.message})`;

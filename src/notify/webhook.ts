@@ -7,6 +7,8 @@
  *   any other 4xx or 3xx left after redirects, and a URL that is not http(s).
  */
 
+import type { ReadableStreamReadResult } from 'node:stream/web';
+
 const WebhookDeliveryErrorType = 'WebhookDeliveryError';
 export const WebhookRejectedErrorType = 'WebhookRejectedError';
 
@@ -103,7 +105,7 @@ async function readStart(response: Response): Promise<string> {
   let text = '';
   try {
     while (text.length < MAX_BODY) {
-      const { done, value } = await reader.read();
+      const { done, value } = (await reader.read()) as ReadableStreamReadResult<Uint8Array>;
       if (done) break;
       text += decoder.decode(value, { stream: true });
     }

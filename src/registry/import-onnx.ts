@@ -122,13 +122,13 @@ export function parseFeatureList(text: string): DeclaredFeature[] {
         float64: 'float64',
         datetime: 'float64',
       };
-      const type = Object.hasOwn(types, kind ?? '') ? types[kind!] : undefined;
+      const type = Object.hasOwn(types, kind ?? '') ? types[kind] : undefined;
       if (!name || !type) {
         throw new RegistryError(
           `invalid feature "${part}": write name:float32 (numeric), name:string (categorical or boolean) or name:float64 (datetime, epoch ms)`,
         );
       }
-      return { name, type } as DeclaredFeature;
+      return { name, type };
     });
   if (features.length === 0) throw new RegistryError('declare at least one feature (name:float32, name:string or name:float64)');
   return features;

@@ -1,5 +1,6 @@
 import { and, eq, or } from 'drizzle-orm';
 import { getDatasetVersion } from '../data/dataset-store';
+import type { DatasetProfile } from '../data/profile';
 import type { Db } from '../db/database';
 import { aliasHistory, trainingRuns } from '../db/schema';
 import type { ArtifactStore } from './artifact-store';
@@ -21,7 +22,7 @@ export interface VersionLineage {
   description: string;
   tags: Record<string, string>;
   aliases: string[];
-  artifact: { sha256: string; bytes: number; location: string; check: 'ok' | 'not checked' | string };
+  artifact: { sha256: string; bytes: number; location: string; check: string };
   contract: unknown;
   params: unknown;
   metrics: unknown;
@@ -51,9 +52,23 @@ interface DatasetSummary {
   quarantinedCount?: number;
   createdAt?: Date;
   /** Column → short statistics; null when the version has no profile. */
-  profile: Record<string, Record<string, unknown>> | null;
+  profile: Record<string, ColumnSummary> | null;
   /** Set when the recorded dataset version is not in the database any more. */
   missing?: true;
+}
+
+/** A column's type and counts, then its range, or (text) its distinct count and top values. */
+interface ColumnSummary {
+  type: string;
+  count: number;
+  nulls: number;
+  min?: number | string | null;
+  max?: number | string | null;
+  mean?: number | null;
+  std?: number | null;
+  distinct?: number;
+  /** "value (count)", most frequent first. */
+  top?: string[];
 }
 
 export interface FeaturePipelineSummary {
@@ -173,16 +188,17 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
 }
 
 /** Per column: count and nulls, then min/max/mean/std (numbers), distinct and top values (strings), or the range (datetimes). */
-function summarizeProfile(profile: unknown): Record<string, Record<string, unknown>> | null {
+function summarizeProfile(profile: unknown): Record<string, ColumnSummary> | null {
   if (!profile || typeof profile !== 'object') return null;
-  const summary: Record<string, Record<string, unknown>> = {};
-  for (const [column, raw] of Object.entries(profile as Record<string, Record<string, unknown>>)) {
+  const summary: Record<string, ColumnSummary> = {};
+  for (const [column, raw] of Object.entries(profile as DatasetProfile)) {
     const base = { type: raw.type, count: raw.count, nulls: raw.nulls };
     if (raw.type === 'number') summary[column] = { ...base, min: raw.min, max: raw.max, mean: raw.mean, std: raw.std };
     else if (raw.type === 'string') {
-      const top = Array.isArray(raw.top) ? (raw.top as { value: string; count: number }[]).slice(0, 3) : [];
+      const top = Array.isArray(raw.top) ? raw.top.slice(0, 3) : [];
       summary[column] = { ...base, distinct: raw.distinct, top: top.map((t) => `${t.value} (${t.count})`) };
-    } else summary[column] = { ...base, min: raw.min, max: raw.max };
+    } else if (raw.type === 'boolean') summary[column] = base;
+    else summary[column] = { ...base, min: raw.min, max: raw.max };
   }
   return summary;
 }
@@ -276,8 +292,8 @@ export function diffVersions(a: VersionLineage, b: VersionLineage): VersionDiff 
     b: `${b.model}@${b.version}`,
     params: changes(a.params, b.params),
     metrics: metricNames.map((name) => {
-      const x = typeof metricsA[name] === 'number' ? (metricsA[name] as number) : null;
-      const y = typeof metricsB[name] === 'number' ? (metricsB[name] as number) : null;
+      const x = typeof metricsA[name] === 'number' ? metricsA[name] : null;
+      const y = typeof metricsB[name] === 'number' ? metricsB[name] : null;
       return { name, a: x, b: y, delta: x !== null && y !== null ? y - x : null };
     }),
     data: { same: a.dataset?.id === b.dataset?.id, a: brief(a.dataset), b: brief(b.dataset) },

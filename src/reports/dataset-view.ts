@@ -32,7 +32,7 @@ export async function resolveDatasetVersionId(db: Db, reference: string): Promis
       `"${reference}" matches ${matches.length} versions (${matches.map((m) => m.id.slice(0, 12)).join(', ')}): give more characters`,
     );
   }
-  return matches[0]!.id;
+  return matches[0].id;
 }
 
 export async function loadDatasetReportView(db: Db, id: string): Promise<DatasetReportView> {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { alerts, driftReferences, driftReports } from '../db/schema';
 import type { DriftEvaluation } from '../monitoring/drift';
@@ -117,7 +117,7 @@ function summary(
     message: row.message ?? '',
     features: row.features ?? [],
     performance: row.performance as LivePerformance | null,
-    actions: (row.actions ?? {}) as MonitorActions,
+    actions: row.actions ?? {},
   };
 }
 
@@ -150,13 +150,13 @@ function storedDistributions(evaluation: DriftEvaluation | undefined): Distribut
  * reference) and adds the others to "(other)"; "(missing)" stays last. Numeric bins pass through.
  */
 function foldCategories<T extends readonly number[]>(labels: string[], shares: T[]): { label: string; shares: T }[] {
-  const bins = labels.map((label, i) => ({ label, shares: shares[i]! }));
+  const bins = labels.map((label, i) => ({ label, shares: shares[i] }));
   const other = labels.indexOf('(other)');
   if (other === -1 || other <= SHOWN_CATEGORIES) return bins;
-  const add = (a: T, b: T) => a.map((x, i) => x + b[i]!) as unknown as T;
+  const add = (a: T, b: T) => a.map((x, i) => x + b[i]) as unknown as T;
   const folded = bins
     .slice(SHOWN_CATEGORIES, other + 1)
-    .reduce((sum, b) => add(sum, b.shares), bins[other]!.shares.map(() => 0) as unknown as T);
+    .reduce((sum, b) => add(sum, b.shares), bins[other].shares.map(() => 0) as unknown as T);
   return [...bins.slice(0, SHOWN_CATEGORIES), { label: '(other)', shares: folded }, ...bins.slice(other + 1)];
 }
 

@@ -38,7 +38,7 @@ export async function connectTemporal(env: Environment, logger: Logger) {
   return {
     temporal,
     client,
-    async close() {
+    close: async () => {
       await clientConnection.close();
       await temporal.stop();
     },

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,7 +47,7 @@ export interface TemporalDevServer {
   /** Pid of the server process we spawned; undefined when the SDK started it. */
   pid: number | undefined;
   /** SIGTERM, wait for exit, SIGKILL after 10 s. Idempotent. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 class TemporalDevServerError extends Error {
@@ -219,7 +219,9 @@ async function spawnDevServer(a: {
 
   void exitPromise.then(() => {
     if (!stopping)
-      log(`temporal dev server (pid ${child.pid}) exited unexpectedly (code ${exited?.code}, signal ${exited?.signal})\n${tail}`);
+      log(
+        `temporal dev server (pid ${child.pid}) exited unexpectedly (code ${exited?.code}, signal ${exited?.signal})\n${tail.toString()}`,
+      );
   });
   log(`temporal dev server ready at ${address}${uiUrl ? `, web UI ${uiUrl}` : ''}${dbFilename ? `, state in ${dbFilename}` : ''}`);
   return { address, uiUrl, namespace, dbFilename, pid: child.pid, stop };
@@ -353,7 +355,7 @@ export interface ProvidedTemporal {
   /** True when keel connects to a server it did not start. */
   external: boolean;
   /** Stops the dev server keel started; no-op for an external server. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**

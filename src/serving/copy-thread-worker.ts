@@ -15,7 +15,9 @@ export interface CopyReply {
 const port = parentPort;
 if (!port) throw new Error('copy-thread-worker.ts must run in a worker thread');
 const { url } = (workerData as { input: { url: string } }).input;
-const sql = postgres(url, { max: 1, onnotice: () => {}, socket: connectWithoutDelay } as postgres.Options<{}>);
+const sql = postgres(url, { max: 1, onnotice: () => {}, socket: connectWithoutDelay } as postgres.Options<
+  Record<string, postgres.PostgresType>
+>);
 
 /**
  * A socket with Nagle's algorithm off. A COPY ends with a 5-byte CopyDone written after the data;

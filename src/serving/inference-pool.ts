@@ -581,7 +581,7 @@ class WorkerSlot implements Slot {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+      worker.postMessage({ ...message, id }, transfer);
     });
   }
 }

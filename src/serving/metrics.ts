@@ -260,7 +260,7 @@ export class ServingMetrics {
   /** Instruments for one (model, version, protocol), cached: the hot path does no label work. */
   predict(model: string, version: number, protocol: Protocol): PredictMetrics {
     let versions = this.children.get(model);
-    if (!versions) this.children.set(model, (versions = new Map()));
+    if (!versions) this.children.set(model, (versions = new Map<number, Partial<Record<Protocol, PredictMetrics>>>()));
     let pair = versions.get(version);
     if (!pair) versions.set(version, (pair = {}));
     let child = pair[protocol];

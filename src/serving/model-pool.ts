@@ -317,7 +317,7 @@ export class ModelPool {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       let refused = this.refusals.get(name);
-      if (!refused) this.refusals.set(name, (refused = new Map()));
+      if (!refused) this.refusals.set(name, (refused = new Map<number, RefusedVersion>()));
       refused.set(version, { version, role, error: message, at: new Date() });
       const servingVersion = state?.baseline.model.version ?? null;
       report.refused.push({ model: name, version, role, servingVersion, error: message });

@@ -127,7 +127,7 @@ export const featureStoreDefinitionsSchema = strictObject({
           ctx.addIssue({
             code: 'custom',
             path: ['views', v, 'features', f, 'name'],
-            message: `feature "${feature.name}" is also defined by view "${defs.views[other]!.name}": feature names are unique over all views`,
+            message: `feature "${feature.name}" is also defined by view "${defs.views[other].name}": feature names are unique over all views`,
           });
         }
         owner.set(feature.name, v);

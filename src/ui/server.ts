@@ -218,7 +218,7 @@ export function createUiApp(options: UiOptions): Hono {
   app.onError((error, c) => {
     if (error instanceof RequestError) return c.json({ message: error.message }, error.status as 400);
     options.logger?.error({ err: error, path: c.req.path }, 'dashboard request failed');
-    const message = (error as Error).message;
+    const message = error.message;
     return c.req.method === 'GET'
       ? c.html(layout({ title: 'Error', section: 'runs', body: h`<div class="failure">${message}</div>` }), 500)
       : c.json({ message }, 500);

@@ -157,7 +157,9 @@ describe('keel ui and keel report in a browser', () => {
     const trials = tuned.page.locator('#trials tbody tr');
     expect(await trials.count()).toBe(2);
     // Sortable by metric: a click on the header orders the rows by it.
-    const column = await tuned.page.locator('#trials th').evaluateAll((ths) => ths.findIndex((th) => th.textContent?.trim() === 'rocAuc'));
+    const column = await tuned.page
+      .locator('#trials th')
+      .evaluateAll((ths: { textContent: string | null }[]) => ths.findIndex((th) => th.textContent?.trim() === 'rocAuc'));
     expect(column).toBeGreaterThan(0);
     const aucs = () =>
       trials.evaluateAll(

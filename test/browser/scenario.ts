@@ -79,7 +79,7 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
       performance: { ...base.monitor.performance, minLabelled: 100 },
       notifications: { webhooks: [], retry: { maximumAttempts: 1, initialIntervalSeconds: 0.2, backoffCoefficient: 2 } },
       window: { start: start.toISOString(), end: new Date().toISOString() },
-    } as MonitorRequest;
+    };
     const handle = await harness.client.workflow.start('monitor', {
       taskQueue: taskQueues.control,
       workflowId: `monitor/${model}/${n}`,
@@ -156,5 +156,5 @@ export async function buildScenario(harness: Harness): Promise<Scenario> {
     await wait(200);
   }
   const awaiting = { workflowId: approvalHandle.workflowId, runId: approvalHandle.firstExecutionRunId, result };
-  return { model, features, first, second: second as Scenario['second'], reports, rolloutId, awaiting, server };
+  return { model, features, first, second: second, reports, rolloutId, awaiting, server };
 }

@@ -36,6 +36,7 @@ import { captureHistory, historyCapturePath } from './capture-history';
 import { BASELINE, FAULTY, HEALTHY, registerTiny, startTraffic, truthOfBaseline, waitFor, WRONG } from './canary-support';
 import { createHarness, type Harness } from './harness';
 import { summarizeFailure } from '../../src/shared/failure-chain';
+import { parseJson } from '../fixtures/json';
 
 /**
  * The canary rollout on real components: the run's Temporal dev server (and, for the restart
@@ -298,7 +299,7 @@ describe('canaryRollout', () => {
 
   it('obeys pause, resume, rollback and promote, and reports its status', async () => {
     const model = models.signals;
-    const v1 = await registerTiny(harness, model, BASELINE, { production: true });
+    await registerTiny(harness, model, BASELINE, { production: true });
     const v2 = await registerTiny(harness, model, HEALTHY);
     const v3 = await registerTiny(harness, model, { ...HEALTHY, bias: -1.05 });
     await server.pool.refresh();
@@ -408,7 +409,7 @@ describe('canaryRollout', () => {
     const keel = async (...args: string[]) => {
       const output: string[] = [];
       const write = process.stdout.write;
-      process.stdout.write = ((chunk: string | Uint8Array) => output.push(String(chunk)) > 0) as typeof process.stdout.write;
+      process.stdout.write = (chunk: string | Uint8Array) => output.push(String(chunk)) > 0;
       try {
         await rolloutsCommand(
           (work) => work(harness.client),
@@ -422,7 +423,7 @@ describe('canaryRollout', () => {
       return output.join('');
     };
     const outputs = await harness.withWorkers(async () => {
-      const started = JSON.parse(
+      const started = parseJson<{ workflowId: string }>(
         (await keelProcess('start', model, String(candidate), '--steps', '10,100', '--bake-seconds', '600', '--json')).stdout,
       );
       const handle = harness.client.workflow.getHandle(started.workflowId);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadProjectConfig } from '../../src/runtime/project-config';
 import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues } from '../../src/shared/task-queues';
+import { parseJson } from '../fixtures/json';
 
 /**
  * Checkpoint-resume for real: the training activity runs in a separate worker process, which is
@@ -48,7 +49,7 @@ describe('training survives a killed worker', () => {
     workers.push(child);
     let log = '';
     await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         log += chunk.toString();
         if (log.includes('worker running')) resolve();
       });
@@ -116,7 +117,7 @@ describe('training survives a killed worker', () => {
         history.events!.find((s) => s.eventId?.toString() === e.activityTaskCompletedEventAttributes!.scheduledEventId?.toString())
           ?.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel',
     );
-    const trainResult = JSON.parse(
+    const trainResult = parseJson<{ resumedFromIteration?: number }>(
       Buffer.from(trainCompleted!.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString(),
     );
     const trainScheduled = history

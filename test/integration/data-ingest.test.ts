@@ -40,7 +40,7 @@ describe('data ingest on the run database', () => {
       .select({ n: sql<number>`count(*)::int` })
       .from(datasetRows)
       .where(eq(datasetRows.datasetVersionId, id));
-    return row!.n;
+    return row.n;
   }
 
   it('ingests the three home-price sources, passes the rules, and re-ingests into nothing new', async () => {

@@ -131,7 +131,7 @@ describe('feature store on real Temporal and the database', () => {
       // Lineage: the training set is a dataset version of its own, made from the ingested one by these view versions.
       const [set] = await db.select().from(trainingSets).where(eq(trainingSets.datasetVersionId, result.datasetVersionId));
       const originRegistered = await getView(db, originView.name);
-      expect(set!.views).toEqual([
+      expect(set.views).toEqual([
         expect.objectContaining({
           name: originView.name,
           version: originRegistered.version,
@@ -143,7 +143,7 @@ describe('feature store on real Temporal and the database', () => {
       expect(trainingRows.every((row) => String(row.date) < '2001-03-01')).toBe(true);
 
       // The point-in-time rule on the stored rows: each value uses events up to its own day minus one, never later.
-      const events = await readDatasetRows(db, (set!.views as { datasetVersionId: string }[])[0]!.datasetVersionId);
+      const events = await readDatasetRows(db, (set.views as { datasetVersionId: string }[])[0].datasetVersionId);
       const row = trainingRows.find((r) => String(r.date) >= '2001-02-20' && r.origin === 'OMA')!;
       const asOf = Date.parse(`${String(row.date)}Z`) - 86_400_000;
       const window = events.filter(
@@ -153,15 +153,15 @@ describe('feature store on real Temporal and the database', () => {
 
       // The model's contract says which inputs come from which view.
       const [version] = await db.select().from(modelVersions).where(eq(modelVersions.modelName, model));
-      const contract = modelContractSchema.parse(version!.contract);
+      const contract = modelContractSchema.parse(version.contract);
       expect(contract.featureViews?.map((v) => [v.view, v.joinKeys, v.onMissing])).toEqual([
         [originView.name, ['origin'], 'default'],
         [routeView.name, ['origin', 'destination'], 'reject'],
       ]);
 
       // Materialisation: the second run is incremental, and both leave one row per entity.
-      expect(materialized[0]!.views[0]!.since).toBeNull();
-      expect(materialized[1]!.views[0]!.since).not.toBeNull();
+      expect(materialized[0].views[0].since).toBeNull();
+      expect(materialized[1].views[0].since).not.toBeNull();
       const runs = await db.select().from(featureMaterializations).where(eq(featureMaterializations.viewName, originView.name));
       expect(runs).toHaveLength(2);
       const online = await db.select().from(onlineFeatures).where(eq(onlineFeatures.viewName, originView.name));
@@ -177,7 +177,7 @@ describe('feature store on real Temporal and the database', () => {
       expect(page).toContain('2001-03-11T00:00:00.000Z');
       const freshness = await viewFreshness(db, Date.parse('2001-03-12T00:00:00Z'), [originView.name]);
       expect(freshness).toEqual([expect.objectContaining({ view: originView.name, stale: true, staleAfterMs: 86_400_000 })]);
-      expect(freshness[0]!.stalenessMs).toBeGreaterThan(86_400_000);
+      expect(freshness[0].stalenessMs).toBeGreaterThan(86_400_000);
 
       // Serving: the server fills the view inputs by the request's entity keys.
       const url = `http://127.0.0.1:${server.port}/v1/models/${model}:predict`;
@@ -220,8 +220,8 @@ describe('feature store on real Temporal and the database', () => {
         plan.features,
         plan.lagMs,
       );
-      expect(used[`origin_rate_7d_${suffix}`]).toBeCloseTo(offline[0]![0]!, 12);
-      expect(used[`origin_mean_28d_${suffix}`]).toBeCloseTo(offline[1]![0]!, 12);
+      expect(used[`origin_rate_7d_${suffix}`]).toBeCloseTo(offline[0][0], 12);
+      expect(used[`origin_mean_28d_${suffix}`]).toBeCloseTo(offline[1][0], 12);
     } finally {
       await server.close().catch(() => {});
     }

@@ -18,6 +18,7 @@ import { taskQueues } from '../../src/shared/task-queues';
 import { captureHistory, historyCapturePath } from './capture-history';
 import { createHarness, type Harness } from './harness';
 import { logPredictions, predict, sendFeedback, startWebhookReceiver, type WebhookReceiver } from './monitor-support';
+import type { canaryRollout } from '../../workflows/canary-rollout';
 
 let harness: Harness;
 let server: ModelServer;
@@ -413,7 +414,7 @@ describe('monitor', () => {
     if (candidate.status !== 'registered') throw new Error('the candidate was not registered');
     const rolloutId = `canary/${model}`;
     const outcome = await harness.withWorkers(async () => {
-      const rollout = await harness.client.workflow.start('canaryRollout', {
+      const rollout = await harness.client.workflow.start<typeof canaryRollout>('canaryRollout', {
         taskQueue: taskQueues.control,
         workflowId: rolloutId,
         args: [{ model, candidate: candidate.version, steps: [50], bakeSeconds: 600, checkEverySeconds: 300, initiator: 'user:test' }],
@@ -447,10 +448,7 @@ describe('monitor', () => {
       const report = (await monitorRun.result()) as DriftReportSummary;
       return { report, result: await rollout.result() };
     });
-    const { report, result } = outcome as {
-      report: DriftReportSummary;
-      result: { outcome: string; decision: { actor: string; reason: string } };
-    };
+    const { report, result } = outcome;
     expect(report.performance).toMatchObject({ version, concept: 'ok' });
     expect(report.actions.rollback).toMatchObject({ workflowId: rolloutId, candidate: candidate.version, signalled: true });
     expect(report.alerts.find((a) => a.kind === 'rollback')).toMatchObject({ severity: 'critical', created: true });

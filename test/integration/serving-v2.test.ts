@@ -14,6 +14,8 @@ import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { parseJson } from '../fixtures/json';
+import type { ServerAnswer } from '../fixtures/serving-answers';
 
 /**
  * The Open Inference Protocol v2 REST API against the real server, PostgreSQL (when
@@ -52,7 +54,7 @@ async function http(method: string, path: string, body?: string, headers: Record
   });
   const text = await response.text();
   expect(response.headers.get('content-type'), `${method} ${path}`).toMatch(/^application\/json/);
-  const json = JSON.parse(text) as any;
+  const json = parseJson<ServerAnswer>(text);
   if (response.status === 200 && path.endsWith('/infer')) answeredRows += json.outputs[0].shape[0];
   return { status: response.status, body: json };
 }
@@ -153,7 +155,7 @@ describe('Open Inference Protocol v2', () => {
     const { status, body: reply } = await http('POST', `/v2/models/${model}/versions/1/infer`, body);
     expect(status).toBe(200);
     expect(reply.id).toEqual(expect.any(String));
-    expect(reply.outputs.map((o: { name: string; datatype: string; shape: number[] }) => [o.name, o.datatype, o.shape])).toEqual([
+    expect(reply.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
       ['probability', 'FP32', [3, 1]],
       ['label', 'INT64', [3, 1]],
       ['prediction_id', 'BYTES', [3, 1]],
@@ -171,11 +173,12 @@ describe('Open Inference Protocol v2', () => {
     });
     // The prediction ids are those of the log, and take feedback.
     await server.logWriter.flush();
-    const logged = await database.db.select().from(predictionLog).where(eq(predictionLog.id, ids[1]));
+    const id = ids[1] as string; // a BYTES tensor: strings
+    const logged = await database.db.select().from(predictionLog).where(eq(predictionLog.id, id));
     expect(logged).toEqual([
       expect.objectContaining({ modelName: model, version: 1, inputs: { origin: null, distance: 200 }, shadow: false }),
     ]);
-    const feedback = await http('POST', '/v1/feedback', `{ "prediction_id": "${ids[1]}", "label": 1 }`);
+    const feedback = await http('POST', '/v1/feedback', `{ "prediction_id": "${id}", "label": 1 }`);
     expect(feedback).toEqual({ status: 200, body: { recorded: 1 } });
   });
 
@@ -324,7 +327,7 @@ describe('Open Inference Protocol v2', () => {
       req.write(' '.repeat(64 * 1024));
     });
     expect(declared.status).toBe(413);
-    expect(JSON.parse(declared.text).error).toMatch(/exceeds the limit of 1000000 bytes/);
+    expect(parseJson<ServerAnswer>(declared.text).error).toMatch(/exceeds the limit of 1000000 bytes/);
 
     const chunk = new TextEncoder().encode(' '.repeat(1024 * 1024));
     let sent = 0;
@@ -334,7 +337,7 @@ describe('Open Inference Protocol v2', () => {
         else controller.enqueue(chunk);
       },
     });
-    const streamed = await fetch(`${server.url}/v2/models/${model}/infer`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    const streamed = await fetch(`${server.url}/v2/models/${model}/infer`, { method: 'POST', body: stream, duplex: 'half' });
     expect(streamed.status).toBe(413);
 
     expect((await http('GET', '/v2/health/live')).status).toBe(200);

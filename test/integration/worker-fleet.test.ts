@@ -116,7 +116,7 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
     expect(new Set(starts.map((s) => s.activityId)).size).toBe(8);
     expect(new Set(starts.map((s) => s.identity))).toEqual(new Set(['fleet-train-a@keel-train', 'fleet-train-b@keel-train']));
     const ingest = await startsOf(handle, 'ingestDataset');
-    expect(ingest[0]!.identity).toMatch(/^fleet-train-[ab]@keel-train$/);
+    expect(ingest[0].identity).toMatch(/^fleet-train-[ab]@keel-train$/);
   });
 
   it('moves the trial of a killed worker to the other one, and the study picks the same best trial', async () => {
@@ -197,8 +197,8 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
     await workers.get('fleet-train-b')!.kill();
     const result = (await handle.result()) as BatchScoreResult;
 
-    const chunks = Math.ceil(dataset!.row_count / 100);
-    expect(result).toMatchObject({ rows: dataset!.row_count, chunks, version: undisturbed.version });
+    const chunks = Math.ceil(dataset.row_count / 100);
+    expect(result).toMatchObject({ rows: dataset.row_count, chunks, version: undisturbed.version });
     const starts = await startsOf(handle, 'scoreBatchChunk');
     expect(
       starts.some((s) => s.attempt > 1),
@@ -209,10 +209,10 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
     >`SELECT chunk, scored_at, attempt FROM batch_score_chunks WHERE job_id = ${result.jobId} ORDER BY chunk`;
     expect(ledger.map((l) => l.chunk)).toEqual(Array.from({ length: chunks }, (_, i) => i));
     // What was scored before the kill was not scored again.
-    for (const b of before) expect(ledger[b.chunk]!.scored_at).toEqual(b.scored_at);
+    for (const b of before) expect(ledger[b.chunk].scored_at).toEqual(b.scored_at);
     const [counts] = await sql<{ n: number; distinct_rows: number }[]>`
       SELECT count(*)::int AS n, count(DISTINCT row_index)::int AS distinct_rows FROM ${sql(`keel_batch`)}.${sql(`fleet_${tag}`)} WHERE job_id = ${result.jobId}`;
-    expect(counts).toEqual({ n: dataset!.row_count, distinct_rows: dataset!.row_count });
+    expect(counts).toEqual({ n: dataset.row_count, distinct_rows: dataset.row_count });
 
     // The same rows through both model servers: the same answers.
     const sample = await sql<{ row_index: number; data: Record<string, unknown>; probability: number; label: number }[]>`

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadHistory, replay } from './history-fixture';
+import { parseJson } from '../fixtures/json';
 
 /** The fields of a history event these checks read. */
 interface RecordedEvent {
@@ -28,8 +29,9 @@ describe('trainingPipeline replay', () => {
       .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
       .map(
         (e) =>
-          JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads[0]!.data, 'base64').toString())
-            .id as string,
+          parseJson<{ id: string }>(
+            Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data'].payloads[0].data, 'base64').toString(),
+          ).id,
       );
     expect(patches).toEqual(['record-pipeline-runs']);
     const activities = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);

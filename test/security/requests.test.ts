@@ -13,6 +13,7 @@ import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
 import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
+import { parseJson } from '../fixtures/json';
 
 // The request attacks of issue 14 that worked on 2026-12-06, against the real model server on
 // the run's PostgreSQL: each is now refused, bounded or counted.
@@ -39,7 +40,7 @@ beforeAll(async () => {
     port: 0,
     refreshMs: 0,
     models: [MODEL],
-    logger: pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) }),
+    logger: pino({ level: 'debug' }, { write: (line: string) => void logLines.push(parseJson(line)) }),
     limits: { headersTimeoutMs: 1000, requestTimeoutMs: 1500 },
   });
 });

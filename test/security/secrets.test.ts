@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSourcePolicy } from '../../src/data/source-policy';
 import { openDatabase } from '../../src/db/database';
 import { readEnvironment } from '../../src/runtime/environment';
@@ -180,7 +180,7 @@ describe('a pipeline whose sources fail with secrets in play', () => {
 
 /** A history as JSON, with every payload's data decoded next to it (payloads are base64 JSON). */
 function decodedPayloads(json: string): string {
-  const decoded = [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+  const decoded = [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'));
   return `${json}\n${decoded.join('\n')}`;
 }
 

@@ -75,9 +75,9 @@ describe('scored chunks', () => {
 
   it('carries the job, the row index and the outputs as the server answers them (float32 values, NaN as null)', () => {
     expect(chunk.columns.map((c) => c.name)).toEqual(['job_id', 'row_index', 'probability', 'label']);
-    expect(chunk.columns[1]!.values).toEqual([10, 11, 12]);
-    expect(chunk.columns[2]!.values).toEqual([0.25, Math.fround(0.1), null]);
-    expect(chunk.columns[3]!.values).toEqual([0, 1, 0]);
+    expect(chunk.columns[1].values).toEqual([10, 11, 12]);
+    expect(chunk.columns[2].values).toEqual([0.25, Math.fround(0.1), null]);
+    expect(chunk.columns[3].values).toEqual([0, 1, 0]);
   });
 
   it('encodes the same values in parquet, CSV and JSONL, the same bytes each time', async () => {
@@ -86,7 +86,7 @@ describe('scored chunks', () => {
     const rows = await parquetReadObjects({
       file: parquet.buffer.slice(parquet.byteOffset, parquet.byteOffset + parquet.byteLength) as ArrayBuffer,
     });
-    expect(rows.map((r) => [r.row_index, r.probability, r.label])).toEqual([
+    expect(rows.map((r: Record<string, unknown>) => [r.row_index, r.probability, r.label])).toEqual([
       [10, 0.25, 0],
       [11, Math.fround(0.1), 1],
       [12, null, 0],

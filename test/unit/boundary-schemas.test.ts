@@ -106,7 +106,7 @@ describe('boundary schemas', () => {
 
 /** The paths of the objects in `schema` that do not refuse an unknown key (with a suggestion) there. */
 function objectsTakingUnknownKeys(schema: z.ZodType): string[] {
-  const json = toInputJsonSchema(schema) as Json;
+  const json = toInputJsonSchema(schema);
   const missed: string[] = [];
   for (const { path, value } of probes(json, (json.$defs ?? {}) as Record<string, Json>)) {
     const result = schema.safeParse(value);

@@ -73,7 +73,7 @@ describe('the CLI failure report', () => {
   it('prints { error, type, cause } on stdout with --json, and sets a non-zero exit code', () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     reportFailure(failedPipeline(), true);
-    const printed = JSON.parse(String(stdout.mock.calls[0]![0])) as { error: string; type: string; cause: { kind: string }[] };
+    const printed = JSON.parse(String(stdout.mock.calls[0][0])) as { error: string; type: string; cause: { kind: string }[] };
     expect(printed).toMatchObject({ error: message, type: 'TargetError' });
     expect(printed.cause.map((link) => link.kind)).toEqual(['WorkflowFailedError', 'ActivityFailure', 'ApplicationFailure']);
     expect(process.exitCode).toBe(1);

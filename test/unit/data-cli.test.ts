@@ -91,7 +91,7 @@ describe('keel data', () => {
       'listings-csv#63',
       'listings-csv#100',
     ]);
-    expect(quarantine.rows[0]!.reasons).toEqual(['price: must be a number (got "call for price")']);
+    expect(quarantine.rows[0].reasons).toEqual(['price: must be a number (got "call for price")']);
     const duplicates = await keel('quarantine', id, '--duplicates', '--limit', '1');
     expect(duplicates.stdout).toContain('79 duplicate records in version');
     expect(duplicates.stdout).toContain(

@@ -21,7 +21,7 @@ export async function tempDatabase(prefix = 'keel-data-'): Promise<{ database: D
 }
 
 export async function* records(list: Record<string, unknown>[]): AsyncGenerator<SourceRecord> {
-  for (let i = 0; i < list.length; i++) yield { recordNumber: i, record: list[i]! };
+  for (let i = 0; i < list.length; i++) yield { recordNumber: i, record: list[i] };
 }
 
 /**

@@ -38,8 +38,8 @@ describe('the worked example of issue 3', () => {
     const { dataset } = homeConfig('http://127.0.0.1:1/listings');
     const columns = dataset.columns.filter((c) => c.name !== 'listed_at' && c.name !== 'source');
     const [agency, , api] = dataset.sources;
-    const a = compileMapper({ columns, mapping: agency!.mapping }, 'agency').map(agencyRecord);
-    const b = compileMapper({ columns, mapping: api!.mapping }, 'api').map(apiRecord);
+    const a = compileMapper({ columns, mapping: agency.mapping }, 'agency').map(agencyRecord);
+    const b = compileMapper({ columns, mapping: api.mapping }, 'api').map(apiRecord);
     const common = {
       address: '15 Star Thistle, Irvine, CA 92604',
       city: 'Irvine',
@@ -75,8 +75,8 @@ describe('the worked example of issue 3', () => {
         name: 'worked-example',
         columns: dataset.columns.filter((c) => c.name !== 'listed_at' && c.name !== 'source'),
         sources: [
-          { format: 'json', name: 'agency', path: agencyFile, mapping: without(dataset.sources[0]!.mapping) },
-          { format: 'json', name: 'api', path: apiFile, mapping: without(dataset.sources[2]!.mapping) },
+          { format: 'json', name: 'agency', path: agencyFile, mapping: without(dataset.sources[0].mapping) },
+          { format: 'json', name: 'api', path: apiFile, mapping: without(dataset.sources[2].mapping) },
         ],
         dedup: { key: [{ column: 'address', normalize: 'address' }], keep: 'source-priority' },
       };
@@ -287,7 +287,7 @@ describe('mapping checks', () => {
     const { database, dispose } = await tempDatabase();
     try {
       const { dataset } = homeConfig('http://127.0.0.1:1/listings');
-      const api = dataset.sources[2]!;
+      const api = dataset.sources[2];
       const spec: MappedDatasetSpec = {
         ...dataset,
         name: 'parquet-mismatch',

@@ -96,7 +96,7 @@ describe.each(drivers)('keel data rows (%s)', (driver) => {
       [3, '5 Yew'],
       [4, '6 Elm'],
     ]);
-    expect(all.rows[1]!.data).toEqual({ address: '2 Oak', city: 'Tustin', price: 310000.5, heated: 0, built: null });
+    expect(all.rows[1].data).toEqual({ address: '2 Oak', city: 'Tustin', price: 310000.5, heated: 0, built: null });
 
     const older = await json(`homes@${first.slice(0, 8)}`);
     expect(older.version).toBe(first);

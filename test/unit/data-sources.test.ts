@@ -65,12 +65,12 @@ describe('CSV source', () => {
     expect((error as Error).message).toMatch(new RegExp(`${path}: not valid utf-8 at line 3 \\(byte 19, bytes fc`));
     expect((error as Error).message).toContain('"encoding": "latin1"');
     const { records } = await readAll({ format: 'csv', path, encoding: 'latin1' });
-    expect(records[1]!.record).toEqual({ id: '2', city: 'Zürich' });
+    expect(records[1].record).toEqual({ id: '2', city: 'Zürich' });
   });
 
   it('recognises UTF-16 by its byte order mark, and strips a UTF-8 one', async () => {
     const utf16 = file('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,é\n', 'utf16le')]));
-    expect((await readAll({ format: 'csv', path: utf16 })).records[0]!.record).toEqual({ a: '1', b: 'é' });
+    expect((await readAll({ format: 'csv', path: utf16 })).records[0].record).toEqual({ a: '1', b: 'é' });
     const bom = file('bom.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a,b\n1,2\n')]));
     expect((await readAll({ format: 'csv', path: bom })).source.fields).toEqual(['a', 'b']);
   });
@@ -98,7 +98,7 @@ describe('JSON and JSONL sources', () => {
   it('streams the records of an array, at the top level or at recordsPath', async () => {
     const { records } = await readAll({ format: 'json', path: join(homeDir, 'agency.json') });
     expect(records).toHaveLength(160);
-    expect(records[0]!.record).toMatchObject({ address: '15 Star Thistle, Irvine, CA 92604', area: '1200 sqft' });
+    expect(records[0].record).toMatchObject({ address: '15 Star Thistle, Irvine, CA 92604', area: '1200 sqft' });
     const nested = file('nested.json', JSON.stringify({ meta: { n: 2 }, data: { items: [{ a: 1 }, { a: 2 }, 5] } }));
     const read = await readAll({ format: 'json', path: nested, recordsPath: 'data.items' });
     expect(read.records.map((r) => [r.record, r.unreadable])).toEqual([
@@ -152,7 +152,7 @@ describe('Parquet source', () => {
       'updated',
     ]);
     expect(records).toHaveLength(91);
-    expect(records[0]!.record).toMatchObject({
+    expect(records[0].record).toMatchObject({
       id: 'h-0',
       room: 2n,
       address: { state: 'CA', city: 'Irvine', street: '15 Star Thistle', 'zip code': '92604' },
@@ -166,7 +166,7 @@ describe('Parquet source', () => {
       { format: 'parquet', path: join(homeDir, 'parquet', 'api-listings-zstd.parquet') },
       { skipRowGroup: (stats) => stats.id?.min === 'h-0' },
     );
-    expect(records[0]!.recordNumber).toBe(30);
+    expect(records[0].recordNumber).toBe(30);
   });
 
   it('names a file that is not parquet', async () => {
@@ -186,7 +186,7 @@ describe('HTTP source', () => {
         pagination: { type: 'page', param: 'page', start: 1 },
       });
       expect(records).toHaveLength(91);
-      expect(records[90]!.recordNumber).toBe(90);
+      expect(records[90].recordNumber).toBe(90);
       // 4 pages of data, then an empty one.
       expect(server.requests).toEqual(['/listings?page=1', '/listings?page=2', '/listings?page=3', '/listings?page=4', '/listings?page=5']);
     } finally {
@@ -327,7 +327,7 @@ describe.skipIf(!process.env.DATABASE_URL)('PostgreSQL query source', () => {
       });
       expect(source.fields).toEqual(['id', 'city', 'price', 'listed']);
       expect(records).toHaveLength(2000);
-      expect(records[0]!.record).toMatchObject({ id: 501, city: 'city 0', price: '501250.5' });
+      expect(records[0].record).toMatchObject({ id: 501, city: 'city 0', price: '501250.5' });
       const error = await openSource({ format: 'postgres', name: 'sales', query: `select nope from ${table}` }).catch(
         (e: unknown) => e as Error,
       );

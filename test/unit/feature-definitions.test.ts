@@ -33,7 +33,7 @@ function problems(defs: unknown): string[] {
   return checkViewColumns(parsed.data, () => flights).map((i) => `${i.path}: ${i.message}`);
 }
 
-const withView = (view: Record<string, unknown>) => ({ ...base, views: [{ ...base.views[0]!, ...view }] });
+const withView = (view: Record<string, unknown>) => ({ ...base, views: [{ ...base.views[0], ...view }] });
 
 describe('feature store definitions', () => {
   it('accepts a valid definition', () => {
@@ -71,14 +71,14 @@ describe('feature store definitions', () => {
   });
 
   it('refuses a feature name two views share', () => {
-    const second = { ...base.views[0]!, name: 'route_delays', entities: ['route'] };
-    const found = problems({ ...base, views: [base.views[0]!, second] });
+    const second = { ...base.views[0], name: 'route_delays', entities: ['route'] };
+    const found = problems({ ...base, views: [base.views[0], second] });
     expect(found.join('\n')).toMatch(/views\.1\.features\.0\.name.*"origin_delay_rate_7d" is also defined by view "origin_delays"/);
   });
 
   it('gives a changed definition a new version, and the same one the same', () => {
     const parse = (defs: unknown) => featureStoreDefinitionsSchema.parse(defs);
-    const version = (defs: ReturnType<typeof parse>) => viewVersion(viewDefinition(defs, defs.views[0]!));
+    const version = (defs: ReturnType<typeof parse>) => viewVersion(viewDefinition(defs, defs.views[0]));
     expect(version(parse(base))).toBe(version(parse(structuredClone(base))));
     expect(version(parse(withView({ availabilityLag: '2d' })))).not.toBe(version(parse(base)));
   });

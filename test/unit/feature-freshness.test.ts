@@ -16,8 +16,8 @@ describe('feature view freshness alerts', () => {
       ['feature_staleness', 'origin_delays'],
       ['feature_staleness', 'never'],
     ]);
-    expect(alerts[0]!.message).toMatch(/origin_delays's online store is 2\.0 h old \(alert past 1\.0 h\)/);
-    expect(alerts[1]!.message).toMatch(/never materialised/);
+    expect(alerts[0].message).toMatch(/origin_delays's online store is 2\.0 h old \(alert past 1\.0 h\)/);
+    expect(alerts[1].message).toMatch(/never materialised/);
     expect(new Set(alerts.map((a) => a.incidentKey)).size).toBe(2);
   });
 });

@@ -24,7 +24,7 @@ const features: PitFeature[] = [
 
 function at(key: number, time: number, lag = 0): Record<string, number> {
   const out = pointInTime(events, { keys: Int32Array.from([key]), times: Float64Array.from([time]) }, features, lag);
-  return Object.fromEntries(features.map((f, i) => [f.name, out[i]![0]!]));
+  return Object.fromEntries(features.map((f, i) => [f.name, out[i][0]]));
 }
 
 describe('point-in-time values', () => {
@@ -69,16 +69,16 @@ describe('point-in-time values', () => {
     const out = pointInTime(
       events,
       { keys: Int32Array.from([1, 0, 1, 2]), times: Float64Array.from([t(3), t(2), t(2), t(9)]) },
-      [features[1]!, features[8]!],
+      [features[1], features[8]],
       0,
     );
-    expect([...out[0]!]).toEqual([99, 70 / 3, Number.NaN, Number.NaN]);
-    expect([...out[1]!]).toEqual([99, 40, Number.NaN, Number.NaN]);
+    expect([...out[0]]).toEqual([99, 70 / 3, Number.NaN, Number.NaN]);
+    expect([...out[1]]).toEqual([99, 40, Number.NaN, Number.NaN]);
   });
 
   it('makes a plain column missing once it is older than the TTL', () => {
     const ttl: PitFeature = { name: 'latest', valueIndex: 0, ttlMs: day };
     const out = pointInTime(events, { keys: Int32Array.from([0, 0]), times: Float64Array.from([t(2) + day - 1, t(3)]) }, [ttl], 0);
-    expect([...out[0]!]).toEqual([40, Number.NaN]);
+    expect([...out[0]]).toEqual([40, Number.NaN]);
   });
 });

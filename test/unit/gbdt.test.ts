@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toFeatureColumns, type FeatureColumn } from '../../src/ml/feature-columns';
+import { type FeatureColumn } from '../../src/ml/feature-columns';
 import { binColumns, fitBinMapper, FLOAT32_MAX } from '../../src/ml/gbdt/binning';
 import { fitGbdt, type GbdtProgress, type GbdtTable } from '../../src/ml/gbdt/booster';
 import { featureImportance, predictGbdt, predictGbdtColumns } from '../../src/ml/gbdt/model';
@@ -8,6 +8,7 @@ import { Prng } from '../../src/ml/gbdt/prng';
 import { toGbdtTable } from '../../src/ml/gbdt/train';
 import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import type { Row } from '../../src/ml/row';
+import { InvalidInputError } from '../../src/shared/errors';
 import { flightFeatures, seededNormal, seededRandom, syntheticFlights } from './support/synthetic';
 
 const numeric = (name: string, values: number[] | Float64Array): FeatureColumn => ({
@@ -55,7 +56,7 @@ describe('binning', () => {
     const mapper = fitBinMapper(values, 16);
     expect(mapper.valueBins).toBeLessThanOrEqual(16);
     expect(mapper.valueBins).toBeGreaterThanOrEqual(15);
-    const counts = new Array(mapper.valueBins).fill(0);
+    const counts = new Array<number>(mapper.valueBins).fill(0);
     for (const v of values) counts[mapper.bounds.filter((b) => b < v).length]++;
     expect(Math.max(...counts) / Math.min(...counts)).toBeLessThan(1.2);
   });
@@ -99,7 +100,7 @@ describe('parseGbdtParams', () => {
     expect(() => parseGbdtParams({ objective: 'binary', numTrees: 0, subsample: 0 })).toThrow(/numTrees: .*; subsample: /);
     expect(() => parseGbdtParams({ objective: 'poisson' })).toThrow(/objective: /);
     expect(() => parseGbdtParams({ objective: 'binary', maxLeaves: 2.5 })).toThrow(/maxLeaves: /);
-    expect(() => parseGbdtParams({ objective: 'binary', maxLeaves: 2.5 })).toThrow(expect.objectContaining({ name: 'InvalidInputError' }));
+    expect(() => parseGbdtParams({ objective: 'binary', maxLeaves: 2.5 })).toThrow(InvalidInputError);
   });
 });
 

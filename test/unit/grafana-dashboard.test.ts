@@ -196,7 +196,7 @@ describe('the Grafana dashboard', () => {
     const checked = await run('promtool', ['check', 'rules', file]).catch((error: { stdout: string; stderr: string }) => {
       throw new Error(`promtool check rules refused a dashboard query:\n${error.stdout}${error.stderr}`);
     });
-    expect(checked.stdout).toContain(`SUCCESS: ${rules.groups[0]!.rules.length} rules found`);
+    expect(checked.stdout).toContain(`SUCCESS: ${rules.groups[0].rules.length} rules found`);
   });
 
   it('answers every dashboard query with data in a real Prometheus scraping the server', async () => {
@@ -304,33 +304,33 @@ describe('the Grafana dashboard', () => {
     const mounted = async (volumes: string[] | undefined, target: string) => {
       const mount = volumes?.map((v) => v.split(':')).find(([, to]) => to === target);
       expect(mount, `a volume mounted at ${target}`).toBeDefined();
-      const path = join(repo, mount![0]!);
+      const path = join(repo, mount![0]);
       expect((await stat(path)).isDirectory()).toBe(true);
       return path;
     };
-    for (const service of [prometheus!, grafana!]) {
+    for (const service of [prometheus, grafana]) {
       for (const volume of service.volumes ?? []) {
         const [source] = volume.split(':');
-        if (!source!.startsWith('.')) expect(compose.volumes, `named volume ${source}`).toHaveProperty(source!);
+        if (!source.startsWith('.')) expect(compose.volumes, `named volume ${source}`).toHaveProperty(source);
       }
     }
 
     // Prometheus: its config comes from deploy/prometheus and scrapes the server service at its port.
-    const prometheusDir = await mounted(prometheus!.volumes, '/etc/prometheus');
+    const prometheusDir = await mounted(prometheus.volumes, '/etc/prometheus');
     const scrape = parseYaml(await readFile(join(prometheusDir, 'prometheus.yml'), 'utf8')) as {
       scrape_configs: { static_configs: { targets: string[] }[]; metrics_path?: string }[];
     };
-    const serverPort = modelServer!.ports![0]!.split(':')[1];
+    const serverPort = modelServer.ports![0].split(':')[1];
     expect(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))).toContain(`server:${serverPort}`);
-    expect(scrape.scrape_configs[0]!.metrics_path ?? '/metrics').toBe('/metrics');
+    expect(scrape.scrape_configs[0].metrics_path ?? '/metrics').toBe('/metrics');
 
     // Grafana: the provisioned datasource is the one every panel names, at the prometheus service.
-    const provisioning = await mounted(grafana!.volumes, '/etc/grafana/provisioning');
+    const provisioning = await mounted(grafana.volumes, '/etc/grafana/provisioning');
     const datasources = parseYaml(await readFile(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as {
       datasources: { uid: string; url: string }[];
     };
     const [datasource] = datasources.datasources;
-    expect(datasource!.url).toBe(`http://prometheus:${prometheus!.ports![0]!.split(':')[1]}`);
+    expect(datasource.url).toBe(`http://prometheus:${prometheus.ports![0].split(':')[1]}`);
     const uids = new Set<string>();
     const visit = (panels: { datasource?: { uid: string }; panels?: unknown[] }[]) => {
       for (const panel of panels) {
@@ -339,12 +339,12 @@ describe('the Grafana dashboard', () => {
       }
     };
     visit(dashboard.panels);
-    expect([...uids]).toEqual([datasource!.uid]);
+    expect([...uids]).toEqual([datasource.uid]);
     // ... and the dashboards provider reads the directory the dashboard is mounted in.
     const providers = parseYaml(await readFile(join(provisioning, 'dashboards/keel.yml'), 'utf8')) as {
       providers: { options: { path: string } }[];
     };
-    const dashboards = await mounted(grafana!.volumes, providers.providers[0]!.options.path);
+    const dashboards = await mounted(grafana.volumes, providers.providers[0].options.path);
     expect(JSON.parse(await readFile(join(dashboards, 'keel.json'), 'utf8'))).toEqual(dashboard);
   });
 });

@@ -49,7 +49,7 @@ function flight(day: number, minute: number, overrides: Record<string, unknown> 
 }
 
 async function* source(records: Record<string, unknown>[]): AsyncGenerator<SourceRecord> {
-  for (let i = 0; i < records.length; i++) yield { recordNumber: i, record: records[i]! };
+  for (let i = 0; i < records.length; i++) yield { recordNumber: i, record: records[i] };
 }
 
 /** 20 good January flights, 2 bad ones, 2 outside the period. */
@@ -66,7 +66,7 @@ async function countRows(id: string): Promise<number> {
     .select({ n: sql<number>`count(*)::int` })
     .from(datasetRows)
     .where(eq(datasetRows.datasetVersionId, id));
-  return row!.n;
+  return row.n;
 }
 
 describe('ingestDataset', () => {
@@ -95,7 +95,7 @@ describe('ingestDataset', () => {
       ['test://injected', 5, 'invalid', ['distance: must be > 0 (got -5)', 'origin: must be a 3-letter uppercase code (got "sf")']],
       ['test://injected', 9, 'invalid', ['delay: must be <= 2880 (got 99999)']],
     ]);
-    expect(quarantined[0]!.raw).toEqual({ date: '2001-01-03T10:00:00', delay: -10, distance: -5, origin: 'sf', destination: 'LAX' });
+    expect(quarantined[0].raw).toEqual({ date: '2001-01-03T10:00:00', delay: -10, distance: -5, origin: 'sf', destination: 'LAX' });
 
     const version = await getDatasetVersion(database.db, result.datasetVersionId);
     expect(version).toMatchObject({ name: 'sample', contentHash: result.contentHash, rowsRead: 22, rowCount: 20, quarantinedCount: 2 });
@@ -160,8 +160,8 @@ describe('ingestDataset', () => {
     expect(crashing.crashed()).toBe(true);
     const [crashed] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'wf/run/ingest'));
     expect(crashed).toMatchObject({ status: 'running', datasetVersionId: null });
-    expect(await countRows(crashed!.id)).toBe(10);
-    expect(await getDatasetVersion(database.db, crashed!.id)).toBeUndefined();
+    expect(await countRows(crashed.id)).toBe(10);
+    expect(await getDatasetVersion(database.db, crashed.id)).toBeUndefined();
 
     // The retry (same ingest key) abandons attempt 1, deletes its rows, and writes a complete version.
     const result = await ingestDataset(database, spec('crash'), {
@@ -170,11 +170,11 @@ describe('ingestDataset', () => {
       copyChunkRows: 5,
     });
     expect(result).toMatchObject({ created: true, rowCount: 20, quarantinedCount: 2 });
-    expect(await countRows(crashed!.id)).toBe(0);
+    expect(await countRows(crashed.id)).toBe(0);
     expect(await countRows(result.datasetVersionId)).toBe(20);
     const attempts = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'wf/run/ingest'));
     expect(Object.fromEntries(attempts.map((a) => [a.id, a.status]))).toEqual({
-      [crashed!.id]: 'cleaned',
+      [crashed.id]: 'cleaned',
       [result.datasetVersionId]: 'complete',
     });
     expect((await readDatasetRows(database.db, result.datasetVersionId)).map((r) => r.distance)).toEqual(
@@ -203,7 +203,7 @@ describe('ingestDataset', () => {
     );
     const [attempt] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'flaky'));
     expect(attempt).toMatchObject({ status: 'cleaned', error: 'connection reset' });
-    expect(await countRows(attempt!.id)).toBe(0);
+    expect(await countRows(attempt.id)).toBe(0);
   });
 
   it('an attempt abandoned by a newer one while it runs never publishes', async () => {
@@ -213,7 +213,7 @@ describe('ingestDataset', () => {
       const list = sample();
       for (let i = 0; i < list.length; i++) {
         if (i === 12) await gate;
-        yield { recordNumber: i, record: list[i]! };
+        yield { recordNumber: i, record: list[i] };
       }
     }
     const running = ingestDataset(database, spec('abandoned'), { records: slow(), ingestKey: 'slow', copyChunkRows: 5 });
@@ -233,7 +233,7 @@ describe('ingestDataset', () => {
     expect((await listDatasetVersions(database.db, 'abandoned')).length).toBe(0);
     // What it wrote after being abandoned, it deleted when it failed.
     const [attempt] = await database.db.select().from(datasetIngests).where(eq(datasetIngests.ingestKey, 'slow'));
-    expect(await countRows(attempt!.id)).toBe(0);
+    expect(await countRows(attempt.id)).toBe(0);
   });
 
   it('gives a different content hash (and version) for the same rows in another order', async () => {

@@ -3,14 +3,20 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseJson } from '../fixtures/json';
 
 const root = join(import.meta.dirname, '..', '..');
-const readJson = (file: string) => JSON.parse(readFileSync(join(root, file), 'utf8'));
+interface PackageManifest {
+  version?: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+const readJson = <T>(file: string) => parseJson<T>(readFileSync(join(root, file), 'utf8'));
 
 describe('package-lock.json', () => {
   it('records exactly the dependencies package.json declares', () => {
-    const pkg = readJson('package.json');
-    const locked = readJson('package-lock.json').packages[''];
+    const pkg = readJson<PackageManifest>('package.json');
+    const locked = readJson<{ packages: Record<string, PackageManifest> }>('package-lock.json').packages[''];
     expect(locked.dependencies).toEqual(pkg.dependencies);
     expect(locked.devDependencies).toEqual(pkg.devDependencies);
     expect(locked.version).toBe(pkg.version);

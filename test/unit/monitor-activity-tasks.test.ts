@@ -132,12 +132,18 @@ describe.each(drivers)('monitor activities for a regression model with boolean a
 
   async function report(window: { start: string; end: string }, performance: Record<string, unknown> = {}) {
     const input = monitorInputSchema.parse({ model, windowMinutes: 60, minRows: 100, window, performance });
-    const { version } = (await env().run(activities.prepareDriftReference, { model, window })) as Awaited<
-      ReturnType<typeof activities.prepareDriftReference>
-    >;
-    return (await env().run(activities.computeMonitorReport, { input, window, version, runKey: randomUUID() })) as Awaited<
-      ReturnType<typeof activities.computeMonitorReport>
-    >;
+    type Prepare = typeof activities.prepareDriftReference;
+    type Compute = typeof activities.computeMonitorReport;
+    const { version } = await env().run<Parameters<Prepare>, Awaited<ReturnType<Prepare>>, Prepare>(activities.prepareDriftReference, {
+      model,
+      window,
+    });
+    return env().run<Parameters<Compute>, Awaited<ReturnType<Compute>>, Compute>(activities.computeMonitorReport, {
+      input,
+      window,
+      version,
+      runKey: randomUUID(),
+    });
   }
 
   it('the same traffic is ok in every column, and the live RMSE matches the test split', async () => {

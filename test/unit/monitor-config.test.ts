@@ -6,6 +6,7 @@ import { webhookRejectedErrorType } from '../../src/shared/notifications';
 import { monitorInputSchema, monitorWindow, periodOfWindow, recentDataPipeline } from '../../src/shared/monitoring';
 import { cronSpecProblem, projectConfigSchema } from '../../src/shared/project-config';
 import { describeIssues } from '../../src/shared/validation';
+import { parseJson } from '../fixtures/json';
 
 const config = projectConfigSchema.parse(JSON.parse(readFileSync('keel.config.json', 'utf8')));
 const pipeline = config.pipeline;
@@ -133,7 +134,7 @@ describe('schedule specs', () => {
   });
 
   it('keel.config.json is rejected at load with the field and the reason', () => {
-    const raw = JSON.parse(readFileSync('keel.config.json', 'utf8'));
+    const raw = parseJson<{ monitor: Record<string, unknown> }>(readFileSync('keel.config.json', 'utf8'));
     expect(issues(projectConfigSchema, { ...raw, retrain: { cron: '0 25 * * 1' } })).toEqual([
       'retrain.cron: not a valid cron spec: hour field "25": "25" is not a value in 0-23 (got "0 25 * * 1")',
     ]);

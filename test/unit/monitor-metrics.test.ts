@@ -8,13 +8,14 @@ import { type Database, openDatabase } from '../../src/db/database';
 import { driftReports } from '../../src/db/schema';
 import { recordAlert } from '../../src/notify/alert-store';
 import { registerMonitorMetrics } from '../../src/serving/monitor-metrics';
+import { parseJson } from '../fixtures/json';
 
 /** The monitor's rows on /metrics (src/serving/monitor-metrics.ts), on embedded PGlite. */
 describe('monitor metrics', () => {
   let dir: string;
   let database: Database;
   const warnings: string[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
+  const logger = pino({ level: 'info' }, { write: (line: string) => void warnings.push(parseJson<{ msg: string }>(line).msg) });
 
   const report = (model: string, version: number, status: string, share: number, windowEnd: Date) =>
     database.db.insert(driftReports).values({

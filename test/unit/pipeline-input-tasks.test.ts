@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gateCompareMetric, trainingPipelineInputSchema, tuningMetric } from '../../src/shared/pipeline-input';
 import { describeIssues } from '../../src/shared/validation';
+import { parseJson } from '../fixtures/json';
 
-const base = JSON.parse(readFileSync('keel.config.json', 'utf8')).pipeline as Record<string, unknown>;
+const base = parseJson<{ pipeline: Record<string, unknown> }>(readFileSync('keel.config.json', 'utf8')).pipeline;
 
 /** The problems the schema reports for `input`, as `path: message (got value)` lines. */
 function problems(input: Record<string, unknown>): string[] {

@@ -42,7 +42,7 @@ describe('keel runs: pipeline run lines', () => {
         status: 'running',
         endedAt: null,
         failure: null,
-        stages: [{ ...failed.stages[0]!, endedAt: undefined, outcome: 'running' }],
+        stages: [{ ...failed.stages[0], endedAt: undefined, outcome: 'running' }],
       }),
     ).toEqual(['train/m/a  running  2026-12-06T10:00:00.000Z  running  ingest…']);
   });

@@ -88,7 +88,7 @@ describe.each(drivers)('register and deploy activities on %s', (driver) => {
 
   it('registers once per workflow run: a retry after the write finds the same version', async () => {
     const { registerModel } = registerActivities(deps);
-    const first = (await attempt('train/x', 'run-1', 1).run(registerModel, input)) as { version: number };
+    const first = await attempt('train/x', 'run-1', 1).run<[typeof input], { version: number }, typeof registerModel>(registerModel, input);
     // The worker crashed after the write, before reporting completion: Temporal retries.
     const retry = await attempt('train/x', 'run-1', 2).run(registerModel, input);
     expect(retry).toEqual(first);
@@ -158,13 +158,11 @@ describe.each(drivers)('register and deploy activities on %s', (driver) => {
     const { deployModel } = deployActivities(deps);
     const bytes = tinyOnnx(8);
     const sha = await registry.artifacts.put(bytes);
-    const { version } = (await attempt('train/x', 'run-4', 1).run(registerModel, {
+    const { version } = await attempt('train/x', 'run-4', 1).run<[typeof input], { version: number }, typeof registerModel>(registerModel, {
       ...input,
       onnxSha256: sha,
       bytes: bytes.byteLength,
-    })) as {
-      version: number;
-    };
+    });
     await writeFile(registry.artifacts.pathOf(sha), 'bit rot');
     const error = await attempt('train/x', 'run-4', 1)
       .run(deployModel, { model, version, reason: 'gate passed' })

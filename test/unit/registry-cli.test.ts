@@ -9,6 +9,16 @@ import { modelsCommand, parseTime } from '../../src/cli/models-command';
 import { readEnvironment } from '../../src/runtime/environment';
 import { tinyOnnx } from './registry-fixtures';
 
+/** One line of `keel models history --json`. */
+interface AliasMove {
+  fromVersion: number | null;
+  toVersion: number;
+  action: string;
+  actor: string;
+  reason: string;
+  at: string;
+}
+
 const run = promisify(execFile);
 
 /**
@@ -50,7 +60,7 @@ describe('keel models (CLI)', () => {
    * The same command in this process (a process start per command would cost seconds each): what
    * it prints on stdout, and the error main.ts would print on stderr with exit code 1.
    */
-  async function keel(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
+  async function keel<Json = unknown>(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: Json }> {
     const saved = { ...process.env };
     Object.assign(process.env, env());
     let stdout = '';
@@ -77,7 +87,7 @@ describe('keel models (CLI)', () => {
     } catch {
       json = undefined;
     }
-    return { ...result, json };
+    return { ...result, json: json as Json };
   }
 
   it('imports, aliases, rolls back, and answers history, at, show and diff as JSON', async () => {
@@ -107,13 +117,13 @@ describe('keel models (CLI)', () => {
     const rollback = await keel('rollback', 'ext', '--reason', 'v2 misbehaves', '--json');
     expect(rollback.json).toMatchObject({ model: 'ext', alias: 'production', fromVersion: 2, toVersion: 1 });
 
-    const history = await keel('history', 'ext', '--json');
-    expect(history.json.map((m: any) => [m.fromVersion, m.toVersion, m.action, m.actor, m.reason])).toEqual([
+    const history = await keel<AliasMove[]>('history', 'ext', '--json');
+    expect(history.json.map((m) => [m.fromVersion, m.toVersion, m.action, m.actor, m.reason])).toEqual([
       [null, 1, 'set', 'user:cli-test', 'first'],
       [1, 2, 'set', 'user:cli-test', 'better'],
       [2, 1, 'rollback', 'user:cli-test', 'v2 misbehaves'],
     ]);
-    const whileV2 = history.json[1].at as string;
+    const whileV2 = history.json[1].at;
     const at = await keel('at', 'ext', whileV2, '--json');
     expect(at.json).toMatchObject({
       model: 'ext',
@@ -139,7 +149,7 @@ describe('keel models (CLI)', () => {
       params: [{ path: 'imported.file', a: 'v1.onnx', b: 'v2.onnx' }],
     });
 
-    const refused = await keel('delete', 'ext@1', '--reason', 'x', '--json');
+    const refused = await keel<{ error: string }>('delete', 'ext@1', '--reason', 'x', '--json');
     expect(refused.code).toBe(1);
     expect(refused.json.error).toMatch(/ext@1 is the target of "production"/);
   });

@@ -108,9 +108,9 @@ describe('reproducing a version', () => {
   });
 
   it('re-trains a GBDT recorded before native categorical splits as it was trained: ordinal, no early stopping', async () => {
-    const rows = (await registry.database.db.execute(
+    const rows: unknown = await registry.database.db.execute(
       sql`select data from dataset_rows where dataset_version_id = 'ds-repro' order by row_index`,
-    )) as unknown;
+    );
     const data = ((rows as { rows?: { data: Row }[] }).rows ?? (rows as { data: Row }[])).map((r) => r.data);
     const { train, validation } = partitionRows(data, split);
     const features = [...flightFeatures];

@@ -26,6 +26,7 @@ import { storedRunReport, storeRunReport } from '../../src/reports/stored-run-re
 import { chartLibraries } from '../../src/ui/assets';
 import { mulberry32 } from '../../src/shared/prng';
 import { openTestRegistry, registerTiny, type TestRegistry } from './registry-fixtures';
+import { parseJson } from '../fixtures/json';
 
 /**
  * The three reports rendered from a PGlite database that holds what a pipeline and a monitor run
@@ -46,7 +47,7 @@ describe('self-contained HTML reports', () => {
     const random = mulberry32(5);
     const rows = Array.from({ length: 400 }, (_, i) => {
       const distance = 100 + random() * 2000;
-      return { distance, minutes: distance / 8 + random() * 30, origin: ['SFO', 'LAX', 'ORD'][i % 3]!, delayed: random() < 0.25 ? 1 : 0 };
+      return { distance, minutes: distance / 8 + random() * 30, origin: ['SFO', 'LAX', 'ORD'][i % 3], delayed: random() < 0.25 ? 1 : 0 };
     });
     const columns = [
       { name: 'distance', type: 'number' },
@@ -176,9 +177,9 @@ describe('self-contained HTML reports', () => {
 
   /** The specs of every chart in the document, by chart id. */
   function specsOf(html: string): Map<string, { data?: { values?: unknown[] }; layer?: { data?: { values?: unknown[] } }[] }> {
-    const specs = new Map();
+    const specs = new Map<string, { data?: { values?: unknown[] }; layer?: { data?: { values?: unknown[] } }[] }>();
     for (const [, id, json] of html.matchAll(/<script type="application\/json" id="([^"]+)-spec">(.*?)<\/script>/gs))
-      specs.set(id, JSON.parse(json!));
+      specs.set(id, parseJson(json));
     return specs;
   }
 
@@ -189,7 +190,7 @@ describe('self-contained HTML reports', () => {
     // Nothing a browser would fetch: no element with a src or href to an address (nor a relative
     // one: a file has no server beside it), no script or stylesheet from a file.
     const markup = html.replace(/(<script\b[^>]*>)[\s\S]*?<\/script>/gi, '$1</script>');
-    const addresses = [...markup.matchAll(/<[a-z][^>]*?\s(?:src|href)\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]!);
+    const addresses = [...markup.matchAll(/<[a-z][^>]*?\s(?:src|href)\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]);
     expect(addresses.filter((a) => !a.startsWith('#') && !a.startsWith('data:'))).toEqual([]);
     expect(markup).not.toMatch(/<script\b[^>]*\ssrc=/i);
   }
@@ -258,7 +259,7 @@ describe('self-contained HTML reports', () => {
     const stored = await storedRunReport(db, registry.artifacts, `${model}@1`);
     expect(stored.html).toContain('<!doctype html>');
     const [version] = await db.select().from(modelVersions).where(eq(modelVersions.modelName, model));
-    const lineage = await describeVersion(db, version!, {
+    const lineage = await describeVersion(db, version, {
       temporalUi: 'http://127.0.0.1:8233',
       namespace: 'default',
       artifacts: registry.artifacts,

@@ -15,6 +15,8 @@ import { setAlias } from '../../src/registry/model-registry';
 import type { CanonicalCategories } from '../../src/shared/category-spellings';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { responseJson } from '../fixtures/json';
+import type { ServerAnswer } from '../fixtures/serving-answers';
 
 const BUCKET = 'patients-bucket';
 const POLICIES = 'patients-policies';
@@ -39,9 +41,9 @@ async function post(model: string, instances: unknown[]) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ instances }),
   });
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: await responseJson<ServerAnswer>(response) };
 }
-const probabilities = (body: any) => body.predictions.map((p: any) => p.probability);
+const probabilities = (body: ServerAnswer) => body.predictions.map((p) => p.probability);
 
 async function unknownCount(model: string, feature: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();

@@ -22,9 +22,9 @@ import {
 } from '../../src/serving/routes';
 import { choosesCandidate, stickyPoint } from '../../src/serving/traffic';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
-import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
-
-const CONTRACT = TINY_CONTRACT;
+import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { responseJson } from '../fixtures/json';
+import type { ServerAnswer } from '../fixtures/serving-answers';
 
 function specFor(seed: number): TinyLogisticSpec {
   return {
@@ -259,7 +259,7 @@ describe('micro-batching', () => {
       const results = await Promise.allSettled(Array.from({ length: 25 }, one));
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected.length).toBe(15);
-      for (const r of rejected) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(OverloadedError);
+      for (const r of rejected) expect(r.reason).toBeInstanceOf(OverloadedError);
     } finally {
       await pool.close();
     }
@@ -322,7 +322,7 @@ describe('model server with a route', () => {
       const again = await Promise.all([1, 2, 3].map(() => predict(`user-${i}`)));
       expect(again.map((a) => a.version)).toEqual([first, first, first]);
     }
-    const info = (await (await fetch(`${server.url}/v1/models/${model}`)).json()) as any;
+    const info = await responseJson<ServerAnswer>(await fetch(`${server.url}/v1/models/${model}`));
     expect(info).toMatchObject({
       version: baseline.version,
       route: { baseline: baseline.version, candidate: candidate.version, candidateWeight: 0.5, shadow: false, revision: 1 },
@@ -375,12 +375,12 @@ describe('model server with a route', () => {
           ],
         }),
       });
-    const answer = (await (await infer(candidate.version)).json()) as any;
+    const answer = await responseJson<ServerAnswer>(await infer(candidate.version));
     expect(answer.model_version).toBe(String(candidate.version));
     expect(answer.outputs[0].data[0]).toBeCloseTo(tinyLogisticProbability(specFor(candidate.seed), row), 6);
     const missing = await infer(99);
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as any).error).toMatch(/no version 99 loaded \(loaded versions: \d+, \d+\)/);
+    expect((await responseJson<ServerAnswer>(missing)).error).toMatch(/no version 99 loaded \(loaded versions: \d+, \d+\)/);
   });
 
   it('gives a candidate that fails its checksum no traffic, and says why', async () => {
@@ -398,12 +398,12 @@ describe('model server with a route', () => {
       }),
     ]);
     expect((await predict('k')).version).toBe(baseline.version);
-    const info = (await (await fetch(`${server.url}/v1/models/${model}`)).json()) as any;
+    const info = await responseJson<ServerAnswer>(await fetch(`${server.url}/v1/models/${model}`));
     expect(info.route).toBeNull();
     expect(info.refusedVersions).toEqual([expect.objectContaining({ version: broken.version, role: 'candidate' })]);
     const named = await fetch(`${server.url}/v2/models/${model}/versions/${broken.version}/ready`);
     expect(named.status).toBe(400);
-    expect((await named.json()) as any).toMatchObject({ ready: false, error: expect.stringMatching(/corrupted/) });
+    expect(await responseJson(named)).toMatchObject({ ready: false, error: expect.stringMatching(/corrupted/) });
   });
 
   it('after promotion serves the former candidate to everyone without reloading it', async () => {
@@ -424,7 +424,7 @@ describe('model server with a route', () => {
     await promote(model, other.version);
     await server.pool.refresh();
     expect((await predict('k')).version).toBe(other.version);
-    const info = (await (await fetch(`${server.url}/v1/models/${model}`)).json()) as any;
+    const info = await responseJson<ServerAnswer>(await fetch(`${server.url}/v1/models/${model}`));
     expect(info.staleRoute).toMatchObject({ baselineVersion: baseline.version, candidateVersion: candidate.version });
     await promote(model, baseline.version);
   });
@@ -438,17 +438,17 @@ describe('model server with a route', () => {
       });
     const ok = await put({ baseline: baseline.version, candidate: candidate.version, candidateWeight: 0.1, reason: 'manual' });
     expect(ok.status).toBe(200);
-    expect((await ok.json()) as any).toMatchObject({ changed: true, route: { candidateWeight: 0.1, actor: 'http:admin' } });
+    expect(await responseJson(ok)).toMatchObject({ changed: true, route: { candidateWeight: 0.1, actor: 'http:admin' } });
     expect(server.pool.route(model)).toMatchObject({ candidate: candidate.version, candidateWeight: 0.1 });
     expect((await put({ baseline: baseline.version, candidate: candidate.version, candidateWeight: 2 })).status).toBe(400);
     expect((await put({ baseline: candidate.version, candidate: baseline.version, candidateWeight: 0.5 })).status).toBe(409);
     expect((await put({ baseline: baseline.version, candidate: candidate.version, candidateWeight: 0.5, colour: 'red' })).status).toBe(400);
-    const list = (await (await fetch(`${server.url}/v1/admin/routes`)).json()) as any;
+    const list = await responseJson<ServerAnswer>(await fetch(`${server.url}/v1/admin/routes`));
     expect(list.routes).toEqual([
       expect.objectContaining({ modelName: model, candidateWeight: 0.1, served: expect.objectContaining({ candidateWeight: 0.1 }) }),
     ]);
     const deleted = await fetch(`${server.url}/v1/admin/routes/${model}`, { method: 'DELETE' });
-    expect((await deleted.json()) as any).toMatchObject({ cleared: { candidateVersion: candidate.version } });
+    expect(await responseJson(deleted)).toMatchObject({ cleared: { candidateVersion: candidate.version } });
     expect(server.pool.route(model)).toBeUndefined();
   });
 });
@@ -492,7 +492,7 @@ describe('feedback', () => {
     });
 
   it('stores ground truth per prediction id; the latest answer wins', async () => {
-    expect((await (await send({ prediction_id: id(1), label: 1 })).json()) as any).toEqual({ recorded: 1 });
+    expect(await responseJson(await send({ prediction_id: id(1), label: 1 }))).toEqual({ recorded: 1 });
     expect(
       (
         await send([
@@ -542,7 +542,7 @@ describe('feedback', () => {
   ])('refuses $case with a 400', async ({ body, message }) => {
     const response = await send(body);
     expect(response.status).toBe(400);
-    expect(((await response.json()) as any).error).toMatch(message);
+    expect((await responseJson<ServerAnswer>(response)).error).toMatch(message);
     const rows = await database.db
       .select()
       .from(feedback)
@@ -556,7 +556,7 @@ describe('feedback', () => {
       { prediction_id: id(99), label: 1 },
     ]);
     expect(response.status).toBe(404);
-    expect(((await response.json()) as any).error).toMatch(new RegExp(`\\[1\\]: no logged prediction has the id ${id(99)}`));
+    expect((await responseJson<ServerAnswer>(response)).error).toMatch(new RegExp(`\\[1\\]: no logged prediction has the id ${id(99)}`));
     expect(
       await database.db
         .select()
@@ -604,7 +604,7 @@ describe('api keys', () => {
     expect((await refresh()).status).toBe(401);
     const forbidden = await refresh('client-key');
     expect(forbidden.status).toBe(403);
-    expect(((await forbidden.json()) as any).error).toMatch(/admin key/);
+    expect((await responseJson<ServerAnswer>(forbidden)).error).toMatch(/admin key/);
     expect((await refresh('admin-key')).status).toBe(200);
   });
 

@@ -18,7 +18,9 @@ import { ModelPool } from '../../src/serving/model-pool';
 import { versionHealth } from '../../src/serving/rollouts';
 import { InferencePool } from '../../src/serving/inference-pool';
 import { instancesToColumns } from '../../src/serving/predict';
+import { responseJson } from '../fixtures/json';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
+import type { ServerAnswer, V2ModelMetadata } from '../fixtures/serving-answers';
 
 const REGRESSION = 'delay-minutes';
 const MULTICLASS = 'delay-class';
@@ -65,7 +67,7 @@ async function post(path: string, body: unknown) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: await responseJson<ServerAnswer>(response) };
 }
 
 const rows = flights(600);
@@ -107,9 +109,9 @@ describe('regression model', () => {
     sent[2] = { ...sent[2], departure: null };
     const { status, body } = await post(`/v1/models/${REGRESSION}:predict`, { instances: sent });
     expect(status).toBe(200);
-    const expected = predictGbdt(regression, sent as Row[]);
+    const expected = predictGbdt(regression, sent);
     expect(body.predictions).toHaveLength(5);
-    body.predictions.forEach((p: any, i: number) => {
+    body.predictions.forEach((p, i) => {
       expect(Object.keys(p)).toEqual(['id', 'prediction']);
       expect(p.prediction).toBeCloseTo(expected[i], 3);
     });
@@ -124,11 +126,11 @@ describe('regression model', () => {
       .where(
         inArray(
           predictionLog.id,
-          body.predictions.map((p: any) => p.id),
+          body.predictions.map((p) => p.id),
         ),
       );
     const byId = new Map(logged.map((row) => [row.id, row]));
-    body.predictions.forEach((p: any, i: number) => {
+    body.predictions.forEach((p, i) => {
       expect(byId.get(p.id)).toMatchObject({ modelName: REGRESSION, inputs: sent[i], outputs: { prediction: p.prediction } });
     });
   });
@@ -145,7 +147,7 @@ describe('regression model', () => {
   });
 
   it('speaks OIP v2: FP64 timestamps in, prediction FP32 [N,1] out, metadata listing both', async () => {
-    const meta = await fetch(`${server.url}/v2/models/${REGRESSION}`).then((r) => r.json() as any);
+    const meta = await fetch(`${server.url}/v2/models/${REGRESSION}`).then((r) => responseJson<V2ModelMetadata>(r));
     expect(meta.inputs).toEqual([
       { name: 'distance', datatype: 'FP32', shape: [-1, 1] },
       { name: 'origin', datatype: 'BYTES', shape: [-1, 1] },
@@ -165,7 +167,7 @@ describe('regression model', () => {
     });
     expect(status).toBe(200);
     const expected = predictGbdt(regression, two);
-    expect(body.outputs.map((o: any) => [o.name, o.datatype, o.shape])).toEqual([
+    expect(body.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
       ['prediction', 'FP32', [2, 1]],
       ['prediction_id', 'BYTES', [2, 1]],
     ]);
@@ -219,8 +221,8 @@ describe('multiclass model', () => {
     const sent = rows.slice(20, 26).map(instance);
     const { status, body } = await post(`/v1/models/${MULTICLASS}:predict`, { instances: sent });
     expect(status).toBe(200);
-    const expected = predictGbdt(multiclass, sent as Row[]);
-    body.predictions.forEach((p: any, i: number) => {
+    const expected = predictGbdt(multiclass, sent);
+    body.predictions.forEach((p, i) => {
       expect(Object.keys(p)).toEqual(['id', 'label', 'probabilities']);
       expect(Object.keys(p.probabilities)).toEqual(CLASSES);
       CLASSES.forEach((c, k) => expect(p.probabilities[c]).toBeCloseTo(expected[i * 3 + k], 5));
@@ -238,7 +240,7 @@ describe('multiclass model', () => {
 
   it('splits a micro-batch of concurrent requests back per row, K probabilities each', async () => {
     const sent = rows.slice(100, 160).map(instance);
-    const expected = predictGbdt(multiclass, sent as Row[]);
+    const expected = predictGbdt(multiclass, sent);
     const contract = { ...gbdtContract(multiclass), task: 'multiclass' as const, classes: CLASSES };
     const batches: number[] = [];
     const inference = await InferencePool.create({ logger, threads: 1, onBatch: (_key, _rows, requests) => batches.push(requests) });
@@ -270,7 +272,7 @@ describe('multiclass model', () => {
   });
 
   it('speaks OIP v2: probabilities FP32 [N,K] and label INT64 [N,1] (the class index)', async () => {
-    const meta = await fetch(`${server.url}/v2/models/${MULTICLASS}`).then((r) => r.json() as any);
+    const meta = await fetch(`${server.url}/v2/models/${MULTICLASS}`).then((r) => responseJson<V2ModelMetadata>(r));
     expect(meta.outputs).toEqual([
       { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
       { name: 'label', datatype: 'INT64', shape: [-1, 1] },

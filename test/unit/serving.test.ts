@@ -17,6 +17,8 @@ import { logLine, type PredictionLogEntry } from '../../src/serving/log-line';
 import { databaseSink, PredictionLogWriter } from '../../src/serving/prediction-log';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion, TINY_CONTRACT } from '../fixtures/register-onnx';
+import { parseJson, responseJson } from '../fixtures/json';
+import type { ServerAnswer } from '../fixtures/serving-answers';
 
 const MODEL = 'flights';
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -37,12 +39,9 @@ let database: Database;
 let artifacts: ArtifactStore;
 let server: ModelServer;
 const logLines: Record<string, unknown>[] = [];
-const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
+const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(parseJson(line)) });
 
-async function registerVersion(
-  seed: number,
-  { model = MODEL, contract = CONTRACT as unknown } = {},
-): Promise<{ version: number; sha: string }> {
+async function registerVersion(seed: number, { model = MODEL, contract = CONTRACT } = {}): Promise<{ version: number; sha: string }> {
   const row = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(specFor(seed)), {
     key: `test/${model}/${seed}`,
     contract,
@@ -62,7 +61,7 @@ async function call(path: string, init?: { method?: string; body?: string }) {
     body: init?.body,
   });
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: await responseJson<ServerAnswer>(response) };
 }
 
 /** A POST that sends its headers and half its body now, and the rest on finish(). */
@@ -129,7 +128,7 @@ describe('model server', () => {
     expect(body.model).toBe(MODEL);
     expect(body.version).toBe(1);
     expect(body.predictions).toHaveLength(instances.length);
-    body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
+    body.predictions.forEach((p, i) => {
       const expected = tinyLogisticProbability(specFor(1), instances[i]);
       expect(p.id).toMatch(UUID_V7);
       expect(p.probability).toBeCloseTo(expected, 6);
@@ -137,10 +136,10 @@ describe('model server', () => {
     });
 
     await server.logWriter.flush();
-    const ids = body.predictions.map((p: { id: string }) => p.id);
+    const ids = body.predictions.map((p) => p.id);
     const rows = await database.db.select().from(predictionLog).where(inArray(predictionLog.id, ids));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    body.predictions.forEach((p: { id: string; probability: number; label: number }, i: number) => {
+    body.predictions.forEach((p, i) => {
       expect(byId.get(p.id)).toMatchObject({
         modelName: MODEL,
         version: 1,
@@ -242,7 +241,7 @@ describe('model server', () => {
         controller.enqueue(new TextEncoder().encode(' '.repeat(64 * 1024)));
       },
     });
-    const huge = await fetch(`${server.url}${predictPath}`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+    const huge = await fetch(`${server.url}${predictPath}`, { method: 'POST', body: chunks, duplex: 'half' });
     expect(huge.status).toBe(413);
     expect((await call(predictPath, { body: predictBody([{ distance: 1, origin: 'SFO' }]) })).status).toBe(200);
   });
@@ -306,7 +305,7 @@ describe('model server', () => {
     finish();
     const reply = await promise;
     expect(reply.status).toBe(200);
-    const answered = JSON.parse(reply.text);
+    const answered = parseJson<ServerAnswer>(reply.text);
     expect(answered.version).toBe(before);
     expect(answered.predictions[0].probability).toBeCloseTo(tinyLogisticProbability(specFor(3), row), 6);
     expect((await call(predictPath, { body })).body.version).toBe(version);
@@ -419,7 +418,7 @@ describe('server shutdown', () => {
     expect(reply.status).toBe(200);
     expect(reply.connection).toBe('close');
     await closed;
-    const [prediction] = JSON.parse(reply.text).predictions;
+    const [prediction] = parseJson<ServerAnswer>(reply.text).predictions;
     const rows = await database.db
       .select()
       .from(predictionLog)
@@ -430,6 +429,7 @@ describe('server shutdown', () => {
 });
 
 describe('prediction log writer', () => {
+  // Without a spool, append() queues the rows and returns undefined: nothing to await.
   const entry = (i: number): PredictionLogEntry => ({
     id: `id-${i}`,
     model: MODEL,
@@ -445,8 +445,8 @@ describe('prediction log writer', () => {
     const warnings: unknown[] = [];
     const watching = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
     const writer = new PredictionLogWriter(async () => {}, { logger: watching, capacity: 3, flushMs: 10_000 });
-    writer.append([entry(1), entry(2)]);
-    writer.append([entry(3), { ...entry(4), version: 2 }, entry(5)]);
+    void writer.append([entry(1), entry(2)]);
+    void writer.append([entry(3), { ...entry(4), version: 2 }, entry(5)]);
     expect(writer.stats()).toEqual({ queued: 3, written: 0, dropped: 2, failedFlushes: 0, leftInSpool: 0, replayed: 0 });
     // Per model version, for the dashboards: the queue counted from its lines, the drops as they happen.
     expect(writer.byVersion()).toEqual([
@@ -470,7 +470,7 @@ describe('prediction log writer', () => {
       written.push(...lines.map((line) => ({ id: line.split('\t')[0] }) as PredictionLogEntry));
     });
     const writer = new PredictionLogWriter(sink, { logger: quiet, flushMs: 10_000, maxAttempts: 2 });
-    writer.append([entry(1), entry(2)]);
+    void writer.append([entry(1), entry(2)]);
     await writer.flush();
     expect(writer.stats()).toEqual({ queued: 2, written: 0, dropped: 0, failedFlushes: 1, leftInSpool: 0, replayed: 0 });
     await writer.flush();
@@ -478,7 +478,7 @@ describe('prediction log writer', () => {
     expect(written.map((e) => e.id)).toEqual(['id-1', 'id-2']);
 
     failures = 2;
-    writer.append([{ ...entry(3), model: 'other', version: 7 }]);
+    void writer.append([{ ...entry(3), model: 'other', version: 7 }]);
     await writer.flush();
     expect(writer.byVersion()).toEqual([{ model: 'other', version: '7', queued: 1, dropped: 0 }]);
     await writer.flush();
@@ -573,7 +573,7 @@ describe('prediction log writer', () => {
 
   it('knows the model and version of the predictions it still holds (feedback right after an answer)', async () => {
     const writer = new PredictionLogWriter(async () => {}, { logger: quiet, flushMs: 10_000 });
-    writer.append([entry(1), { ...entry(2), model: 'other-model', version: 12 }]);
+    void writer.append([entry(1), { ...entry(2), model: 'other-model', version: 12 }]);
     expect(writer.pending(['id-2', 'id-1', 'id-9'])).toEqual(
       new Map([
         ['id-1', { model: MODEL, version: 1 }],
@@ -587,7 +587,7 @@ describe('prediction log writer', () => {
   it('flushes a full batch at once, without waiting for the timer', async () => {
     const sink = vi.fn(async () => {});
     const writer = new PredictionLogWriter(sink, { logger: quiet, batchSize: 2, flushMs: 10_000 });
-    writer.append([entry(1), entry(2), entry(3)]);
+    void writer.append([entry(1), entry(2), entry(3)]);
     await vi.waitFor(() => expect(writer.stats().written).toBe(3));
     expect(sink).toHaveBeenCalledTimes(2);
     await writer.close();
@@ -606,9 +606,9 @@ describe('prediction log writer', () => {
       },
       { logger: quiet, flushMs: 10_000, capacity: 1_000_000, onWrite: (rows, seconds) => reported.push([rows, seconds]) },
     );
-    writer.append([entry(0)]);
+    void writer.append([entry(0)]);
     const first = writer.flush();
-    writer.append(Array.from({ length: 45_000 }, (_, i) => entry(i + 1)));
+    void writer.append(Array.from({ length: 45_000 }, (_, i) => entry(i + 1)));
     release();
     await first;
     await writer.flush();
@@ -625,11 +625,11 @@ describe('prediction log writer', () => {
     const writer: PredictionLogWriter = new PredictionLogWriter(
       async () => {
         await new Promise((r) => setTimeout(r, 1));
-        writer.append([entry(next++), entry(next++)]);
+        void writer.append([entry(next++), entry(next++)]);
       },
       { logger: quiet, batchSize: 2, flushMs: 10_000, capacity: 1_000_000 },
     );
-    writer.append([entry(1), entry(2), entry(3), entry(4), entry(5)]);
+    void writer.append([entry(1), entry(2), entry(3), entry(4), entry(5)]);
     await writer.flush();
     expect(writer.stats().written).toBeGreaterThanOrEqual(5);
     expect(writer.stats().written).toBeLessThan(40);
@@ -648,9 +648,9 @@ describe('prediction log writer', () => {
       },
       { logger: quiet, flushMs: 10_000 },
     );
-    writer.append([entry(1)]);
+    void writer.append([entry(1)]);
     const running = writer.flush();
-    writer.append([entry(2)]);
+    void writer.append([entry(2)]);
     const mine = writer.flush();
     release();
     await running;

@@ -12,6 +12,7 @@ import { trainingPipelineInputSchema } from '../../src/shared/pipeline-input';
 import { strictObject, suggestKey, unknownKeysMessage, withoutUnknownKeys } from '../../src/shared/strict';
 import { describeIssues, safeParseInput } from '../../src/shared/validation';
 import { TINY_CONTRACT } from '../fixtures/register-onnx';
+import { parseJson } from '../fixtures/json';
 
 describe('unknown keys', () => {
   it('suggests the key meant: same letters in another case, else a near miss by edit distance', () => {
@@ -65,10 +66,9 @@ describe('unknown keys', () => {
   it('refuses a keel.config.json with a misspelt key, naming its path', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keel-strict-'));
     try {
-      const config = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile('keel.config.json', 'utf8'))) as Record<
-        string,
-        any
-      >;
+      const config = parseJson<Record<'pipeline' | 'retrain', Record<string, unknown>>>(
+        await import('node:fs/promises').then((fs) => fs.readFile('keel.config.json', 'utf8')),
+      );
       config.pipeline.gate = { minRocAUC: 0.99 };
       config.retrain.crn = '@daily';
       await writeFile(join(dir, 'keel.config.json'), JSON.stringify(config));

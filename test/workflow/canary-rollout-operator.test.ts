@@ -55,7 +55,7 @@ async function until(handle: WorkflowHandle, what: string, test: (status: Canary
   }
 }
 
-const failure = (error: unknown) => ((error as WorkflowUpdateFailedError).cause as Error | undefined)?.message ?? String(error);
+const failure = (error: unknown) => (error as WorkflowUpdateFailedError).cause?.message ?? String(error);
 
 describe('canaryRollout operator messages', () => {
   it('pause holds the weight however long it lasts and stops the bake clock; resume goes on where it was', async () => {

@@ -53,7 +53,7 @@ export async function withWorkers<T>(
       Worker.create({
         connection: env.nativeConnection,
         namespace: env.namespace ?? 'default',
-        taskQueue: taskQueues[queue] as string,
+        taskQueue: taskQueues[queue],
         workflowBundle: { codePath: inject('workflowBundlePath') },
         activities,
       }),

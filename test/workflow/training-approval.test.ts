@@ -55,7 +55,7 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   );
   if (!error) throw new Error('expected the update to be refused');
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return ((error as WorkflowUpdateFailedError).cause as Error | undefined)?.message ?? String(error);
+  return (error as WorkflowUpdateFailedError).cause?.message ?? String(error);
 }
 
 const both = ['control', 'train'] as const;

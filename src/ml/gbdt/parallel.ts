@@ -500,7 +500,8 @@ export function runHelper({ index, arrays, shared, chunks }: HelperInput, report
       generation = Atomics.load(control, GEN);
     }
     seen = generation;
-    if (control[CMD] === Command.Exit) return;
+    const command: Command = control[CMD];
+    if (command === Command.Exit) return;
 
     let mine = 0;
     let work: CommandWork | null = null;

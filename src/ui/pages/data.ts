@@ -49,7 +49,7 @@ ${datasetProfileSection(view)}`;
 function pager(base: string, params: Record<string, string | undefined>, offset: number, limit: number, total: number | undefined): Html {
   const link = (o: number) => {
     const query = new URLSearchParams(Object.entries({ ...params, offset: String(o) }).filter((e): e is [string, string] => !!e[1]));
-    return `${base}?${query}`;
+    return `${base}?${query.toString()}`;
   };
   return h`<div class="pager">${offset > 0 ? h`<a href="${link(Math.max(0, offset - limit))}">← previous</a>` : ''}<span class="muted">${offset + 1}–${offset + limit}${total === undefined ? '' : ` of ${formatNumber(total)}`}</span>${
     total === undefined || offset + limit < total ? h`<a href="${link(offset + limit)}">next →</a>` : ''

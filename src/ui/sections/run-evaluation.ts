@@ -1,4 +1,4 @@
-import type { BinaryCurves, EvaluationCurves } from '../../ml/evaluation-curves';
+import type { EvaluationCurves } from '../../ml/evaluation-curves';
 import type { LearningCurve } from '../../ml/trained-model';
 import type { ModelMetrics, MulticlassMetrics } from '../../shared/model-metrics';
 import { calibrationSpec } from '../charts/calibration';
@@ -47,7 +47,7 @@ export function runEvaluationSection(view: RunEvaluationView): Html {
   const baseline = scalarMetrics(production?.metrics);
   const names = Object.keys(candidate);
   const curves = evaluation?.curves;
-  const binary = curves?.task === 'binary' ? (curves as BinaryCurves) : undefined;
+  const binary = curves?.task === 'binary' ? curves : undefined;
   return h`<section class="evaluation">
   <h2>Training</h2>
   <p>Trainer <code>${JSON.stringify(view.trainer)}</code>, trial <code>${view.trial}</code>, ${formatSeconds(view.trainSeconds)}, ${view.learningCurve.train.length} iterations.</p>

@@ -36,8 +36,8 @@ export async function startKeelProcess(
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -50,8 +50,8 @@ export async function startKeelProcess(
         resolve();
       }
     };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${kind} exited (${code ?? signal}) before it was ready:\n${log.slice(-2000)}`));

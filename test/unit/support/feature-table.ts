@@ -69,9 +69,9 @@ export function everyOptionRows(count: number, seed: number): Row[] {
       (city === 'city-0' ? 0.6 : 0);
     rows.push({
       distance: random() < 0.02 ? null : distance,
-      amount: amount as Row[string],
+      amount: amount,
       score,
-      temperature: temperature as Row[string],
+      temperature: temperature,
       origin,
       carrier,
       city,

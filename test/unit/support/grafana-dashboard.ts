@@ -59,7 +59,7 @@ export function dashboardQueries(dashboard: Dashboard): DashboardQuery[] {
   for (const variable of dashboard.templating?.list ?? []) {
     const query = typeof variable.query === 'string' ? variable.query : variable.query?.query;
     const inner = query && /^label_values\((.+),\s*[a-zA-Z_]\w*\)$/.exec(query);
-    if (inner) queries.push({ where: `variable $${variable.name}`, expr: query, promql: withoutGrafanaVariables(inner[1]!) });
+    if (inner) queries.push({ where: `variable $${variable.name}`, expr: query, promql: withoutGrafanaVariables(inner[1]) });
   }
   return queries;
 }
@@ -100,7 +100,7 @@ export function scrapedSeries(exposition: string): Map<string, Set<string>> {
       pair.lastIndex = name.length + 1;
       let end = pair.lastIndex;
       for (let match = pair.exec(line); match; match = pair.exec(line)) {
-        labels.add(match[1]!);
+        labels.add(match[1]);
         end = pair.lastIndex;
       }
       if (line[end] !== '}') throw new Error(`unreadable labels at ${end}: ${line}`);
