@@ -61,7 +61,6 @@ export const environmentSchema = z.object({
     .describe(
       '`on` (default): every answer waits for its log lines to be written to the spool (survives a crash of the process); `fsync`: and synced to the disk (survives a crash of the machine); `off`: no spool, predictions wait for the database in memory only (lost with the process).',
     ),
-  // Read where the model server starts its inference pool (src/serving/http-server.ts); listed here so it is checked and documented.
   KEEL_INFERENCE_THREADS: z.coerce
     .number()
     .int()

@@ -54,7 +54,7 @@ async function main() {
     inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
     limits: env.requestLimits,
     // Several processes share the cores: one inference thread each unless told otherwise.
-    inferenceThreads: one || process.env.KEEL_INFERENCE_THREADS ? undefined : 1,
+    inferenceThreads: env.KEEL_INFERENCE_THREADS ?? (one ? undefined : 1),
     metricsText: one ? undefined : clusterMetrics(),
     onExplicitRefresh: () => onExplicitRefresh?.(),
   });

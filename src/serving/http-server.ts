@@ -62,8 +62,9 @@ export interface ModelServerOptions {
   limits?: Partial<RequestLimits>;
   /** Models to serve; by default every model with a production alias. */
   models?: string[];
+  /** Default: pino at level info (`npm run server` and `npm start` pass one at LOG_LEVEL). */
   logger?: Logger;
-  /** Inference threads; 0 runs inference on the event loop. Default KEEL_INFERENCE_THREADS or 2. */
+  /** Inference threads; 0 runs inference on the event loop. Default 2 (`npm run server` and `npm start` pass KEEL_INFERENCE_THREADS). */
   inferenceThreads?: number;
   /**
    * Batches expected to run within this many ms run on the event loop rather than a thread (see
@@ -140,7 +141,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
   const limits: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
-  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = options.logger ?? pino({ level: 'info' });
   const auth = new Authenticator(options.apiKeys ?? noKeys, host);
   const db = options.database.db;
   const features = new FeatureEnricher(db);
@@ -185,7 +186,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   };
   const inference = await InferencePool.create({
     logger,
-    threads: options.inferenceThreads ?? envInt('KEEL_INFERENCE_THREADS') ?? 2,
+    threads: options.inferenceThreads ?? 2,
     inlineBudgetMs: options.inlineInferenceMs,
     maxBatchRows: options.maxBatchRows,
     maxDelayMs: options.maxBatchDelayMs,
@@ -810,14 +811,6 @@ function decodePathSegment(segment: string): string {
 function parseVersion(text: string): number {
   if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new RequestError(400, `model version must be a positive integer, got "${text}"`);
   return Number(text);
-}
-
-function envInt(name: string): number | undefined {
-  const value = process.env[name];
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
 }
 
 /** Reads and parses a JSON body, answering 413 as soon as it exceeds the limit. */
