@@ -4,7 +4,7 @@ import { decodePathSegment, guard } from './router';
 
 /** keel's own protocol: the served models, one model's state, and predict (the hot path). */
 
-export const v1PredictRoute: Route = {
+const v1PredictRoute: Route = {
   template: '/v1/models/{name}:predict',
   access: 'predict',
   methods: { POST: (server, ctx, { name }) => infer(server, ctx, name, undefined, 'v1') },
