@@ -31,8 +31,8 @@ export class Router {
   serve(server: ServerContext, ctx: RequestContext): Promise<Reply> | Reply {
     const fixed = this.fixed.get(ctx.path);
     if (fixed) {
-      const { handler, caller } = guard(server, ctx, fixed);
-      return handler(server, ctx, NO_PARAMS, caller);
+      const caller = guard(server, ctx, fixed);
+      return handlerOf(fixed, ctx.req.method)!(server, ctx, NO_PARAMS, caller);
     }
     for (const { regex, params, route } of this.patterns) {
       const match = regex.exec(ctx.path);
@@ -43,8 +43,8 @@ export class Router {
         if (params[i] === 'version') decoded.version = parseVersion(value);
         else decoded.name = value;
       }
-      const { handler, caller } = guard(server, ctx, route);
-      return handler(server, ctx, decoded, caller);
+      const caller = guard(server, ctx, route);
+      return handlerOf(route, ctx.req.method)!(server, ctx, decoded, caller);
     }
     ctx.route = 'unmatched';
     throw new RequestError(404, `no route for ${ctx.req.method} ${ctx.path}`);
@@ -53,19 +53,17 @@ export class Router {
 
 const NO_PARAMS: PathParams = Object.freeze({ name: '', version: undefined });
 
-/** Records the route template, then checks the key and the method; returns the method's handler. */
-export function guard(server: ServerContext, ctx: RequestContext, route: Route): { handler: Handler; caller: Caller } {
+/** Records the route template, then checks the key and the method. */
+export function guard(server: ServerContext, ctx: RequestContext, route: Route): Caller {
   ctx.route = route.template;
   const caller = server.auth.check(ctx.req.headers, route.access);
-  const method = ctx.req.method;
-  const handler =
-    method === 'GET' || method === 'POST' || method === 'PUT' || method === 'DELETE'
-      ? route.methods[method]
-      : method === 'HEAD'
-        ? route.methods.GET
-        : undefined;
-  if (!handler) throw new MethodNotAllowedError(Object.keys(route.methods).join(', '));
-  return { handler, caller };
+  if (!handlerOf(route, ctx.req.method)) throw new MethodNotAllowedError(Object.keys(route.methods).join(', '));
+  return caller;
+}
+
+function handlerOf(route: Route, method: string | undefined): Handler | undefined {
+  if (method === 'GET' || method === 'POST' || method === 'PUT' || method === 'DELETE') return route.methods[method];
+  return method === 'HEAD' ? route.methods.GET : undefined;
 }
 
 export class MethodNotAllowedError extends RequestError {
