@@ -61,6 +61,7 @@ async function main() {
       refreshMs: env.KEEL_ROUTING_REFRESH_MS,
       predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool },
       inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
+      inferenceThreads: env.KEEL_INFERENCE_THREADS,
       limits: env.requestLimits,
     });
     closers.push(() => server.close());

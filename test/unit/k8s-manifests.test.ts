@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseTaskQueues } from '../../src/runtime/workers';
+import { routes } from '../../src/serving/http/routes';
 
 /**
  * deploy/k8s rendered by kustomize (every overlay) and validated by kubeconform against the
@@ -54,7 +55,7 @@ interface Container {
 }
 const containersOf = (r: Resource) => (r.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
 
-// What the processes serve (src/serving/http-server.ts, src/runtime/worker-health.ts, src/ui/server.ts).
+// What the processes serve (src/serving/http/routes.ts, src/runtime/worker-health.ts, src/ui/server.ts).
 const served: Record<string, string[]> = {
   server: ['/v2/health/live', '/v2/health/ready', '/healthz'],
   worker: ['/livez', '/readyz'],
@@ -62,7 +63,7 @@ const served: Record<string, string[]> = {
 };
 const source = (path: string) => readFileSync(path, 'utf8');
 it('the probed paths are routes of the programs', () => {
-  for (const path of served.server) expect(source('src/serving/http-server.ts')).toContain(`'${path}'`);
+  expect(routes.map((route) => route.template)).toEqual(expect.arrayContaining(served.server));
   for (const path of served.worker) expect(source('src/runtime/worker-health.ts')).toContain(`'${path}'`);
   expect(source('src/ui/server.ts')).toContain("'/healthz'");
 });
