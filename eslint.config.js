@@ -49,14 +49,6 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  {
-    // Being split into src/serving/http/ (issue #19): the fixes go to its successors, then this block goes.
-    files: ['src/serving/http-server.ts'],
-    rules: {
-      '@typescript-eslint/no-floating-promises': 'warn',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'warn',
-    },
-  },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], extends: [tseslint.configs.disableTypeChecked] },
   {
     files: ['workflows/**/*.ts', 'src/shared/**/*.ts'],
@@ -97,10 +89,8 @@ export default tseslint.config(
     // Environment variables are read and validated in one place, src/runtime/environment.ts, and
     // passed down. Handing the whole process.env to a child process or to a resolver of
     // operator-named variables (`urlEnv`, `{ env }`) stays allowed: it reads no setting of keel's.
-    // src/serving/http-server.ts still reads LOG_LEVEL and KEEL_INFERENCE_THREADS itself: exempt until
-    // those reads move to the environment.
     files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
-    ignores: ['src/runtime/environment.ts', 'src/serving/http-server.ts'],
+    ignores: ['src/runtime/environment.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -38,7 +38,7 @@ async function putRoute(server: ServerContext, ctx: RequestContext, { name }: Pa
     throw new RequestError(400, 'the body must be {"baseline", "candidate", "candidateWeight", "shadow"?, "actor"?, "reason"?}');
   }
   const result = await setRoute(server.db, {
-    ...(body as object),
+    ...body,
     actor: actorOf(caller, (body as { actor?: unknown }).actor, 'http:admin'),
     model: name,
   } as Parameters<typeof setRoute>[1]).catch(routeError);

@@ -156,7 +156,8 @@ function inferenceFailure(server: ServerContext, error: unknown, model: LoadedMo
   const message = error instanceof Error ? error.message : String(error);
   const latencyMs = performance.now() - started;
   const createdAt = new Date();
-  server.logWriter.append(
+  // A failed prediction is logged for the record, not acknowledged: no answer waits for it (append never rejects).
+  void server.logWriter.append(
     bound.instances.map((inputs) => ({
       id: predictionId(),
       model: model.name,

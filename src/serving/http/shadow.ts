@@ -44,7 +44,8 @@ export function mirror(
         const latencyMs = performance.now() - started;
         const createdAt = new Date();
         const format = taskFormat(shadowModel.contract);
-        logWriter.append(
+        // Shadow answers are never returned, so nothing waits for their log lines (append never rejects).
+        void logWriter.append(
           shadowBound.instances.map((inputs, i) => ({
             id: predictionId(),
             model: shadowModel.name,
@@ -68,7 +69,8 @@ export function mirror(
         const message = error instanceof Error ? error.message : String(error);
         const latencyMs = performance.now() - started;
         const createdAt = new Date();
-        logWriter.append(
+        // Shadow answers are never returned, so nothing waits for their log lines (append never rejects).
+        void logWriter.append(
           shadowBound.instances.map((inputs, i) => ({
             id: predictionId(),
             model: shadowModel.name,
