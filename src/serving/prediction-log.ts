@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database';
 import { COLUMNS, logLine, type LogLine, type PredictionLogEntry } from './log-line';
 import { PredictionSpool, type SpoolSegment } from './prediction-spool';
+import { tailTrace } from './tail-trace';
 
 export interface PredictionLogStats {
   /** Accepted and not yet written (including a batch being written or awaiting retry). */
@@ -92,7 +93,10 @@ export type PredictionLogSink = (lines: LogLine[], attempt: number) => Promise<v
 export function databaseSink(database: Pick<Database, 'copyText'>): PredictionLogSink {
   return async (lines, attempt) => {
     try {
-      await database.copyText('prediction_log', COLUMNS, lines.join(''));
+      const started = performance.now();
+      const copied = database.copyText('prediction_log', COLUMNS, lines.join(''));
+      tailTrace?.span('copy', started);
+      await copied;
     } catch (error) {
       if (attempt > 0 && (error as { code?: unknown }).code === '23505') return;
       throw error;

@@ -1,8 +1,10 @@
 import { close, fdatasync, ftruncate, mkdir, open, readFileSync, rmdir, unlink, write } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { LogLine } from './log-line';
+import { tailTrace } from './tail-trace';
 
 /**
  * The prediction log's local append-only spool: a request's log lines are written here (one
@@ -146,6 +148,7 @@ export class PredictionSpool {
     while (this.pendingGroup) {
       const group = this.pendingGroup;
       this.pendingGroup = undefined;
+      const started = performance.now();
       let segment: SpoolSegment | undefined;
       try {
         segment = this.current ?? (await this.openSegment());
@@ -162,6 +165,7 @@ export class PredictionSpool {
         continue;
       }
       this.options.onDurable(group.lines, segment);
+      tailTrace?.span('spool', started);
       group.resolve(true);
       if (segment.bytes >= this.segmentBytes) this.rotate();
     }
