@@ -106,12 +106,10 @@ interface Queue {
  * `session.run` of those rows (docs/serving.md has the measurement). So a primary batch expected to run within `inlineBudgetMs`
  * (0.25 ms: as long as reading a largish body) runs on the event loop, and anything dearer runs
  * on a thread, where it cannot hold up other requests. The expectation is per model version:
- * the lowest ms per row of its latest batches, wherever they ran; a new version runs on the
- * threads until MIN_COST_SAMPLES batches are measured. The lowest, because what inflates a run's
- * wall time is not its cost: a session's first runs are slow, and on a busy machine a thread waits
- * for a core in the middle of its run. With the median, a loaded machine sent a third of the
- * batches to the threads, where the requests waited for the thread to get a core again: the
- * slowest requests' largest stage in `bench:serve`'s tail trace. Models over
+ * the median ms per row of its latest batches on threads (a median, because a session's first
+ * runs and a preempted thread are many times slower than usual); a new version runs on the
+ * threads until MIN_COST_SAMPLES batches are measured. Per row from small batches overestimates
+ * large ones (a run has a fixed cost), which errs towards the threads. Models over
  * INLINE_MAX_MODEL_BYTES are never loaded on the event loop's thread.
  */
 export class InferencePool {
@@ -316,7 +314,8 @@ export class InferencePool {
     if (!cost) this.costs.set(modelKey, (cost = { recent: [], msPerRow: Number.POSITIVE_INFINITY }));
     cost.recent.push(runMs / rows);
     if (cost.recent.length > COST_SAMPLES_KEPT) cost.recent.shift();
-    cost.msPerRow = Math.min(...cost.recent);
+    const sorted = [...cost.recent].sort((a, b) => a - b);
+    cost.msPerRow = sorted[sorted.length >> 1]!;
   }
 
   /** Primary work before shadow work; within each, the queue whose head has waited longest. */
@@ -360,12 +359,8 @@ export class InferencePool {
     } catch (error) {
       running = Promise.reject(error);
     }
-    // An inline batch runs within slot.run, on the event loop: its cost is measured here.
-    if (slot === this.inline) {
-      const ran = performance.now();
-      this.observeCost(queue.modelKey, rows, ran - dispatched);
-      tailTrace?.span('inline', dispatched, ran);
-    }
+    // An inline batch runs within slot.run, on the event loop.
+    if (slot === this.inline) tailTrace?.span('inline', dispatched);
     running
       .then(
         ({ outputs, runMs }) => {
