@@ -29,7 +29,7 @@ type TraceRecord =
       loop_delay_max_ms: number;
     } & Record<Kind, SpanFigures>);
 
-export interface TailFigures {
+interface TailFigures {
   run: string;
   /** Requests over their second's p99 (server side, all processes). */
   slow_requests: number;

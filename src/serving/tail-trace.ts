@@ -15,7 +15,7 @@ import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performanc
  * cause, and one that overlaps most of them, for most of their time, is the one to fix.
  */
 
-export type SpanKind =
+type SpanKind =
   /** A batch run on the event loop (blocks it). */
   | 'inline'
   /** A batch on an inference thread, from dispatch to its answer. */
@@ -75,7 +75,7 @@ class SpanRing {
   }
 }
 
-export class TailTrace {
+class TailTrace {
   private readonly rings = new Map<SpanKind, SpanRing>(KINDS.map((k) => [k, new SpanRing()]));
   private readonly out: WriteStream;
   private readonly requestMs: RecordableHistogram = createHistogram();
