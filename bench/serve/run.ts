@@ -18,7 +18,9 @@
  * (BENCH_ROUNDS of each, default 3) and compares their medians, so a burst of load from someone
  * else on the machine hits both. Env: BENCH_SECONDS (per load run, default 10), BENCH_ROWS
  * (flights to read, default 200000), BENCH_KEEL_PROCESSES (default 2), BENCH_KEEL_NODE_ARGS (e.g.
- * `--cpu-prof`). The last line printed is the JSON result.
+ * `--cpu-prof`), BENCH_TAIL_TRACE=1 (the server traces its slow requests, KEEL_TAIL_TRACE: each
+ * run prints which stage overlapped the requests over its p99; bench/serve/tail-report.ts). The
+ * last line printed is the JSON result.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -46,6 +48,7 @@ import { registerModelVersion, setAlias } from '../../src/registry/model-registr
 import { freePort } from '../../src/runtime/ports';
 import { sessionOptions } from '../../src/serving/inference-protocol';
 import { toFeeds } from '../../src/serving/predict';
+import { describeTail, readTraces, tailReport, type TraceWindow } from './tail-report';
 import { luaScript, median, wrk, type WrkResult } from './wrk';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -59,6 +62,8 @@ const MODEL = 'flight-delays-bench';
 const PROCESSES = Number(process.env.BENCH_KEEL_PROCESSES ?? 2);
 /** `gbdt` (default: 100 trees, the best model keel trains) or `logistic`. */
 const MODEL_KIND = (process.env.BENCH_MODEL ?? 'gbdt') as 'gbdt' | 'logistic';
+/** Trace the server's slow requests (KEEL_TAIL_TRACE) and attribute each run's tail to a stage. */
+const TAIL_TRACE = process.env.BENCH_TAIL_TRACE === '1';
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:5432/keel';
 const run = promisify(execFile);
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -147,6 +152,7 @@ async function main() {
         LOG_LEVEL: 'warn',
         KEEL_API_KEYS: '',
         KEEL_ADMIN_KEYS: '',
+        ...(TAIL_TRACE ? { KEEL_TAIL_TRACE: join(work, 'tail-trace') } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -158,14 +164,17 @@ async function main() {
     await wrk(helloUrl, 16, 2, script); // warm-up (JIT, connections)
     let sent = (await wrk(predictUrl, 16, 2, script)).requests;
 
-    type Run = WrkResult & { cpu_us_per_request: number | null; batch_requests_mean?: number };
+    type Run = WrkResult & { cpu_us_per_request: number | null; batch_requests_mean?: number; window: TraceWindow };
     const measure = async (url: string, pid: number | undefined, connections: number): Promise<Run> => {
       const cpu0 = processCpuMs(pid);
       const before = url === predictUrl ? await scrape(base) : undefined;
+      const from = Date.now();
       const result = await wrk(url, connections, SECONDS, script);
+      const to = Date.now();
       const cpu1 = processCpuMs(pid);
       const run: Run = {
         ...result,
+        window: { name: `${url === predictUrl ? 'keel' : 'hello'} c=${connections}`, from, to },
         cpu_us_per_request: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / result.requests, 1),
       };
       if (before) {
@@ -199,6 +208,11 @@ async function main() {
     say(
       `c=64 medians of ${ROUNDS} alternating rounds: hello ${fmt(helloRun.rps)} req/s, keel ${fmt(keelRuns[64].rps)} req/s, ratio ${(keelRuns[64].rps / helloRun.rps).toFixed(3)}`,
     );
+    keelRounds.forEach((k, i) =>
+      say(
+        `  round ${i + 1}: ratio ${(k.rps / helloRounds[i].rps).toFixed(3)}, keel p99 ${k.p99_ms} ms (p50 ${k.p50_ms}), hello p99 ${helloRounds[i].p99_ms} ms`,
+      ),
+    );
 
     await new Promise((resolve) => setTimeout(resolve, 500)); // the last answers of the last run
     const final = await scrape(base);
@@ -214,6 +228,13 @@ async function main() {
     say(
       `prediction log writes: ${final.logWrites} COPYs, the largest ≤ ${final.logWriteRowsMax} rows, ${final.logWritesOver1s} took over 1 s`,
     );
+    const tail = TAIL_TRACE
+      ? tailReport(
+          await readTraces(work),
+          [runs[1], runs[16], ...keelRounds].map((r, i) => (i < 2 ? r.window : { ...r.window, name: `${r.window.name} round ${i - 1}` })),
+        )
+      : undefined;
+    for (const line of tail ? describeTail(tail) : []) say(line);
     const errors = runs[1].errors + runs[16].errors + keelRounds.reduce((n, r) => n + r.errors, 0);
 
     const result = {
@@ -241,6 +262,9 @@ async function main() {
       p99_ms_c16: runs[16].p99_ms,
       p50_ms_c64: runs[64].p50_ms,
       p99_ms_c64: runs[64].p99_ms,
+      p99_ms_c64_rounds: keelRounds.map((k) => k.p99_ms),
+      hello_p99_ms_c64: helloRun.p99_ms,
+      hello_p99_ms_c64_rounds: helloRounds.map((h) => h.p99_ms),
       hello_cpu_us_per_request: helloRun.cpu_us_per_request,
       keel_cpu_us_per_request_c64: runs[64].cpu_us_per_request,
       requests_per_batch_c64: runs[64].batch_requests_mean,
@@ -252,8 +276,11 @@ async function main() {
       thread_batches: final.threadBatches,
       log_writes: final.logWrites,
       log_writes_over_1s: final.logWritesOver1s,
+      ...(tail ? { tail } : {}),
       goals: {
         p50_c1_le_1ms: runs[1].p50_ms <= 1,
+        p99_c1_le_2ms: runs[1].p99_ms <= 2,
+        p99_c64_le_20ms: runs[64].p99_ms <= 20,
         c64_ge_half_hello: runs[64].rps >= 0.5 * helloRun.rps,
         zero_errors: errors === 0,
         no_log_drops: final.logDropped === 0 && count === final.rowsPredicted,

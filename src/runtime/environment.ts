@@ -79,6 +79,13 @@ export const environmentSchema = z.object({
     .describe(
       'A model-server batch expected to run within this many ms runs on the event loop instead of an inference thread (see src/serving/inference-pool.ts); 0: always a thread. Default 0.25.',
     ),
+  KEEL_TAIL_TRACE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'A diagnostic for `npm run bench:serve`, off by default: each model-server process writes where its slow requests spent their time to `<this prefix>.<pid>.jsonl` (see src/serving/tail-trace.ts). Costs CPU; not for production.',
+    ),
   KEEL_ARTIFACT_STORE: z
     .string()
     .optional()

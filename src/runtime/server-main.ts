@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { openDatabase } from '../db/database';
 import { openArtifactStore } from '../registry/artifact-config';
 import { startModelServer } from '../serving/http-server';
+import { startTailTrace, stopTailTrace } from '../serving/tail-trace';
 import { readEnvironment } from './environment';
 import { answerMetricsRequests, clusterMetrics, runServerPrimary, shareExplicitRefreshes } from './server-cluster';
 import { createLogger } from './logger';
@@ -36,6 +37,7 @@ async function main() {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  if (env.KEEL_TAIL_TRACE) startTailTrace(env.KEEL_TAIL_TRACE);
   const config = await loadProjectConfig(env.configPath);
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.dataDir });
   const artifacts = openArtifactStore(env.artifactStore);
@@ -66,6 +68,7 @@ async function main() {
   await stopRequested;
   await server.close();
   await database.close();
+  await stopTailTrace();
   // A cluster process's IPC channel would keep it alive.
   if (cluster.isWorker) process.disconnect();
 }

@@ -5,7 +5,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import postgres from 'postgres';
 import { copyChunks } from '../db/postgres-copy';
 
-export type CopyRequest = { type: 'copy'; id: number; table: string; columns: string[]; text: string } | { type: 'close' };
+/** `copy` writes its text after the chunks sent before it under the same id (copyLines). */
+export type CopyRequest =
+  | { type: 'copy'; id: number; table: string; columns: string[]; text: string }
+  | { type: 'chunk'; id: number; text: string }
+  | { type: 'close' };
 export interface CopyReply {
   id: number;
   /** The failure, with PostgreSQL's SQLSTATE code when it has one (23505: a unique violation). */
@@ -38,12 +42,22 @@ function connectWithoutDelay(options: { host: string[]; port: number[]; path?: s
   return socket;
 }
 
+const chunks = new Map<number, string[]>();
+
 port.on('message', (request: CopyRequest) => {
   if (request.type === 'close') {
     void sql.end({ timeout: 5 }).finally(() => port.close());
     return;
   }
-  copyChunks(sql, request.table, request.columns, [request.text]).then(
+  if (request.type === 'chunk') {
+    const sent = chunks.get(request.id);
+    if (sent) sent.push(request.text);
+    else chunks.set(request.id, [request.text]);
+    return;
+  }
+  const text = [...(chunks.get(request.id) ?? []), request.text];
+  chunks.delete(request.id);
+  copyChunks(sql, request.table, request.columns, text).then(
     () => port.postMessage({ id: request.id } satisfies CopyReply),
     (error: unknown) => {
       const { message, code } = error as { message?: string; code?: unknown };

@@ -17,6 +17,7 @@ import {
   type WorkerRequest,
 } from './inference-protocol';
 import type { GraphSignature } from './model-contract';
+import { tailTrace } from './tail-trace';
 
 export interface InferencePoolOptions {
   logger: Logger;
@@ -350,15 +351,20 @@ export class InferencePool {
     else this.threadBatches++;
     this.options.onBatch?.(queue.modelKey, rows, items.length);
     const { spec } = this.models.get(queue.modelKey)!;
+    const dispatched = performance.now();
+    tailTrace?.span('queue', items[0].enqueuedAt, dispatched);
     let running: Promise<SlotRun>;
     try {
       running = slot.run(queue.modelKey, packBatch(spec.inputs, items, rows));
     } catch (error) {
       running = Promise.reject(error);
     }
+    // An inline batch runs within slot.run, on the event loop.
+    if (slot === this.inline) tailTrace?.span('inline', dispatched);
     running
       .then(
         ({ outputs, runMs }) => {
+          if (slot !== this.inline) tailTrace?.span('thread', dispatched);
           if (runMs !== undefined && this.models.has(queue.modelKey)) this.observeCost(queue.modelKey, rows, runMs);
           let offset = 0;
           for (const item of items) {

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
 import { COLUMNS, logLine, type LogLine, type PredictionLogEntry } from './log-line';
+import type { CopyThread } from './copy-thread';
 import { PredictionSpool, type SpoolSegment } from './prediction-spool';
+import { tailTrace } from './tail-trace';
 
 export interface PredictionLogStats {
   /** Accepted and not yet written (including a batch being written or awaiting retry). */
@@ -89,10 +91,17 @@ export type PredictionLogSink = (lines: LogLine[], attempt: number) => Promise<v
  * (One INSERT … json_to_recordset per batch was tried: slightly less work here, twice the CPU in
  * PostgreSQL, which shares the machine.)
  */
-export function databaseSink(database: Pick<Database, 'copyText'>): PredictionLogSink {
+export function databaseSink(database: Pick<Database, 'copyText'> | Pick<CopyThread, 'copyText' | 'copyLines'>): PredictionLogSink {
   return async (lines, attempt) => {
     try {
-      await database.copyText('prediction_log', COLUMNS, lines.join(''));
+      // The COPY thread takes the lines in pieces; PGlite's copyText runs in this thread anyway.
+      if ('copyLines' in database) await database.copyLines('prediction_log', COLUMNS, lines);
+      else {
+        const started = performance.now();
+        const copied = database.copyText('prediction_log', COLUMNS, lines.join(''));
+        tailTrace?.span('copy', started);
+        await copied;
+      }
     } catch (error) {
       if (attempt > 0 && (error as { code?: unknown }).code === '23505') return;
       throw error;

@@ -1,8 +1,10 @@
-import { close, fdatasync, ftruncate, mkdir, open, readFileSync, rmdir, unlink, write } from 'node:fs';
+import { close, fdatasync, ftruncate, mkdir, open, readFileSync, rmdir, unlink, write, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { LogLine } from './log-line';
+import { tailTrace } from './tail-trace';
 
 /**
  * The prediction log's local append-only spool: a request's log lines are written here (one
@@ -50,6 +52,16 @@ interface Group {
 }
 
 const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+/**
+ * A group is written with a synchronous write() on the event loop: a few KB into the page cache
+ * take tens of microseconds, while a write through libuv's thread pool costs two thread wake-ups,
+ * and on a busy machine each one waits for a core (the slowest answers' largest stage in
+ * `bench:serve`'s tail trace). A synchronous write slower than this means the kernel is throttling
+ * writes (dirty pages): the next ones go through the thread pool for a while, so a slow disk
+ * never stalls the event loop for more than one write per period.
+ */
+const SLOW_SYNC_WRITE_MS = 5;
+const THREAD_POOL_AFTER_SLOW_WRITE_MS = 1000;
 const writeAsync = promisify(write);
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
@@ -70,6 +82,8 @@ export class PredictionSpool {
   private closed = false;
   private idlePromise: Promise<void> = Promise.resolve();
   private idleResolve: (() => void) | undefined;
+  /** performance.now() until which writes go through the thread pool (after a slow synchronous one). */
+  private threadPoolUntil = 0;
 
   constructor(private readonly options: PredictionSpoolOptions) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -146,6 +160,7 @@ export class PredictionSpool {
     while (this.pendingGroup) {
       const group = this.pendingGroup;
       this.pendingGroup = undefined;
+      const started = performance.now();
       let segment: SpoolSegment | undefined;
       try {
         segment = this.current ?? (await this.openSegment());
@@ -162,6 +177,7 @@ export class PredictionSpool {
         continue;
       }
       this.options.onDurable(group.lines, segment);
+      tailTrace?.span('spool', started);
       group.resolve(true);
       if (segment.bytes >= this.segmentBytes) this.rotate();
     }
@@ -170,6 +186,14 @@ export class PredictionSpool {
   }
 
   private async writeAll(segment: SpoolSegment, buffer: Buffer): Promise<number> {
+    // With fsync the answer waits for the disk anyway: the thread pool keeps the event loop free meanwhile.
+    if (!this.options.fsync && performance.now() >= this.threadPoolUntil) {
+      const started = performance.now();
+      for (let offset = 0; offset < buffer.length;) offset += writeSync(segment.fd, buffer, offset, buffer.length - offset, null);
+      const ended = performance.now();
+      if (ended - started > SLOW_SYNC_WRITE_MS) this.threadPoolUntil = ended + THREAD_POOL_AFTER_SLOW_WRITE_MS;
+      return buffer.length;
+    }
     let offset = 0;
     while (offset < buffer.length) {
       const { bytesWritten } = await writeAsync(segment.fd, buffer, offset, buffer.length - offset, null);

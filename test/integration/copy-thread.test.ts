@@ -60,6 +60,39 @@ describe.skipIf(!url)("the prediction log's COPY thread (PostgreSQL)", () => {
     ).toHaveLength(3);
   });
 
+  it('hands a large batch over in pieces of 1000 lines, each a turn of the event loop, as one COPY', async () => {
+    const big = lines(2500, 'copy-thread-c');
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const copied = thread.copyLines('prediction_log', COLUMNS, big);
+    // The pieces go out on later turns: the event loop is free between them.
+    await new Promise((resolve) => setImmediate(resolve));
+    await copied;
+    clearInterval(ticking);
+    expect(turns).toBeGreaterThan(0);
+    expect(
+      await database.db
+        .select({ id: predictionLog.id })
+        .from(predictionLog)
+        .where(inArray(predictionLog.id, idsOf(big))),
+    ).toHaveLength(2500);
+    // One COPY: a duplicate in the last piece fails the whole batch, nothing of it is written.
+    const again = [...lines(1500, 'copy-thread-c'), big[0]];
+    await expect(thread.copyLines('prediction_log', COLUMNS, again)).rejects.toMatchObject({ code: '23505' });
+    expect(
+      await database.db
+        .select({ id: predictionLog.id })
+        .from(predictionLog)
+        .where(inArray(predictionLog.id, idsOf(again.slice(0, 1500)))),
+    ).toHaveLength(0);
+  });
+
+  it('fails a hand-over in pieces when the thread dies in the middle of it', async () => {
+    const copied = thread.copyLines('prediction_log', COLUMNS, lines(5000, 'copy-thread-d'));
+    await thread.crashForTest();
+    await expect(copied).rejects.toThrow(/COPY thread stopped/);
+  });
+
   it('fails the copies in flight when the thread dies, and starts a new thread for the next', async () => {
     const big = lines(20_000, 'copy-thread-b');
     const inFlight = thread.copyText('prediction_log', COLUMNS, big.join(''));
