@@ -14,7 +14,7 @@ import type { GbdtTree } from './tree';
  */
 
 /** A checkpoint as posted: `trees` holds the trees after the first `treesBefore`. */
-export type CheckpointMessage = GbdtCheckpoint & { treesBefore: number };
+type CheckpointMessage = GbdtCheckpoint & { treesBefore: number };
 
 export type GbdtProgressMessage = Omit<GbdtProgress, 'checkpoint'> & { checkpoint?: CheckpointMessage };
 
