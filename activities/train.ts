@@ -5,7 +5,7 @@ import { checkTargetValues } from '../src/ml/labels';
 import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
-import { trainForTask } from '../src/ml/train-for-task';
+import { trainForTask, type TaskTrainingRequest } from '../src/ml/train-for-task';
 import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
 import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
@@ -81,8 +81,30 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       validation,
       signal: cancellationSignal(),
     };
+    // The training thread takes seconds to start on a busy machine (longer than a short heartbeat
+    // timeout), and an iteration may too: the latest progress is re-sent every second meanwhile.
+    let progress: Record<string, unknown> = { trial: input.trial, phase: 'starting training' };
+    const report = (next: Record<string, unknown>) => {
+      progress = next;
+      heartbeat(progress);
+    };
+    const timer = setInterval(() => heartbeat(progress), 1000);
+    try {
+      return await fitReporting(input, trainingRunId, request, resumed, report);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  async function fitReporting(
+    input: TrainModelInput,
+    trainingRunId: string,
+    request: Omit<TaskTrainingRequest, 'onIteration' | 'onGbdtProgress' | 'resumeFrom'>,
+    resumed: { iteration?: number },
+    report: (progress: Record<string, unknown>) => void,
+  ): Promise<TrainedModel> {
     if (input.trainer.kind !== 'gbdt') {
-      return trainForTask({ ...request, onIteration: (iteration, loss) => heartbeat({ trial: input.trial, iteration, loss }) });
+      return trainForTask({ ...request, onIteration: (iteration, loss) => report({ trial: input.trial, iteration, loss }) });
     }
     const stored = await findTrainingCheckpoint(database.db, trainingRunId);
     const resumeFrom = stored ? await artifacts.getJson<GbdtCheckpoint>(stored.artifactSha256) : undefined;
@@ -93,7 +115,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       ...request,
       resumeFrom,
       onGbdtProgress: ({ iteration, totalIterations, trainMetric, validationMetric, checkpoint }) => {
-        heartbeat({
+        report({
           trial: input.trial,
           iteration,
           totalIterations,

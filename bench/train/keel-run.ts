@@ -5,7 +5,7 @@
  *
  * Trains keel's GBDT (objective from PARAMS_JSON) on the prepared training split with TARGET
  * (`delayed` or `delay`) as label (timed: tree pipeline fit, binning and boosting, helper thread
- * start included), scores the test split with predictGbdt and with the exported ONNX model
+ * start included; wall time, and the CPU time of every thread of the process over the same span), scores the test split with predictGbdt and with the exported ONNX model
  * (onnxruntime), writes the predictions (probabilities, or minutes) to
  * OUT_DIR/keel_<TARGET>_<threads>t_<categoricalSplits>.npy and prints one JSON line with keel's
  * own test metrics, the ai.onnx.ml opset of the export and its load time and latency
@@ -34,8 +34,10 @@ const params = JSON.parse(paramsJson) as GbdtParamsInput;
 const threads = Number(threadsText);
 
 const started = performance.now();
+const cpuStarted = process.cpuUsage();
 const model = await trainGbdt({ target, params, columns: train.columns, labels: train.targets[target] }, { threads });
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStarted);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 const regression = model.objective === 'regression';
@@ -52,6 +54,7 @@ const metrics = regression ? regressionSnakeCase(test.targets[target], predictio
 console.log(
   JSON.stringify({
     seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
     threads,
     trees: model.trees.length,
     peak_rss_mb: peakRssMb,

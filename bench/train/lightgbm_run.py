@@ -3,8 +3,8 @@
   lightgbm_run.py train DIR TARGET PARAMS_JSON THREADS CATEGORICAL
       Trains LightGBM on DIR/X_train.npy and DIR/y_<TARGET>_train.npy with the given parameters
       (objective included) and thread count, scores DIR/X_test.npy, and prints one JSON line:
-      seconds (Dataset construction, binning included, plus training), test metrics, peak RSS,
-      versions.
+      seconds (Dataset construction, binning included, plus training), cpu_seconds (the same
+      span's CPU time of every thread of the process), test metrics, peak RSS, versions.
   lightgbm_run.py metrics OBJECTIVE Y_TRUE.npy PREDICTIONS.npy
       scikit-learn's metrics of given predictions (probabilities for `binary`, values for
       `regression`), to check keel's metric code on identical predictions; one JSON line.
@@ -50,12 +50,15 @@ def train(directory, target, params_json, threads, categorical):
     params.update({"num_threads": threads, "verbose": -1, "deterministic": True, "force_row_wise": True})
     categorical_feature = [3, 4] if categorical else []
     started = time.perf_counter()
+    cpu_started = time.process_time()
     dataset = lgb.Dataset(x_train, label=y_train, categorical_feature=categorical_feature, free_raw_data=False)
     booster = lgb.train(params, dataset, num_boost_round=num_trees)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     predictions = booster.predict(x_test, num_threads=threads)
     result = {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "threads": threads,
         "categorical": categorical,
         "trees": booster.num_trees(),

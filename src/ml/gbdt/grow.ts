@@ -210,8 +210,10 @@ export function growTree(
     leaves[best] = left;
     leaves.push(right);
 
-    const leftCan = canSplit(depth, left.c);
-    const rightCan = canSplit(depth, right.c);
+    // The tree is full after this split: the children's histograms and splits would go unused.
+    const full = leaves.length >= constraints.maxLeaves;
+    const leftCan = !full && canSplit(depth, left.c);
+    const rightCan = !full && canSplit(depth, right.c);
     if (leftCan || rightCan) {
       const [small, large] = left.c <= right.c ? [left, right] : [right, left];
       small.hist = takeHist();

@@ -16,6 +16,7 @@ import type { GbdtModel } from './model';
 import { ParallelExecutor } from './parallel';
 import { checkLabels } from './objective';
 import { parseGbdtParams, type GbdtParamsInput } from './params';
+import { progressDecoder, type GbdtProgressMessage } from './progress-messages';
 
 export interface GbdtTrainOptions extends GbdtFitOptions {
   /**
@@ -96,7 +97,8 @@ export interface GbdtWorkerOptions {
 
 /**
  * Trains in a worker thread (plus threads - 1 helpers), so the caller's event loop stays free
- * for activity heartbeats. Progress and checkpoints arrive through `onProgress`. The feature
+ * for activity heartbeats. Progress and checkpoints arrive through `onProgress` (a checkpoint's
+ * trees are shared with the earlier checkpoints': see progress-messages.ts). The feature
  * columns' buffers are moved to the worker (the table's columns are unusable afterwards).
  */
 export async function trainGbdtInWorkerThread(input: GbdtTable | GbdtTrainingRequest, options: GbdtWorkerOptions = {}): Promise<GbdtModel> {
@@ -113,10 +115,12 @@ export async function trainGbdtInWorkerThread(input: GbdtTable | GbdtTrainingReq
     resumeFrom: options.resumeFrom,
   };
   const transferList = [...columnBuffers(table.columns), ...(table.validation ? columnBuffers(table.validation.columns) : [])];
-  return await runWorkerTask<GbdtModel, GbdtProgress>(new URL('./train-worker.ts', import.meta.url), workerInput, {
+  const { onProgress } = options;
+  const decode = progressDecoder();
+  return await runWorkerTask<GbdtModel, GbdtProgressMessage>(new URL('./train-worker.ts', import.meta.url), workerInput, {
     // Each buffer once (columns may share one); SharedArrayBuffers are shared, not transferred.
     transferList: [...new Set(transferList)].filter((buffer) => buffer instanceof ArrayBuffer),
-    onProgress: options.onProgress,
+    onProgress: onProgress && ((message) => onProgress(decode(message))),
     signal: options.signal,
   });
 }

@@ -10,12 +10,10 @@ import { taskQueues } from '../../../src/shared/task-queues';
  * a run is in, the attempts of its activities, and the rows it left in the database.
  */
 
-// Early stopping off: the faults must land while the trees still grow, whatever the data. Ordinal
-// splits: a worker training 3,000 native-split trees crashed deserialising a checkpoint message
-// (docs/reliability.md, known gaps); these faults test durability, not the split search.
+// Early stopping off: the faults must land while the trees still grow, whatever the data.
 export const GBDT = {
   kind: 'gbdt',
-  params: { objective: 'binary', numTrees: 150, maxLeaves: 15, learningRate: 0.1, earlyStoppingRounds: 0, categoricalSplits: 'ordinal' },
+  params: { objective: 'binary', numTrees: 150, maxLeaves: 15, learningRate: 0.1, earlyStoppingRounds: 0 },
   threads: 1,
   checkpointEvery: 5,
   heartbeatTimeoutSeconds: 3,
