@@ -37,7 +37,7 @@ export function progressEncoder(): (progress: GbdtProgress) => GbdtProgressMessa
 export function progressDecoder(): (message: GbdtProgressMessage) => GbdtProgress {
   const trees: GbdtTree[] = [];
   return (message) => {
-    if (!message.checkpoint) return message as GbdtProgress;
+    if (!message.checkpoint) return message;
     // The spread keeps the keys in the trainer's order, so the checkpoint's JSON is unchanged.
     const { treesBefore, ...checkpoint } = message.checkpoint;
     if (treesBefore !== trees.length) {
