@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { driftStreak } from '../../activities/monitor';
+import { driftStreak } from '../../src/monitoring/report-store';
 import { openDatabase, type Database } from '../../src/db/database';
 import { driftReports } from '../../src/db/schema';
 import type { Finding } from '../../src/shared/monitoring';
