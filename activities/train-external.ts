@@ -4,6 +4,7 @@ import { externalContract, runExternalTrainer, verifyExternalModel } from '../sr
 import { checkTargetValues, classLabels } from '../src/ml/labels';
 import { partitionRows } from '../src/ml/split';
 import { registeredCommand } from '../src/ml/trainer-commands';
+import { finishedTrainingRun, recordTrainingRun, trainingRunIdOf } from '../src/registry/training-runs';
 import { metricsOfScores } from '../src/ml/task-evaluation';
 import type { ModelContract, ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec } from '../src/shared/feature-spec';
@@ -11,7 +12,6 @@ import type { CommandTrainerSpec, SplitSpec } from '../src/shared/pipeline-input
 import type { ModelMetrics } from '../src/shared/model-metrics';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-import { findTrainingRun, recordTrainingRun } from './training-run';
 
 export interface ExternalTrainingOutcome {
   trainingRunId: string;
@@ -40,10 +40,10 @@ export function trainExternalActivities({ database, artifacts, trainers = {}, tr
       split: SplitSpec;
       trial: string;
     }): Promise<ExternalTrainingOutcome> {
-      const { workflowId, runId } = currentRun();
-      const trainingRunId = `${workflowId}/${runId}/${input.trial}`;
-      const done = await findTrainingRun(database.db, trainingRunId);
-      if (done?.validationMetrics) {
+      const run = currentRun();
+      const trainingRunId = trainingRunIdOf(run, input.trial);
+      const done = await finishedTrainingRun(database.db, trainingRunId);
+      if (done) {
         const { contract } = done.trainer as { contract: ModelContract };
         const onnx = await artifacts.get(done.modelArtifactSha256);
         return {
@@ -51,7 +51,7 @@ export function trainExternalActivities({ database, artifacts, trainers = {}, tr
           onnxSha256: done.modelArtifactSha256,
           bytes: onnx.byteLength,
           contract,
-          validationMetrics: done.validationMetrics as ModelMetrics,
+          validationMetrics: done.validationMetrics,
           trainSeconds: done.trainSeconds,
         };
       }
@@ -105,12 +105,9 @@ export function trainExternalActivities({ database, artifacts, trainers = {}, tr
         scores,
       );
       const onnxSha256 = await artifacts.put(result.onnx);
-      await recordTrainingRun(database.db, {
-        id: trainingRunId,
+      await recordTrainingRun(database.db, run, {
         trial: input.trial,
-        modelName: input.model,
-        workflowId,
-        runId,
+        model: input.model,
         datasetVersionId: input.datasetVersionId,
         trainer: { ...input.trainer, contract, reportedMetrics: result.reportedMetrics, logTail: result.logTail },
         modelArtifactSha256: onnxSha256,

@@ -7,6 +7,16 @@ import { partitionRows } from '../src/ml/split';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
 import { trainForTask, type TaskTrainingRequest } from '../src/ml/train-for-task';
 import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import {
+  clearTrainingCheckpoint,
+  earlierTrials,
+  finishedTrainingRun,
+  findTrainingCheckpoint,
+  recordTrainingCheckpoint,
+  recordTrainingRun,
+  saveEvaluation,
+  trainingRunIdOf,
+} from '../src/registry/training-runs';
 import type { CanonicalCategories } from '../src/shared/category-spellings';
 import type { ModelTask } from '../src/shared/model-contract';
 import type { FeatureSpec } from '../src/shared/feature-spec';
@@ -17,15 +27,6 @@ import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-import {
-  clearTrainingCheckpoint,
-  earlierTrials,
-  findTrainingCheckpoint,
-  findTrainingRun,
-  recordTrainingCheckpoint,
-  recordTrainingRun,
-  saveEvaluation,
-} from './training-run';
 
 export interface TrainModelInput {
   model: string;
@@ -165,17 +166,17 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
      * store and the run, with its learning curve, to `training_runs`; a retry finds it recorded.
      */
     async trainModel(input: TrainModelInput): Promise<TrainModelResult> {
-      const { workflowId, runId } = currentRun();
-      const trainingRunId = `${workflowId}/${runId}/${input.trial}`;
-      const done = await findTrainingRun(database.db, trainingRunId);
-      if (done?.validationMetrics) {
+      const run = currentRun();
+      const trainingRunId = trainingRunIdOf(run, input.trial);
+      const done = await finishedTrainingRun(database.db, trainingRunId);
+      if (done) {
         await clearTrainingCheckpoint(database.db, trainingRunId);
         return {
           trainingRunId,
           modelArtifactSha256: done.modelArtifactSha256,
           iterations: (done.learningCurve as { train: unknown[] }).train.length,
           trainSeconds: done.trainSeconds,
-          validationMetrics: done.validationMetrics as ModelMetrics,
+          validationMetrics: done.validationMetrics,
           resumedFromIteration: done.resumedFromIteration ?? undefined,
         };
       }
@@ -200,12 +201,9 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
           predictOutputs(model, validation),
         );
         const modelArtifactSha256 = await artifacts.putJson(model);
-        await recordTrainingRun(database.db, {
-          id: trainingRunId,
+        await recordTrainingRun(database.db, run, {
           trial: input.trial,
-          modelName: input.model,
-          workflowId,
-          runId,
+          model: input.model,
           datasetVersionId: input.datasetVersionId,
           trainer: input.trainer,
           modelArtifactSha256,

@@ -1,16 +1,13 @@
 import { Command } from 'commander';
 import type { ModelMetrics } from '../shared/model-metrics';
 import { headlineMetric } from '../shared/task-metrics';
-import { desc, eq } from 'drizzle-orm';
 import { databaseOpener } from './database';
-import { trainingRuns } from '../db/schema';
 import { readLearningCurve, type LearningCurve } from '../ml/trained-model';
-import { getPipelineRun, listPipelineRuns, pipelineRunTrials } from '../registry/pipeline-runs';
+import { getPipelineRun, listPipelineRuns } from '../registry/pipeline-runs';
+import { findTrainingRun, listTrainingRuns, trainingRunsOf, type TrainingRun } from '../registry/training-runs';
 import type { Environment } from '../runtime/environment';
 import { printResult } from './output';
 import { pipelineRunDetail, pipelineRunJson, pipelineRunLines } from './pipeline-run-lines';
-
-type TrainingRun = typeof trainingRuns.$inferSelect;
 
 /**
  * `keel runs list|show|trials`: pipeline runs (failed ones too, with their root cause), their
@@ -47,13 +44,13 @@ export function runsCommand(env: Environment): Command {
       withRuns(async (db) => {
         const pipelineRun = await getPipelineRun(db, id);
         if (pipelineRun) {
-          const trials = await pipelineRunTrials(db, pipelineRun);
+          const trials = await trainingRunsOf(db, pipelineRun);
           printResult(opts.json, { ...pipelineRunJson(pipelineRun), trials: trials.map(summary) }, () =>
             [...pipelineRunDetail(pipelineRun), ...trialLines(trials)].join('\n'),
           );
           return;
         }
-        const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, id));
+        const run = await findTrainingRun(db, id);
         if (!run) throw new Error(`no pipeline run or training run "${id}" (keel runs list <model> shows them)`);
         const curve = readLearningCurve(run.learningCurve);
         printResult(
@@ -86,12 +83,7 @@ export function runsCommand(env: Environment): Command {
     .option('--json', 'machine-readable output')
     .action((model: string, opts: { limit: string; json?: boolean }) =>
       withRuns(async (db) => {
-        const runs = await db
-          .select()
-          .from(trainingRuns)
-          .where(eq(trainingRuns.modelName, model))
-          .orderBy(desc(trainingRuns.createdAt))
-          .limit(Number(opts.limit));
+        const runs = await listTrainingRuns(db, model, Number(opts.limit));
         printResult(opts.json, runs.map(summary), () =>
           runs.length ? trialLines(runs).slice(1).join('\n') : `no training runs of "${model}"`,
         );

@@ -2,10 +2,11 @@ import { and, eq, or } from 'drizzle-orm';
 import { getDatasetVersion } from '../data/dataset-store';
 import type { DatasetProfile } from '../data/profile';
 import type { Db } from '../db/database';
-import { aliasHistory, trainingRuns } from '../db/schema';
+import { aliasHistory } from '../db/schema';
 import type { ArtifactStore } from './artifact-store';
 import { type AliasMove, getAliases, type ModelVersion, versionEvents, type VersionEvent } from './model-registry';
 import { readLearningCurve } from '../ml/trained-model';
+import { findTrainingRun } from './training-runs';
 
 /**
  * Lineage of a version in one object: what it is (contract, params, metrics, feature pipeline),
@@ -98,13 +99,7 @@ export async function describeVersion(db: Db, row: ModelVersion, options: Lineag
   const [aliases, dataset, run, moves, events, check] = await Promise.all([
     getAliases(db, row.modelName),
     row.datasetVersionId ? getDatasetVersion(db, row.datasetVersionId) : Promise.resolve(undefined),
-    row.trainingRunId
-      ? db
-          .select()
-          .from(trainingRuns)
-          .where(eq(trainingRuns.id, row.trainingRunId))
-          .then((r) => r[0])
-      : Promise.resolve(undefined),
+    row.trainingRunId ? findTrainingRun(db, row.trainingRunId) : Promise.resolve(undefined),
     db
       .select()
       .from(aliasHistory)

@@ -1,6 +1,6 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/database';
-import { pipelineRuns, trainingRuns } from '../db/schema';
+import { pipelineRuns } from '../db/schema';
 import type { FailureSummary } from '../shared/failure-chain';
 
 /**
@@ -119,13 +119,4 @@ export async function getPipelineRun(db: Db, id: string): Promise<PipelineRun | 
     .orderBy(desc(pipelineRuns.startedAt))
     .limit(1);
   return newest as PipelineRun | undefined;
-}
-
-/** The training runs (one per tuning trial, `main` without tuning) of a pipeline run. */
-export async function pipelineRunTrials(db: Db, run: PipelineRunKey) {
-  return db
-    .select()
-    .from(trainingRuns)
-    .where(and(eq(trainingRuns.workflowId, run.workflowId), eq(trainingRuns.runId, run.runId)))
-    .orderBy(sql`${trainingRuns.createdAt}`);
 }

@@ -1,15 +1,14 @@
 import { canonicalCategoriesSchema } from '../shared/category-spellings';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ColumnDef, Row } from '../data/columns';
 import { getDatasetVersion, readDatasetRows } from '../data/dataset-store';
 import type { Db } from '../db/database';
-import { trainingRuns } from '../db/schema';
 import { partitionRows } from '../ml/split';
 import { trainForTask } from '../ml/train-for-task';
 import { exportOnnx } from '../ml/trained-model';
+import { findTrainingRun } from './training-runs';
 import type { CodeVersion } from '../runtime/code-version';
 import { modelTaskSchema } from '../shared/model-contract';
 import { featureSpecSchema } from '../shared/feature-spec';
@@ -99,7 +98,7 @@ export async function reproduceVersion(
   const onnx = exportOnnx(model);
   const onnxSha256 = sha256Hex(onnx);
 
-  const [run] = row.trainingRunId ? await db.select().from(trainingRuns).where(eq(trainingRuns.id, row.trainingRunId)) : [];
+  const run = row.trainingRunId ? await findTrainingRun(db, row.trainingRunId) : undefined;
   const recordedModelJson = run?.modelArtifactSha256 ?? null;
   const sameCode =
     row.gitCommit !== null &&

@@ -1,7 +1,8 @@
 import { gte, isNull } from 'drizzle-orm';
 import type { Db } from '../db/database';
-import { aliasHistory, deployments, modelAliases, modelVersionEvents, modelVersions, routes, trainingRuns } from '../db/schema';
+import { aliasHistory, deployments, modelAliases, modelVersionEvents, modelVersions, routes } from '../db/schema';
 import type { ArtifactStore } from './artifact-store';
+import { trainingRunArtifacts } from './training-runs';
 
 export interface GcOptions {
   /** Alias moves newer than this many days keep the artifacts of both their versions. Default 30. */
@@ -66,14 +67,7 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
     db.select().from(modelAliases),
     db.select().from(aliasHistory).where(gte(aliasHistory.at, historyCutoff)),
     db.select().from(deployments).where(isNull(deployments.endedAt)),
-    db
-      .select({
-        id: trainingRuns.id,
-        sha: trainingRuns.modelArtifactSha256,
-        reportSha: trainingRuns.reportArtifactSha256,
-        createdAt: trainingRuns.createdAt,
-      })
-      .from(trainingRuns),
+    trainingRunArtifacts(db),
     db.select().from(routes),
   ]);
 

@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, isNotNull } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/database';
-import { approvals, datasetVersions, modelAliases, modelVersions, trainingRuns } from '../db/schema';
+import { approvals, datasetVersions, modelAliases, modelVersions } from '../db/schema';
 import { getPipelineRun, type PipelineRun } from '../registry/pipeline-runs';
 import { resolveRef } from '../registry/model-registry';
 import { parseModelRef } from '../registry/names';
+import { findTrainingRun, newestEvaluatedRun, trainingRunsOf } from '../registry/training-runs';
 import type { ModelMetrics } from '../shared/model-metrics';
 import { runEvaluationView } from '../ui/loaders/runs';
 import type { RunEvaluationView, TrialView } from '../ui/sections/run-evaluation';
@@ -56,18 +57,13 @@ export interface RunReportView {
  * (`<name>@<version>`, `<name>@production`).
  */
 export async function resolveTrainingRunId(db: Db, reference: string): Promise<string> {
-  const [exact] = await db.select({ id: trainingRuns.id }).from(trainingRuns).where(eq(trainingRuns.id, reference));
+  const exact = await findTrainingRun(db, reference);
   if (exact) return exact.id;
   // A pipeline run id (`<workflowId>/<runId>`, as the dashboard names runs) or a workflow id.
   const pipelineRun = await getPipelineRun(db, reference);
   if (pipelineRun?.trainingRunId) return pipelineRun.trainingRunId;
-  const [byWorkflow] = await db
-    .select({ id: trainingRuns.id })
-    .from(trainingRuns)
-    .where(and(eq(trainingRuns.workflowId, reference), isNotNull(trainingRuns.gate)))
-    .orderBy(desc(trainingRuns.createdAt))
-    .limit(1);
-  if (byWorkflow) return byWorkflow.id;
+  const byWorkflow = await newestEvaluatedRun(db, reference);
+  if (byWorkflow) return byWorkflow;
   if (reference.includes('@')) {
     const version = await resolveRef(db, parseModelRef(reference)).catch(() => undefined);
     if (version?.trainingRunId) return version.trainingRunId;
@@ -78,14 +74,10 @@ export async function resolveTrainingRunId(db: Db, reference: string): Promise<s
 }
 
 export async function loadRunReportView(db: Db, trainingRunId: string): Promise<RunReportView> {
-  const [run] = await db.select().from(trainingRuns).where(eq(trainingRuns.id, trainingRunId));
+  const run = await findTrainingRun(db, trainingRunId);
   if (!run) throw new ReportNotFoundError(`no training run "${trainingRunId}"`);
   const [siblings, [version], [dataset], pipelineRun, [approval]] = await Promise.all([
-    db
-      .select()
-      .from(trainingRuns)
-      .where(and(eq(trainingRuns.workflowId, run.workflowId), eq(trainingRuns.runId, run.runId)))
-      .orderBy(asc(trainingRuns.createdAt), asc(trainingRuns.id)),
+    trainingRunsOf(db, run),
     db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, run.id)).limit(1),
     db.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId)),
     getPipelineRun(db, `${run.workflowId}/${run.runId}`),

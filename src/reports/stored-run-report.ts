@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/database';
-import { trainingRuns } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
+import { findTrainingRun, saveRunReport } from '../registry/training-runs';
 import { ReportNotFoundError } from './drift-view';
 import { renderRunReport, type RenderedReport } from './render';
 import { resolveTrainingRunId } from './run-view';
@@ -15,18 +14,18 @@ export async function storeRunReport(db: Db, artifacts: ArtifactStore, trainingR
   const report = await renderRunReport(db, trainingRunId);
   const bytes = new TextEncoder().encode(report.html);
   const sha256 = await artifacts.put(bytes);
-  await db.update(trainingRuns).set({ reportArtifactSha256: sha256 }).where(eq(trainingRuns.id, report.id));
+  await saveRunReport(db, report.id, sha256);
   return { sha256, bytes: bytes.byteLength };
 }
 
 /** The report the pipeline stored for a run (any reference `keel report run` takes), verified against its sha256. */
 export async function storedRunReport(db: Db, artifacts: ArtifactStore, reference: string): Promise<RenderedReport> {
   const id = await resolveTrainingRunId(db, reference);
-  const [run] = await db.select({ sha: trainingRuns.reportArtifactSha256 }).from(trainingRuns).where(eq(trainingRuns.id, id));
-  if (!run?.sha) {
+  const sha = (await findTrainingRun(db, id))?.reportArtifactSha256;
+  if (!sha) {
     throw new ReportNotFoundError(
       `training run ${id} has no stored report (runs that ended before reports were stored have none): leave out --stored to render it now`,
     );
   }
-  return { kind: 'run', id, html: new TextDecoder().decode(await artifacts.get(run.sha)) };
+  return { kind: 'run', id, html: new TextDecoder().decode(await artifacts.get(sha)) };
 }

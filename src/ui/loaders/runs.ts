@@ -1,13 +1,12 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/database';
-import { approvals, pipelineRuns, trainingRuns } from '../../db/schema';
+import { approvals, pipelineRuns } from '../../db/schema';
 import { readLearningCurve } from '../../ml/trained-model';
 import { type ApprovalRow, listPendingApprovals } from '../../registry/approvals';
-import { getPipelineRun, type PipelineRun, pipelineRunTrials } from '../../registry/pipeline-runs';
+import { getPipelineRun, type PipelineRun } from '../../registry/pipeline-runs';
+import { trainingRunsOf, type TrainingRun } from '../../registry/training-runs';
 import type { ModelMetrics } from '../../shared/model-metrics';
 import type { RunEvaluationView, TrialView } from '../sections/run-evaluation';
-
-type TrainingRun = typeof trainingRuns.$inferSelect;
 
 /** Every model's pipeline runs, newest first, and the approvals pending. */
 export async function loadPipelineRuns(db: Db, limit = 200): Promise<{ runs: PipelineRun[]; pending: ApprovalRow[] }> {
@@ -30,7 +29,7 @@ export interface RunDetail {
 export async function loadRunDetail(db: Db, id: string): Promise<RunDetail | undefined> {
   const run = await getPipelineRun(db, id);
   if (!run) return undefined;
-  const [trials, [approval]] = await Promise.all([pipelineRunTrials(db, run), db.select().from(approvals).where(eq(approvals.id, run.id))]);
+  const [trials, [approval]] = await Promise.all([trainingRunsOf(db, run), db.select().from(approvals).where(eq(approvals.id, run.id))]);
   const chosenId = run.trainingRunId ?? (trials.length === 1 ? trials[0].id : undefined);
   const chosen = trials.find((t) => t.id === chosenId);
   return {
