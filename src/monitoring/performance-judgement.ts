@@ -12,7 +12,7 @@ import { referenceMetrics } from './reference-store';
 import { regressionPerformance, type LoggedRegression, type RegressionReference } from './regression-performance';
 
 /** The monitored version's task and classes, and the live metric judged for it. */
-export interface PerformanceTask {
+interface PerformanceTask {
   task: ModelTask;
   classes: string[];
   metric: PerformanceMetricName;

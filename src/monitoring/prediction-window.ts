@@ -10,7 +10,7 @@ export interface TimeWindow {
 }
 
 /** A logged prediction's outputs, by task (src/serving/prediction-log.ts writes them). */
-export type LoggedOutputs = { probability?: number; label?: number | string; prediction?: number; probabilities?: number[] };
+type LoggedOutputs = { probability?: number; label?: number | string; prediction?: number; probabilities?: number[] };
 
 export interface WindowRow {
   version: number;

@@ -116,7 +116,7 @@ export function reportSummary(stored: StoredReport, version: number, alerts: Mon
   };
 }
 
-export function findingsOf(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): Finding[] {
+function findingsOf(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): Finding[] {
   const findings: Finding[] = [];
   if (evaluation.status !== 'insufficient_data') {
     if (evaluation.dataset.drifted) findings.push('data_drift');
@@ -131,7 +131,7 @@ export function findingsOf(evaluation: DriftEvaluation, performance: LivePerform
 }
 
 /** Drift when a drift finding stands; too little data only when neither the inputs nor the labels could be judged. */
-export function reportStatus(
+function reportStatus(
   findings: Finding[],
   evaluation: DriftEvaluation,
   performance: LivePerformance | null,
@@ -151,7 +151,7 @@ function performanceJudged(performance: LivePerformance | null, version: number)
   return v !== undefined && v.concept.status !== 'insufficient_labels';
 }
 
-export function reportMessage(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): string {
+function reportMessage(evaluation: DriftEvaluation, performance: LivePerformance | null, version: number): string {
   const parts = [evaluation.message];
   const v = performance?.versions.find((p) => p.version === version);
   if (v) {

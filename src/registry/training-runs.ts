@@ -13,7 +13,7 @@ import type { ModelMetrics } from '../shared/model-metrics';
 export type TrainingRun = typeof trainingRuns.$inferSelect;
 
 /** The Temporal run a training run belongs to. */
-export interface TrainingRunOwner {
+interface TrainingRunOwner {
   workflowId: string;
   runId: string;
 }
@@ -140,7 +140,7 @@ export async function earlierTrials(db: Db, modelName: string, limit: number): P
     .limit(limit);
 }
 
-export interface TrainingCheckpointRef {
+interface TrainingCheckpointRef {
   iteration: number;
   artifactSha256: string;
 }
