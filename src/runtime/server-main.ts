@@ -7,6 +7,7 @@ import { readEnvironment } from './environment';
 import { answerMetricsRequests, clusterMetrics, runServerPrimary, shareExplicitRefreshes } from './server-cluster';
 import { createLogger } from './logger';
 import { loadProjectConfig } from './project-config';
+import { serverOptionsFromEnvironment } from './server-options';
 
 /**
  * `npm run server`: the model server alone; it follows the `production` aliases and the serving
@@ -44,17 +45,10 @@ async function main() {
   const one = processes === 1;
   let onExplicitRefresh: (() => void) | undefined;
   const server = await startModelServer({
+    ...serverOptionsFromEnvironment(env, config),
     database,
     artifacts,
-    port: env.KEEL_PORT ?? config.server.port,
-    host: env.KEEL_HOST,
-    apiKeys: env.apiKeys,
     logger,
-    refreshMs: env.KEEL_ROUTING_REFRESH_MS,
-    models: env.KEEL_SERVE_MODELS,
-    predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool },
-    inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
-    limits: env.requestLimits,
     // Several processes share the cores: one inference thread each unless told otherwise.
     inferenceThreads: env.KEEL_INFERENCE_THREADS ?? (one ? undefined : 1),
     metricsText: one ? undefined : clusterMetrics(),

@@ -16,6 +16,7 @@ import { loadProjectConfig } from './project-config';
 import { replayTraffic } from './replay-traffic';
 import { ensureSchedules } from './schedules';
 import { startDashboard } from './dashboard';
+import { serverOptionsFromEnvironment } from './server-options';
 import { connectTemporal, openStorage, startWorkers } from './services';
 import { failureText } from '../cli/failure';
 import { summarizeFailure } from '../shared/failure-chain';
@@ -52,17 +53,10 @@ async function main() {
     say(`keel: Temporal at ${temporal.connectionOptions.address}, namespace ${temporal.namespace}`);
 
     const server = await startModelServer({
+      ...serverOptionsFromEnvironment(env, config),
       database,
       artifacts,
-      port: env.KEEL_PORT ?? config.server.port,
-      host: env.KEEL_HOST,
-      apiKeys: env.apiKeys,
       logger,
-      refreshMs: env.KEEL_ROUTING_REFRESH_MS,
-      predictionLog: { capacity: env.KEEL_PREDICTION_LOG_CAPACITY, spool: env.predictionSpool },
-      inlineInferenceMs: env.KEEL_INFERENCE_INLINE_MS,
-      inferenceThreads: env.KEEL_INFERENCE_THREADS,
-      limits: env.requestLimits,
     });
     closers.push(() => server.close());
 
