@@ -6,10 +6,9 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { openArtifactStore } from '../../src/registry/artifact-config';
-import { setAlias } from '../../src/registry/model-registry';
 import { type CanaryRolloutResult, type CanaryStatus, canaryStatusQuery } from '../../src/shared/canary';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
-import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { registerOnnxVersion, registerTinyProduction, TINY_SPEC } from '../fixtures/register-onnx';
 import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
 import { recordFault } from './support/figures';
 import { type KeelProcess, ProcessSet } from './support/processes';
@@ -51,14 +50,8 @@ describe('a canary rollout whose worker, then Temporal server, is killed mid-ste
     env = { TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: inject('faultsDatabaseUrl'), KEEL_DATA_DIR: join(dir, 'keel') };
     database = await openDatabase({ url: inject('faultsDatabaseUrl'), dataDir: dir });
     const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'keel', 'artifacts') });
-    const spec = {
-      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
-      categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
-      bias: -1.2,
-    };
-    const baseline = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
-    await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx({ ...spec, bias: -1.1 }), { key: `${model}/2` });
-    await setAlias(database.db, { model, alias: 'production', version: baseline.version, actor: 'test', reason: 'fault suite' });
+    await registerTinyProduction({ database, artifacts }, model, { key: `${model}/1` });
+    await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx({ ...TINY_SPEC, bias: -1.1 }), { key: `${model}/2` });
   });
   afterAll(async () => {
     await processes.stopAll();

@@ -7,10 +7,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { openArtifactStore } from '../../src/registry/artifact-config';
-import { setAlias } from '../../src/registry/model-registry';
 import { freePort } from '../../src/runtime/ports';
-import { registerOnnxVersion } from '../fixtures/register-onnx';
-import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
+import { registerTinyProduction } from '../fixtures/register-onnx';
 import { recordFault } from './support/figures';
 import { runLoad, type Sample } from './support/load';
 import { type KeelProcess, ProcessSet } from './support/processes';
@@ -46,13 +44,7 @@ describe('the prediction spool’s disk full', () => {
     mounted = true;
     database = await openDatabase({ url: inject('faultsDatabaseUrl'), dataDir: dir });
     const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'artifacts') });
-    const spec = {
-      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
-      categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
-      bias: -1.2,
-    };
-    const { version } = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
-    await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'fault suite' });
+    await registerTinyProduction({ database, artifacts }, model, { key: `${model}/1` });
     const port = await freePort();
     server = await processes.start('server', {
       DATABASE_URL: inject('faultsDatabaseUrl'),

@@ -5,10 +5,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { openArtifactStore } from '../../src/registry/artifact-config';
-import { setAlias } from '../../src/registry/model-registry';
 import { freePort } from '../../src/runtime/ports';
-import { registerOnnxVersion } from '../fixtures/register-onnx';
-import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
+import { registerTinyProduction, TINY_SPEC } from '../fixtures/register-onnx';
 import { recordFault } from './support/figures';
 import { percentile, runLoad } from './support/load';
 import { type KeelProcess, ProcessSet } from './support/processes';
@@ -41,13 +39,8 @@ describe('PostgreSQL down under load', () => {
     cluster = await createScratchCluster();
     database = await openDatabase({ url: cluster.url, dataDir: dir });
     const artifacts = openArtifactStore({ kind: 'local', dir: join(dir, 'artifacts') });
-    const spec = {
-      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
-      categorical: [{ name: 'origin', weights: { ORD: 0.7, JFK: -0.3 } }],
-      bias: -1.2,
-    };
-    const { version } = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
-    await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'fault suite' });
+    const spec = { ...TINY_SPEC, categorical: [{ name: 'origin', weights: { ORD: 0.7, JFK: -0.3 } }] };
+    await registerTinyProduction({ database, artifacts }, model, { key: `${model}/1`, spec });
     const port = await freePort();
     server = await processes.start('server', {
       DATABASE_URL: cluster.url,

@@ -8,10 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
 import { freePort } from '../../src/runtime/ports';
-import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
-import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { registerTinyProduction } from '../fixtures/register-onnx';
 import { childrenOf, waitUntil } from './server-process-support';
 
 const url = inject('databaseUrl');
@@ -33,13 +31,7 @@ describe.skipIf(!url)('the prediction spool: no answered prediction is lost when
     dir = await mkdtemp(join(tmpdir(), 'keel-spool-it-'));
     database = await openDatabase({ url, dataDir: dir });
     const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
-    const spec = {
-      numeric: [{ name: 'distance', weight: 0.002, mean: 800 }],
-      categorical: [{ name: 'origin', weights: { ORD: 0.7 } }],
-      bias: -1.2,
-    };
-    const { version } = await registerOnnxVersion({ database, artifacts }, model, buildTinyLogisticOnnx(spec), { key: `${model}/1` });
-    await setAlias(database.db, { model, alias: 'production', version, actor: 'test', reason: 'test' });
+    await registerTinyProduction({ database, artifacts }, model, { key: `${model}/1` });
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
   }, 60_000);

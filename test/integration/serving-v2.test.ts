@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
-import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
-import { registerOnnxVersion } from '../fixtures/register-onnx';
+import { type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
+import { registerTinyProduction } from '../fixtures/register-onnx';
 import { parseJson } from '../fixtures/json';
 import type { ServerAnswer } from '../fixtures/serving-answers';
 
@@ -41,8 +40,7 @@ let server: ModelServer;
 let answeredRows = 0;
 
 async function register(name: string, spec: TinyLogisticSpec, key: string) {
-  const row = await registerOnnxVersion({ database, artifacts }, name, buildTinyLogisticOnnx(spec), { key });
-  await setAlias(database.db, { model: name, alias: 'production', version: row.version, actor: 'test', reason: 'test' });
+  const row = await registerTinyProduction({ database, artifacts }, name, { key, spec });
   return { version: row.version, sha: row.artifactSha256 };
 }
 

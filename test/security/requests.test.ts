@@ -9,10 +9,8 @@ import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
-import { registerOnnxVersion } from '../fixtures/register-onnx';
-import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
+import { registerTinyProduction } from '../fixtures/register-onnx';
 import { parseJson } from '../fixtures/json';
 
 // The request attacks of issue 14 that worked on 2026-12-06, against the real model server on
@@ -27,13 +25,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'keel-security-requests-'));
   database = await openDatabase({ url: inject('databaseUrl') || undefined, dataDir: dir });
   const artifacts = new LocalArtifactStore(join(dir, 'artifacts'));
-  const onnx = buildTinyLogisticOnnx({
+  const spec = {
     numeric: [{ name: 'distance', weight: 0.001, mean: 800 }],
     categorical: [{ name: 'origin', weights: { SFO: 0.4 } }],
     bias: -1,
-  });
-  const version = await registerOnnxVersion({ database, artifacts }, MODEL, onnx, { key: `test/${MODEL}/1` });
-  await setAlias(database.db, { model: MODEL, alias: 'production', version: version.version, actor: 'test', reason: 'test' });
+  };
+  await registerTinyProduction({ database, artifacts }, MODEL, { key: `test/${MODEL}/1`, spec });
   server = await startModelServer({
     database,
     artifacts,
