@@ -15,6 +15,7 @@ import {
   recordTrainingCheckpoint,
   recordTrainingRun,
   saveEvaluation,
+  type TrainingCheckpointRef,
   trainingRunIdOf,
 } from '../src/registry/training-runs';
 import type { CanonicalCategories } from '../src/shared/category-spellings';
@@ -25,6 +26,7 @@ import type { SearchDimension } from '../src/shared/search-space';
 import type { ModelMetrics } from '../src/shared/model-metrics';
 import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';
+import { latestWins } from '../src/runtime/latest-wins';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
 
@@ -67,6 +69,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     trainingRunId: string,
     train: Row[],
     validation: Row[],
+    stored: TrainingCheckpointRef | undefined,
     resumed: { iteration?: number },
   ): Promise<TrainedModel> {
     const task = input.task ?? 'binary';
@@ -91,7 +94,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     };
     const timer = setInterval(() => heartbeat(progress), 1000);
     try {
-      return await fitReporting(input, trainingRunId, request, resumed, report);
+      return await fitReporting(input, trainingRunId, request, stored, resumed, report);
     } finally {
       clearInterval(timer);
     }
@@ -101,17 +104,30 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     input: TrainModelInput,
     trainingRunId: string,
     request: Omit<TaskTrainingRequest, 'onIteration' | 'onGbdtProgress' | 'resumeFrom'>,
+    stored: TrainingCheckpointRef | undefined,
     resumed: { iteration?: number },
     report: (progress: Record<string, unknown>) => void,
   ): Promise<TrainedModel> {
     if (input.trainer.kind !== 'gbdt') {
       return trainForTask({ ...request, onIteration: (iteration, loss) => report({ trial: input.trial, iteration, loss }) });
     }
-    const stored = await findTrainingCheckpoint(database.db, trainingRunId);
     const resumeFrom = stored ? await artifacts.getJson<GbdtCheckpoint>(stored.artifactSha256) : undefined;
     resumed.iteration = resumeFrom?.iteration;
     let checkpointIteration = resumeFrom?.iteration;
-    let saving = Promise.resolve();
+    // Storing a checkpoint (JSON of every tree so far: megabytes late in a long run) can be
+    // slower than growing the next ten trees. Only the newest waiting one is stored, so the stored
+    // checkpoint lags by at most one write, and finishing never waits for a backlog.
+    const saving = latestWins(async (checkpoint: GbdtCheckpoint) => {
+      // Never fatal: a checkpoint that cannot be stored (the database briefly away) only means a
+      // retry would resume from an earlier one.
+      try {
+        const artifactSha256 = await artifacts.putJson(checkpoint);
+        await recordTrainingCheckpoint(database.db, trainingRunId, { iteration: checkpoint.iteration, artifactSha256 });
+        checkpointIteration = checkpoint.iteration;
+      } catch (error) {
+        log.warn('checkpoint not stored; training goes on', { trainingRunId, iteration: checkpoint.iteration, error: String(error) });
+      }
+    });
     const model = await trainForTask({
       ...request,
       resumeFrom,
@@ -125,21 +141,10 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
           resumedFrom: resumeFrom?.iteration,
           checkpointIteration,
         });
-        if (!checkpoint) return;
-        // In order, and never fatal: a checkpoint that cannot be stored (the database briefly
-        // away) only means a retry would resume from an earlier one.
-        saving = saving.then(async () => {
-          try {
-            const artifactSha256 = await artifacts.putJson(checkpoint);
-            await recordTrainingCheckpoint(database.db, trainingRunId, { iteration: checkpoint.iteration, artifactSha256 });
-            checkpointIteration = checkpoint.iteration;
-          } catch (error) {
-            log.warn('checkpoint not stored; training goes on', { trainingRunId, iteration: checkpoint.iteration, error: String(error) });
-          }
-        });
+        if (checkpoint) saving.offer(checkpoint);
       },
     });
-    await saving;
+    await saving.flush();
     return model;
   }
 
@@ -158,6 +163,21 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     }
   }
 
+  /** The result of a run an earlier attempt already recorded, whose checkpoint is then of no use. */
+  async function recordedResult(trainingRunId: string): Promise<TrainModelResult | undefined> {
+    const done = await finishedTrainingRun(database.db, trainingRunId);
+    if (!done) return undefined;
+    await clearTrainingCheckpoint(database.db, trainingRunId);
+    return {
+      trainingRunId,
+      modelArtifactSha256: done.modelArtifactSha256,
+      iterations: (done.learningCurve as { train: unknown[] }).train.length,
+      trainSeconds: done.trainSeconds,
+      validationMetrics: done.validationMetrics,
+      resumedFromIteration: done.resumedFromIteration ?? undefined,
+    };
+  }
+
   return {
     /**
      * Trainer: fits the feature pipeline and the model on the train split, off the main thread,
@@ -168,20 +188,19 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     async trainModel(input: TrainModelInput): Promise<TrainModelResult> {
       const run = currentRun();
       const trainingRunId = trainingRunIdOf(run, input.trial);
-      const done = await finishedTrainingRun(database.db, trainingRunId);
-      if (done) {
-        await clearTrainingCheckpoint(database.db, trainingRunId);
-        return {
-          trainingRunId,
-          modelArtifactSha256: done.modelArtifactSha256,
-          iterations: (done.learningCurve as { train: unknown[] }).train.length,
-          trainSeconds: done.trainSeconds,
-          validationMetrics: done.validationMetrics,
-          resumedFromIteration: done.resumedFromIteration ?? undefined,
-        };
-      }
+      const recorded = await recordedResult(trainingRunId);
+      if (recorded) return recorded;
 
       const rows = await heartbeatingThrough(input.trial, 'loading rows', () => readDatasetRows(database.db, input.datasetVersionId));
+      // An earlier attempt may still be running (its heartbeats lost while the Temporal server was
+      // away) and finish while this one loads rows. It records its run before clearing its
+      // checkpoint, so the checkpoint is read first: none there means none was ever stored, or the
+      // run is recorded now, and training from scratch is only right in the first case.
+      const stored = await findTrainingCheckpoint(database.db, trainingRunId);
+      if (!stored) {
+        const finishedMeanwhile = await recordedResult(trainingRunId);
+        if (finishedMeanwhile) return finishedMeanwhile;
+      }
       // On the whole version first, so a bad value is named by its dataset row, not its split row.
       checkTargetValues(
         rows.map((row) => row[input.target]),
@@ -191,7 +210,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const { train, validation } = partitionRows(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
-      const fitted = await fit(input, trainingRunId, train, validation, resumed);
+      const fitted = await fit(input, trainingRunId, train, validation, stored, resumed);
       const model: TrainedModel = input.canonicalCategories ? { ...fitted, canonicalCategories: input.canonicalCategories } : fitted;
       const trainSeconds = (performance.now() - started) / 1000;
       const { validationMetrics, modelArtifactSha256 } = await heartbeatingThrough(input.trial, 'scoring and storing', async () => {

@@ -140,7 +140,7 @@ export async function earlierTrials(db: Db, modelName: string, limit: number): P
     .limit(limit);
 }
 
-interface TrainingCheckpointRef {
+export interface TrainingCheckpointRef {
   iteration: number;
   artifactSha256: string;
 }
