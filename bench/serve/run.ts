@@ -18,9 +18,10 @@
  * (BENCH_ROUNDS of each, default 3) and compares their medians, so a burst of load from someone
  * else on the machine hits both. Env: BENCH_SECONDS (per load run, default 10), BENCH_ROWS
  * (flights to read, default 200000), BENCH_KEEL_PROCESSES (default 2), BENCH_KEEL_NODE_ARGS (e.g.
- * `--cpu-prof`), BENCH_TAIL_TRACE=1 (the server traces its slow requests, KEEL_TAIL_TRACE: each
- * run prints which stage overlapped the requests over its p99; bench/serve/tail-report.ts). The
- * last line printed is the JSON result.
+ * `--cpu-prof`), BENCH_CATEGORICAL_SPLITS (`native`, keel's default, or `ordinal`),
+ * BENCH_TAIL_TRACE=1 (the server traces its slow requests, KEEL_TAIL_TRACE: each run prints which
+ * stage overlapped the requests over its p99; bench/serve/tail-report.ts). The last line printed
+ * is the JSON result.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -62,6 +63,8 @@ const MODEL = 'flight-delays-bench';
 const PROCESSES = Number(process.env.BENCH_KEEL_PROCESSES ?? 2);
 /** `gbdt` (default: 100 trees, the best model keel trains) or `logistic`. */
 const MODEL_KIND = (process.env.BENCH_MODEL ?? 'gbdt') as 'gbdt' | 'logistic';
+/** How the GBDT splits its categorical features: keel's default (`native`) or `ordinal`. */
+const CATEGORICAL_SPLITS = (process.env.BENCH_CATEGORICAL_SPLITS ?? 'native') as 'native' | 'ordinal';
 /** Trace the server's slow requests (KEEL_TAIL_TRACE) and attribute each run's tail to a stage. */
 const TAIL_TRACE = process.env.BENCH_TAIL_TRACE === '1';
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://keel:keel@127.0.0.1:5432/keel';
@@ -190,6 +193,10 @@ async function main() {
           (r.cpu_us_per_request === null ? '' : `, ${r.cpu_us_per_request} µs CPU per request`) +
           (r.batch_requests_mean === undefined ? '' : `, ${r.batch_requests_mean} requests per session.run`),
       );
+    // The machine's own floor at c=1 (the client, the kernel, one node:http round trip), beside
+    // keel's: what is left above it is keel's.
+    const helloC1 = await measure(helloUrl, hello.pid, 1);
+    describe('(b) hello c=1', helloC1);
     const keelRuns: Record<number, Run> = {};
     for (const c of [1, 16]) describe(`(c) keel c=${c}`, (keelRuns[c] = await measure(predictUrl, keel.pid, c)));
     const helloRounds: Run[] = [];
@@ -258,6 +265,8 @@ async function main() {
       ratio_vs_hello_rounds: keelRounds.map((k, i) => round(k.rps / helloRounds[i].rps, 3)),
       p50_ms_c1: runs[1].p50_ms,
       p99_ms_c1: runs[1].p99_ms,
+      hello_p50_ms_c1: helloC1.p50_ms,
+      hello_p99_ms_c1: helloC1.p99_ms,
       p50_ms_c16: runs[16].p50_ms,
       p99_ms_c16: runs[16].p99_ms,
       p50_ms_c64: runs[64].p50_ms,
@@ -314,10 +323,18 @@ async function trainModel(
   }: { features: { name: string; kind: 'numeric' | 'categorical' }[]; target: string; trainer: Record<string, number>; train: Row[] },
 ): Promise<Trained> {
   if (kind === 'gbdt') {
-    const params = { objective: 'binary' as const, numTrees: 100, maxLeaves: 64, maxDepth: 6, learningRate: 0.1, maxCategories: 400 };
+    const params = {
+      objective: 'binary' as const,
+      numTrees: 100,
+      maxLeaves: 64,
+      maxDepth: 6,
+      learningRate: 0.1,
+      maxCategories: 400,
+      categoricalSplits: CATEGORICAL_SPLITS,
+    };
     const model = fitGbdt(toGbdtTable({ features, target, params, train }));
     return {
-      description: `GBDT (${model.trees.length} trees, depth <= 6, flights, ONNX with feature pipeline)`,
+      description: `GBDT (${model.trees.length} trees, depth <= 6, ${CATEGORICAL_SPLITS} categorical splits, flights, ONNX with feature pipeline)`,
       bytes: exportGbdtOnnx(model),
       contract: gbdtContract(model),
       params,
