@@ -19,7 +19,8 @@ type TrainingPipelineRequest = z.input<typeof trainingPipelineInputSchema>;
 const PRODUCTION = 1;
 export const CANDIDATE = 2;
 
-const metrics = (rocAuc: number): BinaryMetrics => ({
+/** Binary validation metrics that differ only in ROC AUC, which is what the gate and tuning rank by. */
+export const metrics = (rocAuc: number): BinaryMetrics => ({
   task: 'binary',
   n: 1000,
   positives: 200,

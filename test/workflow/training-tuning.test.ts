@@ -1,12 +1,11 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BinaryMetrics } from '../../src/shared/model-metrics';
 import type { TrainingPipelineResult } from '../../src/shared/pipeline-result';
 import { taskQueues, workflowIds } from '../../src/shared/task-queues';
 import type { Observation } from '../../src/shared/tpe';
 import { createTimeSkippingEnvironment, withWorkers } from './environment';
-import { mockPipelineActivities, pipelineInput } from './pipeline-mocks';
+import { metrics, mockPipelineActivities, pipelineInput } from './pipeline-mocks';
 
 /**
  * trainingPipeline's TPE tuning alone, with mocked activities: the trials it plans, the ones the
@@ -27,21 +26,6 @@ const FULL = 90;
 /** A synthetic learning curve: ROC AUC peaks at l2 = 0.01 and grows with the iterations. */
 function rocAucOf(l2: number, iterations: number): number {
   return 0.9 - 0.05 * Math.abs(Math.log10(l2) + 2) - 3 / iterations;
-}
-
-function metrics(rocAuc: number): BinaryMetrics {
-  return {
-    task: 'binary',
-    n: 1000,
-    positives: 200,
-    accuracy: 0.8,
-    precision: 0.6,
-    recall: 0.5,
-    f1: 0.55,
-    rocAuc,
-    logLoss: 0.4,
-    confusionMatrix: { tp: 100, fp: 67, tn: 733, fn: 100 },
-  };
 }
 
 describe('trainingPipeline TPE tuning', () => {
