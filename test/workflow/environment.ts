@@ -38,9 +38,18 @@ export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvir
 type Queue = keyof typeof taskQueues;
 
 /**
+ * Real time a test's workflow work may take. Each takes seconds; the time-skipping test server
+ * has hung now and then in CI (a query or an unlock-with-sleep that never returns, cf.
+ * temporalio/sdk-java#2670), and vitest's own timeout would leave the test's workers registered,
+ * so every later test of the file failed to start its own.
+ */
+const WORK_DEADLINE_MS = 60_000;
+
+/**
  * Runs workers on the given queues (the workflows name their queues) with `activities` until
- * `work` settles. Activities not in `activities` fail as unregistered, so a test notices calls it
- * did not expect.
+ * `work` settles, or fails it after WORK_DEADLINE_MS of real time; the workers are shut down
+ * either way. Activities not in `activities` fail as unregistered, so a test notices calls it did
+ * not expect.
  */
 export async function withWorkers<T>(
   env: TestWorkflowEnvironment,
@@ -48,6 +57,17 @@ export async function withWorkers<T>(
   work: () => Promise<T>,
   queues: Queue[] = ['control'],
 ): Promise<T> {
+  let deadline: NodeJS.Timeout | undefined;
+  const bounded = (): Promise<T> =>
+    Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(
+          () => reject(new Error(`the workflow test's work did not settle within ${WORK_DEADLINE_MS / 1000} s of real time`)),
+          WORK_DEADLINE_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(deadline));
   const workers = await Promise.all(
     queues.map((queue) =>
       Worker.create({
@@ -59,7 +79,7 @@ export async function withWorkers<T>(
       }),
     ),
   );
-  const result = work();
+  const result = bounded();
   const settled = result.then(
     () => undefined,
     () => undefined,
