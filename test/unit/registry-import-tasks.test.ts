@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLineage } from '../../src/cli/models-command';
+import { formatLineage } from '../../src/cli/model-version-text';
 import { importOnnxModel, parseClassList, parseFeatureList, parseTask } from '../../src/registry/import-onnx';
 import { describeVersion } from '../../src/registry/lineage';
 import { listModelVersions, registerModelVersion } from '../../src/registry/model-registry';

@@ -17,7 +17,7 @@ import {
 import { binaryCurves } from '../../src/ml/evaluation-curves';
 import { binaryClassificationMetrics } from '../../src/ml/metrics';
 import { categoricalDriftReference, numericDriftReference } from '../../src/monitoring/reference';
-import { formatLineage } from '../../src/cli/models-command';
+import { formatLineage } from '../../src/cli/model-version-text';
 import { describeVersion } from '../../src/registry/lineage';
 import { collectGarbage } from '../../src/registry/retention';
 import { inlineScript } from '../../src/reports/html-document';
