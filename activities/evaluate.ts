@@ -11,6 +11,7 @@ import { modelContractSchema, type ModelContract } from '../src/shared/model-con
 import type { SplitSpec } from '../src/shared/pipeline-input';
 import type { ModelMetrics } from '../src/shared/model-metrics';
 import type { ActivityDeps } from './deps';
+import { heartbeating } from './heartbeating';
 
 /**
  * ONNX runs in float32, the TypeScript model in float64; more than this (relative to the value's
@@ -29,6 +30,18 @@ export interface Evaluation {
   production?: { version: number; metrics: ModelMetrics };
 }
 
+interface EvaluateModelInput {
+  model: string;
+  datasetVersionId: string;
+  split: SplitSpec;
+  target: string;
+  /** The trained model (JSON) to check the ONNX against; absent for a bring-your-own model. */
+  modelArtifactSha256?: string;
+  onnxSha256: string;
+  /** The candidate's contract (task, classes). */
+  contract: ModelContract;
+}
+
 export function evaluateActivities({ database, artifacts }: ActivityDeps) {
   return {
     /**
@@ -36,54 +49,49 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
      * run), checks it reproduces the in-process predictions, computes the task's metrics, and
      * scores the current production version on the same rows so the gate compares like with like.
      */
-    async evaluateModel(input: {
-      model: string;
-      datasetVersionId: string;
-      split: SplitSpec;
-      target: string;
-      /** The trained model (JSON) to check the ONNX against; absent for a bring-your-own model. */
-      modelArtifactSha256?: string;
-      onnxSha256: string;
-      /** The candidate's contract (task, classes). */
-      contract: ModelContract;
-    }): Promise<Evaluation> {
-      const [model, onnx, rows, production] = await Promise.all([
-        input.modelArtifactSha256 ? artifacts.getJson<TrainedModel>(input.modelArtifactSha256) : undefined,
-        artifacts.get(input.onnxSha256),
-        readDatasetRows(database.db, input.datasetVersionId),
-        resolveAlias(database.db, input.model, 'production'),
-      ]);
-      const { test } = partitionRows(rows, input.split);
-      const labels = test.map((row) => row[input.target]);
-      const scores = await scoreOnnxInWorkerThread(onnx, test);
-      let deviation = 0;
-      if (model) {
-        const inProcess = predictOutputs(model, test);
-        if (inProcess.length !== scores.values.length) {
-          throw new ModelVerificationError(
-            `the ONNX model gives ${scores.values.length} values for the test split, the trained model ${inProcess.length}`,
-          );
-        }
-        for (let i = 0; i < inProcess.length; i++) {
-          deviation = Math.max(deviation, Math.abs(scores.values[i] - inProcess[i]) / Math.max(1, Math.abs(inProcess[i])));
-        }
-        if (!(deviation <= maxOnnxDeviation)) {
-          throw new ModelVerificationError(
-            `the ONNX model deviates from the trained model by ${deviation} (> ${maxOnnxDeviation}) on the test split`,
-          );
-        }
-      }
-      // A bring-your-own binary model's threshold is inside its graph; keel's metrics then use 0.5.
-      const meaning: ScoreMeaning = model ? scoreMeaningOf(model) : { task: input.contract.task, classes: input.contract.classes };
-      return {
-        metrics: metricsOfScores(meaning, labels, scores.values),
-        curves: evaluationCurves(meaning, labels, scores.values),
-        testRows: test.length,
-        maxOnnxDeviation: deviation,
-        production: production && (await scoreProduction(production, test, labels)),
-      };
+    async evaluateModel(input: EvaluateModelInput): Promise<Evaluation> {
+      // Under the pipeline's heartbeat timeout: a large test split or model takes longer than it.
+      return heartbeating({ phase: 'evaluating' }, () => evaluate(input));
     },
   };
+
+  async function evaluate(input: EvaluateModelInput): Promise<Evaluation> {
+    const [model, onnx, rows, production] = await Promise.all([
+      input.modelArtifactSha256 ? artifacts.getJson<TrainedModel>(input.modelArtifactSha256) : undefined,
+      artifacts.get(input.onnxSha256),
+      readDatasetRows(database.db, input.datasetVersionId),
+      resolveAlias(database.db, input.model, 'production'),
+    ]);
+    const { test } = partitionRows(rows, input.split);
+    const labels = test.map((row) => row[input.target]);
+    const scores = await scoreOnnxInWorkerThread(onnx, test);
+    let deviation = 0;
+    if (model) {
+      const inProcess = predictOutputs(model, test);
+      if (inProcess.length !== scores.values.length) {
+        throw new ModelVerificationError(
+          `the ONNX model gives ${scores.values.length} values for the test split, the trained model ${inProcess.length}`,
+        );
+      }
+      for (let i = 0; i < inProcess.length; i++) {
+        deviation = Math.max(deviation, Math.abs(scores.values[i] - inProcess[i]) / Math.max(1, Math.abs(inProcess[i])));
+      }
+      if (!(deviation <= maxOnnxDeviation)) {
+        throw new ModelVerificationError(
+          `the ONNX model deviates from the trained model by ${deviation} (> ${maxOnnxDeviation}) on the test split`,
+        );
+      }
+    }
+    // A bring-your-own binary model's threshold is inside its graph; keel's metrics then use 0.5.
+    const meaning: ScoreMeaning = model ? scoreMeaningOf(model) : { task: input.contract.task, classes: input.contract.classes };
+    return {
+      metrics: metricsOfScores(meaning, labels, scores.values),
+      curves: evaluationCurves(meaning, labels, scores.values),
+      testRows: test.length,
+      maxOnnxDeviation: deviation,
+      production: production && (await scoreProduction(production, test, labels)),
+    };
+  }
 
   /**
    * The production version on the same rows, judged as its own task with its own decision

@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import { materializeView, type MaterializeResult } from '../src/features/materialize';
 import { buildTrainingSet, type TrainingSetView } from '../src/features/training-set';
 import { getView } from '../src/features/view-store';
@@ -6,20 +6,7 @@ import { intervalMs } from '../src/shared/interval';
 import type { ContractFeatureView } from '../src/shared/model-contract';
 import { currentRun } from './current-run';
 import type { ActivityDeps } from './deps';
-
-/** Heartbeats every few seconds while `work` runs (a point-in-time join is one long step). */
-async function heartbeating<T>(work: (step: (name: string) => void) => Promise<T>): Promise<T> {
-  let step = 'starting';
-  const timer = setInterval(() => heartbeat({ step }), 5000);
-  try {
-    return await work((name) => {
-      step = name;
-      heartbeat({ step });
-    });
-  } finally {
-    clearInterval(timer);
-  }
-}
+import { heartbeating } from './heartbeating';
 
 export function featureActivities({ database }: ActivityDeps) {
   return {
@@ -37,10 +24,11 @@ export function featureActivities({ database }: ActivityDeps) {
       contractViews: ContractFeatureView[];
     }> {
       const { workflowId, runId } = currentRun();
-      const built = await heartbeating((step) =>
+      // A point-in-time join is one long step: its progress goes out with the heartbeats.
+      const built = await heartbeating({ step: 'starting' }, (report) =>
         buildTrainingSet(database, input.datasetVersionId, input.views, {
           ingestKey: `${workflowId}/${runId}/${activityInfo().activityId}`,
-          onProgress: step,
+          onProgress: (step) => report({ step }),
         }),
       );
       const contractViews: ContractFeatureView[] = [];
@@ -63,7 +51,9 @@ export function featureActivities({ database }: ActivityDeps) {
 
     /** One view's materialisation into the online store (see src/features/materialize.ts). */
     async materializeFeatureView(input: { view: string; id: string; asOf?: string; backfill?: boolean }): Promise<MaterializeResult> {
-      return heartbeating(() => materializeView(database, input.view, { id: input.id, asOf: input.asOf, backfill: input.backfill }));
+      return heartbeating({ step: 'materializing' }, () =>
+        materializeView(database, input.view, { id: input.id, asOf: input.asOf, backfill: input.backfill }),
+      );
     },
   };
 }

@@ -28,6 +28,7 @@ import type { Observation } from '../src/shared/tpe';
 import { warmStartObservations } from '../src/shared/tpe-warm-start';
 import { latestWins } from '../src/runtime/latest-wins';
 import { currentRun } from './current-run';
+import { heartbeating } from './heartbeating';
 import type { ActivityDeps } from './deps';
 
 export interface TrainModelInput {
@@ -148,21 +149,6 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     return model;
   }
 
-  /**
-   * Heartbeats through a phase that reports no progress of its own (loading rows; scoring the
-   * validation split and storing the model), so a slow phase on a busy machine is not taken for a
-   * dead worker: a heartbeat timeout there would start a second attempt beside a live one.
-   */
-  async function heartbeatingThrough<T>(trial: string, phase: string, work: () => Promise<T>): Promise<T> {
-    heartbeat({ trial, phase });
-    const timer = setInterval(() => heartbeat({ trial, phase }), 1000);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
   /** The result of a run an earlier attempt already recorded, whose checkpoint is then of no use. */
   async function recordedResult(trainingRunId: string): Promise<TrainModelResult | undefined> {
     const done = await finishedTrainingRun(database.db, trainingRunId);
@@ -191,7 +177,9 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const recorded = await recordedResult(trainingRunId);
       if (recorded) return recorded;
 
-      const rows = await heartbeatingThrough(input.trial, 'loading rows', () => readDatasetRows(database.db, input.datasetVersionId));
+      const rows = await heartbeating({ trial: input.trial, phase: 'loading rows' }, () =>
+        readDatasetRows(database.db, input.datasetVersionId),
+      );
       // An earlier attempt may still be running (its heartbeats lost while the Temporal server was
       // away) and finish while this one loads rows. It records its run before clearing its
       // checkpoint, so the checkpoint is read first: none there means none was ever stored, or the
@@ -213,26 +201,29 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
       const fitted = await fit(input, trainingRunId, train, validation, stored, resumed);
       const model: TrainedModel = input.canonicalCategories ? { ...fitted, canonicalCategories: input.canonicalCategories } : fitted;
       const trainSeconds = (performance.now() - started) / 1000;
-      const { validationMetrics, modelArtifactSha256 } = await heartbeatingThrough(input.trial, 'scoring and storing', async () => {
-        const validationMetrics = metricsOfScores(
-          scoreMeaningOf(model),
-          validation.map((row) => row[input.target]),
-          predictOutputs(model, validation),
-        );
-        const modelArtifactSha256 = await artifacts.putJson(model);
-        await recordTrainingRun(database.db, run, {
-          trial: input.trial,
-          model: input.model,
-          datasetVersionId: input.datasetVersionId,
-          trainer: input.trainer,
-          modelArtifactSha256,
-          learningCurve: learningCurveOf(model),
-          trainSeconds,
-          resumedFromIteration: resumed.iteration,
-          validationMetrics,
-        });
-        return { validationMetrics, modelArtifactSha256 };
-      });
+      const { validationMetrics, modelArtifactSha256 } = await heartbeating(
+        { trial: input.trial, phase: 'scoring and storing' },
+        async () => {
+          const validationMetrics = metricsOfScores(
+            scoreMeaningOf(model),
+            validation.map((row) => row[input.target]),
+            predictOutputs(model, validation),
+          );
+          const modelArtifactSha256 = await artifacts.putJson(model);
+          await recordTrainingRun(database.db, run, {
+            trial: input.trial,
+            model: input.model,
+            datasetVersionId: input.datasetVersionId,
+            trainer: input.trainer,
+            modelArtifactSha256,
+            learningCurve: learningCurveOf(model),
+            trainSeconds,
+            resumedFromIteration: resumed.iteration,
+            validationMetrics,
+          });
+          return { validationMetrics, modelArtifactSha256 };
+        },
+      );
       await clearTrainingCheckpoint(database.db, trainingRunId);
       return {
         trainingRunId,

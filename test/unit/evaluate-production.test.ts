@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps';
@@ -88,7 +89,9 @@ describe('evaluating against production', () => {
     const candidate = retrain;
     const onnxSha256 = await registry.artifacts.put(exportOnnx(candidate));
     const modelArtifactSha256 = await registry.artifacts.putJson(candidate);
-    return evaluateActivities(deps).evaluateModel({
+    const { evaluateModel } = evaluateActivities(deps);
+    // In an activity's context: the evaluator heartbeats while it works.
+    const evaluation: ReturnType<typeof evaluateModel> = new MockActivityEnvironment().run(evaluateModel, {
       model,
       datasetVersionId: 'ds-eval',
       split,
@@ -97,6 +100,7 @@ describe('evaluating against production', () => {
       onnxSha256,
       contract: contractOf(candidate),
     });
+    return evaluation;
   }
 
   it('retrains byte-identically, and records the binary threshold (not 0.5 here) in the contract', async () => {
