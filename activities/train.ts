@@ -1,4 +1,4 @@
-import { cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { cancellationSignal, log } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
 import { checkTargetValues } from '../src/ml/labels';
@@ -88,17 +88,9 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     };
     // The training thread takes seconds to start on a busy machine (longer than a short heartbeat
     // timeout), and an iteration may too: the latest progress is re-sent every second meanwhile.
-    let progress: Record<string, unknown> = { trial: input.trial, phase: 'starting training' };
-    const report = (next: Record<string, unknown>) => {
-      progress = next;
-      heartbeat(progress);
-    };
-    const timer = setInterval(() => heartbeat(progress), 1000);
-    try {
-      return await fitReporting(input, trainingRunId, request, stored, resumed, report);
-    } finally {
-      clearInterval(timer);
-    }
+    return heartbeating({ trial: input.trial, phase: 'starting training' }, (report) =>
+      fitReporting(input, trainingRunId, request, stored, resumed, report),
+    );
   }
 
   async function fitReporting(
