@@ -2,7 +2,7 @@ import { gte, isNull } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { aliasHistory, deployments, modelAliases, modelVersionEvents, modelVersions, routes } from '../db/schema';
 import type { ArtifactStore } from './artifact-store';
-import { trainingRunArtifacts } from './training-runs';
+import { trainingCheckpointArtifacts, trainingRunArtifacts } from './training-runs';
 
 export interface GcOptions {
   /** Alias moves newer than this many days keep the artifacts of both their versions. Default 30. */
@@ -40,7 +40,9 @@ export interface GcReport {
  *     inspectable, and a recent production version can be restored), or
  *   - in a running deployment, or the baseline or candidate of a traffic route (a canary);
  * and also when it is the model JSON of a training run that made no version (a candidate the gate
- * rejected) younger than the history retention. Everything else older than the grace period is
+ * rejected) younger than the history retention, and when it is the stored checkpoint of a
+ * training run still in flight, updated within the history retention (older ones belong to runs
+ * that were abandoned). Everything else older than the grace period is
  * removed; younger blobs are kept, because a running pipeline writes its artifacts before it
  * registers them (and a `put` of existing bytes refreshes their age).
  *
@@ -54,7 +56,7 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
   const historyCutoff = new Date(now.getTime() - retentionDays * 86_400_000);
   const graceCutoff = new Date(now.getTime() - graceMinutes * 60_000);
 
-  const [versions, aliases, moves, running, runs, routed] = await Promise.all([
+  const [versions, aliases, moves, running, runs, routed, checkpoints] = await Promise.all([
     db
       .select({
         model: modelVersions.modelName,
@@ -69,6 +71,7 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
     db.select().from(deployments).where(isNull(deployments.endedAt)),
     trainingRunArtifacts(db),
     db.select().from(routes),
+    trainingCheckpointArtifacts(db),
   ]);
 
   const key = (model: string, version: number) => `${model}@${version}`;
@@ -113,6 +116,10 @@ export async function collectGarbage(db: Db, artifacts: ArtifactStore, options: 
       refer(run.sha, `training run ${run.id} (no version, within retention)`);
       if (run.reportSha) refer(run.reportSha, `training run ${run.id} report (no version, within retention)`);
     }
+  }
+
+  for (const c of checkpoints) {
+    if (c.updatedAt >= historyCutoff) refer(c.sha, `training checkpoint of run ${c.trainingRunId} (iteration ${c.iteration})`);
   }
 
   const shaToVersion = new Map(versions.map((v) => [v.sha, key(v.model, v.version)]));

@@ -167,6 +167,20 @@ export async function recordTrainingCheckpoint(db: Db, trainingRunId: string, ch
       WHERE ${trainingCheckpoints}.iteration < excluded.iteration`);
 }
 
+/** Every stored checkpoint, for garbage collection: a training run in flight still needs its blob. */
+export async function trainingCheckpointArtifacts(
+  db: Db,
+): Promise<{ trainingRunId: string; iteration: number; sha: string; updatedAt: Date }[]> {
+  return db
+    .select({
+      trainingRunId: trainingCheckpoints.trainingRunId,
+      iteration: trainingCheckpoints.iteration,
+      sha: trainingCheckpoints.artifactSha256,
+      updatedAt: trainingCheckpoints.updatedAt,
+    })
+    .from(trainingCheckpoints);
+}
+
 /** Once the run is recorded its checkpoints are of no further use. */
 export async function clearTrainingCheckpoint(db: Db, trainingRunId: string): Promise<void> {
   await db.delete(trainingCheckpoints).where(eq(trainingCheckpoints.trainingRunId, trainingRunId));

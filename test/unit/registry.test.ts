@@ -28,6 +28,7 @@ import {
 import { parseModelRef, RegistryError, validateAlias, validateModelName } from '../../src/registry/names';
 import { collectGarbage } from '../../src/registry/retention';
 import { S3ArtifactStore } from '../../src/registry/s3-artifact-store';
+import { clearTrainingCheckpoint, recordTrainingCheckpoint } from '../../src/registry/training-runs';
 import { drivers, insertDatasetVersion, openTestRegistry, registerTiny, type TestRegistry, tinyOnnx } from './registry-fixtures';
 
 describe('names', () => {
@@ -532,6 +533,26 @@ describe.each(drivers)('model registry on %s', (driver) => {
       expect(await artifacts.has(v3.artifactSha256)).toBe(false);
       expect((await versionEvents(db, model, 3)).map((e) => e.action)).toEqual(['delete', 'artifact-collected']);
       expect(real.missing.filter((m) => mine.has(m.sha256))).toEqual([]);
+    });
+
+    it('keeps the checkpoint of a training run in flight, however old its blob, until the run clears it', async () => {
+      const db = registry.database.db;
+      const { artifacts } = registry;
+      const runId = `train/${fresh()}/checkpointed`;
+      const sha = await artifacts.putJson({ run: runId, trees: [] });
+      const old = new Date(Date.now() - 10 * 86_400_000); // well past the grace period
+      await utimes(join(artifacts.root, 'sha256', sha.slice(0, 2), sha.slice(2)), old, old);
+      await recordTrainingCheckpoint(db, runId, { iteration: 40, artifactSha256: sha });
+      const removedShas = async (options: Parameters<typeof collectGarbage>[2]) =>
+        (await collectGarbage(db, artifacts, { dryRun: true, graceMinutes: 60, ...options })).removed.map((r) => r.sha256);
+
+      const live = await collectGarbage(db, artifacts, { dryRun: true, graceMinutes: 60 });
+      expect(live.removed.map((r) => r.sha256)).not.toContain(sha);
+      expect(live.references[sha]).toEqual([`training checkpoint of run ${runId} (iteration 40)`]);
+      // A checkpoint untouched for longer than the history retention belongs to an abandoned run.
+      expect(await removedShas({ now: new Date(Date.now() + 60 * 86_400_000), historyRetentionDays: 30 })).toContain(sha);
+      await clearTrainingCheckpoint(db, runId);
+      expect(await removedShas({})).toContain(sha);
     });
 
     it('keeps a blob whose bytes were re-put recently (a pipeline may register it any moment)', async () => {
