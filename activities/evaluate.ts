@@ -4,7 +4,8 @@ import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
 import { evaluationCurves, type EvaluationCurves } from '../src/ml/evaluation-curves';
 import { metricsOfScores, scoreMeaningOf, type ScoreMeaning } from '../src/ml/task-evaluation';
-import { predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import { predictOutputsInWorkerThread } from '../src/ml/predict-in-worker-thread';
+import type { TrainedModel } from '../src/ml/trained-model';
 import { resolveAlias } from '../src/registry/model-registry';
 import { ModelVerificationError } from '../src/shared/errors';
 import { modelContractSchema, type ModelContract } from '../src/shared/model-contract';
@@ -64,10 +65,13 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
     ]);
     const { test } = partitionRows(rows, input.split);
     const labels = test.map((row) => row[input.target]);
-    const scores = await scoreOnnxInWorkerThread(onnx, test);
+    // Both in worker threads, side by side: the graph in onnxruntime, the trained model in process code.
+    const [scores, inProcess] = await Promise.all([
+      scoreOnnxInWorkerThread(onnx, test),
+      model && predictOutputsInWorkerThread(model, test),
+    ]);
     let deviation = 0;
-    if (model) {
-      const inProcess = predictOutputs(model, test);
+    if (model && inProcess) {
       if (inProcess.length !== scores.values.length) {
         throw new ModelVerificationError(
           `the ONNX model gives ${scores.values.length} values for the test split, the trained model ${inProcess.length}`,

@@ -6,7 +6,8 @@ import type { Row } from '../src/ml/row';
 import { partitionRows } from '../src/ml/split';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
 import { trainForTask, type TaskTrainingRequest } from '../src/ml/train-for-task';
-import { learningCurveOf, predictOutputs, type TrainedModel } from '../src/ml/trained-model';
+import { predictOutputsInWorkerThread } from '../src/ml/predict-in-worker-thread';
+import { learningCurveOf, type TrainedModel } from '../src/ml/trained-model';
 import {
   clearTrainingCheckpoint,
   earlierTrials,
@@ -199,7 +200,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
           const validationMetrics = metricsOfScores(
             scoreMeaningOf(model),
             validation.map((row) => row[input.target]),
-            predictOutputs(model, validation),
+            await predictOutputsInWorkerThread(model, validation),
           );
           const modelArtifactSha256 = await artifacts.putJson(model);
           await recordTrainingRun(database.db, run, {

@@ -36,9 +36,16 @@ export function f1OptimalThreshold(labels: ArrayLike<number>, proba: ArrayLike<n
   return bestThreshold;
 }
 
-/** Sets the model's decision threshold from validation rows (labels in `model.target`). */
-export function withValidatedThreshold<T extends TrainedModel>(model: T, validation: readonly Row[]): T {
+/**
+ * Sets the model's decision threshold from validation rows (labels in `model.target`).
+ * `probabilities`: the model's P(positive) on those rows when already computed (in a worker).
+ */
+export function withValidatedThreshold<T extends TrainedModel>(
+  model: T,
+  validation: readonly Row[],
+  probabilities: ArrayLike<number> = predictProbability(model, validation),
+): T {
   if (validation.length === 0) return model;
   const labels = validation.map((row) => Number(row[model.target]));
-  return withThreshold(model, f1OptimalThreshold(labels, predictProbability(model, validation)));
+  return withThreshold(model, f1OptimalThreshold(labels, probabilities));
 }

@@ -3,6 +3,7 @@ import type { FeatureSpec } from '../shared/feature-spec';
 import type { GbdtTrainerSpec, LinearRegressionTrainerSpec, LogisticTrainerSpec } from '../shared/pipeline-input';
 import type { GbdtCheckpoint, GbdtProgress } from './gbdt/booster';
 import { trainGbdtInWorkerThread } from './gbdt/train';
+import { predictOutputsInWorkerThread } from './predict-in-worker-thread';
 import type { Row } from './row';
 import { withValidatedThreshold } from './threshold';
 import { trainInWorkerThread } from './train';
@@ -68,5 +69,6 @@ export async function trainForTask(request: TaskTrainingRequest): Promise<Traine
           request.onIteration,
           { signal: request.signal },
         );
-  return task === 'binary' ? withValidatedThreshold(trained, validation) : trained;
+  if (task !== 'binary' || validation.length === 0) return trained;
+  return withValidatedThreshold(trained, validation, await predictOutputsInWorkerThread(trained, validation));
 }

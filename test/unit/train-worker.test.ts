@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { toGbdtTable, trainGbdt } from '../../src/ml/gbdt';
+import { predictOutputsInWorkerThread } from '../../src/ml/predict-in-worker-thread';
 import { trainInWorkerThread, trainLogisticModel, type LogisticTrainingRequest } from '../../src/ml/train';
+import { predictOutputs } from '../../src/ml/trained-model';
 import { flightFeatures, syntheticFlights } from './support/synthetic';
 
 const request: LogisticTrainingRequest = {
@@ -66,5 +69,26 @@ describe('trainInWorkerThread', () => {
       { signal: controller.signal },
     );
     await expect(training).rejects.toThrow('cancelled by the test');
+  });
+});
+
+describe('predictOutputsInWorkerThread', () => {
+  it('gives bit for bit the outputs predictOutputs gives in process, for a linear model and a GBDT', async () => {
+    const rows = syntheticFlights(2_000, 12);
+    const logistic = trainLogisticModel(request);
+    const gbdt = await trainGbdt(
+      toGbdtTable({
+        features: [...flightFeatures],
+        target: 'delayed',
+        params: { objective: 'binary', numTrees: 15, seed: 5 },
+        train: request.train,
+      }),
+    );
+    for (const model of [logistic, gbdt]) {
+      const inWorker = await predictOutputsInWorkerThread(model, rows);
+      expect(inWorker).toBeInstanceOf(Float64Array);
+      expect(Buffer.from(inWorker.buffer).equals(Buffer.from(predictOutputs(model, rows).buffer))).toBe(true);
+    }
+    expect(await predictOutputsInWorkerThread(logistic, [])).toHaveLength(0);
   });
 });
