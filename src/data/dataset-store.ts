@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { and, asc, desc, eq, like, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { datasetVersions, quarantinedRows } from '../db/schema';
@@ -67,6 +68,13 @@ export async function previousDatasetVersion(db: Db, version: DatasetVersion): P
 }
 
 /**
+ * Rows per query. PGlite runs a query synchronously on the main thread (WebAssembly), where
+ * 100,000 rows held the event loop for ~2 s; 5,000 keep each stall near 0.1 s (PostgreSQL: the
+ * JSON.parse of a chunk, ~10 ms).
+ */
+const READ_CHUNK_ROWS = 5_000;
+
+/**
  * The rows of a complete version in row_index order, `chunkRows` at a time: memory stays bounded
  * by one chunk (for profiling or exporting a version of any size).
  */
@@ -74,15 +82,10 @@ export async function* streamDatasetRows(db: Db, id: string, chunkRows = READ_CH
   const version = await getDatasetVersion(db, id);
   if (!version) throw new Error(`dataset version ${id} does not exist`);
   for (let start = 0; start < version.rowCount; start += chunkRows) {
-    const end = Math.min(start + chunkRows, version.rowCount);
-    const result = await db.execute(sql`
-      select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
-      from dataset_rows
-      where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
-    const chunk = JSON.parse(resultRows<{ chunk: string }>(result)[0].chunk) as Row[];
-    if (chunk.length !== end - start)
-      throw new Error(`dataset version ${id}: rows ${start}..${end - 1} are incomplete (${chunk.length} stored)`);
-    yield chunk;
+    // PGlite answers in microtasks only: without a macrotask turn between chunks, reading a
+    // version would hold the event loop from the first chunk to the last.
+    if (start > 0) await nextTurn();
+    yield await readDatasetRowRange(db, id, start, Math.min(start + chunkRows, version.rowCount));
   }
 }
 
@@ -178,31 +181,16 @@ export async function listQuarantinedRows(
  * The canonical rows of a complete version, ordered by row_index. Throws when the version does not
  * exist (rows without a version row are a crashed ingest's leftovers, never a dataset).
  *
- * Raw SQL rather than a drizzle select: each chunk of 100k rows comes back as one JSON array text,
- * parsed with a single JSON.parse (508k flight rows from PGlite: ~1.1-1.4 s, against ~2.1 s for a
- * drizzle select of one jsonb value per row). Note the driver difference of `db.execute`: postgres-js returns the
- * rows as an array, PGlite returns `{ rows }`.
+ * Raw SQL rather than a drizzle select: each chunk (READ_CHUNK_ROWS) comes back as one JSON array
+ * text, parsed with a single JSON.parse, far cheaper than a drizzle select of one jsonb value per
+ * row. Note the driver difference of `db.execute`: postgres-js returns the rows as an array,
+ * PGlite returns `{ rows }`.
  */
 export async function readDatasetRows(db: Db, id: string): Promise<Row[]> {
-  const version = await getDatasetVersion(db, id);
-  if (!version) throw new Error(`dataset version ${id} does not exist`);
   const rows: Row[] = [];
-  for (let start = 0; start < version.rowCount; start += READ_CHUNK_ROWS) {
-    const end = Math.min(start + READ_CHUNK_ROWS, version.rowCount);
-    const result = await db.execute(sql`
-      select coalesce(json_agg(data order by row_index)::text, '[]') as chunk
-      from dataset_rows
-      where dataset_version_id = ${id} and row_index >= ${start} and row_index < ${end}`);
-    const [first] = resultRows<{ chunk: string }>(result);
-    const chunk = JSON.parse(first.chunk) as Row[];
-    for (const row of chunk) rows.push(row);
-  }
-  if (rows.length !== version.rowCount) {
-    throw new Error(`dataset version ${id}: read ${rows.length} rows, expected ${version.rowCount}`);
-  }
+  for await (const chunk of streamDatasetRows(db, id)) for (const row of chunk) rows.push(row);
   return rows;
 }
-const READ_CHUNK_ROWS = 100_000;
 
 /**
  * Up to `n` rows spread evenly over the whole version (row_index 0, step, 2*step, ...), in order:
