@@ -41,8 +41,14 @@ export function openRowCopier(
   if (database.kind === 'postgres' && typeof client?.unsafe === 'function') {
     return new StreamingCopier(client as CopyClient, table, columns, options.afterChunk, options.chunkRows);
   }
-  return new ChunkedCopier(database, table, columns, options.chunkRows, options.afterChunk);
+  return new ChunkedCopier(database, table, columns, Math.min(options.chunkRows, PGLITE_CHUNK_ROWS), options.afterChunk);
 }
+
+/**
+ * PGlite runs a COPY synchronously on the main thread (WebAssembly): a chunk of 50,000 rows held
+ * the event loop for ~0.8 s, and with it every prediction the all-in-one process answers.
+ */
+const PGLITE_CHUNK_ROWS = 5_000;
 
 class StreamingCopier implements RowCopier {
   readonly takesLines = true;
