@@ -567,6 +567,6 @@ class RowSink {
     await this.copier.close();
     this.hash.update(this.hashBuffer);
     this.hashBuffer = '';
-    return { contentHash: this.hash.digest('hex'), rowCount: this.index, profile: this.profile.finish() };
+    return { contentHash: this.hash.digest('hex'), rowCount: this.index, profile: await this.profile.finishInTurns() };
   }
 }

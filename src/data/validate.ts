@@ -42,7 +42,7 @@ async function ensureProfile(db: Db, version: DatasetVersion): Promise<DatasetPr
   if (version.profile) return version.profile as DatasetProfile;
   const builder = new ProfileBuilder(version.columns as ColumnDef[]);
   for await (const chunk of streamDatasetRows(db, version.id)) for (const row of chunk) builder.add(row);
-  const profile = builder.finish();
+  const profile = await builder.finishInTurns();
   await saveProfile(db, version.id, profile);
   return profile;
 }
