@@ -13,7 +13,8 @@
  *
  * SOAK_MINUTES (default 10) sets the length. The last line printed is the JSON result. It never
  * fails on a figure: it reports, and says whether RSS stayed within SOAK_RSS_GROWTH_MB (default
- * 150) of its level after the retrain.
+ * 150) of its level after the retrain. SOAK_CPU_PROF_DIR, when set, starts keel's process with
+ * `--cpu-prof` writing there, to find where its event-loop stalls come from.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +35,7 @@ const minutes = Number(process.env.SOAK_MINUTES ?? 10);
 const rps = Number(process.env.SOAK_RPS ?? 100);
 const sampleSeconds = Number(process.env.SOAK_SAMPLE_SECONDS ?? 15);
 const rssGrowthBoundMb = Number(process.env.SOAK_RSS_GROWTH_MB ?? 150);
+const cpuProfileDir = process.env.SOAK_CPU_PROF_DIR;
 const say = (line: string) => process.stderr.write(`[soak] ${line}\n`);
 
 interface Sample {
@@ -74,7 +76,11 @@ async function main() {
     const model: string = config.pipeline.model;
 
     say(`starting keel (npm start) in ${dir}; the first model trains first (about a minute)`);
-    const keel = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/start.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const keel = spawn(
+      process.execPath,
+      [...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []), '--import', 'tsx', 'src/runtime/start.ts'],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = new Promise<number | null>((resolve) => keel.once('exit', resolve));
     cleanups.push(async () => {
       keel.kill('SIGTERM');
