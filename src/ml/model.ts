@@ -1,6 +1,7 @@
 import { contractOutputs, type ContractInputType, type ModelContract as TaskContract } from '../shared/model-contract';
 import { linearPredictor } from './encoded-matrix';
-import { encodeRows, type FittedFeaturePipeline } from './features';
+import type { FeatureColumn } from './feature-columns';
+import { encodeColumns, encodeRows, type FittedFeaturePipeline } from './features';
 import { contractInputs } from './feature-contract';
 import type { LinearCurves } from './linear-curves';
 import { sigmoid } from './logistic';
@@ -72,20 +73,31 @@ export interface ModelContract {
   outputs: { name: 'probability' | 'label'; type: 'float32' | 'int64'; shape: [-1, 1] }[];
 }
 
+/**
+ * What a model predicts on: rows, or the model's feature columns already read from rows
+ * (modelFeatureColumns in trained-model.ts: the same values, so the same predictions; columns
+ * cross into a worker thread without a copy).
+ */
+export type PredictionInput = readonly Row[] | { columns: readonly FeatureColumn[] };
+
+function encodeInput(pipeline: FittedFeaturePipeline, input: PredictionInput) {
+  return 'columns' in input ? encodeColumns(pipeline, input.columns) : encodeRows(pipeline, input);
+}
+
 /** P(target = 1) per row, in float64, applying the same pipeline as the ONNX graph. */
-export function predictProba(model: LogisticModel, rows: readonly Row[]): Float64Array {
-  const scores = linearPredictor(encodeRows(model.pipeline, rows), model.weights, model.intercept);
+export function predictProba(model: LogisticModel, input: PredictionInput): Float64Array {
+  const scores = linearPredictor(encodeInput(model.pipeline, input), model.weights, model.intercept);
   return scores.map(sigmoid);
 }
 
 /** The predicted target per row, in float64, applying the same pipeline as the ONNX graph. */
-export function predictLinearRegression(model: LinearRegressionModel, rows: readonly Row[]): Float64Array {
-  return linearPredictor(encodeRows(model.pipeline, rows), model.weights, model.intercept);
+export function predictLinearRegression(model: LinearRegressionModel, input: PredictionInput): Float64Array {
+  return linearPredictor(encodeInput(model.pipeline, input), model.weights, model.intercept);
 }
 
 /** Class probabilities, row-major (K per row, in `classes` order), as the ONNX graph computes them. */
-export function predictClassProbabilities(model: MultinomialLogisticModel, rows: readonly Row[]): Float64Array {
-  const matrix = encodeRows(model.pipeline, rows);
+export function predictClassProbabilities(model: MultinomialLogisticModel, input: PredictionInput): Float64Array {
+  const matrix = encodeInput(model.pipeline, input);
   const k = model.classes.length;
   const scores = new Float64Array(k * matrix.rowCount);
   model.weights.forEach((weights, c) => {

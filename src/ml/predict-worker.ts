@@ -1,6 +1,6 @@
 /** Worker-thread side of predictOutputsInWorkerThread (see predict-in-worker-thread.ts). */
-import type { PredictionInput } from './predict-in-worker-thread';
+import type { PredictionTask } from './predict-in-worker-thread';
 import { predictOutputs } from './trained-model';
 import { serveWorkerTask } from './worker-thread';
 
-await serveWorkerTask<PredictionInput, Float64Array>(({ model, rows }) => predictOutputs(model, rows));
+await serveWorkerTask<PredictionTask, Float64Array>(({ model, columns }) => predictOutputs(model, { columns }));

@@ -1,7 +1,8 @@
 import type { CanonicalCategories } from '../shared/category-spellings';
 import { withCanonicalCategories } from './onnx/canonical-nodes';
 import type { ModelContract, ModelTask } from '../shared/model-contract';
-import { gbdtClasses, gbdtContract, predictGbdt, type GbdtModel } from './gbdt/model';
+import { toFeatureColumns, type FeatureColumn } from './feature-columns';
+import { gbdtClasses, gbdtContract, predictGbdt, predictGbdtColumns, type GbdtModel } from './gbdt/model';
 import {
   linearRegressionContract,
   modelContract,
@@ -9,6 +10,7 @@ import {
   predictClassProbabilities,
   predictLinearRegression,
   predictProba,
+  type PredictionInput,
   type LinearRegressionModel,
   type LogisticModel,
   type MultinomialLogisticModel,
@@ -64,17 +66,25 @@ export function classesOf(model: TrainedModel): string[] | undefined {
  * graph computes them: binary, P(target = 1) per row; regression, the prediction per row;
  * multiclass, K probabilities per row, row-major, in `classes` order.
  */
-export function predictOutputs(model: TrainedModel, rows: readonly Row[]): Float64Array {
+export function predictOutputs(model: TrainedModel, input: PredictionInput): Float64Array {
   switch (model.kind) {
     case 'logistic-regression':
-      return predictProba(model, rows);
+      return predictProba(model, input);
     case 'multinomial-logistic':
-      return predictClassProbabilities(model, rows);
+      return predictClassProbabilities(model, input);
     case 'linear-regression':
-      return predictLinearRegression(model, rows);
+      return predictLinearRegression(model, input);
     case 'gbdt':
-      return predictGbdt(model, rows);
+      return 'columns' in input ? predictGbdtColumns(model, input.columns) : predictGbdt(model, input);
   }
+}
+
+/** The model's feature columns, read from rows exactly as predicting on the rows reads them. */
+export function modelFeatureColumns(model: TrainedModel, rows: readonly Row[]): FeatureColumn[] {
+  return toFeatureColumns(
+    rows,
+    model.pipeline.features.map(({ name, kind }) => ({ name, kind })),
+  );
 }
 
 /** P(positive) per row of a binary model (predictOutputs for the binary task). */
