@@ -1,33 +1,19 @@
 import { chiSquareTest, jensenShannonDistance, twoProportionZTest } from './distances';
 import type { DriftMethod } from '../shared/monitoring';
+import type { Computed } from './drift-computer';
 import { applicableMethods } from './drift-config';
 import type { BinnedSide } from './drift-window';
 import { binnedJensenShannon, binnedKs, binnedWasserstein, coarsen, type BinnedCounts, type HistogramSketch } from './histogram-sketch';
 import { ksPValue } from './kolmogorov';
-import { psiFromCounts, type PsiResult } from './psi';
+import { psiFromCounts } from './psi';
 import type { ColumnKind, NumericDriftReference } from './reference';
 
 /**
  * The drift statistics of a numeric column whose reference is a sketch and whose window was
  * counted into the sketch's bins (drift-window.ts): PSI exactly (its cut points are sketch
  * edges), KS, Wasserstein and Jensen–Shannon within the bounds histogram-sketch.ts states.
- * Same contract as the computers of drift.ts.
+ * Same contract (drift-computer.ts) as numeric-computer.ts and categorical-computer.ts.
  */
-
-interface Computed {
-  statistics: {
-    ks?: ReturnType<typeof ksPValue>;
-    wasserstein?: { distance: number; normed: number };
-    jensenshannon?: number;
-    chisquare?: { statistic: number; pValue: number; df: number };
-    z?: { z: number; pValue: number };
-    psi?: number;
-  };
-  bins?: PsiResult['bins'];
-  exact: boolean;
-  approximation?: string;
-  bound?: number;
-}
 
 export class SketchComputer {
   private readonly sketch: HistogramSketch;

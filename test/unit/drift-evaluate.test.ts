@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { profileDataset } from '../../src/data/profile';
 import { driftAlerts } from '../../src/monitoring/alerts';
-import { evaluateDrift, interpolatedWasserstein } from '../../src/monitoring/drift';
+import { evaluateDrift } from '../../src/monitoring/drift';
+import { interpolatedWasserstein } from '../../src/monitoring/numeric-computer';
 import { driftConfigSchema } from '../../src/shared/monitoring';
 import { computeDriftReport } from '../../src/monitoring/drift-report';
 import { numericReference } from '../../src/monitoring/psi';
