@@ -4,6 +4,7 @@ import { allocate } from './allocate';
 import { binColumns, fitBinMapper, transposeBins, type BinMapper } from './binning';
 import { fitCategoryBinMapper, nativeCategoricalColumns } from './categorical-split';
 import { SerialExecutor, type Executor, type GradientScales, type TrainingArrays } from './executor';
+import { WasmArena } from './wasm-kernels';
 import { growTree, type BinnedLayout, type GradientUnits, type TreeConstraints } from './grow';
 import { BIN_STRIDE, histogramIndex, quantisationBits } from './kernels';
 import type { GbdtModel } from './model';
@@ -176,23 +177,50 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
     offset += mapper.valueBins + 1;
   });
   const histLength = offset * BIN_STRIDE;
-  const histIndex = histLength <= 65_536 ? allocate(Uint16Array, bins.length, shared) : allocate(Uint32Array, bins.length, shared);
+  const narrowIndex = histLength <= 65_536;
+  // One thread: the hot arrays go into the WebAssembly kernels' memory (wasm-kernels.ts).
+  const arena =
+    shared || !narrowIndex
+      ? undefined
+      : WasmArena.create(arenaBytes(rowCount, featureCount, prepared.outputs, histLength, prepared.params.maxLeaves));
+  const histIndex = narrowIndex
+    ? (arena?.allocate(Uint16Array, bins.length) ?? allocate(Uint16Array, bins.length, shared))
+    : allocate(Uint32Array, bins.length, shared);
   histogramIndex(bins, featureCount, histOffsets, histLength, histIndex);
+  const arenaColumnBins = arena?.allocate(Uint8Array, columnBins.length);
+  arenaColumnBins?.set(columnBins);
   return {
     rowCount,
     featureCount,
     outputs: prepared.outputs,
     bins,
     histIndex,
-    columnBins,
+    columnBins: arenaColumnBins ?? columnBins,
     labels,
     scores: allocate(Float64Array, rowCount * prepared.outputs, shared),
-    gh: allocate(Int32Array, prepared.outputs * rowCount * 2, shared),
-    rows: allocate(Uint32Array, rowCount, shared),
-    scratch: allocate(Uint32Array, rowCount, shared),
+    gh: arena?.allocate(Int32Array, prepared.outputs * rowCount * 2) ?? allocate(Int32Array, prepared.outputs * rowCount * 2, shared),
+    rows: arena?.allocate(Uint32Array, rowCount) ?? allocate(Uint32Array, rowCount, shared),
+    scratch: arena?.allocate(Uint32Array, rowCount) ?? allocate(Uint32Array, rowCount, shared),
     histOffsets: shared ? copyInt32Shared(histOffsets) : histOffsets,
     histLength,
+    arena,
   };
+}
+
+/**
+ * Bytes for what the arena of trainingArrays holds: histogram index, gradients, rows, scratch,
+ * column bins, the histogram pool, the executor's copies and features, the partition table, and
+ * 64-byte alignment of each.
+ */
+function arenaBytes(rowCount: number, featureCount: number, outputs: number, histLength: number, maxLeaves: number): number {
+  const arrays = rowCount * featureCount * 2 + outputs * rowCount * 8 + rowCount * 8 + rowCount * featureCount;
+  const histograms = (histogramPoolSize(maxLeaves) + 3) * histLength * 8;
+  return arrays + histograms + featureCount * 4 + 256 + 64 * (histogramPoolSize(maxLeaves) + 16);
+}
+
+/** Histograms alive at once while a tree grows: one per leaf, plus the parent being split. */
+function histogramPoolSize(maxLeaves: number): number {
+  return maxLeaves + 2;
 }
 
 function copyInt32Shared(values: Int32Array): Int32Array {
@@ -263,7 +291,12 @@ export function boost(prepared: PreparedGbdt, arrays: TrainingArrays, executor: 
   const bits = quantisationBits(rowCount);
   const bag = params.subsample < 1 ? new Uint32Array(rowCount) : null;
   const features = new Int32Array(featureCount);
+  // With the WebAssembly kernels, the histograms live in their memory too.
   const histPool: Float64Array[] = [];
+  for (let i = 0; arrays.arena && i < histogramPoolSize(params.maxLeaves); i++) {
+    const hist = arrays.arena.allocate(Float64Array, arrays.histLength);
+    if (hist) histPool.push(hist);
+  }
 
   const computeGradients = (): { units: GradientUnits; loss: number } => {
     let scales: GradientScales;

@@ -4,6 +4,7 @@ import {
   binaryGradients,
   BLOCK_ROWS,
   countsToHessians,
+  goesLeftTable,
   maxAbsResidual,
   mergeHistogramCopies,
   MULTI_COPY_MAX_LENGTH,
@@ -14,6 +15,7 @@ import {
 } from './kernels';
 import type { GbdtObjective } from './params';
 import { addTreeToScores, type PackedTree } from './tree';
+import type { WasmArena } from './wasm-kernels';
 
 /**
  * The arrays the hot loops work on. With helper threads they live on SharedArrayBuffers, so the
@@ -41,6 +43,11 @@ export interface TrainingArrays {
   scratch: Uint32Array;
   histOffsets: Int32Array;
   histLength: number;
+  /**
+   * Single-threaded training: the memory of the WebAssembly kernels, holding histIndex, gh, rows,
+   * scratch, columnBins and the histograms (see wasm-kernels.ts). Absent: the JavaScript kernels.
+   */
+  arena?: WasmArena;
 }
 
 /** Gradient scales: q = trunc(real · scale). */
@@ -76,10 +83,13 @@ export interface Executor extends TreeKernels {
 export class KernelRunner {
   private readonly exps: Float64Array;
   private readonly copies: Float64Array;
+  /** The active features, where the WebAssembly histogram can read them. */
+  private readonly arenaFeatures: Int32Array | undefined;
 
   constructor(readonly arrays: TrainingArrays) {
     this.exps = new Float64Array(arrays.outputs);
-    this.copies = new Float64Array(3 * arrays.histLength);
+    this.copies = arrays.arena?.allocate(Float64Array, 3 * arrays.histLength) ?? new Float64Array(3 * arrays.histLength);
+    this.arenaFeatures = arrays.arena?.allocate(Int32Array, arrays.featureCount);
   }
 
   /** Whether a histogram over this many rows is worth the extra copies (see accumulateHistogram). */
@@ -118,21 +128,36 @@ export class KernelRunner {
     copies: boolean,
     unitHessian: boolean,
   ): void {
-    const { histIndex, featureCount, gh, rows } = this.arrays;
-    accumulateHistogram(
-      histIndex,
-      featureCount,
-      features,
-      activeCount,
-      gh,
-      ghBase,
-      rows,
-      start,
-      end,
-      hist,
-      copies ? this.copies : null,
-      unitHessian,
-    );
+    const { histIndex, featureCount, gh, rows, arena } = this.arrays;
+    const copiesArray = copies ? this.copies : null;
+    if (
+      arena &&
+      this.arenaFeatures &&
+      histIndex instanceof Uint16Array &&
+      arena.holds(histIndex) &&
+      arena.holds(gh) &&
+      arena.holds(rows) &&
+      arena.holds(hist) &&
+      (!copiesArray || arena.holds(copiesArray))
+    ) {
+      this.arenaFeatures.set(features.subarray(0, activeCount));
+      arena.histogram(
+        histIndex,
+        featureCount,
+        this.arenaFeatures,
+        activeCount,
+        gh,
+        ghBase,
+        rows,
+        start,
+        end,
+        hist,
+        copiesArray,
+        unitHessian,
+      );
+      return;
+    }
+    accumulateHistogram(histIndex, featureCount, features, activeCount, gh, ghBase, rows, start, end, hist, copiesArray, unitHessian);
   }
 
   finishHistogram(features: Int32Array, activeCount: number, hist: Float64Array, copies: boolean, unitHessian: boolean): void {
@@ -150,8 +175,11 @@ export class KernelRunner {
     missingLeft: boolean,
     leftBins: Uint8Array | null,
   ): number {
-    const { rows, scratch, columnBins, rowCount } = this.arrays;
+    const { rows, scratch, columnBins, rowCount, arena } = this.arrays;
     const column = columnBins.subarray(feature * rowCount, (feature + 1) * rowCount);
+    if (arena && arena.holds(rows) && arena.holds(scratch) && arena.holds(column)) {
+      return arena.partition(rows, start, end, column, goesLeftTable(thresholdBin, missingLeft, leftBins), scratch);
+    }
     return partitionRows(rows, start, end, column, thresholdBin, missingLeft, scratch, start, leftBins);
   }
 

@@ -269,14 +269,7 @@ export function partitionRows(
   scratchStart: number,
   leftBins: Uint8Array | null = null,
 ): number {
-  // goesLeft[b]: 1 for value bins 1..thresholdBin, and for bin 0 (missing) iff missingLeft; or
-  // the given table of a categorical split.
-  let goesLeft = leftBins;
-  if (!goesLeft) {
-    goesLeft = new Uint8Array(256);
-    goesLeft.fill(1, 1, thresholdBin + 1);
-    goesLeft[0] = missingLeft ? 1 : 0;
-  }
+  const goesLeft = goesLeftTable(thresholdBin, missingLeft, leftBins);
   let left = start;
   let right = scratchStart;
   for (let i = start; i < end; i++) {
@@ -288,6 +281,18 @@ export function partitionRows(
     right += side ^ 1;
   }
   return left - start;
+}
+
+/**
+ * goesLeft[b] of a split: 1 for value bins 1..thresholdBin, and for bin 0 (missing) iff
+ * missingLeft; or the given table of a categorical split.
+ */
+export function goesLeftTable(thresholdBin: number, missingLeft: boolean, leftBins: Uint8Array | null): Uint8Array {
+  if (leftBins) return leftBins;
+  const goesLeft = new Uint8Array(256);
+  goesLeft.fill(1, 1, thresholdBin + 1);
+  goesLeft[0] = missingLeft ? 1 : 0;
+  return goesLeft;
 }
 
 /** The leaf of a tree reached by binned row r (see Tree in tree.ts; leftBins: see PackedTree). */
