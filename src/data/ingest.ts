@@ -1,23 +1,31 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { and, count, eq, inArray, lt, notExists, or, sql } from 'drizzle-orm';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, count, eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database';
-import { datasetIngests, datasetRows, datasetVersions, quarantinedRows } from '../db/schema';
+import { datasetIngests, datasetRows, datasetVersions } from '../db/schema';
 import { datasetSpecSchema, sourceName, type DatasetSpec, type MappedDatasetSpec } from '../shared/dataset-spec';
 import { InvalidInputError } from '../shared/errors';
 import { parseOrThrow } from '../shared/validation';
 import type { OpenedSource, SourceOptions, SourceRecord } from './source-types';
-import type { ColumnDef, Row } from './columns';
+import type { ColumnDef } from './columns';
 import type { DatasetVersion } from './dataset-store';
 import { getDatasetVersion } from './dataset-store';
 import { Deduplicator } from './dedup';
 import { expandFlightsSpec } from './flights-recipe';
 import { compileMapper, type SourceMapper } from './mapping';
-import { ProfileBuilder, type DatasetProfile } from './profile';
 import { checkTargetColumn, missingTargetReason, type TargetRule } from './missing-target';
 import { rawRecordToJson } from './raw-json';
 import { compileRowRules } from './row-rules';
-import { ChunkedCopier, openRowCopier, type RowCopier } from './copy-stream';
+import { ChunkedCopier } from './copy-stream';
+import { collectGarbage, finishAsDuplicate, finishedIngest, giveUp } from './ingest-attempts';
+import { RowSink } from './row-sink';
 import { openSource } from './source';
+
+/**
+ * The ingest flow: ingestDataset registers an attempt, runIngest streams the sources into a new
+ * dataset version and publishes it (the row sink is ./row-sink, attempt cleanup ./ingest-attempts).
+ * Over 300 lines because runIngest is one streaming loop whose counters, phases and quarantine
+ * share state from the first record to the publishing transaction.
+ */
 
 /** Accounting of one source: read = accepted + quarantined + duplicates. */
 interface SourceReport {
@@ -95,10 +103,7 @@ const PROGRESS_EVERY = 10_240;
 const YIELD_EVERY = 1024;
 const COPY_CHUNK_ROWS = 50_000;
 const QUARANTINE_CHUNK_ROWS = 10_000;
-/** An attempt of another request that has written nothing for this long is presumed dead. */
-const STALE_MINUTES = 15;
 
-const ROW_COLUMNS = ['dataset_version_id', 'row_index', 'data'];
 const QUARANTINE_COLUMNS = ['dataset_version_id', 'source', 'record_number', 'raw', 'reasons', 'kind'];
 
 /** A flights recipe becomes its mapped spec; a mapped spec is itself. */
@@ -441,132 +446,4 @@ async function versionWithContent(db: Db, name: string, contentHash: string): Pr
     .where(and(eq(datasetVersions.name, name), eq(datasetVersions.contentHash, contentHash)))
     .limit(1);
   return version;
-}
-
-async function finishedIngest(db: Db, ingestKey: string): Promise<DatasetVersion | undefined> {
-  const [done] = await db
-    .select()
-    .from(datasetIngests)
-    .where(and(eq(datasetIngests.ingestKey, ingestKey), inArray(datasetIngests.status, ['complete', 'duplicate'])))
-    .limit(1);
-  return done?.datasetVersionId ? getDatasetVersion(db, done.datasetVersionId) : undefined;
-}
-
-/** Rows of an attempt, never of a published version (the statement re-checks). */
-async function deleteAttemptRows(db: Db, id: string): Promise<void> {
-  const noVersion = notExists(db.select({ id: datasetVersions.id }).from(datasetVersions).where(eq(datasetVersions.id, id)));
-  await db.delete(datasetRows).where(and(eq(datasetRows.datasetVersionId, id), noVersion));
-  await db.delete(quarantinedRows).where(and(eq(quarantinedRows.datasetVersionId, id), noVersion));
-}
-
-async function finishAsDuplicate(database: Database, id: string, versionId: string): Promise<void> {
-  await deleteAttemptRows(database.db, id);
-  await database.db
-    .update(datasetIngests)
-    .set({ status: 'duplicate', datasetVersionId: versionId, updatedAt: sql`now()` })
-    .where(eq(datasetIngests.id, id));
-}
-
-/** After an error: mark the attempt failed and delete what it wrote (a later ingest retries the delete if this fails). */
-async function giveUp(database: Database, id: string, error: unknown): Promise<void> {
-  const { db } = database;
-  await db
-    .update(datasetIngests)
-    .set({ status: 'failed', error: String((error as Error)?.message ?? error).slice(0, 2000), updatedAt: sql`now()` })
-    .where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'running')));
-  await deleteAttemptRows(db, id);
-  await db
-    .update(datasetIngests)
-    .set({ status: 'cleaned' })
-    .where(and(eq(datasetIngests.id, id), eq(datasetIngests.status, 'failed')));
-}
-
-/**
- * Deletes the rows of attempts that will never publish: earlier attempts of the same request
- * (a crashed activity attempt, found by its ingest key), attempts that failed or were abandoned
- * without finishing their cleanup, and attempts of the same dataset idle for STALE_MINUTES.
- */
-export async function collectGarbage(database: Database, scope: { ingestKey: string; name: string }): Promise<number> {
-  const { db } = database;
-  const candidates = await db
-    .select({ id: datasetIngests.id })
-    .from(datasetIngests)
-    .where(
-      or(
-        and(eq(datasetIngests.ingestKey, scope.ingestKey), eq(datasetIngests.status, 'running')),
-        inArray(datasetIngests.status, ['failed', 'abandoned']),
-        and(
-          eq(datasetIngests.name, scope.name),
-          eq(datasetIngests.status, 'running'),
-          lt(datasetIngests.updatedAt, sql`now() - make_interval(mins => ${STALE_MINUTES})`),
-        ),
-      ),
-    );
-  for (const { id } of candidates) {
-    await db.transaction(async (tx) => {
-      const [attempt] = await tx.select().from(datasetIngests).where(eq(datasetIngests.id, id)).for('update');
-      if (attempt?.status === 'running') {
-        await tx
-          .update(datasetIngests)
-          .set({ status: 'abandoned', updatedAt: sql`now()` })
-          .where(eq(datasetIngests.id, id));
-      }
-    });
-    await deleteAttemptRows(db, id);
-    await db
-      .update(datasetIngests)
-      .set({ status: 'cleaned', updatedAt: sql`now()` })
-      .where(and(eq(datasetIngests.id, id), inArray(datasetIngests.status, ['abandoned', 'failed'])));
-  }
-  return candidates.length;
-}
-
-/** Accepted rows in order: hashed, profiled and copied to dataset_rows (see ./copy-stream). */
-class RowSink {
-  private readonly hash = createHash('sha256');
-  private hashBuffer: string;
-  private index = 0;
-  private readonly profile: ProfileBuilder;
-  private readonly copier: RowCopier;
-  private readonly names: string[];
-
-  constructor(
-    database: Database,
-    private readonly id: string,
-    columns: readonly ColumnDef[],
-    chunkRows: number,
-    afterChunk: () => Promise<void>,
-  ) {
-    this.hashBuffer = `${JSON.stringify(columns.map((c) => [c.name, c.type]))}\n`;
-    this.profile = new ProfileBuilder(columns);
-    this.copier = openRowCopier(database, 'dataset_rows', ROW_COLUMNS, { chunkRows, afterChunk });
-    this.names = columns.map((c) => c.name);
-  }
-
-  /** Adds a row (its keys: the columns, in order); await the result when there is one (backpressure). */
-  add(row: Row): Promise<void> | undefined {
-    this.hashBuffer += `${JSON.stringify(this.names.map((name) => row[name] ?? null))}\n`;
-    if (this.hashBuffer.length > 1 << 20) {
-      this.hash.update(this.hashBuffer);
-      this.hashBuffer = '';
-    }
-    this.profile.add(row);
-    const index = this.index++;
-    const json = JSON.stringify(row);
-    if (!this.copier.takesLines) return this.copier.add([this.id, index, json]);
-    // JSON text holds no raw tab or newline (JSON.stringify escapes them): only backslashes need escaping.
-    const text = json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
-    return this.copier.addLine(`${this.id}\t${index}\t${text}\n`);
-  }
-
-  settle(): Promise<void> {
-    return this.copier.settle();
-  }
-
-  async close(): Promise<{ contentHash: string; rowCount: number; profile: DatasetProfile }> {
-    await this.copier.close();
-    this.hash.update(this.hashBuffer);
-    this.hashBuffer = '';
-    return { contentHash: this.hash.digest('hex'), rowCount: this.index, profile: await this.profile.finishInTurns() };
-  }
 }
