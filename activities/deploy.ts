@@ -1,5 +1,5 @@
 import { currentRun } from './current-run';
-import { deployVersion } from '../src/registry/model-registry';
+import { deployVersion } from '../src/registry/deployments';
 import type { ActivityDeps } from './deps';
 import { nonRetryable } from './register';
 

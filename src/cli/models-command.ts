@@ -7,22 +7,9 @@ import { Command } from 'commander';
 import type { ArtifactStore } from '../registry/artifact-store';
 import { importOnnxModel, parseClassList, parseFeatureList, parseTask } from '../registry/import-onnx';
 import { describeVersion, diffVersions } from '../registry/lineage';
-import {
-  aliasAt,
-  aliasHistoryOf,
-  archiveVersion,
-  deleteVersion,
-  listModels,
-  listModelVersions,
-  removeAlias,
-  resolveRef,
-  restoreVersion,
-  rollbackAlias,
-  setAlias,
-  updateVersionMetadata,
-  getAliases,
-  type ModelVersion,
-} from '../registry/model-registry';
+import { aliasAt, aliasHistoryOf, removeAlias, rollbackAlias, setAlias } from '../registry/aliases';
+import { listModels, listModelVersions, resolveRef, getAliases, type ModelVersion } from '../registry/model-registry';
+import { archiveVersion, deleteVersion, restoreVersion, updateVersionMetadata } from '../registry/version-lifecycle';
 import { parseModelRef, RegistryError, validateAlias, validateModelName } from '../registry/names';
 import { openRegistry, type RegistryHandle } from '../registry/open';
 import { reproduceVersion } from '../registry/reproduce';

@@ -4,7 +4,9 @@ import type { DatasetProfile } from '../data/profile';
 import type { Db } from '../db/database';
 import { aliasHistory } from '../db/schema';
 import type { ArtifactStore } from './artifact-store';
-import { type AliasMove, getAliases, type ModelVersion, versionEvents, type VersionEvent } from './model-registry';
+import type { AliasMove } from './aliases';
+import { getAliases, type ModelVersion } from './model-registry';
+import { versionEvents, type VersionEvent } from './version-lifecycle';
 import { readLearningCurve } from '../ml/trained-model';
 import { findTrainingRun } from './training-runs';
 

@@ -2,7 +2,8 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { deployments, modelAliases, routes } from '../db/schema';
 import type { ArtifactStore } from '../registry/artifact-store';
-import { getModelVersion, setAlias } from '../registry/model-registry';
+import { setAlias } from '../registry/aliases';
+import { getModelVersion } from '../registry/model-registry';
 import { type RouteSpecInput, routeSpecSchema } from '../shared/route-spec';
 import { describeIssues } from '../shared/validation';
 

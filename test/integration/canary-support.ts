@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../../src/db/database';
 import type { ArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import { buildTinyLogisticOnnx, type TinyLogisticSpec, tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion } from '../fixtures/register-onnx';
 

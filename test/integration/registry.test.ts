@@ -6,14 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { modelVersions } from '../../src/db/schema';
 import { describeVersion } from '../../src/registry/lineage';
-import {
-  aliasHistoryOf,
-  getModelVersion,
-  registerModelVersion,
-  resolveAlias,
-  rollbackAlias,
-  setAlias,
-} from '../../src/registry/model-registry';
+import { aliasHistoryOf, rollbackAlias, setAlias } from '../../src/registry/aliases';
+import { getModelVersion, registerModelVersion, resolveAlias } from '../../src/registry/model-registry';
 import { reproduceVersion } from '../../src/registry/reproduce';
 import { readCodeVersion } from '../../src/runtime/code-version';
 import { loadProjectConfig } from '../../src/runtime/project-config';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import { freePort } from '../../src/runtime/ports';
 import { buildTinyLogisticOnnx } from '../fixtures/tiny-logistic-onnx';
 import { registerOnnxVersion } from '../fixtures/register-onnx';

@@ -261,7 +261,7 @@ describe.skipIf(!url)('a worker fleet on one machine', () => {
     expect(versions.map((v) => v.version)).toEqual([1, 2]);
     for (const base of servers) expect((await info(base)).version).toBe(1);
 
-    const { setAlias } = await import('../../src/registry/model-registry');
+    const { setAlias } = await import('../../src/registry/aliases');
     const { setRoute } = await import('../../src/serving/routes');
     const { openDatabase } = await import('../../src/db/database');
     const database = await openDatabase({ url, dataDir: dir });

@@ -12,7 +12,7 @@ import { type Database, openDatabase } from '../../src/db/database';
 import { driftReports } from '../../src/db/schema';
 import { recordAlert } from '../../src/notify/alert-store';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import { freePort } from '../../src/runtime/ports';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { setRoute } from '../../src/serving/routes';

@@ -3,7 +3,8 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArtifactStore } from '../../src/registry/artifact-config';
 import { ArtifactIntegrityError, ArtifactMissingError, sha256Hex } from '../../src/registry/artifact-store';
-import { registerModelVersion, setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
+import { registerModelVersion } from '../../src/registry/model-registry';
 import { collectGarbage } from '../../src/registry/retention';
 import { S3ArtifactStore } from '../../src/registry/s3-artifact-store';
 import { readEnvironment } from '../../src/runtime/environment';

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployVersion, rollbackAlias, setAlias } from '../../src/registry/model-registry';
+import { rollbackAlias, setAlias } from '../../src/registry/aliases';
+import { deployVersion } from '../../src/registry/deployments';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { tinyLogisticProbability } from '../fixtures/tiny-logistic-onnx';
 import { openTestRegistry, registerTiny, type TestRegistry, tinySpec } from './registry-fixtures';

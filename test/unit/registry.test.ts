@@ -7,24 +7,10 @@ import { ArtifactIntegrityError, ArtifactMissingError, LocalArtifactStore, sha25
 import { openArtifactStore } from '../../src/registry/artifact-config';
 import { readEnvironment } from '../../src/runtime/environment';
 import { describeVersion, diffVersions, temporalRunUrl } from '../../src/registry/lineage';
-import {
-  aliasAt,
-  aliasHistoryOf,
-  archiveVersion,
-  deleteVersion,
-  deployVersion,
-  getModelVersion,
-  listModels,
-  registerModelVersion,
-  removeAlias,
-  resolveAlias,
-  resolveRef,
-  restoreVersion,
-  rollbackAlias,
-  setAlias,
-  updateVersionMetadata,
-  versionEvents,
-} from '../../src/registry/model-registry';
+import { aliasAt, aliasHistoryOf, removeAlias, rollbackAlias, setAlias } from '../../src/registry/aliases';
+import { deployVersion } from '../../src/registry/deployments';
+import { getModelVersion, listModels, registerModelVersion, resolveAlias, resolveRef } from '../../src/registry/model-registry';
+import { archiveVersion, deleteVersion, restoreVersion, updateVersionMetadata, versionEvents } from '../../src/registry/version-lifecycle';
 import { parseModelRef, RegistryError, validateAlias, validateModelName } from '../../src/registry/names';
 import { collectGarbage } from '../../src/registry/retention';
 import { S3ArtifactStore } from '../../src/registry/s3-artifact-store';

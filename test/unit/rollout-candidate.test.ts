@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { archiveVersion, setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
+import { archiveVersion } from '../../src/registry/version-lifecycle';
 import { defaultRolloutCandidate } from '../../src/registry/rollout-candidate';
 import { drivers, openTestRegistry, registerTiny, type TestRegistry } from './registry-fixtures';
 

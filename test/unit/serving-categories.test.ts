@@ -11,7 +11,7 @@ import { fitGbdt, gbdtContract, toGbdtTable } from '../../src/ml/gbdt';
 import type { Row } from '../../src/ml/row';
 import { exportOnnx } from '../../src/ml/trained-model';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import type { CanonicalCategories } from '../../src/shared/category-spellings';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { registerOnnxVersion } from '../fixtures/register-onnx';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import { startModelServer } from '../../src/serving/http-server';
 import { logLine, type PredictionLogEntry } from '../../src/serving/log-line';
 import { databaseSink } from '../../src/serving/prediction-log';

@@ -12,7 +12,7 @@ import { fitGbdt, gbdtContract, type GbdtModel, predictGbdt, toGbdtTable } from 
 import { exportGbdtOnnx } from '../../src/ml/onnx/export-gbdt';
 import type { Row } from '../../src/ml/row';
 import { LocalArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { ModelPool } from '../../src/serving/model-pool';
 import { versionHealth } from '../../src/serving/rollouts';

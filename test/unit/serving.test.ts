@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database';
 import { predictionLog } from '../../src/db/schema';
 import { LocalArtifactStore, type ArtifactStore } from '../../src/registry/artifact-store';
-import { setAlias } from '../../src/registry/model-registry';
+import { setAlias } from '../../src/registry/aliases';
 import { type ModelServer, startModelServer } from '../../src/serving/http-server';
 import { InferencePool } from '../../src/serving/inference-pool';
 import { ModelPool } from '../../src/serving/model-pool';

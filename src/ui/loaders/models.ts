@@ -1,16 +1,7 @@
 import type { Db } from '../../db/database';
 import { describeVersion, diffVersions, type VersionDiff, type VersionLineage } from '../../registry/lineage';
-import {
-  aliasAt,
-  type AliasAtTime,
-  aliasHistoryOf,
-  type AliasMove,
-  getModelVersion,
-  listModels,
-  listModelVersions,
-  type ModelSummary,
-  type ModelVersion,
-} from '../../registry/model-registry';
+import { aliasAt, type AliasAtTime, aliasHistoryOf, type AliasMove } from '../../registry/aliases';
+import { getModelVersion, listModels, listModelVersions, type ModelSummary, type ModelVersion } from '../../registry/model-registry';
 import type { TemporalLinks } from '../links';
 
 export async function loadModels(db: Db): Promise<ModelSummary[]> {
