@@ -24,6 +24,17 @@ interface KernelExports {
     histBytes: number,
     unitHessian: number,
   ): void;
+  histogramAllFeatures(
+    histIndex: number,
+    featureCount: number,
+    gh: number,
+    rows: number,
+    start: number,
+    end: number,
+    hist: number,
+    copies: number,
+    histBytes: number,
+  ): void;
   partition(rows: number, start: number, end: number, column: number, goesLeft: number, scratch: number): number;
 }
 
@@ -98,12 +109,27 @@ export class WasmArena {
     copies: Float64Array | null,
     unitHessian: boolean,
   ): void {
+    const gh0 = gh.byteOffset + ghBase * Int32Array.BYTES_PER_ELEMENT;
+    if (copies && activeCount === featureCount && !unitHessian) {
+      this.kernels.histogramAllFeatures(
+        histIndex.byteOffset,
+        featureCount,
+        gh0,
+        rows.byteOffset,
+        start,
+        end,
+        hist.byteOffset,
+        copies.byteOffset,
+        hist.byteLength,
+      );
+      return;
+    }
     this.kernels.histogram(
       histIndex.byteOffset,
       featureCount,
       features.byteOffset,
       activeCount,
-      gh.byteOffset + ghBase * Int32Array.BYTES_PER_ELEMENT,
+      gh0,
       rows.byteOffset,
       start,
       end,
