@@ -110,6 +110,16 @@ describe('the WebAssembly kernels', () => {
     }
   });
 
+  it('add a leaf value to the scores of its rows, as the JavaScript loop does', () => {
+    const outputs = 3;
+    const scores = arena.allocate(Float64Array, rowCount * outputs)!;
+    for (let j = 0; j < scores.length; j++) scores[j] = random() - 0.5;
+    const expected = scores.slice();
+    for (let i = 4; i < rows.length - 1; i++) expected[rows[i] * outputs + 2] += 0.125 / 3;
+    arena.addLeafValue(scores, rows, 4, rows.length - 1, outputs, 2, 0.125 / 3);
+    expect(Array.from(scores)).toEqual(Array.from(expected));
+  });
+
   it('run in single-threaded training, which trains the bytes the JavaScript kernels of two threads train (multiclass, sampled)', async () => {
     const train = syntheticFlights(20_000, 7).map((row) => ({ ...row, band: ['early', 'on time', 'late'][Number(row.hour) % 3] }));
     const table = () =>

@@ -197,7 +197,7 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
     histIndex,
     columnBins: arenaColumnBins ?? columnBins,
     labels,
-    scores: allocate(Float64Array, rowCount * prepared.outputs, shared),
+    scores: arena?.allocate(Float64Array, rowCount * prepared.outputs) ?? allocate(Float64Array, rowCount * prepared.outputs, shared),
     gh: arena?.allocate(Int32Array, prepared.outputs * rowCount * 2) ?? allocate(Int32Array, prepared.outputs * rowCount * 2, shared),
     rows: arena?.allocate(Uint32Array, rowCount) ?? allocate(Uint32Array, rowCount, shared),
     scratch: arena?.allocate(Uint32Array, rowCount) ?? allocate(Uint32Array, rowCount, shared),
@@ -208,12 +208,12 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
 }
 
 /**
- * Bytes for what the arena of trainingArrays holds: histogram index, gradients, rows, scratch,
- * column bins, the histogram pool, the executor's copies and features, the partition table, and
+ * Bytes for what the arena of trainingArrays holds: histogram index, gradients, scores, rows,
+ * scratch, column bins, the histogram pool, the executor's copies and features, the partition table, and
  * 64-byte alignment of each.
  */
 function arenaBytes(rowCount: number, featureCount: number, outputs: number, histLength: number, maxLeaves: number): number {
-  const arrays = rowCount * featureCount * 2 + outputs * rowCount * 8 + rowCount * 8 + rowCount * featureCount;
+  const arrays = rowCount * featureCount * 2 + outputs * rowCount * 8 * 2 + rowCount * 8 + rowCount * featureCount;
   const histograms = (histogramPoolSize(maxLeaves) + 3) * histLength * 8;
   return arrays + histograms + featureCount * 4 + 256 + 64 * (histogramPoolSize(maxLeaves) + 16);
 }

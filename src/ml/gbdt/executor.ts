@@ -45,7 +45,7 @@ export interface TrainingArrays {
   histLength: number;
   /**
    * Single-threaded training: the memory of the WebAssembly kernels, holding histIndex, gh, rows,
-   * scratch, columnBins and the histograms (see wasm-kernels.ts). Absent: the JavaScript kernels.
+   * scratch, columnBins, scores and the histograms (see wasm-kernels.ts). Absent: the JavaScript kernels.
    */
   arena?: WasmArena;
 }
@@ -208,7 +208,11 @@ export class KernelRunner {
   }
 
   addLeafRange(output: number, start: number, end: number, value: number): void {
-    const { scores, rows, outputs } = this.arrays;
+    const { scores, rows, outputs, arena } = this.arrays;
+    if (arena && arena.holds(scores) && arena.holds(rows)) {
+      arena.addLeafValue(scores, rows, start, end, outputs, output, value);
+      return;
+    }
     for (let i = start; i < end; i++) scores[rows[i] * outputs + output] += value;
   }
 

@@ -179,4 +179,21 @@
     (i32.shr_u
       (i32.sub (local.get $left) (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
       (i32.const 2)))
+
+  ;; scores[rows[i] * outputs + output] += value for i in [start, end): a leaf's value added to the
+  ;; scores of its rows (the executor's addLeafRange). Byte addresses: $scores (Float64), $rows.
+  (func (export "addLeafValue")
+      (param $scores i32) (param $rows i32) (param $start i32) (param $end i32) (param $outputs i32) (param $output i32) (param $value f64)
+    (local $i i32) (local $stop i32) (local $a i32)
+    (local.set $i (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
+    (local.set $stop (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $i) (local.get $stop)))
+        (local.set $a
+          (i32.add (local.get $scores)
+            (i32.shl (i32.add (i32.mul (i32.load (local.get $i)) (local.get $outputs)) (local.get $output)) (i32.const 3))))
+        (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $value)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $row))))
 )

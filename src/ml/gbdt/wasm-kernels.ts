@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The histogram and partition loops in WebAssembly (kernels.wat), for the single-threaded
- * trainer: ~1.9x and ~5x the JavaScript loops' speed. The arrays they touch must live in the
+ * The histogram, partition and score-update loops in WebAssembly (kernels.wat), for the
+ * single-threaded trainer: ~1.9x and ~5x the JavaScript loops' speed for the first two. The arrays they touch must live in the
  * module's memory, so training allocates them from a WasmArena sized once, up front (growing a
  * non-shared memory would detach every view). Anything not in the arena (a histogram allocated
  * after it filled up, a Uint32 histogram index for very wide tables) goes through the
@@ -36,6 +36,7 @@ interface KernelExports {
     histBytes: number,
   ): void;
   partition(rows: number, start: number, end: number, column: number, goesLeft: number, scratch: number): number;
+  addLeafValue(scores: number, rows: number, start: number, end: number, outputs: number, output: number, value: number): void;
 }
 
 /** The runtime's WebAssembly API, as far as used here (neither the ES2022 lib nor @types/node 20 declares it). */
@@ -144,5 +145,10 @@ export class WasmArena {
   partition(rows: Uint32Array, start: number, end: number, column: Uint8Array, goesLeft: Uint8Array, scratch: Uint32Array): number {
     this.goesLeft.set(goesLeft);
     return this.kernels.partition(rows.byteOffset, start, end, column.byteOffset, this.goesLeft.byteOffset, scratch.byteOffset);
+  }
+
+  /** scores[rows[i] · outputs + output] += value for i in [start, end) (the executor's addLeafRange). */
+  addLeafValue(scores: Float64Array, rows: Uint32Array, start: number, end: number, outputs: number, output: number, value: number): void {
+    this.kernels.addLeafValue(scores.byteOffset, rows.byteOffset, start, end, outputs, output, value);
   }
 }
