@@ -120,8 +120,10 @@ export const gbdtTrainerSchema = strictObject({
     .int()
     .min(1)
     .max(16)
-    .default(2)
-    .describe('Threads per training activity (results are byte-identical whatever the count).'),
+    .default(1)
+    .describe(
+      'Threads per training activity (results are byte-identical whatever the count). One thread runs the WebAssembly kernels; more threads share the work in JavaScript, which pays off only with several free cores.',
+    ),
   checkpointEvery: z
     .number()
     .int()
