@@ -19,6 +19,8 @@ import {
 /**
  * keel's metadata. Every table that an activity writes has a natural key, so a retried activity
  * finds its earlier write instead of making a second one.
+ *
+ * One file on purpose: drizzle-kit generates the migrations from this single schema.
  */
 
 /**

@@ -25,6 +25,9 @@ import { ReservoirSkips } from './reservoir';
  * `values` lists every distinct value with its count when there are at most
  * MAX_TRACKED_VALUES (low-cardinality numbers: flags, codes, hours): the reference distribution is
  * then known exactly, whatever the sample.
+ *
+ * Over 300 lines on purpose: every kind of reference is built, merged, stored and read back by the
+ * same few code paths, which must agree.
  */
 
 /** Reference sample size kept by the builders: with it every reference of up to 2 000 present values is exact. */

@@ -111,6 +111,9 @@ interface Queue {
  * threads until MIN_COST_SAMPLES batches are measured. Per row from small batches overestimates
  * large ones (a run has a fixed cost), which errs towards the threads. Models over
  * INLINE_MAX_MODEL_BYTES are never loaded on the event loop's thread.
+ *
+ * Over 300 lines on purpose: the queues, the batching and the hand-off to inference threads
+ * share one batch state and change together.
  */
 export class InferencePool {
   private readonly slots: Slot[];

@@ -13,6 +13,9 @@ import type { PredictionLogStats, VersionLogStats } from './prediction-log';
  * on every inc/observe, even through a child, which costs more than the rest of a request's
  * bookkeeping. Everything sampled at scrape time (queue depths, log counters, process metrics)
  * goes through prom-client.
+ *
+ * Over 300 lines on purpose: the fast per-request instruments and their exposition have to stay
+ * byte-compatible with prom-client's output in one registry.
  */
 
 export type Protocol = 'v1' | 'v2';

@@ -8,6 +8,9 @@ import { strictObject } from './strict';
  * the row rules that schema carries, deduplication, and the dataset-level rules checked after
  * ingest. Pure zod (bundled into the workflow sandbox): the workflow, the CLI and the ingest code
  * validate with these same schemas. docs/data.md explains every field with examples.
+ *
+ * Over 300 lines on purpose: one zod schema for the whole dataset declaration, which the workflow,
+ * the CLI and ingest all validate with.
  */
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');

@@ -30,6 +30,9 @@ import type { PackedTree } from './tree';
  *   their right rows, in chunk order is exactly the serial stable partition;
  * - losses are reduced per fixed block of rows, then over blocks in order;
  * - score updates touch each row once.
+ *
+ * Over 300 lines on purpose: the trainer's side and the helpers' side of one shared-memory protocol
+ * (commands, tickets, chunk claims) must change together.
  */
 
 /** Rows per chunk, by step (a claim costs an atomic compare-exchange, ~0.1 µs). */
