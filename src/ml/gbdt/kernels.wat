@@ -69,12 +69,14 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $row))))
 
-  ;; The common case of "histogram", written out: every feature, three copies, hessians added.
-  ;; Four rows per step, their features interleaved (as the JavaScript loop does), so that the
-  ;; four stores of a step never wait on each other. Rows past the last whole group go to $hist.
+  ;; The common case of "histogram", written out: every feature, three copies. Four rows per
+  ;; step, their features interleaved (as the JavaScript loop does), so that the four stores of a
+  ;; step never wait on each other. Rows past the last whole group go to $hist. $unit = 1 skips
+  ;; the hessian stores of the groups (a third of them; countsToHessians fills them in).
   (func (export "histogramAllFeatures")
       (param $histIndex i32) (param $featureCount i32) (param $gh i32) (param $rows i32)
       (param $start i32) (param $end i32) (param $hist i32) (param $copies i32) (param $histBytes i32)
+      (param $unit i32)
     (local $i i32) (local $rowBytes i32) (local $k i32)
     (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
     (local $g0 f64) (local $g1 f64) (local $g2 f64) (local $g3 f64)
@@ -109,28 +111,49 @@
         (local.set $r (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 3))))
         (local.set $g3 (f64.convert_i32_s (i32.load (local.get $r))))
         (local.set $h3 (f64.convert_i32_s (i32.load offset=4 (local.get $r))))
-        (local.set $k (i32.const 0))
-        (block $features
-          (loop $feature
-            (br_if $features (i32.ge_s (local.get $k) (local.get $rowBytes)))
-            (local.set $a (i32.add (local.get $hist) (i32.shl (i32.load16_u (i32.add (local.get $p0) (local.get $k))) (i32.const 3))))
-            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g0)))
-            (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h0)))
-            (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
-            (local.set $a (i32.add (local.get $c1) (i32.shl (i32.load16_u (i32.add (local.get $p1) (local.get $k))) (i32.const 3))))
-            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g1)))
-            (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h1)))
-            (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
-            (local.set $a (i32.add (local.get $c2) (i32.shl (i32.load16_u (i32.add (local.get $p2) (local.get $k))) (i32.const 3))))
-            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g2)))
-            (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h2)))
-            (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
-            (local.set $a (i32.add (local.get $c3) (i32.shl (i32.load16_u (i32.add (local.get $p3) (local.get $k))) (i32.const 3))))
-            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g3)))
-            (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h3)))
-            (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
-            (local.set $k (i32.add (local.get $k) (i32.const 2)))
-            (br $feature)))
+        (if (local.get $unit)
+          (then
+            (local.set $k (i32.const 0))
+            (block $unitFeatures
+              (loop $unitFeature
+                (br_if $unitFeatures (i32.ge_s (local.get $k) (local.get $rowBytes)))
+                (local.set $a (i32.add (local.get $hist) (i32.shl (i32.load16_u (i32.add (local.get $p0) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g0)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $a (i32.add (local.get $c1) (i32.shl (i32.load16_u (i32.add (local.get $p1) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g1)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $a (i32.add (local.get $c2) (i32.shl (i32.load16_u (i32.add (local.get $p2) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g2)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $a (i32.add (local.get $c3) (i32.shl (i32.load16_u (i32.add (local.get $p3) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g3)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $unitFeature))))
+          (else
+            (local.set $k (i32.const 0))
+            (block $features
+              (loop $feature
+                (br_if $features (i32.ge_s (local.get $k) (local.get $rowBytes)))
+                (local.set $a (i32.add (local.get $hist) (i32.shl (i32.load16_u (i32.add (local.get $p0) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g0)))
+                (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h0)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $a (i32.add (local.get $c1) (i32.shl (i32.load16_u (i32.add (local.get $p1) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g1)))
+                (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h1)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $a (i32.add (local.get $c2) (i32.shl (i32.load16_u (i32.add (local.get $p2) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g2)))
+                (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h2)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $a (i32.add (local.get $c3) (i32.shl (i32.load16_u (i32.add (local.get $p3) (local.get $k))) (i32.const 3))))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (local.get $g3)))
+                (f64.store offset=8 (local.get $a) (f64.add (f64.load offset=8 (local.get $a)) (local.get $h3)))
+                (f64.store offset=16 (local.get $a) (f64.add (f64.load offset=16 (local.get $a)) (f64.const 1)))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $feature)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $group)))
     (block $tail
@@ -140,7 +163,11 @@
         (local.set $p0 (i32.add (local.get $histIndex) (i32.mul (local.get $r) (local.get $rowBytes))))
         (local.set $r (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 3))))
         (local.set $g0 (f64.convert_i32_s (i32.load (local.get $r))))
-        (local.set $h0 (f64.convert_i32_s (i32.load offset=4 (local.get $r))))
+        ;; With $unit, hessians are left to countsToHessians here too: add 0.
+        (local.set $h0
+          (if (result f64) (local.get $unit)
+            (then (f64.const 0))
+            (else (f64.convert_i32_s (i32.load offset=4 (local.get $r))))))
         (local.set $k (i32.const 0))
         (block $features
           (loop $feature

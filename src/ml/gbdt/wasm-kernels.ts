@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The histogram, partition and score-update loops in WebAssembly (kernels.wat), for the
- * single-threaded trainer: ~1.9x and ~5x the JavaScript loops' speed for the first two. The arrays they touch must live in the
- * module's memory, so training allocates them from a WasmArena sized once, up front (growing a
- * non-shared memory would detach every view). Anything not in the arena (a histogram allocated
- * after it filled up, a Uint32 histogram index for very wide tables) goes through the
- * JavaScript kernels, which give the same bits: histogram sums are exact integers.
+ * single-threaded trainer: ~1.9x and ~5x the JavaScript loops' speed for the first two. The
+ * arrays they touch must live in the module's memory, so training allocates them from a
+ * WasmArena sized once, up front (growing a non-shared memory would detach every view).
+ * Anything not in the arena (a histogram allocated after it filled up, a Uint32 histogram index
+ * for very wide tables) goes through the JavaScript kernels, which give the same bits:
+ * histogram sums are exact integers.
  */
 
 interface KernelExports {
@@ -34,6 +35,7 @@ interface KernelExports {
     hist: number,
     copies: number,
     histBytes: number,
+    unitHessian: number,
   ): void;
   partition(rows: number, start: number, end: number, column: number, goesLeft: number, scratch: number): number;
   addLeafValue(scores: number, rows: number, start: number, end: number, outputs: number, output: number, value: number): void;
@@ -111,7 +113,7 @@ export class WasmArena {
     unitHessian: boolean,
   ): void {
     const gh0 = gh.byteOffset + ghBase * Int32Array.BYTES_PER_ELEMENT;
-    if (copies && activeCount === featureCount && !unitHessian) {
+    if (copies && activeCount === featureCount) {
       this.kernels.histogramAllFeatures(
         histIndex.byteOffset,
         featureCount,
@@ -122,6 +124,7 @@ export class WasmArena {
         hist.byteOffset,
         copies.byteOffset,
         hist.byteLength,
+        unitHessian ? 1 : 0,
       );
       return;
     }
