@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { prepareGbdt, trainingArrays } from '../../src/ml/gbdt/booster';
-import { accumulateHistogram, BIN_STRIDE, goesLeftTable, histogramIndex, partitionRows } from '../../src/ml/gbdt/kernels';
+import { expCheckInputs, expMatchesMath } from '../../src/ml/gbdt/exp-check';
+import { accumulateHistogram, BIN_STRIDE, binaryGradients, goesLeftTable, histogramIndex, partitionRows } from '../../src/ml/gbdt/kernels';
 import { toGbdtTable, trainGbdt } from '../../src/ml/gbdt/train';
-import { WasmArena } from '../../src/ml/gbdt/wasm-kernels';
+import { WasmArena, wasmExpMatchesMath } from '../../src/ml/gbdt/wasm-kernels';
 import { assembleKernels, kernelsWasmPath } from '../../scripts/wasm-assembly';
 import { flightFeatures, seededRandom, syntheticFlights } from './support/synthetic';
 
@@ -118,6 +119,46 @@ describe('the WebAssembly kernels', () => {
     for (let i = 4; i < rows.length - 1; i++) expected[rows[i] * outputs + 2] += 0.125 / 3;
     arena.addLeafValue(scores, rows, 4, rows.length - 1, outputs, 2, 0.125 / 3);
     expect(Array.from(scores)).toEqual(Array.from(expected));
+  });
+
+  it("compute binary gradients and log loss to the JavaScript kernel's bits, any row range, extreme scores included", () => {
+    // The exp in WebAssembly must give Math.exp's bits here, or training would not use it.
+    if (process.arch === 'x64') expect(wasmExpMatchesMath()).toBe(true);
+    const n = 5_001;
+    const scores = arena.allocate(Float64Array, n)!;
+    const labels = arena.allocate(Float64Array, n)!;
+    const wasmGh = arena.allocate(Int32Array, 2 * n)!;
+    for (let r = 0; r < n; r++) {
+      scores[r] = r % 97 === 0 ? [0, -0, 800, -800, 1e-30, -40][r % 6] : (random() - 0.5) * 12;
+      labels[r] = random() < 0.3 ? 1 : 0;
+    }
+    for (const [start, end] of [
+      [0, n],
+      [1, n - 1],
+      [7, 8],
+      [3, 3],
+    ]) {
+      const jsGh = new Int32Array(2 * n);
+      wasmGh.fill(0);
+      const jsLoss = binaryGradients(scores, labels, jsGh, start, end, 2 ** 29, 2 ** 30);
+      const wasmLoss = arena.binaryGradients(scores, labels, wasmGh, start, end, 2 ** 29, 2 ** 30);
+      expect(Object.is(wasmLoss, jsLoss)).toBe(true);
+      expect(Array.from(wasmGh)).toEqual(Array.from(jsGh));
+    }
+  });
+
+  it("use their exp only where a check finds Math.exp's bits, a check that a one-ulp error fails", () => {
+    const lastBitOff = (values: Float64Array) => {
+      for (let i = 0; i < values.length; i++) values[i] = Math.exp(values[i]);
+      values[1000] = values[1000] * (1 + 2 ** -52);
+    };
+    const viaExpm1 = (values: Float64Array) => {
+      for (let i = 0; i < values.length; i++) values[i] = Math.expm1(values[i]) + 1;
+    };
+    expect(expMatchesMath((values) => values.forEach((x, i) => (values[i] = Math.exp(x))))).toBe(true);
+    expect(expMatchesMath(lastBitOff)).toBe(false);
+    expect(expMatchesMath(viaExpm1)).toBe(false);
+    expect(expCheckInputs().every((x) => Number.isNaN(x) || x <= 0)).toBe(true);
   });
 
   it('run in single-threaded training, which trains the bytes the JavaScript kernels of two threads train (multiclass, sampled)', async () => {

@@ -189,6 +189,8 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
   histogramIndex(bins, featureCount, histOffsets, histLength, histIndex);
   const arenaColumnBins = arena?.allocate(Uint8Array, columnBins.length);
   arenaColumnBins?.set(columnBins);
+  const arenaLabels = arena?.allocate(Float64Array, labels.length);
+  arenaLabels?.set(labels);
   return {
     rowCount,
     featureCount,
@@ -196,7 +198,7 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
     bins,
     histIndex,
     columnBins: arenaColumnBins ?? columnBins,
-    labels,
+    labels: arenaLabels ?? labels,
     scores: arena?.allocate(Float64Array, rowCount * prepared.outputs) ?? allocate(Float64Array, rowCount * prepared.outputs, shared),
     gh: arena?.allocate(Int32Array, prepared.outputs * rowCount * 2) ?? allocate(Int32Array, prepared.outputs * rowCount * 2, shared),
     rows: arena?.allocate(Uint32Array, rowCount) ?? allocate(Uint32Array, rowCount, shared),
@@ -209,11 +211,11 @@ export function trainingArrays(prepared: PreparedGbdt, shared: boolean): Trainin
 
 /**
  * Bytes for what the arena of trainingArrays holds: histogram index, gradients, scores, rows,
- * scratch, column bins, the histogram pool, the executor's copies and features, the partition table, and
- * 64-byte alignment of each.
+ * scratch, column bins, labels, the histogram pool, the executor's copies and features, the
+ * partition table, and 64-byte alignment of each.
  */
 function arenaBytes(rowCount: number, featureCount: number, outputs: number, histLength: number, maxLeaves: number): number {
-  const arrays = rowCount * featureCount * 2 + outputs * rowCount * 8 * 2 + rowCount * 8 + rowCount * featureCount;
+  const arrays = rowCount * featureCount * 2 + outputs * rowCount * 8 * 2 + rowCount * 8 + rowCount * featureCount + rowCount * 8;
   const histograms = (histogramPoolSize(maxLeaves) + 3) * histLength * 8;
   return arrays + histograms + featureCount * 4 + 256 + 64 * (histogramPoolSize(maxLeaves) + 16);
 }

@@ -15,7 +15,7 @@ import {
 } from './kernels';
 import type { GbdtObjective } from './params';
 import { addTreeToScores, type PackedTree } from './tree';
-import type { WasmArena } from './wasm-kernels';
+import { type WasmArena, wasmExpMatchesMath } from './wasm-kernels';
 
 /**
  * The arrays the hot loops work on. With helper threads they live on SharedArrayBuffers, so the
@@ -45,7 +45,8 @@ export interface TrainingArrays {
   histLength: number;
   /**
    * Single-threaded training: the memory of the WebAssembly kernels, holding histIndex, gh, rows,
-   * scratch, columnBins, scores and the histograms (see wasm-kernels.ts). Absent: the JavaScript kernels.
+   * scratch, columnBins, labels, scores and the histograms (see wasm-kernels.ts). Absent: the
+   * JavaScript kernels.
    */
   arena?: WasmArena;
 }
@@ -185,13 +186,16 @@ export class KernelRunner {
 
   /** The summed loss of each block in [firstBlock, endBlock), into blockLoss. */
   gradientBlocks(objective: GbdtObjective, scales: GradientScales, firstBlock: number, endBlock: number, blockLoss: Float64Array): void {
-    const { scores, labels, gh, rowCount, outputs } = this.arrays;
+    const { scores, labels, gh, rowCount, outputs, arena } = this.arrays;
+    const wasmBinary = arena && arena.holds(scores) && arena.holds(labels) && arena.holds(gh) && wasmExpMatchesMath();
     for (let b = firstBlock; b < endBlock; b++) {
       const start = b * BLOCK_ROWS;
       const end = Math.min(rowCount, start + BLOCK_ROWS);
       switch (objective) {
         case 'binary':
-          blockLoss[b] = binaryGradients(scores, labels, gh, start, end, scales.gradient, scales.hessian);
+          blockLoss[b] = wasmBinary
+            ? arena.binaryGradients(scores, labels, gh, start, end, scales.gradient, scales.hessian)
+            : binaryGradients(scores, labels, gh, start, end, scales.gradient, scales.hessian);
           break;
         case 'regression':
           blockLoss[b] = squaredErrorGradients(scores, labels, gh, start, end, scales.gradient);

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { expMatchesMath } from './exp-check';
 
 /**
- * The histogram, partition and score-update loops in WebAssembly (kernels.wat), for the
- * single-threaded trainer: ~1.9x and ~5x the JavaScript loops' speed for the first two. The
+ * The histogram, partition, score-update and binary-gradient loops in WebAssembly (kernels.wat),
+ * for the single-threaded trainer: ~1.9x, ~5x and ~2x the JavaScript loops' speed. The
  * arrays they touch must live in the module's memory, so training allocates them from a
  * WasmArena sized once, up front (growing a non-shared memory would detach every view).
  * Anything not in the arena (a histogram allocated after it filled up, a Uint32 histogram index
@@ -39,6 +40,8 @@ interface KernelExports {
   ): void;
   partition(rows: number, start: number, end: number, column: number, goesLeft: number, scratch: number): number;
   addLeafValue(scores: number, rows: number, start: number, end: number, outputs: number, output: number, value: number): void;
+  expNonPositiveArray(values: number, count: number): void;
+  binaryGradients(scores: number, labels: number, gh: number, start: number, end: number, gScale: number, hScale: number): number;
 }
 
 /** The runtime's WebAssembly API, as far as used here (neither the ES2022 lib nor @types/node 20 declares it). */
@@ -54,11 +57,32 @@ const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssem
 
 const kernelsModule = new wasm.Module(readFileSync(new URL('./kernels.wasm', import.meta.url)));
 
-type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
-
 /** Bytes reserved at address 0 so that no array starts there (0 means "no copies" to the histogram kernel). */
 const RESERVED = 64;
 const PAGE = 65_536;
+
+function instantiate(memory: WasmMemory): KernelExports {
+  return new wasm.Instance(kernelsModule, { keel: { memory, log: Math.log } }).exports as KernelExports;
+}
+
+let expChecked: boolean | undefined;
+
+/**
+ * Whether the kernels' exp gives this runtime's Math.exp bits (exp-check.ts, run once): only
+ * then may gradients go through WebAssembly, since the model's bytes depend on every exp's bits.
+ */
+export function wasmExpMatchesMath(): boolean {
+  expChecked ??= expMatchesMath((values) => {
+    const memory = new wasm.Memory({ initial: Math.ceil((values.byteLength + RESERVED) / PAGE) });
+    const inMemory = new Float64Array(memory.buffer, RESERVED, values.length);
+    inMemory.set(values);
+    instantiate(memory).expNonPositiveArray(RESERVED, values.length);
+    values.set(inMemory);
+  });
+  return expChecked;
+}
+
+type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
 export class WasmArena {
   private readonly memory: WasmMemory;
@@ -80,7 +104,7 @@ export class WasmArena {
 
   private constructor(memory: WasmMemory) {
     this.memory = memory;
-    this.kernels = new wasm.Instance(kernelsModule, { keel: { memory } }).exports as KernelExports;
+    this.kernels = instantiate(memory);
     this.goesLeft = this.allocate(Uint8Array, 256)!;
   }
 
@@ -148,6 +172,22 @@ export class WasmArena {
   partition(rows: Uint32Array, start: number, end: number, column: Uint8Array, goesLeft: Uint8Array, scratch: Uint32Array): number {
     this.goesLeft.set(goesLeft);
     return this.kernels.partition(rows.byteOffset, start, end, column.byteOffset, this.goesLeft.byteOffset, scratch.byteOffset);
+  }
+
+  /**
+   * binaryGradients (kernels.ts) over rows [start, end): the same gh bits and the same loss, when
+   * wasmExpMatchesMath. Every array must be in the arena.
+   */
+  binaryGradients(
+    scores: Float64Array,
+    labels: Float64Array,
+    gh: Int32Array,
+    start: number,
+    end: number,
+    gScale: number,
+    hScale: number,
+  ): number {
+    return this.kernels.binaryGradients(scores.byteOffset, labels.byteOffset, gh.byteOffset, start, end, gScale, hScale);
   }
 
   /** scores[rows[i] · outputs + output] += value for i in [start, end) (the executor's addLeafRange). */
