@@ -67,7 +67,7 @@ export async function wrk(url: string, connections: number, seconds: number, scr
   };
 }
 
-/** The median run by requests per second. */
-export function median<T extends { rps: number }>(runs: T[]): T {
-  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+/** The median run, by requests per second unless `by` says otherwise. */
+export function median<T extends { rps: number }>(runs: T[], by: (run: T) => number = (run) => run.rps): T {
+  return [...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)];
 }
