@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accumulateHistogram, BIN_STRIDE, countsToHessians, histogramIndex, mergeHistogramCopies } from '../../src/ml/gbdt/kernels';
+import { randomBinnedRows } from './support/binned-rows';
 import { seededRandom } from './support/synthetic';
 
 /**
@@ -7,19 +8,10 @@ import { seededRandom } from './support/synthetic';
  * and fills them from the counts; it must give the very histogram the full loop gives.
  */
 describe('accumulateHistogram with unit hessians', () => {
-  const featureCount = 3;
   const binsPerFeature = [7, 256, 2];
   const rowCount = 5_003; // not a multiple of 4: the one-row tail runs too
   const random = seededRandom(17);
-  const histOffsets = new Int32Array(featureCount);
-  let histLength = 0;
-  for (let f = 0; f < featureCount; f++) {
-    histOffsets[f] = histLength;
-    histLength += binsPerFeature[f] * BIN_STRIDE;
-  }
-  const bins = new Uint8Array(rowCount * featureCount);
-  for (let r = 0; r < rowCount; r++)
-    for (let f = 0; f < featureCount; f++) bins[r * featureCount + f] = Math.floor(random() * binsPerFeature[f]);
+  const { featureCount, histOffsets, histLength, bins } = randomBinnedRows(binsPerFeature, rowCount, random);
   const histIndex = new Uint16Array(bins.length);
   histogramIndex(bins, featureCount, histOffsets, histLength, histIndex);
   const gh = new Int32Array(2 * rowCount);

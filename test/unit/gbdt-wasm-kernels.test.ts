@@ -6,6 +6,7 @@ import { accumulateHistogram, BIN_STRIDE, binaryGradients, goesLeftTable, histog
 import { toGbdtTable, trainGbdt } from '../../src/ml/gbdt/train';
 import { WasmArena, wasmExpMatchesMath } from '../../src/ml/gbdt/wasm-kernels';
 import { assembleKernels, kernelsWasmPath } from '../../scripts/wasm-assembly';
+import { randomBinnedRows } from './support/binned-rows';
 import { flightFeatures, seededRandom, syntheticFlights } from './support/synthetic';
 
 /**
@@ -18,19 +19,10 @@ describe('the WebAssembly kernels', () => {
     expect(Buffer.from(await readFile(kernelsWasmPath)).equals(Buffer.from(await assembleKernels()))).toBe(true);
   });
 
-  const featureCount = 4;
   const binsPerFeature = [7, 256, 2, 40];
   const rowCount = 9_003; // not a multiple of 4
   const random = seededRandom(23);
-  const histOffsets = new Int32Array(featureCount);
-  let histLength = 0;
-  for (let f = 0; f < featureCount; f++) {
-    histOffsets[f] = histLength;
-    histLength += binsPerFeature[f] * BIN_STRIDE;
-  }
-  const bins = new Uint8Array(rowCount * featureCount);
-  for (let r = 0; r < rowCount; r++)
-    for (let f = 0; f < featureCount; f++) bins[r * featureCount + f] = Math.floor(random() * binsPerFeature[f]);
+  const { featureCount, histOffsets, histLength, bins } = randomBinnedRows(binsPerFeature, rowCount, random);
   const arena = WasmArena.create(4_000_000)!;
   const histIndex = arena.allocate(Uint16Array, bins.length)!;
   histogramIndex(bins, featureCount, histOffsets, histLength, histIndex);
