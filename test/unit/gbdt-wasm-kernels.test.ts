@@ -2,7 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { prepareGbdt, trainingArrays } from '../../src/ml/gbdt/booster';
 import { expCheckInputs, expMatchesMath } from '../../src/ml/gbdt/exp-check';
-import { accumulateHistogram, BIN_STRIDE, binaryGradients, goesLeftTable, histogramIndex, partitionRows } from '../../src/ml/gbdt/kernels';
+import {
+  accumulateHistogram,
+  BIN_STRIDE,
+  binaryGradients,
+  goesLeftTable,
+  histogramIndex,
+  maxAbsResidual,
+  partitionRows,
+  squaredErrorGradients,
+} from '../../src/ml/gbdt/kernels';
 import { toGbdtTable, trainGbdt } from '../../src/ml/gbdt/train';
 import { WasmArena, wasmExpMatchesMath } from '../../src/ml/gbdt/wasm-kernels';
 import { assembleKernels, kernelsWasmPath } from '../../scripts/wasm-assembly';
@@ -136,6 +145,31 @@ describe('the WebAssembly kernels', () => {
       const wasmLoss = arena.binaryGradients(scores, labels, wasmGh, start, end, 2 ** 29, 2 ** 30);
       expect(Object.is(wasmLoss, jsLoss)).toBe(true);
       expect(Array.from(wasmGh)).toEqual(Array.from(jsGh));
+    }
+  });
+
+  it("compute squared-error gradients, loss and largest residual to the JavaScript kernels' bits", () => {
+    const n = 3_001;
+    const scores = arena.allocate(Float64Array, n)!;
+    const labels = arena.allocate(Float64Array, n)!;
+    const wasmGh = arena.allocate(Int32Array, 2 * n)!;
+    for (let r = 0; r < n; r++) {
+      scores[r] = (random() - 0.5) * 40;
+      labels[r] = r === 1_234 ? NaN : (random() - 0.2) * 300;
+    }
+    for (const [start, end] of [
+      [0, n],
+      [1, n - 1],
+      [5, 6],
+      [1_235, n],
+    ]) {
+      const jsGh = new Int32Array(2 * n);
+      wasmGh.fill(0);
+      const gScale = 2 ** 30 / 400;
+      const jsLoss = squaredErrorGradients(scores, labels, jsGh, start, end, gScale);
+      expect(Object.is(arena.squaredErrorGradients(scores, labels, wasmGh, start, end, gScale), jsLoss)).toBe(true);
+      expect(Array.from(wasmGh)).toEqual(Array.from(jsGh));
+      expect(arena.maxAbsResidual(scores, labels, start, end)).toBe(maxAbsResidual(scores, labels, start, end));
     }
   });
 

@@ -187,7 +187,8 @@ export class KernelRunner {
   /** The summed loss of each block in [firstBlock, endBlock), into blockLoss. */
   gradientBlocks(objective: GbdtObjective, scales: GradientScales, firstBlock: number, endBlock: number, blockLoss: Float64Array): void {
     const { scores, labels, gh, rowCount, outputs, arena } = this.arrays;
-    const wasmBinary = arena && arena.holds(scores) && arena.holds(labels) && arena.holds(gh) && wasmExpMatchesMath();
+    const inArena = arena && arena.holds(scores) && arena.holds(labels) && arena.holds(gh);
+    const wasmBinary = inArena && wasmExpMatchesMath();
     for (let b = firstBlock; b < endBlock; b++) {
       const start = b * BLOCK_ROWS;
       const end = Math.min(rowCount, start + BLOCK_ROWS);
@@ -198,7 +199,9 @@ export class KernelRunner {
             : binaryGradients(scores, labels, gh, start, end, scales.gradient, scales.hessian);
           break;
         case 'regression':
-          blockLoss[b] = squaredErrorGradients(scores, labels, gh, start, end, scales.gradient);
+          blockLoss[b] = inArena
+            ? arena.squaredErrorGradients(scores, labels, gh, start, end, scales.gradient)
+            : squaredErrorGradients(scores, labels, gh, start, end, scales.gradient);
           break;
         case 'multiclass':
           blockLoss[b] = softmaxGradients(scores, labels, gh, rowCount, outputs, start, end, scales.gradient, scales.hessian, this.exps);
@@ -208,7 +211,9 @@ export class KernelRunner {
   }
 
   maxAbsResidual(start: number, end: number): number {
-    return maxAbsResidual(this.arrays.scores, this.arrays.labels, start, end);
+    const { scores, labels, arena } = this.arrays;
+    if (arena && arena.holds(scores) && arena.holds(labels)) return arena.maxAbsResidual(scores, labels, start, end);
+    return maxAbsResidual(scores, labels, start, end);
   }
 
   addLeafRange(output: number, start: number, end: number, value: number): void {

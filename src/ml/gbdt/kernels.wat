@@ -448,4 +448,59 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row)))
     (f64.add (local.get $linear) (f64.add (local.get $logs) (call $log (local.get $product)))))
+
+  ;; maxAbsResidual (kernels.ts): the largest |scores[r] - labels[r]| over rows [start, end). A
+  ;; NaN difference is skipped, as the JavaScript comparison skips it (f64.max would keep it).
+  (func (export "maxAbsResidual") (param $scores i32) (param $labels i32) (param $start i32) (param $end i32) (result f64)
+    (local $r i32) (local $d f64) (local $max f64)
+    (local.set $r (local.get $start))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_s (local.get $r) (local.get $end)))
+        (local.set $d
+          (f64.abs
+            (f64.sub
+              (f64.load (i32.add (local.get $scores) (i32.shl (local.get $r) (i32.const 3))))
+              (f64.load (i32.add (local.get $labels) (i32.shl (local.get $r) (i32.const 3)))))))
+        (local.set $max (select (local.get $d) (local.get $max) (f64.gt (local.get $d) (local.get $max))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $max))
+
+  ;; squaredErrorGradients (kernels.ts): quantised gradient (score - label) and hessian 1 of rows
+  ;; [start, end) into gh, two rows per SIMD step; returns the sum of squared residuals, added in
+  ;; row order as the JavaScript adds them.
+  (func (export "squaredErrorGradients")
+      (param $scores i32) (param $labels i32) (param $gh i32) (param $start i32) (param $end i32) (param $gScale f64)
+      (result f64)
+    (local $r i32) (local $d f64) (local $d2 v128) (local $squares v128) (local $loss f64)
+    (local.set $r (local.get $start))
+    (block $pairsDone
+      (loop $pair
+        (br_if $pairsDone (i32.ge_s (i32.add (local.get $r) (i32.const 1)) (local.get $end)))
+        (local.set $d2
+          (f64x2.sub
+            (v128.load (i32.add (local.get $scores) (i32.shl (local.get $r) (i32.const 3))))
+            (v128.load (i32.add (local.get $labels) (i32.shl (local.get $r) (i32.const 3))))))
+        (local.set $squares (f64x2.mul (local.get $d2) (local.get $d2)))
+        (local.set $loss (f64.add (local.get $loss) (f64x2.extract_lane 0 (local.get $squares))))
+        (local.set $loss (f64.add (local.get $loss) (f64x2.extract_lane 1 (local.get $squares))))
+        ;; [g0, 1, g1, 1]
+        (v128.store (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 3)))
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+            (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (local.get $d2) (f64x2.splat (local.get $gScale))))
+            (v128.const i32x4 1 1 1 1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
+        (br $pair)))
+    (if (i32.lt_s (local.get $r) (local.get $end))
+      (then
+        (local.set $d
+          (f64.sub
+            (f64.load (i32.add (local.get $scores) (i32.shl (local.get $r) (i32.const 3))))
+            (f64.load (i32.add (local.get $labels) (i32.shl (local.get $r) (i32.const 3))))))
+        (local.set $loss (f64.add (local.get $loss) (f64.mul (local.get $d) (local.get $d))))
+        (i32.store (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 3)))
+          (i32.trunc_sat_f64_s (f64.mul (local.get $d) (local.get $gScale))))
+        (i32.store offset=4 (i32.add (local.get $gh) (i32.shl (local.get $r) (i32.const 3))) (i32.const 1))))
+    (local.get $loss))
 )

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { expMatchesMath } from './exp-check';
 
 /**
- * The histogram, partition, score-update and binary-gradient loops in WebAssembly (kernels.wat),
- * for the single-threaded trainer: ~1.9x, ~5x and ~2x the JavaScript loops' speed. The
- * arrays they touch must live in the module's memory, so training allocates them from a
- * WasmArena sized once, up front (growing a non-shared memory would detach every view).
+ * The histogram, partition, score-update and gradient loops in WebAssembly (kernels.wat), for
+ * the single-threaded trainer: ~1.9x, ~5x and ~2x (binary gradients) the JavaScript loops'
+ * speed. The arrays they touch must live in the module's memory, so training allocates them from
+ * a WasmArena sized once, up front (growing a non-shared memory would detach every view).
  * Anything not in the arena (a histogram allocated after it filled up, a Uint32 histogram index
  * for very wide tables) goes through the JavaScript kernels, which give the same bits:
  * histogram sums are exact integers.
@@ -42,6 +42,8 @@ interface KernelExports {
   addLeafValue(scores: number, rows: number, start: number, end: number, outputs: number, output: number, value: number): void;
   expNonPositiveArray(values: number, count: number): void;
   binaryGradients(scores: number, labels: number, gh: number, start: number, end: number, gScale: number, hScale: number): number;
+  maxAbsResidual(scores: number, labels: number, start: number, end: number): number;
+  squaredErrorGradients(scores: number, labels: number, gh: number, start: number, end: number, gScale: number): number;
 }
 
 /** The runtime's WebAssembly API, as far as used here (neither the ES2022 lib nor @types/node 20 declares it). */
@@ -188,6 +190,16 @@ export class WasmArena {
     hScale: number,
   ): number {
     return this.kernels.binaryGradients(scores.byteOffset, labels.byteOffset, gh.byteOffset, start, end, gScale, hScale);
+  }
+
+  /** maxAbsResidual (kernels.ts) over rows [start, end); both arrays must be in the arena. */
+  maxAbsResidual(scores: Float64Array, labels: Float64Array, start: number, end: number): number {
+    return this.kernels.maxAbsResidual(scores.byteOffset, labels.byteOffset, start, end);
+  }
+
+  /** squaredErrorGradients (kernels.ts) over rows [start, end), to its bits; every array must be in the arena. */
+  squaredErrorGradients(scores: Float64Array, labels: Float64Array, gh: Int32Array, start: number, end: number, gScale: number): number {
+    return this.kernels.squaredErrorGradients(scores.byteOffset, labels.byteOffset, gh.byteOffset, start, end, gScale);
   }
 
   /** scores[rows[i] · outputs + output] += value for i in [start, end) (the executor's addLeafRange). */
