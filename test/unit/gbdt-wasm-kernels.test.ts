@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { prepareGbdt, trainingArrays } from '../../src/ml/gbdt/booster';
-import { expCheckInputs, expMatchesMath } from '../../src/ml/gbdt/exp-check';
+import { expMatchesMath } from '../../src/ml/gbdt/exp-check';
 import {
   accumulateHistogram,
   BIN_STRIDE,
@@ -184,7 +184,6 @@ describe('the WebAssembly kernels', () => {
     expect(expMatchesMath((values) => values.forEach((x, i) => (values[i] = Math.exp(x))))).toBe(true);
     expect(expMatchesMath(lastBitOff)).toBe(false);
     expect(expMatchesMath(viaExpm1)).toBe(false);
-    expect(expCheckInputs().every((x) => Number.isNaN(x) || x <= 0)).toBe(true);
   });
 
   it('run in single-threaded training, which trains the bytes the JavaScript kernels of two threads train (multiclass, sampled)', async () => {

@@ -3,9 +3,9 @@ import { expMatchesMath } from './exp-check';
 
 /**
  * The histogram, partition, score-update and gradient loops in WebAssembly (kernels.wat), for
- * the single-threaded trainer: ~1.9x, ~5x and ~2x (binary gradients) the JavaScript loops'
- * speed. The arrays they touch must live in the module's memory, so training allocates them from
- * a WasmArena sized once, up front (growing a non-shared memory would detach every view).
+ * the single-threaded trainer: ~1.9x, ~5x and ~2x (gradients) the JavaScript loops' speed. The
+ * arrays they touch must live in the module's memory, so training allocates them from a
+ * WasmArena sized once, up front (growing a non-shared memory would detach every view).
  * Anything not in the arena (a histogram allocated after it filled up, a Uint32 histogram index
  * for very wide tables) goes through the JavaScript kernels, which give the same bits:
  * histogram sums are exact integers.
