@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import postgres from 'postgres';
-import { copyChunks } from '../db/postgres-copy';
+import { copyPaced } from './paced-copy';
 
 /** `copy` writes its text after the chunks sent before it under the same id (copyLines). */
 export type CopyRequest =
@@ -57,7 +57,7 @@ port.on('message', (request: CopyRequest) => {
   }
   const text = [...(chunks.get(request.id) ?? []), request.text];
   chunks.delete(request.id);
-  copyChunks(sql, request.table, request.columns, text).then(
+  copyPaced(sql, request.table, request.columns, text).then(
     () => port.postMessage({ id: request.id } satisfies CopyReply),
     (error: unknown) => {
       const { message, code } = error as { message?: string; code?: unknown };
