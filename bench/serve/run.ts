@@ -21,8 +21,9 @@
  * (flights to read, default 200000), BENCH_KEEL_PROCESSES (default 2), BENCH_KEEL_NODE_ARGS (e.g.
  * `--cpu-prof`), BENCH_CATEGORICAL_SPLITS (`native`, keel's default, or `ordinal`),
  * BENCH_TAIL_TRACE=1 (the server traces its slow requests, KEEL_TAIL_TRACE: each run prints which
- * stage overlapped the requests over its p99; bench/serve/tail-report.ts). The last line printed
- * is the JSON result.
+ * stage overlapped the requests over its p99; bench/serve/tail-report.ts). A run during which
+ * PostgreSQL's autovacuum worked on prediction_log says so (it shares the cores: the first c=1
+ * round after the warm-up's rows often has it). The last line printed is the JSON result.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -169,12 +170,24 @@ async function main() {
     await wrk(helloUrl, 16, 2, script); // warm-up (JIT, connections)
     let sent = (await wrk(predictUrl, 16, 2, script)).requests;
 
-    type Run = WrkResult & { cpu_us_per_request: number | null; batch_requests_mean?: number; window: TraceWindow };
+    type Run = WrkResult & {
+      cpu_us_per_request: number | null;
+      batch_requests_mean?: number;
+      window: TraceWindow;
+      /** PostgreSQL's autovacuum worked on prediction_log during the run (it shares the cores). */
+      autovacuum: boolean;
+    };
+    const stats = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    const maintenanceCount = async () => {
+      const [row] = await stats`select autovacuum_count + autoanalyze_count as n from pg_stat_user_tables where relname = 'prediction_log'`;
+      return Number(row?.n ?? 0);
+    };
     const measure = async (url: string, pid: number | undefined, connections: number): Promise<Run> => {
       // The previous run's predictions still being written would load PostgreSQL during this one.
       await settleLog(base);
       const cpu0 = processCpuMs(pid);
       const before = url === predictUrl ? await scrape(base) : undefined;
+      const maintenance0 = await maintenanceCount();
       const from = Date.now();
       const result = await wrk(url, connections, SECONDS, script);
       const to = Date.now();
@@ -183,6 +196,7 @@ async function main() {
         ...result,
         window: { name: `${url === predictUrl ? 'keel' : 'hello'} c=${connections}`, from, to },
         cpu_us_per_request: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / result.requests, 1),
+        autovacuum: (await maintenanceCount()) > maintenance0,
       };
       if (before) {
         const after = await scrape(base);
@@ -195,7 +209,8 @@ async function main() {
       say(
         `${what}: ${fmt(r.rps)} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, errors ${r.errors}` +
           (r.cpu_us_per_request === null ? '' : `, ${r.cpu_us_per_request} µs CPU per request`) +
-          (r.batch_requests_mean === undefined ? '' : `, ${r.batch_requests_mean} requests per session.run`),
+          (r.batch_requests_mean === undefined ? '' : `, ${r.batch_requests_mean} requests per session.run`) +
+          (r.autovacuum ? ', autovacuum on prediction_log during the run' : ''),
       );
     // The machine's own floor at c=1 (the client, the kernel, one node:http round trip), beside
     // keel's: what is left above it is keel's. Rounds alternate, as at c=64, and the medians of
@@ -244,6 +259,7 @@ async function main() {
     const final = await scrape(base);
     keel.kill('SIGTERM');
     const exitCode = await new Promise<number | null>((resolve) => keel.once('exit', resolve));
+    await stats.end();
     const check = postgres(dbUrl, { max: 1, onnotice: () => {} });
     const [{ count }] = await check`select count(*)::int as count from prediction_log`;
     await check.end();
@@ -289,6 +305,8 @@ async function main() {
       hello_p99_ms_c1: helloC1.p99_ms,
       p99_ms_c1_rounds: keelC1Rounds.map((r) => r.p99_ms),
       hello_p99_ms_c1_rounds: helloC1Rounds.map((r) => r.p99_ms),
+      autovacuum_c1_rounds: keelC1Rounds.map((r) => r.autovacuum),
+      hello_autovacuum_c1_rounds: helloC1Rounds.map((r) => r.autovacuum),
       p50_ms_c16: runs[16].p50_ms,
       p99_ms_c16: runs[16].p99_ms,
       p50_ms_c64: runs[64].p50_ms,
