@@ -26,6 +26,8 @@ export async function copyPaced(sql: CopyClient, table: string, columns: readonl
   const finished = new Promise<void>((resolve, reject) => {
     writable.on('error', reject);
     writable.on('finish', resolve);
+    // Closed without finishing or an error (the connection gone during a pause): fail, never hang.
+    writable.on('close', () => reject(new Error('the COPY stream closed before the COPY finished')));
   });
   // A failure during a pause is awaited below, not unhandled meanwhile.
   finished.catch(() => {});

@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MAX_SLICES, MIN_SLICE_CHARS, sliceLines } from '../../src/serving/paced-copy';
+import type { CopyClient } from '../../src/db/postgres-copy';
+import { copyPaced, MAX_SLICES, MIN_SLICE_CHARS, sliceLines } from '../../src/serving/paced-copy';
 
 const lines = (count: number, width: number, tag = 'row') =>
   Array.from({ length: count }, (_, i) => `${tag}-${i}\t${'x'.repeat(width)}\n`).join('');
@@ -37,5 +39,38 @@ describe('sliceLines (the paced COPY)', () => {
     expect(slices.join('')).toBe(text);
     expect(slices.some((slice) => slice.includes(long))).toBe(true);
     for (const slice of slices) expect(slice.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('copyPaced', () => {
+  /** A COPY whose stream is handed `writable`: what PostgreSQL's side does is the stream's. */
+  const clientWith = (writable: Writable) => ({ unsafe: () => ({ writable: () => Promise.resolve(writable) }) }) as unknown as CopyClient;
+
+  it('writes every slice, in order, then ends the COPY', async () => {
+    const received: string[] = [];
+    const writable = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        received.push(chunk.toString());
+        callback();
+      },
+    });
+    const text = lines(200, 300);
+    await copyPaced(clientWith(writable), 'prediction_log', ['id'], [text]);
+    expect(received.length).toBeGreaterThan(1);
+    expect(received.join('')).toBe(text);
+    expect(writable.writableFinished).toBe(true);
+  });
+
+  it('fails, and does not hang, when the stream closes during a pause without an error', async () => {
+    const writable = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback();
+        // The connection goes away after the first slice.
+        setImmediate(() => this.destroy());
+      },
+    });
+    await expect(copyPaced(clientWith(writable), 'prediction_log', ['id'], [lines(200, 300)])).rejects.toThrow(
+      /closed before the COPY finished/,
+    );
   });
 });
