@@ -2,7 +2,8 @@ import { contractOutputs, type ContractInputType, type ContractOutput, type Tree
 import type { Row } from '../row';
 import type { GbdtMetric } from './objective';
 import type { GbdtObjective, GbdtParams } from './params';
-import { leafOfValues, type GbdtTree } from './tree';
+import { addLeafValues, flattenTrees, type FlatEnsemble } from './flat-ensemble';
+import type { GbdtTree } from './tree';
 import { encodeTreeColumns, encodeTreeRows, treeColumnNames, type TreeFeaturePipeline } from './tree-pipeline';
 import { contractInputs } from '../feature-contract';
 import type { FeatureColumn } from '../feature-columns';
@@ -60,16 +61,17 @@ function predictRawFromEncoded(model: GbdtModel, columns: readonly Float32Array[
   const n = columns.length ? columns[0].length : 0;
   const k = model.outputs;
   const out = new Float64Array(n * k);
-  const values = new Float32Array(columns.length);
-  for (let r = 0; r < n; r++) {
-    for (let f = 0; f < columns.length; f++) values[f] = columns[f][r];
-    for (let j = 0; j < k; j++) out[r * k + j] = model.baseScores[j];
-    for (let t = 0; t < model.trees.length; t++) {
-      const tree = model.trees[t];
-      out[r * k + (t % k)] += tree.leafValue[leafOfValues(tree, values)];
-    }
-  }
+  for (let r = 0; r < n; r++) for (let j = 0; j < k; j++) out[r * k + j] = model.baseScores[j];
+  addLeafValues(flatTreesOf(model), columns, k, out);
   return out;
+}
+
+/** Models are scored many times (a server's reference predictor per request): flatten each once. */
+const flattened = new WeakMap<GbdtModel, FlatEnsemble>();
+function flatTreesOf(model: GbdtModel): FlatEnsemble {
+  let flat = flattened.get(model);
+  if (!flat) flattened.set(model, (flat = flattenTrees(model.trees)));
+  return flat;
 }
 
 /** What the model outputs for raw rows, in float64; read as serving reads them (see row.ts). */

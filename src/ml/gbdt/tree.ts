@@ -31,19 +31,6 @@ export interface GbdtTree {
   leftCategories?: (number[] | null)[];
 }
 
-/** The leaf reached by one row of float32 feature values (NaN = missing). */
-export function leafOfValues(tree: GbdtTree, values: ArrayLike<number>): number {
-  if (tree.feature.length === 0) return 0;
-  let node = 0;
-  while (node >= 0) {
-    const x = values[tree.feature[node]];
-    const categories = tree.leftCategories?.[node];
-    const goLeft = x !== x ? tree.missingLeft[node] : categories ? categories.includes(x) : x <= tree.threshold[node];
-    node = goLeft ? tree.left[node] : tree.right[node];
-  }
-  return ~node;
-}
-
 /** A tree's arrays as typed arrays, for fast traversal of binned rows. */
 export interface PackedTree {
   splits: number;
