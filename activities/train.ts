@@ -110,18 +110,23 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
     let checkpointIteration = resumeFrom?.iteration;
     // Storing a checkpoint (JSON of every tree so far: megabytes late in a long run) can be
     // slower than growing the next ten trees. Only the newest waiting one is stored, so the stored
-    // checkpoint lags by at most one write, and finishing never waits for a backlog.
-    const saving = latestWins(async (checkpoint: GbdtCheckpoint) => {
-      // Never fatal: a checkpoint that cannot be stored (the database briefly away) only means a
-      // retry would resume from an earlier one.
-      try {
-        const artifactSha256 = await artifacts.putJson(checkpoint);
-        await recordTrainingCheckpoint(database.db, trainingRunId, { iteration: checkpoint.iteration, artifactSha256 });
-        checkpointIteration = checkpoint.iteration;
-      } catch (error) {
-        log.warn('checkpoint not stored; training goes on', { trainingRunId, iteration: checkpoint.iteration, error: String(error) });
-      }
-    });
+    // checkpoint lags by at most one write, and finishing never waits for a backlog. Resting three
+    // times as long as each write took keeps the store to a quarter of a core next to training: a
+    // retry may redo the trees of four writes' time, well under a second even at 8 MB.
+    const saving = latestWins(
+      async (checkpoint: GbdtCheckpoint) => {
+        // Never fatal: a checkpoint that cannot be stored (the database briefly away) only means a
+        // retry would resume from an earlier one.
+        try {
+          const artifactSha256 = await artifacts.putJson(checkpoint);
+          await recordTrainingCheckpoint(database.db, trainingRunId, { iteration: checkpoint.iteration, artifactSha256 });
+          checkpointIteration = checkpoint.iteration;
+        } catch (error) {
+          log.warn('checkpoint not stored; training goes on', { trainingRunId, iteration: checkpoint.iteration, error: String(error) });
+        }
+      },
+      { restFactor: 3 },
+    );
     const model = await trainForTask({
       ...request,
       resumeFrom,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { latestWins } from '../../src/runtime/latest-wins';
 
 /** A write that finishes only when the test says so. */
@@ -73,5 +73,40 @@ describe('latestWins', () => {
     await expect(queue.flush()).rejects.toThrow('disk full');
     queue.offer(2);
     await expect(queue.flush()).resolves.toBeUndefined();
+  });
+});
+
+describe('latestWins with a rest between writes', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('rests restFactor times as long as each write took, and flush cuts the rest short', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const starts: number[] = [];
+    const queue = latestWins(
+      async (value: number) => {
+        starts.push(performance.now());
+        await new Promise((resolve) => setTimeout(resolve, 20 * value));
+      },
+      { restFactor: 3 },
+    );
+    queue.offer(1);
+    queue.offer(2);
+    // Write 1 takes 20 ms, then a rest of 60 ms; write 2 starts at 80 ms.
+    await vi.advanceTimersByTimeAsync(79);
+    expect(starts).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toEqual([0, 80]);
+    // Write 2 takes 40 ms (to 120), then rests 120 ms; 3, offered in the rest, waits for its end.
+    await vi.advanceTimersByTimeAsync(50);
+    queue.offer(3);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(starts).toEqual([0, 80]);
+    // Unless flushed: the rest ends at once.
+    const flushed = queue.flush();
+    await vi.advanceTimersByTimeAsync(60);
+    await flushed;
+    expect(starts).toEqual([0, 80, 230]);
   });
 });
