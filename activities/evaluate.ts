@@ -1,7 +1,7 @@
 import { readDatasetRows } from '../src/data/dataset-store';
 import { scoreOnnxInWorkerThread } from '../src/ml/batch-score';
 import type { Row } from '../src/ml/row';
-import { partitionRows } from '../src/ml/split';
+import { partitionRowsInTurns } from '../src/ml/split-in-turns';
 import { evaluationCurves, type EvaluationCurves } from '../src/ml/evaluation-curves';
 import { metricsOfScores, scoreMeaningOf, type ScoreMeaning } from '../src/ml/task-evaluation';
 import { predictOutputsInWorkerThread } from '../src/ml/predict-in-worker-thread';
@@ -63,7 +63,7 @@ export function evaluateActivities({ database, artifacts }: ActivityDeps) {
       readDatasetRows(database.db, input.datasetVersionId),
       resolveAlias(database.db, input.model, 'production'),
     ]);
-    const { test } = partitionRows(rows, input.split);
+    const { test } = await partitionRowsInTurns(rows, input.split);
     const labels = test.map((row) => row[input.target]);
     // Both in worker threads, side by side: the graph in onnxruntime, the trained model in process code.
     const [scores, inProcess] = await Promise.all([

@@ -2,7 +2,7 @@ import { heartbeat } from '@temporalio/activity';
 import { readDatasetRows } from '../src/data/dataset-store';
 import { externalContract, runExternalTrainer, verifyExternalModel } from '../src/ml/external-trainer';
 import { checkTargetValues, classLabels } from '../src/ml/labels';
-import { partitionRows } from '../src/ml/split';
+import { partitionRowsInTurns } from '../src/ml/split-in-turns';
 import { registeredCommand } from '../src/ml/trainer-commands';
 import { finishedTrainingRun, recordTrainingRun, trainingRunIdOf } from '../src/registry/training-runs';
 import { metricsOfScores } from '../src/ml/task-evaluation';
@@ -72,7 +72,7 @@ export function trainExternalActivities({ database, artifacts, trainers = {}, tr
         input.task,
         `target "${input.target}"`,
       );
-      const { train, validation } = partitionRows(rows, input.split);
+      const { train, validation } = await partitionRowsInTurns(rows, input.split);
       // Classes come from the training rows, sorted as keel's own trainers sort them; the program
       // gets them in params.json and its `probabilities` columns must follow that order.
       const classes =

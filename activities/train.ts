@@ -3,7 +3,7 @@ import { readDatasetRows } from '../src/data/dataset-store';
 import type { GbdtCheckpoint } from '../src/ml/gbdt/booster';
 import { checkTargetValues } from '../src/ml/labels';
 import type { Row } from '../src/ml/row';
-import { partitionRows } from '../src/ml/split';
+import { partitionRowsInTurns } from '../src/ml/split-in-turns';
 import { metricsOfScores, scoreMeaningOf } from '../src/ml/task-evaluation';
 import { trainForTask, type TaskTrainingRequest } from '../src/ml/train-for-task';
 import { predictOutputsInWorkerThread } from '../src/ml/predict-in-worker-thread';
@@ -193,7 +193,7 @@ export function trainActivities({ database, artifacts }: ActivityDeps) {
         input.task ?? 'binary',
         `target "${input.target}"`,
       );
-      const { train, validation } = partitionRows(rows, input.split);
+      const { train, validation } = await partitionRowsInTurns(rows, input.split);
       const started = performance.now();
       const resumed: { iteration?: number } = {};
       const fitted = await fit(input, trainingRunId, train, validation, stored, resumed);

@@ -1,4 +1,5 @@
 import type { FeatureSpec } from '../shared/feature-spec';
+import { forEachBlockInTurns, ROWS_PER_TURN } from '../runtime/in-turns';
 import { readBoolean, readCategory, readNumber, readTimestamp, type Row } from './row';
 
 /**
@@ -49,19 +50,55 @@ export function toFeatureColumns(
   rows: readonly Row[],
   specs: readonly (FeatureSpec | { name: string; kind: FeatureSpec['kind'] })[],
 ): FeatureColumn[] {
-  return specs.map((given) => {
-    const spec = given;
-    switch (spec.kind) {
-      case 'numeric':
-        return { name: spec.name, kind: 'numeric', spec, values: readColumn(rows, spec.name, readNumber) };
-      case 'boolean':
-        return { name: spec.name, kind: 'boolean', spec, values: readColumn(rows, spec.name, readBoolean) };
-      case 'datetime':
-        return { name: spec.name, kind: 'datetime', spec, values: readColumn(rows, spec.name, readTimestamp) };
-      case 'categorical':
-        return toCategoricalColumn(rows, spec);
-    }
+  const builders = specs.map((spec) => columnBuilder(rows, spec));
+  for (const builder of builders) builder.fill(0, rows.length);
+  return builders.map((builder) => builder.done());
+}
+
+/**
+ * toFeatureColumns a block of rows per event-loop turn, for the activities' main thread (in the
+ * all-in-one process it also answers predictions). The same columns.
+ */
+export async function toFeatureColumnsInTurns(
+  rows: readonly Row[],
+  specs: readonly (FeatureSpec | { name: string; kind: FeatureSpec['kind'] })[],
+): Promise<FeatureColumn[]> {
+  const builders = specs.map((spec) => columnBuilder(rows, spec));
+  await forEachBlockInTurns(rows.length, Math.max(1, Math.floor(ROWS_PER_TURN / Math.max(1, specs.length))), (start, end) => {
+    for (const builder of builders) builder.fill(start, end);
   });
+  return builders.map((builder) => builder.done());
+}
+
+/** The feature columns of a training request's train and (if given) validation rows, in turns. */
+export async function trainingColumnsInTurns(request: {
+  features: readonly FeatureSpec[];
+  train: readonly Row[];
+  validation?: readonly Row[];
+}): Promise<{ train: FeatureColumn[]; validation?: FeatureColumn[] }> {
+  return {
+    train: await toFeatureColumnsInTurns(request.train, request.features),
+    ...(request.validation && { validation: await toFeatureColumnsInTurns(request.validation, request.features) }),
+  };
+}
+
+/** One column read from the rows block by block (`fill` in order), then `done`. */
+interface ColumnBuilder {
+  fill(start: number, end: number): void;
+  done(): FeatureColumn;
+}
+
+function columnBuilder(rows: readonly Row[], spec: FeatureSpec | { name: string; kind: FeatureSpec['kind'] }): ColumnBuilder {
+  switch (spec.kind) {
+    case 'numeric':
+      return valueColumnBuilder(rows, spec, readNumber, (values) => ({ name: spec.name, kind: 'numeric', spec, values }));
+    case 'boolean':
+      return valueColumnBuilder(rows, spec, readBoolean, (values) => ({ name: spec.name, kind: 'boolean', spec, values }));
+    case 'datetime':
+      return valueColumnBuilder(rows, spec, readTimestamp, (values) => ({ name: spec.name, kind: 'datetime', spec, values }));
+    case 'categorical':
+      return categoricalColumnBuilder(rows, spec);
+  }
 }
 
 /** The spec a column was read with, options included. */
@@ -78,28 +115,41 @@ export function columnBuffers(columns: readonly FeatureColumn[]): ArrayBuffer[] 
   return columns.map((column) => (column.kind === 'categorical' ? column.codes.buffer : column.values.buffer) as ArrayBuffer);
 }
 
-function readColumn(rows: readonly Row[], name: string, read: (value: unknown) => number): Float64Array {
+function valueColumnBuilder(
+  rows: readonly Row[],
+  { name }: { name: string },
+  read: (value: unknown) => number,
+  column: (values: Float64Array) => FeatureColumn,
+): ColumnBuilder {
   const values = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) values[i] = read(rows[i][name]);
-  return values;
+  return {
+    fill(start, end) {
+      for (let i = start; i < end; i++) values[i] = read(rows[i][name]);
+    },
+    done: () => column(values),
+  };
 }
 
-function toCategoricalColumn(rows: readonly Row[], spec: FeatureSpec): CategoricalColumn {
+function categoricalColumnBuilder(rows: readonly Row[], spec: FeatureSpec | { name: string; kind: FeatureSpec['kind'] }): ColumnBuilder {
   const { name } = spec;
   const codeOf = new Map<string, number>();
   const codes = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const category = readCategory(rows[i][name]);
-    if (category === null) {
-      codes[i] = -1;
-      continue;
-    }
-    let code = codeOf.get(category);
-    if (code === undefined) {
-      code = codeOf.size;
-      codeOf.set(category, code);
-    }
-    codes[i] = code;
-  }
-  return { name, kind: 'categorical', spec, dictionary: [...codeOf.keys()], codes };
+  return {
+    fill(start, end) {
+      for (let i = start; i < end; i++) {
+        const category = readCategory(rows[i][name]);
+        if (category === null) {
+          codes[i] = -1;
+          continue;
+        }
+        let code = codeOf.get(category);
+        if (code === undefined) {
+          code = codeOf.size;
+          codeOf.set(category, code);
+        }
+        codes[i] = code;
+      }
+    },
+    done: () => ({ name, kind: 'categorical', spec, dictionary: [...codeOf.keys()], codes }),
+  };
 }

@@ -75,7 +75,7 @@ export interface ModelContract {
 
 /**
  * What a model predicts on: rows, or the model's feature columns already read from rows
- * (modelFeatureColumns in trained-model.ts: the same values, so the same predictions; columns
+ * (modelFeatureColumnsInTurns in trained-model.ts: the same values, so the same predictions; columns
  * cross into a worker thread without a copy).
  */
 export type PredictionInput = readonly Row[] | { columns: readonly FeatureColumn[] };

@@ -1,6 +1,6 @@
 import { columnBuffers, type FeatureColumn } from './feature-columns';
 import type { Row } from './row';
-import { modelFeatureColumns, type TrainedModel } from './trained-model';
+import { modelFeatureColumnsInTurns, type TrainedModel } from './trained-model';
 import { runWorkerTask } from './worker-thread';
 
 /** What the prediction worker receives. */
@@ -18,7 +18,7 @@ export interface PredictionTask {
  */
 export async function predictOutputsInWorkerThread(model: TrainedModel, rows: readonly Row[]): Promise<Float64Array> {
   if (rows.length === 0) return new Float64Array(0);
-  const columns = modelFeatureColumns(model, rows);
+  const columns = await modelFeatureColumnsInTurns(model, rows);
   return runWorkerTask<Float64Array>(new URL('./predict-worker.ts', import.meta.url), { model, columns } satisfies PredictionTask, {
     transferList: columnBuffers(columns),
   });

@@ -26,10 +26,26 @@ export function assignSplit(key: string, seed: number, fractions: SplitFractions
 
 /** Rows keyed by their index in the dataset version (rows are stored in a fixed order). */
 export function partitionRows<T>(rows: readonly T[], split: SeededSplit): Record<SplitName, T[]> {
-  checkFractions(split);
-  const parts: Record<SplitName, T[]> = { train: [], validation: [], test: [] };
-  rows.forEach((row, index) => parts[splitOf(String(index), split.seed, split)].push(row));
+  const parts = emptyPartition<T>(split);
+  partitionRowBlock(rows, split, parts, 0, rows.length);
   return parts;
+}
+
+/** The parts partitionRows fills, empty (after checking the fractions). */
+export function emptyPartition<T>(split: SeededSplit): Record<SplitName, T[]> {
+  checkFractions(split);
+  return { train: [], validation: [], test: [] };
+}
+
+/** Rows [start, end) appended to their parts: partitionRows block by block, blocks in order. */
+export function partitionRowBlock<T>(
+  rows: readonly T[],
+  split: SeededSplit,
+  parts: Record<SplitName, T[]>,
+  start: number,
+  end: number,
+): void {
+  for (let index = start; index < end; index++) parts[splitOf(String(index), split.seed, split)].push(rows[index]);
 }
 
 /** How many of `rowCount` rows, keyed by index as in partitionRows, fall in each split. */

@@ -1,5 +1,5 @@
 import type { ModelTask } from '../shared/model-contract';
-import { columnBuffers, toFeatureColumns, type FeatureColumn } from './feature-columns';
+import { columnBuffers, toFeatureColumns, trainingColumnsInTurns, type FeatureColumn } from './feature-columns';
 import type { FeatureSpec } from '../shared/feature-spec';
 import type { EncodedMatrix } from './encoded-matrix';
 import { encodeColumns, fitFeaturePipelineOnColumns } from './features';
@@ -125,7 +125,7 @@ export async function trainInWorkerThread(
   onProgress?: TrainingProgress,
   options: { signal?: AbortSignal } = {},
 ): Promise<LinearModel> {
-  const table = toTrainingTable(request);
+  const table = toTrainingTable(request, await trainingColumnsInTurns(request));
   const { validation } = table;
   return runWorkerTask<LinearModel, IterationProgress>(new URL('./train-worker.ts', import.meta.url), table, {
     transferList: [
@@ -213,7 +213,11 @@ function summaryOf(fit: LinearFit | MultinomialFit): LinearTrainingSummary {
   return { iterations, converged, lossHistory, metric, trainCurve, validationCurve };
 }
 
-function toTrainingTable({ task = 'binary', features, target, params, train, validation }: LinearTrainingRequest): TrainingTable {
+/** `columns`: the rows' feature columns when already read (in turns, by trainInWorkerThread). */
+function toTrainingTable(
+  { task = 'binary', features, target, params, train, validation }: LinearTrainingRequest,
+  columns?: { train: FeatureColumn[]; validation?: FeatureColumn[] },
+): TrainingTable {
   if (features.some((feature) => feature.name === target)) {
     throw new Error(`the target "${target}" is also listed as a feature`);
   }
@@ -228,11 +232,11 @@ function toTrainingTable({ task = 'binary', features, target, params, train, val
   return {
     target,
     params,
-    columns: toFeatureColumns(train, features),
+    columns: columns?.train ?? toFeatureColumns(train, features),
     targets,
     ...(validation?.length && {
       validation: {
-        columns: toFeatureColumns(validation, features),
+        columns: columns?.validation ?? toFeatureColumns(validation, features),
         targets: validationTargets(
           targets,
           validation.map((row) => row[target]),

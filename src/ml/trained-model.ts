@@ -1,7 +1,7 @@
 import type { CanonicalCategories } from '../shared/category-spellings';
 import { withCanonicalCategories } from './onnx/canonical-nodes';
 import type { ModelContract, ModelTask } from '../shared/model-contract';
-import { toFeatureColumns, type FeatureColumn } from './feature-columns';
+import { toFeatureColumnsInTurns, type FeatureColumn } from './feature-columns';
 import { gbdtClasses, gbdtContract, predictGbdt, predictGbdtColumns, type GbdtModel } from './gbdt/model';
 import {
   linearRegressionContract,
@@ -79,9 +79,12 @@ export function predictOutputs(model: TrainedModel, input: PredictionInput): Flo
   }
 }
 
-/** The model's feature columns, read from rows exactly as predicting on the rows reads them. */
-export function modelFeatureColumns(model: TrainedModel, rows: readonly Row[]): FeatureColumn[] {
-  return toFeatureColumns(
+/**
+ * The model's feature columns, read from rows exactly as predicting on the rows reads them, a
+ * block of rows per event-loop turn.
+ */
+export function modelFeatureColumnsInTurns(model: TrainedModel, rows: readonly Row[]): Promise<FeatureColumn[]> {
+  return toFeatureColumnsInTurns(
     rows,
     model.pipeline.features.map(({ name, kind }) => ({ name, kind })),
   );

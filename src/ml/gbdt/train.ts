@@ -1,4 +1,4 @@
-import { columnBuffers, toFeatureColumns } from '../feature-columns';
+import { columnBuffers, toFeatureColumns, trainingColumnsInTurns, type FeatureColumn } from '../feature-columns';
 import type { FeatureSpec } from '../../shared/feature-spec';
 import type { Row } from '../row';
 import { runWorkerTask } from '../worker-thread';
@@ -37,16 +37,25 @@ export interface GbdtTrainingRequest {
   validation?: readonly Row[];
 }
 
-/** Rows → feature columns and label arrays (a missing label becomes NaN and is reported by training). */
-export function toGbdtTable({ features, target, params, train, validation }: GbdtTrainingRequest): GbdtTable {
+/**
+ * Rows → feature columns and label arrays (a missing label becomes NaN and is reported by
+ * training). `columns`: the rows' feature columns when already read (in turns, by
+ * trainGbdtInWorkerThread).
+ */
+export function toGbdtTable(
+  { features, target, params, train, validation }: GbdtTrainingRequest,
+  columns?: { train: FeatureColumn[]; validation?: FeatureColumn[] },
+): GbdtTable {
   if (features.some((feature) => feature.name === target)) throw new Error(`the target "${target}" is also listed as a feature`);
   const labels = (rows: readonly Row[]) => rows.map((row) => row[target]);
   return {
     target,
     params,
-    columns: toFeatureColumns(train, features),
+    columns: columns?.train ?? toFeatureColumns(train, features),
     labels: labels(train),
-    ...(validation && { validation: { columns: toFeatureColumns(validation, features), labels: labels(validation) } }),
+    ...(validation && {
+      validation: { columns: columns?.validation ?? toFeatureColumns(validation, features), labels: labels(validation) },
+    }),
   };
 }
 
@@ -102,7 +111,7 @@ export interface GbdtWorkerOptions {
  * columns' buffers are moved to the worker (the table's columns are unusable afterwards).
  */
 export async function trainGbdtInWorkerThread(input: GbdtTable | GbdtTrainingRequest, options: GbdtWorkerOptions = {}): Promise<GbdtModel> {
-  const table = 'columns' in input ? input : toGbdtTable(input);
+  const table = 'columns' in input ? input : toGbdtTable(input, await trainingColumnsInTurns(input));
   // Cheap checks first, on this thread: errors keep their class (InvalidInputError for bad
   // parameters) and no worker starts for a request that cannot train.
   const params = parseGbdtParams(table.params);
