@@ -6,7 +6,8 @@ import { actionAlerts, monitorFailureAlert, reportAlerts } from '../src/monitori
 import { canaryVerdict, judgePerformance, performanceTaskOf, type CanaryVerdict } from '../src/monitoring/performance-judgement';
 import { monitoredVersion, readWindow } from '../src/monitoring/prediction-window';
 import { buildReference, hasReference, loadReference, storeReference, type ContractInputs } from '../src/monitoring/reference-store';
-import { buildReport, contractViews, evaluateWindow, reportSummary } from '../src/monitoring/report';
+import { evaluateWindowInWorkerThread } from '../src/monitoring/evaluate-window-in-worker-thread';
+import { buildReport, contractViews, reportSummary } from '../src/monitoring/report';
 import { driftStreak, findReport, recordReportActions, storeAlerts, storeReport } from '../src/monitoring/report-store';
 import type { LivePerformance } from '../src/monitoring/live-performance-types';
 import { ArtifactMissingError } from '../src/registry/artifact-store';
@@ -94,7 +95,7 @@ export function monitorActivities({ database, artifacts, logger }: ActivityDeps)
       if (!stored) {
         const rows = await readWindow(db, model, window, input.maxRows, true);
         const served = rows.filter((r) => r.version === version && !r.shadow);
-        const evaluation = checked(() => evaluateWindow(reference, served, input));
+        const evaluation = await evaluateWindowInWorkerThread(reference, served, input).catch(domainError);
         const performance = performanceTask ? await judgePerformance(db, input, window, rows, performanceTask) : null;
         const guard = await categoryGuard(versionRow.artifactSha256);
         const freshness = await viewFreshness(db, Date.parse(window.end), contractViews(versionRow.contract));
@@ -167,12 +168,4 @@ function domainError(error: unknown): never {
     throw ApplicationFailure.nonRetryable(error.message, DataValidationErrorType, { rule: error.rule, observed: error.observed });
   }
   throw error;
-}
-
-function checked<T>(work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    return domainError(error);
-  }
 }

@@ -27,7 +27,11 @@ export interface ReportDetails {
 }
 
 /** Compares the window's inputs and predictions (the monitored version's live rows) with its references. */
-export function evaluateWindow(reference: StoredReference, served: WindowRow[], input: MonitorInput): DriftEvaluation {
+export function evaluateWindow(
+  reference: StoredReference,
+  served: readonly Pick<WindowRow, 'inputs' | 'probability'>[],
+  input: MonitorInput,
+): DriftEvaluation {
   const inputs = served.map((r) => (r.inputs ?? {}) as Record<string, unknown>);
   const monitored = monitoredRows(reference.columns, inputs);
   return evaluateDrift({

@@ -5,7 +5,9 @@ import { monitoredColumns, monitoredRows } from '../../src/monitoring/monitored-
 import type { WindowRow } from '../../src/monitoring/prediction-window';
 import { DriftReferenceBuilder, numericDriftReference } from '../../src/monitoring/reference';
 import type { StoredReference } from '../../src/monitoring/reference-store';
+import { evaluateWindowInWorkerThread } from '../../src/monitoring/evaluate-window-in-worker-thread';
 import { buildReport, evaluateWindow, reportSummary, type ReportDetails, type StoredReport } from '../../src/monitoring/report';
+import { DataValidationError } from '../../src/shared/errors';
 import { monitorInputSchema } from '../../src/shared/monitoring';
 import { mulberry32 } from '../../src/shared/prng';
 
@@ -145,6 +147,28 @@ describe('monitor report', () => {
     const built = report(served(traffic(1000, 6, { airports: ['ATL', 'SEA'] })));
     expect(built.findings).toContain('unknown_categories');
     expect((built.features as ReportDetails).message).toMatch(/unknown categories: origin \d+\.\d % of 1000$/);
+  });
+});
+
+describe('the window evaluated in a worker thread', () => {
+  it('gives the evaluation the in-process one gives', async () => {
+    const rows = served(traffic(1500, 3, { shift: 150 }));
+    const inProcess = evaluateWindow(reference(), rows, input());
+    expect(inProcess.status).toBe('drift');
+    expect(await evaluateWindowInWorkerThread(reference(), rows, input())).toEqual(inProcess);
+  });
+
+  it('refuses a statistic the column cannot take with a DataValidationError, as in process', async () => {
+    const refused = evaluateWindowInWorkerThread(
+      reference(),
+      served(traffic(500, 2)),
+      input({ drift: { columns: { origin: { method: 'ks' } } } }),
+    );
+    await expect(refused).rejects.toBeInstanceOf(DataValidationError);
+    await expect(refused).rejects.toMatchObject({
+      rule: 'referenceSchema',
+      message: expect.stringContaining('cannot use ks as a categorical column'),
+    });
   });
 });
 
