@@ -1,4 +1,16 @@
 import { parentPort, Worker, workerData, type Transferable } from 'node:worker_threads';
+import {
+  DataValidationError,
+  DataValidationErrorType,
+  FeatureContractError,
+  FeatureContractErrorType,
+  InvalidInputError,
+  InvalidInputErrorType,
+  ModelVerificationError,
+  ModelVerificationErrorType,
+  TargetError,
+  TargetErrorType,
+} from '../shared/errors';
 
 /**
  * Runs CPU-heavy work (training, batch scoring) in a worker thread so the event loop stays free
@@ -55,11 +67,34 @@ export function runWorkerTask<Result, Progress = never>(
         fail(error);
       }
     });
-    worker.on('error', fail);
+    worker.on('error', (error) => fail(asDomainError(error)));
     worker.on('exit', (code) => {
       settle(() => reject(new Error(`worker ${workerModule.pathname} exited (code ${code}) without a result`)));
     });
   });
+}
+
+/** keel's domain errors a worker may throw, rebuilt from what crosses the thread boundary. */
+const domainErrors: Record<string, (error: Error & { rule?: unknown; observed?: unknown }) => Error> = {
+  [InvalidInputErrorType]: ({ message }) => new InvalidInputError(message),
+  [TargetErrorType]: ({ message }) => new TargetError(message),
+  [FeatureContractErrorType]: ({ message }) => new FeatureContractError(message),
+  [ModelVerificationErrorType]: ({ message }) => new ModelVerificationError(message),
+  [DataValidationErrorType]: ({ message, rule, observed }) => new DataValidationError(message, String(rule), observed),
+};
+
+/**
+ * A worker's error arrives here as a plain Error that keeps its name, message and own properties
+ * (node's serializer). Temporal types an activity's failure after the error's constructor, and
+ * the retry policies list domain error types as non-retryable: a TargetError thrown in a training
+ * thread would otherwise become a retryable "Error", retried to no purpose. So a domain error
+ * comes back as its class, with the worker's stack.
+ */
+function asDomainError(error: unknown): unknown {
+  if (!(error instanceof Error) || error.constructor !== Error || !Object.hasOwn(domainErrors, error.name)) return error;
+  const rebuilt = domainErrors[error.name](error);
+  rebuilt.stack = error.stack;
+  return rebuilt;
 }
 
 /** Called once by a worker module: runs `task` on the parent's input and posts back the result. */
