@@ -1,5 +1,4 @@
 import { runWorkerTask } from '../ml/worker-thread';
-import { DataValidationError } from '../shared/errors';
 import type { MonitorInput } from '../shared/monitoring';
 import type { DriftEvaluation } from './drift';
 import type { WindowRow } from './prediction-window';
@@ -12,16 +11,13 @@ export interface WindowEvaluationTask {
   input: MonitorInput;
 }
 
-/** The evaluation, or the data error that refused it (an error's class does not cross threads). */
-export type WindowEvaluationOutcome = { evaluation: DriftEvaluation } | { refused: { message: string; rule: string; observed: unknown } };
-
 /**
  * evaluateWindow (src/monitoring/report.ts) in a worker thread. A monitor run's drift statistics
  * held the event loop for 170 ms in the soak (most of it the exact two-sample Kolmogorov–Smirnov
  * p-value, as SciPy computes it up to 10,000 rows a side), and in the all-in-one process that loop
  * answers predictions. The rows cross as a structured clone of their inputs and scores. A
- * DataValidationError (a reference whose columns the window lacks) comes back as one, so it stays
- * non-retryable.
+ * DataValidationError (a statistic a column cannot take) comes back as one (runWorkerTask), so it
+ * stays non-retryable.
  */
 export async function evaluateWindowInWorkerThread(
   reference: StoredReference,
@@ -29,7 +25,5 @@ export async function evaluateWindowInWorkerThread(
   input: MonitorInput,
 ): Promise<DriftEvaluation> {
   const task: WindowEvaluationTask = { reference, rows: served.map(({ inputs, probability }) => ({ inputs, probability })), input };
-  const outcome = await runWorkerTask<WindowEvaluationOutcome>(new URL('./evaluate-window-worker.ts', import.meta.url), task);
-  if ('refused' in outcome) throw new DataValidationError(outcome.refused.message, outcome.refused.rule, outcome.refused.observed);
-  return outcome.evaluation;
+  return runWorkerTask<DriftEvaluation>(new URL('./evaluate-window-worker.ts', import.meta.url), task);
 }
