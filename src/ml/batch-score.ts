@@ -1,5 +1,5 @@
 import type { ContractInputType, ModelTask } from '../shared/model-contract';
-import { forEachBlockInTurns, ROWS_PER_TURN } from '../runtime/in-turns';
+import { forEachBlockInTurns, ROWS_PER_TURN } from './in-turns';
 import { emptyFeedColumns, fillFeedColumns, type FeedColumn } from './onnx/feed-columns';
 import { DataType, graphSignature } from './onnx/onnx-proto';
 import type { Row } from './row';

@@ -1,5 +1,5 @@
 import type { FeatureSpec } from '../shared/feature-spec';
-import { forEachBlockInTurns, ROWS_PER_TURN } from '../runtime/in-turns';
+import { forEachBlockInTurns, ROWS_PER_TURN } from './in-turns';
 import { readBoolean, readCategory, readNumber, readTimestamp, type Row } from './row';
 
 /**

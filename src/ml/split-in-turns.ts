@@ -1,4 +1,4 @@
-import { forEachBlockInTurns, ROWS_PER_TURN } from '../runtime/in-turns';
+import { forEachBlockInTurns, ROWS_PER_TURN } from './in-turns';
 import { emptyPartition, partitionRowBlock, type SeededSplit, type SplitName } from './split';
 
 /**

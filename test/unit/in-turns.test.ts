@@ -4,7 +4,7 @@ import { emptyFeedColumns, fillFeedColumns, onnxFeedColumns } from '../../src/ml
 import type { Row } from '../../src/ml/row';
 import { partitionRows } from '../../src/ml/split';
 import { partitionRowsInTurns } from '../../src/ml/split-in-turns';
-import { forEachBlockInTurns } from '../../src/runtime/in-turns';
+import { forEachBlockInTurns } from '../../src/ml/in-turns';
 
 // More rows than one turn's block, categories first seen in later blocks, and missing values.
 const rows: Row[] = Array.from({ length: 45_001 }, (_, i) => ({
